@@ -1,0 +1,26 @@
+# The two commands a new user needs: `make demo` (the main job on the embedded lab) and `make test` (the suite).
+.PHONY: demo test test-slow setup bench lab-down clean
+
+demo:
+	@bash scripts/setup.sh
+	@.venv/bin/fillpath demo
+
+test:
+	@bash scripts/test.sh
+
+test-slow:
+	@bash scripts/setup.sh
+	@.venv/bin/pytest -q -m slow
+
+setup:
+	@bash scripts/setup.sh
+
+bench:
+	@bash scripts/setup.sh
+	@for b in benchmarks/bench_*.py; do .venv/bin/python $$b; done
+
+lab-down:
+	@.venv/bin/fillpath lab down
+
+clean:
+	rm -rf .venv tools/node_modules out cache

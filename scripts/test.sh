@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The whole default suite: set-up, lint, types, tests. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+echo "== ruff ==" && .venv/bin/ruff check src tests benchmarks scripts && .venv/bin/ruff format --check src tests benchmarks scripts
+echo "== mypy (strict, src/) ==" && .venv/bin/mypy
+echo "== pytest =="
+set +e
+.venv/bin/pytest -n auto --dist loadgroup -q -m "not slow" "$@"
+rc=$?
+set -e
+if [ "$rc" = 5 ]; then echo "pytest collected no tests: that is a failure here" >&2; exit 1; fi
+exit "$rc"

@@ -1,0 +1,1 @@
+"""Exchange adapters over ccxt, and a local exchange simulator."""

@@ -1,0 +1,1 @@
+"""EVM adapters: rpc, accounts, transactions, readers, and the local chain lab."""

@@ -1,0 +1,78 @@
+"""The ``fillpath`` command. User errors print one line naming the field and the fix, and exit 2."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fillpath import __version__
+from fillpath.cli import config_cmd, demo, lab
+from fillpath.cli.context import CliContext
+from fillpath.cli.output import err_console
+from fillpath.model.errors import FillpathError, InvalidInput
+
+app = typer.Typer(
+    name="fillpath",
+    help="Route, execute and reconcile swaps across exchanges, DEX pools and bridges.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(lab.app, name="lab")
+app.add_typer(config_cmd.app, name="config")
+app.command("demo")(demo.demo)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"fillpath {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None, typer.Option("--config", envvar="FILLPATH_CONFIG", help="Path of fillpath.toml.")
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    ctx.obj = CliContext(config_path=config, debug=debug)
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Entry point: turns fillpath's errors into one clear line and an exit code, never a traceback."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args or os.environ.get("FILLPATH_DEBUG") == "1"
+    try:
+        app(args=args, standalone_mode=False)
+    except FillpathError as exc:
+        if debug:
+            raise
+        err_console().print(f"[red]error:[/red] {exc}", markup=True)
+        sys.exit(2 if isinstance(exc, InvalidInput) else 1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console().print("aborted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,214 @@
+"""Configuration: a TOML file validated by pydantic into frozen objects.
+
+Secrets never live in the file: accounts name a keystore or an *environment variable*, exchanges name the
+variables that hold their key and secret. Without a config file, fillpath uses the local lab.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import SplitResult, urlsplit, urlunsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from fillpath.model.errors import InvalidInput
+from fillpath.paths import default_data_dir
+
+_SECRET_FIELDS = {"private_key", "key", "secret", "api_key", "api_secret", "passphrase", "password", "mnemonic"}
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_literal_secrets(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name in data:
+                if str(name).lower() in _SECRET_FIELDS:
+                    raise ValueError(
+                        f"'{name}' holds a secret, and secrets never go in the config file: "
+                        f"name an environment variable instead ('{name}_env = \"MY_VAR\"')"
+                    )
+        return data
+
+
+def _check_env_name(v: str | None) -> str | None:
+    if v is not None and not _ENV_NAME.match(v):
+        raise ValueError(f"{v!r} is not an environment variable name (letters, digits, '_')")
+    return v
+
+
+class EvmLocationConfig(_Frozen):
+    kind: Literal["evm"] = "evm"
+    chain_id: int = Field(gt=0)
+    rpc: tuple[str, ...] = Field(min_length=1, description="HTTP endpoints, tried in order (failover)")
+    ws: str | None = None
+    confirmations: int = Field(default=2, ge=0)
+    native: str = "ETH"
+
+    @field_validator("rpc", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return (v,) if isinstance(v, str) else v
+
+
+class AccountConfig(_Frozen):
+    """One signer: a V3 keystore (passphrase from an env var or a prompt), or a key in an env var."""
+
+    address: str | None = None
+    keystore: Path | None = None
+    passphrase_env: str | None = None
+    private_key_env: str | None = None
+
+    _env = field_validator("passphrase_env", "private_key_env")(_check_env_name)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> AccountConfig:
+        if (self.keystore is None) == (self.private_key_env is None):
+            raise ValueError("give exactly one of 'keystore' or 'private_key_env'")
+        return self
+
+
+class ExchangeConfig(_Frozen):
+    ccxt_id: str
+    api_key_env: str | None = None
+    secret_env: str | None = None
+    urls: dict[str, str] = Field(default_factory=dict, description="ccxt URL overrides, e.g. {api = ...}")
+    sandbox: bool = False
+
+    _env = field_validator("api_key_env", "secret_env")(_check_env_name)
+
+
+class TokenConfig(_Frozen):
+    location: str
+    symbol: str
+    address: str
+    decimals: int = Field(ge=0, le=77)
+
+
+class RiskConfig(_Frozen):
+    max_order_notional: Decimal = Decimal("10000000")
+    max_venue_notional: Decimal = Decimal("50000000")
+    max_slippage_bps: int = Field(default=200, ge=0, le=10_000)
+    kill_switch_file: Path | None = None
+
+
+class Config(_Frozen):
+    """The resolved configuration. ``lab`` means: locations and exchanges come from the running lab."""
+
+    source: str = "built-in lab default"
+    lab: bool = False
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = None
+    numeraire: str = "USD"
+    locations: dict[str, EvmLocationConfig] = Field(default_factory=dict)
+    accounts: dict[str, AccountConfig] = Field(default_factory=dict)
+    exchanges: dict[str, ExchangeConfig] = Field(default_factory=dict)
+    tokens: tuple[TokenConfig, ...] = ()
+    risk: RiskConfig = Field(default_factory=RiskConfig)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'fillpath.db'}"
+
+
+def _loc(parts: tuple[int | str, ...]) -> str:
+    return ".".join(str(p) for p in parts) or "config"
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """``path``, else ``$FILLPATH_CONFIG``, else ``./fillpath.toml``, else the lab default."""
+    explicit = path or os.environ.get("FILLPATH_CONFIG")
+    candidate = Path(explicit) if explicit else Path("fillpath.toml")
+    if not candidate.is_file():
+        if explicit:
+            raise InvalidInput("--config", f"{candidate} does not exist", "give the path of a fillpath.toml")
+        return Config(lab=True)
+    try:
+        raw = tomllib.loads(candidate.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(str(candidate), f"not valid TOML: {exc}", "fix the syntax at that line") from None
+    raw.setdefault("source", str(candidate))
+    raw.setdefault("lab", False)
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        raise InvalidInput(f"{candidate}: {_loc(err['loc'])}", msg) from None
+
+
+# --- redaction ---------------------------------------------------------------------------------------------
+
+_KEYISH = re.compile(r"[A-Za-z0-9_-]{20,}")
+
+
+def redact_url(url: str) -> str:
+    """Hide what URLs often carry as credentials: user:password, query values, long key-like path parts."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable url>"
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    if parts.username or parts.password:
+        netloc = "***@" + netloc
+    path = _KEYISH.sub("***", parts.path)
+    query = "&".join(f"{kv.split('=', 1)[0]}=***" for kv in parts.query.split("&") if kv)
+    return urlunsplit(SplitResult(parts.scheme, netloc, path, query, ""))
+
+
+def _env_status(name: str | None) -> str | None:
+    if name is None:
+        return None
+    return f"${name} ({'set' if os.environ.get(name) else 'not set'})"
+
+
+def redacted_view(cfg: Config) -> dict[str, Any]:
+    """The config as plain data, safe to print: URLs redacted, env vars reported as set or not, never read out."""
+    return {
+        "source": cfg.source,
+        "lab": cfg.lab,
+        "data_dir": str(cfg.data_dir),
+        "database_url": redact_url(cfg.resolved_database_url),
+        "numeraire": cfg.numeraire,
+        "locations": {
+            name: {
+                "kind": loc.kind,
+                "chain_id": loc.chain_id,
+                "rpc": [redact_url(u) for u in loc.rpc],
+                "ws": redact_url(loc.ws) if loc.ws else None,
+                "confirmations": loc.confirmations,
+            }
+            for name, loc in cfg.locations.items()
+        },
+        "accounts": {
+            name: {
+                "address": acc.address,
+                "keystore": str(acc.keystore) if acc.keystore else None,
+                "passphrase": _env_status(acc.passphrase_env) or ("prompt" if acc.keystore else None),
+                "private_key": _env_status(acc.private_key_env),
+            }
+            for name, acc in cfg.accounts.items()
+        },
+        "exchanges": {
+            name: {
+                "ccxt_id": ex.ccxt_id,
+                "api_key": _env_status(ex.api_key_env),
+                "secret": _env_status(ex.secret_env),
+                "urls": {k: redact_url(v) for k, v in ex.urls.items()},
+                "sandbox": ex.sandbox,
+            }
+            for name, ex in cfg.exchanges.items()
+        },
+        "tokens": [t.model_dump(mode="json") for t in cfg.tokens],
+        "risk": cfg.risk.model_dump(mode="json"),
+    }

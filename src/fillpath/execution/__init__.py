@@ -1,0 +1,1 @@
+"""The hot path: plan → guards → intents → submit → record."""

@@ -1,0 +1,52 @@
+"""The error hierarchy. Each tier tells the caller what to do next, not just what went wrong.
+
+- ``Retryable``: try again after ``retry_after`` seconds (only if the operation is idempotent).
+- ``Ambiguous``: the outcome is unknown; reconcile with the venue before doing anything else.
+- ``Rejected``: the venue said no, with its reason.
+- ``InvalidInput``: the user gave something wrong; the message names the field and the fix.
+- ``Halted``: a risk gate is closed.
+"""
+
+from __future__ import annotations
+
+
+class FillpathError(Exception):
+    """Root of every error fillpath raises on purpose."""
+
+
+class Retryable(FillpathError):
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Ambiguous(FillpathError):
+    """The outcome is unknown (timeout, dropped connection): resolve it by asking the venue, never by guessing."""
+
+
+class Rejected(FillpathError):
+    def __init__(self, message: str, *, reason: str | None = None, venue: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.venue = venue
+
+
+class InvalidInput(FillpathError):
+    """Bad input from a user or a file. ``field`` names what is wrong; ``fix`` says what to do."""
+
+    def __init__(self, field: str, problem: str, fix: str | None = None) -> None:
+        self.field = field
+        self.problem = problem
+        self.fix = fix
+        text = f"{field}: {problem}" if field else problem
+        if fix:
+            text += f" ({fix})"
+        super().__init__(text)
+
+
+class Halted(FillpathError):
+    """A risk gate (kill switch, halted venue, limit) is closed."""
+
+
+class LabError(FillpathError):
+    """The local lab could not be brought up, or is not in the state a command needs."""

@@ -1,0 +1,1 @@
+"""Pure routing: snapshot + request → plan. No I/O, no clock, no database."""

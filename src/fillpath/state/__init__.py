@@ -1,0 +1,1 @@
+"""Local state: the append-only journal and its projections."""
