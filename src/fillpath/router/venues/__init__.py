@@ -1,0 +1,1 @@
+"""One module per venue kind: exact integer quote math plus marginal rates for the optimizer."""
