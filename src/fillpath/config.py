@@ -156,6 +156,8 @@ def redact_url(url: str) -> str:
         parts = urlsplit(url)
     except ValueError:
         return "<unparseable url>"
+    if parts.scheme.startswith("sqlite"):
+        return url.split("?", 1)[0]
     netloc = parts.hostname or ""
     if parts.port:
         netloc += f":{parts.port}"

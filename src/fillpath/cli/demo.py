@@ -1,7 +1,18 @@
-"""``fillpath demo``: the main job on the embedded lab."""
+"""``fillpath demo``: the README's main job on the embedded lab.
+
+Until execution lands, the demo brings the lab up and shows what is deployed (see the README).
+"""
 
 from __future__ import annotations
 
+import typer
 
-def demo() -> None:
-    """Bring the lab up and show what is deployed."""
+from fillpath.cli.lab import lab_for, print_status
+
+
+def demo(ctx: typer.Context) -> None:
+    """Bring the lab up and show what is deployed on each chain."""
+    nodes = lab_for(ctx).up()
+    print_status(nodes)
+    if not all(n.responding for n in nodes):
+        raise typer.Exit(1)

@@ -48,30 +48,19 @@ def main(
 
 
 def run(argv: list[str] | None = None) -> None:
-    """Entry point: turns fillpath's errors into one clear line and an exit code, never a traceback."""
+    """Entry point: turns fillpath's errors into one clear line and an exit code, never a traceback.
+
+    typer handles its own usage errors (exit 2); fillpath's errors propagate out of it and are printed here.
+    """
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args or os.environ.get("FILLPATH_DEBUG") == "1"
     try:
-        app(args=args, standalone_mode=False)
+        app(args=args, standalone_mode=True)
     except FillpathError as exc:
         if debug:
             raise
         err_console().print(f"[red]error:[/red] {exc}", markup=True)
         sys.exit(2 if isinstance(exc, InvalidInput) else 1)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        err_console().print("aborted")
-        sys.exit(130)
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
 
 
 if __name__ == "__main__":

@@ -1,0 +1,92 @@
+"""What a lab deployment produced: addresses by name, tokens and pools. Serializable; the lab's state file holds it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class DeployedToken:
+    symbol: str
+    address: str
+    decimals: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeployedPool:
+    kind: str  # "uniswap_v2" | "uniswap_v3"
+    address: str
+    token0: str  # symbol
+    token1: str
+    fee_ppm: int
+    tick_spacing: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LabDeployment:
+    location: str
+    chain_id: int
+    dev: str
+    contracts: tuple[tuple[str, str], ...]
+    tokens: tuple[DeployedToken, ...]
+    pools: tuple[DeployedPool, ...]
+
+    def address(self, name: str) -> str:
+        for n, a in self.contracts:
+            if n == name:
+                return a
+        for t in self.tokens:
+            if t.symbol == name:
+                return t.address
+        raise KeyError(name)
+
+    def token(self, symbol: str) -> DeployedToken:
+        for t in self.tokens:
+            if t.symbol == symbol:
+                return t
+        raise KeyError(symbol)
+
+    def pool(self, kind: str, a: str, b: str, fee_ppm: int | None = None) -> DeployedPool:
+        for p in self.pools:
+            if p.kind == kind and {p.token0, p.token1} == {a, b} and fee_ppm in (None, p.fee_ppm):
+                return p
+        raise KeyError(f"{kind} {a}/{b} {fee_ppm}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "location": self.location,
+            "chain_id": self.chain_id,
+            "dev": self.dev,
+            "contracts": dict(self.contracts),
+            "tokens": {t.symbol: {"address": t.address, "decimals": t.decimals} for t in self.tokens},
+            "pools": [
+                {
+                    "kind": p.kind,
+                    "address": p.address,
+                    "token0": p.token0,
+                    "token1": p.token1,
+                    "fee_ppm": p.fee_ppm,
+                    "tick_spacing": p.tick_spacing,
+                }
+                for p in self.pools
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LabDeployment:
+        return cls(
+            location=data["location"],
+            chain_id=int(data["chain_id"]),
+            dev=data["dev"],
+            contracts=tuple((k, v) for k, v in data["contracts"].items()),
+            tokens=tuple(
+                DeployedToken(s, t["address"], int(t["decimals"])) for s, t in data["tokens"].items()
+            ),
+            pools=tuple(
+                DeployedPool(
+                    p["kind"], p["address"], p["token0"], p["token1"], int(p["fee_ppm"]), p.get("tick_spacing")
+                )
+                for p in data["pools"]
+            ),
+        )

@@ -1,0 +1,293 @@
+"""``lab up | down | status``: real anvil nodes on free loopback ports, deployed once and then reloaded.
+
+The first ``up`` deploys and seeds each chain and dumps its state into a cache keyed by everything that shapes
+it (artifacts, spec, deploy code, anvil version); later ``up`` s load that dump in well under two seconds.
+Block timestamps are deterministic: genesis at 2026-01-01T00:00:00Z and +12 s per block, restored after a reload.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from web3 import Web3
+
+from fillpath import paths
+from fillpath.chains.lab import artifacts, deploy, process, rpc, spec
+from fillpath.chains.lab.deployment import LabDeployment
+from fillpath.model.errors import LabError
+
+GENESIS_TIMESTAMP = 1_767_225_600  # 2026-01-01T00:00:00Z
+BLOCK_INTERVAL_S = 12
+DEV_BALANCE_ETH = 1_000_000
+STATE_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class NodeStatus:
+    location: str
+    chain_id: int
+    rpc_url: str | None
+    ws_url: str | None
+    running: bool  # our process is alive (checked by pid and start time)
+    responding: bool  # it answers JSON-RPC with the right chain id
+    block: int | None
+    pid: int | None
+    problem: str | None
+    deployment: LabDeployment | None
+
+    def to_json(self) -> dict[str, Any]:
+        dep = self.deployment.to_json() if self.deployment else None
+        return {
+            "location": self.location,
+            "kind": "evm",
+            "chain_id": self.chain_id,
+            "rpc_url": self.rpc_url,
+            "ws_url": self.ws_url,
+            "running": self.running,
+            "responding": self.responding,
+            "block": self.block,
+            "pid": self.pid,
+            "problem": self.problem,
+            "dev_account": dep["dev"] if dep else None,
+            "contracts": ({**dep["contracts"], **{s: t["address"] for s, t in dep["tokens"].items()}} if dep else {}),
+            "tokens": dep["tokens"] if dep else {},
+            "pools": dep["pools"] if dep else [],
+        }
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get("FILLPATH_LAB_CACHE")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "fillpath" / "lab"
+
+
+class Lab:
+    """The lab's chains under one data directory. Safe to call from several processes (a file lock)."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        cache_dir: Path | None = None,
+        profile: str = "full",
+        log: Callable[[str], None] = lambda _m: None,
+    ) -> None:
+        self.dir = data_dir / "lab"
+        self.cache_dir = cache_dir or default_cache_dir()
+        self.specs = spec.lab_specs(profile)
+        self.profile = profile
+        self.log = log
+
+    # --- state file --------------------------------------------------------------------------------------
+    @property
+    def state_path(self) -> Path:
+        return self.dir / "lab.json"
+
+    def _read_state(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.state_path.read_text())
+        except (OSError, ValueError):
+            return {"version": STATE_VERSION, "nodes": {}}
+        if data.get("version") != STATE_VERSION:
+            return {"version": STATE_VERSION, "nodes": {}}
+        return dict(data)
+
+    def _write_state(self, data: dict[str, Any]) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.state_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=2))
+        os.replace(tmp, self.state_path)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with open(self.dir / ".lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    # --- commands ----------------------------------------------------------------------------------------
+    def up(self) -> list[NodeStatus]:
+        with self._locked():
+            state = self._read_state()
+            nodes: dict[str, Any] = state["nodes"]
+            todo = []
+            for s in self.specs:
+                rec = nodes.get(s.location)
+                if rec and self._check(rec)[1]:
+                    continue  # already up and answering: nothing to do
+                if rec:
+                    process.stop(process.ProcessRef.from_json(rec["process"]))
+                todo.append(s)
+            if todo:
+                with ThreadPoolExecutor(max_workers=len(todo)) as pool:
+                    for rec in pool.map(self._start, todo):
+                        nodes[rec["location"]] = rec
+                self._write_state(state)
+        return self.status()
+
+    def down(self) -> list[str]:
+        """Stop every process this lab started (verified by pid and start time). Returns what was stopped."""
+        with self._locked():
+            state = self._read_state()
+            stopped = []
+            for name, rec in sorted(state["nodes"].items()):
+                if process.stop(process.ProcessRef.from_json(rec["process"])):
+                    stopped.append(name)
+            state["nodes"] = {}
+            self._write_state(state)
+            return stopped
+
+    def status(self) -> list[NodeStatus]:
+        state = self._read_state()
+        out = []
+        for s in self.specs:
+            rec = state["nodes"].get(s.location)
+            if rec is None:
+                out.append(NodeStatus(s.location, s.chain_id, None, None, False, False, None, None, "not started", None))
+                continue
+            running, responding, block, problem = self._check(rec)
+            out.append(
+                NodeStatus(
+                    s.location,
+                    s.chain_id,
+                    rec["rpc_url"],
+                    rec["ws_url"],
+                    running,
+                    responding,
+                    block,
+                    rec["process"]["pid"],
+                    problem,
+                    LabDeployment.from_json(rec["deployment"]),
+                )
+            )
+        return out
+
+    def deployments(self) -> dict[str, LabDeployment]:
+        return {n.location: n.deployment for n in self.status() if n.deployment is not None}
+
+    # --- internals ---------------------------------------------------------------------------------------
+    def _check(self, rec: dict[str, Any]) -> tuple[bool, bool, int | None, str | None]:
+        ref = process.ProcessRef.from_json(rec["process"])
+        if not process.is_alive(ref):
+            return False, False, None, f"anvil (pid {ref.pid}) is not running"
+        try:
+            chain_id = int(rpc.call(rec["rpc_url"], "eth_chainId", timeout=2.0), 16)
+            block = int(rpc.call(rec["rpc_url"], "eth_blockNumber", timeout=2.0), 16)
+        except LabError as exc:
+            return True, False, None, f"anvil (pid {ref.pid}) does not answer: {exc}"
+        if chain_id != rec["chain_id"]:
+            return True, False, block, f"wrong chain id {chain_id} at {rec['rpc_url']}"
+        return True, True, block, None
+
+    def _cache_key(self, s: spec.ChainSpec) -> str:
+        h = hashlib.sha256()
+        here = Path(__file__).parent
+        for f in ("deploy.py", "spec.py", "manager.py"):
+            h.update((here / f).read_bytes())
+        h.update(artifacts.fingerprint().encode())
+        h.update(spec.spec_fingerprint(self.specs).encode())
+        h.update(_anvil_version().encode())
+        h.update(f"{s.location}:{s.chain_id}:{GENESIS_TIMESTAMP}:{self.profile}".encode())
+        return h.hexdigest()[:20]
+
+    def _start(self, s: spec.ChainSpec) -> dict[str, Any]:
+        key = self._cache_key(s)
+        dump_path = self.cache_dir / f"{s.location}-{key}.state"
+        meta_path = self.cache_dir / f"{s.location}-{key}.json"
+        for attempt in range(3):
+            port = process.free_port()
+            url = f"http://127.0.0.1:{port}"
+            log_path = self.dir / f"{s.location}.log"
+            argv = [
+                str(paths.binary("anvil")),
+                "--host", "127.0.0.1",
+                "--port", str(port),
+                "--chain-id", str(s.chain_id),
+                "--balance", str(DEV_BALANCE_ETH),
+                "--timestamp", str(GENESIS_TIMESTAMP),
+                "--silent",
+            ]  # fmt: skip
+            ref = process.spawn(argv, log_path, marker=f"--port {port}")
+            try:
+                _wait_ready(url, ref, log_path)
+                break
+            except LabError:
+                process.stop(ref)
+                if attempt == 2:
+                    raise
+        t0 = time.monotonic()
+        if dump_path.is_file() and meta_path.is_file():
+            deployment = LabDeployment.from_json(json.loads(meta_path.read_text()))
+            rpc.call(url, "anvil_loadState", [dump_path.read_text().strip()], timeout=60)
+            code = rpc.call(url, "eth_getCode", [deployment.address("Multicall3"), "latest"])
+            if code in (None, "0x"):
+                process.stop(ref)
+                dump_path.unlink(missing_ok=True)
+                raise LabError(f"the cached {s.location} state did not load; it was removed, run `lab up` again")
+            self.log(f"{s.location}: loaded the cached deployment in {time.monotonic() - t0:.2f}s")
+        else:
+            self.log(f"{s.location}: first start: deploying the contracts and seeding pools (cached afterwards)")
+            rpc.call(url, "anvil_setBlockTimestampInterval", [BLOCK_INTERVAL_S])
+            w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60}))
+            deployment = deploy.deploy_lab(w3, s, log=self.log)
+            dump = rpc.call(url, "anvil_dumpState", timeout=60)
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            _atomic_write(dump_path, str(dump))
+            _atomic_write(meta_path, json.dumps(deployment.to_json(), indent=2))
+            self.log(f"{s.location}: deployed and cached in {time.monotonic() - t0:.2f}s")
+        latest = rpc.call(url, "eth_getBlockByNumber", ["latest", False])
+        rpc.call(url, "anvil_setTime", [int(latest["timestamp"], 16)])
+        rpc.call(url, "anvil_setBlockTimestampInterval", [BLOCK_INTERVAL_S])
+        return {
+            "location": s.location,
+            "chain_id": s.chain_id,
+            "port": port,
+            "rpc_url": url,
+            "ws_url": f"ws://127.0.0.1:{port}",
+            "process": ref.to_json(),
+            "log": str(log_path),
+            "cache_key": key,
+            "deployment": deployment.to_json(),
+        }
+
+
+def _wait_ready(url: str, ref: process.ProcessRef, log_path: Path, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not process.is_alive(ref):
+            tail = log_path.read_text(errors="replace")[-800:] if log_path.exists() else ""
+            raise LabError(f"anvil exited at start: {tail.strip() or 'no output'}")
+        with contextlib.suppress(LabError):
+            rpc.call(url, "eth_chainId", timeout=1.0)
+            return
+        time.sleep(0.05)
+    raise LabError(f"anvil did not answer at {url} within {timeout:.0f}s")
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+@cache
+def _anvil_version() -> str:
+    out = subprocess.run([str(paths.binary("anvil")), "--version"], capture_output=True, text=True, check=False)
+    return out.stdout.strip().splitlines()[0] if out.stdout else "unknown"

@@ -1,0 +1,111 @@
+"""Shared fixtures: a real anvil lab for the session, an in-process eth-tester chain with the same contracts,
+and a ``chain`` fixture that runs a test on both (one conformance suite, every backend)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from web3 import Web3
+from web3.providers.eth_tester import EthereumTesterProvider
+
+from fillpath.chains.lab import artifacts
+from fillpath.chains.lab.deploy import deploy_lab
+from fillpath.chains.lab.deployment import LabDeployment
+from fillpath.chains.lab.manager import Lab, NodeStatus
+from fillpath.chains.lab.spec import lab_specs
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A deployed lab chain, reverted to its seeded state after each test."""
+
+    backend: str
+    w3: Web3
+    deployment: LabDeployment
+
+    def contract(self, name: str) -> Any:
+        """A deployed contract by name (``SwapRouter``) or token symbol (``USDC``), with its ABI."""
+        symbols = {t.symbol for t in self.deployment.tokens}
+        abi_name = ("WETH9" if name == "WETH" else "LabToken") if name in symbols else name
+        address = Web3.to_checksum_address(self.deployment.address(name))
+        return self.w3.eth.contract(address=address, abi=artifacts.abi(abi_name))
+
+    @property
+    def dev(self) -> str:
+        return self.deployment.dev
+
+    def deadline(self, seconds: int = 600) -> int:
+        return int(self.w3.eth.get_block("latest")["timestamp"]) + seconds
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test writes to the user's data directory or reads a stray fillpath.toml."""
+    monkeypatch.setenv("FILLPATH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("FILLPATH_CONFIG", raising=False)
+
+
+@pytest.fixture(scope="session")
+def anvil_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, NodeStatus]]:
+    """Both lab chains on real anvil nodes, started once per test session (per xdist worker)."""
+    lab = Lab(tmp_path_factory.mktemp("anvil-lab"))
+    try:
+        nodes = {n.location: n for n in lab.up()}
+        yield nodes
+    finally:
+        lab.down()
+
+
+def _anvil_chain(node: NodeStatus) -> Iterator[Chain]:
+    assert node.rpc_url and node.deployment
+    w3 = Web3(Web3.HTTPProvider(node.rpc_url, request_kwargs={"timeout": 30}))
+    snap = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    try:
+        yield Chain("anvil", w3, node.deployment)
+    finally:
+        assert w3.provider.make_request("evm_revert", [snap])["result"]  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def lab1(anvil_lab: dict[str, NodeStatus]) -> Iterator[Chain]:
+    yield from _anvil_chain(anvil_lab["lab1"])
+
+
+@pytest.fixture
+def lab2(anvil_lab: dict[str, NodeStatus]) -> Iterator[Chain]:
+    yield from _anvil_chain(anvil_lab["lab2"])
+
+
+@pytest.fixture(scope="session")
+def _tester_session() -> tuple[Web3, Any, LabDeployment]:
+    provider = EthereumTesterProvider()
+    w3 = Web3(provider)
+    deployment = deploy_lab(w3, lab_specs("lite")[0])
+    return w3, provider.ethereum_tester, deployment
+
+
+@pytest.fixture
+def tester(_tester_session: tuple[Web3, Any, LabDeployment]) -> Iterator[Chain]:
+    """lab1's contracts and pools (fewer V3 positions) on an in-process py-evm chain."""
+    w3, eth_tester, deployment = _tester_session
+    snap = eth_tester.take_snapshot()
+    try:
+        yield Chain("eth_tester", w3, deployment)
+    finally:
+        eth_tester.revert_to_snapshot(snap)
+
+
+@pytest.fixture(params=["anvil", "eth_tester"])
+def chain(request: pytest.FixtureRequest) -> Chain:
+    """lab1 on each backend in turn: tests that take this run on anvil and on eth-tester."""
+    name = "lab1" if request.param == "anvil" else "tester"
+    return request.getfixturevalue(name)  # type: ignore[no-any-return]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"fillpath tests: data dirs are temporary; lab cache at {os.environ.get('FILLPATH_LAB_CACHE', '~/.cache/fillpath/lab')}"
