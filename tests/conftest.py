@@ -62,7 +62,8 @@ def anvil_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, No
 
 
 def _anvil_chain(node: NodeStatus) -> Iterator[Chain]:
-    assert node.rpc_url and node.deployment
+    assert node.rpc_url
+    assert node.deployment
     w3 = Web3(Web3.HTTPProvider(node.rpc_url, request_kwargs={"timeout": 30}))
     snap = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
     try:
@@ -108,4 +109,5 @@ def chain(request: pytest.FixtureRequest) -> Chain:
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"fillpath tests: data dirs are temporary; lab cache at {os.environ.get('FILLPATH_LAB_CACHE', '~/.cache/fillpath/lab')}"
+    cache = os.environ.get("FILLPATH_LAB_CACHE", "~/.cache/fillpath/lab")
+    return f"fillpath tests: data dirs are temporary; lab cache at {cache}"

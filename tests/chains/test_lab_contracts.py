@@ -34,7 +34,9 @@ def test_pools_sit_where_the_routers_compute_them(chain: Chain) -> None:
             salt = keccak(bytes.fromhex(a0[2:]) + bytes.fromhex(a1[2:]))
             assert _create2(d.address("UniswapV2Factory"), salt, V2_PAIR_INIT_CODE_HASH) == p.address
         else:
-            salt = keccak(bytes(12) + bytes.fromhex(a0[2:]) + bytes(12) + bytes.fromhex(a1[2:]) + p.fee_ppm.to_bytes(32, "big"))
+            salt = keccak(
+                bytes(12) + bytes.fromhex(a0[2:]) + bytes(12) + bytes.fromhex(a1[2:]) + p.fee_ppm.to_bytes(32, "big")
+            )
             assert _create2(d.address("UniswapV3Factory"), salt, V3_POOL_INIT_CODE_HASH) == p.address
 
 

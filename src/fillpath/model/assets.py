@@ -28,9 +28,7 @@ class AssetId:
         if not _SYMBOL.match(self.symbol):
             raise InvalidInput("asset", f"bad symbol {self.symbol!r}", "use letters, digits, '.', '_' or '-'")
         if not _LOCATION.match(self.location):
-            raise InvalidInput(
-                "asset", f"bad location {self.location!r}", "use lower-case letters, digits, '_' or '-'"
-            )
+            raise InvalidInput("asset", f"bad location {self.location!r}", "use lower-case letters, digits, '_' or '-'")
 
     @classmethod
     def parse(cls, text: str, *, field: str = "asset") -> AssetId:

@@ -18,7 +18,10 @@ _SOURCES: dict[str, tuple[str, str]] = {
     "UniswapV2Factory": ("npm", "@uniswap/v2-core/build/UniswapV2Factory.json"),
     "UniswapV2Pair": ("npm", "@uniswap/v2-core/build/UniswapV2Pair.json"),
     "UniswapV2Router02": ("npm", "@uniswap/v2-periphery/build/UniswapV2Router02.json"),
-    "UniswapV3Factory": ("npm", "@uniswap/v3-core/artifacts/contracts/UniswapV3Factory.sol/UniswapV3Factory.json"),
+    "UniswapV3Factory": (
+        "npm",
+        "@uniswap/v3-core/artifacts/contracts/UniswapV3Factory.sol/UniswapV3Factory.json",
+    ),
     "UniswapV3Pool": ("npm", "@uniswap/v3-core/artifacts/contracts/UniswapV3Pool.sol/UniswapV3Pool.json"),
     "SwapRouter": ("npm", "@uniswap/v3-periphery/artifacts/contracts/SwapRouter.sol/SwapRouter.json"),
     "QuoterV2": ("npm", "@uniswap/v3-periphery/artifacts/contracts/lens/QuoterV2.sol/QuoterV2.json"),
@@ -45,7 +48,7 @@ class Artifact:
 
     @property
     def init_code_hash(self) -> str:
-        from eth_utils import keccak
+        from eth_utils.crypto import keccak
 
         return keccak(hexstr=self.bytecode).hex()
 

@@ -78,7 +78,14 @@ def _tick_at(price_raw: Fraction, spacing: int, *, up: bool) -> int:
 
 
 def _position_amounts(
-    price_raw: Fraction, tick_lo: int, tick_hi: int, usd: Decimal, usd0: Decimal, usd1: Decimal, d0: int, d1: int
+    price_raw: Fraction,
+    tick_lo: int,
+    tick_hi: int,
+    usd: Decimal,
+    usd0: Decimal,
+    usd1: Decimal,
+    d0: int,
+    d1: int,
 ) -> tuple[int, int]:
     """Token amounts (base units) a position in [tick_lo, tick_hi] needs to hold ``usd`` at ``price_raw``."""
     with localcontext() as ctx:
@@ -154,7 +161,9 @@ def _ordered(tokens: dict[str, tuple[Contract, int]], a: str, b: str) -> tuple[s
     return (a, b) if int(tokens[a][0].address, 16) < int(tokens[b][0].address, 16) else (b, a)
 
 
-def _v2_amounts(spec: ChainSpec, tokens: dict[str, tuple[Contract, int]], a: str, b: str, usd: Decimal) -> dict[str, int]:
+def _v2_amounts(
+    spec: ChainSpec, tokens: dict[str, tuple[Contract, int]], a: str, b: str, usd: Decimal
+) -> dict[str, int]:
     half = usd / 2
     return {s: _units(half / spec.price(s), tokens[s][1]) for s in (a, b)}
 

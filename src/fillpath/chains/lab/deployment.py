@@ -80,12 +80,15 @@ class LabDeployment:
             chain_id=int(data["chain_id"]),
             dev=data["dev"],
             contracts=tuple((k, v) for k, v in data["contracts"].items()),
-            tokens=tuple(
-                DeployedToken(s, t["address"], int(t["decimals"])) for s, t in data["tokens"].items()
-            ),
+            tokens=tuple(DeployedToken(s, t["address"], int(t["decimals"])) for s, t in data["tokens"].items()),
             pools=tuple(
                 DeployedPool(
-                    p["kind"], p["address"], p["token0"], p["token1"], int(p["fee_ppm"]), p.get("tick_spacing")
+                    p["kind"],
+                    p["address"],
+                    p["token0"],
+                    p["token1"],
+                    int(p["fee_ppm"]),
+                    p.get("tick_spacing"),
                 )
                 for p in data["pools"]
             ),

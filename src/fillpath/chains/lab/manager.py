@@ -160,7 +160,9 @@ class Lab:
         for s in self.specs:
             rec = state["nodes"].get(s.location)
             if rec is None:
-                out.append(NodeStatus(s.location, s.chain_id, None, None, False, False, None, None, "not started", None))
+                out.append(
+                    NodeStatus(s.location, s.chain_id, None, None, False, False, None, None, "not started", None)
+                )
                 continue
             running, responding, block, problem = self._check(rec)
             out.append(

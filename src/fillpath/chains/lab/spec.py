@@ -78,9 +78,7 @@ def ladder(
     centres jittered, more value in the narrow ones (as real pools look); plus ``one_sided`` positions
     entirely above or below the price, which only a large trade reaches."""
     rng = random.Random(seed)
-    halves = [
-        max(1, round(narrow_bps * (wide_bps / narrow_bps) ** (i / max(1, n - 1)))) for i in range(n)
-    ]
+    halves = [max(1, round(narrow_bps * (wide_bps / narrow_bps) ** (i / max(1, n - 1)))) for i in range(n)]
     raw: list[tuple[Fraction, Fraction, int]] = []
     for half in halves:
         skew = rng.randint(-half // 3, half // 3) if half >= 3 else 0
@@ -124,13 +122,24 @@ def lab_specs(profile: str = "full") -> tuple[ChainSpec, ...]:
             V3PoolSpec("WBTC", "WETH", 3000, ladder(15_000_000, k(8, 3), 100, 5000, seed=3)),
             V3PoolSpec("USDC", "USDT", 100, ladder(20_000_000, k(8, 3), 2, 100, seed=4)),
         ),
-        dev_tokens=(("USDC", _d(500_000_000)), ("USDT", _d(500_000_000)), ("WBTC", _d(20_000)), ("DAI", _d(500_000_000))),
+        dev_tokens=(
+            ("USDC", _d(500_000_000)),
+            ("USDT", _d(500_000_000)),
+            ("WBTC", _d(20_000)),
+            ("DAI", _d(500_000_000)),
+        ),
         dev_weth=_d(100_000),
     )
     lab2 = ChainSpec(
         location="lab2",
         chain_id=31338,
-        usd=(("WETH", _d(3012)), ("USDC", _d(1)), ("USDT", _d("1.0004")), ("DAI", _d("0.9997")), ("WBTC", _d(90270))),
+        usd=(
+            ("WETH", _d(3012)),
+            ("USDC", _d(1)),
+            ("USDT", _d("1.0004")),
+            ("DAI", _d("0.9997")),
+            ("WBTC", _d(90270)),
+        ),
         v2=(
             V2PoolSpec("WETH", "USDC", _d(3_000_000)),
             V2PoolSpec("WBTC", "WETH", _d(1_500_000)),
@@ -140,7 +149,12 @@ def lab_specs(profile: str = "full") -> tuple[ChainSpec, ...]:
             V3PoolSpec("WETH", "USDC", 500, ladder(8_000_000, k(10, 3), 20, 3000, seed=11, one_sided=k(2, 0))),
             V3PoolSpec("USDC", "USDT", 100, ladder(4_000_000, k(4, 2), 3, 80, seed=12)),
         ),
-        dev_tokens=(("USDC", _d(100_000_000)), ("USDT", _d(100_000_000)), ("WBTC", _d(5_000)), ("DAI", _d(100_000_000))),
+        dev_tokens=(
+            ("USDC", _d(100_000_000)),
+            ("USDT", _d(100_000_000)),
+            ("WBTC", _d(5_000)),
+            ("DAI", _d(100_000_000)),
+        ),
         dev_weth=_d(40_000),
     )
     return (lab1, lab2)

@@ -1,0 +1,3 @@
+from fillpath.cli.main import run
+
+run()

@@ -1,0 +1,119 @@
+"""``fillpath lab up | down | status`` as a user runs them: real processes, real ports, the real CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fillpath.chains.lab import process, rpc
+from fillpath.chains.lab.manager import BLOCK_INTERVAL_S, GENESIS_TIMESTAMP
+
+FILLPATH = [sys.executable, "-m", "fillpath.cli.main"]
+
+
+def cli(*args: str, data_dir: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "FILLPATH_DATA_DIR": str(data_dir)}
+    res = subprocess.run([*FILLPATH, *args], capture_output=True, text=True, env=env, timeout=180, check=False)
+    if check and res.returncode != 0:
+        raise AssertionError(f"fillpath {' '.join(args)} exited {res.returncode}: {res.stderr}")
+    return res
+
+
+def _refs(data_dir: Path) -> dict[str, process.ProcessRef]:
+    state = json.loads((data_dir / "lab" / "lab.json").read_text())
+    return {k: process.ProcessRef.from_json(v["process"]) for k, v in state["nodes"].items()}
+
+
+@pytest.fixture
+def lab_dir(tmp_path: Path) -> Any:
+    data = tmp_path / "lifecycle"
+    yield data
+    cli("lab", "down", data_dir=data, check=False)
+
+
+def test_up_twice_down_and_status_tell_the_truth(lab_dir: Path) -> None:
+    first = json.loads(cli("lab", "up", "--json", data_dir=lab_dir).stdout)
+    locs = first["locations"]
+    assert set(locs) == {"lab1", "lab2"}
+    assert (locs["lab1"]["chain_id"], locs["lab2"]["chain_id"]) == (31337, 31338)
+    for loc in locs.values():
+        assert loc["responding"]
+        assert loc["rpc_url"].startswith("http://127.0.0.1:")
+        assert loc["ws_url"].startswith("ws://127.0.0.1:")
+        assert int(rpc.call(loc["rpc_url"], "eth_chainId"), 16) == loc["chain_id"]
+        for name in ("WETH9", "USDC", "USDT", "WBTC", "DAI", "Multicall3", "UniswapV2Factory",
+                     "UniswapV2Router02", "UniswapV3Factory", "SwapRouter", "QuoterV2",
+                     "NonfungiblePositionManager"):  # fmt: skip
+            assert rpc.call(loc["rpc_url"], "eth_getCode", [loc["contracts"][name], "latest"]) not in (
+                "0x",
+                None,
+            )
+    pids = _refs(lab_dir)
+
+    # idempotent: the same nodes keep running, nothing is redeployed
+    second = json.loads(cli("lab", "up", "--json", data_dir=lab_dir).stdout)
+    assert second["locations"]["lab1"]["rpc_url"] == locs["lab1"]["rpc_url"]
+    assert _refs(lab_dir) == pids
+
+    # a node killed behind the lab's back is reported, with a non-zero exit
+    os.kill(pids["lab1"].pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while process.is_alive(pids["lab1"]) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    res = cli("lab", "status", "--json", data_dir=lab_dir, check=False)
+    assert res.returncode == 1
+    status = json.loads(res.stdout)["locations"]
+    assert status["lab1"]["responding"] is False
+    assert "not running" in status["lab1"]["problem"]
+    assert status["lab2"]["responding"] is True
+
+    # up repairs only what is broken, from the cached state
+    res = cli("lab", "up", data_dir=lab_dir)
+    assert "lab1: loaded the cached deployment" in res.stderr
+    repaired = _refs(lab_dir)
+    assert repaired["lab2"] == pids["lab2"]
+    assert repaired["lab1"] != pids["lab1"]
+
+    # down stops every process it started and leaves none behind
+    down = json.loads(cli("lab", "down", "--json", data_dir=lab_dir).stdout)
+    assert sorted(down["stopped"]) == ["lab1", "lab2"]
+    for ref in repaired.values():
+        assert not process.is_alive(ref)
+    assert json.loads((lab_dir / "lab" / "lab.json").read_text())["nodes"] == {}
+    res = cli("lab", "status", data_dir=lab_dir, check=False)
+    assert res.returncode == 1
+    assert "not started" in res.stdout
+
+
+def test_reloaded_lab_has_the_deployed_state_and_deterministic_timestamps(lab_dir: Path) -> None:
+    cli("lab", "up", data_dir=lab_dir)
+    cli("lab", "down", data_dir=lab_dir)
+    res = cli("lab", "up", "--json", data_dir=lab_dir)
+    loc = json.loads(res.stdout)["locations"]["lab1"]
+    url = loc["rpc_url"]
+    block = int(rpc.call(url, "eth_blockNumber"), 16)
+    assert block == loc["block"] > 50  # the deployment's blocks survive the reload
+    head = rpc.call(url, "eth_getBlockByNumber", ["latest", False])
+    assert int(head["timestamp"], 16) == GENESIS_TIMESTAMP + BLOCK_INTERVAL_S * block
+    rpc.call(url, "evm_mine")
+    nxt = rpc.call(url, "eth_getBlockByNumber", ["latest", False])
+    assert int(nxt["timestamp"], 16) == int(head["timestamp"], 16) + BLOCK_INTERVAL_S
+
+
+def test_status_without_a_lab_says_so(tmp_path: Path) -> None:
+    res = cli("lab", "status", data_dir=tmp_path / "empty", check=False)
+    assert res.returncode == 1
+    assert "not started" in res.stdout
+
+
+def test_lab_up_json_is_the_only_thing_on_stdout(lab_dir: Path) -> None:
+    res = cli("lab", "up", "--json", data_dir=lab_dir)
+    json.loads(res.stdout)  # parses as one document: progress goes to stderr

@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fillpath.config import Config, load_config, redact_url
+from fillpath.model.errors import InvalidInput
+
+SENTINEL_KEY = "0x" + "5e" * 32
+SENTINEL_SECRET = "SENTINELsecretDoNotPrint1234567890"
+SENTINEL_PASS = "sentinel-passphrase-zzz"
+SENTINEL_URL_KEY = "abcdefSENTINELURLKEY0123456789"
+
+
+def test_no_file_means_the_lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    cfg = load_config()
+    assert cfg.lab is True
+    assert cfg.source == "built-in lab default"
+    assert cfg.resolved_database_url.startswith("sqlite:///")
+
+
+def test_a_full_config_validates_into_frozen_objects(tmp_path: Path) -> None:
+    path = tmp_path / "fillpath.toml"
+    path.write_text(
+        """
+        database_url = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        [locations.ethereum]
+        chain_id = 1
+        rpc = ["https://a.example/v3/KEY", "https://b.example"]
+        confirmations = 3
+        [accounts.trader]
+        keystore = "/keys/trader.json"
+        passphrase_env = "TRADER_PASS"
+        [exchanges.binance]
+        ccxt_id = "binance"
+        api_key_env = "BINANCE_KEY"
+        secret_env = "BINANCE_SECRET"
+        [[tokens]]
+        location = "ethereum"
+        symbol = "USDC"
+        address = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"
+        decimals = 6
+        [risk]
+        max_order_notional = "250000.50"
+        """
+    )
+    cfg = load_config(path)
+    assert cfg.locations["ethereum"].rpc == ("https://a.example/v3/KEY", "https://b.example")
+    assert cfg.accounts["trader"].passphrase_env == "TRADER_PASS"
+    assert str(cfg.risk.max_order_notional) == "250000.50"
+    with pytest.raises(Exception, match="frozen"):
+        cfg.numeraire = "EUR"  # type: ignore[misc]
+    assert isinstance(cfg, Config)
+
+
+@pytest.mark.parametrize(
+    ("toml", "needle"),
+    [
+        ('[locations.x]\nchain_id = "one"\nrpc = "http://h"', "locations.x.chain_id"),
+        ("[locations.x]\nchain_id = 1", "locations.x.rpc"),
+        ('[accounts.a]\nprivate_key = "0xabc"', "never go in the config file"),
+        ('[exchanges.b]\nccxt_id = "binance"\nsecret = "s"', "never go in the config file"),
+        ('[accounts.a]\nkeystore = "/k"\nprivate_key_env = "K"', "exactly one of"),
+        ('[accounts.a]\nprivate_key_env = "not a name"', "not an environment variable name"),
+        ("unknown_field = 1", "unknown_field"),
+        ("[[[", "not valid TOML"),
+    ],
+)
+def test_bad_config_names_the_field(tmp_path: Path, toml: str, needle: str) -> None:
+    path = tmp_path / "fillpath.toml"
+    path.write_text(toml)
+    with pytest.raises(InvalidInput, match=needle.replace(".", r"\.")):
+        load_config(path)
+
+
+def test_missing_explicit_config_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="does not exist"):
+        load_config(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize(
+    ("url", "hidden"),
+    [
+        (f"https://mainnet.infura.io/v3/{SENTINEL_URL_KEY}", SENTINEL_URL_KEY),
+        ("https://user:hunter2pass@node.example:8545", "hunter2pass"),
+        ("wss://node.example/ws?apikey=topsecretvalue", "topsecretvalue"),
+    ],
+)
+def test_urls_are_redacted(url: str, hidden: str) -> None:
+    shown = redact_url(url)
+    assert hidden not in shown
+    assert "example" in shown or "infura" in shown
+
+
+def test_config_show_never_prints_a_secret(tmp_path: Path) -> None:
+    path = tmp_path / "fillpath.toml"
+    path.write_text(
+        f"""
+        [locations.mainnet]
+        chain_id = 1
+        rpc = ["https://mainnet.infura.io/v3/{SENTINEL_URL_KEY}"]
+        ws = "wss://user:{SENTINEL_PASS}@ws.example/x"
+        [accounts.hot]
+        private_key_env = "FP_TEST_KEY"
+        [accounts.cold]
+        keystore = "{tmp_path}/cold.json"
+        passphrase_env = "FP_TEST_PASS"
+        [exchanges.binance]
+        ccxt_id = "binance"
+        api_key_env = "FP_TEST_API_KEY"
+        secret_env = "FP_TEST_SECRET"
+        """
+    )
+    env = {
+        **os.environ,
+        "FP_TEST_KEY": SENTINEL_KEY,
+        "FP_TEST_PASS": SENTINEL_PASS,
+        "FP_TEST_API_KEY": SENTINEL_SECRET + "api",
+        "FP_TEST_SECRET": SENTINEL_SECRET,
+    }
+    outputs = []
+    for args in (["config", "show"], ["config", "show", "--json"], ["--debug", "config", "show"]):
+        res = subprocess.run(
+            [sys.executable, "-m", "fillpath", "--config", str(path), *args],
+            capture_output=True, text=True, env=env, timeout=60, check=True,
+        )  # fmt: skip
+        outputs.append(res.stdout + res.stderr)
+    view = json.loads(outputs[1].split("\n", 0)[0])
+    assert view["accounts"]["hot"]["private_key"] == "$FP_TEST_KEY (set)"
+    assert view["exchanges"]["binance"]["secret"] == "$FP_TEST_SECRET (set)"
+    for out in outputs:
+        for secret in (SENTINEL_KEY, SENTINEL_KEY[2:], SENTINEL_SECRET, SENTINEL_PASS, SENTINEL_URL_KEY):
+            assert secret not in out
