@@ -13,9 +13,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _table import median, pct, table  # noqa: E402
-
-from fillpath.chains.lab.manager import Lab  # noqa: E402
+from _table import median, pct, table
+from fillpath.chains.lab.manager import Lab
 
 
 def main() -> None:
@@ -45,7 +44,9 @@ def main() -> None:
         ("up while running (idempotent)", len(idem_s), f"{median(idem_s):.3f}", f"{pct(idem_s, 99):.3f}",
          f"{median(idem_s) / cold:.3f}"),
     ]  # fmt: skip
-    print(table("lab up (seconds; ratio vs first deployment in this run)", ["case", "n", "median", "p99", "ratio"], rows))
+    print(
+        table("lab up (seconds; ratio vs first deployment in this run)", ["case", "n", "median", "p99", "ratio"], rows)
+    )
 
 
 if __name__ == "__main__":

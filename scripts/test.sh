@@ -3,8 +3,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-echo "== ruff ==" && .venv/bin/ruff check src tests benchmarks scripts && .venv/bin/ruff format --check src tests benchmarks scripts
-echo "== mypy (strict, src/) ==" && .venv/bin/mypy
+# separate statements: under `set -e` a failure inside an `a && b` list does not stop the script
+echo "== ruff =="
+.venv/bin/ruff check src tests benchmarks scripts
+.venv/bin/ruff format --check src tests benchmarks scripts
+echo "== mypy (strict, src/) =="
+.venv/bin/mypy
 echo "== pytest =="
 set +e
 .venv/bin/pytest -n auto --dist loadgroup -q -m "not slow" "$@"
