@@ -35,6 +35,9 @@ class Chain:
         address = Web3.to_checksum_address(self.deployment.address(name))
         return self.w3.eth.contract(address=address, abi=artifacts.abi(abi_name))
 
+    def contract_at(self, abi_name: str, address: str) -> Any:
+        return self.w3.eth.contract(address=Web3.to_checksum_address(address), abi=artifacts.abi(abi_name))
+
     @property
     def dev(self) -> str:
         return self.deployment.dev
@@ -53,9 +56,11 @@ def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def anvil_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, NodeStatus]]:
     """Both lab chains on real anvil nodes, started once per test session (per xdist worker)."""
-    lab = Lab(tmp_path_factory.mktemp("anvil-lab"))
+    data_dir = tmp_path_factory.mktemp("anvil-lab")
+    lab = Lab(data_dir)
     try:
         nodes = {n.location: n for n in lab.up()}
+        os.environ["FILLPATH_TEST_LAB_DIR"] = str(data_dir)  # for CLI tests that use the session lab
         yield nodes
     finally:
         lab.down()

@@ -61,6 +61,7 @@ class EvmLocationConfig(_Frozen):
     ws: str | None = None
     confirmations: int = Field(default=2, ge=0)
     native: str = "ETH"
+    multicall: str | None = Field(default=None, description="Multicall3 address; default: the canonical one")
 
     @field_validator("rpc", mode="before")
     @classmethod
@@ -102,6 +103,12 @@ class TokenConfig(_Frozen):
     decimals: int = Field(ge=0, le=77)
 
 
+class PoolConfig(_Frozen):
+    location: str
+    kind: Literal["uniswap_v2", "uniswap_v3"]
+    address: str
+
+
 class RiskConfig(_Frozen):
     max_order_notional: Decimal = Decimal("10000000")
     max_venue_notional: Decimal = Decimal("50000000")
@@ -121,6 +128,7 @@ class Config(_Frozen):
     accounts: dict[str, AccountConfig] = Field(default_factory=dict)
     exchanges: dict[str, ExchangeConfig] = Field(default_factory=dict)
     tokens: tuple[TokenConfig, ...] = ()
+    pools: tuple[PoolConfig, ...] = ()
     risk: RiskConfig = Field(default_factory=RiskConfig)
 
     @property
@@ -221,5 +229,6 @@ def redacted_view(cfg: Config) -> dict[str, Any]:
             for name, ex in cfg.exchanges.items()
         },
         "tokens": [t.model_dump(mode="json") for t in cfg.tokens],
+        "pools": [p.model_dump(mode="json") for p in cfg.pools],
         "risk": cfg.risk.model_dump(mode="json"),
     }

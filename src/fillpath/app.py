@@ -1,0 +1,56 @@
+"""The composition root: turns a ``Config`` into the adapters the commands use. Nothing else wires objects."""
+
+from __future__ import annotations
+
+from fillpath.chains.lab.manager import Lab
+from fillpath.chains.readers import ChainSource, PoolRef, TokenRef
+from fillpath.chains.rpc import RpcClient
+from fillpath.config import Config
+from fillpath.model.errors import InvalidInput, LabError
+
+CANONICAL_MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11"
+
+
+def chain_sources(cfg: Config) -> list[tuple[RpcClient, ChainSource]]:
+    """One RPC client and one read plan per EVM location: the running lab's, or the configured ones."""
+    if cfg.lab:
+        return _lab_sources(cfg)
+    out = []
+    for name, loc in cfg.locations.items():
+        tokens = tuple(TokenRef(t.symbol, t.address, t.decimals) for t in cfg.tokens if t.location == name)
+        pools = tuple(PoolRef(p.kind, p.address) for p in cfg.pools if p.location == name)
+        holder = next((a.address for a in cfg.accounts.values() if a.address), None)
+        src = ChainSource(
+            location=name,
+            chain_id=loc.chain_id,
+            multicall=loc.multicall or CANONICAL_MULTICALL3,
+            tokens=tokens,
+            pools=pools,
+            native=loc.native,
+            holder=holder,
+        )
+        out.append((RpcClient(name, loc.rpc), src))
+    if not out:
+        raise InvalidInput(f"{cfg.source}: locations", "no EVM location is configured", "add a [locations.NAME] table")
+    return out
+
+
+def _lab_sources(cfg: Config) -> list[tuple[RpcClient, ChainSource]]:
+    nodes = Lab(cfg.data_dir).status()
+    down = [n.location for n in nodes if not n.responding]
+    if down:
+        raise LabError(f"the lab is not running ({', '.join(down)} down); start it with `fillpath lab up`")
+    out = []
+    for n in nodes:
+        d = n.deployment
+        assert d is not None and n.rpc_url is not None
+        src = ChainSource(
+            location=n.location,
+            chain_id=n.chain_id,
+            multicall=d.address("Multicall3"),
+            tokens=tuple(TokenRef(t.symbol, t.address, t.decimals) for t in d.tokens),
+            pools=tuple(PoolRef(p.kind, p.address) for p in d.pools),
+            holder=d.dev,
+        )
+        out.append((RpcClient(n.location, [n.rpc_url]), src))
+    return out

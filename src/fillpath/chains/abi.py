@@ -1,0 +1,63 @@
+"""Typed ABI calls without a provider: selectors, argument encoding and result decoding from an ABI entry.
+
+Readers batch thousands of calls through Multicall3, so they need encode/decode as plain functions, not
+bound contract objects that each want a provider.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from eth_abi.abi import decode, encode
+from eth_utils.crypto import keccak
+
+from fillpath.chains.lab import artifacts
+
+
+def _type(param: dict[str, Any]) -> str:
+    t = str(param["type"])
+    if t.startswith("tuple"):
+        inner = ",".join(_type(c) for c in param["components"])
+        return f"({inner}){t[5:]}"
+    return t
+
+
+@dataclass(frozen=True, slots=True)
+class AbiFunction:
+    name: str
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+
+    @property
+    def signature(self) -> str:
+        return f"{self.name}({','.join(self.inputs)})"
+
+    @property
+    def selector(self) -> bytes:
+        return keccak(text=self.signature)[:4]
+
+    def encode(self, *args: Any) -> bytes:
+        return self.selector + encode(list(self.inputs), list(args))
+
+    def decode(self, data: bytes) -> tuple[Any, ...]:
+        return tuple(decode(list(self.outputs), data))
+
+
+def function_from_abi(abi: Sequence[dict[str, Any]], name: str) -> AbiFunction:
+    for entry in abi:
+        if entry.get("type") == "function" and entry.get("name") == name:
+            return AbiFunction(
+                name,
+                tuple(_type(p) for p in entry.get("inputs", [])),
+                tuple(_type(p) for p in entry.get("outputs", [])),
+            )
+    raise KeyError(name)
+
+
+@cache
+def fn(contract: str, name: str) -> AbiFunction:
+    """``fn("UniswapV3Pool", "slot0")``: a function of a known contract artifact."""
+    return function_from_abi(artifacts.abi(contract), name)

@@ -1,0 +1,1 @@
+"""Collectors (cold path): live venue state → a ``fillpath.snapshot/1`` document."""
