@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from fillpath import __version__
-from fillpath.cli import config_cmd, demo, lab, snapshot
+from fillpath.cli import config_cmd, demo, keys, lab, snapshot
 from fillpath.cli.context import CliContext
 from fillpath.cli.output import err_console
 from fillpath.model.errors import FillpathError, InvalidInput
@@ -25,6 +25,7 @@ app = typer.Typer(
 app.add_typer(lab.app, name="lab")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(snapshot.app, name="snapshot")
+app.add_typer(keys.app, name="keys")
 app.command("demo")(demo.demo)
 
 
