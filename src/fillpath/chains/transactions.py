@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_abi.abi import decode
+from eth_utils.address import to_checksum_address
 
 from fillpath.chains.abi import AbiFunction, fn
 from fillpath.chains.accounts import Signer
@@ -163,7 +164,7 @@ def sign(signer: Signer, chain_id: int, nonce: int, call: ContractCall, gas: int
     tx: dict[str, Any] = {
         "chainId": chain_id,
         "nonce": nonce,
-        "to": call.to,
+        "to": to_checksum_address(call.to),
         "data": call.data,
         "value": call.value,
         "gas": gas,
