@@ -30,7 +30,9 @@ class Event(Value):
 
 def _positive(owner: object, name: str, value: Decimal | int | None) -> None:
     if value is not None and value <= 0:
-        raise InvalidInput(f"{type(owner).__name__}.{name}", f"{value} is not positive", "give a positive amount")
+        raise InvalidInput(
+            f"{type(owner).__name__}.{name}", f"{value} is not positive", "give a positive amount"
+        )
 
 
 def _non_negative(owner: object, name: str, value: Decimal | int | None) -> None:
@@ -268,7 +270,9 @@ class BalanceAdjusted(Event):
         check_fields(self)
         if self.asset.location != self.venue:
             raise InvalidInput(
-                "BalanceAdjusted.venue", f"{self.asset} is not held at {self.venue!r}", "venue is the location"
+                "BalanceAdjusted.venue",
+                f"{self.asset} is not held at {self.venue!r}",
+                "venue is the location",
             )
 
 
