@@ -102,3 +102,14 @@ def store(store_url: str) -> Iterator[Store]:
     s = Store.open(store_url)
     yield s
     s.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Soak runs (``slow``) here run only when asked for with ``-m``, so a bare ``pytest`` stays quick."""
+    if config.option.markexpr:
+        return
+    here = Path(__file__).parent
+    skip = pytest.mark.skip(reason="slow soak: run with -m slow (make test-slow)")
+    for item in items:
+        if item.get_closest_marker("slow") and here in Path(str(item.path)).parents:
+            item.add_marker(skip)

@@ -1,5 +1,5 @@
-"""Hypothesis strategies for event streams over a small key space, so that events collide: the same order
-is submitted, filled twice by one trade, canceled; one tx is mined, reorged, replaced; one asset moves often."""
+"""Hypothesis strategies for event streams over a small key space, so that events collide: one order is
+submitted, filled twice by one trade, canceled; one tx is mined, reorged, replaced; one asset moves often."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
+from fillpath.model.amounts import UINT256_MAX
 from fillpath.model.assets import AssetId
 from fillpath.model.events import (
     BalanceAdjusted,
@@ -38,7 +39,6 @@ from fillpath.model.events import (
     VenueResumed,
 )
 from fillpath.model.sides import Side
-from fillpath.model.amounts import UINT256_MAX
 
 CEX = st.sampled_from(["binance", "kraken"])
 CHAIN = st.just("lab1")
@@ -51,9 +51,7 @@ REASON = st.sampled_from(["timeout", "no funds", "ok", "é ünïcode"])
 CHAIN_ASSET = st.sampled_from([AssetId("WETH", "lab1"), AssetId("USDC", "lab1")])
 CEX_ASSET = st.sampled_from([AssetId("USDT", "binance"), AssetId("ETH", "binance")])
 
-positive_decimals = st.builds(
-    lambda n, e: Decimal(n).scaleb(-e), st.integers(1, 10**30), st.integers(-3, 18)
-)
+positive_decimals = st.builds(lambda n, e: Decimal(n).scaleb(-e), st.integers(1, 10**30), st.integers(-3, 18))
 signed_decimals = st.builds(
     lambda n, e: Decimal(n).scaleb(-e), st.integers(-(10**30), 10**30), st.integers(-3, 18)
 )
@@ -98,8 +96,17 @@ order_events: st.SearchStrategy[Event] = st.one_of(
 
 block = st.integers(0, 2**40)
 tx_events: st.SearchStrategy[Event] = st.one_of(
-    st.builds(TxBroadcast, venue=CHAIN, tx_hash=TX, sender=ADDRESS, nonce=st.integers(0, 9), intent_id=opt() | INTENT),
-    st.builds(TxMined, venue=CHAIN, tx_hash=TX, block_number=block, block_hash=st.sampled_from(["0xb1", "0xb2"])),
+    st.builds(
+        TxBroadcast,
+        venue=CHAIN,
+        tx_hash=TX,
+        sender=ADDRESS,
+        nonce=st.integers(0, 9),
+        intent_id=opt() | INTENT,
+    ),
+    st.builds(
+        TxMined, venue=CHAIN, tx_hash=TX, block_number=block, block_hash=st.sampled_from(["0xb1", "0xb2"])
+    ),
     st.builds(TxConfirmed, venue=CHAIN, tx_hash=TX, block_number=block, confirmations=st.integers(1, 64)),
     st.builds(TxReverted, venue=CHAIN, tx_hash=TX, block_number=block, reason=opt() | REASON),
     st.builds(TxReorged, venue=CHAIN, tx_hash=TX, block_number=block),
@@ -122,8 +129,12 @@ other_events: st.SearchStrategy[Event] = st.one_of(
         deadline_ns=opt() | st.integers(0, 2**63 - 1),
     ),
     st.builds(IntentResolved, venue=CEX | CHAIN, intent_id=INTENT, outcome=st.sampled_from(IntentOutcome)),
-    CHAIN_ASSET.flatmap(lambda a: st.builds(BalanceAdjusted, st.just(a.location), st.just(a), signed_units, REASON)),
-    CEX_ASSET.flatmap(lambda a: st.builds(BalanceAdjusted, st.just(a.location), st.just(a), signed_decimals, REASON)),
+    CHAIN_ASSET.flatmap(
+        lambda a: st.builds(BalanceAdjusted, st.just(a.location), st.just(a), signed_units, REASON)
+    ),
+    CEX_ASSET.flatmap(
+        lambda a: st.builds(BalanceAdjusted, st.just(a.location), st.just(a), signed_decimals, REASON)
+    ),
     st.builds(DriftDetected, venue=CEX, asset=CEX_ASSET, expected=amounts, observed=amounts, source=REASON),
     st.builds(VenueDegraded, venue=CEX | CHAIN, reason=REASON),
     st.builds(VenueHalted, venue=CEX | CHAIN, reason=REASON),

@@ -23,18 +23,27 @@ def test_backwards_step_is_reported_each_time() -> None:
     clock = ClockTracker(bound_ns=2 * S)
     clock.observe("binance", 100 * S, 100 * S)
     first = clock.observe("binance", 99 * S, 100 * S)
-    assert first is not None and first.problem is ClockProblem.BACKWARDS and first.offset_ns == S
+    assert first is not None
+    assert first.problem is ClockProblem.BACKWARDS
+    assert first.offset_ns == S
     assert clock.observe("binance", 99 * S, 100 * S) is None  # equal is not backwards
     again = clock.observe("binance", 98 * S, 100 * S)
-    assert again is not None and again.problem is ClockProblem.BACKWARDS
+    assert again is not None
+    assert again.problem is ClockProblem.BACKWARDS
 
 
 def test_drift_is_reported_on_leaving_the_bound_only() -> None:
     clock = ClockTracker(bound_ns=2 * S)
     assert clock.observe("kraken", 100 * S, 100 * S) is None
     drift = clock.observe("kraken", 101 * S, 104 * S)
-    assert drift is not None and drift.problem is ClockProblem.DRIFT
-    assert (drift.offset_ns, drift.bound_ns, drift.venue_ts, drift.recv_ns) == (3 * S, 2 * S, 101 * S, 104 * S)
+    assert drift is not None
+    assert drift.problem is ClockProblem.DRIFT
+    assert (drift.offset_ns, drift.bound_ns, drift.venue_ts, drift.recv_ns) == (
+        3 * S,
+        2 * S,
+        101 * S,
+        104 * S,
+    )
     assert clock.observe("kraken", 102 * S, 105 * S) is None  # still drifting: not repeated
     assert clock.observe("kraken", 103 * S, 103 * S) is None  # back in bound
     assert clock.observe("kraken", 104 * S, 100 * S) is not None  # venue ahead beyond bound

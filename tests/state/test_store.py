@@ -56,7 +56,8 @@ def test_append_returns_gap_free_seqs_and_events_reads_them_back(store: Store) -
     read = list(store.events())
     assert [r.seq for r in read] == [1, 2, 3, 4]
     assert read[0] == Recorded(1, 111, 100, _submitted())
-    assert read[1].venue_ts is None and read[1].recv_ns == read[2].recv_ns  # a batch shares its stamp
+    assert read[1].venue_ts is None
+    assert read[1].recv_ns == read[2].recv_ns
     assert [r.seq for r in store.events(after_seq=2)] == [3, 4]
     assert [r.seq for r in store.events(after_seq=0, limit=3)] == [1, 2, 3]
 
@@ -73,7 +74,9 @@ def test_order_projection_follows_the_events(store: Store) -> None:
     )
     store.append(OrderFilled("binance", "c1", "t2", Decimal("1.5"), Decimal("2000")))
     order = store.order("binance", "c1")
-    assert order is not None and order.status is OrderStatus.FILLED and order.filled_qty == Decimal("2.0")
+    assert order is not None
+    assert order.status is OrderStatus.FILLED
+    assert order.filled_qty == Decimal("2.0")
     assert set(store.orders()) == {("binance", "c1")}
 
 
@@ -87,10 +90,12 @@ def test_duplicate_fill_is_recorded_once(store: Store) -> None:
     assert seqs == [seq, seq]
     assert store.last_seq == seq
     order = store.order("binance", "c1")
-    assert order is not None and order.filled_qty == Decimal("0.5")
+    assert order is not None
+    assert order.filled_qty == Decimal("0.5")
     assert len(store.fills()) == 1
     reopened = Store(store.engine)
-    assert reopened.append(fill) == seq and reopened.last_seq == seq
+    assert reopened.append(fill) == seq
+    assert reopened.last_seq == seq
     with store.engine.connect() as conn:
         assert conn.execute(select(tables.fills)).all()[0].seq == seq
 
@@ -100,7 +105,9 @@ def test_uint256_round_trips_through_ledger_intents_and_journal(store_url: str) 
         store.append_many(
             [
                 BalanceAdjusted("lab1", WETH, UINT256_MAX, "deposit"),
-                IntentCreated("lab1", "i1", "swap", asset_in=WETH, amount_in=UINT256_MAX, min_out=UINT256_MAX),
+                IntentCreated(
+                    "lab1", "i1", "swap", asset_in=WETH, amount_in=UINT256_MAX, min_out=UINT256_MAX
+                ),
             ]
         )
         assert store.balance(WETH) == UINT256_MAX
@@ -108,8 +115,10 @@ def test_uint256_round_trips_through_ledger_intents_and_journal(store_url: str) 
         assert store.balance(WETH) == UINT256_MAX
         assert type(store.balance(WETH)) is int
         intent = store.intent("i1")
-        assert intent is not None and intent.amount_in == UINT256_MAX and intent.min_out == UINT256_MAX
-        assert [r.event for r in store.events()][0] == BalanceAdjusted("lab1", WETH, UINT256_MAX, "deposit")
+        assert intent is not None
+        assert intent.amount_in == UINT256_MAX
+        assert intent.min_out == UINT256_MAX
+        assert next(r.event for r in store.events()) == BalanceAdjusted("lab1", WETH, UINT256_MAX, "deposit")
         store.append(BalanceAdjusted("lab1", WETH, -UINT256_MAX, "withdrawal"))
         store.append(BalanceAdjusted("lab1", WETH, -UINT256_MAX, "overdraft (drift)"))
     with Store.open(store_url) as store:
@@ -117,7 +126,11 @@ def test_uint256_round_trips_through_ledger_intents_and_journal(store_url: str) 
 
 
 def test_decimal_balances_keep_every_digit_and_their_exponent(store_url: str) -> None:
-    deltas = [Decimal("0.000000000000000000000000000001"), Decimal("123456789012345678901234567890"), Decimal("1E+3")]
+    deltas = [
+        Decimal("0.000000000000000000000000000001"),
+        Decimal("123456789012345678901234567890"),
+        Decimal("1E+3"),
+    ]
     with Store.open(store_url) as store:
         store.append_many([BalanceAdjusted("binance", USDT, d, "fill") for d in deltas])
         cached = store.balance(USDT)
@@ -141,7 +154,8 @@ def test_a_batch_is_all_or_nothing(store: Store) -> None:
 def test_intents_nonces_transactions_and_flags(store: Store) -> None:
     store.append(IntentCreated("lab1", "i1", "swap", ref="0xaa", asset_in=WETH, amount_in=10, deadline_ns=5))
     intent = store.intent("i1")
-    assert intent is not None and intent.status is IntentStatus.OPEN
+    assert intent is not None
+    assert intent.status is IntentStatus.OPEN
     store.append_many(
         [
             NonceAllocated("lab1", "0x01", 7),
@@ -152,20 +166,26 @@ def test_intents_nonces_transactions_and_flags(store: Store) -> None:
     )
     assert store.next_nonce("lab1", "0x01") == 8
     tx = store.transaction("lab1", "0xaa")
-    assert tx is not None and (tx.status, tx.block_number) == (TxStatus.MINED, 100)
+    assert tx is not None
+    assert (tx.status, tx.block_number) == (TxStatus.MINED, 100)
     store.append(TxReorged("lab1", "0xaa", 100))
     tx = store.transaction("lab1", "0xaa")
-    assert tx is not None and (tx.status, tx.block_number) == (TxStatus.REORGED, None)
+    assert tx is not None
+    assert (tx.status, tx.block_number) == (TxStatus.REORGED, None)
     store.append(IntentResolved("lab1", "i1", IntentOutcome.GOOD))
     intent = store.intent("i1")
-    assert intent is not None and intent.status is IntentStatus.GOOD
+    assert intent is not None
+    assert intent.status is IntentStatus.GOOD
     assert not store.venue_flag("binance").halted
     store.append_many([VenueDegraded("binance", "slow"), VenueHalted("binance", "errors")])
     flag = store.venue_flag("binance")
-    assert flag.halted and flag.degraded and flag.reason == "errors"
+    assert flag.halted
+    assert flag.degraded
+    assert flag.reason == "errors"
     store.append(VenueResumed("binance"))
     flag = store.venue_flag("binance")
-    assert not flag.halted and not flag.degraded
+    assert not flag.halted
+    assert not flag.degraded
 
 
 def test_reopening_loads_the_same_projections(store_url: str) -> None:
@@ -203,7 +223,8 @@ def test_verify_notices_a_projection_that_disagrees_with_the_journal(store: Stor
         conn.execute(tables.ledger.update().values(base_units=11))
     assert store.verify() == ["projection tables differ from a replay of the journal"]
     store.rebuild_projections()
-    assert store.verify() == [] and store.balance(WETH) == 10
+    assert store.verify() == []
+    assert store.balance(WETH) == 10
 
 
 def test_another_writer_is_caught_up_on_append_and_refresh(store_url: str) -> None:
@@ -212,7 +233,8 @@ def test_another_writer_is_caught_up_on_append_and_refresh(store_url: str) -> No
         assert b.balance(WETH) is None  # b has not looked yet
         assert b.append(BalanceAdjusted("lab1", WETH, 2, "deposit")) == 2
         assert b.balance(WETH) == 7
-        assert a.refresh() == 2 and a.balance(WETH) == 7
+        assert a.refresh() == 2
+        assert a.balance(WETH) == 7
         assert a.verify() == []
 
 
@@ -224,7 +246,8 @@ def test_store_records_clock_divergence_after_the_event(store_url: str) -> None:
         entries = list(store.events(after_seq=seq - 1))
         assert [type(e.event) for e in entries] == [VenueDegraded, ClockDivergence]
         divergence = entries[1].event
-        assert isinstance(divergence, ClockDivergence) and divergence.problem is ClockProblem.BACKWARDS
+        assert isinstance(divergence, ClockDivergence)
+        assert divergence.problem is ClockProblem.BACKWARDS
         assert entries[1].seq == seq + 1
 
 
