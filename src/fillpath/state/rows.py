@@ -7,7 +7,7 @@ from dataclasses import fields
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Executable, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from fillpath.model.sides import Side
@@ -106,7 +106,14 @@ class RowWriter:
 
     def __init__(self, dialect_name: str) -> None:
         self._specs = _specs()
-        self._insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+        insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+        # Built once: constructing an upsert (``excluded`` aliases the table) costs more than running it.
+        self._upserts: dict[TableName, Executable] = {}
+        for name, spec in self._specs.items():
+            stmt = insert(spec.table)
+            excluded = stmt.excluded
+            updates = {c.name: excluded[c.name] for c in spec.table.columns if c.name not in spec.key_columns}
+            self._upserts[name] = stmt.on_conflict_do_update(index_elements=spec.key_columns, set_=updates)
 
     def write(self, conn: Connection, proj: Projections, touched: Iterable[Touched]) -> None:
         by_table: dict[TableName, dict[object, None]] = {}
@@ -115,12 +122,7 @@ class RowWriter:
         for name, keys in by_table.items():
             spec = self._specs[name]
             source: Mapping[Any, Any] = getattr(proj, name)
-            rows = [spec.to_row(source[k]) for k in keys]
-            stmt = self._insert(spec.table)
-            updates = {
-                c.name: stmt.excluded[c.name] for c in spec.table.columns if c.name not in spec.key_columns
-            }
-            conn.execute(stmt.on_conflict_do_update(index_elements=spec.key_columns, set_=updates), rows)
+            conn.execute(self._upserts[name], [spec.to_row(source[k]) for k in keys])
 
     def write_all(self, conn: Connection, proj: Projections) -> None:
         """Insert every row (after the tables were emptied, as in a rebuild)."""

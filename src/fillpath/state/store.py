@@ -24,7 +24,18 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -117,6 +128,11 @@ class Store:
         self._clock = clock
         self._writer = RowWriter(engine.dialect.name)
         self._lock = threading.RLock()
+        head = tables.journal_head
+        # Statements built once: SQLAlchemy's statement construction costs more than SQLite's execution.
+        self._lock_head_stmt = select(head.c.last_seq).where(head.c.id == 1).with_for_update()
+        self._insert_journal = insert(tables.journal)
+        self._bump_head = update(head).where(head.c.id == 1).values(last_seq=bindparam("new_last_seq"))
         self._proj = self._load()
 
     @classmethod
@@ -170,9 +186,9 @@ class Store:
                     head = self._lock_head(conn)
                     seqs, rows, touched = self._stage(batch, head, stamp, venue_ts)
                     if rows:
-                        conn.execute(insert(tables.journal), rows)
+                        conn.execute(self._insert_journal, rows)
                         self._writer.write(conn, self._proj, touched)
-                        conn.execute(update(tables.journal_head).values(last_seq=self._proj.last_seq))
+                        conn.execute(self._bump_head, {"new_last_seq": self._proj.last_seq})
             except BaseException:
                 # The cache may hold effects of the rolled-back (or, at worst, unknown) commit: reread it.
                 self._proj = self._load()
@@ -181,9 +197,7 @@ class Store:
 
     def _lock_head(self, conn: Connection) -> int:
         """Lock the head row, then bring the cache up to it (another process may have appended)."""
-        head: int = conn.execute(
-            select(tables.journal_head.c.last_seq).where(tables.journal_head.c.id == 1).with_for_update()
-        ).scalar_one()
+        head: int = conn.execute(self._lock_head_stmt).scalar_one()
         if head != self._proj.last_seq:
             for rec in self._read_journal(conn, self._proj.last_seq, head):
                 self._proj.apply(rec)
@@ -224,11 +238,7 @@ class Store:
         with self._lock:
             try:
                 with self._engine.begin() as conn:
-                    head = conn.execute(
-                        select(tables.journal_head.c.last_seq)
-                        .where(tables.journal_head.c.id == 1)
-                        .with_for_update()
-                    ).scalar_one()
+                    head = conn.execute(self._lock_head_stmt).scalar_one()
                     for table in tables.PROJECTION_TABLES:
                         conn.execute(delete(table))
                     proj = Projections()
