@@ -5,7 +5,7 @@ Conversions never round: an amount with more decimals than the asset has is an e
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, Inexact, InvalidOperation, Rounded
 from typing import NewType
 
 from fillpath.model.errors import InvalidInput
@@ -79,3 +79,11 @@ def parse_base_units(text: object, *, field: str) -> int:
     if not body.isdigit() or not body.isascii():
         raise InvalidInput(field, f"{text!r} is not an integer string", 'write it as a string, e.g. "1000"')
     return int(text)
+
+
+_EXACT = Context(prec=1000, traps=[Inexact, Rounded, InvalidOperation])
+
+
+def add_exact(a: Decimal, b: Decimal) -> Decimal:
+    """``a + b`` that raises ``decimal.Inexact`` rather than round (the default context keeps 28 digits)."""
+    return _EXACT.add(a, b)

@@ -1,0 +1,391 @@
+"""Events: what we recorded, in the past tense. The journal holds nothing else.
+
+An event is a frozen value with a stable ``kind`` (the journal's type tag, never renamed) and a lossless
+payload (:func:`event_to_payload`). The journal's envelope — ``seq``, ``recv_ns``, ``venue_ts`` — is not part
+of the event: the store assigns it, and :class:`Recorded` carries both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from functools import cache
+from typing import ClassVar
+
+from fillpath.model.assets import AssetId
+from fillpath.model.codec import Amount, Payload, Value, check_fields, from_payload, to_payload
+from fillpath.model.errors import InvalidInput
+from fillpath.model.sides import Side
+
+
+class Event(Value):
+    """Base of every event. ``venue`` names the exchange, chain or location the event is about."""
+
+    __slots__ = ()
+    kind: ClassVar[str]
+    venue: str
+
+
+def _positive(owner: object, name: str, value: Decimal | int | None) -> None:
+    if value is not None and value <= 0:
+        raise InvalidInput(
+            f"{type(owner).__name__}.{name}", f"{value} is not positive", "give a positive amount"
+        )
+
+
+def _non_negative(owner: object, name: str, value: Decimal | int | None) -> None:
+    if value is not None and value < 0:
+        raise InvalidInput(f"{type(owner).__name__}.{name}", f"{value} is negative")
+
+
+# --- orders (CEX) -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSubmitted(Event):
+    kind: ClassVar[str] = "order.submitted"
+    venue: str
+    client_order_id: str
+    symbol: str
+    side: Side
+    qty: Decimal
+    limit_price: Decimal | None = None
+    intent_id: str | None = None
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        _positive(self, "qty", self.qty)
+        _positive(self, "limit_price", self.limit_price)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderAccepted(Event):
+    kind: ClassVar[str] = "order.accepted"
+    venue: str
+    client_order_id: str
+    venue_order_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FillEvent(Event):
+    """A trade against one of our orders. ``(venue, trade_id)`` identifies it: the journal keeps it once."""
+
+    final: ClassVar[bool] = False
+    venue: str
+    client_order_id: str
+    trade_id: str
+    qty: Decimal
+    price: Decimal
+    fee: Decimal = Decimal(0)
+    fee_asset: str | None = None
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        _positive(self, "qty", self.qty)
+        _positive(self, "price", self.price)
+        _non_negative(self, "fee", self.fee)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPartiallyFilled(FillEvent):
+    kind: ClassVar[str] = "order.partially_filled"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilled(FillEvent):
+    """The fill that completed the order."""
+
+    kind: ClassVar[str] = "order.filled"
+    final: ClassVar[bool] = True
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCanceled(Event):
+    kind: ClassVar[str] = "order.canceled"
+    venue: str
+    client_order_id: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRejected(Event):
+    kind: ClassVar[str] = "order.rejected"
+    venue: str
+    client_order_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderExpired(Event):
+    kind: ClassVar[str] = "order.expired"
+    venue: str
+    client_order_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderUnknown(Event):
+    """We do not know what became of the order (timeout, dropped connection): ask the venue, never guess."""
+
+    kind: ClassVar[str] = "order.unknown"
+    venue: str
+    client_order_id: str
+    reason: str
+
+
+# --- transactions (EVM) -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TxBroadcast(Event):
+    kind: ClassVar[str] = "tx.broadcast"
+    venue: str
+    tx_hash: str
+    sender: str
+    nonce: int
+    intent_id: str | None = None
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        _non_negative(self, "nonce", self.nonce)
+
+
+@dataclass(frozen=True, slots=True)
+class TxMined(Event):
+    """Included in a block (not yet final: a reorg can undo it)."""
+
+    kind: ClassVar[str] = "tx.mined"
+    venue: str
+    tx_hash: str
+    block_number: int
+    block_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class TxConfirmed(Event):
+    kind: ClassVar[str] = "tx.confirmed"
+    venue: str
+    tx_hash: str
+    block_number: int
+    confirmations: int
+
+
+@dataclass(frozen=True, slots=True)
+class TxReverted(Event):
+    kind: ClassVar[str] = "tx.reverted"
+    venue: str
+    tx_hash: str
+    block_number: int
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TxReorged(Event):
+    """The block that held the transaction left the canonical chain; it is pending again."""
+
+    kind: ClassVar[str] = "tx.reorged"
+    venue: str
+    tx_hash: str
+    block_number: int
+
+
+@dataclass(frozen=True, slots=True)
+class TxDropped(Event):
+    kind: ClassVar[str] = "tx.dropped"
+    venue: str
+    tx_hash: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TxReplaced(Event):
+    kind: ClassVar[str] = "tx.replaced"
+    venue: str
+    tx_hash: str
+    replacement_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class NonceAllocated(Event):
+    kind: ClassVar[str] = "nonce.allocated"
+    venue: str
+    address: str
+    nonce: int
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        _non_negative(self, "nonce", self.nonce)
+
+
+# --- intents ------------------------------------------------------------------------------------------------
+
+
+class IntentOutcome(StrEnum):
+    """Known good or known bad: an intent is resolved only on venue evidence, never on a timeout."""
+
+    GOOD = "good"
+    BAD = "bad"
+
+
+@dataclass(frozen=True, slots=True)
+class IntentCreated(Event):
+    """Written durably *before* a command leaves the process, so a crash leaves a trail to reconcile."""
+
+    kind: ClassVar[str] = "intent.created"
+    venue: str
+    intent_id: str
+    action: str
+    ref: str | None = None
+    asset_in: AssetId | None = None
+    amount_in: Amount | None = None
+    asset_out: AssetId | None = None
+    min_out: Amount | None = None
+    deadline_ns: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IntentResolved(Event):
+    kind: ClassVar[str] = "intent.resolved"
+    venue: str
+    intent_id: str
+    outcome: IntentOutcome
+    reason: str | None = None
+
+
+# --- ledger, venues, clocks ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceAdjusted(Event):
+    """Our holding of ``asset`` changed by ``delta`` (base units on-chain, a Decimal on an exchange)."""
+
+    kind: ClassVar[str] = "balance.adjusted"
+    venue: str
+    asset: AssetId
+    delta: Amount
+    reason: str
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        if self.asset.location != self.venue:
+            raise InvalidInput(
+                "BalanceAdjusted.venue",
+                f"{self.asset} is not held at {self.venue!r}",
+                "venue is the location",
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class DriftDetected(Event):
+    """A venue's report disagrees with our ledger; reconciliation decides what to do."""
+
+    kind: ClassVar[str] = "drift.detected"
+    venue: str
+    asset: AssetId
+    expected: Amount
+    observed: Amount
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class VenueDegraded(Event):
+    kind: ClassVar[str] = "venue.degraded"
+    venue: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class VenueHalted(Event):
+    kind: ClassVar[str] = "venue.halted"
+    venue: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class VenueResumed(Event):
+    """Clears both the halted and the degraded flag."""
+
+    kind: ClassVar[str] = "venue.resumed"
+    venue: str
+    reason: str | None = None
+
+
+class ClockProblem(StrEnum):
+    BACKWARDS = "backwards"
+    DRIFT = "drift"
+
+
+@dataclass(frozen=True, slots=True)
+class ClockDivergence(Event):
+    """A venue's clock ran backwards, or its offset from our receive time passed ``bound_ns``."""
+
+    kind: ClassVar[str] = "clock.divergence"
+    venue: str
+    problem: ClockProblem
+    venue_ts: int
+    recv_ns: int
+    offset_ns: int
+    bound_ns: int
+
+
+EVENT_TYPES: tuple[type[Event], ...] = (
+    OrderSubmitted,
+    OrderAccepted,
+    OrderPartiallyFilled,
+    OrderFilled,
+    OrderCanceled,
+    OrderRejected,
+    OrderExpired,
+    OrderUnknown,
+    TxBroadcast,
+    TxMined,
+    TxConfirmed,
+    TxReverted,
+    TxReorged,
+    TxDropped,
+    TxReplaced,
+    NonceAllocated,
+    IntentCreated,
+    IntentResolved,
+    BalanceAdjusted,
+    DriftDetected,
+    VenueDegraded,
+    VenueHalted,
+    VenueResumed,
+    ClockDivergence,
+)
+
+
+@cache
+def _by_kind() -> Mapping[str, type[Event]]:
+    table = {t.kind: t for t in EVENT_TYPES}
+    if len(table) != len(EVENT_TYPES):
+        raise RuntimeError("two event types share a kind")
+    return table
+
+
+def event_type(kind: str) -> type[Event]:
+    try:
+        return _by_kind()[kind]
+    except KeyError:
+        raise InvalidInput("kind", f"{kind!r} is not an event kind") from None
+
+
+def event_to_payload(event: Event) -> Payload:
+    """JSON-safe and lossless: ``event_from_payload(e.kind, event_to_payload(e)) == e``."""
+    return to_payload(event)
+
+
+def event_from_payload(kind: str, payload: Mapping[str, object]) -> Event:
+    return from_payload(event_type(kind), payload)
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """An event as the journal holds it. Order is ``seq`` alone; the clocks are evidence, not order."""
+
+    seq: int
+    recv_ns: int
+    venue_ts: int | None
+    event: Event

@@ -1,0 +1,371 @@
+"""The store: an append-only, locally sequenced journal and its projections, in one database.
+
+Every append is one transaction that (1) locks the one-row ``journal_head`` and reads the last seq, (2)
+inserts the journal rows with the next seqs, (3) upserts the projection rows the events changed, and (4)
+bumps the head. A rolled-back append leaves no gap, because the head moves with it; two writers (threads or
+processes) take turns on the head's row lock (PostgreSQL ``SELECT … FOR UPDATE``, SQLite ``BEGIN
+IMMEDIATE``), so seq is gap-free and unique across processes. A sequence would leave gaps on rollback.
+
+The store keeps the projections in memory too, so the hot path reads them without touching the database.
+The cache is caught up from the journal under the head lock whenever another process appended in between.
+
+SQLite runs in WAL mode with ``synchronous=FULL`` by default: a commit is on disk before ``append``
+returns, so an intent survives a power cut, not just a crash of the process (``NORMAL`` would survive only
+the latter). Pass ``sqlite_synchronous="NORMAL"`` where losing the last commits on power loss is acceptable.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from fillpath.model.assets import AssetId
+from fillpath.model.codec import Amount
+from fillpath.model.errors import InvalidInput
+from fillpath.model.events import Event, Recorded, event_from_payload, event_to_payload
+from fillpath.state import tables
+from fillpath.state.clock import ClockTracker
+from fillpath.state.migrate import upgrade
+from fillpath.state.projections import Projections, Touched
+from fillpath.state.records import FillRecord, IntentRecord, OrderRecord, TxRecord, VenueFlag
+from fillpath.state.rows import RowWriter
+
+_READ_ONLY = "fillpath_read_only"
+_PAGE = 2000
+
+
+def _sqlite_engine(url: str, synchronous: str, busy_timeout_ms: int) -> Engine:
+    engine = create_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
+        # pysqlite's own transaction handling is off; we say BEGIN ourselves (below).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute(f"PRAGMA synchronous = {synchronous}")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # IMMEDIATE takes the write lock up front: no deadlock-prone read-then-upgrade between writers.
+        read_only = conn.get_execution_options().get(_READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def make_engine(url: str, *, sqlite_synchronous: str = "FULL", busy_timeout_ms: int = 30_000) -> Engine:
+    """An engine for a ``sqlite:///path`` or ``postgresql://`` URL (psycopg 3 unless a driver is named)."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if sqlite_synchronous not in ("FULL", "NORMAL", "EXTRA"):
+            raise InvalidInput("sqlite_synchronous", f"{sqlite_synchronous!r}", "FULL, EXTRA or NORMAL")
+        if not parsed.database or parsed.database == ":memory:":
+            raise InvalidInput(
+                "database_url", "an in-memory SQLite journal is not durable", "give a file path"
+            )
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        return _sqlite_engine(url, sqlite_synchronous, busy_timeout_ms)
+    if backend == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return create_engine(parsed, pool_pre_ping=True)
+    raise InvalidInput(
+        "database_url", f"unsupported database {backend!r}", "use sqlite:///path or postgresql://"
+    )
+
+
+def _journal_row(rec: Recorded) -> dict[str, Any]:
+    payload = json.dumps(event_to_payload(rec.event), sort_keys=True, separators=(",", ":"))
+    return {
+        "seq": rec.seq,
+        "recv_ns": rec.recv_ns,
+        "venue_ts": rec.venue_ts,
+        "venue": rec.event.venue,
+        "kind": rec.event.kind,
+        "payload": payload,
+    }
+
+
+def _recorded(row: Any) -> Recorded:
+    event = event_from_payload(row.kind, json.loads(row.payload))
+    return Recorded(row.seq, row.recv_ns, row.venue_ts, event)
+
+
+class Store:
+    """Open with :meth:`open`; close with :meth:`close` (or use it as a context manager).
+
+    Reads (``orders()``, ``balance()``, …) come from memory and reflect every append made through this
+    object, and every append by other processes up to this object's last append or :meth:`refresh`.
+    """
+
+    def __init__(self, engine: Engine, *, clock: ClockTracker | None = None) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._writer = RowWriter(engine.dialect.name)
+        self._lock = threading.RLock()
+        head = tables.journal_head
+        # Statements built once: SQLAlchemy's statement construction costs more than SQLite's execution.
+        self._lock_head_stmt = select(head.c.last_seq).where(head.c.id == 1).with_for_update()
+        self._insert_journal = insert(tables.journal)
+        self._bump_head = update(head).where(head.c.id == 1).values(last_seq=bindparam("new_last_seq"))
+        self._proj = self._load()
+
+    @classmethod
+    def open(
+        cls,
+        url: str,
+        *,
+        clock: ClockTracker | None = None,
+        sqlite_synchronous: Literal["FULL", "NORMAL", "EXTRA"] = "FULL",
+    ) -> Store:
+        """Connect, migrate the schema to head, and load the projections into memory."""
+        engine = make_engine(url, sqlite_synchronous=sqlite_synchronous)
+        try:
+            upgrade(engine)
+            return cls(engine, clock=clock)
+        except BaseException:
+            engine.dispose()
+            raise
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    # --- writing ------------------------------------------------------------------------------------------
+
+    def append(self, event: Event, *, recv_ns: int | None = None, venue_ts: int | None = None) -> int:
+        """Record ``event``; return its seq. A fill already held (same venue and trade id) is not recorded
+        again: the seq of the first is returned."""
+        return self.append_many((event,), recv_ns=recv_ns, venue_ts=venue_ts)[0]
+
+    def append_many(
+        self, events: Iterable[Event], *, recv_ns: int | None = None, venue_ts: int | None = None
+    ) -> list[int]:
+        """Record ``events`` in one transaction, all or none; they share ``recv_ns`` and ``venue_ts``."""
+        batch = list(events)
+        if not batch:
+            return []
+        stamp = time.time_ns() if recv_ns is None else recv_ns
+        with self._lock:
+            try:
+                with self._engine.begin() as conn:
+                    head = self._lock_head(conn)
+                    seqs, rows, touched = self._stage(batch, head, stamp, venue_ts)
+                    if rows:
+                        conn.execute(self._insert_journal, rows)
+                        self._writer.write(conn, self._proj, touched)
+                        conn.execute(self._bump_head, {"new_last_seq": self._proj.last_seq})
+            except BaseException:
+                # The cache may hold effects of the rolled-back (or, at worst, unknown) commit: reread it.
+                self._proj = self._load()
+                raise
+        return seqs
+
+    def _lock_head(self, conn: Connection) -> int:
+        """Lock the head row, then bring the cache up to it (another process may have appended)."""
+        head: int = conn.execute(self._lock_head_stmt).scalar_one()
+        if head != self._proj.last_seq:
+            for rec in self._read_journal(conn, self._proj.last_seq, head):
+                self._proj.apply(rec)
+        return head
+
+    def _stage(
+        self, batch: list[Event], head: int, recv_ns: int, venue_ts: int | None
+    ) -> tuple[list[int], list[dict[str, Any]], list[Touched]]:
+        proj = self._proj
+        seqs: list[int] = []
+        rows: list[dict[str, Any]] = []
+        touched: list[Touched] = []
+        seq = head
+        for ev in batch:
+            if not isinstance(ev, Event):
+                raise InvalidInput("event", f"{ev!r} is not an Event")
+            dup = proj.duplicate_of(ev)
+            if dup is not None:
+                seqs.append(dup)
+                continue
+            proj.check(ev)
+            seq += 1
+            rec = Recorded(seq, recv_ns, venue_ts, ev)
+            touched += proj.apply(rec)
+            rows.append(_journal_row(rec))
+            seqs.append(seq)
+            if venue_ts is not None and self._clock is not None:
+                divergence = self._clock.observe(ev.venue, venue_ts, recv_ns)
+                if divergence is not None:
+                    seq += 1
+                    extra = Recorded(seq, recv_ns, venue_ts, divergence)
+                    touched += proj.apply(extra)
+                    rows.append(_journal_row(extra))
+        return seqs, rows, touched
+
+    def rebuild_projections(self) -> None:
+        """Empty the projection tables and replay the whole journal into them, in one transaction."""
+        with self._lock:
+            try:
+                with self._engine.begin() as conn:
+                    head = conn.execute(self._lock_head_stmt).scalar_one()
+                    for table in tables.PROJECTION_TABLES:
+                        conn.execute(delete(table))
+                    proj = Projections()
+                    for rec in self._read_journal(conn, 0, head):
+                        proj.apply(rec)
+                    self._writer.write_all(conn, proj)
+                self._proj = proj
+            except BaseException:
+                self._proj = self._load()
+                raise
+
+    # --- reading the database -----------------------------------------------------------------------------
+
+    def _read(self) -> Connection:
+        return self._engine.connect().execution_options(**{_READ_ONLY: True})
+
+    def _load(self) -> Projections:
+        with self._read() as conn, conn.begin():
+            head = conn.execute(select(tables.journal_head.c.last_seq)).scalar_one()
+            return self._writer.load(conn, head)
+
+    def load_projections(self) -> Projections:
+        """The projections as the tables hold them (a database read; the hot path uses the cache)."""
+        return self._load()
+
+    def replay(self) -> Projections:
+        """The projections the journal implies, folded afresh (a database read of the whole journal)."""
+        proj = Projections()
+        for rec in self.events():
+            proj.apply(rec)
+        return proj
+
+    def refresh(self) -> int:
+        """Catch the cache up with appends made by other processes; return the last seq."""
+        with self._lock, self._read() as conn, conn.begin():
+            head = conn.execute(select(tables.journal_head.c.last_seq)).scalar_one()
+            for rec in self._read_journal(conn, self._proj.last_seq, head):
+                self._proj.apply(rec)
+            return self._proj.last_seq
+
+    def _read_journal(self, conn: Connection, after: int, upto: int) -> Iterator[Recorded]:
+        j = tables.journal
+        while after < upto:
+            page = conn.execute(
+                select(j).where(j.c.seq > after, j.c.seq <= upto).order_by(j.c.seq).limit(_PAGE)
+            ).all()
+            if not page:
+                return
+            for row in page:
+                yield _recorded(row)
+            after = page[-1].seq
+
+    def events(self, after_seq: int = 0, *, limit: int | None = None) -> Iterator[Recorded]:
+        """Journal entries with seq > ``after_seq``, in seq order, read in pages (no long transaction)."""
+        j = tables.journal
+        remaining = limit
+        while remaining is None or remaining > 0:
+            size = _PAGE if remaining is None else min(_PAGE, remaining)
+            with self._read() as conn, conn.begin():
+                page = conn.execute(select(j).where(j.c.seq > after_seq).order_by(j.c.seq).limit(size)).all()
+            for row in page:
+                yield _recorded(row)
+            if len(page) < size:
+                return
+            after_seq = page[-1].seq
+            if remaining is not None:
+                remaining -= len(page)
+
+    def verify(self) -> list[str]:
+        """Problems with the stored state (empty if none): seq gaps, a head that disagrees with the journal,
+        projection tables that differ from a replay of the journal. For start-up after a crash, and tests."""
+        problems: list[str] = []
+        j = tables.journal
+        with self._read() as conn, conn.begin():
+            head = conn.execute(select(tables.journal_head.c.last_seq)).scalar_one()
+            count, low, high = conn.execute(select(func.count(), func.min(j.c.seq), func.max(j.c.seq))).one()
+        if count != head or (count and (low != 1 or high != head)):
+            problems.append(f"journal holds {count} entries, seqs {low}..{high}, but the head says {head}")
+        stored, replayed = self.load_projections(), self.replay()
+        if stored != replayed:
+            problems.append("projection tables differ from a replay of the journal")
+        return problems
+
+    # --- reading the cache (no database access) -----------------------------------------------------------
+
+    @property
+    def last_seq(self) -> int:
+        return self._proj.last_seq
+
+    def projections(self) -> Projections:
+        """A copy of the in-memory projections (records are frozen, so a shallow copy is a snapshot)."""
+        return self._proj.copy()
+
+    def orders(self) -> Mapping[tuple[str, str], OrderRecord]:
+        """Keyed by ``(venue, client_order_id)``; a live read-only view."""
+        return MappingProxyType(self._proj.orders)
+
+    def order(self, venue: str, client_order_id: str) -> OrderRecord | None:
+        return self._proj.orders.get((venue, client_order_id))
+
+    def fills(self) -> Mapping[tuple[str, str], FillRecord]:
+        """Keyed by ``(venue, trade_id)``; a live read-only view."""
+        return MappingProxyType(self._proj.fills)
+
+    def transactions(self) -> Mapping[tuple[str, str], TxRecord]:
+        return MappingProxyType(self._proj.transactions)
+
+    def transaction(self, venue: str, tx_hash: str) -> TxRecord | None:
+        return self._proj.transactions.get((venue, tx_hash))
+
+    def intents(self) -> Mapping[str, IntentRecord]:
+        return MappingProxyType(self._proj.intents)
+
+    def intent(self, intent_id: str) -> IntentRecord | None:
+        return self._proj.intents.get(intent_id)
+
+    def next_nonce(self, venue: str, address: str) -> int | None:
+        rec = self._proj.nonces.get((venue, address))
+        return None if rec is None else rec.next_nonce
+
+    def balance(self, asset: AssetId) -> Amount | None:
+        """Our holding of ``asset`` per the ledger, or None if it never moved."""
+        rec = self._proj.ledger.get(asset)
+        return None if rec is None else rec.amount
+
+    def balances(self) -> dict[AssetId, Amount]:
+        return {a: r.amount for a, r in self._proj.ledger.items()}
+
+    def venue_flag(self, venue: str) -> VenueFlag:
+        return self._proj.venue_flags.get(venue) or VenueFlag(venue, False, False, None, 0)
