@@ -63,9 +63,7 @@ def _strategy(tp: Any, name: str = "") -> st.SearchStrategy[Any]:
         bool: st.booleans(),
         Decimal: _decimals,
         NoneType: st.none(),
-        AssetId: st.builds(
-            AssetId, st.sampled_from(["ETH", "USDC", "W.BTC"]), st.sampled_from(["lab1", "binance"])
-        ),
+        AssetId: st.builds(AssetId, st.sampled_from(["ETH", "USDC", "W.BTC"]), st.sampled_from(["lab1", "binance"])),
     }
     if isinstance(tp, type) and issubclass(tp, StrEnum):
         return st.sampled_from(tp)
@@ -107,9 +105,7 @@ def test_payload_round_trips_exactly_through_json(cls: type, data: st.DataObject
     back = from_payload(cls, wire)
     assert back == value
     assert to_payload(back) == payload  # exponents and int-vs-Decimal survive, not just numeric equality
-    assert [type(getattr(back, f.name)) for f in fields(cls)] == [
-        type(getattr(value, f.name)) for f in fields(cls)
-    ]
+    assert [type(getattr(back, f.name)) for f in fields(cls)] == [type(getattr(value, f.name)) for f in fields(cls)]
 
 
 def test_amount_kind_survives_the_round_trip() -> None:

@@ -46,9 +46,7 @@ def _find_pg() -> tuple[str | None, str]:
     problem = ""
     for user in ("postgres", "root"):
         try:
-            with psycopg.connect(
-                host=PG_HOST, port=PG_PORT, dbname=PG_DB, user=user, connect_timeout=3
-            ) as conn:
+            with psycopg.connect(host=PG_HOST, port=PG_PORT, dbname=PG_DB, user=user, connect_timeout=3) as conn:
                 conn.execute("SELECT 1")
             return user, ""
         except psycopg.Error as exc:

@@ -84,9 +84,7 @@ def check_store(url: str, commits: list[dict[str, object]]) -> int:
             for table in tables.PROJECTION_TABLES:
                 seq_col = table.c.seq if table is tables.fills else table.c.last_seq
                 orphans = conn.execute(
-                    select(func.count())
-                    .select_from(table)
-                    .where(seq_col.not_in(select(tables.journal.c.seq)))
+                    select(func.count()).select_from(table).where(seq_col.not_in(select(tables.journal.c.seq)))
                 ).scalar_one()
                 assert orphans == 0, f"{table.name} has rows without their event"
             fills = conn.execute(select(func.count()).select_from(tables.fills)).scalar_one()

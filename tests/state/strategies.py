@@ -52,9 +52,7 @@ CHAIN_ASSET = st.sampled_from([AssetId("WETH", "lab1"), AssetId("USDC", "lab1")]
 CEX_ASSET = st.sampled_from([AssetId("USDT", "binance"), AssetId("ETH", "binance")])
 
 positive_decimals = st.builds(lambda n, e: Decimal(n).scaleb(-e), st.integers(1, 10**30), st.integers(-3, 18))
-signed_decimals = st.builds(
-    lambda n, e: Decimal(n).scaleb(-e), st.integers(-(10**30), 10**30), st.integers(-3, 18)
-)
+signed_decimals = st.builds(lambda n, e: Decimal(n).scaleb(-e), st.integers(-(10**30), 10**30), st.integers(-3, 18))
 base_units = st.one_of(st.integers(0, 10**30), st.just(UINT256_MAX))
 signed_units = st.one_of(st.integers(-(10**30), 10**30), st.just(UINT256_MAX), st.just(-UINT256_MAX))
 amounts = st.one_of(base_units, positive_decimals)
@@ -104,9 +102,7 @@ tx_events: st.SearchStrategy[Event] = st.one_of(
         nonce=st.integers(0, 9),
         intent_id=opt() | INTENT,
     ),
-    st.builds(
-        TxMined, venue=CHAIN, tx_hash=TX, block_number=block, block_hash=st.sampled_from(["0xb1", "0xb2"])
-    ),
+    st.builds(TxMined, venue=CHAIN, tx_hash=TX, block_number=block, block_hash=st.sampled_from(["0xb1", "0xb2"])),
     st.builds(TxConfirmed, venue=CHAIN, tx_hash=TX, block_number=block, confirmations=st.integers(1, 64)),
     st.builds(TxReverted, venue=CHAIN, tx_hash=TX, block_number=block, reason=opt() | REASON),
     st.builds(TxReorged, venue=CHAIN, tx_hash=TX, block_number=block),
@@ -129,12 +125,8 @@ other_events: st.SearchStrategy[Event] = st.one_of(
         deadline_ns=opt() | st.integers(0, 2**63 - 1),
     ),
     st.builds(IntentResolved, venue=CEX | CHAIN, intent_id=INTENT, outcome=st.sampled_from(IntentOutcome)),
-    CHAIN_ASSET.flatmap(
-        lambda a: st.builds(BalanceAdjusted, st.just(a.location), st.just(a), signed_units, REASON)
-    ),
-    CEX_ASSET.flatmap(
-        lambda a: st.builds(BalanceAdjusted, st.just(a.location), st.just(a), signed_decimals, REASON)
-    ),
+    CHAIN_ASSET.flatmap(lambda a: st.builds(BalanceAdjusted, st.just(a.location), st.just(a), signed_units, REASON)),
+    CEX_ASSET.flatmap(lambda a: st.builds(BalanceAdjusted, st.just(a.location), st.just(a), signed_decimals, REASON)),
     st.builds(DriftDetected, venue=CEX, asset=CEX_ASSET, expected=amounts, observed=amounts, source=REASON),
     st.builds(VenueDegraded, venue=CEX | CHAIN, reason=REASON),
     st.builds(VenueHalted, venue=CEX | CHAIN, reason=REASON),

@@ -105,9 +105,7 @@ def test_uint256_round_trips_through_ledger_intents_and_journal(store_url: str) 
         store.append_many(
             [
                 BalanceAdjusted("lab1", WETH, UINT256_MAX, "deposit"),
-                IntentCreated(
-                    "lab1", "i1", "swap", asset_in=WETH, amount_in=UINT256_MAX, min_out=UINT256_MAX
-                ),
+                IntentCreated("lab1", "i1", "swap", asset_in=WETH, amount_in=UINT256_MAX, min_out=UINT256_MAX),
             ]
         )
         assert store.balance(WETH) == UINT256_MAX

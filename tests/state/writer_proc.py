@@ -43,14 +43,10 @@ def ident(event: Event) -> str:
 def batch(tag: str, i: int) -> list[Event]:
     shape = i % 3
     if shape == 0:
-        return [
-            IntentCreated("binance", f"{tag}-{i}", "submit_order", ref=f"{tag}-{i}", min_out=Decimal("1.5"))
-        ]
+        return [IntentCreated("binance", f"{tag}-{i}", "submit_order", ref=f"{tag}-{i}", min_out=Decimal("1.5"))]
     if shape == 1:
         return [
-            OrderSubmitted(
-                "binance", f"{tag}-{i}", "ETH/USDT", Side.SELL, Decimal("1.5"), intent_id=f"{tag}-{i - 1}"
-            ),
+            OrderSubmitted("binance", f"{tag}-{i}", "ETH/USDT", Side.SELL, Decimal("1.5"), intent_id=f"{tag}-{i - 1}"),
             OrderFilled("binance", f"{tag}-{i}", f"{tag}-{i}", Decimal("1.5"), Decimal("2000.01")),
             BalanceAdjusted("binance", USDT, Decimal("3000.015"), "fill"),
             NonceAllocated("lab1", tag, i),

@@ -30,9 +30,7 @@ class Event(Value):
 
 def _positive(owner: object, name: str, value: Decimal | int | None) -> None:
     if value is not None and value <= 0:
-        raise InvalidInput(
-            f"{type(owner).__name__}.{name}", f"{value} is not positive", "give a positive amount"
-        )
+        raise InvalidInput(f"{type(owner).__name__}.{name}", f"{value} is not positive", "give a positive amount")
 
 
 def _non_negative(owner: object, name: str, value: Decimal | int | None) -> None:

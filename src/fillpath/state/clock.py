@@ -51,7 +51,5 @@ class ClockTracker:
             return self._event(venue, ClockProblem.DRIFT, venue_ts, recv_ns, offset)
         return None
 
-    def _event(
-        self, venue: str, problem: ClockProblem, venue_ts: int, recv_ns: int, offset: int
-    ) -> ClockDivergence:
+    def _event(self, venue: str, problem: ClockProblem, venue_ts: int, recv_ns: int, offset: int) -> ClockDivergence:
         return ClockDivergence(venue, problem, venue_ts, recv_ns, offset, self.bound_ns)

@@ -53,9 +53,7 @@ from fillpath.state.records import (
     VenueFlag,
 )
 
-TableName: TypeAlias = Literal[
-    "orders", "fills", "transactions", "intents", "nonces", "ledger", "venue_flags"
-]
+TableName: TypeAlias = Literal["orders", "fills", "transactions", "intents", "nonces", "ledger", "venue_flags"]
 Touched: TypeAlias = tuple[TableName, object]
 """A projection row changed by an event: (table, key in that table's dict)."""
 
@@ -128,13 +126,9 @@ class Projections:
         e, seq = rec.event, rec.seq
         if isinstance(e, FillEvent):
             return self._fill(e, seq)
-        if isinstance(
-            e, OrderSubmitted | OrderAccepted | OrderCanceled | OrderRejected | OrderExpired | OrderUnknown
-        ):
+        if isinstance(e, OrderSubmitted | OrderAccepted | OrderCanceled | OrderRejected | OrderExpired | OrderUnknown):
             return self._order(e, seq)
-        if isinstance(
-            e, TxBroadcast | TxMined | TxConfirmed | TxReverted | TxReorged | TxDropped | TxReplaced
-        ):
+        if isinstance(e, TxBroadcast | TxMined | TxConfirmed | TxReverted | TxReorged | TxDropped | TxReplaced):
             return self._tx(e, seq)
         if isinstance(e, IntentCreated | IntentResolved):
             return self._intent(e, seq)
@@ -175,9 +169,7 @@ class Projections:
         old = self.orders.get(key)
         o = old or self._blank_order(e.venue, e.client_order_id)
         if isinstance(e, OrderSubmitted):
-            o = replace(
-                o, symbol=e.symbol, side=e.side, qty=e.qty, limit_price=e.limit_price, intent_id=e.intent_id
-            )
+            o = replace(o, symbol=e.symbol, side=e.side, qty=e.qty, limit_price=e.limit_price, intent_id=e.intent_id)
         elif isinstance(e, OrderAccepted):
             o = replace(o, venue_order_id=e.venue_order_id)
             if o.status in (OrderStatus.SUBMITTED, OrderStatus.UNKNOWN):
@@ -209,9 +201,7 @@ class Projections:
     ) -> list[Touched]:
         key = (e.venue, e.tx_hash)
         old = self.transactions.get(key)
-        t = old or TxRecord(
-            e.venue, e.tx_hash, TxStatus.BROADCAST, None, None, None, None, None, None, None, None, 0
-        )
+        t = old or TxRecord(e.venue, e.tx_hash, TxStatus.BROADCAST, None, None, None, None, None, None, None, None, 0)
         if isinstance(e, TxBroadcast):
             t = replace(t, sender=e.sender, nonce=e.nonce, intent_id=e.intent_id)
             if t.status is TxStatus.DROPPED:
@@ -220,9 +210,7 @@ class Projections:
             if t.status not in _TX_SETTLED:
                 t = replace(t, status=TxStatus.MINED, block_number=e.block_number, block_hash=e.block_hash)
         elif isinstance(e, TxConfirmed):
-            t = replace(
-                t, status=TxStatus.CONFIRMED, block_number=e.block_number, confirmations=e.confirmations
-            )
+            t = replace(t, status=TxStatus.CONFIRMED, block_number=e.block_number, confirmations=e.confirmations)
         elif isinstance(e, TxReverted):
             t = replace(t, status=TxStatus.REVERTED, block_number=e.block_number, reason=e.reason)
         elif isinstance(e, TxReorged):

@@ -30,9 +30,7 @@ class OrderStatus(StrEnum):
         return self in _TERMINAL_ORDER
 
 
-_TERMINAL_ORDER = frozenset(
-    {OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
-)
+_TERMINAL_ORDER = frozenset({OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED})
 
 
 class TxStatus(StrEnum):

@@ -85,18 +85,14 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", busy_timeout_ms: 
         if sqlite_synchronous not in ("FULL", "NORMAL", "EXTRA"):
             raise InvalidInput("sqlite_synchronous", f"{sqlite_synchronous!r}", "FULL, EXTRA or NORMAL")
         if not parsed.database or parsed.database == ":memory:":
-            raise InvalidInput(
-                "database_url", "an in-memory SQLite journal is not durable", "give a file path"
-            )
+            raise InvalidInput("database_url", "an in-memory SQLite journal is not durable", "give a file path")
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         return _sqlite_engine(url, sqlite_synchronous, busy_timeout_ms)
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
         return create_engine(parsed, pool_pre_ping=True)
-    raise InvalidInput(
-        "database_url", f"unsupported database {backend!r}", "use sqlite:///path or postgresql://"
-    )
+    raise InvalidInput("database_url", f"unsupported database {backend!r}", "use sqlite:///path or postgresql://")
 
 
 def _journal_row(rec: Recorded) -> dict[str, Any]:
@@ -282,9 +278,7 @@ class Store:
     def _read_journal(self, conn: Connection, after: int, upto: int) -> Iterator[Recorded]:
         j = tables.journal
         while after < upto:
-            page = conn.execute(
-                select(j).where(j.c.seq > after, j.c.seq <= upto).order_by(j.c.seq).limit(_PAGE)
-            ).all()
+            page = conn.execute(select(j).where(j.c.seq > after, j.c.seq <= upto).order_by(j.c.seq).limit(_PAGE)).all()
             if not page:
                 return
             for row in page:

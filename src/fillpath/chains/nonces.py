@@ -1,0 +1,59 @@
+"""Nonces per (chain, address): contiguous under concurrency, durable before use, resynced with the chain.
+
+``allocate`` records ``NonceAllocated`` in the journal *before* it hands a nonce out, so a crash can never make
+fillpath reuse one. A nonce that was allocated but never reached the chain (the process died between the two)
+is a gap: every later transaction from that address is stuck behind it. ``gaps`` finds such nonces by
+comparing the allocations with the chain's pending count, and ``fill_gaps`` sends a zero-value self-transfer
+at each, which is what a cancel is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from fillpath.chains.rpc import RpcClient, hex_int
+from fillpath.model.events import NonceAllocated
+from fillpath.model.ports import NonceBook
+
+
+class NonceAllocator:
+    def __init__(self, rpc: RpcClient, location: str, address: str, book: NonceBook) -> None:
+        self.rpc = rpc
+        self.location = location
+        self.address = address
+        self.book = book
+        self._lock = asyncio.Lock()
+        self._next: int | None = None
+
+    async def sync(self) -> int:
+        """Resync with the chain: the next nonce is the larger of the chain's pending count and our book's."""
+        pending = hex_int(await self.rpc.request("eth_getTransactionCount", [self.address, "pending"]))
+        async with self._lock:
+            booked = self.book.next_nonce(self.location, self.address) or 0
+            self._next = max(pending, booked, self._next or 0)
+            return self._next
+
+    async def allocate(self) -> int:
+        if self._next is None:
+            await self.sync()
+        async with self._lock:
+            assert self._next is not None
+            nonce = self._next
+            self.book.append(NonceAllocated(venue=self.location, address=self.address, nonce=nonce))
+            self._next = nonce + 1
+            return nonce
+
+    async def gaps(self) -> list[int]:
+        """Allocated nonces the chain has not seen, below the highest one it has or we handed out.
+
+        Only meaningful when no allocation is on its way to the chain right now (at start, or under the lock
+        of the component that sends).
+        """
+        pending = hex_int(await self.rpc.request("eth_getTransactionCount", [self.address, "pending"]))
+        booked = self.book.next_nonce(self.location, self.address) or 0
+        return list(range(pending, booked))
+
+    async def fill_gaps(self, send_noop: Callable[[int], Awaitable[str]]) -> list[tuple[int, str]]:
+        """Send ``send_noop(nonce)`` (a zero-value self-transfer) for every gap; returns (nonce, tx hash)."""
+        return [(n, await send_noop(n)) for n in await self.gaps()]

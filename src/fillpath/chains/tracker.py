@@ -1,0 +1,234 @@
+"""The transaction tracker (cold path): follows every transaction we signed to a final state.
+
+pending → included (block number and hash) → confirmed (configured depth) | reverted | dropped | replaced;
+an included transaction whose block leaves the canonical chain is reorged and pending again. Transactions that
+share a sender and nonce form a *family* (an original and its speed-ups or cancels): exactly one member can be
+final, and the others end as replaced. Every transition is appended to the journal with its block data.
+
+A transaction whose send timed out is tracked like any other: it is *unknown* until the chain says otherwise.
+Its hash finds it (mempool or receipt); if nothing has it and its nonce is unused it was never received, and
+the same signed bytes are sent again, which is safe because they cannot execute twice. If its nonce was used
+by a transaction we do not know, it is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from fillpath.chains.rpc import RpcClient, RpcError, hex_int
+from fillpath.chains.transactions import SignedTx
+from fillpath.model.events import (
+    Event,
+    TxBroadcast,
+    TxConfirmed,
+    TxDropped,
+    TxMined,
+    TxReorged,
+    TxReplaced,
+    TxReverted,
+)
+from fillpath.model.ports import Journal
+
+
+class TxState(StrEnum):
+    PENDING = "pending"
+    INCLUDED = "included"
+    CONFIRMED = "confirmed"
+    REVERTED = "reverted"
+    DROPPED = "dropped"
+    REPLACED = "replaced"
+
+
+FINAL = frozenset({TxState.CONFIRMED, TxState.REVERTED, TxState.DROPPED, TxState.REPLACED})
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerPolicy:
+    confirmations: int = 2
+    missing_polls_before_drop: int = 2  # polls a transaction may be absent everywhere before it counts as dropped
+    resend_dropped: bool = True  # a dropped transaction whose nonce is still free is re-sent (same bytes), once
+    max_resends: int = 1
+    replace_after_s: float | None = None  # speed up a transaction pending this long (needs a replacer)
+    max_replacements: int = 3
+
+
+@dataclass
+class Tracked:
+    """The tracker's view of one transaction (mutable: it is the tracker's working state, not a value)."""
+
+    tx_hash: str
+    sender: str
+    nonce: int
+    raw: bytes | None
+    state: TxState = TxState.PENDING
+    block_number: int | None = None
+    block_hash: str | None = None
+    since: float = 0.0
+    missing: int = 0
+    resends: int = 0
+    signed: SignedTx | None = field(default=None, repr=False)
+
+
+Replacer = Callable[[Tracked], Awaitable[SignedTx]]
+
+
+class TxTracker:
+    def __init__(
+        self,
+        rpc: RpcClient,
+        location: str,
+        journal: Journal,
+        policy: TrackerPolicy = TrackerPolicy(),
+        *,
+        replacer: Replacer | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.rpc = rpc
+        self.location = location
+        self.journal = journal
+        self.policy = policy
+        self.replacer = replacer
+        self.clock = clock
+        self.txs: dict[str, Tracked] = {}
+        self.head: int | None = None
+
+    # --- registering -------------------------------------------------------------------------------------
+    def track(self, tx: SignedTx, *, intent_id: str | None = None, record: bool = True) -> Tracked:
+        """Follow ``tx`` (call *before* sending it, so a crash mid-send leaves a record to resolve)."""
+        t = Tracked(tx.tx_hash, tx.sender, tx.nonce, tx.raw, since=self.clock(), signed=tx)
+        self.txs[tx.tx_hash] = t
+        if record:
+            self._emit(TxBroadcast(self.location, tx.tx_hash, tx.sender, tx.nonce, intent_id))
+        return t
+
+    def adopt(self, tx_hash: str, sender: str, nonce: int, raw: bytes | None = None) -> Tracked:
+        """Follow a transaction already in the journal (after a restart): no new broadcast event."""
+        t = Tracked(tx_hash, sender, nonce, raw, since=self.clock())
+        self.txs[tx_hash] = t
+        return t
+
+    def state(self, tx_hash: str) -> TxState:
+        return self.txs[tx_hash].state
+
+    def family(self, sender: str, nonce: int) -> list[Tracked]:
+        return [t for t in self.txs.values() if t.sender.lower() == sender.lower() and t.nonce == nonce]
+
+    # --- polling -----------------------------------------------------------------------------------------
+    async def poll(self) -> list[Event]:
+        """One pass over every unfinished family. Returns the events it recorded."""
+        emitted: list[Event] = []
+        open_families = sorted(
+            {(t.sender, t.nonce) for t in self.txs.values() if t.state not in FINAL}, key=lambda k: (k[0], k[1])
+        )
+        if not open_families:
+            return emitted
+        self.head = hex_int(await self.rpc.request("eth_blockNumber"))
+        for sender, nonce in open_families:
+            emitted += await self._poll_family(sender, nonce)
+        return emitted
+
+    async def _poll_family(self, sender: str, nonce: int) -> list[Event]:
+        assert self.head is not None
+        fam = [t for t in self.family(sender, nonce) if t.state not in FINAL]
+        receipts = await self.rpc.batch([("eth_getTransactionReceipt", [t.tx_hash]) for t in fam])
+        out: list[Event] = []
+        mined = [(t, r) for t, r in zip(fam, receipts, strict=True) if r]
+        winner: tuple[Tracked, dict[str, Any]] | None = None
+        for t, r in mined:
+            block = await self.rpc.request("eth_getBlockByNumber", [r["blockNumber"], False])
+            if block and block.get("hash") == r["blockHash"]:
+                winner = (t, r)
+        for t in fam:  # included before, not in a canonical block now: reorged, pending again
+            if t.state is TxState.INCLUDED and (
+                winner is None or winner[0] is not t or winner[1]["blockHash"] != t.block_hash
+            ):
+                out.append(self._emit(TxReorged(self.location, t.tx_hash, t.block_number or 0)))
+                t.state, t.block_number, t.block_hash, t.since, t.missing = TxState.PENDING, None, None, self.clock(), 0
+        if winner is not None:
+            t, r = winner
+            number, bhash = hex_int(r["blockNumber"]), str(r["blockHash"])
+            if t.state is TxState.PENDING:
+                out.append(self._emit(TxMined(self.location, t.tx_hash, number, bhash)))
+                t.state, t.block_number, t.block_hash = TxState.INCLUDED, number, bhash
+            depth = self.head - number + 1
+            if depth >= self.policy.confirmations:
+                if hex_int(r.get("status", "0x1")) == 1:
+                    out.append(self._emit(TxConfirmed(self.location, t.tx_hash, number, depth)))
+                    t.state = TxState.CONFIRMED
+                else:
+                    out.append(self._emit(TxReverted(self.location, t.tx_hash, number, None)))
+                    t.state = TxState.REVERTED
+                for other in fam:
+                    if other is not t and other.state not in FINAL:
+                        out.append(self._emit(TxReplaced(self.location, other.tx_hash, t.tx_hash)))
+                        other.state = TxState.REPLACED
+            return out
+        return out + await self._unmined(sender, nonce, fam)
+
+    async def _unmined(self, sender: str, nonce: int, fam: list[Tracked]) -> list[Event]:
+        out: list[Event] = []
+        latest = hex_int(await self.rpc.request("eth_getTransactionCount", [sender, "latest"]))
+        if latest > nonce:
+            # the nonce is used, and not by any transaction of this family that we can see mined
+            for t in fam:
+                out.append(self._emit(TxDropped(self.location, t.tx_hash, "nonce used by another transaction")))
+                t.state = TxState.DROPPED
+            return out
+        seen = await self.rpc.batch([("eth_getTransactionByHash", [t.tx_hash]) for t in fam])
+        for t, s in zip(fam, seen, strict=True):
+            t.missing = 0 if s else t.missing + 1
+        if all(t.missing >= self.policy.missing_polls_before_drop for t in fam):
+            for t in fam:
+                out += await self._dropped(t)
+            return out
+        live = [t for t in fam if t.state is TxState.PENDING]
+        newest = max(live, key=lambda t: t.since, default=None)
+        if (
+            newest is not None
+            and self.replacer is not None
+            and self.policy.replace_after_s is not None
+            and self.clock() - newest.since >= self.policy.replace_after_s
+            and len(fam) <= self.policy.max_replacements
+        ):
+            replacement = await self.replacer(newest)
+            self.track(replacement)
+            await self._send(replacement.raw)
+        return out
+
+    async def _dropped(self, t: Tracked) -> list[Event]:
+        out: list[Event] = [self._emit(TxDropped(self.location, t.tx_hash, "in no mempool and not mined"))]
+        if self.policy.resend_dropped and t.raw is not None and t.resends < self.policy.max_resends:
+            t.resends += 1
+            out.append(self._emit(TxBroadcast(self.location, t.tx_hash, t.sender, t.nonce, None)))
+            t.missing, t.since = 0, self.clock()
+            await self._send(t.raw)
+        else:
+            t.state = TxState.DROPPED
+        return out
+
+    async def _send(self, raw: bytes) -> None:
+        try:
+            await self.rpc.request("eth_sendRawTransaction", ["0x" + raw.hex()])
+        except RpcError:
+            pass  # "already known" or a conflict: the next poll reads the truth from the chain
+
+    def _emit(self, event: Event) -> Event:
+        self.journal.append(event, recv_ns=time.time_ns())
+        return event
+
+    # --- waiting -----------------------------------------------------------------------------------------
+    async def wait_final(self, hashes: list[str], *, timeout_s: float, interval_s: float = 0.2) -> dict[str, TxState]:
+        """Poll until every family of ``hashes`` is final or ``timeout_s`` passes (then states stay as they are:
+        not final means *unknown*, never failed)."""
+        deadline = self.clock() + timeout_s
+        while True:
+            await self.poll()
+            states = {h: self.txs[h].state for h in hashes}
+            if all(s in FINAL for s in states.values()) or self.clock() >= deadline:
+                return states
+            await asyncio.sleep(interval_s)
