@@ -2,8 +2,8 @@
 
 Written from the v3-core specification (TickMath, FullMath, SqrtPriceMath, SwapMath): every function returns
 what the Solidity function returns, and raises ``ArithmeticError`` where the contract would revert, so a quote
-equals the pool's swap to the wei. Python ints do not wrap; where Solidity relies on a 256-bit overflow test we
-test the exact mathematical condition that the overflow test detects.
+equals the pool's swap to the wei. Python ints do not wrap; where Solidity relies on a 256-bit overflow test
+we test the exact mathematical condition that the overflow test detects.
 """
 
 from __future__ import annotations
@@ -137,7 +137,9 @@ def next_sqrt_price_from_amount0_rounding_up(sqrt_price: int, liquidity: int, am
     return _to_uint160(mul_div_rounding_up(numerator1, sqrt_price, numerator1 - product))
 
 
-def next_sqrt_price_from_amount1_rounding_down(sqrt_price: int, liquidity: int, amount: int, add: bool) -> int:
+def next_sqrt_price_from_amount1_rounding_down(
+    sqrt_price: int, liquidity: int, amount: int, add: bool
+) -> int:
     if add:
         quotient = (amount << 96) // liquidity if amount <= UINT160_MAX else mul_div(amount, Q96, liquidity)
         total = sqrt_price + quotient
