@@ -2,8 +2,8 @@
 
 Selling base walks the bids; spending quote walks the asks and buys the base that budget affords, rounded
 down to a lot multiple. The taker fee comes out of the asset received. An order below ``min_notional``
-(quote units) is refused (0). Book quantities are human Decimals; all arithmetic is exact (``Fraction``) and outputs round
-down to base units, so a quote never creates money.
+(quote units) is refused (0). Book quantities are human Decimals; all arithmetic is exact (``Fraction``)
+and outputs round down to base units, so a quote never creates money.
 
 The marginal rate at x is the fee-adjusted price of the level the x-th unit trades at (the best level at 0):
 piecewise constant, and ``amount_at_rate(r)`` is the input that exactly exhausts every level at rate >= r.
