@@ -17,6 +17,7 @@ from fillpath.model.assets import AssetId
 from fillpath.router.venues import uniswap_v3_math as m
 
 _HUGE_INPUT = (1 << 255) - 1  # the largest int256: "as much as the range can take"
+_BACKOFF_STEPS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,4 +238,14 @@ class UniswapV3Pool:
             den = rate.numerator * m.FEE_DENOMINATOR
             limit = isqrt(num // den)
         limit = min(max(limit, m.MIN_SQRT_RATIO), m.MAX_SQRT_RATIO)
-        return self.swap(zfo, _HUGE_INPUT, limit).amount_in
+        amount = self.swap(zfo, _HUGE_INPUT, limit).amount_in
+        # The limited swap pays the rounded-up input for reaching the limit; the same amount as an exact
+        # input can move the price a few units past it. Step back to the largest input that does not.
+        for _ in range(_BACKOFF_STEPS):
+            if amount == 0:
+                break
+            price = self.swap(zfo, amount).sqrt_price_x96
+            if (price >= limit) if zfo else (price <= limit):
+                break
+            amount -= 1
+        return amount
