@@ -60,12 +60,18 @@ class Lab:
         weth = self.deploy("weth")
         self.npm = self.deploy("npm", self.factory.address, weth.address, self.me)
         self.quoter = self.deploy("quoter", self.factory.address, weth.address)
-        t1 = self.deploy("token", "Token A", "TKA", 18)
-        t2 = self.deploy("token", "Token B", "TKB", 18)
-        self.token0, self.token1 = sorted([t1, t2], key=lambda c: int(c.address, 16))
-        for token in (self.token0, self.token1):
+        self.pairs = 0
+
+    def new_pair(self) -> tuple[Any, Any]:
+        """Two fresh tokens (a pool per test, whatever its fee), sorted as the factory sorts them."""
+        self.pairs += 1
+        t1 = self.deploy("token", f"Token A{self.pairs}", "TKA", 18)
+        t2 = self.deploy("token", f"Token B{self.pairs}", "TKB", 18)
+        token0, token1 = sorted([t1, t2], key=lambda c: int(c.address, 16))
+        for token in (token0, token1):
             token.functions.mint(self.me, BIG).transact({"from": self.me})
             token.functions.approve(self.npm.address, BIG).transact({"from": self.me})
+        return token0, token1
 
     def deploy(self, name: str, *args: Any) -> Any:
         abi, code = _artifact(name)
@@ -82,12 +88,13 @@ def lab() -> Lab:
 SPACING = {100: 1, 500: 10, 3000: 60, 10000: 200}
 
 
-def _make_pool(lab: Lab, rng: random.Random, fee: int) -> tuple[UniswapV3Pool, Any]:
+def _make_pool(lab: Lab, rng: random.Random, fee: int) -> tuple[UniswapV3Pool, tuple[str, str]]:
     spacing = SPACING[fee]
+    token0, token1 = lab.new_pair()
     tick0 = rng.randrange(-60000, 60000)
     low, high = m.get_sqrt_ratio_at_tick(tick0), m.get_sqrt_ratio_at_tick(tick0 + 1)
     sqrt_price = rng.randrange(low, high)
-    t0, t1 = lab.token0.address, lab.token1.address
+    t0, t1 = token0.address, token1.address
     lab.npm.functions.createAndInitializePoolIfNecessary(t0, t1, fee, sqrt_price).transact({"from": lab.me})
     pool_address = lab.factory.functions.getPool(t0, t1, fee).call()
     pool = lab.w3.eth.contract(address=pool_address, abi=_artifact("pool")[0])
@@ -133,20 +140,25 @@ def _make_pool(lab: Lab, rng: random.Random, fee: int) -> tuple[UniswapV3Pool, A
         gas=110000,
         gas_per_tick=30000,
     )
-    return venue, pool
+    return venue, (t0, t1)
 
 
-def _quote_in(lab: Lab, zfo: bool, fee: int, amount: int, limit: int = 0) -> int:
+def _quote_in(
+    lab: Lab, tokens: tuple[str, str], zfo: bool, fee: int, amount: int, limit: int = 0
+) -> tuple[int, int]:
     """QuoterV2's exact-input quote (``limit`` 0 means none; a real pool then walks empty words to the end
     of the tick space, which on a 1-spaced pool runs out of block gas, so beyond-capacity cases pass the
     edge of the listed ticks as the limit)."""
-    t0, t1 = lab.token0.address, lab.token1.address
+    t0, t1 = tokens
     params = (t0, t1, amount, fee, limit) if zfo else (t1, t0, amount, fee, limit)
-    return int(lab.quoter.functions.quoteExactInputSingle(params).call({"gas": 30_000_000})[0])
+    result = lab.quoter.functions.quoteExactInputSingle(params).call({"gas": 30_000_000})
+    return int(result[0]), int(result[1])
 
 
-def _quote_out(lab: Lab, zfo: bool, fee: int, amount: int, limit: int = 0) -> int | None:
-    t0, t1 = lab.token0.address, lab.token1.address
+def _quote_out(
+    lab: Lab, tokens: tuple[str, str], zfo: bool, fee: int, amount: int, limit: int = 0
+) -> int | None:
+    t0, t1 = tokens
     params = (t0, t1, amount, fee, limit) if zfo else (t1, t0, amount, fee, limit)
     try:
         return int(lab.quoter.functions.quoteExactOutputSingle(params).call({"gas": 30_000_000})[0])
@@ -155,30 +167,38 @@ def _quote_out(lab: Lab, zfo: bool, fee: int, amount: int, limit: int = 0) -> in
 
 
 @pytest.mark.timeout(240)
-@pytest.mark.parametrize(("seed", "fee"), [(1, 100), (2, 500), (3, 3000), (4, 10000)])
+@pytest.mark.parametrize(
+    ("seed", "fee"), [(1, 100), (2, 500), (3, 3000), (4, 10000), (5, 100), (6, 500), (7, 3000), (8, 10000)]
+)
 def test_quotes_equal_quoter_v2(lab: Lab, seed: int, fee: int) -> None:
     rng = random.Random(seed)
-    venue, _ = _make_pool(lab, rng, fee)
+    venue, tokens = _make_pool(lab, rng, fee)
     assert venue.ticks
     for zfo in (True, False):
-        asset_in, asset_out = (A, B) if zfo else (B, A)
+        asset_in = A if zfo else B
         cap = venue.capacity(asset_in)
-        sizes = [1, max(cap // 1000, 1), cap // 3 + rng.randrange(max(cap // 3, 1)), cap, cap + 12345]
         edge = m.get_sqrt_ratio_at_tick(venue.ticks[0][0] if zfo else venue.ticks[-1][0])
+        sizes = [
+            1,
+            rng.randrange(1, max(cap // 1000, 2)),
+            rng.randrange(1, cap + 2),
+            cap,
+            cap + rng.randrange(1, 10**20),
+        ]
         for size in sizes:
-            ours = venue.quote(asset_in, size)
+            ours = venue.swap(zfo, size)
             limit = edge if size > cap else 0
-            assert ours == _quote_in(lab, zfo, fee, size, limit), (zfo, size, cap)
+            amount_out, price_after = _quote_in(lab, tokens, zfo, fee, size, limit)
+            assert ours.amount_out == amount_out, (zfo, size, cap)
+            if ours.complete:
+                assert ours.sqrt_price_x96 == price_after
         full = venue.quote(asset_in, cap)
-        for out in (1, max(full // 7, 1), full):
-            assert venue.quote_out(asset_in, out) == _quote_out(lab, zfo, fee, out), (zfo, out, full)
+        for out in (1, rng.randrange(1, max(full, 2)), full):
+            ours_in = venue.quote_out(asset_in, out)
+            assert ours_in == _quote_out(lab, tokens, zfo, fee, out), (zfo, out, full)
         # Asking for more than the listed liquidity holds: we refuse; the pool, stopped at the edge,
         # takes exactly what our loop takes.
         assert venue.quote_out(asset_in, full + 1) is None
         partial = venue.swap(zfo, -(full + 1))
         assert not partial.complete
-        assert partial.amount_in == _quote_out(lab, zfo, fee, full + 1, edge)
-        if full > 0:
-            ticks = venue.ticks_crossed(asset_in, cap)
-            assert ticks >= 1
-        del asset_out
+        assert partial.amount_in == _quote_out(lab, tokens, zfo, fee, full + 1, edge)
