@@ -53,15 +53,15 @@ def test_amount_at_rate_is_the_exact_inverse(r0: int, r1: int, rate: Fraction, f
 
 @settings(max_examples=300, deadline=None)
 @given(reserves, reserves, st.integers(1, 10**30))
-def test_quote_out_is_the_least_input(r0: int, r1: int, out: int) -> None:
+def test_quote_out_is_within_one_of_the_least_input(r0: int, r1: int, out: int) -> None:
+    """getAmountIn always adds 1, so it may ask 1 more than the least input; never less, never 2 more."""
     p = pair(r0, r1)
     needed = p.quote_out(USDC, out)
-    if out >= r1:
-        assert needed is None
+    if out >= r1 or needed is None:
+        assert out >= r1 or r0 * out * 1000 // ((r1 - out) * 997) + 1 > p.capacity(USDC)
         return
-    assert needed is not None
     assert p.quote(USDC, needed) >= out
-    assert needed == 1 or p.quote(USDC, needed - 1) < out or needed > p.capacity(USDC)
+    assert needed <= 2 or p.quote(USDC, needed - 2) < out
 
 
 def test_capacity_is_the_uint112_room() -> None:

@@ -119,3 +119,5 @@ def test_swap_stops_at_the_listed_edge() -> None:
     assert result.amount_in == m.amount0_delta(m.get_sqrt_ratio_at_tick(-100), 1 << 96, liq, True)
     assert not result.complete
     assert result.ticks_crossed == 1
+    assert pool.gas_used(T0, 10**30) == 1 + 1 * 1
+    assert pool.gas_used(T0, 10) == 1

@@ -57,13 +57,15 @@ class UniswapV2Pair:
         return with_fee * reserve_out // (reserve_in * PPM + with_fee)
 
     def quote_out(self, asset_in: AssetId, amount_out: int) -> int | None:
-        """getAmountIn: the least input that yields ``amount_out`` (None if the reserve cannot give it)."""
+        """getAmountIn: an input that yields ``amount_out``. It is the library's, which adds 1 even when the
+        division is exact (so at most 1 above the least such input). None if the pair cannot give it."""
         reserve_in, reserve_out = self.reserves(asset_in)
         if amount_out <= 0:
             return 0
         if amount_out >= reserve_out or reserve_in == 0:
             return None
-        return reserve_in * amount_out * PPM // ((reserve_out - amount_out) * (PPM - self.fee_ppm)) + 1
+        needed = reserve_in * amount_out * PPM // ((reserve_out - amount_out) * (PPM - self.fee_ppm)) + 1
+        return needed if needed <= self.capacity(asset_in) else None
 
     def marginal_rate(self, asset_in: AssetId, amount_in: int) -> Fraction:
         """d/dx of k*x*Ro/(Ri*1e6 + k*x) with k = 1e6 - fee: k*1e6*Ri*Ro / (Ri*1e6 + k*x)^2."""

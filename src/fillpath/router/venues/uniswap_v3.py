@@ -171,6 +171,10 @@ class UniswapV3Pool:
             return 0
         return self.swap(self._zero_for_one(asset_in), amount_in).ticks_crossed
 
+    def gas_used(self, asset_in: AssetId, amount_in: int) -> int:
+        """``gas`` plus ``gas_per_tick`` for every initialized tick the swap crosses."""
+        return self.gas + self.gas_per_tick * self.ticks_crossed(asset_in, amount_in)
+
     def capacity(self, asset_in: AssetId) -> int:
         zfo = self._zero_for_one(asset_in)
         key = ("capacity", zfo)
