@@ -8,9 +8,7 @@ liquidity.
 
 from __future__ import annotations
 
-import json
 import random
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,32 +21,14 @@ pytest.importorskip("eth_tester")
 from web3 import EthereumTesterProvider, Web3
 from web3.exceptions import ContractLogicError
 
-NODE = Path("/work/main/tools/node_modules/@uniswap")
-ARTIFACTS = {
-    "factory": NODE / "v3-core/artifacts/contracts/UniswapV3Factory.sol/UniswapV3Factory.json",
-    "pool": NODE / "v3-core/artifacts/contracts/UniswapV3Pool.sol/UniswapV3Pool.json",
-    "npm": NODE
-    / "v3-periphery/artifacts/contracts/NonfungiblePositionManager.sol/NonfungiblePositionManager.json",
-    "quoter": NODE / "v3-periphery/artifacts/contracts/lens/QuoterV2.sol/QuoterV2.json",
-    "weth": NODE / "v2-periphery/build/WETH9.json",
-    "token": Path("/work/main/out/LabToken.sol/LabToken.json"),
-}
-if not all(p.exists() for p in ARTIFACTS.values()):
+from tests.router.venues.evm import artifact, artifacts_present, deploy
+
+if not artifacts_present():
     pytest.skip("Uniswap npm artifacts or the LabToken build are missing", allow_module_level=True)
 
 BIG = 10**40
 A = AssetId("TKA", "lab")
 B = AssetId("TKB", "lab")
-
-
-def _artifact(name: str) -> tuple[Any, str]:
-    data = json.loads(ARTIFACTS[name].read_text())
-    code = data["bytecode"]
-    if isinstance(code, dict):
-        code = code["object"]
-    if not code.startswith("0x"):
-        code = "0x" + code
-    return data["abi"], code
 
 
 class Lab:
@@ -74,10 +54,7 @@ class Lab:
         return token0, token1
 
     def deploy(self, name: str, *args: Any) -> Any:
-        abi, code = _artifact(name)
-        tx = self.w3.eth.contract(abi=abi, bytecode=code).constructor(*args).transact({"from": self.me})
-        address = self.w3.eth.wait_for_transaction_receipt(tx)["contractAddress"]
-        return self.w3.eth.contract(address=address, abi=abi)
+        return deploy(self.w3, self.me, name, *args)
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +74,7 @@ def _make_pool(lab: Lab, rng: random.Random, fee: int) -> tuple[UniswapV3Pool, t
     t0, t1 = token0.address, token1.address
     lab.npm.functions.createAndInitializePoolIfNecessary(t0, t1, fee, sqrt_price).transact({"from": lab.me})
     pool_address = lab.factory.functions.getPool(t0, t1, fee).call()
-    pool = lab.w3.eth.contract(address=pool_address, abi=_artifact("pool")[0])
+    pool = lab.w3.eth.contract(address=pool_address, abi=artifact("pool")[0])
     used: set[int] = set()
     for _ in range(rng.randint(3, 6)):
         width = rng.choice([1, 2, 5, 20, 300, 2000]) * spacing
