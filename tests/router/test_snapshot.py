@@ -110,6 +110,7 @@ def _swap(path: list[Any], a: int, b: int) -> Callable[[dict[str, Any]], None]:
 BAD_CASES = [
     (_set(["format"], "fillpath.snapshot/2"), "format", "unknown format"),
     (_delete(["taken_at"]), "taken_at", "missing"),
+    (_set(["taken_at"], "yesterday"), "taken_at", "not an ISO 8601 time"),
     (_delete(["venues", V2, "reserve1"]), "venues[0].reserve1", "missing"),
     (_set(["venues", V2, "reserve0"], 30000000000000), "venues[0].reserve0", "not an integer string"),
     (_set(["venues", V2, "reserve0"], 3.0e13), "venues[0].reserve0", "not an integer string"),

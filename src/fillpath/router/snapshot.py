@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -113,6 +114,12 @@ def read_snapshot(data: object) -> Snapshot:
     if fmt != FORMAT:
         raise InvalidInput("format", f"unknown format {fmt!r}", f"this reader understands {FORMAT}")
     taken_at = top.string("taken_at")
+    try:
+        datetime.fromisoformat(taken_at)
+    except ValueError:
+        raise InvalidInput(
+            "taken_at", f"{taken_at!r} is not an ISO 8601 time", "e.g. 2026-11-24T01:00:00Z"
+        ) from None
 
     locations: list[LocationInfo] = []
     seen: set[Any] = set()
