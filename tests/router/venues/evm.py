@@ -6,7 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-NODE = Path("/work/main/tools/node_modules/@uniswap")
+_REPO = Path(__file__).resolve().parents[3]
+# The npm packages and the forge build are not in git; a worktree may use the main checkout's copies.
+_ROOT = next((r for r in (_REPO, Path("/work/main")) if (r / "tools/node_modules/@uniswap").is_dir()), _REPO)
+NODE = _ROOT / "tools/node_modules/@uniswap"
 ARTIFACTS = {
     "factory": NODE / "v3-core/artifacts/contracts/UniswapV3Factory.sol/UniswapV3Factory.json",
     "pool": NODE / "v3-core/artifacts/contracts/UniswapV3Pool.sol/UniswapV3Pool.json",
@@ -17,7 +20,7 @@ ARTIFACTS = {
     "v2_factory": NODE / "v2-core/build/UniswapV2Factory.json",
     "v2_pair": NODE / "v2-core/build/UniswapV2Pair.json",
     "v2_router": NODE / "v2-periphery/build/UniswapV2Router02.json",
-    "token": Path("/work/main/out/LabToken.sol/LabToken.json"),
+    "token": _ROOT / "out/LabToken.sol/LabToken.json",
 }
 
 

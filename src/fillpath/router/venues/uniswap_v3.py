@@ -217,7 +217,7 @@ class UniswapV3Pool:
         zfo = self._zero_for_one(asset_in)
         if amount_in >= self.capacity(asset_in):
             return Fraction(0)
-        state = self.swap(zfo, max(amount_in, 0)) if amount_in > 0 else self._initial_state()
+        state = self.swap(zfo, amount_in) if amount_in > 0 else self._initial_state()
         price = self._next_liquid_price(zfo, state)
         return Fraction(0) if price is None else self._rate_at(zfo, price)
 
