@@ -72,9 +72,7 @@ def _read_leg(value: object, path: str) -> PlanLeg:
 def _read_path(value: object, path: str) -> PlanPath:
     f = jf.Fields(value, path)
     venues = tuple(jf.string(v, f"{f.at('venues')}[{k}]") for k, v in enumerate(f.array("venues")))
-    result = PlanPath(
-        amount_in=f.int_string("amount_in"), amount_out=f.int_string("amount_out"), venues=venues
-    )
+    result = PlanPath(amount_in=f.int_string("amount_in"), amount_out=f.int_string("amount_out"), venues=venues)
     f.done()
     return result
 
@@ -84,9 +82,7 @@ def _read_stats(value: object) -> PlanStats:
     considered = f.json_int("paths_considered")
     solve_ms = f.raw("solve_ms")
     if isinstance(solve_ms, bool) or not isinstance(solve_ms, int | float) or solve_ms < 0:
-        raise InvalidInput(
-            f.at("solve_ms"), f"not a non-negative number ({jf.describe(solve_ms)})", "e.g. 1.5"
-        )
+        raise InvalidInput(f.at("solve_ms"), f"not a non-negative number ({jf.describe(solve_ms)})", "e.g. 1.5")
     f.done()
     return PlanStats(considered, solve_ms)
 

@@ -117,9 +117,7 @@ def read_snapshot(data: object) -> Snapshot:
     try:
         datetime.fromisoformat(taken_at)
     except ValueError:
-        raise InvalidInput(
-            "taken_at", f"{taken_at!r} is not an ISO 8601 time", "e.g. 2026-11-24T01:00:00Z"
-        ) from None
+        raise InvalidInput("taken_at", f"{taken_at!r} is not an ISO 8601 time", "e.g. 2026-11-24T01:00:00Z") from None
 
     locations: list[LocationInfo] = []
     seen: set[Any] = set()

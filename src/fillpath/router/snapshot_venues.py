@@ -23,9 +23,7 @@ from fillpath.router.venues.uniswap_v2 import UINT112_MAX, UniswapV2Pair
 from fillpath.router.venues.uniswap_v3 import UniswapV3Pool
 from fillpath.router.venues.wrap import Wrap
 
-VenueRecord = (
-    UniswapV2Pair | UniswapV3Pool | StableSwapPool | OrderBook | Bridge | Transfer | Aggregator | Wrap
-)
+VenueRecord = UniswapV2Pair | UniswapV3Pool | StableSwapPool | OrderBook | Bridge | Transfer | Aggregator | Wrap
 
 _PPM_MAX = 999_999
 
@@ -90,9 +88,7 @@ def _read_uniswap_v3(f: jf.Fields, ctx: Context) -> UniswapV3Pool:
     spacing = f.json_int("tick_spacing", low=1, high=16384)
     sqrt_price = f.int_string("sqrt_price_x96")
     if not v3m.MIN_SQRT_RATIO <= sqrt_price < v3m.MAX_SQRT_RATIO:
-        raise InvalidInput(
-            f.at("sqrt_price_x96"), "outside [MIN_SQRT_RATIO, MAX_SQRT_RATIO)", "check the pool"
-        )
+        raise InvalidInput(f.at("sqrt_price_x96"), "outside [MIN_SQRT_RATIO, MAX_SQRT_RATIO)", "check the pool")
     liquidity = f.int_string("liquidity")
     if liquidity > v3m.UINT128_MAX:
         raise InvalidInput(f.at("liquidity"), "exceeds uint128", "check the pool")
@@ -103,9 +99,7 @@ def _read_uniswap_v3(f: jf.Fields, ctx: Context) -> UniswapV3Pool:
         tick = jf.int_string(pair[0], f"{path}[0]", signed=True)
         net = jf.int_string(pair[1], f"{path}[1]", signed=True)
         if not v3m.MIN_TICK <= tick <= v3m.MAX_TICK or tick % spacing:
-            raise InvalidInput(
-                f"{path}[0]", f"tick {tick} is not a multiple of {spacing} in range", "check it"
-            )
+            raise InvalidInput(f"{path}[0]", f"tick {tick} is not a multiple of {spacing} in range", "check it")
         if ticks and tick <= ticks[-1][0]:
             raise InvalidInput(f"{path}[0]", "ticks not sorted strictly ascending", "sort ticks ascending")
         ticks.append((tick, net))
@@ -152,9 +146,7 @@ def _read_stableswap(f: jf.Fields, ctx: Context) -> StableSwapPool:
     decimals = tuple(ctx.decimals[c] for c in coins)
     for k, d in enumerate(decimals):
         if d > 36:
-            raise InvalidInput(
-                f"{f.at('coins')}[{k}]", f"{d} decimals", "StableSwap rates need <= 36 decimals"
-            )
+            raise InvalidInput(f"{f.at('coins')}[{k}]", f"{d} decimals", "StableSwap rates need <= 36 decimals")
     amp = f.int_string("amp")
     if amp == 0:
         raise InvalidInput(f.at("amp"), "zero", "A is at least 1")
@@ -252,9 +244,7 @@ def _read_aggregator(f: jf.Fields, ctx: Context) -> Aggregator:
         amount_in = jf.int_string(pair[0], f"{path}[0]")
         amount_out = jf.int_string(pair[1], f"{path}[1]")
         if amount_in <= (samples[-1][0] if samples else 0):
-            raise InvalidInput(
-                f"{path}[0]", "samples not sorted strictly ascending by amount_in (> 0)", "sort"
-            )
+            raise InvalidInput(f"{path}[0]", "samples not sorted strictly ascending by amount_in (> 0)", "sort")
         samples.append((amount_in, amount_out))
     return Aggregator(
         id=f.string("id"), location=location, token_in=ctx.asset(f, "token_in", at=location),

@@ -13,8 +13,7 @@ NODE = _ROOT / "tools/node_modules/@uniswap"
 ARTIFACTS = {
     "factory": NODE / "v3-core/artifacts/contracts/UniswapV3Factory.sol/UniswapV3Factory.json",
     "pool": NODE / "v3-core/artifacts/contracts/UniswapV3Pool.sol/UniswapV3Pool.json",
-    "npm": NODE
-    / "v3-periphery/artifacts/contracts/NonfungiblePositionManager.sol/NonfungiblePositionManager.json",
+    "npm": NODE / "v3-periphery/artifacts/contracts/NonfungiblePositionManager.sol/NonfungiblePositionManager.json",
     "quoter": NODE / "v3-periphery/artifacts/contracts/lens/QuoterV2.sol/QuoterV2.json",
     "weth": NODE / "v2-periphery/build/WETH9.json",
     "v2_factory": NODE / "v2-core/build/UniswapV2Factory.json",

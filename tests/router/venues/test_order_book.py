@@ -88,13 +88,9 @@ sizes = st.decimals(D("0.0001"), D("1000"), places=4)
 @st.composite
 def books(draw: st.DrawFn) -> OrderBook:
     mid = draw(prices)
-    bid_prices = sorted(
-        {mid - D(k) / 100 for k in draw(st.lists(st.integers(0, 10**5), min_size=1, max_size=6))}
-    )
+    bid_prices = sorted({mid - D(k) / 100 for k in draw(st.lists(st.integers(0, 10**5), min_size=1, max_size=6))})
     bid_prices = [p for p in bid_prices if p > 0][::-1] or [mid]
-    ask_prices = sorted(
-        {mid + D(k) / 100 + D("0.01") for k in draw(st.lists(st.integers(0, 10**5), min_size=1))}
-    )
+    ask_prices = sorted({mid + D(k) / 100 + D("0.01") for k in draw(st.lists(st.integers(0, 10**5), min_size=1))})
     return book(
         bids=[(str(p), str(draw(sizes))) for p in bid_prices],
         asks=[(str(p), str(draw(sizes))) for p in ask_prices[:6]],

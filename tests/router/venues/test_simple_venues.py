@@ -120,9 +120,7 @@ def test_aggregator_interpolates_and_stops_at_the_last_sample() -> None:
 def concave_samples(draw: st.DrawFn) -> tuple[tuple[int, int], ...]:
     """A concave sampled curve: positive input steps, slopes non-increasing."""
     steps = draw(st.lists(st.integers(1, 10**20), min_size=1, max_size=6))
-    slopes = sorted(
-        draw(st.lists(st.fractions(0, 10**4), min_size=len(steps), max_size=len(steps))), reverse=True
-    )
+    slopes = sorted(draw(st.lists(st.fractions(0, 10**4), min_size=len(steps), max_size=len(steps))), reverse=True)
     samples, x, y = [], 0, 0
     for step, slope in zip(steps, slopes, strict=True):
         x += step

@@ -13,9 +13,7 @@ from tests.router.venues import laws
 COINS = tuple(AssetId(s, "lab") for s in ("DAI", "USDC", "USDT", "FRAX"))
 
 
-def pool(
-    balances: list[int], amp: int, fee: int = 4_000_000, decimals: list[int] | None = None
-) -> StableSwapPool:
+def pool(balances: list[int], amp: int, fee: int = 4_000_000, decimals: list[int] | None = None) -> StableSwapPool:
     n = len(balances)
     return StableSwapPool(
         "lab:curve:x", "lab", "0x0", COINS[:n], tuple(balances), amp, fee, 130000, tuple(decimals or [18] * n)

@@ -51,9 +51,7 @@ def test_quotes_and_swaps_equal_router02() -> None:
             abi=artifact("v2_pair")[0],
         )
         for token in tokens:
-            token.functions.transfer(pair.address, 10 ** rng.randint(6, 30) * rng.randint(1, 9)).transact(
-                {"from": me}
-            )
+            token.functions.transfer(pair.address, 10 ** rng.randint(6, 30) * rng.randint(1, 9)).transact({"from": me})
         pair.functions.mint(me).transact({"from": me})
         r0, r1, _ = pair.functions.getReserves().call()
         venue = UniswapV2Pair("v2", "lab", pair.address, A, B, r0, r1, 3000, 90000)
@@ -69,8 +67,8 @@ def test_quotes_and_swaps_equal_router02() -> None:
         size = rng.randrange(1, r0)
         out_token = tokens[1]
         before = out_token.functions.balanceOf(me).call()
-        router.functions.swapExactTokensForTokens(
-            size, 0, [tokens[0].address, tokens[1].address], me, 2**40
-        ).transact({"from": me})
+        router.functions.swapExactTokensForTokens(size, 0, [tokens[0].address, tokens[1].address], me, 2**40).transact(
+            {"from": me}
+        )
         assert out_token.functions.balanceOf(me).call() - before == venue.quote(A, size)
     assert checked == 40

@@ -33,9 +33,7 @@ def random_pool(seed: int) -> UniswapV3Pool:
         if lower <= tick < upper:
             active += amount
     listed = tuple((t, n) for t, n in sorted(net.items()) if n != 0)
-    return UniswapV3Pool(
-        "lab:v3:x", "lab", "0x0", T0, T1, fee, spacing, price, active, tick, listed, 110000, 30000
-    )
+    return UniswapV3Pool("lab:v3:x", "lab", "0x0", T0, T1, fee, spacing, price, active, tick, listed, 110000, 30000)
 
 
 seeds = st.integers(0, 2**32)
@@ -77,11 +75,7 @@ def test_amount_at_rate_inverts_marginal_rate(seed: int, part: Fraction) -> None
             price, liq = state.sqrt_price_x96, state.liquidity
             if liq == 0:
                 continue
-            step = (
-                m.amount0_delta(price - 3, price, liq, True)
-                if zfo
-                else m.amount1_delta(price, price + 3, liq, True)
-            )
+            step = m.amount0_delta(price - 3, price, liq, True) if zfo else m.amount1_delta(price, price + 3, liq, True)
             slack = step * 10**6 // (10**6 - pool.fee_ppm) + 3
             assert pool.marginal_rate(asset, x + slack) < rate
 

@@ -91,9 +91,7 @@ def test_amount_deltas_round_up_by_at_most_one(pa: int, pb: int, liq: int) -> No
 
 @settings(max_examples=400, deadline=None)
 @given(prices, prices, liquidity, st.integers(-(2**200), 2**200), st.sampled_from([0, 100, 500, 3000, 10000]))
-def test_swap_step_respects_amount_and_target(
-    current: int, target: int, liq: int, remaining: int, fee: int
-) -> None:
+def test_swap_step_respects_amount_and_target(current: int, target: int, liq: int, remaining: int, fee: int) -> None:
     try:
         price, amount_in, amount_out, fee_amount = m.compute_swap_step(current, target, liq, remaining, fee)
     except ArithmeticError:

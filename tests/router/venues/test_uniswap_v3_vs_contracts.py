@@ -120,9 +120,7 @@ def _make_pool(lab: Lab, rng: random.Random, fee: int) -> tuple[UniswapV3Pool, t
     return venue, (t0, t1)
 
 
-def _quote_in(
-    lab: Lab, tokens: tuple[str, str], zfo: bool, fee: int, amount: int, limit: int = 0
-) -> tuple[int, int]:
+def _quote_in(lab: Lab, tokens: tuple[str, str], zfo: bool, fee: int, amount: int, limit: int = 0) -> tuple[int, int]:
     """QuoterV2's exact-input quote (``limit`` 0 means none; a real pool then walks empty words to the end
     of the tick space, which on a 1-spaced pool runs out of block gas, so beyond-capacity cases pass the
     edge of the listed ticks as the limit)."""
@@ -132,9 +130,7 @@ def _quote_in(
     return int(result[0]), int(result[1])
 
 
-def _quote_out(
-    lab: Lab, tokens: tuple[str, str], zfo: bool, fee: int, amount: int, limit: int = 0
-) -> int | None:
+def _quote_out(lab: Lab, tokens: tuple[str, str], zfo: bool, fee: int, amount: int, limit: int = 0) -> int | None:
     t0, t1 = tokens
     params = (t0, t1, amount, fee, limit) if zfo else (t1, t0, amount, fee, limit)
     try:

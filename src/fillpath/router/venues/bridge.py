@@ -61,9 +61,7 @@ class Bridge:
         self._check(asset_in)
         if amount_in >= self.max_amount:
             return Fraction(0)
-        return Fraction(PPM - self.fee_ppm, PPM) * Fraction(10) ** (
-            self.target_decimals - self.source_decimals
-        )
+        return Fraction(PPM - self.fee_ppm, PPM) * Fraction(10) ** (self.target_decimals - self.source_decimals)
 
     def amount_at_rate(self, asset_in: AssetId, rate: Fraction) -> int:
         return self.max_amount if rate <= self.marginal_rate(asset_in, 0) else 0

@@ -86,9 +86,7 @@ class UniswapV3Pool:
             return None
         return m.get_sqrt_ratio_at_tick(self.ticks[0][0] if zero_for_one else self.ticks[-1][0])
 
-    def swap(
-        self, zero_for_one: bool, amount_specified: int, sqrt_price_limit: int | None = None
-    ) -> SwapResult:
+    def swap(self, zero_for_one: bool, amount_specified: int, sqrt_price_limit: int | None = None) -> SwapResult:
         """UniswapV3Pool.swap: ``amount_specified`` > 0 exact input, < 0 exact output.
 
         The limit defaults to the edge of the listed ticks and is always clamped to it.

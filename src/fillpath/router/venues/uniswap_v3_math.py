@@ -137,9 +137,7 @@ def next_sqrt_price_from_amount0_rounding_up(sqrt_price: int, liquidity: int, am
     return _to_uint160(mul_div_rounding_up(numerator1, sqrt_price, numerator1 - product))
 
 
-def next_sqrt_price_from_amount1_rounding_down(
-    sqrt_price: int, liquidity: int, amount: int, add: bool
-) -> int:
+def next_sqrt_price_from_amount1_rounding_down(sqrt_price: int, liquidity: int, amount: int, add: bool) -> int:
     if add:
         quotient = (amount << 96) // liquidity if amount <= UINT160_MAX else mul_div(amount, Q96, liquidity)
         total = sqrt_price + quotient
