@@ -14,6 +14,7 @@ by a transaction we do not know, it is dropped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -212,10 +213,8 @@ class TxTracker:
         return out
 
     async def _send(self, raw: bytes) -> None:
-        try:
+        with contextlib.suppress(RpcError):  # "already known" or a conflict: the next poll reads the chain's truth
             await self.rpc.request("eth_sendRawTransaction", ["0x" + raw.hex()])
-        except RpcError:
-            pass  # "already known" or a conflict: the next poll reads the truth from the chain
 
     def _emit(self, event: Event) -> Event:
         self.journal.append(event, recv_ns=time.time_ns())

@@ -1,0 +1,44 @@
+"""Wrapping native currency (ETH ⇄ WETH): 1:1 both ways, no capacity limit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import ClassVar
+
+from fillpath.model.assets import AssetId
+
+
+@dataclass(frozen=True, slots=True)
+class Wrap:
+    kind: ClassVar[str] = "wrap"
+
+    id: str
+    location: str
+    native: AssetId
+    wrapped: AssetId
+    gas: int
+
+    def pairs(self) -> tuple[tuple[AssetId, AssetId], ...]:
+        return ((self.native, self.wrapped), (self.wrapped, self.native))
+
+    def _check(self, asset_in: AssetId) -> None:
+        if asset_in not in (self.native, self.wrapped):
+            raise ValueError(f"{asset_in} is not traded by {self.id}")
+
+    def quote(self, asset_in: AssetId, amount_in: int) -> int:
+        self._check(asset_in)
+        return max(amount_in, 0)
+
+    def marginal_rate(self, asset_in: AssetId, amount_in: int) -> Fraction:
+        self._check(asset_in)
+        return Fraction(1)
+
+    def amount_at_rate(self, asset_in: AssetId, rate: Fraction) -> int:
+        """Unbounded at rates up to 1; the Venue protocol has no infinity, so 0 above 1 and 2**256-1 below."""
+        self._check(asset_in)
+        return (1 << 256) - 1 if rate <= 1 else 0
+
+    def capacity(self, asset_in: AssetId) -> int | None:
+        self._check(asset_in)
+        return None
