@@ -6,6 +6,7 @@ import os
 import random
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
@@ -15,10 +16,13 @@ from tests.state.processes import Writer, check_store
 PER_WRITER = 120
 
 
-def test_two_processes_appending_concurrently_get_unique_gap_free_seqs(store_url: str) -> None:
+def test_two_processes_appending_concurrently_get_unique_gap_free_seqs(store_url: str, tmp_path: Path) -> None:
     Store.open(store_url).close()  # migrate once, so the writers race on appends, not on the schema
-    start_at = time.time_ns() + 1_500_000_000
-    writers = [Writer.start(store_url, tag, PER_WRITER, start_at) for tag in ("a", "b")]
+    go = tmp_path / "go"
+    writers = [Writer.start(store_url, tag, PER_WRITER, str(go)) for tag in ("a", "b")]
+    for w in writers:  # both open and waiting at the barrier, however slow the machine is to start them
+        assert w.ready.wait(60), w.stderr()
+    go.touch()
     for w in writers:
         assert w.wait(timeout=60) == 0, w.stderr()
         assert len(w.commits) == PER_WRITER

@@ -8,6 +8,7 @@ time in ns to wait for after opening, so two writers start together).
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from decimal import Decimal
@@ -58,10 +59,10 @@ def batch(tag: str, i: int) -> list[Event]:
     ]
 
 
-def main(url: str, tag: str, count: int, start_at_ns: int) -> None:
+def main(url: str, tag: str, count: int, go_file: str) -> None:
     store = Store.open(url)
     print(json.dumps({"ready": True}), flush=True)
-    while time.time_ns() < start_at_ns:
+    while go_file and not os.path.exists(go_file):  # a barrier: the parent creates it once every writer is ready
         time.sleep(0.001)
     i = 0
     while count == 0 or i < count:
@@ -73,4 +74,4 @@ def main(url: str, tag: str, count: int, start_at_ns: int) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]) if len(sys.argv) > 4 else 0)
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] if len(sys.argv) > 4 else "")

@@ -136,6 +136,10 @@ class TxTracker:
     async def _poll_family(self, sender: str, nonce: int) -> list[Event]:
         assert self.head is not None
         fam = [t for t in self.family(sender, nonce) if t.state not in FINAL]
+        # The nonce count is read *before* the receipts: if it was already used then and none of ours has a
+        # receipt after, another transaction used it. Read in the other order, a transaction mined between the
+        # two reads would look dropped.
+        latest = hex_int(await self.rpc.request("eth_getTransactionCount", [sender, "latest"]))
         receipts = await self.rpc.batch([("eth_getTransactionReceipt", [t.tx_hash]) for t in fam])
         out: list[Event] = []
         mined = [(t, r) for t, r in zip(fam, receipts, strict=True) if r]
@@ -169,11 +173,10 @@ class TxTracker:
                         out.append(self._emit(TxReplaced(self.location, other.tx_hash, t.tx_hash)))
                         other.state = TxState.REPLACED
             return out
-        return out + await self._unmined(sender, nonce, fam)
+        return out + await self._unmined(nonce, latest, fam)
 
-    async def _unmined(self, sender: str, nonce: int, fam: list[Tracked]) -> list[Event]:
+    async def _unmined(self, nonce: int, latest: int, fam: list[Tracked]) -> list[Event]:
         out: list[Event] = []
-        latest = hex_int(await self.rpc.request("eth_getTransactionCount", [sender, "latest"]))
         if latest > nonce:
             # the nonce is used, and not by any transaction of this family that we can see mined
             for t in fam:
