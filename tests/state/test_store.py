@@ -142,6 +142,7 @@ def test_decimal_balances_keep_every_digit_and_their_exponent(store_url: str) ->
 
 def test_a_batch_is_all_or_nothing(store: Store) -> None:
     store.append(BalanceAdjusted("lab1", WETH, 5, "deposit"))
+    view = store.orders()
     before = exact(store.projections())
     with pytest.raises(InvalidInput, match="kept in int"):
         store.append_many([_submitted(), BalanceAdjusted("lab1", WETH, Decimal("1.5"), "wrong unit")])
@@ -149,6 +150,7 @@ def test_a_batch_is_all_or_nothing(store: Store) -> None:
     assert exact(store.projections()) == before == exact(store.load_projections())
     assert [r.seq for r in store.events()] == [1]
     assert store.append(_submitted()) == 2  # no gap after the refusal
+    assert ("binance", "c1") in view  # views handed out before the failure are still live
 
 
 def test_intents_nonces_transactions_and_flags(store: Store) -> None:
@@ -212,9 +214,11 @@ def test_rebuild_gives_identical_projections(store: Store) -> None:
     store.append(BalanceAdjusted("lab1", WETH, 10**30, "deposit"))
     before = exact(store.load_projections())
     assert exact(store.projections()) == before
+    view = store.orders()
     store.rebuild_projections()
     assert exact(store.load_projections()) == before
     assert exact(store.projections()) == before
+    assert view == store.orders()
 
 
 def test_verify_notices_a_projection_that_disagrees_with_the_journal(store: Store) -> None:
@@ -235,6 +239,10 @@ def test_another_writer_is_caught_up_on_append_and_refresh(store_url: str) -> No
         assert b.balance(WETH) == 7
         assert a.refresh() == 2
         assert a.balance(WETH) == 7
+        fill = OrderFilled("binance", "c1", "t1", Decimal(1), Decimal(1))
+        seq = a.append(fill)
+        assert b.append(fill) == seq  # b had not seen the fill, but checks under the lock
+        assert len(b.fills()) == 1
         assert a.verify() == []
 
 
@@ -271,3 +279,23 @@ def test_refuses_urls_it_cannot_keep_durable() -> None:
         Store.open("sqlite://")
     with pytest.raises(InvalidInput, match="unsupported"):
         Store.open("mysql://x@localhost/db")
+
+
+def test_a_write_that_fails_midway_leaves_no_trace(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    store.append(BalanceAdjusted("lab1", WETH, 5, "deposit"))
+    before = exact(store.projections())
+
+    def disk_on_fire(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(store._writer, "write", disk_on_fire)  # fails after the journal insert
+    with pytest.raises(RuntimeError):
+        store.append(BalanceAdjusted("lab1", WETH, 3, "deposit"))
+    assert exact(store.projections()) == before  # reread from the database
+    monkeypatch.setattr(store, "_load", disk_on_fire)  # and now the reread fails too
+    with pytest.raises(RuntimeError):
+        store.append(BalanceAdjusted("lab1", WETH, 3, "deposit"))
+    monkeypatch.undo()
+    assert store.append(BalanceAdjusted("lab1", WETH, 1, "deposit")) == 2
+    assert store.balance(WETH) == 6
+    assert store.verify() == []

@@ -21,7 +21,7 @@ UINT256_MAX = 2**256 - 1
 
 def parse_decimal(text: str | int | Decimal, *, field: str) -> Decimal:
     """A finite Decimal from a string or int. Floats are refused: they are not exact."""
-    if isinstance(text, bool) or isinstance(text, float):
+    if isinstance(text, bool | float):
         raise InvalidInput(field, f"{text!r} is a float", "give the amount as a decimal string")
     if isinstance(text, Decimal):
         value = text

@@ -128,6 +128,7 @@ class Store:
         self._clock = clock
         self._writer = RowWriter(engine.dialect.name)
         self._lock = threading.RLock()
+        self._stale = False
         head = tables.journal_head
         # Statements built once: SQLAlchemy's statement construction costs more than SQLite's execution.
         self._lock_head_stmt = select(head.c.last_seq).where(head.c.id == 1).with_for_update()
@@ -190,15 +191,26 @@ class Store:
                         self._writer.write(conn, self._proj, touched)
                         conn.execute(self._bump_head, {"new_last_seq": self._proj.last_seq})
             except BaseException:
-                # The cache may hold effects of the rolled-back (or, at worst, unknown) commit: reread it.
-                self._proj = self._load()
+                self._recover()
                 raise
         return seqs
+
+    def _recover(self) -> None:
+        """After a failed write the cache may hold effects of a rolled-back (or unknown) commit: reread it,
+        or, if the database cannot be read either, reread it under the head lock of the next write."""
+        try:
+            self._proj.replace_with(self._load())
+            self._stale = False
+        except Exception:
+            self._stale = True
 
     def _lock_head(self, conn: Connection) -> int:
         """Lock the head row, then bring the cache up to it (another process may have appended)."""
         head: int = conn.execute(self._lock_head_stmt).scalar_one()
-        if head != self._proj.last_seq:
+        if self._stale:
+            self._proj.replace_with(self._writer.load(conn, head))
+            self._stale = False
+        elif head != self._proj.last_seq:
             for rec in self._read_journal(conn, self._proj.last_seq, head):
                 self._proj.apply(rec)
         return head
@@ -245,9 +257,9 @@ class Store:
                     for rec in self._read_journal(conn, 0, head):
                         proj.apply(rec)
                     self._writer.write_all(conn, proj)
-                self._proj = proj
+                self._proj.replace_with(proj)
             except BaseException:
-                self._proj = self._load()
+                self._recover()
                 raise
 
     # --- reading the database -----------------------------------------------------------------------------
