@@ -45,7 +45,6 @@ from fillpath.model.errors import InvalidInput
 from fillpath.model.events import Event, Recorded, event_from_payload, event_to_payload
 from fillpath.state import tables
 from fillpath.state.clock import ClockTracker
-from fillpath.state.migrate import upgrade
 from fillpath.state.projections import Projections, Touched
 from fillpath.state.records import FillRecord, IntentRecord, OrderRecord, TxRecord, VenueFlag
 from fillpath.state.rows import RowWriter
@@ -145,6 +144,8 @@ class Store:
         sqlite_synchronous: Literal["FULL", "NORMAL", "EXTRA"] = "FULL",
     ) -> Store:
         """Connect, migrate the schema to head, and load the projections into memory."""
+        from fillpath.state.migrate import upgrade  # alembic is only needed here: keep it off plain imports
+
         engine = make_engine(url, sqlite_synchronous=sqlite_synchronous)
         try:
             upgrade(engine)
