@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import select, text
+from sqlalchemy import Connection, select, text
+from sqlalchemy.exc import OperationalError
 
 from fillpath.model.amounts import UINT256_MAX
 from fillpath.model.assets import AssetId
-from fillpath.model.errors import InvalidInput
+from fillpath.model.errors import Ambiguous, InvalidInput
 from fillpath.model.events import (
     BalanceAdjusted,
     ClockDivergence,
@@ -296,6 +299,52 @@ def test_a_write_that_fails_midway_leaves_no_trace(store: Store, monkeypatch: py
     with pytest.raises(RuntimeError):
         store.append(BalanceAdjusted("lab1", WETH, 3, "deposit"))
     monkeypatch.undo()
+    assert store.append(BalanceAdjusted("lab1", WETH, 1, "deposit")) == 2
+    assert store.balance(WETH) == 6
+    assert store.verify() == []
+
+
+def _lose_the_reply(store: Store, monkeypatch: pytest.MonkeyPatch, *, times: int, committed: bool) -> None:
+    """The next ``times`` transactions fail with a lost connection, after COMMIT (``committed``) or before."""
+    real_begin = store.engine.begin
+    left = [times]
+
+    @contextmanager
+    def begin() -> Iterator[Connection]:
+        if left[0] <= 0:
+            with real_begin() as conn:
+                yield conn
+            return
+        left[0] -= 1
+        lost = OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
+        with real_begin() as conn:
+            yield conn
+            if not committed:
+                raise lost
+        raise lost
+
+    monkeypatch.setattr(store.engine, "begin", begin)
+
+
+def test_a_commit_whose_reply_was_lost_is_resolved_by_looking(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _lose_the_reply(store, monkeypatch, times=1, committed=True)
+    assert store.append(BalanceAdjusted("lab1", WETH, 5, "deposit")) == 1  # it landed: that is success
+    assert store.balance(WETH) == 5
+    _lose_the_reply(store, monkeypatch, times=1, committed=False)
+    with pytest.raises(OperationalError):
+        store.append(BalanceAdjusted("lab1", WETH, 7, "deposit"))  # it did not land: the error stands
+    assert store.balance(WETH) == 5
+    assert store.last_seq == 1
+
+
+def test_a_commit_that_cannot_be_checked_is_ambiguous(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    _lose_the_reply(store, monkeypatch, times=2, committed=True)  # the append, then the look
+    with pytest.raises(Ambiguous):
+        store.append(BalanceAdjusted("lab1", WETH, 5, "deposit"))
+    monkeypatch.undo()
+    assert [r.seq for r in store.events()] == [1]  # it had landed
     assert store.append(BalanceAdjusted("lab1", WETH, 1, "deposit")) == 2
     assert store.balance(WETH) == 6
     assert store.verify() == []

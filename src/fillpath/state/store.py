@@ -37,11 +37,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount
-from fillpath.model.errors import InvalidInput
+from fillpath.model.errors import Ambiguous, InvalidInput
 from fillpath.model.events import Event, Recorded, event_from_payload, event_to_payload
 from fillpath.state import tables
 from fillpath.state.clock import ClockTracker
@@ -183,6 +184,8 @@ class Store:
             return []
         stamp = time.time_ns() if recv_ns is None else recv_ns
         with self._lock:
+            seqs: list[int] = []
+            rows: list[dict[str, Any]] = []
             try:
                 with self._engine.begin() as conn:
                     head = self._lock_head(conn)
@@ -191,10 +194,35 @@ class Store:
                         conn.execute(self._insert_journal, rows)
                         self._writer.write(conn, self._proj, touched)
                         conn.execute(self._bump_head, {"new_last_seq": self._proj.last_seq})
+            except DBAPIError as exc:
+                # The database failed us, perhaps during COMMIT: whether the rows landed is unknown until
+                # we look. Look under the head lock, so a commit still in flight has finished first.
+                landed = self._landed(rows) if rows else False
+                self._recover()
+                if landed is None:
+                    raise Ambiguous(
+                        "the database failed during an append and cannot be read now: the events may or may "
+                        "not be recorded; read store.events() once it is back, before appending them again"
+                    ) from exc
+                if not landed:
+                    raise
             except BaseException:
                 self._recover()
                 raise
         return seqs
+
+    def _landed(self, rows: list[dict[str, Any]]) -> bool | None:
+        """Whether exactly these journal rows are committed; None if the database cannot tell us now."""
+        j = tables.journal
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(self._lock_head_stmt)
+                found = conn.execute(
+                    select(j).where(j.c.seq >= rows[0]["seq"], j.c.seq <= rows[-1]["seq"]).order_by(j.c.seq)
+                ).all()
+        except DBAPIError:
+            return None
+        return [dict(r._mapping) for r in found] == rows
 
     def _recover(self) -> None:
         """After a failed write the cache may hold effects of a rolled-back (or unknown) commit: reread it,
