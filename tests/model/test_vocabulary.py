@@ -22,6 +22,7 @@ from fillpath.model.errors import InvalidInput
 from fillpath.model.events import (
     EVENT_TYPES,
     BalanceAdjusted,
+    FillEvent,
     IntentCreated,
     OrderFilled,
     OrderSubmitted,
@@ -163,6 +164,11 @@ def test_the_good_fill_payload_decodes() -> None:
     assert event_from_payload("order.filled", {**_GOOD_FILL, "fee_asset": None}) == OrderFilled(
         "b", "c", "t", Decimal(1), Decimal(1)
     )
+
+
+def test_a_bare_fill_event_has_no_kind_and_is_refused() -> None:
+    with pytest.raises(TypeError):
+        FillEvent("binance", "c", "t", Decimal(1), Decimal(1))
 
 
 def test_unknown_kind_is_refused() -> None:

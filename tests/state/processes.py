@@ -31,10 +31,11 @@ class Writer:
     _reader: threading.Thread | None = None
 
     @classmethod
-    def start(cls, url: str, tag: str, count: int = 0, go_file: str = "") -> Writer:
+    def start(cls, url: str, tag: str, count: int = 0, go_file: Path | None = None) -> Writer:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT)]))
         proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.state.writer_proc", url, tag, str(count), go_file],
+            [sys.executable, "-m", "tests.state.writer_proc", url, tag, str(count)]
+            + ([str(go_file)] if go_file else []),
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,

@@ -13,15 +13,15 @@ import pytest
 from fillpath.state.store import Store
 from tests.state.processes import Writer, check_store
 
-PER_WRITER = 120
+PER_WRITER = 100
 
 
 def test_two_processes_appending_concurrently_get_unique_gap_free_seqs(store_url: str, tmp_path: Path) -> None:
     Store.open(store_url).close()  # migrate once, so the writers race on appends, not on the schema
     go = tmp_path / "go"
-    writers = [Writer.start(store_url, tag, PER_WRITER, str(go)) for tag in ("a", "b")]
-    for w in writers:  # both open and waiting at the barrier, however slow the machine is to start them
-        assert w.ready.wait(60), w.stderr()
+    writers = [Writer.start(store_url, tag, PER_WRITER, go) for tag in ("a", "b")]
+    for w in writers:
+        assert w.ready.wait(30), w.stderr()
     go.touch()
     for w in writers:
         assert w.wait(timeout=60) == 0, w.stderr()
@@ -57,7 +57,7 @@ def _crash_loop(url: str, iterations: int, seed: int) -> None:
 
 @pytest.mark.parametrize("seed", [1])
 def test_kill_9_mid_append_loses_nothing_committed(store_url: str, seed: int) -> None:
-    _crash_loop(store_url, iterations=10, seed=seed)
+    _crash_loop(store_url, iterations=8, seed=seed)
 
 
 @pytest.mark.slow

@@ -26,7 +26,7 @@ def _expected_journal(stream: list[list[Event]]) -> list[Event]:
 
 
 @settings(
-    max_examples=60,
+    max_examples=50,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

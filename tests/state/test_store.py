@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import select, text
+from sqlalchemy import Connection, select, text
+from sqlalchemy.exc import OperationalError
 
 from fillpath.model.amounts import UINT256_MAX
 from fillpath.model.assets import AssetId
-from fillpath.model.errors import InvalidInput
+from fillpath.model.errors import Ambiguous, InvalidInput
 from fillpath.model.events import (
     BalanceAdjusted,
     ClockDivergence,
@@ -140,6 +143,7 @@ def test_decimal_balances_keep_every_digit_and_their_exponent(store_url: str) ->
 
 def test_a_batch_is_all_or_nothing(store: Store) -> None:
     store.append(BalanceAdjusted("lab1", WETH, 5, "deposit"))
+    view = store.orders()
     before = exact(store.projections())
     with pytest.raises(InvalidInput, match="kept in int"):
         store.append_many([_submitted(), BalanceAdjusted("lab1", WETH, Decimal("1.5"), "wrong unit")])
@@ -147,6 +151,7 @@ def test_a_batch_is_all_or_nothing(store: Store) -> None:
     assert exact(store.projections()) == before == exact(store.load_projections())
     assert [r.seq for r in store.events()] == [1]
     assert store.append(_submitted()) == 2  # no gap after the refusal
+    assert ("binance", "c1") in view  # views handed out before the failure are still live
 
 
 def test_intents_nonces_transactions_and_flags(store: Store) -> None:
@@ -210,9 +215,11 @@ def test_rebuild_gives_identical_projections(store: Store) -> None:
     store.append(BalanceAdjusted("lab1", WETH, 10**30, "deposit"))
     before = exact(store.load_projections())
     assert exact(store.projections()) == before
+    view = store.orders()
     store.rebuild_projections()
     assert exact(store.load_projections()) == before
     assert exact(store.projections()) == before
+    assert view == store.orders()
 
 
 def test_verify_notices_a_projection_that_disagrees_with_the_journal(store: Store) -> None:
@@ -233,6 +240,10 @@ def test_another_writer_is_caught_up_on_append_and_refresh(store_url: str) -> No
         assert b.balance(WETH) == 7
         assert a.refresh() == 2
         assert a.balance(WETH) == 7
+        fill = OrderFilled("binance", "c1", "t1", Decimal(1), Decimal(1))
+        seq = a.append(fill)
+        assert b.append(fill) == seq  # b had not seen the fill, but checks under the lock
+        assert len(b.fills()) == 1
         assert a.verify() == []
 
 
@@ -269,3 +280,67 @@ def test_refuses_urls_it_cannot_keep_durable() -> None:
         Store.open("sqlite://")
     with pytest.raises(InvalidInput, match="unsupported"):
         Store.open("mysql://x@localhost/db")
+
+
+def test_a_write_that_fails_midway_leaves_no_trace(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    store.append(BalanceAdjusted("lab1", WETH, 5, "deposit"))
+    before = exact(store.projections())
+
+    def disk_on_fire(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(store._writer, "write", disk_on_fire)  # fails after the journal insert
+    with pytest.raises(RuntimeError):
+        store.append(BalanceAdjusted("lab1", WETH, 3, "deposit"))
+    assert exact(store.projections()) == before  # reread from the database
+    monkeypatch.setattr(store, "_load", disk_on_fire)  # and now the reread fails too
+    with pytest.raises(RuntimeError):
+        store.append(BalanceAdjusted("lab1", WETH, 3, "deposit"))
+    monkeypatch.undo()
+    assert store.append(BalanceAdjusted("lab1", WETH, 1, "deposit")) == 2
+    assert store.balance(WETH) == 6
+    assert store.verify() == []
+
+
+def _lose_the_reply(store: Store, monkeypatch: pytest.MonkeyPatch, *, times: int, committed: bool) -> None:
+    """The next ``times`` transactions fail with a lost connection, after COMMIT (``committed``) or before."""
+    real_begin = store.engine.begin
+    left = [times]
+
+    @contextmanager
+    def begin() -> Iterator[Connection]:
+        if left[0] <= 0:
+            with real_begin() as conn:
+                yield conn
+            return
+        left[0] -= 1
+        lost = OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
+        with real_begin() as conn:
+            yield conn
+            if not committed:
+                raise lost
+        raise lost
+
+    monkeypatch.setattr(store.engine, "begin", begin)
+
+
+def test_a_commit_whose_reply_was_lost_is_resolved_by_looking(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    _lose_the_reply(store, monkeypatch, times=1, committed=True)
+    assert store.append(BalanceAdjusted("lab1", WETH, 5, "deposit")) == 1  # it landed: that is success
+    assert store.balance(WETH) == 5
+    _lose_the_reply(store, monkeypatch, times=1, committed=False)
+    with pytest.raises(OperationalError):
+        store.append(BalanceAdjusted("lab1", WETH, 7, "deposit"))  # it did not land: the error stands
+    assert store.balance(WETH) == 5
+    assert store.last_seq == 1
+
+
+def test_a_commit_that_cannot_be_checked_is_ambiguous(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    _lose_the_reply(store, monkeypatch, times=2, committed=True)  # the append, then the look
+    with pytest.raises(Ambiguous):
+        store.append(BalanceAdjusted("lab1", WETH, 5, "deposit"))
+    monkeypatch.undo()
+    assert [r.seq for r in store.events()] == [1]  # it had landed
+    assert store.append(BalanceAdjusted("lab1", WETH, 1, "deposit")) == 2
+    assert store.balance(WETH) == 6
+    assert store.verify() == []

@@ -1,17 +1,17 @@
 """A separate OS process that appends to a store and reports each commit on stdout, one JSON line each.
 
 Used by the concurrency test (two of these at once) and the crash test (kill -9 at a random moment).
-``python -m tests.state.writer_proc URL TAG COUNT START_AT`` (COUNT 0: until killed; START_AT: a wall-clock
-time in ns to wait for after opening, so two writers start together).
+``python -m tests.state.writer_proc URL TAG COUNT [GO_FILE]`` (COUNT 0: until killed; GO_FILE: wait after
+opening until that file exists, so that two writers start together).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from decimal import Decimal
+from pathlib import Path
 
 from fillpath.model.assets import AssetId
 from fillpath.model.events import (
@@ -26,7 +26,7 @@ from fillpath.model.events import (
     TxBroadcast,
 )
 from fillpath.model.sides import Side
-from fillpath.state.store import Store
+from fillpath.state.store import Store, make_engine
 
 USDT = AssetId("USDT", "binance")
 WETH = AssetId("WETH", "lab1")
@@ -59,10 +59,10 @@ def batch(tag: str, i: int) -> list[Event]:
     ]
 
 
-def main(url: str, tag: str, count: int, go_file: str) -> None:
-    store = Store.open(url)
+def main(url: str, tag: str, count: int, go_file: str | None) -> None:
+    store = Store(make_engine(url))  # the parent migrated the schema; skipping alembic starts us faster
     print(json.dumps({"ready": True}), flush=True)
-    while go_file and not os.path.exists(go_file):  # a barrier: the parent creates it once every writer is ready
+    while go_file is not None and not Path(go_file).exists():
         time.sleep(0.001)
     i = 0
     while count == 0 or i < count:
@@ -74,4 +74,4 @@ def main(url: str, tag: str, count: int, go_file: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] if len(sys.argv) > 4 else "")
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] if len(sys.argv) > 4 else None)

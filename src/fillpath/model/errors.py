@@ -21,7 +21,7 @@ class Retryable(FillpathError):
 
 
 class Ambiguous(FillpathError):
-    """The outcome is unknown (timeout, dropped connection): resolve it by asking the venue, never by guessing."""
+    """The outcome is unknown (timeout, dropped connection): ask the venue to resolve it, never guess."""
 
 
 class Rejected(FillpathError):

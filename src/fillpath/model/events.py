@@ -80,6 +80,8 @@ class FillEvent(Event):
     fee_asset: str | None = None
 
     def __post_init__(self) -> None:
+        if type(self) is FillEvent:
+            raise TypeError("record an OrderPartiallyFilled or an OrderFilled, not a bare FillEvent")
         check_fields(self)
         _positive(self, "qty", self.qty)
         _positive(self, "price", self.price)

@@ -103,6 +103,14 @@ class Projections:
             self.last_seq,
         )
 
+    def replace_with(self, other: Projections) -> None:
+        """Become ``other`` in place, so read-only views handed out earlier stay live."""
+        for name in ("orders", "fills", "transactions", "intents", "nonces", "ledger", "venue_flags"):
+            mine: dict[object, object] = getattr(self, name)
+            mine.clear()
+            mine.update(getattr(other, name))
+        self.last_seq = other.last_seq
+
     def duplicate_of(self, event: Event) -> int | None:
         """The seq of the fill this one repeats, if ``event`` is a fill we already hold."""
         if isinstance(event, FillEvent):

@@ -37,15 +37,15 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount
-from fillpath.model.errors import InvalidInput
+from fillpath.model.errors import Ambiguous, InvalidInput
 from fillpath.model.events import Event, Recorded, event_from_payload, event_to_payload
 from fillpath.state import tables
 from fillpath.state.clock import ClockTracker
-from fillpath.state.migrate import upgrade
 from fillpath.state.projections import Projections, Touched
 from fillpath.state.records import FillRecord, IntentRecord, OrderRecord, TxRecord, VenueFlag
 from fillpath.state.rows import RowWriter
@@ -124,6 +124,7 @@ class Store:
         self._clock = clock
         self._writer = RowWriter(engine.dialect.name)
         self._lock = threading.RLock()
+        self._stale = False
         head = tables.journal_head
         # Statements built once: SQLAlchemy's statement construction costs more than SQLite's execution.
         self._lock_head_stmt = select(head.c.last_seq).where(head.c.id == 1).with_for_update()
@@ -140,6 +141,8 @@ class Store:
         sqlite_synchronous: Literal["FULL", "NORMAL", "EXTRA"] = "FULL",
     ) -> Store:
         """Connect, migrate the schema to head, and load the projections into memory."""
+        from fillpath.state.migrate import upgrade  # alembic is only needed here: keep it off plain imports
+
         engine = make_engine(url, sqlite_synchronous=sqlite_synchronous)
         try:
             upgrade(engine)
@@ -177,6 +180,8 @@ class Store:
             return []
         stamp = time.time_ns() if recv_ns is None else recv_ns
         with self._lock:
+            seqs: list[int] = []
+            rows: list[dict[str, Any]] = []
             try:
                 with self._engine.begin() as conn:
                     head = self._lock_head(conn)
@@ -185,16 +190,52 @@ class Store:
                         conn.execute(self._insert_journal, rows)
                         self._writer.write(conn, self._proj, touched)
                         conn.execute(self._bump_head, {"new_last_seq": self._proj.last_seq})
+            except DBAPIError as exc:
+                # The database failed us, perhaps during COMMIT: whether the rows landed is unknown until
+                # we look. Look under the head lock, so a commit still in flight has finished first.
+                landed = self._landed(rows) if rows else False
+                self._recover()
+                if landed is None:
+                    raise Ambiguous(
+                        "the database failed during an append and cannot be read now: the events may or may "
+                        "not be recorded; read store.events() once it is back, before appending them again"
+                    ) from exc
+                if not landed:
+                    raise
             except BaseException:
-                # The cache may hold effects of the rolled-back (or, at worst, unknown) commit: reread it.
-                self._proj = self._load()
+                self._recover()
                 raise
         return seqs
+
+    def _landed(self, rows: list[dict[str, Any]]) -> bool | None:
+        """Whether exactly these journal rows are committed; None if the database cannot tell us now."""
+        j = tables.journal
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(self._lock_head_stmt)
+                found = conn.execute(
+                    select(j).where(j.c.seq >= rows[0]["seq"], j.c.seq <= rows[-1]["seq"]).order_by(j.c.seq)
+                ).all()
+        except DBAPIError:
+            return None
+        return [dict(r._mapping) for r in found] == rows
+
+    def _recover(self) -> None:
+        """After a failed write the cache may hold effects of a rolled-back (or unknown) commit: reread it,
+        or, if the database cannot be read either, reread it under the head lock of the next write."""
+        try:
+            self._proj.replace_with(self._load())
+            self._stale = False
+        except Exception:
+            self._stale = True
 
     def _lock_head(self, conn: Connection) -> int:
         """Lock the head row, then bring the cache up to it (another process may have appended)."""
         head: int = conn.execute(self._lock_head_stmt).scalar_one()
-        if head != self._proj.last_seq:
+        if self._stale:
+            self._proj.replace_with(self._writer.load(conn, head))
+            self._stale = False
+        elif head != self._proj.last_seq:
             for rec in self._read_journal(conn, self._proj.last_seq, head):
                 self._proj.apply(rec)
         return head
@@ -241,9 +282,9 @@ class Store:
                     for rec in self._read_journal(conn, 0, head):
                         proj.apply(rec)
                     self._writer.write_all(conn, proj)
-                self._proj = proj
+                self._proj.replace_with(proj)
             except BaseException:
-                self._proj = self._load()
+                self._recover()
                 raise
 
     # --- reading the database -----------------------------------------------------------------------------
