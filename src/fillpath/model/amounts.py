@@ -36,19 +36,29 @@ def parse_decimal(text: str | int | Decimal, *, field: str) -> Decimal:
 
 
 def to_base_units(amount: str | int | Decimal, decimals: int, *, field: str = "amount") -> BaseUnits:
-    """``1.5`` with 6 decimals → ``1500000``. More precision than the asset allows is an error."""
+    """``1.5`` with 6 decimals → ``1500000``. More precision than the asset allows is an error.
+
+    Integer arithmetic on the decimal's digits: Decimal operations would round at the context precision
+    (28 digits), and uint256 amounts have up to 78.
+    """
     if not 0 <= decimals <= 77:
         raise InvalidInput("decimals", f"{decimals} is out of range", "decimals are between 0 and 77")
     value = parse_decimal(amount, field=field)
-    scaled = value.scaleb(decimals)
-    if scaled != scaled.to_integral_value():
-        raise InvalidInput(
-            field,
-            f"{value} has more than {decimals} decimal places",
-            f"this asset has {decimals} decimals; round the amount yourself",
-        )
-    units = int(scaled)
-    if units < 0:
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite: checked by parse_decimal
+    mantissa = int("".join(map(str, digits)) or "0")
+    shift = exponent + decimals
+    if shift >= 0:
+        units = mantissa * 10**shift
+    else:
+        units, rest = divmod(mantissa, 10**-shift)
+        if rest:
+            raise InvalidInput(
+                field,
+                f"{value} has more than {decimals} decimal places",
+                f"this asset has {decimals} decimals; round the amount yourself",
+            )
+    if sign and units:
         raise InvalidInput(field, f"{value} is negative", "give a positive amount")
     if units > UINT256_MAX:
         raise InvalidInput(field, f"{value} is too large", "amounts must fit in 256 bits")
@@ -56,8 +66,9 @@ def to_base_units(amount: str | int | Decimal, decimals: int, *, field: str = "a
 
 
 def from_base_units(units: int, decimals: int) -> Decimal:
-    """``1500000`` with 6 decimals → ``Decimal('1.5')``, exactly (no context rounding)."""
-    return Decimal(units).scaleb(-decimals)
+    """``1500000`` with 6 decimals → ``Decimal('1.5')``, exactly (built from digits, never rounded)."""
+    sign = 1 if units < 0 else 0
+    return Decimal((sign, tuple(int(c) for c in str(abs(units))), -decimals))
 
 
 def parse_base_units(text: object, *, field: str) -> int:
