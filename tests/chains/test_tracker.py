@@ -252,3 +252,41 @@ def test_hanging_reads_fail_over_to_the_next_endpoint(lab1: Chain) -> None:
         assert run(go()) == lab1.w3.eth.block_number
     finally:
         proxy.stop()
+
+
+def test_kill_9_right_after_broadcast_then_the_tracker_adopts_it(lab1: Chain, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from eth_account import Account
+
+    from fillpath.chains.recovery import adopt_unfinished
+
+    account = Account.create()
+    lab1.w3.eth.send_transaction({"from": lab1.dev, "to": account.address, "value": 10**18})
+    db = f"sqlite:///{tmp_path / 'crash.db'}"
+    res = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("broadcast_worker.py")), lab1.w3.provider.endpoint_uri, db],  # type: ignore[attr-defined]
+        env={**os.environ, "FP_WORKER_KEY": account.key.hex()}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert res.returncode == -9
+    tx_hash = res.stdout.strip()
+    store = Store.open(db)
+    rec = store.transaction("lab1", tx_hash)
+    assert rec is not None and rec.status is TxStatus.BROADCAST and rec.intent_id == "intent-1"
+
+    async def restart() -> TxTracker:
+        async with rpc_for(lab1) as rpc:
+            tracker = TxTracker(rpc, "lab1", store, TrackerPolicy(confirmations=2))
+            assert [t.tx_hash for t in adopt_unfinished(tracker, store.transactions().values())] == [tx_hash]
+            await _until(tracker, tx_hash, TxState.INCLUDED)
+            _mine(lab1)
+            await _until(tracker, tx_hash, TxState.CONFIRMED)
+            return tracker
+
+    run(restart())
+    assert store.transaction("lab1", tx_hash).status is TxStatus.CONFIRMED  # type: ignore[union-attr]
+    assert lab1.w3.eth.get_transaction_count(account.address) == 1  # adopted, not sent again
+    assert [k for k, _ in _journal(store)] == ["tx.broadcast", "tx.mined", "tx.confirmed"]
+    store.close()
