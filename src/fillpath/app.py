@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from fillpath.chains.balances import ChainBalances
 from fillpath.chains.lab.manager import Lab
 from fillpath.chains.readers import ChainSource, PoolRef, TokenRef
 from fillpath.chains.rpc import RpcClient
 from fillpath.config import Config
 from fillpath.model.errors import InvalidInput, LabError
+from fillpath.state.store import Store
 
 CANONICAL_MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11"
 
@@ -54,3 +56,15 @@ def _lab_sources(cfg: Config) -> list[tuple[RpcClient, ChainSource]]:
         )
         out.append((RpcClient(n.location, [n.rpc_url]), src))
     return out
+
+
+def open_store(cfg: Config) -> Store:
+    """The configured store (SQLite in the data directory by default), migrated to the current schema."""
+    if cfg.database_url is None:
+        cfg.data_dir.mkdir(parents=True, exist_ok=True)
+    return Store.open(cfg.resolved_database_url)
+
+
+def balance_sources(cfg: Config) -> list[ChainBalances]:
+    """Every venue whose balances reconciliation reads (the chains now; exchanges join them)."""
+    return [ChainBalances(rpc, src) for rpc, src in chain_sources(cfg) if src.holder]

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from fillpath import __version__
-from fillpath.cli import config_cmd, demo, keys, lab, snapshot
+from fillpath.cli import books, config_cmd, demo, keys, lab, snapshot
 from fillpath.cli.context import CliContext
 from fillpath.cli.output import err_console
 from fillpath.model.errors import FillpathError, InvalidInput
@@ -27,6 +27,8 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(snapshot.app, name="snapshot")
 app.add_typer(keys.app, name="keys")
 app.command("demo")(demo.demo)
+app.command("reconcile")(books.reconcile)
+app.command("balances")(books.balances)
 
 
 def _version(value: bool) -> None:

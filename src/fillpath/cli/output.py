@@ -15,7 +15,8 @@ def emit_json(data: Any) -> None:
 
 
 def console() -> Console:
-    return Console(highlight=False, soft_wrap=True)
+    """Human output. Piped output keeps full-width tables (rich would squeeze them to 80 columns)."""
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 
 
 def err_console() -> Console:

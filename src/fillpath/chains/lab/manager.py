@@ -32,6 +32,7 @@ GENESIS_TIMESTAMP = 1_767_225_600  # 2026-01-01T00:00:00Z
 BLOCK_INTERVAL_S = 12
 DEV_BALANCE_ETH = 1_000_000
 STATE_VERSION = 1
+HISTORY_BLOCKS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +258,10 @@ class Lab:
         latest = rpc.call(url, "eth_getBlockByNumber", ["latest", False])
         rpc.call(url, "anvil_setTime", [int(latest["timestamp"], 16)])
         rpc.call(url, "anvil_setBlockTimestampInterval", [BLOCK_INTERVAL_S])
+        # A loaded state has no history below its head; a few empty blocks give readers at a confirmation
+        # depth (reconciliation reads at head - N) a state to read.
+        for _ in range(HISTORY_BLOCKS):
+            rpc.call(url, "evm_mine")
         return {
             "location": s.location,
             "chain_id": s.chain_id,

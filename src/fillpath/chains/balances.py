@@ -1,0 +1,46 @@
+"""On-chain balances → ``BalanceReport`` s, read through Multicall3 at a *confirmed* block.
+
+Reconciliation compares them with the ledger; reading below the head by the confirmation depth keeps a
+transaction that a reorg could still undo out of the comparison.
+"""
+
+from __future__ import annotations
+
+import time
+
+from fillpath.chains.abi import fn
+from fillpath.chains.multicall import Call, multicall
+from fillpath.chains.readers import ChainSource
+from fillpath.chains.rpc import RpcClient, hex_int
+from fillpath.model.assets import AssetId
+from fillpath.model.reports import BalanceReport
+
+
+class ChainBalances:
+    """A balance source for one EVM location and one holder address."""
+
+    def __init__(self, rpc: RpcClient, src: ChainSource, *, confirmations: int = 2) -> None:
+        if src.holder is None:
+            raise ValueError(f"{src.location}: no holder address to read balances for")
+        self.rpc = rpc
+        self.src = src
+        self.location = src.location
+        self.confirmations = confirmations
+        self.block: int | None = None
+
+    async def balances(self) -> list[BalanceReport]:
+        head = hex_int(await self.rpc.request("eth_blockNumber"))
+        block = max(0, head - self.confirmations)
+        holder = self.src.holder
+        assert holder is not None
+        calls = [Call(t.address, fn("LabToken", "balanceOf"), (holder,)) for t in self.src.tokens]
+        calls.append(Call(self.src.multicall, fn("Multicall3", "getEthBalance"), (holder,)))
+        results = await multicall(self.rpc, self.src.multicall, calls, block=block)
+        stamp = time.time_ns()
+        symbols = [t.symbol for t in self.src.tokens] + [self.src.native]
+        self.block = block
+        out = []
+        for symbol, res in zip(symbols, results, strict=True):
+            assert res is not None
+            out.append(BalanceReport(self.location, AssetId(symbol, self.location), int(res[0]), stamp))
+        return out
