@@ -7,6 +7,7 @@ from fillpath.chains.lab.manager import Lab
 from fillpath.chains.readers import ChainSource, PoolRef, TokenRef
 from fillpath.chains.rpc import RpcClient
 from fillpath.config import Config
+from fillpath.execution.killswitch import KillSwitch
 from fillpath.model.errors import InvalidInput, LabError
 from fillpath.state.store import Store
 
@@ -68,3 +69,7 @@ def open_store(cfg: Config) -> Store:
 def balance_sources(cfg: Config) -> list[ChainBalances]:
     """Every venue whose balances reconciliation reads (the chains now; exchanges join them)."""
     return [ChainBalances(rpc, src) for rpc, src in chain_sources(cfg) if src.holder]
+
+
+def kill_switch(cfg: Config) -> KillSwitch:
+    return KillSwitch(cfg.risk.kill_switch_file or cfg.data_dir / "HALT")

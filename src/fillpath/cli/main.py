@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from fillpath import __version__
-from fillpath.cli import books, config_cmd, demo, keys, lab, snapshot
+from fillpath.cli import books, config_cmd, demo, keys, lab, risk, snapshot
 from fillpath.cli.context import CliContext
 from fillpath.cli.output import err_console
 from fillpath.model.errors import FillpathError, InvalidInput
@@ -29,6 +29,8 @@ app.add_typer(keys.app, name="keys")
 app.command("demo")(demo.demo)
 app.command("reconcile")(books.reconcile)
 app.command("balances")(books.balances)
+app.command("halt")(risk.halt)
+app.command("resume")(risk.resume)
 
 
 def _version(value: bool) -> None:
