@@ -163,7 +163,8 @@ contract FillpathExecutor {
     /// @notice Pays the V3 pool whose swap this executor started; refuses everyone else.
     function uniswapV3SwapCallback(int256 amount0Delta, int256 amount1Delta, bytes calldata) external {
         address pool = _activePool;
-        if (msg.sender != pool) revert BadCallback(msg.sender); // never address(0): msg.sender is not
+        // pool is address(0) outside a swap, and an eth_call may come "from" address(0): refuse that too
+        if (msg.sender != pool || pool == address(0)) revert BadCallback(msg.sender);
         _activePool = address(0); // one payment per swap
         uint256 owed = uint256(amount0Delta > 0 ? amount0Delta : amount1Delta);
         _send(_activeTokenIn, pool, owed);
@@ -225,14 +226,15 @@ contract FillpathExecutor {
         if (amountIn > uint256(type(int256).max)) revert BadLeg(i);
         _activePool = pool;
         _activeTokenIn = tokenIn;
-        (int256 d0, int256 d1) = IUniswapV3PoolLike(pool).swap(
-            address(this),
-            zeroForOne,
-            // forge-lint: disable-next-line(unsafe-typecast) amountIn <= type(int256).max, checked above
-            int256(amountIn),
-            zeroForOne ? MIN_SQRT_PRICE_LIMIT : MAX_SQRT_PRICE_LIMIT,
-            ""
-        );
+        (int256 d0, int256 d1) = IUniswapV3PoolLike(pool)
+            .swap(
+                address(this),
+                zeroForOne,
+                // forge-lint: disable-next-line(unsafe-typecast) amountIn <= type(int256).max, checked above
+                int256(amountIn),
+                zeroForOne ? MIN_SQRT_PRICE_LIMIT : MAX_SQRT_PRICE_LIMIT,
+                ""
+            );
         out = uint256(-(zeroForOne ? d1 : d0));
     }
 
@@ -276,8 +278,7 @@ contract FillpathExecutor {
     /// @dev A token call that must succeed and return true or nothing (tokens such as USDT return nothing).
     function _call(address token, bytes memory data) private {
         (bool ok, bytes memory ret) = token.call(data);
-        if (!ok || (ret.length == 0 ? token.code.length == 0 : (ret.length != 32 || abi.decode(ret, (uint256)) != 1)))
-        {
+        if (!ok || (ret.length == 0 ? token.code.length == 0 : (ret.length != 32 || abi.decode(ret, (uint256)) != 1))) {
             revert TransferFailed(token, ret);
         }
     }

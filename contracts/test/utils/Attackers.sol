@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {FillpathExecutor} from "../../src/FillpathExecutor.sol";
+
+/// @notice A V2 "pair" that, when asked to swap, tries to take the executor's in-flight tokens: by calling the
+///         V3 callback as if it were a pool, or by re-entering `execute`.
+contract EvilPair {
+    enum Mode {
+        Callback,
+        Reenter
+    }
+
+    FillpathExecutor internal immutable executor;
+    Mode internal immutable mode;
+
+    constructor(FillpathExecutor executor_, Mode mode_) {
+        executor = executor_;
+        mode = mode_;
+    }
+
+    function getReserves() external pure returns (uint112, uint112, uint32) {
+        return (1e24, 1e24, 0);
+    }
+
+    function swap(uint256, uint256, address, bytes calldata) external {
+        if (mode == Mode.Callback) {
+            executor.uniswapV3SwapCallback(1e18, 1e18, "");
+        } else {
+            executor.execute(
+                new FillpathExecutor.Pull[](0),
+                new FillpathExecutor.Leg[](0),
+                address(1),
+                0,
+                address(this),
+                type(uint256).max
+            );
+        }
+    }
+}
+
+/// @notice A "V3 pool" at an address no factory produced: the executor must refuse to call it at all.
+contract FakePool {
+    bool public called;
+
+    function swap(address, bool, int256, uint160, bytes calldata) external returns (int256, int256) {
+        called = true;
+        FillpathExecutor(payable(msg.sender)).uniswapV3SwapCallback(1e18, 1e18, "");
+        return (0, 0);
+    }
+}
