@@ -42,8 +42,9 @@ interface IWETH9Like {
 ///  - A V3 leg's pool must be the V3 factory's CREATE2 address for (tokenIn, tokenOut, fee), checked before
 ///    the pool is called; `uniswapV3SwapCallback` pays only that pool, once, while its swap is in progress.
 ///    Any other caller, or the same pool at any other time, gets `BadCallback`.
-///  - V2 pairs are not tied to one factory (forks with other fees work through the leg's `fee`); a pair that
-///    does not pay is caught by the per-leg and total minimums, at the cost only of the caller who named it.
+///  - V2 pairs are not tied to one factory (forks with other fees work through the leg's `fee`). Outputs are
+///    counted from the executor's own balance, so a pair that does not pay fails `minTotalOut`; it costs
+///    only the caller who named it.
 ///  - External calls go to: the tokens and pairs/pools named in the legs, WETH, and, for ETH only, the
 ///    recipient or sender at the very end. A transient-storage lock refuses any re-entry into `execute`.
 contract FillpathExecutor {
@@ -94,7 +95,7 @@ contract FillpathExecutor {
     error BadLeg(uint256 index);
     error ZeroInput(uint256 index);
     error InputIsOutput(address token);
-    error ZeroRecipient();
+    error BadRecipient(address recipient);
     error Reentered();
     error TransferFailed(address token, bytes reason);
     error NativeTransferFailed(address to);
@@ -125,38 +126,15 @@ contract FillpathExecutor {
         _locked = true;
         // forge-lint: disable-next-line(block-timestamp) a deadline is exactly what the timestamp is for
         if (block.timestamp > deadline) revert DeadlinePassed(deadline, block.timestamp);
-        if (recipient == address(0)) revert ZeroRecipient();
+        if (recipient == address(0) || recipient == address(this)) revert BadRecipient(recipient);
         if (tokenOut == NATIVE && msg.value != 0) revert InputIsOutput(NATIVE);
 
-        for (uint256 i; i < pulls.length; ++i) {
-            address token = pulls[i].token;
-            if (token == tokenOut) revert InputIsOutput(token);
-            _call(token, abi.encodeCall(IERC20Like.transferFrom, (msg.sender, address(this), pulls[i].amount)));
-        }
-
-        amountsOut = new uint256[](legs.length);
-        for (uint256 i; i < legs.length; ++i) {
-            Leg calldata leg = legs[i];
-            uint256 out = _leg(i, leg);
-            if (out < leg.minOut) revert LegMinOut(i, out, leg.minOut);
-            amountsOut[i] = out;
-        }
-
-        if (tokenOut == NATIVE) {
-            totalOut = address(this).balance;
-            if (totalOut < minTotalOut) revert TotalMinOut(totalOut, minTotalOut);
-        } else {
-            totalOut = _balance(tokenOut);
-            if (totalOut < minTotalOut) revert TotalMinOut(totalOut, minTotalOut);
-            if (totalOut != 0) _send(tokenOut, recipient, totalOut);
-        }
+        _pull(pulls, tokenOut);
+        amountsOut = _run(legs);
+        totalOut = _deliver(tokenOut, recipient);
+        if (totalOut < minTotalOut) revert TotalMinOut(totalOut, minTotalOut);
         _sweep(pulls, legs, tokenOut);
-        uint256 eth = address(this).balance;
-        if (eth != 0) {
-            address to = tokenOut == NATIVE ? recipient : msg.sender;
-            (bool ok,) = to.call{value: eth}("");
-            if (!ok) revert NativeTransferFailed(to);
-        }
+        _sendEth(tokenOut == NATIVE ? recipient : msg.sender);
         _locked = false;
     }
 
@@ -173,6 +151,48 @@ contract FillpathExecutor {
     /// @notice ETH arrives only from WETH, when an UNWRAP leg withdraws.
     receive() external payable {
         if (msg.sender != weth) revert UnexpectedEther(msg.sender);
+    }
+
+    function _run(Leg[] calldata legs) private returns (uint256[] memory amountsOut) {
+        amountsOut = new uint256[](legs.length);
+        for (uint256 i; i < legs.length; ++i) {
+            Leg calldata leg = legs[i];
+            uint256 out = _leg(i, leg);
+            if (out < leg.minOut) revert LegMinOut(i, out, leg.minOut);
+            amountsOut[i] = out;
+        }
+    }
+
+    /// @dev Whatever ETH is left: the output (to the recipient) or unspent msg.value (back to the sender).
+    function _sendEth(address to) private {
+        uint256 eth = address(this).balance;
+        if (eth != 0) {
+            (bool ok,) = to.call{value: eth}("");
+            if (!ok) revert NativeTransferFailed(to);
+        }
+    }
+
+    function _pull(Pull[] calldata pulls, address tokenOut) private {
+        for (uint256 i; i < pulls.length; ++i) {
+            address token = pulls[i].token;
+            if (token == tokenOut) revert InputIsOutput(token);
+            _call(token, abi.encodeCall(IERC20Like.transferFrom, (msg.sender, address(this), pulls[i].amount)));
+        }
+    }
+
+    /// @dev Every leg's output sits in the executor; the total is what it holds of tokenOut after the legs, so
+    ///      a pair that does not pay cannot make the total look met. ETH output is sent last, after token calls.
+    ///      (Paying the recipient straight from the last legs was measured: under 600 gas of 319k on a 3-leg
+    ///      plan, because the executor's balance slot returns to zero in the same transaction and that write
+    ///      is refunded. Not worth the extra code.)
+    function _deliver(address tokenOut, address recipient) private returns (uint256 total) {
+        if (tokenOut == NATIVE) return address(this).balance;
+        total = _balance(tokenOut);
+        if (total != 0) {
+            _send(tokenOut, recipient, total);
+            uint256 left = _balance(tokenOut);
+            if (left != 0) revert Leftover(tokenOut, left);
+        }
     }
 
     function _leg(uint256 i, Leg calldata leg) private returns (uint256 out) {
@@ -197,21 +217,25 @@ contract FillpathExecutor {
         }
     }
 
-    /// @dev UniswapV2Pair's getAmountOut with the fee in ppm; checked against minOut before any transfer.
+    /// @dev Checked against minOut before any transfer, so a short leg fails with its own error.
     function _swapV2(uint256 i, Leg calldata leg, uint256 amountIn) private returns (uint256 out) {
         address tokenIn = leg.tokenIn;
         address pair = leg.pool;
-        uint256 fee = leg.fee;
-        if (fee >= 1e6 || tokenIn == NATIVE || leg.tokenOut == NATIVE) revert BadLeg(i);
+        if (leg.fee >= 1e6 || tokenIn == NATIVE || leg.tokenOut == NATIVE) revert BadLeg(i);
         bool zeroForOne = tokenIn < leg.tokenOut;
-        (uint256 r0, uint256 r1,) = IUniswapV2PairLike(pair).getReserves();
-        (uint256 reserveIn, uint256 reserveOut) = zeroForOne ? (r0, r1) : (r1, r0);
-        uint256 inWithFee = amountIn * (1e6 - fee);
-        out = inWithFee * reserveOut / (reserveIn * 1e6 + inWithFee);
+        out = _v2AmountOut(pair, amountIn, leg.fee, zeroForOne);
         if (out < leg.minOut || out == 0) revert LegMinOut(i, out, leg.minOut);
         _send(tokenIn, pair, amountIn);
         (uint256 out0, uint256 out1) = zeroForOne ? (uint256(0), out) : (out, uint256(0));
         IUniswapV2PairLike(pair).swap(out0, out1, address(this), "");
+    }
+
+    /// @dev UniswapV2Library.getAmountOut with the fee in ppm (3000 gives exactly its 997/1000).
+    function _v2AmountOut(address pair, uint256 amountIn, uint256 fee, bool zeroForOne) private view returns (uint256) {
+        (uint256 r0, uint256 r1,) = IUniswapV2PairLike(pair).getReserves();
+        (uint256 reserveIn, uint256 reserveOut) = zeroForOne ? (r0, r1) : (r1, r0);
+        uint256 inWithFee = amountIn * (1e6 - fee);
+        return inWithFee * reserveOut / (reserveIn * 1e6 + inWithFee);
     }
 
     function _swapV3(uint256 i, Leg calldata leg, uint256 amountIn) private returns (uint256 out) {
@@ -219,10 +243,7 @@ contract FillpathExecutor {
         address tokenOut = leg.tokenOut;
         address pool = leg.pool;
         bool zeroForOne = tokenIn < tokenOut;
-        (address token0, address token1) = zeroForOne ? (tokenIn, tokenOut) : (tokenOut, tokenIn);
-        bytes32 salt = keccak256(abi.encode(token0, token1, leg.fee));
-        bytes32 h = keccak256(abi.encodePacked(hex"ff", v3Factory, salt, V3_POOL_INIT_CODE_HASH));
-        if (pool != address(uint160(uint256(h))) || tokenIn == NATIVE) revert BadPool(i, pool);
+        if (pool != _v3Pool(tokenIn, tokenOut, leg.fee, zeroForOne) || tokenIn == NATIVE) revert BadPool(i, pool);
         if (amountIn > uint256(type(int256).max)) revert BadLeg(i);
         _activePool = pool;
         _activeTokenIn = tokenIn;
@@ -238,15 +259,18 @@ contract FillpathExecutor {
         out = uint256(-(zeroForOne ? d1 : d0));
     }
 
+    /// @dev The factory's CREATE2 address for this pair of tokens and fee: the only pool a V3 leg may name.
+    function _v3Pool(address tokenIn, address tokenOut, uint24 fee, bool zeroForOne) private view returns (address) {
+        (address token0, address token1) = zeroForOne ? (tokenIn, tokenOut) : (tokenOut, tokenIn);
+        bytes32 salt = keccak256(abi.encode(token0, token1, fee));
+        return address(uint160(uint256(keccak256(abi.encodePacked(hex"ff", v3Factory, salt, V3_POOL_INIT_CODE_HASH)))));
+    }
+
     /// @dev Every token the plan touched, except the output, goes back to the caller; none may remain.
     function _sweep(Pull[] calldata pulls, Leg[] calldata legs, address tokenOut) private {
         address[] memory seen = new address[](pulls.length + 2 * legs.length + 1);
-        seen[0] = tokenOut; // already sent; checked for dust below like the rest
+        seen[0] = tokenOut; // already delivered to the recipient
         uint256 n = 1;
-        if (tokenOut != NATIVE) {
-            uint256 left = _balance(tokenOut);
-            if (left != 0) revert Leftover(tokenOut, left);
-        }
         for (uint256 i; i < pulls.length; ++i) {
             n = _sweepOnce(pulls[i].token, seen, n);
         }

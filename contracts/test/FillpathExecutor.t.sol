@@ -20,9 +20,9 @@ contract FillpathExecutorTest is UniswapFixture {
     function setUp() public {
         deployUniswap();
         ex = new FillpathExecutor(address(weth), v3Factory);
-        weth.transfer(alice, 100_000e18);
-        usdc.transfer(alice, 100_000_000e6);
-        dai.transfer(alice, 100_000_000e18);
+        give(address(weth), alice, 100_000e18);
+        give(address(usdc), alice, 100_000_000e6);
+        give(address(dai), alice, 100_000_000e18);
         vm.deal(alice, 100_000e18);
     }
 
@@ -251,8 +251,8 @@ contract FillpathExecutorTest is UniswapFixture {
         bool asPool
     ) public {
         if (asPool) caller = pool500; // a genuine pool, but no swap of ours is in progress
-        usdc.transfer(address(ex), 1_000e6); // something to steal
-        weth.transfer(address(ex), 1e18);
+        give(address(usdc), address(ex), 1_000e6); // something to steal
+        give(address(weth), address(ex), 1e18);
         vm.prank(caller);
         vm.expectRevert(abi.encodeWithSelector(FillpathExecutor.BadCallback.selector, caller));
         ex.uniswapV3SwapCallback(d0, d1, data);
@@ -279,6 +279,20 @@ contract FillpathExecutorTest is UniswapFixture {
         vm.prank(alice);
         vm.expectRevert(FillpathExecutor.Reentered.selector);
         ex.execute(pulls, legs, address(dai), 0, alice, block.timestamp);
+    }
+
+    function testFuzz_aPairThatDoesNotPayFailsTheTotal(uint256 a) public {
+        a = bound(a, 1e15, 100e18);
+        EvilPair stingy = new EvilPair(ex, EvilPair.Mode.Keep);
+        uint256 q = v3Quote(address(weth), address(usdc), 500, a);
+        FillpathExecutor.Leg[] memory legs = new FillpathExecutor.Leg[](2);
+        legs[0] = leg(1, 500, pool500, address(weth), address(usdc), a, 0);
+        legs[1] = leg(0, 3000, address(stingy), address(weth), address(usdc), a, 0); // "pays" the recipient
+        FillpathExecutor.Pull[] memory pulls = pull(address(weth), 2 * a);
+        approveExactly(pulls);
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(FillpathExecutor.TotalMinOut.selector, q, q + 1));
+        ex.execute(pulls, legs, address(usdc), q + 1, alice, block.timestamp);
     }
 
     function test_aPoolNotFromTheFactoryIsNeverCalled() public {
@@ -317,7 +331,7 @@ contract FillpathExecutorTest is UniswapFixture {
     }
 
     function test_onlyTheCallersFundsAreUsed() public {
-        weth.transfer(bob, 10e18);
+        give(address(weth), bob, 10e18);
         vm.prank(bob);
         weth.approve(address(ex), 10e18); // bob's approval is no use to alice
         FillpathExecutor.Leg[] memory legs = new FillpathExecutor.Leg[](1);
@@ -365,8 +379,10 @@ contract FillpathExecutorTest is UniswapFixture {
         vm.expectRevert(abi.encodeWithSelector(FillpathExecutor.ZeroInput.selector, 0));
         ex.execute(noPulls(), legs, address(usdc), 0, alice, block.timestamp);
 
-        vm.expectRevert(FillpathExecutor.ZeroRecipient.selector);
+        vm.expectRevert(abi.encodeWithSelector(FillpathExecutor.BadRecipient.selector, address(0)));
         ex.execute(noPulls(), legs, address(usdc), 0, address(0), block.timestamp);
+        vm.expectRevert(abi.encodeWithSelector(FillpathExecutor.BadRecipient.selector, address(ex)));
+        ex.execute(noPulls(), legs, address(usdc), 0, address(ex), block.timestamp);
         vm.stopPrank();
     }
 
@@ -374,6 +390,7 @@ contract FillpathExecutorTest is UniswapFixture {
         vm.prank(alice);
         (bool ok, bytes memory ret) = address(ex).call{value: 1}("");
         assertTrue(!ok, "plain ETH must bounce");
-        assertEq(uint256(bytes32(ret)) >> 224, uint32(FillpathExecutor.UnexpectedEther.selector), "reason");
+        bytes memory want = abi.encodeWithSelector(FillpathExecutor.UnexpectedEther.selector, alice);
+        assertTrue(keccak256(ret) == keccak256(want), "UnexpectedEther(alice)");
     }
 }

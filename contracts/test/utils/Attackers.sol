@@ -4,11 +4,12 @@ pragma solidity ^0.8.28;
 import {FillpathExecutor} from "../../src/FillpathExecutor.sol";
 
 /// @notice A V2 "pair" that, when asked to swap, tries to take the executor's in-flight tokens: by calling the
-///         V3 callback as if it were a pool, or by re-entering `execute`.
+///         V3 callback as if it were a pool, or by re-entering `execute`; or simply keeps what it was sent.
 contract EvilPair {
     enum Mode {
         Callback,
-        Reenter
+        Reenter,
+        Keep
     }
 
     FillpathExecutor internal immutable executor;
@@ -26,7 +27,7 @@ contract EvilPair {
     function swap(uint256, uint256, address, bytes calldata) external {
         if (mode == Mode.Callback) {
             executor.uniswapV3SwapCallback(1e18, 1e18, "");
-        } else {
+        } else if (mode == Mode.Reenter) {
             executor.execute(
                 new FillpathExecutor.Pull[](0),
                 new FillpathExecutor.Leg[](0),

@@ -99,8 +99,8 @@ abstract contract UniswapFixture is TestBase {
 
     function _v2(address a, address b, uint256 amountA, uint256 amountB) private returns (address pair) {
         pair = IV2Factory(v2Factory).createPair(a, b);
-        IERC20(a).transfer(pair, amountA);
-        IERC20(b).transfer(pair, amountB);
+        give(a, pair, amountA);
+        give(b, pair, amountB);
         IV2Pair(pair).mint(address(this));
     }
 
@@ -114,16 +114,22 @@ abstract contract UniswapFixture is TestBase {
         (uint256 amount0, uint256 amount1) = a < b ? (amountA, amountB) : (amountB, amountA);
         IV3Pool(pool).initialize(uint160(sqrt(((amount1 << 96) / amount0) << 96)));
         uint128 liquidity = uint128(sqrt(amount0 * amount1));
+        // forge-lint: disable-next-line(divide-before-multiply) rounding to a multiple of the spacing
         int24 full = (887272 / spacing) * spacing;
         IV3Pool(pool).mint(address(this), -full, full, liquidity, "");
         (, int24 tick,,,,,) = IV3Pool(pool).slot0();
+        // forge-lint: disable-next-line(divide-before-multiply) rounding to a multiple of the spacing
         int24 centre = (tick / spacing) * spacing;
         IV3Pool(pool).mint(address(this), centre - 50 * spacing, centre + 50 * spacing, liquidity * 10, "");
     }
 
     function uniswapV3MintCallback(uint256 owed0, uint256 owed1, bytes calldata) external {
-        if (owed0 != 0) IERC20(IV3Pool(msg.sender).token0()).transfer(msg.sender, owed0);
-        if (owed1 != 0) IERC20(IV3Pool(msg.sender).token1()).transfer(msg.sender, owed1);
+        if (owed0 != 0) give(IV3Pool(msg.sender).token0(), msg.sender, owed0);
+        if (owed1 != 0) give(IV3Pool(msg.sender).token1(), msg.sender, owed1);
+    }
+
+    function give(address token, address to, uint256 amount) internal {
+        assertTrue(IERC20(token).transfer(to, amount), "transfer");
     }
 
     function v2Quote(address tokenIn, address tokenOut, uint256 amountIn) internal view returns (uint256) {

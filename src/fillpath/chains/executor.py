@@ -57,7 +57,7 @@ ERRORS: Final[tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]] = (
     ("BadLeg", ("uint256",), ("index",)),
     ("ZeroInput", ("uint256",), ("index",)),
     ("InputIsOutput", ("address",), ("token",)),
-    ("ZeroRecipient", (), ()),
+    ("BadRecipient", ("address",), ("recipient",)),
     ("Reentered", (), ()),
     ("TransferFailed", ("address", "bytes"), ("token", "reason")),
     ("NativeTransferFailed", ("address",), ("to",)),
