@@ -163,6 +163,32 @@ contract FillpathExecutorTest is UniswapFixture {
         assertNothingLeft();
     }
 
+    /// @dev USDC → WETH (0.05%) → USDC (0.3%) → WETH (V2) → ETH, each hop spending 'all' of the previous one.
+    ///      Every leg trades on a different pool, so the reference quotes can be chained before the plan runs.
+    function testFuzz_fourLegsEndingInEth(uint256 a) public {
+        a = bound(a, 1e6, 2_000_000e6);
+        uint256 q0 = v3Quote(address(usdc), address(weth), 500, a);
+        uint256 q1 = v3Quote(address(weth), address(usdc), 3000, q0);
+        uint256 q2 = v2Quote(address(usdc), address(weth), q1);
+        FillpathExecutor.Leg[] memory legs = new FillpathExecutor.Leg[](4);
+        legs[0] = leg(1, 500, pool500, address(usdc), address(weth), a, q0);
+        legs[1] = leg(1, 3000, pool3000, address(weth), address(usdc), ALL, q1);
+        legs[2] = leg(0, 3000, pairWethUsdc, address(usdc), address(weth), ALL, q2);
+        legs[3] = leg(3, 0, address(0), address(weth), address(0), ALL, q2);
+        FillpathExecutor.Pull[] memory pulls = pull(address(usdc), a);
+        approveExactly(pulls);
+        uint256 bobBefore = bob.balance;
+        vm.prank(alice);
+        (uint256[] memory outs, uint256 total) = ex.execute(pulls, legs, address(0), q2, bob, block.timestamp);
+        assertEq(outs[0], q0, "V3 0.05%");
+        assertEq(outs[1], q1, "V3 0.3%");
+        assertEq(outs[2], q2, "V2");
+        assertEq(outs[3], q2, "unwrap 1:1");
+        assertEq(total, q2, "total");
+        assertEq(bob.balance - bobBefore, q2, "bob got the ETH");
+        assertNothingLeft();
+    }
+
     function testFuzz_unusedValueGoesBackToTheSender(uint256 a, uint256 wrapped) public {
         a = bound(a, 2e12, 1_000e18);
         wrapped = bound(wrapped, 1e12, a - 1);
