@@ -242,3 +242,22 @@ def test_without_the_approval_the_pull_fails(chain: Chain) -> None:
     assert info.value.error is not None
     assert info.value.error.name == "TransferFailed"
     assert info.value.error.arg("token") == chain.deployment.address("WETH")
+
+
+def test_a_failing_leg_undoes_the_legs_before_it(chain: Chain) -> None:
+    """Sent for real (gas given, so no estimate refuses it first): the third leg's minimum fails, and the first
+    two legs' trades are gone with it."""
+    d = chain.deployment
+    executor = d.address("FillpathExecutor")
+    plan, _ = _split_plan(chain, 10**18, 2 * 10**18, 3 * 10**18, min_bump=(0, 0, 1, 0))
+    _approve(chain, plan, executor)
+    pair = chain.w3.eth.contract(address=d.pool("uniswap_v2", "WETH", "USDC").address, abi=load("UniswapV2Pair").abi)
+    reserves = pair.functions.getReserves().call()[:2]
+    before = _balances(chain, chain.dev, "WETH", "USDC")
+    tx = {**build_tx(executor, plan, chain.dev), "gas": 2_000_000}
+    receipt = chain.w3.eth.wait_for_transaction_receipt(chain.w3.eth.send_transaction(tx))  # type: ignore[arg-type]
+    assert receipt["status"] == 0
+    assert _balances(chain, chain.dev, "WETH", "USDC") == before
+    assert pair.functions.getReserves().call()[:2] == reserves
+    weth = chain.contract("WETH")
+    assert weth.functions.allowance(chain.dev, executor).call() == plan.pulls[0].amount  # still unspent
