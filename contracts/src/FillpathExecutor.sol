@@ -42,9 +42,9 @@ interface IWETH9Like {
 ///  - A V3 leg's pool must be the V3 factory's CREATE2 address for (tokenIn, tokenOut, fee), checked before
 ///    the pool is called; `uniswapV3SwapCallback` pays only that pool, once, while its swap is in progress.
 ///    Any other caller, or the same pool at any other time, gets `BadCallback`.
-///  - V2 pairs are not tied to one factory (forks with other fees work through the leg's `fee`). Outputs are
-///    counted from the executor's own balance, so a pair that does not pay fails `minTotalOut`; it costs
-///    only the caller who named it.
+///  - V2 pairs are not tied to one factory (forks with other fees work through the leg's `fee`). A V2 leg's
+///    output is what the executor's balance of tokenOut gained, and a leg that yields nothing reverts, so a
+///    pair that does not pay (or pays another token) fails the plan; it costs only the caller who named it.
 ///  - External calls go to: the tokens and pairs/pools named in the legs, WETH, and, for ETH only, the
 ///    recipient or sender at the very end. A transient-storage lock refuses any re-entry into `execute`.
 contract FillpathExecutor {
@@ -89,6 +89,7 @@ contract FillpathExecutor {
 
     error DeadlinePassed(uint256 deadline, uint256 timestamp);
     error LegMinOut(uint256 index, uint256 got, uint256 min);
+    error NoOutput(uint256 index);
     error TotalMinOut(uint256 got, uint256 min);
     error BadCallback(address caller);
     error BadPool(uint256 index, address pool);
@@ -158,6 +159,7 @@ contract FillpathExecutor {
         for (uint256 i; i < legs.length; ++i) {
             Leg calldata leg = legs[i];
             uint256 out = _leg(i, leg);
+            if (out == 0) revert NoOutput(i);
             if (out < leg.minOut) revert LegMinOut(i, out, leg.minOut);
             amountsOut[i] = out;
         }
@@ -217,7 +219,9 @@ contract FillpathExecutor {
         }
     }
 
-    /// @dev Checked against minOut before any transfer, so a short leg fails with its own error.
+    /// @dev The quote is checked against minOut before any transfer, so a short leg fails with its own error;
+    ///      the output is then what actually arrived. A pair is not vetted, and one that pays less, nothing, or
+    ///      another token than the leg names fails here instead of leaving the caller's funds behind.
     function _swapV2(uint256 i, Leg calldata leg, uint256 amountIn) private returns (uint256 out) {
         address tokenIn = leg.tokenIn;
         address pair = leg.pool;
@@ -226,8 +230,10 @@ contract FillpathExecutor {
         out = _v2AmountOut(pair, amountIn, leg.fee, zeroForOne);
         if (out < leg.minOut || out == 0) revert LegMinOut(i, out, leg.minOut);
         _send(tokenIn, pair, amountIn);
+        uint256 before = _balance(leg.tokenOut);
         (uint256 out0, uint256 out1) = zeroForOne ? (uint256(0), out) : (out, uint256(0));
         IUniswapV2PairLike(pair).swap(out0, out1, address(this), "");
+        out = _balance(leg.tokenOut) - before;
     }
 
     /// @dev UniswapV2Library.getAmountOut with the fee in ppm (3000 gives exactly its 997/1000).

@@ -307,18 +307,19 @@ contract FillpathExecutorTest is UniswapFixture {
         ex.execute(pulls, legs, address(dai), 0, alice, block.timestamp);
     }
 
-    function testFuzz_aPairThatDoesNotPayFailsTheTotal(uint256 a) public {
+    function testFuzz_aPairThatDoesNotPayFailsTheLeg(uint256 a, bool anotherToken) public {
         a = bound(a, 1e15, 100e18);
-        EvilPair stingy = new EvilPair(ex, EvilPair.Mode.Keep);
-        uint256 q = v3Quote(address(weth), address(usdc), 500, a);
+        EvilPair bad = new EvilPair(ex, anotherToken ? EvilPair.Mode.PayAnotherToken : EvilPair.Mode.Keep);
+        bad.setOther(address(dai));
+        give(address(dai), address(bad), 1e30);
         FillpathExecutor.Leg[] memory legs = new FillpathExecutor.Leg[](2);
         legs[0] = leg(1, 500, pool500, address(weth), address(usdc), a, 0);
-        legs[1] = leg(0, 3000, address(stingy), address(weth), address(usdc), a, 0); // "pays" the recipient
+        legs[1] = leg(0, 3000, address(bad), address(weth), address(usdc), a, 0); // promises USDC
         FillpathExecutor.Pull[] memory pulls = pull(address(weth), 2 * a);
         approveExactly(pulls);
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(FillpathExecutor.TotalMinOut.selector, q, q + 1));
-        ex.execute(pulls, legs, address(usdc), q + 1, alice, block.timestamp);
+        vm.expectRevert(abi.encodeWithSelector(FillpathExecutor.NoOutput.selector, 1));
+        ex.execute(pulls, legs, address(usdc), 0, alice, block.timestamp);
     }
 
     function test_aPoolNotFromTheFactoryIsNeverCalled() public {

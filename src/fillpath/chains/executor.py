@@ -51,6 +51,7 @@ EXECUTE_SELECTOR: Final = keccak(text=EXECUTE_SIGNATURE)[:4]
 ERRORS: Final[tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]] = (
     ("DeadlinePassed", ("uint256", "uint256"), ("deadline", "timestamp")),
     ("LegMinOut", ("uint256", "uint256", "uint256"), ("index", "got", "min")),
+    ("NoOutput", ("uint256",), ("index",)),
     ("TotalMinOut", ("uint256", "uint256"), ("got", "min")),
     ("BadCallback", ("address",), ("caller",)),
     ("BadPool", ("uint256", "address"), ("index", "pool")),
