@@ -7,17 +7,21 @@ from typing import Any
 
 import pytest
 from eth_utils import keccak
+from web3 import Web3
 
 from fillpath.chains.executor import (
     ALL,
     ERRORS,
     EXECUTE_SIGNATURE,
+    NATIVE,
     ExecLeg,
     ExecPlan,
     ExecutionReverted,
+    LegKind,
     build_tx,
     decode_error,
     simulate,
+    v3_pool_address,
 )
 from fillpath.chains.lab.artifacts import load
 from fillpath.model.errors import InvalidInput
@@ -64,6 +68,26 @@ def test_a_plan_supplies_what_no_earlier_leg_produces() -> None:
         ExecLeg.v2(p, weth, usdc, 0, 0)
     eth_in = ExecPlan.build([ExecLeg.wrap(weth, 9), ExecLeg.v2(p, weth, usdc, ALL, 0)], usdc, 0, p, 1)
     assert (eth_in.value, eth_in.pulls) == (9, ())
+
+
+def test_legs_are_checked_when_built() -> None:
+    weth, usdc, p = ("0x" + c * 40 for c in "ab1")
+    with pytest.raises(InvalidInput, match="change the asset"):
+        ExecLeg.v2(p, weth, weth, 1, 0)
+    with pytest.raises(InvalidInput, match="wrap is ETH"):
+        ExecLeg(LegKind.WRAP, Web3.to_checksum_address(usdc), Web3.to_checksum_address(weth), 1, 0)
+    with pytest.raises(InvalidInput, match="swap leg"):
+        ExecLeg(LegKind.UNISWAP_V3, NATIVE, Web3.to_checksum_address(weth), 1, 0, Web3.to_checksum_address(p), 500)
+    with pytest.raises(InvalidInput, match="fee_ppm"):
+        ExecLeg.v2(p, weth, usdc, 1, 0, fee_ppm=1_000_000)
+
+
+def test_v3_pool_address_is_where_the_lab_pools_are(chain: Chain) -> None:
+    d = chain.deployment
+    for pool in d.pools:
+        if pool.kind == "uniswap_v3":
+            a, b = d.address(pool.token1), d.address(pool.token0)  # order does not matter
+            assert v3_pool_address(d.address("UniswapV3Factory"), a, b, pool.fee_ppm) == pool.address
 
 
 def test_decode_error_names_the_arguments() -> None:

@@ -67,6 +67,7 @@ ERRORS: Final[tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]] = (
     ("Error", ("string",), ("message",)),
     ("Panic", ("uint256",), ("code",)),
 )
+V3_POOL_INIT_CODE_HASH: Final = bytes.fromhex("e34f199b19b2b4f47f68442619d555527d244f78a3297ea89325f843f87b8b54")
 _BY_SELECTOR: Final = {keccak(text=f"{n}({','.join(t)})")[:4]: (n, t, a) for n, t, a in ERRORS}
 
 
@@ -80,6 +81,14 @@ def _uint(value: int, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= UINT256_MAX:
         raise InvalidInput(where, f"{value!r} is not a uint256", "amounts are exact integers in base units")
     return value
+
+
+def v3_pool_address(factory: str, token_a: str, token_b: str, fee_ppm: int) -> ChecksumAddress:
+    """Where the V3 factory deploys the (token_a, token_b, fee) pool: the only pool the executor accepts."""
+    a, b = sorted((_address(token_a, "token_a"), _address(token_b, "token_b")), key=lambda x: int(x, 16))
+    salt = keccak(encode(["address", "address", "uint24"], [a, b, fee_ppm]))
+    raw = keccak(b"\xff" + bytes.fromhex(_address(factory, "factory")[2:]) + salt + V3_POOL_INIT_CODE_HASH)
+    return Web3.to_checksum_address(raw[12:])
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +111,13 @@ class ExecLeg:
         _uint(self.min_out, "min_out")
         if not 0 <= self.fee_ppm < 1_000_000:
             raise InvalidInput("fee_ppm", f"{self.fee_ppm} is not a fee in parts per million", "e.g. 3000 = 0.3%")
+        if self.token_in == self.token_out:
+            raise InvalidInput("token_out", "a leg must change the asset", "give different token_in and token_out")
+        if self.kind in (LegKind.UNISWAP_V2, LegKind.UNISWAP_V3):
+            if NATIVE in (self.token_in, self.token_out, self.pool):
+                raise InvalidInput("pool", "a swap leg needs a pool and two tokens", "use wrap/unwrap for ETH")
+        elif (self.kind == LegKind.WRAP) != (self.token_in == NATIVE) or NATIVE not in (self.token_in, self.token_out):
+            raise InvalidInput("kind", "wrap is ETH → WETH and unwrap WETH → ETH")
 
     @classmethod
     def v2(
