@@ -228,7 +228,8 @@ contract FillpathExecutor {
         if (leg.fee >= 1e6 || tokenIn == NATIVE || leg.tokenOut == NATIVE) revert BadLeg(i);
         bool zeroForOne = tokenIn < leg.tokenOut;
         out = _v2AmountOut(pair, amountIn, leg.fee, zeroForOne);
-        if (out < leg.minOut || out == 0) revert LegMinOut(i, out, leg.minOut);
+        if (out == 0) revert NoOutput(i);
+        if (out < leg.minOut) revert LegMinOut(i, out, leg.minOut);
         _send(tokenIn, pair, amountIn);
         uint256 before = _balance(leg.tokenOut);
         (uint256 out0, uint256 out1) = zeroForOne ? (uint256(0), out) : (out, uint256(0));

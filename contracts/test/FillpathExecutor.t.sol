@@ -398,6 +398,10 @@ contract FillpathExecutorTest is UniswapFixture {
         vm.expectRevert(abi.encodeWithSelector(FillpathExecutor.BadLeg.selector, 0));
         ex.execute(pull(address(weth), 1e18), legs, address(usdc), 0, alice, block.timestamp);
 
+        legs[0] = leg(0, 3000, pairWethUsdc, address(weth), address(usdc), 1, 0); // 1 wei buys nothing
+        vm.expectRevert(abi.encodeWithSelector(FillpathExecutor.NoOutput.selector, 0));
+        ex.execute(pull(address(weth), 1), legs, address(usdc), 0, alice, block.timestamp);
+
         legs[0] = leg(1, 500, pool500, address(weth), address(usdc), 0, 0);
         vm.expectRevert(abi.encodeWithSelector(FillpathExecutor.ZeroInput.selector, 0));
         ex.execute(pull(address(weth), 1e18), legs, address(usdc), 0, alice, block.timestamp);
