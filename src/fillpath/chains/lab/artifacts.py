@@ -32,6 +32,7 @@ _SOURCES: dict[str, tuple[str, str]] = {
     "ERC20": ("npm", "@openzeppelin/contracts/build/contracts/ERC20PresetMinterPauser.json"),
     "LabToken": ("forge", "LabToken.sol/LabToken.json"),
     "Multicall3": ("forge", "Multicall3.sol/Multicall3.json"),
+    "FillpathExecutor": ("forge", "FillpathExecutor.sol/FillpathExecutor.json"),
 }
 
 # The init code hashes the periphery contracts have compiled in: a pair/pool deployed from these artifacts

@@ -145,6 +145,8 @@ def deploy_lab(w3: Web3, spec: ChainSpec, *, log: Callable[[str], None] = lambda
         pools.append(_seed_v2(tx, spec, v2_factory, tokens, p2.a, p2.b, p2.usd))
     for p3 in spec.v3:
         pools.append(_seed_v3(tx, spec, v3_factory, npm, tokens, p3))
+    # Deployed last so that every other lab address stays where it was before the executor existed.
+    contracts["FillpathExecutor"] = tx.deploy("FillpathExecutor", weth.address, v3_factory.address).address
     log(f"{spec.location}: {len(pools)} pools seeded ({tx.sent} transactions)")
 
     return LabDeployment(

@@ -1,0 +1,340 @@
+"""FillpathExecutor from Python: typed legs → calldata, exact simulation with ``eth_call``, the transaction.
+
+The executor (``contracts/src/FillpathExecutor.sol``) runs every leg of one plan on one chain in one
+transaction. This module knows its ABI by signature (checked against the forge artifact in the tests), so it
+needs no build output at run time. Amounts are exact ints in base units; ETH is the zero address.
+
+A leg spends either an exact amount or ``ALL``: everything of its input token the executor holds when the leg
+runs, i.e. what earlier legs produced. The tokens the caller must approve (``ExecPlan.pulls``) are derived
+from the legs: every exact amount of a token that no earlier leg produces. Approve exactly those.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any, Final, Literal
+
+from eth_abi.abi import decode, encode
+from eth_typing import ChecksumAddress, HexAddress, HexStr
+from eth_utils.crypto import keccak
+from web3 import Web3
+from web3.exceptions import ContractLogicError
+from web3.types import BlockIdentifier, TxParams, Wei
+
+from fillpath.model.errors import InvalidInput, Rejected
+
+NATIVE: Final = ChecksumAddress(HexAddress(HexStr("0x" + "00" * 20)))
+ALL: Final = "all"
+UINT256_MAX: Final = 2**256 - 1
+_ALL_WORD: Final = UINT256_MAX  # how the contract spells ALL
+
+AmountIn = int | Literal["all"]
+
+
+class LegKind(IntEnum):
+    UNISWAP_V2 = 0
+    UNISWAP_V3 = 1
+    WRAP = 2  # ETH → WETH
+    UNWRAP = 3  # WETH → ETH
+
+
+_PULL = "(address,uint256)"
+_LEG = "(uint8,uint24,address,address,address,uint256,uint256)"
+EXECUTE_SIGNATURE: Final = f"execute({_PULL}[],{_LEG}[],address,uint256,address,uint256)"
+_EXECUTE_TYPES: Final = [f"{_PULL}[]", f"{_LEG}[]", "address", "uint256", "address", "uint256"]
+EXECUTE_SELECTOR: Final = keccak(text=EXECUTE_SIGNATURE)[:4]
+
+# The contract's custom errors (name, argument types, argument names), plus Solidity's built-in two.
+ERRORS: Final[tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]] = (
+    ("DeadlinePassed", ("uint256", "uint256"), ("deadline", "timestamp")),
+    ("LegMinOut", ("uint256", "uint256", "uint256"), ("index", "got", "min")),
+    ("NoOutput", ("uint256",), ("index",)),
+    ("TotalMinOut", ("uint256", "uint256"), ("got", "min")),
+    ("BadCallback", ("address",), ("caller",)),
+    ("BadPool", ("uint256", "address"), ("index", "pool")),
+    ("BadLeg", ("uint256",), ("index",)),
+    ("ZeroInput", ("uint256",), ("index",)),
+    ("InputIsOutput", ("address",), ("token",)),
+    ("BadRecipient", ("address",), ("recipient",)),
+    ("Reentered", (), ()),
+    ("TransferFailed", ("address", "bytes"), ("token", "reason")),
+    ("NativeTransferFailed", ("address",), ("to",)),
+    ("UnexpectedEther", ("address",), ("from",)),
+    ("Leftover", ("address", "uint256"), ("token", "amount")),
+    ("Error", ("string",), ("message",)),
+    ("Panic", ("uint256",), ("code",)),
+)
+V3_POOL_INIT_CODE_HASH: Final = bytes.fromhex("e34f199b19b2b4f47f68442619d555527d244f78a3297ea89325f843f87b8b54")
+_BY_SELECTOR: Final = {keccak(text=f"{n}({','.join(t)})")[:4]: (n, t, a) for n, t, a in ERRORS}
+
+
+def _address(value: str, where: str) -> ChecksumAddress:
+    if not Web3.is_address(value):
+        raise InvalidInput(where, f"{value!r} is not an address", "give a 0x-prefixed 20-byte hex address")
+    return Web3.to_checksum_address(value)
+
+
+def _uint(value: int, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= UINT256_MAX:
+        raise InvalidInput(where, f"{value!r} is not a uint256", "amounts are exact integers in base units")
+    return value
+
+
+def v3_pool_address(factory: str, token_a: str, token_b: str, fee_ppm: int) -> ChecksumAddress:
+    """Where the V3 factory deploys the (token_a, token_b, fee) pool: the only pool the executor accepts."""
+    a, b = sorted((_address(token_a, "token_a"), _address(token_b, "token_b")), key=lambda x: int(x, 16))
+    salt = keccak(encode(["address", "address", "uint24"], [a, b, fee_ppm]))
+    raw = keccak(b"\xff" + bytes.fromhex(_address(factory, "factory")[2:]) + salt + V3_POOL_INIT_CODE_HASH)
+    return Web3.to_checksum_address(raw[12:])
+
+
+@dataclass(frozen=True, slots=True)
+class ExecLeg:
+    """One step of a plan as the executor runs it. Build with ``v2``, ``v3``, ``wrap`` or ``unwrap``."""
+
+    kind: LegKind
+    token_in: ChecksumAddress
+    token_out: ChecksumAddress
+    amount_in: AmountIn
+    min_out: int
+    pool: ChecksumAddress = NATIVE
+    fee_ppm: int = 0  # V2: the pair's fee on the input (3000 = 0.3%); V3: the pool's fee tier
+
+    def __post_init__(self) -> None:
+        if self.amount_in != ALL:
+            _uint(self.amount_in, "amount_in")
+            if self.amount_in == 0 or self.amount_in == _ALL_WORD:
+                raise InvalidInput("amount_in", f"{self.amount_in} cannot be spent", "give 1 ≤ amount < 2**256-1")
+        _uint(self.min_out, "min_out")
+        if not 0 <= self.fee_ppm < 1_000_000:
+            raise InvalidInput("fee_ppm", f"{self.fee_ppm} is not a fee in parts per million", "e.g. 3000 = 0.3%")
+        if self.token_in == self.token_out:
+            raise InvalidInput("token_out", "a leg must change the asset", "give different token_in and token_out")
+        if self.kind in (LegKind.UNISWAP_V2, LegKind.UNISWAP_V3):
+            if NATIVE in (self.token_in, self.token_out, self.pool):
+                raise InvalidInput("pool", "a swap leg needs a pool and two tokens", "use wrap/unwrap for ETH")
+        elif (self.kind == LegKind.WRAP) != (self.token_in == NATIVE) or NATIVE not in (self.token_in, self.token_out):
+            raise InvalidInput("kind", "wrap is ETH → WETH and unwrap WETH → ETH")
+
+    @classmethod
+    def v2(
+        cls, pair: str, token_in: str, token_out: str, amount_in: AmountIn, min_out: int, fee_ppm: int = 3000
+    ) -> ExecLeg:
+        return cls(
+            LegKind.UNISWAP_V2,
+            _address(token_in, "token_in"),
+            _address(token_out, "token_out"),
+            amount_in,
+            min_out,
+            _address(pair, "pool"),
+            fee_ppm,
+        )
+
+    @classmethod
+    def v3(cls, pool: str, token_in: str, token_out: str, fee_ppm: int, amount_in: AmountIn, min_out: int) -> ExecLeg:
+        return cls(
+            LegKind.UNISWAP_V3,
+            _address(token_in, "token_in"),
+            _address(token_out, "token_out"),
+            amount_in,
+            min_out,
+            _address(pool, "pool"),
+            fee_ppm,
+        )
+
+    @classmethod
+    def wrap(cls, weth: str, amount_in: AmountIn) -> ExecLeg:
+        """ETH → WETH at 1:1 (so min_out is the amount itself when exact)."""
+        return cls(LegKind.WRAP, NATIVE, _address(weth, "weth"), amount_in, 0 if amount_in == ALL else amount_in)
+
+    @classmethod
+    def unwrap(cls, weth: str, amount_in: AmountIn) -> ExecLeg:
+        return cls(LegKind.UNWRAP, _address(weth, "weth"), NATIVE, amount_in, 0 if amount_in == ALL else amount_in)
+
+    def encoded(self) -> tuple[int, int, str, str, str, int, int]:
+        amount = _ALL_WORD if self.amount_in == ALL else self.amount_in
+        assert isinstance(amount, int)
+        return (int(self.kind), self.fee_ppm, self.pool, self.token_in, self.token_out, amount, self.min_out)
+
+
+@dataclass(frozen=True, slots=True)
+class Pull:
+    """A token the executor takes from the sender: approve exactly ``amount`` to the executor first."""
+
+    token: ChecksumAddress
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExecPlan:
+    """Legs in execution order, what reaches ``recipient`` (``token_out``, at least ``min_total_out``) and the
+    last block timestamp at which it may run. ``pulls`` and ``value`` (ETH sent) are derived from the legs."""
+
+    legs: tuple[ExecLeg, ...]
+    token_out: ChecksumAddress
+    min_total_out: int
+    recipient: ChecksumAddress
+    deadline: int
+    pulls: tuple[Pull, ...] = field(init=False)
+    value: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        if not self.legs:
+            raise InvalidInput("legs", "a plan needs at least one leg")
+        _uint(self.min_total_out, "min_total_out")
+        _uint(self.deadline, "deadline")
+        if self.recipient == NATIVE:
+            raise InvalidInput("recipient", "the zero address cannot receive", "give the account that should")
+        pulls, value = _inputs(self.legs, self.token_out)
+        object.__setattr__(self, "pulls", pulls)
+        object.__setattr__(self, "value", value)
+
+    @classmethod
+    def build(
+        cls, legs: Sequence[ExecLeg], token_out: str, min_total_out: int, recipient: str, deadline: int
+    ) -> ExecPlan:
+        return cls(
+            tuple(legs),
+            _address(token_out, "token_out"),
+            min_total_out,
+            _address(recipient, "recipient"),
+            deadline,
+        )
+
+    def calldata(self) -> bytes:
+        args = (
+            [(p.token, p.amount) for p in self.pulls],
+            [leg.encoded() for leg in self.legs],
+            self.token_out,
+            self.min_total_out,
+            self.recipient,
+            self.deadline,
+        )
+        return EXECUTE_SELECTOR + encode(_EXECUTE_TYPES, args)
+
+
+def _inputs(legs: Sequence[ExecLeg], token_out: str) -> tuple[tuple[Pull, ...], int]:
+    """What the sender supplies: each exact amount of a token that no earlier leg has produced."""
+    produced: set[str] = set()
+    pulls: dict[ChecksumAddress, int] = {}
+    value = 0
+    for i, leg in enumerate(legs):
+        if leg.token_in not in produced:
+            if leg.amount_in == ALL:
+                raise InvalidInput(
+                    f"legs[{i}].amount_in",
+                    "'all' of a token that no earlier leg produces",
+                    "give the exact amount taken from the sender",
+                )
+            assert isinstance(leg.amount_in, int)
+            if leg.token_in == token_out:
+                raise InvalidInput(f"legs[{i}].token_in", "the plan's output token is also an input")
+            if leg.token_in == NATIVE:
+                value += leg.amount_in
+            else:
+                pulls[leg.token_in] = pulls.get(leg.token_in, 0) + leg.amount_in
+        produced.add(leg.token_out)
+    if token_out not in produced:
+        raise InvalidInput("token_out", "no leg produces it")
+    return tuple(Pull(t, a) for t, a in pulls.items()), value
+
+
+@dataclass(frozen=True, slots=True)
+class ExecResult:
+    """What ``execute`` returned: each leg's output in leg order and what reached the recipient."""
+
+    amounts_out: tuple[int, ...]
+    total_out: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutorError:
+    """A decoded revert: the contract's custom error (or Error/Panic) with its named arguments."""
+
+    name: str
+    args: tuple[tuple[str, Any], ...]
+
+    def arg(self, name: str) -> Any:
+        return dict(self.args)[name]
+
+    def __str__(self) -> str:
+        return f"{self.name}({', '.join(f'{k}={v!r}' for k, v in self.args)})"
+
+
+class ExecutionReverted(Rejected):
+    """The chain refused the plan; ``error`` says why when the revert data could be decoded."""
+
+    def __init__(self, error: ExecutorError | None, data: bytes) -> None:
+        reason = str(error) if error else f"undecoded revert data 0x{data.hex()}"
+        super().__init__(f"executor reverted: {reason}", reason=reason)
+        self.error = error
+        self.data = data
+
+
+def decode_error(data: bytes) -> ExecutorError | None:
+    spec = _BY_SELECTOR.get(data[:4])
+    if spec is None:
+        return None
+    name, types, names = spec
+    try:
+        values = decode(list(types), data[4:])
+    except Exception:
+        return None
+    values = tuple(Web3.to_checksum_address(v) if t == "address" else v for t, v in zip(types, values, strict=True))
+    return ExecutorError(name, tuple(zip(names, values, strict=True)))
+
+
+def revert_data(exc: BaseException) -> bytes | None:
+    """The raw revert data behind a failed call, from web3's exception (HTTP nodes such as anvil) or from
+    eth-tester's in-process provider, which reports it as the text ``execution reverted: b'...'``."""
+    if isinstance(exc, ContractLogicError):
+        data: Any = exc.data
+        if isinstance(data, dict):
+            data = data.get("data")
+        if isinstance(data, str):
+            data = data.removeprefix("Reverted ")
+            if data.startswith("0x"):
+                return bytes.fromhex(data[2:])
+        return None
+    text = str(exc.args[0]) if exc.args else ""
+    prefix = "execution reverted: "
+    if type(exc).__name__ == "TransactionFailed" and text.startswith(prefix + "b"):
+        try:
+            raw = ast.literal_eval(text[len(prefix) :])
+        except (ValueError, SyntaxError):
+            return None
+        return raw if isinstance(raw, bytes) else None
+    return None
+
+
+def build_tx(executor: str, plan: ExecPlan, sender: str) -> TxParams:
+    """The call as a transaction (without nonce, gas or fees: the transaction layer adds those)."""
+    tx: TxParams = {
+        "from": _address(sender, "sender"),
+        "to": _address(executor, "executor"),
+        "data": plan.calldata(),
+    }
+    if plan.value:
+        tx["value"] = Wei(plan.value)
+    return tx
+
+
+def decode_result(output: bytes) -> ExecResult:
+    amounts, total = decode(["uint256[]", "uint256"], output)
+    return ExecResult(tuple(int(a) for a in amounts), int(total))
+
+
+def simulate(w3: Web3, executor: str, plan: ExecPlan, sender: str, block: BlockIdentifier = "latest") -> ExecResult:
+    """Run the plan with ``eth_call``: the exact outputs it would have at ``block``, or ``ExecutionReverted``
+    naming why not. The sender's approvals (``plan.pulls``) must already be in place at that block."""
+    try:
+        output = w3.eth.call(build_tx(executor, plan, sender), block)
+    except Exception as exc:
+        data = revert_data(exc)
+        if data is None:
+            raise
+        raise ExecutionReverted(decode_error(data), data) from exc
+    return decode_result(bytes(output))
