@@ -90,6 +90,9 @@ def fingerprint() -> str:
     """A hash of every artifact's bytes: part of the key under which a deployed lab state is cached."""
     h = hashlib.sha256()
     for name in sorted(_SOURCES):
+        path = _path(name)
+        if not path.is_file():
+            raise LabError(f"artifact {name} is missing at {path}; run `make setup` (it builds the contracts)")
         h.update(name.encode())
-        h.update(_path(name).read_bytes())
+        h.update(path.read_bytes())
     return h.hexdigest()[:16]
