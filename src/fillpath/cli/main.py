@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from fillpath import __version__
-from fillpath.cli import config_cmd, demo, lab
+from fillpath.cli import config_cmd, demo, lab, sim
 from fillpath.cli.context import CliContext
 from fillpath.cli.output import err_console
 from fillpath.model.errors import FillpathError, InvalidInput
@@ -24,6 +24,7 @@ app = typer.Typer(
 )
 app.add_typer(lab.app, name="lab")
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(sim.app, name="sim")
 app.command("demo")(demo.demo)
 
 

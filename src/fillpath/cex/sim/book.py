@@ -1,0 +1,178 @@
+"""A symbol's synthetic order book: seeded levels around a best bid that moves by a seeded random walk.
+
+The book is the market's liquidity, not other users' orders. Takers deplete its levels until the next walk
+step regenerates them around the new price. Every change gets an update id, and :meth:`SyntheticBook.commit`
+returns the diff since the last commit, so the REST depth (``lastUpdateId``) and the diff stream (``U``/``u``)
+tell one consistent story.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+
+from fillpath.cex.sim.config import MarketSpec
+
+Level = tuple[Decimal, Decimal]
+
+
+@dataclass(frozen=True, slots=True)
+class DepthDiff:
+    """Levels that changed between two commits (quantity 0 = level removed), ids ``first..last``."""
+
+    symbol: str
+    first_update_id: int
+    last_update_id: int
+    bids: tuple[Level, ...]
+    asks: tuple[Level, ...]
+
+
+def floor_to(value: Decimal, step: Decimal) -> Decimal:
+    """The largest multiple of ``step`` not above ``value`` (exact)."""
+    return (value / step).to_integral_value(rounding=ROUND_DOWN) * step
+
+
+class SyntheticBook:
+    """Levels are kept best-first: bids descending, asks ascending."""
+
+    def __init__(self, spec: MarketSpec, seed: int) -> None:
+        self.spec = spec
+        self._rng = random.Random(f"{seed}:{spec.symbol}")
+        half = Decimal(spec.spread_ticks) * spec.tick / 2
+        self.bid_index = int(((spec.mid - half) / spec.tick).to_integral_value(rounding=ROUND_DOWN))
+        self.update_id = 1
+        self.bids: list[list[Decimal]] = []
+        self.asks: list[list[Decimal]] = []
+        self._published_bids: dict[Decimal, Decimal] = {}
+        self._published_asks: dict[Decimal, Decimal] = {}
+        self.steps = 0
+        self._regenerate()
+        self._published_bids = dict((p, q) for p, q in self.bids)
+        self._published_asks = dict((p, q) for p, q in self.asks)
+
+    # -- prices ---------------------------------------------------------------------------------------------
+
+    @property
+    def best_bid(self) -> Decimal | None:
+        return self.bids[0][0] if self.bids else None
+
+    @property
+    def best_ask(self) -> Decimal | None:
+        return self.asks[0][0] if self.asks else None
+
+    @property
+    def mid(self) -> Decimal:
+        tick = self.spec.tick
+        bid = Decimal(self.bid_index) * tick
+        return bid + Decimal(self.spec.spread_ticks) * tick / 2
+
+    # -- moving -----------------------------------------------------------------------------------------------
+
+    def step(self, multiplier: int = 1) -> int:
+        """One random-walk step (``multiplier`` scales the largest move, for volatility bursts)."""
+        span = self.spec.max_step_ticks * max(1, multiplier)
+        move = self._rng.randint(-span, span)
+        floor_index = self.spec.levels * self.spec.spacing_ticks + 1
+        self.bid_index = max(floor_index, self.bid_index + move)
+        self.steps += 1
+        self._regenerate()
+        return move
+
+    def _regenerate(self) -> None:
+        spec = self.spec
+        n = spec.levels
+        bids: list[list[Decimal]] = []
+        asks: list[list[Decimal]] = []
+        ask_index = self.bid_index + spec.spread_ticks
+        for i in range(n):
+            shape = spec.first_qty + (spec.last_qty - spec.first_qty) * Decimal(i) / Decimal(max(1, n - 1))
+            for side, index in ((bids, self.bid_index - i * spec.spacing_ticks), (asks, ask_index + i * spec.spacing_ticks)):
+                wobble = Decimal(self._rng.randint(-1000, 1000)) / 1000 * spec.jitter
+                qty = max(spec.step, floor_to(shape * (1 + wobble), spec.step))
+                price = Decimal(index) * spec.tick
+                if price > 0:
+                    side.append([price, qty])
+        self.bids, self.asks = bids, asks
+
+    def set_levels(self, bids: list[Level], asks: list[Level]) -> None:
+        """Replace the book (tests); the next walk step regenerates around the new best bid."""
+        self.bids = sorted(([p, q] for p, q in bids if q > 0), key=lambda lv: -lv[0])
+        self.asks = sorted(([p, q] for p, q in asks if q > 0), key=lambda lv: lv[0])
+        if self.bids:
+            self.bid_index = int(self.bids[0][0] / self.spec.tick)
+        elif self.asks:
+            self.bid_index = int(self.asks[0][0] / self.spec.tick) - self.spec.spread_ticks
+
+    def set_mid(self, mid: Decimal) -> None:
+        half = Decimal(self.spec.spread_ticks) * self.spec.tick / 2
+        self.bid_index = int(((mid - half) / self.spec.tick).to_integral_value(rounding=ROUND_DOWN))
+        self._regenerate()
+
+    # -- taking -----------------------------------------------------------------------------------------------
+
+    def side_for_taker(self, taker_side: str) -> list[list[Decimal]]:
+        return self.asks if taker_side == "BUY" else self.bids
+
+    def plan(
+        self,
+        taker_side: str,
+        *,
+        limit_price: Decimal | None = None,
+        max_qty: Decimal | None = None,
+        max_quote: Decimal | None = None,
+    ) -> list[Level]:
+        """The (price, qty) a taker would get, best first, without changing the book."""
+        out: list[Level] = []
+        qty_left, quote_left = max_qty, max_quote
+        step = self.spec.step
+        for price, available in self.side_for_taker(taker_side):
+            if limit_price is not None and (price > limit_price if taker_side == "BUY" else price < limit_price):
+                break
+            take = available
+            if qty_left is not None:
+                take = min(take, qty_left)
+            if quote_left is not None:
+                take = min(take, floor_to(quote_left / price, step))
+            if take <= 0:
+                break
+            out.append((price, take))
+            if qty_left is not None:
+                qty_left -= take
+            if quote_left is not None:
+                quote_left -= take * price
+        return out
+
+    def consume(self, taker_side: str, price: Decimal, qty: Decimal) -> None:
+        """Remove ``qty`` at ``price`` from the side a taker on ``taker_side`` hits."""
+        levels = self.side_for_taker(taker_side)
+        for i, level in enumerate(levels):
+            if level[0] == price:
+                level[1] -= qty
+                if level[1] <= 0:
+                    del levels[i]
+                return
+        raise ValueError(f"no level at {price}")
+
+    # -- publishing -------------------------------------------------------------------------------------------
+
+    def depth(self, limit: int) -> tuple[list[Level], list[Level]]:
+        return [(p, q) for p, q in self.bids[:limit]], [(p, q) for p, q in self.asks[:limit]]
+
+    def commit(self) -> DepthDiff | None:
+        """Close one update: the changed levels since the last commit, or None if nothing changed."""
+        bids = dict((p, q) for p, q in self.bids)
+        asks = dict((p, q) for p, q in self.asks)
+        bid_changes = _changes(self._published_bids, bids)
+        ask_changes = _changes(self._published_asks, asks)
+        if not bid_changes and not ask_changes:
+            return None
+        self._published_bids, self._published_asks = bids, asks
+        self.update_id += 1
+        return DepthDiff(self.spec.symbol, self.update_id, self.update_id, bid_changes, ask_changes)
+
+
+def _changes(before: dict[Decimal, Decimal], after: dict[Decimal, Decimal]) -> tuple[Level, ...]:
+    changed = [(p, q) for p, q in after.items() if before.get(p) != q]
+    changed += [(p, Decimal(0)) for p in before if p not in after]
+    return tuple(changed)
