@@ -9,6 +9,7 @@
   ``{"enable": {...}}`` / ``{"disable": [...]}`` change it
 - ``POST /admin/walk``           ``{"steps": n, "symbols": [...]?}`` advances the random walk
 - ``POST /admin/disconnect``     closes every WebSocket now
+- ``GET  /admin/streams``        WebSockets open now, opened and dropped so far
 """
 
 from __future__ import annotations
@@ -129,7 +130,13 @@ def add_admin_routes(router: web.UrlDispatcher, venue: SimVenue) -> None:
         _loopback(request)
         return web.json_response({"closed": venue.hub.disconnect_all()})
 
+    async def streams(request: web.Request) -> web.Response:
+        _loopback(request)
+        hub = venue.hub
+        return web.json_response({"open": len(hub.connections), "opened": hub.opened, "dropped": hub.dropped})
+
     router.add_get("/admin/requests", requests)
+    router.add_get("/admin/streams", streams)
     router.add_post("/admin/book", set_book)
     router.add_get("/admin/book", get_book)
     router.add_post("/admin/balances", set_balances)

@@ -32,7 +32,9 @@ class Engine:
         self.books: dict[str, SyntheticBook] = {m.symbol: SyntheticBook(m, config.seed) for m in config.markets}
         self.accounts: dict[str, Account] = {}
         for spec in config.accounts:
-            self.add_account(spec.api_key, spec.secret).set_balances(spec.balances)
+            account = self.add_account(spec.api_key, spec.secret)
+            account.set_balances(spec.balances)
+            account.take_changes()  # the opening balances are not an update
         self.orders: dict[int, Order] = {}
         self._by_client: dict[tuple[str, str], int] = {}
         self._trades: dict[str, list[Trade]] = {}

@@ -80,6 +80,8 @@ class StreamHub:
         self.connections: set[Connection] = set()
         self.user_filter: Callable[[str, dict[str, Any]], list[dict[str, Any]]] = lambda _k, ev: [ev]
         self._next_subscription = 0
+        self.opened = 0
+        self.dropped = 0
 
     def next_subscription_id(self) -> int:
         sub = self._next_subscription
@@ -107,6 +109,7 @@ class StreamHub:
 
     def disconnect_all(self) -> int:
         conns = list(self.connections)
+        self.dropped += len(conns)
         for conn in conns:
             conn.close_soon()
         return len(conns)

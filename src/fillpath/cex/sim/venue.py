@@ -479,6 +479,7 @@ class SimVenue:
         await ws.prepare(request)
         conn = conn_factory(ws)
         self.hub.connections.add(conn)
+        self.hub.opened += 1
         try:
             await pump(conn, lambda message: on_message(conn, message))
         finally:
