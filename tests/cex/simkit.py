@@ -41,5 +41,3 @@ def sim_config(**changes: Any) -> SimConfig:
 
     base = SimConfig(accounts=(AccountSpec(KEY, SECRET, DEFAULT_BALANCES),), seed=7, walk_interval=0)
     return dataclasses.replace(base, **changes)
-
-

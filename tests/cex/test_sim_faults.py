@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import json
 import time
 from collections.abc import Callable
@@ -19,17 +21,20 @@ from fillpath.cex.sim import SimServer
 async def test_delayed_fills(sim: Sim, exchange: Any) -> None:
     await sim.faults(delayed_fills={"delay": "0.3"})
     order = await exchange.create_order("ETH/USDT", "market", "buy", 1, None, {"newClientOrderId": "fp-late"})
-    assert order["status"] == "open" and order["filled"] == 0
+    assert order["status"] == "open"
+    assert order["filled"] == 0
     assert (await exchange.fetch_order(order["id"], "ETH/USDT"))["status"] == "open"
     await asyncio.sleep(0.5)
     later = await exchange.fetch_order(order["id"], "ETH/USDT")
-    assert later["status"] == "closed" and later["filled"] == 1
+    assert later["status"] == "closed"
+    assert later["filled"] == 1
 
 
 async def test_ack_then_deny(sim: Sim, exchange: Any) -> None:
     await sim.faults(ack_then_deny={})
     order = await exchange.create_order("ETH/USDT", "limit", "buy", 1, 2900, {"newClientOrderId": "fp-ghost"})
-    assert order["id"] and order["status"] == "open"
+    assert order["id"]
+    assert order["status"] == "open"
     with pytest.raises(ccxt.OrderNotFound, match="-2013"):
         await exchange.fetch_order(order["id"], "ETH/USDT")
     with pytest.raises(ccxt.OrderNotFound, match="-2013"):
@@ -57,7 +62,8 @@ async def test_drop_response_times_out_while_the_order_lives(
         await exchange.create_order("ETH/USDT", "market", "buy", 1, None, {"newClientOrderId": "fp-lost"})
     await sim.faults()  # off again: the client reconciles by client order id
     order = await exchange.fetch_order(None, "ETH/USDT", {"clientOrderId": "fp-lost"})
-    assert order["status"] == "closed" and order["filled"] == 1
+    assert order["status"] == "closed"
+    assert order["filled"] == 1
     records = [r for r in await sim.requests() if r["client_order_id"] == "fp-lost"]
     assert [r["outcome"] for r in records] == ["accepted_response_dropped"]
 
@@ -107,7 +113,7 @@ async def test_rate_limit_brings_a_volatility_burst() -> None:
             for _ in range(40):
                 server.venue.advance(1, ["ETHUSDT"])
                 path.append(book.mid)
-            travelled.append(sum(abs(b - a) for a, b in zip(path, path[1:], strict=False)))
+            travelled.append(sum(abs(b - a) for a, b in itertools.pairwise(path)))
     assert travelled[1] > 3 * travelled[0]
 
 
@@ -118,13 +124,12 @@ async def test_stream_disconnect(sim: Sim, make_exchange: Callable[..., Any]) ->
     await sim.faults(stream_disconnect={"interval": "0.2"})
     for _ in range(10):  # ccxt.pro notices and reconnects on the next watch
         await sim.admin("POST", "/admin/walk", {"steps": 1, "symbols": ["ETHUSDT"]})
-        try:
+        with contextlib.suppress(ccxt.NetworkError):
             await asyncio.wait_for(exchange.watch_order_book("ETH/USDT"), 2)
-        except ccxt.NetworkError:
-            pass
         await asyncio.sleep(0.05)
     counts = await sim.admin("GET", "/admin/streams")
-    assert counts["dropped"] >= 2 and counts["opened"] >= 2
+    assert counts["dropped"] >= 2
+    assert counts["opened"] >= 2
     async with sim.http.ws_connect(sim.url.replace("http://", "ws://") + "/ws") as ws:
         started = time.monotonic()
         msg = await ws.receive(timeout=2)
@@ -158,7 +163,8 @@ async def test_duplicate_fill(sim: Sim, exchange: Any) -> None:
         await exchange.create_order("ETH/USDT", "market", "buy", 0.5)
         events = [json.loads((await ws.receive(timeout=5)).data) for _ in range(4)]
     trades = [e for e in events if e.get("x") == "TRADE"]
-    assert len(trades) == 2 and trades[0] == trades[1]
+    assert len(trades) == 2
+    assert trades[0] == trades[1]
     assert len(await exchange.fetch_my_trades("ETH/USDT")) == 1  # REST knows one fill
 
 
@@ -176,7 +182,9 @@ async def test_profiles_combine_and_switch(sim: Sim) -> None:
     reply = await sim.faults(delayed_fills={"delay": "2"}, duplicate_fill={})
     assert set(reply["profiles"]) == {"delayed_fills", "duplicate_fill"}
     assert reply["profiles"]["delayed_fills"]["delay"] == "2"
-    reply = await sim.admin("POST", "/admin/faults", {"disable": ["duplicate_fill"], "enable": {"clock_skew": {}}})
+    reply = await sim.admin(
+        "POST", "/admin/faults", {"disable": ["duplicate_fill"], "enable": {"clock_skew": {}}}
+    )
     assert set(reply["profiles"]) == {"delayed_fills", "clock_skew"}
     async with sim.http.post(sim.url + "/admin/faults", data=json.dumps({"profiles": {"nope": {}}})) as resp:
         assert resp.status == 400

@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-
 from simkit import Sim
 
 
@@ -18,7 +17,8 @@ async def test_load_markets_precision_and_limits_match_filters(sim: Sim, exchang
         market = exchange.market(symbol)
         raw = by_symbol[market["id"]]
         filters = {f["filterType"]: f for f in raw["filters"]}
-        assert market["spot"] and market["active"]
+        assert market["spot"]
+        assert market["active"]
         assert Decimal(str(market["precision"]["price"])) == Decimal(filters["PRICE_FILTER"]["tickSize"])
         assert Decimal(str(market["precision"]["amount"])) == Decimal(filters["LOT_SIZE"]["stepSize"])
         assert Decimal(str(market["limits"]["amount"]["min"])) == Decimal(filters["LOT_SIZE"]["minQty"])
@@ -37,7 +37,11 @@ async def test_order_book_is_seeded_deep_and_consistent(sim: Sim, exchange: Any)
     within = [Decimal(p) * Decimal(q) for p, q in raw["bids"] if Decimal(p) >= mid * Decimal("0.99")]
     assert Decimal(5_000_000) < sum(within) < Decimal(20_000_000)
     assert book["nonce"] == raw["lastUpdateId"]
-    for symbol, low, high in (("BTC/USDT", 85000, 95000), ("ETH/BTC", 0.03, 0.037), ("USDC/USDT", 0.99, 1.01)):
+    for symbol, low, high in (
+        ("BTC/USDT", 85000, 95000),
+        ("ETH/BTC", 0.03, 0.037),
+        ("USDC/USDT", 0.99, 1.01),
+    ):
         top = await exchange.fetch_order_book(symbol, 5)
         assert low < top["bids"][0][0] < top["asks"][0][0] < high
 
@@ -52,11 +56,15 @@ async def test_fetch_balance_reports_the_funded_key(sim: Sim, exchange: Any) -> 
 
 async def test_market_buy_fills_against_the_book_with_our_client_id(sim: Sim, exchange: Any) -> None:
     book = await exchange.public_get_depth({"symbol": "ETHUSDT", "limit": 5})
-    order = await exchange.create_order("ETH/USDT", "market", "buy", 5, None, {"newClientOrderId": "fp-mkt-1"})
+    order = await exchange.create_order(
+        "ETH/USDT", "market", "buy", 5, None, {"newClientOrderId": "fp-mkt-1"}
+    )
     assert order["clientOrderId"] == "fp-mkt-1"
-    assert order["status"] == "closed" and order["filled"] == 5
+    assert order["status"] == "closed"
+    assert order["filled"] == 5
     fills = order["info"]["fills"]
-    assert fills and fills[0]["price"] == book["asks"][0][0]
+    assert fills
+    assert fills[0]["price"] == book["asks"][0][0]
     assert sum(Decimal(f["qty"]) for f in fills) == Decimal(5)
     cost = sum(Decimal(f["qty"]) * Decimal(f["price"]) for f in fills)
     assert Decimal(order["info"]["cummulativeQuoteQty"]) == cost
@@ -79,7 +87,8 @@ async def test_market_buy_by_quote_amount(sim: Sim, exchange: Any) -> None:
 
 async def test_limit_order_lifecycle(sim: Sim, exchange: Any) -> None:
     order = await exchange.create_order("ETH/USDT", "limit", "buy", 2, 2900, {"newClientOrderId": "fp-lim-1"})
-    assert order["status"] == "open" and order["filled"] == 0
+    assert order["status"] == "open"
+    assert order["filled"] == 0
     raw = await exchange.private_get_account()
     usdt = next(b for b in raw["balances"] if b["asset"] == "USDT")
     assert Decimal(usdt["locked"]) == Decimal(5800)
@@ -95,15 +104,19 @@ async def test_limit_order_lifecycle(sim: Sim, exchange: Any) -> None:
     assert (await exchange.fetch_order(order["id"], "ETH/USDT"))["status"] == "canceled"
     raw = await exchange.private_get_account()
     usdt = next(b for b in raw["balances"] if b["asset"] == "USDT")
-    assert Decimal(usdt["locked"]) == 0 and Decimal(usdt["free"]) == Decimal(1_000_000)
+    assert Decimal(usdt["locked"]) == 0
+    assert Decimal(usdt["free"]) == Decimal(1_000_000)
 
 
 async def test_crossing_limit_takes_then_rests(sim: Sim, exchange: Any) -> None:
     await sim.admin(
-        "POST", "/admin/book", {"symbol": "ETHUSDT", "bids": [["2999", "5"]], "asks": [["3000", "1"], ["3001", "1"]]}
+        "POST",
+        "/admin/book",
+        {"symbol": "ETHUSDT", "bids": [["2999", "5"]], "asks": [["3000", "1"], ["3001", "1"]]},
     )
     order = await exchange.create_order("ETH/USDT", "limit", "buy", 3, 3000.5)
-    assert order["status"] == "open" and order["filled"] == 1
+    assert order["status"] == "open"
+    assert order["filled"] == 1
     assert order["info"]["status"] == "PARTIALLY_FILLED"
     # refund of the price improvement: locked is only what rests at the limit price
     raw = await exchange.private_get_account()
@@ -114,7 +127,9 @@ async def test_crossing_limit_takes_then_rests(sim: Sim, exchange: Any) -> None:
 
 @pytest.mark.parametrize(("tif", "status", "filled"), [("IOC", "EXPIRED", "1"), ("FOK", "EXPIRED", "0")])
 async def test_ioc_and_fok(sim: Sim, exchange: Any, tif: str, status: str, filled: str) -> None:
-    await sim.admin("POST", "/admin/book", {"symbol": "ETHUSDT", "bids": [["2999", "5"]], "asks": [["3000", "1"]]})
+    await sim.admin(
+        "POST", "/admin/book", {"symbol": "ETHUSDT", "bids": [["2999", "5"]], "asks": [["3000", "1"]]}
+    )
     order = await exchange.create_order("ETH/USDT", "limit", "buy", 2, 3000, {"timeInForce": tif})
     assert order["info"]["status"] == status
     assert Decimal(order["info"]["executedQty"]) == Decimal(filled)
@@ -123,7 +138,8 @@ async def test_ioc_and_fok(sim: Sim, exchange: Any, tif: str, status: str, fille
 
 async def test_fok_fills_whole_when_it_can(sim: Sim, exchange: Any) -> None:
     order = await exchange.create_order("ETH/USDT", "limit", "sell", 2, 2999, {"timeInForce": "FOK"})
-    assert order["info"]["status"] == "FILLED" and order["filled"] == 2
+    assert order["info"]["status"] == "FILLED"
+    assert order["filled"] == 2
 
 
 async def test_response_types(sim: Sim, exchange: Any) -> None:
@@ -131,21 +147,27 @@ async def test_response_types(sim: Sim, exchange: Any) -> None:
     ack = await exchange.private_post_order({**common, "newOrderRespType": "ACK"})
     assert set(ack) == {"symbol", "orderId", "orderListId", "clientOrderId", "transactTime"}
     result = await exchange.private_post_order({**common, "newOrderRespType": "RESULT"})
-    assert result["status"] == "FILLED" and "fills" not in result
+    assert result["status"] == "FILLED"
+    assert "fills" not in result
     full = await exchange.private_post_order({**common, "newOrderRespType": "FULL"})
-    assert full["fills"] and full["fills"][0]["commissionAsset"] == "ETH"
+    assert full["fills"]
+    assert full["fills"][0]["commissionAsset"] == "ETH"
 
 
 async def test_resting_order_fills_when_the_walk_crosses_it(sim: Sim, exchange: Any) -> None:
-    await sim.admin("POST", "/admin/book", {"symbol": "ETHUSDT", "bids": [["2999", "5"]], "asks": [["3001", "5"]]})
+    await sim.admin(
+        "POST", "/admin/book", {"symbol": "ETHUSDT", "bids": [["2999", "5"]], "asks": [["3001", "5"]]}
+    )
     order = await exchange.create_order("ETH/USDT", "limit", "sell", 1, 3000)
     assert order["status"] == "open"
     await sim.admin("POST", "/admin/book", {"symbol": "ETHUSDT", "mid": "3010"})
     done = await exchange.fetch_order(order["id"], "ETH/USDT")
-    assert done["status"] == "closed" and done["average"] == 3000
+    assert done["status"] == "closed"
+    assert done["average"] == 3000
     trades = await exchange.fetch_my_trades("ETH/USDT")
     assert [t["order"] for t in trades] == [order["id"]]
-    assert trades[0]["takerOrMaker"] == "maker" and trades[0]["price"] == 3000
+    assert trades[0]["takerOrMaker"] == "maker"
+    assert trades[0]["price"] == 3000
 
 
 async def test_my_trades_and_time(sim: Sim, exchange: Any) -> None:

@@ -1,5 +1,5 @@
-"""Streams: ccxt.pro's watch_order_book syncs on the diff stream; the user data stream (WebSocket API
-signature subscription, as ccxt.pro 4.5.90 uses for spot) carries executionReport and outboundAccountPosition."""
+"""Streams: ccxt.pro's watch_order_book syncs on the diff stream; the user data stream (the WebSocket API
+signature subscription ccxt.pro 4.5.90 uses for spot) carries executionReport and outboundAccountPosition."""
 
 from __future__ import annotations
 
@@ -44,7 +44,9 @@ async def test_watch_orders_trades_and_balance(sim: Sim, make_exchange: Callable
     trades = asyncio.ensure_future(exchange.watch_my_trades("ETH/USDT"))
     balance = asyncio.ensure_future(exchange.watch_balance())
     await asyncio.sleep(0.2)  # the subscription is in place before the order
-    placed = await exchange.create_order("ETH/USDT", "market", "buy", 2, None, {"newClientOrderId": "fp-ws-1"})
+    placed = await exchange.create_order(
+        "ETH/USDT", "market", "buy", 2, None, {"newClientOrderId": "fp-ws-1"}
+    )
     got_orders = await asyncio.wait_for(orders, 5)
     got_trades = await asyncio.wait_for(trades, 5)
     got_balance = await asyncio.wait_for(balance, 5)
@@ -56,7 +58,8 @@ async def test_watch_orders_trades_and_balance(sim: Sim, make_exchange: Callable
     assert got_balance["USDT"]["free"] == rest["USDT"]["free"]
     # the account event comes last, so by now the order's TRADE updates are in ccxt's cache
     cached = [o for o in exchange.orders if o["id"] == placed["id"]]
-    assert cached[-1]["status"] == "closed" and cached[-1]["filled"] == 2
+    assert cached[-1]["status"] == "closed"
+    assert cached[-1]["filled"] == 2
 
 
 async def test_cancel_is_reported_on_the_stream(sim: Sim, make_exchange: Callable[..., Any]) -> None:
@@ -80,7 +83,11 @@ async def test_listen_key_stream(sim: Sim, exchange: Any) -> None:
         await exchange.create_order("ETH/USDT", "market", "sell", 1, None, {"newClientOrderId": "fp-lk"})
         events = [json.loads((await ws.receive(timeout=5)).data) for _ in range(3)]
     kinds = [(e["e"], e.get("x")) for e in events]
-    assert kinds == [("executionReport", "NEW"), ("executionReport", "TRADE"), ("outboundAccountPosition", None)]
+    assert kinds == [
+        ("executionReport", "NEW"),
+        ("executionReport", "TRADE"),
+        ("outboundAccountPosition", None),
+    ]
     assert events[0]["c"] == "fp-lk"
     assert {b["a"] for b in events[2]["B"]} == {"ETH", "USDT"}
     await exchange.public_delete_userdatastream({"listenKey": key})
@@ -88,9 +95,10 @@ async def test_listen_key_stream(sim: Sim, exchange: Any) -> None:
 
 async def test_combined_stream_and_subscribe_method(sim: Sim) -> None:
     base = sim.url.replace("http://", "ws://")
-    async with sim.http.ws_connect(base + "/stream?streams=btcusdt@depth@100ms") as combined, sim.http.ws_connect(
-        base + "/ws"
-    ) as raw:
+    async with (
+        sim.http.ws_connect(base + "/stream?streams=btcusdt@depth@100ms") as combined,
+        sim.http.ws_connect(base + "/ws") as raw,
+    ):
         await raw.send_json({"method": "SUBSCRIBE", "params": ["ethbtc@depth"], "id": 7})
         assert json.loads((await raw.receive(timeout=5)).data) == {"result": None, "id": 7}
         await raw.send_json({"method": "LIST_SUBSCRIPTIONS", "id": 8})
@@ -98,8 +106,10 @@ async def test_combined_stream_and_subscribe_method(sim: Sim) -> None:
         await sim.admin("POST", "/admin/walk", {"steps": 1})
         wrapped = json.loads((await combined.receive(timeout=5)).data)
         plain = json.loads((await raw.receive(timeout=5)).data)
-    assert wrapped["stream"] == "btcusdt@depth" and wrapped["data"]["s"] == "BTCUSDT"
-    assert plain["e"] == "depthUpdate" and plain["s"] == "ETHBTC"
+    assert wrapped["stream"] == "btcusdt@depth"
+    assert wrapped["data"]["s"] == "BTCUSDT"
+    assert plain["e"] == "depthUpdate"
+    assert plain["s"] == "ETHBTC"
     assert plain["U"] == plain["u"] == 2
 
 
@@ -108,4 +118,5 @@ async def test_ws_api_rejects_a_bad_signature(sim: Sim) -> None:
         params = {"apiKey": sim.api_key, "timestamp": 1, "signature": "00"}
         await ws.send_json({"id": "1", "method": "userDataStream.subscribe.signature", "params": params})
         reply = json.loads((await ws.receive(timeout=5)).data)
-    assert reply["status"] == 400 and reply["error"]["code"] == -1022
+    assert reply["status"] == 400
+    assert reply["error"]["code"] == -1022

@@ -41,7 +41,7 @@ def point_binance_at(exchange: Any, http_base: str, *, sim: bool = True) -> None
 
 
 def sim_binance(http_base: str, api_key: str, secret: str, *, pro: bool = False, **config: Any) -> Any:
-    """A ``ccxt.async_support.binance`` (or ``ccxt.pro.binance``) talking to ``http_base``. Close it after use."""
+    """A ``ccxt.async_support.binance`` (or ``ccxt.pro.binance``) on ``http_base``; close it after use."""
     if pro:
         import ccxt.pro as ccxt_module
     else:

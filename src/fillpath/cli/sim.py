@@ -18,14 +18,16 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on (loopback).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port; 0 picks a free one.")] = 0,
     profile: Annotated[
-        list[str] | None, typer.Option("--profile", help="Fault profile, NAME or NAME:key=value,... (repeatable).")
+        list[str] | None,
+        typer.Option("--profile", help="Fault profile, NAME or NAME:key=value,... (repeatable)."),
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of the random walk and of the faults.")] = None,
     api_key: Annotated[str | None, typer.Option("--api-key", help="API key to fund.")] = None,
     api_secret: Annotated[str | None, typer.Option("--api-secret", help="Its secret.")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="Simulator config (TOML or JSON).")] = None,
     walk_interval: Annotated[
-        float | None, typer.Option("--walk-interval", help="Seconds between random-walk steps (0: only on request).")
+        float | None,
+        typer.Option("--walk-interval", help="Seconds between random-walk steps (0: only on request)."),
     ] = None,
 ) -> None:
     """Serve until interrupted; prints the URL it listens on first."""

@@ -48,10 +48,10 @@ class SyntheticBook:
         self._published_asks: dict[Decimal, Decimal] = {}
         self.steps = 0
         self._regenerate()
-        self._published_bids = dict((p, q) for p, q in self.bids)
-        self._published_asks = dict((p, q) for p, q in self.asks)
+        self._published_bids = _as_map(self.bids)
+        self._published_asks = _as_map(self.asks)
 
-    # -- prices ---------------------------------------------------------------------------------------------
+    # -- prices -----------------------------------------------------------------------------------
 
     @property
     def best_bid(self) -> Decimal | None:
@@ -67,7 +67,7 @@ class SyntheticBook:
         bid = Decimal(self.bid_index) * tick
         return bid + Decimal(self.spec.spread_ticks) * tick / 2
 
-    # -- moving -----------------------------------------------------------------------------------------------
+    # -- moving -----------------------------------------------------------------------------------
 
     def step(self, multiplier: int = 1) -> int:
         """One random-walk step (``multiplier`` scales the largest move, for volatility bursts)."""
@@ -87,7 +87,10 @@ class SyntheticBook:
         ask_index = self.bid_index + spec.spread_ticks
         for i in range(n):
             shape = spec.first_qty + (spec.last_qty - spec.first_qty) * Decimal(i) / Decimal(max(1, n - 1))
-            for side, index in ((bids, self.bid_index - i * spec.spacing_ticks), (asks, ask_index + i * spec.spacing_ticks)):
+            for side, index in (
+                (bids, self.bid_index - i * spec.spacing_ticks),
+                (asks, ask_index + i * spec.spacing_ticks),
+            ):
                 wobble = Decimal(self._rng.randint(-1000, 1000)) / 1000 * spec.jitter
                 qty = max(spec.step, floor_to(shape * (1 + wobble), spec.step))
                 price = Decimal(index) * spec.tick
@@ -109,7 +112,7 @@ class SyntheticBook:
         self.bid_index = int(((mid - half) / self.spec.tick).to_integral_value(rounding=ROUND_DOWN))
         self._regenerate()
 
-    # -- taking -----------------------------------------------------------------------------------------------
+    # -- taking -----------------------------------------------------------------------------------
 
     def side_for_taker(self, taker_side: str) -> list[list[Decimal]]:
         return self.asks if taker_side == "BUY" else self.bids
@@ -127,7 +130,9 @@ class SyntheticBook:
         qty_left, quote_left = max_qty, max_quote
         step = self.spec.step
         for price, available in self.side_for_taker(taker_side):
-            if limit_price is not None and (price > limit_price if taker_side == "BUY" else price < limit_price):
+            if limit_price is not None and (
+                price > limit_price if taker_side == "BUY" else price < limit_price
+            ):
                 break
             take = available
             if qty_left is not None:
@@ -154,15 +159,15 @@ class SyntheticBook:
                 return
         raise ValueError(f"no level at {price}")
 
-    # -- publishing -------------------------------------------------------------------------------------------
+    # -- publishing -------------------------------------------------------------------------------
 
     def depth(self, limit: int) -> tuple[list[Level], list[Level]]:
         return [(p, q) for p, q in self.bids[:limit]], [(p, q) for p, q in self.asks[:limit]]
 
     def commit(self) -> DepthDiff | None:
         """Close one update: the changed levels since the last commit, or None if nothing changed."""
-        bids = dict((p, q) for p, q in self.bids)
-        asks = dict((p, q) for p, q in self.asks)
+        bids = _as_map(self.bids)
+        asks = _as_map(self.asks)
         bid_changes = _changes(self._published_bids, bids)
         ask_changes = _changes(self._published_asks, asks)
         if not bid_changes and not ask_changes:
@@ -170,6 +175,10 @@ class SyntheticBook:
         self._published_bids, self._published_asks = bids, asks
         self.update_id += 1
         return DepthDiff(self.spec.symbol, self.update_id, self.update_id, bid_changes, ask_changes)
+
+
+def _as_map(levels: list[list[Decimal]]) -> dict[Decimal, Decimal]:
+    return {level[0]: level[1] for level in levels}
 
 
 def _changes(before: dict[Decimal, Decimal], after: dict[Decimal, Decimal]) -> tuple[Level, ...]:

@@ -71,23 +71,83 @@ def _d(text: str) -> Decimal:
 DEFAULT_MARKETS: tuple[MarketSpec, ...] = (
     # ~$10M a side within 1%: 200 levels 0.15 apart, 2 → 30 ETH
     MarketSpec(
-        "ETH", "USDT", _d("3000"), _d("0.01"), _d("0.0001"), _d("0.0001"), _d("9000"), _d("5"),
-        _d("0.01"), _d("1000000"), 1, 200, 15, _d("2"), _d("30"), _d("0.25"), 20,
+        "ETH",
+        "USDT",
+        _d("3000"),
+        _d("0.01"),
+        _d("0.0001"),
+        _d("0.0001"),
+        _d("9000"),
+        _d("5"),
+        _d("0.01"),
+        _d("1000000"),
+        1,
+        200,
+        15,
+        _d("2"),
+        _d("30"),
+        _d("0.25"),
+        20,
     ),
     # ~$14M a side within 1%: 200 levels $4.50 apart, 0.05 → 1.5 BTC
     MarketSpec(
-        "BTC", "USDT", _d("90000"), _d("0.01"), _d("0.00001"), _d("0.00001"), _d("9000"), _d("5"),
-        _d("0.01"), _d("1000000"), 1, 200, 450, _d("0.05"), _d("1.5"), _d("0.25"), 500,
+        "BTC",
+        "USDT",
+        _d("90000"),
+        _d("0.01"),
+        _d("0.00001"),
+        _d("0.00001"),
+        _d("9000"),
+        _d("5"),
+        _d("0.01"),
+        _d("1000000"),
+        1,
+        200,
+        450,
+        _d("0.05"),
+        _d("1.5"),
+        _d("0.25"),
+        500,
     ),
     # ~$6M a side within 1%
     MarketSpec(
-        "ETH", "BTC", _d("0.0333"), _d("0.00001"), _d("0.0001"), _d("0.0001"), _d("100000"), _d("0.0001"),
-        _d("0.00001"), _d("922327"), 1, 33, 1, _d("20"), _d("100"), _d("0.25"), 1,
+        "ETH",
+        "BTC",
+        _d("0.0333"),
+        _d("0.00001"),
+        _d("0.0001"),
+        _d("0.0001"),
+        _d("100000"),
+        _d("0.0001"),
+        _d("0.00001"),
+        _d("922327"),
+        1,
+        33,
+        1,
+        _d("20"),
+        _d("100"),
+        _d("0.25"),
+        1,
     ),
     # ~$15M a side within 1%
     MarketSpec(
-        "USDC", "USDT", _d("1.0000"), _d("0.0001"), _d("1"), _d("1"), _d("9000000"), _d("5"),
-        _d("0.0001"), _d("10"), 1, 100, 1, _d("200000"), _d("100000"), _d("0.25"), 1,
+        "USDC",
+        "USDT",
+        _d("1.0000"),
+        _d("0.0001"),
+        _d("1"),
+        _d("1"),
+        _d("9000000"),
+        _d("5"),
+        _d("0.0001"),
+        _d("10"),
+        1,
+        100,
+        1,
+        _d("200000"),
+        _d("100000"),
+        _d("0.25"),
+        1,
     ),
 )
 
@@ -109,8 +169,17 @@ class SimConfig:
 
 
 _MARKET_DECIMALS = (
-    "mid", "tick", "step", "min_qty", "max_qty", "min_notional", "min_price", "max_price",
-    "first_qty", "last_qty", "jitter",
+    "mid",
+    "tick",
+    "step",
+    "min_qty",
+    "max_qty",
+    "min_notional",
+    "min_price",
+    "max_price",
+    "first_qty",
+    "last_qty",
+    "jitter",
 )
 _MARKET_INTS = ("spread_ticks", "levels", "spacing_ticks", "max_step_ticks")
 
@@ -123,7 +192,9 @@ def _market_from(raw: Mapping[str, Any], where: str) -> MarketSpec:
     values: dict[str, Any] = {}
     for name in _MARKET_DECIMALS:
         text = raw.get(name)
-        values[name] = getattr(template, name) if text is None else parse_decimal(text, field=f"{where}.{name}")
+        values[name] = (
+            getattr(template, name) if text is None else parse_decimal(text, field=f"{where}.{name}")
+        )
     for name in _MARKET_INTS:
         number = raw.get(name, getattr(template, name))
         if not isinstance(number, int) or number < (0 if name == "max_step_ticks" else 1):
@@ -147,11 +218,16 @@ def sim_config_from_mapping(raw: Mapping[str, Any], *, base: SimConfig | None = 
             AccountSpec(
                 str(a["api_key"]),
                 str(a["secret"]),
-                {k: parse_decimal(v, field=f"accounts[{i}].balances.{k}") for k, v in a.get("balances", {}).items()},
+                {
+                    k: parse_decimal(v, field=f"accounts[{i}].balances.{k}")
+                    for k, v in a.get("balances", {}).items()
+                },
             )
             for i, a in enumerate(raw["accounts"])
         )
-    faults = {str(k): {str(p): str(v) for p, v in dict(ps).items()} for k, ps in raw.get("faults", {}).items()}
+    faults = {
+        str(k): {str(p): str(v) for p, v in dict(ps).items()} for k, ps in raw.get("faults", {}).items()
+    }
     return SimConfig(
         markets=markets,
         accounts=accounts,

@@ -29,7 +29,9 @@ class Engine:
         self.config = config
         self.clock = clock
         self.markets: dict[str, MarketSpec] = {m.symbol: m for m in config.markets}
-        self.books: dict[str, SyntheticBook] = {m.symbol: SyntheticBook(m, config.seed) for m in config.markets}
+        self.books: dict[str, SyntheticBook] = {
+            m.symbol: SyntheticBook(m, config.seed) for m in config.markets
+        }
         self.accounts: dict[str, Account] = {}
         for spec in config.accounts:
             account = self.add_account(spec.api_key, spec.secret)
@@ -44,7 +46,7 @@ class Engine:
         self.on_user_event: UserSink | None = None
         self.on_depth: DepthSink | None = None
 
-    # -- accounts -------------------------------------------------------------------------------------------
+    # -- accounts ---------------------------------------------------------------------------------
 
     def add_account(self, api_key: str, secret: str) -> Account:
         account = self.accounts.get(api_key)
@@ -67,7 +69,7 @@ class Engine:
         account.set_balances(balances)
         self._flush_balances(account)
 
-    # -- ids ------------------------------------------------------------------------------------------------
+    # -- ids --------------------------------------------------------------------------------------
 
     def allocate_order_id(self) -> int:
         self._next_order_id += 1
@@ -77,7 +79,7 @@ class Engine:
         self._next_trade_id += 1
         return self._next_trade_id
 
-    # -- placing ----------------------------------------------------------------------------------------------
+    # -- placing ----------------------------------------------------------------------------------
 
     def market(self, symbol: str) -> MarketSpec:
         spec = self.markets.get(symbol)
@@ -87,12 +89,11 @@ class Engine:
 
     def check_filters(self, req: NewOrder) -> None:
         spec = self.market(req.symbol)
-        if req.price is not None:
-            if req.price < spec.min_price or req.price > spec.max_price or req.price % spec.tick != 0:
-                raise errors.filter_failure("PRICE_FILTER")
-        if req.quantity is not None:
-            if req.quantity < spec.min_qty or req.quantity > spec.max_qty or req.quantity % spec.step != 0:
-                raise errors.filter_failure("LOT_SIZE")
+        price, qty = req.price, req.quantity
+        if price is not None and not (spec.min_price <= price <= spec.max_price and price % spec.tick == 0):
+            raise errors.filter_failure("PRICE_FILTER")
+        if qty is not None and not (spec.min_qty <= qty <= spec.max_qty and qty % spec.step == 0):
+            raise errors.filter_failure("LOT_SIZE")
         if req.quote_qty is not None:
             notional = req.quote_qty
         else:
@@ -129,7 +130,8 @@ class Engine:
             update_time=now,
         )
         if req.type != "MARKET":
-            assert req.price is not None and req.quantity is not None
+            assert req.price is not None
+            assert req.quantity is not None
             reserve = req.quantity * req.price if req.side == "BUY" else req.quantity
             account.lock(spec.quote if req.side == "BUY" else spec.base, reserve)
             order.locked = reserve
@@ -149,7 +151,8 @@ class Engine:
     def _check_funds(self, account: Account, spec: MarketSpec, book: SyntheticBook, req: NewOrder) -> None:
         if req.side == "BUY":
             if req.type != "MARKET":
-                assert req.price is not None and req.quantity is not None
+                assert req.price is not None
+                assert req.quantity is not None
                 need = req.price * req.quantity
             elif req.quote_qty is not None:
                 need = req.quote_qty
@@ -196,7 +199,9 @@ class Engine:
         if order.time_in_force == "FOK" and sum((q for _, q in plan), Decimal(0)) < order.remaining:
             return []
         complete = False
-        if order.orig_quote_qty > 0 and max_quote is not None and plan:  # a quote-sized order is done when one more step would not fit
+        if (
+            order.orig_quote_qty > 0 and max_quote is not None and plan
+        ):  # a quote-sized order is done when one more step would not fit
             spent = sum((p * q for p, q in plan), Decimal(0))
             complete = max_quote - spent < plan[-1][0] * spec.step
         fills = []
@@ -245,8 +250,17 @@ class Engine:
             commission_asset = spec.quote
         now = self.clock()
         trade = Trade(
-            self._trade_id(), order.order_id, order.symbol, order.side, price, qty, quote, commission,
-            commission_asset, now, maker,
+            self._trade_id(),
+            order.order_id,
+            order.symbol,
+            order.side,
+            price,
+            qty,
+            quote,
+            commission,
+            commission_asset,
+            now,
+            maker,
         )
         self._trades.setdefault(order.api_key, []).append(trade)
         order.executed_qty += qty
@@ -278,13 +292,15 @@ class Engine:
         self._deferred.discard(order.order_id)
         self._emit_order(order, status, None)
 
-    # -- cancelling and asking ----------------------------------------------------------------------------------
+    # -- cancelling and asking --------------------------------------------------------------------
 
     def find(self, api_key: str, symbol: str, order_id: int | None, client_order_id: str | None) -> Order:
         """The order, by id or by client id; -2013 when this key has no such order on this symbol."""
         self.market(symbol)
         if order_id is None and client_order_id is None:
-            raise BinanceError(-1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!")
+            raise BinanceError(
+                -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!"
+            )
         if order_id is None:
             assert client_order_id is not None
             order_id = self._by_client.get((api_key, client_order_id))
@@ -312,7 +328,9 @@ class Engine:
         if symbol is not None:
             self.market(symbol)
         return [
-            o for o in self.orders.values() if o.api_key == api_key and o.is_open and symbol in (None, o.symbol)
+            o
+            for o in self.orders.values()
+            if o.api_key == api_key and o.is_open and symbol in (None, o.symbol)
         ]
 
     def all_orders(self, api_key: str, symbol: str) -> list[Order]:
@@ -323,7 +341,7 @@ class Engine:
         self.market(symbol)
         return [t for t in self._trades.get(api_key, []) if t.symbol == symbol]
 
-    # -- the market moving ----------------------------------------------------------------------------------------
+    # -- the market moving ------------------------------------------------------------------------
 
     def walk(self, steps: int = 1, *, multiplier: int = 1, symbols: Iterable[str] | None = None) -> None:
         """Advance the seeded random walk; resting orders the new book crosses fill as makers."""
@@ -360,7 +378,7 @@ class Engine:
         for api_key in sorted(touched):
             self._flush_balances(self.accounts[api_key])
 
-    # -- events ---------------------------------------------------------------------------------------------------
+    # -- events -----------------------------------------------------------------------------------
 
     def _emit_order(self, order: Order, exec_type: str, trade: Trade | None) -> None:
         if self.on_user_event is not None:

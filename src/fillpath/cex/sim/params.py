@@ -48,7 +48,9 @@ def int_param(params: Mapping[str, str], name: str) -> int | None:
     if text is None or text == "":
         return None
     if not text.lstrip("-").isdigit():
-        raise BinanceError(-1100, f"Illegal characters found in parameter '{name}'; legal range is '^[0-9]+$'.")
+        raise BinanceError(
+            -1100, f"Illegal characters found in parameter '{name}'; legal range is '^[0-9]+$'."
+        )
     return int(text)
 
 
@@ -84,7 +86,9 @@ def parse_new_order(params: Mapping[str, str]) -> NewOrder:
         if price is not None:
             raise BinanceError(-1106, "Parameter 'price' sent when not required.")
         if (quantity is None) == (quote_qty is None):
-            raise BinanceError(-1102, "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!")
+            raise BinanceError(
+                -1102, "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!"
+            )
     else:
         if price is None:
             raise errors.mandatory_missing("price")
@@ -97,5 +101,8 @@ def parse_new_order(params: Mapping[str, str]) -> NewOrder:
         raise errors.bad_param("newClientOrderId", "^[\\.A-Z\\:/a-z0-9_-]{1,36}$")
     resp_type = params.get("newOrderRespType") or "FULL"
     if resp_type not in _RESP_TYPES:
-        raise BinanceError(-1100, "Illegal characters found in parameter 'newOrderRespType'; legal range is 'ACK, RESULT, FULL'.")
+        raise BinanceError(
+            -1100,
+            "Illegal characters found in parameter 'newOrderRespType'; legal range is 'ACK, RESULT, FULL'.",
+        )
     return NewOrder(symbol, side, order_type, tif, price, quantity, quote_qty, client_id, resp_type)

@@ -77,7 +77,7 @@ class SimVenue:
         self._tasks: list[asyncio.Task[None]] = []
         self._last_disconnect = time.monotonic()
 
-    # -- lifecycle --------------------------------------------------------------------------------------------
+    # -- lifecycle --------------------------------------------------------------------------------
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._errors, self._rate_limit])
@@ -140,11 +140,13 @@ class SimVenue:
             if not self.faults.on("stream_disconnect"):
                 self._last_disconnect = time.monotonic()
                 continue
-            if time.monotonic() - self._last_disconnect >= self.faults.seconds("stream_disconnect", "interval"):
+            if time.monotonic() - self._last_disconnect >= self.faults.seconds(
+                "stream_disconnect", "interval"
+            ):
                 self._last_disconnect = time.monotonic()
                 self.hub.disconnect_all()
 
-    # -- middlewares --------------------------------------------------------------------------------------------
+    # -- middlewares ------------------------------------------------------------------------------
 
     @web.middleware
     async def _errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -166,7 +168,8 @@ class SimVenue:
             until = self.clock.now_ms() + int((state.banned_until - now) * 1000)
             raise BinanceError(
                 -1003,
-                f"Way too many requests; IP({ip}) banned until {until}. Please use the websocket for live updates "
+                f"Way too many requests; IP({ip}) banned until {until}. "
+                "Please use the websocket for live updates "
                 "to avoid bans.",
                 418,
                 headers={"Retry-After": str(int(state.banned_until - now) + 1)},
@@ -189,7 +192,7 @@ class SimVenue:
             )
         state.strikes = 0
 
-    # -- request plumbing ------------------------------------------------------------------------------------
+    # -- request plumbing -------------------------------------------------------------------------
 
     @staticmethod
     async def _raw(request: web.Request) -> tuple[str, str, dict[str, str]]:
@@ -226,7 +229,7 @@ class SimVenue:
     def _json(body: Any) -> web.Response:
         return web.json_response(body)
 
-    # -- public ---------------------------------------------------------------------------------------------
+    # -- public -----------------------------------------------------------------------------------
 
     async def ping(self, _request: web.Request) -> web.Response:
         return self._json({})
@@ -245,7 +248,9 @@ class SimVenue:
         symbol = required(request.query, "symbol")
         limit = int_param(request.query, "limit") or 100
         if not 1 <= limit <= 5000:
-            raise BinanceError(-1100, "Illegal characters found in parameter 'limit'; legal range is '1..5000'.")
+            raise BinanceError(
+                -1100, "Illegal characters found in parameter 'limit'; legal range is '1..5000'."
+            )
         book = self.engine.books[self.engine.market(symbol).symbol]
         return self._json(market_data.depth(book, limit))
 
@@ -261,7 +266,7 @@ class SimVenue:
             return self._json(market_data.price_ticker(self.engine.books[self.engine.market(symbol).symbol]))
         return self._json([market_data.price_ticker(b) for b in self.engine.books.values()])
 
-    # -- account and orders ------------------------------------------------------------------------------------
+    # -- account and orders -----------------------------------------------------------------------
 
     async def account(self, request: web.Request) -> web.Response:
         api_key, params = await self._signed(request)
@@ -296,7 +301,9 @@ class SimVenue:
             }
         )
 
-    def _record(self, kind: str, api_key: str | None, params: dict[str, str], outcome: str, **kw: Any) -> None:
+    def _record(
+        self, kind: str, api_key: str | None, params: dict[str, str], outcome: str, **kw: Any
+    ) -> None:
         self.records.append(
             OrderRequestRecord(
                 seq=len(self.records) + 1,
@@ -334,7 +341,9 @@ class SimVenue:
             raise
         if defer:
             loop = asyncio.get_running_loop()
-            loop.call_later(self.faults.seconds("delayed_fills", "delay"), self.engine.match_deferred, order.order_id)
+            loop.call_later(
+                self.faults.seconds("delayed_fills", "delay"), self.engine.match_deferred, order.order_id
+            )
         reply = new_order_json(order, fills, req.resp_type, order.time)
         if self.faults.hit("drop_response"):
             self._record("new", api_key, params, "accepted_response_dropped", order_id=order.order_id)
@@ -414,7 +423,10 @@ class SimVenue:
             "clientOrderId": params.get("newClientOrderId") or f"cancel{order.order_id}",
             "transactTime": order.update_time,
             **{k: body[k] for k in ("price", "origQty", "executedQty", "cummulativeQuoteQty", "status")},
-            **{k: body[k] for k in ("timeInForce", "type", "side", "origQuoteOrderQty", "selfTradePreventionMode")},
+            **{
+                k: body[k]
+                for k in ("timeInForce", "type", "side", "origQuoteOrderQty", "selfTradePreventionMode")
+            },
         }
 
     async def open_orders(self, request: web.Request) -> web.Response:
@@ -449,7 +461,7 @@ class SimVenue:
         trades = trades[:limit] if from_id is not None else trades[-limit:]
         return self._json([trade_json(t) for t in trades])
 
-    # -- listen keys ------------------------------------------------------------------------------------------
+    # -- listen keys ------------------------------------------------------------------------------
 
     async def listen_key_new(self, request: web.Request) -> web.Response:
         api_key = self._api_key_only(request)
@@ -471,10 +483,14 @@ class SimVenue:
             raise BinanceError(-1125, "This listenKey does not exist.")
         return self._json({})
 
-    # -- WebSockets -------------------------------------------------------------------------------------------
+    # -- WebSockets -------------------------------------------------------------------------------
 
-    async def _serve_ws(self, request: web.Request, conn_factory: Callable[[web.WebSocketResponse], Connection],
-                        on_message: Callable[[Connection, dict[str, Any]], dict[str, Any] | None]) -> web.WebSocketResponse:
+    async def _serve_ws(
+        self,
+        request: web.Request,
+        conn_factory: Callable[[web.WebSocketResponse], Connection],
+        on_message: Callable[[Connection, dict[str, Any]], dict[str, Any] | None],
+    ) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(heartbeat=None, autoping=True)
         await ws.prepare(request)
         conn = conn_factory(ws)
@@ -543,14 +559,16 @@ class SimVenue:
         except BinanceError as exc:
             return {"id": request_id, "status": exc.status, "error": exc.body()}
 
-    # -- stream faults ----------------------------------------------------------------------------------------
+    # -- stream faults ----------------------------------------------------------------------------
 
     def _user_filter(self, _api_key: str, event: dict[str, Any]) -> list[dict[str, Any]]:
         kind = event.get("e")
-        if kind == "outboundAccountPosition" and self.faults.on("ws_rest_disagree"):
-            if self.faults.active_for("ws_rest_disagree") < self.faults.seconds("ws_rest_disagree", "window"):
-                offset = self.faults.param("ws_rest_disagree", "offset")
-                event = {**event, "B": [{**b, "f": fmt(Decimal(b["f"]) + offset)} for b in event["B"]]}
+        disagree = self.faults.on("ws_rest_disagree") and self.faults.active_for(
+            "ws_rest_disagree"
+        ) < self.faults.seconds("ws_rest_disagree", "window")
+        if kind == "outboundAccountPosition" and disagree:
+            offset = self.faults.param("ws_rest_disagree", "offset")
+            event = {**event, "B": [{**b, "f": fmt(Decimal(b["f"]) + offset)} for b in event["B"]]}
         if kind == "executionReport" and event.get("x") == "TRADE" and self.faults.hit("duplicate_fill"):
             return [event, event]
         return [event]
