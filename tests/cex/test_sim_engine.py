@@ -54,8 +54,14 @@ def test_diffs_replay_onto_the_snapshot() -> None:
     book = SyntheticBook(ETH, 5)
     bids, asks = (dict(side) for side in book.depth(10_000))
     last = book.update_id
-    for _ in range(6):
-        book.step()
+    for i in range(12):
+        if i % 3 == 2:  # a taker sweeps through the first levels (and empties some)
+            for price, qty in book.plan("BUY", max_qty=Decimal(7)):
+                book.consume("BUY", price, qty)
+            price, qty = book.plan("SELL", max_qty=Decimal("0.5"))[0]
+            book.consume("SELL", price, qty)
+        else:
+            book.step()
         diff = book.commit()
         assert diff is not None
         assert diff.first_update_id == last + 1

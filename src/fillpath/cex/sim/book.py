@@ -47,9 +47,14 @@ class SyntheticBook:
         self._published_bids: dict[Decimal, Decimal] = {}
         self._published_asks: dict[Decimal, Decimal] = {}
         self.steps = 0
+        self._dirty_bids: dict[Decimal, Decimal] = {}
+        self._dirty_asks: dict[Decimal, Decimal] = {}
+        self._rebuilt = True
+        """Takers mark the levels they touch; a regenerated book is diffed whole at the next commit."""
         self._regenerate()
         self._published_bids = _as_map(self.bids)
         self._published_asks = _as_map(self.asks)
+        self._rebuilt = False
 
     # -- prices -----------------------------------------------------------------------------------
 
@@ -97,11 +102,13 @@ class SyntheticBook:
                 if price > 0:
                     side.append([price, qty])
         self.bids, self.asks = bids, asks
+        self._rebuilt = True
 
     def set_levels(self, bids: list[Level], asks: list[Level]) -> None:
         """Replace the book (tests); the next walk step regenerates around the new best bid."""
         self.bids = sorted(([p, q] for p, q in bids if q > 0), key=lambda lv: -lv[0])
         self.asks = sorted(([p, q] for p, q in asks if q > 0), key=lambda lv: lv[0])
+        self._rebuilt = True
         if self.bids:
             self.bid_index = int(self.bids[0][0] / self.spec.tick)
         elif self.asks:
@@ -151,9 +158,11 @@ class SyntheticBook:
     def consume(self, taker_side: str, price: Decimal, qty: Decimal) -> None:
         """Remove ``qty`` at ``price`` from the side a taker on ``taker_side`` hits."""
         levels = self.side_for_taker(taker_side)
+        dirty = self._dirty_asks if taker_side == "BUY" else self._dirty_bids
         for i, level in enumerate(levels):
             if level[0] == price:
                 level[1] -= qty
+                dirty[price] = max(level[1], Decimal(0))
                 if level[1] <= 0:
                     del levels[i]
                 return
@@ -166,19 +175,33 @@ class SyntheticBook:
 
     def commit(self) -> DepthDiff | None:
         """Close one update: the changed levels since the last commit, or None if nothing changed."""
-        bids = _as_map(self.bids)
-        asks = _as_map(self.asks)
-        bid_changes = _changes(self._published_bids, bids)
-        ask_changes = _changes(self._published_asks, asks)
+        if self._rebuilt:
+            bids, asks = _as_map(self.bids), _as_map(self.asks)
+            bid_changes = _changes(self._published_bids, bids)
+            ask_changes = _changes(self._published_asks, asks)
+            self._published_bids, self._published_asks = bids, asks
+        else:  # only taker-touched levels changed
+            bid_changes, ask_changes = tuple(self._dirty_bids.items()), tuple(self._dirty_asks.items())
+            _apply(self._published_bids, bid_changes)
+            _apply(self._published_asks, ask_changes)
+        self._rebuilt = False
+        self._dirty_bids, self._dirty_asks = {}, {}
         if not bid_changes and not ask_changes:
             return None
-        self._published_bids, self._published_asks = bids, asks
         self.update_id += 1
         return DepthDiff(self.spec.symbol, self.update_id, self.update_id, bid_changes, ask_changes)
 
 
 def _as_map(levels: list[list[Decimal]]) -> dict[Decimal, Decimal]:
     return {level[0]: level[1] for level in levels}
+
+
+def _apply(levels: dict[Decimal, Decimal], changes: tuple[Level, ...]) -> None:
+    for price, qty in changes:
+        if qty == 0:
+            levels.pop(price, None)
+        else:
+            levels[price] = qty
 
 
 def _changes(before: dict[Decimal, Decimal], after: dict[Decimal, Decimal]) -> tuple[Level, ...]:

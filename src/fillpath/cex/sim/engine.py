@@ -38,6 +38,8 @@ class Engine:
             account.set_balances(spec.balances)
             account.take_changes()  # the opening balances are not an update
         self.orders: dict[int, Order] = {}
+        self._open: dict[str, dict[int, Order]] = {m.symbol: {} for m in config.markets}
+        """Open orders per symbol, in id (time) order: what the walk can cross and openOrders lists."""
         self._by_client: dict[tuple[str, str], int] = {}
         self._trades: dict[str, list[Trade]] = {}
         self._deferred: set[int] = set()
@@ -136,6 +138,7 @@ class Engine:
             account.lock(spec.quote if req.side == "BUY" else spec.base, reserve)
             order.locked = reserve
         self.orders[order_id] = order
+        self._open[order.symbol][order_id] = order
         self._by_client[(api_key, order.client_order_id)] = order_id
         self._emit_order(order, "NEW", None)
         if defer:
@@ -273,6 +276,8 @@ class Engine:
             order.orig_qty = order.orig_qty or order.executed_qty
             filled = True
         order.status = "FILLED" if filled else "PARTIALLY_FILLED"
+        if filled:
+            self._open[order.symbol].pop(order.order_id, None)
         if order.status == "FILLED" and order.locked > 0:  # a buy filled below its limit keeps nothing back
             self._release(order)
         self._emit_order(order, "TRADE", trade)
@@ -288,6 +293,7 @@ class Engine:
     def _close(self, order: Order, status: str) -> None:
         self._release(order)
         order.status = status
+        self._open[order.symbol].pop(order.order_id, None)
         order.update_time = self.clock()
         self._deferred.discard(order.order_id)
         self._emit_order(order, status, None)
@@ -329,7 +335,8 @@ class Engine:
             self.market(symbol)
         return [
             o
-            for o in self.orders.values()
+            for book in ([self._open[symbol]] if symbol is not None else self._open.values())
+            for o in book.values()
             if o.api_key == api_key and o.is_open and symbol in (None, o.symbol)
         ]
 
@@ -366,7 +373,7 @@ class Engine:
         book = self.books[symbol]
         touched: set[str] = set()
         for order in sorted(
-            (o for o in self.orders.values() if o.symbol == symbol and o.is_open and o.type != "MARKET"),
+            (o for o in self._open[symbol].values() if o.type != "MARKET"),
             key=lambda o: o.order_id,
         ):
             if order.order_id in self._deferred:
