@@ -129,3 +129,26 @@ async def test_bad_symbol_and_missing_params(sim: Sim, exchange: Any) -> None:
         await exchange.private_post_order(
             {"symbol": "ETHUSDT", "side": "BUY", "type": "LIMIT", "quantity": "1"}
         )
+
+
+async def test_every_order_request_is_recorded(sim: Sim, make_exchange: Callable[..., Any]) -> None:
+    exchange = make_exchange()
+    await exchange.load_markets()
+    await exchange.create_order("ETH/USDT", "limit", "buy", 1, 2900, {"newClientOrderId": "fp-r1"})
+    liar = make_exchange(secret="wrong")
+    await liar.load_markets()
+    with pytest.raises(ccxt.AuthenticationError):
+        await liar.create_order("ETH/USDT", "limit", "buy", 1, 2900, {"newClientOrderId": "fp-r2"})
+    with pytest.raises(ccxt.InsufficientFunds):
+        await exchange.create_order("ETH/USDT", "limit", "buy", 8000, 2900, {"newClientOrderId": "fp-r3"})
+    await exchange.cancel_order(None, "ETH/USDT", {"clientOrderId": "fp-r1"})
+    records = await sim.requests()
+    summary = [(r["kind"], r["client_order_id"], r["outcome"], r["code"]) for r in records]
+    assert summary == [
+        ("new", "fp-r1", "accepted", None),
+        ("new", "fp-r2", "rejected", -1022),
+        ("new", "fp-r3", "rejected", -2010),
+        ("cancel", "fp-r1", "accepted", None),
+    ]
+    assert [r["seq"] for r in records] == [1, 2, 3, 4]
+    assert all(r["received_ns"] > 0 and r["venue_ms"] > 0 for r in records)

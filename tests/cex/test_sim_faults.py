@@ -30,6 +30,18 @@ async def test_delayed_fills(sim: Sim, exchange: Any) -> None:
     assert later["filled"] == 1
 
 
+async def test_delayed_fills_on_the_stream(sim: Sim, exchange: Any) -> None:
+    await sim.faults(delayed_fills={"delay": "0.3"})
+    key = (await exchange.public_post_userdatastream())["listenKey"]
+    async with sim.http.ws_connect(sim.url.replace("http://", "ws://") + f"/ws/{key}") as ws:
+        await exchange.create_order("ETH/USDT", "market", "sell", 1)
+        acked = time.monotonic()
+        events = [json.loads((await ws.receive(timeout=5)).data) for _ in range(3)]
+        filled = time.monotonic()
+    assert [e.get("x") for e in events] == ["NEW", "TRADE", None]
+    assert filled - acked > 0.25
+
+
 async def test_ack_then_deny(sim: Sim, exchange: Any) -> None:
     await sim.faults(ack_then_deny={})
     order = await exchange.create_order("ETH/USDT", "limit", "buy", 1, 2900, {"newClientOrderId": "fp-ghost"})

@@ -81,7 +81,7 @@ class Faults:
         self._rngs: dict[str, random.Random] = {}
 
     def set(self, settings: list[FaultSetting]) -> None:
-        """Replace the active set (a profile switched on again restarts its window, not its stream)."""
+        """Replace the active set. A profile that was already on keeps its start time (its window)."""
         self._active = {s.name: s for s in settings}
         self._since = {name: self._since.get(name, time.monotonic()) for name in self._active}
 

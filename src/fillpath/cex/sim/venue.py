@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import secrets
 import time
+import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
@@ -297,7 +298,7 @@ class SimVenue:
                 "accountType": "SPOT",
                 "balances": [{"asset": b.asset, "free": fmt(b.free), "locked": fmt(b.locked)} for b in lines],
                 "permissions": ["SPOT"],
-                "uid": abs(hash(api_key)) % 10**9,
+                "uid": zlib.crc32(api_key.encode()),
             }
         )
 
