@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from simkit import Sim
+from simkit import KEY, SECRET, Sim, sim_config
 
 
 async def test_load_markets_precision_and_limits_match_filters(sim: Sim, exchange: Any) -> None:
@@ -180,3 +180,19 @@ async def test_my_trades_and_time(sim: Sim, exchange: Any) -> None:
     server = await exchange.fetch_time()
     assert abs(server - exchange.milliseconds()) < 2000
     assert await exchange.public_get_ping() == {}
+
+
+async def test_walk_per_order() -> None:
+    from fillpath.cex.binance_urls import sim_binance
+    from fillpath.cex.sim import SimServer
+
+    async with SimServer(sim_config(walk_per_order=2)) as server:
+        exchange = sim_binance(server.url, KEY, SECRET, enableRateLimit=False)
+        try:
+            await exchange.load_markets()
+            for _ in range(3):
+                await exchange.create_order("ETH/USDT", "market", "buy", 0.01)
+        finally:
+            await exchange.close()
+        assert server.venue.engine.books["ETHUSDT"].steps == 6
+        assert server.venue.engine.books["BTCUSDT"].steps == 6

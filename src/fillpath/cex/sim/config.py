@@ -154,12 +154,17 @@ DEFAULT_MARKETS: tuple[MarketSpec, ...] = (
 
 @dataclass(frozen=True, slots=True)
 class SimConfig:
-    """Everything the simulator needs to start. ``walk_interval`` 0 means the walk moves only on request."""
+    """Everything the simulator needs to start.
+
+    The walk advances every ``walk_interval`` seconds (0: never on a timer) and ``walk_per_order`` steps after
+    each accepted order (0: never), besides ``POST /admin/walk``.
+    """
 
     markets: tuple[MarketSpec, ...] = DEFAULT_MARKETS
     accounts: tuple[AccountSpec, ...] = (AccountSpec(DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_BALANCES),)
     seed: int = 0
     walk_interval: float = 1.0
+    walk_per_order: int = 0
     maker_fee: Decimal = Decimal("0.001")
     taker_fee: Decimal = Decimal("0.001")
     faults: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
@@ -233,6 +238,7 @@ def sim_config_from_mapping(raw: Mapping[str, Any], *, base: SimConfig | None = 
         accounts=accounts,
         seed=int(raw.get("seed", start.seed)),
         walk_interval=float(raw.get("walk_interval", start.walk_interval)),
+        walk_per_order=int(raw.get("walk_per_order", start.walk_per_order)),
         maker_fee=parse_decimal(raw.get("maker_fee", start.maker_fee), field="maker_fee"),
         taker_fee=parse_decimal(raw.get("taker_fee", start.taker_fee), field="taker_fee"),
         faults=faults or start.faults,

@@ -350,6 +350,8 @@ class SimVenue:
             self._record("new", api_key, params, "accepted_response_dropped", order_id=order.order_id)
             return await self._hang(request)
         self._record("new", api_key, params, "accepted", order_id=order.order_id)
+        if self.config.walk_per_order:
+            self.advance(self.config.walk_per_order)
         return self._json(reply)
 
     def _ghost_ack(
