@@ -149,6 +149,20 @@ async def test_stream_disconnect(sim: Sim, make_exchange: Callable[..., Any]) ->
         assert time.monotonic() - started < 1
 
 
+async def test_user_stream_survives_a_disconnect(sim: Sim, make_exchange: Callable[..., Any]) -> None:
+    exchange = make_exchange(pro=True)
+    await exchange.load_markets()
+    watching = asyncio.ensure_future(exchange.watch_orders("ETH/USDT"))
+    await asyncio.sleep(0.2)
+    assert (await sim.admin("POST", "/admin/disconnect"))["closed"] == 1
+    with pytest.raises(ccxt.NetworkError):
+        await asyncio.wait_for(watching, 2)
+    watching = asyncio.ensure_future(exchange.watch_orders("ETH/USDT"))  # ccxt.pro subscribes again
+    await asyncio.sleep(0.3)
+    placed = await exchange.create_order("ETH/USDT", "market", "buy", 0.01)
+    assert (await asyncio.wait_for(watching, 5))[-1]["id"] == placed["id"]
+
+
 async def test_clock_skew(sim: Sim, exchange: Any, make_exchange: Callable[..., Any]) -> None:
     await sim.faults(clock_skew={"offset_ms": "30000"})
     skew = await exchange.fetch_time() - exchange.milliseconds()
