@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 from dataclasses import dataclass
@@ -31,6 +32,17 @@ class Sim:
 
     async def faults(self, **profiles: dict[str, str]) -> Any:
         return await self.admin("POST", "/admin/faults", {"profiles": profiles})
+
+    async def user_streams(self, count: int = 1) -> None:
+        """Wait until ``count`` user-data subscriptions of our key are live on the venue."""
+        hub = self.server.venue.hub
+        for _ in range(500):
+            live = [c for c in hub.connections if c.kind in ("api", "user") and c.api_key == self.api_key]
+            if len(live) >= count:
+                await asyncio.sleep(0.05)  # and ccxt has registered its watch on it
+                return
+            await asyncio.sleep(0.01)
+        raise TimeoutError("no user data subscription")
 
     async def requests(self) -> list[dict[str, Any]]:
         return list(await self.admin("GET", "/admin/requests"))

@@ -19,12 +19,12 @@ from fillpath.cex.sim import SimServer
 
 
 async def test_delayed_fills(sim: Sim, exchange: Any) -> None:
-    await sim.faults(delayed_fills={"delay": "0.3"})
+    await sim.faults(delayed_fills={"delay": "0.8"})
     order = await exchange.create_order("ETH/USDT", "market", "buy", 1, None, {"newClientOrderId": "fp-late"})
     assert order["status"] == "open"
     assert order["filled"] == 0
     assert (await exchange.fetch_order(order["id"], "ETH/USDT"))["status"] == "open"
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(1.0)
     later = await exchange.fetch_order(order["id"], "ETH/USDT")
     assert later["status"] == "closed"
     assert later["filled"] == 1
@@ -83,16 +83,17 @@ async def test_drop_response_times_out_while_the_order_lives(
 async def test_ws_rest_disagree(sim: Sim, make_exchange: Callable[..., Any]) -> None:
     exchange = make_exchange(pro=True)
     await exchange.load_markets()
-    await sim.faults(ws_rest_disagree={"window": "0.6", "offset": "2.5"})
+    await sim.faults(ws_rest_disagree={"window": "30", "offset": "2.5"})
     watching = asyncio.ensure_future(exchange.watch_balance())
-    await asyncio.sleep(0.2)
+    await sim.user_streams()
     await exchange.create_order("ETH/USDT", "market", "buy", 1)
     streamed = await asyncio.wait_for(watching, 5)
     rest = await exchange.fetch_balance()
     assert Decimal(str(streamed["ETH"]["free"])) - Decimal(str(rest["ETH"]["free"])) == Decimal("2.5")
-    await asyncio.sleep(0.6)  # the window closes: the stream agrees again
+    # the window is measured from when the profile went on: shrinking it to 0 closes it now
+    await sim.faults(ws_rest_disagree={"window": "0", "offset": "2.5"})
     watching = asyncio.ensure_future(exchange.watch_balance())
-    await asyncio.sleep(0.1)
+    await sim.user_streams()
     await exchange.create_order("ETH/USDT", "market", "buy", 1)
     streamed = await asyncio.wait_for(watching, 5)
     rest = await exchange.fetch_balance()
@@ -153,12 +154,12 @@ async def test_user_stream_survives_a_disconnect(sim: Sim, make_exchange: Callab
     exchange = make_exchange(pro=True)
     await exchange.load_markets()
     watching = asyncio.ensure_future(exchange.watch_orders("ETH/USDT"))
-    await asyncio.sleep(0.2)
+    await sim.user_streams()
     assert (await sim.admin("POST", "/admin/disconnect"))["closed"] == 1
     with pytest.raises(ccxt.NetworkError):
         await asyncio.wait_for(watching, 2)
     watching = asyncio.ensure_future(exchange.watch_orders("ETH/USDT"))  # ccxt.pro subscribes again
-    await asyncio.sleep(0.3)
+    await sim.user_streams()
     placed = await exchange.create_order("ETH/USDT", "market", "buy", 0.01)
     assert (await asyncio.wait_for(watching, 5))[-1]["id"] == placed["id"]
 

@@ -43,7 +43,7 @@ async def test_watch_orders_trades_and_balance(sim: Sim, make_exchange: Callable
     orders = asyncio.ensure_future(exchange.watch_orders("ETH/USDT"))
     trades = asyncio.ensure_future(exchange.watch_my_trades("ETH/USDT"))
     balance = asyncio.ensure_future(exchange.watch_balance())
-    await asyncio.sleep(0.2)  # the subscription is in place before the order
+    await sim.user_streams()  # the subscription is in place before the order
     placed = await exchange.create_order(
         "ETH/USDT", "market", "buy", 2, None, {"newClientOrderId": "fp-ws-1"}
     )
@@ -66,7 +66,7 @@ async def test_cancel_is_reported_on_the_stream(sim: Sim, make_exchange: Callabl
     exchange = make_exchange(pro=True)
     await exchange.load_markets()
     watching = asyncio.ensure_future(exchange.watch_orders("ETH/USDT"))
-    await asyncio.sleep(0.2)
+    await sim.user_streams()
     order = await exchange.create_order("ETH/USDT", "limit", "buy", 1, 2900)
     assert (await asyncio.wait_for(watching, 5))[-1]["status"] == "open"
     await exchange.cancel_order(order["id"], "ETH/USDT")
