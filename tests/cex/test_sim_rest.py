@@ -196,3 +196,19 @@ async def test_walk_per_order() -> None:
             await exchange.close()
         assert server.venue.engine.books["ETHUSDT"].steps == 6
         assert server.venue.engine.books["BTCUSDT"].steps == 6
+
+
+async def test_same_seed_same_market_over_http() -> None:
+    import aiohttp
+
+    from fillpath.cex.sim import SimServer
+
+    async def depth_after_walk(seed: int) -> list[object]:
+        async with SimServer(sim_config(seed=seed)) as server, aiohttp.ClientSession() as http:
+            async with http.post(server.url + "/admin/walk", data='{"steps": 25}') as resp:
+                assert resp.status == 200
+            async with http.get(server.url + "/api/v3/depth?symbol=BTCUSDT&limit=50") as resp:
+                return list((await resp.json()).values())
+
+    assert await depth_after_walk(21) == await depth_after_walk(21)
+    assert await depth_after_walk(21) != await depth_after_walk(22)
