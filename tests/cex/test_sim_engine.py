@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from simkit import KEY, sim_config
 
-from fillpath.cex.sim.book import SyntheticBook
-from fillpath.cex.sim.config import DEFAULT_MARKETS
+from fillpath.cex.sim.book import DepthDiff, SyntheticBook
+from fillpath.cex.sim.config import DEFAULT_BALANCES, DEFAULT_MARKETS, AccountSpec
 from fillpath.cex.sim.engine import Engine
 from fillpath.cex.sim.errors import BinanceError
 from fillpath.cex.sim.orders import fmt
@@ -77,61 +77,141 @@ def test_diffs_replay_onto_the_snapshot() -> None:
     assert asks == dict(now_asks)
 
 
+OTHER = "other-key"
+
+
 def _engine() -> Engine:
-    return Engine(sim_config(), clock=lambda: 1_700_000_000_000)
+    accounts = (
+        AccountSpec(KEY, "s1", DEFAULT_BALANCES),
+        AccountSpec(OTHER, "s2", {"ETH": Decimal(50), "USDT": Decimal(200_000)}),
+    )
+    return Engine(sim_config(accounts=accounts), clock=lambda: 1_700_000_000_000)
 
 
 def _order(**kw: str) -> NewOrder:
     return parse_new_order({"symbol": "ETHUSDT", "newOrderRespType": "FULL", **kw})
 
 
-def _totals(engine: Engine) -> dict[str, Decimal]:
-    account = engine.accounts[KEY]
+def _totals(engine: Engine, key: str) -> dict[str, Decimal]:
+    account = engine.accounts[key]
     return {a: account.free.get(a, Decimal(0)) + account.locked.get(a, Decimal(0)) for a in ("ETH", "USDT")}
 
 
-@settings(max_examples=40, deadline=None)
-@given(
-    steps=st.lists(
-        st.tuples(
-            st.sampled_from(["BUY", "SELL"]),
-            st.sampled_from(["MARKET", "LIMIT"]),
-            st.integers(min_value=1, max_value=50_000),  # quantity in 0.0001 ETH
-            st.integers(min_value=-300, max_value=300),  # limit price offset from 3000 in 0.01
-            st.booleans(),  # walk after
-        ),
-        min_size=1,
-        max_size=12,
-    )
+Step = tuple[bool, str, str, int, int, str]
+
+_steps = st.lists(
+    st.tuples(
+        st.booleans(),  # which account
+        st.sampled_from(["BUY", "SELL"]),
+        st.sampled_from(["MARKET", "LIMIT", "LIMIT"]),
+        st.integers(min_value=1, max_value=50_000),  # quantity in 0.0001 ETH
+        st.integers(min_value=-300, max_value=300),  # limit price offset from 3000 in 0.01
+        st.sampled_from(["", "", "walk", "cancel"]),  # then: nothing, a walk step, cancel the oldest open
+    ),
+    min_size=1,
+    max_size=14,
 )
-def test_accounting_is_exact(steps: list[tuple[str, str, int, int, bool]]) -> None:
-    """Whatever trades and walks happen, each asset's total moves by exactly the trades' amounts and fees."""
-    engine = _engine()
-    start = _totals(engine)
-    for side, kind, qty_units, offset, walk in steps:
+
+
+def _run(engine: Engine, steps: list[Step]) -> None:
+    for first, side, kind, qty_units, offset, then in steps:
+        key = KEY if first else OTHER
         qty = Decimal(qty_units) * ETH.step
         params = {"side": side, "type": kind, "quantity": fmt(qty)}
         if kind == "LIMIT":
             params |= {"price": fmt(Decimal(3000) + Decimal(offset) * ETH.tick), "timeInForce": "GTC"}
         with contextlib.suppress(BinanceError):  # too small, or more than the account holds
-            engine.place(KEY, _order(**params))
-        if walk:
+            engine.place(key, _order(**params))
+        if then == "walk":
             engine.walk(1)
-    trades = engine.my_trades(KEY, "ETHUSDT")
-    eth = sum((t.qty if t.side == "BUY" else -t.qty) for t in trades) - sum(
-        t.commission for t in trades if t.commission_asset == "ETH"
+        elif then == "cancel" and (open_orders := engine.open_orders(key, "ETHUSDT")):
+            engine.cancel(key, "ETHUSDT", open_orders[0].order_id, None)
+
+
+@settings(max_examples=40, deadline=None)
+@given(steps=_steps)
+def test_accounting_is_exact(steps: list[Step]) -> None:
+    """Whatever trades, cancels and walks happen, with two accounts trading with the market and each other,
+    each account's assets move by exactly its trades' amounts and fees, and locks match open orders."""
+    engine = _engine()
+    start = {key: _totals(engine, key) for key in (KEY, OTHER)}
+    _run(engine, steps)
+    for key in (KEY, OTHER):
+        trades = engine.my_trades(key, "ETHUSDT")
+        eth = sum((t.qty if t.side == "BUY" else -t.qty) for t in trades) - sum(
+            t.commission for t in trades if t.commission_asset == "ETH"
+        )
+        usdt = sum((-t.quote_qty if t.side == "BUY" else t.quote_qty) for t in trades) - sum(
+            t.commission for t in trades if t.commission_asset == "USDT"
+        )
+        end = _totals(engine, key)
+        assert end["ETH"] - start[key]["ETH"] == eth
+        assert end["USDT"] - start[key]["USDT"] == usdt
+        account = engine.accounts[key]
+        assert all(v >= 0 for v in account.free.values())
+        open_orders = engine.open_orders(key, "ETHUSDT")
+        assert account.locked.get("USDT", Decimal(0)) == sum(
+            (o.locked for o in open_orders if o.side == "BUY"), Decimal(0)
+        )
+        assert account.locked.get("ETH", Decimal(0)) == sum(
+            (o.locked for o in open_orders if o.side == "SELL"), Decimal(0)
+        )
+        assert not [
+            t for t in trades if t.is_maker and t.order_id in {x.order_id for x in trades if not x.is_maker}
+        ]
+
+
+@settings(max_examples=30, deadline=None)
+@given(steps=_steps)
+def test_depth_diffs_replay_with_user_orders(steps: list[Step]) -> None:
+    """A stream client that applies every diff to the first snapshot ends with the venue's book, users'
+    resting orders included, and the book is never crossed."""
+    engine = _engine()
+    diffs: list[DepthDiff] = []
+    engine.on_depth = lambda diff, _t: diffs.append(diff)
+    book = engine.books["ETHUSDT"]
+    bids, asks = (dict(side) for side in book.depth(100_000))
+    last = book.update_id
+    _run(engine, steps)
+    for diff in (d for d in diffs if d.symbol == "ETHUSDT"):
+        assert diff.first_update_id == last + 1
+        last = diff.last_update_id
+        for side, changes in ((bids, diff.bids), (asks, diff.asks)):
+            for price, qty in changes:
+                if qty == 0:
+                    side.pop(price, None)
+                else:
+                    side[price] = qty
+    now_bids, now_asks = book.depth(100_000)
+    assert bids == dict(now_bids)
+    assert asks == dict(now_asks)
+    assert last == book.update_id
+    if now_bids and now_asks:
+        assert now_bids[0][0] < now_asks[0][0]
+    resting = sum((o.remaining for o in engine.open_orders(KEY, "ETHUSDT") if o.side == "SELL"), Decimal(0))
+    resting += sum(
+        (o.remaining for o in engine.open_orders(OTHER, "ETHUSDT") if o.side == "SELL"), Decimal(0)
     )
-    usdt = sum((-t.quote_qty if t.side == "BUY" else t.quote_qty) for t in trades) - sum(
-        t.commission for t in trades if t.commission_asset == "USDT"
+    assert sum(book.user_asks.values(), Decimal(0)) == resting
+
+
+def test_takers_meet_other_users_first_and_never_themselves() -> None:
+    engine = _engine()
+    engine.set_book("ETHUSDT", [(Decimal(2990), Decimal(5))], [(Decimal(3010), Decimal(5))])
+    resting, _ = engine.place(
+        OTHER, _order(side="SELL", type="LIMIT", timeInForce="GTC", quantity="1", price="3005")
     )
-    end = _totals(engine)
-    assert end["ETH"] - start["ETH"] == eth
-    assert end["USDT"] - start["USDT"] == usdt
-    account = engine.accounts[KEY]
-    assert all(v >= 0 for v in account.free.values())
-    assert all(v >= 0 for v in account.locked.values())
-    reserved = sum((o.locked for o in engine.open_orders(KEY, "ETHUSDT") if o.side == "BUY"), Decimal(0))
-    assert account.locked.get("USDT", Decimal(0)) == reserved
+    mine, _ = engine.place(
+        KEY, _order(side="SELL", type="LIMIT", timeInForce="GTC", quantity="1", price="3006")
+    )
+    assert engine.books["ETHUSDT"].depth(2)[1] == [(Decimal(3005), Decimal(1)), (Decimal(3006), Decimal(1))]
+    taker, fills = engine.place(KEY, _order(side="BUY", type="MARKET", quantity="2"))
+    assert [(t.price, t.qty) for t in fills] == [(Decimal(3005), Decimal(1)), (Decimal(3010), Decimal(1))]
+    assert resting.status == "FILLED"
+    assert engine.my_trades(OTHER, "ETHUSDT")[0].is_maker
+    assert mine.status == "EXPIRED_IN_MATCH"  # self-trade prevention: the maker side expires
+    assert engine.accounts[KEY].locked.get("ETH") == 0
+    assert taker.status == "FILLED"
 
 
 def test_formatting_never_rounds() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -212,3 +213,26 @@ async def test_same_seed_same_market_over_http() -> None:
 
     assert await depth_after_walk(21) == await depth_after_walk(21)
     assert await depth_after_walk(21) != await depth_after_walk(22)
+
+
+async def test_other_users_orders_are_in_the_book_and_fill(
+    sim: Sim, exchange: Any, make_exchange: Callable[..., Any]
+) -> None:
+    await sim.admin(
+        "POST", "/admin/book", {"symbol": "ETHUSDT", "bids": [["2990", "5"]], "asks": [["3010", "5"]]}
+    )
+    await sim.admin("POST", "/admin/balances", {"api_key": "mm", "secret": "mm-s", "balances": {"ETH": "3"}})
+    maker = make_exchange(api_key="mm", secret="mm-s")
+    await maker.load_markets()
+    resting = await maker.create_order("ETH/USDT", "limit", "sell", 2, 3005)
+    book = await exchange.fetch_order_book("ETH/USDT", 5)
+    assert book["asks"][:2] == [[3005.0, 2.0], [3010.0, 5.0]]
+    taken = await exchange.create_order("ETH/USDT", "market", "buy", 3)
+    assert [(f["price"], f["qty"]) for f in taken["info"]["fills"]] == [
+        ("3005.00000000", "2.00000000"),
+        ("3010.00000000", "1.00000000"),
+    ]
+    done = await maker.fetch_order(resting["id"], "ETH/USDT")
+    assert done["status"] == "closed"
+    assert (await maker.fetch_my_trades("ETH/USDT"))[0]["takerOrMaker"] == "maker"
+    assert (await maker.fetch_balance())["USDT"]["free"] == 6010 - 6.01

@@ -1,9 +1,10 @@
 """A symbol's synthetic order book: seeded levels around a best bid that moves by a seeded random walk.
 
-The book is the market's liquidity, not other users' orders. Takers deplete its levels until the next walk
-step regenerates them around the new price. Every change gets an update id, and :meth:`SyntheticBook.commit`
-returns the diff since the last commit, so the REST depth (``lastUpdateId``) and the diff stream (``U``/``u``)
-tell one consistent story.
+The synthetic levels are the market's own liquidity; users' resting orders sit on top of them as an overlay
+(``user_bids``/``user_asks``, remaining quantity per price) and show in the public depth. Takers deplete the
+synthetic levels until the next walk step regenerates them around the new price. Every change gets an
+update id, and :meth:`SyntheticBook.commit` returns the diff since the last commit, so the REST depth
+(``lastUpdateId``) and the diff stream (``U``/``u``) tell one consistent story.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ class SyntheticBook:
         self._published_bids: dict[Decimal, Decimal] = {}
         self._published_asks: dict[Decimal, Decimal] = {}
         self.steps = 0
+        self.user_bids: dict[Decimal, Decimal] = {}
+        self.user_asks: dict[Decimal, Decimal] = {}
         self._dirty_bids: dict[Decimal, Decimal] = {}
         self._dirty_asks: dict[Decimal, Decimal] = {}
         self._rebuilt = True
@@ -60,11 +63,13 @@ class SyntheticBook:
 
     @property
     def best_bid(self) -> Decimal | None:
-        return self.bids[0][0] if self.bids else None
+        bids = self._merged("SELL")
+        return bids[0][0] if bids else None
 
     @property
     def best_ask(self) -> Decimal | None:
-        return self.asks[0][0] if self.asks else None
+        asks = self._merged("BUY")
+        return asks[0][0] if asks else None
 
     @property
     def mid(self) -> Decimal:
@@ -124,6 +129,20 @@ class SyntheticBook:
     def side_for_taker(self, taker_side: str) -> list[list[Decimal]]:
         return self.asks if taker_side == "BUY" else self.bids
 
+    def _user_side(self, order_side: str) -> dict[Decimal, Decimal]:
+        return self.user_bids if order_side == "BUY" else self.user_asks
+
+    def _merged(self, taker_side: str) -> list[Level]:
+        """The side a taker hits, synthetic plus users' resting quantity, best first."""
+        synthetic = self.side_for_taker(taker_side)
+        users = self.user_asks if taker_side == "BUY" else self.user_bids
+        if not users:
+            return [(p, q) for p, q in synthetic]
+        merged = dict(users)
+        for price, qty in synthetic:
+            merged[price] = merged.get(price, Decimal(0)) + qty
+        return sorted(merged.items(), key=lambda lv: lv[0] if taker_side == "BUY" else -lv[0])
+
     def plan(
         self,
         taker_side: str,
@@ -131,16 +150,26 @@ class SyntheticBook:
         limit_price: Decimal | None = None,
         max_qty: Decimal | None = None,
         max_quote: Decimal | None = None,
+        exclude: dict[Decimal, Decimal] | None = None,
+        synthetic_only: bool = False,
     ) -> list[Level]:
-        """The (price, qty) a taker would get, best first, without changing the book."""
+        """The (price, qty) a taker would get, best first, without changing the book.
+
+        ``exclude`` is quantity the taker may not hit (its own resting orders); ``synthetic_only`` leaves the
+        users' orders out (a resting order crossed by the moving market only meets the market's liquidity).
+        """
         out: list[Level] = []
         qty_left, quote_left = max_qty, max_quote
         step = self.spec.step
-        for price, available in self.side_for_taker(taker_side):
+        levels = self.side_for_taker(taker_side) if synthetic_only else self._merged(taker_side)
+        for price, total in levels:
             if limit_price is not None and (
                 price > limit_price if taker_side == "BUY" else price < limit_price
             ):
                 break
+            available = total - (exclude or {}).get(price, Decimal(0))
+            if available <= 0:
+                continue
             take = available
             if qty_left is not None:
                 take = min(take, qty_left)
@@ -155,14 +184,30 @@ class SyntheticBook:
                 quote_left -= take * price
         return out
 
+    def synthetic_at(self, taker_side: str, price: Decimal) -> Decimal:
+        return next((q for p, q in self.side_for_taker(taker_side) if p == price), Decimal(0))
+
+    def add_user(self, order_side: str, price: Decimal, delta: Decimal) -> None:
+        """A user's resting quantity at ``price`` changed by ``delta`` (rested, filled or cancelled)."""
+        users = self._user_side(order_side)
+        qty = users.get(price, Decimal(0)) + delta
+        if qty > 0:
+            users[price] = qty
+        else:
+            users.pop(price, None)
+        taker_side = "SELL" if order_side == "BUY" else "BUY"
+        dirty = self._dirty_bids if order_side == "BUY" else self._dirty_asks
+        dirty[price] = self.synthetic_at(taker_side, price) + max(qty, Decimal(0))
+
     def consume(self, taker_side: str, price: Decimal, qty: Decimal) -> None:
         """Remove ``qty`` at ``price`` from the side a taker on ``taker_side`` hits."""
         levels = self.side_for_taker(taker_side)
         dirty = self._dirty_asks if taker_side == "BUY" else self._dirty_bids
+        users = self.user_asks if taker_side == "BUY" else self.user_bids
         for i, level in enumerate(levels):
             if level[0] == price:
                 level[1] -= qty
-                dirty[price] = max(level[1], Decimal(0))
+                dirty[price] = max(level[1], Decimal(0)) + users.get(price, Decimal(0))
                 if level[1] <= 0:
                     del levels[i]
                 return
@@ -171,12 +216,13 @@ class SyntheticBook:
     # -- publishing -------------------------------------------------------------------------------
 
     def depth(self, limit: int) -> tuple[list[Level], list[Level]]:
-        return [(p, q) for p, q in self.bids[:limit]], [(p, q) for p, q in self.asks[:limit]]
+        """The public book: synthetic levels plus users' resting orders, ``limit`` levels a side."""
+        return self._merged("SELL")[:limit], self._merged("BUY")[:limit]
 
     def commit(self) -> DepthDiff | None:
         """Close one update: the changed levels since the last commit, or None if nothing changed."""
         if self._rebuilt:
-            bids, asks = _as_map(self.bids), _as_map(self.asks)
+            bids, asks = dict(self._merged("SELL")), dict(self._merged("BUY"))
             bid_changes = _changes(self._published_bids, bids)
             ask_changes = _changes(self._published_asks, asks)
             self._published_bids, self._published_asks = bids, asks

@@ -114,7 +114,9 @@ class Engine:
         book = self.books[req.symbol]
         if req.type == "LIMIT_MAKER" and book.plan(req.side, limit_price=req.price, max_qty=req.quantity):
             raise BinanceError(-2010, "Order would immediately match and take.")
-        self._check_funds(account, spec, book, req)
+        opposite = "SELL" if req.side == "BUY" else "BUY"
+        own = self._resting_by_price(req.symbol, opposite, api_key=api_key)
+        self._check_funds(account, spec, book, req, own)
         now = self.clock()
         order_id = self.allocate_order_id()
         order = Order(
@@ -151,7 +153,14 @@ class Engine:
         self._publish(req.symbol)
         return order, fills
 
-    def _check_funds(self, account: Account, spec: MarketSpec, book: SyntheticBook, req: NewOrder) -> None:
+    def _check_funds(
+        self,
+        account: Account,
+        spec: MarketSpec,
+        book: SyntheticBook,
+        req: NewOrder,
+        own: dict[Decimal, Decimal],
+    ) -> None:
         if req.side == "BUY":
             if req.type != "MARKET":
                 assert req.price is not None
@@ -160,14 +169,17 @@ class Engine:
             elif req.quote_qty is not None:
                 need = req.quote_qty
             else:
-                need = sum((p * q for p, q in book.plan("BUY", max_qty=req.quantity)), Decimal(0))
+                plan = book.plan("BUY", max_qty=req.quantity, exclude=own)
+                need = sum((p * q for p, q in plan), Decimal(0))
             if account.free.get(spec.quote, Decimal(0)) < need:
                 raise errors.insufficient_balance()
         else:
             if req.quantity is not None:
                 need = req.quantity
             else:
-                need = sum((q for _, q in book.plan("SELL", max_quote=req.quote_qty)), Decimal(0))
+                need = sum(
+                    (q for _, q in book.plan("SELL", max_quote=req.quote_qty, exclude=own)), Decimal(0)
+                )
             if account.free.get(spec.base, Decimal(0)) < need:
                 raise errors.insufficient_balance()
 
@@ -198,20 +210,69 @@ class Engine:
             max_quote = free if max_quote is None else min(max_quote, free)
         if order.type == "MARKET" and order.side == "SELL" and max_qty is None:
             max_qty = account.free.get(spec.base, Decimal(0))
-        plan = book.plan(order.side, limit_price=limit, max_qty=max_qty, max_quote=max_quote)
+        opposite = "SELL" if order.side == "BUY" else "BUY"
+        own = self._resting_by_price(order.symbol, opposite, api_key=order.api_key)
+        plan = book.plan(order.side, limit_price=limit, max_qty=max_qty, max_quote=max_quote, exclude=own)
         if order.time_in_force == "FOK" and sum((q for _, q in plan), Decimal(0)) < order.remaining:
             return []
+        if own:
+            self._prevent_self_trade(order, plan)
         complete = False
-        if (
-            order.orig_quote_qty > 0 and max_quote is not None and plan
-        ):  # a quote-sized order is done when one more step would not fit
+        if order.orig_quote_qty > 0 and max_quote is not None and plan:
+            # a quote-sized order is done when one more step would not fit
             spent = sum((p * q for p, q in plan), Decimal(0))
             complete = max_quote - spent < plan[-1][0] * spec.step
         fills = []
+        makers: set[str] = set()
         for i, (price, qty) in enumerate(plan):
-            book.consume(order.side, price, qty)
-            fills.append(self._fill(order, price, qty, maker=False, final=complete and i == len(plan) - 1))
+            last = complete and i == len(plan) - 1
+            left = qty
+            for maker in self._makers_at(order.symbol, opposite, price, skip_key=order.api_key):
+                take = min(left, maker.remaining)
+                self._fill(maker, price, take, maker=True)
+                makers.add(maker.api_key)
+                left -= take
+                fills.append(self._fill(order, price, take, maker=False, final=last and left == 0))
+                if left == 0:
+                    break
+            if left > 0:
+                book.consume(order.side, price, left)
+                fills.append(self._fill(order, price, left, maker=False, final=last))
+        for api_key in sorted(makers):
+            self._flush_balances(self.accounts[api_key])
         return fills
+
+    def _prevent_self_trade(self, order: Order, plan: list[tuple[Decimal, Decimal]]) -> None:
+        """EXPIRE_MAKER, Binance's default: own resting orders the taker would meet expire instead of trading.
+
+        The taker would meet them up to its last fill price, or up to its limit if its remainder will rest.
+        """
+        rests = order.type in ("LIMIT", "LIMIT_MAKER") and order.time_in_force == "GTC"
+        bound = order.price if rests else (plan[-1][0] if plan else None)
+        if bound is None:
+            return
+        opposite = "SELL" if order.side == "BUY" else "BUY"
+        for maker in list(self._open[order.symbol].values()):
+            mine = maker.on_book and maker.side == opposite and maker.api_key == order.api_key
+            met = maker.price <= bound if order.side == "BUY" else maker.price >= bound
+            if mine and met:
+                self._close(maker, "EXPIRED_IN_MATCH", exec_type="TRADE_PREVENTION")
+
+    def _makers_at(self, symbol: str, side: str, price: Decimal, *, skip_key: str) -> list[Order]:
+        """Other users' resting orders at ``price`` on ``side``, oldest first (price-time priority)."""
+        return [
+            o
+            for o in self._open[symbol].values()
+            if o.on_book and o.side == side and o.price == price and o.api_key != skip_key
+        ]
+
+    def _resting_by_price(self, symbol: str, side: str, *, api_key: str) -> dict[Decimal, Decimal]:
+        """One key's resting quantity per price: a taker never trades with itself, it skips these."""
+        out: dict[Decimal, Decimal] = {}
+        for o in self._open[symbol].values():
+            if o.on_book and o.side == side and o.api_key == api_key:
+                out[o.price] = out.get(o.price, Decimal(0)) + o.remaining
+        return out
 
     def _settle_after_take(self, order: Order) -> None:
         """After the taking pass: rest a GTC remainder, or expire what cannot rest."""
@@ -220,6 +281,8 @@ class Engine:
         if order.type == "MARKET" and order.orig_qty == 0:  # quoteOrderQty: origQty is what it bought
             order.orig_qty = order.executed_qty
         if order.type in ("LIMIT", "LIMIT_MAKER") and order.time_in_force == "GTC":
+            order.on_book = True
+            self.books[order.symbol].add_user(order.side, order.price, order.remaining)
             return
         if order.status == "FILLED":
             return
@@ -266,6 +329,8 @@ class Engine:
             maker,
         )
         self._trades.setdefault(order.api_key, []).append(trade)
+        if order.on_book:
+            self.books[order.symbol].add_user(order.side, order.price, -qty)
         order.executed_qty += qty
         order.cum_quote += quote
         order.update_time = now
@@ -278,6 +343,7 @@ class Engine:
         order.status = "FILLED" if filled else "PARTIALLY_FILLED"
         if filled:
             self._open[order.symbol].pop(order.order_id, None)
+            order.on_book = False
         if order.status == "FILLED" and order.locked > 0:  # a buy filled below its limit keeps nothing back
             self._release(order)
         self._emit_order(order, "TRADE", trade)
@@ -290,13 +356,16 @@ class Engine:
         self.accounts[order.api_key].unlock(spec.quote if order.side == "BUY" else spec.base, order.locked)
         order.locked = Decimal(0)
 
-    def _close(self, order: Order, status: str) -> None:
+    def _close(self, order: Order, status: str, *, exec_type: str | None = None) -> None:
+        if order.on_book:
+            self.books[order.symbol].add_user(order.side, order.price, -order.remaining)
+            order.on_book = False
         self._release(order)
         order.status = status
         self._open[order.symbol].pop(order.order_id, None)
         order.update_time = self.clock()
         self._deferred.discard(order.order_id)
-        self._emit_order(order, status, None)
+        self._emit_order(order, exec_type or status, None)
 
     # -- cancelling and asking --------------------------------------------------------------------
 
@@ -328,6 +397,7 @@ class Engine:
             raise errors.unknown_order()
         self._close(order, "CANCELED")
         self._flush_balances(self.accounts[api_key])
+        self._publish(order.symbol)
         return order
 
     def open_orders(self, api_key: str, symbol: str | None) -> list[Order]:
@@ -372,13 +442,11 @@ class Engine:
     def _cross_resting(self, symbol: str) -> None:
         book = self.books[symbol]
         touched: set[str] = set()
-        for order in sorted(
-            (o for o in self._open[symbol].values() if o.type != "MARKET"),
-            key=lambda o: o.order_id,
-        ):
-            if order.order_id in self._deferred:
-                continue
-            for level_price, qty in book.plan(order.side, limit_price=order.price, max_qty=order.remaining):
+        for order in sorted((o for o in self._open[symbol].values() if o.on_book), key=lambda o: o.order_id):
+            plan = book.plan(
+                order.side, limit_price=order.price, max_qty=order.remaining, synthetic_only=True
+            )
+            for level_price, qty in plan:
                 book.consume(order.side, level_price, qty)
                 self._fill(order, order.price, qty, maker=True)
                 touched.add(order.api_key)

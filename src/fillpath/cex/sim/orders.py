@@ -56,6 +56,8 @@ class Order:
     cum_quote: Decimal = Decimal(0)
     locked: Decimal = Decimal(0)
     """What is still reserved for this order (quote for a limit buy, base for a limit sell)."""
+    on_book: bool = False
+    """Resting in the public book, where takers (and the moving market) can fill it."""
 
     @property
     def is_open(self) -> bool:
