@@ -32,9 +32,7 @@ from fillpath.cex.sim import spawn_sim
 KEY, SECRET = "bench-key", "bench-secret"
 
 
-async def _run(
-    n: int, concurrency: int, place: Callable[[int], Awaitable[None]]
-) -> tuple[float, list[float]]:
+async def _run(n: int, concurrency: int, place: Callable[[int], Awaitable[None]]) -> tuple[float, list[float]]:
     latencies: list[float] = []
     queue = iter(range(n))
 
@@ -106,9 +104,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=1000)
     args = parser.parse_args()
-    with spawn_sim(
-        ["--api-key", KEY, "--api-secret", SECRET, "--walk-interval", "0.5", "--seed", "1"]
-    ) as sim:
+    with spawn_sim(["--api-key", KEY, "--api-secret", SECRET, "--walk-interval", "0.5", "--seed", "1"]) as sim:
         rows = asyncio.run(bench(sim.url, args.orders))
     print(f"simulator {sim.url}, {args.orders} market orders per row, ETH/USDT 0.01, loopback")
     heads = (

@@ -28,9 +28,7 @@ async def sim(config: SimConfig) -> AsyncIterator[Sim]:
 async def make_exchange(sim: Sim) -> AsyncIterator[Callable[..., Any]]:
     made: list[Any] = []
 
-    def make(
-        *, pro: bool = False, api_key: str | None = None, secret: str | None = None, **config: Any
-    ) -> Any:
+    def make(*, pro: bool = False, api_key: str | None = None, secret: str | None = None, **config: Any) -> Any:
         config.setdefault("enableRateLimit", False)  # ccxt's client-side throttle only slows the suite down
         exchange = sim_binance(sim.url, api_key or sim.api_key, secret or sim.secret, pro=pro, **config)
         made.append(exchange)

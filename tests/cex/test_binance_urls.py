@@ -37,7 +37,5 @@ async def test_every_api_url_is_rewritten(cls: type) -> None:
 
 
 def test_https_base_gives_wss() -> None:
-    urls = rewrite_urls(
-        {"a": "https://x.binance.com/api/v3", "b": {"c": "wss://s.binance.com:9443/ws"}}, "https://h:1"
-    )
+    urls = rewrite_urls({"a": "https://x.binance.com/api/v3", "b": {"c": "wss://s.binance.com:9443/ws"}}, "https://h:1")
     assert json.dumps(urls) == json.dumps({"a": "https://h:1/api/v3", "b": {"c": "wss://h:1/ws"}})

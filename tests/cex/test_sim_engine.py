@@ -156,9 +156,7 @@ def test_accounting_is_exact(steps: list[Step]) -> None:
         assert account.locked.get("ETH", Decimal(0)) == sum(
             (o.locked for o in open_orders if o.side == "SELL"), Decimal(0)
         )
-        assert not [
-            t for t in trades if t.is_maker and t.order_id in {x.order_id for x in trades if not x.is_maker}
-        ]
+        assert not [t for t in trades if t.is_maker and t.order_id in {x.order_id for x in trades if not x.is_maker}]
 
 
 @settings(max_examples=30, deadline=None)
@@ -189,21 +187,15 @@ def test_depth_diffs_replay_with_user_orders(steps: list[Step]) -> None:
     if now_bids and now_asks:
         assert now_bids[0][0] < now_asks[0][0]
     resting = sum((o.remaining for o in engine.open_orders(KEY, "ETHUSDT") if o.side == "SELL"), Decimal(0))
-    resting += sum(
-        (o.remaining for o in engine.open_orders(OTHER, "ETHUSDT") if o.side == "SELL"), Decimal(0)
-    )
+    resting += sum((o.remaining for o in engine.open_orders(OTHER, "ETHUSDT") if o.side == "SELL"), Decimal(0))
     assert sum(book.user_asks.values(), Decimal(0)) == resting
 
 
 def test_takers_meet_other_users_first_and_never_themselves() -> None:
     engine = _engine()
     engine.set_book("ETHUSDT", [(Decimal(2990), Decimal(5))], [(Decimal(3010), Decimal(5))])
-    resting, _ = engine.place(
-        OTHER, _order(side="SELL", type="LIMIT", timeInForce="GTC", quantity="1", price="3005")
-    )
-    mine, _ = engine.place(
-        KEY, _order(side="SELL", type="LIMIT", timeInForce="GTC", quantity="1", price="3006")
-    )
+    resting, _ = engine.place(OTHER, _order(side="SELL", type="LIMIT", timeInForce="GTC", quantity="1", price="3005"))
+    mine, _ = engine.place(KEY, _order(side="SELL", type="LIMIT", timeInForce="GTC", quantity="1", price="3006"))
     assert engine.books["ETHUSDT"].depth(2)[1] == [(Decimal(3005), Decimal(1)), (Decimal(3006), Decimal(1))]
     taker, fills = engine.place(KEY, _order(side="BUY", type="MARKET", quantity="2"))
     assert [(t.price, t.qty) for t in fills] == [(Decimal(3005), Decimal(1)), (Decimal(3010), Decimal(1))]

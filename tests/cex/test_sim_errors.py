@@ -107,12 +107,8 @@ async def test_unknown_orders(sim: Sim, exchange: Any) -> None:
         await exchange.cancel_order(filled["id"], "ETH/USDT")
 
 
-async def test_orders_are_private_to_their_key(
-    sim: Sim, exchange: Any, make_exchange: Callable[..., Any]
-) -> None:
-    await sim.admin(
-        "POST", "/admin/balances", {"api_key": "other", "secret": "s2", "balances": {"USDT": "10000"}}
-    )
+async def test_orders_are_private_to_their_key(sim: Sim, exchange: Any, make_exchange: Callable[..., Any]) -> None:
+    await sim.admin("POST", "/admin/balances", {"api_key": "other", "secret": "s2", "balances": {"USDT": "10000"}})
     other = make_exchange(api_key="other", secret="s2")
     await other.load_markets()
     order = await other.create_order("ETH/USDT", "limit", "buy", 1, 2900)
@@ -126,9 +122,7 @@ async def test_bad_symbol_and_missing_params(sim: Sim, exchange: Any) -> None:
     with pytest.raises(ccxt.BadSymbol):
         await exchange.public_get_depth({"symbol": "DOGEUSDT"})
     with pytest.raises(ccxt.BadRequest, match="-1102"):
-        await exchange.private_post_order(
-            {"symbol": "ETHUSDT", "side": "BUY", "type": "LIMIT", "quantity": "1"}
-        )
+        await exchange.private_post_order({"symbol": "ETHUSDT", "side": "BUY", "type": "LIMIT", "quantity": "1"})
 
 
 async def test_every_order_request_is_recorded(sim: Sim, make_exchange: Callable[..., Any]) -> None:

@@ -64,9 +64,7 @@ async def test_ack_then_deny_still_checks_filters(sim: Sim, exchange: Any) -> No
         await exchange.create_order("ETH/USDT", "limit", "buy", 0.001, 2900)
 
 
-async def test_drop_response_times_out_while_the_order_lives(
-    sim: Sim, make_exchange: Callable[..., Any]
-) -> None:
+async def test_drop_response_times_out_while_the_order_lives(sim: Sim, make_exchange: Callable[..., Any]) -> None:
     await sim.faults(drop_response={"hang": "5"})
     exchange = make_exchange(timeout=400)
     await exchange.load_markets()
@@ -209,9 +207,7 @@ async def test_profiles_combine_and_switch(sim: Sim) -> None:
     reply = await sim.faults(delayed_fills={"delay": "2"}, duplicate_fill={})
     assert set(reply["profiles"]) == {"delayed_fills", "duplicate_fill"}
     assert reply["profiles"]["delayed_fills"]["delay"] == "2"
-    reply = await sim.admin(
-        "POST", "/admin/faults", {"disable": ["duplicate_fill"], "enable": {"clock_skew": {}}}
-    )
+    reply = await sim.admin("POST", "/admin/faults", {"disable": ["duplicate_fill"], "enable": {"clock_skew": {}}})
     assert set(reply["profiles"]) == {"delayed_fills", "clock_skew"}
     async with sim.http.post(sim.url + "/admin/faults", data=json.dumps({"profiles": {"nope": {}}})) as resp:
         assert resp.status == 400

@@ -57,9 +57,7 @@ async def test_fetch_balance_reports_the_funded_key(sim: Sim, exchange: Any) -> 
 
 async def test_market_buy_fills_against_the_book_with_our_client_id(sim: Sim, exchange: Any) -> None:
     book = await exchange.public_get_depth({"symbol": "ETHUSDT", "limit": 5})
-    order = await exchange.create_order(
-        "ETH/USDT", "market", "buy", 5, None, {"newClientOrderId": "fp-mkt-1"}
-    )
+    order = await exchange.create_order("ETH/USDT", "market", "buy", 5, None, {"newClientOrderId": "fp-mkt-1"})
     assert order["clientOrderId"] == "fp-mkt-1"
     assert order["status"] == "closed"
     assert order["filled"] == 5
@@ -128,9 +126,7 @@ async def test_crossing_limit_takes_then_rests(sim: Sim, exchange: Any) -> None:
 
 @pytest.mark.parametrize(("tif", "status", "filled"), [("IOC", "EXPIRED", "1"), ("FOK", "EXPIRED", "0")])
 async def test_ioc_and_fok(sim: Sim, exchange: Any, tif: str, status: str, filled: str) -> None:
-    await sim.admin(
-        "POST", "/admin/book", {"symbol": "ETHUSDT", "bids": [["2999", "5"]], "asks": [["3000", "1"]]}
-    )
+    await sim.admin("POST", "/admin/book", {"symbol": "ETHUSDT", "bids": [["2999", "5"]], "asks": [["3000", "1"]]})
     order = await exchange.create_order("ETH/USDT", "limit", "buy", 2, 3000, {"timeInForce": tif})
     assert order["info"]["status"] == status
     assert Decimal(order["info"]["executedQty"]) == Decimal(filled)
@@ -156,9 +152,7 @@ async def test_response_types(sim: Sim, exchange: Any) -> None:
 
 
 async def test_resting_order_fills_when_the_walk_crosses_it(sim: Sim, exchange: Any) -> None:
-    await sim.admin(
-        "POST", "/admin/book", {"symbol": "ETHUSDT", "bids": [["2999", "5"]], "asks": [["3001", "5"]]}
-    )
+    await sim.admin("POST", "/admin/book", {"symbol": "ETHUSDT", "bids": [["2999", "5"]], "asks": [["3001", "5"]]})
     order = await exchange.create_order("ETH/USDT", "limit", "sell", 1, 3000)
     assert order["status"] == "open"
     await sim.admin("POST", "/admin/book", {"symbol": "ETHUSDT", "mid": "3010"})
@@ -218,9 +212,7 @@ async def test_same_seed_same_market_over_http() -> None:
 async def test_other_users_orders_are_in_the_book_and_fill(
     sim: Sim, exchange: Any, make_exchange: Callable[..., Any]
 ) -> None:
-    await sim.admin(
-        "POST", "/admin/book", {"symbol": "ETHUSDT", "bids": [["2990", "5"]], "asks": [["3010", "5"]]}
-    )
+    await sim.admin("POST", "/admin/book", {"symbol": "ETHUSDT", "bids": [["2990", "5"]], "asks": [["3010", "5"]]})
     await sim.admin("POST", "/admin/balances", {"api_key": "mm", "secret": "mm-s", "balances": {"ETH": "3"}})
     maker = make_exchange(api_key="mm", secret="mm-s")
     await maker.load_markets()

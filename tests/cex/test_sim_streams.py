@@ -44,9 +44,7 @@ async def test_watch_orders_trades_and_balance(sim: Sim, make_exchange: Callable
     trades = asyncio.ensure_future(exchange.watch_my_trades("ETH/USDT"))
     balance = asyncio.ensure_future(exchange.watch_balance())
     await sim.user_streams()  # the subscription is in place before the order
-    placed = await exchange.create_order(
-        "ETH/USDT", "market", "buy", 2, None, {"newClientOrderId": "fp-ws-1"}
-    )
+    placed = await exchange.create_order("ETH/USDT", "market", "buy", 2, None, {"newClientOrderId": "fp-ws-1"})
     got_orders = await asyncio.wait_for(orders, 5)
     got_trades = await asyncio.wait_for(trades, 5)
     got_balance = await asyncio.wait_for(balance, 5)

@@ -76,9 +76,7 @@ def add_admin_routes(router: web.UrlDispatcher, venue: SimVenue) -> None:
         if "mid" in data:
             venue.engine.set_mid(symbol, _amount(data["mid"], "mid"))
         else:
-            venue.engine.set_book(
-                symbol, _levels(data.get("bids", []), "bids"), _levels(data.get("asks", []), "asks")
-            )
+            venue.engine.set_book(symbol, _levels(data.get("bids", []), "bids"), _levels(data.get("asks", []), "asks"))
         return web.json_response(_book_state(venue, symbol))
 
     async def get_book(request: web.Request) -> web.Response:

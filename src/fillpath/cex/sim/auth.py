@@ -53,9 +53,7 @@ def check_timestamp(params: Mapping[str, str], venue_ms: int) -> None:
         raise errors.mandatory_missing("timestamp")
     window_text = params.get("recvWindow") or "5000"
     if not text.isdigit() or not window_text.isdigit():
-        raise BinanceError(
-            -1100, "Illegal characters found in parameter 'timestamp'; legal range is '^[0-9]+$'."
-        )
+        raise BinanceError(-1100, "Illegal characters found in parameter 'timestamp'; legal range is '^[0-9]+$'.")
     timestamp, window = int(text), int(window_text)
     if window > 60000:
         raise BinanceError(-1131, "recvWindow must be less than 60000")

@@ -163,9 +163,7 @@ class SyntheticBook:
         step = self.spec.step
         levels = self.side_for_taker(taker_side) if synthetic_only else self._merged(taker_side)
         for price, total in levels:
-            if limit_price is not None and (
-                price > limit_price if taker_side == "BUY" else price < limit_price
-            ):
+            if limit_price is not None and (price > limit_price if taker_side == "BUY" else price < limit_price):
                 break
             available = total - (exclude or {}).get(price, Decimal(0))
             if available <= 0:

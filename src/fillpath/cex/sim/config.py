@@ -197,9 +197,7 @@ def _market_from(raw: Mapping[str, Any], where: str) -> MarketSpec:
     values: dict[str, Any] = {}
     for name in _MARKET_DECIMALS:
         text = raw.get(name)
-        values[name] = (
-            getattr(template, name) if text is None else parse_decimal(text, field=f"{where}.{name}")
-        )
+        values[name] = getattr(template, name) if text is None else parse_decimal(text, field=f"{where}.{name}")
     for name in _MARKET_INTS:
         number = raw.get(name, getattr(template, name))
         if not isinstance(number, int) or number < (0 if name == "max_step_ticks" else 1):
@@ -223,16 +221,11 @@ def sim_config_from_mapping(raw: Mapping[str, Any], *, base: SimConfig | None = 
             AccountSpec(
                 str(a["api_key"]),
                 str(a["secret"]),
-                {
-                    k: parse_decimal(v, field=f"accounts[{i}].balances.{k}")
-                    for k, v in a.get("balances", {}).items()
-                },
+                {k: parse_decimal(v, field=f"accounts[{i}].balances.{k}") for k, v in a.get("balances", {}).items()},
             )
             for i, a in enumerate(raw["accounts"])
         )
-    faults = {
-        str(k): {str(p): str(v) for p, v in dict(ps).items()} for k, ps in raw.get("faults", {}).items()
-    }
+    faults = {str(k): {str(p): str(v) for p, v in dict(ps).items()} for k, ps in raw.get("faults", {}).items()}
     return SimConfig(
         markets=markets,
         accounts=accounts,

@@ -29,9 +29,7 @@ class Engine:
         self.config = config
         self.clock = clock
         self.markets: dict[str, MarketSpec] = {m.symbol: m for m in config.markets}
-        self.books: dict[str, SyntheticBook] = {
-            m.symbol: SyntheticBook(m, config.seed) for m in config.markets
-        }
+        self.books: dict[str, SyntheticBook] = {m.symbol: SyntheticBook(m, config.seed) for m in config.markets}
         self.accounts: dict[str, Account] = {}
         for spec in config.accounts:
             account = self.add_account(spec.api_key, spec.secret)
@@ -177,9 +175,7 @@ class Engine:
             if req.quantity is not None:
                 need = req.quantity
             else:
-                need = sum(
-                    (q for _, q in book.plan("SELL", max_quote=req.quote_qty, exclude=own)), Decimal(0)
-                )
+                need = sum((q for _, q in book.plan("SELL", max_quote=req.quote_qty, exclude=own)), Decimal(0))
             if account.free.get(spec.base, Decimal(0)) < need:
                 raise errors.insufficient_balance()
 
@@ -373,9 +369,7 @@ class Engine:
         """The order, by id or by client id; -2013 when this key has no such order on this symbol."""
         self.market(symbol)
         if order_id is None and client_order_id is None:
-            raise BinanceError(
-                -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!"
-            )
+            raise BinanceError(-1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!")
         if order_id is None:
             assert client_order_id is not None
             order_id = self._by_client.get((api_key, client_order_id))
@@ -443,9 +437,7 @@ class Engine:
         book = self.books[symbol]
         touched: set[str] = set()
         for order in sorted((o for o in self._open[symbol].values() if o.on_book), key=lambda o: o.order_id):
-            plan = book.plan(
-                order.side, limit_price=order.price, max_qty=order.remaining, synthetic_only=True
-            )
+            plan = book.plan(order.side, limit_price=order.price, max_qty=order.remaining, synthetic_only=True)
             for level_price, qty in plan:
                 book.consume(order.side, level_price, qty)
                 self._fill(order, order.price, qty, maker=True)

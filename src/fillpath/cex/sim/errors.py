@@ -6,9 +6,7 @@ from __future__ import annotations
 class BinanceError(Exception):
     """``{"code": code, "msg": msg}`` with the HTTP status Binance uses for it."""
 
-    def __init__(
-        self, code: int, msg: str, status: int = 400, *, headers: dict[str, str] | None = None
-    ) -> None:
+    def __init__(self, code: int, msg: str, status: int = 400, *, headers: dict[str, str] | None = None) -> None:
         super().__init__(f"{code} {msg}")
         self.code = code
         self.msg = msg
@@ -60,12 +58,8 @@ def bad_symbol() -> BinanceError:
 
 
 def mandatory_missing(name: str) -> BinanceError:
-    return BinanceError(
-        -1102, f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.", 400
-    )
+    return BinanceError(-1102, f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.", 400)
 
 
 def bad_param(name: str, value: str) -> BinanceError:
-    return BinanceError(
-        -1100, f"Illegal characters found in parameter '{name}'; legal range is '{value}'.", 400
-    )
+    return BinanceError(-1100, f"Illegal characters found in parameter '{name}'; legal range is '{value}'.", 400)

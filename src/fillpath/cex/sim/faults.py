@@ -59,9 +59,7 @@ def check_setting(name: str, params: Mapping[str, str]) -> FaultSetting:
         raise InvalidInput("profile", f"unknown fault profile {name!r}", f"choose from {', '.join(PROFILES)}")
     unknown = set(params) - set(defaults)
     if unknown:
-        raise InvalidInput(
-            f"profile {name}", f"unknown parameters {sorted(unknown)}", f"known: {sorted(defaults)}"
-        )
+        raise InvalidInput(f"profile {name}", f"unknown parameters {sorted(unknown)}", f"known: {sorted(defaults)}")
     merged = {**defaults, **{k: str(v) for k, v in params.items()}}
     for key, value in merged.items():
         try:

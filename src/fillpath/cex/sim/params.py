@@ -48,9 +48,7 @@ def int_param(params: Mapping[str, str], name: str) -> int | None:
     if text is None or text == "":
         return None
     if not text.lstrip("-").isdigit():
-        raise BinanceError(
-            -1100, f"Illegal characters found in parameter '{name}'; legal range is '^[0-9]+$'."
-        )
+        raise BinanceError(-1100, f"Illegal characters found in parameter '{name}'; legal range is '^[0-9]+$'.")
     return int(text)
 
 
@@ -86,9 +84,7 @@ def parse_new_order(params: Mapping[str, str]) -> NewOrder:
         if price is not None:
             raise BinanceError(-1106, "Parameter 'price' sent when not required.")
         if (quantity is None) == (quote_qty is None):
-            raise BinanceError(
-                -1102, "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!"
-            )
+            raise BinanceError(-1102, "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!")
     else:
         if price is None:
             raise errors.mandatory_missing("price")

@@ -141,9 +141,7 @@ class SimVenue:
             if not self.faults.on("stream_disconnect"):
                 self._last_disconnect = time.monotonic()
                 continue
-            if time.monotonic() - self._last_disconnect >= self.faults.seconds(
-                "stream_disconnect", "interval"
-            ):
+            if time.monotonic() - self._last_disconnect >= self.faults.seconds("stream_disconnect", "interval"):
                 self._last_disconnect = time.monotonic()
                 self.hub.disconnect_all()
 
@@ -249,9 +247,7 @@ class SimVenue:
         symbol = required(request.query, "symbol")
         limit = int_param(request.query, "limit") or 100
         if not 1 <= limit <= 5000:
-            raise BinanceError(
-                -1100, "Illegal characters found in parameter 'limit'; legal range is '1..5000'."
-            )
+            raise BinanceError(-1100, "Illegal characters found in parameter 'limit'; legal range is '1..5000'.")
         book = self.engine.books[self.engine.market(symbol).symbol]
         return self._json(market_data.depth(book, limit))
 
@@ -302,9 +298,7 @@ class SimVenue:
             }
         )
 
-    def _record(
-        self, kind: str, api_key: str | None, params: dict[str, str], outcome: str, **kw: Any
-    ) -> None:
+    def _record(self, kind: str, api_key: str | None, params: dict[str, str], outcome: str, **kw: Any) -> None:
         self.records.append(
             OrderRequestRecord(
                 seq=len(self.records) + 1,
@@ -342,9 +336,7 @@ class SimVenue:
             raise
         if defer:
             loop = asyncio.get_running_loop()
-            loop.call_later(
-                self.faults.seconds("delayed_fills", "delay"), self.engine.match_deferred, order.order_id
-            )
+            loop.call_later(self.faults.seconds("delayed_fills", "delay"), self.engine.match_deferred, order.order_id)
         reply = new_order_json(order, fills, req.resp_type, order.time)
         if self.faults.hit("drop_response"):
             self._record("new", api_key, params, "accepted_response_dropped", order_id=order.order_id)
@@ -426,10 +418,7 @@ class SimVenue:
             "clientOrderId": params.get("newClientOrderId") or f"cancel{order.order_id}",
             "transactTime": order.update_time,
             **{k: body[k] for k in ("price", "origQty", "executedQty", "cummulativeQuoteQty", "status")},
-            **{
-                k: body[k]
-                for k in ("timeInForce", "type", "side", "origQuoteOrderQty", "selfTradePreventionMode")
-            },
+            **{k: body[k] for k in ("timeInForce", "type", "side", "origQuoteOrderQty", "selfTradePreventionMode")},
         }
 
     async def open_orders(self, request: web.Request) -> web.Response:
