@@ -10,9 +10,10 @@ from typing import Annotated
 import typer
 
 from fillpath import __version__
-from fillpath.cli import config_cmd, demo, lab, sim
+from fillpath.cli import config_cmd, demo, lab
 from fillpath.cli.context import CliContext
 from fillpath.cli.output import err_console
+from fillpath.cli.sim import app as sim_app
 from fillpath.model.errors import FillpathError, InvalidInput
 
 app = typer.Typer(
@@ -24,8 +25,8 @@ app = typer.Typer(
 )
 app.add_typer(lab.app, name="lab")
 app.add_typer(config_cmd.app, name="config")
-app.add_typer(sim.app, name="sim")
 app.command("demo")(demo.demo)
+app.add_typer(sim_app, name="sim")
 
 
 def _version(value: bool) -> None:
