@@ -64,92 +64,55 @@ DEFAULT_BALANCES: Mapping[str, Decimal] = {
 }
 
 
-def _d(text: str) -> Decimal:
-    return Decimal(text)
+def _market(
+    base: str,
+    quote: str,
+    *,
+    mid: str,
+    tick: str,
+    step: str,
+    notional: str,
+    max_qty: str,
+    max_price: str,
+    levels: int,
+    spacing: int,
+    qty: tuple[str, str],
+    walk: int,
+) -> MarketSpec:
+    """A default market, written as strings: the smallest price and quantity are one tick and one step."""
+    return MarketSpec(
+        base=base,
+        quote=quote,
+        mid=Decimal(mid),
+        tick=Decimal(tick),
+        step=Decimal(step),
+        min_qty=Decimal(step),
+        max_qty=Decimal(max_qty),
+        min_notional=Decimal(notional),
+        min_price=Decimal(tick),
+        max_price=Decimal(max_price),
+        levels=levels,
+        spacing_ticks=spacing,
+        first_qty=Decimal(qty[0]),
+        last_qty=Decimal(qty[1]),
+        max_step_ticks=walk,
+    )
 
 
 DEFAULT_MARKETS: tuple[MarketSpec, ...] = (
     # ~$10M a side within 1%: 200 levels 0.15 apart, 2 → 30 ETH
-    MarketSpec(
-        "ETH",
-        "USDT",
-        _d("3000"),
-        _d("0.01"),
-        _d("0.0001"),
-        _d("0.0001"),
-        _d("9000"),
-        _d("5"),
-        _d("0.01"),
-        _d("1000000"),
-        1,
-        200,
-        15,
-        _d("2"),
-        _d("30"),
-        _d("0.25"),
-        20,
-    ),
+    _market("ETH", "USDT", mid="3000", tick="0.01", step="0.0001", notional="5", max_qty="9000",
+            max_price="1000000", levels=200, spacing=15, qty=("2", "30"), walk=20),
     # ~$14M a side within 1%: 200 levels $4.50 apart, 0.05 → 1.5 BTC
-    MarketSpec(
-        "BTC",
-        "USDT",
-        _d("90000"),
-        _d("0.01"),
-        _d("0.00001"),
-        _d("0.00001"),
-        _d("9000"),
-        _d("5"),
-        _d("0.01"),
-        _d("1000000"),
-        1,
-        200,
-        450,
-        _d("0.05"),
-        _d("1.5"),
-        _d("0.25"),
-        500,
-    ),
-    # ~$6M a side within 1%
-    MarketSpec(
-        "ETH",
-        "BTC",
-        _d("0.0333"),
-        _d("0.00001"),
-        _d("0.0001"),
-        _d("0.0001"),
-        _d("100000"),
-        _d("0.0001"),
-        _d("0.00001"),
-        _d("922327"),
-        1,
-        33,
-        1,
-        _d("20"),
-        _d("100"),
-        _d("0.25"),
-        1,
-    ),
-    # ~$15M a side within 1%
-    MarketSpec(
-        "USDC",
-        "USDT",
-        _d("1.0000"),
-        _d("0.0001"),
-        _d("1"),
-        _d("1"),
-        _d("9000000"),
-        _d("5"),
-        _d("0.0001"),
-        _d("10"),
-        1,
-        100,
-        1,
-        _d("200000"),
-        _d("100000"),
-        _d("0.25"),
-        1,
-    ),
-)
+    _market("BTC", "USDT", mid="90000", tick="0.01", step="0.00001", notional="5", max_qty="9000",
+            max_price="1000000", levels=200, spacing=450, qty=("0.05", "1.5"), walk=500),
+    # ~$6M a side within 1%: 33 levels one tick apart, 20 → 100 ETH
+    _market("ETH", "BTC", mid="0.0333", tick="0.00001", step="0.0001", notional="0.0001", max_qty="100000",
+            max_price="922327", levels=33, spacing=1, qty=("20", "100"), walk=1),
+    # ~$15M a side within 1%: 100 levels one tick apart, 200k → 100k USDC
+    _market("USDC", "USDT", mid="1.0000", tick="0.0001", step="1", notional="5", max_qty="9000000",
+            max_price="10", levels=100, spacing=1, qty=("200000", "100000"), walk=1),
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
