@@ -211,3 +211,24 @@ async def test_profiles_combine_and_switch(sim: Sim) -> None:
     assert set(reply["profiles"]) == {"delayed_fills", "clock_skew"}
     async with sim.http.post(sim.url + "/admin/faults", data=json.dumps({"profiles": {"nope": {}}})) as resp:
         assert resp.status == 400
+
+
+async def test_duplicate_fill_through_ccxt(sim: Sim, make_exchange: Callable[..., Any]) -> None:
+    """What a ccxt.pro consumer sees: myTrades is keyed by trade id (one entry), but the order's own trade
+    list (and fee sum) takes the repeat: counting fills from orders double-counts."""
+    exchange = make_exchange(pro=True)
+    await exchange.load_markets()
+    await sim.faults(duplicate_fill={})
+    trades = asyncio.ensure_future(exchange.watch_my_trades("ETH/USDT"))
+    orders = asyncio.ensure_future(exchange.watch_orders("ETH/USDT"))
+    await sim.user_streams()
+    placed = await exchange.create_order("ETH/USDT", "market", "buy", 0.5)
+    await asyncio.wait_for(trades, 5)
+    await asyncio.wait_for(orders, 5)
+    for _ in range(200):  # both copies are in once ccxt has read the account event that follows them
+        if exchange.balance.get("spot", {}).get("info", {}).get("e") == "outboundAccountPosition":
+            break
+        await asyncio.sleep(0.01)
+    assert [t["id"] for t in exchange.myTrades] == [placed["trades"][0]["id"]]
+    cached = next(o for o in exchange.orders if o["id"] == placed["id"])
+    assert len(cached["trades"]) == 2
