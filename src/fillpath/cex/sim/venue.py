@@ -14,19 +14,22 @@ import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 
 from fillpath.cex.sim import auth, errors, market_data
+from fillpath.cex.sim.admin import add_admin_routes
 from fillpath.cex.sim.config import SimConfig
 from fillpath.cex.sim.engine import Engine
 from fillpath.cex.sim.errors import BinanceError
 from fillpath.cex.sim.faults import Faults, VenueClock, check_setting
 from fillpath.cex.sim.orders import Order, fmt, new_order_json, order_json, trade_json
 from fillpath.cex.sim.params import int_param, parse_new_order, required
-from fillpath.cex.sim.streams import Connection, StreamHub, handle_market_message, pump, stream_base
+from fillpath.cex.sim.streams import StreamHub
+from fillpath.cex.sim.ws_endpoints import add_stream_routes, stream_faults
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -68,7 +71,7 @@ class SimVenue:
         self.clock = VenueClock(self.faults)
         self.engine = Engine(config, self.clock.now_ms)
         self.hub = StreamHub()
-        self.hub.user_filter = self._user_filter
+        self.hub.user_filter = partial(stream_faults, self.faults)
         self.engine.on_user_event = self.hub.publish_user
         self.engine.on_depth = self.hub.publish_depth
         self.records: list[OrderRequestRecord] = []
@@ -99,12 +102,7 @@ class SimVenue:
         r.add_post("/api/v3/userDataStream", self.listen_key_new)
         r.add_put("/api/v3/userDataStream", self.listen_key_keepalive)
         r.add_delete("/api/v3/userDataStream", self.listen_key_close)
-        r.add_get("/ws", self.ws_market)
-        r.add_get("/ws/{name}", self.ws_market)
-        r.add_get("/stream", self.ws_combined)
-        r.add_get("/ws-api/v3", self.ws_api)
-        from fillpath.cex.sim.admin import add_admin_routes
-
+        add_stream_routes(r, self)
         add_admin_routes(r, self)
         app.on_startup.append(self._on_startup)
         app.on_shutdown.append(self._on_shutdown)
@@ -474,96 +472,6 @@ class SimVenue:
         if self.listen_keys.pop(params.get("listenKey", ""), None) != api_key:
             raise BinanceError(-1125, "This listenKey does not exist.")
         return self._json({})
-
-    # -- WebSockets -------------------------------------------------------------------------------
-
-    async def _serve_ws(
-        self,
-        request: web.Request,
-        conn_factory: Callable[[web.WebSocketResponse], Connection],
-        on_message: Callable[[Connection, dict[str, Any]], dict[str, Any] | None],
-    ) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(heartbeat=None, autoping=True)
-        await ws.prepare(request)
-        conn = conn_factory(ws)
-        self.hub.connections.add(conn)
-        self.hub.opened += 1
-        try:
-            await pump(conn, lambda message: on_message(conn, message))
-        finally:
-            self.hub.connections.discard(conn)
-            await conn.finish()
-        return ws
-
-    async def ws_market(self, request: web.Request) -> web.WebSocketResponse:
-        name = request.match_info.get("name", "")
-        user_key = self.listen_keys.get(name)
-
-        def make(ws: web.WebSocketResponse) -> Connection:
-            if user_key is not None:
-                conn = Connection(ws, "user")
-                conn.api_key = user_key
-                return conn
-            conn = Connection(ws, "market")
-            if "@" in name:
-                conn.streams.add(stream_base(name))
-            return conn
-
-        return await self._serve_ws(request, make, handle_market_message)
-
-    async def ws_combined(self, request: web.Request) -> web.WebSocketResponse:
-        names = [n for n in request.query.get("streams", "").split("/") if n]
-
-        def make(ws: web.WebSocketResponse) -> Connection:
-            conn = Connection(ws, "market", combined=True)
-            conn.streams.update(stream_base(n) for n in names)
-            return conn
-
-        return await self._serve_ws(request, make, handle_market_message)
-
-    async def ws_api(self, request: web.Request) -> web.WebSocketResponse:
-        return await self._serve_ws(request, lambda ws: Connection(ws, "api"), self._ws_api_message)
-
-    def _ws_api_message(self, conn: Connection, message: dict[str, Any]) -> dict[str, Any]:
-        request_id = message.get("id")
-        method = message.get("method")
-        raw_params = message.get("params") or {}
-        params = {str(k): str(v) for k, v in raw_params.items()} if isinstance(raw_params, dict) else {}
-        try:
-            if method == "ping":
-                return {"id": request_id, "status": 200, "result": {}}
-            if method == "time":
-                return {"id": request_id, "status": 200, "result": {"serverTime": self.clock.now_ms()}}
-            if method == "userDataStream.subscribe.signature":
-                api_key = params.get("apiKey", "")
-                account = self.engine.accounts.get(api_key)
-                if account is None:
-                    raise errors.invalid_api_key()
-                auth.verify_ws_params(params, account.secret)
-                auth.check_timestamp(params, self.clock.now_ms())
-                conn.api_key = api_key
-                conn.subscription_id = self.hub.next_subscription_id()
-                return {"id": request_id, "status": 200, "result": {"subscriptionId": conn.subscription_id}}
-            if method == "userDataStream.unsubscribe":
-                conn.api_key = None
-                return {"id": request_id, "status": 200, "result": {}}
-            raise BinanceError(-1100, f"Unknown method {method!r}.")
-        except BinanceError as exc:
-            return {"id": request_id, "status": exc.status, "error": exc.body()}
-
-    # -- stream faults ----------------------------------------------------------------------------
-
-    def _user_filter(self, _api_key: str, event: dict[str, Any]) -> list[dict[str, Any]]:
-        kind = event.get("e")
-        disagree = self.faults.on("ws_rest_disagree") and self.faults.active_for(
-            "ws_rest_disagree"
-        ) < self.faults.seconds("ws_rest_disagree", "window")
-        if kind == "outboundAccountPosition" and disagree:
-            offset = self.faults.param("ws_rest_disagree", "offset")
-            event = {**event, "B": [{**b, "f": fmt(Decimal(b["f"]) + offset)} for b in event["B"]]}
-        if kind == "executionReport" and event.get("x") == "TRADE" and self.faults.hit("duplicate_fill"):
-            return [event, event]
-        return [event]
 
     def records_json(self) -> list[dict[str, Any]]:
         return [asdict(r) for r in self.records]
