@@ -1,9 +1,7 @@
-"""WebSocket side of the venue: market streams (``/ws``, ``/stream``), listenKey user streams (``/ws/<key>``)
-and the WebSocket API (``/ws-api/v3``), where ccxt.pro subscribes to the spot user data stream by signature.
+"""WebSocket connections and the hub that routes engine events to them (the endpoints are in ws_endpoints).
 
 Each connection has its own outgoing queue and writer task, so the engine never waits on a socket and every
-connection sees events in the order the engine produced them.
-"""
+connection sees events in the order the engine produced them."""
 
 from __future__ import annotations
 
