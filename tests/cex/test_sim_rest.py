@@ -227,4 +227,5 @@ async def test_other_users_orders_are_in_the_book_and_fill(
     done = await maker.fetch_order(resting["id"], "ETH/USDT")
     assert done["status"] == "closed"
     assert (await maker.fetch_my_trades("ETH/USDT"))[0]["takerOrMaker"] == "maker"
-    assert (await maker.fetch_balance())["USDT"]["free"] == 6010 - 6.01
+    usdt = next(b for b in (await maker.private_get_account())["balances"] if b["asset"] == "USDT")
+    assert Decimal(usdt["free"]) == Decimal("6010") - Decimal("6.01")  # 0.1% maker fee

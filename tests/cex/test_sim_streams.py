@@ -34,7 +34,7 @@ async def test_trades_show_up_in_the_depth_stream(sim: Sim, make_exchange: Calla
     best_ask_qty = before["asks"][0][1]
     await exchange.create_order("ETH/USDT", "market", "buy", 0.5)
     after = await asyncio.wait_for(exchange.watch_order_book("ETH/USDT"), 5)
-    assert abs(after["asks"][0][1] - (best_ask_qty - 0.5)) < 1e-9
+    assert Decimal(str(after["asks"][0][1])) == Decimal(str(best_ask_qty)) - Decimal("0.5")
 
 
 async def test_watch_orders_trades_and_balance(sim: Sim, make_exchange: Callable[..., Any]) -> None:
