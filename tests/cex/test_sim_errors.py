@@ -146,3 +146,22 @@ async def test_every_order_request_is_recorded(sim: Sim, make_exchange: Callable
     ]
     assert [r["seq"] for r in records] == [1, 2, 3, 4]
     assert all(r["received_ns"] > 0 and r["venue_ms"] > 0 for r in records)
+
+
+def test_admin_is_loopback_only() -> None:
+    from unittest import mock
+
+    from aiohttp import web
+    from aiohttp.test_utils import make_mocked_request
+
+    from fillpath.cex.sim.admin import _loopback
+
+    for peer, allowed in ((("127.0.0.1", 5000), True), (("::1", 5000, 0, 0), True), (("10.1.2.3", 5000), False)):
+        transport = mock.Mock()
+        transport.get_extra_info.return_value = peer
+        request = make_mocked_request("GET", "/admin/requests", transport=transport)
+        if allowed:
+            _loopback(request)
+        else:
+            with pytest.raises(web.HTTPForbidden):
+                _loopback(request)
