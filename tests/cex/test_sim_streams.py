@@ -9,6 +9,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from simkit import Sim
 
 
@@ -118,3 +119,44 @@ async def test_ws_api_rejects_a_bad_signature(sim: Sim) -> None:
         reply = json.loads((await ws.receive(timeout=5)).data)
     assert reply["status"] == 400
     assert reply["error"]["code"] == -1022
+
+
+async def test_depth_pushes_are_batched(sim: Sim, exchange: Any) -> None:
+    """Changes within one 100 ms push arrive as one event spanning U..u, and they add up to the REST book."""
+    before = await exchange.public_get_depth({"symbol": "ETHUSDT", "limit": 5000})
+    async with sim.http.ws_connect(sim.url.replace("http://", "ws://") + "/ws/ethusdt@depth@100ms") as ws:
+        for _ in range(3):
+            sim.server.venue.advance(1, ["ETHUSDT"])
+        event = json.loads((await ws.receive(timeout=5)).data)
+        assert (event["U"], event["u"]) == (before["lastUpdateId"] + 1, before["lastUpdateId"] + 3)
+        with pytest.raises(asyncio.TimeoutError):
+            await ws.receive(timeout=0.3)
+    after = await exchange.public_get_depth({"symbol": "ETHUSDT", "limit": 5000})
+    assert after["lastUpdateId"] == event["u"]
+    book = {side: dict(before[side]) for side in ("bids", "asks")}
+    for side, key in (("bids", "b"), ("asks", "a")):
+        for price, qty in event[key]:
+            if Decimal(qty) == 0:
+                book[side].pop(price, None)
+            else:
+                book[side][price] = qty
+    assert book["bids"] == dict(after["bids"])
+    assert book["asks"] == dict(after["asks"])
+
+
+async def test_watch_order_book_syncs_while_the_market_moves(sim: Sim, make_exchange: Callable[..., Any]) -> None:
+    """The REST snapshot lands inside a pushed U..u range; ccxt.pro still ends on the venue's book."""
+    exchange = make_exchange(pro=True)
+    await exchange.load_markets()
+    watching = asyncio.ensure_future(exchange.watch_order_book("BTC/USDT"))
+    for _ in range(15):
+        sim.server.venue.advance(1, ["BTCUSDT"])
+        await asyncio.sleep(0.02)
+    book = await asyncio.wait_for(watching, 5)
+    rest = await exchange.public_get_depth({"symbol": "BTCUSDT", "limit": 1000})
+    while book["nonce"] < rest["lastUpdateId"]:
+        book = await asyncio.wait_for(exchange.watch_order_book("BTC/USDT"), 5)
+    assert book["nonce"] == rest["lastUpdateId"]
+    assert [[Decimal(str(p)), Decimal(str(q))] for p, q in book["bids"][:50]] == [
+        [Decimal(p), Decimal(q)] for p, q in rest["bids"][:50]
+    ]

@@ -128,6 +128,8 @@ class SimConfig:
     seed: int = 0
     walk_interval: float = 1.0
     walk_per_order: int = 0
+    depth_interval: float = 0.1
+    """Seconds between depth-stream pushes (Binance's ``@100ms``); 0 pushes every change at once."""
     maker_fee: Decimal = Decimal("0.001")
     taker_fee: Decimal = Decimal("0.001")
     faults: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
@@ -195,6 +197,7 @@ def sim_config_from_mapping(raw: Mapping[str, Any], *, base: SimConfig | None = 
         seed=int(raw.get("seed", start.seed)),
         walk_interval=float(raw.get("walk_interval", start.walk_interval)),
         walk_per_order=int(raw.get("walk_per_order", start.walk_per_order)),
+        depth_interval=float(raw.get("depth_interval", start.depth_interval)),
         maker_fee=parse_decimal(raw.get("maker_fee", start.maker_fee), field="maker_fee"),
         taker_fee=parse_decimal(raw.get("taker_fee", start.taker_fee), field="taker_fee"),
         faults=faults or start.faults,

@@ -9,6 +9,8 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -71,10 +73,27 @@ class Connection:
             await self._writer
 
 
-class StreamHub:
-    """Routes engine events to the connections that asked for them."""
+@dataclass
+class _Batch:
+    """Depth changes collected for one symbol until the next push (Binance pushes every 100 ms)."""
 
-    def __init__(self) -> None:
+    first: int
+    last: int
+    event_time: int
+    bids: dict[Decimal, Decimal] = field(default_factory=dict)
+    asks: dict[Decimal, Decimal] = field(default_factory=dict)
+
+
+class StreamHub:
+    """Routes engine events to the connections that asked for them.
+
+    Depth diffs are merged per symbol and pushed every ``depth_interval`` seconds (0: each change at once), so
+    one event spans update ids ``U..u`` as on Binance, and a REST snapshot can fall inside a pushed range.
+    """
+
+    def __init__(self, depth_interval: float = 0.1) -> None:
+        self.depth_interval = depth_interval
+        self._batches: dict[str, _Batch] = {}
         self.connections: set[Connection] = set()
         self.user_filter: Callable[[str, dict[str, Any]], list[dict[str, Any]]] = lambda _k, ev: [ev]
         self._next_subscription = 0
@@ -87,6 +106,28 @@ class StreamHub:
         return sub
 
     def publish_depth(self, diff: DepthDiff, event_time: int) -> None:
+        name = f"{diff.symbol.lower()}@depth"
+        if self.depth_interval <= 0:
+            self._push(diff, event_time)
+            return
+        if not any(name in conn.streams for conn in self.connections):
+            return
+        batch = self._batches.get(diff.symbol)
+        if batch is None:
+            batch = self._batches[diff.symbol] = _Batch(diff.first_update_id, diff.last_update_id, event_time)
+            asyncio.get_running_loop().call_later(self.depth_interval, self._flush, diff.symbol)
+        batch.last = diff.last_update_id
+        batch.event_time = event_time
+        batch.bids.update(diff.bids)
+        batch.asks.update(diff.asks)
+
+    def _flush(self, symbol: str) -> None:
+        batch = self._batches.pop(symbol, None)
+        if batch is not None:
+            merged = DepthDiff(symbol, batch.first, batch.last, tuple(batch.bids.items()), tuple(batch.asks.items()))
+            self._push(merged, batch.event_time)
+
+    def _push(self, diff: DepthDiff, event_time: int) -> None:
         name = f"{diff.symbol.lower()}@depth"
         event: dict[str, Any] | None = None
         for conn in self.connections:

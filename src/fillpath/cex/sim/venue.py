@@ -70,7 +70,7 @@ class SimVenue:
         self.faults.set([check_setting(name, params) for name, params in config.faults.items()])
         self.clock = VenueClock(self.faults)
         self.engine = Engine(config, self.clock.now_ms)
-        self.hub = StreamHub()
+        self.hub = StreamHub(config.depth_interval)
         self.hub.user_filter = partial(stream_faults, self.faults)
         self.engine.on_user_event = self.hub.publish_user
         self.engine.on_depth = self.hub.publish_depth
