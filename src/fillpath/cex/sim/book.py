@@ -10,6 +10,7 @@ update id, and :meth:`SyntheticBook.commit` returns the diff since the last comm
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
@@ -161,7 +162,10 @@ class SyntheticBook:
         out: list[Level] = []
         qty_left, quote_left = max_qty, max_quote
         step = self.spec.step
-        levels = self.side_for_taker(taker_side) if synthetic_only else self._merged(taker_side)
+        users = self.user_asks if taker_side == "BUY" else self.user_bids
+        levels: Iterable[Sequence[Decimal]] = (
+            self.side_for_taker(taker_side) if synthetic_only or not users else self._merged(taker_side)
+        )
         for price, total in levels:
             if limit_price is not None and (price > limit_price if taker_side == "BUY" else price < limit_price):
                 break
@@ -215,6 +219,8 @@ class SyntheticBook:
 
     def depth(self, limit: int) -> tuple[list[Level], list[Level]]:
         """The public book: synthetic levels plus users' resting orders, ``limit`` levels a side."""
+        if not self.user_bids and not self.user_asks:
+            return [(p, q) for p, q in self.bids[:limit]], [(p, q) for p, q in self.asks[:limit]]
         return self._merged("SELL")[:limit], self._merged("BUY")[:limit]
 
     def commit(self) -> DepthDiff | None:
