@@ -26,7 +26,6 @@ app = typer.Typer(
 app.add_typer(lab.app, name="lab")
 app.add_typer(config_cmd.app, name="config")
 app.command("demo")(demo.demo)
-app.add_typer(sim_app, name="sim")
 
 
 def _version(value: bool) -> None:
@@ -47,6 +46,9 @@ def main(
     ] = False,
 ) -> None:
     ctx.obj = CliContext(config_path=config, debug=debug)
+
+
+app.add_typer(sim_app, name="sim")
 
 
 def run(argv: list[str] | None = None) -> None:
