@@ -13,6 +13,7 @@ from fillpath import __version__
 from fillpath.cli import books, config_cmd, demo, keys, lab, risk, snapshot
 from fillpath.cli.context import CliContext
 from fillpath.cli.output import err_console
+from fillpath.cli.sim import app as sim_app
 from fillpath.model.errors import FillpathError, InvalidInput
 
 app = typer.Typer(
@@ -51,6 +52,9 @@ def main(
     ] = False,
 ) -> None:
     ctx.obj = CliContext(config_path=config, debug=debug)
+
+
+app.add_typer(sim_app, name="sim")
 
 
 def run(argv: list[str] | None = None) -> None:
