@@ -29,7 +29,10 @@ def cli(*args: str, data_dir: Path, check: bool = True) -> subprocess.CompletedP
 
 def _refs(data_dir: Path) -> dict[str, process.ProcessRef]:
     state = json.loads((data_dir / "lab" / "lab.json").read_text())
-    return {k: process.ProcessRef.from_json(v["process"]) for k, v in state["nodes"].items()}
+    refs = {k: process.ProcessRef.from_json(v["process"]) for k, v in state["nodes"].items()}
+    if state.get("exchange"):
+        refs["labex"] = process.ProcessRef.from_json(state["exchange"]["process"])
+    return refs
 
 
 @pytest.fixture
@@ -42,9 +45,10 @@ def lab_dir(tmp_path: Path) -> Any:
 def test_up_twice_down_and_status_tell_the_truth(lab_dir: Path) -> None:
     first = json.loads(cli("lab", "up", "--json", data_dir=lab_dir).stdout)
     locs = first["locations"]
-    assert set(locs) == {"lab1", "lab2"}
+    assert set(locs) == {"lab1", "lab2", "labex"}
     assert (locs["lab1"]["chain_id"], locs["lab2"]["chain_id"]) == (31337, 31338)
-    for loc in locs.values():
+    assert locs["labex"]["responding"] and locs["labex"]["kind"] == "cex"
+    for loc in (locs["lab1"], locs["lab2"]):
         assert loc["responding"]
         assert loc["rpc_url"].startswith("http://127.0.0.1:")
         assert loc["ws_url"].startswith("ws://127.0.0.1:")
@@ -84,10 +88,11 @@ def test_up_twice_down_and_status_tell_the_truth(lab_dir: Path) -> None:
 
     # down stops every process it started and leaves none behind
     down = json.loads(cli("lab", "down", "--json", data_dir=lab_dir).stdout)
-    assert sorted(down["stopped"]) == ["lab1", "lab2"]
+    assert sorted(down["stopped"]) == ["lab1", "lab2", "labex"]
     for ref in repaired.values():
         assert not process.is_alive(ref)
-    assert json.loads((lab_dir / "lab" / "lab.json").read_text())["nodes"] == {}
+    state = json.loads((lab_dir / "lab" / "lab.json").read_text())
+    assert state["nodes"] == {} and "exchange" not in state
     res = cli("lab", "status", data_dir=lab_dir, check=False)
     assert res.returncode == 1
     assert "not started" in res.stdout
@@ -117,3 +122,33 @@ def test_status_without_a_lab_says_so(tmp_path: Path) -> None:
 def test_lab_up_json_is_the_only_thing_on_stdout(lab_dir: Path) -> None:
     res = cli("lab", "up", "--json", data_dir=lab_dir)
     json.loads(res.stdout)  # parses as one document: progress goes to stderr
+
+
+def test_the_lab_exchange_speaks_binance_to_ccxt(lab_dir: Path) -> None:
+    import asyncio
+    from decimal import Decimal
+
+    from fillpath.cex.binance_urls import sim_binance
+    from fillpath.chains.lab.manager import Lab
+
+    locs = json.loads(cli("lab", "up", "--json", data_dir=lab_dir).stdout)["locations"]
+    creds = Lab(lab_dir).exchange_credentials()
+    assert locs["labex"]["api_key"] == creds.api_key
+    assert creds.secret not in json.dumps(locs) and "secret=***" in repr(creds)
+    assert oct((lab_dir / "lab" / "labex-credentials.json").stat().st_mode & 0o777) == "0o600"
+
+    async def go() -> tuple[list[str], dict[str, str], dict[str, object]]:
+        ex = sim_binance(locs["labex"]["url"], creds.api_key, creds.secret)
+        try:
+            markets = await ex.load_markets()
+            balance = await ex.fetch_balance()
+            book = await ex.fetch_order_book("ETH/USDT")
+            return sorted(markets), {b["asset"]: b["free"] for b in balance["info"]["balances"]}, book
+        finally:
+            await ex.close()
+
+    symbols, free, book = asyncio.run(go())
+    assert symbols == ["BTC/USDT", "ETH/BTC", "ETH/USDT", "USDC/USDT"]
+    assert Decimal(free["ETH"]) == 1500 and Decimal(free["USDT"]) == 10_000_000
+    bid = Decimal(str(book["bids"][0][0]))  # type: ignore[index]
+    assert abs(bid - 3000) < 30  # priced near lab1's pools

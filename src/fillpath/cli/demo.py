@@ -12,7 +12,9 @@ from fillpath.cli.lab import lab_for, print_status
 
 def demo(ctx: typer.Context) -> None:
     """Bring the lab up and show what is deployed on each chain."""
-    nodes = lab_for(ctx).up()
-    print_status(nodes)
-    if not all(n.responding for n in nodes):
+    lab = lab_for(ctx)
+    nodes = lab.up()
+    ex = lab.exchange_status()
+    print_status(nodes, ex)
+    if not (all(n.responding for n in nodes) and ex.responding):
         raise typer.Exit(1)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fillpath.chains.lab.manager import Lab, NodeStatus
+from fillpath.chains.lab.manager import ExchangeStatus, Lab, NodeStatus
 from fillpath.cli.context import cli_context
 from fillpath.cli.output import console, emit_json, err_console
 
@@ -22,18 +22,20 @@ def lab_for(ctx: typer.Context, *, quiet: bool = False) -> Lab:
     return Lab(cfg.data_dir, log=(lambda _m: None) if quiet else (lambda m: err.print(f"[dim]{m}[/dim]")))
 
 
-def _status_json(nodes: list[NodeStatus]) -> dict[str, object]:
-    return {"locations": {n.location: n.to_json() for n in nodes}}
+def _status_json(nodes: list[NodeStatus], ex: ExchangeStatus) -> dict[str, object]:
+    return {"locations": {**{n.location: n.to_json() for n in nodes}, ex.location: ex.to_json()}}
 
 
-def print_status(nodes: list[NodeStatus], *, contracts: bool = True) -> None:
+def print_status(nodes: list[NodeStatus], ex: ExchangeStatus, *, contracts: bool = True) -> None:
     out = console()
     table = Table(title="lab", show_lines=False)
-    for col in ("location", "chain id", "state", "rpc", "block", "pid"):
+    for col in ("location", "kind", "state", "url", "block", "pid"):
         table.add_column(col)
     for n in nodes:
         state = "[green]up[/green]" if n.responding else f"[red]down[/red] ({n.problem})"
-        table.add_row(n.location, str(n.chain_id), state, n.rpc_url or "-", str(n.block or "-"), str(n.pid or "-"))
+        table.add_row(n.location, f"evm {n.chain_id}", state, n.rpc_url or "-", str(n.block or "-"), str(n.pid or "-"))
+    ex_state = "[green]up[/green]" if ex.responding else f"[red]down[/red] ({ex.problem})"
+    table.add_row(ex.location, "cex (binance API)", ex_state, ex.url or "-", "-", str(ex.pid or "-"))
     out.print(table)
     if not contracts:
         return
@@ -57,12 +59,14 @@ def print_status(nodes: list[NodeStatus], *, contracts: bool = True) -> None:
 @app.command("up")
 def up(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Start both chains (deploying on first use, reloading the cached state after), or confirm they run."""
-    nodes = lab_for(ctx, quiet=as_json).up()
+    lab = lab_for(ctx, quiet=as_json)
+    nodes = lab.up()
+    ex = lab.exchange_status()
     if as_json:
-        emit_json(_status_json(nodes))
+        emit_json(_status_json(nodes, ex))
     else:
-        print_status(nodes)
-    if not all(n.responding for n in nodes):
+        print_status(nodes, ex)
+    if not (all(n.responding for n in nodes) and ex.responding):
         raise typer.Exit(1)
 
 
@@ -79,10 +83,11 @@ def down(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 @app.command("status")
 def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Tell whether each chain's process is alive and answering. Exits 1 if any is down."""
-    nodes = lab_for(ctx, quiet=True).status()
+    lab = lab_for(ctx, quiet=True)
+    nodes, ex = lab.status(), lab.exchange_status()
     if as_json:
-        emit_json(_status_json(nodes))
+        emit_json(_status_json(nodes, ex))
     else:
-        print_status(nodes, contracts=False)
-    if not all(n.responding for n in nodes):
+        print_status(nodes, ex, contracts=False)
+    if not (all(n.responding for n in nodes) and ex.responding):
         raise typer.Exit(1)

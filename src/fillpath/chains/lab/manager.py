@@ -13,7 +13,9 @@ import hashlib
 import json
 import os
 import subprocess
+import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from typing import Any
 from web3 import Web3
 
 from fillpath import paths
+from fillpath.cex.sim import lab as labex
 from fillpath.chains.lab import artifacts, deploy, process, rpc, spec
 from fillpath.chains.lab.deployment import LabDeployment
 from fillpath.model.errors import LabError
@@ -65,6 +68,33 @@ class NodeStatus:
             "contracts": ({**dep["contracts"], **{s: t["address"] for s, t in dep["tokens"].items()}} if dep else {}),
             "tokens": dep["tokens"] if dep else {},
             "pools": dep["pools"] if dep else [],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeStatus:
+    """The lab's exchange simulator (location ``labex``)."""
+
+    location: str
+    url: str | None
+    running: bool
+    responding: bool
+    pid: int | None
+    problem: str | None
+    api_key: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "location": self.location,
+            "kind": "cex",
+            "url": self.url,
+            "ccxt_id": "binance",
+            "running": self.running,
+            "responding": self.responding,
+            "pid": self.pid,
+            "problem": self.problem,
+            "api_key": self.api_key,
+            "markets": [f"{b}/{q}" for b, q in labex.MARKETS],
         }
 
 
@@ -140,8 +170,62 @@ class Lab:
                 with ThreadPoolExecutor(max_workers=len(todo)) as pool:
                     for rec in pool.map(self._start, todo):
                         nodes[rec["location"]] = rec
-                self._write_state(state)
+            ex = state.get("exchange")
+            if not (ex and self._check_exchange(ex)[1]):
+                if ex:
+                    process.stop(process.ProcessRef.from_json(ex["process"]))
+                state["exchange"] = self._start_exchange()
+            self._write_state(state)
         return self.status()
+
+    def exchange_status(self) -> ExchangeStatus:
+        ex = self._read_state().get("exchange")
+        if ex is None:
+            return ExchangeStatus(labex.LOCATION, None, False, False, None, "not started", None)
+        running, responding, problem = self._check_exchange(ex)
+        return ExchangeStatus(
+            labex.LOCATION, ex["url"], running, responding, ex["process"]["pid"], problem, ex["api_key"]
+        )
+
+    def exchange_credentials(self) -> labex.LabExchangeCreds:
+        return labex.credentials(self.dir)
+
+    def _check_exchange(self, ex: dict[str, Any]) -> tuple[bool, bool, str | None]:
+        ref = process.ProcessRef.from_json(ex["process"])
+        if not process.is_alive(ref):
+            return False, False, f"the exchange simulator (pid {ref.pid}) is not running"
+        try:
+            with urllib.request.urlopen(f"{ex['url']}/api/v3/ping", timeout=2.0) as resp:
+                resp.read()
+        except OSError as exc:
+            return True, False, f"the exchange simulator (pid {ref.pid}) does not answer: {exc}"
+        return True, True, None
+
+    def _start_exchange(self) -> dict[str, Any]:
+        creds = labex.credentials(self.dir)
+        usd = dict(self.specs[0].usd)
+        config_path = self.dir / "labex-sim.json"
+        labex.write_sim_config(config_path, labex.sim_config(usd, creds))
+        port = process.free_port()
+        url = f"http://127.0.0.1:{port}"
+        argv = [sys.executable, "-m", "fillpath", "sim", "serve", "--host", "127.0.0.1", "--port", str(port),
+                "--config", str(config_path)]  # fmt: skip
+        log_path = self.dir / "labex.log"
+        ref = process.spawn(argv, log_path, marker=f"--port {port}")
+        deadline = time.monotonic() + 30
+        record = {"location": labex.LOCATION, "url": url, "process": ref.to_json(), "log": str(log_path),
+                  "api_key": creds.api_key}  # fmt: skip
+        while time.monotonic() < deadline:
+            running, responding, _ = self._check_exchange(record)
+            if responding:
+                self.log(f"{labex.LOCATION}: exchange simulator at {url}")
+                return record
+            if not running:
+                break
+            time.sleep(0.05)
+        process.stop(ref)
+        tail = log_path.read_text(errors="replace")[-600:] if log_path.exists() else ""
+        raise LabError(f"the exchange simulator did not start: {tail.strip() or 'no output'}")
 
     def down(self) -> list[str]:
         """Stop every process this lab started (verified by pid and start time). Returns what was stopped."""
@@ -151,6 +235,9 @@ class Lab:
             for name, rec in sorted(state["nodes"].items()):
                 if process.stop(process.ProcessRef.from_json(rec["process"])):
                     stopped.append(name)
+            ex = state.pop("exchange", None)
+            if ex and process.stop(process.ProcessRef.from_json(ex["process"])):
+                stopped.append(ex["location"])
             state["nodes"] = {}
             self._write_state(state)
             return stopped
