@@ -76,7 +76,13 @@ async def suggest_fees(rpc: RpcClient, policy: FeePolicy = FeePolicy()) -> Fees:
         hist = await rpc.request("eth_feeHistory", [hex(policy.blocks), "latest", [policy.percentile]])
     except RpcError:
         hist = None
+    head = await rpc.request("eth_getBlockByNumber", ["latest", False])
     base = [hex_int(b) for b in (hist or {}).get("baseFeePerGas") or []]
+    head_base = hex_int(head.get("baseFeePerGas") or 0) if head else 0
+    if base and head_base:
+        # A node's fee-history cache can lag its chain (anvil keeps entries of reverted blocks): never bid
+        # below the base fee the head block itself carries.
+        base[-1] = max(base[-1], head_base)
     if not base or not any(base):
         price = hex_int(await rpc.request("eth_gasPrice"))
         if price > policy.max_fee_cap_wei:
