@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +16,8 @@ from fillpath.app import chain_sources
 from fillpath.cli.context import cli_context
 from fillpath.cli.output import console, emit_json, err_console
 from fillpath.collect.snapshot import take_snapshot
+from fillpath.model.errors import InvalidInput
+from fillpath.router.snapshot import Snapshot, loads_snapshot, write_snapshot
 
 app = typer.Typer(help="Take and inspect market snapshots.", no_args_is_help=True)
 
@@ -56,7 +59,7 @@ def summarize(snap: dict[str, Any], elapsed: float | None = None) -> None:
         t.add_column(col)
     for loc in snap["locations"]:
         n = sum(1 for v in snap["venues"] if v.get("location") == loc["id"])
-        gwei = f"{int(loc['gas_price_wei']) / 1e9:.3f}" if "gas_price_wei" in loc else "-"
+        gwei = str(Decimal(int(loc["gas_price_wei"])).scaleb(-9)) if loc.get("gas_price_wei") else "-"
         t.add_row(loc["id"], loc["kind"], str(loc.get("block", "-")), str(n), gwei)
     c.print(t)
     kinds: dict[str, int] = {}
@@ -64,3 +67,32 @@ def summarize(snap: dict[str, Any], elapsed: float | None = None) -> None:
         kinds[v["kind"]] = kinds.get(v["kind"], 0) + 1
     c.print("venues: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
     c.print("prices: " + ", ".join(f"{k}={v}" for k, v in snap["prices"].items() if not k.startswith(("USD", "DAI"))))
+
+
+def read_snapshot_file(path: Path) -> tuple[Snapshot, dict[str, Any]]:
+    """A snapshot file, strictly validated: a bad field is named by its JSON path (``venues[3].reserve0``)."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise InvalidInput(str(path), f"cannot read it: {exc.strerror}", "give the path of a snapshot file") from None
+    try:
+        snap = loads_snapshot(text)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{path}: {exc.field}", exc.problem, exc.fix) from None
+    return snap, json.loads(text)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A fillpath.snapshot/1 file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the validated snapshot, normalized.")] = False,
+) -> None:
+    """Validate a snapshot file and summarize it: locations, venues by kind, prices, holdings."""
+    snap, raw = read_snapshot_file(file)
+    if as_json:
+        emit_json(write_snapshot(snap))
+        return
+    summarize(raw)
+    if raw.get("holdings"):
+        console().print("holdings: " + ", ".join(f"{k}={v}" for k, v in raw["holdings"].items()))
