@@ -223,6 +223,30 @@ class TxTracker:
         self.journal.append(event, recv_ns=time.time_ns())
         return event
 
+    # --- following the chain -----------------------------------------------------------------------------
+    async def follow(self, ws_url: str | None, stop: asyncio.Event, *, poll_interval_s: float = 1.0) -> None:
+        """The service loop: one poll per new head (WebSocket subscription where available, polling otherwise),
+        plus one on a timer so a speed-up is not late when no block comes."""
+        from fillpath.chains.heads import heads
+
+        async def on_heads() -> None:
+            async for _head, _how in heads(self.rpc, ws_url, poll_interval_s=poll_interval_s):
+                await self.poll()
+                if stop.is_set():
+                    return
+
+        task = asyncio.create_task(on_heads())
+        try:
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=max(poll_interval_s, 1.0))
+                if not stop.is_set():
+                    await self.poll()
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     # --- waiting -----------------------------------------------------------------------------------------
     async def wait_final(self, hashes: list[str], *, timeout_s: float, interval_s: float = 0.2) -> dict[str, TxState]:
         """Poll until every family of ``hashes`` is final or ``timeout_s`` passes (then states stay as they are:
