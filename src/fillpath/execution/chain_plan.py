@@ -1,0 +1,78 @@
+"""A plan's legs on one EVM location → one ``FillpathExecutor`` call, so they run atomically in one transaction.
+
+Legs keep the plan's order (it is executable: a leg's input exists before it runs). A leg whose input an earlier
+leg of the same chain produces spends ``ALL`` of that token when it is that token's last consumer, so a realized
+output a unit different from the plan's still flows through; every other amount is the plan's exact integer.
+Each leg keeps its own min-out; the whole call has the sum of the min-outs of the legs that deliver the output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from fillpath.chains.executor import ALL, NATIVE, AmountIn, ExecLeg, ExecPlan
+from fillpath.model.assets import AssetId
+from fillpath.model.errors import InvalidInput
+from fillpath.router.plan import PlanLeg
+from fillpath.router.snapshot_venues import VenueRecord
+from fillpath.router.venues.uniswap_v2 import UniswapV2Pair
+from fillpath.router.venues.uniswap_v3 import UniswapV3Pool
+from fillpath.router.venues.wrap import Wrap
+
+
+def chain_exec_plan(
+    legs: Sequence[PlanLeg],
+    venues: Mapping[str, VenueRecord],
+    addresses: Mapping[AssetId, str | None],
+    *,
+    recipient: str,
+    deadline: int,
+) -> ExecPlan:
+    """``addresses``: token address per asset (None for the native currency)."""
+    if not legs:
+        raise InvalidInput("legs", "no leg on this chain")
+    location = legs[0].asset_in.location
+    consumers: dict[AssetId, list[int]] = {}
+    produced: set[AssetId] = set()
+    for i, leg in enumerate(legs):
+        if leg.asset_in.location != location or leg.asset_out.location != location:
+            raise InvalidInput(f"legs[{i}]", f"leaves {location}", "give the legs of one chain only")
+        if leg.asset_in in produced:
+            consumers.setdefault(leg.asset_in, []).append(i)
+        produced.add(leg.asset_out)
+    consumed = {a for a, idx in consumers.items() if idx}
+    finals = [a for a in dict.fromkeys(leg.asset_out for leg in legs) if a not in consumed]
+    if len(finals) != 1:
+        raise InvalidInput("legs", f"the chain's legs end in {len(finals)} assets", "an executor call delivers one")
+    token_out = finals[0]
+
+    def addr(asset: AssetId) -> str:
+        try:
+            found = addresses[asset]
+        except KeyError:
+            raise InvalidInput("asset", f"no address for {asset}", "the snapshot must list it") from None
+        return NATIVE if found is None else found
+
+    out: list[ExecLeg] = []
+    for i, leg in enumerate(legs):
+        amount: AmountIn = leg.amount_in
+        if leg.asset_in in consumers and consumers[leg.asset_in][-1] == i:
+            amount = ALL
+        venue = venues.get(leg.venue)
+        if isinstance(venue, UniswapV2Pair):
+            out.append(
+                ExecLeg.v2(venue.address, addr(leg.asset_in), addr(leg.asset_out), amount, leg.min_out, venue.fee_ppm)
+            )
+        elif isinstance(venue, UniswapV3Pool):
+            out.append(
+                ExecLeg.v3(venue.address, addr(leg.asset_in), addr(leg.asset_out), venue.fee_ppm, amount, leg.min_out)
+            )
+        elif isinstance(venue, Wrap):
+            weth = addr(venue.wrapped)
+            out.append(ExecLeg.wrap(weth, amount) if leg.asset_in == venue.native else ExecLeg.unwrap(weth, amount))
+        else:
+            raise InvalidInput(
+                f"legs[{i}].venue", f"{leg.venue} is not a venue the executor runs", "V2, V3 and wrap only"
+            )
+    min_total = sum(leg.min_out for leg in legs if leg.asset_out == token_out)
+    return ExecPlan.build(out, addr(token_out), min_total, recipient, deadline)
