@@ -45,17 +45,8 @@ def _lab_sources(cfg: Config) -> list[tuple[RpcClient, ChainSource]]:
         raise LabError(f"the lab is not running ({', '.join(down)} down); start it with `fillpath lab up`")
     out = []
     for n in nodes:
-        d = n.deployment
-        assert d is not None and n.rpc_url is not None
-        src = ChainSource(
-            location=n.location,
-            chain_id=n.chain_id,
-            multicall=d.address("Multicall3"),
-            tokens=tuple(TokenRef(t.symbol, t.address, t.decimals) for t in d.tokens),
-            pools=tuple(PoolRef(p.kind, p.address) for p in d.pools),
-            holder=d.dev,
-        )
-        out.append((RpcClient(n.location, [n.rpc_url]), src))
+        assert n.deployment is not None and n.rpc_url is not None
+        out.append((RpcClient(n.location, [n.rpc_url]), n.deployment.chain_source()))
     return out
 
 

@@ -13,22 +13,14 @@ from typing import Any
 import pytest
 
 from fillpath.chains.lab.manager import NodeStatus
-from fillpath.chains.readers import ChainSource, PoolRef, TokenRef, read_chain
+from fillpath.chains.readers import ChainSource, read_chain
 from fillpath.chains.rpc import RpcClient
 from fillpath.collect.snapshot import assemble
 from tests.conftest import Chain
 
 
 def _source(chain: Chain) -> ChainSource:
-    d = chain.deployment
-    return ChainSource(
-        location=d.location,
-        chain_id=d.chain_id,
-        multicall=d.address("Multicall3"),
-        tokens=tuple(TokenRef(t.symbol, t.address, t.decimals) for t in d.tokens),
-        pools=tuple(PoolRef(p.kind, p.address) for p in d.pools),
-        holder=d.dev,
-    )
+    return chain.deployment.chain_source()
 
 
 def _read(chain: Chain, **kw: Any) -> Any:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from fillpath.chains import executor as ex
-from fillpath.chains.readers import ChainSource, PoolRef, TokenRef, read_chain
+from fillpath.chains.readers import read_chain
 from fillpath.chains.rpc import RpcClient
 from fillpath.collect.snapshot import assemble
 from fillpath.execution.chain_plan import chain_exec_plan
@@ -25,9 +25,7 @@ WETH, USDC, ETH = AssetId("WETH", "lab1"), AssetId("USDC", "lab1"), AssetId("ETH
 
 def _snapshot(chain: Chain) -> Any:
     d = chain.deployment
-    src = ChainSource(d.location, d.chain_id, d.address("Multicall3"),
-                      tuple(TokenRef(t.symbol, t.address, t.decimals) for t in d.tokens),
-                      tuple(PoolRef(p.kind, p.address) for p in d.pools), holder=d.dev)  # fmt: skip
+    src = d.chain_source()
 
     async def go() -> Any:
         async with RpcClient("lab1", [chain.w3.provider.endpoint_uri]) as rpc:  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ import asyncio
 import random
 from datetime import UTC, datetime
 
-from fillpath.chains.readers import ChainSource, PoolRef, TokenRef, read_chain
+from fillpath.chains.readers import read_chain
 from fillpath.chains.rpc import RpcClient
 from fillpath.collect.snapshot import assemble
 from fillpath.model.assets import AssetId
@@ -21,14 +21,7 @@ from tests.conftest import Chain
 
 def _lab_venues(chain: Chain) -> dict[str, object]:
     d = chain.deployment
-    src = ChainSource(
-        location=d.location,
-        chain_id=d.chain_id,
-        multicall=d.address("Multicall3"),
-        tokens=tuple(TokenRef(t.symbol, t.address, t.decimals) for t in d.tokens),
-        pools=tuple(PoolRef(p.kind, p.address) for p in d.pools),
-        holder=d.dev,
-    )
+    src = d.chain_source()
 
     async def go() -> dict[str, object]:
         async with RpcClient(d.location, [chain.w3.provider.endpoint_uri]) as rpc:  # type: ignore[attr-defined]

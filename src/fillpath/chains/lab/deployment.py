@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fillpath.chains.readers import ChainSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,19 @@ class LabDeployment:
             if p.kind == kind and {p.token0, p.token1} == {a, b} and fee_ppm in (None, p.fee_ppm):
                 return p
         raise KeyError(f"{kind} {a}/{b} {fee_ppm}")
+
+    def chain_source(self) -> ChainSource:
+        """What readers read on this chain: every lab token and pool, held by the development account."""
+        from fillpath.chains.readers import ChainSource, PoolRef, TokenRef
+
+        return ChainSource(
+            location=self.location,
+            chain_id=self.chain_id,
+            multicall=self.address("Multicall3"),
+            tokens=tuple(TokenRef(t.symbol, t.address, t.decimals) for t in self.tokens),
+            pools=tuple(PoolRef(p.kind, p.address) for p in self.pools),
+            holder=self.dev,
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
