@@ -1,0 +1,192 @@
+"""The hot path on one EVM location: exact approvals, then one executor transaction for all of the chain's legs.
+
+Order of durable records, so a crash anywhere leaves something to resolve and nothing is sent twice:
+``IntentCreated`` (with sender, nonce and the signed transaction's hash) → ``TxBroadcast`` → the bytes leave.
+The outcome comes from the tracker (final state) and the receipt's logs (what each leg paid, what reached us);
+the ledger is booked from those in one journal transaction with ``IntentResolved``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_abi.abi import decode
+
+from fillpath.chains import transactions as txs
+from fillpath.chains.abi import fn
+from fillpath.chains.accounts import Signer
+from fillpath.chains.executor import NATIVE, ExecPlan, decode_result
+from fillpath.chains.fees import FeePolicy, suggest_fees
+from fillpath.chains.nonces import NonceAllocator
+from fillpath.chains.rpc import RpcClient, hex_int
+from fillpath.chains.tracker import TxState, TxTracker
+from fillpath.execution.realized import TRANSFER, leg_outputs, received
+from fillpath.model.assets import AssetId
+from fillpath.model.errors import Rejected
+from fillpath.model.events import BalanceAdjusted, Event, IntentCreated, IntentOutcome, IntentResolved
+from fillpath.state.store import Store
+
+EXECUTE_GAS_FLOOR = 150_000
+
+
+@dataclass
+class EvmVenue:
+    """What the hot path needs on one chain (built once by the composition root)."""
+
+    location: str
+    chain_id: int
+    rpc: RpcClient
+    signer: Signer
+    executor: str
+    nonces: NonceAllocator
+    tracker: TxTracker
+    native: AssetId
+    fee_policy: FeePolicy = field(default_factory=FeePolicy)
+    final_timeout_s: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class ChainOutcome:
+    location: str
+    intent_id: str
+    tx_hash: str | None
+    state: TxState | None
+    expected: tuple[int, ...]
+    realized: tuple[int, ...]
+    total_out: int
+    gas_used: int
+    gas_cost_wei: int
+    reason: str | None = None
+
+
+async def _send(venue: EvmVenue, call: txs.ContractCall, intent_id: str | None, gas: int | None = None) -> txs.SignedTx:
+    fees = await suggest_fees(venue.rpc, venue.fee_policy)
+    if gas is None:
+        gas = await txs.estimate_gas(venue.rpc, venue.signer.address, call)
+    nonce = await venue.nonces.allocate()
+    signed = txs.sign(venue.signer, venue.chain_id, nonce, call, gas, fees)
+    venue.tracker.track(signed, intent_id=intent_id)  # journaled before the bytes leave
+    await txs.broadcast(venue.rpc, signed)
+    return signed
+
+
+async def approve_exact(venue: EvmVenue, plan: ExecPlan) -> list[str]:
+    """Approve the executor for exactly what it will pull (only where the allowance differs)."""
+    sent = []
+    for pull in plan.pulls:
+        data = fn("LabToken", "allowance").encode(venue.signer.address, venue.executor)
+        raw = await venue.rpc.request("eth_call", [{"to": pull.token, "data": "0x" + data.hex()}, "latest"])
+        if hex_int(raw) != pull.amount:
+            tx = await _send(venue, txs.approve(pull.token, venue.executor, pull.amount), None)
+            sent.append(tx.tx_hash)
+    if sent:
+        states = await venue.tracker.wait_final(sent, timeout_s=venue.final_timeout_s, interval_s=0.05)
+        bad = [h for h, s in states.items() if s is not TxState.CONFIRMED]
+        if bad:
+            raise Rejected(f"{venue.location}: approvals not confirmed: {bad}", reason="approval")
+    return sent
+
+
+async def submit(
+    venue: EvmVenue,
+    store: Store,
+    plan: ExecPlan,
+    *,
+    intent_id: str,
+    asset_in: AssetId,
+    amount_in: int,
+    asset_out: AssetId,
+    assets_by_address: Mapping[str, AssetId],
+) -> ChainOutcome:
+    """Run one chain's part of a plan and book it. ``assets_by_address``: lower-case token address → asset."""
+    approvals = await approve_exact(venue, plan)
+    call = txs.ContractCall(venue.executor, plan.calldata(), value=plan.value, what=f"executor ({len(plan.legs)} legs)")
+    tx_from = {"from": venue.signer.address, "to": venue.executor, "data": "0x" + plan.calldata().hex(),
+               "value": hex(plan.value)}  # fmt: skip
+    try:
+        sim = await venue.rpc.request("eth_call", [tx_from, "latest"])
+    except Exception as exc:
+        reason = txs.revert_reason(getattr(exc, "data", None))
+        raise Rejected(f"{venue.location}: the plan's simulation reverted: {reason}", reason=reason) from None
+    expected = decode_result(bytes.fromhex(str(sim)[2:]))
+    gas = max(EXECUTE_GAS_FLOOR, await txs.estimate_gas(venue.rpc, venue.signer.address, call))
+    fees = await suggest_fees(venue.rpc, venue.fee_policy)
+    nonce = await venue.nonces.allocate()
+    signed = txs.sign(venue.signer, venue.chain_id, nonce, call, gas, fees)
+    store.append(
+        IntentCreated(
+            venue.location, intent_id, "evm.executor", f"{signed.sender}:{signed.nonce}:{signed.tx_hash}",
+            asset_in, amount_in, asset_out, expected.total_out, plan.deadline * 10**9,
+        )
+    )  # fmt: skip
+    venue.tracker.track(signed, intent_id=intent_id)
+    with contextlib.suppress(Exception):  # Ambiguous or a node error: the tracker resolves it by hash and nonce
+        await txs.broadcast(venue.rpc, signed)
+    states = await venue.tracker.wait_final(
+        [*approvals, signed.tx_hash], timeout_s=venue.final_timeout_s, interval_s=0.05
+    )
+    state = states[signed.tx_hash]
+    if state not in (TxState.CONFIRMED, TxState.REVERTED):
+        return ChainOutcome(venue.location, intent_id, signed.tx_hash, state, expected.amounts_out, (), 0, 0, 0,
+                            "not final: outcome unknown until the chain answers")  # fmt: skip
+    receipt = await venue.rpc.request("eth_getTransactionReceipt", [signed.tx_hash])
+    gas_used = hex_int(receipt["gasUsed"])
+    gas_cost = gas_used * hex_int(receipt.get("effectiveGasPrice") or receipt.get("gasPrice") or 0)
+    gas_cost += await _approval_gas(venue, approvals)
+    ok = state is TxState.CONFIRMED
+    realized = tuple(leg_outputs(receipt, plan.legs)) if ok else ()
+    total = received(receipt, plan.token_out, plan.recipient) if ok and plan.token_out != NATIVE else 0
+    if ok and plan.token_out == NATIVE:
+        total = realized[-1] if realized else 0
+    events: list[Event] = [*_ledger(venue, receipt, assets_by_address, plan, gas_cost, total if ok else 0)]
+    events.append(
+        IntentResolved(
+            venue.location,
+            intent_id,
+            IntentOutcome.GOOD if ok else IntentOutcome.BAD,
+            None if ok else "the executor transaction reverted",
+        )
+    )
+    store.append_many(events, recv_ns=time.time_ns())
+    return ChainOutcome(venue.location, intent_id, signed.tx_hash, state, expected.amounts_out, realized, total,
+                        gas_used, gas_cost)  # fmt: skip
+
+
+async def _approval_gas(venue: EvmVenue, hashes: list[str]) -> int:
+    cost = 0
+    for h in hashes:
+        r = await venue.rpc.request("eth_getTransactionReceipt", [h])
+        cost += hex_int(r["gasUsed"]) * hex_int(r.get("effectiveGasPrice") or 0)
+    return cost
+
+
+def _ledger(
+    venue: EvmVenue,
+    receipt: Mapping[str, Any],
+    assets: Mapping[str, AssetId],
+    plan: ExecPlan,
+    gas_cost: int,
+    native_out: int,
+) -> list[Event]:
+    """The ledger moves this transaction caused for our account: ERC20 transfers in and out, ETH sent and gas."""
+    me = venue.signer.address.lower()
+    deltas: dict[AssetId, int] = {}
+    for log in receipt["logs"]:
+        topics = [str(t) if not isinstance(t, (bytes, bytearray)) else "0x" + bytes(t).hex() for t in log["topics"]]
+        if len(topics) != 3 or topics[0].lower() != TRANSFER:
+            continue
+        asset = assets.get(str(log["address"]).lower())
+        if asset is None:
+            continue
+        value = int(decode(["uint256"], bytes.fromhex(str(log["data"])[2:]))[0])
+        if "0x" + topics[1][-40:] == me:
+            deltas[asset] = deltas.get(asset, 0) - value
+        if "0x" + topics[2][-40:] == me:
+            deltas[asset] = deltas.get(asset, 0) + value
+    native = -plan.value - gas_cost + (native_out if plan.token_out == NATIVE else 0)
+    deltas[venue.native] = deltas.get(venue.native, 0) + native
+    return [BalanceAdjusted(venue.location, a, d, "execution") for a, d in deltas.items() if d]

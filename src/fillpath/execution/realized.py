@@ -1,0 +1,80 @@
+"""What a mined executor transaction actually did, read from its receipt's logs (exact, per leg).
+
+Each pool says what it paid in its own ``Swap`` event; WETH9 says what it wrapped in ``Deposit`` and unwrapped in
+``Withdrawal``; ERC20 ``Transfer`` logs say what reached the recipient. Balances at two blocks would also count
+anything else that touched the account in the same block; the logs count this transaction only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from eth_abi.abi import decode
+from eth_utils.crypto import keccak
+
+from fillpath.chains.executor import ExecLeg, LegKind
+
+V2_SWAP = "0x" + keccak(text="Swap(address,uint256,uint256,uint256,uint256,address)").hex()
+V3_SWAP = "0x" + keccak(text="Swap(address,address,int256,int256,uint160,uint128,int24)").hex()
+DEPOSIT = "0x" + keccak(text="Deposit(address,uint256)").hex()
+WITHDRAWAL = "0x" + keccak(text="Withdrawal(address,uint256)").hex()
+TRANSFER = "0x" + keccak(text="Transfer(address,address,uint256)").hex()
+
+
+def _hex(b: Any) -> str:
+    if isinstance(b, (bytes, bytearray)):
+        return "0x" + bytes(b).hex()
+    return str(b).lower()
+
+
+def _topic_address(topic: Any) -> str:
+    return "0x" + _hex(topic)[-40:]
+
+
+def _data(log: Mapping[str, Any]) -> bytes:
+    d = log["data"]
+    return bytes(d) if isinstance(d, (bytes, bytearray)) else bytes.fromhex(str(d)[2:])
+
+
+def leg_outputs(receipt: Mapping[str, Any], legs: Sequence[ExecLeg]) -> list[int]:
+    """Each leg's output, in leg order (a venue used twice in one call is matched in log order)."""
+    logs = list(receipt["logs"])
+    used: set[int] = set()
+    out: list[int] = []
+    for leg in legs:
+        amount = None
+        for i, log in enumerate(logs):
+            if i in used:
+                continue
+            addr, topic0 = _hex(log["address"]), _hex(log["topics"][0])
+            if leg.kind == LegKind.UNISWAP_V2 and addr == leg.pool.lower() and topic0 == V2_SWAP:
+                _in0, _in1, out0, out1 = decode(["uint256"] * 4, _data(log))
+                amount = int(out0 or out1)
+            elif leg.kind == LegKind.UNISWAP_V3 and addr == leg.pool.lower() and topic0 == V3_SWAP:
+                a0, a1, *_ = decode(["int256", "int256", "uint160", "uint128", "int24"], _data(log))
+                amount = int(-a0 if a0 < 0 else -a1)
+            elif _is_wrap_log(leg, addr, topic0):
+                amount = int(decode(["uint256"], _data(log))[0])
+            if amount is not None:
+                used.add(i)
+                break
+        out.append(amount if amount is not None else 0)
+    return out
+
+
+def _is_wrap_log(leg: ExecLeg, addr: str, topic0: str) -> bool:
+    if leg.kind == LegKind.WRAP:
+        return addr == leg.token_out.lower() and topic0 == DEPOSIT
+    return leg.kind == LegKind.UNWRAP and addr == leg.token_in.lower() and topic0 == WITHDRAWAL
+
+
+def received(receipt: Mapping[str, Any], token: str, recipient: str) -> int:
+    """The ERC20 ``token`` this transaction transferred to ``recipient``."""
+    total = 0
+    for log in receipt["logs"]:
+        topics = log["topics"]
+        ours = _hex(log["address"]) == token.lower() and _hex(topics[0]) == TRANSFER and len(topics) == 3
+        if ours and _topic_address(topics[2]) == recipient.lower():
+            total += int(decode(["uint256"], _data(log))[0])
+    return total
