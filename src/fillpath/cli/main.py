@@ -13,6 +13,7 @@ from fillpath import __version__
 from fillpath.cli import books, config_cmd, demo, keys, lab, snapshot
 from fillpath.cli.context import CliContext
 from fillpath.cli.output import err_console
+from fillpath.cli.sim import app as sim_app
 from fillpath.model.errors import FillpathError, InvalidInput
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ app.add_typer(keys.app, name="keys")
 app.command("demo")(demo.demo)
 app.command("reconcile")(books.reconcile)
 app.command("balances")(books.balances)
+app.add_typer(sim_app, name="sim")
 
 
 def _version(value: bool) -> None:
