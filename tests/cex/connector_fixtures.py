@@ -3,6 +3,7 @@ Store on SQLite in the test's tmp dir. Import the fixtures by name into a test m
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,7 @@ def timeline(store: Store, client_order_id: str | None = None) -> list[Recorded]
     non-decreasing. Venue time sits beside them and may run any way."""
     recs = list(store.events())
     assert [r.seq for r in recs] == list(range(1, len(recs) + 1))
-    assert all(a.recv_ns <= b.recv_ns for a, b in zip(recs, recs[1:], strict=False))
+    assert all(a.recv_ns <= b.recv_ns for a, b in itertools.pairwise(recs))
     if client_order_id is None:
         return recs
     return [r for r in recs if getattr(r.event, "client_order_id", None) == client_order_id]
