@@ -243,6 +243,10 @@ class BinanceDialect:
     def is_duplicate(self, message: str) -> bool:
         return self.error_code(message) == -2010 and "Duplicate order" in message
 
+    def is_ban(self, message: str) -> bool:
+        """HTTP 418 (ccxt's message starts ``binance 418 …``) or a -1003 that names the ban's end."""
+        return message.startswith(f"{self.name} 418 ") or _BANNED_UNTIL.search(message) is not None
+
     def retry_after(self, headers: Mapping[str, Any] | None, message: str, now_ms: int) -> float | None:
         """Seconds to wait: the Retry-After header, else the ban end the message names."""
         for key, value in (headers or {}).items():

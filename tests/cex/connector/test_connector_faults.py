@@ -72,6 +72,7 @@ async def check_books(sim: Sim, conn: CcxtConnector, store: Store, drv: OrderDri
     for cid, o in drv.orders.items():
         record = store.order(LOCATION, cid)
         assert record is not None and record.filled_qty == o.filled_qty
+        assert record.status.value == o.state.value  # the projection agrees with the state machine
         venue = await conn.fetch_order(SYMBOL, cid)
         if venue is not None:
             assert venue.filled_qty == o.filled_qty, cid
@@ -314,4 +315,42 @@ async def test_duplicate_fill_on_the_stream_is_booked_once(
     assert drv.orders[cid].state is OrderState.FILLED
     fills = [r for r in timeline(store, cid) if isinstance(r.event, FillEvent)]
     assert len(fills) == len({r.event.trade_id for r in fills})  # type: ignore[attr-defined]
+    await check_books(sim, conn, store, drv)
+
+
+async def test_mixed_faults_under_load(
+    sim: Sim, make_connector: Callable[..., Awaitable[CcxtConnector]], store: Store
+) -> None:
+    """Many orders at once, several profiles on at random rates (seeded): the invariants still hold."""
+    conn = await make_connector(journal=store, timeout=300)
+    drv = OrderDriver(conn, store, policy=FAST)
+    book = await conn.order_book(SYMBOL, 5)
+    passive = Decimal(book["bids"][0][0]) * Decimal("0.9") // Decimal("0.01") * Decimal("0.01")
+    await sim.faults(
+        drop_response={"rate": "0.3", "hang": "1"},
+        ack_then_deny={"rate": "0.2"},
+        delayed_fills={"delay": "0.15"},
+        duplicate_fill={},
+    )
+
+    async def life(i: int) -> OrderState:
+        if i % 4 == 3:
+            cmd = limit(f"mixed-{i}", "0.01", passive)
+            o = await drv.submit(cmd)
+            if o.state is OrderState.UNKNOWN:
+                o = await drv.resolve(cmd.client_order_id)
+            if not o.state.terminal:
+                o = await drv.cancel(cmd.client_order_id)
+            return (await drv.settle(cmd.client_order_id)).state
+        cmd = market(f"mixed-{i}", "0.1", Side.BUY if i % 2 else Side.SELL)
+        await drv.submit(cmd)
+        return (await drv.settle(cmd.client_order_id)).state
+
+    states = await asyncio.gather(*(life(i) for i in range(16)))
+    assert all(s.terminal for s in states), states
+    outcomes = Counter(r["outcome"] for r in await sim.requests() if r["kind"] == "new")
+    assert outcomes["accepted_response_dropped"] >= 1 and outcomes["acked_then_denied"] >= 1  # faults struck
+    assert Counter(states)[OrderState.FILLED] >= 6
+    assert all(o.polls <= 2 * FAST.max_polls for o in drv.orders.values())
+    await sim.faults()
     await check_books(sim, conn, store, drv)
