@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from fillpath.cex import orders
@@ -18,6 +18,7 @@ from fillpath.cex.connector import OrderVenue
 from fillpath.cex.orders import OrderState, Step, TrackedOrder
 from fillpath.model.commands import SubmitOrder
 from fillpath.model.errors import FillpathError, Halted, InvalidInput, Rejected
+from fillpath.model.events import Recorded
 from fillpath.model.ports import Journal
 from fillpath.model.reports import FillReport, OrderStatusReport
 
@@ -167,6 +168,27 @@ class OrderDriver:
             await self.poll(cid)
         else:
             self._apply(cid, lambda o: orders.observed(o, report))
+
+    def adopt(self, records: Iterable[Recorded]) -> list[str]:
+        """Take over this venue's orders from the journal (after a restart); return the unfinished ones."""
+        found = orders.replay(records, self.venue.location, lambda symbol: self.venue.market(symbol).base)
+        for cid, o in found.items():
+            self.orders.setdefault(cid, o)
+        return [cid for cid, o in found.items() if not o.state.terminal]
+
+    async def recover(self, records: Iterable[Recorded]) -> list[TrackedOrder]:
+        """Adopt, then settle what the journal leaves open. An order recorded as submitted with no reply
+        may or may not have reached the venue: it is UNKNOWN, resolved by its client id like any other."""
+        out = []
+        for cid in self.adopt(records):
+            if self.orders[cid].state is OrderState.SUBMITTED:
+                self._apply(cid, lambda o: orders.ambiguous(o, "adopted after a restart without a reply", self._now()))
+            if self.orders[cid].state is OrderState.UNKNOWN:
+                await self.resolve(cid)
+            else:
+                await self.poll(cid)
+            out.append(self.orders[cid])
+        return out
 
     async def catch_up(self) -> None:
         """After a stream gap: poll every order that is not terminal."""

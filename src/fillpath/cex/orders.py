@@ -12,16 +12,18 @@ No I/O and no clock here: the driver (:mod:`fillpath.cex.order_driver`) asks the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 
+from fillpath.model.amounts import add_exact
 from fillpath.model.assets import AssetId
 from fillpath.model.commands import SubmitOrder
 from fillpath.model.events import (
     DriftDetected,
     Event,
+    FillEvent,
     OrderAccepted,
     OrderCanceled,
     OrderExpired,
@@ -30,6 +32,7 @@ from fillpath.model.events import (
     OrderRejected,
     OrderSubmitted,
     OrderUnknown,
+    Recorded,
 )
 from fillpath.model.reports import FillReport, OrderStatusReport
 
@@ -136,7 +139,7 @@ def fills(o: TrackedOrder, reports: Sequence[FillReport]) -> Step:
     for f in reports:
         if f.trade_id in o.trade_ids or f.trade_id in o.held_out:
             continue
-        after = o.filled_qty + f.qty
+        after = add_exact(o.filled_qty, f.qty)
         if after > o.qty:
             drift = DriftDetected(
                 o.venue,
@@ -191,6 +194,45 @@ def not_found(o: TrackedOrder, trades: Sequence[FillReport], now_ns: int, grace_
         return ambiguous(o, "the venue no longer finds the order", now_ns)
     reason = f"{NOT_FOUND}: unknown to the venue after {grace_ns / 1e9:g} s and a trade query found no fills"
     return rejected(o, reason)
+
+
+def replay(records: Iterable[Recorded], venue: str, base_of: Callable[[str], str]) -> dict[str, TrackedOrder]:
+    """Our orders at ``venue`` as the journal left them (after a restart). Orders we did not submit are
+    skipped. A trade held out as drift is not remembered: it is reported again if the venue repeats it."""
+    out: dict[str, TrackedOrder] = {}
+    for rec in records:
+        e = rec.event
+        cid = getattr(e, "client_order_id", None)
+        if e.venue != venue or cid is None:
+            continue
+        if isinstance(e, OrderSubmitted):
+            cmd = SubmitOrder(e.venue, cid, e.symbol, e.side, e.qty, e.limit_price, e.intent_id)
+            out[cid] = replace(new_order(cmd, base_of(e.symbol)), state=OrderState.SUBMITTED, submitted_ns=rec.recv_ns)
+            continue
+        o = out.get(cid)
+        if o is None:
+            continue
+        if isinstance(e, OrderAccepted):
+            if o.state in (OrderState.SUBMITTED, OrderState.UNKNOWN):
+                o = replace(o, state=OrderState.ACCEPTED, unknown_since_ns=None)
+            o = replace(o, venue_order_id=e.venue_order_id)
+        elif isinstance(e, FillEvent):
+            o = replace(
+                o,
+                filled_qty=add_exact(o.filled_qty, e.qty),
+                trade_ids=o.trade_ids | {e.trade_id},
+                unknown_since_ns=None,
+            )
+            if not o.state.terminal:
+                o = replace(o, state=OrderState.FILLED if e.final else OrderState.PARTIALLY_FILLED)
+        elif isinstance(e, OrderUnknown):
+            if not o.state.terminal:
+                o = replace(o, state=OrderState.UNKNOWN, unknown_since_ns=rec.recv_ns)
+        elif not o.state.terminal:
+            ends = {OrderCanceled: OrderState.CANCELED, OrderRejected: OrderState.REJECTED}
+            o = replace(o, state=ends.get(type(e), OrderState.EXPIRED), unknown_since_ns=None)
+        out[cid] = o
+    return out
 
 
 def _canceled(o: TrackedOrder) -> Event:

@@ -354,3 +354,31 @@ async def test_mixed_faults_under_load(
     assert all(o.polls <= 2 * FAST.max_polls for o in drv.orders.values())
     await sim.faults()
     await check_books(sim, conn, store, drv)
+
+
+async def test_a_crash_before_the_reply_is_recovered_from_the_journal(
+    sim: Sim, make_connector: Callable[..., Awaitable[CcxtConnector]], store: Store
+) -> None:
+    """The process dies after journaling the submission, before any reply: a new driver adopts the order
+    from the journal, finds it by client id, books its fills — and the venue holds exactly one order."""
+    await sim.faults(drop_response={"hang": "3"})
+    first = OrderDriver(await make_connector(journal=store), store, policy=FAST)
+    cid = client_order_id("crashed")
+    sending = asyncio.ensure_future(first.submit(market("crashed", "1")))
+    for _ in range(200):
+        if any(r["client_order_id"] == cid for r in await sim.requests()):
+            break
+        await asyncio.sleep(0.01)
+    sending.cancel()  # the crash: nothing after OrderSubmitted reached the journal
+    with contextlib.suppress(asyncio.CancelledError):
+        await sending
+    assert kinds(store, cid) == [OrderSubmitted]
+    await sim.faults()
+
+    conn = await make_connector(journal=store)
+    second = OrderDriver(conn, store, policy=FAST)
+    recovered = await second.recover(store.events())
+    assert [(o.client_order_id, o.state) for o in recovered] == [(cid, OrderState.FILLED)]
+    assert kinds(store, cid) == [OrderSubmitted, OrderUnknown, OrderAccepted, OrderFilled]
+    assert second.adopt(store.events()) == []  # nothing left open; adopting again changes nothing
+    await check_books(sim, conn, store, second)

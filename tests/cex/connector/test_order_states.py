@@ -106,3 +106,19 @@ def test_terminal_states_do_not_move() -> None:
     assert kinds(orders.ambiguous(o, "timeout", 5)) == []
     assert kinds(orders.rejected(o, "again")) == []
     assert kinds(orders.observed(o, status(VenueStatus.CANCELED))) == []
+
+
+def test_replay_rebuilds_what_the_transitions_built() -> None:
+    from fillpath.model.events import Recorded
+
+    steps = [orders.submitted(orders.new_order(fresh().cmd, "ETH"), now_ns=1)]
+    steps.append(orders.ambiguous(steps[-1].order, "timeout", 2))
+    steps.append(orders.observed(steps[-1].order, status(VenueStatus.PARTIALLY_FILLED, "0.4"), [fill("1", "0.4")]))
+    entries = [e for s in steps for e in s.entries]
+    records = [Recorded(i + 1, 10 + i, e.venue_ts, e.event) for i, e in enumerate(entries)]
+    rebuilt = orders.replay(records, V, lambda symbol: "ETH")["fp0-x"]
+    live = steps[-1].order
+    assert (rebuilt.state, rebuilt.filled_qty, rebuilt.trade_ids, rebuilt.venue_order_id) == (
+        live.state, live.filled_qty, live.trade_ids, live.venue_order_id,
+    )  # fmt: skip
+    assert orders.replay(records, "elsewhere", lambda symbol: "ETH") == {}
