@@ -315,6 +315,7 @@ async def test_duplicate_fill_on_the_stream_is_booked_once(
     assert drv.orders[cid].state is OrderState.FILLED
     fills = [r for r in timeline(store, cid) if isinstance(r.event, FillEvent)]
     assert len(fills) == len({r.event.trade_id for r in fills})  # type: ignore[attr-defined]
+    assert not any(isinstance(r.event, DriftDetected) for r in store.events())  # a repeat is not an overfill
     await check_books(sim, conn, store, drv)
 
 
@@ -352,6 +353,7 @@ async def test_mixed_faults_under_load(
     assert outcomes["accepted_response_dropped"] >= 1 and outcomes["acked_then_denied"] >= 1  # faults struck
     assert Counter(states)[OrderState.FILLED] >= 6
     assert all(o.polls <= 2 * FAST.max_polls for o in drv.orders.values())
+    assert not any(isinstance(r.event, DriftDetected) for r in store.events())
     await sim.faults()
     await check_books(sim, conn, store, drv)
 
