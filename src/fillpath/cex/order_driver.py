@@ -120,7 +120,10 @@ class OrderDriver:
         """Apply a status report, fetching the trades first when it shows more filled than we booked."""
         trades: list[FillReport] = []
         if report.filled_qty > self.orders[cid].filled_qty:
-            trades = await self.venue.fetch_fills(self.orders[cid].symbol, cid, report.venue_order_id)
+            try:
+                trades = await self.venue.fetch_fills(self.orders[cid].symbol, cid, report.venue_order_id)
+            except FillpathError:  # without its trades the report would end the order short: keep it open
+                return self.orders[cid]
         return self._apply(cid, lambda o: orders.observed(o, report, trades))
 
     async def poll(self, cid: str) -> TrackedOrder:

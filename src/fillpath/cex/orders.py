@@ -165,12 +165,14 @@ def fills(o: TrackedOrder, reports: Sequence[FillReport]) -> Step:
 def observed(o: TrackedOrder, report: OrderStatusReport, trades: Sequence[FillReport] = ()) -> Step:
     """The venue's word on the order, with the trades we fetched for it."""
     entries: list[Entry] = []
-    if report.venue_order_id is not None and o.state in (OrderState.NEW, OrderState.SUBMITTED, OrderState.UNKNOWN):
-        ev = OrderAccepted(o.venue, o.client_order_id, report.venue_order_id)
-        entries.append(Entry(ev, report.venue_ts))
-        o = replace(o, state=OrderState.ACCEPTED, venue_order_id=report.venue_order_id, unknown_since_ns=None)
-    elif report.venue_order_id is not None and o.venue_order_id is None:
-        o = replace(o, venue_order_id=report.venue_order_id)
+    vid = report.venue_order_id
+    waiting = o.state in (OrderState.NEW, OrderState.SUBMITTED, OrderState.UNKNOWN)
+    if vid is not None and (waiting or o.venue_order_id is None):
+        # the venue has the order: journal its id the first time we learn it (a stream fill can beat the ack)
+        entries.append(Entry(OrderAccepted(o.venue, o.client_order_id, vid), report.venue_ts))
+        o = replace(o, venue_order_id=vid, unknown_since_ns=None)
+        if waiting:
+            o = replace(o, state=OrderState.ACCEPTED)
     step = fills(o, trades)
     o, entries = step.order, entries + list(step.entries)
     end = _END.get(VenueStatus(report.status))

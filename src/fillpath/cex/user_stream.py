@@ -15,6 +15,7 @@ from typing import Any
 import ccxt
 
 from fillpath.cex.binance_dialect import BinanceDialect
+from fillpath.model.errors import FillpathError
 from fillpath.model.reports import BalanceReport, FillReport, OrderStatusReport
 
 OnOrder = Callable[[OrderStatusReport, FillReport | None], Awaitable[None]]
@@ -39,7 +40,10 @@ class UserStream:
                 await on_gap()
                 await asyncio.sleep(0.05)
                 continue
-            await handle(result)
+            try:
+                await handle(result)
+            except FillpathError:  # a REST follow-up failed: the next gap or poll catches up
+                self.gaps += 1
 
     async def run(
         self, symbol: str, stop: asyncio.Event, *, on_order: OnOrder, on_balances: OnBalances, on_gap: OnGap

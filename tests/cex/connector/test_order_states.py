@@ -105,7 +105,11 @@ def test_terminal_states_do_not_move() -> None:
     o = orders.rejected(fresh(), "no").order
     assert kinds(orders.ambiguous(o, "timeout", 5)) == []
     assert kinds(orders.rejected(o, "again")) == []
-    assert kinds(orders.observed(o, status(VenueStatus.CANCELED))) == []
+    assert kinds(orders.observed(o, status(VenueStatus.CANCELED, oid=None))) == []
+    # a venue id learned late is journaled (it is news: the venue knows an order we had written off),
+    # but the state stays where the first terminal event put it
+    late = orders.observed(o, status(VenueStatus.CANCELED))
+    assert kinds(late) == [OrderAccepted] and late.order.state is OrderState.REJECTED
 
 
 def test_replay_rebuilds_what_the_transitions_built() -> None:
@@ -122,3 +126,12 @@ def test_replay_rebuilds_what_the_transitions_built() -> None:
         live.state, live.filled_qty, live.trade_ids, live.venue_order_id,
     )  # fmt: skip
     assert orders.replay(records, "elsewhere", lambda symbol: "ETH") == {}
+
+
+def test_a_stream_fill_can_beat_the_ack() -> None:
+    o = orders.fills(fresh(), [fill("1", "0.4")]).order
+    assert o.state is OrderState.PARTIALLY_FILLED
+    step = orders.observed(o, status(VenueStatus.PARTIALLY_FILLED, "0.4"))
+    assert kinds(step) == [OrderAccepted]  # the venue's id is journaled once we learn it
+    assert step.order.state is OrderState.PARTIALLY_FILLED and step.order.venue_order_id == "7"
+    assert kinds(orders.observed(step.order, status(VenueStatus.PARTIALLY_FILLED, "0.4"))) == []
