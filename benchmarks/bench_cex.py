@@ -9,7 +9,9 @@ The simulator runs as a child process (its own core). Rows:
   request building, HMAC signing, JSON handling, error checks;
 - ``ours only (no ccxt, no I/O)``: ``connector.submit`` on a stand-in exchange that answers at once —
   validation, limiter, dialect parameters, report and fill parsing: our overhead;
-- ``driver.submit (ours, no I/O)``: the above plus the state machine and journal calls (in-memory journal).
+- ``driver.submit (ours, no I/O)``: the above plus the state machine and journal calls (in-memory journal);
+- ``driver.submit + SQLite Store``: the same with the real journal (a market order is two durable commits:
+  the submission, then the ack with its fills), for scale — the hot path pays this, not the venue.
 
 Then the limiters: ccxt's built-in throttle (``enableRateLimit``: binance's ``rateLimit`` of 50 ms, a token
 bucket) against ours (the venue's windows, free until the window fills), per call with no I/O.
@@ -25,6 +27,7 @@ import copy
 import hashlib
 import hmac
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
@@ -47,6 +50,7 @@ from fillpath.cex.sim import spawn_sim
 from fillpath.model.commands import SubmitOrder
 from fillpath.model.events import Event
 from fillpath.model.sides import Side
+from fillpath.state.store import Store
 
 KEY, SECRET = "bench-key", "bench-secret"
 UNMETERED = (RateLimitRule(LimitKind.REQUEST_WEIGHT, 60.0, 10**9), RateLimitRule(LimitKind.ORDERS, 10.0, 10**9))
@@ -171,6 +175,12 @@ async def bench(url: str, n: int) -> tuple[str, str]:
         rows.append(row("ours only (no ccxt, no I/O)", ours))
         drv = OrderDriver(instant, _ListJournal())
         rows.append(row("driver.submit (ours, no I/O)", await timed(n, lambda i: drv.submit(cmd(i)))))
+        with tempfile.TemporaryDirectory() as tmp:
+            for sync in ("FULL", "NORMAL"):
+                with Store.open(f"sqlite:///{tmp}/{sync}.db", sqlite_synchronous=sync) as store:  # type: ignore[arg-type]
+                    stored = OrderDriver(instant, store)
+                    samples = await timed(min(n, 300), lambda i, d=stored: d.submit(cmd(i)))
+                    rows.append(row(f"driver.submit + SQLite Store ({sync}), journaled", samples))
     finally:
         await conn.close()
 
@@ -192,6 +202,7 @@ async def bench(url: str, n: int) -> tuple[str, str]:
                 await limiter.acquire(cost)
             await ex.private_post_order(dict(params))
 
+        await one(-1)  # warm up
         started = time.perf_counter()
         samples = [0.0] * calls
         for i in range(calls):

@@ -9,6 +9,7 @@ which we learned things. UNKNOWN orders are resolved by polling with exponential
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -54,8 +55,13 @@ class OrderDriver:
         """Compute and journal one transition synchronously (no await between reading and writing)."""
         step = transition(self.orders[cid])
         recv_ns = self._clock_ns()
-        for entry in step.entries:
-            self.journal.append(entry.event, recv_ns=recv_ns, venue_ts=entry.venue_ts)
+        batch = getattr(self.journal, "append_many", None)
+        if batch is None or len(step.entries) < 2:
+            for entry in step.entries:
+                self.journal.append(entry.event, recv_ns=recv_ns, venue_ts=entry.venue_ts)
+        else:  # one durable commit per run of entries with the same venue time (an ack and its fills)
+            for venue_ts, run in itertools.groupby(step.entries, key=lambda e: e.venue_ts):
+                batch([e.event for e in run], recv_ns=recv_ns, venue_ts=venue_ts)
         self.orders[cid] = step.order
         return step.order
 
