@@ -46,8 +46,10 @@ class UserStream:
                 self.gaps += 1
 
     async def run(
-        self, symbol: str, stop: asyncio.Event, *, on_order: OnOrder, on_balances: OnBalances, on_gap: OnGap
+        self, symbol: str | None, stop: asyncio.Event, *, on_order: OnOrder, on_balances: OnBalances, on_gap: OnGap
     ) -> None:
+        """Until ``stop``: order updates for ``symbol`` (every symbol if None), and balance updates."""
+
         async def orders(result: list[dict[str, Any]]) -> None:
             for o in result:
                 info = o.get("info") or {}
