@@ -33,9 +33,6 @@ from fillpath.model.events import VenueHalted, VenueResumed
 from fillpath.model.ports import Journal
 from fillpath.model.reports import BalanceReport, FillReport, OrderStatusReport
 
-_NOT_SENT_CODES = frozenset({-1021, -1022, -2014, -2015})
-"""Binance refuses these before looking at the order (timestamp, signature, API key)."""
-
 
 class OrderVenue(Protocol):
     """What the order driver needs from a connector."""
@@ -118,9 +115,7 @@ class CcxtConnector:
                 raise _NotFound(message) from exc
             reason = "duplicate" if self.dialect.is_duplicate(message) else f"{code}" if code else type(exc).__name__
             raise Rejected(message, reason=reason, venue=self.location) from exc
-        except (ccxt.AuthenticationError, ccxt.PermissionDenied) as exc:
-            if submit and self.dialect.error_code(str(exc)) not in _NOT_SENT_CODES:
-                raise Ambiguous(str(exc)) from exc
+        except (ccxt.AuthenticationError, ccxt.PermissionDenied) as exc:  # refused before the order is read
             raise Rejected(str(exc), reason="auth", venue=self.location) from exc
         except ccxt.BaseError as exc:
             if submit:
@@ -133,7 +128,7 @@ class CcxtConnector:
 
     def _throttled(self, exc: Exception, submit: bool) -> FillpathError:
         message = str(exc)
-        banned = " 418 " in f" {message} "[:40]
+        banned = self.dialect.is_ban(message)
         headers = getattr(self.exchange, "last_response_headers", None)
         wait = self.dialect.retry_after(headers, message, self._clock_ns() // 1_000_000)
         if banned:
