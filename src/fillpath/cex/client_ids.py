@@ -1,0 +1,29 @@
+"""Our client order ids, derived from the intent id so a retry after a crash sends the same id again.
+
+``fp<leg>-<digest>``: ``leg`` is the order's index within the intent (an intent may place several
+orders), ``digest`` is the first 120 bits of BLAKE2b(intent id) in lower-case base32 (24 characters).
+The result is at most 36 characters of ``[a-z0-9-]``, inside Binance's ``^[.A-Z:/a-z0-9_-]{1,36}$``; the
+same (intent, leg) always gives the same id, and the venue refuses a second order with it — that refusal
+is what makes resubmission idempotent.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+
+from fillpath.model.errors import InvalidInput
+
+BINANCE_CLIENT_ID = re.compile(r"^[.A-Z:/a-z0-9_-]{1,36}$")
+_MAX_LEG = 99_999
+
+
+def client_order_id(intent_id: str, leg: int = 0) -> str:
+    if not intent_id:
+        raise InvalidInput("intent_id", "empty", "give the intent's id")
+    if not 0 <= leg <= _MAX_LEG:
+        raise InvalidInput("leg", f"{leg} is out of range", f"0..{_MAX_LEG}")
+    digest = hashlib.blake2b(intent_id.encode(), digest_size=15).digest()
+    text = base64.b32encode(digest).decode().lower()
+    return f"fp{leg}-{text}"

@@ -1,0 +1,263 @@
+"""An exchange connector over ccxt: markets, books, balances, orders and trades, as our reports.
+
+ccxt is untyped; every call to it goes through :meth:`CcxtConnector._call`, which spends the request's
+weight on our :class:`~fillpath.cex.ratelimit.RateLimiter` first (ccxt's own limiter is switched off),
+and turns ccxt's exceptions into fillpath's error tiers:
+
+- at submit, anything that may have reached the venue (timeout, dropped connection, 5xx, 429, 418) is
+  ``Ambiguous`` — the order may live; ask by client order id, never resend under a new one;
+- a refusal the venue gave with a reason is ``Rejected`` (``reason="duplicate"`` when the client order id
+  is already taken, which is what makes resubmitting idempotent);
+- a 429 pauses the limiter for Retry-After; a 418 bans the scope and records ``VenueHalted`` once;
+  while banned nothing is sent (``Halted``).
+
+Venue quirks (parameter names, shapes, codes, weights) live in the dialect; this module sees reports.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol
+
+import ccxt
+
+from fillpath.cex.binance_dialect import BinanceDialect, Endpoint
+from fillpath.cex.markets import Market, order_book_venue
+from fillpath.cex.ratelimit import RateLimiter
+from fillpath.model.commands import SubmitOrder
+from fillpath.model.errors import Ambiguous, FillpathError, Halted, InvalidInput, Rejected, Retryable
+from fillpath.model.events import VenueHalted, VenueResumed
+from fillpath.model.ports import Journal
+from fillpath.model.reports import BalanceReport, FillReport, OrderStatusReport
+
+
+class OrderVenue(Protocol):
+    """What the order driver needs from a connector."""
+
+    location: str
+
+    def market(self, symbol: str) -> Market: ...
+
+    async def submit(self, cmd: SubmitOrder) -> SubmitReply: ...
+
+    async def fetch_order(self, symbol: str, client_order_id: str) -> OrderStatusReport | None: ...
+
+    async def fetch_fills(
+        self, symbol: str, client_order_id: str, venue_order_id: str | None = None, since_ms: int | None = None
+    ) -> list[FillReport]: ...
+
+    async def cancel(self, symbol: str, client_order_id: str) -> OrderStatusReport | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitReply:
+    report: OrderStatusReport
+    fills: tuple[FillReport, ...]
+
+
+class _NotFound(Exception):
+    """The venue says the order does not exist (internal: the public methods return None)."""
+
+
+class CcxtConnector:
+    """One account on one exchange. Satisfies ``BalanceSource`` (``location`` and ``balances()``)."""
+
+    def __init__(
+        self,
+        exchange: Any,
+        *,
+        location: str,
+        dialect: BinanceDialect | None = None,
+        limiter: RateLimiter | None = None,
+        journal: Journal | None = None,
+        clock_ns: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self.exchange = exchange
+        self.location = location
+        self.dialect = dialect or BinanceDialect()
+        self.limiter = limiter if limiter is not None else RateLimiter(self.dialect.rules)
+        self.journal = journal
+        self._clock_ns = clock_ns
+        self._markets: dict[str, Market] = {}
+        self._by_venue_symbol: dict[str, Market] = {}
+        self._taker_fee: Decimal | None = None
+        self._order_cids: dict[str, str] = {}
+        self._halted = False
+        exchange.enableRateLimit = False  # ours meters the scope; two limiters would double-count
+        exchange.enableLastResponseHeaders = True
+
+    # --- plumbing -------------------------------------------------------------------------------------
+
+    async def _call(self, endpoint: Endpoint, method: str, params: Mapping[str, Any], *, depth: int = 100) -> Any:
+        submit = endpoint is Endpoint.NEW_ORDER
+        if self.limiter.banned:
+            raise Halted(f"{self.location} has banned us (HTTP 418); nothing is sent until the ban ends")
+        await self.limiter.acquire(self.dialect.cost(endpoint, depth=depth))
+        try:
+            result = await getattr(self.exchange, method)(dict(params))
+        except (ccxt.DDoSProtection, ccxt.RateLimitExceeded) as exc:
+            raise self._throttled(exc, submit) from exc
+        except ccxt.OrderNotFound as exc:
+            raise _NotFound(str(exc)) from exc
+        except ccxt.InvalidNonce as exc:  # a timestamp refusal: checked before anything else, never placed
+            raise Rejected(str(exc), reason="timestamp", venue=self.location) from exc
+        except ccxt.NetworkError as exc:  # timeouts, dropped connections, 5xx
+            if submit:
+                raise Ambiguous(f"{self.location}: {type(exc).__name__}: {exc}") from exc
+            raise Retryable(f"{self.location}: {type(exc).__name__}: {exc}") from exc
+        except (ccxt.InvalidOrder, ccxt.BadRequest, ccxt.InsufficientFunds, ccxt.OperationRejected) as exc:
+            message = str(exc)
+            code = self.dialect.error_code(message)
+            if code == -2011 and not submit:
+                raise _NotFound(message) from exc
+            reason = "duplicate" if self.dialect.is_duplicate(message) else f"{code}" if code else type(exc).__name__
+            raise Rejected(message, reason=reason, venue=self.location) from exc
+        except (ccxt.AuthenticationError, ccxt.PermissionDenied) as exc:  # refused before the order is read
+            raise Rejected(str(exc), reason="auth", venue=self.location) from exc
+        except ccxt.BaseError as exc:
+            if submit:
+                raise Ambiguous(f"{self.location}: {type(exc).__name__}: {exc}") from exc
+            raise Retryable(str(exc)) from exc
+        if self._halted:
+            self._halted = False
+            self._record(VenueResumed(self.location, "requests accepted again after the ban"))
+        return result
+
+    def _throttled(self, exc: Exception, submit: bool) -> FillpathError:
+        message = str(exc)
+        banned = self.dialect.is_ban(message)
+        headers = getattr(self.exchange, "last_response_headers", None)
+        wait = self.dialect.retry_after(headers, message, self._clock_ns() // 1_000_000)
+        if banned:
+            self.limiter.ban(wait if wait is not None else 60.0)
+            if not self._halted:
+                self._halted = True
+                self._record(VenueHalted(self.location, f"HTTP 418 (banned for {wait} s): {message[:200]}"))
+        else:
+            self.limiter.retry_after(wait if wait is not None else 1.0)
+        if submit:
+            return Ambiguous(f"{self.location} throttled the order request: {message[:200]}")
+        if banned:
+            return Halted(f"{self.location} banned us: {message[:200]}")
+        return Retryable(message[:200], retry_after=wait)
+
+    def _record(self, event: VenueHalted | VenueResumed) -> None:
+        if self.journal is not None:
+            self.journal.append(event, recv_ns=self._clock_ns())
+
+    # --- markets --------------------------------------------------------------------------------------
+
+    async def load_markets(self) -> Mapping[str, Market]:
+        """ccxt's markets (spot) as :class:`Market`, the venue's rate limits, and our taker fee."""
+        await self.limiter.acquire(self.dialect.cost(Endpoint.EXCHANGE_INFO))
+        raw = await self.exchange.load_markets()
+        info = await self._call(Endpoint.EXCHANGE_INFO, "public_get_exchangeinfo", {})
+        self.limiter.set_rules(self.dialect.rate_limits(info))
+        markets = [self.dialect.market(m, self.location) for m in raw.values() if m.get("spot")]
+        self._markets = {m.symbol: m for m in markets}
+        self._by_venue_symbol = {m.venue_symbol: m for m in markets}
+        if self.exchange.apiKey:
+            account = await self._call(Endpoint.ACCOUNT, "private_get_account", {})
+            self._taker_fee = self.dialect.taker_fee(account)
+        return dict(self._markets)
+
+    def market(self, symbol: str) -> Market:
+        found = self._markets.get(symbol) or self._by_venue_symbol.get(symbol)
+        if found is None:
+            known = ", ".join(sorted(self._markets)[:8]) or "none loaded (call load_markets first)"
+            raise InvalidInput("symbol", f"{symbol!r} is not a market on {self.location}", f"known: {known}")
+        return found
+
+    @property
+    def taker_fee(self) -> Decimal:
+        return self._taker_fee if self._taker_fee is not None else self.dialect.default_taker_fee
+
+    async def order_book(self, symbol: str, depth: int = 100) -> dict[str, Any]:
+        """The ``order_book`` snapshot venue (SNAPSHOT.md), from the venue's depth strings."""
+        market = self.market(symbol)
+        raw = await self._call(
+            Endpoint.DEPTH, "public_get_depth", self.dialect.depth_params(market, depth), depth=depth
+        )
+        bids, asks = self.dialect.depth(raw)
+        return order_book_venue(market, self.taker_fee, bids, asks, depth=depth)
+
+    async def server_time_ms(self) -> int:
+        raw = await self._call(Endpoint.TIME, "public_get_time", {})
+        return int(raw["serverTime"])
+
+    # --- balances (BalanceSource) ---------------------------------------------------------------------
+
+    async def balances(self) -> list[BalanceReport]:
+        account = await self._call(Endpoint.ACCOUNT, "private_get_account", {})
+        return self.dialect.balances(account, self.location)
+
+    # --- orders ---------------------------------------------------------------------------------------
+
+    def validate(self, cmd: SubmitOrder) -> Market:
+        if cmd.venue != self.location:
+            raise InvalidInput("SubmitOrder.venue", f"{cmd.venue!r} is not {self.location!r}")
+        market = self.market(cmd.symbol)
+        market.check_order(cmd.qty, cmd.limit_price)
+        return market
+
+    async def submit(self, cmd: SubmitOrder) -> SubmitReply:
+        market = self.validate(cmd)
+        raw = await self._call(Endpoint.NEW_ORDER, "private_post_order", self.dialect.new_order_params(cmd, market))
+        report = self.dialect.order(raw, self.location)
+        if report.venue_order_id is not None:
+            self._order_cids[report.venue_order_id] = report.client_order_id
+        return SubmitReply(report, tuple(self.dialect.order_fills(raw, self.location)))
+
+    async def fetch_order(self, symbol: str, client_order_id: str) -> OrderStatusReport | None:
+        """The order by our client id; None when the venue does not know it."""
+        params = self.dialect.order_ref(self.market(symbol), client_order_id)
+        try:
+            raw = await self._call(Endpoint.QUERY_ORDER, "private_get_order", params)
+        except _NotFound:
+            return None
+        report = self.dialect.order(raw, self.location)
+        if report.venue_order_id is not None:
+            self._order_cids[report.venue_order_id] = report.client_order_id
+        return report
+
+    async def cancel(self, symbol: str, client_order_id: str) -> OrderStatusReport | None:
+        """Cancel by client id; the venue's word on the order, or None when it does not know it."""
+        params = self.dialect.order_ref(self.market(symbol), client_order_id)
+        try:
+            raw = await self._call(Endpoint.CANCEL_ORDER, "private_delete_order", params)
+        except _NotFound:
+            return None
+        return self.dialect.order(raw, self.location)
+
+    async def fetch_fills(
+        self, symbol: str, client_order_id: str, venue_order_id: str | None = None, since_ms: int | None = None
+    ) -> list[FillReport]:
+        """Our trades for one order. Binance's trades name the venue order id only, so without it we list
+        trades since ``since_ms`` and learn each unfamiliar order's client id by asking for that order."""
+        market = self.market(symbol)
+        params = self.dialect.trades_params(market, venue_order_id, since_ms)
+        raw_trades = await self._call(Endpoint.MY_TRADES, "private_get_mytrades", params)
+        out: list[FillReport] = []
+        for raw in raw_trades:
+            oid = self.dialect.trade_order_id(raw)
+            cid = client_order_id if oid == venue_order_id else await self._cid_of(market, oid)
+            if cid == client_order_id:
+                out.append(self.dialect.trade(raw, cid, self.location))
+        return out
+
+    async def _cid_of(self, market: Market, venue_order_id: str) -> str | None:
+        if venue_order_id not in self._order_cids:
+            params = self.dialect.order_by_id_params(market, venue_order_id)
+            try:
+                raw = await self._call(Endpoint.QUERY_ORDER, "private_get_order", params)
+            except _NotFound:
+                return None
+            self._order_cids[venue_order_id] = self.dialect.order(raw, self.location).client_order_id
+        return self._order_cids[venue_order_id]
+
+    async def close(self) -> None:
+        await self.limiter.close()
+        await self.exchange.close()

@@ -1,0 +1,12 @@
+"""The conformance suite for ccxt's binance through the Binance dialect, against the simulator."""
+
+from __future__ import annotations
+
+from conformance import ExchangeConformance
+from connector_fixtures import connector, make_connector, store
+
+__all__ = ["connector", "make_connector", "store"]
+
+
+class TestBinanceConformance(ExchangeConformance):
+    symbol = "ETH/USDT"
