@@ -1,1 +1,8 @@
 """Pure routing: snapshot + request → plan. No I/O, no clock, no database."""
+
+from fillpath.router.market import Market
+from fillpath.router.plan import Leg, PathFlow, Plan, Stats
+from fillpath.router.request import RouteRequest
+from fillpath.router.route import route
+
+__all__ = ["Leg", "Market", "PathFlow", "Plan", "RouteRequest", "Stats", "route"]

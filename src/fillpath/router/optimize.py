@@ -1,0 +1,149 @@
+"""One routing problem over the candidate edges, solvable for any subset of venues.
+
+``solve(enabled)`` picks the method from the structure: one source straight into the sinks over
+parallel venues is water-filling (exact); anything else is the network dual. Either way the continuous
+answer becomes an exact integer :class:`~fillpath.router.plan.Draft`, valued net of gas and waiting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from fillpath.model.assets import AssetId
+from fillpath.router.costs import Costs
+from fillpath.router.curves import CostedCurve, FloatCurve, PiecewiseLinearCurve
+from fillpath.router.graph import Edge
+from fillpath.router.network import Arc, solve_dual, surplus
+from fillpath.router.plan import Draft, apportion, build
+from fillpath.router.split import water_fill
+
+
+@dataclass(frozen=True)
+class Solution:
+    draft: Draft
+    net: Fraction
+    """Expected output less gas and waiting, in buy base units (exact)."""
+    cost: Fraction
+    surplus: dict[str, float]
+    """Per venue: its arbitrage profit at this solution's prices (buy base units)."""
+    continuous: float
+    """The continuous solve's own estimate of the output (before integer rounding)."""
+
+
+class Problem:
+    def __init__(
+        self,
+        edges: Sequence[Edge],
+        sources: Sequence[tuple[AssetId, int]],
+        sinks: frozenset[AssetId],
+        amount: int,
+        costs: Costs,
+        slippage_bps: int,
+    ) -> None:
+        self.edges = sorted(edges, key=lambda e: (e.venue.id, str(e.asset_in)))
+        self.sources = tuple(sources)
+        self.sinks = sinks
+        self.amount = amount
+        self.costs = costs
+        self.slippage_bps = slippage_bps
+        nodes = sorted(
+            {a for e in self.edges for a in (e.asset_in, e.asset_out)} | {s for s, _ in sources}, key=str
+        )
+        self.index = {a: i for i, a in enumerate(nodes)}
+        self.lin = [float(costs.latency_per_unit(e.venue, e.asset_in)) for e in self.edges]
+        self.gas = {e.venue.id: costs.gas(e.venue) for e in self.edges}
+        self.lin_exact = {e.key: costs.latency_per_unit(e.venue, e.asset_in) for e in self.edges}
+        self.venues = frozenset(self.gas)
+
+    def cost_of(self, draft: Draft) -> Fraction:
+        used = {leg.venue for leg in draft.legs}
+        gas = sum((self.gas[v] for v in used), Fraction(0))
+        wait = sum(
+            (self.lin_exact[(leg.venue, leg.asset_in)] * leg.amount_in for leg in draft.legs), Fraction(0)
+        )
+        return gas + wait
+
+    def _finish(self, draft: Draft, prices: dict[AssetId, float], continuous: float) -> Solution:
+        sur: dict[str, float] = {}
+        n = len(self.index)
+        nu = [0.0] * n
+        for a, p in prices.items():
+            nu[self.index[a]] = p
+        for k, e in enumerate(self.edges):
+            i, o = self.index[e.asset_in], self.index[e.asset_out]
+            if nu[o] > 0.0:
+                s = surplus(Arc(i, o, e.curve, self.lin[k]), nu)
+                sur[e.venue.id] = sur.get(e.venue.id, 0.0) + s
+        cost = self.cost_of(draft)
+        return Solution(draft, draft.expected_out - cost, cost, sur, continuous)
+
+    def solve(self, enabled: frozenset[str]) -> Solution:
+        ks = [k for k, e in enumerate(self.edges) if e.venue.id in enabled]
+        direct = len(self.sources) == 1 and all(
+            self.edges[k].asset_in == self.sources[0][0] and self.edges[k].asset_out in self.sinks for k in ks
+        )
+        return self._water_fill(ks) if direct else self._network(ks)
+
+    def _water_fill(self, ks: list[int]) -> Solution:
+        src = self.sources[0][0]
+        curves: list[FloatCurve] = [
+            CostedCurve(self.edges[k].curve, self.lin[k]) if self.lin[k] else self.edges[k].curve for k in ks
+        ]
+        caps = [self.edges[k].venue.capacity(src) for k in ks]
+        split = water_fill(curves, self.amount, caps)
+        weights = [0] * len(self.edges)
+        for k, x in zip(ks, split.shares, strict=True):
+            weights[k] = x
+        draft = build(self.edges, weights, {src: self.amount}, self.sinks, self.slippage_bps)
+        prices = dict.fromkeys(self.sinks, 1.0)
+        prices[src] = split.rate
+        est = sum(c.out(float(x)) for c, x in zip(curves, split.shares, strict=True))
+        return self._finish(draft, prices, est)
+
+    def _network(self, ks: list[int]) -> Solution:
+        idx = dict(self.index)
+        arcs = [
+            Arc(idx[self.edges[k].asset_in], idx[self.edges[k].asset_out], self.edges[k].curve, self.lin[k])
+            for k in ks
+        ]
+        if len(self.sources) == 1:
+            src = idx[self.sources[0][0]]
+            n = len(idx)
+        else:
+            src = n0 = len(idx)
+            n = n0 + 1
+            arcs += [Arc(src, idx[s], PiecewiseLinearCurve([(1.0, float(cap))])) for s, cap in self.sources]
+        sinks = frozenset(idx[t] for t in self.sinks)
+        sol = solve_dual(n, arcs, src, float(self.amount), sinks)
+        weights: list[float] = [0.0] * len(self.edges)
+        value: list[float] = [0.0] * len(self.edges)
+        for j, k in enumerate(ks):
+            weights[k] = sol.flows[j] if sol.flows[j] >= 1.0 else 0.0
+            value[k] = sol.flows[j] * sol.prices[arcs[j].tail]
+        supplies = self._supplies(sol.flows[len(ks) :])
+        draft = build(self.edges, weights, supplies, self.sinks, self.slippage_bps, value)
+        prices = {a: sol.prices[i] for a, i in idx.items()}
+        est = sum(o for a, o in zip(arcs, sol.outs, strict=True) if a.head in sinks)
+        return self._finish(draft, prices, est)
+
+    def _supplies(self, src_flows: Sequence[float]) -> dict[AssetId, int]:
+        """Integer amounts per source summing to the request, within holdings."""
+        if len(self.sources) == 1:
+            return {self.sources[0][0]: self.amount}
+        caps = [c for _, c in self.sources]
+        ws = [Fraction(max(0.0, min(f, float(c)))) for f, c in zip(src_flows, caps, strict=True)]
+        if sum(ws) <= 0:
+            ws = [Fraction(c) for c in caps]
+        shares = apportion(self.amount, ws)
+        spill = 0
+        for i, c in enumerate(caps):
+            if shares[i] > c:
+                spill += shares[i] - c
+                shares[i] = c
+        for i in range(len(shares)):
+            room = min(spill, caps[i] - shares[i])
+            shares[i] += room
+            spill -= room
+        return {s: x for (s, _), x in zip(self.sources, shares, strict=True)}

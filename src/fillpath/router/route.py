@@ -1,0 +1,105 @@
+"""``route(market, request) -> Plan``: the router's one entry point. Pure and deterministic."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from fillpath.model.errors import InvalidInput
+from fillpath.router.costs import Costs
+from fillpath.router.graph import CandidatePath, Edge, Graph, candidate_paths
+from fillpath.router.market import Market
+from fillpath.router.optimize import Problem, Solution
+from fillpath.router.plan import Plan, Stats, build, min_out
+from fillpath.router.request import RouteRequest, resolve
+from fillpath.router.select import choose
+
+SINGLE_PATH_CANDIDATES = 16
+
+
+def route(market: Market, request: RouteRequest) -> Plan:
+    """The best plan found: convex split over all candidate paths with gas-aware venue choice, compared
+    with the best single paths (exact). The same input always gives the same plan, to the wei."""
+    started = time.perf_counter()
+    ends = resolve(market, request)
+    costs = Costs.of(market, ends, request)
+    graph = Graph.build(market.venues, request.exclude, ends.sinks)
+    paths = candidate_paths(graph, ends.sources, ends.sinks, request.max_hops, request.amount)
+    if not paths:
+        raise InvalidInput(
+            "buy",
+            f"no route from {request.sell} to {request.buy} within {request.max_hops} hops",
+            "raise max_hops",
+        )
+    edges = _union(paths)
+    problem = Problem(edges, ends.sources, ends.sinks, request.amount, costs, request.slippage_bps)
+    best = _best_single(problem, paths)
+    try:
+        split = choose(problem)
+    except InvalidInput:
+        if best is None:
+            raise
+    else:
+        if best is None or split.net >= best.net:
+            best = split
+    assert best is not None
+    return _finish(best, ends.sell_label, ends.buy_label, request, len(paths), started)
+
+
+def _union(paths: list[CandidatePath]) -> list[Edge]:
+    seen: dict[tuple[str, object], Edge] = {}
+    for p in paths:
+        for e in p.edges:
+            seen.setdefault(e.key, e)
+    return list(seen.values())
+
+
+def _best_single(problem: Problem, paths: list[CandidatePath]) -> Solution | None:
+    """Exact plans for the few most promising single paths (a mixed-integer corner the split can miss
+    when gas is high: one path, fewest venues)."""
+    caps = dict(problem.sources)
+
+    def estimate(p: CandidatePath) -> float:
+        x = float(problem.amount)
+        for e in p.edges:
+            x = e.curve.out(x)
+        return x - sum(float(problem.gas[e.venue.id]) for e in p.edges)
+
+    usable = [p for p in paths if caps[p.source] >= problem.amount]
+    best: Solution | None = None
+    for p in sorted(usable, key=lambda p: -estimate(p))[:SINGLE_PATH_CANDIDATES]:
+        weights = [1 if any(e is f for f in p.edges) else 0 for e in problem.edges]
+        try:
+            draft = build(
+                problem.edges, weights, {p.source: problem.amount}, problem.sinks, problem.slippage_bps
+            )
+        except InvalidInput:
+            continue
+        cost = problem.cost_of(draft)
+        sol = Solution(draft, draft.expected_out - cost, cost, {}, float(draft.expected_out))
+        if best is None or sol.net > best.net:
+            best = sol
+    return best
+
+
+def _finish(
+    sol: Solution, sell: str, buy: str, request: RouteRequest, considered: int, started: float
+) -> Plan:
+    draft = sol.draft
+    total_min = min_out(draft.expected_out, request.slippage_bps)
+    if total_min <= 0 or any(leg.min_out <= 0 for leg in draft.legs):
+        raise InvalidInput("amount", "too small to route: a leg's min_out would be 0", "sell more")
+    gas_cost = math.ceil(sol.cost) if sol.cost > 0 else 0
+    solve_ms = round((time.perf_counter() - started) * 1000.0, 3)
+    return Plan(
+        sell=sell,
+        buy=buy,
+        amount_in=draft.amount_in,
+        expected_out=draft.expected_out,
+        min_out=total_min,
+        gas_cost_out=gas_cost,
+        net_out=draft.expected_out - gas_cost,
+        legs=draft.legs,
+        paths=draft.paths,
+        stats=Stats(considered, solve_ms),
+    )
