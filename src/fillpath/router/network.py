@@ -127,14 +127,21 @@ def _lbfgs(f: _Dual, w: list[float], tol: float, max_iter: int, memory: int = 12
         neg = [-wi / qi for wi, qi in zip(w, q, strict=True) if qi < 0.0]
         if neg:
             t = min(t, 0.9 * min(neg))
-        for _ in range(60):
+        for _ in range(30):
             wn = [wi + t * qi for wi, qi in zip(w, q, strict=True)]
             gn, grn, imbn = f(wn)
             if gn <= gv + 1e-4 * t * slope:
                 break
+            # near the optimum g changes below float resolution: then a smaller imbalance is progress
+            if imbn < imb and gn <= gv + 1e-13 * abs(gv):
+                break
             t *= 0.3
         else:
-            break
+            if not ss:
+                break  # even steepest descent makes no progress: as good as floats allow
+            ss.clear()
+            ys.clear()
+            continue
         s = [a - b for a, b in zip(wn, w, strict=True)]
         y = [a - b for a, b in zip(grn, gr, strict=True)]
         if _dot(s, y) > 1e-300:
@@ -171,8 +178,8 @@ def solve_dual(
     amount: float,
     sinks: frozenset[int],
     *,
-    tol: float = 1e-9,
-    max_iter: int = 400,
+    tol: float = 1e-7,
+    max_iter: int = 300,
     start: Sequence[float] | None = None,
 ) -> DualSolution:
     """Minimize the dual; returns prices and each arc's (flow, output) at them."""
@@ -181,7 +188,7 @@ def solve_dual(
     f = _Dual(n, arcs, src, amount, sinks, scale)
     w = [1.0] * len(f.free)
     smooth = not any(isinstance(a.curve, PiecewiseLinearCurve) for a in arcs)
-    schedule = [(0.0, tol)] if smooth else [(1e-2, 1e-6), (1e-4, 1e-7), (1e-6, tol)]
+    schedule = [(0.0, tol)] if smooth else [(1e-2, 1e-5), (1e-4, 1e-6), (1e-6, tol)]
     iterations = 0
     for tau, stage_tol in schedule:
         f.tau = tau

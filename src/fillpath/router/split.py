@@ -110,15 +110,19 @@ def _hand_out(curves: Sequence[FloatCurve], shares: list[int], limit: Sequence[i
     """Give ``left`` units to the venues with the best marginal rate, a venue at a time up to the point
     where it stops being the best (so flat order-book levels take whole chunks, not unit steps). The
     left-over is at most ~1e-13 of the amount for smooth curves, so its exact placement is immaterial."""
+    dust = max(1, sum(shares) + left >> 40)
     heap = [(-c.rate(float(shares[i])), i) for i, c in enumerate(curves) if shares[i] < limit[i]]
     heapq.heapify(heap)
     while left > 0 and heap:
         _, i = heapq.heappop(heap)
         nxt = -heap[0][0] if heap else 0.0
         target = curves[i].x_at_rate(nxt) if nxt > 0 else math.inf
-        # at least an even share of what is left, so a tail of float error ends in O(n) steps
-        even = -(-left // (len(heap) + 1))
-        step = max(even, math.floor(min(target, 1e300)) - shares[i]) if target < math.inf else left
+        # a tail of float error (<= ~1e-12 of the amount) goes to the best venue at once (its misplacement
+        # costs a second-order ~1e-24); anything larger is a flat segment and moves by the target rule
+        if left <= dust or target == math.inf:
+            step = left
+        else:
+            step = max(1, math.floor(min(target, 1e300)) - shares[i])
         step = min(step, left, limit[i] - shares[i])
         shares[i] += step
         left -= step
