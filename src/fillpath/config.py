@@ -19,16 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from fillpath.model.errors import InvalidInput
 from fillpath.paths import default_data_dir
 
-_SECRET_FIELDS = {
-    "private_key",
-    "key",
-    "secret",
-    "api_key",
-    "api_secret",
-    "passphrase",
-    "password",
-    "mnemonic",
-}
+_SECRET_FIELDS = {"private_key", "key", "secret", "api_key", "api_secret", "passphrase", "password", "mnemonic"}
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 

@@ -56,8 +56,6 @@ class Location:
 
     def __post_init__(self) -> None:
         if not _LOCATION.match(self.id):
-            raise InvalidInput(
-                "location", f"bad location id {self.id!r}", "use lower-case letters and digits"
-            )
+            raise InvalidInput("location", f"bad location id {self.id!r}", "use lower-case letters and digits")
         if self.kind is LocationKind.EVM and self.chain_id is None:
             raise InvalidInput(f"locations.{self.id}.chain_id", "missing", "an EVM location needs a chain id")
