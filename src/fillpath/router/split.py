@@ -44,8 +44,8 @@ class _Supply:
         return total
 
 
-def _find_rate(supply: _Supply, amount: float, top: float) -> tuple[float, int]:
-    """Smallest-ish λ with S(λ) <= amount, to ~1e-15 relative; returns (λ, iterations)."""
+def _find_rate(supply: _Supply, amount: float, top: float) -> tuple[float, float, int]:
+    """A bracket ``λ_lo <= λ* <= λ_hi`` with ``S(λ_lo) >= amount >= S(λ_hi)``, ~1e-14 wide (relative)."""
     hi, s_hi = top, 0.0
     lo = top / 2.0
     s_lo = supply(lo)
@@ -56,7 +56,7 @@ def _find_rate(supply: _Supply, amount: float, top: float) -> tuple[float, int]:
         s_lo = supply(lo)
         it += 1
         if lo < 1e-300:
-            return lo, it
+            return lo, hi, it
     a, b = math.log(lo), math.log(hi)
     fa, fb = s_lo - amount, s_hi - amount  # fa >= 0 >= fb
     side = 0
@@ -68,7 +68,7 @@ def _find_rate(supply: _Supply, amount: float, top: float) -> tuple[float, int]:
         fm = supply(math.exp(m)) - amount
         it += 1
         if abs(fm) < tol:
-            return math.exp(m), it
+            return math.exp(m), math.exp(m), it
         if fm > 0:
             a, fa = m, fm
             if side == 1:
@@ -79,7 +79,11 @@ def _find_rate(supply: _Supply, amount: float, top: float) -> tuple[float, int]:
             if side == -1:
                 fa /= 2.0
             side = -1
-    return math.exp(b), it
+    return math.exp(a), math.exp(b), it
+
+
+def _at(curves: Sequence[FloatCurve], lam: float, limit: Sequence[int]) -> list[int]:
+    return [min(limit[i], max(0, math.floor(min(c.x_at_rate(lam), 1e300)))) for i, c in enumerate(curves)]
 
 
 def water_fill(curves: Sequence[FloatCurve], amount: int, caps: Sequence[int | None]) -> Split:
@@ -91,9 +95,9 @@ def water_fill(curves: Sequence[FloatCurve], amount: int, caps: Sequence[int | N
         raise InvalidInput("amount", f"exceeds what the venues can take ({sum(bounded)})", "sell less")
     supply = _Supply(curves)
     top = max(c.spot for c in curves)
-    lam, iterations = _find_rate(supply, float(amount), top)
+    lam_lo, lam_hi, iterations = _find_rate(supply, float(amount), top)
     limit = [amount if c is None else min(c, amount) for c in caps]
-    shares = [min(limit[i], max(0, math.floor(min(c.x_at_rate(lam), 1e300)))) for i, c in enumerate(curves)]
+    shares = _at(curves, lam_hi, limit)
     excess = sum(shares) - amount
     # float error may overshoot by a few units: take it back from the largest shares
     for i in sorted(range(len(shares)), key=lambda i: -shares[i]):
@@ -102,27 +106,40 @@ def water_fill(curves: Sequence[FloatCurve], amount: int, caps: Sequence[int | N
         take = min(excess, shares[i])
         shares[i] -= take
         excess -= take
-    _hand_out(curves, shares, limit, amount - sum(shares))
-    return Split(tuple(shares), lam, iterations)
+    left = amount - sum(shares)
+    if left > 0 and lam_lo < lam_hi:
+        # venues whose curve is flat across the (1e-14-wide) bracket — order-book levels at exactly λ* —
+        # share the rest in proportion to how much more they take at the bracket's low end: all such
+        # units trade at λ* to 1e-14, so any split among them is optimal
+        gaps = [max(0, x - s) for x, s in zip(_at(curves, lam_lo, limit), shares, strict=True)]
+        total_gap = sum(gaps)
+        if total_gap > 0:
+            give = min(left, total_gap)
+            for i, g in enumerate(gaps):
+                add = min(g, give * g // total_gap)
+                shares[i] += add
+                left -= add
+    _hand_out(curves, shares, limit, left)
+    return Split(tuple(shares), lam_hi, iterations)
 
 
 def _hand_out(curves: Sequence[FloatCurve], shares: list[int], limit: Sequence[int], left: int) -> None:
-    """Give ``left`` units to the venues with the best marginal rate, a venue at a time up to the point
-    where it stops being the best (so flat order-book levels take whole chunks, not unit steps). The
-    left-over is at most ~1e-13 of the amount for smooth curves, so its exact placement is immaterial."""
-    dust = max(1, sum(shares) + left >> 40)
+    """Give the last ``left`` units to the venues with the best marginal rate, each up to where it stops
+    being the best. What is left here is float error and floors: a handful of units per venue."""
+    dust = max(1, (sum(shares) + left) >> 40)  # ~1e-12 of the amount
     heap = [(-c.rate(float(shares[i])), i) for i, c in enumerate(curves) if shares[i] < limit[i]]
     heapq.heapify(heap)
+    rounds = 0
     while left > 0 and heap:
+        rounds += 1
         _, i = heapq.heappop(heap)
         nxt = -heap[0][0] if heap else 0.0
         target = curves[i].x_at_rate(nxt) if nxt > 0 else math.inf
-        # a tail of float error (<= ~1e-12 of the amount) goes to the best venue at once (its misplacement
-        # costs a second-order ~1e-24); anything larger is a flat segment and moves by the target rule
-        if left <= dust or target == math.inf:
+        step = max(1, math.floor(min(target, 1e300)) - shares[i]) if target < math.inf else left
+        if left <= dust or rounds > 4 * len(curves) + 64:
+            # float-error crumbs (misplacing them costs ~1e-24 relative), or rates equal to float
+            # precision so any order is as good: the best venue takes the rest
             step = left
-        else:
-            step = max(1, math.floor(min(target, 1e300)) - shares[i])
         step = min(step, left, limit[i] - shares[i])
         shares[i] += step
         left -= step
