@@ -7,7 +7,9 @@ from fillpath.router.market import Market
 from fillpath.router.plan import Plan
 
 
-def check_plan(market: Market, plan: Plan, sources: dict[AssetId, int], sinks: set[AssetId], bps: int) -> None:
+def check_plan(
+    market: Market, plan: Plan, sources: dict[AssetId, int], sinks: set[AssetId], bps: int
+) -> None:
     venues = {v.id: v for v in market.venues}
     balance = dict(sources)
     seen = set()

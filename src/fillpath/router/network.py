@@ -20,6 +20,7 @@ only moves the split slightly off the optimum (second order for smooth curves).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -144,7 +145,8 @@ def _lbfgs(f: _Dual, w: list[float], tol: float, max_iter: int, memory: int = 12
             continue
         s = [a - b for a, b in zip(wn, w, strict=True)]
         y = [a - b for a, b in zip(grn, gr, strict=True)]
-        if _dot(s, y) > 1e-300:
+        sy, yy = _dot(s, y), _dot(y, y)
+        if sy > 0.0 and yy > 0.0 and math.isfinite(sy / yy):
             ss.append(s)
             ys.append(y)
             if len(ss) > memory:

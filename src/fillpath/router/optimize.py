@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from fillpath.model.assets import AssetId
+from fillpath.model.errors import InvalidInput
 from fillpath.router.costs import Costs
 from fillpath.router.curves import CostedCurve, FloatCurve, PiecewiseLinearCurve
 from fillpath.router.graph import Edge
@@ -80,11 +81,30 @@ class Problem:
         return Solution(draft, draft.expected_out - cost, cost, sur, continuous)
 
     def solve(self, enabled: frozenset[str]) -> Solution:
-        ks = [k for k, e in enumerate(self.edges) if e.venue.id in enabled]
+        ks = self._routable([k for k, e in enumerate(self.edges) if e.venue.id in enabled])
+        if not ks:
+            raise InvalidInput("buy", "no route with these venues", "enable more venues")
         direct = len(self.sources) == 1 and all(
             self.edges[k].asset_in == self.sources[0][0] and self.edges[k].asset_out in self.sinks for k in ks
         )
         return self._water_fill(ks) if direct else self._network(ks)
+
+    def _routable(self, ks: list[int]) -> list[int]:
+        """Edges on some source → sink route (a dead end would only strand value and confuse prices)."""
+        fwd = {s for s, _ in self.sources}
+        back = set(self.sinks)
+        changed = True
+        while changed:
+            changed = False
+            for k in ks:
+                e = self.edges[k]
+                if e.asset_in in fwd and e.asset_out not in fwd:
+                    fwd.add(e.asset_out)
+                    changed = True
+                if e.asset_out in back and e.asset_in not in back:
+                    back.add(e.asset_in)
+                    changed = True
+        return [k for k in ks if self.edges[k].asset_in in fwd and self.edges[k].asset_out in back]
 
     def _water_fill(self, ks: list[int]) -> Solution:
         src = self.sources[0][0]
