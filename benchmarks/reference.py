@@ -10,14 +10,18 @@ import time
 from fractions import Fraction
 
 import cvxpy as cp
+import numpy as np
 from tests.router.opt_venues import PPM, BookVenue, CPVenue, TransferVenue
 
 from fillpath.model.assets import AssetId
 from fillpath.router.market import Market
 
 
-def reference(market: Market, sell: AssetId, buy: AssetId, amount: int) -> tuple[float, float]:
-    """(optimal output in buy base units, seconds to build and solve) over the whole network."""
+def reference(
+    market: Market, sell: AssetId, buy: AssetId, amount: int, only: set[str] | None = None
+) -> tuple[float, float]:
+    """(optimal output in buy base units, seconds to build and solve) over the whole network, or over the
+    venues in ``only``."""
     started = time.perf_counter()
 
     def scale(a: AssetId) -> float:
@@ -31,8 +35,9 @@ def reference(market: Market, sell: AssetId, buy: AssetId, amount: int) -> tuple
         outflow.setdefault(a, []).append(x)
         inflow.setdefault(b, []).append(out)
 
-    cps = [v for v in market.venues if isinstance(v, CPVenue)]
-    for a_in in (0, 1):
+    venues = [v for v in market.venues if only is None or v.id in only]
+    cps = [v for v in venues if isinstance(v, CPVenue)]
+    for a_in in (0, 1) if cps else ():
         n = len(cps)
         x = cp.Variable(n, nonneg=True)
         out = cp.Variable(n, nonneg=True)
@@ -43,15 +48,13 @@ def reference(market: Market, sell: AssetId, buy: AssetId, amount: int) -> tuple
             ri.append(r_in * scale(t_in))
             ro.append(r_out * scale(t_out))
             g.append((PPM - v.fee_ppm) / PPM)
-        import numpy as np
-
         ri_a, ro_a, g_a = np.array(ri), np.array(ro), np.array(g)
         # out <= ro * g*x/(ri + g*x) = ro * (1 - 1/(1 + g*x/ri))
         cons.append(out <= cp.multiply(ro_a, 1 - cp.inv_pos(1 + cp.multiply(g_a / ri_a, x))))
         for k, v in enumerate(cps):
             t_in, t_out = (v.token0, v.token1) if a_in == 0 else (v.token1, v.token0)
             arc(t_in, t_out, x[k], out[k])
-    for v in market.venues:
+    for v in venues:
         if isinstance(v, BookVenue):
             f = (PPM - v.fee_ppm) / PPM
             for t_in, t_out, levels in (
@@ -62,7 +65,7 @@ def reference(market: Market, sell: AssetId, buy: AssetId, amount: int) -> tuple
                 caps = [d * scale(t_in) for _, d in levels]
                 rates = [float(r) * f * scale(t_out) / scale(t_in) for r, _ in levels]
                 cons.append(xs <= caps)
-                arc(t_in, t_out, cp.sum(xs), rates @ xs)
+                arc(t_in, t_out, cp.sum(xs), np.array(rates) @ xs)
         elif isinstance(v, TransferVenue):
             x = cp.Variable(nonneg=True)
             cons.append(x <= v.max_amount * scale(v.src))

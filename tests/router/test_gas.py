@@ -2,48 +2,11 @@
 
 from __future__ import annotations
 
-from itertools import combinations
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fillpath.model.errors import InvalidInput
-from fillpath.router import RouteRequest, route
-from fillpath.router.costs import Costs
-from fillpath.router.graph import Graph, candidate_paths
-from fillpath.router.market import Market
-from fillpath.router.optimize import Problem
-from fillpath.router.request import resolve
-from tests.router.networks import network, value_units
-
-
-def brute_force(problem: Problem) -> int:
-    """Best exact net over every subset of venues (same inner solve and plan builder)."""
-    best: int | None = None
-    venues = sorted(problem.venues)
-    for k in range(1, len(venues) + 1):
-        for subset in combinations(venues, k):
-            try:
-                sol = problem.solve(frozenset(subset))
-            except InvalidInput:
-                continue
-            net = sol.draft.expected_out - int(-(-sol.cost // 1))
-            best = net if best is None else max(best, net)
-    assert best is not None
-    return best
-
-
-def small_problem(
-    seed: int, pools: int, books: int, gas: int, value: float
-) -> tuple[Market, RouteRequest, Problem]:
-    market, assets = network(seed, 3, pools, books=books, gas=gas, depth=10**5)
-    amount = value_units(market, assets[0], value)
-    req = RouteRequest(str(assets[0]), amount, str(assets[1]), max_hops=2)
-    ends = resolve(market, req)
-    graph = Graph.build(market.venues, frozenset(), ends.sinks)
-    paths = candidate_paths(graph, ends.sources, ends.sinks, 2, amount)
-    edges = list({e.key: e for p in paths for e in p.edges}.values())
-    return market, req, Problem(edges, ends.sources, ends.sinks, amount, Costs.of(market, ends, req), 50)
+from fillpath.router import route
+from tests.router.exact import brute_force, small_problem
 
 
 @settings(max_examples=40, deadline=None)

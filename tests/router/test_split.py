@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from decimal import Decimal, getcontext
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
@@ -14,7 +14,8 @@ from fillpath.model.assets import AssetId
 from fillpath.model.errors import InvalidInput
 from fillpath.router.curves import curve_for
 from fillpath.router.split import water_fill
-from tests.router.opt_venues import PPM, BookVenue, CPVenue
+from tests.router.exact import parallel_optimum
+from tests.router.opt_venues import BookVenue, CPVenue
 
 A = AssetId("WETH", "x")
 B = AssetId("USDC", "x")
@@ -36,26 +37,6 @@ def _pools(seed: int, n: int) -> list[CPVenue]:
     ]
 
 
-def _optimum(pools: list[CPVenue], amount: int) -> Decimal:
-    """The continuous optimum in 60-digit decimals: bisection on λ with the closed-form inverse."""
-    getcontext().prec = 60
-    million = Decimal(PPM)
-    rows = [(Decimal(p.reserve0), Decimal(p.reserve1), (million - p.fee_ppm) / million) for p in pools]
-
-    def x_at(lam: Decimal) -> list[Decimal]:
-        return [max(Decimal(0), ((g * ri * ro / lam).sqrt() - ri) / g) for ri, ro, g in rows]
-
-    lo, hi = Decimal(0), max(g * ro / ri for ri, ro, g in rows)
-    for _ in range(400):
-        mid = (lo + hi) / 2
-        if sum(x_at(mid)) > amount:
-            lo = mid
-        else:
-            hi = mid
-    xs = x_at(hi)
-    return sum((g * x * ro / (ri + g * x) for (ri, ro, g), x in zip(rows, xs, strict=True)), Decimal(0))
-
-
 def _route_out(venues: list[CPVenue] | list[BookVenue], amount: int) -> tuple[list[int], int]:
     curves = [curve_for(v, A) for v in venues]
     split = water_fill(curves, amount, [v.capacity(A) for v in venues])
@@ -65,11 +46,13 @@ def _route_out(venues: list[CPVenue] | list[BookVenue], amount: int) -> tuple[li
 
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 10**6), st.integers(1, 8), st.integers(15, 23))
-def test_water_filling_is_exact_against_the_continuous_optimum(seed: int, n: int, log_amount: int) -> None:
+def test_water_filling_is_exact_against_the_continuousparallel_optimum(
+    seed: int, n: int, log_amount: int
+) -> None:
     pools = _pools(seed, n)
     amount = random.Random(seed).randint(10**log_amount, 10 ** (log_amount + 1))
     _, out = _route_out(pools, amount)
-    best = _optimum(pools, amount)
+    best = parallel_optimum(pools, amount)
     assert Decimal(out) <= best + 1  # integer floors can only lose
     assert Decimal(out) >= best * (1 - Decimal("1e-9")) - n  # each floor costs < 1 unit
 
