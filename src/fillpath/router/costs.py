@@ -8,7 +8,7 @@ input, so the solver can treat it as a fee.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from fillpath.model.assets import AssetId
@@ -25,6 +25,7 @@ class Costs:
     buy_decimals: int
     gas_on: bool
     latency_bps_per_hour: int
+    _rates: dict[AssetId, Fraction] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, market: Market, ends: Endpoints, request: RouteRequest) -> Costs:
@@ -39,6 +40,12 @@ class Costs:
 
     def to_buy(self, asset: AssetId, default_decimals: int | None = None) -> Fraction:
         """Buy-asset base units per base unit of ``asset``, from ``prices``."""
+        cached = self._rates.get(asset)
+        if cached is None:
+            cached = self._rates[asset] = self._to_buy(asset, default_decimals)
+        return cached
+
+    def _to_buy(self, asset: AssetId, default_decimals: int | None) -> Fraction:
         if (
             asset.symbol == self.buy_ref.symbol
             and self._decimals(asset, default_decimals) == self.buy_decimals
@@ -54,15 +61,21 @@ class Costs:
 
     def gas(self, venue: Venue) -> Fraction:
         """What using ``venue`` at all costs in buy base units (0 with gas off or gas-free venues)."""
+        wei = self.gas_wei(venue)
+        return wei * self.wei_to_buy(venue.location) if wei else Fraction(0)
+
+    def gas_wei(self, venue: Venue) -> int:
+        """Gas of using ``venue`` in wei of its location's native asset (0 with gas off)."""
         if not self.gas_on or venue.gas <= 0:
-            return Fraction(0)
-        wei = self.market.gas_price_wei.get(venue.location, 0)
-        if wei <= 0:
-            return Fraction(0)
-        native = self.market.native.get(venue.location)
+            return 0
+        return venue.gas * self.market.gas_price_wei.get(venue.location, 0)
+
+    def wei_to_buy(self, location: str) -> Fraction:
+        """Buy base units per wei of ``location``'s native asset."""
+        native = self.market.native.get(location)
         if native is None:
-            raise InvalidInput(f"locations.{venue.location}.native", "missing", "needed to price gas")
-        return Fraction(venue.gas * wei) * self.to_buy(native, NATIVE_DECIMALS)
+            raise InvalidInput(f"locations.{location}.native", "missing", "needed to price gas")
+        return self.to_buy(native, NATIVE_DECIMALS)
 
     def latency_per_unit(self, venue: Venue, asset_in: AssetId) -> Fraction:
         """Waiting cost per base unit of input through ``venue``, in buy base units."""

@@ -54,13 +54,22 @@ class Problem:
         )
         self.index = {a: i for i, a in enumerate(nodes)}
         self.lin = [float(costs.latency_per_unit(e.venue, e.asset_in)) for e in self.edges]
-        self.gas = {e.venue.id: costs.gas(e.venue) for e in self.edges}
+        self.gas_wei = {e.venue.id: (e.venue.location, costs.gas_wei(e.venue)) for e in self.edges}
+        self.gas = {
+            v: (costs.wei_to_buy(loc) * w if w else Fraction(0)) for v, (loc, w) in self.gas_wei.items()
+        }
         self.lin_exact = {e.key: costs.latency_per_unit(e.venue, e.asset_in) for e in self.edges}
         self.venues = frozenset(self.gas)
 
     def cost_of(self, draft: Draft) -> Fraction:
-        used = {leg.venue for leg in draft.legs}
-        gas = sum((self.gas[v] for v in used), Fraction(0))
+        wei: dict[str, int] = {}
+        for v in {leg.venue for leg in draft.legs}:
+            loc, w = self.gas_wei[v]
+            if w:
+                wei[loc] = wei.get(loc, 0) + w
+        gas = sum((self.costs.wei_to_buy(loc) * w for loc, w in sorted(wei.items())), Fraction(0))
+        if not any(self.lin):
+            return gas
         wait = sum(
             (self.lin_exact[(leg.venue, leg.asset_in)] * leg.amount_in for leg in draft.legs), Fraction(0)
         )
@@ -91,19 +100,17 @@ class Problem:
 
     def _routable(self, ks: list[int]) -> list[int]:
         """Edges on some source → sink route (a dead end would only strand value and confuse prices)."""
-        fwd = {s for s, _ in self.sources}
-        back = set(self.sinks)
-        changed = True
-        while changed:
-            changed = False
-            for k in ks:
-                e = self.edges[k]
-                if e.asset_in in fwd and e.asset_out not in fwd:
-                    fwd.add(e.asset_out)
-                    changed = True
-                if e.asset_out in back and e.asset_in not in back:
-                    back.add(e.asset_in)
-                    changed = True
+        srcs = {s for s, _ in self.sources}
+        if all(self.edges[k].asset_in in srcs and self.edges[k].asset_out in self.sinks for k in ks):
+            return ks  # parallel venues straight into the sinks: all routable
+        fwd_adj: dict[AssetId, list[AssetId]] = {}
+        back_adj: dict[AssetId, list[AssetId]] = {}
+        for k in ks:
+            e = self.edges[k]
+            fwd_adj.setdefault(e.asset_in, []).append(e.asset_out)
+            back_adj.setdefault(e.asset_out, []).append(e.asset_in)
+        fwd = _reach(srcs, fwd_adj)
+        back = _reach(set(self.sinks), back_adj)
         return [k for k in ks if self.edges[k].asset_in in fwd and self.edges[k].asset_out in back]
 
     def _water_fill(self, ks: list[int]) -> Solution:
@@ -167,3 +174,14 @@ class Problem:
             shares[i] += room
             spill -= room
         return {s: x for (s, _), x in zip(self.sources, shares, strict=True)}
+
+
+def _reach(start: set[AssetId], adj: dict[AssetId, list[AssetId]]) -> set[AssetId]:
+    seen = set(start)
+    todo = list(start)
+    while todo:
+        for nxt in adj.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen

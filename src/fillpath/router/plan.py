@@ -106,6 +106,8 @@ class Plan:
 
 def apportion(total: int, weights: Sequence[Fraction | int]) -> list[int]:
     """Split ``total`` in proportion to ``weights`` by largest remainder; shares sum to ``total``."""
+    if all(isinstance(w, int) for w in weights):
+        return _apportion_int(total, [int(w) for w in weights])
     wsum = sum(weights)
     if wsum <= 0:
         return [0] * len(weights)
@@ -114,6 +116,23 @@ def apportion(total: int, weights: Sequence[Fraction | int]) -> list[int]:
     order = sorted(range(len(weights)), key=lambda i: (shares[i] - exact[i], i))
     for i in order[: total - sum(shares)]:
         shares[i] += 1
+    return shares
+
+
+def _apportion_int(total: int, weights: list[int]) -> list[int]:
+    """Integer-only largest remainder (the hot path: no Fractions)."""
+    wsum = sum(weights)
+    if wsum <= 0:
+        return [0] * len(weights)
+    shares, rems = [], []
+    for w in weights:
+        q, r = divmod(total * w, wsum)
+        shares.append(q)
+        rems.append(r)
+    left = total - sum(shares)
+    if left:
+        for i in sorted(range(len(weights)), key=lambda i: (-rems[i], i))[:left]:
+            shares[i] += 1
     return shares
 
 
@@ -198,7 +217,7 @@ def _split_node(
 ) -> list[int]:
     """Split a node's holdings over its edges: proportional, within capacities, no dust legs (a leg whose
     min_out would be 0 goes to the node's biggest leg instead)."""
-    ws = [Fraction(weights[k]) for k in ks]
+    ws = [int(weights[k]) for k in ks]  # weights are base units (>= 1) or exact ints already
     shares = apportion(have, ws)
     caps = [edges[k].venue.capacity(edges[k].asset_in) for k in ks]
     spill = 0

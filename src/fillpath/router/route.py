@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from fractions import Fraction
 
 from fillpath.model.errors import InvalidInput
 from fillpath.router.costs import Costs
@@ -55,8 +56,8 @@ def _union(paths: list[CandidatePath]) -> list[Edge]:
 
 
 def _best_single(problem: Problem, paths: list[CandidatePath]) -> Solution | None:
-    """Exact plans for the few most promising single paths (a mixed-integer corner the split can miss
-    when gas is high: one path, fewest venues)."""
+    """The exact plan of the best single path by exact net (a mixed-integer corner the split can miss when
+    gas is high: one path, fewest venues). Only the most promising few by float estimate are quoted."""
     caps = dict(problem.sources)
 
     def estimate(p: CandidatePath) -> float:
@@ -65,21 +66,27 @@ def _best_single(problem: Problem, paths: list[CandidatePath]) -> Solution | Non
             x = e.curve.out(x)
         return x - sum(float(problem.gas[e.venue.id]) for e in p.edges)
 
+    def exact_net(p: CandidatePath) -> Fraction:
+        x = problem.amount
+        for e in p.edges:
+            x = e.venue.quote(e.asset_in, x) if x > 0 else 0
+        return x - sum((problem.gas[e.venue.id] for e in p.edges), Fraction(0))
+
     usable = [p for p in paths if caps[p.source] >= problem.amount]
-    best: Solution | None = None
-    for p in sorted(usable, key=lambda p: -estimate(p))[:SINGLE_PATH_CANDIDATES]:
-        weights = [1 if any(e is f for f in p.edges) else 0 for e in problem.edges]
-        try:
-            draft = build(
-                problem.edges, weights, {p.source: problem.amount}, problem.sinks, problem.slippage_bps
-            )
-        except InvalidInput:
-            continue
-        cost = problem.cost_of(draft)
-        sol = Solution(draft, draft.expected_out - cost, cost, {}, float(draft.expected_out))
-        if best is None or sol.net > best.net:
-            best = sol
-    return best
+    if not usable:
+        return None
+    top = sorted(usable, key=lambda p: -estimate(p))[:SINGLE_PATH_CANDIDATES]
+    best_path = max(top, key=exact_net)
+    on = {id(e) for e in best_path.edges}
+    weights = [1 if id(e) in on else 0 for e in problem.edges]
+    try:
+        draft = build(
+            problem.edges, weights, {best_path.source: problem.amount}, problem.sinks, problem.slippage_bps
+        )
+    except InvalidInput:
+        return None
+    cost = problem.cost_of(draft)
+    return Solution(draft, draft.expected_out - cost, cost, {}, float(draft.expected_out))
 
 
 def _finish(
