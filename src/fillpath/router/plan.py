@@ -217,7 +217,8 @@ def _split_node(
 ) -> list[int]:
     """Split a node's holdings over its edges: proportional, within capacities, no dust legs (a leg whose
     min_out would be 0 goes to the node's biggest leg instead)."""
-    ws = [int(weights[k]) for k in ks]  # weights are base units (>= 1) or exact ints already
+    # float weights keep 20 more bits so small flows split as precisely as large ones
+    ws = [w if isinstance(w, int) else int(w * 1048576.0) for w in (weights[k] for k in ks)]
     shares = apportion(have, ws)
     caps = [edges[k].venue.capacity(edges[k].asset_in) for k in ks]
     spill = 0
