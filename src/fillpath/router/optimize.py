@@ -16,7 +16,7 @@ from fillpath.model.errors import InvalidInput
 from fillpath.router.costs import Costs
 from fillpath.router.curves import CostedCurve, FloatCurve, PiecewiseLinearCurve
 from fillpath.router.graph import Edge
-from fillpath.router.network import Arc, solve_dual, surplus
+from fillpath.router.network import Arc, initial_prices, solve_dual, surplus
 from fillpath.router.plan import Draft, apportion, build
 from fillpath.router.split import water_fill
 
@@ -60,6 +60,8 @@ class Problem:
         }
         self.lin_exact = {e.key: costs.latency_per_unit(e.venue, e.asset_in) for e in self.edges}
         self.venues = frozenset(self.gas)
+        arcs = [Arc(self.index[e.asset_in], self.index[e.asset_out], e.curve) for e in self.edges]
+        self.spot_prices = initial_prices(len(self.index), arcs, frozenset(self.index[t] for t in sinks))
 
     def cost_of(self, draft: Draft) -> Fraction:
         wei: dict[str, int] = {}
@@ -78,7 +80,7 @@ class Problem:
     def _finish(self, draft: Draft, prices: dict[AssetId, float], continuous: float) -> Solution:
         sur: dict[str, float] = {}
         n = len(self.index)
-        nu = [0.0] * n
+        nu = list(self.spot_prices)  # nodes outside this solve: valued at spot (for re-adding venues)
         for a, p in prices.items():
             nu[self.index[a]] = p
         for k, e in enumerate(self.edges):

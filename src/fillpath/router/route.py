@@ -35,8 +35,9 @@ def route(market: Market, request: RouteRequest) -> Plan:
     edges = _union(paths)
     problem = Problem(edges, ends.sources, ends.sinks, request.amount, costs, request.slippage_bps)
     best = _best_single(problem, paths)
+    seed = frozenset(leg.venue for leg in best.draft.legs) if best is not None else frozenset()
     try:
-        split = choose(problem)
+        split = choose(problem, seed)
     except InvalidInput:
         if best is None:
             raise

@@ -26,15 +26,32 @@ def _try(problem: Problem, enabled: frozenset[str]) -> Solution | None:
         return None  # e.g. the remaining venues cannot take the whole amount
 
 
-def choose(problem: Problem) -> Solution:
-    """The best exact-net solution the heuristic finds (the all-venue solve when gas is free)."""
-    enabled = problem.venues
-    best = problem.solve(enabled)
+def choose(problem: Problem, seed: frozenset[str] = frozenset()) -> Solution:
+    """The best exact-net solution found by dropping from all venues and by adding to ``seed`` (e.g.
+    the best single path's venues); the all-venue solve when gas is free."""
+    best = problem.solve(problem.venues)
     if all(g == 0 for g in problem.gas.values()):
         return best
+    best = _drop(problem, best)
+    if seed:
+        start = _try(problem, seed)
+        if start is not None:
+            grown = _add(problem, seed, start)
+            if grown.net > best.net:
+                best = grown
+    return best
+
+
+def _gain(problem: Problem, sol: Solution, v: str) -> float:
+    return sol.surplus.get(v, 0.0) - float(problem.gas[v])
+
+
+def _drop(problem: Problem, best: Solution) -> Solution:
+    """Backward: drop used venues whose surplus does not cover their gas, then try re-adding."""
+    enabled = problem.venues
     for _ in range(MAX_ROUNDS):
         used = sorted({leg.venue for leg in best.draft.legs})
-        margin = {v: best.surplus.get(v, 0.0) - float(problem.gas[v]) for v in used}
+        margin = {v: _gain(problem, best, v) for v in used}
         drop = frozenset(v for v in used if margin[v] < 0.0)
         if not drop:
             break
@@ -46,14 +63,22 @@ def choose(problem: Problem) -> Solution:
         if trial is None or trial.net <= best.net:
             break
         enabled, best = enabled - drop, trial
+    return _add(problem, enabled, best)
 
-    def gain(v: str) -> float:
-        return best.surplus.get(v, 0.0) - float(problem.gas[v])
 
-    for v in sorted(problem.venues - enabled, key=lambda v: (-gain(v), v))[:MAX_READD]:
-        if gain(v) <= 0.0:
+def _add(problem: Problem, enabled: frozenset[str], best: Solution) -> Solution:
+    """Forward: add the venue whose surplus beats its gas by most (an upper bound on its gain), while
+    the exact net improves; a few candidates are tried per round."""
+    for _ in range(MAX_READD):
+        ranked = sorted(problem.venues - enabled, key=lambda v: (-_gain(problem, best, v), v))
+        improved = False
+        for v in ranked[:3]:
+            if _gain(problem, best, v) <= 0.0:
+                break
+            trial = _try(problem, enabled | {v})
+            if trial is not None and trial.net > best.net:
+                enabled, best, improved = enabled | {v}, trial, True
+                break
+        if not improved:
             break
-        trial = _try(problem, enabled | {v})
-        if trial is not None and trial.net > best.net:
-            enabled, best = enabled | {v}, trial
     return best
