@@ -146,7 +146,7 @@ def speed(repeat: int, big: bool) -> None:
         market = one_pair(n, 7, books=n // 10)
         req = RouteRequest(str(A), 10**21, str(B))
         route(market, req)
-        ts = timed(lambda: route(market, req), repeat if n < 10000 else max(5, repeat // 4))
+        ts = timed(lambda m=market, r=req: route(m, r), repeat if n < 10000 else max(5, repeat // 4))
         ref_ms = _ref_ms(market, A, B, 10**21, 3)
         rows.append(_speed_row(f"one pair, {n} venues", ts, ref_ms))
     market, assets = network(3, 50, 300, books=5, transfers=5)
@@ -162,7 +162,8 @@ def speed(repeat: int, big: bool) -> None:
         )
     )
     table(
-        f"Speed: full route() incl. gas choice and exact plan ({repeat} runs; cvxpy = build + Clarabel solve, median of 3)",
+        f"Speed: full route() incl. gas choice and exact plan ({repeat} runs; "
+        "cvxpy = build + Clarabel solve, median of 3)",
         ["case", "median ms", "p99 ms", "cvxpy ms", "speed-up vs cvxpy"],
         rows,
     )

@@ -28,9 +28,10 @@ def network(
     depth: int = 10**6,
     skew: float = 0.0,
 ) -> tuple[Market, list[AssetId]]:
-    """``tokens`` assets on ``chain`` (T0 is the usual sell, T1 the buy), ``pools`` constant-product pools
-    on random pairs priced at a hidden fair price (± ``skew``; 0 leaves no arbitrage cycle, so the optimum is a flow of simple paths), ``books`` books, and ``transfers`` of random
-    tokens to a ``cex`` location and back. ``depth`` is a pool's typical size in numeraire."""
+    """``tokens`` assets on ``chain`` (T0 is the usual sell, T1 the buy); ``pools`` constant-product pools
+    on random pairs priced at a hidden fair price (± ``skew``: 0 leaves no arbitrage cycle, so the optimum
+    is a flow of simple paths); ``books`` books; ``transfers`` of random tokens to a ``cex`` location and
+    back. ``depth`` is a pool's typical size in numeraire."""
     rng = random.Random(seed)
     assets = [AssetId(f"T{i}", "chain") for i in range(tokens)]
     dec = {a: rng.choice([6, 8, 18]) for a in assets}

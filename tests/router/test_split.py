@@ -46,9 +46,7 @@ def _route_out(venues: list[CPVenue] | list[BookVenue], amount: int) -> tuple[li
 
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 10**6), st.integers(1, 8), st.integers(15, 23))
-def test_water_filling_is_exact_against_the_continuousparallel_optimum(
-    seed: int, n: int, log_amount: int
-) -> None:
+def test_water_filling_is_exact_against_the_continuous_optimum(seed: int, n: int, log_amount: int) -> None:
     pools = _pools(seed, n)
     amount = random.Random(seed).randint(10**log_amount, 10 ** (log_amount + 1))
     _, out = _route_out(pools, amount)

@@ -79,7 +79,6 @@ class Problem:
 
     def _finish(self, draft: Draft, prices: dict[AssetId, float], continuous: float) -> Solution:
         sur: dict[str, float] = {}
-        n = len(self.index)
         nu = list(self.spot_prices)  # nodes outside this solve: valued at spot (for re-adding venues)
         for a, p in prices.items():
             nu[self.index[a]] = p
