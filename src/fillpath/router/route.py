@@ -44,6 +44,7 @@ def route(market: Market, request: RouteRequest) -> Plan:
     else:
         if best is None or split.net >= best.net:
             best = split
+        best = _avoid_coarse(problem, split, best)
     assert best is not None
     return _finish(best, ends.sell_label, ends.buy_label, request, len(paths), started)
 
@@ -54,6 +55,30 @@ def _union(paths: list[CandidatePath]) -> list[Edge]:
         for e in p.edges:
             seen.setdefault(e.key, e)
     return list(seen.values())
+
+
+COARSE = 1e-6
+"""An intermediate asset is coarse when one base unit is worth more than this share of the output."""
+
+
+def _avoid_coarse(problem: Problem, split: Solution, best: Solution) -> Solution:
+    """The continuous solve cannot see that an intermediate leg's output is floored to whole base units;
+    through an asset whose base unit is worth a lot (few decimals, high price) that floor costs real
+    output. If the split passes through such an asset, also try without the venues feeding it."""
+    out = max(split.draft.expected_out, 1)
+    coarse = {
+        leg.venue
+        for leg in split.draft.legs
+        if leg.asset_out not in problem.sinks
+        and problem.spot_prices[problem.index[leg.asset_out]] > COARSE * out
+    }
+    if not coarse:
+        return best
+    try:
+        trial = choose(problem.restricted(problem.venues - coarse))
+    except InvalidInput:
+        return best
+    return trial if trial.net > best.net else best
 
 
 def _best_single(problem: Problem, paths: list[CandidatePath]) -> Solution | None:
