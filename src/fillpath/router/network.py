@@ -206,12 +206,10 @@ def solve_dual(
     return DualSolution(tuple(nu), tuple(flows), tuple(outs), value, imb, iterations, f.evaluations)
 
 
-def surplus(arc: Arc, prices: Sequence[float]) -> float:
-    """The arc's arbitrage profit at ``prices`` (sink units): a lower bound on what removing its venue
-    loses, and an upper bound on what adding it gains (weak duality)."""
-    ni = prices[arc.tail] + arc.cost
-    no = prices[arc.head]
-    if no <= 0.0:
+def surplus(curve: FloatCurve, price_in: float, price_out: float) -> float:
+    """An arc's arbitrage profit at node prices (sink units; ``price_in`` includes any linear cost): a
+    lower bound on what removing its venue loses, an upper bound on what adding it gains (weak duality)."""
+    if price_out <= 0.0:
         return 0.0
-    x, o = arc.curve.arb(ni / no, 0.0)
-    return max(0.0, no * o - ni * x)
+    x, o = curve.arb(price_in / price_out, 0.0)
+    return max(0.0, price_out * o - price_in * x)

@@ -88,9 +88,9 @@ class Problem:
         for a, p in prices.items():
             nu[self.index[a]] = p
         for k, e in enumerate(self.edges):
-            i, o = self.index[e.asset_in], self.index[e.asset_out]
-            if nu[o] > 0.0:
-                s = surplus(Arc(i, o, e.curve, self.lin[k]), nu)
+            no = nu[self.index[e.asset_out]]
+            if no > 0.0:
+                s = surplus(e.curve, nu[self.index[e.asset_in]] + self.lin[k], no)
                 sur[e.venue.id] = sur.get(e.venue.id, 0.0) + s
         cost = self.cost_of(draft)
         return Solution(draft, draft.expected_out - cost, cost, sur, continuous)

@@ -260,6 +260,10 @@ def _paths(
     expected: int,
 ) -> tuple[PathFlow, ...]:
     """Attribute legs to source → sink paths pro rata (exact Fractions, then largest remainder)."""
+    if all(edges[k].asset_in in supplies and edges[k].asset_out in sinks for k in leg_of):
+        # every leg is a whole path (parallel venues): no attribution needed
+        legs = sorted(leg_of.values(), key=lambda leg: (str(leg.asset_in), leg.venue))
+        return tuple(PathFlow(leg.amount_in, leg.amount_out, (leg.venue,)) for leg in legs)
     out_of: dict[AssetId, list[int]] = {}
     for k in sorted(leg_of, key=lambda k: leg_of[k].venue):
         out_of.setdefault(edges[k].asset_in, []).append(k)
