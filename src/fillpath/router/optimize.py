@@ -27,8 +27,8 @@ class Solution:
     net: Fraction
     """Expected output less gas and waiting, in buy base units (exact)."""
     cost: Fraction
-    surplus: dict[str, float]
-    """Per venue: its arbitrage profit at this solution's prices (buy base units)."""
+    prices: tuple[float, ...]
+    """Node prices (sink units per base unit) of the continuous solve; spot values off its subgraph."""
     continuous: float
     """The continuous solve's own estimate of the output (before integer rounding)."""
 
@@ -83,17 +83,23 @@ class Problem:
         return gas + wait
 
     def _finish(self, draft: Draft, prices: dict[AssetId, float], continuous: float) -> Solution:
-        sur: dict[str, float] = {}
         nu = list(self.spot_prices)  # nodes outside this solve: valued at spot (for re-adding venues)
         for a, p in prices.items():
             nu[self.index[a]] = p
+        cost = self.cost_of(draft)
+        return Solution(draft, draft.expected_out - cost, cost, tuple(nu), continuous)
+
+    def surplus(self, solution: Solution) -> dict[str, float]:
+        """Per venue: its arbitrage profit at the solution's prices (buy base units); only the gas choice
+        needs it, so it is computed on demand."""
+        nu = solution.prices
+        sur: dict[str, float] = {}
         for k, e in enumerate(self.edges):
             no = nu[self.index[e.asset_out]]
             if no > 0.0:
                 s = surplus(e.curve, nu[self.index[e.asset_in]] + self.lin[k], no)
                 sur[e.venue.id] = sur.get(e.venue.id, 0.0) + s
-        cost = self.cost_of(draft)
-        return Solution(draft, draft.expected_out - cost, cost, sur, continuous)
+        return sur
 
     def solve(self, enabled: frozenset[str]) -> Solution:
         ks = self._routable([k for k, e in enumerate(self.edges) if e.venue.id in enabled])

@@ -101,7 +101,8 @@ def _best_single(problem: Problem, paths: list[CandidatePath]) -> Solution | Non
     usable = [p for p in paths if caps[p.source] >= problem.amount]
     if not usable:
         return None
-    top = sorted(usable, key=lambda p: -estimate(p))[:SINGLE_PATH_CANDIDATES]
+    by_spot = sorted(usable, key=lambda p: -p.spot)[: 4 * SINGLE_PATH_CANDIDATES]
+    top = sorted(by_spot, key=lambda p: -estimate(p))[:SINGLE_PATH_CANDIDATES]
     best_path = max(top, key=exact_net)
     on = {id(e) for e in best_path.edges}
     weights = [1 if id(e) in on else 0 for e in problem.edges]
@@ -112,7 +113,9 @@ def _best_single(problem: Problem, paths: list[CandidatePath]) -> Solution | Non
     except InvalidInput:
         return None
     cost = problem.cost_of(draft)
-    return Solution(draft, draft.expected_out - cost, cost, {}, float(draft.expected_out))
+    return Solution(
+        draft, draft.expected_out - cost, cost, tuple(problem.spot_prices), float(draft.expected_out)
+    )
 
 
 def _finish(

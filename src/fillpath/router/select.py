@@ -42,8 +42,10 @@ def choose(problem: Problem, seed: frozenset[str] = frozenset()) -> Solution:
     return best
 
 
-def _gain(problem: Problem, sol: Solution, v: str) -> float:
-    return sol.surplus.get(v, 0.0) - float(problem.gas[v])
+def _gains(problem: Problem, sol: Solution) -> dict[str, float]:
+    """Per venue: surplus at the solution's prices minus its gas."""
+    sur = problem.surplus(sol)
+    return {v: sur.get(v, 0.0) - float(g) for v, g in problem.gas.items()}
 
 
 def _drop(problem: Problem, best: Solution) -> Solution:
@@ -51,7 +53,8 @@ def _drop(problem: Problem, best: Solution) -> Solution:
     enabled = problem.venues
     for _ in range(MAX_ROUNDS):
         used = sorted({leg.venue for leg in best.draft.legs})
-        margin = {v: _gain(problem, best, v) for v in used}
+        gains = _gains(problem, best)
+        margin = {v: gains[v] for v in used}
         drop = frozenset(v for v in used if margin[v] < 0.0)
         if not drop:
             break
@@ -70,10 +73,11 @@ def _add(problem: Problem, enabled: frozenset[str], best: Solution) -> Solution:
     """Forward: add the venue whose surplus beats its gas by most (an upper bound on its gain), while
     the exact net improves; a few candidates are tried per round."""
     for _ in range(MAX_READD):
-        ranked = sorted(problem.venues - enabled, key=lambda v: (-_gain(problem, best, v), v))
+        gains = _gains(problem, best)
+        ranked = sorted(problem.venues - enabled, key=lambda v: (-gains[v], v))
         improved = False
         for v in ranked[:3]:
-            if _gain(problem, best, v) <= 0.0:
+            if gains[v] <= 0.0:
                 break
             trial = _try(problem, enabled | {v})
             if trial is not None and trial.net > best.net:
