@@ -1,4 +1,11 @@
-"""``route(market, request) -> Plan``: the router's one entry point. Pure and deterministic."""
+"""``route(market, request) -> Plan``: the router's one entry point. Pure and deterministic.
+
+Pipeline: resolve the request into source/sink nodes → build the asset@location graph → enumerate
+candidate paths (hop-limited, spot-rate pruned) → one :class:`Problem` over the union of their edges →
+continuous optimum (water-filling for parallel venues, the dual for networks) → exact integer plan →
+gas-aware venue choice (drop/re-add, grown from the best single path) → the best exact net wins.
+The only clock read is ``solve_ms`` (stats), which is outside the deterministic fields.
+"""
 
 from __future__ import annotations
 
