@@ -14,7 +14,7 @@ def check_plan(
     balance = dict(sources)
     seen = set()
     for leg in plan.legs:
-        key = (leg.venue, leg.asset_in)
+        key = (leg.venue, leg.asset_in, leg.asset_out)
         assert key not in seen, "a venue trades at most once per direction"
         seen.add(key)
         assert balance.get(leg.asset_in, 0) >= leg.amount_in > 0, "a leg spends only what exists before it"

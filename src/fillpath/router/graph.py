@@ -28,8 +28,9 @@ class Edge:
     curve: FloatCurve
 
     @property
-    def key(self) -> tuple[str, AssetId]:
-        return (self.venue.id, self.asset_in)
+    def key(self) -> tuple[str, AssetId, AssetId]:
+        """(venue, in, out): an n-coin pool has several directions from one input."""
+        return (self.venue.id, self.asset_in, self.asset_out)
 
 
 @dataclass(frozen=True)

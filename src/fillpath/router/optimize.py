@@ -43,7 +43,7 @@ class Problem:
         costs: Costs,
         slippage_bps: int,
     ) -> None:
-        self.edges = sorted(edges, key=lambda e: (e.venue.id, str(e.asset_in)))
+        self.edges = sorted(edges, key=lambda e: (e.venue.id, str(e.asset_in), str(e.asset_out)))
         self.sources = tuple(sources)
         self.sinks = sinks
         self.amount = amount
@@ -78,7 +78,8 @@ class Problem:
         if not any(self.lin):
             return gas
         wait = sum(
-            (self.lin_exact[(leg.venue, leg.asset_in)] * leg.amount_in for leg in draft.legs), Fraction(0)
+            (self.lin_exact[(leg.venue, leg.asset_in, leg.asset_out)] * leg.amount_in for leg in draft.legs),
+            Fraction(0),
         )
         return gas + wait
 

@@ -195,7 +195,7 @@ def build(
         held[node] = have
         if node in sinks or have <= 0 or node not in by_tail:
             continue
-        ks = sorted(by_tail[node], key=lambda k: edges[k].venue.id)
+        ks = sorted(by_tail[node], key=lambda k: (edges[k].venue.id, str(edges[k].asset_out)))
         shares = _split_node(edges, ks, weights, have, slippage_bps)
         for k, amt in zip(ks, shares, strict=True):
             if amt <= 0:
@@ -265,7 +265,7 @@ def _paths(
         legs = sorted(leg_of.values(), key=lambda leg: (str(leg.asset_in), leg.venue))
         return tuple(PathFlow(leg.amount_in, leg.amount_out, (leg.venue,)) for leg in legs)
     out_of: dict[AssetId, list[int]] = {}
-    for k in sorted(leg_of, key=lambda k: leg_of[k].venue):
+    for k in sorted(leg_of, key=lambda k: (leg_of[k].venue, str(leg_of[k].asset_out))):
         out_of.setdefault(edges[k].asset_in, []).append(k)
     found: list[tuple[Fraction, Fraction, tuple[str, ...]]] = []
     for s in sorted(supplies, key=str):

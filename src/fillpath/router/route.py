@@ -57,7 +57,7 @@ def route(market: Market, request: RouteRequest) -> Plan:
 
 
 def _union(paths: list[CandidatePath]) -> list[Edge]:
-    seen: dict[tuple[str, object], Edge] = {}
+    seen: dict[tuple[str, object, object], Edge] = {}
     for p in paths:
         for e in p.edges:
             seen.setdefault(e.key, e)
