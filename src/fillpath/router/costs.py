@@ -17,6 +17,8 @@ from fillpath.router.market import NATIVE_DECIMALS, Market
 from fillpath.router.request import Endpoints, RouteRequest
 from fillpath.router.venues.base import Venue
 
+_ZERO = Fraction(0)
+
 
 @dataclass(frozen=True)
 class Costs:
@@ -79,7 +81,9 @@ class Costs:
 
     def latency_per_unit(self, venue: Venue, asset_in: AssetId) -> Fraction:
         """Waiting cost per base unit of input through ``venue``, in buy base units."""
+        if self.latency_bps_per_hour <= 0:
+            return _ZERO  # before getattr: a missing attribute costs an exception per venue
         latency = int(getattr(venue, "latency_s", 0) or 0)
-        if self.latency_bps_per_hour <= 0 or latency <= 0:
-            return Fraction(0)
+        if latency <= 0:
+            return _ZERO
         return Fraction(self.latency_bps_per_hour * latency, 10_000 * 3600) * self.to_buy(asset_in)

@@ -73,6 +73,9 @@ def best_completion(graph: Graph, sinks: frozenset[AssetId], hops: int) -> list[
             v = max((e.curve.spot * prev.get(e.asset_out, 0.0) for e in edges), default=0.0)
             if v > cur.get(node, 0.0):
                 cur[node] = v
+        if cur == prev:  # settled: more hops cannot improve any completion
+            best.extend([prev] * (hops + 1 - len(best)))
+            break
         best.append(cur)
     return best
 

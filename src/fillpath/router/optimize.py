@@ -53,12 +53,13 @@ class Problem:
             {a for e in self.edges for a in (e.asset_in, e.asset_out)} | {s for s, _ in sources}, key=str
         )
         self.index = {a: i for i, a in enumerate(nodes)}
-        self.lin = [float(costs.latency_per_unit(e.venue, e.asset_in)) for e in self.edges]
+        lin_exact = [costs.latency_per_unit(e.venue, e.asset_in) for e in self.edges]
+        self.lin = [float(c) if c else 0.0 for c in lin_exact]
         self.gas_wei = {e.venue.id: (e.venue.location, costs.gas_wei(e.venue)) for e in self.edges}
         self.gas = {
             v: (costs.wei_to_buy(loc) * w if w else Fraction(0)) for v, (loc, w) in self.gas_wei.items()
         }
-        self.lin_exact = {e.key: costs.latency_per_unit(e.venue, e.asset_in) for e in self.edges}
+        self.lin_exact = {e.key: c for e, c in zip(self.edges, lin_exact, strict=True) if c}
         self.venues = frozenset(self.gas)
         arcs = [Arc(self.index[e.asset_in], self.index[e.asset_out], e.curve) for e in self.edges]
         self.spot_prices = initial_prices(len(self.index), arcs, frozenset(self.index[t] for t in sinks))
@@ -78,7 +79,10 @@ class Problem:
         if not any(self.lin):
             return gas
         wait = sum(
-            (self.lin_exact[(leg.venue, leg.asset_in, leg.asset_out)] * leg.amount_in for leg in draft.legs),
+            (
+                self.lin_exact.get((leg.venue, leg.asset_in, leg.asset_out), 0) * leg.amount_in
+                for leg in draft.legs
+            ),
             Fraction(0),
         )
         return gas + wait

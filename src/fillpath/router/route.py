@@ -57,10 +57,10 @@ def route(market: Market, request: RouteRequest) -> Plan:
 
 
 def _union(paths: list[CandidatePath]) -> list[Edge]:
-    seen: dict[tuple[str, object, object], Edge] = {}
+    seen: dict[int, Edge] = {}  # edges are the graph's own objects: identity is cheaper than AssetId hashing
     for p in paths:
         for e in p.edges:
-            seen.setdefault(e.key, e)
+            seen.setdefault(id(e), e)
     return list(seen.values())
 
 
