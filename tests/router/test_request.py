@@ -162,3 +162,61 @@ def test_markets_with_arbitrage_still_give_valid_acyclic_plans(
     amount = value_units(market, assets[0], value)
     plan = route(market, RouteRequest(str(assets[0]), amount, str(assets[1]), max_hops=4, gas=False))
     check_plan(market, plan, {assets[0]: amount}, {assets[1]}, 50)
+
+
+def test_latency_cost_steers_a_parallel_split_to_the_faster_bridge() -> None:
+    fast = TransferVenue("bridge:fast", "arb", USDC_A, USDC_E, 10**13, 0, 1000, 0, 60)
+    slow = TransferVenue("bridge:slow", "arb", USDC_A, USDC_E, 10**13, 0, 200, 0, 6 * 3600)
+    market = two_chains()
+    market = Market((fast, slow), market.decimals, market.prices, {}, market.gas_price_wei, market.native)
+    req = RouteRequest("USDC@arb", 10**11, "USDC@eth", gas=False)
+    assert [leg.venue for leg in route(market, req).legs] == [
+        "bridge:slow"
+    ]  # cheaper fee wins when waiting is free
+    waiting = route(
+        market, RouteRequest("USDC@arb", 10**11, "USDC@eth", gas=False, latency_cost_bps_per_hour=10)
+    )
+    assert [leg.venue for leg in waiting.legs] == ["bridge:fast"]  # 6 h at 10 bps/h = 60 bps > 8 bps fee gap
+    assert waiting.net_out > waiting.expected_out - 10**11 * 20 // 10_000
+
+
+class ThreeCoinPool:
+    """A 3-coin venue made of constant-product pairs (enough to show every direction is kept)."""
+
+    def __init__(self, coins: tuple[AssetId, AssetId, AssetId]) -> None:
+        self.id = "eth:3pool"
+        self.location = "eth"
+        self.gas = 0
+        self._pairs = {
+            (a, b): CPVenue(self.id, "eth", a, b, 10**12, 10**12, 100) for a in coins for b in coins if a != b
+        }
+        self._by_in = {a: [p for (x, _), p in self._pairs.items() if x == a] for a in coins}
+
+    def pairs(self) -> tuple[tuple[AssetId, AssetId], ...]:
+        return tuple(self._pairs)
+
+    # The Protocol's quote has no asset_out, so an n-coin venue cannot say which output it means: the
+    # graph test below only needs pairs(); quoting answers for the first pair from that input.
+    def quote(self, asset_in: AssetId, amount_in: int) -> int:
+        return self._by_in[asset_in][0].quote(asset_in, amount_in)
+
+    def marginal_rate(self, asset_in: AssetId, amount_in: int) -> Fraction:
+        return self._by_in[asset_in][0].marginal_rate(asset_in, amount_in)
+
+    def amount_at_rate(self, asset_in: AssetId, rate: Fraction) -> int:
+        return self._by_in[asset_in][0].amount_at_rate(asset_in, rate)
+
+    def capacity(self, asset_in: AssetId) -> int | None:
+        return None
+
+
+def test_an_n_coin_venue_keeps_every_direction_from_one_input() -> None:
+    from fillpath.router.graph import Graph
+
+    usdt, dai = AssetId("USDT", "eth"), AssetId("DAI", "eth")
+    pool = ThreeCoinPool((USDC_E, usdt, dai))
+    graph = Graph.build([pool], frozenset(), frozenset((dai,)))
+    keys = sorted((str(e.asset_in), str(e.asset_out)) for es in graph.out_edges.values() for e in es)
+    assert ("USDC@eth", "USDT@eth") in keys
+    assert ("USDC@eth", "DAI@eth") in keys
+    assert len({e.key for es in graph.out_edges.values() for e in es}) == len(keys)
