@@ -21,6 +21,7 @@ only moves the split slightly off the optimum (second order for smooth curves).
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -90,7 +91,7 @@ class _Dual:
 
 
 def _dot(a: Sequence[float], b: Sequence[float]) -> float:
-    return sum(x * y for x, y in zip(a, b, strict=True))
+    return sum(map(operator.mul, a, b))
 
 
 def _lbfgs(f: _Dual, w: list[float], tol: float, max_iter: int, memory: int = 12) -> tuple[list[float], int]:
