@@ -91,7 +91,8 @@ class _Dual:
 
 
 def _dot(a: Sequence[float], b: Sequence[float]) -> float:
-    return sum(map(operator.mul, a, b))
+    total: float = sum(map(operator.mul, a, b))
+    return total
 
 
 def _lbfgs(f: _Dual, w: list[float], tol: float, max_iter: int, memory: int = 12) -> tuple[list[float], int]:
