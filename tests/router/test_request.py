@@ -220,3 +220,28 @@ def test_an_n_coin_venue_keeps_every_direction_from_one_input() -> None:
     assert ("USDC@eth", "USDT@eth") in keys
     assert ("USDC@eth", "DAI@eth") in keys
     assert len({e.key for es in graph.out_edges.values() for e in es}) == len(keys)
+
+
+def test_more_than_the_books_can_take_is_invalid() -> None:
+    market, assets = network(5, 3, 1, books=1, transfers=0)
+    book = next(v for v in market.venues if v.id == "book0")
+    cap = book.capacity(assets[0])
+    assert cap is not None
+    only_book = frozenset(v.id for v in market.venues if v.id != "book0")
+    with pytest.raises(InvalidInput, match="amount"):
+        route(market, RouteRequest(str(assets[0]), cap + 1, str(assets[1]), gas=False, exclude=only_book))
+    plan = route(market, RouteRequest(str(assets[0]), cap, str(assets[1]), gas=False, exclude=only_book))
+    assert [(leg.venue, leg.amount_in) for leg in plan.legs] == [("book0", cap)]
+
+
+def test_a_bridge_too_small_for_the_route_is_invalid_not_stranded() -> None:
+    market = two_chains()
+    small = TransferVenue("bridge:small", "arb", USDC_A, USDC_E, 10**9, 0, 500)
+    venues = (*(v for v in market.venues if v.id != "bridge:usdc"), small)
+    market = Market(
+        venues, market.decimals, market.prices, market.holdings, market.gas_price_wei, market.native
+    )
+    with pytest.raises(InvalidInput, match=r"can carry|no venue with room"):
+        route(market, RouteRequest("WETH@arb", 10 * 10**18, "USDC@eth", gas=False))
+    plan = route(market, RouteRequest("WETH@arb", 10**17, "USDC@eth", gas=False))
+    assert [leg.venue for leg in plan.legs] == ["arb:pool", "bridge:small"]

@@ -161,6 +161,9 @@ class Problem:
             arcs += [Arc(src, idx[s], PiecewiseLinearCurve([(1.0, float(cap))])) for s, cap in self.sources]
         sinks = frozenset(idx[t] for t in self.sinks)
         sol = solve_dual(n, arcs, src, float(self.amount), sinks)
+        if sol.imbalance > 0.5:
+            # prices collapse only when the capped venues cannot absorb the amount at any price
+            raise InvalidInput("amount", "more than the venues on these routes can carry", "sell less")
         weights: list[float] = [0.0] * len(self.edges)
         value: list[float] = [0.0] * len(self.edges)
         for j, k in enumerate(ks):

@@ -206,6 +206,14 @@ def build(
             legs.append(leg)
             leg_of[k] = leg
             avail[e.asset_out] = avail.get(e.asset_out, 0) + out
+    spent: dict[AssetId, int] = {}
+    for leg in legs:
+        spent[leg.asset_in] = spent.get(leg.asset_in, 0) + leg.amount_in
+    for node, have in sorted(avail.items(), key=lambda kv: str(kv[0])):
+        if node not in sinks and have > spent.get(node, 0):
+            # only capacities leave anything behind (splits are exact): the route cannot carry it all
+            left = have - spent.get(node, 0)
+            raise InvalidInput("amount", f"{left} base units of {node} find no venue with room", "sell less")
     expected = sum(avail.get(t, 0) for t in sinks)
     amount_in = sum(n for n in supplies.values() if n > 0)
     paths = _paths(edges, leg_of, supplies, held, sinks, expected)
