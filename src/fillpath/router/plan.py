@@ -54,6 +54,10 @@ class Plan:
     paths: tuple[PlanPath, ...]
     stats: PlanStats
 
+    def to_json(self) -> dict[str, Any]:
+        """The ``fillpath.plan/1`` object (amounts as integer strings)."""
+        return write_plan(self)
+
 
 def _read_leg(value: object, path: str) -> PlanLeg:
     f = jf.Fields(value, path)

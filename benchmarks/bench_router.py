@@ -1,0 +1,243 @@
+"""Router benchmarks: quality against a convex reference, speed, and the gas heuristic vs brute force.
+
+Run from the repository root: ``PYTHONPATH=src:. python benchmarks/bench_router.py [--quick]``. The
+reference needs cvxpy (``benchmarks/requirements.txt``); without it the reference columns are skipped.
+Venues are the test venues of ``tests/router/opt_venues.py`` (exact V2-like pools, order books,
+transfers). Every figure is measured in the same run; nothing is copied from elsewhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from fractions import Fraction
+
+from tests.router.exact import brute_force, parallel_optimum, small_problem
+from tests.router.grid import grid_route
+from tests.router.networks import network, value_units
+from tests.router.opt_venues import BookVenue, CPVenue
+
+from fillpath.model.assets import AssetId
+from fillpath.router import Market, RouteRequest, route
+from fillpath.router.select import choose
+
+try:
+    from benchmarks.reference import reference
+
+    HAVE_CVXPY = True
+except ImportError:  # pragma: no cover - depends on the environment
+    HAVE_CVXPY = False
+
+A = AssetId("WETH", "x")
+B = AssetId("USDC", "x")
+
+
+def pct(xs: Sequence[float], q: float) -> float:
+    s = sorted(xs)
+    return s[min(len(s) - 1, max(0, round(q * (len(s) - 1))))]
+
+
+def timed(fn: Callable[[], object], repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t) * 1000.0)
+    return out
+
+
+def table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    print(f"\n### {title}\n")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join("---" for _ in header) + "|")
+    for r in rows:
+        print("| " + " | ".join(f"{c:.7f}" if isinstance(c, float) and c < 10 else str(c) for c in r) + " |")
+
+
+def one_pair(n: int, seed: int, books: int = 0) -> Market:
+    rng = random.Random(seed)
+    venues: list[CPVenue | BookVenue] = []
+    for i in range(n - books):
+        r0 = rng.randint(10**20, 10**22)
+        venues.append(CPVenue(f"p{i}", "x", A, B, r0, r0 * rng.randint(2900, 3100) // 10**12, rng.choice([500, 3000])))
+    for i in range(books):
+        rate = Fraction(rng.randint(2950, 3000), 10**12)
+        bids = tuple((rate * (1000 - k) / 1000, rng.randint(10**18, 10**20)) for k in range(10))
+        venues.append(BookVenue(f"b{i}", "x", A, B, bids, ((1 / rate, 10**9),), 1000))
+    return Market(tuple(venues), {A: 18, B: 6}, {A: Fraction(3000), B: Fraction(1)})
+
+
+def quality_one_pair(seeds: int) -> None:
+    rows = []
+    for n in (2, 10, 100):
+        ours, grid = [], []
+        for seed in range(seeds):
+            market = one_pair(n, seed)
+            pools = [v for v in market.venues if isinstance(v, CPVenue)]
+            for amount in (10**18, 10**20, 10**22):
+                opt = parallel_optimum(pools, amount)
+                plan = route(market, RouteRequest(str(A), amount, str(B), gas=False))
+                ours.append(float(Decimal(plan.expected_out) / opt))
+                grid.append(float(Decimal(grid_route(market, A, B, amount, 1)) / opt))
+        rows.append((n, len(ours), statistics.median(ours), min(ours), statistics.median(grid), min(grid)))
+    table(
+        "Quality, one pair over parallel V2 pools (vs 60-digit continuous optimum)",
+        ["venues", "cases", "ours median", "ours worst", "5% grid median", "5% grid worst"],
+        rows,
+    )
+
+
+def quality_network(seeds: int) -> None:
+    if not HAVE_CVXPY:
+        print("\n(cvxpy not installed: network quality table skipped; see benchmarks/requirements.txt)")
+        return
+    rows = []
+    for tokens, pools, books, transfers, hops in ((5, 12, 2, 1, 4), (10, 40, 3, 2, 4), (20, 80, 4, 3, 4)):
+        for value in (1e2, 1e4, 1e5, 1e6, 3e6):
+            ours, grid, cand, coarse_free = [], [], [], []
+            for seed in range(seeds):
+                market, assets = network(seed, tokens, pools, books=books, transfers=transfers)
+                sell, buy = assets[0], assets[1]
+                amount = value_units(market, sell, value)
+                plan = route(market, RouteRequest(str(sell), amount, str(buy), max_hops=hops, gas=False))
+                ref, _ = reference(market, sell, buy, amount)
+                deep = route(market, RouteRequest(str(sell), amount, str(buy), max_hops=6, gas=False))
+                ours.append(plan.expected_out / ref)
+                if plan.expected_out >= 10**6:
+                    coarse_free.append(plan.expected_out / ref)
+                cand.append(deep.expected_out / ref)
+                grid.append(grid_route(market, sell, buy, amount, hops) / ref)
+            rows.append(
+                (
+                    f"{tokens} tok / {pools + books + 2 * transfers} venues",
+                    f"{value:.0e}",
+                    statistics.median(ours),
+                    min(ours),
+                    min(coarse_free) if coarse_free else "n/a",
+                    min(cand),
+                    statistics.median(grid),
+                    min(grid),
+                )
+            )
+    table(
+        f"Quality, random networks (pools + books + transfers), gas off, {seeds} seeds per row "
+        "(trade value vs ~1e6 typical pool depth); ratio of exact integer plan output (max_hops 4 unless "
+        "noted) to the cvxpy optimum over the whole network (no hop limit)",
+        [
+            "network",
+            "trade",
+            "ours/opt median",
+            "ours/opt worst",
+            "worst, output >= 1e6 base units",
+            "ours/opt worst, max_hops 6",
+            "5% grid/opt median",
+            "5% grid/opt worst",
+        ],
+        rows,
+    )
+
+
+def speed(repeat: int, big: bool) -> None:
+    rows = []
+    sizes = (10, 100, 1000, 10000) if big else (10, 100, 1000)
+    for n in sizes:
+        market = one_pair(n, 7, books=n // 10)
+        req = RouteRequest(str(A), 10**21, str(B))
+        route(market, req)
+        ts = timed(lambda m=market, r=req: route(m, r), repeat if n < 10000 else max(5, repeat // 4))
+        ref_ms = _ref_ms(market, A, B, 10**21, 3)
+        rows.append(_speed_row(f"one pair, {n} venues", ts, ref_ms))
+    market, assets = network(3, 50, 300, books=5, transfers=5)
+    amount = value_units(market, assets[0], 1e6)
+    req = RouteRequest(str(assets[0]), amount, str(assets[1]), max_hops=3)
+    route(market, req)
+    ts = timed(lambda: route(market, req), repeat)
+    rows.append(
+        _speed_row(
+            "50 tokens, 300 pools (+10 books/transfers), max_hops 3",
+            ts,
+            _ref_ms(market, *assets[:2], amount, 3),
+        )
+    )
+    table(
+        f"Speed: full route() incl. gas choice and exact plan ({repeat} runs; "
+        "cvxpy = build + Clarabel solve, median of 3)",
+        ["case", "median ms", "p99 ms", "cvxpy ms", "speed-up vs cvxpy"],
+        rows,
+    )
+
+
+def _ref_ms(market: Market, sell: AssetId, buy: AssetId, amount: int, repeat: int) -> float | None:
+    if not HAVE_CVXPY:
+        return None
+    return statistics.median(reference(market, sell, buy, amount)[1] * 1000.0 for _ in range(repeat))
+
+
+def _speed_row(name: str, ts: list[float], ref: float | None) -> tuple[object, ...]:
+    med = statistics.median(ts)
+    return (
+        name,
+        f"{med:.2f}",
+        f"{pct(ts, 0.99):.2f}",
+        "n/a" if ref is None else f"{ref:.1f}",
+        "n/a" if ref is None else f"{ref / med:.1f}x",
+    )
+
+
+def gas_choice(cases: int) -> None:
+    rows = []
+    for gas in (50_000, 300_000, 2_000_000):
+        equal = total = 0
+        worst_route = worst_choose = 0.0
+        for seed in range(cases):
+            rng = random.Random(seed)
+            market, req, problem = small_problem(
+                seed, rng.randint(2, 5), rng.randint(0, 1), gas, rng.choice([1e3, 1e4, 1e5])
+            )
+            if len(problem.venues) > 6:
+                continue
+            best = brute_force(problem)
+            plan = route(market, req)
+            alone = choose(problem)  # drop/re-add from all venues, no single-path seed
+            alone_net = alone.draft.expected_out - int(-(-alone.cost // 1))
+            total += 1
+            equal += plan.net_out >= best
+            scale = max(abs(best), 1)
+            worst_route = max(worst_route, (best - plan.net_out) / scale)
+            worst_choose = max(worst_choose, (best - alone_net) / scale)
+        rows.append((gas, total, f"{100 * equal / total:.0f}%", f"{worst_route:.2e}", f"{worst_choose:.2e}"))
+    table(
+        "Gas venue choice vs brute force over all venue subsets (small random cases, net of gas)",
+        [
+            "gas/venue",
+            "cases",
+            "route() >= brute force",
+            "route() worst shortfall",
+            "drop/re-add alone worst shortfall",
+        ],
+        rows,
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="fewer seeds and no 10,000-venue case")
+    ap.add_argument("--only", choices=["quality", "speed", "gas"], help="run one table group")
+    args = ap.parse_args()
+    seeds = 3 if args.quick else 8
+    print(f"cvxpy reference: {'available' if HAVE_CVXPY else 'NOT available (reference columns skipped)'}")
+    if args.only in (None, "quality"):
+        quality_one_pair(seeds)
+        quality_network(seeds)
+    if args.only in (None, "speed"):
+        speed(10 if args.quick else 30, not args.quick)
+    if args.only in (None, "gas"):
+        gas_choice(30 if args.quick else 100)
+
+
+if __name__ == "__main__":
+    main()

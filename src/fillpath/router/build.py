@@ -1,0 +1,234 @@
+"""Building the integer plan: exact legs in executable order, built from a (continuous) flow on edges.
+
+Given how the optimizer wants each node's holdings split over its outgoing edges (``weights``, any
+positive scale), the builder walks the nodes in topological order, splits what the node *actually*
+holds — its supply, or exactly what earlier legs output — by largest remainder, and quotes every leg with
+the venue's exact ``quote``. So amounts are conserved by construction, each (venue, direction) trades
+once, and re-simulating any leg on the snapshot gives its ``amount_out``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+import networkx as nx
+
+from fillpath.model.assets import AssetId
+from fillpath.model.errors import InvalidInput
+from fillpath.router.graph import Edge
+from fillpath.router.plan import PlanLeg, PlanPath, PlanStats
+
+BPS = 10_000
+
+
+def min_out(amount: int, slippage_bps: int) -> int:
+    return amount * (BPS - slippage_bps) // BPS
+
+
+# The plan's value types are the format's own (``router/plan.py``): what the builder makes is what is written.
+Leg = PlanLeg
+PathFlow = PlanPath
+Stats = PlanStats
+
+
+@dataclass(frozen=True)
+class Draft:
+    """Legs and paths before costs: what the builder produces for one set of weights."""
+
+    legs: tuple[Leg, ...]
+    paths: tuple[PathFlow, ...]
+    amount_in: int
+    expected_out: int
+
+
+def apportion(total: int, weights: Sequence[Fraction | int]) -> list[int]:
+    """Split ``total`` in proportion to ``weights`` by largest remainder; shares sum to ``total``."""
+    if all(isinstance(w, int) for w in weights):
+        return _apportion_int(total, [int(w) for w in weights])
+    wsum = sum(weights)
+    if wsum <= 0:
+        return [0] * len(weights)
+    exact = [Fraction(total) * w / wsum for w in weights]
+    shares = [int(e) for e in exact]  # floor: all non-negative
+    order = sorted(range(len(weights)), key=lambda i: (shares[i] - exact[i], i))
+    for i in order[: total - sum(shares)]:
+        shares[i] += 1
+    return shares
+
+
+def _apportion_int(total: int, weights: list[int]) -> list[int]:
+    """Integer-only largest remainder (the hot path: no Fractions)."""
+    wsum = sum(weights)
+    if wsum <= 0:
+        return [0] * len(weights)
+    shares, rems = [], []
+    for w in weights:
+        q, r = divmod(total * w, wsum)
+        shares.append(q)
+        rems.append(r)
+    left = total - sum(shares)
+    if left:
+        for i in sorted(range(len(weights)), key=lambda i: (-rems[i], i))[:left]:
+            shares[i] += 1
+    return shares
+
+
+def _useful(edges: Sequence[Edge], active: list[int], sources: set[AssetId], sinks: frozenset[AssetId]) -> list[int]:
+    """Edges on some source → sink route within ``active`` (a dead end would strand assets)."""
+    g = nx.DiGraph()
+    g.add_edges_from((edges[k].asset_in, edges[k].asset_out) for k in active)
+    fwd = set().union(*(nx.descendants(g, s) | {s} for s in sources if s in g))
+    back = set().union(*(nx.ancestors(g, t) | {t} for t in sinks if t in g))
+    return [k for k in active if edges[k].asset_in in fwd and edges[k].asset_out in back]
+
+
+def _break_cycles(edges: Sequence[Edge], active: list[int], value: Sequence[float]) -> list[int]:
+    """Drop the least valuable edge of each directed cycle (possible only with arbitrage, or a venue
+    wanted both ways) until the flow is acyclic, hence executable in order."""
+    active = list(active)
+    while True:
+        g = nx.DiGraph()
+        for k in active:
+            g.add_edge(edges[k].asset_in, edges[k].asset_out)
+        try:
+            cycle = nx.find_cycle(g)
+        except nx.NetworkXNoCycle:
+            return active
+        on = {(u, v) for u, v in cycle}
+        worst = min((k for k in active if (edges[k].asset_in, edges[k].asset_out) in on), key=lambda k: value[k])
+        active.remove(worst)
+
+
+def build(
+    edges: Sequence[Edge],
+    weights: Sequence[float | int],
+    supplies: Mapping[AssetId, int],
+    sinks: frozenset[AssetId],
+    slippage_bps: int,
+    value: Sequence[float] | None = None,
+) -> Draft:
+    """Exact legs from per-edge weights (see module doc). ``value`` ranks edges when breaking cycles."""
+    active = [k for k, w in enumerate(weights) if w > 0]
+    sources = {s for s, n in supplies.items() if n > 0}
+    active = _break_cycles(edges, active, value if value is not None else [float(w) for w in weights])
+    active = _useful(edges, active, sources, sinks)
+    if not active:
+        raise InvalidInput("buy", "no route carries any output", "check the venues and the amount")
+    g = nx.DiGraph()
+    by_tail: dict[AssetId, list[int]] = {}
+    for k in active:
+        g.add_edge(edges[k].asset_in, edges[k].asset_out)
+        by_tail.setdefault(edges[k].asset_in, []).append(k)
+    avail: dict[AssetId, int] = {s: n for s, n in supplies.items() if n > 0}
+    legs: list[Leg] = []
+    leg_of: dict[int, Leg] = {}
+    held: dict[AssetId, int] = {}
+    for node in nx.lexicographical_topological_sort(g, key=str):
+        have = avail.get(node, 0)
+        held[node] = have
+        if node in sinks or have <= 0 or node not in by_tail:
+            continue
+        ks = sorted(by_tail[node], key=lambda k: (edges[k].venue.id, str(edges[k].asset_out)))
+        shares = _split_node(edges, ks, weights, have, slippage_bps)
+        for k, amt in zip(ks, shares, strict=True):
+            if amt <= 0:
+                continue
+            e = edges[k]
+            out = e.venue.quote(e.asset_in, amt)
+            leg = Leg(e.venue.id, e.asset_in, e.asset_out, amt, out, min_out(out, slippage_bps))
+            legs.append(leg)
+            leg_of[k] = leg
+            avail[e.asset_out] = avail.get(e.asset_out, 0) + out
+    spent: dict[AssetId, int] = {}
+    for leg in legs:
+        spent[leg.asset_in] = spent.get(leg.asset_in, 0) + leg.amount_in
+    for node, have in sorted(avail.items(), key=lambda kv: str(kv[0])):
+        if node not in sinks and have > spent.get(node, 0):
+            # only capacities leave anything behind (splits are exact): the route cannot carry it all
+            left = have - spent.get(node, 0)
+            raise InvalidInput("amount", f"{left} base units of {node} find no venue with room", "sell less")
+    expected = sum(avail.get(t, 0) for t in sinks)
+    amount_in = sum(n for n in supplies.values() if n > 0)
+    paths = _paths(edges, leg_of, supplies, held, sinks, expected)
+    return Draft(tuple(legs), paths, amount_in, expected)
+
+
+def _split_node(
+    edges: Sequence[Edge], ks: list[int], weights: Sequence[float | int], have: int, slippage_bps: int
+) -> list[int]:
+    """Split a node's holdings over its edges: proportional, within capacities, no dust legs (a leg whose
+    min_out would be 0 goes to the node's biggest leg instead)."""
+    # float weights keep 20 more bits so small flows split as precisely as large ones
+    ws = [w if isinstance(w, int) else int(w * 1048576.0) for w in (weights[k] for k in ks)]
+    shares = apportion(have, ws)
+    caps = [edges[k].venue.capacity(edges[k].asset_in) for k in ks]
+    spill = 0
+    for i, c in enumerate(caps):
+        if c is not None and shares[i] > c:
+            spill += shares[i] - c
+            shares[i] = c
+    for i in sorted(range(len(ks)), key=lambda i: -ws[i]):
+        if spill <= 0:
+            break
+        room = spill if caps[i] is None else min(spill, caps[i] - shares[i])  # type: ignore[operator]
+        shares[i] += room
+        spill -= room
+    while len([s for s in shares if s > 0]) > 1:
+        live = [i for i, s in enumerate(shares) if s > 0]
+        dust = [
+            i for i in live if min_out(edges[ks[i]].venue.quote(edges[ks[i]].asset_in, shares[i]), slippage_bps) <= 0
+        ]
+        if not dust:
+            break
+        i = dust[0]
+        big = max((j for j in live if j != i), key=lambda j: (shares[j], -j))
+        cap = caps[big]
+        if cap is not None and shares[big] + shares[i] > cap:
+            break
+        shares[big] += shares[i]
+        shares[i] = 0
+    return shares
+
+
+def _paths(
+    edges: Sequence[Edge],
+    leg_of: Mapping[int, Leg],
+    supplies: Mapping[AssetId, int],
+    held: Mapping[AssetId, int],
+    sinks: frozenset[AssetId],
+    expected: int,
+) -> tuple[PathFlow, ...]:
+    """Attribute legs to source → sink paths pro rata (exact Fractions, then largest remainder)."""
+    if all(edges[k].asset_in in supplies and edges[k].asset_out in sinks for k in leg_of):
+        # every leg is a whole path (parallel venues): no attribution needed
+        legs = sorted(leg_of.values(), key=lambda leg: (str(leg.asset_in), leg.venue))
+        return tuple(PathFlow(leg.amount_in, leg.amount_out, (leg.venue,)) for leg in legs)
+    out_of: dict[AssetId, list[int]] = {}
+    for k in sorted(leg_of, key=lambda k: (leg_of[k].venue, str(leg_of[k].asset_out))):
+        out_of.setdefault(edges[k].asset_in, []).append(k)
+    found: list[tuple[Fraction, Fraction, tuple[str, ...]]] = []
+    for s in sorted(supplies, key=str):
+        if supplies[s] <= 0:
+            continue
+        stack: list[tuple[AssetId, Fraction, Fraction, tuple[str, ...]]] = [(s, Fraction(1), Fraction(supplies[s]), ())]
+        while stack:
+            node, frac_in, amt, names = stack.pop()
+            if node in sinks:
+                found.append((frac_in * supplies[s], amt, names))
+                continue
+            for k in reversed(out_of.get(node, [])):
+                leg = leg_of[k]
+                share = Fraction(leg.amount_in, held[node])
+                stack.append(
+                    (
+                        edges[k].asset_out,
+                        frac_in * share,
+                        amt * Fraction(leg.amount_out, held[node]),
+                        (*names, leg.venue),
+                    )
+                )
+    ins = apportion(round(sum(f[0] for f in found)), [f[0] for f in found])
+    outs = apportion(min(expected, round(sum(f[1] for f in found))), [f[1] for f in found])
+    return tuple(PathFlow(i, o, f[2]) for i, o, f in zip(ins, outs, found, strict=True))

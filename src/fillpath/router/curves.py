@@ -1,0 +1,208 @@
+"""Float views of venue curves for the continuous solve.
+
+The optimizer evaluates thousands of marginal rates per solve; ``Fraction`` arithmetic there is ~50x too
+slow. A venue may offer ``float_curve(asset_in)`` returning a :class:`FloatCurve`; otherwise
+:class:`ExactCurve` wraps the exact Protocol methods (correct, slower). Floats are used only to find the
+split; every amount in a plan comes from the venue's exact ``quote``.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from fractions import Fraction
+from typing import Protocol
+
+from fillpath.model.assets import AssetId
+from fillpath.router.venues.base import Venue
+
+INF = math.inf
+
+
+class FloatCurve(Protocol):
+    """One direction of a venue as a concave curve out(x), in base units, as floats."""
+
+    @property
+    def spot(self) -> float:
+        """Marginal rate at zero input."""
+        ...
+
+    @property
+    def cap(self) -> float:
+        """Largest input (``inf`` if unbounded)."""
+        ...
+
+    def out(self, x: float) -> float: ...
+
+    def rate(self, x: float) -> float:
+        """d(out)/d(in) at ``x``."""
+        ...
+
+    def x_at_rate(self, r: float) -> float:
+        """Largest input whose marginal rate is still >= ``r`` (0 if ``r`` >= spot)."""
+        ...
+
+    def arb(self, rho: float, tau: float) -> tuple[float, float]:
+        """(input, output) maximizing out(x) - rho*x. Piecewise-linear curves return the entropy-smoothed
+        optimum (temperature ``tau``, relative to the rate) so the dual stays differentiable."""
+        ...
+
+
+class SmoothCurve:
+    """Base for strictly concave curves: ``arb`` is the exact maximizer, ``tau`` is ignored."""
+
+    spot: float
+    cap: float
+
+    def out(self, x: float) -> float:
+        raise NotImplementedError
+
+    def rate(self, x: float) -> float:
+        raise NotImplementedError
+
+    def x_at_rate(self, r: float) -> float:
+        raise NotImplementedError
+
+    def arb(self, rho: float, tau: float) -> tuple[float, float]:
+        if rho >= self.spot:
+            return 0.0, 0.0
+        x = self.x_at_rate(rho)
+        return x, self.out(x)
+
+
+def _softplus(z: float) -> float:
+    return z + math.log1p(math.exp(-z)) if z > 0 else math.log1p(math.exp(z))
+
+
+def _sigmoid(z: float) -> float:
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+class PiecewiseLinearCurve:
+    """Concave piecewise-linear curve: segments ``(rate, length)`` with rates non-increasing.
+
+    Order books, transfers and capped linear edges are this shape. Their dual is not differentiable, so
+    ``arb`` smooths each segment with temperature ``tau``: the segment contributes
+    ``L*tau_k*softplus(z)`` to the arbitrage value, ``z = (r_k - rho)/tau_k``, ``tau_k = tau*r_k``.
+    The smoothed optimum costs at most about ``tau`` relative; the solver anneals ``tau`` towards 0.
+    """
+
+    _WINDOW = 40.0
+
+    def __init__(self, segments: list[tuple[float, float]]) -> None:
+        segs = [(r, n) for r, n in segments if n > 0 and r > 0]
+        self._rates = [r for r, _ in segs]
+        self._lens = [n for _, n in segs]
+        self._cum_x = [0.0]
+        self._cum_out = [0.0]
+        for r, n in segs:
+            self._cum_x.append(self._cum_x[-1] + n)
+            self._cum_out.append(self._cum_out[-1] + r * n)
+        self.spot = segs[0][0] if segs else 0.0
+        self.cap = self._cum_x[-1]
+
+    def _index(self, x: float) -> int:
+        """Segment just after input ``x`` (``len`` once the curve is exhausted)."""
+        return min(bisect_right(self._cum_x, x) - 1, len(self._rates))
+
+    def out(self, x: float) -> float:
+        k = self._index(max(x, 0.0))
+        if k >= len(self._rates):
+            return self._cum_out[-1]
+        return self._cum_out[k] + self._rates[k] * (x - self._cum_x[k])
+
+    def rate(self, x: float) -> float:
+        k = self._index(max(x, 0.0))
+        return self._rates[k] if k < len(self._rates) else 0.0
+
+    def x_at_rate(self, r: float) -> float:
+        return self._cum_x[self._count_ge(r)]
+
+    def _count_ge(self, r: float) -> int:
+        """Number of segments with rate >= r."""
+        lo, hi = 0, len(self._rates)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self._rates[mid] >= r:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    def arb(self, rho: float, tau: float) -> tuple[float, float]:
+        if tau <= 0.0:
+            n = self._count_ge(rho)
+            return self._cum_x[n], self._cum_out[n]
+        w = self._WINDOW * tau
+        full = self._count_ge(rho / (1.0 - w)) if w < 1.0 else 0
+        x = self._cum_x[full]
+        out = self._cum_out[full]
+        k = full
+        lo_rate = rho / (1.0 + w)
+        rates, lens = self._rates, self._lens
+        while k < len(rates) and rates[k] > lo_rate:
+            r = rates[k]
+            tk = tau * r
+            z = (r - rho) / tk
+            s = _sigmoid(z)
+            x += lens[k] * s
+            out += lens[k] * (tk * _softplus(z) + rho * s)
+            k += 1
+        return x, out
+
+
+class ExactCurve(SmoothCurve):
+    """Fallback over the exact Protocol methods for venues without ``float_curve``."""
+
+    def __init__(self, venue: Venue, asset_in: AssetId) -> None:
+        self._venue = venue
+        self._asset = asset_in
+        cap = venue.capacity(asset_in)
+        self.cap = INF if cap is None else float(cap)
+        self.spot = float(venue.marginal_rate(asset_in, 0))
+
+    def out(self, x: float) -> float:
+        return float(self._venue.quote(self._asset, int(min(x, self.cap))))
+
+    def rate(self, x: float) -> float:
+        return float(self._venue.marginal_rate(self._asset, int(min(x, self.cap))))
+
+    def x_at_rate(self, r: float) -> float:
+        if r <= 0.0:
+            return self.cap
+        return float(self._venue.amount_at_rate(self._asset, Fraction(r)))
+
+
+def curve_for(venue: Venue, asset_in: AssetId) -> FloatCurve:
+    """The venue's own float view if it has one, else the exact fallback."""
+    make = getattr(venue, "float_curve", None)
+    if make is not None:
+        curve: FloatCurve = make(asset_in)
+        return curve
+    return ExactCurve(venue, asset_in)
+
+
+class CostedCurve:
+    """A curve net of a linear cost ``c`` per unit input (waiting): out(x) - c*x, for water-filling."""
+
+    def __init__(self, inner: FloatCurve, cost: float) -> None:
+        self._inner = inner
+        self._cost = cost
+        self.spot = inner.spot - cost
+        self.cap = inner.cap
+
+    def out(self, x: float) -> float:
+        return self._inner.out(x) - self._cost * x
+
+    def rate(self, x: float) -> float:
+        return self._inner.rate(x) - self._cost
+
+    def x_at_rate(self, r: float) -> float:
+        return self._inner.x_at_rate(r + self._cost)
+
+    def arb(self, rho: float, tau: float) -> tuple[float, float]:
+        x, o = self._inner.arb(rho + self._cost, tau)
+        return x, o - self._cost * x

@@ -1,0 +1,199 @@
+"""One routing problem over the candidate edges, solvable for any subset of venues.
+
+``solve(enabled)`` picks the method from the structure: one source straight into the sinks over
+parallel venues is water-filling (exact); anything else is the network dual. Either way the continuous
+answer becomes an exact integer :class:`~fillpath.router.plan.Draft`, valued net of gas and waiting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from fillpath.model.assets import AssetId
+from fillpath.model.errors import InvalidInput
+from fillpath.router.build import Draft, apportion, build
+from fillpath.router.costs import Costs
+from fillpath.router.curves import CostedCurve, FloatCurve, PiecewiseLinearCurve
+from fillpath.router.graph import Edge
+from fillpath.router.network import Arc, initial_prices, solve_dual, surplus
+from fillpath.router.split import water_fill
+
+
+@dataclass(frozen=True)
+class Solution:
+    draft: Draft
+    net: Fraction
+    """Expected output less gas and waiting, in buy base units (exact)."""
+    cost: Fraction
+    prices: tuple[float, ...]
+    """Node prices (sink units per base unit) of the continuous solve; spot values off its subgraph."""
+    continuous: float
+    """The continuous solve's own estimate of the output (before integer rounding)."""
+
+
+class Problem:
+    def __init__(
+        self,
+        edges: Sequence[Edge],
+        sources: Sequence[tuple[AssetId, int]],
+        sinks: frozenset[AssetId],
+        amount: int,
+        costs: Costs,
+        slippage_bps: int,
+    ) -> None:
+        self.edges = sorted(edges, key=lambda e: (e.venue.id, str(e.asset_in), str(e.asset_out)))
+        self.sources = tuple(sources)
+        self.sinks = sinks
+        self.amount = amount
+        self.costs = costs
+        self.slippage_bps = slippage_bps
+        nodes = sorted({a for e in self.edges for a in (e.asset_in, e.asset_out)} | {s for s, _ in sources}, key=str)
+        self.index = {a: i for i, a in enumerate(nodes)}
+        lin_exact = [costs.latency_per_unit(e.venue, e.asset_in) for e in self.edges]
+        self.lin = [float(c) if c else 0.0 for c in lin_exact]
+        self.gas_wei = {e.venue.id: (e.venue.location, costs.gas_wei(e.venue)) for e in self.edges}
+        self.gas = {v: (costs.wei_to_buy(loc) * w if w else Fraction(0)) for v, (loc, w) in self.gas_wei.items()}
+        self.lin_exact = {e.key: c for e, c in zip(self.edges, lin_exact, strict=True) if c}
+        self.venues = frozenset(self.gas)
+        arcs = [Arc(self.index[e.asset_in], self.index[e.asset_out], e.curve) for e in self.edges]
+        self.spot_prices = initial_prices(len(self.index), arcs, frozenset(self.index[t] for t in sinks))
+
+    def restricted(self, venues: frozenset[str]) -> Problem:
+        """The same problem over fewer venues."""
+        edges = [e for e in self.edges if e.venue.id in venues]
+        return Problem(edges, self.sources, self.sinks, self.amount, self.costs, self.slippage_bps)
+
+    def cost_of(self, draft: Draft) -> Fraction:
+        wei: dict[str, int] = {}
+        for v in {leg.venue for leg in draft.legs}:
+            loc, w = self.gas_wei[v]
+            if w:
+                wei[loc] = wei.get(loc, 0) + w
+        gas = sum((self.costs.wei_to_buy(loc) * w for loc, w in sorted(wei.items())), Fraction(0))
+        if not any(self.lin):
+            return gas
+        wait = sum(
+            (self.lin_exact.get((leg.venue, leg.asset_in, leg.asset_out), 0) * leg.amount_in for leg in draft.legs),
+            Fraction(0),
+        )
+        return gas + wait
+
+    def _finish(self, draft: Draft, prices: dict[AssetId, float], continuous: float) -> Solution:
+        nu = list(self.spot_prices)  # nodes outside this solve: valued at spot (for re-adding venues)
+        for a, p in prices.items():
+            nu[self.index[a]] = p
+        cost = self.cost_of(draft)
+        return Solution(draft, draft.expected_out - cost, cost, tuple(nu), continuous)
+
+    def surplus(self, solution: Solution) -> dict[str, float]:
+        """Per venue: its arbitrage profit at the solution's prices (buy base units); only the gas choice
+        needs it, so it is computed on demand."""
+        nu = solution.prices
+        sur: dict[str, float] = {}
+        for k, e in enumerate(self.edges):
+            no = nu[self.index[e.asset_out]]
+            if no > 0.0:
+                s = surplus(e.curve, nu[self.index[e.asset_in]] + self.lin[k], no)
+                sur[e.venue.id] = sur.get(e.venue.id, 0.0) + s
+        return sur
+
+    def solve(self, enabled: frozenset[str]) -> Solution:
+        ks = self._routable([k for k, e in enumerate(self.edges) if e.venue.id in enabled])
+        if not ks:
+            raise InvalidInput("buy", "no route with these venues", "enable more venues")
+        direct = len(self.sources) == 1 and all(
+            self.edges[k].asset_in == self.sources[0][0] and self.edges[k].asset_out in self.sinks for k in ks
+        )
+        return self._water_fill(ks) if direct else self._network(ks)
+
+    def _routable(self, ks: list[int]) -> list[int]:
+        """Edges on some source → sink route (a dead end would only strand value and confuse prices)."""
+        srcs = {s for s, _ in self.sources}
+        if all(self.edges[k].asset_in in srcs and self.edges[k].asset_out in self.sinks for k in ks):
+            return ks  # parallel venues straight into the sinks: all routable
+        fwd_adj: dict[AssetId, list[AssetId]] = {}
+        back_adj: dict[AssetId, list[AssetId]] = {}
+        for k in ks:
+            e = self.edges[k]
+            fwd_adj.setdefault(e.asset_in, []).append(e.asset_out)
+            back_adj.setdefault(e.asset_out, []).append(e.asset_in)
+        fwd = _reach(srcs, fwd_adj)
+        back = _reach(set(self.sinks), back_adj)
+        return [k for k in ks if self.edges[k].asset_in in fwd and self.edges[k].asset_out in back]
+
+    def _water_fill(self, ks: list[int]) -> Solution:
+        src = self.sources[0][0]
+        curves: list[FloatCurve] = [
+            CostedCurve(self.edges[k].curve, self.lin[k]) if self.lin[k] else self.edges[k].curve for k in ks
+        ]
+        caps = [self.edges[k].venue.capacity(src) for k in ks]
+        split = water_fill(curves, self.amount, caps)
+        weights = [0] * len(self.edges)
+        for k, x in zip(ks, split.shares, strict=True):
+            weights[k] = x
+        draft = build(self.edges, weights, {src: self.amount}, self.sinks, self.slippage_bps)
+        prices = dict.fromkeys(self.sinks, 1.0)
+        prices[src] = split.rate
+        est = sum(c.out(float(x)) for c, x in zip(curves, split.shares, strict=True))
+        return self._finish(draft, prices, est)
+
+    def _network(self, ks: list[int]) -> Solution:
+        idx = dict(self.index)
+        arcs = [
+            Arc(idx[self.edges[k].asset_in], idx[self.edges[k].asset_out], self.edges[k].curve, self.lin[k]) for k in ks
+        ]
+        if len(self.sources) == 1:
+            src = idx[self.sources[0][0]]
+            n = len(idx)
+        else:
+            src = n0 = len(idx)
+            n = n0 + 1
+            arcs += [Arc(src, idx[s], PiecewiseLinearCurve([(1.0, float(cap))])) for s, cap in self.sources]
+        sinks = frozenset(idx[t] for t in self.sinks)
+        sol = solve_dual(n, arcs, src, float(self.amount), sinks)
+        if sol.imbalance > 0.5:
+            # prices collapse only when the capped venues cannot absorb the amount at any price
+            raise InvalidInput("amount", "more than the venues on these routes can carry", "sell less")
+        weights: list[float] = [0.0] * len(self.edges)
+        value: list[float] = [0.0] * len(self.edges)
+        for j, k in enumerate(ks):
+            weights[k] = sol.flows[j] if sol.flows[j] >= 1.0 else 0.0
+            value[k] = sol.flows[j] * sol.prices[arcs[j].tail]
+        supplies = self._supplies(sol.flows[len(ks) :])
+        draft = build(self.edges, weights, supplies, self.sinks, self.slippage_bps, value)
+        prices = {a: sol.prices[i] for a, i in idx.items()}
+        est = sum(o for a, o in zip(arcs, sol.outs, strict=True) if a.head in sinks)
+        return self._finish(draft, prices, est)
+
+    def _supplies(self, src_flows: Sequence[float]) -> dict[AssetId, int]:
+        """Integer amounts per source summing to the request, within holdings."""
+        if len(self.sources) == 1:
+            return {self.sources[0][0]: self.amount}
+        caps = [c for _, c in self.sources]
+        ws = [Fraction(max(0.0, min(f, float(c)))) for f, c in zip(src_flows, caps, strict=True)]
+        if sum(ws) <= 0:
+            ws = [Fraction(c) for c in caps]
+        shares = apportion(self.amount, ws)
+        spill = 0
+        for i, c in enumerate(caps):
+            if shares[i] > c:
+                spill += shares[i] - c
+                shares[i] = c
+        for i in range(len(shares)):
+            room = min(spill, caps[i] - shares[i])
+            shares[i] += room
+            spill -= room
+        return {s: x for (s, _), x in zip(self.sources, shares, strict=True)}
+
+
+def _reach(start: set[AssetId], adj: dict[AssetId, list[AssetId]]) -> set[AssetId]:
+    seen = set(start)
+    todo = list(start)
+    while todo:
+        for nxt in adj.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen

@@ -1,0 +1,142 @@
+"""``route(market, request) -> Plan``: the router's one entry point. Pure and deterministic.
+
+Pipeline: resolve the request into source/sink nodes → build the asset@location graph → enumerate
+candidate paths (hop-limited, spot-rate pruned) → one :class:`Problem` over the union of their edges →
+continuous optimum (water-filling for parallel venues, the dual for networks) → exact integer plan →
+gas-aware venue choice (drop/re-add, grown from the best single path) → the best exact net wins.
+The only clock read is ``solve_ms`` (stats), which is outside the deterministic fields.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from fractions import Fraction
+
+from fillpath.model.errors import InvalidInput
+from fillpath.router.build import Stats, build, min_out
+from fillpath.router.costs import Costs
+from fillpath.router.graph import CandidatePath, Edge, Graph, candidate_paths
+from fillpath.router.market import Market
+from fillpath.router.optimize import Problem, Solution
+from fillpath.router.plan import Plan
+from fillpath.router.request import RouteRequest, resolve
+from fillpath.router.select import choose
+
+SINGLE_PATH_CANDIDATES = 16
+
+
+def route(market: Market, request: RouteRequest) -> Plan:
+    """The best plan found: convex split over all candidate paths with gas-aware venue choice, compared
+    with the best single paths (exact). The same input always gives the same plan, to the wei."""
+    started = time.perf_counter()
+    ends = resolve(market, request)
+    costs = Costs.of(market, ends, request)
+    graph = Graph.build(market.venues, request.exclude, ends.sinks)
+    paths = candidate_paths(graph, ends.sources, ends.sinks, request.max_hops, request.amount)
+    if not paths:
+        raise InvalidInput(
+            "buy",
+            f"no route from {request.sell} to {request.buy} within {request.max_hops} hops",
+            "raise max_hops",
+        )
+    edges = _union(paths)
+    problem = Problem(edges, ends.sources, ends.sinks, request.amount, costs, request.slippage_bps)
+    best = _best_single(problem, paths)
+    seed = frozenset(leg.venue for leg in best.draft.legs) if best is not None else frozenset()
+    try:
+        split = choose(problem, seed)
+    except InvalidInput:
+        if best is None:
+            raise
+    else:
+        if best is None or split.net >= best.net:
+            best = split
+        best = _avoid_coarse(problem, split, best)
+    assert best is not None
+    return _finish(best, ends.sell_label, ends.buy_label, request, len(paths), started)
+
+
+def _union(paths: list[CandidatePath]) -> list[Edge]:
+    seen: dict[int, Edge] = {}  # edges are the graph's own objects: identity is cheaper than AssetId hashing
+    for p in paths:
+        for e in p.edges:
+            seen.setdefault(id(e), e)
+    return list(seen.values())
+
+
+COARSE = 1e-6
+"""An intermediate asset is coarse when one base unit is worth more than this share of the output."""
+
+
+def _avoid_coarse(problem: Problem, split: Solution, best: Solution) -> Solution:
+    """The continuous solve cannot see that an intermediate leg's output is floored to whole base units;
+    through an asset whose base unit is worth a lot (few decimals, high price) that floor costs real
+    output. If the split passes through such an asset, also try without the venues feeding it."""
+    out = max(split.draft.expected_out, 1)
+    coarse = {
+        leg.venue
+        for leg in split.draft.legs
+        if leg.asset_out not in problem.sinks and problem.spot_prices[problem.index[leg.asset_out]] > COARSE * out
+    }
+    if not coarse:
+        return best
+    try:
+        trial = choose(problem.restricted(problem.venues - coarse))
+    except InvalidInput:
+        return best
+    return trial if trial.net > best.net else best
+
+
+def _best_single(problem: Problem, paths: list[CandidatePath]) -> Solution | None:
+    """The exact plan of the best single path by exact net (a mixed-integer corner the split can miss when
+    gas is high: one path, fewest venues). Only the most promising few by float estimate are quoted."""
+    caps = dict(problem.sources)
+
+    def estimate(p: CandidatePath) -> float:
+        x = float(problem.amount)
+        for e in p.edges:
+            x = e.curve.out(x)
+        return x - sum(float(problem.gas[e.venue.id]) for e in p.edges)
+
+    def exact_net(p: CandidatePath) -> Fraction:
+        x = problem.amount
+        for e in p.edges:
+            x = e.venue.quote(e.asset_in, x) if x > 0 else 0
+        return x - sum((problem.gas[e.venue.id] for e in p.edges), Fraction(0))
+
+    usable = [p for p in paths if caps[p.source] >= problem.amount]
+    if not usable:
+        return None
+    by_spot = sorted(usable, key=lambda p: -p.spot)[: 4 * SINGLE_PATH_CANDIDATES]
+    top = sorted(by_spot, key=lambda p: -estimate(p))[:SINGLE_PATH_CANDIDATES]
+    best_path = max(top, key=exact_net)
+    on = {id(e) for e in best_path.edges}
+    weights = [1 if id(e) in on else 0 for e in problem.edges]
+    try:
+        draft = build(problem.edges, weights, {best_path.source: problem.amount}, problem.sinks, problem.slippage_bps)
+    except InvalidInput:
+        return None
+    cost = problem.cost_of(draft)
+    return Solution(draft, draft.expected_out - cost, cost, tuple(problem.spot_prices), float(draft.expected_out))
+
+
+def _finish(sol: Solution, sell: str, buy: str, request: RouteRequest, considered: int, started: float) -> Plan:
+    draft = sol.draft
+    total_min = min_out(draft.expected_out, request.slippage_bps)
+    if total_min <= 0 or any(leg.min_out <= 0 for leg in draft.legs):
+        raise InvalidInput("amount", "too small to route: a leg's min_out would be 0", "sell more")
+    gas_cost = math.ceil(sol.cost) if sol.cost > 0 else 0
+    solve_ms = round((time.perf_counter() - started) * 1000.0, 3)
+    return Plan(
+        sell=sell,
+        buy=buy,
+        amount_in=draft.amount_in,
+        expected_out=draft.expected_out,
+        min_out=total_min,
+        gas_cost_out=gas_cost,
+        net_out=draft.expected_out - gas_cost,
+        legs=draft.legs,
+        paths=draft.paths,
+        stats=Stats(considered, solve_ms),
+    )

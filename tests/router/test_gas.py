@@ -1,0 +1,28 @@
+"""Fixed gas makes venue choice mixed-integer: the drop/re-add heuristic against brute force."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fillpath.router import route
+from tests.router.exact import brute_force, small_problem
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(0, 10**6),
+    st.integers(2, 5),
+    st.integers(0, 1),
+    st.sampled_from([50_000, 300_000, 2_000_000]),
+    st.sampled_from([1e3, 1e4, 1e5]),
+)
+def test_heuristic_matches_brute_force_on_small_cases(
+    seed: int, pools: int, books: int, gas: int, value: float
+) -> None:
+    market, req, problem = small_problem(seed, pools, books, gas, value)
+    if len(problem.venues) > 6:
+        return
+    plan = route(market, req)
+    best = brute_force(problem)
+    assert plan.net_out >= best - abs(best) * 1e-9 - 2
