@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from fillpath import __version__
-from fillpath.cli import books, config_cmd, demo, keys, lab, risk, snapshot
+from fillpath.cli import books, config_cmd, demo, keys, lab, risk, route, snapshot
 from fillpath.cli.context import CliContext
 from fillpath.cli.output import err_console
 from fillpath.cli.sim import app as sim_app
@@ -32,6 +32,7 @@ app.command("reconcile")(books.reconcile)
 app.command("balances")(books.balances)
 app.command("halt")(risk.halt)
 app.command("resume")(risk.resume)
+app.command("route")(route.route_cmd)
 
 
 def _version(value: bool) -> None:

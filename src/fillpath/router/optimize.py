@@ -58,7 +58,9 @@ class Problem:
         self.lin_exact = {e.key: c for e, c in zip(self.edges, lin_exact, strict=True) if c}
         self.venues = frozenset(self.gas)
         arcs = [Arc(self.index[e.asset_in], self.index[e.asset_out], e.curve) for e in self.edges]
-        self.spot_prices = initial_prices(len(self.index), arcs, frozenset(self.index[t] for t in sinks))
+        # a bare-symbol buy names sinks at every location; only those some candidate edge reaches are nodes here
+        reached = frozenset(self.index[t] for t in sinks if t in self.index)
+        self.spot_prices = initial_prices(len(self.index), arcs, reached)
 
     def restricted(self, venues: frozenset[str]) -> Problem:
         """The same problem over fewer venues."""
@@ -83,7 +85,8 @@ class Problem:
     def _finish(self, draft: Draft, prices: dict[AssetId, float], continuous: float) -> Solution:
         nu = list(self.spot_prices)  # nodes outside this solve: valued at spot (for re-adding venues)
         for a, p in prices.items():
-            nu[self.index[a]] = p
+            if a in self.index:  # a sink no candidate edge reaches has no node here
+                nu[self.index[a]] = p
         cost = self.cost_of(draft)
         return Solution(draft, draft.expected_out - cost, cost, tuple(nu), continuous)
 

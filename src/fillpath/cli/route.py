@@ -1,0 +1,134 @@
+"""``fillpath route AMOUNT SELL BUY``: the optimal split over every venue, as a table or as ``fillpath.plan/1``."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from fillpath.app import chain_sources
+from fillpath.cli.context import cli_context
+from fillpath.cli.output import console, emit_json
+from fillpath.cli.snapshot import read_snapshot_file
+from fillpath.collect.snapshot import take_snapshot
+from fillpath.model.amounts import from_base_units, to_base_units
+from fillpath.model.assets import AssetId
+from fillpath.model.errors import InvalidInput
+from fillpath.router import Market, RouteRequest, route
+from fillpath.router.plan import Plan
+from fillpath.router.snapshot import Snapshot, read_snapshot
+
+
+def _decimals(snap: Snapshot, name: str, field: str) -> int:
+    matches = {a.decimals for a in snap.assets if str(a.id) == name or ("@" not in name and a.id.symbol == name)}
+    if not matches:
+        raise InvalidInput(
+            field, f"{name!r} is in no venue of the snapshot", "give SYMBOL@LOCATION or a symbol it lists"
+        )
+    if len(matches) > 1:
+        raise InvalidInput(field, f"{name!r} has different decimals at different locations", "name one location")
+    return matches.pop()
+
+
+async def _live(ctx: typer.Context) -> Snapshot:
+    sources = chain_sources(cli_context(ctx).config())
+    try:
+        return read_snapshot(await take_snapshot(sources))
+    finally:
+        for rpc, _ in sources:
+            await rpc.close()
+
+
+def route_cmd(
+    ctx: typer.Context,
+    amount: Annotated[str, typer.Argument(help="How much SELL, in its human units (e.g. 500).")],
+    sell: Annotated[str, typer.Argument(help="SYMBOL@LOCATION, or a bare symbol: every location holding it.")],
+    buy: Annotated[str, typer.Argument(help="SYMBOL@LOCATION, or a bare symbol: any location.")],
+    snapshot: Annotated[Path | None, typer.Option("--snapshot", help="Route on this snapshot file.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the fillpath.plan/1 object.")] = False,
+    max_hops: Annotated[int, typer.Option("--max-hops")] = 4,
+    slippage_bps: Annotated[int, typer.Option("--slippage-bps")] = 50,
+    no_gas: Annotated[bool, typer.Option("--no-gas", help="Ignore gas costs.")] = False,
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", help="A venue id to leave out (repeatable).")
+    ] = None,
+) -> None:
+    """Route a swap over every venue at once (pure: no order is placed)."""
+    snap = read_snapshot_file(snapshot)[0] if snapshot else asyncio.run(_live(ctx))
+    units = to_base_units(amount, _decimals(snap, sell, "SELL"), field="AMOUNT")
+    request = RouteRequest(sell, units, buy, max_hops=max_hops, slippage_bps=slippage_bps, gas=not no_gas,
+                           exclude=frozenset(exclude or ()))  # fmt: skip
+    plan = route(Market.from_snapshot(snap), request)
+    if as_json:
+        emit_json(plan.to_json())
+        return
+    show_plan(plan, snap)
+
+
+def show_plan(plan: Plan, snap: Snapshot) -> None:
+    dec = {a.id: a.decimals for a in snap.assets}
+    buy_dec = next(iter(dec[leg.asset_out] for leg in plan.legs if leg.asset_out.symbol == plan.buy.split("@")[0]), 0)
+
+    def human(asset: AssetId, units: int) -> str:
+        return f"{from_base_units(units, dec[asset]):,.6f}".rstrip("0").rstrip(".")
+
+    out = console()
+    legs = Table(title=f"plan: {plan.sell} → {plan.buy}")
+    for col in ("venue", "in", "out", "min out"):
+        legs.add_column(col, justify="left" if col == "venue" else "right")
+    for leg in plan.legs:
+        got = f"{human(leg.asset_out, leg.amount_out)} {leg.asset_out}"
+        legs.add_row(
+            leg.venue, f"{human(leg.asset_in, leg.amount_in)} {leg.asset_in}", got, human(leg.asset_out, leg.min_out)
+        )
+    out.print(legs)
+    paths = Table(title="paths")
+    for col in ("share", "venues"):
+        paths.add_column(col)
+    for p in plan.paths:
+        share = Fraction(p.amount_in, plan.amount_in) if plan.amount_in else Fraction(0)
+        paths.add_row(f"{Decimal(share.numerator) / Decimal(share.denominator):.2%}", " → ".join(p.venues))
+    out.print(paths)
+    impact = _impact_bps(plan, snap)
+
+    def amt(units: int) -> str:
+        return f"{from_base_units(units, buy_dec):,}"
+
+    out.print(
+        f"expected {amt(plan.expected_out)} · gas {amt(plan.gas_cost_out)} · net {amt(plan.net_out)}"
+        f" · min out {amt(plan.min_out)}"
+        + (f" · price impact vs mid {impact:.1f} bps" if impact is not None else "")
+        + f" · solved in {plan.stats.solve_ms:.1f} ms over {plan.stats.paths_considered} paths"
+    )
+
+
+def _impact_bps(plan: Plan, snap: Snapshot) -> Decimal | None:
+    """Expected output against the value of the input at the snapshot's mid prices (numeraire)."""
+    prices = snap.prices or {}
+    dec = {a.id: a.decimals for a in snap.assets}
+    ins = {leg.asset_in for leg in plan.legs} - {leg.asset_out for leg in plan.legs}
+    outs = {leg.asset_out for leg in plan.legs} - {leg.asset_in for leg in plan.legs}
+    if not all(a in prices for a in ins | outs):
+        return None
+    value_in = sum(
+        (
+            prices[leg.asset_in] * from_base_units(leg.amount_in, dec[leg.asset_in])
+            for leg in plan.legs
+            if leg.asset_in in ins
+        ),
+        Decimal(0),
+    )
+    value_out = sum(
+        (
+            prices[leg.asset_out] * from_base_units(leg.amount_out, dec[leg.asset_out])
+            for leg in plan.legs
+            if leg.asset_out in outs
+        ),
+        Decimal(0),
+    )
+    return (value_in - value_out) / value_in * 10_000 if value_in else None
