@@ -5,6 +5,7 @@ A sentinel key and passphrase go through every flow; everything those flows prod
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -20,7 +21,10 @@ from eth_account import Account
 from fillpath.chains import transactions as txs
 from fillpath.chains.accounts import Keystore, signer_from_env, signer_from_keystore
 from fillpath.chains.fees import suggest_fees
+from fillpath.chains.nonces import NonceAllocator
+from fillpath.chains.tracker import TrackerPolicy, TxState, TxTracker
 from fillpath.model.errors import InvalidInput
+from fillpath.state.store import Store
 from tests.chains.helpers import rpc_for, run
 from tests.conftest import Chain
 
@@ -100,19 +104,32 @@ def test_every_flow_with_the_sentinel_key(lab1: Chain, tmp_path: Path, caplog: p
     signer = signer_from_keystore(data / "keys" / "hot.json", SENTINEL_PASS)
     lab1.w3.eth.send_transaction({"from": lab1.dev, "to": signer.address, "value": 10**18})
 
+    store = Store.open(f"sqlite:///{data / 'fillpath.db'}")  # the journal sees every step, and must hold no key
+
     async def go() -> str:
         async with rpc_for(lab1) as rpc:
+            alloc = NonceAllocator(rpc, "lab1", signer.address, store)
             call = txs.wrap(lab1.deployment.address("WETH9"), 10**15)
-            signed, _ = await txs.prepare(rpc, signer, 31337, 0, call, await suggest_fees(rpc))
+            signed, _ = await txs.prepare(rpc, signer, 31337, await alloc.allocate(), call, await suggest_fees(rpc))
             outputs.append(repr(signed))
-            return await txs.broadcast(rpc, signed)
+            tracker = TxTracker(rpc, "lab1", store, TrackerPolicy(confirmations=1))
+            tracker.track(signed, intent_id="sentinel-flow")
+            sent = await txs.broadcast(rpc, signed)
+            for _ in range(40):
+                await tracker.poll()
+                if tracker.state(sent) is TxState.CONFIRMED:
+                    break
+                await asyncio.sleep(0.05)
+            return sent
 
     tx_hash = run(go())
+    store.close()
+    outputs.append(json.dumps([str(r) for r in Store.open(f"sqlite:///{data / 'fillpath.db'}").events()]))
     assert lab1.w3.eth.wait_for_transaction_receipt(tx_hash)["status"] == 1
     outputs.append(caplog.text)
     for path in data.rglob("*"):
         if path.is_file() and path.suffix != ".json":  # keystores are encrypted; everything else must be clean
-            outputs.append(path.read_text(errors="replace"))
+            outputs.append(path.read_bytes().decode("latin-1"))  # the SQLite file and its WAL, byte for byte
     for path in (data / "keys").glob("*.json"):
         outputs.append(path.read_text())
     for out in outputs:

@@ -290,3 +290,34 @@ def test_kill_9_right_after_broadcast_then_the_tracker_adopts_it(lab1: Chain, tm
     assert lab1.w3.eth.get_transaction_count(account.address) == 1  # adopted, not sent again
     assert [k for k, _ in _journal(store)] == ["tx.broadcast", "tx.mined", "tx.confirmed"]
     store.close()
+
+
+def test_cancel_a_stuck_transaction_with_a_self_transfer_at_its_nonce(manual_mining: Chain, store: Store) -> None:
+    chain = manual_mining
+    signer = funded_signer(chain)
+    chain.w3.provider.make_request("evm_setAutomine", [False])  # type: ignore[arg-type]
+    weth = chain.deployment.address("WETH9")
+    stuck = txs.sign(signer, 31337, 0, txs.wrap(weth, 10**17), 60_000, Fees(2 * 10**9, 10**6))
+
+    async def canceller(t: Any) -> txs.SignedTx:
+        old = t.signed
+        return txs.sign(signer, 31337, old.nonce, txs.cancel(signer.address), 21_000, old.fees.bumped(FeePolicy()))
+
+    async def go() -> TxTracker:
+        async with rpc_for(chain) as rpc:
+            policy = TrackerPolicy(confirmations=1, replace_after_s=0.0, max_replacements=1)
+            tracker = TxTracker(rpc, "lab1", store, policy, replacer=canceller)
+            tracker.track(stuck)
+            await txs.broadcast(rpc, stuck)
+            await tracker.poll()  # the cancel goes out at the same nonce
+            _mine(chain)
+            await _until(tracker, stuck.tx_hash, TxState.REPLACED)
+            return tracker
+
+    tracker = run(go())
+    fam = tracker.family(signer.address, 0)
+    assert len(fam) == 2
+    cancel_tx = next(t for t in fam if t.tx_hash != stuck.tx_hash)
+    assert cancel_tx.state is TxState.CONFIRMED
+    assert chain.contract("WETH").functions.balanceOf(signer.address).call() == 0  # the wrap never happened
+    assert chain.w3.eth.get_transaction(cancel_tx.tx_hash)["to"] == signer.address

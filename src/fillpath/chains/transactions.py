@@ -66,6 +66,11 @@ def unwrap(weth: str, amount: int) -> ContractCall:
     return ContractCall(weth, fn("WETH9", "withdraw").encode(amount), what=f"unwrap {amount}")
 
 
+def cancel(sender: str) -> ContractCall:
+    """A zero-value self-transfer: sent at a pending transaction's nonce with higher fees, it replaces it."""
+    return ContractCall(sender, b"", what="cancel (zero-value self-transfer)")
+
+
 def _swap_guard(min_out: int, deadline: int) -> None:
     if min_out <= 0:
         raise InvalidInput("min_out", f"{min_out} must be > 0", "every swap needs a minimum output")
