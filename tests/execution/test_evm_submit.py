@@ -1,0 +1,80 @@
+"""The EVM half of the hot path on the lab: route → one executor transaction → tracked → booked."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from fillpath.chains.nonces import NonceAllocator
+from fillpath.chains.tracker import TrackerPolicy, TxState, TxTracker
+from fillpath.collect.snapshot import take_snapshot
+from fillpath.execution.chain_plan import chain_exec_plan
+from fillpath.execution.evm import EvmVenue, submit
+from fillpath.model.assets import AssetId
+from fillpath.model.events import BalanceAdjusted
+from fillpath.router import Market, RouteRequest, route
+from fillpath.router.snapshot import read_snapshot
+from fillpath.router.venues.factory import venues_from_snapshot
+from fillpath.state.records import IntentStatus
+from fillpath.state.store import Store
+from tests.chains.helpers import funded_signer, rpc_for
+from tests.conftest import Chain
+
+WETH, USDC = AssetId("WETH", "lab1"), AssetId("USDC", "lab1")
+
+
+def test_a_routed_sale_executes_exactly_and_is_booked(lab1: Chain, tmp_path: Path) -> None:
+    signer = funded_signer(lab1, eth=10, tokens={"WETH": 1500})
+    store = Store.open(f"sqlite:///{tmp_path / 'x.db'}")
+
+    async def go() -> Any:
+        async with rpc_for(lab1) as rpc:
+            src = lab1.deployment.chain_source()
+            snap = read_snapshot(await take_snapshot([(rpc, src)]))
+            plan = route(Market.from_snapshot(snap), RouteRequest(str(WETH), 1500 * 10**18, str(USDC)))
+            venues = {v.id: v for v in venues_from_snapshot(snap)}
+            addresses = {a.id: a.address for a in snap.assets}
+            deadline = int(lab1.w3.eth.get_block("latest")["timestamp"]) + 300
+            exec_plan = chain_exec_plan(plan.legs, venues, addresses, recipient=signer.address, deadline=deadline)
+            venue = EvmVenue(
+                "lab1", 31337, rpc, signer, lab1.deployment.address("FillpathExecutor"),
+                NonceAllocator(rpc, "lab1", signer.address, store),
+                TxTracker(rpc, "lab1", store, TrackerPolicy(confirmations=1)), AssetId("ETH", "lab1"),
+            )  # fmt: skip
+            mined = asyncio.create_task(_keep_mining(lab1))
+            try:
+                outcome = await submit(
+                    venue, store, exec_plan, intent_id="exec-1:lab1", asset_in=WETH, amount_in=plan.amount_in,
+                    asset_out=USDC, assets_by_address={str(a.address).lower(): a.id for a in snap.assets if a.address},
+                )  # fmt: skip
+            finally:
+                mined.cancel()
+            return plan, outcome
+
+    plan, outcome = asyncio.run(go())
+    assert outcome.state is TxState.CONFIRMED
+    assert len(plan.legs) >= 2
+    assert list(outcome.expected) == [leg.amount_out for leg in plan.legs]  # simulation == the router's exact math
+    assert list(outcome.realized) == list(outcome.expected)  # realized == expected, to the wei, per leg
+    assert outcome.total_out == plan.expected_out
+    usdc = lab1.contract("USDC").functions.balanceOf(signer.address).call()
+    assert usdc == plan.expected_out
+    assert store.balance(USDC) == usdc
+    assert store.balance(WETH) == -1500 * 10**18  # the ledger moved by the trade (its opening is reconciliation's)
+    native = store.balance(AssetId("ETH", "lab1"))
+    assert native is not None and -native == outcome.gas_cost_wei > 0
+    intent = store.intent("exec-1:lab1")
+    assert intent is not None and intent.status is IntentStatus.GOOD
+    seqs = {(r.event.kind, getattr(r.event, "intent_id", None)): r.seq for r in store.events()}
+    created, resolved = seqs[("intent.created", "exec-1:lab1")], seqs[("intent.resolved", "exec-1:lab1")]
+    assert created < seqs[("tx.broadcast", "exec-1:lab1")] < resolved  # the intent is durable before the send
+    assert sum(1 for r in store.events() if isinstance(r.event, BalanceAdjusted)) >= 3
+    store.close()
+
+
+async def _keep_mining(chain: Chain) -> None:
+    """Confirmations need blocks after the transaction's; automine makes one per transaction only."""
+    while True:
+        await asyncio.sleep(0.2)
+        await asyncio.to_thread(chain.w3.provider.make_request, "evm_mine", [])  # type: ignore[arg-type]
