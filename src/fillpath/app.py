@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Protocol
+
+from fillpath.cex.binance_urls import sim_binance
+from fillpath.cex.connector import CcxtConnector
+from fillpath.cex.factory import connector_from_config
 from fillpath.chains.balances import ChainBalances
 from fillpath.chains.lab.manager import Lab
 from fillpath.chains.readers import ChainSource, PoolRef, TokenRef
@@ -57,10 +63,35 @@ def open_store(cfg: Config) -> Store:
     return Store.open(cfg.resolved_database_url)
 
 
-def balance_sources(cfg: Config) -> list[ChainBalances]:
-    """Every venue whose balances reconciliation reads (the chains now; exchanges join them)."""
-    return [ChainBalances(rpc, src) for rpc, src in chain_sources(cfg) if src.holder]
+def balance_sources(cfg: Config) -> list[ChainBalances | CcxtConnector]:
+    """Every venue whose balances reconciliation reads: each chain's holder, each exchange account."""
+    chains: list[ChainBalances | CcxtConnector] = [
+        ChainBalances(rpc, src) for rpc, src in chain_sources(cfg) if src.holder
+    ]
+    return chains + list(exchange_connectors(cfg))
 
 
 def kill_switch(cfg: Config) -> KillSwitch:
     return KillSwitch(cfg.risk.kill_switch_file or cfg.data_dir / "HALT")
+
+
+def exchange_connectors(cfg: Config) -> list[CcxtConnector]:
+    """One connector per exchange: the lab's simulator (``labex``), or each configured [exchanges.NAME]."""
+    if cfg.lab:
+        lab = Lab(cfg.data_dir)
+        status = lab.exchange_status()
+        if not status.responding or status.url is None:
+            raise LabError(f"the lab's exchange is not running ({status.problem}); start it with `fillpath lab up`")
+        creds = lab.exchange_credentials()
+        return [CcxtConnector(sim_binance(status.url, creds.api_key, creds.secret), location=status.location)]
+    return [connector_from_config(name, ex) for name, ex in cfg.exchanges.items()]
+
+
+class Closable(Protocol):
+    async def close(self) -> None: ...
+
+
+async def close_all(items: Iterable[Closable]) -> None:
+    """Close every RPC client and exchange session (ccxt warns about, and leaks, unclosed ones)."""
+    for item in items:
+        await item.close()

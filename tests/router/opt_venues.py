@@ -12,36 +12,9 @@ from fractions import Fraction
 from math import isqrt
 
 from fillpath.model.assets import AssetId
-from fillpath.router.curves import INF, PiecewiseLinearCurve, SmoothCurve
+from fillpath.router.curves import ConstantProductCurve, PiecewiseLinearCurve
 
 PPM = 1_000_000
-
-
-class ConstantProductCurve(SmoothCurve):
-    """out = g*x*ro/(ri + g*x), g = 1 - fee."""
-
-    def __init__(self, ri: int, ro: int, fee_ppm: int) -> None:
-        self.ri = float(ri)
-        self.ro = float(ro)
-        self.g = (PPM - fee_ppm) / PPM
-        self.k = self.g * self.ri * self.ro
-        self.spot = self.g * self.ro / self.ri
-        self.cap = INF
-
-    def out(self, x: float) -> float:
-        gx = self.g * x
-        return gx * self.ro / (self.ri + gx)
-
-    def rate(self, x: float) -> float:
-        d = self.ri + self.g * x
-        return self.k / (d * d)
-
-    def x_at_rate(self, r: float) -> float:
-        if r >= self.spot:
-            return 0.0
-        if r <= 0.0:
-            return INF
-        return (math.sqrt(self.k / r) - self.ri) / self.g
 
 
 @dataclass(frozen=True, eq=False)

@@ -28,6 +28,9 @@ class ChainBalances:
         self.confirmations = confirmations
         self.block: int | None = None
 
+    async def close(self) -> None:
+        await self.rpc.close()
+
     async def balances(self) -> list[BalanceReport]:
         head = hex_int(await self.rpc.request("eth_blockNumber"))
         block = max(0, head - self.confirmations)

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from fillpath.app import balance_sources, chain_sources, open_store
+from fillpath.app import balance_sources, chain_sources, close_all, exchange_connectors, open_store
 from fillpath.cli.context import cli_context
 from fillpath.cli.output import console, emit_json
 from fillpath.collect.snapshot import take_snapshot
@@ -49,8 +49,7 @@ async def _reconcile(ctx: typer.Context) -> list[PassResult]:
         return await Reconciler(store, sources).run_once()
     finally:
         store.close()
-        for s in sources:
-            await s.rpc.close()
+        await close_all(sources)
 
 
 def reconcile(ctx: typer.Context, as_json: JsonOpt = False) -> None:
@@ -93,14 +92,14 @@ async def _refresh(ctx: typer.Context) -> dict[str, Any]:
     cfg = cli_context(ctx).config()
     sources = balance_sources(cfg)
     snaps = chain_sources(cfg)
+    exchanges = exchange_connectors(cfg)
     try:
         reports = [r for s in sources for r in await s.balances()]
-        snap = await take_snapshot(snaps)
+        snap = await take_snapshot(snaps, exchanges=exchanges)
     finally:
-        for s in sources:
-            await s.rpc.close()
-        for rpc, _ in snaps:
-            await rpc.close()
+        await close_all(sources)
+        await close_all(rpc for rpc, _ in snaps)
+        await close_all(exchanges)
     data = {
         "read_at_ns": time.time_ns(),
         "reports": {str(r.asset): str(r.amount) for r in reports},

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fillpath.app import chain_sources
+from fillpath.app import chain_sources, close_all, exchange_connectors
 from fillpath.cli.context import cli_context
 from fillpath.cli.output import console, emit_json
 from fillpath.cli.snapshot import read_snapshot_file
@@ -36,12 +36,13 @@ def _decimals(snap: Snapshot, name: str, field: str) -> int:
 
 
 async def _live(ctx: typer.Context) -> Snapshot:
-    sources = chain_sources(cli_context(ctx).config())
+    cfg = cli_context(ctx).config()
+    sources, exchanges = chain_sources(cfg), exchange_connectors(cfg)
     try:
-        return read_snapshot(await take_snapshot(sources))
+        return read_snapshot(await take_snapshot(sources, exchanges=exchanges))
     finally:
-        for rpc, _ in sources:
-            await rpc.close()
+        await close_all(rpc for rpc, _ in sources)
+        await close_all(exchanges)
 
 
 def route_cmd(

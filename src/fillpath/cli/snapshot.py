@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from fillpath.app import chain_sources
+from fillpath.app import chain_sources, close_all, exchange_connectors
 from fillpath.cli.context import cli_context
 from fillpath.cli.output import console, emit_json, err_console
 from fillpath.collect.snapshot import take_snapshot
@@ -23,12 +23,13 @@ app = typer.Typer(help="Take and inspect market snapshots.", no_args_is_help=Tru
 
 
 async def _take(ctx: typer.Context) -> dict[str, Any]:
-    sources = chain_sources(cli_context(ctx).config())
+    cfg = cli_context(ctx).config()
+    sources, exchanges = chain_sources(cfg), exchange_connectors(cfg)
     try:
-        return await take_snapshot(sources)
+        return await take_snapshot(sources, exchanges=exchanges)
     finally:
-        for rpc, _ in sources:
-            await rpc.close()
+        await close_all(rpc for rpc, _ in sources)
+        await close_all(exchanges)
 
 
 @app.command("take")

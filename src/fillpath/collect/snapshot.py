@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from fillpath.cex.connector import CcxtConnector
 from fillpath.chains.readers import ChainRead, ChainSource, read_chain
 from fillpath.chains.rpc import RpcClient
 from fillpath.collect.prices import derive_prices
@@ -19,6 +21,7 @@ DEFAULT_ANCHORS: Mapping[str, Fraction] = {"USDC": Fraction(1)}
 def assemble(
     reads: Sequence[ChainRead], *, taken_at: datetime, anchors: Mapping[str, Fraction] = DEFAULT_ANCHORS
 ) -> dict[str, Any]:
+    reads = _harmonize_exchange_units(reads)
     assets = [a for r in reads for a in r.assets]
     venues = [v for r in reads for v in r.venues]
     decimals = {a["id"]: int(a["decimals"]) for a in assets}
@@ -35,8 +38,57 @@ def assemble(
 
 
 async def take_snapshot(
-    sources: Sequence[tuple[RpcClient, ChainSource]], *, taken_at: datetime | None = None
+    sources: Sequence[tuple[RpcClient, ChainSource]],
+    *,
+    exchanges: Sequence[CcxtConnector] = (),
+    taken_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """Read every chain concurrently (each at its own single block) and assemble one snapshot."""
-    reads = await asyncio.gather(*(read_chain(rpc, src) for rpc, src in sources))
+    """Read every chain (each at its own single block) and every exchange concurrently; assemble one snapshot."""
+    chains = [read_chain(rpc, src) for rpc, src in sources]
+    books = [read_exchange(conn) for conn in exchanges]
+    reads = await asyncio.gather(*chains, *books)
     return assemble(reads, taken_at=taken_at or datetime.now(UTC))
+
+
+CEX_DECIMALS = 18
+"""An exchange asset is read with 18 decimals, then takes the decimals its symbol has on the snapshot's chains
+(USDT 6, WBTC's BTC... only where the symbol matches), so one symbol has one unit everywhere and a bare-symbol
+request can span chains and exchanges. Holdings are floored to that unit: they bound what may be sold."""
+
+
+def _harmonize_exchange_units(reads: Sequence[ChainRead]) -> list[ChainRead]:
+    chain_dec = {a["symbol"]: int(a["decimals"]) for r in reads if r.location.get("kind") == "evm" for a in r.assets}
+    out = []
+    for r in reads:
+        if r.location.get("kind") != "cex":
+            out.append(r)
+            continue
+        assets = [{**a, "decimals": chain_dec.get(a["symbol"], CEX_DECIMALS)} for a in r.assets]
+        dec = {a["id"]: a["decimals"] for a in assets}
+        holdings = {k: str(int(v) // 10 ** (CEX_DECIMALS - dec[k])) for k, v in r.holdings.items()}
+        out.append(ChainRead(r.location, assets, r.venues, {k: v for k, v in holdings.items() if int(v) > 0}, r.block))
+    return out
+
+
+async def read_exchange(conn: CcxtConnector, *, depth: int = 100) -> ChainRead:
+    """One exchange account: its spot books as ``order_book`` venues, its balances as holdings."""
+    markets = await conn.load_markets()
+    venues = [await conn.order_book(symbol, depth) for symbol in sorted(markets)]
+    assets = sorted({a for v in venues for a in (v["base"], v["quote"])})
+    holdings: dict[str, str] = {}
+    for report in await conn.balances():
+        amount = report.amount if isinstance(report.amount, Decimal) else Decimal(report.amount)
+        units = amount.scaleb(CEX_DECIMALS)
+        if units != units.to_integral_value():
+            raise ValueError(f"{report.asset}: {amount} has more than {CEX_DECIMALS} decimals")
+        if units > 0:
+            holdings[str(report.asset)] = str(int(units))
+            if str(report.asset) not in assets:
+                assets.append(str(report.asset))
+    return ChainRead(
+        location={"id": conn.location, "kind": "cex"},
+        assets=[{"id": a, "symbol": a.split("@")[0], "decimals": CEX_DECIMALS, "address": None} for a in assets],
+        venues=venues,
+        holdings=holdings,
+        block=0,
+    )

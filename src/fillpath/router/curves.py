@@ -81,6 +81,42 @@ def _sigmoid(z: float) -> float:
     return e / (1.0 + e)
 
 
+class ConstantProductCurve(SmoothCurve):
+    """A Uniswap V2 pair in floats: out = g·x·ro/(ri + g·x), g = 1 − fee."""
+
+    def __init__(self, ri: int, ro: int, fee_ppm: int) -> None:
+        self.ri = float(ri)
+        self.ro = float(ro)
+        self.g = (1_000_000 - fee_ppm) / 1_000_000
+        self.k = self.g * self.ri * self.ro
+        self.spot = self.g * self.ro / self.ri if self.ri else 0.0
+        self.cap = INF
+
+    def out(self, x: float) -> float:
+        gx = self.g * x
+        return gx * self.ro / (self.ri + gx)
+
+    def rate(self, x: float) -> float:
+        d = self.ri + self.g * x
+        return self.k / (d * d)
+
+    def x_at_rate(self, r: float) -> float:
+        if r >= self.spot:
+            return 0.0
+        if r <= 0.0:
+            return INF
+        return (math.sqrt(self.k / r) - self.ri) / self.g
+
+
+def piecewise_from_cumulative(points: list[tuple[Fraction, Fraction]]) -> PiecewiseLinearCurve:
+    """Exact ``(cumulative input, rate)`` levels, best first (as order books keep them) → the float curve."""
+    segments, before = [], Fraction(0)
+    for total, rate in points:
+        segments.append((float(rate), float(total - before)))
+        before = total
+    return PiecewiseLinearCurve(segments)
+
+
 class PiecewiseLinearCurve:
     """Concave piecewise-linear curve: segments ``(rate, length)`` with rates non-increasing.
 

@@ -18,6 +18,7 @@ from fractions import Fraction
 from typing import ClassVar
 
 from fillpath.model.assets import AssetId
+from fillpath.router.curves import PiecewiseLinearCurve, piecewise_from_cumulative
 
 
 def _floor(value: Fraction) -> int:
@@ -64,6 +65,10 @@ class OrderBook:
 
     def pairs(self) -> tuple[tuple[AssetId, AssetId], ...]:
         return ((self.base, self.quote_asset), (self.quote_asset, self.base))
+
+    def float_curve(self, asset_in: AssetId) -> PiecewiseLinearCurve:
+        """The levels in floats, for the optimizer's continuous solve (the plan re-quotes exactly)."""
+        return piecewise_from_cumulative(list(self._sell if self._selling(asset_in) else self._buy))
 
     def _selling(self, asset_in: AssetId) -> bool:
         if asset_in == self.base:

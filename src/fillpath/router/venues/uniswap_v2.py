@@ -12,6 +12,7 @@ from math import isqrt
 from typing import ClassVar
 
 from fillpath.model.assets import AssetId
+from fillpath.router.curves import ConstantProductCurve
 
 PPM = 1_000_000
 UINT112_MAX = (1 << 112) - 1
@@ -33,6 +34,12 @@ class UniswapV2Pair:
 
     def pairs(self) -> tuple[tuple[AssetId, AssetId], ...]:
         return ((self.token0, self.token1), (self.token1, self.token0))
+
+    def float_curve(self, asset_in: AssetId) -> ConstantProductCurve:
+        """The pair in floats, for the optimizer's continuous solve (the plan re-quotes exactly)."""
+        if asset_in == self.token0:
+            return ConstantProductCurve(self.reserve0, self.reserve1, self.fee_ppm)
+        return ConstantProductCurve(self.reserve1, self.reserve0, self.fee_ppm)
 
     def reserves(self, asset_in: AssetId) -> tuple[int, int]:
         """(reserve of asset_in, reserve of the other token)."""
