@@ -235,3 +235,23 @@ def test_a_bridge_too_small_for_the_route_is_invalid_not_stranded() -> None:
         route(market, RouteRequest("WETH@arb", 10 * 10**18, "USDC@eth", gas=False))
     plan = route(market, RouteRequest("WETH@arb", 10**17, "USDC@eth", gas=False))
     assert [leg.venue for leg in plan.legs] == ["arb:pool", "bridge:small"]
+
+
+def test_a_bare_symbol_buy_ignores_locations_no_route_reaches() -> None:
+    """Selling on one location for a symbol traded at several: a sink no candidate path reaches must not break
+    the network solve (it raised KeyError on such a sink)."""
+    from tests.router.opt_venues import CPVenue
+
+    eth, mid, usd = AssetId("ETH", "x"), AssetId("MID", "x"), AssetId("USD", "x")
+    far_eth, far_usd = AssetId("ETH", "y"), AssetId("USD", "y")
+    venues = (
+        CPVenue("x:a", "x", eth, mid, 10**24, 10**24),
+        CPVenue("x:b", "x", eth, mid, 10**24, 10**24),
+        CPVenue("x:c", "x", mid, usd, 10**24, 3 * 10**27),
+        CPVenue("y:p", "y", far_eth, far_usd, 10**24, 3 * 10**27),
+    )
+    market = Market(venues=venues, decimals=dict.fromkeys((eth, mid, usd, far_eth, far_usd), 18),
+                    holdings={eth: 10**23})  # fmt: skip
+    plan = route(market, RouteRequest("ETH@x", 10**22, "USD", gas=False))
+    assert {leg.asset_out for leg in plan.legs} == {mid, usd}
+    assert len(plan.legs) == 3  # split over both ETH/MID pools, then MID/USD; USD@y is simply not reachable

@@ -51,6 +51,9 @@ class Problem:
         self.slippage_bps = slippage_bps
         nodes = sorted({a for e in self.edges for a in (e.asset_in, e.asset_out)} | {s for s, _ in sources}, key=str)
         self.index = {a: i for i, a in enumerate(nodes)}
+        # A bare-symbol buy names a sink at every location; only those some candidate edge reaches (or a source
+        # already is) are nodes of this problem. Filtering here keeps every later lookup total.
+        self.sinks = frozenset(t for t in sinks if t in self.index)
         lin_exact = [costs.latency_per_unit(e.venue, e.asset_in) for e in self.edges]
         self.lin = [float(c) if c else 0.0 for c in lin_exact]
         self.gas_wei = {e.venue.id: (e.venue.location, costs.gas_wei(e.venue)) for e in self.edges}
@@ -58,9 +61,7 @@ class Problem:
         self.lin_exact = {e.key: c for e, c in zip(self.edges, lin_exact, strict=True) if c}
         self.venues = frozenset(self.gas)
         arcs = [Arc(self.index[e.asset_in], self.index[e.asset_out], e.curve) for e in self.edges]
-        # a bare-symbol buy names sinks at every location; only those some candidate edge reaches are nodes here
-        reached = frozenset(self.index[t] for t in sinks if t in self.index)
-        self.spot_prices = initial_prices(len(self.index), arcs, reached)
+        self.spot_prices = initial_prices(len(self.index), arcs, frozenset(self.index[t] for t in self.sinks))
 
     def restricted(self, venues: frozenset[str]) -> Problem:
         """The same problem over fewer venues."""
@@ -85,8 +86,7 @@ class Problem:
     def _finish(self, draft: Draft, prices: dict[AssetId, float], continuous: float) -> Solution:
         nu = list(self.spot_prices)  # nodes outside this solve: valued at spot (for re-adding venues)
         for a, p in prices.items():
-            if a in self.index:  # a sink no candidate edge reaches has no node here
-                nu[self.index[a]] = p
+            nu[self.index[a]] = p
         cost = self.cost_of(draft)
         return Solution(draft, draft.expected_out - cost, cost, tuple(nu), continuous)
 
