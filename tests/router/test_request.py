@@ -255,3 +255,19 @@ def test_a_bare_symbol_buy_ignores_locations_no_route_reaches() -> None:
     plan = route(market, RouteRequest("ETH@x", 10**22, "USD", gas=False))
     assert {leg.asset_out for leg in plan.legs} == {mid, usd}
     assert len(plan.legs) == 3  # split over both ETH/MID pools, then MID/USD; USD@y is simply not reachable
+
+
+def test_a_bare_symbol_sale_splits_across_the_locations_that_hold_it() -> None:
+    """Two equal pools on two locations, the asset held on both: the optimum sells half on each (the path search
+    used to drop every source after the first)."""
+    from tests.router.opt_venues import CPVenue
+
+    ex, ey, ux, uy = AssetId("ETH", "x"), AssetId("ETH", "y"), AssetId("USD", "x"), AssetId("USD", "y")
+    venues = (CPVenue("x:a", "x", ex, ux, 10**22, 3 * 10**25), CPVenue("y:a", "y", ey, uy, 10**22, 3 * 10**25))
+    market = Market(venues=venues, decimals=dict.fromkeys((ex, ey, ux, uy), 18), holdings={ex: 10**24, ey: 10**24})
+    plan = route(market, RouteRequest("ETH", 2 * 10**21, "USD", gas=False))
+    shares = {leg.venue: leg.amount_in for leg in plan.legs}
+    assert set(shares) == {"x:a", "y:a"}
+    assert abs(shares["x:a"] - shares["y:a"]) <= 2  # equal pools: equal halves (to the unit, after rounding)
+    one = venues[0].quote(ex, 10**21)
+    assert abs(plan.expected_out - 2 * one) <= 2 * one // 10**12  # the two-venue optimum, to 1e-12

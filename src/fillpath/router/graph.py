@@ -10,6 +10,7 @@ paths that share no venue; the margin covers sharing).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -105,8 +106,10 @@ def candidate_paths(
     threshold = 0.0
     for source, cap in sources:
         size = float(min(cap, amount))
+        # The root's bound is infinite: a later source must not be pruned by the threshold an earlier one
+        # raised (a bound of 1.0 here dropped every source after the first once rates exceeded 1).
         stack: list[tuple[float, AssetId, float, tuple[Edge, ...], frozenset[AssetId]]] = [
-            (1.0, source, 1.0, (), frozenset((source,)))
+            (math.inf, source, 1.0, (), frozenset((source,)))
         ]
         while stack and len(found) < max_paths:
             bound, node, prod, path, seen = stack.pop()
