@@ -271,3 +271,17 @@ def test_a_bare_symbol_sale_splits_across_the_locations_that_hold_it() -> None:
     assert abs(shares["x:a"] - shares["y:a"]) <= 2  # equal pools: equal halves (to the unit, after rounding)
     one = venues[0].quote(ex, 10**21)
     assert abs(plan.expected_out - 2 * one) <= 2 * one // 10**12  # the two-venue optimum, to 1e-12
+
+
+def test_holdings_where_no_route_starts_do_not_block_the_split() -> None:
+    """ETH is also held on z, where no venue leads to USD: the sale still splits over x and y (the dual used to
+    feed z through the super-source, could not drain it, and reported that the venues cannot carry the amount)."""
+    from tests.router.opt_venues import CPVenue
+
+    ex, ey, ez = AssetId("ETH", "x"), AssetId("ETH", "y"), AssetId("ETH", "z")
+    ux, uy = AssetId("USD", "x"), AssetId("USD", "y")
+    venues = (CPVenue("x:a", "x", ex, ux, 10**22, 3 * 10**25), CPVenue("y:a", "y", ey, uy, 10**22, 3 * 10**25))
+    decimals = dict.fromkeys((ex, ey, ez, ux, uy), 18)
+    market = Market(venues=venues, decimals=decimals, holdings={ex: 10**24, ey: 10**24, ez: 10**24})
+    plan = route(market, RouteRequest("ETH", 2 * 10**21, "USD", gas=False))
+    assert {leg.venue for leg in plan.legs} == {"x:a", "y:a"}

@@ -106,10 +106,15 @@ class Problem:
         ks = self._routable([k for k, e in enumerate(self.edges) if e.venue.id in enabled])
         if not ks:
             raise InvalidInput("buy", "no route with these venues", "enable more venues")
-        direct = len(self.sources) == 1 and all(
-            self.edges[k].asset_in == self.sources[0][0] and self.edges[k].asset_out in self.sinks for k in ks
+        # Only sources some routable edge leaves can supply: flow sent to any other source could never reach a
+        # sink, and the dual would read that as "the venues cannot carry the amount".
+        live = tuple((a, cap) for a, cap in self.sources if any(self.edges[k].asset_in == a for k in ks))
+        if sum(cap for _, cap in live) < self.amount:
+            raise InvalidInput("amount", "more than the locations with a route hold", "sell less")
+        direct = len(live) == 1 and all(
+            self.edges[k].asset_in == live[0][0] and self.edges[k].asset_out in self.sinks for k in ks
         )
-        return self._water_fill(ks) if direct else self._network(ks)
+        return self._water_fill(ks, live[0][0]) if direct else self._network(ks, live)
 
     def _routable(self, ks: list[int]) -> list[int]:
         """Edges on some source → sink route (a dead end would only strand value and confuse prices)."""
@@ -126,8 +131,7 @@ class Problem:
         back = _reach(set(self.sinks), back_adj)
         return [k for k in ks if self.edges[k].asset_in in fwd and self.edges[k].asset_out in back]
 
-    def _water_fill(self, ks: list[int]) -> Solution:
-        src = self.sources[0][0]
+    def _water_fill(self, ks: list[int], src: AssetId) -> Solution:
         curves: list[FloatCurve] = [
             CostedCurve(self.edges[k].curve, self.lin[k]) if self.lin[k] else self.edges[k].curve for k in ks
         ]
@@ -142,18 +146,18 @@ class Problem:
         est = sum(c.out(float(x)) for c, x in zip(curves, split.shares, strict=True))
         return self._finish(draft, prices, est)
 
-    def _network(self, ks: list[int]) -> Solution:
+    def _network(self, ks: list[int], sources: tuple[tuple[AssetId, int], ...]) -> Solution:
         idx = dict(self.index)
         arcs = [
             Arc(idx[self.edges[k].asset_in], idx[self.edges[k].asset_out], self.edges[k].curve, self.lin[k]) for k in ks
         ]
-        if len(self.sources) == 1:
-            src = idx[self.sources[0][0]]
+        if len(sources) == 1:
+            src = idx[sources[0][0]]
             n = len(idx)
         else:
             src = n0 = len(idx)
             n = n0 + 1
-            arcs += [Arc(src, idx[s], PiecewiseLinearCurve([(1.0, float(cap))])) for s, cap in self.sources]
+            arcs += [Arc(src, idx[s], PiecewiseLinearCurve([(1.0, float(cap))])) for s, cap in sources]
         sinks = frozenset(idx[t] for t in self.sinks)
         sol = solve_dual(n, arcs, src, float(self.amount), sinks)
         if sol.imbalance > 0.5:
@@ -164,17 +168,17 @@ class Problem:
         for j, k in enumerate(ks):
             weights[k] = sol.flows[j] if sol.flows[j] >= 1.0 else 0.0
             value[k] = sol.flows[j] * sol.prices[arcs[j].tail]
-        supplies = self._supplies(sol.flows[len(ks) :])
+        supplies = self._supplies(sources, sol.flows[len(ks) :])
         draft = build(self.edges, weights, supplies, self.sinks, self.slippage_bps, value)
         prices = {a: sol.prices[i] for a, i in idx.items()}
         est = sum(o for a, o in zip(arcs, sol.outs, strict=True) if a.head in sinks)
         return self._finish(draft, prices, est)
 
-    def _supplies(self, src_flows: Sequence[float]) -> dict[AssetId, int]:
+    def _supplies(self, sources: tuple[tuple[AssetId, int], ...], src_flows: Sequence[float]) -> dict[AssetId, int]:
         """Integer amounts per source summing to the request, within holdings."""
-        if len(self.sources) == 1:
-            return {self.sources[0][0]: self.amount}
-        caps = [c for _, c in self.sources]
+        if len(sources) == 1:
+            return {sources[0][0]: self.amount}
+        caps = [c for _, c in sources]
         ws = [Fraction(max(0.0, min(f, float(c)))) for f, c in zip(src_flows, caps, strict=True)]
         if sum(ws) <= 0:
             ws = [Fraction(c) for c in caps]
@@ -188,7 +192,7 @@ class Problem:
             room = min(spill, caps[i] - shares[i])
             shares[i] += room
             spill -= room
-        return {s: x for (s, _), x in zip(self.sources, shares, strict=True)}
+        return {s: x for (s, _), x in zip(sources, shares, strict=True)}
 
 
 def _reach(start: set[AssetId], adj: dict[AssetId, list[AssetId]]) -> set[AssetId]:
