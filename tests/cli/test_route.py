@@ -64,3 +64,14 @@ def test_too_many_decimals_in_the_amount_is_refused() -> None:
     res = run("route", "1.1234567", "USDC@ethereum", "WETH@ethereum", "--snapshot", str(EXAMPLE))
     assert res.returncode == 2
     assert "AMOUNT" in res.stderr and "decimal places" in res.stderr
+
+
+def test_a_bare_symbol_sale_spans_both_chains_and_the_exchange(anvil_lab: dict[str, NodeStatus]) -> None:
+    """ETH is held on lab1, lab2 (native) and labex: 2,000 ETH for USDC splits over all three."""
+    res = run("route", "2000", "ETH", "USDC", "--json", data_dir=os.environ["FILLPATH_TEST_LAB_DIR"])
+    assert res.returncode == 0, res.stderr
+    plan = read_plan(json.loads(res.stdout))
+    assert {leg.asset_in.location for leg in plan.legs} == {"lab1", "lab2", "labex"}
+    sold = sum(leg.amount_in for leg in plan.legs if leg.asset_in.symbol == "ETH")
+    assert sold == 2000 * 10**18  # every ETH leg together sells exactly the request
+    assert all(leg.amount_out > 0 for leg in plan.legs if leg.amount_in > 10**12)

@@ -140,6 +140,17 @@ class PiecewiseLinearCurve:
         self.spot = segs[0][0] if segs else 0.0
         self.cap = self._cum_x[-1]
 
+    def clipped(self, cap: float) -> PiecewiseLinearCurve:
+        """The same curve ending at ``cap``: a linear arc far longer than any flow (a 1:1 wrap is "unlimited")
+        would make the smoothed dual's flows, and so its gradient, scale with that length."""
+        segs, room = [], cap
+        for r, n in zip(self._rates, self._lens, strict=True):
+            if room <= 0:
+                break
+            segs.append((r, min(n, room)))
+            room -= n
+        return PiecewiseLinearCurve(segs)
+
     def _index(self, x: float) -> int:
         """Segment just after input ``x`` (``len`` once the curve is exhausted)."""
         return min(bisect_right(self._cum_x, x) - 1, len(self._rates))

@@ -149,7 +149,8 @@ class Problem:
     def _network(self, ks: list[int], sources: tuple[tuple[AssetId, int], ...]) -> Solution:
         idx = dict(self.index)
         arcs = [
-            Arc(idx[self.edges[k].asset_in], idx[self.edges[k].asset_out], self.edges[k].curve, self.lin[k]) for k in ks
+            Arc(idx[self.edges[k].asset_in], idx[self.edges[k].asset_out], self._scaled(k, sources), self.lin[k])
+            for k in ks
         ]
         if len(sources) == 1:
             src = idx[sources[0][0]]
@@ -173,6 +174,19 @@ class Problem:
         prices = {a: sol.prices[i] for a, i in idx.items()}
         est = sum(o for a, o in zip(arcs, sol.outs, strict=True) if a.head in sinks)
         return self._finish(draft, prices, est)
+
+    def _scaled(self, k: int, sources: tuple[tuple[AssetId, int], ...]) -> FloatCurve:
+        """The edge's curve, a piecewise-linear one clipped to 4x the most the request could bring to its input
+        (valued at spot prices): arcs much longer than any flow make the smoothed dual ill-conditioned."""
+        curve = self.edges[k].curve
+        if not isinstance(curve, PiecewiseLinearCurve):
+            return curve
+        src_value = max(self.spot_prices[self.index[s]] for s, _ in sources)
+        tail_value = self.spot_prices[self.index[self.edges[k].asset_in]]
+        if src_value <= 0.0 or tail_value <= 0.0:
+            return curve
+        bound = 4.0 * float(self.amount) * src_value / tail_value
+        return curve.clipped(bound) if curve.cap > bound else curve
 
     def _supplies(self, sources: tuple[tuple[AssetId, int], ...], src_flows: Sequence[float]) -> dict[AssetId, int]:
         """Integer amounts per source summing to the request, within holdings."""

@@ -7,6 +7,9 @@ from fractions import Fraction
 from typing import ClassVar
 
 from fillpath.model.assets import AssetId
+from fillpath.router.curves import PiecewiseLinearCurve
+
+WRAP_FLOAT_CAP = 1e40  # base units: 10^22 ETH
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +24,10 @@ class Wrap:
 
     def pairs(self) -> tuple[tuple[AssetId, AssetId], ...]:
         return ((self.native, self.wrapped), (self.wrapped, self.native))
+
+    def float_curve(self, asset_in: AssetId) -> PiecewiseLinearCurve:
+        """1:1 without a practical bound; the network solve clips it to the request's scale."""
+        return PiecewiseLinearCurve([(1.0, WRAP_FLOAT_CAP)])
 
     def _check(self, asset_in: AssetId) -> None:
         if asset_in not in (self.native, self.wrapped):
