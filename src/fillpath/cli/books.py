@@ -102,7 +102,11 @@ async def _refresh(ctx: typer.Context) -> dict[str, Any]:
         await close_all(exchanges)
     data = {
         "read_at_ns": time.time_ns(),
-        "reports": {str(r.asset): str(r.amount) for r in reports},
+        # chain balances are int base units, exchange balances human Decimals: the cache says which is which
+        "reports": {
+            str(r.asset): {"amount": str(r.amount), "unit": "human" if isinstance(r.amount, Decimal) else "base"}
+            for r in reports
+        },
         "decimals": {a["id"]: a["decimals"] for a in snap["assets"]},
         "prices": snap["prices"],
     }
@@ -160,7 +164,7 @@ def balances(
 
 def _rows(
     ledger: Mapping[AssetId, Amount],
-    reports: Mapping[str, str],
+    reports: Mapping[str, Mapping[str, str]],
     flying: Mapping[AssetId, Amount],
     decimals: Mapping[str, int],
     prices: Mapping[str, str],
@@ -171,9 +175,10 @@ def _rows(
         asset = AssetId.parse(aid)
         dec = decimals.get(aid)
         held = _human(ledger.get(asset), dec)
-        seen = (
-            None if aid not in reports else _human(int(reports[aid]) if dec is not None else Decimal(reports[aid]), dec)
-        )
+        seen = None
+        if aid in reports:
+            rep = reports[aid]
+            seen = Decimal(rep["amount"]) if rep["unit"] == "human" else _human(int(rep["amount"]), dec)
         price = Fraction(Decimal(prices[aid])) if aid in prices else None
         basis = seen if seen is not None else held
         value = (
