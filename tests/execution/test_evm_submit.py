@@ -78,3 +78,44 @@ async def _keep_mining(chain: Chain) -> None:
     while True:
         await asyncio.sleep(0.2)
         await asyncio.to_thread(chain.w3.provider.make_request, "evm_mine", [])  # type: ignore[arg-type]
+
+
+def test_a_plan_whose_simulation_reverts_is_not_sent(lab1: Chain, tmp_path: Path) -> None:
+    import dataclasses
+
+    import pytest
+
+    from fillpath.model.errors import Rejected
+
+    signer = funded_signer(lab1, eth=10, tokens={"WETH": 10})
+    store = Store.open(f"sqlite:///{tmp_path / 'x.db'}")
+
+    async def go() -> None:
+        async with rpc_for(lab1) as rpc:
+            snap = read_snapshot(await take_snapshot([(rpc, lab1.deployment.chain_source())]))
+            plan = route(Market.from_snapshot(snap), RouteRequest(str(WETH), 10 * 10**18, str(USDC)))
+            greedy = [dataclasses.replace(leg, min_out=leg.amount_out * 2) for leg in plan.legs]  # impossible
+            venues = {v.id: v for v in venues_from_snapshot(snap)}
+            deadline = int(lab1.w3.eth.get_block("latest")["timestamp"]) + 300
+            exec_plan = chain_exec_plan(greedy, venues, {a.id: a.address for a in snap.assets},
+                                        recipient=signer.address, deadline=deadline)  # fmt: skip
+            venue = EvmVenue(
+                "lab1", 31337, rpc, signer, lab1.deployment.address("FillpathExecutor"),
+                NonceAllocator(rpc, "lab1", signer.address, store),
+                TxTracker(rpc, "lab1", store, TrackerPolicy(confirmations=1)), AssetId("ETH", "lab1"),
+            )  # fmt: skip
+            mined = asyncio.create_task(_keep_mining(lab1))
+            try:
+                with pytest.raises(Rejected, match=r"LegMinOut\(uint256,uint256,uint256\)"):
+                    await submit(venue, store, exec_plan, intent_id="exec-2:lab1", asset_in=WETH,
+                                 amount_in=plan.amount_in, asset_out=USDC, assets_by_address={})  # fmt: skip
+            finally:
+                mined.cancel()
+
+    nonce_before = lab1.w3.eth.get_transaction_count(signer.address)
+    asyncio.run(go())
+    assert store.intent("exec-2:lab1") is None  # nothing was committed as if it would be sent
+    kinds = [r.event.kind for r in store.events()]
+    assert "intent.created" not in kinds
+    assert lab1.w3.eth.get_transaction_count(signer.address) == nonce_before + 1  # only the exact approval went out
+    store.close()

@@ -61,3 +61,14 @@ def function_from_abi(abi: Sequence[dict[str, Any]], name: str) -> AbiFunction:
 def fn(contract: str, name: str) -> AbiFunction:
     """``fn("UniswapV3Pool", "slot0")``: a function of a known contract artifact."""
     return function_from_abi(artifacts.abi(contract), name)
+
+
+@cache
+def error_names(contract: str) -> dict[bytes, str]:
+    """Selector → ``Name(type,...)`` for a contract's custom errors, so a revert says *why* in words."""
+    out: dict[bytes, str] = {}
+    for entry in artifacts.abi(contract):
+        if entry.get("type") == "error":
+            sig = f"{entry['name']}({','.join(_type(p) for p in entry.get('inputs', []))})"
+            out[keccak(text=sig)[:4]] = sig
+    return out

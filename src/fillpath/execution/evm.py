@@ -17,9 +17,9 @@ from typing import Any
 from eth_abi.abi import decode
 
 from fillpath.chains import transactions as txs
-from fillpath.chains.abi import fn
+from fillpath.chains.abi import error_names, fn
 from fillpath.chains.accounts import Signer
-from fillpath.chains.executor import NATIVE, ExecPlan, decode_result
+from fillpath.chains.executor import NATIVE, ExecPlan, ExecResult
 from fillpath.chains.fees import FeePolicy, suggest_fees
 from fillpath.chains.nonces import NonceAllocator
 from fillpath.chains.rpc import RpcClient, hex_int
@@ -64,6 +64,7 @@ class ChainOutcome:
 
 
 async def _send(venue: EvmVenue, call: txs.ContractCall, intent_id: str | None, gas: int | None = None) -> txs.SignedTx:
+    await txs.simulate(venue.rpc, venue.signer.address, call)  # nothing is signed out before it is simulated
     fees = await suggest_fees(venue.rpc, venue.fee_policy)
     if gas is None:
         gas = await txs.estimate_gas(venue.rpc, venue.signer.address, call)
@@ -104,15 +105,14 @@ async def submit(
 ) -> ChainOutcome:
     """Run one chain's part of a plan and book it. ``assets_by_address``: lower-case token address → asset."""
     approvals = await approve_exact(venue, plan)
-    call = txs.ContractCall(venue.executor, plan.calldata(), value=plan.value, what=f"executor ({len(plan.legs)} legs)")
-    tx_from = {"from": venue.signer.address, "to": venue.executor, "data": "0x" + plan.calldata().hex(),
-               "value": hex(plan.value)}  # fmt: skip
-    try:
-        sim = await venue.rpc.request("eth_call", [tx_from, "latest"])
-    except Exception as exc:
-        reason = txs.revert_reason(getattr(exc, "data", None))
-        raise Rejected(f"{venue.location}: the plan's simulation reverted: {reason}", reason=reason) from None
-    expected = decode_result(bytes.fromhex(str(sim)[2:]))
+    execute = fn("FillpathExecutor", "execute")
+    call = txs.ContractCall(
+        venue.executor, plan.calldata(), value=plan.value, returns=execute, what=f"executor ({len(plan.legs)} legs)"
+    )
+    # Rejected, naming the executor's error (LegMinOut, TotalMinOut, DeadlinePassed...), if it would revert
+    simulated = await txs.simulate(venue.rpc, venue.signer.address, call, errors=error_names("FillpathExecutor"))
+    assert simulated is not None
+    expected = ExecResult(tuple(int(a) for a in simulated[0]), int(simulated[1]))
     gas = max(EXECUTE_GAS_FLOOR, await txs.estimate_gas(venue.rpc, venue.signer.address, call))
     fees = await suggest_fees(venue.rpc, venue.fee_policy)
     nonce = await venue.nonces.allocate()
