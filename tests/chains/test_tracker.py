@@ -321,3 +321,28 @@ def test_cancel_a_stuck_transaction_with_a_self_transfer_at_its_nonce(manual_min
     assert cancel_tx.state is TxState.CONFIRMED
     assert chain.contract("WETH").functions.balanceOf(signer.address).call() == 0  # the wrap never happened
     assert chain.w3.eth.get_transaction(cancel_tx.tx_hash)["to"] == signer.address
+
+
+def test_a_nonce_used_by_a_transaction_we_do_not_know_ends_as_dropped(manual_mining: Chain, store: Store) -> None:
+    chain = manual_mining
+    signer = funded_signer(chain)
+    chain.w3.provider.make_request("evm_setAutomine", [False])  # type: ignore[arg-type]
+    ours = _self_transfer(signer, 0, Fees(2 * 10**9, 10**6), value=1)
+    foreign = _self_transfer(signer, 0, Fees(5 * 10**9, 2 * 10**9), value=2)  # e.g. sent by another tool
+
+    async def go() -> TxTracker:
+        async with rpc_for(chain) as rpc:
+            tracker = TxTracker(rpc, "lab1", store, TrackerPolicy(confirmations=1))
+            tracker.track(ours)
+            await txs.broadcast(rpc, ours)
+            await txs.broadcast(rpc, foreign)  # replaces ours in the pool; the tracker was not told
+            _mine(chain)
+            await tracker.poll()
+            assert tracker.state(ours.tx_hash) is TxState.PENDING  # one poll is not proof
+            await tracker.poll()
+            return tracker
+
+    tracker = run(go())
+    assert tracker.state(ours.tx_hash) is TxState.DROPPED
+    assert [k for k, _ in _journal(store)] == ["tx.broadcast", "tx.dropped"]
+    assert chain.w3.eth.get_transaction(foreign.tx_hash)["blockNumber"] is not None

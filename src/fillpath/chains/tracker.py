@@ -136,9 +136,8 @@ class TxTracker:
     async def _poll_family(self, sender: str, nonce: int) -> list[Event]:
         assert self.head is not None
         fam = [t for t in self.family(sender, nonce) if t.state not in FINAL]
-        # The nonce count is read *before* the receipts: if it was already used then and none of ours has a
-        # receipt after, another transaction used it. Read in the other order, a transaction mined between the
-        # two reads would look dropped.
+        # The nonce count is read *before* the receipts, so a transaction mined between the two reads is seen
+        # mined; and a used nonce without a receipt counts as "used by another" only when it persists (below).
         latest = hex_int(await self.rpc.request("eth_getTransactionCount", [sender, "latest"]))
         receipts = await self.rpc.batch([("eth_getTransactionReceipt", [t.tx_hash]) for t in fam])
         out: list[Event] = []
@@ -178,10 +177,15 @@ class TxTracker:
     async def _unmined(self, nonce: int, latest: int, fam: list[Tracked]) -> list[Event]:
         out: list[Event] = []
         if latest > nonce:
-            # the nonce is used, and not by any transaction of this family that we can see mined
+            # The nonce is used and none of this family has a receipt. A node can count the nonce before it serves
+            # the receipt (anvil commits state first), so this must hold for several polls before it means that
+            # another transaction used the nonce.
             for t in fam:
-                out.append(self._emit(TxDropped(self.location, t.tx_hash, "nonce used by another transaction")))
-                t.state = TxState.DROPPED
+                t.missing += 1
+            if all(t.missing >= self.policy.missing_polls_before_drop for t in fam):
+                for t in fam:
+                    out.append(self._emit(TxDropped(self.location, t.tx_hash, "nonce used by another transaction")))
+                    t.state = TxState.DROPPED
             return out
         seen = await self.rpc.batch([("eth_getTransactionByHash", [t.tx_hash]) for t in fam])
         for t, s in zip(fam, seen, strict=True):
