@@ -16,11 +16,12 @@ import pytest
 from fillpath.cex.client_ids import BINANCE_CLIENT_ID, client_order_id
 from fillpath.cex.connector import CcxtConnector
 from fillpath.cex.order_driver import OrderDriver, ResolvePolicy
-from fillpath.cex.orders import OrderState, VenueStatus
+from fillpath.cex.orders import VenueStatus
 from fillpath.model.assets import AssetId
 from fillpath.model.commands import SubmitOrder
 from fillpath.model.errors import InvalidInput, Rejected
 from fillpath.model.events import OrderAccepted, OrderFilled, OrderSubmitted
+from fillpath.model.orders import OrderState
 from fillpath.model.reports import BalanceReport
 from fillpath.model.sides import Side
 from fillpath.router.snapshot import loads_snapshot

@@ -35,10 +35,11 @@ from fillpath.model.events import (
     VenueHalted,
     VenueResumed,
 )
+from fillpath.model.orders import OrderState
 from fillpath.model.sides import Side
 from fillpath.state import tables
 from fillpath.state.clock import ClockTracker
-from fillpath.state.records import IntentStatus, OrderStatus, TxStatus
+from fillpath.state.records import IntentStatus, TxStatus
 from fillpath.state.store import Store
 from tests.state.helpers import exact
 
@@ -71,14 +72,14 @@ def test_order_projection_follows_the_events(store: Store) -> None:
     order = store.order("binance", "c1")
     assert order is not None
     assert (order.status, order.venue_order_id, order.filled_qty) == (
-        OrderStatus.PARTIALLY_FILLED,
+        OrderState.PARTIALLY_FILLED,
         "v9",
         Decimal("0.5"),
     )
     store.append(OrderFilled("binance", "c1", "t2", Decimal("1.5"), Decimal("2000")))
     order = store.order("binance", "c1")
     assert order is not None
-    assert order.status is OrderStatus.FILLED
+    assert order.status is OrderState.FILLED
     assert order.filled_qty == Decimal("2.0")
     assert set(store.orders()) == {("binance", "c1")}
 

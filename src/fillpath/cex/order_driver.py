@@ -16,10 +16,11 @@ from dataclasses import dataclass, replace
 
 from fillpath.cex import orders
 from fillpath.cex.connector import OrderVenue
-from fillpath.cex.orders import OrderState, Step, TrackedOrder
+from fillpath.cex.orders import Step, TrackedOrder
 from fillpath.model.commands import SubmitOrder
 from fillpath.model.errors import FillpathError, Halted, InvalidInput, Rejected
 from fillpath.model.events import Recorded
+from fillpath.model.orders import OrderState
 from fillpath.model.ports import Journal
 from fillpath.model.reports import FillReport, OrderStatusReport
 

@@ -34,26 +34,8 @@ from fillpath.model.events import (
     OrderUnknown,
     Recorded,
 )
+from fillpath.model.orders import OrderState
 from fillpath.model.reports import FillReport, OrderStatusReport
-
-
-class OrderState(StrEnum):
-    NEW = "new"
-    SUBMITTED = "submitted"
-    ACCEPTED = "accepted"
-    PARTIALLY_FILLED = "partially_filled"
-    FILLED = "filled"
-    CANCELED = "canceled"
-    REJECTED = "rejected"
-    EXPIRED = "expired"
-    UNKNOWN = "unknown"
-
-    @property
-    def terminal(self) -> bool:
-        return self in _TERMINAL
-
-
-_TERMINAL = frozenset({OrderState.FILLED, OrderState.CANCELED, OrderState.REJECTED, OrderState.EXPIRED})
 
 
 class VenueStatus(StrEnum):

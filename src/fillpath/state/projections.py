@@ -40,6 +40,7 @@ from fillpath.model.events import (
     VenueHalted,
     VenueResumed,
 )
+from fillpath.model.orders import OrderState
 from fillpath.state.records import (
     BalanceRecord,
     FillRecord,
@@ -47,7 +48,6 @@ from fillpath.state.records import (
     IntentStatus,
     NonceRecord,
     OrderRecord,
-    OrderStatus,
     TxRecord,
     TxStatus,
     VenueFlag,
@@ -58,10 +58,10 @@ Touched: TypeAlias = tuple[TableName, object]
 """A projection row changed by an event: (table, key in that table's dict)."""
 
 _ORDER_END = {
-    OrderCanceled: OrderStatus.CANCELED,
-    OrderRejected: OrderStatus.REJECTED,
-    OrderExpired: OrderStatus.EXPIRED,
-    OrderUnknown: OrderStatus.UNKNOWN,
+    OrderCanceled: OrderState.CANCELED,
+    OrderRejected: OrderState.REJECTED,
+    OrderExpired: OrderState.EXPIRED,
+    OrderUnknown: OrderState.UNKNOWN,
 }
 _TX_SETTLED = frozenset({TxStatus.CONFIRMED, TxStatus.REVERTED})
 
@@ -165,7 +165,7 @@ class Projections:
 
     def _blank_order(self, venue: str, client_order_id: str) -> OrderRecord:
         return OrderRecord(
-            venue, client_order_id, OrderStatus.SUBMITTED, None, None, None, None, None, Decimal(0), None, 0
+            venue, client_order_id, OrderState.SUBMITTED, None, None, None, None, None, Decimal(0), None, 0
         )
 
     def _order(
@@ -180,8 +180,8 @@ class Projections:
             o = replace(o, symbol=e.symbol, side=e.side, qty=e.qty, limit_price=e.limit_price, intent_id=e.intent_id)
         elif isinstance(e, OrderAccepted):
             o = replace(o, venue_order_id=e.venue_order_id)
-            if o.status in (OrderStatus.SUBMITTED, OrderStatus.UNKNOWN):
-                o = replace(o, status=OrderStatus.ACCEPTED)
+            if o.status in (OrderState.SUBMITTED, OrderState.UNKNOWN):
+                o = replace(o, status=OrderState.ACCEPTED)
         elif not o.status.terminal:
             o = replace(o, status=_ORDER_END[type(e)])
         self.orders[key] = replace(o, last_seq=seq)
@@ -198,7 +198,7 @@ class Projections:
         o = self.orders.get(okey) or self._blank_order(e.venue, e.client_order_id)
         status = o.status
         if not status.terminal:
-            status = OrderStatus.FILLED if e.final else OrderStatus.PARTIALLY_FILLED
+            status = OrderState.FILLED if e.final else OrderState.PARTIALLY_FILLED
         self.orders[okey] = replace(o, filled_qty=add_exact(o.filled_qty, e.qty), status=status, last_seq=seq)
         return [("fills", fkey), ("orders", okey)]
 

@@ -12,25 +12,8 @@ from enum import StrEnum
 
 from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount
+from fillpath.model.orders import OrderState
 from fillpath.model.sides import Side
-
-
-class OrderStatus(StrEnum):
-    SUBMITTED = "submitted"
-    ACCEPTED = "accepted"
-    PARTIALLY_FILLED = "partially_filled"
-    FILLED = "filled"
-    CANCELED = "canceled"
-    REJECTED = "rejected"
-    EXPIRED = "expired"
-    UNKNOWN = "unknown"
-
-    @property
-    def terminal(self) -> bool:
-        return self in _TERMINAL_ORDER
-
-
-_TERMINAL_ORDER = frozenset({OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED})
 
 
 class TxStatus(StrEnum):
@@ -55,7 +38,7 @@ class OrderRecord:
 
     venue: str
     client_order_id: str
-    status: OrderStatus
+    status: OrderState
     venue_order_id: str | None
     symbol: str | None
     side: Side | None

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Executable, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from fillpath.model.orders import OrderState
 from fillpath.model.sides import Side
 from fillpath.state import tables
 from fillpath.state.projections import Projections, TableName, Touched
@@ -20,7 +21,6 @@ from fillpath.state.records import (
     IntentStatus,
     NonceRecord,
     OrderRecord,
-    OrderStatus,
     TxRecord,
     TxStatus,
     VenueFlag,
@@ -41,7 +41,7 @@ def _balance_row(r: BalanceRecord) -> Row:
 
 def _order_from(m: Mapping[str, Any]) -> OrderRecord:
     d = dict(m)
-    d["status"] = OrderStatus(d["status"])
+    d["status"] = OrderState(d["status"])
     d["side"] = None if d["side"] is None else Side(d["side"])
     return OrderRecord(**d)
 

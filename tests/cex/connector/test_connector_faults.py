@@ -22,7 +22,7 @@ from fillpath.cex.balance_check import disagreements
 from fillpath.cex.client_ids import client_order_id
 from fillpath.cex.connector import CcxtConnector
 from fillpath.cex.order_driver import OrderDriver
-from fillpath.cex.orders import NOT_FOUND, OrderState
+from fillpath.cex.orders import NOT_FOUND
 from fillpath.cex.user_stream import UserStream
 from fillpath.model.commands import SubmitOrder
 from fillpath.model.errors import Halted, Retryable
@@ -39,6 +39,7 @@ from fillpath.model.events import (
     VenueHalted,
     VenueResumed,
 )
+from fillpath.model.orders import OrderState
 from fillpath.model.reports import BalanceReport, FillReport, OrderStatusReport
 from fillpath.model.sides import Side
 from fillpath.state.store import Store

@@ -11,7 +11,7 @@ import pytest
 from fillpath.cex.connector import SubmitReply
 from fillpath.cex.markets import Market
 from fillpath.cex.order_driver import OrderDriver, ResolvePolicy
-from fillpath.cex.orders import NOT_FOUND, OrderState, VenueStatus
+from fillpath.cex.orders import NOT_FOUND, VenueStatus
 from fillpath.model.commands import SubmitOrder
 from fillpath.model.errors import Ambiguous, InvalidInput, Retryable
 from fillpath.model.events import (
@@ -23,9 +23,9 @@ from fillpath.model.events import (
     OrderSubmitted,
     OrderUnknown,
 )
+from fillpath.model.orders import OrderState
 from fillpath.model.reports import FillReport, OrderStatusReport
 from fillpath.model.sides import Side
-from fillpath.state.records import OrderStatus
 from fillpath.state.store import Store
 
 V = "binance"
@@ -95,7 +95,7 @@ async def test_failed_reads_are_no_evidence(store: Store) -> None:
     assert done.state is OrderState.UNKNOWN  # still unknown: nothing was learned
     assert done.polls == POLICY.max_polls
     assert kinds(store) == [OrderSubmitted, OrderUnknown]
-    assert store.order(V, CID).status is OrderStatus.UNKNOWN  # type: ignore[union-attr]
+    assert store.order(V, CID).status is OrderState.UNKNOWN  # type: ignore[union-attr]
 
 
 async def test_not_found_needs_the_grace_and_a_trade_query(store: Store) -> None:

@@ -8,9 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fillpath.cex import orders
-from fillpath.cex.orders import OrderState, VenueStatus
+from fillpath.cex.orders import VenueStatus
 from fillpath.model.commands import SubmitOrder
 from fillpath.model.events import DriftDetected, FillEvent, OrderFilled
+from fillpath.model.orders import OrderState
 from fillpath.model.reports import FillReport, OrderStatusReport
 from fillpath.model.sides import Side
 

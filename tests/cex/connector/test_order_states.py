@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from fillpath.cex import orders
-from fillpath.cex.orders import NOT_FOUND, OrderState, VenueStatus
+from fillpath.cex.orders import NOT_FOUND, VenueStatus
 from fillpath.model.commands import SubmitOrder
 from fillpath.model.events import (
     DriftDetected,
@@ -17,6 +17,7 @@ from fillpath.model.events import (
     OrderSubmitted,
     OrderUnknown,
 )
+from fillpath.model.orders import OrderState
 from fillpath.model.reports import FillReport, OrderStatusReport
 from fillpath.model.sides import Side
 
