@@ -18,13 +18,26 @@ from tests.router.opt_venues import PPM, BookVenue, CPVenue, TransferVenue
 from fillpath.model.assets import AssetId
 from fillpath.router.market import Market
 
+Arc = tuple[str, AssetId, AssetId]
+"""(venue id, asset in, asset out): one direction of one venue."""
+
 
 def reference(
-    market: Market, sell: AssetId, buy: AssetId, amount: int, only: set[str] | None = None
+    market: Market,
+    sell: AssetId,
+    buy: AssetId,
+    amount: int,
+    only: set[str] | None = None,
+    arcs: set[Arc] | None = None,
 ) -> tuple[float, float]:
     """(optimal output in buy base units, seconds to build and solve) over the whole network, or over the
-    venues in ``only``."""
+    venues in ``only``, or over the venue directions in ``arcs``. A flow program cannot express "paths of
+    at most h hops" (arcs combine into longer walks); ``arcs`` = the directions on some simple path of at
+    most h hops is the same graph the router solves over, so that comparison measures the optimizer alone."""
     started = time.perf_counter()
+
+    def allowed(v_id: str, t_in: AssetId, t_out: AssetId) -> bool:
+        return arcs is None or (v_id, t_in, t_out) in arcs
 
     def scale(a: AssetId) -> float:
         return float(market.prices[a]) / 10 ** market.decimals[a]
@@ -39,6 +52,8 @@ def reference(
     for v in venues:
         if isinstance(v, CPVenue):
             for t_in, t_out in v.pairs():
+                if not allowed(v.id, t_in, t_out):
+                    continue
                 r_in, r_out = v._res(t_in)
                 cp_t.append(index[t_in])
                 cp_h.append(index[t_out])
@@ -51,12 +66,14 @@ def reference(
                 (v.base, v.quote_asset, v.sell_base),
                 (v.quote_asset, v.base, v.buy_base),
             ):
+                if not allowed(v.id, t_in, t_out):
+                    continue
                 for rate, depth in levels:
                     ln_t.append(index[t_in])
                     ln_h.append(index[t_out])
                     ln_r.append(float(rate) * f * scale(t_out) / scale(t_in))
                     ln_c.append(depth * scale(t_in))
-        elif isinstance(v, TransferVenue):
+        elif isinstance(v, TransferVenue) and allowed(v.id, v.src, v.dst):
             ln_t.append(index[v.src])
             ln_h.append(index[v.dst])
             ln_r.append((PPM - v.fee_ppm) / PPM * scale(v.dst) / scale(v.src))

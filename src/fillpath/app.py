@@ -2,21 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from fillpath.cex.binance_urls import sim_binance
 from fillpath.cex.connector import CcxtConnector
 from fillpath.cex.factory import connector_from_config
+from fillpath.cex.order_driver import OrderDriver
+from fillpath.cex.sim.lab import LOCATION as LAB_EXCHANGE
+from fillpath.chains.accounts import Signer, signer_from_env, signer_from_keystore
 from fillpath.chains.balances import ChainBalances
 from fillpath.chains.lab.manager import Lab
+from fillpath.chains.lab.spec import lab_specs
+from fillpath.chains.nonces import NonceAllocator
 from fillpath.chains.readers import ChainSource, PoolRef, TokenRef
 from fillpath.chains.rpc import RpcClient
-from fillpath.config import Config
+from fillpath.chains.tracker import TrackerPolicy, TxTracker
+from fillpath.collect.snapshot import take_snapshot, with_ledger_holdings
+from fillpath.config import AccountConfig, Config
+from fillpath.execution.engine import HealthWatch, Wiring
+from fillpath.execution.evm import EvmVenue
+from fillpath.execution.guards import Guards
+from fillpath.execution.health import Observation, ObservationKind
+from fillpath.execution.health_feed import warm_start
 from fillpath.execution.killswitch import KillSwitch
+from fillpath.model.assets import AssetId
 from fillpath.model.errors import InvalidInput, LabError
+from fillpath.model.ports import Journal
+from fillpath.router.snapshot import Snapshot, read_snapshot
+from fillpath.state.reconcile_stream import StreamBalances
+from fillpath.state.reconciler import ExchangeChecks, OrderResolver
 from fillpath.state.store import Store
 
+HEALTH_REPLAY_EVENTS = 20_000
+"""How much of the journal a new process replays to score venue health (the penalties decay in minutes)."""
 CANONICAL_MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11"
 
 
@@ -28,7 +50,10 @@ def chain_sources(cfg: Config) -> list[tuple[RpcClient, ChainSource]]:
     for name, loc in cfg.locations.items():
         tokens = tuple(TokenRef(t.symbol, t.address, t.decimals) for t in cfg.tokens if t.location == name)
         pools = tuple(PoolRef(p.kind, p.address) for p in cfg.pools if p.location == name)
-        holder = next((a.address for a in cfg.accounts.values() if a.address), None)
+        holder = next(
+            (a.address for a in cfg.accounts.values() if a.address and (a.locations is None or name in a.locations)),
+            None,
+        )
         src = ChainSource(
             location=name,
             chain_id=loc.chain_id,
@@ -45,6 +70,7 @@ def chain_sources(cfg: Config) -> list[tuple[RpcClient, ChainSource]]:
 
 
 def _lab_sources(cfg: Config) -> list[tuple[RpcClient, ChainSource]]:
+    """The running lab's chains; holdings are the lab trader's (what the execution engine trades with)."""
     nodes = Lab(cfg.data_dir).status()
     down = [n.location for n in nodes if not n.responding]
     if down:
@@ -52,8 +78,54 @@ def _lab_sources(cfg: Config) -> list[tuple[RpcClient, ChainSource]]:
     out = []
     for n in nodes:
         assert n.deployment is not None and n.rpc_url is not None
-        out.append((RpcClient(n.location, [n.rpc_url]), n.deployment.chain_source()))
+        if n.trader is None:
+            raise LabError("the lab has no trading account yet; run `fillpath lab up`")
+        out.append((RpcClient(n.location, [n.rpc_url]), n.deployment.chain_source(holder=n.trader)))
     return out
+
+
+def trading_signers(cfg: Config) -> dict[str, Signer]:
+    """EVM location → the signer that trades there: the lab trader on every lab chain, else ``[accounts.*]``.
+
+    This unlocks keys; a dry run must never call it. A keystore needs ``passphrase_env`` here (no prompt).
+    """
+    if cfg.lab:
+        lab = Lab(cfg.data_dir)
+        signer = lab.trader_signer()
+        return {s.location: signer for s in lab.specs}
+    owner: dict[str, str] = {}  # location → account name; checked in full before any key is unlocked
+    for name, acc in cfg.accounts.items():
+        field = f"{cfg.source}: accounts.{name}.locations"
+        for loc in tuple(cfg.locations) if acc.locations is None else acc.locations:
+            if loc not in cfg.locations:
+                fix = f"use one of {', '.join(sorted(cfg.locations))}"
+                raise InvalidInput(field, f"{loc!r} is not a configured location", fix)
+            if loc in owner:
+                fix = "give each account its own 'locations'"
+                raise InvalidInput(field, f"{loc} is already signed for by account {owner[loc]!r}", fix)
+            owner[loc] = name
+    out: dict[str, Signer] = {}
+    for name in dict.fromkeys(owner.values()):  # an account that signs nowhere is never unlocked
+        acc, field = cfg.accounts[name], f"{cfg.source}: accounts.{name}"
+        signer = _account_signer(field, acc)
+        if acc.address is not None and acc.address.lower() != signer.address.lower():
+            problem = f"the key signs for {signer.address}, not {acc.address}"
+            raise InvalidInput(f"{field}.address", problem, "fix the address or the key")
+        out.update({loc: signer for loc, owner_name in owner.items() if owner_name == name})
+    return out
+
+
+def _account_signer(field: str, acc: AccountConfig) -> Signer:
+    if acc.private_key_env is not None:
+        return signer_from_env(acc.private_key_env)
+    assert acc.keystore is not None  # the config allows exactly one of the two
+    if acc.passphrase_env is None:
+        fix = 'name the variable that holds it: passphrase_env = "VAR"'
+        raise InvalidInput(f"{field}.passphrase_env", "is required to sign with a keystore", fix)
+    passphrase = os.environ.get(acc.passphrase_env)
+    if not passphrase:
+        raise InvalidInput(f"${acc.passphrase_env}", "is not set", "export it with the keystore's passphrase")
+    return signer_from_keystore(acc.keystore, passphrase)
 
 
 def open_store(cfg: Config) -> Store:
@@ -63,28 +135,69 @@ def open_store(cfg: Config) -> Store:
     return Store.open(cfg.resolved_database_url)
 
 
-def balance_sources(cfg: Config) -> list[ChainBalances | CcxtConnector]:
-    """Every venue whose balances reconciliation reads: each chain's holder, each exchange account."""
+def balance_sources(cfg: Config, *, pro: bool = False) -> list[ChainBalances | CcxtConnector]:
+    """Every venue whose balances reconciliation reads: each chain's holder, each exchange account (on
+    ccxt.pro when ``pro``, for its user stream)."""
     chains: list[ChainBalances | CcxtConnector] = [
-        ChainBalances(rpc, src) for rpc, src in chain_sources(cfg) if src.holder
+        ChainBalances(rpc, src, confirmations=balance_confirmations(cfg, src.location))
+        for rpc, src in chain_sources(cfg)
+        if src.holder
     ]
-    return chains + list(exchange_connectors(cfg))
+    return chains + list(exchange_connectors(cfg, pro=pro))
+
+
+def exchange_checks(
+    connectors: Sequence[CcxtConnector], streams: Mapping[str, StreamBalances] | None = None
+) -> dict[str, ExchangeChecks]:
+    """Order, trade and (where a stream is given) stream reconciliation for each exchange account, its order
+    driver writing through the reconciler's journal. The connectors' markets must be loaded."""
+
+    def driver(conn: CcxtConnector) -> Callable[[Journal], OrderResolver]:
+        return lambda journal: OrderDriver(conn, journal)
+
+    return {c.location: ExchangeChecks(c, driver(c), (streams or {}).get(c.location)) for c in connectors}
+
+
+def balance_confirmations(cfg: Config, location: str) -> int:
+    """How far below the head balances are read. The lab mines only when a transaction arrives (and reorgs only
+    when a test asks), so its head is final: reading below it would show balances from before the last trade."""
+    return 0 if cfg.lab else cfg.locations[location].confirmations
+
+
+def configured_venues(cfg: Config) -> list[str]:
+    """Every location trading happens at (chains, then exchanges), from the configuration alone: no network."""
+    if cfg.lab:
+        return [spec.location for spec in lab_specs()] + [LAB_EXCHANGE]
+    return sorted(cfg.locations) + sorted(cfg.exchanges)
 
 
 def kill_switch(cfg: Config) -> KillSwitch:
     return KillSwitch(cfg.risk.kill_switch_file or cfg.data_dir / "HALT")
 
 
-def exchange_connectors(cfg: Config) -> list[CcxtConnector]:
-    """One connector per exchange: the lab's simulator (``labex``), or each configured [exchanges.NAME]."""
+def exchange_connectors(
+    cfg: Config, *, credentials: bool = True, journal: Journal | None = None, pro: bool = False
+) -> list[CcxtConnector]:
+    """One connector per exchange: the lab's simulator (``labex``), or each configured [exchanges.NAME]; on
+    ccxt.pro when ``pro`` (the same REST calls, plus the streams).
+
+    ``credentials=False`` builds public-only connectors (books, markets): a dry run never loads a secret.
+    """
     if cfg.lab:
         lab = Lab(cfg.data_dir)
         status = lab.exchange_status()
         if not status.responding or status.url is None:
             raise LabError(f"the lab's exchange is not running ({status.problem}); start it with `fillpath lab up`")
-        creds = lab.exchange_credentials()
-        return [CcxtConnector(sim_binance(status.url, creds.api_key, creds.secret), location=status.location)]
-    return [connector_from_config(name, ex) for name, ex in cfg.exchanges.items()]
+        key, secret = ("", "")
+        if credentials:
+            creds = lab.exchange_credentials()
+            key, secret = creds.api_key, creds.secret
+        exchange = sim_binance(status.url, key, secret, pro=pro)
+        return [CcxtConnector(exchange, location=status.location, journal=journal)]
+    return [
+        connector_from_config(name, ex, journal=journal, credentials=credentials, pro=pro)
+        for name, ex in cfg.exchanges.items()
+    ]
 
 
 class Closable(Protocol):
@@ -95,3 +208,126 @@ async def close_all(items: Iterable[Closable]) -> None:
     """Close every RPC client and exchange session (ccxt warns about, and leaks, unclosed ones)."""
     for item in items:
         await item.close()
+
+
+# --- execution ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ExecutionParts:
+    """The engine's wiring plus everything that must be closed after the command."""
+
+    wiring: Wiring
+    evm: dict[str, EvmVenue]
+    drivers: dict[str, OrderDriver]
+    assets_by_address: dict[str, dict[str, AssetId]]
+    closers: list[Closable]
+    sources: dict[str, ChainSource]
+    exchanges: list[CcxtConnector]
+
+    async def close(self) -> None:
+        await close_all(self.closers)
+
+
+def _executors(cfg: Config) -> dict[str, str]:
+    if cfg.lab:
+        return {
+            n.location: n.deployment.address("FillpathExecutor") for n in Lab(cfg.data_dir).status() if n.deployment
+        }
+    return {name: loc.executor for name, loc in cfg.locations.items() if loc.executor}
+
+
+def _guard_balance(store: Store, decimals: dict[AssetId, int]) -> Callable[[AssetId], int | None]:
+    """The ledger, in base units: exchange assets are kept as exact decimals, the guard compares base units."""
+
+    def balance(asset: AssetId) -> int | None:
+        held = store.balance(asset)
+        if held is None or isinstance(held, int):
+            return held
+        return int(held.scaleb(decimals.get(asset, 18)).to_integral_value(rounding="ROUND_FLOOR"))
+
+    return balance
+
+
+async def execution_parts(
+    cfg: Config,
+    store: Store,
+    *,
+    signers: Mapping[str, Signer] | None,
+    crash: Callable[[str], None] = lambda _name: None,
+) -> ExecutionParts:
+    """The engine's adapters. ``signers=None`` is a dry run: no key, no exchange credentials are loaded, and the
+    exchange holdings come from the ledger."""
+    dry_run = signers is None
+    sources = [
+        (rpc, replace(src, holder=signers[src.location].address) if signers and src.location in signers else src)
+        for rpc, src in chain_sources(cfg)
+    ]
+    rpcs = {src.location: rpc for rpc, src in sources}
+    closers: list[Closable] = [rpc for rpc, _ in sources]
+    exchanges = exchange_connectors(cfg, credentials=not dry_run, journal=store)
+    closers += exchanges
+
+    def halted() -> frozenset[str]:
+        return frozenset(f.venue for f in store.projections().venue_flags.values() if f.halted)
+
+    decimals: dict[AssetId, int] = {}
+    held: dict[AssetId, int] = {}
+
+    async def snapshot() -> Snapshot:
+        raw = await take_snapshot(sources, exchanges=exchanges, balances=not dry_run)
+        if dry_run:  # what we hold on exchanges, as the ledger says (reading it would need the credentials)
+            raw = with_ledger_holdings(raw, store, {c.location for c in exchanges})
+        snap = read_snapshot(raw)
+        decimals.update({a.id: a.decimals for a in snap.assets})
+        held.clear()
+        held.update(snap.holdings or {})
+        return snap
+
+    evm: dict[str, EvmVenue] = {}
+    holders = {src.location: src.holder for _, src in sources if src.holder}
+    executors = _executors(cfg)
+    if signers is not None:
+        for rpc, src in sources:
+            signer = signers.get(src.location)
+            if signer is None or src.location not in executors:
+                continue
+            holders[src.location] = signer.address
+            confirmations = 1 if cfg.lab else cfg.locations[src.location].confirmations
+            evm[src.location] = EvmVenue(
+                src.location, src.chain_id, rpc, signer, executors[src.location],
+                NonceAllocator(rpc, src.location, signer.address, store),
+                TxTracker(rpc, src.location, store, TrackerPolicy(confirmations=max(1, confirmations))),
+                AssetId(src.native, src.location), crash=crash,
+            )  # fmt: skip
+    drivers = {} if dry_run else {c.location: OrderDriver(c, store) for c in exchanges}
+    for c in exchanges:
+        await c.ensure_markets()
+    # a dry run checks balances against what the snapshot could read (chains: public; exchanges: the ledger)
+    balance = held.get if dry_run else _guard_balance(store, decimals)
+    source = "the snapshot" if dry_run else "the ledger"
+    guards = Guards(kill_switch(cfg), cfg.risk, lambda v: store.venue_flag(v).halted, balance, source)  # O(1)
+    runnable = set(evm) if not dry_run else {loc for loc in rpcs if loc in holders and loc in executors}
+    recent = max(0, store.last_seq - HEALTH_REPLAY_EVENTS)
+    book, feed = warm_start(store.events(recent), store.projections().venue_flags.values(), time.time_ns())
+    health = HealthWatch(book, feed, store.last_seq)
+
+    def throttled(venue: str, detail: str) -> None:
+        changes = book.observe(venue, Observation(ObservationKind.RATE_LIMITED, detail=detail), time.time_ns())
+        if changes:
+            store.append_many(changes)
+
+    for c in exchanges:
+        c.on_throttled = throttled
+    wiring = Wiring(
+        health=health,
+        store=store, guards=guards, snapshot=snapshot, rpcs={k: v for k, v in rpcs.items() if k in runnable},
+        holders=holders,
+        executors=executors, evm=evm, drivers=drivers, halted=halted, crash=crash,
+    )  # fmt: skip
+    by_address = {
+        src.location: {t.address.lower(): AssetId(t.symbol, src.location) for t in src.tokens} for _, src in sources
+    }
+    return ExecutionParts(
+        wiring, evm, drivers, by_address, closers, {src.location: src for _, src in sources}, exchanges
+    )

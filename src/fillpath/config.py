@@ -62,6 +62,7 @@ class EvmLocationConfig(_Frozen):
     confirmations: int = Field(default=2, ge=0)
     native: str = "ETH"
     multicall: str | None = Field(default=None, description="Multicall3 address; default: the canonical one")
+    executor: str | None = Field(default=None, description="FillpathExecutor address (needed to trade here)")
 
     @field_validator("rpc", mode="before")
     @classmethod
@@ -70,12 +71,17 @@ class EvmLocationConfig(_Frozen):
 
 
 class AccountConfig(_Frozen):
-    """One signer: a V3 keystore (passphrase from an env var or a prompt), or a key in an env var."""
+    """One signer: a V3 keystore (passphrase from an env var or a prompt), or a key in an env var.
+
+    ``locations``: the EVM locations it trades on (default: every configured one). Signing for execution needs
+    ``passphrase_env`` for a keystore: execution never prompts.
+    """
 
     address: str | None = None
     keystore: Path | None = None
     passphrase_env: str | None = None
     private_key_env: str | None = None
+    locations: tuple[str, ...] | None = None
 
     _env = field_validator("passphrase_env", "private_key_env")(_check_env_name)
 
@@ -147,13 +153,15 @@ def load_config(path: str | Path | None = None) -> Config:
     if not candidate.is_file():
         if explicit:
             raise InvalidInput("--config", f"{candidate} does not exist", "give the path of a fillpath.toml")
-        return Config(lab=True)
+        return Config(lab=True, database_url=os.environ.get("FILLPATH_DATABASE_URL") or None)
     try:
         raw = tomllib.loads(candidate.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput(str(candidate), f"not valid TOML: {exc}", "fix the syntax at that line") from None
     raw.setdefault("source", str(candidate))
     raw.setdefault("lab", False)
+    if os.environ.get("FILLPATH_DATABASE_URL"):
+        raw["database_url"] = os.environ["FILLPATH_DATABASE_URL"]
     try:
         return Config.model_validate(raw)
     except ValidationError as exc:
@@ -215,6 +223,7 @@ def redacted_view(cfg: Config) -> dict[str, Any]:
                 "keystore": str(acc.keystore) if acc.keystore else None,
                 "passphrase": _env_status(acc.passphrase_env) or ("prompt" if acc.keystore else None),
                 "private_key": _env_status(acc.private_key_env),
+                "locations": list(acc.locations) if acc.locations is not None else "all",
             }
             for name, acc in cfg.accounts.items()
         },

@@ -6,12 +6,14 @@ import json
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from fillpath.chains.lab.manager import NodeStatus
+from fillpath.chains.lab.manager import Lab, NodeStatus
 from fillpath.model.assets import AssetId
 from fillpath.router.plan import read_plan
+from tests.conftest import Chain
 
 EXAMPLE = Path(__file__).parents[1] / "router" / "data" / "snapshot_example.json"
 
@@ -66,8 +68,12 @@ def test_too_many_decimals_in_the_amount_is_refused() -> None:
     assert "AMOUNT" in res.stderr and "decimal places" in res.stderr
 
 
-def test_a_bare_symbol_sale_spans_both_chains_and_the_exchange(anvil_lab: dict[str, NodeStatus]) -> None:
-    """ETH is held on lab1, lab2 (native) and labex: 2,000 ETH for USDC splits over all three."""
+def test_a_bare_symbol_sale_spans_both_chains_and_the_exchange(lab1: Chain, lab2: Chain) -> None:
+    """The trader holds ETH on lab1, lab2 (native) and labex: 2,000 ETH for USDC splits over all three."""
+    lab = Lab(Path(os.environ["FILLPATH_TEST_LAB_DIR"]))  # lab1 and lab2 revert the funding after the test
+    labex_eth = {r.asset: r.after for r in lab.fund({AssetId.parse("ETH@labex"): Decimal(1500)})}
+    assert labex_eth == {AssetId.parse("ETH@labex"): 1500}  # what the lab funds labex with at start, made sure
+    lab.fund({AssetId.parse("ETH@lab1"): Decimal(400), AssetId.parse("ETH@lab2"): Decimal(400)})
     res = run("route", "2000", "ETH", "USDC", "--json", data_dir=os.environ["FILLPATH_TEST_LAB_DIR"])
     assert res.returncode == 0, res.stderr
     plan = read_plan(json.loads(res.stdout))

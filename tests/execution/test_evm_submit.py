@@ -69,6 +69,11 @@ def test_a_routed_sale_executes_exactly_and_is_booked(lab1: Chain, tmp_path: Pat
     seqs = {(r.event.kind, getattr(r.event, "intent_id", None)): r.seq for r in store.events()}
     created, resolved = seqs[("intent.created", "exec-1:lab1")], seqs[("intent.resolved", "exec-1:lab1")]
     assert created < seqs[("tx.broadcast", "exec-1:lab1")] < resolved  # the intent is durable before the send
+    # the nonce, the intent and the broadcast record are one journal transaction (one fsync before the send):
+    # consecutive seqs sharing the commit's receive time
+    before_send = [r for r in store.events() if created - 1 <= r.seq <= created + 1]
+    assert [r.event.kind for r in before_send] == ["nonce.allocated", "intent.created", "tx.broadcast"]
+    assert len({r.recv_ns for r in before_send}) == 1
     assert sum(1 for r in store.events() if isinstance(r.event, BalanceAdjusted)) >= 3
     store.close()
 

@@ -10,9 +10,14 @@ from hypothesis import strategies as st
 
 from fillpath.model.assets import AssetId
 from fillpath.model.events import BalanceAdjusted, DriftDetected, IntentCreated, VenueHalted
-from fillpath.model.reports import BalanceReport
+from fillpath.model.orders import OrderState
+from fillpath.model.reports import BalanceReport, OpenOrderReport, TradeReport
+from fillpath.model.sides import Side
 from fillpath.state.reconcile import Action, ReconcilePolicy, decide, events_for
+from fillpath.state.reconcile_orders import OrderDriftKey, compare_orders, drift_key, missing_fills, order_events
+from fillpath.state.reconcile_stream import Heard, StreamAction, compare_stream, stream_events
 from fillpath.state.reconciler import Reconciler
+from fillpath.state.records import OrderRecord
 from fillpath.state.store import Store
 
 USDC = AssetId("USDC", "lab1")
@@ -120,3 +125,79 @@ def test_a_second_pass_on_the_same_reports_adds_nothing(
     assert second == []
     for a, v in venue.items():  # and the ledger equals the venue unless the venue was halted for it
         assert held[a] == v or halted
+
+
+# --- orders, trades and the stream: the same property ---------------------------------------------------------
+
+X = "binance"
+CIDS = st.sampled_from(["c1", "c2", "c3", "c4"])
+VIDS = st.sampled_from(["v1", "v2", "v3", "v4", "v5"])
+qty = st.integers(1, 10**6).map(lambda n: Decimal(n).scaleb(-4))
+
+
+def _listed(cid: str, vid: str, q: Decimal) -> OpenOrderReport:
+    return OpenOrderReport(X, cid, vid, "ETH/USDT", Side.BUY, q, Decimal(2000), Decimal(0))
+
+
+def _record(cid: str, state: OrderState) -> OrderRecord:
+    return OrderRecord(X, cid, state, None, "ETH/USDT", Side.BUY, Decimal(1), None, Decimal(0), None, 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    listed=st.dictionaries(CIDS, st.tuples(VIDS, qty)),
+    ours=st.dictionaries(CIDS, st.sampled_from([s for s in OrderState if s is not OrderState.NEW])),
+    trades=st.dictionaries(st.sampled_from([f"t{i}" for i in range(8)]), st.tuples(VIDS, qty)),
+    cid_of=st.dictionaries(VIDS, CIDS),
+    booked=st.sets(st.sampled_from([f"t{i}" for i in range(8)])),
+)
+def test_a_second_order_pass_on_the_same_reports_adds_nothing(
+    listed: dict[str, tuple[str, Decimal]],
+    ours: dict[str, OrderState],
+    trades: dict[str, tuple[str, Decimal]],
+    cid_of: dict[str, str],
+    booked: set[str],
+) -> None:
+    reports = [_listed(c, v, q) for c, (v, q) in listed.items()]
+    records = {c: _record(c, s) for c, s in ours.items()}
+    findings = compare_orders(X, reports, records, fresh=())
+    assert {f.client_order_id for f in findings} == set(listed) | {c for c, s in ours.items() if not s.terminal}
+    recorded: set[OrderDriftKey] = set()
+    first = order_events(findings, recorded)
+    assert {e.client_order_id for e in first} == {c for c in listed if c not in ours or ours[c].terminal}
+    recorded |= {drift_key(e) for e in first}
+    assert order_events(compare_orders(X, reports, records, fresh=()), recorded) == []
+
+    listing = [TradeReport(X, v, "ETH/USDT", t, q, Decimal(2000)) for t, (v, q) in trades.items()]
+    held = {(X, t) for t in booked}
+    missing, foreign = missing_fills(listing, cid_of, held)
+    assert {f.trade_id for fs in missing.values() for f in fs} == {t for t, (v, _) in trades.items()
+                                                                   if v in cid_of and t not in booked}  # fmt: skip
+    assert all(f.client_order_id == c for c, fs in missing.items() for f in fs)
+    held |= {(X, f.trade_id) for fs in missing.values() for f in fs}  # booked through the state machine
+    again, foreign_again = missing_fills(listing, cid_of, held)
+    assert again == {} and foreign_again == foreign
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rest=st.dictionaries(st.sampled_from([ETH_X, AssetId("USDT", "labex")]), qty),
+    heard=st.dictionaries(st.sampled_from([ETH_X, AssetId("USDT", "labex")]), st.tuples(qty, st.booleans())),
+)
+def test_a_second_stream_pass_on_the_same_reports_adds_nothing(
+    rest: dict[AssetId, Decimal], heard: dict[AssetId, tuple[Decimal, bool]]
+) -> None:
+    sent = 1_000
+    rest_reports = [BalanceReport("labex", a, v) for a, v in rest.items()]
+    stream = {a: Heard(BalanceReport("labex", a, v), sent + 1 if late else sent - 1) for a, (v, late) in heard.items()}
+    found = compare_stream(rest_reports, stream, rest_sent_ns=sent)
+    for f in found:  # heard during or after the REST read: not compared; otherwise drift iff they differ
+        late = heard[f.asset][1]
+        expect = StreamAction.WAIT if late else StreamAction.OK if f.rest == f.stream else StreamAction.DRIFT
+        assert f.action is expect
+        assert f.rest == rest.get(f.asset, Decimal(0))
+    recorded: dict[AssetId, tuple[int | Decimal, int | Decimal]] = {}
+    first = stream_events(found, recorded)
+    assert all(e.source == "labex stream vs rest" for e in first)
+    recorded.update({e.asset: (e.expected, e.observed) for e in first})
+    assert stream_events(compare_stream(rest_reports, stream, rest_sent_ns=sent), recorded) == []

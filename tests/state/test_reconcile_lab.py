@@ -1,15 +1,25 @@
-"""``fillpath reconcile`` and ``fillpath balances`` on the real lab: on-chain drift found, booked or halted."""
+"""``fillpath reconcile`` and ``fillpath balances`` on the real lab: on-chain drift found, booked or halted; labex's
+orders and stream."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import secrets
 import subprocess
 import sys
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+import pytest
+
+from fillpath.cex.binance_urls import sim_binance
+from fillpath.chains.lab.manager import Lab
+from fillpath.model.assets import AssetId
 from tests.conftest import Chain
 
 
@@ -34,14 +44,26 @@ def _settle(chain: Chain) -> None:
         chain.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
 
 
-def test_reconcile_on_the_lab(lab1: Chain, tmp_path: Path) -> None:
+@pytest.fixture
+def trader(lab1: Chain) -> Iterator[str]:
+    """The lab trader (whose balances the lab's read plan holds) with 500M USDC, able to send as itself."""
+    lab = Lab(Path(os.environ["FILLPATH_TEST_LAB_DIR"]))
+    lab.fund({AssetId.parse("USDC@lab1"): Decimal(500_000_000)})  # lab1 reverts it after the test
+    address = lab.trader_address()
+    assert address is not None
+    lab1.w3.provider.make_request("anvil_impersonateAccount", [address])  # type: ignore[arg-type]
+    yield address
+    lab1.w3.provider.make_request("anvil_stopImpersonatingAccount", [address])  # type: ignore[arg-type]
+
+
+def test_reconcile_on_the_lab(lab1: Chain, trader: str, tmp_path: Path) -> None:
     first = _cli(tmp_path, "reconcile", "--json")
     assert set(_actions(first).values()) == {"open"}
     assert _actions(_cli(tmp_path, "reconcile", "--json")) == {}
 
     usdc = lab1.contract("USDC")
     usdc.functions.transfer("0xABaBaBaBABabABabAbAbABAbABabababaBaBABaB", 3 * 10**6).transact(
-        {"from": lab1.dev}
+        {"from": trader}
     )  # 3 USDC of 500M: dust
     _settle(lab1)
     found = _cli(tmp_path, "reconcile", "--json")
@@ -51,7 +73,7 @@ def test_reconcile_on_the_lab(lab1: Chain, tmp_path: Path) -> None:
     assert _actions(_cli(tmp_path, "reconcile", "--json")) == {}
 
     usdc.functions.transfer("0xCdCDCdCdcdcdcdCdcDcDCdcDcDCdCdcdCdcDCDcD", 100_000_000 * 10**6).transact(
-        {"from": lab1.dev}
+        {"from": trader}
     )  # a fifth: halt
     _settle(lab1)
     found = _cli(tmp_path, "reconcile", "--json")
@@ -62,7 +84,56 @@ def test_reconcile_on_the_lab(lab1: Chain, tmp_path: Path) -> None:
 
     bal = _cli(tmp_path, "balances", "--json", "--refresh")
     rows = {r["asset"]: r for r in bal["assets"]}
-    chain_usdc = usdc.functions.balanceOf(lab1.dev).call()
+    chain_usdc = usdc.functions.balanceOf(trader).call()
     assert Decimal(rows["USDC@lab1"]["venue"]) * 10**6 == chain_usdc
     assert Decimal(rows["USDC@lab1"]["drift"]) == -100_000_000
     assert {"USDC", "WETH", "ETH", "WBTC", "DAI", "USDT"} <= set(bal["symbols"])
+
+
+async def _on_labex(call: str, params: dict[str, str]) -> Any:
+    lab = Lab(Path(os.environ["FILLPATH_TEST_LAB_DIR"]))
+    status, creds = lab.exchange_status(), lab.exchange_credentials()
+    assert status.url is not None
+    exchange = sim_binance(status.url, creds.api_key, creds.secret)
+    try:
+        if call == "mid":
+            async with aiohttp.ClientSession() as http, http.get(f"{status.url}/admin/book?symbol=ETHUSDT") as resp:
+                return Decimal((await resp.json())["mid"])
+        return await getattr(exchange, call)(params)
+    finally:
+        await exchange.close()
+
+
+def test_reconcile_on_the_lab_covers_labex_orders_trades_and_stream(lab1: Chain, tmp_path: Path) -> None:
+    cid = f"by-hand-{secrets.token_hex(4)}"  # a client id is good once per key, ever
+    price = (asyncio.run(_on_labex("mid", {})) / 2).quantize(Decimal(1))  # far below the market: it rests
+    order = {"symbol": "ETHUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC", "quantity": "0.5",
+             "price": str(price), "newClientOrderId": cid}  # fmt: skip
+    asyncio.run(_on_labex("private_post_order", order))
+    try:
+        first = _cli(tmp_path, "reconcile", "--json", "--listen", "0.3")
+        by_venue = {r["venue"]: r for r in first}
+        assert by_venue["lab1"]["orders"] is None  # a chain has no order book to compare
+        labex = by_venue["labex"]
+        (found,) = [f for f in labex["orders"]["findings"] if f["client_order_id"] == cid]
+        assert (found["action"], found["ours_before"], Decimal(found["qty"])) == ("foreign", None, Decimal("0.5"))
+        assert "order.drift_detected" in labex["events"]
+        assert labex["trades"] == {"listed": 0, "findings": []}  # no order of ours: no trade list is read
+        assert labex["stream"] == {"updates": 0, "findings": []}  # a quiet account: the stream said nothing
+        again = _cli(tmp_path, "reconcile", "--json", "--listen", "0")
+        assert all(r["events"] == [] for r in again)  # the foreign order is recorded once
+        assert next(r for r in again if r["venue"] == "labex")["stream"] is None
+        text = _cli_text(tmp_path, "reconcile", "--listen", "0")
+        assert "labex orders: " in text and cid in text and "foreign" in text
+        assert "labex stream: not listened to" in text
+    finally:
+        asyncio.run(_on_labex("private_delete_order", {"symbol": "ETHUSDT", "origClientOrderId": cid}))
+
+
+def _cli_text(tmp_path: Path, *args: str) -> str:
+    cfg = tmp_path / "fillpath.toml"
+    res = subprocess.run(
+        [sys.executable, "-m", "fillpath", "--config", str(cfg), *args],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    return res.stdout

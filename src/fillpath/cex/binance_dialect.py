@@ -20,7 +20,7 @@ from fillpath.model.amounts import parse_decimal
 from fillpath.model.assets import AssetId
 from fillpath.model.commands import SubmitOrder
 from fillpath.model.errors import InvalidInput
-from fillpath.model.reports import BalanceReport, FillReport, OrderStatusReport
+from fillpath.model.reports import BalanceReport, FillReport, OpenOrderReport, OrderStatusReport, TradeReport
 from fillpath.model.sides import Side
 
 
@@ -33,6 +33,7 @@ class Endpoint(StrEnum):
     QUERY_ORDER = "query_order"
     CANCEL_ORDER = "cancel_order"
     MY_TRADES = "my_trades"
+    OPEN_ORDERS = "open_orders"
 
 
 _STATUS = {
@@ -78,6 +79,7 @@ class BinanceDialect:
         Endpoint.QUERY_ORDER: Cost(4, 0, Priority.EXECUTION),
         Endpoint.CANCEL_ORDER: Cost(1, 0, Priority.EXECUTION),
         Endpoint.MY_TRADES: Cost(20, 0, Priority.ACCOUNT),
+        Endpoint.OPEN_ORDERS: Cost(80, 0, Priority.ACCOUNT),  # every symbol at once (6 for one symbol)
     }
 
     def cost(self, endpoint: Endpoint, *, depth: int = 100) -> Cost:
@@ -165,7 +167,7 @@ class BinanceDialect:
         if cmd.limit_price is None:
             params["type"] = "MARKET"
         else:
-            params.update(type="LIMIT", timeInForce="GTC", price=plain(cmd.limit_price))
+            params.update(type="LIMIT", timeInForce=str(cmd.time_in_force), price=plain(cmd.limit_price))
         return params
 
     def order_ref(self, market: Market, client_order_id: str) -> dict[str, Any]:
@@ -205,6 +207,47 @@ class BinanceDialect:
             location, client_order_id, str(raw["id"]), _dec(raw, "qty"), _dec(raw, "price"),
             _dec(raw, "commission"), str(raw.get("commissionAsset")), ms_to_ns(raw.get("time")),
         )  # fmt: skip
+
+    def open_order(self, raw: Mapping[str, Any], location: str, symbol: str) -> OpenOrderReport:
+        """One element of ``openOrders``; ``symbol`` is the unified name of ``raw['symbol']``."""
+        price = _dec(raw, "price") if "price" in raw else Decimal(0)
+        return OpenOrderReport(
+            location,
+            str(raw["clientOrderId"]),
+            str(raw["orderId"]),
+            symbol,
+            Side.BUY if str(raw["side"]) == "BUY" else Side.SELL,
+            _dec(raw, "origQty"),
+            price if price > 0 else None,  # a market order lists price 0
+            _dec(raw, "executedQty"),
+            ms_to_ns(raw.get("updateTime") or raw.get("time")),
+        )
+
+    def open_orders_params(self) -> dict[str, Any]:
+        return {}
+
+    def venue_trade(self, raw: Mapping[str, Any], location: str, symbol: str) -> TradeReport:
+        """One element of ``myTrades``, by the venue's order id."""
+        return TradeReport(
+            location, str(raw["orderId"]), symbol, str(raw["id"]), _dec(raw, "qty"), _dec(raw, "price"),
+            _dec(raw, "commission"), str(raw.get("commissionAsset")), ms_to_ns(raw.get("time")),
+        )  # fmt: skip
+
+    def trades_page_params(
+        self, market: Market, since_ms: int | None, after: TradeReport | None, limit: int
+    ) -> dict[str, Any]:
+        """A page of the account's trades: from ``since_ms`` first, then from the trade after ``after``
+        (Binance refuses ``fromId`` together with a time)."""
+        params: dict[str, Any] = {"symbol": market.venue_symbol, "limit": limit}
+        if after is not None:
+            params["fromId"] = int(after.trade_id) + 1
+        elif since_ms is not None:
+            params["startTime"] = since_ms
+        return params
+
+    def last_trade(self, trades: Sequence[TradeReport]) -> TradeReport:
+        """The newest of a page (Binance's trade ids grow with time, per symbol)."""
+        return max(trades, key=lambda t: int(t.trade_id))
 
     def trade_order_id(self, raw: Mapping[str, Any]) -> str:
         return str(raw["orderId"])

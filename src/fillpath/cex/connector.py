@@ -16,6 +16,7 @@ Venue quirks (parameter names, shapes, codes, weights) live in the dialect; this
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from fillpath.model.commands import SubmitOrder
 from fillpath.model.errors import Ambiguous, FillpathError, Halted, InvalidInput, Rejected, Retryable
 from fillpath.model.events import VenueHalted, VenueResumed
 from fillpath.model.ports import Journal
-from fillpath.model.reports import BalanceReport, FillReport, OrderStatusReport
+from fillpath.model.reports import BalanceReport, FillReport, OpenOrderReport, OrderStatusReport, TradeReport
 
 
 class OrderVenue(Protocol):
@@ -62,6 +63,10 @@ class _NotFound(Exception):
     """The venue says the order does not exist (internal: the public methods return None)."""
 
 
+READ_ATTEMPTS = 4
+MARKETS_MAX_AGE_S = 300.0
+
+
 class CcxtConnector:
     """One account on one exchange. Satisfies ``BalanceSource`` (``location`` and ``balances()``)."""
 
@@ -77,11 +82,13 @@ class CcxtConnector:
     ) -> None:
         self.exchange = exchange
         self.location = location
+        self.on_throttled: Callable[[str, str], None] | None = None
         self.dialect = dialect or BinanceDialect()
         self.limiter = limiter if limiter is not None else RateLimiter(self.dialect.rules)
         self.journal = journal
         self._clock_ns = clock_ns
         self._markets: dict[str, Market] = {}
+        self._markets_at_ns = 0
         self._by_venue_symbol: dict[str, Market] = {}
         self._taker_fee: Decimal | None = None
         self._order_cids: dict[str, str] = {}
@@ -92,6 +99,19 @@ class CcxtConnector:
     # --- plumbing -------------------------------------------------------------------------------------
 
     async def _call(self, endpoint: Endpoint, method: str, params: Mapping[str, Any], *, depth: int = 100) -> Any:
+        """One request. A read refused for the rate (429) or a network error is repeated (reads are safe to
+        repeat) after the venue's Retry-After, up to ``READ_ATTEMPTS`` times; an order request never is."""
+        attempt = 1
+        while True:
+            try:
+                return await self._call_once(endpoint, method, params, depth=depth)
+            except Retryable as exc:
+                if endpoint is Endpoint.NEW_ORDER or attempt >= READ_ATTEMPTS:
+                    raise
+                attempt += 1
+                await asyncio.sleep(min(exc.retry_after or 0.2, 5.0))
+
+    async def _call_once(self, endpoint: Endpoint, method: str, params: Mapping[str, Any], *, depth: int) -> Any:
         submit = endpoint is Endpoint.NEW_ORDER
         if self.limiter.banned:
             raise Halted(f"{self.location} has banned us (HTTP 418); nothing is sent until the ban ends")
@@ -128,6 +148,8 @@ class CcxtConnector:
 
     def _throttled(self, exc: Exception, submit: bool) -> FillpathError:
         message = str(exc)
+        if self.on_throttled is not None:  # venue health counts it (a 429 is not a journal event)
+            self.on_throttled(self.location, message[:200])
         banned = self.dialect.is_ban(message)
         headers = getattr(self.exchange, "last_response_headers", None)
         wait = self.dialect.retry_after(headers, message, self._clock_ns() // 1_000_000)
@@ -150,6 +172,13 @@ class CcxtConnector:
 
     # --- markets --------------------------------------------------------------------------------------
 
+    async def ensure_markets(self, max_age_s: float = MARKETS_MAX_AGE_S) -> Mapping[str, Market]:
+        """The markets, loaded once and again only when older than ``max_age_s`` (filters change rarely; books
+        are read on their own): a snapshot or a command does not pay exchangeInfo and account every time."""
+        if not self._markets or self._clock_ns() - self._markets_at_ns > max_age_s * 1e9:
+            await self.load_markets()
+        return dict(self._markets)
+
     async def load_markets(self) -> Mapping[str, Market]:
         """ccxt's markets (spot) as :class:`Market`, the venue's rate limits, and our taker fee."""
         await self.limiter.acquire(self.dialect.cost(Endpoint.EXCHANGE_INFO))
@@ -158,6 +187,7 @@ class CcxtConnector:
         self.limiter.set_rules(self.dialect.rate_limits(info))
         markets = [self.dialect.market(m, self.location) for m in raw.values() if m.get("spot")]
         self._markets = {m.symbol: m for m in markets}
+        self._markets_at_ns = self._clock_ns()
         self._by_venue_symbol = {m.venue_symbol: m for m in markets}
         if self.exchange.apiKey:
             account = await self._call(Endpoint.ACCOUNT, "private_get_account", {})
@@ -247,6 +277,34 @@ class CcxtConnector:
             if cid == client_order_id:
                 out.append(self.dialect.trade(raw, cid, self.location))
         return out
+
+    # --- what the account holds at the venue (reconciliation) -------------------------------------------
+
+    async def open_orders(self) -> list[OpenOrderReport]:
+        """Every order the venue lists as open on this account, ours or not, in one request."""
+        raw = await self._call(Endpoint.OPEN_ORDERS, "private_get_openorders", self.dialect.open_orders_params())
+        out = []
+        for o in raw:
+            market = self._by_venue_symbol.get(str(o["symbol"]))
+            out.append(self.dialect.open_order(o, self.location, market.symbol if market else str(o["symbol"])))
+        return out
+
+    async def trades(self, symbol: str, since_ms: int | None, *, page: int = 1000) -> list[TradeReport]:
+        """The account's trades on ``symbol`` since ``since_ms``: every page, the later ones by trade id."""
+        market = self.market(symbol)
+        out: list[TradeReport] = []
+        seen: set[str] = set()
+        last: TradeReport | None = None
+        while True:
+            params = self.dialect.trades_page_params(market, since_ms, last, page)
+            raw = await self._call(Endpoint.MY_TRADES, "private_get_mytrades", params)
+            fresh = [t for t in (self.dialect.venue_trade(r, self.location, market.symbol) for r in raw)
+                     if t.trade_id not in seen]  # fmt: skip
+            out += fresh
+            seen.update(t.trade_id for t in fresh)
+            if len(raw) < page or not fresh:
+                return out
+            last = self.dialect.last_trade(fresh)
 
     async def _cid_of(self, market: Market, venue_order_id: str) -> str | None:
         if venue_order_id not in self._order_cids:

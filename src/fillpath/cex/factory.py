@@ -53,8 +53,11 @@ def connector_from_config(
     limiter: RateLimiter | None = None,
     pro: bool = False,
     env: Mapping[str, str] | None = None,
+    credentials: bool = True,
 ) -> CcxtConnector:
-    """An unloaded connector (call ``load_markets()``); ``pro`` builds it on ccxt.pro for the streams."""
+    """An unloaded connector (call ``load_markets()``); ``pro`` builds it on ccxt.pro for the streams.
+
+    ``credentials=False``: public endpoints only; the secrets' environment variables are not even read."""
     dialect_cls = DIALECTS.get(cfg.ccxt_id)
     if dialect_cls is None:
         raise InvalidInput(f"exchanges.{name}.ccxt_id", f"no dialect for {cfg.ccxt_id!r}", f"one of {sorted(DIALECTS)}")
@@ -64,8 +67,8 @@ def connector_from_config(
     else:
         import ccxt.async_support as ccxt_module
     options: dict[str, object] = {"enableRateLimit": False}
-    key = _secret(env, cfg.api_key_env, f"exchanges.{name}.api_key_env")
-    secret = _secret(env, cfg.secret_env, f"exchanges.{name}.secret_env")
+    key = _secret(env, cfg.api_key_env if credentials else None, f"exchanges.{name}.api_key_env")
+    secret = _secret(env, cfg.secret_env if credentials else None, f"exchanges.{name}.secret_env")
     if key is not None:
         options["apiKey"] = key
     if secret is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from fillpath.cex import orders
@@ -19,7 +19,7 @@ from fillpath.cex.connector import OrderVenue
 from fillpath.cex.orders import Step, TrackedOrder
 from fillpath.model.commands import SubmitOrder
 from fillpath.model.errors import FillpathError, Halted, InvalidInput, Rejected
-from fillpath.model.events import Recorded
+from fillpath.model.events import Event, Recorded
 from fillpath.model.orders import OrderState
 from fillpath.model.ports import Journal
 from fillpath.model.reports import FillReport, OrderStatusReport
@@ -52,16 +52,20 @@ class OrderDriver:
 
     # --- journaling -----------------------------------------------------------------------------------
 
-    def _apply(self, cid: str, transition: Callable[[TrackedOrder], Step]) -> TrackedOrder:
-        """Compute and journal one transition synchronously (no await between reading and writing)."""
+    def _apply(
+        self, cid: str, transition: Callable[[TrackedOrder], Step], *, first: Sequence[Event] = ()
+    ) -> TrackedOrder:
+        """Compute and journal one transition synchronously (no await between reading and writing); ``first``
+        goes to the journal just before the transition's own entries, in the same commit."""
         step = transition(self.orders[cid])
         recv_ns = self._clock_ns()
+        entries = (*(orders.Entry(e) for e in first), *step.entries)
         batch = getattr(self.journal, "append_many", None)
-        if batch is None or len(step.entries) < 2:
-            for entry in step.entries:
+        if batch is None or len(entries) < 2:
+            for entry in entries:
                 self.journal.append(entry.event, recv_ns=recv_ns, venue_ts=entry.venue_ts)
         else:  # one durable commit per run of entries with the same venue time (an ack and its fills)
-            for venue_ts, run in itertools.groupby(step.entries, key=lambda e: e.venue_ts):
+            for venue_ts, run in itertools.groupby(entries, key=lambda e: e.venue_ts):
                 batch([e.event for e in run], recv_ns=recv_ns, venue_ts=venue_ts)
         self.orders[cid] = step.order
         return step.order
@@ -70,13 +74,25 @@ class OrderDriver:
 
     async def submit(self, cmd: SubmitOrder) -> TrackedOrder:
         """Record the submission, send it, record what came back (or that we cannot tell)."""
+        self.record(cmd)
+        return await self.send(cmd.client_order_id)
+
+    def record(self, cmd: SubmitOrder, *, with_events: Sequence[Event] = ()) -> TrackedOrder:
+        """Journal the submission (and ``with_events``, e.g. the intent, in the same commit), not yet sent.
+
+        Nothing may be sent for this order before this returns; :meth:`send` sends it."""
         if cmd.client_order_id in self.orders:
             raise InvalidInput("client_order_id", f"{cmd.client_order_id} was already submitted", "use resubmit()")
         market = self.venue.market(cmd.symbol)
         market.check_order(cmd.qty, cmd.limit_price)
         self.orders[cmd.client_order_id] = orders.new_order(cmd, market.base)
-        self._apply(cmd.client_order_id, lambda o: orders.submitted(o, self._clock_ns()))
-        return await self._send(cmd.client_order_id)
+        return self._apply(cmd.client_order_id, lambda o: orders.submitted(o, self._clock_ns()), first=with_events)
+
+    async def send(self, cid: str) -> TrackedOrder:
+        """Send an order :meth:`record` journaled; record what came back (or that we cannot tell)."""
+        if self.orders[cid].state is not OrderState.SUBMITTED:
+            raise InvalidInput("client_order_id", f"{cid} is {self.orders[cid].state}, not just recorded")
+        return await self._send(cid)
 
     async def resubmit(self, cid: str) -> TrackedOrder:
         """Send an UNKNOWN order again under the same client id: the venue places it once at most."""
@@ -185,6 +201,18 @@ class OrderDriver:
         for cid, o in found.items():
             self.orders.setdefault(cid, o)
         return [cid for cid, o in found.items() if not o.state.terminal]
+
+    def reload(self, records: Iterable[Recorded]) -> list[str]:
+        """Take these orders' state from the journal, replacing what this driver holds: another process (the hot
+        path) may have moved them since. ``records`` must hold each order's whole history; return their ids."""
+        found = orders.replay(records, self.venue.location, lambda symbol: self.venue.market(symbol).base)
+        self.orders.update(found)
+        return list(found)
+
+    def book_fills(self, cid: str, fills: Sequence[FillReport]) -> TrackedOrder:
+        """Trades of ``cid`` learned elsewhere (the reconciler's trade list), booked once each through the state
+        machine: a trade that would overfill the order is held out as drift, as from any other channel."""
+        return self._apply(cid, lambda o: orders.fills(o, fills))
 
     async def recover(self, records: Iterable[Recorded]) -> list[TrackedOrder]:
         """Adopt, then settle what the journal leaves open. An order recorded as submitted with no reply

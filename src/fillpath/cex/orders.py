@@ -97,7 +97,9 @@ def submitted(o: TrackedOrder, now_ns: int) -> Step:
     if o.state is not OrderState.NEW:
         return Step(o)
     c = o.cmd
-    ev = OrderSubmitted(c.venue, c.client_order_id, c.symbol, c.side, c.qty, c.limit_price, c.intent_id)
+    ev = OrderSubmitted(
+        c.venue, c.client_order_id, c.symbol, c.side, c.qty, c.limit_price, c.intent_id, c.time_in_force
+    )
     return Step(replace(o, state=OrderState.SUBMITTED, submitted_ns=now_ns), (Entry(ev),))
 
 
@@ -190,7 +192,7 @@ def replay(records: Iterable[Recorded], venue: str, base_of: Callable[[str], str
         if e.venue != venue or cid is None:
             continue
         if isinstance(e, OrderSubmitted):
-            cmd = SubmitOrder(e.venue, cid, e.symbol, e.side, e.qty, e.limit_price, e.intent_id)
+            cmd = SubmitOrder(e.venue, cid, e.symbol, e.side, e.qty, e.limit_price, e.intent_id, e.time_in_force)
             out[cid] = replace(new_order(cmd, base_of(e.symbol)), state=OrderState.SUBMITTED, submitted_ns=rec.recv_ns)
             continue
         o = out.get(cid)

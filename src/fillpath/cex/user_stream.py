@@ -45,6 +45,24 @@ class UserStream:
             except FillpathError:  # a REST follow-up failed: the next gap or poll catches up
                 self.gaps += 1
 
+    async def watch_balances(self, stop: asyncio.Event, *, on_balances: OnBalances, on_gap: OnGap) -> None:
+        """Until ``stop``: balance updates only (what reconciliation compares with the REST figures)."""
+        task = asyncio.ensure_future(self._loop(self.exchange.watch_balance, self._balances(on_balances), on_gap, stop))
+        try:
+            await stop.wait()
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def _balances(self, on_balances: OnBalances) -> Callable[[Any], Awaitable[None]]:
+        async def handle(result: dict[str, Any]) -> None:
+            info = result.get("info") or {}
+            if info.get("e") == "outboundAccountPosition":
+                await on_balances(self.dialect.stream_balances(info, self.location))
+
+        return handle
+
     async def run(
         self, symbol: str | None, stop: asyncio.Event, *, on_order: OnOrder, on_balances: OnBalances, on_gap: OnGap
     ) -> None:
@@ -56,14 +74,9 @@ class UserStream:
                 if info.get("e") == "executionReport":
                     await on_order(*self.dialect.execution_report(info, self.location))
 
-        async def balances(result: dict[str, Any]) -> None:
-            info = result.get("info") or {}
-            if info.get("e") == "outboundAccountPosition":
-                await on_balances(self.dialect.stream_balances(info, self.location))
-
         tasks = [
             asyncio.ensure_future(self._loop(lambda: self.exchange.watch_orders(symbol), orders, on_gap, stop)),
-            asyncio.ensure_future(self._loop(self.exchange.watch_balance, balances, on_gap, stop)),
+            asyncio.ensure_future(self._loop(self.exchange.watch_balance, self._balances(on_balances), on_gap, stop)),
         ]
         try:
             await stop.wait()

@@ -37,13 +37,18 @@ class AbiFunction:
 
     @property
     def selector(self) -> bytes:
-        return keccak(text=self.signature)[:4]
+        return _selector(self.signature)
 
     def encode(self, *args: Any) -> bytes:
         return self.selector + encode(list(self.inputs), list(args))
 
     def decode(self, data: bytes) -> tuple[Any, ...]:
         return tuple(decode(list(self.outputs), data))
+
+
+@cache
+def _selector(signature: str) -> bytes:
+    return keccak(text=signature)[:4]
 
 
 def function_from_abi(abi: Sequence[dict[str, Any]], name: str) -> AbiFunction:

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from coincurve import PrivateKey
 from eth_account import Account
 from eth_account.datastructures import SignedTransaction
 from eth_account.signers.local import LocalAccount
 from eth_keys.backends import get_backend
 from eth_utils.address import to_checksum_address
 
+from fillpath.chains.eip1559 import Signed1559, sign_1559
 from fillpath.model.errors import InvalidInput
 
 KEYSTORE_KDF_ITERATIONS = 2**18  # scrypt N: the Geth default; ~0.7 s to unlock here, on purpose
@@ -26,16 +28,21 @@ _HEX_KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 
 
 class Signer:
-    """Signs transactions for one address. Holds the key; shows only the address."""
+    """Signs transactions for one address. Holds the key; shows only the address.
 
-    __slots__ = ("__account", "address")
+    A plain EIP-1559 transaction is signed directly with coincurve (:mod:`fillpath.chains.eip1559`, ~10x faster,
+    byte-identical); anything else goes through eth-account.
+    """
+
+    __slots__ = ("__account", "__key", "address")
 
     def __init__(self, account: LocalAccount) -> None:
         self.__account = account
+        self.__key = PrivateKey(bytes(account.key))
         self.address: str = account.address
 
-    def sign_transaction(self, tx: Mapping[str, Any]) -> SignedTransaction:
-        return self.__account.sign_transaction(dict(tx))
+    def sign_transaction(self, tx: Mapping[str, Any]) -> SignedTransaction | Signed1559:
+        return sign_1559(self.__key, tx) or self.__account.sign_transaction(dict(tx))
 
     def __repr__(self) -> str:
         return f"Signer({self.address})"

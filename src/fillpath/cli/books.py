@@ -14,13 +14,17 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from fillpath.app import balance_sources, chain_sources, close_all, exchange_connectors, open_store
+from fillpath.app import balance_sources, chain_sources, close_all, exchange_checks, exchange_connectors, open_store
+from fillpath.cex.connector import CcxtConnector
+from fillpath.cex.user_stream import UserStream
 from fillpath.cli.context import cli_context
 from fillpath.cli.output import console, emit_json
+from fillpath.cli.reconcile_view import print_results, results_json
 from fillpath.collect.snapshot import take_snapshot
 from fillpath.model.amounts import from_base_units
 from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount
+from fillpath.state.reconcile_stream import StreamBalances
 from fillpath.state.reconciler import PassResult, Reconciler
 from fillpath.state.records import IntentStatus
 
@@ -41,47 +45,56 @@ def _fmt(x: Decimal | None) -> str:
     return f"{x:,.6f}".rstrip("0").rstrip(".") if x % 1 else f"{x:,.0f}"
 
 
-async def _reconcile(ctx: typer.Context) -> list[PassResult]:
+async def _reconcile(ctx: typer.Context, listen_s: float) -> list[PassResult]:
     cfg = cli_context(ctx).config()
-    sources = balance_sources(cfg)
+    sources = balance_sources(cfg, pro=listen_s > 0)
     store = open_store(cfg)
+    stop = asyncio.Event()
+    listening: list[asyncio.Future[None]] = []
     try:
-        return await Reconciler(store, sources).run_once()
+        connectors = [s for s in sources if isinstance(s, CcxtConnector)]
+        for c in connectors:
+            await c.load_markets()
+        streams = {c.location: StreamBalances(c.location) for c in connectors} if listen_s > 0 else {}
+        for c in connectors if streams else ():
+            stream = UserStream(c.exchange, location=c.location, dialect=c.dialect)
+            watch = stream.watch_balances(stop, on_balances=streams[c.location].on_balances, on_gap=_no_gap)
+            listening.append(asyncio.ensure_future(watch))
+        if listening:
+            await asyncio.sleep(listen_s)
+        return await Reconciler(store, sources, exchanges=exchange_checks(connectors, streams)).run_once()
     finally:
+        stop.set()
+        for task in listening:
+            await task
         store.close()
         await close_all(sources)
 
 
-def reconcile(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """Run one reconciliation pass over every venue and print what it found and booked."""
-    results = asyncio.run(_reconcile(ctx))
+async def _no_gap() -> None:
+    """A stream gap during the listen window: nothing to catch up (the pass reads REST anyway)."""
+
+
+def reconcile(
+    ctx: typer.Context,
+    as_json: JsonOpt = False,
+    listen: Annotated[
+        float,
+        typer.Option(
+            "--listen",
+            min=0.0,
+            help="Seconds to listen to each exchange's user stream before the pass; its balances are then "
+            "compared with the REST read (0: do not listen).",
+        ),
+    ] = 1.0,
+) -> None:
+    """One reconciliation pass over every venue: balances against the ledger; on exchanges also open orders,
+    trades and the user stream's balances. Prints what it found and recorded."""
+    results = asyncio.run(_reconcile(ctx, listen))
     if as_json:
-        emit_json(
-            [
-                {
-                    "venue": r.venue,
-                    "findings": [
-                        {"asset": str(f.asset), "ledger": None if f.ledger is None else str(f.ledger),
-                         "venue": str(f.observed), "drift": str(f.drift), "action": f.action.value}
-                        for f in r.findings
-                    ],
-                    "events": [e.kind for e in r.events],
-                }
-                for r in results
-            ]
-        )  # fmt: skip
+        emit_json(results_json(results))
         return
-    t = Table(title="reconciliation")
-    for col in ("venue", "asset", "ledger", "venue says", "drift", "action"):
-        t.add_column(col)
-    for r in results:
-        for f in r.findings:
-            t.add_row(r.venue, str(f.asset), str(f.ledger), str(f.observed), str(f.drift), f.action.value)
-    console().print(t)
-    booked = sum(len(r.events) for r in results)
-    console().print(
-        f"{booked} event(s) recorded" if booked else "nothing to record: the ledger agrees with every venue"
-    )
+    print_results(console(), results, listen)
 
 
 def _cache_path(data_dir: Path) -> Path:

@@ -1,4 +1,4 @@
-"""``fillpath lab up | down | status``: the local chains with the real Uniswap contracts."""
+"""``fillpath lab up | down | status | fund``: the local chains with the real Uniswap contracts, and the trader."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from fillpath.chains.lab.funding import parse_targets, plain
 from fillpath.chains.lab.manager import ExchangeStatus, Lab, NodeStatus
 from fillpath.cli.context import cli_context
 from fillpath.cli.output import console, emit_json, err_console
@@ -22,11 +23,13 @@ def lab_for(ctx: typer.Context, *, quiet: bool = False) -> Lab:
     return Lab(cfg.data_dir, log=(lambda _m: None) if quiet else (lambda m: err.print(f"[dim]{m}[/dim]")))
 
 
-def _status_json(nodes: list[NodeStatus], ex: ExchangeStatus) -> dict[str, object]:
-    return {"locations": {**{n.location: n.to_json() for n in nodes}, ex.location: ex.to_json()}}
+def _status_json(lab: Lab, nodes: list[NodeStatus], ex: ExchangeStatus) -> dict[str, object]:
+    address = lab.trader_address()
+    trader = {"address": address, "keystore": str(lab.trader_keystore)} if address else None
+    return {"locations": {**{n.location: n.to_json() for n in nodes}, ex.location: ex.to_json()}, "trader": trader}
 
 
-def print_status(nodes: list[NodeStatus], ex: ExchangeStatus, *, contracts: bool = True) -> None:
+def print_status(lab: Lab, nodes: list[NodeStatus], ex: ExchangeStatus, *, contracts: bool = True) -> None:
     out = console()
     table = Table(title="lab", show_lines=False)
     for col in ("location", "kind", "state", "url", "block", "pid"):
@@ -37,6 +40,12 @@ def print_status(nodes: list[NodeStatus], ex: ExchangeStatus, *, contracts: bool
     ex_state = "[green]up[/green]" if ex.responding else f"[red]down[/red] ({ex.problem})"
     table.add_row(ex.location, "cex (binance API)", ex_state, ex.url or "-", "-", str(ex.pid or "-"))
     out.print(table)
+    address = lab.trader_address()
+    out.print(
+        f"trader {address} on every chain, the labex account on labex (keystore {lab.trader_keystore})"
+        if address
+        else "trader: none yet (`fillpath lab up` creates it)"
+    )
     if not contracts:
         return
     for n in nodes:
@@ -63,9 +72,9 @@ def up(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     nodes = lab.up()
     ex = lab.exchange_status()
     if as_json:
-        emit_json(_status_json(nodes, ex))
+        emit_json(_status_json(lab, nodes, ex))
     else:
-        print_status(nodes, ex)
+        print_status(lab, nodes, ex)
     if not (all(n.responding for n in nodes) and ex.responding):
         raise typer.Exit(1)
 
@@ -86,8 +95,28 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     lab = lab_for(ctx, quiet=True)
     nodes, ex = lab.status(), lab.exchange_status()
     if as_json:
-        emit_json(_status_json(nodes, ex))
+        emit_json(_status_json(lab, nodes, ex))
     else:
-        print_status(nodes, ex, contracts=False)
+        print_status(lab, nodes, ex, contracts=False)
     if not (all(n.responding for n in nodes) and ex.responding):
         raise typer.Exit(1)
+
+
+@app.command("fund")
+def fund(
+    ctx: typer.Context,
+    targets: Annotated[list[str], typer.Argument(help="ASSET=AMOUNT, e.g. WETH@lab1=1500 ETH@labex=500.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Set the lab trader's balances to exactly these amounts (human units); other balances stay as they are."""
+    wanted = parse_targets(targets)
+    results = lab_for(ctx, quiet=True).fund(wanted)
+    if as_json:
+        emit_json({"funded": [r.to_json() for r in results]})
+        return
+    t = Table(title="lab trader funded")
+    for col in ("asset", "before", "after"):
+        t.add_column(col, justify="left" if col == "asset" else "right")
+    for r in results:
+        t.add_row(str(r.asset), plain(r.before), plain(r.after))
+    console().print(t)

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from fillpath import __version__
-from fillpath.cli import books, config_cmd, demo, keys, lab, risk, route, snapshot
+from fillpath.cli import books, config_cmd, demo, keys, lab, report, risk, route, snapshot, swap, venues
 from fillpath.cli.context import CliContext
 from fillpath.cli.output import err_console
 from fillpath.cli.sim import app as sim_app
@@ -33,6 +33,10 @@ app.command("balances")(books.balances)
 app.command("halt")(risk.halt)
 app.command("resume")(risk.resume)
 app.command("route")(route.route_cmd)
+app.command("swap")(swap.swap)
+app.command("recover")(swap.recover_cmd)
+app.command("report")(report.report)
+app.command("venues")(venues.venues)
 
 
 def _version(value: bool) -> None:

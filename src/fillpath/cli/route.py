@@ -18,21 +18,9 @@ from fillpath.cli.snapshot import read_snapshot_file
 from fillpath.collect.snapshot import take_snapshot
 from fillpath.model.amounts import from_base_units, to_base_units
 from fillpath.model.assets import AssetId
-from fillpath.model.errors import InvalidInput
 from fillpath.router import Market, RouteRequest, route
 from fillpath.router.plan import Plan
-from fillpath.router.snapshot import Snapshot, read_snapshot
-
-
-def _decimals(snap: Snapshot, name: str, field: str) -> int:
-    matches = {a.decimals for a in snap.assets if str(a.id) == name or ("@" not in name and a.id.symbol == name)}
-    if not matches:
-        raise InvalidInput(
-            field, f"{name!r} is in no venue of the snapshot", "give SYMBOL@LOCATION or a symbol it lists"
-        )
-    if len(matches) > 1:
-        raise InvalidInput(field, f"{name!r} has different decimals at different locations", "name one location")
-    return matches.pop()
+from fillpath.router.snapshot import Snapshot, read_snapshot, unit_of
 
 
 async def _live(ctx: typer.Context) -> Snapshot:
@@ -61,7 +49,7 @@ def route_cmd(
 ) -> None:
     """Route a swap over every venue at once (pure: no order is placed)."""
     snap = read_snapshot_file(snapshot)[0] if snapshot else asyncio.run(_live(ctx))
-    units = to_base_units(amount, _decimals(snap, sell, "SELL"), field="AMOUNT")
+    units = to_base_units(amount, unit_of(snap, sell, "SELL"), field="AMOUNT")
     request = RouteRequest(sell, units, buy, max_hops=max_hops, slippage_bps=slippage_bps, gas=not no_gas,
                            exclude=frozenset(exclude or ()))  # fmt: skip
     plan = route(Market.from_snapshot(snap), request)
@@ -106,6 +94,9 @@ def show_plan(plan: Plan, snap: Snapshot) -> None:
         + (f" · price impact vs mid {impact:.1f} bps" if impact is not None else "")
         + f" · solved in {plan.stats.solve_ms:.1f} ms over {plan.stats.paths_considered} paths"
     )
+    if plan.stats.unsold:
+        dust = ", ".join(f"{n} base units of {a}" for a, n in plan.stats.unsold)
+        out.print(f"left unsold (dust no venue could take): {dust}")
 
 
 def _impact_bps(plan: Plan, snap: Snapshot) -> Decimal | None:

@@ -42,10 +42,13 @@ async def take_snapshot(
     *,
     exchanges: Sequence[CcxtConnector] = (),
     taken_at: datetime | None = None,
+    balances: bool = True,
 ) -> dict[str, Any]:
-    """Read every chain (each at its own single block) and every exchange concurrently; assemble one snapshot."""
+    """Read every chain (each at its own single block) and every exchange concurrently; assemble one snapshot.
+
+    ``balances=False`` reads exchanges' public data only (no credentials needed; no exchange holdings)."""
     chains = [read_chain(rpc, src) for rpc, src in sources]
-    books = [read_exchange(conn) for conn in exchanges]
+    books = [read_exchange(conn, balances=balances) for conn in exchanges]
     reads = await asyncio.gather(*chains, *books)
     return assemble(reads, taken_at=taken_at or datetime.now(UTC))
 
@@ -70,13 +73,13 @@ def _harmonize_exchange_units(reads: Sequence[ChainRead]) -> list[ChainRead]:
     return out
 
 
-async def read_exchange(conn: CcxtConnector, *, depth: int = 100) -> ChainRead:
+async def read_exchange(conn: CcxtConnector, *, depth: int = 100, balances: bool = True) -> ChainRead:
     """One exchange account: its spot books as ``order_book`` venues, its balances as holdings."""
-    markets = await conn.load_markets()
+    markets = await conn.ensure_markets()
     venues = [await conn.order_book(symbol, depth) for symbol in sorted(markets)]
     assets = sorted({a for v in venues for a in (v["base"], v["quote"])})
     holdings: dict[str, str] = {}
-    for report in await conn.balances():
+    for report in await conn.balances() if balances else []:
         amount = report.amount if isinstance(report.amount, Decimal) else Decimal(report.amount)
         units = amount.scaleb(CEX_DECIMALS)
         if units != units.to_integral_value():
@@ -92,3 +95,22 @@ async def read_exchange(conn: CcxtConnector, *, depth: int = 100) -> ChainRead:
         holdings=holdings,
         block=0,
     )
+
+
+def with_ledger_holdings(raw: dict[str, Any], ledger: Any, locations: set[str]) -> dict[str, Any]:
+    """``raw`` with the holdings at ``locations`` taken from the ledger (``ledger.balances()``), floored to each
+    asset's snapshot unit: a dry run bounds what it may sell by what we believe we hold, without credentials."""
+    dec = {a["id"]: int(a["decimals"]) for a in raw["assets"]}
+    holdings = {k: v for k, v in raw.get("holdings", {}).items() if k.split("@")[-1] not in locations}
+    for asset, amount in ledger.balances().items():
+        key = str(asset)
+        if asset.location not in locations or key not in dec:
+            continue
+        units = (
+            amount
+            if isinstance(amount, int)
+            else int(amount.scaleb(dec[key]).to_integral_value(rounding="ROUND_FLOOR"))
+        )
+        if units > 0:
+            holdings[key] = str(units)
+    return {**raw, "holdings": holdings}

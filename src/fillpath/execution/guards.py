@@ -53,6 +53,8 @@ class Guards:
     risk: RiskConfig
     venue_halted: Callable[[str], bool]
     balance: Callable[[AssetId], Amount | None]
+    balance_source: str = "the ledger"
+    """What ``balance`` reads, for the message: the ledger (trading) or the snapshot (a dry run)."""
 
     def check(self, legs: Sequence[LegOrder], *, slippage_bps: int, now_ns: int) -> list[GuardFailure]:
         out: list[GuardFailure] = []
@@ -88,7 +90,9 @@ class Guards:
             held = self.balance(asset)
             if held is None or held < need:
                 out.append(
-                    GuardFailure("balance", asset.location, f"needs {need} {asset}, the ledger holds {held or 0}")
+                    GuardFailure(
+                        "balance", asset.location, f"needs {need} {asset}, {self.balance_source} holds {held or 0}"
+                    )
                 )
         return out
 

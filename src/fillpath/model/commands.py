@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from fillpath.model.codec import Value, check_fields
 from fillpath.model.errors import InvalidInput
+from fillpath.model.orders import TimeInForce
 from fillpath.model.sides import Side
 
 
@@ -29,6 +30,7 @@ class SubmitOrder(Command):
     qty: Decimal
     limit_price: Decimal | None = None
     intent_id: str | None = None
+    time_in_force: TimeInForce = TimeInForce.GTC
 
     def __post_init__(self) -> None:
         check_fields(self)

@@ -17,6 +17,7 @@ from typing import ClassVar
 from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount, Payload, Value, check_fields, from_payload, to_payload
 from fillpath.model.errors import InvalidInput
+from fillpath.model.orders import OrderState, TimeInForce
 from fillpath.model.sides import Side
 
 
@@ -51,6 +52,8 @@ class OrderSubmitted(Event):
     qty: Decimal
     limit_price: Decimal | None = None
     intent_id: str | None = None
+    time_in_force: TimeInForce = TimeInForce.GTC
+    """GTC, or IOC for a marketable limit that protects a min-out (the rest expires instead of resting)."""
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -253,6 +256,42 @@ class IntentResolved(Event):
     reason: str | None = None
 
 
+# --- executions ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionStarted(Event):
+    """One swap decision: the request, the plan (``fillpath.plan/1`` JSON) and the arrival prices it was made at.
+
+    ``arrival`` is JSON ``{"asset": "mid price in the numeraire"}`` for the plan's assets, with their decimals, so
+    the P&L decomposition can be recomputed from the journal alone.
+    """
+
+    kind: ClassVar[str] = "execution.started"
+    venue: str
+    execution_id: str
+    sell: str
+    buy: str
+    amount_in: int
+    mode: str
+    plan: str
+    arrival: str
+    attempt: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionFinished(Event):
+    """What became of it: ``status`` done / partial / failed / dry_run; ``result`` is JSON (legs, totals, P&L)."""
+
+    kind: ClassVar[str] = "execution.finished"
+    venue: str
+    execution_id: str
+    status: str
+    expected_out: int
+    realized_out: int
+    result: str
+
+
 # --- ledger, venues, clocks ---------------------------------------------------------------------------------
 
 
@@ -285,6 +324,25 @@ class DriftDetected(Event):
     asset: AssetId
     expected: Amount
     observed: Amount
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDriftDetected(Event):
+    """A venue lists an order open that our journal does not hold open: one we never placed
+    (``recorded_state`` None) or one we hold as finished. Nothing is canceled or booked because of it: an order
+    we did not place may be a person's, and a human decides."""
+
+    kind: ClassVar[str] = "order.drift_detected"
+    venue: str
+    client_order_id: str
+    venue_order_id: str
+    symbol: str
+    side: Side
+    qty: Decimal
+    price: Decimal | None
+    filled_qty: Decimal
+    recorded_state: OrderState | None
     source: str
 
 
@@ -348,12 +406,15 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     NonceAllocated,
     IntentCreated,
     IntentResolved,
+    ExecutionStarted,
+    ExecutionFinished,
     BalanceAdjusted,
     DriftDetected,
     VenueDegraded,
     VenueHalted,
     VenueResumed,
     ClockDivergence,
+    OrderDriftDetected,
 )
 
 

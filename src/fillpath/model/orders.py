@@ -23,3 +23,11 @@ class OrderState(StrEnum):
 
 
 _TERMINAL = frozenset({OrderState.FILLED, OrderState.CANCELED, OrderState.REJECTED, OrderState.EXPIRED})
+
+
+class TimeInForce(StrEnum):
+    """How long an order may rest: GTC until canceled; IOC fills what it can at once and the rest expires
+    (a marketable limit that protects a min-out)."""
+
+    GTC = "GTC"
+    IOC = "IOC"

@@ -11,6 +11,7 @@ from typing import ClassVar
 
 from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount, Value
+from fillpath.model.sides import Side
 
 
 class Report(Value):
@@ -53,6 +54,45 @@ class FillReport(Report):
 
 
 @dataclass(frozen=True, slots=True)
+class OpenOrderReport(Report):
+    """An order the venue lists as open, in the venue's own words: it may be one we never placed."""
+
+    kind: ClassVar[str] = "open_order"
+    venue: str
+    client_order_id: str
+    venue_order_id: str
+    symbol: str
+    side: Side
+    qty: Decimal
+    price: Decimal | None
+    filled_qty: Decimal
+    venue_ts: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TradeReport(Report):
+    """One of the account's trades as the venue lists it. It names the venue's order id only (Binance's trade
+    list does not carry the client id): who placed the order is for the reader to work out."""
+
+    kind: ClassVar[str] = "trade"
+    venue: str
+    venue_order_id: str
+    symbol: str
+    trade_id: str
+    qty: Decimal
+    price: Decimal
+    fee: Decimal = Decimal(0)
+    fee_asset: str | None = None
+    venue_ts: int | None = None
+
+    def fill(self, client_order_id: str) -> FillReport:
+        """The trade as a fill of our order ``client_order_id``."""
+        return FillReport(
+            self.venue, client_order_id, self.trade_id, self.qty, self.price, self.fee, self.fee_asset, self.venue_ts
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class ReceiptReport(Report):
     kind: ClassVar[str] = "receipt"
     venue: str
@@ -64,4 +104,11 @@ class ReceiptReport(Report):
     venue_ts: int | None = None
 
 
-REPORT_TYPES: tuple[type[Report], ...] = (BalanceReport, OrderStatusReport, FillReport, ReceiptReport)
+REPORT_TYPES: tuple[type[Report], ...] = (
+    BalanceReport,
+    OrderStatusReport,
+    FillReport,
+    ReceiptReport,
+    OpenOrderReport,
+    TradeReport,
+)

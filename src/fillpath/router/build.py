@@ -21,6 +21,10 @@ from fillpath.router.graph import Edge
 from fillpath.router.plan import PlanLeg, PlanPath, PlanStats
 
 BPS = 10_000
+DUST_PPM = 1_000_000
+"""A remainder no venue can take is dust, left unsold and reported, when it is at most 1 ppm of what its node holds
+(an intermediate asset) or of what the plan sells (a source given a rounding unit but no leg); anything else is a
+real shortfall ("sell less")."""
 
 
 def min_out(amount: int, slippage_bps: int) -> int:
@@ -41,6 +45,8 @@ class Draft:
     paths: tuple[PathFlow, ...]
     amount_in: int
     expected_out: int
+    unsold: tuple[tuple[AssetId, int], ...] = ()
+    """Dust no venue could take (integer splitting at capacity edges), per node: kept, not traded."""
 
 
 def apportion(total: int, weights: Sequence[Fraction | int]) -> list[int]:
@@ -144,15 +150,24 @@ def build(
     spent: dict[AssetId, int] = {}
     for leg in legs:
         spent[leg.asset_in] = spent.get(leg.asset_in, 0) + leg.amount_in
+    offered = sum(n for n in supplies.values() if n > 0)
+    unsold: list[tuple[AssetId, int]] = []
     for node, have in sorted(avail.items(), key=lambda kv: str(kv[0])):
         if node not in sinks and have > spent.get(node, 0):
             # only capacities leave anything behind (splits are exact): the route cannot carry it all
             left = have - spent.get(node, 0)
-            raise InvalidInput("amount", f"{left} base units of {node} find no venue with room", "sell less")
+            # at a source, only a rounding unit that got no leg at all is dust: a source whose legs are full was
+            # asked for more than its venues take
+            dust = (
+                left * DUST_PPM <= have if node not in supplies else not spent.get(node) and left * DUST_PPM <= offered
+            )
+            if not dust:
+                raise InvalidInput("amount", f"{left} base units of {node} find no venue with room", "sell less")
+            unsold.append((node, left))
     expected = sum(avail.get(t, 0) for t in sinks)
-    amount_in = sum(n for n in supplies.values() if n > 0)
+    amount_in = offered - sum(n for a, n in unsold if a in supplies)
     paths = _paths(edges, leg_of, supplies, held, sinks, expected)
-    return Draft(tuple(legs), paths, amount_in, expected)
+    return Draft(tuple(legs), paths, amount_in, expected, tuple(unsold))
 
 
 def _split_node(

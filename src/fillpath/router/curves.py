@@ -151,6 +151,10 @@ class PiecewiseLinearCurve:
             room -= n
         return PiecewiseLinearCurve(segs)
 
+    def scaled(self, factor: float) -> PiecewiseLinearCurve:
+        """The same curve with every rate times ``factor`` (a penalized venue's output, for choosing only)."""
+        return PiecewiseLinearCurve([(r * factor, n) for r, n in zip(self._rates, self._lens, strict=True)])
+
     def _index(self, x: float) -> int:
         """Segment just after input ``x`` (``len`` once the curve is exhausted)."""
         return min(bisect_right(self._cum_x, x) - 1, len(self._rates))
@@ -253,3 +257,103 @@ class CostedCurve:
     def arb(self, rho: float, tau: float) -> tuple[float, float]:
         x, o = self._inner.arb(rho + self._cost, tau)
         return x, o - self._cost * x
+
+
+class ScaledCurve(SmoothCurve):
+    """A smooth curve whose output counts ``factor`` times (0 < factor <= 1): how a penalized venue looks to
+    the optimizer. Only the choice of split sees it; the plan's amounts come from the venue's exact quote."""
+
+    def __init__(self, inner: FloatCurve, factor: float) -> None:
+        self._inner = inner
+        self._factor = factor
+        self.spot = inner.spot * factor
+        self.cap = inner.cap
+
+    def out(self, x: float) -> float:
+        return self._inner.out(x) * self._factor
+
+    def rate(self, x: float) -> float:
+        return self._inner.rate(x) * self._factor
+
+    def x_at_rate(self, r: float) -> float:
+        return self._inner.x_at_rate(r / self._factor)
+
+    def arb(self, rho: float, tau: float) -> tuple[float, float]:
+        x, o = self._inner.arb(rho / self._factor, tau)
+        return x, o * self._factor
+
+
+def penalized(curve: FloatCurve, bps: int) -> FloatCurve:
+    """``curve`` with its output reduced by ``bps`` (0 < bps < 10,000); piecewise-linear curves stay
+    piecewise-linear, since the network solve smooths those and only those."""
+    factor = (10_000 - bps) / 10_000
+    if isinstance(curve, PiecewiseLinearCurve):
+        return curve.scaled(factor)
+    return ScaledCurve(curve, factor)
+
+
+class ConcentratedCurve(SmoothCurve):
+    """Concave chain of constant-product pieces: piece k is ``(ri, ro, length)``, virtual reserves and the
+    input it takes (fee included). A Uniswap V3 pool between initialized ticks is exactly this shape (constant
+    liquidity → constant product on virtual reserves); its end is the last listed tick (``cap``)."""
+
+    def __init__(self, pieces: list[tuple[float, float, float]], fee_ppm: int) -> None:
+        self.g = (1_000_000 - fee_ppm) / 1_000_000
+        self._ri: list[float] = []
+        self._ro: list[float] = []
+        self._len: list[float] = []
+        self._cum_x = [0.0]
+        self._cum_out = [0.0]
+        self._start: list[float] = []  # rate at each piece's start
+        self._end: list[float] = []  # rate at each piece's end
+        g = self.g
+        for ri, ro, n in pieces:
+            if n <= 0.0 or ri <= 0.0 or ro <= 0.0:
+                continue
+            self._ri.append(ri)
+            self._ro.append(ro)
+            self._len.append(n)
+            d = ri + g * n
+            self._cum_x.append(self._cum_x[-1] + n)
+            self._cum_out.append(self._cum_out[-1] + g * n * ro / d)
+            self._start.append(g * ro / ri)
+            self._end.append(g * ri * ro / (d * d))
+        self.spot = self._start[0] if self._start else 0.0
+        self.cap = self._cum_x[-1]
+
+    def _piece(self, x: float) -> int:
+        return min(bisect_right(self._cum_x, x) - 1, len(self._len))
+
+    def out(self, x: float) -> float:
+        k = self._piece(max(x, 0.0))
+        if k >= len(self._len):
+            return self._cum_out[-1]
+        gu = self.g * (x - self._cum_x[k])
+        return self._cum_out[k] + gu * self._ro[k] / (self._ri[k] + gu)
+
+    def rate(self, x: float) -> float:
+        k = self._piece(max(x, 0.0))
+        if k >= len(self._len):
+            return 0.0
+        d = self._ri[k] + self.g * (x - self._cum_x[k])
+        return self.g * self._ri[k] * self._ro[k] / (d * d)
+
+    def x_at_rate(self, r: float) -> float:
+        if r <= 0.0:
+            return self.cap
+        # first piece whose end rate is below r (end rates are non-increasing)
+        lo, hi = 0, len(self._end)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self._end[mid] >= r:
+                lo = mid + 1
+            else:
+                hi = mid
+        k = lo
+        if k >= len(self._end):
+            return self.cap
+        if self._start[k] <= r:
+            return self._cum_x[k]  # r falls in the jump between pieces (an empty range, or a liquidity change)
+        ri, ro, g = self._ri[k], self._ro[k], self.g
+        u = (math.sqrt(g * ri * ro / r) - ri) / g
+        return self._cum_x[k] + min(max(u, 0.0), self._len[k])

@@ -5,7 +5,8 @@ by spot rates: a partial path whose spot-rate product times the best spot comple
 reach the best found path's *marginal rate at the whole amount* (less a margin) is dropped. That bound is
 principled: at the optimum every used path's marginal rate is equal and at least any single path's
 marginal rate at the full amount, so a path whose spot rate is below it would get no flow (exact for
-paths that share no venue; the margin covers sharing).
+paths that share no venue; the margin covers sharing). With several capped sources the bound is per source (a
+source's holdings cap its own flow); only a source that could carry the whole amount bounds the others.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from fillpath.model.assets import AssetId
-from fillpath.router.curves import FloatCurve, curve_for
+from fillpath.router.curves import FloatCurve, curve_for, penalized
 from fillpath.router.venues.base import Venue
 
 
@@ -48,17 +49,28 @@ class Graph:
     out_edges: Mapping[AssetId, tuple[Edge, ...]]
 
     @classmethod
-    def build(cls, venues: Iterable[Venue], exclude: frozenset[str], sinks: frozenset[AssetId]) -> Graph:
+    def build(
+        cls,
+        venues: Iterable[Venue],
+        exclude: frozenset[str],
+        sinks: frozenset[AssetId],
+        penalty_bps: Mapping[str, int] | None = None,
+    ) -> Graph:
+        """``penalty_bps`` (venue id → bps) shrinks those venues' curves: path search and the continuous solve
+        then see a penalized venue's output reduced by that much (10,000 bps: not at all)."""
         adj: dict[AssetId, list[Edge]] = {}
         seen: set[str] = set()
+        penalty = penalty_bps or {}
         for v in venues:
-            if v.id in exclude or v.id in seen:
+            if v.id in exclude or v.id in seen or penalty.get(v.id, 0) >= 10_000:
                 continue
             seen.add(v.id)
             for a_in, a_out in v.pairs():
                 if a_in in sinks:
                     continue  # output that has arrived stays: paths end at the first sink
                 curve = curve_for(v, a_in)
+                if penalty.get(v.id, 0) > 0:
+                    curve = penalized(curve, penalty[v.id])
                 if curve.spot > 0.0 and curve.cap > 0.0:
                     adj.setdefault(a_in, []).append(Edge(v, a_in, a_out, curve))
         return cls({k: tuple(sorted(es, key=lambda e: (-e.curve.spot, e.venue.id))) for k, es in adj.items()})
@@ -100,19 +112,71 @@ def candidate_paths(
     margin: float = 0.005,
     max_paths: int = 50_000,
 ) -> list[CandidatePath]:
-    """Simple paths source → sink within ``max_hops``, pruned by spot rates (see module doc)."""
+    """Simple paths source → sink within ``max_hops``, pruned by spot rates (see module doc).
+
+    The search is depth-first, so stopping at ``max_paths`` would keep a lopsided sample (it can miss even 2-hop
+    paths). When ``max_hops`` yields more than ``max_paths`` candidates, the deepest hop count that fits is used
+    instead — every path of that length, never an arbitrary subset (``CandidateSearch.hops`` says which).
+    """
+    return search_paths(graph, sources, sinks, max_hops, amount, margin=margin, max_paths=max_paths).paths
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateSearch:
+    paths: list[CandidatePath]
+    hops: int
+    """The hop limit the paths respect: the request's, or lower when its paths would exceed ``max_paths``."""
+
+
+def search_paths(
+    graph: Graph,
+    sources: Iterable[tuple[AssetId, int]],
+    sinks: frozenset[AssetId],
+    max_hops: int,
+    amount: int,
+    *,
+    margin: float = 0.005,
+    max_paths: int = 50_000,
+) -> CandidateSearch:
+    sources = tuple(sources)
+    for hops in range(max_hops, 0, -1):
+        found = _paths(graph, sources, sinks, hops, amount, margin, max_paths)
+        if found is not None:
+            return CandidateSearch(found, hops)
+    return CandidateSearch([], 0)
+
+
+def _paths(
+    graph: Graph,
+    sources: tuple[tuple[AssetId, int], ...],
+    sinks: frozenset[AssetId],
+    max_hops: int,
+    amount: int,
+    margin: float,
+    max_paths: int,
+) -> list[CandidatePath] | None:
+    """Every pruned path within ``max_hops``; None when there are more than ``max_paths``."""
     best = best_completion(graph, sinks, max_hops)
     found: list[CandidatePath] = []
-    threshold = 0.0
+    # A source's holdings cap what its own paths carry, so its best path's marginal at min(cap, amount) bounds
+    # only its own paths. It bounds every source's paths only when that source could carry the whole amount
+    # alone: a capped source (a sell list of holdings) must keep its routes even if they are worse.
+    shared = 0.0
+    own: dict[AssetId, float] = {}
     for source, cap in sources:
         size = float(min(cap, amount))
+        alone = cap >= amount
+        threshold = shared
         # The root's bound is infinite: a later source must not be pruned by the threshold an earlier one
         # raised (a bound of 1.0 here dropped every source after the first once rates exceeded 1).
         stack: list[tuple[float, AssetId, float, tuple[Edge, ...], frozenset[AssetId]]] = [
             (math.inf, source, 1.0, (), frozenset((source,)))
         ]
-        while stack and len(found) < max_paths:
+        while stack:
+            if len(found) > max_paths:
+                return None
             bound, node, prod, path, seen = stack.pop()
+            threshold = max(threshold, shared)
             if bound < threshold:
                 continue  # the threshold rose since this branch was queued
             left = max_hops - len(path)
@@ -128,6 +192,8 @@ def candidate_paths(
                     cand = CandidatePath(source, (*path, e), p)
                     found.append(cand)
                     threshold = max(threshold, path_marginal(cand.edges, size) * (1.0 - margin))
+                    if alone:
+                        shared = max(shared, threshold)
                 elif left > 1:
                     bound = p * best[left - 1].get(o, 0.0)
                     if bound > 0.0 and bound >= threshold:
@@ -136,4 +202,5 @@ def candidate_paths(
             nxt.sort(key=lambda t: (t[0], t[3].venue.id))
             for b, o, p, e in nxt:
                 stack.append((b, o, p, (*path, e), seen | {o}))
-    return [c for c in found if c.spot >= threshold]
+        own[source] = threshold
+    return [c for c in found if c.spot >= max(own[c.source], shared)]

@@ -7,7 +7,7 @@ answer becomes an exact integer :class:`~fillpath.router.plan.Draft`, valued net
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -25,8 +25,9 @@ from fillpath.router.split import water_fill
 class Solution:
     draft: Draft
     net: Fraction
-    """Expected output less gas and waiting, in buy base units (exact)."""
+    """Expected output less gas, waiting and venue penalties, in buy base units (exact): what choices compare."""
     cost: Fraction
+    """Gas and waiting (real costs; penalties are not)."""
     prices: tuple[float, ...]
     """Node prices (sink units per base unit) of the continuous solve; spot values off its subgraph."""
     continuous: float
@@ -42,8 +43,11 @@ class Problem:
         amount: int,
         costs: Costs,
         slippage_bps: int,
+        penalty_bps: Mapping[str, int] | None = None,
     ) -> None:
+        """``edges`` come from a :class:`Graph` built with the same ``penalty_bps`` (their curves carry it)."""
         self.edges = sorted(edges, key=lambda e: (e.venue.id, str(e.asset_in), str(e.asset_out)))
+        self.penalty_bps = {v: b for v, b in (penalty_bps or {}).items() if b > 0}
         self.sources = tuple(sources)
         self.sinks = sinks
         self.amount = amount
@@ -66,7 +70,7 @@ class Problem:
     def restricted(self, venues: frozenset[str]) -> Problem:
         """The same problem over fewer venues."""
         edges = [e for e in self.edges if e.venue.id in venues]
-        return Problem(edges, self.sources, self.sinks, self.amount, self.costs, self.slippage_bps)
+        return Problem(edges, self.sources, self.sinks, self.amount, self.costs, self.slippage_bps, self.penalty_bps)
 
     def cost_of(self, draft: Draft) -> Fraction:
         wei: dict[str, int] = {}
@@ -83,12 +87,41 @@ class Problem:
         )
         return gas + wait
 
+    def penalty_of(self, draft: Draft) -> Fraction:
+        """What the penalized venues' legs are docked, in buy base units: each such leg's output less its bps,
+        valued at what one unit of that asset yields at the sinks in this draft (exact; no market prices)."""
+        if not any(leg.venue in self.penalty_bps for leg in draft.legs):
+            return Fraction(0)
+        yields: dict[AssetId, Fraction] = {}  # per node: sink output its spent units produced
+        spent: dict[AssetId, int] = {}
+
+        def value(a: AssetId) -> Fraction:
+            if a in self.sinks:
+                return Fraction(1)
+            return yields[a] / spent[a] if spent.get(a) else Fraction(0)
+
+        for leg in reversed(draft.legs):  # executable order: every leg out of a node comes after legs into it
+            yields[leg.asset_in] = yields.get(leg.asset_in, Fraction(0)) + leg.amount_out * value(leg.asset_out)
+            spent[leg.asset_in] = spent.get(leg.asset_in, 0) + leg.amount_in
+        return sum(
+            (
+                Fraction(self.penalty_bps[leg.venue], 10_000) * leg.amount_out * value(leg.asset_out)
+                for leg in draft.legs
+                if leg.venue in self.penalty_bps
+            ),
+            Fraction(0),
+        )
+
+    def solution(self, draft: Draft, prices: tuple[float, ...], continuous: float) -> Solution:
+        """``draft`` valued: net of gas, waiting and penalties."""
+        cost = self.cost_of(draft)
+        return Solution(draft, draft.expected_out - cost - self.penalty_of(draft), cost, prices, continuous)
+
     def _finish(self, draft: Draft, prices: dict[AssetId, float], continuous: float) -> Solution:
         nu = list(self.spot_prices)  # nodes outside this solve: valued at spot (for re-adding venues)
         for a, p in prices.items():
             nu[self.index[a]] = p
-        cost = self.cost_of(draft)
-        return Solution(draft, draft.expected_out - cost, cost, tuple(nu), continuous)
+        return self.solution(draft, tuple(nu), continuous)
 
     def surplus(self, solution: Solution) -> dict[str, float]:
         """Per venue: its arbitrage profit at the solution's prices (buy base units); only the gas choice
@@ -169,7 +202,11 @@ class Problem:
         for j, k in enumerate(ks):
             weights[k] = sol.flows[j] if sol.flows[j] >= 1.0 else 0.0
             value[k] = sol.flows[j] * sol.prices[arcs[j].tail]
-        supplies = self._supplies(sources, sol.flows[len(ks) :])
+        # a source whose every edge carries under one unit gets no leg: it must get no supply either, or that
+        # supply (dust from rounding the source flows) would find no venue
+        fed = {self.edges[k].asset_in for k in ks if weights[k] > 0.0}
+        src_flows = [f if s in fed else 0.0 for (s, _), f in zip(sources, sol.flows[len(ks) :], strict=False)]
+        supplies = self._supplies(sources, src_flows, fed)
         draft = build(self.edges, weights, supplies, self.sinks, self.slippage_bps, value)
         prices = {a: sol.prices[i] for a, i in idx.items()}
         est = sum(o for a, o in zip(arcs, sol.outs, strict=True) if a.head in sinks)
@@ -188,11 +225,14 @@ class Problem:
         bound = 4.0 * float(self.amount) * src_value / tail_value
         return curve.clipped(bound) if curve.cap > bound else curve
 
-    def _supplies(self, sources: tuple[tuple[AssetId, int], ...], src_flows: Sequence[float]) -> dict[AssetId, int]:
-        """Integer amounts per source summing to the request, within holdings."""
+    def _supplies(
+        self, sources: tuple[tuple[AssetId, int], ...], src_flows: Sequence[float], fed: set[AssetId]
+    ) -> dict[AssetId, int]:
+        """Integer amounts per source summing to the request, within holdings, only to sources with a leg
+        (``fed``) while they have room."""
         if len(sources) == 1:
             return {sources[0][0]: self.amount}
-        caps = [c for _, c in sources]
+        caps = [c if s in fed else 0 for s, c in sources]
         ws = [Fraction(max(0.0, min(f, float(c)))) for f, c in zip(src_flows, caps, strict=True)]
         if sum(ws) <= 0:
             ws = [Fraction(c) for c in caps]
@@ -202,10 +242,12 @@ class Problem:
             if shares[i] > c:
                 spill += shares[i] - c
                 shares[i] = c
-        for i in range(len(shares)):
-            room = min(spill, caps[i] - shares[i])
-            shares[i] += room
-            spill -= room
+        held = [c for _, c in sources]
+        for limits in (caps, held):  # unfed sources only if the fed ones cannot hold it (the builder judges)
+            for i in range(len(shares)):
+                room = min(spill, limits[i] - shares[i])
+                shares[i] += room
+                spill -= room
         return {s: x for (s, _), x in zip(sources, shares, strict=True)}
 
 

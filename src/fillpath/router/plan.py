@@ -38,6 +38,11 @@ class PlanStats:
     paths_considered: int
     solve_ms: float
     """Wall time of the solve (a measurement, not money)."""
+    unsold: tuple[tuple[AssetId, int], ...] = ()
+    """Dust the integer plan could place with no venue (left where it is; written only when there is some)."""
+    max_hops_used: int | None = None
+    """Set when the request's max_hops had more candidate paths than the search keeps: the hop limit used
+    instead (every path of that length; written only when lowered)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +92,14 @@ def _read_stats(value: object) -> PlanStats:
     solve_ms = f.raw("solve_ms")
     if isinstance(solve_ms, bool) or not isinstance(solve_ms, int | float) or solve_ms < 0:
         raise InvalidInput(f.at("solve_ms"), f"not a non-negative number ({jf.describe(solve_ms)})", "e.g. 1.5")
+    unsold: tuple[tuple[AssetId, int], ...] = ()
+    if f.has("unsold"):
+        g = jf.Fields(f.raw("unsold"), f.at("unsold"))
+        unsold = tuple((AssetId.parse(k, field=g.at(k)), g.int_string(k)) for k in sorted(g.data))
+        g.done()
+    hops = f.json_int("max_hops_used") if f.has("max_hops_used") else None
     f.done()
-    return PlanStats(considered, solve_ms)
+    return PlanStats(considered, solve_ms, unsold, hops)
 
 
 def read_plan(data: object) -> Plan:
@@ -138,7 +149,9 @@ def write_plan(plan: Plan) -> dict[str, Any]:
             {"amount_in": str(p.amount_in), "amount_out": str(p.amount_out), "venues": list(p.venues)}
             for p in plan.paths
         ],
-        "stats": {"paths_considered": plan.stats.paths_considered, "solve_ms": plan.stats.solve_ms},
+        "stats": {"paths_considered": plan.stats.paths_considered, "solve_ms": plan.stats.solve_ms}
+        | ({"unsold": {str(a): str(n) for a, n in plan.stats.unsold}} if plan.stats.unsold else {})
+        | ({"max_hops_used": plan.stats.max_hops_used} if plan.stats.max_hops_used is not None else {}),
     }
 
 

@@ -16,7 +16,7 @@ from fractions import Fraction
 from fillpath.model.errors import InvalidInput
 from fillpath.router.build import Stats, build, min_out
 from fillpath.router.costs import Costs
-from fillpath.router.graph import CandidatePath, Edge, Graph, candidate_paths
+from fillpath.router.graph import CandidatePath, Edge, Graph, search_paths
 from fillpath.router.market import Market
 from fillpath.router.optimize import Problem, Solution
 from fillpath.router.plan import Plan
@@ -32,8 +32,9 @@ def route(market: Market, request: RouteRequest) -> Plan:
     started = time.perf_counter()
     ends = resolve(market, request)
     costs = Costs.of(market, ends, request)
-    graph = Graph.build(market.venues, request.exclude, ends.sinks)
-    paths = candidate_paths(graph, ends.sources, ends.sinks, request.max_hops, request.amount)
+    graph = Graph.build(market.venues, request.exclude, ends.sinks, request.penalty_bps)
+    search = search_paths(graph, ends.sources, ends.sinks, request.max_hops, request.amount)
+    paths = search.paths
     if not paths:
         raise InvalidInput(
             "buy",
@@ -41,7 +42,7 @@ def route(market: Market, request: RouteRequest) -> Plan:
             "raise max_hops",
         )
     edges = _union(paths)
-    problem = Problem(edges, ends.sources, ends.sinks, request.amount, costs, request.slippage_bps)
+    problem = Problem(edges, ends.sources, ends.sinks, request.amount, costs, request.slippage_bps, request.penalty_bps)
     best = _best_single(problem, paths)
     seed = frozenset(leg.venue for leg in best.draft.legs) if best is not None else frozenset()
     try:
@@ -54,7 +55,8 @@ def route(market: Market, request: RouteRequest) -> Plan:
             best = split
         best = _avoid_coarse(problem, split, best)
     assert best is not None
-    return _finish(best, ends.sell_label, ends.buy_label, request, len(paths), started)
+    lowered = search.hops if search.hops < request.max_hops and paths else None
+    return _finish(best, ends.sell_label, ends.buy_label, request, len(paths), started, lowered)
 
 
 def _union(paths: list[CandidatePath]) -> list[Edge]:
@@ -103,7 +105,8 @@ def _best_single(problem: Problem, paths: list[CandidatePath]) -> Solution | Non
         x = problem.amount
         for e in p.edges:
             x = e.venue.quote(e.asset_in, x) if x > 0 else 0
-        return x - sum((problem.gas[e.venue.id] for e in p.edges), Fraction(0))
+        docked = Fraction(sum(problem.penalty_bps.get(e.venue.id, 0) for e in p.edges), 10_000)  # as penalty_of
+        return x * (1 - docked) - sum((problem.gas[e.venue.id] for e in p.edges), Fraction(0))
 
     usable = [p for p in paths if caps[p.source] >= problem.amount]
     if not usable:
@@ -117,11 +120,12 @@ def _best_single(problem: Problem, paths: list[CandidatePath]) -> Solution | Non
         draft = build(problem.edges, weights, {best_path.source: problem.amount}, problem.sinks, problem.slippage_bps)
     except InvalidInput:
         return None
-    cost = problem.cost_of(draft)
-    return Solution(draft, draft.expected_out - cost, cost, tuple(problem.spot_prices), float(draft.expected_out))
+    return problem.solution(draft, tuple(problem.spot_prices), float(draft.expected_out))
 
 
-def _finish(sol: Solution, sell: str, buy: str, request: RouteRequest, considered: int, started: float) -> Plan:
+def _finish(
+    sol: Solution, sell: str, buy: str, request: RouteRequest, considered: int, started: float, hops: int | None = None
+) -> Plan:
     draft = sol.draft
     total_min = min_out(draft.expected_out, request.slippage_bps)
     if total_min <= 0 or any(leg.min_out <= 0 for leg in draft.legs):
@@ -138,5 +142,5 @@ def _finish(sol: Solution, sell: str, buy: str, request: RouteRequest, considere
         net_out=draft.expected_out - gas_cost,
         legs=draft.legs,
         paths=draft.paths,
-        stats=Stats(considered, solve_ms),
+        stats=Stats(considered, solve_ms, draft.unsold, hops),
     )

@@ -160,6 +160,21 @@ def read_snapshot(data: object) -> Snapshot:
     return Snapshot(taken_at, tuple(assets), tuple(locations), tuple(venues), prices, holdings)
 
 
+def unit_of(snap: Snapshot, names: str, field: str) -> int:
+    """The decimals shared by what ``names`` lists (asset ids or bare symbols, comma-separated): an amount in
+    human units of them needs one unit, so differing decimals are refused."""
+    found: set[int] = set()
+    for part in (p.strip() for p in names.split(",")):
+        found |= {a.decimals for a in snap.assets if str(a.id) == part or ("@" not in part and a.id.symbol == part)}
+    if not found:
+        raise InvalidInput(
+            field, f"{names!r} is in no venue of the snapshot", "give SYMBOL@LOCATION or a symbol it lists"
+        )
+    if len(found) > 1:
+        raise InvalidInput(field, f"{names!r} has different decimals at different locations", "name assets of one unit")
+    return found.pop()
+
+
 def loads_snapshot(text: str) -> Snapshot:
     """Parse snapshot JSON text. Floats are kept as ``float`` so the strict reader can refuse them."""
     try:

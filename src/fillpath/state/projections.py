@@ -161,7 +161,7 @@ class Projections:
                 flag = VenueFlag(e.venue, False, False, e.reason, seq)
             self.venue_flags[e.venue] = flag
             return [("venue_flags", e.venue)]
-        return []  # DriftDetected, ClockDivergence: journal only
+        return []  # DriftDetected, OrderDriftDetected, ClockDivergence: journal only
 
     def _blank_order(self, venue: str, client_order_id: str) -> OrderRecord:
         return OrderRecord(

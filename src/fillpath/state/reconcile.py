@@ -41,6 +41,10 @@ class Action(StrEnum):
 class ReconcilePolicy:
     tolerance_bps: int = 10  # relative to the larger of ledger and venue
     dust: Mapping[str, Amount] | None = None  # per symbol: absolute differences this small are always tolerated
+    order_grace_s: float = 5.0  # an order submitted without a reply this recently may still be on the wire
+    trade_lookback_s: float = 86_400.0  # trades are checked for orders we heard of this recently, and open ones
+    venue_clock_slack_ms: int = 60_000  # trade lists start this much before our first word of an order
+    stream_settle_s: float = 0.25  # after the REST read, time for a push already on the wire to arrive
 
 
 @dataclass(frozen=True, slots=True)

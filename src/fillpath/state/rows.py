@@ -7,12 +7,13 @@ from dataclasses import fields
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Executable, Table, select
+from sqlalchemy import Connection, Dialect, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from fillpath.model.orders import OrderState
 from fillpath.model.sides import Side
 from fillpath.state import tables
+from fillpath.state.prepared import Prepared
 from fillpath.state.projections import Projections, TableName, Touched
 from fillpath.state.records import (
     BalanceRecord,
@@ -104,16 +105,18 @@ def _key_of(name: TableName, record: Any) -> object:
 class RowWriter:
     """Upserts the rows an append touched, in the caller's transaction: one statement per table."""
 
-    def __init__(self, dialect_name: str) -> None:
+    def __init__(self, dialect: Dialect) -> None:
         self._specs = _specs()
-        insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
-        # Built once: constructing an upsert (``excluded`` aliases the table) costs more than running it.
-        self._upserts: dict[TableName, Executable] = {}
+        insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+        # Built and compiled once: constructing an upsert (``excluded`` aliases the table) costs more than running
+        # it, and so does SQLAlchemy's execution of a compiled one (prepared.py).
+        self._upserts: dict[TableName, Prepared] = {}
         for name, spec in self._specs.items():
             stmt = insert(spec.table)
             excluded = stmt.excluded
             updates = {c.name: excluded[c.name] for c in spec.table.columns if c.name not in spec.key_columns}
-            self._upserts[name] = stmt.on_conflict_do_update(index_elements=spec.key_columns, set_=updates)
+            upsert = stmt.on_conflict_do_update(index_elements=spec.key_columns, set_=updates)
+            self._upserts[name] = Prepared(upsert, dialect)
 
     def write(self, conn: Connection, proj: Projections, touched: Iterable[Touched]) -> None:
         by_table: dict[TableName, dict[object, None]] = {}
@@ -122,7 +125,7 @@ class RowWriter:
         for name, keys in by_table.items():
             spec = self._specs[name]
             source: Mapping[Any, Any] = getattr(proj, name)
-            conn.execute(self._upserts[name], [spec.to_row(source[k]) for k in keys])
+            self._upserts[name].many(conn, [spec.to_row(source[k]) for k in keys])
 
     def write_all(self, conn: Connection, proj: Projections) -> None:
         """Insert every row (after the tables were emptied, as in a rebuild)."""

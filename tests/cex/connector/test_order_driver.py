@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,6 +16,8 @@ from fillpath.model.commands import SubmitOrder
 from fillpath.model.errors import Ambiguous, InvalidInput, Retryable
 from fillpath.model.events import (
     DriftDetected,
+    Event,
+    IntentCreated,
     OrderAccepted,
     OrderFilled,
     OrderPartiallyFilled,
@@ -147,3 +149,39 @@ async def test_resubmit_only_an_unknown_order_and_only_under_its_id(store: Store
     assert venue.calls == ["submit", "submit"]
     with pytest.raises(InvalidInput, match="not unknown"):
         await drv.resubmit(CID)
+
+
+class CommitLog:
+    """The real store, recording each commit's events (to see what shares one journal transaction)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.commits: list[list[type]] = []
+
+    def append(self, event: Event, *, recv_ns: int | None = None, venue_ts: int | None = None) -> int:
+        self.commits.append([type(event)])
+        return self.store.append(event, recv_ns=recv_ns, venue_ts=venue_ts)
+
+    def append_many(
+        self, events: Iterable[Event], *, recv_ns: int | None = None, venue_ts: int | None = None
+    ) -> list[int]:
+        batch = list(events)
+        self.commits.append([type(e) for e in batch])
+        return self.store.append_many(batch, recv_ns=recv_ns, venue_ts=venue_ts)
+
+
+async def test_record_commits_the_intent_with_the_submission_and_send_sends_it_once(store: Store) -> None:
+    venue = ScriptedVenue()
+    venue.submit_error = None
+    log = CommitLog(store)
+    drv = OrderDriver(venue, log, policy=POLICY)
+    recorded = drv.record(order_cmd(), with_events=(IntentCreated(V, CID, "cex.order", CID),))
+    assert recorded.state is OrderState.SUBMITTED
+    assert venue.calls == []  # journaled, not sent
+    assert log.commits == [[IntentCreated, OrderSubmitted]]  # one journal transaction: both or neither
+    assert kinds(store) == [IntentCreated, OrderSubmitted]
+    assert (await drv.send(CID)).state is OrderState.ACCEPTED
+    assert venue.calls == ["submit"]
+    with pytest.raises(InvalidInput, match="not just recorded"):
+        await drv.send(CID)  # a second send would be a second order: only resubmit() of an unknown order may
+    assert venue.calls == ["submit"]

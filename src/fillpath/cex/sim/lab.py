@@ -17,6 +17,7 @@ from typing import Any
 
 LOCATION = "labex"
 MARKETS = (("ETH", "USDT"), ("BTC", "USDT"), ("ETH", "BTC"), ("USDC", "USDT"))
+ASSETS = tuple(sorted({a for market in MARKETS for a in market}))
 FUNDING = {"ETH": "1500", "BTC": "40", "USDT": "10000000", "USDC": "5000000"}
 SEED = 7
 

@@ -56,8 +56,12 @@ class LabDeployment:
                 return p
         raise KeyError(f"{kind} {a}/{b} {fee_ppm}")
 
-    def chain_source(self) -> ChainSource:
-        """What readers read on this chain: every lab token and pool, held by the development account."""
+    def chain_source(self, holder: str | None = None) -> ChainSource:
+        """What readers read on this chain: every lab token and pool, and the balances of ``holder``.
+
+        The default holder is the development account (what tests that trade as it want); the live read plan
+        (``app.chain_sources``) passes the lab trader.
+        """
         from fillpath.chains.readers import ChainSource, PoolRef, TokenRef
 
         return ChainSource(
@@ -66,7 +70,7 @@ class LabDeployment:
             multicall=self.address("Multicall3"),
             tokens=tuple(TokenRef(t.symbol, t.address, t.decimals) for t in self.tokens),
             pools=tuple(PoolRef(p.kind, p.address) for p in self.pools),
-            holder=self.dev,
+            holder=holder or self.dev,
         )
 
     def to_json(self) -> dict[str, Any]:

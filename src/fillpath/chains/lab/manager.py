@@ -16,9 +16,10 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,15 +28,20 @@ from web3 import Web3
 
 from fillpath import paths
 from fillpath.cex.sim import lab as labex
-from fillpath.chains.lab import artifacts, deploy, process, rpc, spec
+from fillpath.chains.accounts import Signer
+from fillpath.chains.lab import artifacts, deploy, funding, process, rpc, spec, trader
 from fillpath.chains.lab.deployment import LabDeployment
-from fillpath.model.errors import LabError
+from fillpath.model.amounts import from_base_units, parse_decimal
+from fillpath.model.assets import AssetId
+from fillpath.model.errors import InvalidInput, LabError
 
 GENESIS_TIMESTAMP = 1_767_225_600  # 2026-01-01T00:00:00Z
 BLOCK_INTERVAL_S = 12
 DEV_BALANCE_ETH = 1_000_000
 STATE_VERSION = 1
 HISTORY_BLOCKS = 8
+TRADER_GAS_FLOOR = 10**18  # below this the trader cannot pay for much: `up` tops it up ...
+TRADER_GAS = 100 * 10**18  # ... to this; above the floor its native balance is inventory and left alone
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +56,7 @@ class NodeStatus:
     pid: int | None
     problem: str | None
     deployment: LabDeployment | None
+    trader: str | None = None  # the lab's trading account (the execution engine signs with it)
 
     def to_json(self) -> dict[str, Any]:
         dep = self.deployment.to_json() if self.deployment else None
@@ -65,6 +72,7 @@ class NodeStatus:
             "pid": self.pid,
             "problem": self.problem,
             "dev_account": dep["dev"] if dep else None,
+            "trader_account": self.trader,
             "contracts": ({**dep["contracts"], **{s: t["address"] for s, t in dep["tokens"].items()}} if dep else {}),
             "tokens": dep["tokens"] if dep else {},
             "pools": dep["pools"] if dep else [],
@@ -156,6 +164,7 @@ class Lab:
     # --- commands ----------------------------------------------------------------------------------------
     def up(self) -> list[NodeStatus]:
         with self._locked():
+            address = trader.ensure_trader(self.dir)
             state = self._read_state()
             nodes: dict[str, Any] = state["nodes"]
             todo = []
@@ -168,7 +177,7 @@ class Lab:
                 todo.append(s)
             if todo:
                 with ThreadPoolExecutor(max_workers=len(todo)) as pool:
-                    for rec in pool.map(self._start, todo):
+                    for rec in pool.map(lambda s: self._start(s, address), todo):
                         nodes[rec["location"]] = rec
             ex = state.get("exchange")
             if not (ex and self._check_exchange(ex)[1]):
@@ -176,7 +185,80 @@ class Lab:
                     process.stop(process.ProcessRef.from_json(ex["process"]))
                 state["exchange"] = self._start_exchange()
             self._write_state(state)
+            self._gas_up_trader(nodes, address)
         return self.status()
+
+    # --- the trading account -----------------------------------------------------------------------------
+    def _gas_up_trader(self, nodes: dict[str, Any], address: str) -> None:
+        """Give the trader gas on every running chain where it has (almost) none; a started chain already did."""
+        for rec in nodes.values():
+            if funding.native_balance(rec["rpc_url"], address) < TRADER_GAS_FLOOR:
+                rpc.call(rec["rpc_url"], "anvil_setBalance", [address, hex(TRADER_GAS)])
+                funding.settle(rec["rpc_url"], HISTORY_BLOCKS)
+
+    def trader_address(self) -> str | None:
+        return trader.trader_address(self.dir)
+
+    @property
+    def trader_keystore(self) -> Path:
+        return trader.keystore_path(self.dir)
+
+    def trader_signer(self) -> Signer:
+        """The lab trader's signer, unlocked with its stored passphrase. Exists after the first ``up``."""
+        return trader.trader_signer(self.dir)
+
+    def fund(self, targets: Mapping[AssetId, Decimal] | Mapping[str, str]) -> list[funding.FundResult]:
+        """Set the trader's balances to exactly ``targets`` (``funding`` says how); other balances stay.
+
+        ``{AssetId: Decimal}`` or ``{"WETH@lab1": "1500"}``. Every target is checked before anything changes; the
+        results are read back from the chains and labex.
+        """
+        locations = [s.location for s in self.specs] + [labex.LOCATION]
+        by_location: dict[str, dict[AssetId, Decimal]] = {}
+        order = []
+        for key, value in targets.items():
+            asset = key if isinstance(key, AssetId) else AssetId.parse(key, field=key)
+            amount = parse_decimal(value, field=str(asset))
+            order.append(asset)
+            if asset.location not in locations:
+                raise InvalidInput(
+                    str(asset), f"{asset.location!r} is not a lab location", f"the lab has {', '.join(locations)}"
+                )
+            by_location.setdefault(asset.location, {})[asset] = amount
+        with self._locked():
+            state = self._read_state()
+            chains = []
+            for loc, wanted in by_location.items():
+                if loc == labex.LOCATION:
+                    continue
+                rec = state["nodes"].get(loc)
+                if rec is None or not self._check(rec)[1]:
+                    raise LabError(f"{loc} is not running; start the lab with `fillpath lab up`")
+                dep = LabDeployment.from_json(rec["deployment"])
+                chains.append((rec["rpc_url"], dep, funding.chain_targets(dep, wanted)))
+            ex_targets = None
+            if labex.LOCATION in by_location:
+                ex = state.get("exchange")
+                if ex is None or not self._check_exchange(ex)[1]:
+                    raise LabError(f"{labex.LOCATION} is not running; start the lab with `fillpath lab up`")
+                ex_targets = (ex["url"], funding.exchange_targets(labex.ASSETS, _DECIMALS, by_location[labex.LOCATION]))
+            address = trader.ensure_trader(self.dir)
+            done: dict[AssetId, funding.FundResult] = {}
+            for url, dep, units in chains:
+                decimals = funding.chain_decimals(dep)
+                moved = funding.fund_chain(url, dep, address, units, settle_blocks=HISTORY_BLOCKS)
+                for symbol, (before, after) in moved.items():
+                    a = AssetId(symbol, dep.location)
+                    dec = decimals[symbol]
+                    done[a] = funding.FundResult(a, from_base_units(before, dec), from_base_units(after, dec))
+            if ex_targets is not None:
+                url, amounts = ex_targets
+                api_key = self.exchange_credentials().api_key
+                moved_ex = funding.fund_exchange(url, api_key, labex.LOCATION, amounts)
+                for symbol, (before_d, after_d) in moved_ex.items():
+                    a = AssetId(symbol, labex.LOCATION)
+                    done[a] = funding.FundResult(a, before_d, after_d)
+        return [done[a] for a in order]
 
     def exchange_status(self) -> ExchangeStatus:
         ex = self._read_state().get("exchange")
@@ -244,6 +326,7 @@ class Lab:
 
     def status(self) -> list[NodeStatus]:
         state = self._read_state()
+        address = self.trader_address()
         out = []
         for s in self.specs:
             rec = state["nodes"].get(s.location)
@@ -265,6 +348,7 @@ class Lab:
                     rec["process"]["pid"],
                     problem,
                     LabDeployment.from_json(rec["deployment"]),
+                    address,
                 )
             )
         return out
@@ -297,7 +381,7 @@ class Lab:
         h.update(f"{s.location}:{s.chain_id}:{GENESIS_TIMESTAMP}:{self.profile}".encode())
         return h.hexdigest()[:20]
 
-    def _start(self, s: spec.ChainSpec) -> dict[str, Any]:
+    def _start(self, s: spec.ChainSpec, trader_address: str) -> dict[str, Any]:
         key = self._cache_key(s)
         dump_path = self.cache_dir / f"{s.location}-{key}.state"
         meta_path = self.cache_dir / f"{s.location}-{key}.json"
@@ -345,10 +429,11 @@ class Lab:
         latest = rpc.call(url, "eth_getBlockByNumber", ["latest", False])
         rpc.call(url, "anvil_setTime", [int(latest["timestamp"], 16)])
         rpc.call(url, "anvil_setBlockTimestampInterval", [BLOCK_INTERVAL_S])
+        # the trader's gas: neither the deployment nor its cached dump knows the trader
+        rpc.call(url, "anvil_setBalance", [trader_address, hex(TRADER_GAS)])
         # A loaded state has no history below its head; a few empty blocks give readers at a confirmation
-        # depth (reconciliation reads at head - N) a state to read.
-        for _ in range(HISTORY_BLOCKS):
-            rpc.call(url, "evm_mine")
+        # depth (reconciliation reads at head - N) a state to read, the trader's balance included.
+        funding.settle(url, HISTORY_BLOCKS)
         return {
             "location": s.location,
             "chain_id": s.chain_id,
@@ -379,6 +464,12 @@ def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(text)
     os.replace(tmp, path)
+
+
+# decimals by symbol on the lab chains: an exchange asset takes its symbol's (as the snapshot collector gives it)
+_DECIMALS = {funding.NATIVE: funding.NATIVE_DECIMALS, spec.WETH.symbol: spec.WETH.decimals} | {
+    t.symbol: t.decimals for t in spec.TOKENS
+}
 
 
 @cache

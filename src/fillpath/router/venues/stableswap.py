@@ -8,11 +8,12 @@ the fee before rescaling, which for coins with fewer than 18 decimals can give 1
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import ClassVar
 
 from fillpath.model.assets import AssetId
+from fillpath.router.venues.stableswap_curve import StableSwapCurve
 
 PRECISION = 10**18
 FEE_DENOMINATOR = 10**10
@@ -79,6 +80,10 @@ class StableSwapPool:
     """Over 10^10 (4_000_000 = 0.04%)."""
     gas: int
     decimals: tuple[int, ...]
+    _curves: dict[tuple[int, int], StableSwapCurve] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_curves", {})
 
     def pairs(self) -> tuple[tuple[AssetId, AssetId], ...]:
         return tuple((a, b) for a in self.coins for b in self.coins if a != b)
@@ -155,6 +160,18 @@ class StableSwapPool:
                 high = mid
         return low
 
+    def curve_between(self, i: int, j: int) -> StableSwapCurve:
+        """The (i → j) direction in floats for the optimizer's continuous solve (the plan re-quotes exactly),
+        built once per direction and shared by the pool's pair views."""
+        curve = self._curves.get((i, j))
+        if curve is None:
+            scale = [r / PRECISION for r in self.rates()]
+            xp = [float(x) for x in self.xp()]
+            keep = (FEE_DENOMINATOR - self.fee) / FEE_DENOMINATOR
+            curve = StableSwapCurve(xp, i, j, self.amp, scale[i], scale[j], keep)
+            self._curves[(i, j)] = curve
+        return curve
+
     # --- the Venue protocol (two-coin pools; see pair_view for more) ----------------------------------------
 
     def quote(self, asset_in: AssetId, amount_in: int) -> int:
@@ -172,6 +189,10 @@ class StableSwapPool:
     def capacity(self, asset_in: AssetId) -> int | None:
         self._index(asset_in)
         return None
+
+    def float_curve(self, asset_in: AssetId) -> StableSwapCurve:
+        i = self._index(asset_in)
+        return self.curve_between(i, self._other(i))
 
     def pair_view(self, asset_in: AssetId, asset_out: AssetId) -> StableSwapPair:
         return StableSwapPair(self, self._index(asset_in), self._index(asset_out))
@@ -219,3 +240,7 @@ class StableSwapPair:
     def capacity(self, asset_in: AssetId) -> int | None:
         self._check(asset_in)
         return None
+
+    def float_curve(self, asset_in: AssetId) -> StableSwapCurve:
+        self._check(asset_in)
+        return self.pool.curve_between(self.i, self.j)

@@ -14,6 +14,7 @@ from math import isqrt
 from typing import ClassVar
 
 from fillpath.model.assets import AssetId
+from fillpath.router.curves import ConcentratedCurve
 from fillpath.router.venues import uniswap_v3_math as m
 
 _HUGE_INPUT = (1 << 255) - 1  # the largest int256: "as much as the range can take"
@@ -55,11 +56,13 @@ class UniswapV3Pool:
     _compressed: tuple[int, ...] = field(init=False, repr=False, compare=False)
     _net: dict[int, int] = field(init=False, repr=False, compare=False)
     _cache: dict[tuple[object, ...], int] = field(init=False, repr=False, compare=False)
+    _curves: dict[bool, ConcentratedCurve] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_compressed", tuple(t // self.tick_spacing for t, _ in self.ticks))
         object.__setattr__(self, "_net", dict(self.ticks))
         object.__setattr__(self, "_cache", {})
+        object.__setattr__(self, "_curves", {})
 
     # --- the pool's swap ---------------------------------------------------------------------------------
 
@@ -149,6 +152,45 @@ class UniswapV3Pool:
         if asset_in == self.token1:
             return False
         raise ValueError(f"{asset_in} is not traded by {self.id}")
+
+    def float_curve(self, asset_in: AssetId) -> ConcentratedCurve:
+        """The pool in floats for the optimizer's continuous solve (the plan re-quotes exactly): between
+        initialized ticks liquidity is constant, so each range is a constant-product piece on its virtual
+        reserves. Built once per direction; it ends at the last listed tick, like the exact swap."""
+        zfo = self._zero_for_one(asset_in)
+        curve = self._curves.get(zfo)
+        if curve is None:
+            curve = ConcentratedCurve(self._pieces(zfo), self.fee_ppm)
+            self._curves[zfo] = curve
+        return curve
+
+    def _pieces(self, zero_for_one: bool) -> list[tuple[float, float, float]]:
+        """(virtual reserve in, virtual reserve out, input incl. fee) per range, from the current price to
+        the edge of the listed ticks (tick-bitmap word steps only change rounding, so they are ignored)."""
+        g = (m.FEE_DENOMINATOR - self.fee_ppm) / m.FEE_DENOMINATOR
+        if g <= 0.0 or not self.ticks:
+            return []
+        q96 = float(m.Q96)
+        pieces = []
+        price, liquidity = self.sqrt_price_x96, self.liquidity
+        i = bisect_right(self.ticks, (self.tick, m.UINT128_MAX + 1))
+        if zero_for_one:
+            i -= 1  # initialized ticks <= the current tick, downwards, ending at ticks[0]
+        while 0 <= i < len(self.ticks):
+            tick, net = self.ticks[i]
+            target = m.get_sqrt_ratio_at_tick(tick)
+            if liquidity > 0 and target != price:
+                s, lf = price / q96, float(liquidity)
+                if zero_for_one:
+                    taken = lf * float(price - target) * q96 / (float(price) * float(target))
+                    pieces.append((lf / s, lf * s, taken / g))
+                else:
+                    taken = lf * float(target - price) / q96
+                    pieces.append((lf * s, lf / s, taken / g))
+            price = target
+            liquidity += -net if zero_for_one else net
+            i += -1 if zero_for_one else 1
+        return pieces
 
     def quote(self, asset_in: AssetId, amount_in: int) -> int:
         if amount_in <= 0:

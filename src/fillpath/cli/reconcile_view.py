@@ -1,0 +1,133 @@
+"""What ``fillpath reconcile`` prints: per venue its balances and, on an exchange, its orders, trades and stream."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from fillpath.state.reconcile_orders import OrderAction, OrderFinding, TradeFinding
+from fillpath.state.reconcile_stream import StreamAction, StreamFinding
+from fillpath.state.reconciler import ExchangeResult, PassResult
+
+
+def _state(s: object) -> str | None:
+    return None if s is None else str(s)
+
+
+def _order(f: OrderFinding) -> dict[str, Any]:
+    o = f.listed
+    return {
+        "client_order_id": f.client_order_id,
+        "symbol": f.symbol,
+        "action": f.action.value,
+        "ours_before": _state(f.recorded),
+        "ours_after": _state(f.after),
+        "venue_order_id": None if o is None else o.venue_order_id,
+        "side": None if o is None else o.side.value,
+        "qty": None if o is None else str(o.qty),
+        "price": None if o is None or o.price is None else str(o.price),
+        "filled": None if o is None else str(o.filled_qty),
+    }
+
+
+def _trade(f: TradeFinding) -> dict[str, Any]:
+    t = f.trade
+    return {
+        "trade_id": t.trade_id,
+        "venue_order_id": t.venue_order_id,
+        "client_order_id": f.client_order_id,
+        "symbol": t.symbol,
+        "qty": str(t.qty),
+        "price": str(t.price),
+        "action": f.action.value,
+    }
+
+
+def _stream(f: StreamFinding) -> dict[str, Any]:
+    return {"asset": str(f.asset), "rest": str(f.rest), "stream": str(f.stream), "action": f.action.value}
+
+
+def _exchange_json(x: ExchangeResult | None) -> dict[str, Any]:
+    if x is None:
+        return {"orders": None, "trades": None, "stream": None}
+    stream = None if x.stream is None else {"updates": x.stream_updates, "findings": [_stream(f) for f in x.stream]}
+    return {
+        "orders": {"listed_open": x.open_listed, "findings": [_order(f) for f in x.orders]},
+        "trades": {"listed": x.trades_listed, "findings": [_trade(f) for f in x.trades]},
+        "stream": stream,
+    }
+
+
+def results_json(results: Sequence[PassResult]) -> list[dict[str, Any]]:
+    return [
+        {
+            "venue": r.venue,
+            "findings": [
+                {"asset": str(f.asset), "ledger": None if f.ledger is None else str(f.ledger),
+                 "venue": str(f.observed), "drift": str(f.drift), "action": f.action.value}
+                for f in r.findings
+            ],
+            **_exchange_json(r.exchange),
+            "events": [e.kind for e in r.events],
+        }
+        for r in results
+    ]  # fmt: skip
+
+
+def print_results(out: Console, results: Sequence[PassResult], listen_s: float) -> None:
+    t = Table(title="reconciliation: balances")
+    for col in ("venue", "asset", "ledger", "venue says", "drift", "action"):
+        t.add_column(col)
+    for r in results:
+        for f in r.findings:
+            t.add_row(r.venue, str(f.asset), str(f.ledger), str(f.observed), str(f.drift), f.action.value)
+    out.print(t)
+    for r in results:
+        if r.exchange is not None:
+            _print_exchange(out, r.venue, r.exchange, listen_s)
+    booked = sum(len(r.events) for r in results)
+    out.print(f"{booked} event(s) recorded" if booked else "nothing to record: the ledger agrees with every venue")
+
+
+def _print_exchange(out: Console, venue: str, x: ExchangeResult, listen_s: float) -> None:
+    notable = [f for f in x.orders if f.action is not OrderAction.OK]
+    agree = "all as our journal has them" if not notable else f"{len(notable)} to look at"
+    out.print(f"{venue} orders: {x.open_listed} open at the venue; {agree}")
+    if notable:
+        t = Table(title=f"{venue} orders")
+        for col in ("client order id", "symbol", "action", "ours before", "ours after", "venue says"):
+            t.add_column(col)
+        for f in notable:
+            o = f.listed
+            says = "-" if o is None else f"open {o.side.value} {o.qty} @ {o.price or 'market'}, {o.filled_qty} filled"
+            t.add_row(f.client_order_id, f.symbol or "-", f.action.value, _state(f.recorded) or "never placed",
+                      _state(f.after) or "-", says)  # fmt: skip
+        out.print(t)
+    held = "every one of ours booked" if not x.trades else f"{len(x.trades)} we did not hold"
+    out.print(f"{venue} trades: {x.trades_listed} listed on the symbols of our recent orders; {held}")
+    if x.trades:
+        t = Table(title=f"{venue} trades")
+        for col in ("trade id", "order (venue id)", "client order id", "qty", "price", "action"):
+            t.add_column(col)
+        for tf in x.trades:
+            tr = tf.trade
+            t.add_row(tr.trade_id, tr.venue_order_id, tf.client_order_id or "not ours", str(tr.qty), str(tr.price),
+                      tf.action.value)  # fmt: skip
+        out.print(t)
+    if x.stream is None:
+        out.print(f"{venue} stream: not listened to (--listen 0)")
+        return
+    if not x.stream:
+        out.print(f"{venue} stream: no balance update in the {listen_s:g} s listened (nothing to compare)")
+        return
+    t = Table(title=f"{venue} stream vs rest ({x.stream_updates} update(s) heard)")
+    for col in ("asset", "rest", "stream", "action"):
+        t.add_column(col)
+    for sf in x.stream:
+        t.add_row(str(sf.asset), str(sf.rest), str(sf.stream), sf.action.value)
+    out.print(t)
+    if any(sf.action is StreamAction.DRIFT for sf in x.stream):
+        out.print("the REST figure is authoritative: stream disagreements are recorded as drift, not booked")

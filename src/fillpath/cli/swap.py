@@ -1,0 +1,156 @@
+"""``fillpath swap`` and ``fillpath recover``: the trading commands.
+
+``swap --execute``: recover open intents → one reconciliation pass (the ledger the guards read) → the engine.
+``swap --dry-run`` (the default): plans and simulates; no key and no exchange credential is loaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from fillpath.app import (
+    ExecutionParts,
+    balance_confirmations,
+    exchange_checks,
+    execution_parts,
+    open_store,
+    trading_signers,
+)
+from fillpath.chains.balances import ChainBalances
+from fillpath.cli.context import cli_context
+from fillpath.cli.output import console, emit_json
+from fillpath.config import Config
+from fillpath.execution import failpoints
+from fillpath.execution.engine import Engine, SwapRequest
+from fillpath.execution.recovery import Resolution, recover
+from fillpath.execution.result import ExecutionResult
+from fillpath.model.amounts import from_base_units as human
+from fillpath.state.reconciler import PassResult, Reconciler
+from fillpath.state.store import Store
+
+
+async def prepare(cfg: Config, store: Store, parts: ExecutionParts) -> tuple[list[Resolution], list[PassResult]]:
+    """The cold path before a trade: resolve what a crash left open, then bring the ledger level with the venues."""
+    resolved = await recover(store, parts.evm, parts.drivers, parts.assets_by_address)
+    sources: list[Any] = [
+        ChainBalances(v.rpc, parts.sources[loc], confirmations=balance_confirmations(cfg, loc))
+        for loc, v in parts.evm.items()
+    ]
+    connectors = [c for c in parts.exchanges if c.location in parts.drivers]
+    sources += connectors
+    passes = await Reconciler(store, sources, exchanges=exchange_checks(connectors)).run_once()
+    return resolved, passes
+
+
+async def _swap(cfg: Config, request: SwapRequest, dry_run: bool) -> tuple[ExecutionResult, list[Resolution]]:
+    store = open_store(cfg)
+    try:
+        signers = None if dry_run else trading_signers(cfg)
+        parts = await execution_parts(cfg, store, signers=signers, crash=failpoints.from_env())
+        try:
+            resolved: list[Resolution] = []
+            if not dry_run:
+                resolved, _ = await prepare(cfg, store, parts)
+            return await Engine(parts.wiring).run(request, dry_run=dry_run), resolved
+        finally:
+            await parts.close()
+    finally:
+        store.close()
+
+
+def swap(
+    ctx: typer.Context,
+    amount: Annotated[str, typer.Argument(help="How much SELL, in its human units (e.g. 2000).")],
+    sell: Annotated[str, typer.Argument(help="SYMBOL@LOCATION, a bare symbol, or a comma list (WETH@lab1,ETH@labex).")],
+    buy: Annotated[str, typer.Argument(help="SYMBOL@LOCATION, or a bare symbol: any location.")],
+    execute: Annotated[bool, typer.Option("--execute/--dry-run", help="Trade, or only plan and simulate.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the execution as JSON.")] = False,
+    slippage_bps: Annotated[int, typer.Option("--slippage-bps")] = 50,
+    max_hops: Annotated[int, typer.Option("--max-hops")] = 4,
+) -> None:
+    """Route and execute a swap across every venue (dry run unless --execute)."""
+    cfg = cli_context(ctx).config()
+    request = SwapRequest(sell, 1, buy, max_hops=max_hops, slippage_bps=slippage_bps, amount_human=amount)
+    result, resolved = asyncio.run(_swap(cfg, request, not execute))
+    if as_json:
+        emit_json(result.to_json())
+    else:
+        for r in resolved:
+            console().print(f"recovered {r.intent_id} ({r.venue}): {r.outcome} — {r.detail}")
+        show_execution(result)
+    if result.status in ("failed", "unknown"):
+        raise typer.Exit(1)
+
+
+def show_execution(result: ExecutionResult) -> None:
+    out = console()
+    dec = result.buy_decimals
+    t = Table(title=f"{result.mode} {result.execution_id}: {result.plan.sell} → {result.plan.buy} ({result.status})")
+    for col in ("venue", "status", "in", "expected out", "realized out", "diff (bps)"):
+        t.add_column(col, justify="left" if col in ("venue", "status") else "right")
+    for leg in result.legs:
+        diff = "-"
+        if leg.realized_out is not None and leg.expected_out:
+            diff = f"{Decimal((leg.realized_out - leg.expected_out) * 10_000) / leg.expected_out:+.2f}"
+        t.add_row(
+            leg.venue if leg.attempt == 0 else f"{leg.venue} (re-plan {leg.attempt})",
+            str(leg.status),
+            f"{leg.amount_in} {leg.asset_in}",
+            f"{leg.expected_out} {leg.asset_out}",
+            "-" if leg.realized_out is None else str(leg.realized_out),
+            diff,
+        )
+    out.print(t)
+    out.print(
+        f"expected {human(result.expected_out, dec):,} · realized {human(result.realized_out, dec):,}"
+        f" (base units of the buy asset: {result.expected_out} / {result.realized_out})"
+    )
+    d = result.decomposition
+    if d is not None:
+        p = Table(title="P&L against the arrival mid (buy asset)")
+        for col in ("component", "amount", "bps of arrival"):
+            p.add_column(col, justify="left" if col == "component" else "right")
+        p.add_row("arrival value", f"{human(d.arrival, dec):,}", "")
+        for name, value in d.components.items():
+            p.add_row(name, f"{human(value, dec):,}", f"{float(d.bps(value)):.2f}")
+        p.add_row("shortfall", f"{human(d.shortfall, dec):,}", f"{float(d.bps(d.shortfall)):.2f}")
+        out.print(p)
+    steps = " · ".join(f"{k} {v:.1f} ms" for k, v in result.timings_ms.items())
+    out.print(f"timings: {steps}")
+
+
+async def _recover(cfg: Config) -> list[Resolution]:
+    store = open_store(cfg)
+    try:
+        parts = await execution_parts(cfg, store, signers=trading_signers(cfg))
+        try:
+            return await recover(store, parts.evm, parts.drivers, parts.assets_by_address)
+        finally:
+            await parts.close()
+    finally:
+        store.close()
+
+
+def recover_cmd(
+    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
+) -> None:
+    """Resolve every unresolved intent by asking its venue (order by client id, transaction by hash and nonce)."""
+    resolved = asyncio.run(_recover(cli_context(ctx).config()))
+    if as_json:
+        emit_json([_res_json(r) for r in resolved])
+        return
+    if not resolved:
+        console().print("nothing to recover: every intent is resolved")
+    for r in resolved:
+        console().print(f"{r.intent_id} ({r.venue}, {r.action}): {r.outcome} — {r.detail}")
+    if any(r.outcome == "unknown" for r in resolved):
+        raise typer.Exit(1)
+
+
+def _res_json(r: Resolution) -> dict[str, str]:
+    return {"intent_id": r.intent_id, "venue": r.venue, "action": r.action, "outcome": r.outcome, "detail": r.detail}

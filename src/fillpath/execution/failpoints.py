@@ -1,0 +1,30 @@
+"""Named points in the hot path where a crash test kills the process (``kill -9`` of itself).
+
+``FILLPATH_FAILPOINT=intent`` (after an intent commits, before anything is sent), ``broadcast`` (after a
+transaction's bytes left, before its receipt), ``ack`` (after an order's first reply is journaled, before the
+rest of its fills). Off unless the variable is set; the composition root reads it once, so nothing else does.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable
+
+POINTS = frozenset({"intent", "broadcast", "ack"})
+
+
+def from_env(env: dict[str, str] | None = None) -> Callable[[str], None]:
+    wanted = (env if env is not None else dict(os.environ)).get("FILLPATH_FAILPOINT")
+    if not wanted or wanted not in POINTS:
+        return _never
+
+    def hit(name: str) -> None:
+        if name == wanted:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return hit
+
+
+def _never(name: str) -> None:
+    return None

@@ -1,0 +1,150 @@
+"""Resolve every unresolved intent by asking the venue — before any trading command, and as ``fillpath recover``.
+
+The journal's order of records makes each crash point answerable:
+
+- an exchange intent with no ``order.submitted`` after it was never sent (the driver journals the submission
+  synchronously before the request leaves) → bad, nothing to ask;
+- an order submitted without a reply is UNKNOWN: asked by its client id until the venue settles it (the venue
+  refuses a second order under the same id, so nothing is sent twice) → its fills are booked, the intent resolved;
+- a chain intent carries the signed transaction's sender, nonce and hash: with a ``tx.broadcast`` record the
+  tracker follows the hash and the nonce to a final state; without one the bytes never left (the tracker
+  journals before sending), which the node confirms by hash, and the allocated nonce is filled by a zero-value
+  self-transfer so later transactions are not stuck behind a gap.
+
+An intent whose venue cannot answer yet stays open (unknown), never guessed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from fillpath.cex.order_driver import OrderDriver
+from fillpath.chains import transactions as txs
+from fillpath.chains.fees import suggest_fees
+from fillpath.chains.rpc import hex_int
+from fillpath.chains.tracker import TxState
+from fillpath.execution.evm import EvmVenue, book_gas, receipt_ledger
+from fillpath.execution.exchange_leg import fills_ledger, order_fills
+from fillpath.model.assets import AssetId
+from fillpath.model.events import Event, IntentOutcome, IntentResolved
+from fillpath.model.orders import OrderState
+from fillpath.state.records import IntentRecord, IntentStatus
+from fillpath.state.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    intent_id: str
+    venue: str
+    action: str
+    outcome: str
+    """good / bad / unknown (still open)."""
+    detail: str
+
+
+async def recover(
+    store: Store,
+    evm: Mapping[str, EvmVenue],
+    drivers: Mapping[str, OrderDriver],
+    assets_by_address: Mapping[str, Mapping[str, AssetId]],
+) -> list[Resolution]:
+    """``assets_by_address``: per chain, lower-case token address → asset (for booking transfers)."""
+    open_intents = [i for i in store.intents().values() if i.status is IntentStatus.OPEN]
+    out: list[Resolution] = []
+    adopted: set[str] = set()
+    for intent in sorted(open_intents, key=lambda i: i.last_seq):
+        if intent.action == "cex.order":
+            driver = drivers.get(intent.venue)
+            if driver is None:
+                out.append(_open(intent, "no connection to this venue configured"))
+                continue
+            if intent.venue not in adopted:
+                await driver.recover(store.events())
+                adopted.add(intent.venue)
+            out.append(await _order(store, driver, intent))
+        elif intent.action == "evm.executor":
+            venue = evm.get(intent.venue)
+            if venue is None:
+                out.append(_open(intent, "no signer for this chain configured"))
+                continue
+            out.append(await _transaction(store, venue, intent, assets_by_address.get(intent.venue, {})))
+        else:
+            out.append(_open(intent, f"unknown action {intent.action!r}"))
+    return out
+
+
+def _open(intent: IntentRecord, why: str) -> Resolution:
+    return Resolution(intent.intent_id, intent.venue, intent.action or "?", "unknown", why)
+
+
+def _resolve(store: Store, intent: IntentRecord, good: bool, why: str | None, booked: list[Event]) -> Resolution:
+    outcome = IntentOutcome.GOOD if good else IntentOutcome.BAD
+    store.append_many([*booked, IntentResolved(intent.venue, intent.intent_id, outcome, why)], recv_ns=time.time_ns())
+    return Resolution(intent.intent_id, intent.venue, intent.action or "?", str(outcome), why or "done")
+
+
+async def _order(store: Store, driver: OrderDriver, intent: IntentRecord) -> Resolution:
+    cid = intent.ref or intent.intent_id
+    record = store.order(intent.venue, cid)
+    if record is None:
+        return _resolve(store, intent, False, "never sent: no submission was journaled before the crash", [])
+    tracked = driver.orders.get(cid)
+    if tracked is not None and not tracked.state.terminal:
+        tracked = await driver.settle(cid)
+    state = tracked.state if tracked is not None else record.status
+    if not state.terminal:
+        return _open(intent, f"order {cid} is still {state} at the venue")
+    market = driver.venue.market(record.symbol or "")
+    fills = order_fills(store, intent.venue, cid, tracked.trade_ids if tracked is not None else None)
+    side = tracked.cmd.side if tracked is not None else record.side
+    assert side is not None
+    booked: list[Event] = list(fills_ledger(side, market.base_asset, market.quote_asset, fills))
+    why = None if fills else f"{state} without a fill"
+    return _resolve(store, intent, bool(fills) and state is not OrderState.REJECTED, why, booked)
+
+
+async def _transaction(
+    store: Store, venue: EvmVenue, intent: IntentRecord, assets: Mapping[str, AssetId]
+) -> Resolution:
+    sender, nonce_text, tx_hash = (intent.ref or "::").split(":")
+    nonce = int(nonce_text)
+    if store.transaction(venue.location, tx_hash) is None:
+        seen = await venue.rpc.request("eth_getTransactionByHash", [tx_hash])
+        if seen is None:
+            detail = "never sent: the crash came before the broadcast" + await _fill_gaps(store, venue)
+            return _resolve(store, intent, False, detail, [])
+    venue.tracker.adopt(tx_hash, sender, nonce)
+    states = await venue.tracker.wait_final([tx_hash], timeout_s=venue.final_timeout_s, interval_s=0.1)
+    state = states[tx_hash]
+    if state not in (TxState.CONFIRMED, TxState.REVERTED):
+        if state in (TxState.DROPPED, TxState.REPLACED):
+            return _resolve(store, intent, False, f"transaction {state}" + await _fill_gaps(store, venue), [])
+        return _open(intent, f"transaction {tx_hash} is {state}")
+    receipt = await venue.rpc.request("eth_getTransactionReceipt", [tx_hash])
+    tx = await venue.rpc.request("eth_getTransactionByHash", [tx_hash])
+    gas = hex_int(receipt["gasUsed"]) * hex_int(receipt.get("effectiveGasPrice") or 0)
+    ok = state is TxState.CONFIRMED
+    # ETH an unwrap paid us moves by an internal call and leaves no log: reconciliation books it as drift
+    booked = receipt_ledger(venue, receipt, assets, hex_int(tx["value"]), gas, 0)
+    return _resolve(store, intent, ok, None if ok else "the executor transaction reverted", booked)
+
+
+async def _fill_gaps(store: Store, venue: EvmVenue) -> str:
+    """Fill allocated-but-unsent nonces with zero-value self-transfers, and book their gas."""
+    filled = await venue.nonces.fill_gaps(lambda n: _noop(venue, n))
+    if not filled:
+        return ""
+    await book_gas(venue, store, [h for _, h in filled], "gas: nonce gap filled after a crash")
+    return f"; nonce gap {[n for n, _ in filled]} filled by a self-transfer"
+
+
+async def _noop(venue: EvmVenue, nonce: int) -> str:
+    """A zero-value self-transfer at ``nonce`` (tracked, journaled before it leaves)."""
+    call = txs.cancel(venue.signer.address)
+    fees = await suggest_fees(venue.rpc, venue.fee_policy)
+    signed = txs.sign(venue.signer, venue.chain_id, nonce, call, 21_000, fees)
+    venue.tracker.track(signed)
+    await txs.broadcast(venue.rpc, signed)
+    return signed.tx_hash
