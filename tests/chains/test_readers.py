@@ -87,10 +87,13 @@ def test_a_snapshot_reads_one_block_even_when_the_chain_moves_on(lab1: Chain) ->
     pair = lab1.deployment.pool("uniswap_v2", "WETH", "USDC")
     r_before = lab1.contract_at("UniswapV2Pair", pair.address).functions.getReserves().call()
     router, weth = lab1.contract("UniswapV2Router02"), lab1.contract("WETH")
-    weth.functions.approve(router.address, 10**18).transact({"from": lab1.dev})
+    approved = weth.functions.approve(router.address, 10**18).transact({"from": lab1.dev})
     path = [weth.address, lab1.deployment.address("USDC")]
-    router.functions.swapExactTokensForTokens(10**18, 1, path, lab1.dev, lab1.deadline()).transact({"from": lab1.dev})
-    assert lab1.w3.eth.block_number == before + 2
+    swap = router.functions.swapExactTokensForTokens(10**18, 1, path, lab1.dev, lab1.deadline())
+    swapped = swap.transact({"from": lab1.dev})
+    # anvil answers eth_sendTransaction before eth_blockNumber shows the block it mined: wait on the receipts
+    assert lab1.w3.eth.wait_for_transaction_receipt(approved)["blockNumber"] == before + 1
+    assert lab1.w3.eth.wait_for_transaction_receipt(swapped)["blockNumber"] == before + 2
     read = _read(lab1, block=before)
     v = next(v for v in read.venues if v.get("address") == pair.address)
     assert (v["reserve0"], v["reserve1"]) == (str(r_before[0]), str(r_before[1]))

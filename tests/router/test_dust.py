@@ -3,7 +3,9 @@ solve gives no supply to a source none of whose edges carries a whole unit (wher
 
 from __future__ import annotations
 
+import dataclasses
 from fractions import Fraction
+from typing import Any
 
 import pytest
 
@@ -63,3 +65,44 @@ def test_unsold_dust_is_written_and_read_back() -> None:
     assert doc["stats"]["unsold"] == {"ETH@l3": "1"}
     assert read_plan(doc) == plan
     assert "unsold" not in write_plan(Plan("a@b", "c", 10, 9, 8, 0, 9, (), (), PlanStats(3, 1.5)))["stats"]
+
+
+def test_float_noise_on_a_source_whose_route_breaks_off_sells_everything_from_the_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The CI failure (a 30 ETH sell list planned 29.999999999999968532): the dual left ~3e4 wei of flow on
+    ETH@l3 → USDT, a whole unit there but under one unit of USDT on the next hop. The builder drops that
+    stub, so the source must get no supply: the whole amount is sold from the sources that do trade."""
+    import fillpath.router.optimize as optimize
+    from fillpath.router import Market, RouteRequest, route
+
+    usdt = AssetId("USDT", "l3")
+    l3_usdc = AssetId("USDC", "l3")
+    venues = (
+        CPVenue("l1:pool", "l1", WETH, USDC, 10_000 * E18, 30_000_000 * 10**6),
+        CPVenue("l3:a", "l3", ETH, usdt, 10 * E18, 30_000 * 10**6),  # shallow, but its spot survives the search
+        CPVenue("l3:b", "l3", usdt, l3_usdc, 10**12, 10**12),
+    )
+    decimals = {WETH: 18, ETH: 18, USDC: 6, usdt: 6, l3_usdc: 6}
+    market = Market(venues, decimals=decimals, holdings={WETH: 40 * E18, ETH: 10 * E18})
+    real = optimize.solve_dual
+    names = sorted(str(a) for a in decimals)  # the problem numbers its nodes in this order; the super-source is next
+    eth, usdt_i, top = names.index(str(ETH)), names.index(str(usdt)), len(names)
+    # the solver's answer, as in the CI run: float noise of 31,468 wei through ETH@l3 that dies out one hop on
+    noise = {(top, eth): 31_468.0, (eth, usdt_i): 31_468.0, (usdt_i, names.index(str(l3_usdc))): 0.5}
+    noisy: list[tuple[int, int]] = []
+
+    def with_noise(n: int, arcs: list[optimize.Arc], *args: Any, **kw: Any) -> optimize.DualSolution:
+        sol = real(n, arcs, *args, **kw)
+        flows = list(sol.flows)
+        for j, arc in enumerate(arcs):
+            if (arc.tail, arc.head) in noise:
+                flows[j] = noise[arc.tail, arc.head]
+                noisy.append((arc.tail, arc.head))
+        return dataclasses.replace(sol, flows=tuple(flows))
+
+    monkeypatch.setattr(optimize, "solve_dual", with_noise)
+    plan = route(market, RouteRequest("WETH@l1,ETH@l3", 30 * E18, "USDC", max_hops=3))
+    assert set(noise) <= set(noisy), "the injected noise reached the solve"
+    assert plan.amount_in == 30 * E18 and not plan.stats.unsold
+    assert {leg.asset_in for leg in plan.legs} == {WETH}

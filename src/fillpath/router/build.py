@@ -107,6 +107,20 @@ def _break_cycles(edges: Sequence[Edge], active: list[int], value: Sequence[floa
         active.remove(worst)
 
 
+def executable(
+    edges: Sequence[Edge],
+    weights: Sequence[float | int],
+    sources: set[AssetId],
+    sinks: frozenset[AssetId],
+    value: Sequence[float] | None = None,
+) -> list[int]:
+    """The edges the builder will trade: carrying flow, acyclic, and on some source → sink route. A source with
+    none of them gets no leg, so whoever splits the sell amount over sources must give it nothing."""
+    active = [k for k, w in enumerate(weights) if w > 0]
+    active = _break_cycles(edges, active, value if value is not None else [float(w) for w in weights])
+    return _useful(edges, active, sources, sinks)
+
+
 def build(
     edges: Sequence[Edge],
     weights: Sequence[float | int],
@@ -116,10 +130,8 @@ def build(
     value: Sequence[float] | None = None,
 ) -> Draft:
     """Exact legs from per-edge weights (see module doc). ``value`` ranks edges when breaking cycles."""
-    active = [k for k, w in enumerate(weights) if w > 0]
     sources = {s for s, n in supplies.items() if n > 0}
-    active = _break_cycles(edges, active, value if value is not None else [float(w) for w in weights])
-    active = _useful(edges, active, sources, sinks)
+    active = executable(edges, weights, sources, sinks, value)
     if not active:
         raise InvalidInput("buy", "no route carries any output", "check the venues and the amount")
     g = nx.DiGraph()

@@ -13,7 +13,7 @@ from fractions import Fraction
 
 from fillpath.model.assets import AssetId
 from fillpath.model.errors import InvalidInput
-from fillpath.router.build import Draft, apportion, build
+from fillpath.router.build import Draft, apportion, build, executable
 from fillpath.router.costs import Costs
 from fillpath.router.curves import CostedCurve, FloatCurve, PiecewiseLinearCurve
 from fillpath.router.graph import Edge
@@ -202,9 +202,11 @@ class Problem:
         for j, k in enumerate(ks):
             weights[k] = sol.flows[j] if sol.flows[j] >= 1.0 else 0.0
             value[k] = sol.flows[j] * sol.prices[arcs[j].tail]
-        # a source whose every edge carries under one unit gets no leg: it must get no supply either, or that
-        # supply (dust from rounding the source flows) would find no venue
-        fed = {self.edges[k].asset_in for k in ks if weights[k] > 0.0}
+        # a source the builder will give no leg (every edge under one unit, or its route breaks off later: a
+        # float-noise flow of 3e4 wei ETH is under one unit of USDT one hop on) must get no supply either, or
+        # that supply would find no venue and stay unsold
+        srcs = {s for s, _ in sources}
+        fed = {self.edges[k].asset_in for k in executable(self.edges, weights, srcs, self.sinks, value)} & srcs
         src_flows = [f if s in fed else 0.0 for (s, _), f in zip(sources, sol.flows[len(ks) :], strict=False)]
         supplies = self._supplies(sources, src_flows, fed)
         draft = build(self.edges, weights, supplies, self.sinks, self.slippage_bps, value)
