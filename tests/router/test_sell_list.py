@@ -3,7 +3,7 @@ search may not prune a capped source's routes by another source's better rates."
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from fillpath.model.assets import AssetId
@@ -38,6 +38,8 @@ def test_selling_exactly_the_holdings_of_a_list_uses_every_source() -> None:
     st.tuples(*[st.integers(E18 // 100, 50 * E18)] * 3),
     st.tuples(*[st.integers(2500, 3500)] * 3),
 )
+# found by another hypothesis seed: the dual, with every source arc a hard cap at its holdings, never balanced
+@example(holdings=(10**16, 10**16, 10**16), prices=(2931, 3249, 3424))
 def test_any_sell_list_can_sell_all_it_holds(holdings: tuple[int, int, int], prices: tuple[int, int, int]) -> None:
     market = _market(holdings, prices)
     plan = route(market, RouteRequest("WETH@l1,WETH@l2,ETH@l3", sum(holdings), "USDC"))

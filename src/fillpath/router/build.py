@@ -27,6 +27,11 @@ DUST_PPM = 1_000_000
 real shortfall ("sell less")."""
 
 
+COARSE = 1e-6
+"""An intermediate asset is coarse when one base unit is worth more than this share of the output: flooring a leg's
+output to whole units of it costs real output."""
+
+
 def min_out(amount: int, slippage_bps: int) -> int:
     return amount * (BPS - slippage_bps) // BPS
 
@@ -128,8 +133,11 @@ def build(
     sinks: frozenset[AssetId],
     slippage_bps: int,
     value: Sequence[float] | None = None,
+    coarse: frozenset[AssetId] = frozenset(),
 ) -> Draft:
-    """Exact legs from per-edge weights (see module doc). ``value`` ranks edges when breaking cycles."""
+    """Exact legs from per-edge weights (see module doc). ``value`` ranks edges when breaking cycles. A leg into a
+    ``coarse`` asset (one base unit worth a noticeable share of the output) is trimmed to the least input that
+    still buys its whole units, the rest going to a sibling leg (see :func:`_whole_units`)."""
     sources = {s for s, n in supplies.items() if n > 0}
     active = executable(edges, weights, sources, sinks, value)
     if not active:
@@ -150,6 +158,8 @@ def build(
             continue
         ks = sorted(by_tail[node], key=lambda k: (edges[k].venue.id, str(edges[k].asset_out)))
         shares = _split_node(edges, ks, weights, have, slippage_bps)
+        if coarse:
+            shares = _whole_units(edges, ks, shares, coarse - sinks)
         for k, amt in zip(ks, shares, strict=True):
             if amt <= 0:
                 continue
@@ -216,6 +226,40 @@ def _split_node(
             break
         shares[big] += shares[i]
         shares[i] = 0
+    return shares
+
+
+def _whole_units(edges: Sequence[Edge], ks: list[int], shares: list[int], coarse: frozenset[AssetId]) -> list[int]:
+    """Legs into a coarse intermediate buy whole base units: the input past the least amount that buys as many
+    (up to one unit's worth, which can be a percent of the trade) would be thrown away. Move it to the node's
+    biggest leg into a fine asset, if it has room. Binary search on the exact quote; only coarse legs pay it."""
+    fine = [i for i, k in enumerate(ks) if shares[i] > 0 and edges[k].asset_out not in coarse]
+    if not fine:
+        return shares
+    shares = list(shares)
+    to = max(fine, key=lambda i: (shares[i], -i))
+    e_to = edges[ks[to]]
+    cap = e_to.venue.capacity(e_to.asset_in)
+    for i, k in enumerate(ks):
+        e = edges[k]
+        if shares[i] <= 0 or e.asset_out not in coarse:
+            continue
+        want = e.venue.quote(e.asset_in, shares[i])
+        if want <= 0:
+            continue
+        lo, hi = 0, shares[i]  # quote(lo) < want <= quote(hi)
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if e.venue.quote(e.asset_in, mid) >= want:
+                hi = mid
+            else:
+                lo = mid
+        spare = shares[i] - hi
+        if cap is not None:
+            spare = min(spare, cap - shares[to])
+        if spare > 0:
+            shares[i] -= spare
+            shares[to] += spare
     return shares
 
 

@@ -11,7 +11,7 @@ direction of one venue — solves its own arbitrage ``max_x ν_out·out(x) − (
 is convex and its gradient is each node's net flow imbalance, so minimizing it with L-BFGS drives the
 arcs' independent choices into a conserving flow. A venue shared by several paths is one arc, so it
 trades their summed flow once and its curve is evaluated on the total. Piecewise-linear venues make g
-non-smooth; their arbitrage is entropy-smoothed with a temperature annealed 1e-2 → 1e-6.
+non-smooth; their arbitrage is entropy-smoothed with a temperature annealed 1e-2 → 1e-6 (``ANNEAL``).
 
 Approximation: the solve runs in floats (≈1e-15 relative per operation) and stops at a relative node
 imbalance of ``tol``; the plan is then rebuilt in exact integers from the flow proportions, so float error
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from fillpath.router.curves import FloatCurve, PiecewiseLinearCurve
@@ -52,12 +52,11 @@ class DualSolution:
 
 class _Dual:
     def __init__(
-        self, n: int, arcs: Sequence[Arc], src: int, amount: float, sinks: frozenset[int], scale: list[float]
+        self, n: int, arcs: Sequence[Arc], supply: dict[int, float], sinks: frozenset[int], scale: list[float]
     ) -> None:
         self.n = n
         self.arcs = arcs
-        self.src = src
-        self.amount = amount
+        self.supply = supply
         self.free = [j for j in range(n) if j not in sinks]
         self.scale = scale
         self.evaluations = 0
@@ -74,8 +73,11 @@ class _Dual:
         self.evaluations += 1
         nu = self.prices(w)
         grad = [0.0] * self.n
-        grad[self.src] = self.amount
-        value = nu[self.src] * self.amount
+        value = 0.0
+        for s, amount in self.supply.items():
+            grad[s] = amount
+            value += nu[s] * amount
+        total = value
         tau = self.tau
         for a in self.arcs:
             ni = nu[a.tail] + a.cost
@@ -85,7 +87,6 @@ class _Dual:
                 value += no * o - ni * x
                 grad[a.tail] -= x
                 grad[a.head] += o
-        total = nu[self.src] * self.amount
         imb = max(abs(grad[j]) * nu[j] for j in self.free) / total if total > 0 else 0.0
         return value, [grad[j] * self.scale[j] for j in self.free], imb
 
@@ -175,6 +176,16 @@ def initial_prices(n: int, arcs: Sequence[Arc], sinks: frozenset[int]) -> list[f
     return nu
 
 
+ANNEAL: tuple[tuple[float, float], ...] = ((1e-2, 1e-5), (1e-4, 1e-6))
+"""Warm-up stages (temperature, tolerance) before the final one when piecewise-linear arcs make g non-smooth.
+Measured: on random networks with books, one solve at 1e-5 or 1e-6 gives the same plans ~40% faster, but a sell
+list that sells exactly its holdings (every source arc a hard cap) then fails to converge; annealing is kept."""
+ANNEAL_ONE_SOURCE: tuple[tuple[float, float], ...] = ((1e-4, 1e-4),)
+"""With one source (no capped super-source arcs) one short warm-up is enough: 20% faster on the 300-pool network,
+the same plans on the quality benchmark."""
+ANNEAL_FINAL = 1e-6
+
+
 def solve_dual(
     n: int,
     arcs: Sequence[Arc],
@@ -185,14 +196,17 @@ def solve_dual(
     tol: float = 1e-7,
     max_iter: int = 300,
     start: Sequence[float] | None = None,
+    anneal: Sequence[tuple[float, float]] = ANNEAL,
+    supplies: Mapping[int, float] | None = None,
 ) -> DualSolution:
-    """Minimize the dual; returns prices and each arc's (flow, output) at them."""
+    """Minimize the dual; returns prices and each arc's (flow, output) at them. ``supplies`` (node → amount), when
+    given, replaces ``amount`` at ``src``: several sources each selling a fixed amount (a whole sell list)."""
     scale = list(start) if start is not None else initial_prices(n, arcs, sinks)
     scale = [s if s > 0.0 else 1e-300 for s in scale]
-    f = _Dual(n, arcs, src, amount, sinks, scale)
+    f = _Dual(n, arcs, dict(supplies) if supplies is not None else {src: amount}, sinks, scale)
     w = [1.0] * len(f.free)
     smooth = not any(isinstance(a.curve, PiecewiseLinearCurve) for a in arcs)
-    schedule = [(0.0, tol)] if smooth else [(1e-2, 1e-5), (1e-4, 1e-6), (1e-6, tol)]
+    schedule = [(0.0, tol)] if smooth else [*anneal, (ANNEAL_FINAL, tol)]
     iterations = 0
     for tau, stage_tol in schedule:
         f.tau = tau

@@ -13,11 +13,11 @@ from fractions import Fraction
 
 from fillpath.model.assets import AssetId
 from fillpath.model.errors import InvalidInput
-from fillpath.router.build import Draft, apportion, build, executable
+from fillpath.router.build import COARSE, Draft, apportion, build, executable
 from fillpath.router.costs import Costs
 from fillpath.router.curves import CostedCurve, FloatCurve, PiecewiseLinearCurve
 from fillpath.router.graph import Edge
-from fillpath.router.network import Arc, initial_prices, solve_dual, surplus
+from fillpath.router.network import ANNEAL, ANNEAL_ONE_SOURCE, Arc, initial_prices, solve_dual, surplus
 from fillpath.router.split import water_fill
 
 
@@ -185,15 +185,22 @@ class Problem:
             Arc(idx[self.edges[k].asset_in], idx[self.edges[k].asset_out], self._scaled(k, sources), self.lin[k])
             for k in ks
         ]
-        if len(sources) == 1:
+        # Sources selling exactly what they hold (a whole sell list) each supply a fixed amount: no choice to make,
+        # and hard-capped super-source arcs at their caps are where the smoothed dual converges worst.
+        whole = len(sources) > 1 and sum(cap for _, cap in sources) <= self.amount
+        fixed: dict[int, float] | None = None
+        if len(sources) == 1 or whole:
             src = idx[sources[0][0]]
             n = len(idx)
+            if whole:
+                fixed = {idx[s]: float(cap) for s, cap in sources}
         else:
             src = n0 = len(idx)
             n = n0 + 1
             arcs += [Arc(src, idx[s], PiecewiseLinearCurve([(1.0, float(cap))])) for s, cap in sources]
         sinks = frozenset(idx[t] for t in self.sinks)
-        sol = solve_dual(n, arcs, src, float(self.amount), sinks)
+        anneal = ANNEAL if len(arcs) > len(ks) else ANNEAL_ONE_SOURCE
+        sol = solve_dual(n, arcs, src, float(self.amount), sinks, anneal=anneal, supplies=fixed)
         if sol.imbalance > 0.5:
             # prices collapse only when the capped venues cannot absorb the amount at any price
             raise InvalidInput("amount", "more than the venues on these routes can carry", "sell less")
@@ -207,11 +214,16 @@ class Problem:
         # that supply would find no venue and stay unsold
         srcs = {s for s, _ in sources}
         fed = {self.edges[k].asset_in for k in executable(self.edges, weights, srcs, self.sinks, value)} & srcs
-        src_flows = [f if s in fed else 0.0 for (s, _), f in zip(sources, sol.flows[len(ks) :], strict=False)]
-        supplies = self._supplies(sources, src_flows, fed)
-        draft = build(self.edges, weights, supplies, self.sinks, self.slippage_bps, value)
-        prices = {a: sol.prices[i] for a, i in idx.items()}
+        if whole:
+            supplies = {s: cap for s, cap in sources}
+        else:
+            flows = sol.flows[len(ks) :]
+            src_flows = [f if s in fed else 0.0 for (s, _), f in zip(sources, flows, strict=False)]
+            supplies = self._supplies(sources, src_flows, fed)
         est = sum(o for a, o in zip(arcs, sol.outs, strict=True) if a.head in sinks)
+        coarse = frozenset(a for a, i in idx.items() if sol.prices[i] > COARSE * est)
+        draft = build(self.edges, weights, supplies, self.sinks, self.slippage_bps, value, coarse)
+        prices = {a: sol.prices[i] for a, i in idx.items()}
         return self._finish(draft, prices, est)
 
     def _scaled(self, k: int, sources: tuple[tuple[AssetId, int], ...]) -> FloatCurve:

@@ -14,7 +14,7 @@ import time
 from fractions import Fraction
 
 from fillpath.model.errors import InvalidInput
-from fillpath.router.build import Stats, build, min_out
+from fillpath.router.build import COARSE, Stats, build, min_out
 from fillpath.router.costs import Costs
 from fillpath.router.graph import CandidatePath, Edge, Graph, search_paths
 from fillpath.router.market import Market
@@ -65,10 +65,6 @@ def _union(paths: list[CandidatePath]) -> list[Edge]:
         for e in p.edges:
             seen.setdefault(id(e), e)
     return list(seen.values())
-
-
-COARSE = 1e-6
-"""An intermediate asset is coarse when one base unit is worth more than this share of the output."""
 
 
 def _avoid_coarse(problem: Problem, split: Solution, best: Solution) -> Solution:
