@@ -215,7 +215,7 @@ class Problem:
         srcs = {s for s, _ in sources}
         fed = {self.edges[k].asset_in for k in executable(self.edges, weights, srcs, self.sinks, value)} & srcs
         if whole:
-            supplies = {s: cap for s, cap in sources}
+            supplies = dict(sources)
         else:
             flows = sol.flows[len(ks) :]
             src_flows = [f if s in fed else 0.0 for (s, _), f in zip(sources, flows, strict=False)]
