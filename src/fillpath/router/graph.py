@@ -12,7 +12,7 @@ source's holdings cap its own flow); only a source that could carry the whole am
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from fillpath.model.assets import AssetId
@@ -55,25 +55,75 @@ class Graph:
         exclude: frozenset[str],
         sinks: frozenset[AssetId],
         penalty_bps: Mapping[str, int] | None = None,
+        within: tuple[Iterable[AssetId], int] | None = None,
     ) -> Graph:
         """``penalty_bps`` (venue id → bps) shrinks those venues' curves: path search and the continuous solve
-        then see a penalized venue's output reduced by that much (10,000 bps: not at all)."""
+        then see a penalized venue's output reduced by that much (10,000 bps: not at all). ``within`` = (sources,
+        max_hops) keeps only the directions that can lie on a source → sink path of at most max_hops hops."""
         adj: dict[AssetId, list[Edge]] = {}
         seen: set[str] = set()
         penalty = penalty_bps or {}
+        usable: list[Venue] = []
         for v in venues:
             if v.id in exclude or v.id in seen or penalty.get(v.id, 0) >= 10_000:
                 continue
             seen.add(v.id)
+            usable.append(v)
+        on_path = _on_short_paths(usable, sinks, *within) if within is not None else None
+        for v in usable:
             for a_in, a_out in v.pairs():
                 if a_in in sinks:
                     continue  # output that has arrived stays: paths end at the first sink
+                if on_path is not None and not on_path(a_in, a_out):
+                    continue
                 curve = curve_for(v, a_in)
                 if penalty.get(v.id, 0) > 0:
                     curve = penalized(curve, penalty[v.id])
                 if curve.spot > 0.0 and curve.cap > 0.0:
                     adj.setdefault(a_in, []).append(Edge(v, a_in, a_out, curve))
         return cls({k: tuple(sorted(es, key=lambda e: (-e.curve.spot, e.venue.id))) for k, es in adj.items()})
+
+
+def _on_short_paths(
+    venues: list[Venue], sinks: frozenset[AssetId], sources: Iterable[AssetId], hops: int
+) -> Callable[[AssetId, AssetId], bool] | None:
+    """A test for a direction a → b: can it lie on a path of at most ``hops`` hops from a source to a sink, i.e.
+    dist(source, a) + 1 + dist(b, sink) <= hops? Breadth-first over the venues' pairs, before any curve is built
+    (curves for the whole market were a quarter of a route on a 300-pool network; most cannot be on a 3-hop path).
+    Distances ignore simplicity, so they are lower bounds: no usable direction is ever dropped. None: nothing to
+    drop (every direction goes from a source straight into a sink, as on one pair)."""
+    sources = set(sources)
+    if all(a in sinks or (a in sources and b in sinks) for v in venues for a, b in v.pairs()):
+        return None
+    fwd: dict[AssetId, list[AssetId]] = {}
+    back: dict[AssetId, list[AssetId]] = {}
+    for v in venues:
+        for a, b in v.pairs():
+            if a not in sinks:
+                fwd.setdefault(a, []).append(b)
+                back.setdefault(b, []).append(a)
+
+    def bfs(start: Iterable[AssetId], adj: dict[AssetId, list[AssetId]]) -> dict[AssetId, int]:
+        dist = dict.fromkeys(start, 0)
+        frontier = list(dist)
+        for d in range(1, hops):
+            nxt = []
+            for node in frontier:
+                for o in adj.get(node, ()):
+                    if o not in dist:
+                        dist[o] = d
+                        nxt.append(o)
+            frontier = nxt
+        return dist
+
+    from_src = bfs(sources, fwd)  # no edge leaves a sink: paths end at the first one
+    to_sink = bfs(sinks, back)
+
+    def test(a: AssetId, b: AssetId) -> bool:
+        da, db = from_src.get(a), to_sink.get(b)
+        return da is not None and db is not None and da + 1 + db <= hops
+
+    return test
 
 
 def best_completion(graph: Graph, sinks: frozenset[AssetId], hops: int) -> list[dict[AssetId, float]]:

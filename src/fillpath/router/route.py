@@ -32,7 +32,8 @@ def route(market: Market, request: RouteRequest) -> Plan:
     started = time.perf_counter()
     ends = resolve(market, request)
     costs = Costs.of(market, ends, request)
-    graph = Graph.build(market.venues, request.exclude, ends.sinks, request.penalty_bps)
+    within = ([s for s, _ in ends.sources], request.max_hops)
+    graph = Graph.build(market.venues, request.exclude, ends.sinks, request.penalty_bps, within)
     search = search_paths(graph, ends.sources, ends.sinks, request.max_hops, request.amount)
     paths = search.paths
     if not paths:
