@@ -122,6 +122,8 @@ def executable(
     """The edges the builder will trade: carrying flow, acyclic, and on some source → sink route. A source with
     none of them gets no leg, so whoever splits the sell amount over sources must give it nothing."""
     active = [k for k, w in enumerate(weights) if w > 0]
+    if all(edges[k].asset_in in sources and edges[k].asset_out in sinks for k in active):
+        return active  # straight from sources into sinks (one pair, parallel venues): no cycle, no dead end
     active = _break_cycles(edges, active, value if value is not None else [float(w) for w in weights])
     return _useful(edges, active, sources, sinks)
 
@@ -142,16 +144,14 @@ def build(
     active = executable(edges, weights, sources, sinks, value)
     if not active:
         raise InvalidInput("buy", "no route carries any output", "check the venues and the amount")
-    g = nx.DiGraph()
     by_tail: dict[AssetId, list[int]] = {}
     for k in active:
-        g.add_edge(edges[k].asset_in, edges[k].asset_out)
         by_tail.setdefault(edges[k].asset_in, []).append(k)
     avail: dict[AssetId, int] = {s: n for s, n in supplies.items() if n > 0}
     legs: list[Leg] = []
     leg_of: dict[int, Leg] = {}
     held: dict[AssetId, int] = {}
-    for node in nx.lexicographical_topological_sort(g, key=str):
+    for node in _order(edges, active, sinks):
         have = avail.get(node, 0)
         held[node] = have
         if node in sinks or have <= 0 or node not in by_tail:
@@ -227,6 +227,17 @@ def _split_node(
         shares[big] += shares[i]
         shares[i] = 0
     return shares
+
+
+def _order(edges: Sequence[Edge], active: list[int], sinks: frozenset[AssetId]) -> list[AssetId]:
+    """The nodes in executable order: topological, ties by name (deterministic plans)."""
+    tails = {edges[k].asset_in for k in active}
+    heads = {edges[k].asset_out for k in active}
+    if not tails & heads:  # one layer (every leg from a holding straight into the buy asset): no networkx needed
+        return sorted(tails, key=str) + sorted(heads, key=str)
+    g = nx.DiGraph()
+    g.add_edges_from((edges[k].asset_in, edges[k].asset_out) for k in active)
+    return list(nx.lexicographical_topological_sort(g, key=str))
 
 
 def _whole_units(edges: Sequence[Edge], ks: list[int], shares: list[int], coarse: frozenset[AssetId]) -> list[int]:
