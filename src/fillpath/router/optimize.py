@@ -34,6 +34,9 @@ class Solution:
     """The continuous solve's own estimate of the output (before integer rounding)."""
 
 
+_NO_GAS = Fraction(0)
+
+
 class Problem:
     def __init__(
         self,
@@ -61,7 +64,7 @@ class Problem:
         lin_exact = [costs.latency_per_unit(e.venue, e.asset_in) for e in self.edges]
         self.lin = [float(c) if c else 0.0 for c in lin_exact]
         self.gas_wei = {e.venue.id: (e.venue.location, costs.gas_wei(e.venue)) for e in self.edges}
-        self.gas = {v: (costs.wei_to_buy(loc) * w if w else Fraction(0)) for v, (loc, w) in self.gas_wei.items()}
+        self.gas = {v: (costs.wei_to_buy(loc) * w if w else _NO_GAS) for v, (loc, w) in self.gas_wei.items()}
         self.lin_exact = {e.key: c for e, c in zip(self.edges, lin_exact, strict=True) if c}
         self.venues = frozenset(self.gas)
         arcs = [Arc(self.index[e.asset_in], self.index[e.asset_out], e.curve) for e in self.edges]
