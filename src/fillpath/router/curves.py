@@ -51,6 +51,8 @@ class FloatCurve(Protocol):
 class SmoothCurve:
     """Base for strictly concave curves: ``arb`` is the exact maximizer, ``tau`` is ignored."""
 
+    __slots__ = ()  # a route over 10,000 venues makes 10,000 curves: no per-instance dict for the GC to walk
+
     spot: float
     cap: float
 
@@ -83,6 +85,8 @@ def _sigmoid(z: float) -> float:
 
 class ConstantProductCurve(SmoothCurve):
     """A Uniswap V2 pair in floats: out = g·x·ro/(ri + g·x), g = 1 − fee."""
+
+    __slots__ = ("cap", "g", "k", "ri", "ro", "spot")
 
     def __init__(self, ri: int, ro: int, fee_ppm: int) -> None:
         self.ri = float(ri)

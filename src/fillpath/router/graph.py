@@ -20,7 +20,7 @@ from fillpath.router.curves import FloatCurve, curve_for, penalized
 from fillpath.router.venues.base import Venue
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class Edge:
     """One tradable direction of one venue."""
 
@@ -35,7 +35,7 @@ class Edge:
         return (self.venue.id, self.asset_in, self.asset_out)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CandidatePath:
     source: AssetId
     edges: tuple[Edge, ...]
