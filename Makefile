@@ -1,5 +1,5 @@
 # The two commands a new user needs: `make demo` (the main job on the embedded lab) and `make test` (the suite).
-.PHONY: demo test test-slow setup bench lab-down clean
+.PHONY: demo test test-slow test-explore setup bench lab-down clean
 
 demo:
 	@bash scripts/setup.sh
@@ -11,6 +11,10 @@ test:
 test-slow:
 	@bash scripts/setup.sh
 	@.venv/bin/pytest -q -m slow
+
+# the property tests with fresh hypothesis examples (the default suite replays the same ones every run)
+test-explore:
+	@HYPOTHESIS_PROFILE=explore bash scripts/test.sh
 
 setup:
 	@bash scripts/setup.sh
