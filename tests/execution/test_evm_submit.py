@@ -6,7 +6,9 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from fillpath.chains.accounts import Signer
 from fillpath.chains.nonces import NonceAllocator
+from fillpath.chains.rpc import RpcClient
 from fillpath.chains.tracker import TrackerPolicy, TxState, TxTracker
 from fillpath.collect.snapshot import take_snapshot
 from fillpath.execution.chain_plan import chain_exec_plan
@@ -37,11 +39,7 @@ def test_a_routed_sale_executes_exactly_and_is_booked(lab1: Chain, tmp_path: Pat
             addresses = {a.id: a.address for a in snap.assets}
             deadline = int(lab1.w3.eth.get_block("latest")["timestamp"]) + 300
             exec_plan = chain_exec_plan(plan.legs, venues, addresses, recipient=signer.address, deadline=deadline)
-            venue = EvmVenue(
-                "lab1", 31337, rpc, signer, lab1.deployment.address("FillpathExecutor"),
-                NonceAllocator(rpc, "lab1", signer.address, store),
-                TxTracker(rpc, "lab1", store, TrackerPolicy(confirmations=1)), AssetId("ETH", "lab1"),
-            )  # fmt: skip
+            venue = _lab1_venue(lab1, rpc, signer, store)
             mined = asyncio.create_task(_keep_mining(lab1))
             try:
                 outcome = await submit(
@@ -78,6 +76,15 @@ def test_a_routed_sale_executes_exactly_and_is_booked(lab1: Chain, tmp_path: Pat
     store.close()
 
 
+def _lab1_venue(lab1: Chain, rpc: RpcClient, signer: Signer, store: Store) -> EvmVenue:
+    """lab1 through the FillpathExecutor, with the nonce allocator and tracker the engine uses."""
+    return EvmVenue(
+        "lab1", 31337, rpc, signer, lab1.deployment.address("FillpathExecutor"),
+        NonceAllocator(rpc, "lab1", signer.address, store),
+        TxTracker(rpc, "lab1", store, TrackerPolicy(confirmations=1)), AssetId("ETH", "lab1"),
+    )  # fmt: skip
+
+
 async def _keep_mining(chain: Chain) -> None:
     """Confirmations need blocks after the transaction's; automine makes one per transaction only."""
     while True:
@@ -104,11 +111,7 @@ def test_a_plan_whose_simulation_reverts_is_not_sent(lab1: Chain, tmp_path: Path
             deadline = int(lab1.w3.eth.get_block("latest")["timestamp"]) + 300
             exec_plan = chain_exec_plan(greedy, venues, {a.id: a.address for a in snap.assets},
                                         recipient=signer.address, deadline=deadline)  # fmt: skip
-            venue = EvmVenue(
-                "lab1", 31337, rpc, signer, lab1.deployment.address("FillpathExecutor"),
-                NonceAllocator(rpc, "lab1", signer.address, store),
-                TxTracker(rpc, "lab1", store, TrackerPolicy(confirmations=1)), AssetId("ETH", "lab1"),
-            )  # fmt: skip
+            venue = _lab1_venue(lab1, rpc, signer, store)
             mined = asyncio.create_task(_keep_mining(lab1))
             try:
                 with pytest.raises(Rejected, match=r"LegMinOut\(uint256,uint256,uint256\)"):

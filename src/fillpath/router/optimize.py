@@ -212,14 +212,14 @@ class Problem:
         for j, k in enumerate(ks):
             weights[k] = sol.flows[j] if sol.flows[j] >= 1.0 else 0.0
             value[k] = sol.flows[j] * sol.prices[arcs[j].tail]
-        # a source the builder will give no leg (every edge under one unit, or its route breaks off later: a
-        # float-noise flow of 3e4 wei ETH is under one unit of USDT one hop on) must get no supply either, or
-        # that supply would find no venue and stay unsold
-        srcs = {s for s, _ in sources}
-        fed = {self.edges[k].asset_in for k in executable(self.edges, weights, srcs, self.sinks, value)} & srcs
         if whole:
             supplies = dict(sources)
         else:
+            # a source the builder will give no leg (every edge under one unit, or its route breaks off later: a
+            # float-noise flow of 3e4 wei ETH is under one unit of USDT one hop on) must get no supply either, or
+            # that supply would find no venue and stay unsold
+            srcs = {s for s, _ in sources}
+            fed = {self.edges[k].asset_in for k in executable(self.edges, weights, srcs, self.sinks, value)} & srcs
             flows = sol.flows[len(ks) :]
             src_flows = [f if s in fed else 0.0 for (s, _), f in zip(sources, flows, strict=False)]
             supplies = self._supplies(sources, src_flows, fed)
