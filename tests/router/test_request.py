@@ -285,3 +285,17 @@ def test_holdings_where_no_route_starts_do_not_block_the_split() -> None:
     market = Market(venues=venues, decimals=decimals, holdings={ex: 10**24, ey: 10**24, ez: 10**24})
     plan = route(market, RouteRequest("ETH", 2 * 10**21, "USD", gas=False))
     assert {leg.venue for leg in plan.legs} == {"x:a", "y:a"}
+
+
+def test_waiting_costs_turn_the_water_level_bound_off() -> None:
+    """Ten slow bridges with no fee set a water level of 1.0; the fast one charges 1% and would be pruned by that
+    level. At 1,000 bps per hour the slow ones cost 10% of what they move, so the fast one is the best route."""
+    slow = [TransferVenue(f"bridge:slow{i}", "arb", USDC_A, USDC_E, 10**11, 0, 0, 0, 3600) for i in range(10)]
+    fast = TransferVenue("bridge:fast", "arb", USDC_A, USDC_E, 10**12, 0, 10_000, 0, 0)
+    base = two_chains()
+    market = Market((*slow, fast), base.decimals, base.prices, {}, base.gas_price_wei, base.native)
+    free = route(market, RouteRequest("USDC@arb", 5 * 10**11, "USDC@eth", gas=False))
+    assert "bridge:fast" not in {leg.venue for leg in free.legs}
+    assert free.stats.paths_considered == 10  # the level pruned the fast one
+    costly = RouteRequest("USDC@arb", 5 * 10**11, "USDC@eth", gas=False, latency_cost_bps_per_hour=1000)
+    assert [leg.venue for leg in route(market, costly).legs] == ["bridge:fast"]

@@ -7,6 +7,11 @@ principled: at the optimum every used path's marginal rate is equal and at least
 marginal rate at the full amount, so a path whose spot rate is below it would get no flow (exact for
 paths that share no venue; the margin covers sharing). With several capped sources the bound is per source (a
 source's holdings cap its own flow); only a source that could carry the whole amount bounds the others.
+
+On one layer of parallel venues (every edge leaves a source straight into a sink, no venue twice) the bound is
+tighter: the water level of the venues found so far. Adding venues only raises the level, so a venue whose spot
+rate is below the level of a subset gets nothing at the optimum either; edges come best spot first, so the
+search stops at the first one under it.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from dataclasses import dataclass
 
 from fillpath.model.assets import AssetId
 from fillpath.router.curves import FloatCurve, curve_for, penalized
+from fillpath.router.split import fill_rate
 from fillpath.router.venues.base import Venue
 
 
@@ -126,6 +132,27 @@ def _on_short_paths(
     return test
 
 
+FILL_CHECK = 8
+"""On one layer of parallel venues the search raises its bound to the water level of the venues found so far, after
+8, 32, 128, ... of them: far tighter than one path's marginal rate. 10,000 venues on one pair:
+10,000 candidates before, 996 now (the 0.5% margin keeps ~700 just under the level), 267 of them get flow."""
+
+
+def _one_layer(graph: Graph, sources: tuple[tuple[AssetId, int], ...], sinks: frozenset[AssetId]) -> bool:
+    """Every edge leaves a source straight into a sink and no venue has two of them: parallel venues, where the
+    water level of any subset bounds the optimum's from below."""
+    srcs = {s for s, _ in sources}
+    if any(node not in srcs for node in graph.out_edges):
+        return False
+    venues: set[str] = set()
+    for edges in graph.out_edges.values():
+        for e in edges:
+            if e.asset_out not in sinks:
+                return False
+            venues.add(e.venue.id)
+    return len(venues) == sum(len(es) for es in graph.out_edges.values())
+
+
 def best_completion(graph: Graph, sinks: frozenset[AssetId], hops: int) -> list[dict[AssetId, float]]:
     """``best[h][node]``: the best spot-rate product from node to a sink in at most h hops."""
     best: list[dict[AssetId, float]] = [dict.fromkeys(sinks, 1.0)]
@@ -187,10 +214,14 @@ def search_paths(
     *,
     margin: float = 0.005,
     max_paths: int = 50_000,
+    level: bool = True,
 ) -> CandidateSearch:
+    """``level``: on one layer of parallel venues, prune by the water level too (see ``FILL_CHECK``). Off when
+    waiting costs apply: the level is computed on the venues' own curves, and a slow venue's cost lowers the
+    optimum's level below it."""
     sources = tuple(sources)
     for hops in range(max_hops, 0, -1):
-        found = _paths(graph, sources, sinks, hops, amount, margin, max_paths)
+        found = _paths(graph, sources, sinks, hops, amount, margin, max_paths, level)
         if found is not None:
             return CandidateSearch(found, hops)
     return CandidateSearch([], 0)
@@ -204,9 +235,12 @@ def _paths(
     amount: int,
     margin: float,
     max_paths: int,
+    level: bool,
 ) -> list[CandidatePath] | None:
     """Every pruned path within ``max_hops``; None when there are more than ``max_paths``."""
-    best = best_completion(graph, sinks, max_hops)
+    best: list[dict[AssetId, float]] = []  # built on the first edge that does not end at a sink (never, on one layer)
+    layer = _one_layer(graph, sources, sinks)
+    level = level and layer and margin < 1.0  # margin 1: nothing is cut
     found: list[CandidatePath] = []
     # A source's holdings cap what its own paths carry, so its best path's marginal at min(cap, amount) bounds
     # only its own paths. It bounds every source's paths only when that source could carry the whole amount
@@ -217,6 +251,8 @@ def _paths(
         size = float(min(cap, amount))
         alone = cap >= amount
         threshold = shared
+        parallel: list[FloatCurve] = []  # one layer: the curves found so far, for the water-level bound
+        check = FILL_CHECK
         # The root's bound is infinite: a later source must not be pruned by the threshold an earlier one
         # raised (a bound of 1.0 here dropped every source after the first once rates exceeded 1).
         stack: list[tuple[float, AssetId, float, tuple[Edge, ...], frozenset[AssetId]]] = [
@@ -238,13 +274,23 @@ def _paths(
                 p = prod * e.curve.spot
                 if o in sinks:
                     if p < threshold:
+                        if layer:
+                            break  # one layer: edges come best spot first, so no later one passes either
                         continue
                     cand = CandidatePath(source, (*path, e), p)
                     found.append(cand)
-                    threshold = max(threshold, path_marginal(cand.edges, size) * (1.0 - margin))
+                    if p * (1.0 - margin) > threshold:  # a marginal rate never exceeds the spot rate
+                        threshold = max(threshold, path_marginal(cand.edges, size) * (1.0 - margin))
+                    if level and alone:
+                        parallel.append(e.curve)
+                        if len(parallel) == check:
+                            threshold = max(threshold, fill_rate(parallel, size) * (1.0 - margin))
+                            check *= 4
                     if alone:
                         shared = max(shared, threshold)
                 elif left > 1:
+                    if not best:
+                        best = best_completion(graph, sinks, max_hops)
                     bound = p * best[left - 1].get(o, 0.0)
                     if bound > 0.0 and bound >= threshold:
                         nxt.append((bound, o, p, e))

@@ -34,7 +34,8 @@ def route(market: Market, request: RouteRequest) -> Plan:
     costs = Costs.of(market, ends, request)
     within = ([s for s, _ in ends.sources], request.max_hops)
     graph = Graph.build(market.venues, request.exclude, ends.sinks, request.penalty_bps, within)
-    search = search_paths(graph, ends.sources, ends.sinks, request.max_hops, request.amount)
+    level = request.latency_cost_bps_per_hour <= 0
+    search = search_paths(graph, ends.sources, ends.sinks, request.max_hops, request.amount, level=level)
     paths = search.paths
     if not paths:
         raise InvalidInput(

@@ -34,6 +34,7 @@ class Context:
     def __init__(self, decimals: Mapping[AssetId, int], locations: Mapping[str, str]) -> None:
         self.decimals = decimals
         self.locations = locations  # id -> kind
+        self._ids = {a: a for a in decimals}  # one instance per asset: the router's lookups then match by identity
 
     def asset(self, f: jf.Fields, key: str, *, at: str | None = None) -> AssetId:
         """A known asset id, optionally required to sit at location ``at``."""
@@ -45,7 +46,7 @@ class Context:
             raise InvalidInput(path, f"unknown asset {asset}", "list it under assets")
         if at is not None and asset.location != at:
             raise InvalidInput(path, f"{asset} is not at {at}", "a venue trades assets at its own location")
-        return asset
+        return self._ids[asset]
 
     def location(self, f: jf.Fields) -> str:
         location = f.string("location")

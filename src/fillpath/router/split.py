@@ -82,6 +82,17 @@ def _find_rate(supply: _Supply, amount: float, top: float) -> tuple[float, float
     return math.exp(a), math.exp(b), it
 
 
+def fill_rate(curves: Sequence[FloatCurve], amount: float) -> float:
+    """The water level at which parallel ``curves`` together take ``amount`` (the low end of the bracket), 0.0 when
+    they cannot take it at any rate. Adding venues only raises it: S(λ) is a sum, so the level over a subset of
+    venues is a lower bound on the level over all of them, and a venue whose spot rate is below it gets nothing."""
+    if not curves or amount <= 0.0:
+        return 0.0
+    supply = _Supply(curves)
+    lo, _, _ = _find_rate(supply, amount, max(c.spot for c in curves))
+    return lo if supply(lo) >= amount * (1.0 - 1e-9) else 0.0  # the root search stops within 1e-13 of amount
+
+
 def _at(curves: Sequence[FloatCurve], lam: float, limit: Sequence[int]) -> list[int]:
     return [min(limit[i], max(0, math.floor(min(c.x_at_rate(lam), 1e300)))) for i, c in enumerate(curves)]
 
