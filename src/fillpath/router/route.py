@@ -14,7 +14,7 @@ import time
 from fractions import Fraction
 
 from fillpath.model.errors import InvalidInput
-from fillpath.router.build import COARSE, Stats, build, min_out
+from fillpath.router.build import Stats, build, min_out
 from fillpath.router.costs import Costs
 from fillpath.router.graph import CandidatePath, Edge, Graph, search_paths
 from fillpath.router.market import Market
@@ -55,7 +55,6 @@ def route(market: Market, request: RouteRequest) -> Plan:
     else:
         if best is None or split.net >= best.net:
             best = split
-        best = _avoid_coarse(problem, split, best)
     assert best is not None
     lowered = search.hops if search.hops < request.max_hops and paths else None
     return _finish(best, ends.sell_label, ends.buy_label, request, len(paths), started, lowered)
@@ -67,25 +66,6 @@ def _union(paths: list[CandidatePath]) -> list[Edge]:
         for e in p.edges:
             seen.setdefault(id(e), e)
     return list(seen.values())
-
-
-def _avoid_coarse(problem: Problem, split: Solution, best: Solution) -> Solution:
-    """The continuous solve cannot see that an intermediate leg's output is floored to whole base units;
-    through an asset whose base unit is worth a lot (few decimals, high price) that floor costs real
-    output. If the split passes through such an asset, also try without the venues feeding it."""
-    out = max(split.draft.expected_out, 1)
-    coarse = {
-        leg.venue
-        for leg in split.draft.legs
-        if leg.asset_out not in problem.sinks and problem.spot_prices[problem.index[leg.asset_out]] > COARSE * out
-    }
-    if not coarse:
-        return best
-    try:
-        trial = choose(problem.restricted(problem.venues - coarse))
-    except InvalidInput:
-        return best
-    return trial if trial.net > best.net else best
 
 
 def _best_single(problem: Problem, paths: list[CandidatePath]) -> Solution | None:
