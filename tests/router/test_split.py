@@ -7,7 +7,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from fillpath.model.assets import AssetId
@@ -80,8 +80,11 @@ def _book(i: int, rate: Fraction, depth: int) -> BookVenue:
 
 @settings(max_examples=25, deadline=None)
 @given(st.integers(0, 10**6))
+@example(seed=13446)  # 364,009,657 vs 364,009,658: the search found a split where both venues' floors round up
 def test_books_and_pools_split_matches_integer_search(seed: int) -> None:
-    """Two venues, one a step curve: the split equals a ternary search over every integer split."""
+    """Two venues, one a step curve: the split equals a ternary search over every integer split, to 1e-9 and the
+    floors. Each venue's output is floored to a whole base unit, so an integer search can land, by luck, on a split
+    where both floors round favourably: one unit more, found nowhere within 3,000 wei of the water-filling split."""
     rng = random.Random(seed)
     pool = _pools(seed, 1)[0]
     spot = Fraction(pool.reserve1, pool.reserve0)
@@ -104,7 +107,7 @@ def test_books_and_pools_split_matches_integer_search(seed: int) -> None:
     curves = [curve_for(v, A) for v in venues]
     split = water_fill(curves, amount, [None, cap])
     got = pool.quote(A, split.shares[0]) + book.quote(A, split.shares[1])
-    assert got >= best * (1 - 1e-9)
+    assert got >= best * (1 - 1e-9) - 1  # one base unit: the two floors
 
 
 def test_too_much_for_capped_venues_is_invalid_input() -> None:
