@@ -100,3 +100,29 @@ class _ThreeCoin(CPVenue):
 
     def pairs(self) -> tuple[tuple[AssetId, AssetId], ...]:
         return ((A, B), (A, C))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10**6), st.integers(1, 60), st.integers(1, 60), st.integers(17, 23))
+def test_two_locations_each_able_to_sell_it_all_keep_every_venue_the_optimum_uses(
+    seed: int, here: int, there: int, log_amount: int
+) -> None:
+    """A bare-symbol sell from two locations that each hold the whole amount: each source's level bounds the other's
+    venues too (its level is at most the common one). The optimum is water-filling over both locations' venues."""
+    a2, b2 = AssetId("WETH", "y"), AssetId("USDC", "y")
+    first = _venues(seed, here, here // 5)
+    second = [
+        CPVenue(f"q{i}", "y", a2, b2, v.reserve0, v.reserve1, v.fee_ppm)
+        for i, v in enumerate(_venues(seed + 1, there, 0))
+        if isinstance(v, CPVenue)
+    ]
+    amount = random.Random(seed).randint(10**log_amount, 10 ** (log_amount + 1))
+    sinks = frozenset({B, b2})
+    graph = Graph.build([*first, *second], frozenset(), sinks)
+    sources = ((A, amount), (a2, amount))
+    kept = {p.edges[0].venue.id for p in candidate_paths(graph, sources, sinks, 3, amount)}
+    venues = [*first, *second]
+    curves = [curve_for(v, A if v.location == "x" else a2) for v in venues]
+    caps = [v.capacity(A) if v.location == "x" else None for v in venues]
+    split = water_fill(curves, amount, caps)
+    assert {v.id for v, x in zip(venues, split.shares, strict=True) if x > 0} <= kept
