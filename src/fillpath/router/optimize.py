@@ -65,6 +65,8 @@ class Problem:
         self.lin = [float(c) if c else 0.0 for c in lin_exact]
         self.gas_wei = {e.venue.id: (e.venue.location, costs.gas_wei(e.venue)) for e in self.edges}
         self.gas = {v: (costs.wei_to_buy(loc) * w if w else _NO_GAS) for v, (loc, w) in self.gas_wei.items()}
+        self.gas_float = {v: float(g) for v, g in self.gas.items()}
+        """The venue choice compares surpluses (floats) with gas on every re-solve: converted once."""
         self.lin_exact = {e.key: c for e, c in zip(self.edges, lin_exact, strict=True) if c}
         self.venues = frozenset(self.gas)
         arcs = [Arc(self.index[e.asset_in], self.index[e.asset_out], e.curve) for e in self.edges]

@@ -45,7 +45,7 @@ def choose(problem: Problem, seed: frozenset[str] = frozenset()) -> Solution:
 def _gains(problem: Problem, sol: Solution) -> dict[str, float]:
     """Per venue: surplus at the solution's prices minus its gas."""
     sur = problem.surplus(sol)
-    return {v: sur.get(v, 0.0) - float(g) for v, g in problem.gas.items()}
+    return {v: sur.get(v, 0.0) - g for v, g in problem.gas_float.items()}
 
 
 def _drop(problem: Problem, best: Solution) -> Solution:
