@@ -178,10 +178,11 @@ class Problem:
         weights = [0] * len(self.edges)
         for k, x in zip(ks, split.shares, strict=True):
             weights[k] = x
-        draft = build(self.edges, weights, {src: self.amount}, self.sinks, self.slippage_bps)
+        est = sum(c.out(float(x)) for c, x in zip(curves, split.shares, strict=True))
+        coarse = self.sinks if COARSE * est < 1.0 else frozenset()  # a small output: one sink unit counts
+        draft = build(self.edges, weights, {src: self.amount}, self.sinks, self.slippage_bps, coarse=coarse)
         prices = dict.fromkeys(self.sinks, 1.0)
         prices[src] = split.rate
-        est = sum(c.out(float(x)) for c, x in zip(curves, split.shares, strict=True))
         return self._finish(draft, prices, est)
 
     def _network(self, ks: list[int], sources: tuple[tuple[AssetId, int], ...]) -> Solution:
