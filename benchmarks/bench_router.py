@@ -278,26 +278,12 @@ def level_with_gas(cases: int) -> None:
     def unleveled(*args: Any, **kwargs: Any) -> Any:
         return search(*args, **{**kwargs, "level": False})  # route() passes level=...: override it
 
-    eth = AssetId("ETH", "x")
     same = better = worse = 0
     cut: list[int] = []
     worst = 0.0
     for seed in range(cases):
         rng = random.Random(seed)
-        venues = []
-        for i in range(rng.randint(8, 120)):
-            r0 = rng.randint(10**18, 10**22)
-            r1 = r0 * rng.randint(2900, 3100) // 10**12
-            fee = rng.choice([100, 500, 3000])
-            venues.append(CPVenue(f"p{i}", "x", A, B, r0, r1, fee, gas=rng.choice([100_000, 150_000])))
-        market = Market(
-            tuple(venues),
-            {A: 18, B: 6, eth: 18},
-            {A: Fraction(3000), B: Fraction(1), eth: Fraction(3000)},
-            {},
-            {"x": rng.choice([1, 10, 50, 200]) * 10**9},
-            {"x": eth},
-        )
+        market = one_pair(rng.randint(8, 120), seed, gwei=rng.choice([1, 10, 50, 200]))
         req = RouteRequest(str(A), 10 ** rng.randint(17, 23), str(B))
         on = route(market, req)
         route_module.search_paths = unleveled
@@ -311,7 +297,7 @@ def level_with_gas(cases: int) -> None:
         worst = max(worst, (off.net_out - on.net_out) / max(1, off.net_out))
         cut.append(off.stats.paths_considered - on.stats.paths_considered)
     table(
-        "Water-level bound with gas on (one pair, 8-120 pools paying 100-150k gas at 1-200 gwei, 1e-1 to 1e5 WETH): "
+        "Water-level bound with gas on (one pair, 8-120 pools paying 120k gas at 1-200 gwei, 1e-1 to 1e5 WETH): "
         "route() with the bound vs without",
         ["cases", "same net", "better", "worse", "worst shortfall", "cases with candidates cut", "most cut"],
         [(cases, same, better, worse, f"{worst:.2e}", sum(c > 0 for c in cut), max(cut))],

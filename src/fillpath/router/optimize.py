@@ -72,11 +72,6 @@ class Problem:
         arcs = [Arc(self.index[e.asset_in], self.index[e.asset_out], e.curve) for e in self.edges]
         self.spot_prices = initial_prices(len(self.index), arcs, frozenset(self.index[t] for t in self.sinks))
 
-    def restricted(self, venues: frozenset[str]) -> Problem:
-        """The same problem over fewer venues."""
-        edges = [e for e in self.edges if e.venue.id in venues]
-        return Problem(edges, self.sources, self.sinks, self.amount, self.costs, self.slippage_bps, self.penalty_bps)
-
     def cost_of(self, draft: Draft) -> Fraction:
         wei: dict[str, int] = {}
         for v in {leg.venue for leg in draft.legs}:

@@ -75,7 +75,7 @@ def resolve(market: Market, request: RouteRequest) -> Endpoints:
         sell = AssetId.parse(request.sell, field="sell")
         if sell not in traded:
             raise InvalidInput("sell", f"no venue trades {sell}", "check the asset id")
-        sources = ((traded[sell], request.amount),)
+        sources = ((sell, request.amount),)
     else:
         sources = _held_sources(market, request.sell, request.amount)
     sources = tuple((traded.get(a, a), n) for a, n in sources)
