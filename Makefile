@@ -21,7 +21,7 @@ setup:
 
 bench:
 	@bash scripts/setup.sh
-	@for b in benchmarks/bench_*.py; do .venv/bin/python $$b; done
+	@for b in benchmarks/bench_*.py; do PYTHONPATH=.:src .venv/bin/python $$b || exit 1; done
 
 lab-down:
 	@.venv/bin/fillpath lab down

@@ -41,12 +41,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import aiohttp
 
 from _table import pct, table
-from fillpath.cex.binance_urls import sim_binance
 from fillpath.cex.client_ids import client_order_id
 from fillpath.cex.connector import CcxtConnector
 from fillpath.cex.order_driver import OrderDriver
 from fillpath.cex.ratelimit import Cost, LimitKind, Priority, RateLimiter, RateLimitRule
-from fillpath.cex.sim import spawn_sim
+from fillpath.lab.exchange import spawn_sim
+from fillpath.lab.exchange.binance import sim_binance
 from fillpath.model.commands import SubmitOrder
 from fillpath.model.events import Event
 from fillpath.model.sides import Side

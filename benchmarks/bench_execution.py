@@ -46,13 +46,11 @@ from eth_utils.crypto import keccak
 from _table import median, pct, table
 from fillpath.app import ExecutionParts, execution_parts
 from fillpath.app import _guard_balance as guard_balance
-from fillpath.cex.binance_urls import sim_binance
 from fillpath.cex.connector import CcxtConnector
 from fillpath.cex.order_driver import OrderDriver
 from fillpath.cex.ratelimit import LimitKind, RateLimitRule
 from fillpath.chains.abi import fn
 from fillpath.chains.accounts import Signer, signing_backend
-from fillpath.chains.lab.manager import Lab
 from fillpath.chains.nonces import NonceAllocator
 from fillpath.chains.tracker import TrackerPolicy, TxTracker
 from fillpath.config import Config
@@ -60,6 +58,9 @@ from fillpath.execution.chain_plan import chain_exec_plan
 from fillpath.execution.engine import Engine, SwapRequest, Wiring, split
 from fillpath.execution.evm import EvmVenue
 from fillpath.execution.result import LegStatus
+from fillpath.lab import lab_config
+from fillpath.lab.exchange.binance import sim_binance
+from fillpath.lab.manager import Lab
 from fillpath.model.assets import AssetId
 from fillpath.model.errors import InvalidInput
 from fillpath.model.events import BalanceAdjusted, IntentCreated
@@ -599,7 +600,7 @@ async def bench_dry(cfg: Config, tmp: Path, dry_runs: int, route_runs: int) -> t
 
 
 async def bench(lab_dir: Path, tmp: Path, args: argparse.Namespace) -> None:
-    cfg = Config(lab=True, data_dir=lab_dir, database_url=f"sqlite:///{tmp}/unused.db")
+    cfg = lab_config(lab_dir, database_url=f"sqlite:///{tmp}/unused.db")
     with Store.open(f"sqlite:///{tmp}/snap.db") as store:
         parts = await open_parts(cfg, store)
         try:

@@ -22,9 +22,9 @@ from web3 import Web3
 
 from _table import median, pct, table
 from fillpath.chains.executor import ExecLeg, ExecPlan, build_tx
-from fillpath.chains.lab import artifacts
-from fillpath.chains.lab.deployment import LabDeployment
-from fillpath.chains.lab.manager import Lab
+from fillpath.lab.chains import artifacts
+from fillpath.lab.chains.deployment import LabDeployment
+from fillpath.lab.manager import Lab
 
 
 class _Lab1:

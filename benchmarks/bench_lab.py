@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _table import median, pct, table
-from fillpath.chains.lab import trader
-from fillpath.chains.lab.manager import Lab
+from fillpath.lab.chains import trader
+from fillpath.lab.manager import Lab
 from fillpath.model.assets import AssetId
 
 FUND_A = {"WETH@lab1": "1500", "USDC@lab1": "2000000", "ETH@lab1": "50", "WETH@lab2": "300", "USDC@lab2": "400000",

@@ -28,13 +28,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _table import median, pct, table
 from fillpath.app import exchange_checks
-from fillpath.cex.binance_dialect import Endpoint
-from fillpath.cex.binance_urls import sim_binance
+from fillpath.cex.binance.dialect import Endpoint
 from fillpath.cex.client_ids import client_order_id
 from fillpath.cex.connector import CcxtConnector
 from fillpath.cex.order_driver import OrderDriver
 from fillpath.cex.ratelimit import LimitKind, RateLimiter, RateLimitRule
-from fillpath.cex.sim import spawn_sim
+from fillpath.lab.exchange import spawn_sim
+from fillpath.lab.exchange.binance import sim_binance
 from fillpath.model.assets import AssetId
 from fillpath.model.commands import SubmitOrder
 from fillpath.model.reports import BalanceReport

@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import aiohttp
 
-from fillpath.cex.binance_urls import sim_binance
-from fillpath.cex.sim import spawn_sim
+from fillpath.lab.exchange import spawn_sim
+from fillpath.lab.exchange.binance import sim_binance
 
 KEY, SECRET = "bench-key", "bench-secret"
 

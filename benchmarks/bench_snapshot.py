@@ -19,10 +19,10 @@ from web3 import Web3
 
 from _table import median, pct, table
 from fillpath.chains.abi import fn
-from fillpath.chains.lab.deploy import _Sender
-from fillpath.chains.lab.manager import Lab
 from fillpath.chains.readers import ChainSource, PoolRef, TokenRef, read_chain
 from fillpath.chains.rpc import RpcClient
+from fillpath.lab.chains.deploy import _Sender
+from fillpath.lab.manager import Lab
 
 
 def add_pools(url: str, contracts: dict[str, str], n_v2: int, n_v3: int) -> tuple[list[TokenRef], list[PoolRef]]:

@@ -39,7 +39,7 @@ if [ "$(cat .venv/.stamp-pip 2>/dev/null)" != "$py_hash" ] || [ ! -x .venv/bin/f
   say "installing fillpath (editable) and its pinned dependencies"
   .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
   .venv/bin/python -m pip install -q -e '.[dev]' 2>&1 | grep -v '^WARNING: Location' || true
-  .venv/bin/python -c 'import fillpath, web3, ccxt, eth_tester, coincurve' \
+  .venv/bin/python -c 'import fillpath, web3, ccxt, eth_tester, coincurve, importlinter' \
     || { echo "the Python install failed; see the pip output above" >&2; exit 1; }
   echo "$py_hash" > .venv/.stamp-pip
 fi

@@ -9,6 +9,8 @@ echo "== ruff =="
 .venv/bin/ruff format --check src tests benchmarks scripts
 echo "== mypy (strict, src/) =="
 .venv/bin/mypy
+echo "== import contracts (lint-imports) =="
+.venv/bin/lint-imports --no-cache | sed -n '/^Contracts/,$p'
 echo "== pytest =="
 set +e
 .venv/bin/pytest -n auto --dist loadgroup -q -m "not slow" "$@"

@@ -14,11 +14,15 @@ from hypothesis import settings
 from web3 import Web3
 from web3.providers.eth_tester import EthereumTesterProvider
 
-from fillpath.chains.lab import artifacts
-from fillpath.chains.lab.deploy import deploy_lab
-from fillpath.chains.lab.deployment import LabDeployment
-from fillpath.chains.lab.manager import Lab, NodeStatus
-from fillpath.chains.lab.spec import lab_specs
+from fillpath import paths
+from fillpath.lab.chains import artifacts
+from fillpath.lab.chains.deploy import deploy_lab
+from fillpath.lab.chains.deployment import LabDeployment
+from fillpath.lab.chains.spec import lab_specs
+from fillpath.lab.manager import Lab, NodeStatus
+from fillpath.model.errors import LabError
+
+ANVIL_FIXTURES = frozenset({"anvil_lab", "lab1", "lab2"})
 
 # A red run does not land, so the default suite draws the same hypothesis examples every time (a seed-dependent
 # failure once blocked a landing). `make test-explore` (HYPOTHESIS_PROFILE=explore) draws new ones; whatever it
@@ -64,6 +68,10 @@ def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def anvil_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, NodeStatus]]:
     """Both lab chains on real anvil nodes, started once per test session (per xdist worker)."""
+    try:
+        paths.binary("anvil")
+    except LabError as exc:  # a machine without the node tools still runs everything else
+        pytest.skip(f"no anvil here: {exc}")
     data_dir = tmp_path_factory.mktemp("anvil-lab")
     lab = Lab(data_dir)
     try:
@@ -119,6 +127,17 @@ def chain(request: pytest.FixtureRequest) -> Chain:
     """lab1 on each backend in turn: tests that take this run on anvil and on eth-tester."""
     name = "lab1" if request.param == "anvil" else "tester"
     return request.getfixturevalue(name)  # type: ignore[no-any-return]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that reaches a real anvil node carries the ``anvil`` marker, so ``-m "not anvil"`` leaves out exactly
+    those (degenbot's tier markers, applied from the fixtures a test uses instead of by hand)."""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        on_anvil = "chain" in names and callspec is not None and callspec.params.get("chain") == "anvil"
+        if names & ANVIL_FIXTURES or on_anvil:
+            item.add_marker(pytest.mark.anvil)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -1,4 +1,9 @@
-"""The composition root: turns a ``Config`` into the adapters the commands use. Nothing else wires objects."""
+"""The composition root: turns a ``Config`` into the adapters the commands use. Nothing else wires objects.
+
+It knows nothing of the lab: ``fillpath lab up`` writes the lab's configuration (``<data dir>/lab/fillpath.toml``)
+like any user's, and the lab is wired from it as a real deployment would be. Adapters are imported where they are
+built, so a command loads only the ones it uses.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +13,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from fillpath.cex.binance_urls import sim_binance
 from fillpath.cex.connector import CcxtConnector
-from fillpath.cex.factory import connector_from_config
 from fillpath.cex.order_driver import OrderDriver
-from fillpath.cex.sim.lab import LOCATION as LAB_EXCHANGE
 from fillpath.chains.accounts import Signer, signer_from_env, signer_from_keystore
 from fillpath.chains.balances import ChainBalances
-from fillpath.chains.lab.manager import Lab
-from fillpath.chains.lab.spec import lab_specs
 from fillpath.chains.nonces import NonceAllocator
 from fillpath.chains.readers import ChainSource, PoolRef, TokenRef
 from fillpath.chains.rpc import RpcClient
@@ -32,6 +32,7 @@ from fillpath.execution.killswitch import KillSwitch
 from fillpath.model.assets import AssetId
 from fillpath.model.errors import InvalidInput, LabError
 from fillpath.model.ports import Journal
+from fillpath.paths import read_private_file
 from fillpath.router.snapshot import Snapshot, read_snapshot
 from fillpath.state.reconcile_stream import StreamBalances
 from fillpath.state.reconciler import ExchangeChecks, OrderResolver
@@ -43,9 +44,7 @@ CANONICAL_MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11"
 
 
 def chain_sources(cfg: Config) -> list[tuple[RpcClient, ChainSource]]:
-    """One RPC client and one read plan per EVM location: the running lab's, or the configured ones."""
-    if cfg.lab:
-        return _lab_sources(cfg)
+    """One RPC client and one read plan per configured EVM location."""
     out = []
     for name, loc in cfg.locations.items():
         tokens = tuple(TokenRef(t.symbol, t.address, t.decimals) for t in cfg.tokens if t.location == name)
@@ -65,34 +64,24 @@ def chain_sources(cfg: Config) -> list[tuple[RpcClient, ChainSource]]:
         )
         out.append((RpcClient(name, loc.rpc), src))
     if not out:
-        raise InvalidInput(f"{cfg.source}: locations", "no EVM location is configured", "add a [locations.NAME] table")
+        _nothing_configured(cfg, "locations", "no EVM location is configured", "add a [locations.NAME] table")
     return out
 
 
-def _lab_sources(cfg: Config) -> list[tuple[RpcClient, ChainSource]]:
-    """The running lab's chains; holdings are the lab trader's (what the execution engine trades with)."""
-    nodes = Lab(cfg.data_dir).status()
-    down = [n.location for n in nodes if not n.responding]
-    if down:
-        raise LabError(f"the lab is not running ({', '.join(down)} down); start it with `fillpath lab up`")
-    out = []
-    for n in nodes:
-        assert n.deployment is not None and n.rpc_url is not None
-        if n.trader is None:
-            raise LabError("the lab has no trading account yet; run `fillpath lab up`")
-        out.append((RpcClient(n.location, [n.rpc_url]), n.deployment.chain_source(holder=n.trader)))
-    return out
+def _nothing_configured(cfg: Config, field: str, problem: str, fix: str) -> None:
+    if cfg.lab:  # the lab's default with no lab written: nothing is running
+        raise LabError("the lab is not running; start it with `fillpath lab up`")
+    raise InvalidInput(f"{cfg.source}: {field}", problem, fix)
 
 
 def trading_signers(cfg: Config) -> dict[str, Signer]:
     """EVM location → the signer that trades there: the lab trader on every lab chain, else ``[accounts.*]``.
 
-    This unlocks keys; a dry run must never call it. A keystore needs ``passphrase_env`` here (no prompt).
+    This unlocks keys; a dry run must never call it. A keystore needs ``passphrase_env`` or ``passphrase_file``
+    here (no prompt).
     """
-    if cfg.lab:
-        lab = Lab(cfg.data_dir)
-        signer = lab.trader_signer()
-        return {s.location: signer for s in lab.specs}
+    if not cfg.locations:
+        _nothing_configured(cfg, "locations", "no EVM location is configured", "add a [locations.NAME] table")
     owner: dict[str, str] = {}  # location → account name; checked in full before any key is unlocked
     for name, acc in cfg.accounts.items():
         field = f"{cfg.source}: accounts.{name}.locations"
@@ -119,8 +108,10 @@ def _account_signer(field: str, acc: AccountConfig) -> Signer:
     if acc.private_key_env is not None:
         return signer_from_env(acc.private_key_env)
     assert acc.keystore is not None  # the config allows exactly one of the two
+    if acc.passphrase_file is not None:
+        return signer_from_keystore(acc.keystore, read_private_file(acc.passphrase_file, f"{field}.passphrase_file"))
     if acc.passphrase_env is None:
-        fix = 'name the variable that holds it: passphrase_env = "VAR"'
+        fix = 'name the variable that holds it: passphrase_env = "VAR" (or passphrase_file = "PATH")'
         raise InvalidInput(f"{field}.passphrase_env", "is required to sign with a keystore", fix)
     passphrase = os.environ.get(acc.passphrase_env)
     if not passphrase:
@@ -159,15 +150,13 @@ def exchange_checks(
 
 
 def balance_confirmations(cfg: Config, location: str) -> int:
-    """How far below the head balances are read. The lab mines only when a transaction arrives (and reorgs only
-    when a test asks), so its head is final: reading below it would show balances from before the last trade."""
-    return 0 if cfg.lab else cfg.locations[location].confirmations
+    """How far below the head balances are read (the lab's configuration says 0: it mines only when a transaction
+    arrives, so its head is final and reading below it would show balances from before the last trade)."""
+    return cfg.locations[location].confirmations
 
 
 def configured_venues(cfg: Config) -> list[str]:
     """Every location trading happens at (chains, then exchanges), from the configuration alone: no network."""
-    if cfg.lab:
-        return [spec.location for spec in lab_specs()] + [LAB_EXCHANGE]
     return sorted(cfg.locations) + sorted(cfg.exchanges)
 
 
@@ -178,22 +167,13 @@ def kill_switch(cfg: Config) -> KillSwitch:
 def exchange_connectors(
     cfg: Config, *, credentials: bool = True, journal: Journal | None = None, pro: bool = False
 ) -> list[CcxtConnector]:
-    """One connector per exchange: the lab's simulator (``labex``), or each configured [exchanges.NAME]; on
-    ccxt.pro when ``pro`` (the same REST calls, plus the streams).
+    """One connector per configured [exchanges.NAME]; on ccxt.pro when ``pro`` (the same REST calls, plus the
+    streams).
 
     ``credentials=False`` builds public-only connectors (books, markets): a dry run never loads a secret.
     """
-    if cfg.lab:
-        lab = Lab(cfg.data_dir)
-        status = lab.exchange_status()
-        if not status.responding or status.url is None:
-            raise LabError(f"the lab's exchange is not running ({status.problem}); start it with `fillpath lab up`")
-        key, secret = ("", "")
-        if credentials:
-            creds = lab.exchange_credentials()
-            key, secret = creds.api_key, creds.secret
-        exchange = sim_binance(status.url, key, secret, pro=pro)
-        return [CcxtConnector(exchange, location=status.location, journal=journal)]
+    from fillpath.cex.factory import connector_from_config  # ccxt: only for commands that reach an exchange
+
     return [
         connector_from_config(name, ex, journal=journal, credentials=credentials, pro=pro)
         for name, ex in cfg.exchanges.items()
@@ -230,10 +210,6 @@ class ExecutionParts:
 
 
 def _executors(cfg: Config) -> dict[str, str]:
-    if cfg.lab:
-        return {
-            n.location: n.deployment.address("FillpathExecutor") for n in Lab(cfg.data_dir).status() if n.deployment
-        }
     return {name: loc.executor for name, loc in cfg.locations.items() if loc.executor}
 
 
@@ -293,7 +269,7 @@ async def execution_parts(
             if signer is None or src.location not in executors:
                 continue
             holders[src.location] = signer.address
-            confirmations = 1 if cfg.lab else cfg.locations[src.location].confirmations
+            confirmations = cfg.locations[src.location].confirmations
             evm[src.location] = EvmVenue(
                 src.location, src.chain_id, rpc, signer, executors[src.location],
                 NonceAllocator(rpc, src.location, signer.address, store),

@@ -80,6 +80,9 @@ class AccountConfig(_Frozen):
     address: str | None = None
     keystore: Path | None = None
     passphrase_env: str | None = None
+    passphrase_file: Path | None = Field(
+        default=None, description="a file (mode 0600) holding the keystore's passphrase, instead of passphrase_env"
+    )
     private_key_env: str | None = None
     locations: tuple[str, ...] | None = None
 
@@ -89,6 +92,8 @@ class AccountConfig(_Frozen):
     def _one_source(self) -> AccountConfig:
         if (self.keystore is None) == (self.private_key_env is None):
             raise ValueError("give exactly one of 'keystore' or 'private_key_env'")
+        if self.passphrase_env is not None and self.passphrase_file is not None:
+            raise ValueError("give at most one of 'passphrase_env' or 'passphrase_file'")
         return self
 
 
@@ -96,10 +101,20 @@ class ExchangeConfig(_Frozen):
     ccxt_id: str
     api_key_env: str | None = None
     secret_env: str | None = None
+    credentials_file: Path | None = Field(
+        default=None, description='a JSON file (mode 0600) {"api_key": ..., "secret": ...}, instead of the env vars'
+    )
     urls: dict[str, str] = Field(default_factory=dict, description="ccxt URL overrides, e.g. {api = ...}")
+    options: dict[str, Any] = Field(default_factory=dict, description="ccxt options, passed through")
     sandbox: bool = False
 
     _env = field_validator("api_key_env", "secret_env")(_check_env_name)
+
+    @model_validator(mode="after")
+    def _one_credential_source(self) -> ExchangeConfig:
+        if self.credentials_file is not None and (self.api_key_env or self.secret_env):
+            raise ValueError("give either 'credentials_file' or 'api_key_env'/'secret_env', not both")
+        return self
 
 
 class TokenConfig(_Frozen):
@@ -123,7 +138,8 @@ class RiskConfig(_Frozen):
 
 
 class Config(_Frozen):
-    """The resolved configuration. ``lab`` means: locations and exchanges come from the running lab."""
+    """The resolved configuration. ``lab`` means: this is the local lab's, written by ``fillpath lab up``
+    (``<data dir>/lab/fillpath.toml``), or the lab's empty default when it is not running."""
 
     source: str = "built-in lab default"
     lab: bool = False
@@ -146,28 +162,46 @@ def _loc(parts: tuple[int | str, ...]) -> str:
     return ".".join(str(p) for p in parts) or "config"
 
 
+LAB_CONFIG = Path("lab") / "fillpath.toml"
+"""Where ``fillpath lab up`` writes the running lab's configuration, under the data directory."""
+
+
+def lab_config_path(data_dir: Path | None = None) -> Path:
+    return (data_dir or default_data_dir()) / LAB_CONFIG
+
+
 def load_config(path: str | Path | None = None) -> Config:
-    """``path``, else ``$FILLPATH_CONFIG``, else ``./fillpath.toml``, else the lab default."""
+    """``path``, else ``$FILLPATH_CONFIG``, else ``./fillpath.toml``, else the running lab's configuration (what
+    ``fillpath lab up`` wrote), else the lab's empty default (commands that need a venue then say to start it)."""
     explicit = path or os.environ.get("FILLPATH_CONFIG")
     candidate = Path(explicit) if explicit else Path("fillpath.toml")
-    if not candidate.is_file():
-        if explicit:
-            raise InvalidInput("--config", f"{candidate} does not exist", "give the path of a fillpath.toml")
-        return Config(lab=True, database_url=os.environ.get("FILLPATH_DATABASE_URL") or None)
+    if candidate.is_file():
+        return load_config_file(candidate)
+    if explicit:
+        raise InvalidInput("--config", f"{candidate} does not exist", "give the path of a fillpath.toml")
+    lab = lab_config_path()
+    if lab.is_file():
+        return load_config_file(lab, lab=True)
+    return Config(lab=True, database_url=os.environ.get("FILLPATH_DATABASE_URL") or None)
+
+
+def load_config_file(path: Path, *, lab: bool = False, **overrides: Any) -> Config:
+    """One TOML file, validated; ``overrides`` replace top-level keys (tests point ``database_url`` elsewhere)."""
     try:
-        raw = tomllib.loads(candidate.read_text())
+        raw = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput(str(candidate), f"not valid TOML: {exc}", "fix the syntax at that line") from None
-    raw.setdefault("source", str(candidate))
-    raw.setdefault("lab", False)
+        raise InvalidInput(str(path), f"not valid TOML: {exc}", "fix the syntax at that line") from None
+    raw.setdefault("source", f"the running lab ({path})" if lab else str(path))
+    raw.setdefault("lab", lab)
     if os.environ.get("FILLPATH_DATABASE_URL"):
         raw["database_url"] = os.environ["FILLPATH_DATABASE_URL"]
+    raw.update({k: str(v) if isinstance(v, Path) else v for k, v in overrides.items()})
     try:
         return Config.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
         msg = str(err["msg"]).removeprefix("Value error, ")
-        raise InvalidInput(f"{candidate}: {_loc(err['loc'])}", msg) from None
+        raise InvalidInput(f"{path}: {_loc(err['loc'])}", msg) from None
 
 
 # --- redaction ---------------------------------------------------------------------------------------------
@@ -221,7 +255,9 @@ def redacted_view(cfg: Config) -> dict[str, Any]:
             name: {
                 "address": acc.address,
                 "keystore": str(acc.keystore) if acc.keystore else None,
-                "passphrase": _env_status(acc.passphrase_env) or ("prompt" if acc.keystore else None),
+                "passphrase": _env_status(acc.passphrase_env)
+                or (f"file {acc.passphrase_file}" if acc.passphrase_file else None)
+                or ("prompt" if acc.keystore else None),
                 "private_key": _env_status(acc.private_key_env),
                 "locations": list(acc.locations) if acc.locations is not None else "all",
             }
@@ -232,7 +268,9 @@ def redacted_view(cfg: Config) -> dict[str, Any]:
                 "ccxt_id": ex.ccxt_id,
                 "api_key": _env_status(ex.api_key_env),
                 "secret": _env_status(ex.secret_env),
+                "credentials_file": str(ex.credentials_file) if ex.credentials_file else None,
                 "urls": {k: redact_url(v) for k, v in ex.urls.items()},
+                "options": ex.options,
                 "sandbox": ex.sandbox,
             }
             for name, ex in cfg.exchanges.items()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from fillpath.model.errors import LabError
+from fillpath.model.errors import InvalidInput, LabError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -65,3 +65,20 @@ def binary(name: str) -> Path:
     if not path.is_file():
         raise LabError(f"{name} is not installed at {path}; run `make setup`")
     return path
+
+
+def read_private_file(path: Path, field: str) -> str:
+    """A secret kept in a file (a passphrase, API credentials): it must be readable by its owner only.
+
+    A file others can read is refused rather than used: the secret may already have leaked, and the fix is one
+    ``chmod``."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise InvalidInput(field, f"cannot read {path}: {exc.strerror}", "check the path") from None
+    if st.st_mode & 0o077:
+        raise InvalidInput(field, f"{path} is readable by others (mode {st.st_mode & 0o777:o})", f"chmod 600 {path}")
+    try:
+        return path.read_text().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(field, f"cannot read {path}: {exc}", "check the file") from None

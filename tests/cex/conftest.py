@@ -9,8 +9,8 @@ import aiohttp
 import pytest
 from simkit import KEY, SECRET, Sim, sim_config
 
-from fillpath.cex.binance_urls import sim_binance
-from fillpath.cex.sim import SimConfig, SimServer
+from fillpath.lab.exchange import SimConfig, SimServer
+from fillpath.lab.exchange.binance import sim_binance
 
 
 @pytest.fixture

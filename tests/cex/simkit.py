@@ -10,7 +10,7 @@ from typing import Any
 
 import aiohttp
 
-from fillpath.cex.sim import SimConfig, SimServer
+from fillpath.lab.exchange import SimConfig, SimServer
 
 KEY, SECRET = "test-key", "test-secret"
 
@@ -49,7 +49,7 @@ class Sim:
 
 
 def sim_config(**changes: Any) -> SimConfig:
-    from fillpath.cex.sim.config import DEFAULT_BALANCES, AccountSpec
+    from fillpath.lab.exchange.config import DEFAULT_BALANCES, AccountSpec
 
     base = SimConfig(accounts=(AccountSpec(KEY, SECRET, DEFAULT_BALANCES),), seed=7, walk_interval=0)
     return dataclasses.replace(base, **changes)

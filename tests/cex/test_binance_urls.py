@@ -8,7 +8,8 @@ import ccxt.async_support
 import ccxt.pro
 import pytest
 
-from fillpath.cex.binance_urls import SIM_BINANCE_OPTIONS, point_binance_at, rewrite_urls
+from fillpath.cex.binance.urls import point_binance_at, rewrite_urls
+from fillpath.lab.exchange.binance import SIM_BINANCE_OPTIONS, sim_binance
 
 
 def _strings(value: object) -> list[str]:
@@ -30,6 +31,14 @@ async def test_every_api_url_is_rewritten(cls: type) -> None:
         if cls is ccxt.pro.binance:
             assert exchange.urls["api"]["ws"]["spot"] == "ws://127.0.0.1:8123/ws"
             assert exchange.urls["api"]["ws"]["ws-api"]["spot"] == "ws://127.0.0.1:8123/ws-api/v3"
+    finally:
+        await exchange.close()
+
+
+async def test_the_simulator_client_sets_the_spot_only_options() -> None:
+    exchange = sim_binance("http://127.0.0.1:8123", "k", "s")
+    try:
+        assert exchange.urls["api"]["public"] == "http://127.0.0.1:8123/api/v3"
         for key, value in SIM_BINANCE_OPTIONS.items():
             assert exchange.options[key] == value
     finally:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from fillpath.cex.binance_urls import sim_binance
-from fillpath.cex.sim import spawn_sim
-from fillpath.cex.sim.config import load_sim_config
-from fillpath.cex.sim.faults import parse_profile
+from fillpath.lab.exchange import spawn_sim
+from fillpath.lab.exchange.binance import sim_binance
+from fillpath.lab.exchange.config import load_sim_config
+from fillpath.lab.exchange.faults import parse_profile
 from fillpath.model.errors import InvalidInput
 
 

@@ -9,12 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from simkit import KEY, sim_config
 
-from fillpath.cex.sim.book import DepthDiff, SyntheticBook
-from fillpath.cex.sim.config import DEFAULT_BALANCES, DEFAULT_MARKETS, AccountSpec
-from fillpath.cex.sim.engine import Engine
-from fillpath.cex.sim.errors import BinanceError
-from fillpath.cex.sim.orders import fmt
-from fillpath.cex.sim.params import NewOrder, parse_new_order
+from fillpath.lab.exchange.book import DepthDiff, SyntheticBook
+from fillpath.lab.exchange.config import DEFAULT_BALANCES, DEFAULT_MARKETS, AccountSpec
+from fillpath.lab.exchange.engine import Engine
+from fillpath.lab.exchange.errors import BinanceError
+from fillpath.lab.exchange.orders import fmt
+from fillpath.lab.exchange.params import NewOrder, parse_new_order
 
 ETH = DEFAULT_MARKETS[0]
 

@@ -154,7 +154,7 @@ def test_admin_is_loopback_only() -> None:
     from aiohttp import web
     from aiohttp.test_utils import make_mocked_request
 
-    from fillpath.cex.sim.admin import _loopback
+    from fillpath.lab.exchange.admin import _loopback
 
     for peer, allowed in ((("127.0.0.1", 5000), True), (("::1", 5000, 0, 0), True), (("10.1.2.3", 5000), False)):
         transport = mock.Mock()

@@ -15,7 +15,7 @@ import ccxt
 import pytest
 from simkit import Sim, sim_config
 
-from fillpath.cex.sim import SimServer
+from fillpath.lab.exchange import SimServer
 
 
 async def test_delayed_fills(sim: Sim, exchange: Any) -> None:

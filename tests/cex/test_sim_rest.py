@@ -178,8 +178,8 @@ async def test_my_trades_and_time(sim: Sim, exchange: Any) -> None:
 
 
 async def test_walk_per_order() -> None:
-    from fillpath.cex.binance_urls import sim_binance
-    from fillpath.cex.sim import SimServer
+    from fillpath.lab.exchange import SimServer
+    from fillpath.lab.exchange.binance import sim_binance
 
     async with SimServer(sim_config(walk_per_order=2)) as server:
         exchange = sim_binance(server.url, KEY, SECRET, enableRateLimit=False)
@@ -196,7 +196,7 @@ async def test_walk_per_order() -> None:
 async def test_same_seed_same_market_over_http() -> None:
     import aiohttp
 
-    from fillpath.cex.sim import SimServer
+    from fillpath.lab.exchange import SimServer
 
     async def depth_after_walk(seed: int) -> list[object]:
         async with SimServer(sim_config(seed=seed)) as server, aiohttp.ClientSession() as http:

@@ -23,7 +23,7 @@ from fillpath.chains.executor import (
     simulate,
     v3_pool_address,
 )
-from fillpath.chains.lab.artifacts import load
+from fillpath.lab.chains.artifacts import load
 from fillpath.model.errors import InvalidInput
 from tests.conftest import Chain
 

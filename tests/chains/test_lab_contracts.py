@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from eth_utils import keccak, to_checksum_address
 
-from fillpath.chains.lab.artifacts import V2_PAIR_INIT_CODE_HASH, V3_POOL_INIT_CODE_HASH, load
-from fillpath.chains.lab.spec import TOKENS, WETH
+from fillpath.lab.chains.artifacts import V2_PAIR_INIT_CODE_HASH, V3_POOL_INIT_CODE_HASH, load
+from fillpath.lab.chains.spec import TOKENS, WETH
 from tests.conftest import Chain
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from fillpath.chains.lab import process, rpc
-from fillpath.chains.lab.manager import BLOCK_INTERVAL_S, GENESIS_TIMESTAMP
+from fillpath.lab.chains import process, rpc
+from fillpath.lab.manager import BLOCK_INTERVAL_S, GENESIS_TIMESTAMP
 
 FILLPATH = [sys.executable, "-m", "fillpath.cli.main"]
 
@@ -128,8 +128,8 @@ def test_the_lab_exchange_speaks_binance_to_ccxt(lab_dir: Path) -> None:
     import asyncio
     from decimal import Decimal
 
-    from fillpath.cex.binance_urls import sim_binance
-    from fillpath.chains.lab.manager import Lab
+    from fillpath.lab.exchange.binance import sim_binance
+    from fillpath.lab.manager import Lab
 
     locs = json.loads(cli("lab", "up", "--json", data_dir=lab_dir).stdout)["locations"]
     creds = Lab(lab_dir).exchange_credentials()

@@ -18,11 +18,11 @@ from eth_account import Account
 from web3 import Web3
 
 from fillpath.app import trading_signers
-from fillpath.cex.binance_urls import sim_binance
-from fillpath.chains.lab import artifacts
-from fillpath.chains.lab.funding import parse_targets
-from fillpath.chains.lab.manager import TRADER_GAS, Lab
-from fillpath.config import Config
+from fillpath.lab import lab_config
+from fillpath.lab.chains import artifacts
+from fillpath.lab.chains.funding import parse_targets
+from fillpath.lab.exchange.binance import sim_binance
+from fillpath.lab.manager import TRADER_GAS, Lab
 from fillpath.model.amounts import to_base_units
 from fillpath.model.assets import AssetId
 from fillpath.model.errors import InvalidInput
@@ -275,7 +275,7 @@ def test_cli_fund_and_status_show_the_trader_but_never_its_secrets(lab: Lab) -> 
 
 
 def test_trading_signers_on_the_lab_sign_for_the_trader(lab: Lab) -> None:
-    signers = trading_signers(Config(lab=True, data_dir=lab.dir.parent))
+    signers = trading_signers(lab_config(lab.dir.parent))
     assert set(signers) == {"lab1", "lab2"}
     for loc, signer in signers.items():
         assert signer.address == _trader(lab)

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from fillpath.chains.lab.manager import NodeStatus
 from fillpath.chains.readers import ChainSource, read_chain
 from fillpath.chains.rpc import RpcClient
 from fillpath.collect.snapshot import assemble
+from fillpath.lab.manager import NodeStatus
 from tests.conftest import Chain
 
 

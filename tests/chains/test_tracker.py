@@ -12,9 +12,9 @@ import pytest
 from fillpath.chains import transactions as txs
 from fillpath.chains.accounts import Signer
 from fillpath.chains.fees import FeePolicy, Fees
-from fillpath.chains.lab.faultproxy import FaultProxy
 from fillpath.chains.rpc import RpcClient
 from fillpath.chains.tracker import TrackerPolicy, TxState, TxTracker
+from fillpath.lab.chains.faultproxy import FaultProxy
 from fillpath.model.errors import Ambiguous
 from fillpath.state.records import TxStatus
 from fillpath.state.store import Store
@@ -261,7 +261,7 @@ def test_kill_9_right_after_broadcast_then_the_tracker_adopts_it(lab1: Chain, tm
 
     from eth_account import Account
 
-    from fillpath.chains.recovery import adopt_unfinished
+    from fillpath.execution.recovery import adopt_unfinished
 
     account = Account.create()
     lab1.w3.eth.send_transaction({"from": lab1.dev, "to": account.address, "value": 10**18})

@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from fillpath.chains.lab.manager import Lab, NodeStatus
+from fillpath.lab.manager import Lab, NodeStatus
 from fillpath.model.assets import AssetId
 from fillpath.router.plan import read_plan
 from tests.conftest import Chain

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from fillpath.chains.lab.manager import Lab
+from fillpath.lab.manager import Lab
 from tests.conftest import Chain
 
 

@@ -19,8 +19,22 @@ from fillpath.state.store import Store
 POOL = "lab1:uniswap_v3:0x88e6"
 
 
+CONFIG = """
+[locations.lab1]
+chain_id = 31337
+rpc = "http://127.0.0.1:9"
+[locations.lab2]
+chain_id = 31338
+rpc = "http://127.0.0.1:9"
+[exchanges.labex]
+ccxt_id = "binance"
+"""
+
+
 def run(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "FILLPATH_DATA_DIR": str(data_dir)}
+    """``fillpath venues`` reads the configuration and the store only: the venues need not be running."""
+    (data_dir / "fillpath.toml").write_text(f'data_dir = "{data_dir}"\n' + CONFIG)
+    env = {**os.environ, "FILLPATH_DATA_DIR": str(data_dir), "FILLPATH_CONFIG": str(data_dir / "fillpath.toml")}
     return subprocess.run(
         [sys.executable, "-m", "fillpath", *args], capture_output=True, text=True, env=env, timeout=60, check=True
     )

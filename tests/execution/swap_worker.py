@@ -17,13 +17,13 @@ from eth_account import Account
 from fillpath.app import execution_parts, open_store
 from fillpath.chains.accounts import Signer
 from fillpath.cli.swap import prepare
-from fillpath.config import Config
 from fillpath.execution import failpoints
 from fillpath.execution.engine import Engine, SwapRequest
+from fillpath.lab import lab_config
 
 
 async def main(mode: str) -> dict[str, object]:
-    cfg = Config(lab=True, data_dir=Path(os.environ["FILLPATH_TEST_LAB_DIR"]), database_url=os.environ["DB_URL"])
+    cfg = lab_config(Path(os.environ["FILLPATH_TEST_LAB_DIR"]), database_url=os.environ["DB_URL"])
     store = open_store(cfg)
     signer = Signer(Account.from_key(os.environ["FILLPATH_TEST_KEY"]))
     parts = await execution_parts(cfg, store, signers={"lab1": signer}, crash=failpoints.from_env())

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from eth_account import Account
 
-from fillpath.chains.lab.manager import Lab
+from fillpath.lab.manager import Lab
 from fillpath.state.records import IntentStatus
 from fillpath.state.store import Store
 from tests.conftest import Chain

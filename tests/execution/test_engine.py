@@ -20,10 +20,11 @@ import pytest
 
 from fillpath.app import ExecutionParts, chain_sources, execution_parts
 from fillpath.chains.balances import ChainBalances
-from fillpath.chains.lab.manager import Lab
 from fillpath.config import Config
 from fillpath.execution.engine import Engine, SwapRequest
 from fillpath.execution.result import LegStatus
+from fillpath.lab import lab_config
+from fillpath.lab.manager import Lab
 from fillpath.model.assets import AssetId
 from fillpath.model.events import BalanceAdjusted, ExecutionFinished, ExecutionStarted, VenueHalted
 from fillpath.state.reconciler import Reconciler
@@ -36,7 +37,7 @@ from tests.conftest import Chain
 @pytest.fixture
 def lab_cfg(lab1: Chain, tmp_path: Path) -> Config:
     lab_dir = Path(os.environ["FILLPATH_TEST_LAB_DIR"])
-    return Config(lab=True, data_dir=lab_dir, database_url=f"sqlite:///{tmp_path / 'engine.db'}")
+    return lab_config(lab_dir, database_url=f"sqlite:///{tmp_path / 'engine.db'}")
 
 
 def _admin(cfg: Config, path: str) -> Any:

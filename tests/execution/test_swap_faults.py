@@ -20,10 +20,10 @@ import pytest
 
 from fillpath.app import chain_sources, execution_parts
 from fillpath.chains.balances import ChainBalances
-from fillpath.chains.lab.manager import Lab
-from fillpath.config import Config
 from fillpath.execution.engine import UNDELIVERED, Engine, SwapRequest
 from fillpath.execution.recovery import recover
+from fillpath.lab import lab_config
+from fillpath.lab.manager import Lab
 from fillpath.state.reconciler import Reconciler
 from fillpath.state.records import IntentStatus
 from fillpath.state.store import Store
@@ -51,7 +51,7 @@ PROFILES = {
 @pytest.mark.parametrize("profile", sorted(PROFILES))
 def test_a_swap_under_an_exchange_fault_loses_and_duplicates_nothing(profile: str, lab1: Chain, tmp_path: Path) -> None:
     lab_dir = Path(os.environ["FILLPATH_TEST_LAB_DIR"])
-    cfg = Config(lab=True, data_dir=lab_dir, database_url=f"sqlite:///{tmp_path / 'f.db'}")
+    cfg = lab_config(lab_dir, database_url=f"sqlite:///{tmp_path / 'f.db'}")
     signer = funded_signer(lab1, eth=10, tokens={"WETH": 20})
     Lab(lab_dir).fund({"ETH@labex": "20"})  # the exchange account is shared by the session's tests
     store = Store.open(cfg.resolved_database_url)
@@ -111,7 +111,7 @@ def test_a_leg_the_exchange_denies_is_replanned_without_that_venue(lab1: Chain, 
     """ETH → USDT is acked then denied; the ETH it did not sell goes again, on a fresh snapshot, by another path."""
     lab_dir = Path(os.environ["FILLPATH_TEST_LAB_DIR"])
     Lab(lab_dir).fund({"ETH@labex": "10"})
-    cfg = Config(lab=True, data_dir=lab_dir, database_url=f"sqlite:///{tmp_path / 'r.db'}")
+    cfg = lab_config(lab_dir, database_url=f"sqlite:///{tmp_path / 'r.db'}")
     store = Store.open(cfg.resolved_database_url)
 
     async def go() -> Any:

@@ -17,17 +17,17 @@ from typing import Any
 import aiohttp
 import pytest
 
-from fillpath.cex.binance_urls import sim_binance
-from fillpath.chains.lab.manager import Lab
+from fillpath.config import lab_config_path
+from fillpath.lab.exchange.binance import sim_binance
+from fillpath.lab.manager import Lab
 from fillpath.model.assets import AssetId
 from tests.conftest import Chain
 
 
 def _cli(tmp_path: Path, *args: str) -> Any:
-    cfg = tmp_path / "fillpath.toml"
-    cfg.write_text(
-        f'lab = true\ndata_dir = "{os.environ["FILLPATH_TEST_LAB_DIR"]}"\ndatabase_url = "sqlite:///{tmp_path}/fp.db"\n'
-    )
+    cfg = tmp_path / "fillpath.toml"  # the running lab's configuration, with a journal of the test's own
+    lab_toml = lab_config_path(Path(os.environ["FILLPATH_TEST_LAB_DIR"])).read_text()
+    cfg.write_text(f'database_url = "sqlite:///{tmp_path}/fp.db"\n' + lab_toml)
     res = subprocess.run(
         [sys.executable, "-m", "fillpath", "--config", str(cfg), *args],
         capture_output=True, text=True, timeout=120, check=True,

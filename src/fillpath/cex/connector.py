@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 import ccxt
 
-from fillpath.cex.binance_dialect import BinanceDialect, Endpoint
+from fillpath.cex.binance.dialect import BinanceDialect, Endpoint
 from fillpath.cex.markets import Market, order_book_venue
 from fillpath.cex.ratelimit import RateLimiter
 from fillpath.model.commands import SubmitOrder

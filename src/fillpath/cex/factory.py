@@ -7,16 +7,19 @@ Secrets are read from the environment variables the table names, at build time, 
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
-from fillpath.cex.binance_dialect import BinanceDialect
-from fillpath.cex.binance_urls import point_binance_at
+from fillpath.cex.binance.dialect import BinanceDialect
+from fillpath.cex.binance.urls import point_binance_at
 from fillpath.cex.connector import CcxtConnector
 from fillpath.cex.ratelimit import RateLimiter
 from fillpath.model.errors import InvalidInput
 from fillpath.model.ports import Journal
+from fillpath.paths import read_private_file
 
 DIALECTS = {"binance": BinanceDialect}
 
@@ -31,7 +34,11 @@ class ExchangeSettings(Protocol):
     @property
     def secret_env(self) -> str | None: ...
     @property
+    def credentials_file(self) -> Path | None: ...
+    @property
     def urls(self) -> Mapping[str, str]: ...
+    @property
+    def options(self) -> Mapping[str, Any]: ...
     @property
     def sandbox(self) -> bool: ...
 
@@ -69,6 +76,8 @@ def connector_from_config(
     options: dict[str, object] = {"enableRateLimit": False}
     key = _secret(env, cfg.api_key_env if credentials else None, f"exchanges.{name}.api_key_env")
     secret = _secret(env, cfg.secret_env if credentials else None, f"exchanges.{name}.secret_env")
+    if credentials and cfg.credentials_file is not None:
+        key, secret = _credentials_file(cfg.credentials_file, f"exchanges.{name}.credentials_file")
     if key is not None:
         options["apiKey"] = key
     if secret is not None:
@@ -81,4 +90,15 @@ def connector_from_config(
         raise InvalidInput(f"exchanges.{name}.urls", f"unknown keys {sorted(unknown)}", 'only "api" (a base URL)')
     if "api" in cfg.urls:
         point_binance_at(exchange, cfg.urls["api"])
+    for option, value in cfg.options.items():
+        exchange.options[option] = value
     return CcxtConnector(exchange, location=name, dialect=dialect_cls(), limiter=limiter, journal=journal)
+
+
+def _credentials_file(path: Path, field: str) -> tuple[str, str]:
+    try:
+        data = json.loads(read_private_file(path, field))
+        return str(data["api_key"]), str(data["secret"])
+    except (ValueError, KeyError, TypeError):
+        fix = 'write {"api_key": "...", "secret": "..."}'
+        raise InvalidInput(field, f"{path} is not a JSON object with api_key and secret", fix) from None

@@ -14,7 +14,7 @@ from typing import Any
 
 import ccxt
 
-from fillpath.cex.binance_dialect import BinanceDialect
+from fillpath.cex.binance.dialect import BinanceDialect
 from fillpath.model.errors import FillpathError
 from fillpath.model.reports import BalanceReport, FillReport, OrderStatusReport
 

@@ -6,15 +6,30 @@ bound contract objects that each want a provider.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from eth_abi.abi import decode, encode
 from eth_utils.crypto import keccak
 
-from fillpath.chains.lab import artifacts
+ABI_DIR = Path(__file__).resolve().parent / "abis"
+"""The ABIs production calls, shipped as package data (``scripts/ship_abis.py`` writes them from the builds;
+``tests/chains/test_abis.py`` checks they still match): reading a chain needs no build tree and no lab."""
+SHIPPED = ("ERC20", "WETH9", "Multicall3", "UniswapV2Pair", "UniswapV3Pool", "UniswapV2Router02", "SwapRouter",
+           "FillpathExecutor")  # fmt: skip
+
+
+@cache
+def abi(contract: str) -> list[dict[str, Any]]:
+    """A shipped contract ABI by name (``ERC20`` is the standard token interface)."""
+    if contract not in SHIPPED:
+        raise KeyError(f"no shipped ABI named {contract!r}; one of {', '.join(SHIPPED)}")
+    data: list[dict[str, Any]] = json.loads((ABI_DIR / f"{contract}.json").read_text())
+    return data
 
 
 def _type(param: dict[str, Any]) -> str:
@@ -64,15 +79,19 @@ def function_from_abi(abi: Sequence[dict[str, Any]], name: str) -> AbiFunction:
 
 @cache
 def fn(contract: str, name: str) -> AbiFunction:
-    """``fn("UniswapV3Pool", "slot0")``: a function of a known contract artifact."""
-    return function_from_abi(artifacts.abi(contract), name)
+    """``fn("UniswapV3Pool", "slot0")``: a function of a shipped contract ABI."""
+    return function_from_abi(abi(contract), name)
 
 
 @cache
 def error_names(contract: str) -> dict[bytes, str]:
     """Selector → ``Name(type,...)`` for a contract's custom errors, so a revert says *why* in words."""
+    return errors_from_abi(abi(contract))
+
+
+def errors_from_abi(entries: Sequence[dict[str, Any]]) -> dict[bytes, str]:
     out: dict[bytes, str] = {}
-    for entry in artifacts.abi(contract):
+    for entry in entries:
         if entry.get("type") == "error":
             sig = f"{entry['name']}({','.join(_type(p) for p in entry.get('inputs', []))})"
             out[keccak(text=sig)[:4]] = sig

@@ -36,7 +36,7 @@ class ChainBalances:
         block = max(0, head - self.confirmations)
         holder = self.src.holder
         assert holder is not None
-        calls = [Call(t.address, fn("LabToken", "balanceOf"), (holder,)) for t in self.src.tokens]
+        calls = [Call(t.address, fn("ERC20", "balanceOf"), (holder,)) for t in self.src.tokens]
         calls.append(Call(self.src.multicall, fn("Multicall3", "getEthBalance"), (holder,)))
         results = await multicall(self.rpc, self.src.multicall, calls, block=block)
         stamp = time.time_ns()

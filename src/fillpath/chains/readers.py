@@ -77,9 +77,9 @@ async def read_chain(
     # 1. token metadata, holdings, pool headers
     calls: list[Call] = []
     for t in src.tokens:
-        calls += [Call(t.address, fn("LabToken", "decimals")), Call(t.address, fn("LabToken", "symbol"))]
+        calls += [Call(t.address, fn("ERC20", "decimals")), Call(t.address, fn("ERC20", "symbol"))]
         if src.holder:
-            calls.append(Call(t.address, fn("LabToken", "balanceOf"), (src.holder,)))
+            calls.append(Call(t.address, fn("ERC20", "balanceOf"), (src.holder,)))
     if src.holder:
         calls.append(Call(src.multicall, fn("Multicall3", "getEthBalance"), (src.holder,)))
     for p in src.pools:

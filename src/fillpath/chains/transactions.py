@@ -57,7 +57,7 @@ def approve(token: str, spender: str, amount: int, *, unlimited: bool = False) -
         amount = UINT256_MAX
     elif not 0 < amount < UINT256_MAX:
         raise InvalidInput("amount", f"{amount} is not an exact approval amount", "approve what the trade spends")
-    f = fn("LabToken", "approve")
+    f = fn("ERC20", "approve")
     return ContractCall(token, f.encode(spender, amount), returns=f, what=f"approve {amount} to {spender}")
 
 

@@ -88,8 +88,10 @@ def reconcile(
         ),
     ] = 1.0,
 ) -> None:
-    """One reconciliation pass over every venue: balances against the ledger; on exchanges also open orders,
-    trades and the user stream's balances. Prints what it found and recorded."""
+    """One reconciliation pass over every venue: what each reports against the ledger.
+
+    Balances everywhere; on exchanges also open orders, trades and the user stream's balances. Prints what it
+    found and recorded."""
     results = asyncio.run(_reconcile(ctx, listen))
     if as_json:
         emit_json(results_json(results))

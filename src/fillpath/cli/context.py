@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from fillpath.config import Config, load_config
+if TYPE_CHECKING:
+    from fillpath.config import Config
 
 
 @dataclass
@@ -18,6 +20,8 @@ class CliContext:
 
     def config(self) -> Config:
         if self._config is None:
+            from fillpath.config import load_config  # pydantic: only for commands that read the config
+
             self._config = load_config(self.config_path)
         return self._config
 

@@ -1,42 +1,140 @@
-"""The ``fillpath`` command. User errors print one line naming the field and the fix, and exit 2."""
+"""The ``fillpath`` command. User errors print one line naming the field and the fix, and exit 2.
+
+Commands are loaded lazily: the root knows each command's module and one-line help (``COMMANDS``), and imports
+a module only when its command runs, so ``--help``, ``--version`` and ``route --snapshot`` never load web3,
+ccxt, SQLAlchemy or aiohttp (``benchmarks/bench_startup.py``). A test checks each line here against the
+command's own help, so the two cannot drift apart.
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer import _click as click  # typer >= 0.29 vendors click (pinned in pyproject)
+from typer.core import TyperGroup
 
 from fillpath import __version__
-from fillpath.cli import books, config_cmd, demo, keys, lab, report, risk, route, snapshot, swap, venues
-from fillpath.cli.context import CliContext
-from fillpath.cli.output import err_console
-from fillpath.cli.sim import app as sim_app
 from fillpath.model.errors import FillpathError, InvalidInput
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    target: str
+    """``module:attr``: a Typer app (a command group) or a command function."""
+    help: str
+    lab: bool = False
+    """Part of the lab (``fillpath.lab``): needs the ``lab`` extra."""
+
+
+COMMANDS: dict[str, Command] = {
+    "lab": Command(
+        "fillpath.lab.cli.lab:app", "Run the local lab: two anvil chains with the real Uniswap contracts.", lab=True
+    ),
+    "config": Command("fillpath.cli.config_cmd:app", "Inspect the configuration."),
+    "snapshot": Command("fillpath.cli.snapshot:app", "Take and inspect market snapshots."),
+    "keys": Command("fillpath.cli.keys:app", "Manage signing keys (encrypted V3 keystores)."),
+    "demo": Command(
+        "fillpath.lab.cli.demo:demo",
+        "Start the lab, hold inventory on a chain and on the exchange, execute a 2,000 ETH sale, explain it.",
+        lab=True,
+    ),
+    "reconcile": Command(
+        "fillpath.cli.books:reconcile",
+        "One reconciliation pass over every venue: what each reports against the ledger.",
+    ),
+    "balances": Command(
+        "fillpath.cli.books:balances",
+        "Unified balances: per asset@location and per symbol — ledger, venue-reported, in flight, drift, value.",
+    ),
+    "halt": Command("fillpath.cli.risk:halt", "Stop trading: everywhere (the kill switch), or on one venue."),
+    "resume": Command(
+        "fillpath.cli.risk:resume", "Release the kill switch, or clear one venue's halted/degraded flag."
+    ),
+    "route": Command(
+        "fillpath.cli.route:route_cmd", "Route a swap over every venue at once (pure: no order is placed)."
+    ),
+    "swap": Command(
+        "fillpath.cli.swap:swap", "Route and execute a swap across every venue (dry run unless --execute)."
+    ),
+    "recover": Command(
+        "fillpath.cli.swap:recover_cmd",
+        "Resolve every unresolved intent by asking its venue (order by client id, transaction by hash and nonce).",
+    ),
+    "report": Command(
+        "fillpath.cli.report:report",
+        "What an execution planned, what it realized, and its P&L decomposition — from the journal.",
+    ),
+    "venues": Command(
+        "fillpath.cli.venues:venues",
+        "Every venue's health: state (ok / degraded / halted), score (100 = clean), reason and since when.",
+    ),
+    "sim": Command(
+        "fillpath.lab.cli.sim:app", "Run the local exchange simulator (speaks Binance's spot API).", lab=True
+    ),
+}
+
+LAB_EXTRA = ("web3", "eth_tester")
+"""What the lab needs beyond the production install (``pip install 'fillpath[lab]'``)."""
+
+
+def lab_missing() -> list[str]:
+    """The lab extra's packages that are not installed (a spec lookup, no import)."""
+    import importlib.util
+
+    return [name for name in LAB_EXTRA if importlib.util.find_spec(name) is None]
+
+
+def load(name: str) -> click.Command:
+    """The click command for ``name``, importing its module now."""
+    entry = COMMANDS[name]
+    if entry.lab and (missing := lab_missing()):
+        raise FillpathError(
+            f"`fillpath {name}` is part of the lab, which is not installed here ({', '.join(missing)} missing): "
+            "install it with `pip install 'fillpath[lab]'` (or run `make setup` in a checkout)"
+        )
+    module_name, attr = entry.target.split(":")
+    obj: Any = getattr(importlib.import_module(module_name), attr)
+    if isinstance(obj, typer.Typer):
+        group = typer.main.get_group(obj)
+        group.name = name
+        return group
+    single = typer.Typer(add_completion=False)
+    single.command(name)(obj)
+    return typer.main.get_command(single)
+
+
+class LazyGroup(TyperGroup):
+    """The root group: lists every command from ``COMMANDS`` and builds one only when it is invoked."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        return load(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, entry.help) for name, entry in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
 
 app = typer.Typer(
     name="fillpath",
+    cls=LazyGroup,
     help="Route, execute and reconcile swaps across exchanges, DEX pools and bridges.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,
 )
-app.add_typer(lab.app, name="lab")
-app.add_typer(config_cmd.app, name="config")
-app.add_typer(snapshot.app, name="snapshot")
-app.add_typer(keys.app, name="keys")
-app.command("demo")(demo.demo)
-app.command("reconcile")(books.reconcile)
-app.command("balances")(books.balances)
-app.command("halt")(risk.halt)
-app.command("resume")(risk.resume)
-app.command("route")(route.route_cmd)
-app.command("swap")(swap.swap)
-app.command("recover")(swap.recover_cmd)
-app.command("report")(report.report)
-app.command("venues")(venues.venues)
 
 
 def _version(value: bool) -> None:
@@ -56,10 +154,9 @@ def main(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
 ) -> None:
+    from fillpath.cli.context import CliContext
+
     ctx.obj = CliContext(config_path=config, debug=debug)
-
-
-app.add_typer(sim_app, name="sim")
 
 
 def run(argv: list[str] | None = None) -> None:
@@ -74,6 +171,8 @@ def run(argv: list[str] | None = None) -> None:
     except FillpathError as exc:
         if debug:
             raise
+        from fillpath.cli.output import err_console
+
         err_console().print(f"[red]error:[/red] {exc}", markup=True)
         sys.exit(2 if isinstance(exc, InvalidInput) else 1)
 

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from fillpath.app import chain_sources, close_all, exchange_connectors
 from fillpath.cli.context import cli_context
 from fillpath.cli.output import console, emit_json
 from fillpath.cli.snapshot import read_snapshot_file
-from fillpath.collect.snapshot import take_snapshot
 from fillpath.model.amounts import from_base_units, to_base_units
 from fillpath.model.assets import AssetId
 from fillpath.router import Market, RouteRequest, route
@@ -23,7 +19,16 @@ from fillpath.router.plan import Plan
 from fillpath.router.snapshot import Snapshot, read_snapshot, unit_of
 
 
+def _run(coro: Any) -> Any:
+    import asyncio  # only for commands that talk to venues
+
+    return asyncio.run(coro)
+
+
 async def _live(ctx: typer.Context) -> Snapshot:
+    from fillpath.app import chain_sources, close_all, exchange_connectors
+    from fillpath.collect.snapshot import take_snapshot
+
     cfg = cli_context(ctx).config()
     sources, exchanges = chain_sources(cfg), exchange_connectors(cfg)
     try:
@@ -48,7 +53,7 @@ def route_cmd(
     ] = None,
 ) -> None:
     """Route a swap over every venue at once (pure: no order is placed)."""
-    snap = read_snapshot_file(snapshot)[0] if snapshot else asyncio.run(_live(ctx))
+    snap = read_snapshot_file(snapshot)[0] if snapshot else _run(_live(ctx))
     units = to_base_units(amount, unit_of(snap, sell, "SELL"), field="AMOUNT")
     request = RouteRequest(sell, units, buy, max_hops=max_hops, slippage_bps=slippage_bps, gas=not no_gas,
                            exclude=frozenset(exclude or ()))  # fmt: skip
@@ -65,6 +70,8 @@ def show_plan(plan: Plan, snap: Snapshot) -> None:
 
     def human(asset: AssetId, units: int) -> str:
         return f"{from_base_units(units, dec[asset]):,.6f}".rstrip("0").rstrip(".")
+
+    from rich.table import Table
 
     out = console()
     legs = Table(title=f"plan: {plan.sell} → {plan.buy}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from decimal import Decimal
@@ -10,19 +9,26 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from fillpath.app import chain_sources, close_all, exchange_connectors
 from fillpath.cli.context import cli_context
 from fillpath.cli.output import console, emit_json, err_console
-from fillpath.collect.snapshot import take_snapshot
 from fillpath.model.errors import InvalidInput
 from fillpath.router.snapshot import Snapshot, loads_snapshot, write_snapshot
+
+
+def _run(coro: Any) -> Any:
+    import asyncio  # only for commands that talk to venues
+
+    return asyncio.run(coro)
+
 
 app = typer.Typer(help="Take and inspect market snapshots.", no_args_is_help=True)
 
 
 async def _take(ctx: typer.Context) -> dict[str, Any]:
+    from fillpath.app import chain_sources, close_all, exchange_connectors
+    from fillpath.collect.snapshot import take_snapshot
+
     cfg = cli_context(ctx).config()
     sources, exchanges = chain_sources(cfg), exchange_connectors(cfg)
     try:
@@ -40,7 +46,7 @@ def take(
 ) -> None:
     """Read every configured chain at one block each (the lab by default) into a snapshot."""
     t0 = time.perf_counter()
-    snap = asyncio.run(_take(ctx))
+    snap = _run(_take(ctx))
     elapsed = time.perf_counter() - t0
     if out is not None:
         tmp = out.with_name(f".{out.name}.tmp")
@@ -55,6 +61,8 @@ def take(
 
 def summarize(snap: dict[str, Any], elapsed: float | None = None) -> None:
     c = console()
+    from rich.table import Table
+
     t = Table(title=f"snapshot {snap['taken_at']}" + (f" (read in {elapsed * 1000:.0f} ms)" if elapsed else ""))
     for col in ("location", "kind", "block", "venues", "gas price (gwei)"):
         t.add_column(col)

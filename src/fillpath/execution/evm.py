@@ -83,7 +83,7 @@ async def approve_exact(venue: EvmVenue, store: Store, plan: ExecPlan) -> list[s
     """Approve the executor for exactly what it will pull (only where the allowance differs)."""
     sent = []
     for pull in plan.pulls:
-        data = fn("LabToken", "allowance").encode(venue.signer.address, venue.executor)
+        data = fn("ERC20", "allowance").encode(venue.signer.address, venue.executor)
         raw = await venue.rpc.request("eth_call", [{"to": pull.token, "data": "0x" + data.hex()}, "latest"])
         if hex_int(raw) != pull.amount:
             tx = await _send(venue, txs.approve(pull.token, venue.executor, pull.amount), None)

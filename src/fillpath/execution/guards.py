@@ -7,12 +7,23 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
-from fillpath.config import RiskConfig
 from fillpath.execution.killswitch import KillSwitch
 from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount
 from fillpath.model.errors import Halted
+
+
+class RiskLimits(Protocol):
+    """The limits the guards enforce (``config.RiskConfig`` has them; execution does not import the config)."""
+
+    @property
+    def max_order_notional(self) -> Decimal: ...
+    @property
+    def max_venue_notional(self) -> Decimal: ...
+    @property
+    def max_slippage_bps(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +61,7 @@ class GuardsFailed(Halted):
 @dataclass(frozen=True, slots=True)
 class Guards:
     kill_switch: KillSwitch
-    risk: RiskConfig
+    risk: RiskLimits
     venue_halted: Callable[[str], bool]
     balance: Callable[[AssetId], Amount | None]
     balance_source: str = "the ledger"

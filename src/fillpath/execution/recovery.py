@@ -17,20 +17,20 @@ An intent whose venue cannot answer yet stays open (unknown), never guessed.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from fillpath.cex.order_driver import OrderDriver
 from fillpath.chains import transactions as txs
 from fillpath.chains.fees import suggest_fees
 from fillpath.chains.rpc import hex_int
-from fillpath.chains.tracker import TxState
+from fillpath.chains.tracker import Tracked, TxState, TxTracker
 from fillpath.execution.evm import EvmVenue, book_gas, receipt_ledger
 from fillpath.execution.exchange_leg import fills_ledger, order_fills
 from fillpath.model.assets import AssetId
 from fillpath.model.events import Event, IntentOutcome, IntentResolved
 from fillpath.model.orders import OrderState
-from fillpath.state.records import IntentRecord, IntentStatus
+from fillpath.state.records import IntentRecord, IntentStatus, TxRecord, TxStatus
 from fillpath.state.store import Store
 
 
@@ -148,3 +148,22 @@ async def _noop(venue: EvmVenue, nonce: int) -> str:
     venue.tracker.track(signed)
     await txs.broadcast(venue.rpc, signed)
     return signed.tx_hash
+
+
+UNFINISHED_TX = frozenset({TxStatus.BROADCAST, TxStatus.MINED, TxStatus.REORGED})
+
+
+def adopt_unfinished(tracker: TxTracker, records: Iterable[TxRecord]) -> list[Tracked]:
+    """Every transaction the journal holds as unfinished at the tracker's location, followed again after a restart.
+
+    Transactions are journaled (``TxBroadcast``) before their bytes leave the process, so a crash leaves a hash and
+    a nonce to resolve: by hash (mempool, receipt), or by the nonce another transaction used. Nothing is sent twice.
+    """
+    adopted = []
+    for rec in records:
+        if rec.venue != tracker.location or rec.status not in UNFINISHED_TX:
+            continue
+        if rec.sender is None or rec.nonce is None:
+            continue
+        adopted.append(tracker.adopt(rec.tx_hash, rec.sender, rec.nonce))
+    return adopted

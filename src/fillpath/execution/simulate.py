@@ -49,7 +49,7 @@ class SlotFinder:
         if found is not None:
             slot, order = found
             return allowance_keys(owner, spender, slot)[order]
-        data = "0x" + fn("LabToken", "allowance").encode(owner, spender).hex()
+        data = "0x" + fn("ERC20", "allowance").encode(owner, spender).hex()
         for slot in range(MAX_SLOT):
             for order, key in enumerate(allowance_keys(owner, spender, slot)):
                 override = {token: {"stateDiff": {key: "0x" + _word(_PROBE).hex()}}}

@@ -13,8 +13,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-import networkx as nx
-
 from fillpath.model.assets import AssetId
 from fillpath.model.errors import InvalidInput
 from fillpath.router.graph import Edge
@@ -88,6 +86,8 @@ def _apportion_int(total: int, weights: list[int]) -> list[int]:
 
 def _useful(edges: Sequence[Edge], active: list[int], sources: set[AssetId], sinks: frozenset[AssetId]) -> list[int]:
     """Edges on some source → sink route within ``active`` (a dead end would strand assets)."""
+    import networkx as nx  # ~90 ms to import: only for plans that need it, not at start-up
+
     g = nx.DiGraph()
     g.add_edges_from((edges[k].asset_in, edges[k].asset_out) for k in active)
     fwd = set().union(*(nx.descendants(g, s) | {s} for s in sources if s in g))
@@ -98,6 +98,8 @@ def _useful(edges: Sequence[Edge], active: list[int], sources: set[AssetId], sin
 def _break_cycles(edges: Sequence[Edge], active: list[int], value: Sequence[float]) -> list[int]:
     """Drop the least valuable edge of each directed cycle (possible only with arbitrage, or a venue
     wanted both ways) until the flow is acyclic, hence executable in order."""
+    import networkx as nx
+
     active = list(active)
     while True:
         g = nx.DiGraph()
@@ -238,6 +240,8 @@ def _order(edges: Sequence[Edge], active: list[int], sinks: frozenset[AssetId]) 
     heads = {edges[k].asset_out for k in active}
     if not tails & heads:  # one layer (every leg from a holding straight into the buy asset): no networkx needed
         return sorted(tails, key=str) + sorted(heads, key=str)
+    import networkx as nx
+
     g = nx.DiGraph()
     g.add_edges_from((edges[k].asset_in, edges[k].asset_out) for k in active)
     return list(nx.lexicographical_topological_sort(g, key=str))

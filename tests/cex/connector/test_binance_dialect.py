@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from fillpath.cex.binance_dialect import BinanceDialect, Endpoint
+from fillpath.cex.binance.dialect import BinanceDialect, Endpoint
 from fillpath.cex.orders import VenueStatus
 from fillpath.cex.ratelimit import Priority
 

@@ -5,11 +5,14 @@ from simkit import Sim
 
 from fillpath.cex.factory import connector_from_config
 from fillpath.config import ExchangeConfig
+from fillpath.lab.exchange.binance import SIM_BINANCE_OPTIONS
 from fillpath.model.errors import InvalidInput
 
 
 async def test_a_configured_connector_reaches_the_venue(sim: Sim) -> None:
-    cfg = ExchangeConfig(ccxt_id="binance", api_key_env="K", secret_env="S", urls={"api": sim.url})
+    cfg = ExchangeConfig(
+        ccxt_id="binance", api_key_env="K", secret_env="S", urls={"api": sim.url}, options=SIM_BINANCE_OPTIONS
+    )
     conn = connector_from_config("binance", cfg, env={"K": sim.api_key, "S": sim.secret})
     try:
         await conn.load_markets()

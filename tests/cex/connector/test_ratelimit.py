@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from fillpath.cex.binance_dialect import BinanceDialect
+from fillpath.cex.binance.dialect import BinanceDialect
 from fillpath.cex.ratelimit import Cost, LimitKind, Priority, RateLimiter, RateLimitRule
 from fillpath.model.errors import InvalidInput
 

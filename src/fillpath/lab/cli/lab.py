@@ -1,0 +1,122 @@
+"""``fillpath lab up | down | status | fund``: the local chains with the real Uniswap contracts, and the trader."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from fillpath.cli.context import cli_context
+from fillpath.cli.output import console, emit_json, err_console
+from fillpath.lab.chains.funding import parse_targets, plain
+from fillpath.lab.manager import ExchangeStatus, Lab, NodeStatus
+
+app = typer.Typer(help="Run the local lab: two anvil chains with the real Uniswap contracts.", no_args_is_help=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
+
+
+def lab_for(ctx: typer.Context, *, quiet: bool = False) -> Lab:
+    cfg = cli_context(ctx).config()
+    err = err_console()
+    return Lab(cfg.data_dir, log=(lambda _m: None) if quiet else (lambda m: err.print(f"[dim]{m}[/dim]")))
+
+
+def _status_json(lab: Lab, nodes: list[NodeStatus], ex: ExchangeStatus) -> dict[str, object]:
+    address = lab.trader_address()
+    trader = {"address": address, "keystore": str(lab.trader_keystore)} if address else None
+    return {"locations": {**{n.location: n.to_json() for n in nodes}, ex.location: ex.to_json()}, "trader": trader}
+
+
+def print_status(lab: Lab, nodes: list[NodeStatus], ex: ExchangeStatus, *, contracts: bool = True) -> None:
+    out = console()
+    table = Table(title="lab", show_lines=False)
+    for col in ("location", "kind", "state", "url", "block", "pid"):
+        table.add_column(col)
+    for n in nodes:
+        state = "[green]up[/green]" if n.responding else f"[red]down[/red] ({n.problem})"
+        table.add_row(n.location, f"evm {n.chain_id}", state, n.rpc_url or "-", str(n.block or "-"), str(n.pid or "-"))
+    ex_state = "[green]up[/green]" if ex.responding else f"[red]down[/red] ({ex.problem})"
+    table.add_row(ex.location, "cex (binance API)", ex_state, ex.url or "-", "-", str(ex.pid or "-"))
+    out.print(table)
+    address = lab.trader_address()
+    out.print(
+        f"trader {address} on every chain, the labex account on labex (keystore {lab.trader_keystore})"
+        if address
+        else "trader: none yet (`fillpath lab up` creates it)"
+    )
+    if not contracts:
+        return
+    for n in nodes:
+        if n.deployment is None:
+            continue
+        d = n.deployment
+        t = Table(title=f"{n.location}: contracts (dev account {d.dev})")
+        t.add_column("name")
+        t.add_column("address")
+        for name, addr in d.contracts:
+            t.add_row(name, addr)
+        for tok in d.tokens:
+            t.add_row(f"{tok.symbol} ({tok.decimals} decimals)", tok.address)
+        for p in d.pools:
+            fee = f"{p.fee_ppm / 10_000:g}%"
+            t.add_row(f"{p.kind} {p.token0}/{p.token1} {fee}", p.address)
+        out.print(t)
+
+
+@app.command("up")
+def up(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Start both chains (deploying on first use, reloading the cached state after), or confirm they run."""
+    lab = lab_for(ctx, quiet=as_json)
+    nodes = lab.up()
+    ex = lab.exchange_status()
+    if as_json:
+        emit_json(_status_json(lab, nodes, ex))
+    else:
+        print_status(lab, nodes, ex)
+    if not (all(n.responding for n in nodes) and ex.responding):
+        raise typer.Exit(1)
+
+
+@app.command("down")
+def down(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Stop every process the lab started."""
+    stopped = lab_for(ctx, quiet=True).down()
+    if as_json:
+        emit_json({"stopped": stopped})
+    else:
+        console().print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
+
+
+@app.command("status")
+def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Tell whether each chain's process is alive and answering. Exits 1 if any is down."""
+    lab = lab_for(ctx, quiet=True)
+    nodes, ex = lab.status(), lab.exchange_status()
+    if as_json:
+        emit_json(_status_json(lab, nodes, ex))
+    else:
+        print_status(lab, nodes, ex, contracts=False)
+    if not (all(n.responding for n in nodes) and ex.responding):
+        raise typer.Exit(1)
+
+
+@app.command("fund")
+def fund(
+    ctx: typer.Context,
+    targets: Annotated[list[str], typer.Argument(help="ASSET=AMOUNT, e.g. WETH@lab1=1500 ETH@labex=500.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Set the lab trader's balances to exactly these amounts (human units); other balances stay as they are."""
+    wanted = parse_targets(targets)
+    results = lab_for(ctx, quiet=True).fund(wanted)
+    if as_json:
+        emit_json({"funded": [r.to_json() for r in results]})
+        return
+    t = Table(title="lab trader funded")
+    for col in ("asset", "before", "after"):
+        t.add_column(col, justify="left" if col == "asset" else "right")
+    for r in results:
+        t.add_row(str(r.asset), plain(r.before), plain(r.after))
+    console().print(t)

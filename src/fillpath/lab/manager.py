@@ -1,0 +1,495 @@
+"""``lab up | down | status``: real anvil nodes on free loopback ports, deployed once and then reloaded.
+
+The first ``up`` deploys and seeds each chain and dumps its state into a cache keyed by everything that shapes
+it (artifacts, spec, deploy code, anvil version); later ``up`` s load that dump in well under two seconds.
+Block timestamps are deterministic: genesis at 2026-01-01T00:00:00Z and +12 s per block, restored after a reload.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from web3 import Web3
+
+from fillpath import paths
+from fillpath.chains.accounts import Signer
+from fillpath.lab import config_file
+from fillpath.lab.chains import artifacts, deploy, funding, process, rpc, spec, trader
+from fillpath.lab.chains.deployment import LabDeployment
+from fillpath.lab.exchange import lab as labex
+from fillpath.model.amounts import from_base_units, parse_decimal
+from fillpath.model.assets import AssetId
+from fillpath.model.errors import InvalidInput, LabError
+
+GENESIS_TIMESTAMP = 1_767_225_600  # 2026-01-01T00:00:00Z
+BLOCK_INTERVAL_S = 12
+DEV_BALANCE_ETH = 1_000_000
+STATE_VERSION = 1
+HISTORY_BLOCKS = 8
+TRADER_GAS_FLOOR = 10**18  # below this the trader cannot pay for much: `up` tops it up ...
+TRADER_GAS = 100 * 10**18  # ... to this; above the floor its native balance is inventory and left alone
+
+
+@dataclass(frozen=True, slots=True)
+class NodeStatus:
+    location: str
+    chain_id: int
+    rpc_url: str | None
+    ws_url: str | None
+    running: bool  # our process is alive (checked by pid and start time)
+    responding: bool  # it answers JSON-RPC with the right chain id
+    block: int | None
+    pid: int | None
+    problem: str | None
+    deployment: LabDeployment | None
+    trader: str | None = None  # the lab's trading account (the execution engine signs with it)
+
+    def to_json(self) -> dict[str, Any]:
+        dep = self.deployment.to_json() if self.deployment else None
+        return {
+            "location": self.location,
+            "kind": "evm",
+            "chain_id": self.chain_id,
+            "rpc_url": self.rpc_url,
+            "ws_url": self.ws_url,
+            "running": self.running,
+            "responding": self.responding,
+            "block": self.block,
+            "pid": self.pid,
+            "problem": self.problem,
+            "dev_account": dep["dev"] if dep else None,
+            "trader_account": self.trader,
+            "contracts": ({**dep["contracts"], **{s: t["address"] for s, t in dep["tokens"].items()}} if dep else {}),
+            "tokens": dep["tokens"] if dep else {},
+            "pools": dep["pools"] if dep else [],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeStatus:
+    """The lab's exchange simulator (location ``labex``)."""
+
+    location: str
+    url: str | None
+    running: bool
+    responding: bool
+    pid: int | None
+    problem: str | None
+    api_key: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "location": self.location,
+            "kind": "cex",
+            "url": self.url,
+            "ccxt_id": "binance",
+            "running": self.running,
+            "responding": self.responding,
+            "pid": self.pid,
+            "problem": self.problem,
+            "api_key": self.api_key,
+            "markets": [f"{b}/{q}" for b, q in labex.MARKETS],
+        }
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get("FILLPATH_LAB_CACHE")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "fillpath" / "lab"
+
+
+class Lab:
+    """The lab's chains under one data directory. Safe to call from several processes (a file lock)."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        cache_dir: Path | None = None,
+        profile: str = "full",
+        log: Callable[[str], None] = lambda _m: None,
+    ) -> None:
+        self.dir = data_dir / "lab"
+        self.cache_dir = cache_dir or default_cache_dir()
+        self.specs = spec.lab_specs(profile)
+        self.profile = profile
+        self.log = log
+
+    # --- state file --------------------------------------------------------------------------------------
+    @property
+    def state_path(self) -> Path:
+        return self.dir / "lab.json"
+
+    def _read_state(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.state_path.read_text())
+        except (OSError, ValueError):
+            return {"version": STATE_VERSION, "nodes": {}}
+        if data.get("version") != STATE_VERSION:
+            return {"version": STATE_VERSION, "nodes": {}}
+        return dict(data)
+
+    def _write_state(self, data: dict[str, Any]) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.state_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=2))
+        os.replace(tmp, self.state_path)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with open(self.dir / ".lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    # --- commands ----------------------------------------------------------------------------------------
+    def up(self) -> list[NodeStatus]:
+        with self._locked():
+            address = trader.ensure_trader(self.dir)
+            state = self._read_state()
+            nodes: dict[str, Any] = state["nodes"]
+            todo = []
+            for s in self.specs:
+                rec = nodes.get(s.location)
+                if rec and self._check(rec)[1]:
+                    continue  # already up and answering: nothing to do
+                if rec:
+                    process.stop(process.ProcessRef.from_json(rec["process"]))
+                todo.append(s)
+            if todo:
+                with ThreadPoolExecutor(max_workers=len(todo)) as pool:
+                    for rec in pool.map(lambda s: self._start(s, address), todo):
+                        nodes[rec["location"]] = rec
+            ex = state.get("exchange")
+            if not (ex and self._check_exchange(ex)[1]):
+                if ex:
+                    process.stop(process.ProcessRef.from_json(ex["process"]))
+                state["exchange"] = self._start_exchange()
+            self._write_state(state)
+            self._gas_up_trader(nodes, address)
+            self._write_config(state, address)
+        return self.status()
+
+    def _write_config(self, state: dict[str, Any], address: str) -> None:
+        """The running lab as a fillpath configuration, which every other command reads (``lab/config_file.py``)."""
+        chains = [
+            (LabDeployment.from_json(rec["deployment"]), rec["rpc_url"], rec["ws_url"])
+            for s in self.specs
+            if (rec := state["nodes"].get(s.location))
+        ]
+        ex = state.get("exchange")
+        exchange = (ex["location"], ex["url"], labex.credentials_path(self.dir)) if ex else None
+        text = config_file.render(
+            self.dir.parent, chains, address, trader.keystore_path(self.dir), trader.passphrase_path(self.dir), exchange
+        )
+        config_file.write(self.dir.parent, text)
+
+    # --- the trading account -----------------------------------------------------------------------------
+    def _gas_up_trader(self, nodes: dict[str, Any], address: str) -> None:
+        """Give the trader gas on every running chain where it has (almost) none; a started chain already did."""
+        for rec in nodes.values():
+            if funding.native_balance(rec["rpc_url"], address) < TRADER_GAS_FLOOR:
+                rpc.call(rec["rpc_url"], "anvil_setBalance", [address, hex(TRADER_GAS)])
+                funding.settle(rec["rpc_url"], HISTORY_BLOCKS)
+
+    def trader_address(self) -> str | None:
+        return trader.trader_address(self.dir)
+
+    @property
+    def trader_keystore(self) -> Path:
+        return trader.keystore_path(self.dir)
+
+    def trader_signer(self) -> Signer:
+        """The lab trader's signer, unlocked with its stored passphrase. Exists after the first ``up``."""
+        return trader.trader_signer(self.dir)
+
+    def fund(self, targets: Mapping[AssetId, Decimal] | Mapping[str, str]) -> list[funding.FundResult]:
+        """Set the trader's balances to exactly ``targets`` (``funding`` says how); other balances stay.
+
+        ``{AssetId: Decimal}`` or ``{"WETH@lab1": "1500"}``. Every target is checked before anything changes; the
+        results are read back from the chains and labex.
+        """
+        locations = [s.location for s in self.specs] + [labex.LOCATION]
+        by_location: dict[str, dict[AssetId, Decimal]] = {}
+        order = []
+        for key, value in targets.items():
+            asset = key if isinstance(key, AssetId) else AssetId.parse(key, field=key)
+            amount = parse_decimal(value, field=str(asset))
+            order.append(asset)
+            if asset.location not in locations:
+                raise InvalidInput(
+                    str(asset), f"{asset.location!r} is not a lab location", f"the lab has {', '.join(locations)}"
+                )
+            by_location.setdefault(asset.location, {})[asset] = amount
+        with self._locked():
+            state = self._read_state()
+            chains = []
+            for loc, wanted in by_location.items():
+                if loc == labex.LOCATION:
+                    continue
+                rec = state["nodes"].get(loc)
+                if rec is None or not self._check(rec)[1]:
+                    raise LabError(f"{loc} is not running; start the lab with `fillpath lab up`")
+                dep = LabDeployment.from_json(rec["deployment"])
+                chains.append((rec["rpc_url"], dep, funding.chain_targets(dep, wanted)))
+            ex_targets = None
+            if labex.LOCATION in by_location:
+                ex = state.get("exchange")
+                if ex is None or not self._check_exchange(ex)[1]:
+                    raise LabError(f"{labex.LOCATION} is not running; start the lab with `fillpath lab up`")
+                ex_targets = (ex["url"], funding.exchange_targets(labex.ASSETS, _DECIMALS, by_location[labex.LOCATION]))
+            address = trader.ensure_trader(self.dir)
+            done: dict[AssetId, funding.FundResult] = {}
+            for url, dep, units in chains:
+                decimals = funding.chain_decimals(dep)
+                moved = funding.fund_chain(url, dep, address, units, settle_blocks=HISTORY_BLOCKS)
+                for symbol, (before, after) in moved.items():
+                    a = AssetId(symbol, dep.location)
+                    dec = decimals[symbol]
+                    done[a] = funding.FundResult(a, from_base_units(before, dec), from_base_units(after, dec))
+            if ex_targets is not None:
+                url, amounts = ex_targets
+                api_key = self.exchange_credentials().api_key
+                moved_ex = funding.fund_exchange(url, api_key, labex.LOCATION, amounts)
+                for symbol, (before_d, after_d) in moved_ex.items():
+                    a = AssetId(symbol, labex.LOCATION)
+                    done[a] = funding.FundResult(a, before_d, after_d)
+        return [done[a] for a in order]
+
+    def exchange_status(self) -> ExchangeStatus:
+        ex = self._read_state().get("exchange")
+        if ex is None:
+            return ExchangeStatus(labex.LOCATION, None, False, False, None, "not started", None)
+        running, responding, problem = self._check_exchange(ex)
+        return ExchangeStatus(
+            labex.LOCATION, ex["url"], running, responding, ex["process"]["pid"], problem, ex["api_key"]
+        )
+
+    def exchange_credentials(self) -> labex.LabExchangeCreds:
+        return labex.credentials(self.dir)
+
+    def _check_exchange(self, ex: dict[str, Any]) -> tuple[bool, bool, str | None]:
+        ref = process.ProcessRef.from_json(ex["process"])
+        if not process.is_alive(ref):
+            return False, False, f"the exchange simulator (pid {ref.pid}) is not running"
+        try:
+            with urllib.request.urlopen(f"{ex['url']}/api/v3/ping", timeout=2.0) as resp:
+                resp.read()
+        except OSError as exc:
+            return True, False, f"the exchange simulator (pid {ref.pid}) does not answer: {exc}"
+        return True, True, None
+
+    def _start_exchange(self) -> dict[str, Any]:
+        creds = labex.credentials(self.dir)
+        usd = dict(self.specs[0].usd)
+        config_path = self.dir / "labex-sim.json"
+        labex.write_sim_config(config_path, labex.sim_config(usd, creds))
+        port = process.free_port()
+        url = f"http://127.0.0.1:{port}"
+        argv = [sys.executable, "-m", "fillpath", "sim", "serve", "--host", "127.0.0.1", "--port", str(port),
+                "--config", str(config_path)]  # fmt: skip
+        log_path = self.dir / "labex.log"
+        ref = process.spawn(argv, log_path, marker=f"--port {port}")
+        deadline = time.monotonic() + 30
+        record = {"location": labex.LOCATION, "url": url, "process": ref.to_json(), "log": str(log_path),
+                  "api_key": creds.api_key}  # fmt: skip
+        while time.monotonic() < deadline:
+            running, responding, _ = self._check_exchange(record)
+            if responding:
+                self.log(f"{labex.LOCATION}: exchange simulator at {url}")
+                return record
+            if not running:
+                break
+            time.sleep(0.05)
+        process.stop(ref)
+        tail = log_path.read_text(errors="replace")[-600:] if log_path.exists() else ""
+        raise LabError(f"the exchange simulator did not start: {tail.strip() or 'no output'}")
+
+    def down(self) -> list[str]:
+        """Stop every process this lab started (verified by pid and start time). Returns what was stopped."""
+        with self._locked():
+            state = self._read_state()
+            stopped = []
+            for name, rec in sorted(state["nodes"].items()):
+                if process.stop(process.ProcessRef.from_json(rec["process"])):
+                    stopped.append(name)
+            ex = state.pop("exchange", None)
+            if ex and process.stop(process.ProcessRef.from_json(ex["process"])):
+                stopped.append(ex["location"])
+            state["nodes"] = {}
+            self._write_state(state)
+            config_file.remove(self.dir.parent)
+            return stopped
+
+    def status(self) -> list[NodeStatus]:
+        state = self._read_state()
+        address = self.trader_address()
+        out = []
+        for s in self.specs:
+            rec = state["nodes"].get(s.location)
+            if rec is None:
+                out.append(
+                    NodeStatus(s.location, s.chain_id, None, None, False, False, None, None, "not started", None)
+                )
+                continue
+            running, responding, block, problem = self._check(rec)
+            out.append(
+                NodeStatus(
+                    s.location,
+                    s.chain_id,
+                    rec["rpc_url"],
+                    rec["ws_url"],
+                    running,
+                    responding,
+                    block,
+                    rec["process"]["pid"],
+                    problem,
+                    LabDeployment.from_json(rec["deployment"]),
+                    address,
+                )
+            )
+        return out
+
+    def deployments(self) -> dict[str, LabDeployment]:
+        return {n.location: n.deployment for n in self.status() if n.deployment is not None}
+
+    # --- internals ---------------------------------------------------------------------------------------
+    def _check(self, rec: dict[str, Any]) -> tuple[bool, bool, int | None, str | None]:
+        ref = process.ProcessRef.from_json(rec["process"])
+        if not process.is_alive(ref):
+            return False, False, None, f"anvil (pid {ref.pid}) is not running"
+        try:
+            chain_id = int(rpc.call(rec["rpc_url"], "eth_chainId", timeout=2.0), 16)
+            block = int(rpc.call(rec["rpc_url"], "eth_blockNumber", timeout=2.0), 16)
+        except LabError as exc:
+            return True, False, None, f"anvil (pid {ref.pid}) does not answer: {exc}"
+        if chain_id != rec["chain_id"]:
+            return True, False, block, f"wrong chain id {chain_id} at {rec['rpc_url']}"
+        return True, True, block, None
+
+    def _cache_key(self, s: spec.ChainSpec) -> str:
+        h = hashlib.sha256()
+        here = Path(__file__).parent
+        for f in (here / "chains" / "deploy.py", here / "chains" / "spec.py", here / "manager.py"):
+            h.update(f.read_bytes())
+        h.update(artifacts.fingerprint().encode())
+        h.update(spec.spec_fingerprint(self.specs).encode())
+        h.update(_anvil_version().encode())
+        h.update(f"{s.location}:{s.chain_id}:{GENESIS_TIMESTAMP}:{self.profile}".encode())
+        return h.hexdigest()[:20]
+
+    def _start(self, s: spec.ChainSpec, trader_address: str) -> dict[str, Any]:
+        key = self._cache_key(s)
+        dump_path = self.cache_dir / f"{s.location}-{key}.state"
+        meta_path = self.cache_dir / f"{s.location}-{key}.json"
+        for attempt in range(3):
+            port = process.free_port()
+            url = f"http://127.0.0.1:{port}"
+            log_path = self.dir / f"{s.location}.log"
+            argv = [
+                str(paths.binary("anvil")),
+                "--host", "127.0.0.1",
+                "--port", str(port),
+                "--chain-id", str(s.chain_id),
+                "--balance", str(DEV_BALANCE_ETH),
+                "--timestamp", str(GENESIS_TIMESTAMP),
+                "--silent",
+            ]  # fmt: skip
+            ref = process.spawn(argv, log_path, marker=f"--port {port}")
+            try:
+                _wait_ready(url, ref, log_path)
+                break
+            except LabError:
+                process.stop(ref)
+                if attempt == 2:
+                    raise
+        t0 = time.monotonic()
+        if dump_path.is_file() and meta_path.is_file():
+            deployment = LabDeployment.from_json(json.loads(meta_path.read_text()))
+            rpc.call(url, "anvil_loadState", [dump_path.read_text().strip()], timeout=60)
+            code = rpc.call(url, "eth_getCode", [deployment.address("Multicall3"), "latest"])
+            if code in (None, "0x"):
+                process.stop(ref)
+                dump_path.unlink(missing_ok=True)
+                raise LabError(f"the cached {s.location} state did not load; it was removed, run `lab up` again")
+            self.log(f"{s.location}: loaded the cached deployment in {time.monotonic() - t0:.2f}s")
+        else:
+            self.log(f"{s.location}: first start: deploying the contracts and seeding pools (cached afterwards)")
+            rpc.call(url, "anvil_setBlockTimestampInterval", [BLOCK_INTERVAL_S])
+            w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60}))
+            deployment = deploy.deploy_lab(w3, s, log=self.log)
+            dump = rpc.call(url, "anvil_dumpState", timeout=60)
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            _atomic_write(dump_path, str(dump))
+            _atomic_write(meta_path, json.dumps(deployment.to_json(), indent=2))
+            self.log(f"{s.location}: deployed and cached in {time.monotonic() - t0:.2f}s")
+        latest = rpc.call(url, "eth_getBlockByNumber", ["latest", False])
+        rpc.call(url, "anvil_setTime", [int(latest["timestamp"], 16)])
+        rpc.call(url, "anvil_setBlockTimestampInterval", [BLOCK_INTERVAL_S])
+        # the trader's gas: neither the deployment nor its cached dump knows the trader
+        rpc.call(url, "anvil_setBalance", [trader_address, hex(TRADER_GAS)])
+        # A loaded state has no history below its head; a few empty blocks give readers at a confirmation
+        # depth (reconciliation reads at head - N) a state to read, the trader's balance included.
+        funding.settle(url, HISTORY_BLOCKS)
+        return {
+            "location": s.location,
+            "chain_id": s.chain_id,
+            "port": port,
+            "rpc_url": url,
+            "ws_url": f"ws://127.0.0.1:{port}",
+            "process": ref.to_json(),
+            "log": str(log_path),
+            "cache_key": key,
+            "deployment": deployment.to_json(),
+        }
+
+
+def _wait_ready(url: str, ref: process.ProcessRef, log_path: Path, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not process.is_alive(ref):
+            tail = log_path.read_text(errors="replace")[-800:] if log_path.exists() else ""
+            raise LabError(f"anvil exited at start: {tail.strip() or 'no output'}")
+        with contextlib.suppress(LabError):
+            rpc.call(url, "eth_chainId", timeout=1.0)
+            return
+        time.sleep(0.05)
+    raise LabError(f"anvil did not answer at {url} within {timeout:.0f}s")
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+# decimals by symbol on the lab chains: an exchange asset takes its symbol's (as the snapshot collector gives it)
+_DECIMALS = {funding.NATIVE: funding.NATIVE_DECIMALS, spec.WETH.symbol: spec.WETH.decimals} | {
+    t.symbol: t.decimals for t in spec.TOKENS
+}
+
+
+@cache
+def _anvil_version() -> str:
+    out = subprocess.run([str(paths.binary("anvil")), "--version"], capture_output=True, text=True, check=False)
+    return out.stdout.strip().splitlines()[0] if out.stdout else "unknown"
