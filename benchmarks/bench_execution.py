@@ -433,7 +433,7 @@ class WireRig:
             drivers={"labex": OrderDriver(conn, store)}, halted=parts.wiring.halted,
         )  # fmt: skip
         self.engine = Engine(wiring)
-        self.req = SwapRequest(plan.sell, plan.amount_in, plan.buy, max_hops=1)
+        self.req = SwapRequest(RouteRequest(plan.sell, plan.amount_in, plan.buy, max_hops=1))
         time_journal(store, self.spans)
 
     async def once(self, i: int) -> None:
@@ -534,7 +534,7 @@ async def route_times(engine: Engine, snap: Snapshot, req: SwapRequest, n: int) 
     for i in range(-2, n):
         t = time.perf_counter()
         try:
-            engine._route(snap, req, req.sell, req.amount, frozenset())
+            engine._route(snap, req, req.route.sell, req.route.amount, frozenset())
         except InvalidInput as exc:
             refusal = str(exc)
         if i >= 0:
@@ -544,8 +544,9 @@ async def route_times(engine: Engine, snap: Snapshot, req: SwapRequest, n: int) 
 
 async def bench_dry(cfg: Config, tmp: Path, dry_runs: int, route_runs: int) -> tuple[list[list[str]], list[str]]:
     sell = ",".join(s for s, _ in SOURCES)
-    req = SwapRequest(sell, DRY_SALE, "USDC", max_hops=3)
-    small = SwapRequest(sell, 3 * LEG_AMOUNT, "USDC", max_hops=2)  # one ETH-unit held at each: all three must sell
+    req = SwapRequest(RouteRequest(sell, DRY_SALE, "USDC", max_hops=3))
+    # one ETH-unit held at each: all three must sell
+    small = SwapRequest(RouteRequest(sell, 3 * LEG_AMOUNT, "USDC", max_hops=2))
     notes: list[str] = []
     # a dry run's guards read the holdings its snapshot can see: give the lab's trader what the sale needs
     Lab(cfg.data_dir).fund({sell: str(DRY_HELD // 10**18) for sell, _ in SOURCES})

@@ -160,6 +160,44 @@ def configured_venues(cfg: Config) -> list[str]:
     return sorted(cfg.locations) + sorted(cfg.exchanges)
 
 
+NATIVE_DECIMALS = 18
+
+
+def sell_decimals(cfg: Config, names: str, field: str = "SELL") -> int:
+    """The unit of what ``names`` lists (``SYMBOL@LOCATION``, a bare symbol, or a comma list), from the configuration
+    alone: a chain's tokens as configured and its native coin (18), an exchange asset as the snapshot collector
+    reads it (its symbol's decimals on the chains, else 18). A human amount is converted once with it, at the edge;
+    the engine checks it against the snapshot."""
+    from fillpath.collect.snapshot import CEX_DECIMALS
+
+    chain: dict[tuple[str, str], int] = {(t.location, t.symbol): t.decimals for t in cfg.tokens}
+    chain |= {(name, loc.native): NATIVE_DECIMALS for name, loc in cfg.locations.items()}
+    by_symbol: dict[str, int] = {sym: dec for (_, sym), dec in chain.items()}
+
+    def of(asset: str) -> set[int]:
+        symbol, _, location = asset.partition("@")
+        if not location:
+            found = {dec for (_, sym), dec in chain.items() if sym == symbol}
+            return found | ({by_symbol.get(symbol, CEX_DECIMALS)} if cfg.exchanges else set())
+        if location in cfg.exchanges:
+            return {by_symbol.get(symbol, CEX_DECIMALS)}
+        if location not in cfg.locations:
+            known = ", ".join(sorted([*cfg.locations, *cfg.exchanges])) or "none"
+            raise InvalidInput(field, f"{location!r} is not a configured location", f"use one of: {known}")
+        if (location, symbol) not in chain:
+            raise InvalidInput(field, f"{asset} is not a configured token", f"add it to [[tokens]] or check {asset}")
+        return {chain[(location, symbol)]}
+
+    found: set[int] = set()
+    for part in (p.strip() for p in names.split(",")):
+        found |= of(part)
+    if not found:
+        _nothing_configured(cfg, field, f"{names!r} is not a configured asset", "give SYMBOL@LOCATION")
+    if len(found) > 1:
+        raise InvalidInput(field, f"{names!r} has different decimals at different locations", "name assets of one unit")
+    return found.pop()
+
+
 def kill_switch(cfg: Config) -> KillSwitch:
     return KillSwitch(cfg.risk.kill_switch_file or cfg.data_dir / "HALT")
 

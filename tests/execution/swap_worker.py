@@ -20,6 +20,7 @@ from fillpath.cli.swap import prepare
 from fillpath.execution import failpoints
 from fillpath.execution.engine import Engine, SwapRequest
 from fillpath.lab import lab_config
+from fillpath.router.request import RouteRequest
 
 
 async def main(mode: str) -> dict[str, object]:
@@ -32,7 +33,9 @@ async def main(mode: str) -> dict[str, object]:
         out: dict[str, object] = {"resolved": [[r.intent_id, r.outcome, r.detail] for r in resolved]}
         out["findings"] = [[p.venue, str(f.asset), f.action.value] for p in passes for f in p.findings]
         if mode == "swap":
-            request = SwapRequest(os.environ["SELL"], int(os.environ["AMOUNT"]), "USDC", max_hops=2, max_replans=0)
+            request = SwapRequest(
+                RouteRequest(os.environ["SELL"], int(os.environ["AMOUNT"]), "USDC", max_hops=2), max_replans=0
+            )
             result = await Engine(parts.wiring).run(request, dry_run=False)
             out["execution_id"] = result.execution_id
             out["status"] = result.status

@@ -26,7 +26,9 @@ from fillpath.execution.result import LegStatus
 from fillpath.lab import lab_config
 from fillpath.lab.manager import Lab
 from fillpath.model.assets import AssetId
+from fillpath.model.errors import InvalidInput
 from fillpath.model.events import BalanceAdjusted, ExecutionFinished, ExecutionStarted, VenueHalted
+from fillpath.router.request import RouteRequest
 from fillpath.state.reconciler import Reconciler
 from fillpath.state.records import IntentStatus
 from fillpath.state.store import Store
@@ -68,7 +70,7 @@ def test_a_swap_across_a_chain_and_the_exchange_is_exact_on_chain_and_booked(lab
         try:
             await _reconcile(parts, store, lab_cfg, signer.address)  # opens the ledger
             engine = Engine(parts.wiring)
-            request = SwapRequest("WETH@lab1,ETH@labex", 400 * 10**18, "USDC", max_hops=3)
+            request = SwapRequest(RouteRequest("WETH@lab1,ETH@labex", 400 * 10**18, "USDC", max_hops=3))
             result = await engine.run(request, dry_run=False)
             after = await _reconcile(parts, store, lab_cfg, signer.address)
             return result, after
@@ -122,7 +124,7 @@ def test_a_dry_run_records_its_start_and_end_and_nothing_meant_to_be_sent(lab1: 
     async def go() -> Any:
         parts = await execution_parts(lab_cfg, store, signers=None)
         try:
-            request = SwapRequest("WETH@lab1", 10 * 10**18, "USDC", max_hops=2)
+            request = SwapRequest(RouteRequest("WETH@lab1", 10 * 10**18, "USDC", max_hops=2))
             return await Engine(parts.wiring).run(request, dry_run=True)
         finally:
             await parts.close()
@@ -144,7 +146,7 @@ def test_the_router_skips_a_halted_venue_and_docks_a_degraded_one(lab1: Chain, l
         parts = await execution_parts(lab_cfg, store, signers=None)
         try:
             return await Engine(parts.wiring).run(
-                SwapRequest(sell, 20 * 10**18, "USDT@labex", max_hops=2), dry_run=True
+                SwapRequest(RouteRequest(sell, 20 * 10**18, "USDT@labex", max_hops=2)), dry_run=True
             )
         finally:
             await parts.close()
@@ -156,4 +158,23 @@ def test_the_router_skips_a_halted_venue_and_docks_a_degraded_one(lab1: Chain, l
     around = asyncio.run(plan("ETH@labex"))
     venues = {leg.venue for leg in around.legs}
     assert around.legs and first not in venues
+    store.close()
+
+
+def test_a_configuration_whose_decimals_disagree_with_the_chain_is_refused(lab1: Chain, lab_cfg: Config) -> None:
+    """The edge converted the human amount with the configuration's unit; the venues say otherwise: nothing runs."""
+    Lab(lab_cfg.data_dir).fund({"WETH@lab1": "1"})  # lab1 reverts to its seeded state after the test
+    store = Store.open(lab_cfg.resolved_database_url)
+
+    async def plan(decimals: int) -> Any:
+        parts = await execution_parts(lab_cfg, store, signers=None)
+        try:
+            route = RouteRequest("WETH@lab1", 10**18, "USDC@lab1", max_hops=2)
+            return await Engine(parts.wiring).run(SwapRequest(route, sell_decimals=decimals), dry_run=True)
+        finally:
+            await parts.close()
+
+    with pytest.raises(InvalidInput, match="WETH@lab1 has 18 decimals on the venues, 6 in the configuration"):
+        asyncio.run(plan(6))
+    assert asyncio.run(plan(18)).plan.amount_in == 10**18
     store.close()

@@ -24,6 +24,7 @@ from fillpath.execution.engine import UNDELIVERED, Engine, SwapRequest
 from fillpath.execution.recovery import recover
 from fillpath.lab import lab_config
 from fillpath.lab.manager import Lab
+from fillpath.router.request import RouteRequest
 from fillpath.state.reconciler import Reconciler
 from fillpath.state.records import IntentStatus
 from fillpath.state.store import Store
@@ -73,7 +74,9 @@ def test_a_swap_under_an_exchange_fault_loses_and_duplicates_nothing(profile: st
             await reconcile(parts)
             _admin(lab_dir, "/admin/faults", {"profiles": {profile: PROFILES[profile]}})
             try:
-                request = SwapRequest("WETH@lab1,ETH@labex", 30 * 10**18, "USDC", max_hops=2, max_replans=1)
+                request = SwapRequest(
+                    RouteRequest("WETH@lab1,ETH@labex", 30 * 10**18, "USDC", max_hops=2), max_replans=1
+                )
                 result = await Engine(parts.wiring).run(request, dry_run=False)
             finally:
                 _admin(lab_dir, "/admin/faults", {"profiles": {}})
@@ -131,7 +134,7 @@ def test_a_leg_the_exchange_denies_is_replanned_without_that_venue(lab1: Chain, 
             parts.wiring.snapshot = snapshot
             _admin(lab_dir, "/admin/faults", {"profiles": {"ack_then_deny": {"rate": "1"}}})
             try:
-                request = SwapRequest("ETH@labex", 5 * 10**18, "USDT@labex", max_hops=2, max_replans=2)
+                request = SwapRequest(RouteRequest("ETH@labex", 5 * 10**18, "USDT@labex", max_hops=2), max_replans=2)
                 return await Engine(parts.wiring).run(request, dry_run=False)
             finally:
                 _admin(lab_dir, "/admin/faults", {"profiles": {}})

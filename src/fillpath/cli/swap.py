@@ -19,6 +19,7 @@ from fillpath.app import (
     exchange_checks,
     execution_parts,
     open_store,
+    sell_decimals,
     trading_signers,
 )
 from fillpath.chains.balances import ChainBalances
@@ -30,6 +31,8 @@ from fillpath.execution.engine import Engine, SwapRequest
 from fillpath.execution.recovery import Resolution, recover
 from fillpath.execution.result import ExecutionResult
 from fillpath.model.amounts import from_base_units as human
+from fillpath.model.amounts import to_base_units
+from fillpath.router.request import RouteRequest
 from fillpath.state.reconciler import PassResult, Reconciler
 from fillpath.state.store import Store
 
@@ -75,7 +78,10 @@ def swap(
 ) -> None:
     """Route and execute a swap across every venue (dry run unless --execute)."""
     cfg = cli_context(ctx).config()
-    request = SwapRequest(sell, 1, buy, max_hops=max_hops, slippage_bps=slippage_bps, amount_human=amount)
+    decimals = sell_decimals(cfg, sell)
+    units = to_base_units(amount, decimals, field="AMOUNT")
+    route = RouteRequest(sell, units, buy, max_hops=max_hops, slippage_bps=slippage_bps)
+    request = SwapRequest(route, sell_decimals=decimals)
     result, resolved = asyncio.run(_swap(cfg, request, not execute))
     if as_json:
         emit_json(result.to_json())

@@ -34,7 +34,7 @@ from fillpath.execution.health import HealthBook
 from fillpath.execution.health_feed import JournalFeed
 from fillpath.execution.result import ExecutionResult, LegResult, LegStatus, arrival_json, pnl
 from fillpath.execution.simulate import SlotFinder, simulate_plan
-from fillpath.model.amounts import from_base_units, to_base_units
+from fillpath.model.amounts import from_base_units
 from fillpath.model.assets import AssetId
 from fillpath.model.errors import FillpathError, InvalidInput, Rejected
 from fillpath.model.events import Event, ExecutionFinished, ExecutionStarted
@@ -56,15 +56,20 @@ UNDELIVERED = "its input was not delivered"
 
 @dataclass(frozen=True, slots=True)
 class SwapRequest:
-    sell: str
-    amount: int
-    buy: str
-    max_hops: int = 4
-    slippage_bps: int = 50
+    """What to trade (the router's own request: an exact amount in base units, resolved once at the edge) and how
+    to carry it out. ``sell_decimals``: the unit the edge converted a human amount with; the engine checks it
+    against the snapshot, so a configuration that disagrees with the chain is refused before anything trades."""
+
+    route: RouteRequest
     deadline_s: int = 120
     max_replans: int = 2
-    amount_human: str | None = None
-    """``amount`` as a decimal of the sell asset's unit (the CLI's AMOUNT), converted on the snapshot."""
+    sell_decimals: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.deadline_s <= 86_400:
+            raise InvalidInput("deadline_s", f"{self.deadline_s} is out of range", "use 1 to 86400 seconds")
+        if not 0 <= self.max_replans <= 10:
+            raise InvalidInput("max_replans", f"{self.max_replans} is out of range", "use 0 to 10")
 
 
 @dataclass
@@ -156,6 +161,8 @@ class Engine:
     # --- planning (cold) ------------------------------------------------------------------------------
 
     def _route(self, snap: Snapshot, req: SwapRequest, sell: str, amount: int, exclude: frozenset[str]) -> Plan:
+        """The request's route on ``snap`` for ``amount`` of ``sell`` (the whole request, or a re-plan's leftovers),
+        skipping what this engine cannot run, halted venues and ``exclude``."""
         chains = set(self.w.rpcs)
         exchanges = {loc.id for loc in snap.locations if str(loc.kind) == "cex"}
         if self.w.drivers:
@@ -168,8 +175,8 @@ class Engine:
             skip, docked = self.w.health.book.route_limits((v.id, v.location) for v in market.venues)
             blocked |= skip
             penalties.update(docked)
-        request = RouteRequest(sell, amount, req.buy, max_hops=req.max_hops, slippage_bps=req.slippage_bps,
-                               exclude=blocked, penalty_bps=penalties)  # fmt: skip
+        request = replace(req.route, sell=sell, amount=amount, exclude=req.route.exclude | blocked,
+                          penalty_bps={**req.route.penalty_bps, **penalties})  # fmt: skip
         try:
             return route(market, request)
         except InvalidInput as exc:
@@ -200,10 +207,11 @@ class Engine:
         t = time.perf_counter()
         snap = await self.w.snapshot()
         timings["snapshot"] = _ms(t)
-        if req.amount_human is not None:
-            req = replace(req, amount=to_base_units(req.amount_human, unit_of(snap, req.sell, "SELL"), field="AMOUNT"))
+        if req.sell_decimals is not None and (got := unit_of(snap, req.route.sell, "SELL")) != req.sell_decimals:
+            raise InvalidInput("SELL", f"{req.route.sell} has {got} decimals on the venues, {req.sell_decimals} in the "
+                               "configuration", "fix the token's decimals in the configuration")  # fmt: skip
         t = time.perf_counter()
-        plan = self._route(snap, req, req.sell, req.amount, frozenset())
+        plan = self._route(snap, req, req.route.sell, req.route.amount, frozenset())
         timings["route"] = _ms(t)
         venues: dict[str, object] = {v.id: v for v in venues_from_snapshot(snap)}
         natives = {loc.id: loc.native for loc in snap.locations if loc.native is not None}
@@ -276,7 +284,8 @@ class Engine:
         t0 = time.perf_counter()
         now = self.w.clock_ns()
         deadline_ns = now + req.deadline_s * 10**9
-        self.w.guards.enforce(self._leg_orders(snap, plan, deadline_ns), slippage_bps=req.slippage_bps, now_ns=now)
+        self.w.guards.enforce(self._leg_orders(snap, plan, deadline_ns), slippage_bps=req.route.slippage_bps,
+                              now_ns=now)  # fmt: skip
         started = _First(
             ExecutionStarted(ENGINE, eid, plan.sell, plan.buy, plan.amount_in, "dry_run" if dry_run else "execute",
                              json.dumps(plan.to_json(), sort_keys=True), arrival_json(snap, plan), attempt)
@@ -289,7 +298,7 @@ class Engine:
             tasks.append(self._chain(eid, loc, legs, venues, addresses, deadline, attempt, dry_run, started))
         for loc, legs in work.exchanges.items():
             tasks.append(
-                self._exchange(eid, loc, legs, venues, deadline_ns, attempt, dry_run, req.slippage_bps, started)
+                self._exchange(eid, loc, legs, venues, deadline_ns, attempt, dry_run, req.route.slippage_bps, started)
             )
         try:
             done = await asyncio.gather(*tasks)

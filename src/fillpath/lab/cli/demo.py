@@ -19,7 +19,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fillpath.app import execution_parts, open_store, trading_signers
+from fillpath.app import execution_parts, open_store, sell_decimals, trading_signers
 from fillpath.cli.context import cli_context
 from fillpath.cli.output import console
 from fillpath.cli.route import show_plan
@@ -29,9 +29,11 @@ from fillpath.execution.engine import Engine, SwapRequest
 from fillpath.execution.result import ExecutionResult
 from fillpath.lab import lab_config
 from fillpath.lab.cli.lab import lab_for, print_status
+from fillpath.model.amounts import to_base_units
 from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount
 from fillpath.model.errors import InvalidInput
+from fillpath.router.request import RouteRequest
 from fillpath.router.snapshot import Snapshot
 from fillpath.state.reconciler import PassResult
 
@@ -102,7 +104,9 @@ async def _run(
                 return snap_holder[-1]
 
             parts.wiring.snapshot = snapshot
-            result = await engine.run(SwapRequest(SELL, 1, BUY, max_hops=3, amount_human=AMOUNT), dry_run=False)
+            decimals = sell_decimals(cfg, SELL)
+            route = RouteRequest(SELL, to_base_units(AMOUNT, decimals, field="AMOUNT"), BUY, max_hops=3)
+            result = await engine.run(SwapRequest(route, sell_decimals=decimals), dry_run=False)
             _, passes = await prepare(cfg, store, parts)
             return result, before, dict(store.balances()), snap_holder[0], passes
         finally:
