@@ -3,11 +3,14 @@ per second in a dry run — on a private lab started in a temporary directory.
 
 1. ``Guards.check`` on a 3-leg plan's LegOrders + ``store.append(IntentCreated)`` on SQLite, against a bare
    ``store.append`` of one event on the same store (interleaved pairs).
-2. Decision-to-wire: from ``Engine._attempt`` with a prepared plan to the moment the *last* of its three requests
-   (two executor transactions, one exchange order) is handed to its transport. Venue time is excluded: the
-   transports are in-process stand-ins that answer at once and speak the real shapes — an RPC object answering
-   ``eth_call`` (allowance = the exact pull, so no approval; the executor's result ABI-encoded),
-   ``eth_estimateGas``, ``eth_feeHistory``, blocks, nonces, receipts; and a ccxt-like exchange whose
+2. Decision-to-wire: from the decision (``Attempt.commit_and_send``: the guards, every root step staged — nonces,
+   signatures —, one journal commit, every request started) to the moment the *last* of its three requests
+   (two executor transactions, one exchange order) is handed to its transport. What waits on a venue (heads,
+   simulations, gas, fees, the nonce sync) is the cold half before it (``Engine.prepared_roots``), reported apart.
+   Venue time is excluded: the transports are in-process stand-ins that answer at once and speak the real
+   shapes — an RPC object answering ``eth_call`` (allowance = the exact pull, so no approval; the executor's
+   result ABI-encoded), ``eth_estimateGas``, ``eth_feeHistory``, blocks, nonces, receipts; and a ccxt-like
+   exchange whose
    ``private_post_order`` returns a Binance FULL reply. A request's reply is held until all three requests are
    out (a venue answers in milliseconds, later than our overhead), so one leg's booking never sits in front of
    another leg's send. Everything else is real: coincurve signing, the Store, guards, intents, tracker, driver.
@@ -55,7 +58,7 @@ from fillpath.chains.nonces import NonceAllocator
 from fillpath.chains.tracker import TrackerPolicy, TxTracker
 from fillpath.config import Config
 from fillpath.execution.chain_plan import chain_exec_plan
-from fillpath.execution.engine import Engine, SwapRequest, Wiring, split
+from fillpath.execution.engine import Engine, SwapRequest, Wiring
 from fillpath.execution.evm import EvmVenue
 from fillpath.execution.result import LegStatus
 from fillpath.lab import lab_config
@@ -68,6 +71,7 @@ from fillpath.router import Market, RouteRequest, route
 from fillpath.router.plan import Plan
 from fillpath.router.snapshot import Snapshot
 from fillpath.router.venues.factory import venues_from_snapshot
+from fillpath.router.venues.order_book import OrderBook
 from fillpath.state.store import Store
 
 SOURCES = (("WETH@lab1", "USDC@lab1"), ("WETH@lab2", "USDC@lab2"), ("ETH@labex", "USDT@labex"))
@@ -385,6 +389,7 @@ class WireRun:
     reads: dict[str, int]
     reference: float
     cpu: float
+    prepare: float
 
 
 class WireRig:
@@ -402,7 +407,10 @@ class WireRig:
         addresses = {a.id: a.address for a in snap.assets}
         executors = {n.location: n.deployment.address("FillpathExecutor") for n in Lab(cfg.data_dir).status()
                      if n.deployment}  # fmt: skip
-        work = split(plan, self.venues)
+        chain_legs: dict[str, list[Any]] = {}
+        for leg in plan.legs:
+            if not isinstance(self.venues[leg.venue], OrderBook):
+                chain_legs.setdefault(leg.asset_in.location, []).append(leg)
         signer = TimedSigner(Account.create(), self.spans)
         url = f"sqlite:///{tmp}/wire-{self.name}.db"
         self.store = store = Store.open(url, sqlite_synchronous=self.sync)  # type: ignore[arg-type]
@@ -412,7 +420,7 @@ class WireRig:
         self.closers.append(parts)
         self.chains: dict[str, InstantChain] = {}
         evm: dict[str, EvmVenue] = {}
-        for loc, legs in work.chains.items():
+        for loc, legs in chain_legs.items():
             xp = chain_exec_plan(legs, self.venues, addresses, recipient=signer.address, deadline=1)
             stub = InstantChain(loc, executors[loc], executor_result(legs), {p.token: p.amount for p in xp.pulls},
                                 self.spans, self.rpc_s)  # fmt: skip
@@ -438,14 +446,19 @@ class WireRig:
 
     async def once(self, i: int) -> None:
         wire = Wire(expected=3)
+        self.spans.items.clear()
+        tp = time.perf_counter()  # the cold half: heads, simulations, gas, fees, order prices (not timed below)
+        run, ready = await self.engine.prepared_roots(f"b{self.name}{i + 100}", self.snap, self.plan, self.req,
+                                                      self.venues)  # fmt: skip
+        prepare = time.perf_counter() - tp
         for stub in self.chains.values():
             stub.wire = wire
         self.exchange.wire = wire
         self.spans.items.clear()
         cpu0 = time.thread_time()
-        t0 = time.perf_counter()
-        results = await self.engine._attempt(f"b{self.name}{i + 100}", self.snap, self.plan, self.req, 0, False,
-                                             self.venues, {})  # fmt: skip
+        t0 = time.perf_counter()  # the decision: guards, staging (nonces, signatures), one commit, every send
+        await run._drain(run.commit_and_send(ready))
+        results = run.ordered()
         bad = [r for r in results if r.status is not LegStatus.DONE]
         if bad or len(wire.sent) != 3:
             raise SystemExit(f"run {i}: not every leg done: {bad} (sent: {sorted(wire.sent)})")
@@ -455,7 +468,7 @@ class WireRig:
         last = max(wire.sent.values())
         if i >= 0:
             self.runs.append(WireRun(last - t0, min(wire.sent.values()) - t0, self.spans.within(t0, last),
-                                     dict(wire.reads), reference, wire.cpu_at_last - cpu0))  # fmt: skip
+                                     dict(wire.reads), reference, wire.cpu_at_last - cpu0, prepare))  # fmt: skip
 
     async def close(self) -> None:
         for c in reversed(self.closers):
@@ -497,6 +510,8 @@ def wire_rows(rig: WireRig) -> list[list[str]]:
          ms(pct([r.first for r in runs], 99)), "", ""],
         ["  CPU time of the engine's thread, decision → last request", n, ms(median([r.cpu for r in runs])),
          ms(pct([r.cpu for r in runs], 99)), "", "the rest of the wall time: fsync waits, other processes"],
+        ["  before the decision (cold): the roots prepared", n, ms(median([r.prepare for r in runs])),
+         ms(pct([r.prepare for r in runs], 99)), "", "heads, simulations, gas, fees, nonce sync, order prices"],
     ]  # fmt: skip
     if rig.rpc_s:
         return rows

@@ -106,12 +106,16 @@ def test_a_swap_across_a_chain_and_the_exchange_is_exact_on_chain_and_booked(lab
     assert [type(e).__name__ for e in kinds] == ["ExecutionStarted", "ExecutionFinished"]
     finished = kinds[-1]
     assert isinstance(finished, ExecutionFinished) and finished.realized_out == result.realized_out
-    # the start rides in the first leg's pre-send commit (no fsync of its own), ahead of every intent
+    # the plan is on record before anything is signed; every root step's records (the chain's transaction, each
+    # exchange order spending a holding) are one commit at the decision: one fsync between decision and wire
     records = list(store.events())
     started = next(r for r in records if isinstance(r.event, ExecutionStarted))
-    with_it = next(r for r in records if r.seq == started.seq + 1)
-    assert with_it.recv_ns == started.recv_ns and with_it.event.kind in ("nonce.allocated", "intent.created")
-    assert all(started.seq < r.seq for r in records if r.event.kind == "intent.created")
+    intents = [r for r in records if r.event.kind == "intent.created"]
+    assert all(started.seq < r.seq for r in intents)
+    decision = [r for r in intents if r.recv_ns == intents[0].recv_ns]
+    assert {r.event.venue for r in decision} == {"lab1", "labex"}
+    kinds_at_decision = {r.event.kind for r in records if r.recv_ns == decision[0].recv_ns}
+    assert {"nonce.allocated", "intent.created", "tx.broadcast", "order.submitted"} <= kinds_at_decision
     assert result.decomposition is not None and result.decomposition.realized == result.realized_out
     assert Decimal(result.realized_out) > 0
     store.close()

@@ -35,6 +35,15 @@ class ResolvePolicy:
     max_polls: int = 30
 
 
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """A submission computed but not yet journaled (see :meth:`OrderDriver.stage`)."""
+
+    client_order_id: str
+    order: TrackedOrder
+    events: tuple[Event, ...]
+
+
 class OrderDriver:
     def __init__(
         self,
@@ -87,6 +96,26 @@ class OrderDriver:
         market.check_order(cmd.qty, cmd.limit_price)
         self.orders[cmd.client_order_id] = orders.new_order(cmd, market.base)
         return self._apply(cmd.client_order_id, lambda o: orders.submitted(o, self._clock_ns()), first=with_events)
+
+    def stage(self, cmd: SubmitOrder) -> Staged:
+        """:meth:`record` in two halves, for a caller that commits several venues' records in one journal
+        transaction (the engine's decision: one fsync for every first request). The order is validated and its
+        submission computed, nothing written; after the caller's commit, :meth:`staged` makes it sendable."""
+        if cmd.client_order_id in self.orders:
+            raise InvalidInput("client_order_id", f"{cmd.client_order_id} was already submitted", "use resubmit()")
+        market = self.venue.market(cmd.symbol)
+        market.check_order(cmd.qty, cmd.limit_price)
+        step = orders.submitted(orders.new_order(cmd, market.base), self._clock_ns())
+        if any(e.venue_ts is not None for e in step.entries):
+            raise AssertionError("a submission carries no venue time")
+        return Staged(cmd.client_order_id, step.order, tuple(e.event for e in step.entries))
+
+    def staged(self, staged: Staged) -> TrackedOrder:
+        """The staged submission is in the journal: the order is now ours to send."""
+        if staged.client_order_id in self.orders:
+            raise InvalidInput("client_order_id", f"{staged.client_order_id} was already submitted", "use resubmit()")
+        self.orders[staged.client_order_id] = staged.order
+        return staged.order
 
     async def send(self, cid: str) -> TrackedOrder:
         """Send an order :meth:`record` journaled; record what came back (or that we cannot tell)."""

@@ -56,6 +56,25 @@ class NonceAllocator:
             self._next = nonce + 1
             return nonce, NonceAllocated(venue=self.location, address=self.address, nonce=nonce)
 
+    @property
+    def synced(self) -> bool:
+        return self._next is not None
+
+    def reserve_now(self) -> tuple[int, NonceAllocated]:
+        """:meth:`reserve` without an await, for the hot path: the allocator must have been synced on the cold path.
+        Nothing runs between reading and advancing the counter (one event loop), so no lock is needed."""
+        if self._next is None:
+            raise RuntimeError(f"{self.location}: the nonce allocator is not synced; call sync() first")
+        nonce = self._next
+        self._next = nonce + 1
+        return nonce, NonceAllocated(venue=self.location, address=self.address, nonce=nonce)
+
+    def release(self, nonce: int) -> None:
+        """Hand back a reserved nonce whose record was never committed (the commit failed): nothing was sent at it,
+        so the next transaction takes it instead of leaving a gap the chain would wait on."""
+        if self._next == nonce + 1:
+            self._next = nonce
+
     async def gaps(self) -> list[int]:
         """Allocated nonces the chain has not seen, below the highest one it has or we handed out.
 

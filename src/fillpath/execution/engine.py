@@ -1,11 +1,13 @@
-"""The swap: snapshot → route → guards → durable intents → every independent leg at once → final → booked.
+"""The swap: snapshot → route → steps → prepared (cold) → decision: guards + one commit → sent at once → booked.
 
-Hot path (from the decision to the wire) is in memory except the journal: split the plan by location, check the
-guards, commit the intents, then one task per location — one executor transaction per chain, protected market
-orders in plan order per exchange. What a leg records before its request leaves is one commit (one fsync), and
-the attempt's ``ExecutionStarted`` rides in the first of them (``benchmarks/bench_execution.py``). Everything slow
-or remote that does not decide this trade (recovery of old intents, the opening reconciliation, the snapshot)
-happens before the decision, on the cold path.
+The plan becomes steps (``steps.py``): one request each — an executor transaction per chain, an order per book
+leg — and a step that spends another's output waits for it. Every root step is *prepared* on the cold path
+(chain head, approvals, simulation, gas, fees, the order's price): everything that waits on a venue. Then the
+hot path, in memory except one fsync: the guards, each root step *staged* (nonce, signature, the records that
+must be durable before its bytes leave), ``ExecutionStarted`` and every root's records in **one** journal
+commit, and all root requests sent at once (``benchmarks/bench_execution.py`` measures decision → the last
+request on the wire). A waiting step is prepared, committed and sent as soon as its inputs arrive, spending
+what actually arrived. Runners are registered per kind and location (``runners.py``).
 
 When a leg goes wrong (rejected, reverted, expired unfilled, or its venue halted meanwhile), what it did not
 spend is routed again on a fresh snapshot without that venue, at most ``max_replans`` times; a leg whose outcome
@@ -23,35 +25,27 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from fillpath.cex.order_driver import OrderDriver
-from fillpath.chains.executor import ExecPlan
-from fillpath.chains.rpc import RpcClient, hex_int
-from fillpath.chains.tracker import TxState
-from fillpath.execution import exchange_leg as xl
-from fillpath.execution.chain_plan import chain_exec_plan
-from fillpath.execution.evm import ChainOutcome, EvmVenue, submit
-from fillpath.execution.guards import Guards, LegOrder
+from fillpath.chains.rpc import RpcClient
+from fillpath.execution.evm import EvmVenue
+from fillpath.execution.guards import Guards, GuardsFailed, LegOrder
 from fillpath.execution.health import HealthBook
 from fillpath.execution.health_feed import JournalFeed
 from fillpath.execution.result import ExecutionResult, LegResult, LegStatus, arrival_json, pnl
-from fillpath.execution.simulate import SlotFinder, simulate_plan
+from fillpath.execution.runners import UNDELIVERED, ChainRunner, ExchangeRunner, Job, Prepared, Runner, failed
+from fillpath.execution.simulate import SlotFinder
+from fillpath.execution.steps import RunnerKey, Step, leg_key, plan_steps, within_delivered
 from fillpath.model.amounts import from_base_units
 from fillpath.model.assets import AssetId
-from fillpath.model.errors import FillpathError, InvalidInput, Rejected
+from fillpath.model.errors import FillpathError, InvalidInput
 from fillpath.model.events import Event, ExecutionFinished, ExecutionStarted
-from fillpath.model.orders import OrderState
 from fillpath.router import Market, RouteRequest, route
 from fillpath.router.plan import Plan, PlanLeg
 from fillpath.router.snapshot import Snapshot, unit_of
 from fillpath.router.venues.factory import venues_from_snapshot
-from fillpath.router.venues.order_book import OrderBook
-from fillpath.router.venues.uniswap_v2 import UniswapV2Pair
-from fillpath.router.venues.uniswap_v3 import UniswapV3Pool
-from fillpath.router.venues.wrap import Wrap
 from fillpath.state.store import Store
 
-CHAIN_KINDS = (UniswapV2Pair, UniswapV3Pool, Wrap)
 ENGINE = "fillpath"
-UNDELIVERED = "its input was not delivered"
+__all__ = ["ENGINE", "UNDELIVERED", "Engine", "SwapRequest", "Wiring"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +84,25 @@ class Wiring:
     crash: Callable[[str], None] = lambda _name: None
     clock_ns: Callable[[], int] = time.time_ns
     finders: dict[str, SlotFinder] = field(default_factory=dict)
+    extra_runners: Sequence[Runner] = ()
+    """Runners for other kinds of step (bridges, transfers, aggregators), registered by the composition root."""
+
+    def runners(self, snap: Snapshot, *, dry_run: bool) -> list[Runner]:
+        """One runner per location for the executor and the books, then the extra ones; a dry run's need no key
+        (chains simulate, exchanges price from the snapshot)."""
+        out: list[Runner] = []
+        for loc, rpc in self.rpcs.items():
+            venue = None if dry_run else self.evm.get(loc)
+            if not dry_run and venue is None:
+                continue
+            finder = self.finders.setdefault(loc, SlotFinder(rpc))
+            out.append(ChainRunner(loc, rpc, self.holders[loc], self.executors[loc], self.store, venue, finder))
+        exchanges = [loc.id for loc in snap.locations if str(loc.kind) == "cex"]
+        for loc in exchanges:
+            driver = self.drivers.get(loc)
+            if dry_run or driver is not None:
+                out.append(ExchangeRunner(loc, self.store, None if dry_run else driver, self.crash))
+        return [*out, *self.extra_runners]
 
 
 @dataclass
@@ -112,46 +125,25 @@ class HealthWatch:
             self.seen_seq = store.last_seq
 
 
-@dataclass(frozen=True, slots=True)
-class Work:
-    """A plan split by where it runs: per chain, its legs (one executor call); per exchange, its legs."""
-
-    chains: dict[str, list[PlanLeg]]
-    exchanges: dict[str, list[PlanLeg]]
-
-
 def new_execution_id() -> str:
     return "x" + secrets.token_hex(6)
 
 
-def split(plan: Plan, venues: Mapping[str, object]) -> Work:
-    chains: dict[str, list[PlanLeg]] = {}
-    exchanges: dict[str, list[PlanLeg]] = {}
-    for leg in plan.legs:
+def runner_for(runners: Sequence[Runner], venues: Mapping[str, object]) -> Callable[[PlanLeg], RunnerKey | None]:
+    def key(leg: PlanLeg) -> RunnerKey | None:
         venue = venues.get(leg.venue)
-        if isinstance(venue, CHAIN_KINDS):
-            chains.setdefault(leg.asset_in.location, []).append(leg)
-        elif isinstance(venue, OrderBook):
-            exchanges.setdefault(leg.asset_in.location, []).append(leg)
-        else:
-            raise InvalidInput("plan", f"leg on {leg.venue} is not executable here", "exclude it from the route")
-    return Work(chains, exchanges)
+        for r in runners:
+            if r.accepts(venue):
+                return RunnerKey(r.kind, r.location, r.batched)
+        return None
+
+    return key
 
 
-def not_executable(snap: Snapshot, chain_locations: set[str], exchange_locations: set[str]) -> frozenset[str]:
-    """Venues the engine cannot run: bridges, transfers, aggregators, StableSwap, or a location not wired."""
-    out = set()
-    for v in venues_from_snapshot(snap):
-        if isinstance(v, CHAIN_KINDS):
-            loc = v.location
-            ok = loc in chain_locations
-        elif isinstance(v, OrderBook):
-            ok = v.location in exchange_locations
-        else:
-            ok = False
-        if not ok:
-            out.add(v.id)
-    return frozenset(out)
+def not_executable(venues: Sequence[object], runners: Sequence[Runner]) -> frozenset[str]:
+    """Venues no registered runner accepts (a bridge with no bridge runner, a location not wired): the router
+    leaves them out."""
+    return frozenset(str(getattr(v, "id", v)) for v in venues if not any(r.accepts(v) for r in runners))
 
 
 class Engine:
@@ -160,15 +152,21 @@ class Engine:
 
     # --- planning (cold) ------------------------------------------------------------------------------
 
-    def _route(self, snap: Snapshot, req: SwapRequest, sell: str, amount: int, exclude: frozenset[str]) -> Plan:
+    def _route(
+        self,
+        snap: Snapshot,
+        req: SwapRequest,
+        sell: str,
+        amount: int,
+        exclude: frozenset[str],
+        *,
+        dry_run: bool = False,
+    ) -> Plan:
         """The request's route on ``snap`` for ``amount`` of ``sell`` (the whole request, or a re-plan's leftovers),
-        skipping what this engine cannot run, halted venues and ``exclude``."""
-        chains = set(self.w.rpcs)
-        exchanges = {loc.id for loc in snap.locations if str(loc.kind) == "cex"}
-        if self.w.drivers:
-            exchanges &= set(self.w.drivers)
-        blocked = not_executable(snap, chains, exchanges) | exclude | self.w.halted()
+        skipping what no runner here can run, halted venues and ``exclude``."""
         market = Market.from_snapshot(snap)
+        unrunnable = not_executable(market.venues, self.w.runners(snap, dry_run=dry_run))
+        blocked = unrunnable | exclude | self.w.halted()
         penalties = dict(self.w.penalties())
         if self.w.health is not None:  # degraded venues cost more, halted ones (or their location) are skipped
             self.w.health.catch_up(self.w.store, self.w.clock_ns())
@@ -180,7 +178,7 @@ class Engine:
         try:
             return route(market, request)
         except InvalidInput as exc:
-            stopped = sorted(blocked - not_executable(snap, chains, exchanges) - exclude)
+            stopped = sorted(blocked - unrunnable - exclude)
             if not stopped:
                 raise
             raise InvalidInput(exc.field, exc.problem, f"halted venues are skipped: {', '.join(stopped[:6])}"
@@ -211,7 +209,7 @@ class Engine:
             raise InvalidInput("SELL", f"{req.route.sell} has {got} decimals on the venues, {req.sell_decimals} in the "
                                "configuration", "fix the token's decimals in the configuration")  # fmt: skip
         t = time.perf_counter()
-        plan = self._route(snap, req, req.route.sell, req.route.amount, frozenset())
+        plan = self._route(snap, req, req.route.sell, req.route.amount, frozenset(), dry_run=dry_run)
         timings["route"] = _ms(t)
         venues: dict[str, object] = {v.id: v for v in venues_from_snapshot(snap)}
         natives = {loc.id: loc.native for loc in snap.locations if loc.native is not None}
@@ -275,197 +273,201 @@ class Engine:
         venues: Mapping[str, object],
         timings: dict[str, float],
     ) -> list[LegResult]:
-        work = split(plan, venues)
-        # Cold, before the decision: each chain's time, for the executor's deadline (block.timestamp-based)
-        heads = await asyncio.gather(
-            *(self.w.rpcs[loc].request("eth_getBlockByNumber", ["latest", False]) for loc in work.chains)
-        )
-        chain_now = {loc: hex_int(head["timestamp"]) for loc, head in zip(work.chains, heads, strict=True)}
-        t0 = time.perf_counter()
-        now = self.w.clock_ns()
-        deadline_ns = now + req.deadline_s * 10**9
-        self.w.guards.enforce(self._leg_orders(snap, plan, deadline_ns), slippage_bps=req.route.slippage_bps,
-                              now_ns=now)  # fmt: skip
-        started = _First(
+        """One plan, start to finish: prepare the roots (cold), the decision (hot), then the waiting steps."""
+        run = Attempt(self.w, eid, snap, plan, req, attempt, dry_run, venues, timings)
+        roots = await run.prepare_roots()
+        if not dry_run:
+            await run.decide(roots)
+        else:
+            await run.simulate_rest()
+        return run.ordered()
+
+    async def prepared_roots(
+        self, eid: str, snap: Snapshot, plan: Plan, req: SwapRequest, venues: Mapping[str, object]
+    ) -> tuple[Attempt, list[tuple[Step, Prepared]]]:
+        """The cold half of an attempt on its own (``benchmarks/bench_execution.py`` times the decision apart)."""
+        run = Attempt(self.w, eid, snap, plan, req, 0, False, venues, {})
+        return run, await run.prepare_roots()
+
+
+class Attempt:
+    """One plan's execution: its steps, what each delivered, and their results."""
+
+    def __init__(
+        self,
+        w: Wiring,
+        eid: str,
+        snap: Snapshot,
+        plan: Plan,
+        req: SwapRequest,
+        attempt: int,
+        dry_run: bool,
+        venues: Mapping[str, object],
+        timings: dict[str, float],
+    ) -> None:
+        self.w, self.eid, self.snap, self.plan, self.req = w, eid, snap, plan, req
+        self.attempt, self.dry_run, self.venues, self.timings = attempt, dry_run, venues, timings
+        runners = w.runners(snap, dry_run=dry_run)
+        self.runners = {(r.kind, r.location): r for r in runners}
+        self.steps = plan_steps(plan, runner_for(runners, venues))
+        self.results: dict[str, list[LegResult]] = {}
+        self.released: set[str] = set()
+        self.delivered: dict[AssetId, int] = {}
+        self.planned_out: dict[AssetId, int] = {}
+        for leg in plan.legs:
+            self.planned_out[leg.asset_out] = self.planned_out.get(leg.asset_out, 0) + leg.amount_out
+        self.now = w.clock_ns()
+        self.deadline_ns = self.now + req.deadline_s * 10**9
+        self.leg_orders = Engine(w)._leg_orders(snap, plan, self.deadline_ns)
+        self.started: list[Event] = [
             ExecutionStarted(ENGINE, eid, plan.sell, plan.buy, plan.amount_in, "dry_run" if dry_run else "execute",
                              json.dumps(plan.to_json(), sort_keys=True), arrival_json(snap, plan), attempt)
-        )  # fmt: skip
-        timings.setdefault("guards_and_record", _ms(t0))
-        addresses = {a.id: a.address for a in snap.assets}
-        tasks: list[Awaitable[list[LegResult]]] = []
-        for loc, legs in work.chains.items():
-            deadline = chain_now[loc] + req.deadline_s
-            tasks.append(self._chain(eid, loc, legs, venues, addresses, deadline, attempt, dry_run, started))
-        for loc, legs in work.exchanges.items():
-            tasks.append(
-                self._exchange(eid, loc, legs, venues, deadline_ns, attempt, dry_run, req.route.slippage_bps, started)
-            )
+        ]  # fmt: skip
+
+    def _job(self, step: Step, legs: Sequence[PlanLeg]) -> Job:
+        addresses = {a.id: a.address for a in self.snap.assets}
+        return Job(self.eid, self.attempt, step.id, tuple(legs), self.venues, addresses, self.req.deadline_s,
+                   self.deadline_ns, self.req.route.slippage_bps, self.dry_run)  # fmt: skip
+
+    async def _prepare(self, step: Step, legs: Sequence[PlanLeg]) -> Prepared | list[LegResult]:
+        runner = self.runners[(step.key.kind, step.key.location)]
+        return await runner.prepare(self._job(step, legs))
+
+    async def prepare_roots(self) -> list[tuple[Step, Prepared]]:
+        """Cold: the guards once early (so nothing is approved for a trade they would refuse), then every root
+        step prepared at once (heads, approvals, simulation, gas, fees: whatever waits on a venue)."""
+        self.w.guards.enforce(self.leg_orders, slippage_bps=self.req.route.slippage_bps, now_ns=self.now)
+        if not self.dry_run:  # the plan on record before anything is approved or signed (its own commit, cold)
+            self.w.store.append_many(self.started)
+            self.started = []
+        roots = [s for s in self.steps if not s.depends]
+        prepared = await asyncio.gather(*(self._prepare(s, s.legs) for s in roots))
+        ready = []
+        for step, p in zip(roots, prepared, strict=True):
+            if isinstance(p, list):
+                self._done(step, p)
+            else:
+                ready.append((step, p))
+        return ready
+
+    async def decide(self, ready: Sequence[tuple[Step, Prepared]]) -> None:
+        """The hot path: guards (in memory), every root staged, one commit, all sent; then the waiting steps."""
+        t0 = time.perf_counter()
+        tasks = self.commit_and_send(ready)
+        self.timings.setdefault("decision", _ms(t0))
+        await self._drain(tasks)
+
+    def commit_and_send(self, ready: Sequence[tuple[Step, Prepared]]) -> dict[str, asyncio.Task[list[LegResult]]]:
+        """Decision → wire: the guards again (the kill switch, halts, limits and balances may have changed while the
+        roots were prepared), each root staged in memory, every root's records in one journal commit, and every
+        root's request started. A guard that refuses now fails the roots (nothing was signed or sent)."""
         try:
-            done = await asyncio.gather(*tasks)
+            self.w.guards.enforce(self.leg_orders, slippage_bps=self.req.route.slippage_bps, now_ns=self.w.clock_ns())
+        except GuardsFailed as exc:
+            for step, _ in ready:
+                self._done(step, failed(step.legs, self.attempt, f"refused at the decision: {exc}"))
+            return {}
+        return self._commit(ready)
+
+    def _commit(self, ready: Sequence[tuple[Step, Prepared]]) -> dict[str, asyncio.Task[list[LegResult]]]:
+        if not ready:
+            return {}
+        events: list[Event] = [*self.started]
+        staged: list[Prepared] = []
+        try:
+            for _, p in ready:
+                events.extend(p.stage())
+                staged.append(p)
+            self.w.store.append_many(events)
+        except BaseException:
+            for p in staged:
+                p.unstage()
+            raise
+        self.started = []
+        self.w.crash("intent")
+        return {step.id: asyncio.ensure_future(p.run()) for step, p in ready}
+
+    async def _drain(self, tasks: dict[str, asyncio.Task[list[LegResult]]]) -> None:
+        """Follow the sent steps; as each finishes, release the steps that waited for it."""
+        by_task = {t: sid for sid, t in tasks.items()}
+        pending = set(by_task)
+        steps = {s.id: s for s in self.steps}
+        try:
+            while True:
+                while released := self._released():
+                    for step, legs in released:
+                        for sid, task in (await self._launch(step, legs)).items():
+                            by_task[task] = sid
+                            pending.add(task)
+                if not pending:
+                    break
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    self._done(steps[by_task[task]], task.result())
         finally:
-            left = started.take()  # no leg committed (a dry run, or every leg refused before its intent)
-            if left:
-                self.w.store.append_many(left)
-        batches = [*work.chains.values(), *work.exchanges.values()]
-        index = {id(leg): i for i, leg in enumerate(plan.legs)}
-        placed: list[LegResult | None] = [None] * len(plan.legs)
-        for batch_legs, batch in zip(batches, done, strict=True):
-            for leg, r in zip(batch_legs, batch, strict=True):
-                placed[index[id(leg)]] = r
-        return [r for r in placed if r is not None]
+            for task in pending:
+                task.cancel()
+            if self.started:  # nothing was committed (every root refused before its intent)
+                self.w.store.append_many(self.started)
+                self.started = []
 
-    async def _chain(
-        self,
-        eid: str,
-        loc: str,
-        legs: list[PlanLeg],
-        venues: Mapping[str, object],
-        addresses: Mapping[AssetId, str | None],
-        deadline: int,
-        attempt: int,
-        dry_run: bool,
-        started: _First,
-    ) -> list[LegResult]:
-        holder = self.w.holders[loc]
-        plan = chain_exec_plan(legs, venues, addresses, recipient=holder, deadline=deadline)  # type: ignore[arg-type]
-        intent_id = f"{eid}-{attempt}-{loc}"
-        if dry_run:
-            return await self._simulate(loc, legs, plan, attempt)
-        sources = [leg for leg in legs if leg.asset_in not in {x.asset_out for x in legs}]
-        finals = [leg for leg in legs if leg.asset_out not in {x.asset_in for x in legs}]
+    async def _launch(self, step: Step, legs: list[PlanLeg]) -> dict[str, asyncio.Task[list[LegResult]]]:
+        """A released step: prepared, committed and sent on its own (off the decision's path). A refusal on the
+        way is that step's failure, never the attempt's: its input stays where it arrived, for the re-plan."""
         try:
-            out = await submit(
-                self.w.evm[loc], self.w.store, plan, intent_id=intent_id, asset_in=sources[0].asset_in,
-                amount_in=sum(x.amount_in for x in sources), asset_out=finals[0].asset_out,
-                assets_by_address={str(a).lower(): x for x, a in addresses.items() if a and x.location == loc},
-                journal_first=started.take,
-            )  # fmt: skip
-        except Rejected as exc:  # refused before anything was sent (simulation, approvals): the input is ours
-            return [_leg(leg, LegStatus.FAILED, None, attempt, reason=str(exc)[:300]) for leg in legs]
-        return _chain_results(legs, out, attempt)
+            p = await self._prepare(step, legs)
+            if isinstance(p, list):
+                self._done(step, p)
+                return {}
+            return self._commit([(step, p)])
+        except Exception as exc:  # nothing was sent for this step
+            self._done(step, failed(legs, self.attempt, f"not sent: {type(exc).__name__}: {exc}"))
+            return {}
 
-    async def _simulate(self, loc: str, legs: list[PlanLeg], plan: ExecPlan, attempt: int) -> list[LegResult]:
-        finder = self.w.finders.setdefault(loc, SlotFinder(self.w.rpcs[loc]))
-        try:
-            sim = await simulate_plan(self.w.rpcs[loc], finder, self.w.holders[loc], self.w.executors[loc], plan)
-        except Rejected as exc:
-            return [_leg(leg, LegStatus.FAILED, None, attempt, reason=str(exc)[:300]) for leg in legs]
-        return [
-            _leg(leg, LegStatus.SIMULATED, got, attempt, at_send=got)
-            for leg, got in zip(legs, sim.amounts_out, strict=True)
-        ]
-
-    async def _exchange(
-        self,
-        eid: str,
-        loc: str,
-        legs: list[PlanLeg],
-        venues: Mapping[str, object],
-        deadline_ns: int,
-        attempt: int,
-        dry_run: bool,
-        slippage_bps: int,
-        started: _First,
-    ) -> list[LegResult]:
-        out: list[LegResult] = []
-        broken: set[AssetId] = set()
-        delivered: dict[AssetId, int] = {}
-        for i, planned in enumerate(legs):
-            book = venues[planned.venue]
-            assert isinstance(book, OrderBook)
-            cid = f"{eid}-{attempt}-{loc}-{i}"
-            leg = _within(planned, delivered)
-            order = xl.order_leg(leg, book, cid, slippage_bps)
-            if dry_run:
-                out.append(_leg(leg, LegStatus.SIMULATED, leg.amount_out, attempt, ref=cid))
-                continue
-            if leg.asset_in in broken:  # the leg that should have delivered this input did not
-                out.append(_leg(leg, LegStatus.FAILED, None, attempt, ref=cid, reason=UNDELIVERED))
-                broken.add(leg.asset_out)
-                continue
-            driver = self.w.drivers[loc]
-            driver.record(order.cmd, with_events=(*started.take(), xl.intent_for(order, deadline_ns)))  # one commit
-            self.w.crash("intent")
-            tracked = await driver.send(cid)
-            self.w.crash("ack")
-            if not tracked.state.terminal:
-                tracked = await driver.settle(cid)
-            got = xl.book(self.w.store, order, tracked)
-            status = _order_status(tracked.state, got, leg)
-            if status is not LegStatus.DONE:
-                broken.add(leg.asset_out)
-            if got.realized:
-                delivered[leg.asset_out] = delivered.get(leg.asset_out, 0) + got.realized
-            out.append(
-                _leg(leg, status, got.realized if tracked.state.terminal else None, attempt, ref=cid,
-                     spent=got.spent, reason=None if status is LegStatus.DONE else f"order {tracked.state}")
-            )  # fmt: skip
+    def _released(self) -> list[tuple[Step, list[PlanLeg]]]:
+        """Waiting steps whose producers have all finished: their legs scaled to what arrived, or failed (their
+        input never came) — which may release further steps, so this repeats until nothing changes."""
+        out: list[tuple[Step, list[PlanLeg]]] = []
+        changed = True
+        while changed:
+            changed = False
+            for step in self.steps:
+                if step.id in self.released or not step.depends or not step.depends <= set(self.results):
+                    continue
+                self.released.add(step.id)
+                missing = [leg for leg in step.legs if self.delivered.get(leg.asset_in, 0) <= 0 and
+                           leg.asset_in in self.planned_out]  # fmt: skip
+                if missing:
+                    self._done(step, failed(step.legs, self.attempt, UNDELIVERED))
+                    changed = True
+                    continue
+                out.append((step, within_delivered(step.legs, self.planned_out, self.delivered)))
         return out
 
+    async def simulate_rest(self) -> None:
+        """A dry run: the waiting steps, as if their inputs arrived as planned."""
+        for step in self.steps:
+            if step.id not in self.results:
+                got = await self._prepare(step, step.legs)
+                self._done(step, got if isinstance(got, list) else failed(step.legs, self.attempt, "not simulated"))
+        if self.started:
+            self.w.store.append_many(self.started)
+            self.started = []
 
-class _First:
-    """Events that go to the journal with the first commit of an attempt's legs, ahead of that leg's own records,
-    instead of in a commit (an fsync) of their own on the hot path. Whatever no leg took is appended at the end."""
+    def _done(self, step: Step, results: list[LegResult]) -> None:
+        self.results[step.id] = results
+        for r in results:
+            if r.status in (LegStatus.DONE, LegStatus.PARTIAL, LegStatus.SIMULATED) and r.realized_out:
+                self.delivered[r.asset_out] = self.delivered.get(r.asset_out, 0) + r.realized_out
 
-    def __init__(self, *events: Event) -> None:
-        self._events = list(events)
-
-    def take(self) -> list[Event]:
-        out, self._events = self._events, []
-        return out
-
-
-def _within(leg: PlanLeg, delivered: dict[AssetId, int]) -> PlanLeg:
-    """A leg whose input an earlier order delivered spends at most what arrived (min-out scaled alike)."""
-    got = delivered.get(leg.asset_in)
-    if got is None or got >= leg.amount_in:
-        return leg
-    return replace(leg, amount_in=got, amount_out=leg.amount_out * got // leg.amount_in,
-                   min_out=leg.min_out * got // leg.amount_in)  # fmt: skip
-
-
-def _order_status(state: OrderState, got: xl.OrderOutcome, leg: PlanLeg) -> LegStatus:
-    if not state.terminal:
-        return LegStatus.UNKNOWN
-    if got.realized <= 0:
-        return LegStatus.FAILED
-    if got.spent < leg.amount_in and state is not OrderState.FILLED:
-        return LegStatus.PARTIAL
-    return LegStatus.DONE
+    def ordered(self) -> list[LegResult]:
+        """Every leg's result, in the plan's order."""
+        by_key = {leg_key_of(r): r for rs in self.results.values() for r in rs}
+        return [by_key[leg_key(leg)] for leg in self.plan.legs if leg_key(leg) in by_key]
 
 
-def _leg(
-    leg: PlanLeg,
-    status: LegStatus,
-    realized: int | None,
-    attempt: int,
-    *,
-    ref: str | None = None,
-    spent: int | None = None,
-    at_send: int | None = None,
-    gas_wei: int = 0,
-    reason: str | None = None,
-) -> LegResult:
-    return LegResult(leg.venue, leg.asset_in, leg.asset_out, leg.amount_in, leg.amount_out, realized, status, ref,
-                     spent, at_send, gas_wei, reason, attempt)  # fmt: skip
-
-
-def _chain_results(legs: list[PlanLeg], out: ChainOutcome, attempt: int) -> list[LegResult]:
-    if out.state is TxState.CONFIRMED:
-        status = LegStatus.DONE
-    elif out.state is TxState.REVERTED:
-        status = LegStatus.FAILED
-    else:
-        status = LegStatus.UNKNOWN
-    results = []
-    for i, leg in enumerate(legs):
-        realized = out.realized[i] if status is LegStatus.DONE and i < len(out.realized) else None
-        at_send = out.expected[i] if i < len(out.expected) else None
-        results.append(
-            _leg(leg, status, realized, attempt, ref=out.tx_hash, at_send=at_send,
-                 gas_wei=out.gas_cost_wei if i == 0 else 0, reason=out.reason)
-        )  # fmt: skip
-    return results
+def leg_key_of(r: LegResult) -> tuple[str, AssetId, AssetId]:
+    return (r.venue, r.asset_in, r.asset_out)
 
 
 def _leftovers(results: Sequence[LegResult]) -> dict[AssetId, int]:

@@ -22,7 +22,7 @@ from fillpath.chains import transactions as txs
 from fillpath.chains.abi import error_names, fn
 from fillpath.chains.accounts import Signer
 from fillpath.chains.executor import NATIVE, ExecPlan, ExecResult
-from fillpath.chains.fees import FeePolicy, suggest_fees
+from fillpath.chains.fees import FeePolicy, Fees, suggest_fees
 from fillpath.chains.nonces import NonceAllocator
 from fillpath.chains.rpc import RpcClient, hex_int
 from fillpath.chains.tracker import TxState, TxTracker
@@ -107,65 +107,87 @@ async def book_gas(venue: EvmVenue, store: Store, hashes: list[str], reason: str
     return cost
 
 
-async def submit(
-    venue: EvmVenue,
-    store: Store,
-    plan: ExecPlan,
-    *,
-    intent_id: str,
-    asset_in: AssetId,
-    amount_in: int,
-    asset_out: AssetId,
-    assets_by_address: Mapping[str, AssetId],
-    journal_first: Callable[[], Sequence[Event]] = tuple,
-) -> ChainOutcome:
-    """Run one chain's part of a plan and book it. ``assets_by_address``: lower-case token address → asset.
+@dataclass(frozen=True, slots=True)
+class PreparedTx:
+    """One chain's executor call, ready to sign: everything that needs the node is done (cold path)."""
 
-    ``journal_first()``: events to record ahead of the intent, in its commit (the engine's ``ExecutionStarted``).
-    """
+    venue: EvmVenue
+    plan: ExecPlan
+    call: txs.ContractCall
+    expected: ExecResult
+    gas: int
+    fees: Fees
+    approvals: tuple[str, ...]
+
+
+async def prepare(venue: EvmVenue, store: Store, plan: ExecPlan) -> PreparedTx:
+    """The cold half of a chain's step: exact approvals (sent and final), the call simulated (``Rejected``
+    naming the executor's error if it would revert), gas estimated, fees read, the nonce allocator synced."""
     approvals = await approve_exact(venue, store, plan)
     execute = fn("FillpathExecutor", "execute")
     call = txs.ContractCall(
         venue.executor, plan.calldata(), value=plan.value, returns=execute, what=f"executor ({len(plan.legs)} legs)"
     )
-    # Three independent reads at once (one round trip to the node, not three); nothing is signed before the
-    # simulation has answered. It raises Rejected naming the executor's error (LegMinOut, TotalMinOut,
-    # DeadlinePassed...) if the call would revert, and that is the error reported, whatever else failed.
-    simulated, estimated, fees = await asyncio.gather(
+    # Independent reads at once (one round trip to the node, not three). A failed simulation is the error
+    # reported, whatever else failed: it names why (LegMinOut, TotalMinOut, DeadlinePassed...).
+    simulated, estimated, fees, _ = await asyncio.gather(
         txs.simulate(venue.rpc, venue.signer.address, call, errors=error_names("FillpathExecutor")),
         txs.estimate_gas(venue.rpc, venue.signer.address, call),
         suggest_fees(venue.rpc, venue.fee_policy),
+        venue.nonces.sync() if not venue.nonces.synced else asyncio.sleep(0),
         return_exceptions=True,
     )
-    if isinstance(simulated, BaseException):
-        raise simulated
-    if isinstance(estimated, BaseException):
-        raise estimated
-    if isinstance(fees, BaseException):
-        raise fees
-    assert simulated is not None
+    for got in (simulated, estimated, fees):
+        if isinstance(got, BaseException):
+            raise got
+    assert simulated is not None and isinstance(estimated, int) and isinstance(fees, Fees)
     expected = ExecResult(tuple(int(a) for a in simulated[0]), int(simulated[1]))
-    gas = max(EXECUTE_GAS_FLOOR, estimated)
-    nonce, nonce_record = await venue.nonces.reserve()
-    signed = txs.sign(venue.signer, venue.chain_id, nonce, call, gas, fees)
-    # One durable commit before the bytes leave (each commit is an fsync on the hot path): the nonce, the intent
-    # naming sender, nonce and hash, and the broadcast record the tracker and recovery follow.
-    store.append_many([
-        *journal_first(),
+    return PreparedTx(venue, plan, call, expected, max(EXECUTE_GAS_FLOOR, estimated), fees, tuple(approvals))
+
+
+@dataclass(frozen=True, slots=True)
+class StagedTx:
+    """A signed executor transaction and the records that must be durable before its bytes leave."""
+
+    prepared: PreparedTx
+    signed: txs.SignedTx
+    intent_id: str
+    events: tuple[Event, ...]
+
+
+def stage(prepared: PreparedTx, *, intent_id: str, asset_in: AssetId, amount_in: int, asset_out: AssetId) -> StagedTx:
+    """The hot half, in memory: the next nonce, the signature, and the nonce, intent (naming sender, nonce and
+    hash) and broadcast records for the caller to commit — with the other venues' records, in one fsync."""
+    venue = prepared.venue
+    nonce, nonce_record = venue.nonces.reserve_now()
+    signed = txs.sign(venue.signer, venue.chain_id, nonce, prepared.call, prepared.gas, prepared.fees)
+    events = (
         nonce_record,
         IntentCreated(
             venue.location, intent_id, "evm.executor", f"{signed.sender}:{signed.nonce}:{signed.tx_hash}",
-            asset_in, amount_in, asset_out, expected.total_out, plan.deadline * 10**9,
+            asset_in, amount_in, asset_out, prepared.expected.total_out, prepared.plan.deadline * 10**9,
         ),
         TxBroadcast(venue.location, signed.tx_hash, signed.sender, signed.nonce, intent_id),
-    ])  # fmt: skip
-    venue.crash("intent")
+    )  # fmt: skip
+    return StagedTx(prepared, signed, intent_id, events)
+
+
+def unstage(staged: StagedTx) -> None:
+    """The records never reached the journal: give the nonce back (nothing was sent at it)."""
+    staged.prepared.venue.nonces.release(staged.signed.nonce)
+
+
+async def send_and_book(staged: StagedTx, store: Store, assets_by_address: Mapping[str, AssetId]) -> ChainOutcome:
+    """After the commit: the bytes leave; the transaction is followed to a final state and the ledger booked from
+    its receipt (``assets_by_address``: lower-case token address → asset), with the intent resolved."""
+    prepared, signed, intent_id = staged.prepared, staged.signed, staged.intent_id
+    venue, plan, expected = prepared.venue, prepared.plan, prepared.expected
     venue.tracker.track(signed, intent_id=intent_id, record=False)
     with contextlib.suppress(Exception):  # Ambiguous or a node error: the tracker resolves it by hash and nonce
         await txs.broadcast(venue.rpc, signed)
     venue.crash("broadcast")
     states = await venue.tracker.wait_final(
-        [*approvals, signed.tx_hash], timeout_s=venue.final_timeout_s, interval_s=0.05
+        [*prepared.approvals, signed.tx_hash], timeout_s=venue.final_timeout_s, interval_s=0.05
     )
     state = states[signed.tx_hash]
     if state not in (TxState.CONFIRMED, TxState.REVERTED):
@@ -174,7 +196,7 @@ async def submit(
     receipt = await venue.rpc.request("eth_getTransactionReceipt", [signed.tx_hash])
     gas_used = hex_int(receipt["gasUsed"])
     gas_cost = gas_used * hex_int(receipt.get("effectiveGasPrice") or receipt.get("gasPrice") or 0)
-    approvals_gas = await _gas_paid(venue, approvals)  # booked when they confirmed; counted in the P&L
+    approvals_gas = await _gas_paid(venue, list(prepared.approvals))  # booked when they confirmed; in the P&L
     ok = state is TxState.CONFIRMED
     realized = tuple(leg_outputs(receipt, plan.legs)) if ok else ()
     total = received(receipt, plan.token_out, plan.recipient) if ok and plan.token_out != NATIVE else 0
@@ -193,6 +215,31 @@ async def submit(
     store.append_many(events, recv_ns=time.time_ns())
     return ChainOutcome(venue.location, intent_id, signed.tx_hash, state, expected.amounts_out, realized, total,
                         gas_used, gas_cost + approvals_gas)  # fmt: skip
+
+
+async def submit(
+    venue: EvmVenue,
+    store: Store,
+    plan: ExecPlan,
+    *,
+    intent_id: str,
+    asset_in: AssetId,
+    amount_in: int,
+    asset_out: AssetId,
+    assets_by_address: Mapping[str, AssetId],
+    journal_first: Callable[[], Sequence[Event]] = tuple,
+) -> ChainOutcome:
+    """One chain's part of a plan on its own: prepare, stage, one commit (with ``journal_first()`` ahead of the
+    intent), send, book. The engine runs the three halves itself so that one commit covers every venue."""
+    prepared = await prepare(venue, store, plan)
+    staged = stage(prepared, intent_id=intent_id, asset_in=asset_in, amount_in=amount_in, asset_out=asset_out)
+    try:
+        store.append_many([*journal_first(), *staged.events])
+    except BaseException:
+        unstage(staged)
+        raise
+    venue.crash("intent")
+    return await send_and_book(staged, store, assets_by_address)
 
 
 async def _gas_paid(venue: EvmVenue, hashes: list[str]) -> int:
