@@ -7,7 +7,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
+from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -24,12 +28,13 @@ from fillpath.app import (
 )
 from fillpath.chains.balances import ChainBalances
 from fillpath.cli.context import cli_context
-from fillpath.cli.output import console, emit_json
+from fillpath.cli.output import console, emit_json, err_console
 from fillpath.config import Config
 from fillpath.execution import failpoints
 from fillpath.execution.engine import Engine, SwapRequest
+from fillpath.execution.interrupt import INTERRUPTED, Interrupt
 from fillpath.execution.recovery import Resolution, recover
-from fillpath.execution.result import ExecutionResult
+from fillpath.execution.result import ExecutionResult, LegStatus
 from fillpath.model.amounts import from_base_units as human
 from fillpath.model.amounts import to_base_units
 from fillpath.router.request import RouteRequest
@@ -56,14 +61,42 @@ async def _swap(cfg: Config, request: SwapRequest, dry_run: bool) -> tuple[Execu
         signers = None if dry_run else trading_signers(cfg)
         parts = await execution_parts(cfg, store, signers=signers, crash=failpoints.from_env())
         try:
-            resolved: list[Resolution] = []
-            if not dry_run:
-                resolved, _ = await prepare(cfg, store, parts)
-            return await Engine(parts.wiring).run(request, dry_run=dry_run), resolved
+            with _interrupts() as interrupt:
+                parts.wiring.interrupt = interrupt
+                resolved: list[Resolution] = []
+                if not dry_run:
+                    resolved, _ = await prepare(cfg, store, parts)
+                return await Engine(parts.wiring).run(request, dry_run=dry_run), resolved
         finally:
             await parts.close()
     finally:
         store.close()
+
+
+@contextlib.contextmanager
+def _interrupts() -> Iterator[Interrupt]:
+    """Ctrl-C and SIGTERM during a swap stop it at a step boundary (``execution/interrupt.py``): the first sends
+    nothing new and waits for what is out, the second stops waiting."""
+    interrupt = Interrupt()
+    loop = asyncio.get_running_loop()
+    err = err_console()
+
+    def on_signal(name: str) -> None:
+        first = not interrupt.stopped
+        interrupt.signal(name)
+        if first:
+            err.print(f"{name}: sending nothing new; waiting for what is already sent (again to stop waiting)")
+        else:
+            err.print(f"{name} again: not waiting; what is in flight stays open for `fillpath recover`")
+
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for sig in signals:
+        loop.add_signal_handler(sig, on_signal, sig.name)
+    try:
+        yield interrupt
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
 
 
 def swap(
@@ -89,15 +122,33 @@ def swap(
         for r in resolved:
             console().print(f"recovered {r.intent_id} ({r.venue}): {r.outcome} — {r.detail}")
         show_execution(result)
+    if result.status == INTERRUPTED:
+        _interrupted(result, cli_context(ctx).config_path)
+        raise typer.Exit(130)
     if result.status in ("failed", "unknown"):
         raise typer.Exit(1)
+
+
+def _interrupted(result: ExecutionResult, config_path: Path | None) -> None:
+    """What an interrupt left: what ran, what is open (to ``recover``), what was never sent."""
+    err = err_console()
+    by = {status: [leg for leg in result.legs if leg.status is status] for status in LegStatus}
+    err.print(f"interrupted: {len(by[LegStatus.DONE]) + len(by[LegStatus.PARTIAL])} leg(s) ran, "
+              f"{len(by[LegStatus.UNKNOWN])} open, {len(by[LegStatus.FAILED])} not sent or failed")  # fmt: skip
+    for leg in by[LegStatus.UNKNOWN]:
+        err.print(f"  open: {leg.venue} ({leg.amount_in} {leg.asset_in}) — {leg.reason or 'outcome unknown'}")
+    if by[LegStatus.UNKNOWN]:
+        flag = f" --config {config_path}" if config_path else ""
+        err.print(f"resolve the open legs from the venues: fillpath{flag} recover")
+    err.print(f"the journal has every leg: fillpath report {result.execution_id}")
 
 
 def show_execution(result: ExecutionResult) -> None:
     out = console()
     dec = result.buy_decimals
+    dry = result.mode == "dry_run"
     t = Table(title=f"{result.mode} {result.execution_id}: {result.plan.sell} → {result.plan.buy} ({result.status})")
-    for col in ("venue", "status", "in", "expected out", "realized out", "diff (bps)"):
+    for col in ("venue", "status", "in", "expected out", "simulated out" if dry else "realized out", "diff (bps)"):
         t.add_column(col, justify="left" if col in ("venue", "status") else "right")
     for leg in result.legs:
         diff = "-"
@@ -112,10 +163,16 @@ def show_execution(result: ExecutionResult) -> None:
             diff,
         )
     out.print(t)
-    out.print(
-        f"expected {human(result.expected_out, dec):,} · realized {human(result.realized_out, dec):,}"
-        f" (base units of the buy asset: {result.expected_out} / {result.realized_out})"
-    )
+    if dry:
+        out.print(
+            f"expected {human(result.expected_out, dec):,} (base units of the buy asset: {result.expected_out})"
+            " · a dry run: nothing was sent, nothing realized; the table shows each leg's simulation"
+        )
+    else:
+        out.print(
+            f"expected {human(result.expected_out, dec):,} · realized {human(result.realized_out, dec):,}"
+            f" (base units of the buy asset: {result.expected_out} / {result.realized_out})"
+        )
     d = result.decomposition
     if d is not None:
         p = Table(title="P&L against the arrival mid (buy asset)")

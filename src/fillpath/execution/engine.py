@@ -23,6 +23,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import Any
 
 from fillpath.cex.order_driver import OrderDriver
 from fillpath.chains.rpc import RpcClient
@@ -30,8 +31,18 @@ from fillpath.execution.evm import EvmVenue
 from fillpath.execution.guards import Guards, GuardsFailed, LegOrder
 from fillpath.execution.health import HealthBook
 from fillpath.execution.health_feed import JournalFeed
+from fillpath.execution.interrupt import INTERRUPTED, Interrupt
 from fillpath.execution.result import ExecutionResult, LegResult, LegStatus, arrival_json, pnl
-from fillpath.execution.runners import UNDELIVERED, ChainRunner, ExchangeRunner, Job, Prepared, Runner, failed
+from fillpath.execution.runners import (
+    UNDELIVERED,
+    ChainRunner,
+    ExchangeRunner,
+    Job,
+    Prepared,
+    Runner,
+    failed,
+    unknown,
+)
 from fillpath.execution.simulate import SlotFinder
 from fillpath.execution.steps import RunnerKey, Step, leg_key, plan_steps, within_delivered
 from fillpath.model.amounts import from_base_units
@@ -84,6 +95,8 @@ class Wiring:
     crash: Callable[[str], None] = lambda _name: None
     clock_ns: Callable[[], int] = time.time_ns
     finders: dict[str, SlotFinder] = field(default_factory=dict)
+    interrupt: Interrupt = field(default_factory=Interrupt)
+    """Set by the CLI's signal handlers (``interrupt.py``): the engine stops at a step boundary."""
     extra_runners: Sequence[Runner] = ()
     """Runners for other kinds of step (bridges, transfers, aggregators), registered by the composition root."""
 
@@ -222,7 +235,7 @@ class Engine:
             timings[f"attempt{attempt}"] = _ms(t)
             legs.extend(results)
             leftovers = _leftovers(results)
-            if dry_run or not leftovers or attempt >= req.max_replans:
+            if dry_run or not leftovers or attempt >= req.max_replans or self.w.interrupt.stopped:
                 break
             attempt += 1
             exclude |= {  # venues that failed on their own (not for want of an input another leg owed them)
@@ -245,7 +258,7 @@ class Engine:
         realized = sum(x.realized_out or 0 for x in final_legs if x.status is not LegStatus.SIMULATED)
         if dry_run:
             realized = 0
-        status = _status(legs, dry_run)
+        status = INTERRUPTED if self.w.interrupt.stopped and not dry_run else _status(legs, dry_run)
         decomposition = None if dry_run else pnl(snap, plan, tuple(legs), venues, natives)
         buy_dec = next((a.decimals for a in snap.assets if a.id in finals), 0)
         result = ExecutionResult(eid, "dry_run" if dry_run else "execute", status, plan, tuple(legs), expected,
@@ -361,6 +374,10 @@ class Attempt:
         """Decision → wire: the guards again (the kill switch, halts, limits and balances may have changed while the
         roots were prepared), each root staged in memory, every root's records in one journal commit, and every
         root's request started. A guard that refuses now fails the roots (nothing was signed or sent)."""
+        if self.w.interrupt.stopped:
+            for step, _ in ready:
+                self._done(step, failed(step.legs, self.attempt, f"{INTERRUPTED} before the decision: not sent"))
+            return {}
         try:
             self.w.guards.enforce(self.leg_orders, slippage_bps=self.req.route.slippage_bps, now_ns=self.w.clock_ns())
         except GuardsFailed as exc:
@@ -388,23 +405,38 @@ class Attempt:
         return {step.id: asyncio.ensure_future(p.run()) for step, p in ready}
 
     async def _drain(self, tasks: dict[str, asyncio.Task[list[LegResult]]]) -> None:
-        """Follow the sent steps; as each finishes, release the steps that waited for it."""
+        """Follow the sent steps; as each finishes, release the steps that waited for it. After an interrupt nothing
+        new is sent; after a second one, what is still in flight is left unknown (``fillpath recover``)."""
         by_task = {t: sid for sid, t in tasks.items()}
         pending = set(by_task)
         steps = {s.id: s for s in self.steps}
+        interrupt = self.w.interrupt
+        forced = asyncio.ensure_future(interrupt.force.wait())
         try:
             while True:
                 while released := self._released():
                     for step, legs in released:
+                        if interrupt.stopped:
+                            self._done(step, failed(legs, self.attempt, f"{INTERRUPTED}: not sent"))
+                            continue
                         for sid, task in (await self._launch(step, legs)).items():
                             by_task[task] = sid
                             pending.add(task)
                 if not pending:
                     break
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
+                waiting: set[asyncio.Future[Any]] = {*pending, forced}
+                done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                for task in [t for t in pending if t in done]:
+                    pending.discard(task)
                     self._done(steps[by_task[task]], task.result())
+                if forced in done:
+                    for task in pending:
+                        step = steps[by_task[task]]
+                        self._done(step, unknown(step.legs, self.attempt, f"{INTERRUPTED}: sent, not followed to the "
+                                                 "end; `fillpath recover` asks the venue"))  # fmt: skip
+                    break
         finally:
+            forced.cancel()
             for task in pending:
                 task.cancel()
             if self.started:  # nothing was committed (every root refused before its intent)

@@ -98,7 +98,13 @@ def leg_result(
 
 
 def failed(legs: Sequence[PlanLeg], attempt: int, reason: str, ref: str | None = None) -> list[LegResult]:
+    """Known not to have run: the legs' inputs are still ours."""
     return [leg_result(leg, LegStatus.FAILED, None, attempt, ref=ref, reason=reason[:300]) for leg in legs]
+
+
+def unknown(legs: Sequence[PlanLeg], attempt: int, reason: str) -> list[LegResult]:
+    """Sent, outcome not known: recovery asks the venue; the input may be gone."""
+    return [leg_result(leg, LegStatus.UNKNOWN, None, attempt, reason=reason[:300]) for leg in legs]
 
 
 # --- chains ---------------------------------------------------------------------------------------------------
