@@ -87,7 +87,13 @@ def lab_missing() -> list[str]:
     """The lab extra's packages that are not installed (a spec lookup, no import)."""
     import importlib.util
 
-    return [name for name in LAB_EXTRA if importlib.util.find_spec(name) is None]
+    def absent(name: str) -> bool:
+        try:
+            return importlib.util.find_spec(name) is None
+        except (ImportError, ValueError):  # a module blocked (sys.modules[name] = None) or broken
+            return True
+
+    return [name for name in LAB_EXTRA if absent(name)]
 
 
 def load(name: str) -> click.Command:
@@ -171,9 +177,11 @@ def run(argv: list[str] | None = None) -> None:
     except FillpathError as exc:
         if debug:
             raise
+        from rich.markup import escape
+
         from fillpath.cli.output import err_console
 
-        err_console().print(f"[red]error:[/red] {exc}", markup=True)
+        err_console().print(f"[red]error:[/red] {escape(str(exc))}", markup=True)  # the message is text, not markup
         sys.exit(2 if isinstance(exc, InvalidInput) else 1)
 
 
