@@ -56,7 +56,7 @@ async def prepare(cfg: Config, store: Store, parts: ExecutionParts) -> tuple[lis
 
 
 async def _swap(cfg: Config, request: SwapRequest, dry_run: bool) -> tuple[ExecutionResult, list[Resolution]]:
-    store = open_store(cfg)
+    store = open_store(cfg, trading=None if dry_run else "fillpath swap --execute")
     try:
         signers = None if dry_run else trading_signers(cfg)
         parts = await execution_parts(cfg, store, signers=signers, crash=failpoints.from_env())
@@ -188,7 +188,7 @@ def show_execution(result: ExecutionResult) -> None:
 
 
 async def _recover(cfg: Config) -> list[Resolution]:
-    store = open_store(cfg)
+    store = open_store(cfg, trading="fillpath recover")
     try:
         parts = await execution_parts(cfg, store, signers=trading_signers(cfg))
         try:

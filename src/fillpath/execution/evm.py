@@ -28,7 +28,7 @@ from fillpath.chains.rpc import RpcClient, hex_int
 from fillpath.chains.tracker import TxState, TxTracker
 from fillpath.execution.realized import TRANSFER, leg_outputs, received
 from fillpath.model.assets import AssetId
-from fillpath.model.errors import Rejected
+from fillpath.model.errors import Conflict, Rejected
 from fillpath.model.events import BalanceAdjusted, Event, IntentCreated, IntentOutcome, IntentResolved, TxBroadcast
 from fillpath.state.store import Store
 
@@ -232,12 +232,19 @@ async def submit(
     """One chain's part of a plan on its own: prepare, stage, one commit (with ``journal_first()`` ahead of the
     intent), send, book. The engine runs the three halves itself so that one commit covers every venue."""
     prepared = await prepare(venue, store, plan)
-    staged = stage(prepared, intent_id=intent_id, asset_in=asset_in, amount_in=amount_in, asset_out=asset_out)
-    try:
-        store.append_many([*journal_first(), *staged.events])
-    except BaseException:
-        unstage(staged)
-        raise
+    first = list(journal_first())
+    for tries in range(1, 9):
+        staged = stage(prepared, intent_id=intent_id, asset_in=asset_in, amount_in=amount_in, asset_out=asset_out)
+        try:
+            store.append_many([*first, *staged.events])
+            break
+        except Conflict:  # another process took the nonce: the next one
+            unstage(staged)
+            if tries == 8:
+                raise
+        except BaseException:
+            unstage(staged)
+            raise
     venue.crash("intent")
     return await send_and_book(staged, store, assets_by_address)
 

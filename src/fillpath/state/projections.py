@@ -14,7 +14,7 @@ from typing import Literal, TypeAlias
 from fillpath.model.amounts import add_exact
 from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount
-from fillpath.model.errors import InvalidInput
+from fillpath.model.errors import Conflict, InvalidInput
 from fillpath.model.events import (
     BalanceAdjusted,
     Event,
@@ -90,6 +90,19 @@ class Projections:
     ledger: dict[AssetId, BalanceRecord] = field(default_factory=dict)
     venue_flags: dict[str, VenueFlag] = field(default_factory=dict)
     last_seq: int = 0
+    _open_inputs: dict[AssetId, Amount] | None = field(default=None, repr=False, compare=False)
+
+    def open_inputs(self) -> dict[AssetId, Amount]:
+        """Per asset, what open intents will spend: the ledger still holds it, but it is promised (a second engine
+        on the same account must not promise it again). Cached until an intent changes."""
+        if self._open_inputs is None:
+            out: dict[AssetId, Amount] = {}
+            for i in self.intents.values():
+                if i.status is IntentStatus.OPEN and i.asset_in is not None and i.amount_in is not None:
+                    held = out.get(i.asset_in)
+                    out[i.asset_in] = i.amount_in if held is None else _plus(held, i.amount_in, i.asset_in)
+            self._open_inputs = out
+        return self._open_inputs
 
     def copy(self) -> Projections:
         return Projections(
@@ -110,6 +123,7 @@ class Projections:
             mine.clear()
             mine.update(getattr(other, name))
         self.last_seq = other.last_seq
+        self._open_inputs = None
 
     def duplicate_of(self, event: Event) -> int | None:
         """The seq of the fill this one repeats, if ``event`` is a fill we already hold."""
@@ -125,6 +139,15 @@ class Projections:
             held = self.ledger.get(event.asset)
             if held is not None:
                 _plus(held.amount, event.delta, event.asset)
+        elif isinstance(event, NonceAllocated):
+            # Under the journal's head lock every writer sees every allocation: a nonce below the book's next one
+            # was handed out already (by another process on the same account), so this writer must take a fresh one.
+            booked = self.nonces.get((event.venue, event.address))
+            if booked is not None and event.nonce < booked.next_nonce:
+                raise Conflict(
+                    f"{event.venue}: nonce {event.nonce} of {event.address} is taken (next free: {booked.next_nonce})",
+                    retry_after=0,
+                )
 
     def apply(self, rec: Recorded) -> list[Touched]:
         """Fold one journal entry in; return the rows it changed."""
@@ -232,6 +255,7 @@ class Projections:
         return [("transactions", key)]
 
     def _intent(self, e: IntentCreated | IntentResolved, seq: int) -> list[Touched]:
+        self._open_inputs = None
         old = self.intents.get(e.intent_id)
         i = old or IntentRecord(
             e.intent_id, e.venue, IntentStatus.OPEN, None, None, None, None, None, None, None, None, 0

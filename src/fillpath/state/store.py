@@ -42,7 +42,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount
-from fillpath.model.errors import Ambiguous, InvalidInput
+from fillpath.model.errors import Ambiguous, Halted, InvalidInput
 from fillpath.model.events import Event, Recorded, event_from_payload, event_to_payload
 from fillpath.state import tables
 from fillpath.state.clock import ClockTracker
@@ -103,6 +103,31 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", busy_timeout_ms: 
     raise InvalidInput("database_url", f"unsupported database {backend!r}", "use sqlite:///path or postgresql://")
 
 
+def _trading_lock(db: Path, who: str) -> Any:
+    """An exclusive ``flock`` on ``<db>.trading``, held open for the process: a second trading process on the same
+    SQLite journal is refused by name (it would allocate the same nonces and claim the same intents)."""
+    import fcntl
+    import os
+
+    path = db.expanduser().with_name(db.name + ".trading")
+    fh = open(path, "a+")  # noqa: SIM115 - held until close(): the lock lives as long as the file is open
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.seek(0)
+        holder = fh.read().strip() or "another process"
+        fh.close()
+        raise Halted(
+            f"{holder} is trading on this SQLite journal ({db}); one trading process per SQLite journal: wait for it "
+            "to finish, send the command to its service, or use PostgreSQL for several engines (docs/deployment.md)"
+        ) from None
+    fh.seek(0)
+    fh.truncate()
+    fh.write(f"pid {os.getpid()} ({who})\n")
+    fh.flush()
+    return fh
+
+
 def _journal_row(rec: Recorded) -> dict[str, Any]:
     payload = json.dumps(event_to_payload(rec.event), sort_keys=True, separators=(",", ":"))
     return {
@@ -127,8 +152,9 @@ class Store:
     object, and every append by other processes up to this object's last append or :meth:`refresh`.
     """
 
-    def __init__(self, engine: Engine, *, clock: ClockTracker | None = None) -> None:
+    def __init__(self, engine: Engine, *, clock: ClockTracker | None = None, writer_lock: Any = None) -> None:
         self._engine = engine
+        self._writer_lock = writer_lock
         self._clock = clock
         self._writer = RowWriter(engine.dialect)
         self._lock = threading.RLock()
@@ -152,20 +178,33 @@ class Store:
         *,
         clock: ClockTracker | None = None,
         sqlite_synchronous: Literal["FULL", "NORMAL", "EXTRA"] = "FULL",
+        trading: str | None = None,
     ) -> Store:
-        """Connect, migrate the schema to head, and load the projections into memory."""
+        """Connect, migrate the schema to head, and load the projections into memory.
+
+        ``trading``: this process trades (allocates nonces, owns intents), described for the message another
+        process gets. On SQLite only one trading process may hold the journal (a lock file beside it, released
+        when the process ends, however it ends); PostgreSQL serves several (see docs/deployment.md)."""
         from fillpath.state.migrate import upgrade  # alembic is only needed here: keep it off plain imports
 
         engine = make_engine(url, sqlite_synchronous=sqlite_synchronous)
+        lock = None
         try:
+            if trading is not None and engine.dialect.name == "sqlite":
+                lock = _trading_lock(Path(str(make_url(url).database)), trading)
             upgrade(engine)
-            return cls(engine, clock=clock)
+            return cls(engine, clock=clock, writer_lock=lock)
         except BaseException:
+            if lock is not None:
+                lock.close()
             engine.dispose()
             raise
 
     def close(self) -> None:
         self._engine.dispose()
+        if self._writer_lock is not None:
+            self._writer_lock.close()
+            self._writer_lock = None
 
     def __enter__(self) -> Store:
         return self
@@ -414,6 +453,10 @@ class Store:
 
     def balances(self) -> dict[AssetId, Amount]:
         return {a: r.amount for a, r in self._proj.ledger.items()}
+
+    def promised(self, asset: AssetId) -> Amount:
+        """What open intents will spend of ``asset`` (``Projections.open_inputs``): held, but not available."""
+        return self._proj.open_inputs().get(asset, 0)
 
     def venue_flag(self, venue: str) -> VenueFlag:
         return self._proj.venue_flags.get(venue) or VenueFlag(venue, False, False, None, 0)
