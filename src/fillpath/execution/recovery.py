@@ -28,7 +28,8 @@ from fillpath.chains.tracker import Tracked, TxState, TxTracker
 from fillpath.execution.evm import EvmVenue, book_gas, receipt_ledger
 from fillpath.execution.exchange_leg import fills_ledger, order_fills
 from fillpath.model.assets import AssetId
-from fillpath.model.events import Event, IntentOutcome, IntentResolved
+from fillpath.model.errors import Conflict
+from fillpath.model.events import Event, IntentClaimed, IntentOutcome, IntentResolved
 from fillpath.model.orders import OrderState
 from fillpath.state.records import IntentRecord, IntentStatus, TxRecord, TxStatus
 from fillpath.state.store import Store
@@ -50,11 +51,17 @@ async def recover(
     drivers: Mapping[str, OrderDriver],
     assets_by_address: Mapping[str, Mapping[str, AssetId]],
 ) -> list[Resolution]:
-    """``assets_by_address``: per chain, lower-case token address → asset (for booking transfers)."""
+    """``assets_by_address``: per chain, lower-case token address → asset (for booking transfers).
+
+    Only intents this process owns, or takes over from a dead owner, are resolved: on a journal several engines
+    share, another live engine's intent is in flight, not lost (``claimable``)."""
+    store.refresh()
     open_intents = [i for i in store.intents().values() if i.status is IntentStatus.OPEN]
     out: list[Resolution] = []
     adopted: set[str] = set()
     for intent in sorted(open_intents, key=lambda i: i.last_seq):
+        if not claim(store, intent):
+            continue
         if intent.action == "cex.order":
             driver = drivers.get(intent.venue)
             if driver is None:
@@ -73,6 +80,22 @@ async def recover(
         else:
             out.append(_open(intent, f"unknown action {intent.action!r}"))
     return out
+
+
+def claim(store: Store, intent: IntentRecord) -> bool:
+    """Whether this process may resolve ``intent``: it owns it, or its owner is gone and this process's claim
+    is the one the journal admitted (two recoverers may both find the owner dead; one claim wins)."""
+    if intent.owner is not None and intent.owner == store.owner:
+        return True
+    if store.owner_alive(intent.owner):
+        return False
+    if store.owner is None:  # not a trading store (tools, tests): it resolves what no live process owns
+        return True
+    try:
+        store.append(IntentClaimed(intent.venue, intent.intent_id, store.owner, intent.owner))
+    except Conflict:
+        return False
+    return True
 
 
 def _open(intent: IntentRecord, why: str) -> Resolution:

@@ -245,6 +245,20 @@ class IntentCreated(Event):
     asset_out: AssetId | None = None
     min_out: Amount | None = None
     deadline_ns: int | None = None
+    owner: str | None = None
+    """The trading process that created it (``host:pid:start``); the store stamps it. Recovery by another
+    process first claims the intent from a dead owner (``IntentClaimed``), so an intent ends exactly once."""
+
+
+@dataclass(frozen=True, slots=True)
+class IntentClaimed(Event):
+    """A trading process takes over an open intent whose owner died; the journal admits one claim per owner."""
+
+    kind: ClassVar[str] = "intent.claimed"
+    venue: str
+    intent_id: str
+    owner: str
+    previous: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,6 +419,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     TxReplaced,
     NonceAllocated,
     IntentCreated,
+    IntentClaimed,
     IntentResolved,
     ExecutionStarted,
     ExecutionFinished,

@@ -19,6 +19,7 @@ from fillpath.model.events import (
     BalanceAdjusted,
     Event,
     FillEvent,
+    IntentClaimed,
     IntentCreated,
     IntentResolved,
     NonceAllocated,
@@ -139,6 +140,11 @@ class Projections:
             held = self.ledger.get(event.asset)
             if held is not None:
                 _plus(held.amount, event.delta, event.asset)
+        elif isinstance(event, IntentClaimed):
+            # one claim per owner: two processes that both found the owner dead cannot both take the intent over
+            claimed = self.intents.get(event.intent_id)
+            if claimed is None or claimed.status is not IntentStatus.OPEN or claimed.owner != event.previous:
+                raise Conflict(f"intent {event.intent_id} is not open under {event.previous}: claimed already")
         elif isinstance(event, NonceAllocated):
             # Under the journal's head lock every writer sees every allocation: a nonce below the book's next one
             # was handed out already (by another process on the same account), so this writer must take a fresh one.
@@ -161,7 +167,7 @@ class Projections:
             return self._order(e, seq)
         if isinstance(e, TxBroadcast | TxMined | TxConfirmed | TxReverted | TxReorged | TxDropped | TxReplaced):
             return self._tx(e, seq)
-        if isinstance(e, IntentCreated | IntentResolved):
+        if isinstance(e, IntentCreated | IntentResolved | IntentClaimed):
             return self._intent(e, seq)
         if isinstance(e, NonceAllocated):
             key = (e.venue, e.address)
@@ -254,7 +260,7 @@ class Projections:
         self.transactions[key] = replace(t, last_seq=seq)
         return [("transactions", key)]
 
-    def _intent(self, e: IntentCreated | IntentResolved, seq: int) -> list[Touched]:
+    def _intent(self, e: IntentCreated | IntentResolved | IntentClaimed, seq: int) -> list[Touched]:
         self._open_inputs = None
         old = self.intents.get(e.intent_id)
         i = old or IntentRecord(
@@ -271,7 +277,10 @@ class Projections:
                 asset_out=e.asset_out,
                 min_out=e.min_out,
                 deadline_ns=e.deadline_ns,
+                owner=e.owner,
             )
+        elif isinstance(e, IntentClaimed):
+            i = replace(i, owner=e.owner)
         else:
             i = replace(i, status=IntentStatus(e.outcome.value), reason=e.reason)
         self.intents[e.intent_id] = replace(i, last_seq=seq)

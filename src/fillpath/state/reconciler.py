@@ -100,6 +100,8 @@ class PassResult:
     """Every event this pass recorded for the venue, including what the order driver journaled."""
     reports: tuple[BalanceReport, ...]
     exchange: ExchangeResult | None = None
+    led_elsewhere: bool = False
+    """Another live process reconciles this venue (engines sharing a PostgreSQL journal): this pass skipped it."""
 
 
 class _PassJournal:
@@ -175,6 +177,8 @@ class Reconciler:
         return txs, flying
 
     async def reconcile_venue(self, source: BalanceSource) -> PassResult:
+        if not self.store.try_lead(f"reconcile:{source.location}"):  # one reconciler per venue at a time
+            return PassResult(source.location, (), (), (), led_elsewhere=True)
         rest_sent = self._clock_ns()
         reports = await source.balances()
         rest_done = self._clock_ns()
