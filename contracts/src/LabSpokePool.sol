@@ -226,7 +226,9 @@ contract LabSpokePool {
         uint32 exclusivityDeadline,
         bytes memory message
     ) external lock {
-        _checkDeposit(inputToken, destinationChainId, exclusiveRelayer, quoteTimestamp, fillDeadline, exclusivityDeadline);
+        _checkDeposit(
+            inputToken, destinationChainId, exclusiveRelayer, quoteTimestamp, fillDeadline, exclusivityDeadline
+        );
         V3RelayData memory relay;
         relay.depositor = depositor;
         relay.recipient = recipient;
@@ -309,8 +311,8 @@ contract LabSpokePool {
         }
         if (
             relayData.exclusiveRelayer != address(0) && relayData.exclusiveRelayer != msg.sender
-            // forge-lint: disable-next-line(block-timestamp) deadlines are timestamps by design
-            && relayData.exclusivityDeadline >= block.timestamp
+                // forge-lint: disable-next-line(block-timestamp) deadlines are timestamps by design
+                && relayData.exclusivityDeadline >= block.timestamp
         ) revert NotExclusiveRelayer(relayData.exclusiveRelayer, relayData.exclusivityDeadline);
         if (repaymentChainId != relayData.originChainId) {
             revert InvalidRepaymentChainId(repaymentChainId, relayData.originChainId);

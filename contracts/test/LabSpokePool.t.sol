@@ -243,8 +243,7 @@ contract LabSpokePoolTest is TestBase {
 
     function test_exclusivity() public {
         uint32 until = uint32(block.timestamp + 60);
-        LabSpokePool.V3RelayData memory relay =
-            _deposit(1e9, 1e9, uint32(block.timestamp + 1 hours), relayer, until);
+        LabSpokePool.V3RelayData memory relay = _deposit(1e9, 1e9, uint32(block.timestamp + 1 hours), relayer, until);
         usdcB.mint(other, 1e12);
         vm.prank(other);
         usdcB.approve(address(dest), type(uint256).max);

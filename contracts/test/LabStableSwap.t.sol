@@ -285,7 +285,9 @@ contract LabStableSwapTest is TestBase {
         vm.startPrank(bob);
         vm.expectRevert(abi.encodeWithSelector(LabStableSwap.WrongLength.selector, 2, 3));
         pool.add_liquidity(new uint256[](2), 0);
-        vm.expectRevert(abi.encodeWithSelector(LabStableSwap.InvariantNotIncreased.selector, pool.get_D(), pool.get_D()));
+        vm.expectRevert(
+            abi.encodeWithSelector(LabStableSwap.InvariantNotIncreased.selector, pool.get_D(), pool.get_D())
+        );
         pool.add_liquidity(_three(0, 0, 0), 0);
         vm.stopPrank();
         LabStableSwap empty = _pool(100, 0, 0);
