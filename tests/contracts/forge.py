@@ -9,16 +9,10 @@ from typing import Any
 from web3 import Web3
 
 from fillpath import paths
+from fillpath.lab.contracts.artifacts import FILES as LAB_FILES
 
 # contract name -> its source file (forge puts each artifact under out/<file>/<name>.json)
-FILES = {
-    "LabToken": "LabToken.sol",
-    "LabStableSwap": "LabStableSwap.sol",
-    "LabAggregator": "LabAggregator.sol",
-    "LabAllowanceHolder": "LabAllowanceHolder.sol",
-    "LabSpokePool": "LabSpokePool.sol",
-    "FillpathExecutor": "FillpathExecutor.sol",
-}
+FILES = {**LAB_FILES, "LabToken": "LabToken.sol", "FillpathExecutor": "FillpathExecutor.sol"}
 
 
 @cache

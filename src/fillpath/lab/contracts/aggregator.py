@@ -25,9 +25,7 @@ ZERO_ADDRESS: Final = ChecksumAddress(HexAddress(HexStr("0x" + "00" * 20)))
 HOP: Final = "(uint8,uint24,uint16,address,address,address)"
 SKIM: Final = "(address,uint16,uint256)"
 
-SWAP: Final = Function(
-    "swap", ("address", "uint256", "address", "uint256", "address", f"{HOP}[]", SKIM), ("uint256",)
-)
+SWAP: Final = Function("swap", ("address", "uint256", "address", "uint256", "address", f"{HOP}[]", SKIM), ("uint256",))
 EXEC: Final = Function("exec", ("address", "address", "uint256", "address", "bytes"), ("bytes",))
 HOLDER_TRANSFER_FROM: Final = Function("transferFrom", ("address", "address", "address", "uint256"), ("bool",))
 AGGREGATOR_FUNCTIONS: Final = (SWAP,)
@@ -225,4 +223,3 @@ def decode_swapped(log: Any) -> Swapped | None:
 def decode_revert(data: bytes) -> ContractError | None:
     """The aggregator's or the holder's error (the holder passes the aggregator's revert through as is)."""
     return decode_error(data, (*AGGREGATOR_ERRORS, *HOLDER_ERRORS[:2]))
-
