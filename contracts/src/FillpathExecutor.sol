@@ -167,13 +167,18 @@ contract FillpathExecutor {
         uint256 minTotalOut,
         address recipient,
         uint256 deadline
-    ) external payable returns (uint256[] memory amountsOut, uint256 totalOut) {
+    ) external payable guarded(tokenOut, recipient, deadline) returns (uint256[] memory amountsOut, uint256 totalOut) {
         Call[] calldata none;
         assembly {
             none.offset := 0
             none.length := 0
         }
-        return _execute(pulls, legs, none, tokenOut, minTotalOut, recipient, deadline);
+        _pull(pulls, tokenOut);
+        amountsOut = _run(legs, none);
+        totalOut = _deliver(tokenOut, recipient);
+        if (totalOut < minTotalOut) revert TotalMinOut(totalOut, minTotalOut);
+        _sweep(pulls, legs, tokenOut);
+        _sendEth(tokenOut == NATIVE ? recipient : msg.sender);
     }
 
     /// @notice `execute` for plans with CALL legs: a CALL leg whose `fee` is k runs `calls[k]` on its `pool`.
@@ -186,33 +191,26 @@ contract FillpathExecutor {
         uint256 minTotalOut,
         address recipient,
         uint256 deadline
-    ) external payable returns (uint256[] memory amountsOut, uint256 totalOut) {
+    ) external payable guarded(tokenOut, recipient, deadline) returns (uint256[] memory amountsOut, uint256 totalOut) {
         _checkCalls(pulls, legs, calls);
-        return _execute(pulls, legs, calls, tokenOut, minTotalOut, recipient, deadline);
-    }
-
-    function _execute(
-        Pull[] calldata pulls,
-        Leg[] calldata legs,
-        Call[] calldata calls,
-        address tokenOut,
-        uint256 minTotalOut,
-        address recipient,
-        uint256 deadline
-    ) private returns (uint256[] memory amountsOut, uint256 totalOut) {
-        if (_locked) revert Reentered();
-        _locked = true;
-        // forge-lint: disable-next-line(block-timestamp) a deadline is exactly what the timestamp is for
-        if (block.timestamp > deadline) revert DeadlinePassed(deadline, block.timestamp);
-        if (recipient == address(0) || recipient == address(this)) revert BadRecipient(recipient);
-        if (tokenOut == NATIVE && msg.value != 0) revert InputIsOutput(NATIVE);
-
         _pull(pulls, tokenOut);
         amountsOut = _run(legs, calls);
         totalOut = _deliver(tokenOut, recipient);
         if (totalOut < minTotalOut) revert TotalMinOut(totalOut, minTotalOut);
         _sweep(pulls, legs, tokenOut);
         _sendEth(tokenOut == NATIVE ? recipient : msg.sender);
+    }
+
+    /// @dev The lock and the checks every plan passes before anything moves. (A modifier, not a shared private
+    ///      function: the call through one cost `execute` about 95 gas per transaction.)
+    modifier guarded(address tokenOut, address recipient, uint256 deadline) {
+        if (_locked) revert Reentered();
+        _locked = true;
+        // forge-lint: disable-next-line(block-timestamp) a deadline is exactly what the timestamp is for
+        if (block.timestamp > deadline) revert DeadlinePassed(deadline, block.timestamp);
+        if (recipient == address(0) || recipient == address(this)) revert BadRecipient(recipient);
+        if (tokenOut == NATIVE && msg.value != 0) revert InputIsOutput(NATIVE);
+        _;
         _locked = false;
     }
 

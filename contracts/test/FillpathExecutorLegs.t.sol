@@ -233,7 +233,7 @@ contract FillpathExecutorLegsTest is UniswapFixture {
 
     function testFuzz_unspentInput(uint256 a, uint256 short, bool allowed) public {
         a = bound(a, 1e15, 100e18);
-        short = bound(short, 1, a - 1);
+        short = bound(short, 1, a - 1e12); // what is left still buys some USDC
         uint256 q = v3Quote(address(weth), address(usdc), 3000, a - short);
         approveAll();
         FillpathExecutor.Leg[] memory legs = one(leg(CALL, 0, address(holder), address(weth), address(usdc), a, q));
