@@ -74,6 +74,10 @@ COMMANDS: dict[str, Command] = {
         "fillpath.cli.venues:venues",
         "Every venue's health: state (ok / degraded / halted), score (100 = clean), reason and since when.",
     ),
+    "run": Command(
+        "fillpath.cli.run:run",
+        "Run the service: watch every venue, reconcile continuously, serve the HTTP API, dashboard and metrics.",
+    ),
     "sim": Command(
         "fillpath.lab.cli.sim:app", "Run the local exchange simulator (speaks Binance's spot API).", lab=True
     ),

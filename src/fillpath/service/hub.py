@@ -4,8 +4,8 @@ with the most recent ones kept for a page that has just opened."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
-from collections.abc import AsyncIterator
 from typing import Any
 
 from fillpath.model.events import Recorded, event_to_payload
@@ -36,35 +36,47 @@ class EventHub:
         item = event_json(rec)
         self.recent.append(item)
         for q in list(self._subscribers):
-            if q.full():  # a reader that stopped reading is dropped, not waited for
+            if q.qsize() >= QUEUE - 1:  # a reader that stopped reading is dropped (told so), not waited for
                 self._subscribers.discard(q)
-                q.put_nowait(None) if not q.full() else None
+                q.put_nowait(None)
                 continue
             q.put_nowait(item)
 
     def since(self, after_seq: int) -> list[dict[str, Any]]:
         return [e for e in self.recent if e["seq"] > after_seq]
 
-    async def subscribe(self, after_seq: int | None) -> AsyncIterator[dict[str, Any]]:
+    def subscribe(self, after_seq: int | None) -> Subscription:
         """What the feed holds after ``after_seq`` (if given), then every new entry until the hub closes."""
         q: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(QUEUE)
-        self._subscribers.add(q)
-        try:
-            if after_seq is not None:
-                for item in self.since(after_seq):
-                    yield item
-            while not self.closed:
-                got = await q.get()
-                if got is None:
-                    return
-                yield got
-        finally:
-            self._subscribers.discard(q)
+        for item in self.since(after_seq) if after_seq is not None else ():
+            q.put_nowait(item)
+        if self.closed:
+            q.put_nowait(None)
+        else:
+            self._subscribers.add(q)
+        return Subscription(self, q)
+
+    def _leave(self, q: asyncio.Queue[dict[str, Any] | None]) -> None:
+        self._subscribers.discard(q)
 
     def close(self) -> None:
         """End every subscription (shutdown: the dashboards' streams end, so the server stops at once)."""
         self.closed = True
         for q in list(self._subscribers):
-            if not q.full():
+            with contextlib.suppress(asyncio.QueueFull):
                 q.put_nowait(None)
         self._subscribers.clear()
+
+
+class Subscription:
+    """One reader of the feed (a dashboard's event stream)."""
+
+    def __init__(self, hub: EventHub, q: asyncio.Queue[dict[str, Any] | None]) -> None:
+        self._hub, self._q = hub, q
+
+    async def next(self, timeout_s: float) -> dict[str, Any] | None:
+        """The next entry; None when the feed has closed; ``TimeoutError`` after ``timeout_s`` of silence."""
+        return await asyncio.wait_for(self._q.get(), timeout=timeout_s)
+
+    def close(self) -> None:
+        self._hub._leave(self._q)

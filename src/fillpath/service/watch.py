@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -24,7 +24,7 @@ from fillpath.cex.user_stream import UserStream
 from fillpath.chains.balances import ChainBalances
 from fillpath.chains.heads import heads
 from fillpath.chains.readers import ChainSource
-from fillpath.chains.rpc import RpcClient
+from fillpath.chains.rpc import RpcClient, hex_int
 from fillpath.chains.tracker import TrackerPolicy, TxTracker
 from fillpath.config import Config
 from fillpath.execution.recovery import Resolution, recover
@@ -394,6 +394,8 @@ class Watcher:
         ws = self.cfg.locations[location].ws
         st, tracker = self.locations[location], self.trackers[location]
         await self.ready.wait()
+        with contextlib.suppress(Exception):  # the head as it is now (a subscription only tells of new ones)
+            st.head, st.head_source = hex_int(await rpc.request("eth_blockNumber")), "rpc"
         while not stop.is_set():
             try:
                 async for number, how in heads(rpc, ws, poll_interval_s=self.cfg.service.head_poll_interval_s):
@@ -509,9 +511,9 @@ class Watcher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=TAIL_S)
 
-    def tasks(self, stop: asyncio.Event) -> list[Callable[[], Awaitable[None]]]:
+    def tasks(self, stop: asyncio.Event) -> list[Callable[[], Coroutine[Any, Any, None]]]:
         """Every background loop of this service, as coroutine factories (the application starts and ends them)."""
-        out: list[Callable[[], Awaitable[None]]] = [
+        out: list[Callable[[], Coroutine[Any, Any, None]]] = [
             lambda: self.tail_loop(stop),
             lambda: self.snapshot_loop(stop),
             lambda: self.health_loop(stop),
