@@ -31,6 +31,7 @@ from fillpath.app import (
     trading_signers,
 )
 from fillpath.config import LOOPBACK_HOSTS, Config
+from fillpath.execution import failpoints
 from fillpath.model.errors import InvalidInput
 from fillpath.model.events import ServiceStarted, ServiceStopped
 from fillpath.service import api
@@ -92,7 +93,7 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
 async def _adapters(app: web.Application) -> AsyncIterator[None]:
     cfg, store = app[CONFIG], app[STORE]
     signers = trading_signers(cfg)
-    parts = await execution_parts(cfg, store, signers=signers)
+    parts = await execution_parts(cfg, store, signers=signers, crash=failpoints.from_env())
     chains = [
         (rpc, replace(src, holder=signers[src.location].address) if src.location in signers else src)
         for rpc, src in chain_sources(cfg)

@@ -291,6 +291,7 @@ class Operations:
 
             wiring = replace(self.parts.wiring, snapshot=snapshot)
             result = await Engine(wiring).run(request, dry_run=dry_run)
+        self.watcher.tail_once()  # read your writes: the execution is in GET /api/executions when this returns
         for loc in self.watcher.locations:  # what moved is looked at now, not at the next interval
             self.watcher.poke(loc)
         return result.to_json()

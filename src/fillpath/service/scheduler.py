@@ -56,8 +56,7 @@ class Scheduler:
             self.states[job.name] = JobState(job.name, job.next_due(now))
         while not stop.is_set():
             due = [(s.next_due, j) for j in self.jobs if (s := self.states[j.name]).next_due is not None]
-            if not due:
-                await stop.wait()
+            if not due:  # nothing will ever be due again
                 return
             when, job = min(due, key=lambda d: d[0] or 0.0)
             assert when is not None
