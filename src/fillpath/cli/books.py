@@ -126,6 +126,12 @@ def balances(
     ] = False,
 ) -> None:
     """Unified balances: per asset@location and per symbol — ledger, venue-reported, in flight, drift, value."""
+    svc = cli_context(ctx).service()
+    if svc is not None:  # the service's own reading: the venues as its last passes saw them
+        got = svc.balances()
+        rows, totals, age_s = got["assets"], got["symbols"], float(got["venues_read_s_ago"] or 0)
+        _show_balances(rows, totals, age_s, as_json)
+        return
     cfg = cli_context(ctx).config()
     cache = _cache_path(cfg.data_dir)
     data = asyncio.run(_refresh(ctx)) if refresh or not cache.exists() else json.loads(cache.read_text())
@@ -138,6 +144,10 @@ def balances(
     rows = balance_rows(ledger, data["reports"], flying, data["decimals"], data["prices"])
     age_s = (time.time_ns() - int(data["read_at_ns"])) / 1e9
     totals = symbol_totals(rows)
+    _show_balances(rows, totals, age_s, as_json)
+
+
+def _show_balances(rows: list[dict[str, Any]], totals: dict[str, dict[str, str]], age_s: float, as_json: bool) -> None:
     if as_json:
         emit_json({"venues_read_s_ago": round(age_s, 1), "assets": rows, "symbols": totals})
         return

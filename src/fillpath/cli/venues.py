@@ -24,9 +24,13 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output o
 
 def venues(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Every venue's health: state (ok / degraded / halted), score (100 = clean), reason and since when."""
-    cfg = cli_context(ctx).config()
-    with open_store(cfg) as store:
-        rows = venue_rows(store, configured_venues(cfg), time.time_ns())
+    svc = cli_context(ctx).service()
+    if svc is not None:
+        rows = svc.venues()
+    else:
+        cfg = cli_context(ctx).config()
+        with open_store(cfg) as store:
+            rows = venue_rows(store, configured_venues(cfg), time.time_ns())
     if as_json:
         emit_json(rows)
         return
