@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Annotated
 
 import typer
@@ -22,3 +24,8 @@ def run(
 
     reason = serve(cli_context(ctx).config(), host, port, announce=announce)
     typer.echo(f"stopped ({reason})", err=True)
+    # Everything is closed and the stop journaled: skip the interpreter's teardown of ~2,000 modules, which takes
+    # ~1 s here (several on a loaded machine) and would hold a SIGTERM's exit for nothing.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
