@@ -39,6 +39,7 @@ KINDS = {
     "tx.reverted", "tx.reorged", "tx.dropped", "tx.replaced", "nonce.allocated", "intent.created",
     "intent.resolved", "balance.adjusted", "drift.detected", "venue.degraded", "venue.halted",
     "venue.resumed", "clock.divergence", "order.drift_detected", "execution.started", "execution.finished",
+    "service.started", "service.stopped",
 }  # fmt: skip
 
 _decimals = st.builds(lambda n, e: Decimal(n).scaleb(e), st.integers(-(10**40), 10**40), st.integers(-30, 10))

@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Mapping
 from decimal import Decimal
-from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,22 +19,11 @@ from fillpath.cli.context import cli_context
 from fillpath.cli.output import console, emit_json
 from fillpath.cli.reconcile_view import print_results, results_json
 from fillpath.collect.snapshot import take_snapshot
-from fillpath.model.amounts import from_base_units
-from fillpath.model.assets import AssetId
-from fillpath.model.codec import Amount
+from fillpath.service.views import balance_rows, in_flight, symbol_totals
 from fillpath.state.reconcile_stream import StreamBalances
 from fillpath.state.reconciler import PassResult, Reconciler
-from fillpath.state.records import IntentStatus
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
-
-
-def _human(amount: Amount | None, decimals: int | None) -> Decimal | None:
-    if amount is None:
-        return None
-    if isinstance(amount, Decimal) or decimals is None:
-        return Decimal(amount)
-    return from_base_units(amount, decimals)
 
 
 def _fmt(x: Decimal | None) -> str:
@@ -139,21 +126,28 @@ def balances(
     ] = False,
 ) -> None:
     """Unified balances: per asset@location and per symbol — ledger, venue-reported, in flight, drift, value."""
+    svc = cli_context(ctx).service()
+    if svc is not None:  # the service's own reading: the venues as its last passes saw them
+        got = svc.balances()
+        rows, totals, age_s = got["assets"], got["symbols"], float(got["venues_read_s_ago"] or 0)
+        _show_balances(rows, totals, age_s, as_json)
+        return
     cfg = cli_context(ctx).config()
     cache = _cache_path(cfg.data_dir)
     data = asyncio.run(_refresh(ctx)) if refresh or not cache.exists() else json.loads(cache.read_text())
     store = open_store(cfg)
     try:
         ledger = dict(store.balances())
-        flying: dict[AssetId, Amount] = {}
-        for i in store.intents().values():
-            if i.status is IntentStatus.OPEN and i.asset_in is not None and i.amount_in is not None:
-                flying[i.asset_in] = flying.get(i.asset_in, 0) - i.amount_in
+        flying = in_flight(store)
     finally:
         store.close()
-    rows = _rows(ledger, data["reports"], flying, data["decimals"], data["prices"])
+    rows = balance_rows(ledger, data["reports"], flying, data["decimals"], data["prices"])
     age_s = (time.time_ns() - int(data["read_at_ns"])) / 1e9
-    totals = _totals(rows)
+    totals = symbol_totals(rows)
+    _show_balances(rows, totals, age_s, as_json)
+
+
+def _show_balances(rows: list[dict[str, Any]], totals: dict[str, dict[str, str]], age_s: float, as_json: bool) -> None:
     if as_json:
         emit_json({"venues_read_s_ago": round(age_s, 1), "assets": rows, "symbols": totals})
         return
@@ -175,51 +169,3 @@ def balances(
     for sym, tot in totals.items():
         s.add_row(sym, _fmt(Decimal(tot["ledger"])), _fmt(Decimal(tot["venue"])), _fmt(Decimal(tot["value"])))
     console().print(s)
-
-
-def _rows(
-    ledger: Mapping[AssetId, Amount],
-    reports: Mapping[str, Mapping[str, str]],
-    flying: Mapping[AssetId, Amount],
-    decimals: Mapping[str, int],
-    prices: Mapping[str, str],
-) -> list[dict[str, Any]]:
-    ids = sorted({str(a) for a in ledger} | set(reports), key=lambda s: (s.split("@")[1], s.split("@")[0]))
-    rows = []
-    for aid in ids:
-        asset = AssetId.parse(aid)
-        dec = decimals.get(aid)
-        held = _human(ledger.get(asset), dec)
-        seen = None
-        if aid in reports:
-            rep = reports[aid]
-            seen = Decimal(rep["amount"]) if rep["unit"] == "human" else _human(int(rep["amount"]), dec)
-        price = Fraction(Decimal(prices[aid])) if aid in prices else None
-        basis = seen if seen is not None else held
-        value = (
-            None
-            if price is None or basis is None
-            else Decimal(basis) * Decimal(price.numerator) / Decimal(price.denominator)
-        )
-        rows.append(
-            {
-                "asset": aid,
-                "ledger": None if held is None else str(held),
-                "venue": None if seen is None else str(seen),
-                "in_flight": None if asset not in flying else str(_human(flying[asset], dec)),
-                "drift": None if held is None or seen is None else str(seen - held),
-                "value": None if value is None else str(value.quantize(Decimal("0.01"))),
-            }
-        )
-    return rows
-
-
-def _totals(rows: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
-    out: dict[str, dict[str, Decimal]] = {}
-    for r in rows:
-        sym = r["asset"].split("@")[0]
-        t = out.setdefault(sym, {"ledger": Decimal(0), "venue": Decimal(0), "value": Decimal(0)})
-        for k in ("ledger", "venue", "value"):
-            if r[k] is not None:
-                t[k] += Decimal(r[k])
-    return {s: {k: str(v) for k, v in t.items()} for s, t in sorted(out.items())}

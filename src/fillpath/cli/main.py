@@ -74,6 +74,10 @@ COMMANDS: dict[str, Command] = {
         "fillpath.cli.venues:venues",
         "Every venue's health: state (ok / degraded / halted), score (100 = clean), reason and since when.",
     ),
+    "run": Command(
+        "fillpath.cli.run:run",
+        "Run the service: watch every venue, reconcile continuously, serve the HTTP API, dashboard and metrics.",
+    ),
     "sim": Command(
         "fillpath.lab.cli.sim:app", "Run the local exchange simulator (speaks Binance's spot API).", lab=True
     ),
@@ -156,13 +160,22 @@ def main(
         Path | None, typer.Option("--config", envvar="FILLPATH_CONFIG", help="Path of fillpath.toml.")
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    service: Annotated[
+        str | None,
+        typer.Option(
+            "--service",
+            envvar="FILLPATH_SERVICE",
+            help="Ask a running `fillpath run` (URL, or 'auto': the one serving the data directory) for balances, "
+            "venues, halt/resume and swap.",
+        ),
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
 ) -> None:
     from fillpath.cli.context import CliContext
 
-    ctx.obj = CliContext(config_path=config, debug=debug)
+    ctx.obj = CliContext(config_path=config, debug=debug, service_url=service)
 
 
 def run(argv: list[str] | None = None) -> None:

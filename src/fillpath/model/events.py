@@ -401,6 +401,32 @@ class ClockDivergence(Event):
     bound_ns: int
 
 
+# --- the service (``fillpath run``) --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceStarted(Event):
+    """A ``fillpath run`` process took the data directory: what happened before it was another process's."""
+
+    kind: ClassVar[str] = "service.started"
+    venue: str
+    pid: int
+    url: str
+    version: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceStopped(Event):
+    """The service stopped cleanly: its background work was stopped and what was in flight is journaled (a kill
+    leaves a ``ServiceStarted`` without this; the next start recovers from the journal)."""
+
+    kind: ClassVar[str] = "service.stopped"
+    venue: str
+    pid: int
+    reason: str
+    uptime_ms: int
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     OrderSubmitted,
     OrderAccepted,
@@ -430,6 +456,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     VenueResumed,
     ClockDivergence,
     OrderDriftDetected,
+    ServiceStarted,
+    ServiceStopped,
 )
 
 
