@@ -79,7 +79,7 @@ async def _instance(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _store(app: web.Application) -> AsyncIterator[None]:
-    store = open_store(app[CONFIG])
+    store = open_store(app[CONFIG], trading="fillpath run")
     started = time.time_ns()
     store.append(ServiceStarted(SERVICE, os.getpid(), app[URL], __version__))
     app[STORE] = store
