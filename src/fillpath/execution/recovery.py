@@ -29,7 +29,7 @@ from fillpath.execution.evm import EvmVenue, book_gas, receipt_ledger
 from fillpath.execution.exchange_leg import fills_ledger, order_fills
 from fillpath.model.assets import AssetId
 from fillpath.model.errors import Conflict
-from fillpath.model.events import Event, IntentClaimed, IntentOutcome, IntentResolved
+from fillpath.model.events import BalanceAdjusted, Event, IntentClaimed, IntentOutcome, IntentResolved
 from fillpath.model.orders import OrderState
 from fillpath.state.records import IntentRecord, IntentStatus, TxRecord, TxStatus
 from fillpath.state.store import Store
@@ -151,7 +151,21 @@ async def _transaction(
     ok = state is TxState.CONFIRMED
     # ETH an unwrap paid us moves by an internal call and leaves no log: reconciliation books it as drift
     booked = receipt_ledger(venue, receipt, assets, hex_int(tx["value"]), gas, 0)
+    booked += await _approvals_gas(store, venue, intent.intent_id, tx_hash)
     return _resolve(store, intent, ok, None if ok else "the executor transaction reverted", booked)
+
+
+async def _approvals_gas(store: Store, venue: EvmVenue, intent_id: str, call_hash: str) -> list[Event]:
+    """The gas of the exact approvals signed with the call (the nonces just before it): they came before it, so
+    they are final once it is."""
+    hashes = [t.tx_hash for t in store.transactions().values()
+              if t.venue == venue.location and t.intent_id == intent_id and t.tx_hash != call_hash]  # fmt: skip
+    paid = 0
+    for h in hashes:
+        r = await venue.rpc.request("eth_getTransactionReceipt", [h])
+        if r is not None:
+            paid += hex_int(r["gasUsed"]) * hex_int(r.get("effectiveGasPrice") or 0)
+    return [BalanceAdjusted(venue.location, venue.native, -paid, "gas: exact approval")] if paid else []
 
 
 async def _fill_gaps(store: Store, venue: EvmVenue) -> str:
