@@ -136,14 +136,17 @@ async def _transaction(
     if store.transaction(venue.location, tx_hash) is None:
         seen = await venue.rpc.request("eth_getTransactionByHash", [tx_hash])
         if seen is None:
-            detail = "never sent: the crash came before the broadcast" + await _fill_gaps(store, venue)
+            detail = "never sent: the crash came before the broadcast" + await _fill_gaps(
+                store, venue, intent.intent_id
+            )
             return _resolve(store, intent, False, detail, [])
     venue.tracker.adopt(tx_hash, sender, nonce)
     states = await venue.tracker.wait_final([tx_hash], timeout_s=venue.final_timeout_s, interval_s=0.1)
     state = states[tx_hash]
     if state not in (TxState.CONFIRMED, TxState.REVERTED):
         if state in (TxState.DROPPED, TxState.REPLACED):
-            return _resolve(store, intent, False, f"transaction {state}" + await _fill_gaps(store, venue), [])
+            gaps = await _fill_gaps(store, venue, intent.intent_id)
+            return _resolve(store, intent, False, f"transaction {state}" + gaps, [])
         return _open(intent, f"transaction {tx_hash} is {state}")
     receipt = await venue.rpc.request("eth_getTransactionReceipt", [tx_hash])
     tx = await venue.rpc.request("eth_getTransactionByHash", [tx_hash])
@@ -168,9 +171,18 @@ async def _approvals_gas(store: Store, venue: EvmVenue, intent_id: str, call_has
     return [BalanceAdjusted(venue.location, venue.native, -paid, "gas: exact approval")] if paid else []
 
 
-async def _fill_gaps(store: Store, venue: EvmVenue) -> str:
-    """Fill allocated-but-unsent nonces with zero-value self-transfers, and book their gas."""
-    filled = await venue.nonces.fill_gaps(lambda n: _noop(venue, n))
+async def _fill_gaps(store: Store, venue: EvmVenue, intent_id: str | None = None) -> str:
+    """Fill allocated-but-unsent nonces with zero-value self-transfers, and book their gas.
+
+    On a journal several engines share, a nonce booked but not yet on the chain may be another live engine's,
+    a moment from its broadcast: only the dead intent's own nonces (its approvals and call) are filled then."""
+    if store.shared and intent_id is not None:
+        mine = sorted(t.nonce for t in store.transactions().values()
+                      if t.venue == venue.location and t.intent_id == intent_id and t.nonce is not None)  # fmt: skip
+        pending = hex_int(await venue.rpc.request("eth_getTransactionCount", [venue.signer.address, "pending"]))
+        filled = [(n, await _noop(venue, n)) for n in mine if n >= pending]
+    else:
+        filled = await venue.nonces.fill_gaps(lambda n: _noop(venue, n))
     if not filled:
         return ""
     await book_gas(venue, store, [h for _, h in filled], "gas: nonce gap filled after a crash")
