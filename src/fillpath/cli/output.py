@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+if TYPE_CHECKING:  # rich costs ~15 ms to import: a --json command never needs it
+    from rich.console import Console
 
 
 def emit_json(data: Any) -> None:
@@ -16,8 +17,12 @@ def emit_json(data: Any) -> None:
 
 def console() -> Console:
     """Human output. Piped output keeps full-width tables (rich would squeeze them to 80 columns)."""
+    from rich.console import Console
+
     return Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 
 
 def err_console() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False, soft_wrap=True)
