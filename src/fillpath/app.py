@@ -32,8 +32,9 @@ from fillpath.execution.killswitch import KillSwitch
 from fillpath.model.assets import AssetId
 from fillpath.model.errors import InvalidInput, LabError
 from fillpath.model.ports import Journal
-from fillpath.paths import read_private_file
+from fillpath.paths import ensure_private_dir, read_private_file
 from fillpath.router.snapshot import Snapshot, read_snapshot
+from fillpath.state.identity import JournalHome
 from fillpath.state.reconcile_stream import StreamBalances
 from fillpath.state.reconciler import ExchangeChecks, OrderResolver
 from fillpath.state.store import Store
@@ -119,11 +120,17 @@ def _account_signer(field: str, acc: AccountConfig) -> Signer:
     return signer_from_keystore(acc.keystore, passphrase)
 
 
+def journal_home(cfg: Config) -> JournalHome:
+    """Where the data directory records its journal's identity and keeps the journal's backups."""
+    return JournalHome.of(cfg.data_dir)
+
+
 def open_store(cfg: Config) -> Store:
-    """The configured store (SQLite in the data directory by default), migrated to the current schema."""
-    if cfg.database_url is None:
-        cfg.data_dir.mkdir(parents=True, exist_ok=True)
-    return Store.open(cfg.resolved_database_url)
+    """The configured store (SQLite in the data directory by default), checked against the identity the data
+    directory recorded (a missing, empty, damaged or swapped journal is refused with the way to restore it, never
+    replaced by a new one), backed up before a migration, migrated to the current schema."""
+    ensure_private_dir(cfg.data_dir)
+    return Store.open(cfg.resolved_database_url, home=journal_home(cfg))
 
 
 def balance_sources(cfg: Config, *, pro: bool = False) -> list[ChainBalances | CcxtConnector]:

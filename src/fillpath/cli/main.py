@@ -74,6 +74,7 @@ COMMANDS: dict[str, Command] = {
         "fillpath.cli.venues:venues",
         "Every venue's health: state (ok / degraded / halted), score (100 = clean), reason and since when.",
     ),
+    "db": Command("fillpath.cli.db:app", "The journal: check it, back it up, restore a backup, or start a new one."),
     "sim": Command(
         "fillpath.lab.cli.sim:app", "Run the local exchange simulator (speaks Binance's spot API).", lab=True
     ),

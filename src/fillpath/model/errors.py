@@ -44,6 +44,11 @@ class InvalidInput(FillpathError):
         super().__init__(text)
 
 
+class DamagedState(InvalidInput):
+    """State on disk that cannot be used as it is (a damaged, emptied or swapped journal, a corrupt key file):
+    ``field`` names the file, ``fix`` the command to restore it or to start over. Never repaired silently."""
+
+
 class Halted(FillpathError):
     """A risk gate (kill switch, halted venue, limit) is closed."""
 
