@@ -8,6 +8,7 @@ built, so a command loads only the ones it uses.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -32,9 +33,10 @@ from fillpath.execution.killswitch import KillSwitch
 from fillpath.model.assets import AssetId
 from fillpath.model.errors import InvalidInput, LabError
 from fillpath.model.ports import Journal
+from fillpath.model.validate import resolve_name
 from fillpath.paths import ensure_private_dir, read_private_file
 from fillpath.router.snapshot import Snapshot, read_snapshot
-from fillpath.state.identity import JournalHome
+from fillpath.state.identity import JournalHome, sqlite_path
 from fillpath.state.reconcile_stream import StreamBalances
 from fillpath.state.reconciler import ExchangeChecks, OrderResolver
 from fillpath.state.store import Store
@@ -125,6 +127,13 @@ def journal_home(cfg: Config) -> JournalHome:
     return JournalHome.of(cfg.data_dir)
 
 
+def journal_exists(cfg: Config) -> bool:
+    """Whether a journal may exist to be read (a PostgreSQL one always may): read-only commands and refusals use
+    it so as never to create a journal just to find nothing in it."""
+    path = sqlite_path(cfg.resolved_database_url)
+    return path is None or path.exists() or path.is_symlink() or journal_home(cfg).marker.exists()
+
+
 def open_store(cfg: Config) -> Store:
     """The configured store (SQLite in the data directory by default), checked against the identity the data
     directory recorded (a missing, empty, damaged or swapped journal is refused with the way to restore it, never
@@ -165,6 +174,30 @@ def balance_confirmations(cfg: Config, location: str) -> int:
 def configured_venues(cfg: Config) -> list[str]:
     """Every location trading happens at (chains, then exchanges), from the configuration alone: no network."""
     return sorted(cfg.locations) + sorted(cfg.exchanges)
+
+
+def venue_names(cfg: Config) -> list[str]:
+    """Every venue and location id the configuration defines, as snapshots and the health book name them:
+    locations, exchanges, each pool (``lab1:uniswap_v3:0x…``) and each chain's wrap (``lab1:wrap:WETH``)."""
+    names = configured_venues(cfg)
+    names += [f"{p.location}:{p.kind}:{p.address}" for p in cfg.pools]
+    names += [f"{t.location}:wrap:{t.symbol}" for t in cfg.tokens if t.symbol == "WETH"]
+    return names
+
+
+_MARKET = re.compile(r"^([a-z0-9][a-z0-9_-]*):([A-Z0-9]{1,20})/([A-Z0-9]{1,20})$")
+
+
+def resolve_venue(cfg: Config, name: str, field: str, *, also: Iterable[str] = ()) -> str:
+    """``name`` if it is a venue or location the configuration defines, an exchange market of a configured
+    exchange (``labex:ETH/USDT``: its markets are the exchange's, not the configuration's), or one of ``also``
+    (venues the journal already flags); else ``InvalidInput`` with a "did you mean". A typo must never halt
+    nothing while the venue meant keeps trading."""
+    known = [*venue_names(cfg), *also]
+    market = _MARKET.match(name)
+    if name in known or (market is not None and market.group(1) in cfg.exchanges):
+        return name
+    return resolve_name(name, known, field, what="venue or location")
 
 
 NATIVE_DECIMALS = 18

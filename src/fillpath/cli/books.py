@@ -6,7 +6,7 @@ import asyncio
 import json
 import time
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,9 +24,17 @@ from fillpath.collect.snapshot import take_snapshot
 from fillpath.model.amounts import from_base_units
 from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount
+from fillpath.model.errors import DamagedState, InvalidInput
+from fillpath.model.validate import bounded_number, parse_json
+from fillpath.paths import ensure_private_dir, read_input_text, write_private_file
 from fillpath.state.reconcile_stream import StreamBalances
 from fillpath.state.reconciler import PassResult, Reconciler
 from fillpath.state.records import IntentStatus
+
+WIDE_DIGITS = 200
+"""Decimal digits for balance arithmetic: a uint256 has 78, a price a few dozen (the default context has 28)."""
+MAX_LISTEN_S = 300
+"""A reconciliation pass listens for minutes at most: a longer wait is a service (``fillpath run``), not a pass."""
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
 
@@ -82,9 +90,8 @@ def reconcile(
         float,
         typer.Option(
             "--listen",
-            min=0.0,
-            help="Seconds to listen to each exchange's user stream before the pass; its balances are then "
-            "compared with the REST read (0: do not listen).",
+            help="Seconds (0 to 300) to listen to each exchange's user stream before the pass; its balances are "
+            "then compared with the REST read (0: do not listen).",
         ),
     ] = 1.0,
 ) -> None:
@@ -92,6 +99,7 @@ def reconcile(
 
     Balances everywhere; on exchanges also open orders, trades and the user stream's balances. Prints what it
     found and recorded."""
+    listen = bounded_number(listen, "--listen", low=0, high=MAX_LISTEN_S, unit=" seconds")
     results = asyncio.run(_reconcile(ctx, listen))
     if as_json:
         emit_json(results_json(results))
@@ -125,10 +133,32 @@ async def _refresh(ctx: typer.Context) -> dict[str, Any]:
         "decimals": {a["id"]: a["decimals"] for a in snap["assets"]},
         "prices": snap["prices"],
     }
-    path = _cache_path(cfg.data_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2))
+    ensure_private_dir(cfg.data_dir)
+    write_private_file(_cache_path(cfg.data_dir), json.dumps(data, indent=2), "venue balances")
     return data
+
+
+def _read_cache(path: Path) -> dict[str, Any]:
+    """The last reading, checked: a damaged cache is named with its fix, never a traceback mid-table."""
+    fix = "read every venue again with `fillpath balances --refresh`"
+    data = parse_json(read_input_text(path, str(path), fix=fix), str(path), fix=fix)
+    try:
+        int(data["read_at_ns"])
+        for aid, rep in data["reports"].items():
+            AssetId.parse(aid)
+            amount = Decimal(rep["amount"])
+            if rep["unit"] not in ("human", "base") or not amount.is_finite():
+                raise ValueError(aid)
+        for aid, dec in data["decimals"].items():
+            AssetId.parse(aid)
+            if isinstance(dec, bool) or not isinstance(dec, int) or not 0 <= dec <= 77:
+                raise ValueError(aid)
+        for aid, price in data["prices"].items():
+            if not Decimal(price).is_finite():
+                raise ValueError(aid)
+    except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError, InvalidInput):
+        raise DamagedState(str(path), "the cached venue balances are damaged", fix) from None
+    return dict(data)
 
 
 def balances(
@@ -141,7 +171,7 @@ def balances(
     """Unified balances: per asset@location and per symbol — ledger, venue-reported, in flight, drift, value."""
     cfg = cli_context(ctx).config()
     cache = _cache_path(cfg.data_dir)
-    data = asyncio.run(_refresh(ctx)) if refresh or not cache.exists() else json.loads(cache.read_text())
+    data = asyncio.run(_refresh(ctx)) if refresh or not cache.exists() else _read_cache(cache)
     store = open_store(cfg)
     try:
         ledger = dict(store.balances())
@@ -151,9 +181,11 @@ def balances(
                 flying[i.asset_in] = flying.get(i.asset_in, 0) - i.amount_in
     finally:
         store.close()
-    rows = _rows(ledger, data["reports"], flying, data["decimals"], data["prices"])
+    with localcontext(Context(prec=WIDE_DIGITS)):  # uint256 amounts times prices: never rounded, never refused
+        rows = _rows(ledger, data["reports"], flying, data["decimals"], data["prices"])
     age_s = (time.time_ns() - int(data["read_at_ns"])) / 1e9
-    totals = _totals(rows)
+    with localcontext(Context(prec=WIDE_DIGITS)):
+        totals = _totals(rows)
     if as_json:
         emit_json({"venues_read_s_ago": round(age_s, 1), "assets": rows, "symbols": totals})
         return

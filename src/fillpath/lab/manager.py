@@ -35,6 +35,7 @@ from fillpath.lab.exchange import lab as labex
 from fillpath.model.amounts import from_base_units, parse_decimal
 from fillpath.model.assets import AssetId
 from fillpath.model.errors import InvalidInput, LabError
+from fillpath.model.validate import check_human
 
 GENESIS_TIMESTAMP = 1_767_225_600  # 2026-01-01T00:00:00Z
 BLOCK_INTERVAL_S = 12
@@ -234,7 +235,7 @@ class Lab:
         order = []
         for key, value in targets.items():
             asset = key if isinstance(key, AssetId) else AssetId.parse(key, field=key)
-            amount = parse_decimal(value, field=str(asset))
+            amount = check_human(parse_decimal(value, field=str(asset)), str(asset))  # showable, storable, reconcilable
             order.append(asset)
             if asset.location not in locations:
                 raise InvalidInput(

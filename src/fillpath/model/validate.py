@@ -138,7 +138,7 @@ def check_units(units: int, field: str, *, decimals: int | None = None, signed: 
     high = 2**255 - 1 if signed else UINT256_MAX
     if not low <= units <= high:
         kind = "int256" if signed else "uint256"
-        raise InvalidInput(field, f"{units} is outside {kind}", "check the amount (base units, no sign unless signed)")
+        raise InvalidInput(field, f"{short(units)} is outside {kind}", "check the amount (base units)")
     if decimals is not None and abs(units) > plausible_max(decimals):
         raise InvalidInput(
             field,
@@ -148,16 +148,26 @@ def check_units(units: int, field: str, *, decimals: int | None = None, signed: 
     return units
 
 
+def short(value: object, limit: int = 40) -> str:
+    """A value for a one-line message: a 5,000-digit amount is shown by its magnitude, not in full."""
+    text = str(value)
+    if len(text) <= limit:
+        return text
+    if isinstance(value, int | Decimal):
+        return f"{Decimal(value):.3e}"
+    return text[: limit - 3] + "..."
+
+
 def check_human(amount: Decimal, field: str, *, allow_zero: bool = True) -> Decimal:
     """A human-unit amount: finite, not negative, at most ``MAX_SUPPLY_WHOLE``."""
     if not amount.is_finite():
         raise InvalidInput(field, f"{amount} is not a finite number", "give a plain decimal such as 1500")
     if amount < 0 or (amount == 0 and not allow_zero):
-        raise InvalidInput(field, f"{amount} is {'negative' if amount < 0 else 'zero'}", "give a positive amount")
+        what = "negative" if amount < 0 else "zero"
+        raise InvalidInput(field, f"{short(amount)} is {what}", "give a positive amount")
     if amount > MAX_SUPPLY_WHOLE:
-        raise InvalidInput(
-            field, f"{amount} is more than {MAX_SUPPLY_WHOLE:.0e} whole units, more than any real supply", "check it"
-        )
+        problem = f"{short(amount)} is more than {MAX_SUPPLY_WHOLE:.0e} whole units, more than any real supply"
+        raise InvalidInput(field, problem, "check it")
     return amount
 
 
