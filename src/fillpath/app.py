@@ -33,7 +33,7 @@ from fillpath.execution.killswitch import KillSwitch
 from fillpath.model.assets import AssetId
 from fillpath.model.errors import InvalidInput, LabError
 from fillpath.model.ports import Journal
-from fillpath.model.validate import resolve_name
+from fillpath.model.validate import did_you_mean, resolve_name
 from fillpath.paths import ensure_private_dir, read_private_file
 from fillpath.router.snapshot import Snapshot, read_snapshot
 from fillpath.state.identity import JournalHome, sqlite_path
@@ -222,10 +222,13 @@ def sell_decimals(cfg: Config, names: str, field: str = "SELL") -> int:
         if location in cfg.exchanges:
             return {by_symbol.get(symbol, CEX_DECIMALS)}
         if location not in cfg.locations:
-            known = ", ".join(sorted([*cfg.locations, *cfg.exchanges])) or "none"
-            raise InvalidInput(field, f"{location!r} is not a configured location", f"use one of: {known}")
+            if not cfg.locations and not cfg.exchanges:
+                _nothing_configured(cfg, field, f"{location!r} is not a configured location", "configure it")
+            fix = did_you_mean(location, [*cfg.locations, *cfg.exchanges])
+            raise InvalidInput(field, f"{location!r} is not a configured location", fix)
         if (location, symbol) not in chain:
-            raise InvalidInput(field, f"{asset} is not a configured token", f"add it to [[tokens]] or check {asset}")
+            known = [f"{sym}@{loc}" for loc, sym in chain if loc == location]
+            raise InvalidInput(field, f"{asset} is not a configured token", did_you_mean(asset, known))
         return {chain[(location, symbol)]}
 
     found: set[int] = set()
@@ -355,8 +358,12 @@ async def execution_parts(
                 AssetId(src.native, src.location), crash=crash,
             )  # fmt: skip
     drivers = {} if dry_run else {c.location: OrderDriver(c, store) for c in exchanges}
-    for c in exchanges:
-        await c.ensure_markets()
+    try:
+        for c in exchanges:
+            await c.ensure_markets()
+    except BaseException:  # an unreachable exchange: close every session opened so far, then say why
+        await close_all(closers)
+        raise
     # a dry run checks balances against what the snapshot could read (chains: public; exchanges: the ledger)
     balance = held.get if dry_run else _guard_balance(store, decimals)
     source = "the snapshot" if dry_run else "the ledger"

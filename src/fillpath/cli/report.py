@@ -19,7 +19,7 @@ from fillpath.app import open_store
 from fillpath.cli.context import cli_context
 from fillpath.cli.output import console, emit_json
 from fillpath.model.errors import InvalidInput
-from fillpath.model.events import ExecutionFinished, ExecutionStarted, IntentResolved
+from fillpath.model.events import ExecutionFinished, ExecutionStarted, IntentCreated, IntentResolved
 from fillpath.state.store import Store
 
 
@@ -36,6 +36,50 @@ class Recorded:
     arrival: dict[str, Any] = field(default_factory=dict)
     finished: ExecutionFinished | None = None
     intents: dict[str, str] = field(default_factory=dict)
+    attempts: list[int] = field(default_factory=list)
+    """The attempt number of each entry of ``plans`` (0 the first plan, then re-plans)."""
+    sent: dict[str, IntentCreated] = field(default_factory=dict)
+    """The intents this execution created, by intent id: what was sent (or about to be) to a venue."""
+
+    def interrupted_legs(self) -> list[dict[str, Any]]:
+        """Every planned leg of an execution with no finished record, and what the journal knows of it: not sent,
+        sent with the outcome unknown (``fillpath recover`` resolves it), or resolved good or bad. A chain's legs
+        share one intent (one transaction); an exchange leg has its own (one order)."""
+        legs = []
+        for attempt, plan in zip(self.attempts, self.plans, strict=True):
+            for leg in plan.get("legs", []):
+                intent = self._intent_of(attempt, leg)
+                if intent is None:
+                    status = "not sent"
+                elif intent.intent_id in self.intents:
+                    status = f"resolved {self.intents[intent.intent_id]}"
+                else:
+                    status = "sent, outcome unknown"
+                legs.append({
+                    "venue": leg["venue"], "attempt": attempt, "status": status,
+                    "intent_id": None if intent is None else intent.intent_id,
+                    "asset_in": leg["asset_in"], "amount_in": leg["amount_in"], "asset_out": leg["asset_out"],
+                    "expected_out": leg["amount_out"], "realized_out": None,
+                })  # fmt: skip
+        return legs
+
+    def _intent_of(self, attempt: int, leg: dict[str, Any]) -> IntentCreated | None:
+        location = str(leg["asset_in"]).partition("@")[2]
+        prefix = f"{self.execution_id}-{attempt}-{location}"
+        if prefix in self.sent:  # a chain: one transaction for the location's legs
+            return self.sent[prefix]
+        for intent_id, intent in self.sent.items():
+            if (
+                intent_id.startswith(prefix + "-")
+                and str(intent.asset_in) == leg["asset_in"]
+                and str(intent.asset_out) == leg["asset_out"]
+            ):
+                return intent
+        return None
+
+    @property
+    def unresolved(self) -> list[str]:
+        return [i for i in self.sent if i not in self.intents]
 
     def to_json(self) -> dict[str, Any]:
         result = json.loads(self.finished.result) if self.finished else {}
@@ -50,11 +94,12 @@ class Recorded:
             "plan": self.plans[0] if self.plans else None,
             "replans": self.plans[1:],
             "arrival": self.arrival,
-            "legs": result.get("legs", []),
+            "legs": result.get("legs", []) if self.finished else self.interrupted_legs(),
             "expected_out": str(self.finished.expected_out) if self.finished else None,
             "realized_out": str(self.finished.realized_out) if self.finished else None,
             "pnl": result.get("pnl"),
             "intents": self.intents,
+            "unresolved_intents": self.unresolved,
         }
 
 
@@ -70,6 +115,11 @@ def executions(store: Store) -> dict[str, Recorded]:
                 )
                 x.arrival = json.loads(e.arrival)
             x.plans.append(json.loads(e.plan))
+            x.attempts.append(e.attempt)
+        elif isinstance(e, IntentCreated):
+            eid = e.intent_id.split("-", 1)[0]
+            if eid in out:
+                out[eid].sent[e.intent_id] = e
         elif isinstance(e, ExecutionFinished) and e.execution_id in out:
             out[e.execution_id].finished = e
         elif isinstance(e, IntentResolved):
@@ -139,8 +189,9 @@ def _detail(x: Recorded) -> None:
     for col in ("venue", "status", "in", "expected out", "realized out"):
         t.add_column(col)
     for leg in j["legs"]:
+        venue = leg["venue"] if not leg.get("attempt") else f"{leg['venue']} (re-plan {leg['attempt']})"
         t.add_row(
-            leg["venue"], leg["status"], f"{leg['amount_in']} {leg['asset_in']}",
+            venue, leg["status"], f"{leg['amount_in']} {leg['asset_in']}",
             f"{leg['expected_out']} {leg['asset_out']}", leg["realized_out"] or "-",
         )  # fmt: skip
     out.print(t)
@@ -153,4 +204,13 @@ def _detail(x: Recorded) -> None:
             p.add_row(k, pnl[k], "" if k == "arrival" else _bps(pnl[k], pnl["arrival"]))
         out.print(p)
     if j["status"] == "interrupted":
-        out.print("interrupted: no finished record; intents as resolved: " + json.dumps(x.intents))
+        open_ = x.unresolved
+        out.print(
+            "interrupted: the execution has no finished record; the legs above are its plan and what the journal "
+            "holds of each"
+        )
+        if open_:
+            out.print(
+                f"{len(open_)} intent(s) sent with the outcome unknown ({', '.join(open_)}): run `fillpath recover` "
+                "to ask the venues, then `fillpath report " + x.execution_id + "` again"
+            )
