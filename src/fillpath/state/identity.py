@@ -32,10 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, inspect, select
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from fillpath.model.errors import DamagedState
+from fillpath.model.errors import DamagedState, InvalidInput
 from fillpath.state import tables
 
 MARKER_FORMAT = "fillpath.journal-id/1"
@@ -73,11 +73,18 @@ def key(url: str) -> str:
 
 def where(url: str) -> str:
     """A database URL without its password (for messages and the marker)."""
-    return make_url(url).render_as_string(hide_password=True)
+    return _url(url).render_as_string(hide_password=True)
+
+
+def _url(url: str) -> URL:
+    try:
+        return make_url(url)
+    except ArgumentError:
+        raise InvalidInput("database_url", "is not a database URL", "use sqlite:///path or postgresql://...") from None
 
 
 def sqlite_path(url: str) -> Path | None:
-    parsed = make_url(url)
+    parsed = _url(url)
     if parsed.get_backend_name() != "sqlite" or not parsed.database:
         return None
     return Path(parsed.database).expanduser()

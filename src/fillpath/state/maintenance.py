@@ -121,20 +121,28 @@ def _size(path: Path | None) -> int | None:
 
 def backup_journal(url: str, home: JournalHome, out: Path | None = None) -> tuple[Path, int]:
     """A checked copy of the SQLite journal (``<data dir>/backups/fillpath-<time>-manual.db`` unless ``out``);
-    returns its path and the last seq it holds. A damaged journal is refused, not copied."""
+    returns its path and the last seq it holds. A damaged journal, or one that is not this data directory's, is
+    refused, not copied: the restore hint offers the latest backup, which must be a sound copy of the right one."""
     path = _sqlite_only(url, "backup")
-    if not identity.check_sqlite_file(path, home, None):
+    marker = identity.read_marker(home, url)
+    if not identity.check_sqlite_file(path, home, marker):
         raise InvalidInput(str(path), "there is no journal to back up yet", "it is created by the first command")
-    dest = out if out is not None else home.backups / identity.backup_name("manual")
-    if out is None:
-        home.backups.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with contextlib.closing(sqlite3.connect(path)) as conn:
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
         try:
             rows = [r[0] for r in conn.execute("PRAGMA quick_check").fetchall()]
+            found = (
+                conn.execute("SELECT journal_id FROM journal_identity WHERE id = 1").fetchone()
+                if rows == ["ok"]
+                else None
+            )
         except sqlite3.DatabaseError as exc:
             raise DamagedState(str(path), f"the journal cannot be read: {exc}", identity.restore_hint(home)) from None
     if rows != ["ok"]:
         raise DamagedState(str(path), f"the journal is damaged: {rows[0]}", identity.restore_hint(home))
+    if marker is not None and found is not None and str(found[0]) != marker.journal_id:
+        problem = f"holds journal {found[0]}, but this data directory's journal here is {marker.journal_id}"
+        raise DamagedState(str(path), problem, identity.restore_hint(home))
+    dest = out if out is not None else home.backups / identity.backup_name("manual")
     identity.backup_sqlite(path, dest)
     return dest, _last_seq(dest)
 
