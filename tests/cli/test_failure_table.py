@@ -13,13 +13,14 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from fillpath.state.store import Store
 from tests.cli.failures import World, invoke, make_template, make_world
 
 Setup = Callable[[World], object]
@@ -303,8 +304,6 @@ def missing(w: World) -> None:
 
 def swapped(w: World) -> None:
     """Another journal in its place: sound, but not this data directory's."""
-    from fillpath.state.store import Store
-
     w.db.unlink()
     Store.open(f"sqlite:///{w.db}").close()
 
@@ -342,7 +341,7 @@ case("db restore: an empty file", [*H, "db", "restore", "{file}"], 2, "empty", t
 case("db restore: a directory", [*H, "db", "restore", "/tmp"], 2, "not a regular file")
 case("db restore: the journal itself", [*H, "db", "restore", "{db}"], 2, "the journal itself")
 case("db restore: another journal", [*H, "db", "restore", "{root}/other.db"], 2, "--yes",
-     lambda w: __import__("fillpath.state.store").state.store.Store.open(f"sqlite:///{w.root / 'other.db'}").close())  # fmt: skip
+     lambda w: Store.open(f"sqlite:///{w.root / 'other.db'}").close())  # fmt: skip
 case("db backup: --out an existing file", [*H, "db", "backup", "--out", "{file}"], 2, "exists", text("keep me"))
 case("db backup: --out a directory", [*H, "db", "backup", "--out", "/tmp"], 2, "directory")
 case("db backup: --out a device", [*H, "db", "backup", "--out", "/dev/null"], 2, "device")
@@ -443,8 +442,8 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 
 @pytest.fixture
-def world(tmp_path: Path, template: tuple[Path, str]) -> Iterator[World]:
-    yield make_world(tmp_path, tmp_path / "data", template)
+def world(tmp_path: Path, template: tuple[Path, str]) -> World:
+    return make_world(tmp_path, tmp_path / "data", template)
 
 
 def argv_of(c: Case, w: World) -> list[str]:
