@@ -20,7 +20,7 @@ from typer import _click as click  # typer >= 0.29 vendors click (pinned in pypr
 from typer.core import TyperGroup
 
 from fillpath import __version__
-from fillpath.model.errors import FillpathError, InvalidInput
+from fillpath.model.errors import FillpathError, InvalidInput, printable
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +209,7 @@ def _fail(message: str, code: int) -> NoReturn:
 
     from fillpath.cli.output import err_console
 
-    err_console().print(f"[red]error:[/red] {escape(one_line(message))}", markup=True)
+    err_console().print(f"[red]error:[/red] {escape(printable(one_line(message)))}", markup=True)
     sys.exit(code)
 
 
