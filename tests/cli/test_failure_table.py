@@ -273,6 +273,7 @@ case("halt: a market in lower case", [*H, "halt", "labex:eth/usdt"], 2, "not a k
 case("halt: a market of an unknown exchange", [*H, "halt", "otherex:ETH/USDT"], 2, "not a known venue")
 case("halt: an empty reason", [*H, "halt", "labex", "--reason", ""], 2, "--reason")
 case("halt: a reason of 1,000 characters", [*H, "halt", "labex", "--reason", "r" * 1000], 2, "--reason")
+case("halt: the kill switch with an empty reason", ["halt", "--reason", ""], 2, "--reason")
 case("resume: a typo", [*H, "resume", "labx"], 2, "did you mean 'labex'")
 case("resume: never flagged, not configured", [*H, "resume", "nosuch"], 2, "not a known venue")
 case("halt: with no configuration", "halt binance", 2, "not a known venue")

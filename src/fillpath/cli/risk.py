@@ -24,13 +24,13 @@ def halt(
     reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")] = "halted by an operator",
 ) -> None:
     """Stop trading: everywhere (the kill switch), or on one venue."""
+    if not reason.strip() or len(reason) > MAX_REASON:
+        raise InvalidInput("--reason", f"{len(reason)} characters", f"say why in 1 to {MAX_REASON} characters")
     cfg = cli_context(ctx).config()
     if venue is None:
         kill_switch(cfg).engage(reason)
         console().print(f"kill switch engaged: no trading command will be sent ({kill_switch(cfg).path})")
         return
-    if not reason.strip() or len(reason) > MAX_REASON:
-        raise InvalidInput("--reason", f"{len(reason)} characters", f"say why in 1 to {MAX_REASON} characters")
     name = _resolve(cfg, venue)
     with open_store(cfg) as store:
         store.append(VenueHalted(name, reason))
