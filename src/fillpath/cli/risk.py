@@ -12,6 +12,7 @@ from fillpath.cli.output import console
 from fillpath.config import Config
 from fillpath.model.errors import InvalidInput
 from fillpath.model.events import VenueHalted, VenueResumed
+from fillpath.paths import ensure_private_dir
 
 MAX_REASON = 500
 
@@ -28,6 +29,7 @@ def halt(
         raise InvalidInput("--reason", f"{len(reason)} characters", f"say why in 1 to {MAX_REASON} characters")
     cfg = cli_context(ctx).config()
     if venue is None:
+        ensure_private_dir(cfg.data_dir)  # the switch may be the first thing a fresh data directory holds
         kill_switch(cfg).engage(reason)
         console().print(f"kill switch engaged: no trading command will be sent ({kill_switch(cfg).path})")
         return
