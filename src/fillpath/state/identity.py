@@ -2,8 +2,8 @@
 if it were the real one.
 
 A journal (the SQLite file or the PostgreSQL database) holds a random id (table ``journal_identity``, migration
-0002) and its schema revision (alembic's ``alembic_version``). The data directory records both in
-``journal.json`` (the *marker*, mode 0600). Opening a journal with a home (``Store.open(..., home=...)``):
+0002) and its schema revision (alembic's ``alembic_version``). The data directory records both, per database
+location, in ``journal.json`` (the *marker*, mode 0600). Opening a journal with a home (``Store.open(..., home=...)``):
 
 1. SQLite: the file, if the marker says one existed, must be there; it must be a regular file, not empty, with
    SQLite's header; ``PRAGMA quick_check`` must say ``ok``.
