@@ -26,6 +26,7 @@ import asyncio
 import copy
 import hashlib
 import hmac
+import os
 import sys
 import tempfile
 import time
@@ -237,7 +238,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=1000)
     args = parser.parse_args()
-    with spawn_sim(["--api-key", KEY, "--api-secret", SECRET, "--walk-interval", "0", "--seed", "1"]) as sim:
+    os.environ["FILLPATH_BENCH_SIM_SECRET"] = SECRET  # a secret never goes on the command line
+    with spawn_sim(
+        ["--api-key", KEY, "--api-secret-env", "FILLPATH_BENCH_SIM_SECRET", "--walk-interval", "0", "--seed", "1"]
+    ) as sim:
         t1, t2 = asyncio.run(bench(sim.url, args.orders))
     print(t1)
     print(t2)

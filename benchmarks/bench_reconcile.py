@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -158,7 +159,10 @@ def main() -> None:
                 ["case", "n", "median", "p99", "ratio"], rows))  # fmt: skip
     if args.no_sim:
         return
-    with spawn_sim(["--api-key", KEY, "--api-secret", SECRET, "--walk-interval", "0", "--seed", "1"]) as sim:
+    os.environ["FILLPATH_BENCH_SIM_SECRET"] = SECRET  # a secret never goes on the command line
+    with spawn_sim(
+        ["--api-key", KEY, "--api-secret-env", "FILLPATH_BENCH_SIM_SECRET", "--walk-interval", "0", "--seed", "1"]
+    ) as sim:
         sim_rows = asyncio.run(exchange_pass(sim.url, args.passes))
     header = ["case", "n", "wall p50", "wall p99", "CPU p50", "requests", "weight", "events"]
     print(table("one exchange pass on the simulator: balances + 15 open orders + trades of 55 orders (ms)",

@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import hashlib
 import hmac
+import os
 import statistics
 import sys
 import time
@@ -104,7 +105,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=1000)
     args = parser.parse_args()
-    with spawn_sim(["--api-key", KEY, "--api-secret", SECRET, "--walk-interval", "0.5", "--seed", "1"]) as sim:
+    os.environ["FILLPATH_BENCH_SIM_SECRET"] = SECRET  # a secret never goes on the command line
+    with spawn_sim(
+        ["--api-key", KEY, "--api-secret-env", "FILLPATH_BENCH_SIM_SECRET", "--walk-interval", "0.5", "--seed", "1"]
+    ) as sim:
         rows = asyncio.run(bench(sim.url, args.orders))
     print(f"simulator {sim.url}, {args.orders} market orders per row, ETH/USDT 0.01, loopback")
     heads = (

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from eth_account import Account
+from pydantic import ValidationError
 
 from fillpath.app import chain_sources, trading_signers
 from fillpath.chains.accounts import Keystore
@@ -57,8 +58,6 @@ def test_accounts_split_the_locations(monkeypatch: pytest.MonkeyPatch, keystore:
     ("accounts", "field", "words"),
     [
         ({"cold": {"keystore": "KS"}}, "fp.toml: accounts.cold.passphrase_env", "required"),
-        ({"hot": {"private_key_env": "FP_TEST_KEY", "locations": ["solana"]}}, "fp.toml: accounts.hot.locations",
-         "'solana' is not a configured location"),
         ({"hot": {"private_key_env": "FP_TEST_KEY"}, "cold": {"keystore": "KS", "passphrase_env": "FP_TEST_PASS",
           "locations": ["arbitrum"]}}, "fp.toml: accounts.cold.locations", "already signed for by account 'hot'"),
         ({"hot": {"private_key_env": "FP_TEST_KEY", "address": ADDR_B}}, "fp.toml: accounts.hot.address",
@@ -90,3 +89,9 @@ def test_each_location_reads_the_balances_of_the_account_that_trades_there() -> 
     })  # fmt: skip
     holders = {src.location: src.holder for _, src in chain_sources(cfg)}
     assert holders == {"ethereum": ADDR_B, "arbitrum": ADDR_A}  # read without unlocking anything
+
+
+def test_an_account_at_an_unknown_location_is_refused_when_the_config_is_read() -> None:
+    """Names resolve when the configuration is read (config.py), before any key is looked at."""
+    with pytest.raises(ValidationError, match=r"accounts\.hot\.locations: 'solana' is not a configured EVM location"):
+        _cfg({"hot": {"private_key_env": "FP_TEST_KEY", "locations": ["solana"]}})

@@ -8,6 +8,7 @@ built, so a command loads only the ones it uses.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -33,8 +34,10 @@ from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount
 from fillpath.model.errors import InvalidInput, LabError
 from fillpath.model.ports import Journal
-from fillpath.paths import read_private_file
+from fillpath.model.validate import did_you_mean, resolve_name
+from fillpath.paths import ensure_private_dir, read_private_file
 from fillpath.router.snapshot import Snapshot, read_snapshot
+from fillpath.state.identity import JournalHome, sqlite_path
 from fillpath.state.reconcile_stream import StreamBalances
 from fillpath.state.reconciler import ExchangeChecks, OrderResolver
 from fillpath.state.store import Store
@@ -120,14 +123,27 @@ def _account_signer(field: str, acc: AccountConfig) -> Signer:
     return signer_from_keystore(acc.keystore, passphrase)
 
 
+def journal_home(cfg: Config) -> JournalHome:
+    """Where the data directory records its journal's identity and keeps the journal's backups."""
+    return JournalHome.of(cfg.data_dir)
+
+
+def journal_exists(cfg: Config) -> bool:
+    """Whether a journal may exist to be read (a PostgreSQL one always may): read-only commands and refusals use
+    it so as never to create a journal just to find nothing in it."""
+    path = sqlite_path(cfg.resolved_database_url)
+    return path is None or path.exists() or path.is_symlink() or journal_home(cfg).marker.exists()
+
+
 def open_store(cfg: Config, *, trading: str | None = None) -> Store:
-    """The configured store (SQLite in the data directory by default), migrated to the current schema.
+    """The configured store (SQLite in the data directory by default), checked against the identity the data
+    directory recorded (a missing, empty, damaged or swapped journal is refused with the way to restore it, never
+    replaced by a new one), backed up before a migration, migrated to the current schema.
 
     ``trading``: what this process is (``"fillpath swap"``): it will allocate nonces and own intents, and on SQLite
     only one such process may hold the journal at a time."""
-    if cfg.database_url is None:
-        cfg.data_dir.mkdir(parents=True, exist_ok=True)
-    return Store.open(cfg.resolved_database_url, trading=trading)
+    ensure_private_dir(cfg.data_dir)
+    return Store.open(cfg.resolved_database_url, home=journal_home(cfg), trading=trading)
 
 
 def balance_sources(cfg: Config, *, pro: bool = False) -> list[ChainBalances | CcxtConnector]:
@@ -164,6 +180,30 @@ def configured_venues(cfg: Config) -> list[str]:
     return sorted(cfg.locations) + sorted(cfg.exchanges)
 
 
+def venue_names(cfg: Config) -> list[str]:
+    """Every venue and location id the configuration defines, as snapshots and the health book name them:
+    locations, exchanges, each pool (``lab1:uniswap_v3:0x…``) and each chain's wrap (``lab1:wrap:WETH``)."""
+    names = configured_venues(cfg)
+    names += [f"{p.location}:{p.kind}:{p.address}" for p in cfg.pools]
+    names += [f"{t.location}:wrap:{t.symbol}" for t in cfg.tokens if t.symbol == "WETH"]
+    return names
+
+
+_MARKET = re.compile(r"^([a-z0-9][a-z0-9_-]*):([A-Z0-9]{1,20})/([A-Z0-9]{1,20})$")
+
+
+def resolve_venue(cfg: Config, name: str, field: str, *, also: Iterable[str] = ()) -> str:
+    """``name`` if it is a venue or location the configuration defines, an exchange market of a configured
+    exchange (``labex:ETH/USDT``: its markets are the exchange's, not the configuration's), or one of ``also``
+    (venues the journal already flags); else ``InvalidInput`` with a "did you mean". A typo must never halt
+    nothing while the venue meant keeps trading."""
+    known = [*venue_names(cfg), *also]
+    market = _MARKET.match(name)
+    if name in known or (market is not None and market.group(1) in cfg.exchanges):
+        return name
+    return resolve_name(name, known, field, what="venue or location")
+
+
 NATIVE_DECIMALS = 18
 
 
@@ -186,10 +226,13 @@ def sell_decimals(cfg: Config, names: str, field: str = "SELL") -> int:
         if location in cfg.exchanges:
             return {by_symbol.get(symbol, CEX_DECIMALS)}
         if location not in cfg.locations:
-            known = ", ".join(sorted([*cfg.locations, *cfg.exchanges])) or "none"
-            raise InvalidInput(field, f"{location!r} is not a configured location", f"use one of: {known}")
+            if not cfg.locations and not cfg.exchanges:
+                _nothing_configured(cfg, field, f"{location!r} is not a configured location", "configure it")
+            fix = did_you_mean(location, [*cfg.locations, *cfg.exchanges])
+            raise InvalidInput(field, f"{location!r} is not a configured location", fix)
         if (location, symbol) not in chain:
-            raise InvalidInput(field, f"{asset} is not a configured token", f"add it to [[tokens]] or check {asset}")
+            known = [f"{sym}@{loc}" for loc, sym in chain if loc == location]
+            raise InvalidInput(field, f"{asset} is not a configured token", did_you_mean(asset, known))
         return {chain[(location, symbol)]}
 
     found: set[int] = set()
@@ -325,8 +368,12 @@ async def execution_parts(
                 AssetId(src.native, src.location), crash=crash,
             )  # fmt: skip
     drivers = {} if dry_run else {c.location: OrderDriver(c, store) for c in exchanges}
-    for c in exchanges:
-        await c.ensure_markets()
+    try:
+        for c in exchanges:
+            await c.ensure_markets()
+    except BaseException:  # an unreachable exchange: close every session opened so far, then say why
+        await close_all(closers)
+        raise
     # a dry run checks balances against what the snapshot could read (chains: public; exchanges: the ledger)
     balance = held.get if dry_run else _guard_balance(store, decimals)
     source = "the snapshot" if dry_run else "the ledger"

@@ -17,7 +17,11 @@ from urllib.parse import SplitResult, urlsplit, urlunsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from fillpath.model.errors import InvalidInput
-from fillpath.paths import default_data_dir
+from fillpath.model.validate import did_you_mean
+from fillpath.paths import default_data_dir, read_input_text
+
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+"""A configuration lists venues, tokens and pools; 4 MiB is thousands of them."""
 
 _SECRET_FIELDS = {
     "private_key",
@@ -30,6 +34,22 @@ _SECRET_FIELDS = {
     "mnemonic",
 }
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_LOCATION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_SYMBOL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+
+
+def _check_address(v: str | None) -> str | None:
+    if v is not None and not _ADDRESS.match(v):
+        raise ValueError(f"{v!r} is not an EVM address (0x and 40 hex digits)")
+    return v
+
+
+def _check_url(v: str, schemes: tuple[str, ...]) -> str:
+    scheme, sep, rest = v.partition("://")
+    if not sep or scheme.lower() not in schemes or not rest or any(c.isspace() for c in v):
+        raise ValueError(f"{v!r} is not a {' or '.join(s + '://' for s in schemes)} URL")
+    return v
 
 
 class _Frozen(BaseModel):
@@ -56,10 +76,10 @@ def _check_env_name(v: str | None) -> str | None:
 
 class EvmLocationConfig(_Frozen):
     kind: Literal["evm"] = "evm"
-    chain_id: int = Field(gt=0)
-    rpc: tuple[str, ...] = Field(min_length=1, description="HTTP endpoints, tried in order (failover)")
+    chain_id: int = Field(gt=0, lt=2**64)
+    rpc: tuple[str, ...] = Field(min_length=1, max_length=32, description="HTTP endpoints, tried in order (failover)")
     ws: str | None = None
-    confirmations: int = Field(default=2, ge=0)
+    confirmations: int = Field(default=2, ge=0, le=10_000)
     native: str = "ETH"
     multicall: str | None = Field(default=None, description="Multicall3 address; default: the canonical one")
     executor: str | None = Field(default=None, description="FillpathExecutor address (needed to trade here)")
@@ -68,6 +88,18 @@ class EvmLocationConfig(_Frozen):
     @classmethod
     def _one_or_many(cls, v: Any) -> Any:
         return (v,) if isinstance(v, str) else v
+
+    @field_validator("rpc")
+    @classmethod
+    def _http(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_check_url(u, ("http", "https")) for u in v)
+
+    @field_validator("ws")
+    @classmethod
+    def _ws(cls, v: str | None) -> str | None:
+        return None if v is None else _check_url(v, ("ws", "wss"))
+
+    _addresses = field_validator("multicall", "executor")(_check_address)
 
 
 class AccountConfig(_Frozen):
@@ -87,6 +119,7 @@ class AccountConfig(_Frozen):
     locations: tuple[str, ...] | None = None
 
     _env = field_validator("passphrase_env", "private_key_env")(_check_env_name)
+    _address = field_validator("address")(_check_address)
 
     @model_validator(mode="after")
     def _one_source(self) -> AccountConfig:
@@ -123,16 +156,27 @@ class TokenConfig(_Frozen):
     address: str
     decimals: int = Field(ge=0, le=77)
 
+    _address = field_validator("address")(_check_address)
+
+    @field_validator("symbol")
+    @classmethod
+    def _symbol(cls, v: str) -> str:
+        if not _SYMBOL.match(v):
+            raise ValueError(f"{v!r} is not a token symbol (letters, digits, '.', '_', '-'; at most 32)")
+        return v
+
 
 class PoolConfig(_Frozen):
     location: str
     kind: Literal["uniswap_v2", "uniswap_v3"]
     address: str
 
+    _address = field_validator("address")(_check_address)
+
 
 class RiskConfig(_Frozen):
-    max_order_notional: Decimal = Decimal("10000000")
-    max_venue_notional: Decimal = Decimal("50000000")
+    max_order_notional: Decimal = Field(default=Decimal("10000000"), ge=0, le=Decimal(10**18), allow_inf_nan=False)
+    max_venue_notional: Decimal = Field(default=Decimal("50000000"), ge=0, le=Decimal(10**18), allow_inf_nan=False)
     max_slippage_bps: int = Field(default=200, ge=0, le=10_000)
     kill_switch_file: Path | None = None
 
@@ -198,6 +242,31 @@ class Config(_Frozen):
             raise ValueError(f"service.reconcile_intervals names {', '.join(unknown)}, not a configured location")
         return self
 
+    @model_validator(mode="after")
+    def _names_resolve(self) -> Config:
+        """Every name the configuration uses refers to something it defines: a typo is an error here, with a
+        "did you mean", not a venue that silently never trades."""
+        for name in [*self.locations, *self.exchanges]:
+            if not _LOCATION_NAME.match(name):
+                raise ValueError(f"location name {name!r}: use lower-case letters, digits, '_' or '-' (it is in ids)")
+        both = sorted(set(self.locations) & set(self.exchanges))
+        if both:
+            raise ValueError(f"{both[0]!r} is both an EVM location and an exchange: give each its own name")
+        chains = list(self.locations)
+        where = [(f"tokens[{k}]", t.location) for k, t in enumerate(self.tokens)]
+        where += [(f"pools[{k}]", p.location) for k, p in enumerate(self.pools)]
+        for name, acc in self.accounts.items():
+            where += [(f"accounts.{name}.locations", loc) for loc in acc.locations or ()]
+        for field, loc in where:
+            if loc not in chains:
+                raise ValueError(f"{field}: {loc!r} is not a configured EVM location ({did_you_mean(loc, chains)})")
+        seen: set[tuple[str, str]] = set()
+        for k, t in enumerate(self.tokens):
+            if (t.location, t.symbol) in seen:
+                raise ValueError(f"tokens[{k}]: {t.symbol}@{t.location} is listed twice")
+            seen.add((t.location, t.symbol))
+        return self
+
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'fillpath.db'}"
@@ -220,8 +289,8 @@ def load_config(path: str | Path | None = None) -> Config:
     ``fillpath lab up`` wrote), else the lab's empty default (commands that need a venue then say to start it)."""
     explicit = path or os.environ.get("FILLPATH_CONFIG")
     candidate = Path(explicit) if explicit else Path("fillpath.toml")
-    if candidate.is_file():
-        return load_config_file(candidate)
+    if candidate.is_file() or (explicit and candidate.exists()):
+        return load_config_file(candidate)  # a directory or a device given on purpose: refused there, by name
     if explicit:
         raise InvalidInput("--config", f"{candidate} does not exist", "give the path of a fillpath.toml")
     lab = lab_config_path()
@@ -232,10 +301,13 @@ def load_config(path: str | Path | None = None) -> Config:
 
 def load_config_file(path: Path, *, lab: bool = False, **overrides: Any) -> Config:
     """One TOML file, validated; ``overrides`` replace top-level keys (tests point ``database_url`` elsewhere)."""
+    text = read_input_text(path, str(path), max_bytes=MAX_CONFIG_BYTES, fix="give the path of a fillpath.toml")
     try:
-        raw = tomllib.loads(path.read_text())
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput(str(path), f"not valid TOML: {exc}", "fix the syntax at that line") from None
+    except RecursionError:
+        raise InvalidInput(str(path), "nested too deeply", "a fillpath.toml nests a few tables deep") from None
     raw.setdefault("source", f"the running lab ({path})" if lab else str(path))
     raw.setdefault("lab", lab)
     if os.environ.get("FILLPATH_DATABASE_URL"):

@@ -31,13 +31,14 @@ def _serve_and_query(args: list[str]) -> tuple[float, float]:
         return asyncio.run(query())
 
 
-def test_serve_subprocess(tmp_path: Path) -> None:
+def test_serve_subprocess(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SIM_TEST_SECRET", "cli-secret")  # a secret never goes on the command line
     config = tmp_path / "sim.toml"
     config.write_text(
         '[[markets]]\nbase = "ETH"\nquote = "USDT"\nmid = "2500"\n\n'
         '[[accounts]]\napi_key = "x"\nsecret = "y"\nbalances = { USDT = "777" }\n'
     )
-    args = ["--config", str(config), "--api-key", "cli-key", "--api-secret", "cli-secret", "--seed", "4"]
+    args = ["--config", str(config), "--api-key", "cli-key", "--api-secret-env", "SIM_TEST_SECRET", "--seed", "4"]
     usdt, best_bid = _serve_and_query([*args, "--profile", "delayed_fills:delay=2", "--walk-interval", "0"])
     assert usdt == 777
     assert 2490 < best_bid < 2510

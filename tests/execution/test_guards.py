@@ -93,7 +93,9 @@ def test_kill_switch_stops_everything_and_enforce_raises(tmp_path: Path) -> None
 
 
 def test_halt_and_resume_commands(tmp_path: Path) -> None:
-    env = {**os.environ, "FILLPATH_DATA_DIR": str(tmp_path)}
+    config = tmp_path / "fillpath.toml"
+    config.write_text('[exchanges.labex]\nccxt_id = "binance"\n')  # a venue is halted by a name the config defines
+    env = {**os.environ, "FILLPATH_DATA_DIR": str(tmp_path), "FILLPATH_CONFIG": str(config)}
 
     def cli(*args: str) -> str:
         res = subprocess.run(

@@ -49,8 +49,9 @@ async def main() -> None:
             t = time.perf_counter()
             result = await Engine(parts.wiring).run(SwapRequest(route, max_replans=0), dry_run=False)
             hashes = sorted({leg.ref for leg in result.legs if leg.ref})
-            print(json.dumps({"i": i, "execution_id": result.execution_id, "status": result.status,
-                              "txs": hashes, "ms": (time.perf_counter() - t) * 1000}), flush=True)  # fmt: skip
+            reasons = sorted({leg.reason for leg in result.legs if leg.reason})
+            print(json.dumps({"i": i, "execution_id": result.execution_id, "status": result.status, "txs": hashes,
+                              "reasons": reasons, "ms": (time.perf_counter() - t) * 1000}), flush=True)  # fmt: skip
     finally:
         await parts.close()
         store.close()

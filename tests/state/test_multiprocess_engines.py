@@ -103,7 +103,9 @@ def test_multiprocess_four_engines_one_account_lose_and_duplicate_nothing(
     for p, (out, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err[-3000:]
         swaps = [json.loads(line) for line in out.splitlines() if '"i"' in line]
-        assert len(swaps) == SWAPS and all(s["status"] == "done" for s in swaps), swaps
+        assert len(swaps) == SWAPS and all(s["status"] == "done" for s in swaps), [
+            s for s in swaps if s["status"] != "done"
+        ]
     counts = _check_chain_and_journal(lab1, store, address, first_nonce)
     assert counts["intents"] == ENGINES * SWAPS
     assert counts["transactions"] == 2 * ENGINES * SWAPS  # an exact approval and the executor call, each swap

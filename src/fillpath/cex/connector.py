@@ -182,7 +182,10 @@ class CcxtConnector:
     async def load_markets(self) -> Mapping[str, Market]:
         """ccxt's markets (spot) as :class:`Market`, the venue's rate limits, and our taker fee."""
         await self.limiter.acquire(self.dialect.cost(Endpoint.EXCHANGE_INFO))
-        raw = await self.exchange.load_markets()
+        try:
+            raw = await self.exchange.load_markets()
+        except ccxt.BaseError as exc:  # unreachable or refusing: a venue failure, named, not a crash
+            raise Retryable(f"{self.location}: cannot load its markets: {type(exc).__name__}: {exc}") from exc
         info = await self._call(Endpoint.EXCHANGE_INFO, "public_get_exchangeinfo", {})
         self.limiter.set_rules(self.dialect.rate_limits(info))
         markets = [self.dialect.market(m, self.location) for m in raw.values() if m.get("spot")]

@@ -79,11 +79,15 @@ def signer_from_keystore(path: Path, passphrase: str) -> Signer:
     except OSError as exc:
         raise InvalidInput(str(path), f"cannot read the keystore: {exc.strerror}", "check the keystore path") from None
     except ValueError:
-        raise InvalidInput(str(path), "is not a JSON keystore", "give a V3 keystore file") from None
+        raise InvalidInput(str(path), "is not a JSON keystore (damaged?)", "give a V3 keystore file") from None
+    if not isinstance(data, dict) or not isinstance(data.get("crypto") or data.get("Crypto"), dict):
+        raise InvalidInput(str(path), "is not a V3 keystore (damaged?)", "give a V3 keystore file")
     try:
         key = Account.decrypt(data, passphrase)
     except ValueError:
         raise InvalidInput(str(path), "the passphrase does not unlock this keystore", "check the passphrase") from None
+    except (KeyError, TypeError):
+        raise InvalidInput(str(path), "is not a V3 keystore (damaged?)", "give a V3 keystore file") from None
     return Signer(Account.from_key(key))
 
 

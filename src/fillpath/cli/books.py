@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,9 +19,18 @@ from fillpath.cli.context import cli_context
 from fillpath.cli.output import console, emit_json
 from fillpath.cli.reconcile_view import print_results, results_json
 from fillpath.collect.snapshot import take_snapshot
+from fillpath.model.assets import AssetId
+from fillpath.model.errors import DamagedState, InvalidInput
+from fillpath.model.validate import bounded_number, parse_json
+from fillpath.paths import ensure_private_dir, read_input_text, write_private_file
 from fillpath.service.views import balance_rows, in_flight, symbol_totals
 from fillpath.state.reconcile_stream import StreamBalances
 from fillpath.state.reconciler import PassResult, Reconciler
+
+WIDE_DIGITS = 200
+"""Decimal digits for balance arithmetic: a uint256 has 78, a price a few dozen (the default context has 28)."""
+MAX_LISTEN_S = 300
+"""A reconciliation pass listens for minutes at most: a longer wait is a service (``fillpath run``), not a pass."""
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
 
@@ -69,9 +78,8 @@ def reconcile(
         float,
         typer.Option(
             "--listen",
-            min=0.0,
-            help="Seconds to listen to each exchange's user stream before the pass; its balances are then "
-            "compared with the REST read (0: do not listen).",
+            help="Seconds (0 to 300) to listen to each exchange's user stream before the pass; its balances are "
+            "then compared with the REST read (0: do not listen).",
         ),
     ] = 1.0,
 ) -> None:
@@ -79,6 +87,7 @@ def reconcile(
 
     Balances everywhere; on exchanges also open orders, trades and the user stream's balances. Prints what it
     found and recorded."""
+    listen = bounded_number(listen, "--listen", low=0, high=MAX_LISTEN_S, unit=" seconds")
     results = asyncio.run(_reconcile(ctx, listen))
     if as_json:
         emit_json(results_json(results))
@@ -112,10 +121,32 @@ async def _refresh(ctx: typer.Context) -> dict[str, Any]:
         "decimals": {a["id"]: a["decimals"] for a in snap["assets"]},
         "prices": snap["prices"],
     }
-    path = _cache_path(cfg.data_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2))
+    ensure_private_dir(cfg.data_dir)
+    write_private_file(_cache_path(cfg.data_dir), json.dumps(data, indent=2), "venue balances")
     return data
+
+
+def _read_cache(path: Path) -> dict[str, Any]:
+    """The last reading, checked: a damaged cache is named with its fix, never a traceback mid-table."""
+    fix = "read every venue again with `fillpath balances --refresh`"
+    data = parse_json(read_input_text(path, str(path), fix=fix), str(path), fix=fix)
+    try:
+        int(data["read_at_ns"])
+        for aid, rep in data["reports"].items():
+            AssetId.parse(aid)
+            amount = Decimal(rep["amount"])
+            if rep["unit"] not in ("human", "base") or not amount.is_finite():
+                raise ValueError(aid)
+        for aid, dec in data["decimals"].items():
+            AssetId.parse(aid)
+            if isinstance(dec, bool) or not isinstance(dec, int) or not 0 <= dec <= 77:
+                raise ValueError(aid)
+        for aid, price in data["prices"].items():
+            if not Decimal(price).is_finite():
+                raise ValueError(aid)
+    except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError, InvalidInput):
+        raise DamagedState(str(path), "the cached venue balances are damaged", fix) from None
+    return dict(data)
 
 
 def balances(
@@ -134,16 +165,17 @@ def balances(
         return
     cfg = cli_context(ctx).config()
     cache = _cache_path(cfg.data_dir)
-    data = asyncio.run(_refresh(ctx)) if refresh or not cache.exists() else json.loads(cache.read_text())
+    data = asyncio.run(_refresh(ctx)) if refresh or not cache.exists() else _read_cache(cache)
     store = open_store(cfg)
     try:
         ledger = dict(store.balances())
         flying = in_flight(store)
     finally:
         store.close()
-    rows = balance_rows(ledger, data["reports"], flying, data["decimals"], data["prices"])
+    with localcontext(Context(prec=WIDE_DIGITS)):  # uint256 amounts times prices: never rounded, never refused
+        rows = balance_rows(ledger, data["reports"], flying, data["decimals"], data["prices"])
+        totals = symbol_totals(rows)
     age_s = (time.time_ns() - int(data["read_at_ns"])) / 1e9
-    totals = symbol_totals(rows)
     _show_balances(rows, totals, age_s, as_json)
 
 

@@ -16,6 +16,7 @@ from fillpath.chains.accounts import Keystore
 from fillpath.cli.context import cli_context
 from fillpath.cli.output import console, emit_json
 from fillpath.model.errors import InvalidInput
+from fillpath.paths import ensure_private_dir
 
 app = typer.Typer(help="Manage signing keys (encrypted V3 keystores).", no_args_is_help=True)
 
@@ -24,8 +25,12 @@ PassEnv = Annotated[
 ]
 
 
-def keystore(ctx: typer.Context) -> Keystore:
-    return Keystore(cli_context(ctx).config().data_dir / "keys")
+def keystore(ctx: typer.Context, *, create: bool = False) -> Keystore:
+    """The data directory's keystores; ``create``: the directory is made (or narrowed to) 0700 first."""
+    data_dir = cli_context(ctx).config().data_dir
+    if create or data_dir.exists():
+        ensure_private_dir(data_dir)
+    return Keystore(data_dir / "keys")
 
 
 def _secret_from_env(var: str, what: str) -> str:
@@ -46,7 +51,8 @@ def _passphrase(var: str | None, *, confirm: bool) -> str:
 @app.command("new")
 def new(ctx: typer.Context, name: str, passphrase_env: PassEnv = None) -> None:
     """Create a new account and store it encrypted (file mode 0600)."""
-    entry = keystore(ctx).create(name, _passphrase(passphrase_env, confirm=True))
+    passphrase = _passphrase(passphrase_env, confirm=True)
+    entry = keystore(ctx, create=True).create(name, passphrase)
     console().print(f"created {entry.name}: {entry.address} ({entry.path})")
 
 
@@ -66,7 +72,8 @@ def import_(
         raise InvalidInput("--from-env", "no terminal to prompt on", "name the variable holding the private key")
     else:
         key = str(typer.prompt("private key", hide_input=True))
-    entry = keystore(ctx).import_key(name, key, _passphrase(passphrase_env, confirm=True))
+    passphrase = _passphrase(passphrase_env, confirm=True)
+    entry = keystore(ctx, create=True).import_key(name, key, passphrase)
     console().print(f"imported {entry.name}: {entry.address} ({entry.path})")
 
 

@@ -13,14 +13,14 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from typer import _click as click  # typer >= 0.29 vendors click (pinned in pyproject)
 from typer.core import TyperGroup
 
 from fillpath import __version__
-from fillpath.model.errors import FillpathError, InvalidInput
+from fillpath.model.errors import FillpathError, InvalidInput, printable
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +78,7 @@ COMMANDS: dict[str, Command] = {
         "fillpath.cli.run:run",
         "Run the service: watch every venue, reconcile continuously, serve the HTTP API, dashboard and metrics.",
     ),
+    "db": Command("fillpath.cli.db:app", "The journal: check it, back it up, restore a backup, or start a new one."),
     "sim": Command(
         "fillpath.lab.cli.sim:app", "Run the local exchange simulator (speaks Binance's spot API).", lab=True
     ),
@@ -178,24 +179,57 @@ def main(
     ctx.obj = CliContext(config_path=config, debug=debug, service_url=service)
 
 
-def run(argv: list[str] | None = None) -> None:
-    """Entry point: turns fillpath's errors into one clear line and an exit code, never a traceback.
+def one_line(text: str) -> str:
+    """A message as one line: what a log line, a table test and a tired operator can all read."""
+    return " ".join(str(text).split())
 
-    typer handles its own usage errors (exit 2); fillpath's errors propagate out of it and are printed here.
+
+def run(argv: list[str] | None = None) -> None:
+    """Entry point, and the one error funnel: every way a command can fail ends here as one line and an exit code,
+    never a traceback (``--debug`` or ``FILLPATH_DEBUG=1`` shows it).
+
+    - ``InvalidInput`` (a bad argument, file or state the user must fix): exit 2.
+    - click/typer usage errors (an unknown option, a value of the wrong type): exit 2, with the command's help hint.
+    - any other ``FillpathError``: exit 1.
+    - anything else is a bug or an environment failure: one line naming the exception, exit 1.
     """
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args or os.environ.get("FILLPATH_DEBUG") == "1"
     try:
-        app(args=args, standalone_mode=True)
+        code = app(args=args, prog_name="fillpath", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.show()
+        sys.exit(2)
+    except click.exceptions.UsageError as exc:
+        path = exc.ctx.command_path if exc.ctx is not None else "fillpath"
+        _fail(f"{exc.format_message()} (see `{path} --help`)", 2)
+    except click.exceptions.ClickException as exc:
+        _fail(exc.format_message(), exc.exit_code or 1)
+    except typer.Abort:
+        _fail("aborted", 1)
     except FillpathError as exc:
         if debug:
             raise
-        from rich.markup import escape
+        _fail(str(exc), 2 if isinstance(exc, InvalidInput) else 1)
+    except RecursionError:
+        if debug:
+            raise
+        _fail("the input is nested too deeply to process (this is a bug: the input limits should have caught it)", 1)
+    except Exception as exc:  # the funnel: a bug must still end in one line, not a traceback
+        if debug:
+            raise
+        detail = f": {exc}" if str(exc) else ""
+        _fail(f"unexpected {type(exc).__name__}{detail} (run with --debug for the traceback)", 1)
+    sys.exit(code if isinstance(code, int) else 0)
 
-        from fillpath.cli.output import err_console
 
-        err_console().print(f"[red]error:[/red] {escape(str(exc))}", markup=True)  # the message is text, not markup
-        sys.exit(2 if isinstance(exc, InvalidInput) else 1)
+def _fail(message: str, code: int) -> NoReturn:
+    from rich.markup import escape
+
+    from fillpath.cli.output import err_console
+
+    err_console().print(f"[red]error:[/red] {escape(printable(one_line(message)))}", markup=True)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

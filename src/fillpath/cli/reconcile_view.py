@@ -88,8 +88,35 @@ def print_results(out: Console, results: Sequence[PassResult], listen_s: float) 
     for r in results:
         if r.exchange is not None:
             _print_exchange(out, r.venue, r.exchange, listen_s)
+    out.print(summary(results))
+
+
+def summary(results: Sequence[PassResult]) -> str:
+    """The pass's last line: what it recorded and what is still wrong. "Agrees" only when every row is ok or newly
+    opened (a row marked halt once printed "the ledger agrees with every venue" because the halt was recorded in an
+    earlier pass)."""
     booked = sum(len(r.events) for r in results)
-    out.print(f"{booked} event(s) recorded" if booked else "nothing to record: the ledger agrees with every venue")
+    counts: dict[str, int] = {}
+    for r in results:
+        for f in r.findings:
+            counts[f.action.value] = counts.get(f.action.value, 0) + 1
+        if r.exchange is not None:
+            counts["order"] = counts.get("order", 0) + sum(f.action is not OrderAction.OK for f in r.exchange.orders)
+            counts["trade"] = counts.get("trade", 0) + len(r.exchange.trades)
+    parts = [f"{booked} event(s) recorded"] if booked else []
+    if counts.get("halt"):
+        parts.append(
+            f"{counts['halt']} balance(s) differ beyond tolerance: their venues are halted (`fillpath venues`)"
+        )
+    if counts.get("wait"):
+        parts.append(f"{counts['wait']} balance(s) wait for transfers in flight")
+    if counts.get("order") or counts.get("trade"):
+        parts.append(f"{counts.get('order', 0)} order(s) and {counts.get('trade', 0)} trade(s) to look at (above)")
+    if not parts:
+        return "nothing to record: the ledger agrees with every venue"
+    if parts == [f"{booked} event(s) recorded"]:  # adjustments booked, nothing left over
+        return f"{booked} event(s) recorded; the ledger now agrees with every venue"
+    return "; ".join(parts)
 
 
 def _print_exchange(out: Console, venue: str, x: ExchangeResult, listen_s: float) -> None:

@@ -7,7 +7,6 @@ P&L decomposition) and from the intents' resolutions; no venue is asked. An exec
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Annotated
 
@@ -82,8 +81,9 @@ def _detail(x: Recorded) -> None:
     for col in ("venue", "status", "in", "expected out", "realized out"):
         t.add_column(col)
     for leg in j["legs"]:
+        venue = leg["venue"] if not leg.get("attempt") else f"{leg['venue']} (re-plan {leg['attempt']})"
         t.add_row(
-            leg["venue"], leg["status"], f"{leg['amount_in']} {leg['asset_in']}",
+            venue, leg["status"], f"{leg['amount_in']} {leg['asset_in']}",
             f"{leg['expected_out']} {leg['asset_out']}", leg["realized_out"] or "-",
         )  # fmt: skip
     out.print(t)
@@ -96,4 +96,13 @@ def _detail(x: Recorded) -> None:
             p.add_row(k, pnl[k], "" if k == "arrival" else _bps(pnl[k], pnl["arrival"]))
         out.print(p)
     if j["status"] == "interrupted":
-        out.print("interrupted: no finished record; intents as resolved: " + json.dumps(x.intents))
+        open_ = x.unresolved
+        out.print(
+            "interrupted: the execution has no finished record; the legs above are its plan and what the journal "
+            "holds of each"
+        )
+        if open_:
+            out.print(
+                f"{len(open_)} intent(s) sent with the outcome unknown ({', '.join(open_)}): run `fillpath recover` "
+                "to ask the venues, then `fillpath report " + x.execution_id + "` again"
+            )

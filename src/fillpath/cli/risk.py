@@ -6,10 +6,15 @@ from typing import Annotated
 
 import typer
 
-from fillpath.app import kill_switch, open_store
+from fillpath.app import journal_exists, kill_switch, open_store, resolve_venue
 from fillpath.cli.context import cli_context
 from fillpath.cli.output import console
+from fillpath.config import Config
+from fillpath.model.errors import InvalidInput
 from fillpath.model.events import VenueHalted, VenueResumed
+from fillpath.paths import ensure_private_dir
+
+MAX_REASON = 500
 
 VenueArg = Annotated[str | None, typer.Argument(help="A venue or location id; without one, everything.")]
 
@@ -20,18 +25,22 @@ def halt(
     reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")] = "halted by an operator",
 ) -> None:
     """Stop trading: everywhere (the kill switch), or on one venue."""
+    if not reason.strip() or len(reason) > MAX_REASON:
+        raise InvalidInput("--reason", f"{len(reason)} characters", f"say why in 1 to {MAX_REASON} characters")
     svc = cli_context(ctx).service()
     if svc is not None:
         console().print(f"service: {svc.halt(venue, reason)}")
         return
     cfg = cli_context(ctx).config()
     if venue is None:
+        ensure_private_dir(cfg.data_dir)  # the switch may be the first thing a fresh data directory holds
         kill_switch(cfg).engage(reason)
         console().print(f"kill switch engaged: no trading command will be sent ({kill_switch(cfg).path})")
         return
+    name = _resolve(cfg, venue)
     with open_store(cfg) as store:
-        store.append(VenueHalted(venue, reason))
-    console().print(f"{venue} halted")
+        store.append(VenueHalted(name, reason))
+    console().print(f"{name} halted")
 
 
 def resume(ctx: typer.Context, venue: VenueArg = None) -> None:
@@ -45,6 +54,23 @@ def resume(ctx: typer.Context, venue: VenueArg = None) -> None:
         released = kill_switch(cfg).release()
         console().print("kill switch released" if released else "the kill switch was not engaged")
         return
+    name = _resolve(cfg, venue)
     with open_store(cfg) as store:
-        store.append(VenueResumed(venue, "resumed by an operator"))
-    console().print(f"{venue} resumed")
+        flag = store.projections().venue_flags.get(name)
+        if flag is None or not (flag.halted or flag.degraded):
+            console().print(f"{name} was not halted or degraded: nothing to resume")
+            return
+        store.append(VenueResumed(name, "resumed by an operator"))
+    console().print(f"{name} resumed")
+
+
+def _resolve(cfg: Config, venue: str) -> str:
+    """A configured venue, or one the journal already flags (an old flag can always be cleared). The journal is
+    read only if it exists: a refused name creates nothing."""
+    try:
+        return resolve_venue(cfg, venue, "VENUE")
+    except InvalidInput:
+        if not journal_exists(cfg):
+            raise
+    with open_store(cfg) as store:
+        return resolve_venue(cfg, venue, "VENUE", also=store.projections().venue_flags)

@@ -13,6 +13,7 @@ import typer
 from fillpath.cli.context import cli_context
 from fillpath.cli.output import console, emit_json, err_console
 from fillpath.model.errors import InvalidInput
+from fillpath.paths import check_output_path, read_input_text, write_output_file
 from fillpath.router.snapshot import Snapshot, loads_snapshot, write_snapshot
 
 
@@ -45,13 +46,13 @@ def take(
     out: Annotated[Path | None, typer.Option("--out", help="Write the snapshot to this file.")] = None,
 ) -> None:
     """Read every configured chain at one block each (the lab by default) into a snapshot."""
+    if out is not None:
+        check_output_path(out, "--out")  # before reading every venue: a bad path is refused at once
     t0 = time.perf_counter()
     snap = _run(_take(ctx))
     elapsed = time.perf_counter() - t0
     if out is not None:
-        tmp = out.with_name(f".{out.name}.tmp")
-        tmp.write_text(json.dumps(snap, indent=2) + "\n")
-        tmp.replace(out)
+        write_output_file(out, json.dumps(snap, indent=2) + "\n", "--out")
         err_console().print(f"wrote {out} ({len(snap['venues'])} venues, {elapsed * 1000:.0f} ms)")
     if as_json:
         emit_json(snap)
@@ -79,16 +80,15 @@ def summarize(snap: dict[str, Any], elapsed: float | None = None) -> None:
 
 
 def read_snapshot_file(path: Path) -> tuple[Snapshot, dict[str, Any]]:
-    """A snapshot file, strictly validated: a bad field is named by its JSON path (``venues[3].reserve0``)."""
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise InvalidInput(str(path), f"cannot read it: {exc.strerror}", "give the path of a snapshot file") from None
+    """A snapshot file, strictly validated: a bad field is named by its JSON path (``venues[3].reserve0``). The
+    file must be a regular UTF-8 file within the size limit, and nest no deeper than the format does
+    (``model/validate.py``), checked before it is parsed."""
+    text = read_input_text(path, str(path), fix="give the path of a snapshot file (docs/SNAPSHOT.md)")
     try:
         snap = loads_snapshot(text)
     except InvalidInput as exc:
         raise InvalidInput(f"{path}: {exc.field}", exc.problem, exc.fix) from None
-    return snap, json.loads(text)
+    return snap, json.loads(text)  # within the limits: loads_snapshot parsed it
 
 
 @app.command("show")

@@ -56,9 +56,9 @@ async def prepare(cfg: Config, store: Store, parts: ExecutionParts) -> tuple[lis
 
 
 async def _swap(cfg: Config, request: SwapRequest, dry_run: bool) -> tuple[ExecutionResult, list[Resolution]]:
+    signers = None if dry_run else trading_signers(cfg)  # a refusal (no lab, no key) before the journal is touched
     store = open_store(cfg, trading=None if dry_run else "fillpath swap --execute")
     try:
-        signers = None if dry_run else trading_signers(cfg)
         parts = await execution_parts(cfg, store, signers=signers, crash=failpoints.from_env())
         try:
             with _interrupts() as interrupt:
@@ -199,9 +199,10 @@ def show_execution(result: ExecutionResult) -> None:
 
 
 async def _recover(cfg: Config) -> list[Resolution]:
+    signers = trading_signers(cfg)  # a refusal (no lab, no key) before the journal is touched
     store = open_store(cfg, trading="fillpath recover")
     try:
-        parts = await execution_parts(cfg, store, signers=trading_signers(cfg))
+        parts = await execution_parts(cfg, store, signers=signers)
         try:
             return await recover(store, parts.evm, parts.drivers, parts.assets_by_address)
         finally:

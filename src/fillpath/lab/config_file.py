@@ -16,6 +16,7 @@ from typing import Any
 from fillpath.config import lab_config_path
 from fillpath.lab.chains.deployment import LabDeployment
 from fillpath.lab.exchange.binance import SIM_BINANCE_OPTIONS
+from fillpath.paths import ensure_private_dir
 
 HEADER = """\
 # The running lab's configuration, written by `fillpath lab up` and removed by `fillpath lab down`.
@@ -81,7 +82,7 @@ def render(
 
 def write(data_dir: Path, text: str) -> Path:
     path = lab_config_path(data_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:

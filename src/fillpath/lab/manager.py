@@ -35,6 +35,8 @@ from fillpath.lab.exchange import lab as labex
 from fillpath.model.amounts import from_base_units, parse_decimal
 from fillpath.model.assets import AssetId
 from fillpath.model.errors import InvalidInput, LabError
+from fillpath.model.validate import check_human
+from fillpath.paths import ensure_private_dir
 
 GENESIS_TIMESTAMP = 1_767_225_600  # 2026-01-01T00:00:00Z
 BLOCK_INTERVAL_S = 12
@@ -147,14 +149,14 @@ class Lab:
         return dict(data)
 
     def _write_state(self, data: dict[str, Any]) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=2))
-        os.replace(tmp, self.state_path)
+        """0600: it names the exchange's API key, and the lab's directory is the data directory's (0700)."""
+        ensure_private_dir(self.dir)
+        paths.write_private_file(self.state_path, json.dumps(data, indent=2), "lab state")
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        self.dir.mkdir(parents=True, exist_ok=True)
+        ensure_private_dir(self.dir.parent)
+        ensure_private_dir(self.dir)
         with open(self.dir / ".lock", "w") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
@@ -234,7 +236,7 @@ class Lab:
         order = []
         for key, value in targets.items():
             asset = key if isinstance(key, AssetId) else AssetId.parse(key, field=key)
-            amount = parse_decimal(value, field=str(asset))
+            amount = check_human(parse_decimal(value, field=str(asset)), str(asset))  # showable, storable, reconcilable
             order.append(asset)
             if asset.location not in locations:
                 raise InvalidInput(

@@ -46,8 +46,18 @@ def to_base_units(amount: str | int | Decimal, decimals: int, *, field: str = "a
     value = parse_decimal(amount, field=field)
     sign, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)  # finite: checked by parse_decimal
+    if len(digits) > 200:
+        raise InvalidInput(field, f"{len(digits)} digits is too long for an amount", "amounts fit in 256 bits")
     mantissa = int("".join(map(str, digits)) or "0")
     shift = exponent + decimals
+    if mantissa and len(digits) + shift > 79:  # before 10**shift: 1e999999999 must be refused, not computed
+        raise InvalidInput(field, f"{value:.3e} is too large", "amounts must fit in 256 bits")
+    if not mantissa:
+        shift = 0  # zero in any notation is zero (0e±999999999 included)
+    if shift < -200:
+        raise InvalidInput(
+            field, f"{value:.3e} has more than {decimals} decimal places", f"this asset has {decimals} decimals"
+        )
     if shift >= 0:
         units = mantissa * 10**shift
     else:
@@ -55,7 +65,7 @@ def to_base_units(amount: str | int | Decimal, decimals: int, *, field: str = "a
         if rest:
             raise InvalidInput(
                 field,
-                f"{value} has more than {decimals} decimal places",
+                f"{value if len(str(value)) <= 40 else format(value, '.3e')} has more than {decimals} decimal places",
                 f"this asset has {decimals} decimals; round the amount yourself",
             )
     if sign and units:

@@ -10,6 +10,15 @@
 from __future__ import annotations
 
 
+def printable(text: str) -> str:
+    """``text`` with control and invisible characters escaped (``\\n``, ``\\x1b``, ``\\u202e``): a message quotes
+    what a user or a file gave, and a newline, a terminal escape or a right-to-left override in a JSON key must
+    neither break the one-line message nor rewrite the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 class FillpathError(Exception):
     """Root of every error fillpath raises on purpose."""
 
@@ -40,13 +49,19 @@ class InvalidInput(FillpathError):
     """Bad input from a user or a file. ``field`` names what is wrong; ``fix`` says what to do."""
 
     def __init__(self, field: str, problem: str, fix: str | None = None) -> None:
-        self.field = field
-        self.problem = problem
-        self.fix = fix
+        self.field = printable(field)
+        self.problem = printable(problem)
+        self.fix = None if fix is None else printable(fix)
+        field, problem, fix = self.field, self.problem, self.fix
         text = f"{field}: {problem}" if field else problem
         if fix:
             text += f" ({fix})"
         super().__init__(text)
+
+
+class DamagedState(InvalidInput):
+    """State on disk that cannot be used as it is (a damaged, emptied or swapped journal, a corrupt key file):
+    ``field`` names the file, ``fix`` the command to restore it or to start over. Never repaired silently."""
 
 
 class Halted(FillpathError):

@@ -17,6 +17,7 @@ from fillpath.model.errors import InvalidInput
 _INT_STRING = re.compile(r"^-?[0-9]+$")
 _DECIMAL_STRING = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 _MISSING = object()
+_MAX_DIGITS = 79  # uint256 has 78 digits; one more for a sign
 
 
 def describe(value: object) -> str:
@@ -43,6 +44,8 @@ def int_string(value: object, path: str, *, signed: bool = False) -> int:
         raise InvalidInput(
             path, f"not an integer string ({describe(value)})", 'write base units as a string, e.g. "1000"'
         )
+    if len(value) > _MAX_DIGITS:  # before int(): a 100,000-digit string is refused, not parsed
+        raise InvalidInput(path, f"{len(value)} digits: outside uint256", "amounts fit in 78 digits")
     number = int(value)
     if number < 0 and not signed:
         raise InvalidInput(path, "negative", "amounts here are >= 0")
@@ -53,6 +56,8 @@ def decimal_string(value: object, path: str) -> Decimal:
     """A non-negative decimal written as a JSON string (CEX quantities, prices)."""
     if not isinstance(value, str) or not _DECIMAL_STRING.match(value):
         raise InvalidInput(path, f"not a decimal string ({describe(value)})", 'for example "3000.10"')
+    if len(value) > _MAX_DIGITS:
+        raise InvalidInput(path, f"{len(value)} characters: too long for a price or quantity", "at most 78")
     number = Decimal(value)
     if number < 0:
         raise InvalidInput(path, "negative", "prices and quantities are >= 0")
@@ -108,7 +113,7 @@ class Fields:
         if value is _MISSING:
             if optional:
                 return None
-            raise InvalidInput(self.at(key), "missing", "see SNAPSHOT.md for the required fields")
+            raise InvalidInput(self.at(key), "missing", "see docs/SNAPSHOT.md for the required fields")
         return value
 
     def int_string(self, key: str, *, signed: bool = False) -> int:

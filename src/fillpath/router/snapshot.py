@@ -1,6 +1,6 @@
 """``fillpath.snapshot/1``: the parsed market snapshot, its strict reader and its writer.
 
-The reader accepts exactly the format of SNAPSHOT.md and nothing else: any deviation raises ``InvalidInput``
+The reader accepts exactly the format of docs/SNAPSHOT.md and nothing else: any deviation raises ``InvalidInput``
 whose field is the JSON path (``venues[3].reserve0``). ``write_snapshot`` is its inverse:
 ``read_snapshot(write_snapshot(s)) == s``.
 """
@@ -15,8 +15,10 @@ from typing import Any
 
 from fillpath.model.assets import AssetId, LocationKind
 from fillpath.model.errors import InvalidInput
+from fillpath.model.validate import parse_json
 from fillpath.router import json_fields as jf
 from fillpath.router.snapshot_venues import Context, VenueRecord, read_venue, write_venue
+from fillpath.router.validate import check_physics
 
 FORMAT = "fillpath.snapshot/1"
 
@@ -157,7 +159,7 @@ def read_snapshot(data: object) -> Snapshot:
         _unique(f"venues[{k}].id", seen, venue.id)
         venues.append(venue)
     top.done()
-    return Snapshot(taken_at, tuple(assets), tuple(locations), tuple(venues), prices, holdings)
+    return check_physics(Snapshot(taken_at, tuple(assets), tuple(locations), tuple(venues), prices, holdings))
 
 
 def unit_of(snap: Snapshot, names: str, field: str) -> int:
@@ -177,11 +179,7 @@ def unit_of(snap: Snapshot, names: str, field: str) -> int:
 
 def loads_snapshot(text: str) -> Snapshot:
     """Parse snapshot JSON text. Floats are kept as ``float`` so the strict reader can refuse them."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput("$", f"not JSON: {exc}", "check the file") from None
-    return read_snapshot(data)
+    return read_snapshot(parse_json(text, "$", fix="see docs/SNAPSHOT.md"))
 
 
 def _write_location(loc: LocationInfo) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from fillpath.execution.health_feed import JournalFeed
 from fillpath.model.amounts import from_base_units
 from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount
-from fillpath.model.events import ExecutionFinished, ExecutionStarted, IntentResolved, Recorded
+from fillpath.model.events import ExecutionFinished, ExecutionStarted, IntentCreated, IntentResolved, Recorded
 from fillpath.state.records import IntentStatus
 from fillpath.state.store import Store
 
@@ -154,7 +154,9 @@ def venue_rows(store: Store, configured: list[str], now_ns: int, policy: HealthP
 
 @dataclass
 class ExecutionRecord:
-    """One execution as the journal holds it: started (one plan per attempt), finished, its intents' outcomes."""
+    """One execution as the journal holds it: started (one plan per attempt), finished, its intents and their
+    outcomes. An execution with no finished record was interrupted: its legs are then read from its plans and
+    intents (not sent, sent with the outcome unknown, or resolved)."""
 
     execution_id: str
     started_seq: int
@@ -167,6 +169,50 @@ class ExecutionRecord:
     arrival: dict[str, Any] = field(default_factory=dict)
     finished: ExecutionFinished | None = None
     intents: dict[str, str] = field(default_factory=dict)
+    attempts: list[int] = field(default_factory=list)
+    """The attempt number of each entry of ``plans`` (0 the first plan, then re-plans)."""
+    sent: dict[str, IntentCreated] = field(default_factory=dict)
+    """The intents this execution created, by intent id: what was sent (or about to be) to a venue."""
+
+    def interrupted_legs(self) -> list[dict[str, Any]]:
+        """Every planned leg of an execution with no finished record, and what the journal knows of it: not sent,
+        sent with the outcome unknown (``fillpath recover`` resolves it), or resolved good or bad. A chain's legs
+        share one intent (one transaction); an exchange leg has its own (one order)."""
+        legs = []
+        for attempt, plan in zip(self.attempts, self.plans, strict=True):
+            for leg in plan.get("legs", []):
+                intent = self._intent_of(attempt, leg)
+                if intent is None:
+                    status = "not sent"
+                elif intent.intent_id in self.intents:
+                    status = f"resolved {self.intents[intent.intent_id]}"
+                else:
+                    status = "sent, outcome unknown"
+                legs.append({
+                    "venue": leg["venue"], "attempt": attempt, "status": status,
+                    "intent_id": None if intent is None else intent.intent_id,
+                    "asset_in": leg["asset_in"], "amount_in": leg["amount_in"], "asset_out": leg["asset_out"],
+                    "expected_out": leg["amount_out"], "realized_out": None,
+                })  # fmt: skip
+        return legs
+
+    def _intent_of(self, attempt: int, leg: dict[str, Any]) -> IntentCreated | None:
+        location = str(leg["asset_in"]).partition("@")[2]
+        prefix = f"{self.execution_id}-{attempt}-{location}"
+        if prefix in self.sent:  # a chain: one transaction for the location's legs
+            return self.sent[prefix]
+        for intent_id, intent in self.sent.items():
+            if (
+                intent_id.startswith(prefix + "-")
+                and str(intent.asset_in) == leg["asset_in"]
+                and str(intent.asset_out) == leg["asset_out"]
+            ):
+                return intent
+        return None
+
+    @property
+    def unresolved(self) -> list[str]:
+        return [i for i in self.sent if i not in self.intents]
 
     def to_json(self) -> dict[str, Any]:
         result = json.loads(self.finished.result) if self.finished else {}
@@ -181,11 +227,12 @@ class ExecutionRecord:
             "plan": self.plans[0] if self.plans else None,
             "replans": self.plans[1:],
             "arrival": self.arrival,
-            "legs": result.get("legs", []),
+            "legs": result.get("legs", []) if self.finished else self.interrupted_legs(),
             "expected_out": str(self.finished.expected_out) if self.finished else None,
             "realized_out": str(self.finished.realized_out) if self.finished else None,
             "pnl": result.get("pnl"),
             "intents": self.intents,
+            "unresolved_intents": self.unresolved,
         }
 
 
@@ -206,6 +253,11 @@ class ExecutionLog:
                 )
                 x.arrival = json.loads(e.arrival)
             x.plans.append(json.loads(e.plan))
+            x.attempts.append(e.attempt)
+        elif isinstance(e, IntentCreated):
+            eid = e.intent_id.split("-", 1)[0]
+            if eid in self.by_id:
+                self.by_id[eid].sent[e.intent_id] = e
         elif isinstance(e, ExecutionFinished) and e.execution_id in self.by_id:
             self.by_id[e.execution_id].finished = e
         elif isinstance(e, IntentResolved):

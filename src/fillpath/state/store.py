@@ -42,15 +42,16 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount
-from fillpath.model.errors import Ambiguous, Halted, InvalidInput
+from fillpath.model.errors import Ambiguous, DamagedState, Halted, InvalidInput, Retryable
 from fillpath.model.events import Event, IntentCreated, Recorded, event_from_payload, event_to_payload
-from fillpath.state import tables
+from fillpath.state import identity, tables
 from fillpath.state.clock import ClockTracker
+from fillpath.state.identity import JournalHome, Marker
 from fillpath.state.prepared import Prepared
 from fillpath.state.projections import Projections, Touched
 from fillpath.state.records import FillRecord, IntentRecord, OrderRecord, TxRecord, VenueFlag
@@ -92,7 +93,10 @@ def _sqlite_engine(url: str, synchronous: str, busy_timeout_ms: int) -> Engine:
 
 def make_engine(url: str, *, sqlite_synchronous: str = "FULL", busy_timeout_ms: int = 30_000) -> Engine:
     """An engine for a ``sqlite:///path`` or ``postgresql://`` URL (psycopg 3 unless a driver is named)."""
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InvalidInput("database_url", "is not a database URL", "use sqlite:///path or postgresql://...") from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         if sqlite_synchronous not in ("FULL", "NORMAL", "EXTRA"):
@@ -155,6 +159,52 @@ def _recorded(row: Any) -> Recorded:
     return Recorded(row.seq, row.recv_ns, row.venue_ts, event)
 
 
+def _checked_upgrade(
+    engine: Engine, url: str, path: Path | None, home: JournalHome | None, marker: Marker | None, *, existed: bool
+) -> str | None:
+    """Steps 1-4 of ``state/identity.py``; returns the journal's id."""
+    from fillpath.state.migrate import current_revision, head_revision, known_revisions, upgrade
+
+    sqlite = path is not None
+    at = str(path) if path is not None else identity.where(url)
+    try:
+        if path is not None and existed:
+            problems = identity.quick_check(engine)
+            if problems:
+                raise DamagedState(at, f"the journal is damaged: {problems[0]}", identity.restore_hint(home))
+        rev = current_revision(engine)
+        head = head_revision()
+        if rev is None:
+            if marker is not None:
+                problem = f"holds no journal, but this data directory's journal {marker.journal_id} was there"
+                raise DamagedState(at, problem, identity.restore_hint(home, sqlite=sqlite))
+            others = identity.foreign_tables(engine)
+            if others:
+                shown = ", ".join(others[:5]) + (" …" if len(others) > 5 else "")
+                fix = "give fillpath a database of its own (database_url)"
+                raise InvalidInput(at, f"holds another application's tables ({shown}), not a fillpath journal", fix)
+        elif rev not in known_revisions():
+            fix = "upgrade fillpath, or restore a backup made by this version"
+            raise InvalidInput(at, f"the journal's schema {rev} is newer than this fillpath knows ({head})", fix)
+        elif rev != head and path is not None and home is not None:
+            identity.backup_sqlite(path, home.backups / identity.backup_name(f"before-{head}"))
+        upgrade(engine)
+        journal_id = identity.journal_id(engine)
+    except DBAPIError as exc:
+        if not sqlite:
+            raise Retryable(f"{at}: the database cannot be used now: {identity.describe_error(exc)}") from None
+        problem = f"the journal cannot be read: {identity.describe_error(exc)}"
+        raise DamagedState(at, problem, identity.restore_hint(home)) from None
+    if marker is not None and journal_id != marker.journal_id:
+        problem = f"holds journal {journal_id}, but this data directory's journal here is {marker.journal_id}"
+        raise DamagedState(at, problem, identity.restore_hint(home, sqlite=sqlite))
+    if home is not None and journal_id is not None:
+        new = Marker(journal_id, head, identity.key(url))
+        if new != marker:
+            identity.write_marker(home, new)
+    return journal_id
+
+
 class Store:
     """Open with :meth:`open`; close with :meth:`close` (or use it as a context manager).
 
@@ -186,6 +236,8 @@ class Store:
             update(head).where(head.c.id == 1).values(last_seq=bindparam("new_last_seq")), dialect
         )
         self._proj = self._load()
+        self.journal_id: str | None = None
+        """This journal's id (``journal_identity``), set by :meth:`open`."""
 
     @classmethod
     def open(
@@ -194,31 +246,48 @@ class Store:
         *,
         clock: ClockTracker | None = None,
         sqlite_synchronous: Literal["FULL", "NORMAL", "EXTRA"] = "FULL",
+        home: JournalHome | None = None,
         trading: str | None = None,
     ) -> Store:
-        """Connect, migrate the schema to head, and load the projections into memory.
+        """Check the journal (``state/identity.py``), back it up if its schema is old, migrate it to head, and load
+        the projections into memory.
 
         ``trading``: this process trades (allocates nonces, owns intents), described for the message another
         process gets. On SQLite only one trading process may hold the journal (a lock file beside it, released
-        when the process ends, however it ends); PostgreSQL serves several (see docs/deployment.md)."""
-        from fillpath.state.migrate import upgrade  # alembic is only needed here: keep it off plain imports
+        when the process ends, however it ends); PostgreSQL serves several (see docs/deployment.md).
 
+        With ``home`` (the data directory's marker and backups) a missing, emptied, damaged or swapped journal is
+        refused with ``DamagedState``; without it (tests, tools) the file checks still run and a journal is
+        created where there is none."""
+        path = identity.sqlite_path(url)
+        marker = identity.read_marker(home, url) if home is not None else None
+        created = False
+        if path is not None and not identity.check_sqlite_file(path, home, marker):
+            make_engine(url, sqlite_synchronous=sqlite_synchronous).dispose()  # refuses a bad URL before creating
+            identity.create_private(path)
+            created = True
         engine = make_engine(url, sqlite_synchronous=sqlite_synchronous)
         lock = None
         try:
-            if trading is not None and engine.dialect.name == "sqlite":
-                lock = _trading_lock(Path(str(make_url(url).database)), trading)
-            upgrade(engine)
+            if trading is not None and path is not None:
+                lock = _trading_lock(path, trading)
+            journal_id = _checked_upgrade(engine, url, path, home, marker, existed=not created)
             owner = None if trading is None else f"{socket.gethostname()}:{os.getpid()}:{time.time_ns()}"
             store = cls(engine, clock=clock, writer_lock=lock, owner=owner)
             if owner is not None:
                 store._hold(_lock_key("owner", owner))  # alive while this lock is held (PostgreSQL)
-            return store
         except BaseException:
             if lock is not None:
                 lock.close()
             engine.dispose()
+            if created and path is not None:  # a journal that never came to be leaves no empty file behind
+                for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                    p.unlink(missing_ok=True)
             raise
+        store.journal_id = journal_id
+        if path is not None:
+            identity.narrow(path)
+        return store
 
     def close(self) -> None:
         if self._locks is not None:

@@ -145,4 +145,15 @@ venue_flags = Table(
     _seq_ref(),
 )
 
+journal_identity = Table(
+    "journal_identity",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("journal_id", String(64), nullable=False),
+    Column("created_ns", BigInteger, nullable=False),
+    CheckConstraint("id = 1", name="journal_identity_one_row"),
+)
+"""One row: this journal's random id (written by migration 0002), which the data directory records too
+(``state/identity.py``): a replaced or emptied journal is then recognized, never used as if it were the old one."""
+
 PROJECTION_TABLES: tuple[Table, ...] = (orders, fills, transactions, intents, nonces, ledger, venue_flags)

@@ -31,6 +31,7 @@ from fillpath.lab.chains.deployment import LabDeployment
 from fillpath.model.amounts import from_base_units, parse_decimal, to_base_units
 from fillpath.model.assets import AssetId
 from fillpath.model.errors import InvalidInput, LabError
+from fillpath.model.validate import check_human
 
 NATIVE = "ETH"
 NATIVE_DECIMALS = 18
@@ -65,7 +66,7 @@ def parse_targets(args: Sequence[str]) -> dict[AssetId, Decimal]:
         asset = AssetId.parse(asset_text.strip(), field=arg)
         if asset in out:
             raise InvalidInput(str(asset), "is given twice", "give each asset once")
-        out[asset] = parse_decimal(amount_text.strip(), field=str(asset))
+        out[asset] = check_human(parse_decimal(amount_text.strip(), field=str(asset)), str(asset))
     if not out:
         raise InvalidInput("TARGETS", "nothing to fund", EXAMPLE)
     return out

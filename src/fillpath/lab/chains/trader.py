@@ -19,7 +19,8 @@ from pathlib import Path
 from eth_utils.address import to_checksum_address
 
 from fillpath.chains.accounts import Keystore, Signer
-from fillpath.model.errors import LabError
+from fillpath.model.errors import DamagedState, LabError
+from fillpath.paths import ensure_private_dir
 
 NAME = "trader"
 PASSPHRASE_FILE = "trader.passphrase"
@@ -44,12 +45,31 @@ def _write_private(path: Path, text: str) -> None:
 
 
 def trader_address(lab_dir: Path) -> str | None:
-    """The trader's address from its keystore (no decryption), or None before the first ``lab up``."""
+    """The trader's address from its keystore (no decryption), or None before the first ``lab up``.
+
+    A keystore that is there but unreadable is ``DamagedState`` naming it: read as "no trader yet", it once sent
+    the user in a circle (``swap``: start the lab; ``lab up``: the account already exists)."""
+    path = keystore_path(lab_dir)
     try:
-        raw = json.loads(keystore_path(lab_dir).read_text())["address"]
-    except (OSError, ValueError, KeyError):
+        text = path.read_text()
+    except FileNotFoundError:
         return None
-    return to_checksum_address("0x" + str(raw).removeprefix("0x"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _damaged(path, f"cannot be read ({exc})") from None
+    try:
+        raw = json.loads(text)["address"]
+        return to_checksum_address("0x" + str(raw).removeprefix("0x"))
+    except (ValueError, KeyError, TypeError):
+        raise _damaged(path, "is damaged: not a V3 keystore with an address") from None
+
+
+def _damaged(path: Path, problem: str) -> DamagedState:
+    return DamagedState(
+        str(path),
+        f"the lab trader's keystore {problem}",
+        f"restore it from a copy; or move it aside (mv {path} {path}.damaged) and run `fillpath lab up` to make a "
+        "new trader (what the old address holds on the lab chains stays there)",
+    )
 
 
 def ensure_trader(lab_dir: Path) -> str:
@@ -67,7 +87,7 @@ def ensure_trader(lab_dir: Path) -> str:
                 "remove the keystore to make a new trader"
             )
         return address
-    lab_dir.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(lab_dir)
     if not pw_path.is_file():
         _write_private(pw_path, secrets.token_urlsafe(32))
     entry = Keystore(lab_dir, kdf_iterations=LAB_KDF_ITERATIONS).create(NAME, pw_path.read_text())

@@ -11,9 +11,11 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
+import contextlib
+import os
 import time
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -32,9 +34,10 @@ from fillpath.lab.cli.lab import lab_for, print_status
 from fillpath.model.amounts import to_base_units
 from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount
-from fillpath.model.errors import InvalidInput
+from fillpath.model.errors import DamagedState, InvalidInput
 from fillpath.router.request import RouteRequest
 from fillpath.router.snapshot import Snapshot
+from fillpath.state.identity import JournalHome, forget_marker
 from fillpath.state.reconciler import PassResult
 
 INVENTORY = {"WETH@lab1": "1500", "ETH@labex": "500"}
@@ -58,11 +61,8 @@ def demo(
     out = console()
     if not keep_lab:
         lab.down()
-        db = cfg.data_dir / "fillpath.db"
-        if cfg.database_url is None and db.exists():
-            shutil.move(db, db.with_name("fillpath.db.prev"))
-            for suffix in ("-wal", "-shm"):
-                db.with_name(db.name + suffix).unlink(missing_ok=True)
+        if cfg.database_url is None:
+            _keep_previous_journal(cfg.data_dir)
     nodes = lab.up()
     print_status(lab, nodes, lab.exchange_status())
     if not keep_lab:  # a fresh journal opens its ledger from the funded balances
@@ -84,6 +84,20 @@ def demo(
     out.print(f"demo finished in {time.perf_counter() - started:.1f} s · `fillpath report {result.execution_id}`")
     if result.status != "done" or drift:
         raise typer.Exit(1)
+
+
+def _keep_previous_journal(data_dir: Path) -> None:
+    """The lab's journal becomes ``fillpath.db.prev`` (with its WAL, which may hold its last commits) and the data
+    directory forgets its identity: the next open starts a new journal on purpose, not by accident."""
+    db, home = data_dir / "fillpath.db", JournalHome.of(data_dir)
+    for suffix in ("", "-wal", "-shm"):
+        src = db.with_name(db.name + suffix)
+        if src.exists():
+            os.replace(src, db.with_name(f"fillpath.db.prev{suffix}"))
+        else:
+            db.with_name(f"fillpath.db.prev{suffix}").unlink(missing_ok=True)
+    with contextlib.suppress(DamagedState):
+        forget_marker(home, f"sqlite:///{db}")
 
 
 async def _run(

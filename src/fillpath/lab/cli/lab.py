@@ -11,6 +11,7 @@ from fillpath.cli.context import cli_context
 from fillpath.cli.output import console, emit_json, err_console
 from fillpath.lab.chains.funding import parse_targets, plain
 from fillpath.lab.manager import ExchangeStatus, Lab, NodeStatus
+from fillpath.model.errors import LabError
 
 app = typer.Typer(help="Run the local lab: two anvil chains with the real Uniswap contracts.", no_args_is_help=True)
 
@@ -75,8 +76,14 @@ def up(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         emit_json(_status_json(lab, nodes, ex))
     else:
         print_status(lab, nodes, ex)
-    if not (all(n.responding for n in nodes) and ex.responding):
-        raise typer.Exit(1)
+    _down_is_an_error(nodes, ex)
+
+
+def _down_is_an_error(nodes: list[NodeStatus], ex: ExchangeStatus) -> None:
+    """After the table: a location that does not answer is a failure, said on stderr in one line (exit 1)."""
+    down = [n.location for n in nodes if not n.responding] + ([] if ex.responding else [ex.location])
+    if down:
+        raise LabError(f"{', '.join(down)} not answering: start the lab with `fillpath lab up` (see the table above)")
 
 
 @app.command("down")
@@ -98,8 +105,7 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         emit_json(_status_json(lab, nodes, ex))
     else:
         print_status(lab, nodes, ex, contracts=False)
-    if not (all(n.responding for n in nodes) and ex.responding):
-        raise typer.Exit(1)
+    _down_is_an_error(nodes, ex)
 
 
 @app.command("fund")

@@ -30,6 +30,9 @@ from fillpath.lab.exchange.streams import StreamHub
 from fillpath.model.amounts import parse_decimal
 from fillpath.model.errors import InvalidInput
 
+MAX_WALK_STEPS = 100_000
+"""One request's random walk: a billion steps would hold the event loop for hours."""
+
 
 class AdminVenue(Protocol):
     """What the admin routes reach of the venue (``venue.SimVenue``), named here so the two do not import each
@@ -132,7 +135,9 @@ def add_admin_routes(router: web.UrlDispatcher, venue: AdminVenue) -> None:
 
     async def walk(request: web.Request) -> web.Response:
         data = await _body(request)
-        steps = int(data.get("steps", 1))
+        steps = data.get("steps", 1)
+        if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps <= MAX_WALK_STEPS:
+            raise BinanceError(-1, f"steps must be an integer from 0 to {MAX_WALK_STEPS}")
         symbols = data.get("symbols")
         venue.advance(steps, [str(s) for s in symbols] if symbols else None)
         return web.json_response({s: _book_state(venue, s) for s in venue.engine.books})

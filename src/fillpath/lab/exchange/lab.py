@@ -15,6 +15,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from fillpath.model.errors import DamagedState
+
 LOCATION = "labex"
 MARKETS = (("ETH", "USDT"), ("BTC", "USDT"), ("ETH", "BTC"), ("USDC", "USDT"))
 ASSETS = tuple(sorted({a for market in MARKETS for a in market}))
@@ -38,8 +40,12 @@ def credentials_path(lab_dir: Path) -> Path:
 def credentials(lab_dir: Path) -> LabExchangeCreds:
     path = credentials_path(lab_dir)
     if path.is_file():
-        data = json.loads(path.read_text())
-        return LabExchangeCreds(str(data["api_key"]), str(data["secret"]))
+        try:
+            data = json.loads(path.read_text())
+            return LabExchangeCreds(str(data["api_key"]), str(data["secret"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            fix = f"move it aside (mv {path} {path}.damaged) and run `fillpath lab down` and `fillpath lab up`"
+            raise DamagedState(str(path), "labex's credentials file is damaged", fix) from None
     creds = LabExchangeCreds("labex" + secrets.token_hex(12), secrets.token_hex(32))
     lab_dir.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}")

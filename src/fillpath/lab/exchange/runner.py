@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import os
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from aiohttp import web
 
@@ -18,8 +21,11 @@ from fillpath.lab.exchange.venue import SimVenue
 class SimServer:
     """``async with SimServer(config) as sim: sim.url`` — an aiohttp server on a free loopback port."""
 
-    def __init__(self, config: SimConfig | None = None, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, config: SimConfig | None = None, *, host: str = "127.0.0.1", port: int = 0, token: str | None = None
+    ) -> None:
         self.venue = SimVenue(config or SimConfig())
+        self.token = token
         self.host = host
         self.port = port
         self._runner: web.AppRunner | None = None
@@ -29,7 +35,10 @@ class SimServer:
         return f"http://{self.host}:{self.port}"
 
     async def start(self) -> str:
-        self._runner = web.AppRunner(self.venue.app(), access_log=None, shutdown_timeout=1.0)
+        app = self.venue.app()
+        if self.token is not None:
+            app.middlewares.insert(0, remote_token(self.token))
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
@@ -50,6 +59,27 @@ class SimServer:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.stop()
+
+
+TOKEN_HEADER = "X-Fillpath-Sim-Token"
+
+
+def remote_token(token: str) -> Any:
+    """A middleware for a simulator bound beyond loopback: a caller that is not on loopback must send the token
+    (``X-Fillpath-Sim-Token``); the admin routes stay loopback-only whatever it sends (``admin.py``)."""
+
+    @web.middleware
+    async def check(request: web.Request, handler: Any) -> web.StreamResponse:
+        try:
+            local = ipaddress.ip_address(request.remote or "").is_loopback
+        except ValueError:
+            local = False
+        if not local and not hmac.compare_digest(request.headers.get(TOKEN_HEADER, ""), token):
+            raise web.HTTPUnauthorized(text=f"send the simulator's token in {TOKEN_HEADER}")
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    return check
 
 
 @dataclass
