@@ -365,7 +365,7 @@ async def execution_parts(
                 src.location, src.chain_id, rpc, signer, executors[src.location],
                 NonceAllocator(rpc, src.location, signer.address, store),
                 TxTracker(rpc, src.location, store, TrackerPolicy(confirmations=max(1, confirmations))),
-                AssetId(src.native, src.location), crash=crash,
+                AssetId(src.native, src.location), crash=crash, shared_account=store.shared,
             )  # fmt: skip
     drivers = {} if dry_run else {c.location: OrderDriver(c, store) for c in exchanges}
     try:

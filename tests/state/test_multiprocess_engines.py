@@ -103,9 +103,8 @@ def test_multiprocess_four_engines_one_account_lose_and_duplicate_nothing(
     for p, (out, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err[-3000:]
         swaps = [json.loads(line) for line in out.splitlines() if '"i"' in line]
-        assert len(swaps) == SWAPS and all(s["status"] == "done" for s in swaps), [
-            s for s in swaps if s["status"] != "done"
-        ]
+        bad = [(s["i"], s["status"], s["reasons"]) for s in swaps if s["status"] != "done"]
+        assert len(swaps) == SWAPS and not bad, bad
     counts = _check_chain_and_journal(lab1, store, address, first_nonce)
     assert counts["intents"] == ENGINES * SWAPS
     assert counts["transactions"] == 2 * ENGINES * SWAPS  # an exact approval and the executor call, each swap
@@ -124,7 +123,7 @@ def test_multiprocess_a_killed_engines_intents_end_exactly_once(lab1: Chain, pg_
         _wait_ready(procs)
         (tmp_path / "go").touch()
         victim = procs[1]
-        assert victim.wait(timeout=120) == -signal.SIGKILL
+        assert victim.wait(timeout=120) == -signal.SIGKILL, victim.communicate()[1][-3000:]
         for p in (procs[0], procs[2]):
             assert p.wait(timeout=600) == 0
     finally:

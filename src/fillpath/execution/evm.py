@@ -54,6 +54,9 @@ class EvmVenue:
     """A failpoint hook for crash tests (see :mod:`fillpath.execution.failpoints`)."""
     finder: SlotFinder | None = None
     """Where each token keeps its allowances (for simulating a call behind an approval not yet mined)."""
+    shared_account: bool = False
+    """Other engines trade this account too (a shared PostgreSQL journal): an allowance on chain may be another
+    engine's approval about to be spent, so every pull gets its own exact approval, never a found one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +147,7 @@ async def _allowance_overrides(venue: EvmVenue, plan: ExecPlan) -> tuple[list[tx
     approvals: list[txs.ContractCall] = []
     overrides: dict[str, Any] = {}
     for pull, raw in zip(plan.pulls, current, strict=True):
-        if hex_int(raw) == pull.amount:
+        if hex_int(raw) == pull.amount and not venue.shared_account:
             continue
         approvals.append(txs.approve(pull.token, spender, pull.amount))
         key = await venue.finder.key(pull.token, owner, spender)

@@ -338,7 +338,8 @@ class Store:
         is; the lock passes on when its holder's session ends (a crash included). Always true on SQLite."""
         if role in self._leading:
             return True
-        if self._hold(_lock_key("lead", role)):
+        journal = self.journal_id or self._engine.url.render_as_string(hide_password=True)
+        if self._hold(_lock_key("lead", f"{journal}:{role}")):  # per journal: several may share one database
             self._leading.add(role)
             return True
         return False
