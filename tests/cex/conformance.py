@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from fillpath.cex.client_ids import BINANCE_CLIENT_ID, client_order_id
+from fillpath.cex.client_ids import CLIENT_ID, client_order_id
 from fillpath.cex.connector import CcxtConnector
 from fillpath.cex.order_driver import OrderDriver, ResolvePolicy
 from fillpath.cex.orders import VenueStatus
@@ -106,7 +106,7 @@ class ExchangeConformance:
 
     async def test_limit_order_with_our_client_id_fetch_and_cancel(self, connector: CcxtConnector) -> None:
         cmd = self.cmd(connector, "conf-limit", "0.01", str(await self.passive_price(connector)))
-        assert BINANCE_CLIENT_ID.match(cmd.client_order_id)
+        assert CLIENT_ID.match(cmd.client_order_id)
         reply = await connector.submit(cmd)
         assert reply.report.client_order_id == cmd.client_order_id
         assert reply.report.status == VenueStatus.OPEN and reply.fills == ()

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from fillpath.cex.binance.dialect import BinanceDialect
 from fillpath.cex.connector import CcxtConnector
 from fillpath.cex.order_driver import OrderDriver, ResolvePolicy
 from fillpath.model.events import Recorded
@@ -25,7 +26,9 @@ async def make_connector(make_exchange: Callable[..., Any]) -> AsyncIterator[Cal
     made: list[CcxtConnector] = []
 
     async def make(*, journal: Any = None, pro: bool = False, **config: Any) -> CcxtConnector:
-        conn = CcxtConnector(make_exchange(pro=pro, **config), location=LOCATION, journal=journal)
+        conn = CcxtConnector(
+            make_exchange(pro=pro, **config), location=LOCATION, journal=journal, dialect=BinanceDialect()
+        )
         await conn.load_markets()
         made.append(conn)
         return conn

@@ -75,7 +75,7 @@ COMMANDS: dict[str, Command] = {
         "Every venue's health: state (ok / degraded / halted), score (100 = clean), reason and since when.",
     ),
     "sim": Command(
-        "fillpath.lab.cli.sim:app", "Run the local exchange simulator (speaks Binance's spot API).", lab=True
+        "fillpath.lab.cli.sim:app", "Run the local exchange simulator (one venue, in one API dialect).", lab=True
     ),
 }
 

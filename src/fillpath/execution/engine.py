@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+from fillpath.cex.client_ids import client_order_id
 from fillpath.cex.order_driver import OrderDriver
 from fillpath.chains.executor import ExecPlan
 from fillpath.chains.rpc import RpcClient, hex_int
@@ -373,7 +374,7 @@ class Engine:
         for i, planned in enumerate(legs):
             book = venues[planned.venue]
             assert isinstance(book, OrderBook)
-            cid = f"{eid}-{attempt}-{loc}-{i}"
+            cid = client_order_id(f"{eid}-{attempt}-{loc}", i)  # deterministic, and in every venue's alphabet
             leg = _within(planned, delivered)
             order = xl.order_leg(leg, book, cid, slippage_bps)
             if dry_run:

@@ -92,7 +92,7 @@ async def streamed(
     """A ccxt.pro connector whose user stream feeds the driver (and a log of what the stream delivered)."""
     conn = await make_connector(journal=store, pro=True)
     drv = OrderDriver(conn, store, policy=FAST)
-    stream = UserStream(conn.exchange, location=LOCATION)
+    stream = UserStream(conn.exchange, location=LOCATION, dialect=conn.dialect)
     seen: list[Any] = []
 
     async def on_order(report: OrderStatusReport, fill: FillReport | None) -> None:

@@ -76,7 +76,7 @@ async def make_rig(
         balances = None
         if stream:
             balances = StreamBalances(LOCATION)
-            watch = UserStream(conn.exchange, location=LOCATION).watch_balances(
+            watch = UserStream(conn.exchange, location=LOCATION, dialect=conn.dialect).watch_balances(
                 stop, on_balances=balances.on_balances, on_gap=_nothing
             )
             tasks.append(asyncio.ensure_future(watch))
