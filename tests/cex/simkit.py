@@ -37,8 +37,7 @@ class Sim:
         """Wait until ``count`` user-data subscriptions of our key are live on the venue."""
         hub = self.server.venue.hub
         for _ in range(500):
-            live = [c for c in hub.connections if c.kind in ("api", "user") and c.api_key == self.api_key]
-            if len(live) >= count:
+            if hub.user_streams(self.api_key) >= count:
                 await asyncio.sleep(0.05)  # and ccxt has registered its watch on it
                 return
             await asyncio.sleep(0.01)

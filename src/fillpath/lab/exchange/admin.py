@@ -22,11 +22,11 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from fillpath.lab.exchange.core import Hub
 from fillpath.lab.exchange.engine import Engine
 from fillpath.lab.exchange.errors import BinanceError
 from fillpath.lab.exchange.faults import Faults, check_setting
 from fillpath.lab.exchange.orders import fmt
-from fillpath.lab.exchange.streams import StreamHub
 from fillpath.model.amounts import parse_decimal
 from fillpath.model.errors import InvalidInput
 
@@ -37,7 +37,9 @@ class AdminVenue(Protocol):
 
     engine: Engine
     faults: Faults
-    hub: StreamHub
+
+    @property
+    def hub(self) -> Hub: ...
 
     def records_json(self) -> list[dict[str, Any]]: ...
     def advance(self, steps: int, symbols: list[str] | None = None) -> None: ...

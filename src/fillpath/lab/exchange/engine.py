@@ -8,17 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from decimal import ROUND_UP, Decimal
-from typing import Any
 
 from fillpath.lab.exchange import errors
 from fillpath.lab.exchange.accounts import Account
 from fillpath.lab.exchange.book import DepthDiff, Level, SyntheticBook
 from fillpath.lab.exchange.config import MarketSpec, SimConfig
 from fillpath.lab.exchange.errors import BinanceError
-from fillpath.lab.exchange.orders import Order, Trade, account_position, execution_report
+from fillpath.lab.exchange.orders import BalanceUpdate, Order, OrderUpdate, Trade, UserEvent
 from fillpath.lab.exchange.params import NewOrder
 
-UserSink = Callable[[str, dict[str, Any]], None]
+UserSink = Callable[[str, UserEvent], None]
 DepthSink = Callable[[DepthDiff, int], None]
 
 _COMMISSION_PLACES = Decimal("1e-8")
@@ -449,12 +448,12 @@ class Engine:
 
     def _emit_order(self, order: Order, exec_type: str, trade: Trade | None) -> None:
         if self.on_user_event is not None:
-            self.on_user_event(order.api_key, execution_report(order, exec_type, self.clock(), trade))
+            self.on_user_event(order.api_key, OrderUpdate.of(order, exec_type, trade, self.clock()))
 
     def _flush_balances(self, account: Account) -> None:
         lines = account.take_changes()
         if lines and self.on_user_event is not None:
-            self.on_user_event(account.api_key, account_position(lines, self.clock()))
+            self.on_user_event(account.api_key, BalanceUpdate(tuple(lines), self.clock()))
 
     def _publish(self, symbol: str) -> None:
         diff = self.books[symbol].commit()

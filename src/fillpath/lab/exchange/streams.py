@@ -146,6 +146,10 @@ class StreamHub:
                 else:
                     conn.send(ev)
 
+    def user_streams(self, api_key: str) -> int:
+        """Connections carrying this key's user data (a listenKey stream or a WebSocket API subscription)."""
+        return sum(1 for c in self.connections if c.kind in ("api", "user") and c.api_key == api_key)
+
     def disconnect_all(self) -> int:
         conns = list(self.connections)
         self.dropped += len(conns)
