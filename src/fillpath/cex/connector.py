@@ -307,6 +307,7 @@ class CcxtConnector:
     async def trades(self, symbol: str, since_ms: int | None, *, page: int = 1000) -> list[TradeReport]:
         """The account's trades on ``symbol`` since ``since_ms``: every page, the later ones by trade id."""
         market = self.market(symbol)
+        page = min(page, self.dialect.max_page)
         out: list[TradeReport] = []
         seen: set[str] = set()
         cursor: str | None = None

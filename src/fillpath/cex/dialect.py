@@ -73,6 +73,8 @@ class Dialect(Protocol):
     """How long to pause a throttled scope when the venue names no time."""
     client_id: re.Pattern[str]
     """The client order ids the venue accepts (checked before sending)."""
+    max_page: int
+    """The most rows one page of the trade list holds."""
     gaps: frozenset[Gap]
 
     # --- requests -----------------------------------------------------------------------------------------

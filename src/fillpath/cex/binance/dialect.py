@@ -83,6 +83,7 @@ class BinanceDialect:
     rules: tuple[RateLimitRule, ...] = BINANCE_SPOT_RULES
     default_backoff_s = 1.0
     client_id = CLIENT_ID
+    max_page = 1000
     gaps: frozenset[Gap] = frozenset()
 
     def method(self, endpoint: Endpoint) -> str:

@@ -31,7 +31,7 @@ class Engine:
         self.books: dict[str, SyntheticBook] = {m.symbol: SyntheticBook(m, config.seed) for m in config.markets}
         self.accounts: dict[str, Account] = {}
         for spec in config.accounts:
-            account = self.add_account(spec.api_key, spec.secret)
+            account = self.add_account(spec.api_key, spec.secret, spec.passphrase)
             account.set_balances(spec.balances)
             account.take_changes()  # the opening balances are not an update
         self.orders: dict[int, Order] = {}
@@ -47,12 +47,13 @@ class Engine:
 
     # -- accounts ---------------------------------------------------------------------------------
 
-    def add_account(self, api_key: str, secret: str) -> Account:
+    def add_account(self, api_key: str, secret: str, passphrase: str = "") -> Account:
         account = self.accounts.get(api_key)
         if account is None:
-            account = self.accounts[api_key] = Account(api_key, secret)
+            account = self.accounts[api_key] = Account(api_key, secret, passphrase)
         else:
             account.secret = secret
+            account.passphrase = passphrase or account.passphrase
         return account
 
     def account(self, api_key: str) -> Account:
@@ -61,10 +62,14 @@ class Engine:
             raise errors.invalid_api_key()
         return account
 
-    def set_balances(self, api_key: str, balances: dict[str, Decimal], secret: str | None = None) -> None:
-        account = self.accounts.get(api_key) or self.add_account(api_key, secret or "")
+    def set_balances(
+        self, api_key: str, balances: dict[str, Decimal], secret: str | None = None, passphrase: str | None = None
+    ) -> None:
+        account = self.accounts.get(api_key) or self.add_account(api_key, secret or "", passphrase or "")
         if secret is not None:
             account.secret = secret
+        if passphrase is not None:
+            account.passphrase = passphrase
         account.set_balances(balances)
         self._flush_balances(account)
 
@@ -406,6 +411,10 @@ class Engine:
     def all_orders(self, api_key: str, symbol: str) -> list[Order]:
         self.market(symbol)
         return [o for o in self.orders.values() if o.api_key == api_key and o.symbol == symbol]
+
+    def order_trades(self, api_key: str, order_id: int) -> list[Trade]:
+        """One order's trades, oldest first."""
+        return [t for t in self._trades.get(api_key, []) if t.order_id == order_id]
 
     def my_trades(self, api_key: str, symbol: str) -> list[Trade]:
         self.market(symbol)

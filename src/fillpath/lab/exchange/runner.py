@@ -12,14 +12,20 @@ from types import TracebackType
 from aiohttp import web
 
 from fillpath.lab.exchange.config import SimConfig
+from fillpath.lab.exchange.okx.venue import OkxVenue
 from fillpath.lab.exchange.venue import SimVenue
+
+
+def make_venue(config: SimConfig) -> SimVenue | OkxVenue:
+    """The surface ``config.dialect`` names, over a fresh engine."""
+    return OkxVenue(config) if config.dialect == "okx" else SimVenue(config)
 
 
 class SimServer:
     """``async with SimServer(config) as sim: sim.url`` — an aiohttp server on a free loopback port."""
 
     def __init__(self, config: SimConfig | None = None, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.venue = SimVenue(config or SimConfig())
+        self.venue = make_venue(config or SimConfig())
         self.host = host
         self.port = port
         self._runner: web.AppRunner | None = None

@@ -53,6 +53,9 @@ class Connection:
     def send(self, message: dict[str, Any]) -> None:
         self._queue.put_nowait(json.dumps(message))
 
+    def send_text(self, text: str) -> None:
+        self._queue.put_nowait(text)
+
     def close_soon(self) -> None:
         self._queue.put_nowait(None)
 
