@@ -261,8 +261,9 @@ class OkxVenue(VenueCore):
         req = NewOrder(spec.symbol, side.upper(), order_type, tif, price, quantity, quote_qty, cid, "FULL")
         return req, spec
 
-    def _place_one(self, key: str, p: Mapping[str, Any]) -> dict[str, Any]:
-        """Place one order: its ``data`` item, or :class:`OperationFailed`. Records what became of it."""
+    def _place_one(self, key: str, p: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """Place one order: its ``data`` item, and what to record of it once the reply's fate is known (None
+        when it is recorded already); or :class:`OperationFailed`, recorded."""
         fields = {
             "symbol": p.get("instId"), "side": p.get("side"), "type": p.get("ordType"),
             "client_order_id": p.get("clOrdId") or None, "quantity": p.get("sz"), "price": p.get("px") or None,
@@ -273,7 +274,7 @@ class OkxVenue(VenueCore):
                 self.engine.check_filters(req)
                 order_id = self.engine.allocate_order_id()
                 self.record("new", key, "acked_then_denied", order_id=order_id, **fields)
-                return self._ack(req.client_order_id, order_id)
+                return self._ack(req.client_order_id, order_id), None
             defer = self.faults.on("delayed_fills")
             order, _fills = self.engine.place(key, req, defer=defer)
         except BinanceError as exc:
@@ -287,7 +288,7 @@ class OkxVenue(VenueCore):
             delay = self.faults.seconds("delayed_fills", "delay")
             asyncio.get_running_loop().call_later(delay, self.engine.match_deferred, order.order_id)
         fields["order_id"] = order.order_id
-        return self._ack(req.client_order_id, order.order_id) | {"_fields": fields}
+        return self._ack(req.client_order_id, order.order_id), fields
 
     def _ack(self, cid: str | None, order_id: int) -> dict[str, Any]:
         now = str(self.clock.now_ms())
@@ -311,11 +312,12 @@ class OkxVenue(VenueCore):
         data, placed = [], []
         for p in items:
             try:
-                item = self._place_one(key, p)
+                item, fields = self._place_one(key, p)
             except OperationFailed as exc:
                 data.append(self._failed(p, exc))
                 continue
-            placed.append(item.pop("_fields"))
+            if fields is not None:
+                placed.append(fields)
             data.append(item)
         ok = [d for d in data if d["sCode"] == "0"]
         if placed and self.faults.hit("drop_response"):
