@@ -374,9 +374,10 @@ class Engine:
         for i, planned in enumerate(legs):
             book = venues[planned.venue]
             assert isinstance(book, OrderBook)
-            cid = client_order_id(f"{eid}-{attempt}-{loc}", i)  # deterministic, and in every venue's alphabet
+            intent_id = f"{eid}-{attempt}-{loc}-{i}"
+            cid = client_order_id(intent_id)  # derived from the intent: the same on a retry, in every venue's alphabet
             leg = _within(planned, delivered)
-            order = xl.order_leg(leg, book, cid, slippage_bps)
+            order = xl.order_leg(leg, book, cid, slippage_bps, intent_id=intent_id)
             if dry_run:
                 out.append(_leg(leg, LegStatus.SIMULATED, leg.amount_out, attempt, ref=cid))
                 continue

@@ -1,4 +1,9 @@
-"""``fillpath sim serve``: the local Binance-compatible exchange simulator."""
+"""``fillpath sim serve``: the local exchange simulator, speaking one exchange's API (``--dialect``: Binance spot,
+the default, or OKX v5).
+
+The account's secrets may come from the environment (``FILLPATH_SIM_API_KEY``, ``FILLPATH_SIM_API_SECRET``,
+``FILLPATH_SIM_PASSPHRASE``) or the ``--config`` file (mode 0600 in the lab) instead of the command line, where
+other users of the machine can read them; the flags stay for compatibility."""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="Run the local exchange simulator (speaks Binance's spot API).", no_args_is_help=True)
+app = typer.Typer(help="Run the local exchange simulator (Binance spot or OKX v5 API).", no_args_is_help=True)
 
 
 @app.command("serve")
@@ -22,8 +27,19 @@ def serve(
         typer.Option("--profile", help="Fault profile, NAME or NAME:key=value,... (repeatable)."),
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of the random walk and of the faults.")] = None,
-    api_key: Annotated[str | None, typer.Option("--api-key", help="API key to fund.")] = None,
-    api_secret: Annotated[str | None, typer.Option("--api-secret", help="Its secret.")] = None,
+    api_key: Annotated[
+        str | None, typer.Option("--api-key", envvar="FILLPATH_SIM_API_KEY", help="API key to fund.")
+    ] = None,
+    api_secret: Annotated[
+        str | None, typer.Option("--api-secret", envvar="FILLPATH_SIM_API_SECRET", help="Its secret.")
+    ] = None,
+    passphrase: Annotated[
+        str | None,
+        typer.Option("--passphrase", envvar="FILLPATH_SIM_PASSPHRASE", help="Its API passphrase (OKX asks for one)."),
+    ] = None,
+    dialect: Annotated[
+        str | None, typer.Option("--dialect", help="The exchange API to speak: binance (default) or okx.")
+    ] = None,
     config: Annotated[Path | None, typer.Option("--config", help="Simulator config (TOML or JSON).")] = None,
     walk_interval: Annotated[
         float | None,
@@ -37,6 +53,8 @@ def serve(
     from fillpath.model.errors import InvalidInput
 
     cfg = load_sim_config(config) if config else SimConfig()
+    if dialect is not None:
+        cfg = dataclasses.replace(cfg, dialect=dialect)
     if seed is not None:
         cfg = dataclasses.replace(cfg, seed=seed)
     if walk_interval is not None:
@@ -44,8 +62,13 @@ def serve(
     if (api_key is None) != (api_secret is None):
         raise InvalidInput("--api-key", "give both --api-key and --api-secret, or neither")
     if api_key is not None and api_secret is not None:
-        funded = cfg.accounts[0].balances if cfg.accounts else {}
-        cfg = dataclasses.replace(cfg, accounts=(AccountSpec(api_key, api_secret, funded), *cfg.accounts[1:]))
+        first = cfg.accounts[0] if cfg.accounts else AccountSpec("", "", {})
+        account = AccountSpec(api_key, api_secret, first.balances, passphrase or first.passphrase)
+        cfg = dataclasses.replace(cfg, accounts=(account, *cfg.accounts[1:]))
+    elif passphrase is not None and cfg.accounts:
+        cfg = dataclasses.replace(
+            cfg, accounts=(dataclasses.replace(cfg.accounts[0], passphrase=passphrase), *cfg.accounts[1:])
+        )
     if profile:
         settings = [parse_profile(p) for p in profile]
         cfg = dataclasses.replace(cfg, faults={s.name: dict(s.params) for s in settings})
@@ -54,7 +77,7 @@ def serve(
         server = SimServer(cfg, host=host, port=port)
         url = await server.start()
         key = cfg.accounts[0].api_key if cfg.accounts else "-"
-        typer.echo(f"{url} seed={cfg.seed} key={key} profiles={','.join(cfg.faults) or '-'}")
+        typer.echo(f"{url} dialect={cfg.dialect} seed={cfg.seed} key={key} profiles={','.join(cfg.faults) or '-'}")
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
