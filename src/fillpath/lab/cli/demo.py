@@ -64,7 +64,7 @@ def demo(
             for suffix in ("-wal", "-shm"):
                 db.with_name(db.name + suffix).unlink(missing_ok=True)
     nodes = lab.up()
-    print_status(lab, nodes, lab.exchange_status())
+    print_status(lab, nodes, lab.exchange_statuses())
     if not keep_lab:  # a fresh journal opens its ledger from the funded balances
         lab.fund(INVENTORY)
     # the lab (re)started on new ports: read the configuration it wrote, as every other command would
