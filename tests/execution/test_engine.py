@@ -53,11 +53,12 @@ async def _reconcile(parts: ExecutionParts, store: Store, cfg: Config, holder: s
     sources: list[Any] = [
         ChainBalances(rpc, replace(src, holder=holder), confirmations=0) for rpc, src in chain_sources(cfg)
     ]
-    sources += [d.venue for d in parts.drivers.values()]
+    chains = list(sources)
+    sources += [d.venue for d in parts.drivers.values()]  # the exchanges' connectors: the parts close them
     try:
         return await Reconciler(store, sources).run_once()
     finally:
-        for s in sources[:-1]:
+        for s in chains:
             await s.close()
 
 

@@ -34,7 +34,9 @@ class Command:
 
 COMMANDS: dict[str, Command] = {
     "lab": Command(
-        "fillpath.lab.cli.lab:app", "Run the local lab: two anvil chains with the real Uniswap contracts.", lab=True
+        "fillpath.lab.cli.lab:app",
+        "Run the local lab: two anvil chains with the real Uniswap contracts and two simulated exchanges.",
+        lab=True,
     ),
     "config": Command("fillpath.cli.config_cmd:app", "Inspect the configuration."),
     "snapshot": Command("fillpath.cli.snapshot:app", "Take and inspect market snapshots."),

@@ -15,7 +15,11 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="Run the local exchange simulator (Binance spot or OKX v5 API).", no_args_is_help=True)
+app = typer.Typer(
+    help="Run the local exchange simulator (one venue, in one API dialect).\n\nDialects: binance (spot, the default) "
+    "and okx (v5).",
+    no_args_is_help=True,
+)
 
 
 @app.command("serve")
