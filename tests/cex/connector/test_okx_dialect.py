@@ -51,6 +51,7 @@ def test_states_fills_and_fees_from_okx_shapes() -> None:
     }
     report, fills = D.placed(ack, SubmitOrder("okx", "c1", "ETH/USDT", Side.BUY, Decimal(1)), "okx")
     assert (report.venue_order_id, report.status, report.filled_qty, fills) == ("77", VenueStatus.OPEN, 0, [])
+    assert report.venue_ts is None  # the ack's ts is when the request finished, after its fills: not the order's
     order = {"ordId": "77", "clOrdId": "c1", "state": "canceled", "accFillSz": "0.2", "uTime": "1700000000123"}
     r = D.order({"code": "0", "data": [order]}, "okx")
     assert (r.status, r.filled_qty, r.venue_ts) == (VenueStatus.CANCELED, Decimal("0.2"), 1_700_000_000_123_000_000)

@@ -213,10 +213,12 @@ class OkxDialect:
         return params
 
     def placed(self, raw: Any, cmd: SubmitOrder, location: str) -> tuple[OrderStatusReport, list[FillReport]]:
-        """The acknowledgement: the order id, nothing of its state (``Gap.ACK_ONLY``)."""
+        """The acknowledgement: the order id, nothing of its state (``Gap.ACK_ONLY``). It carries no venue time:
+        its ``ts`` is when OKX finished the request, after any fill the order made at once; journaled ahead of those
+        fills it would run the venue's clock backwards (the order's own times come with the query)."""
         ack = _first(raw)
         cid = str(ack.get("clOrdId") or cmd.client_order_id)
-        return OrderStatusReport(location, cid, str(ack["ordId"]), VenueStatus.OPEN, Decimal(0), _ms(ack.get("ts"))), []
+        return OrderStatusReport(location, cid, str(ack["ordId"]), VenueStatus.OPEN, Decimal(0), None), []
 
     def order_ref(self, market: Market, client_order_id: str) -> dict[str, Any]:
         return {"instId": market.venue_symbol, "clOrdId": client_order_id}
