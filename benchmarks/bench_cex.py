@@ -42,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import aiohttp
 
 from _table import pct, table
+from fillpath.cex.binance.dialect import BinanceDialect
 from fillpath.cex.client_ids import client_order_id
 from fillpath.cex.connector import CcxtConnector
 from fillpath.cex.order_driver import OrderDriver
@@ -130,7 +131,7 @@ class _ListJournal:
 async def bench(url: str, n: int) -> tuple[str, str]:
     rows: list[list[str]] = []
     exchange = sim_binance(url, KEY, SECRET)
-    conn = CcxtConnector(exchange, location="binance")
+    conn = CcxtConnector(exchange, location="binance", dialect=BinanceDialect())
     try:
         await conn.load_markets()
         conn.limiter.set_rules(UNMETERED)  # 100 orders / 10 s would queue the run: latency rows measure the path
@@ -169,7 +170,7 @@ async def bench(url: str, n: int) -> tuple[str, str]:
                   "newOrderRespType": "FULL"}  # fmt: skip
         rows.append(row("ccxt only (no I/O)", await timed(n, lambda i: exchange.private_post_order(dict(params)))))
 
-        instant = CcxtConnector(_Instant(markets, order_reply), location="binance")
+        instant = CcxtConnector(_Instant(markets, order_reply), location="binance", dialect=BinanceDialect())
         await instant.load_markets()
         instant.limiter.set_rules(UNMETERED)
         ours = await timed(n, lambda i: instant.submit(cmd(i)))
@@ -195,7 +196,7 @@ async def bench(url: str, n: int) -> tuple[str, str]:
     ):
         ex = sim_binance(url, KEY, SECRET, enableRateLimit=enable)
         ex.fetch = canned_fetch
-        limiter = RateLimiter(CcxtConnector(ex, location="binance").dialect.rules)
+        limiter = RateLimiter(CcxtConnector(ex, location="binance", dialect=BinanceDialect()).dialect.rules)
         ex.enableRateLimit = enable  # the connector switches ccxt's off; put it back for the first row
 
         async def one(i: int, ex: Any = ex, limiter: RateLimiter = limiter, enable: bool = enable) -> None:
@@ -214,7 +215,7 @@ async def bench(url: str, n: int) -> tuple[str, str]:
         lim_rows.append([name, str(calls), f"{elapsed * 1000:.1f}", f"{pct(samples, 50) * 1000:.3f}",
                          f"{pct(samples, 99) * 1000:.3f}"])  # fmt: skip
         await ex.close()
-    lim = RateLimiter(CcxtConnector(_Instant({}, {}), location="binance").dialect.rules)
+    lim = RateLimiter(CcxtConnector(_Instant({}, {}), location="binance", dialect=BinanceDialect()).dialect.rules)
     t = time.perf_counter()
     for _ in range(5000):
         await lim.acquire(Cost(1, 0, Priority.MARKET_DATA))

@@ -49,6 +49,7 @@ from eth_utils.crypto import keccak
 from _table import median, pct, table
 from fillpath.app import ExecutionParts, execution_parts
 from fillpath.app import _guard_balance as guard_balance
+from fillpath.cex.binance.dialect import BinanceDialect
 from fillpath.cex.connector import CcxtConnector
 from fillpath.cex.order_driver import OrderDriver
 from fillpath.cex.ratelimit import LimitKind, RateLimitRule
@@ -431,7 +432,7 @@ class WireRig:
                 TxTracker(rpc, loc, store, TrackerPolicy(confirmations=1)), AssetId("ETH", loc),
             )  # fmt: skip
         self.exchange = InstantExchange(copy.deepcopy(markets), self.spans)
-        conn = CcxtConnector(self.exchange, location="labex", journal=store)
+        conn = CcxtConnector(self.exchange, location="labex", journal=store, dialect=BinanceDialect())
         await conn.load_markets()
         conn.limiter.set_rules(UNMETERED)  # the venue's 100 orders / 10 s would queue the runs
         rpcs: Any = self.chains

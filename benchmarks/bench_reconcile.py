@@ -29,9 +29,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _table import median, pct, table
 from fillpath.app import exchange_checks
-from fillpath.cex.binance.dialect import Endpoint
+from fillpath.cex.binance.dialect import BinanceDialect
 from fillpath.cex.client_ids import client_order_id
 from fillpath.cex.connector import CcxtConnector
+from fillpath.cex.dialect import Endpoint
 from fillpath.cex.order_driver import OrderDriver
 from fillpath.cex.ratelimit import LimitKind, RateLimiter, RateLimitRule
 from fillpath.lab.exchange import spawn_sim
@@ -65,10 +66,10 @@ class Counted(CcxtConnector):
     requests = 0
     weight = 0
 
-    async def _call(self, endpoint: Endpoint, method: str, params: Any, *, depth: int = 100) -> Any:
+    async def _call(self, endpoint: Endpoint, params: Any, *, depth: int = 100) -> Any:
         self.requests += 1
         self.weight += self.dialect.cost(endpoint, depth=depth).weight
-        return await super()._call(endpoint, method, params, depth=depth)
+        return await super()._call(endpoint, params, depth=depth)
 
 
 async def _timed(rec: Reconciler, conn: Counted) -> tuple[float, float, int, int, int]:
@@ -81,7 +82,9 @@ async def _timed(rec: Reconciler, conn: Counted) -> tuple[float, float, int, int
 async def exchange_pass(url: str, passes: int) -> list[tuple[object, ...]]:
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(f"sqlite:///{Path(tmp) / 'x.db'}", sqlite_synchronous="NORMAL")
-        conn = Counted(sim_binance(url, KEY, SECRET), location="labex", limiter=RateLimiter(UNMETERED))
+        conn = Counted(
+            sim_binance(url, KEY, SECRET), location="labex", limiter=RateLimiter(UNMETERED), dialect=BinanceDialect()
+        )
         await conn.load_markets()
         conn.limiter.set_rules(UNMETERED)  # the pass's own cost, not waits for the venue's weight window
         hot = OrderDriver(conn, store)

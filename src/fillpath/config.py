@@ -134,19 +134,23 @@ class ExchangeConfig(_Frozen):
     ccxt_id: str
     api_key_env: str | None = None
     secret_env: str | None = None
+    passphrase_env: str | None = Field(
+        default=None, description="the API passphrase some venues ask for with the key (ccxt's password)"
+    )
     credentials_file: Path | None = Field(
-        default=None, description='a JSON file (mode 0600) {"api_key": ..., "secret": ...}, instead of the env vars'
+        default=None,
+        description='a JSON file (mode 0600) {"api_key", "secret", "passphrase"?}, instead of the env vars',
     )
     urls: dict[str, str] = Field(default_factory=dict, description="ccxt URL overrides, e.g. {api = ...}")
     options: dict[str, Any] = Field(default_factory=dict, description="ccxt options, passed through")
     sandbox: bool = False
 
-    _env = field_validator("api_key_env", "secret_env")(_check_env_name)
+    _env = field_validator("api_key_env", "secret_env", "passphrase_env")(_check_env_name)
 
     @model_validator(mode="after")
     def _one_credential_source(self) -> ExchangeConfig:
-        if self.credentials_file is not None and (self.api_key_env or self.secret_env):
-            raise ValueError("give either 'credentials_file' or 'api_key_env'/'secret_env', not both")
+        if self.credentials_file is not None and (self.api_key_env or self.secret_env or self.passphrase_env):
+            raise ValueError("give either 'credentials_file' or 'api_key_env'/'secret_env'/'passphrase_env', not both")
         return self
 
 

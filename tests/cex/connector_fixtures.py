@@ -1,5 +1,6 @@
-"""Fixtures for the connector tests: our connector on ccxt's binance, pointed at the simulator, and a real
-Store on SQLite in the test's tmp dir. Import the fixtures by name into a test module or a conftest."""
+"""Fixtures for the connector tests: our connector on ccxt's class of the simulated exchange (its dialect found
+by ccxt id, as the factory does), and a real Store on SQLite in the test's tmp dir. Import the fixtures by name
+into a test module or a conftest."""
 
 from __future__ import annotations
 
@@ -9,23 +10,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from simkit import Sim
 
 from fillpath.cex.connector import CcxtConnector
+from fillpath.cex.factory import dialect_for
 from fillpath.cex.order_driver import OrderDriver, ResolvePolicy
 from fillpath.model.events import Recorded
 from fillpath.state.clock import ClockTracker
 from fillpath.state.store import Store
 
-LOCATION = "binance"
+LOCATION = "venue"
 FAST = ResolvePolicy(grace_s=0.3, first_delay_s=0.02, backoff=2.0, max_delay_s=0.2, max_polls=15)
 
 
 @pytest.fixture
-async def make_connector(make_exchange: Callable[..., Any]) -> AsyncIterator[Callable[..., Any]]:
+async def make_connector(sim: Sim, make_exchange: Callable[..., Any]) -> AsyncIterator[Callable[..., Any]]:
     made: list[CcxtConnector] = []
 
     async def make(*, journal: Any = None, pro: bool = False, **config: Any) -> CcxtConnector:
-        conn = CcxtConnector(make_exchange(pro=pro, **config), location=LOCATION, journal=journal)
+        dialect, _ = dialect_for(sim.dialect)
+        exchange = make_exchange(pro=pro, **config)
+        conn = CcxtConnector(exchange, location=LOCATION, journal=journal, dialect=dialect)
         await conn.load_markets()
         made.append(conn)
         return conn

@@ -12,7 +12,13 @@ import aiohttp
 
 from fillpath.lab.exchange import SimConfig, SimServer
 
-KEY, SECRET = "test-key", "test-secret"
+KEY, SECRET, PASSPHRASE = "test-key", "test-secret", "test-passphrase"
+DIALECTS = ("binance", "okx")
+TIME_PATH = {"binance": "/api/v3/time", "okx": "/api/v5/public/time"}
+"""A public REST path of each dialect (for requests made beside ccxt)."""
+USER_CHANNELS = {"binance": 1, "okx": 2}
+"""User-data subscriptions a ccxt.pro client opens to watch orders and balances: Binance one WebSocket API
+subscription, OKX two channels (``orders`` and ``account``) on one private connection."""
 
 
 @dataclass
@@ -24,6 +30,11 @@ class Sim:
     secret: str
     server: SimServer
     http: aiohttp.ClientSession
+    passphrase: str = PASSPHRASE
+
+    @property
+    def dialect(self) -> str:
+        return self.server.venue.config.dialect
 
     async def admin(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         async with self.http.request(method, self.url + path, data=json.dumps(body or {})) as resp:
@@ -33,12 +44,13 @@ class Sim:
     async def faults(self, **profiles: dict[str, str]) -> Any:
         return await self.admin("POST", "/admin/faults", {"profiles": profiles})
 
-    async def user_streams(self, count: int = 1) -> None:
-        """Wait until ``count`` user-data subscriptions of our key are live on the venue."""
+    async def user_streams(self, count: int | None = None) -> None:
+        """Wait until ``count`` user-data subscriptions of our key are live on the venue (by default, what one
+        ccxt.pro client watching orders and balances opens)."""
         hub = self.server.venue.hub
+        wanted = USER_CHANNELS[self.dialect] if count is None else count
         for _ in range(500):
-            live = [c for c in hub.connections if c.kind in ("api", "user") and c.api_key == self.api_key]
-            if len(live) >= count:
+            if hub.user_streams(self.api_key) >= wanted:
                 await asyncio.sleep(0.05)  # and ccxt has registered its watch on it
                 return
             await asyncio.sleep(0.01)
@@ -51,5 +63,6 @@ class Sim:
 def sim_config(**changes: Any) -> SimConfig:
     from fillpath.lab.exchange.config import DEFAULT_BALANCES, AccountSpec
 
-    base = SimConfig(accounts=(AccountSpec(KEY, SECRET, DEFAULT_BALANCES),), seed=7, walk_interval=0)
+    account = AccountSpec(KEY, SECRET, DEFAULT_BALANCES, PASSPHRASE)
+    base = SimConfig(accounts=(account,), seed=7, walk_interval=0)
     return dataclasses.replace(base, **changes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from conformance import ExchangeConformance
 from connector_fixtures import connector, make_connector, store
 
@@ -9,4 +10,6 @@ __all__ = ["connector", "make_connector", "store"]
 
 
 class TestBinanceConformance(ExchangeConformance):
-    symbol = "ETH/USDT"
+    @pytest.fixture
+    def dialect(self) -> str:
+        return "binance"

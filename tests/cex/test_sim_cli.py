@@ -59,3 +59,31 @@ def test_profile_syntax() -> None:
         parse_profile("gremlins")
     with pytest.raises(InvalidInput, match="unknown parameters"):
         parse_profile("delayed_fills:speed=1")
+
+
+def test_serve_okx_with_the_secrets_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--dialect okx``; the secret and passphrase from environment variables it names (never the command line)."""
+    from fillpath.lab.exchange.okx.client import sim_okx
+
+    monkeypatch.setenv("SIM_SECRET", "env-secret")
+    monkeypatch.setenv("SIM_PASS", "env-pass")
+    argv = ["--dialect", "okx", "--walk-interval", "0", "--api-key", "env-key", "--api-secret-env", "SIM_SECRET",
+            "--passphrase-env", "SIM_PASS"]  # fmt: skip
+    with spawn_sim(argv) as proc:
+        assert "env-secret" not in " ".join(proc.process.args)  # type: ignore[arg-type]
+        assert "env-pass" not in " ".join(proc.process.args)  # type: ignore[arg-type]
+
+        async def query() -> tuple[float, str]:
+            exchange = sim_okx(proc.url, "env-key", "env-secret", "env-pass")
+            try:
+                await exchange.load_markets()
+                return (await exchange.fetch_balance())["USDT"]["free"], exchange.markets["ETH/USDT"]["id"]
+            finally:
+                await exchange.close()
+
+        assert asyncio.run(query()) == (1_000_000, "ETH-USDT")
+
+
+def test_an_unknown_dialect_is_refused() -> None:
+    with pytest.raises(RuntimeError, match="did not start"):
+        spawn_sim(["--dialect", "kraken"])

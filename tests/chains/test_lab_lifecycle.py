@@ -30,8 +30,8 @@ def cli(*args: str, data_dir: Path, check: bool = True) -> subprocess.CompletedP
 def _refs(data_dir: Path) -> dict[str, process.ProcessRef]:
     state = json.loads((data_dir / "lab" / "lab.json").read_text())
     refs = {k: process.ProcessRef.from_json(v["process"]) for k, v in state["nodes"].items()}
-    if state.get("exchange"):
-        refs["labex"] = process.ProcessRef.from_json(state["exchange"]["process"])
+    for location, rec in (state.get("exchanges") or {}).items():
+        refs[location] = process.ProcessRef.from_json(rec["process"])
     return refs
 
 
@@ -45,9 +45,10 @@ def lab_dir(tmp_path: Path) -> Any:
 def test_up_twice_down_and_status_tell_the_truth(lab_dir: Path) -> None:
     first = json.loads(cli("lab", "up", "--json", data_dir=lab_dir).stdout)
     locs = first["locations"]
-    assert set(locs) == {"lab1", "lab2", "labex"}
+    assert set(locs) == {"lab1", "lab2", "labex", "labokx"}
     assert (locs["lab1"]["chain_id"], locs["lab2"]["chain_id"]) == (31337, 31338)
-    assert locs["labex"]["responding"] and locs["labex"]["kind"] == "cex"
+    for name, ccxt_id in (("labex", "binance"), ("labokx", "okx")):
+        assert locs[name]["responding"] and (locs[name]["kind"], locs[name]["ccxt_id"]) == ("cex", ccxt_id)
     for loc in (locs["lab1"], locs["lab2"]):
         assert loc["responding"]
         assert loc["rpc_url"].startswith("http://127.0.0.1:")
@@ -88,11 +89,11 @@ def test_up_twice_down_and_status_tell_the_truth(lab_dir: Path) -> None:
 
     # down stops every process it started and leaves none behind
     down = json.loads(cli("lab", "down", "--json", data_dir=lab_dir).stdout)
-    assert sorted(down["stopped"]) == ["lab1", "lab2", "labex"]
+    assert sorted(down["stopped"]) == ["lab1", "lab2", "labex", "labokx"]
     for ref in repaired.values():
         assert not process.is_alive(ref)
     state = json.loads((lab_dir / "lab" / "lab.json").read_text())
-    assert state["nodes"] == {} and "exchange" not in state
+    assert state["nodes"] == {} and "exchanges" not in state
     res = cli("lab", "status", data_dir=lab_dir, check=False)
     assert res.returncode == 1
     assert "not started" in res.stdout
@@ -152,3 +153,37 @@ def test_the_lab_exchange_speaks_binance_to_ccxt(lab_dir: Path) -> None:
     assert Decimal(free["ETH"]) == 1500 and Decimal(free["USDT"]) == 10_000_000
     bid = Decimal(str(book["bids"][0][0]))  # type: ignore[index]
     assert abs(bid - 3000) < 30  # priced near lab1's pools
+
+
+def test_the_second_lab_exchange_speaks_okx_to_ccxt_with_its_own_books_and_fees(lab_dir: Path) -> None:
+    import asyncio
+    from decimal import Decimal
+
+    from fillpath.lab.exchange.okx.client import sim_okx
+    from fillpath.lab.manager import Lab
+
+    locs = json.loads(cli("lab", "up", "--json", data_dir=lab_dir).stdout)["locations"]
+    creds = Lab(lab_dir).exchange_credentials("labokx")
+    assert locs["labokx"]["api_key"] == creds.api_key and creds.passphrase
+    assert creds.passphrase not in json.dumps(locs) and "passphrase=***" in repr(creds)
+    assert oct((lab_dir / "lab" / "labokx-credentials.json").stat().st_mode & 0o777) == "0o600"
+    config = (lab_dir / "lab" / "fillpath.toml").read_text()
+    assert '[exchanges.labokx]\nccxt_id = "okx"' in config and creds.passphrase not in config
+
+    async def go(url: str, passphrase: str) -> tuple[list[str], Any, Any, Any]:
+        ex = sim_okx(url, creds.api_key, creds.secret, passphrase)
+        try:
+            markets = await ex.load_markets()
+            balance = await ex.fetch_balance()
+            fee = await ex.fetch_trading_fee("ETH/USDT")
+            return sorted(markets), balance, await ex.fetch_order_book("ETH/USDT", 400), fee
+        finally:
+            await ex.close()
+
+    symbols, balance, okx_book, fee = asyncio.run(go(locs["labokx"]["url"], creds.passphrase))
+    assert symbols == ["BTC/USDT", "ETH/BTC", "ETH/USDT", "USDC/USDT"]
+    assert (balance["ETH"]["free"], balance["USDT"]["free"]) == (1500, 10_000_000)
+    assert (fee["maker"], fee["taker"]) == (0.0008, 0.001)  # OKX's Lv1 schedule, not labex's
+    mid = (Decimal(str(okx_book["bids"][0][0])) + Decimal(str(okx_book["asks"][0][0]))) / 2
+    assert abs(mid - 3000) < 30  # priced near lab1's pools, a little above labex
+    assert len(okx_book["bids"]) == 150  # its own book shape

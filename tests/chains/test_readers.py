@@ -124,7 +124,7 @@ def test_snapshot_take_cli(anvil_lab: dict[str, NodeStatus], tmp_path: Any) -> N
     )  # fmt: skip
     printed, written = json.loads(res.stdout), json.loads(out.read_text())
     assert printed == written
-    assert [loc["id"] for loc in written["locations"]] == ["lab1", "lab2", "labex"]
+    assert [loc["id"] for loc in written["locations"]] == ["lab1", "lab2", "labex", "labokx"]
     assert len([v for v in written["venues"] if v["location"] == "lab1"]) == 8
 
 

@@ -68,16 +68,17 @@ def test_too_many_decimals_in_the_amount_is_refused() -> None:
     assert "AMOUNT" in res.stderr and "decimal places" in res.stderr
 
 
-def test_a_bare_symbol_sale_spans_both_chains_and_the_exchange(lab1: Chain, lab2: Chain) -> None:
-    """The trader holds ETH on lab1, lab2 (native) and labex: 2,000 ETH for USDC splits over all three."""
+def test_a_bare_symbol_sale_spans_both_chains_and_both_exchanges(lab1: Chain, lab2: Chain) -> None:
+    """The trader holds ETH on lab1, lab2 (native), labex and labokx: 2,000 ETH for USDC splits over all four."""
     lab = Lab(Path(os.environ["FILLPATH_TEST_LAB_DIR"]))  # lab1 and lab2 revert the funding after the test
-    labex_eth = {r.asset: r.after for r in lab.fund({AssetId.parse("ETH@labex"): Decimal(1500)})}
-    assert labex_eth == {AssetId.parse("ETH@labex"): 1500}  # what the lab funds labex with at start, made sure
+    targets = {AssetId.parse("ETH@labex"): Decimal(1500), AssetId.parse("ETH@labokx"): Decimal(1500)}
+    exchange_eth = {r.asset: r.after for r in lab.fund(targets)}
+    assert exchange_eth == targets  # what the lab funds its exchanges with at start, made sure
     lab.fund({AssetId.parse("ETH@lab1"): Decimal(400), AssetId.parse("ETH@lab2"): Decimal(400)})
     res = run("route", "2000", "ETH", "USDC", "--json", data_dir=os.environ["FILLPATH_TEST_LAB_DIR"])
     assert res.returncode == 0, res.stderr
     plan = read_plan(json.loads(res.stdout))
-    assert {leg.asset_in.location for leg in plan.legs} == {"lab1", "lab2", "labex"}
+    assert {leg.asset_in.location for leg in plan.legs} == {"lab1", "lab2", "labex", "labokx"}
     sold = sum(leg.amount_in for leg in plan.legs if leg.asset_in.symbol == "ETH")
     assert sold == 2000 * 10**18  # every ETH leg together sells exactly the request
     assert all(leg.amount_out > 0 for leg in plan.legs if leg.amount_in > 10**12)

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,30 @@ def test_route_takes_the_same_sell_list_as_swap(lab_env: dict[str, str]) -> None
     assert {leg["asset_in"].split("@")[1] for leg in plan["legs"]} <= {"lab1", "labex"}
     mixed = run(lab_env, "route", "30", "WETH@lab1,USDC@lab1", "DAI", "--json")
     assert mixed.returncode == 2 and "SELL" in mixed.stderr and "one unit" in mixed.stderr
+
+
+def test_one_sale_over_both_exchanges_and_the_chain_reconciles_to_zero_drift(lab1: Chain, tmp_path: Path) -> None:
+    """50 ETH sold from three inventories of 20 each (lab1's WETH, labex's and labokx's ETH): every one must
+    trade. Executed, then reconciled: every location (two chains, two exchanges) agrees with the ledger."""
+    lab_dir = os.environ["FILLPATH_TEST_LAB_DIR"]
+    Lab(Path(lab_dir)).fund({"WETH@lab1": "20", "ETH@labex": "20", "ETH@labokx": "20"})
+    env = {"FILLPATH_DATA_DIR": lab_dir, "FILLPATH_DATABASE_URL": f"sqlite:///{tmp_path / 'two.db'}"}
+    res = run(env, "swap", "50", "WETH@lab1,ETH@labex,ETH@labokx", "USDT", "--max-hops", "3", "--execute", "--json")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["status"] == "done", json.dumps(out["legs"], indent=1)
+    assert all(leg["status"] == "done" for leg in out["legs"])
+    assert {leg["venue"].split(":")[0] for leg in out["legs"]} == {"lab1", "labex", "labokx"}
+    okx = [leg for leg in out["legs"] if leg["venue"].startswith("labokx:")]
+    assert okx and all(leg["ref"].isalnum() and len(leg["ref"]) <= 32 for leg in okx)  # OKX's clOrdId alphabet
+    rec = run(env, "reconcile", "--json")
+    assert rec.returncode == 0, rec.stderr
+    passes = json.loads(rec.stdout)
+    assert {p["venue"] for p in passes} == {"lab1", "lab2", "labex", "labokx"}
+    for p in passes:
+        assert p["events"] == [], p  # nothing to book: the ledger already says what every venue says
+        assert all(f["action"] == "ok" and Decimal(f["drift"]) == 0 for f in p["findings"]), p
+        if p["orders"] is not None:  # an exchange: our orders and trades agree with the venue's too
+            ours = {leg["ref"] for leg in out["legs"]}
+            assert all(f["action"] == "ok" for f in p["orders"]["findings"] if f["client_order_id"] in ours), p
+            assert not [f for f in p["trades"]["findings"] if f["client_order_id"] in ours], p

@@ -77,12 +77,13 @@ def _interrupted_swap(env: dict[str, str], db: Path, signals: int) -> tuple[int,
 
 
 def _one_order_per_client_id(lab_dir: Path, eid: str, db: Path) -> None:
-    requests = [r for r in _admin(lab_dir, "/admin/requests") if str(r["client_order_id"] or "").startswith(eid)]
-    new = [r["client_order_id"] for r in requests if r["kind"] == "new"]
-    assert len(new) == len(set(new))
     with Store.open(f"sqlite:///{db}") as store:
         journaled = {cid for (_venue, cid) in store.orders()}
+        ours = {i.ref for i in store.intents().values() if i.intent_id.startswith(eid) and i.action == "cex.order"}
         assert not [i for i in store.intents().values() if i.status is IntentStatus.OPEN]
+    requests = [r for r in _admin(lab_dir, "/admin/requests") if r["client_order_id"] in ours]
+    new = [r["client_order_id"] for r in requests if r["kind"] == "new"]
+    assert new and len(new) == len(set(new))  # the orders the execution sent, each once
     assert set(new) <= journaled  # nothing reached the venue that the journal did not record first
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from fillpath.app import ExecutionParts, chain_sources, execution_parts
+from fillpath.cex.client_ids import client_order_id
 from fillpath.chains.balances import ChainBalances
 from fillpath.config import Config
 from fillpath.execution.engine import Engine, SwapRequest
@@ -52,11 +53,12 @@ async def _reconcile(parts: ExecutionParts, store: Store, cfg: Config, holder: s
     sources: list[Any] = [
         ChainBalances(rpc, replace(src, holder=holder), confirmations=0) for rpc, src in chain_sources(cfg)
     ]
-    sources += [d.venue for d in parts.drivers.values()]
+    chains = list(sources)
+    sources += [d.venue for d in parts.drivers.values()]  # the exchanges' connectors: the parts close them
     try:
         return await Reconciler(store, sources).run_once()
     finally:
-        for s in sources[:-1]:
+        for s in chains:
             await s.close()
 
 
@@ -90,13 +92,11 @@ def test_a_swap_across_a_chain_and_the_exchange_is_exact_on_chain_and_booked(lab
     # every intent resolved good, one order per intent at the venue
     intents = [i for i in store.intents().values() if i.intent_id.startswith(result.execution_id)]
     assert intents and all(i.status is IntentStatus.GOOD for i in intents)
-    sent = [
-        r
-        for r in _admin(lab_cfg, "/admin/requests")
-        if str(r.get("client_order_id", "")).startswith(result.execution_id)
-    ]
     cex_intents = [i for i in intents if i.action == "cex.order"]
-    assert sorted(r["client_order_id"] for r in sent) == sorted(i.intent_id for i in cex_intents)
+    refs = {i.ref for i in cex_intents}  # each exchange intent names the client order id derived from it
+    assert cex_intents and all(i.ref == client_order_id(i.intent_id) for i in cex_intents)
+    sent = [r for r in _admin(lab_cfg, "/admin/requests") if r.get("client_order_id") in refs]
+    assert sorted(r["client_order_id"] for r in sent) == sorted(i.ref for i in cex_intents)  # type: ignore[type-var]
     # after reconciliation the ledger equals every venue: nothing to adjust beyond the exchange's sub-unit dust
     for p in after:
         for f in p.findings:

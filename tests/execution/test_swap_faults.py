@@ -97,9 +97,10 @@ def test_a_swap_under_an_exchange_fault_loses_and_duplicates_nothing(profile: st
     intents = [i for i in store.intents().values() if i.intent_id.startswith(eid)]
     assert intents and all(i.status is not IntentStatus.OPEN for i in intents)
     # exactly one order request per exchange intent; none the journal does not know
-    requests = [r for r in _admin(lab_dir, "/admin/requests") if str(r["client_order_id"] or "").startswith(eid)]
+    refs = {i.ref for i in intents if i.action == "cex.order"}  # the client order ids derived from the intents
+    requests = [r for r in _admin(lab_dir, "/admin/requests") if r["client_order_id"] in refs]
     new = [r["client_order_id"] for r in requests if r["kind"] == "new"]
-    submitted = {cid for (_v, cid) in store.orders() if cid.startswith(eid)}
+    submitted = {cid for (_v, cid) in store.orders() if cid in refs}
     assert set(new) <= submitted  # nothing reached the venue that the journal did not record first
     placed = [r["client_order_id"] for r in requests if r["kind"] == "new" and r["outcome"] != "rejected"]
     assert len(set(placed)) == len(placed)  # one live order per client id, whatever was retried

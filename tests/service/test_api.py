@@ -59,10 +59,10 @@ async def client(aiohttp_client: MakeClient, anvil_lab: Any, tmp_path: Path) -> 
 async def test_reads_answer_with_exact_amounts(client: Any) -> None:
     status = await (await client.get("/api/status")).json()
     assert status["phase"] == "ready" and status["journal_last_seq"] > 0
-    assert {r["location"] for r in status["reconciliation"]} == {"lab1", "lab2", "labex"}
+    assert {r["location"] for r in status["reconciliation"]} == {"lab1", "lab2", "labex", "labokx"}
     balances = await (await client.get("/api/balances")).json()
     locations = {r["asset"].split("@")[1] for r in balances["assets"]}
-    assert locations == {"lab1", "lab2", "labex"}
+    assert locations == {"lab1", "lab2", "labex", "labokx"}
     for r in balances["assets"]:
         if r["ledger"] is not None and r["venue"] is not None:
             assert Decimal(r["drift"]) == Decimal(r["venue"]) - Decimal(r["ledger"])

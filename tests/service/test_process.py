@@ -106,14 +106,15 @@ def test_kill_9_mid_swap_then_restart_loses_and_duplicates_nothing(
     with Store.open(db) as store:
         events = [r.event for r in store.events()]
         assert all(i.status is not IntentStatus.OPEN for i in store.intents().values())
-        cids = {cid for (_v, cid) in store.orders() if cid.startswith(eid)}
+        # an order's client id is derived from its intent's (the intent keeps it as its ref)
+        cids = {i.ref for i in store.intents().values() if i.intent_id.startswith(eid) and i.action == "cex.order"}
         trade_ids = [(r.event.venue, r.event.trade_id) for r in store.events() if r.event.kind.startswith("order.") and
                      hasattr(r.event, "trade_id")]  # fmt: skip
     assert not any(isinstance(e, ExecutionFinished) and e.execution_id == eid for e in events)  # interrupted
     assert sum(isinstance(e, ServiceStarted) for e in events) == 2
     assert not any(isinstance(e, ServiceStopped) for e in events)  # the kill left no stop record
     assert len(trade_ids) == len(set(trade_ids))  # every fill once
-    requests = [r for r in admin("/admin/requests") if str(r["client_order_id"] or "").startswith(eid)]
+    requests = [r for r in admin("/admin/requests") if r["client_order_id"] in cids]
     placed = [r["client_order_id"] for r in requests if r["kind"] == "new" and r["outcome"] != "rejected"]
     assert placed and len(placed) == len(set(placed)) and set(placed) <= cids  # one order per client id
     trader = load_config_file(config).accounts["trader"].address

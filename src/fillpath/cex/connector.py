@@ -4,14 +4,17 @@ ccxt is untyped; every call to it goes through :meth:`CcxtConnector._call`, whic
 weight on our :class:`~fillpath.cex.ratelimit.RateLimiter` first (ccxt's own limiter is switched off),
 and turns ccxt's exceptions into fillpath's error tiers:
 
-- at submit, anything that may have reached the venue (timeout, dropped connection, 5xx, 429, 418) is
+- at submit, anything that may have reached the venue (timeout, dropped connection, 5xx, throttled, banned) is
   ``Ambiguous`` — the order may live; ask by client order id, never resend under a new one;
 - a refusal the venue gave with a reason is ``Rejected`` (``reason="duplicate"`` when the client order id
   is already taken, which is what makes resubmitting idempotent);
-- a 429 pauses the limiter for Retry-After; a 418 bans the scope and records ``VenueHalted`` once;
-  while banned nothing is sent (``Halted``).
+- a throttle (429) pauses the limiter for the venue's Retry-After (or the dialect's back-off where the venue
+  names none); a ban (where the venue has one) bans the scope and records ``VenueHalted`` once; while banned
+  nothing is sent (``Halted``).
 
-Venue quirks (parameter names, shapes, codes, weights) live in the dialect; this module sees reports.
+Venue quirks (raw method names, parameters, shapes, status words, codes, weights) live in the dialect
+(:class:`fillpath.cex.dialect.Dialect`); this module sees endpoints and reports, and reads the dialect's declared
+gaps (:class:`~fillpath.cex.dialect.Gap`) where a venue does less.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Any, Protocol
 
 import ccxt
 
-from fillpath.cex.binance.dialect import BinanceDialect, Endpoint
+from fillpath.cex.dialect import Dialect, Endpoint, Gap
 from fillpath.cex.markets import Market, order_book_venue
 from fillpath.cex.ratelimit import RateLimiter
 from fillpath.model.commands import SubmitOrder
@@ -75,7 +78,7 @@ class CcxtConnector:
         exchange: Any,
         *,
         location: str,
-        dialect: BinanceDialect | None = None,
+        dialect: Dialect,
         limiter: RateLimiter | None = None,
         journal: Journal | None = None,
         clock_ns: Callable[[], int] = time.time_ns,
@@ -83,7 +86,7 @@ class CcxtConnector:
         self.exchange = exchange
         self.location = location
         self.on_throttled: Callable[[str, str], None] | None = None
-        self.dialect = dialect or BinanceDialect()
+        self.dialect = dialect
         self.limiter = limiter if limiter is not None else RateLimiter(self.dialect.rules)
         self.journal = journal
         self._clock_ns = clock_ns
@@ -98,26 +101,26 @@ class CcxtConnector:
 
     # --- plumbing -------------------------------------------------------------------------------------
 
-    async def _call(self, endpoint: Endpoint, method: str, params: Mapping[str, Any], *, depth: int = 100) -> Any:
+    async def _call(self, endpoint: Endpoint, params: Mapping[str, Any], *, depth: int = 100) -> Any:
         """One request. A read refused for the rate (429) or a network error is repeated (reads are safe to
         repeat) after the venue's Retry-After, up to ``READ_ATTEMPTS`` times; an order request never is."""
         attempt = 1
         while True:
             try:
-                return await self._call_once(endpoint, method, params, depth=depth)
+                return await self._call_once(endpoint, params, depth=depth)
             except Retryable as exc:
                 if endpoint is Endpoint.NEW_ORDER or attempt >= READ_ATTEMPTS:
                     raise
                 attempt += 1
                 await asyncio.sleep(min(exc.retry_after or 0.2, 5.0))
 
-    async def _call_once(self, endpoint: Endpoint, method: str, params: Mapping[str, Any], *, depth: int) -> Any:
+    async def _call_once(self, endpoint: Endpoint, params: Mapping[str, Any], *, depth: int) -> Any:
         submit = endpoint is Endpoint.NEW_ORDER
         if self.limiter.banned:
-            raise Halted(f"{self.location} has banned us (HTTP 418); nothing is sent until the ban ends")
+            raise Halted(f"{self.location} has banned us; nothing is sent until the ban ends")
         await self.limiter.acquire(self.dialect.cost(endpoint, depth=depth))
         try:
-            result = await getattr(self.exchange, method)(dict(params))
+            result = await getattr(self.exchange, self.dialect.method(endpoint))(dict(params))
         except (ccxt.DDoSProtection, ccxt.RateLimitExceeded) as exc:
             raise self._throttled(exc, submit) from exc
         except ccxt.OrderNotFound as exc:
@@ -131,7 +134,7 @@ class CcxtConnector:
         except (ccxt.InvalidOrder, ccxt.BadRequest, ccxt.InsufficientFunds, ccxt.OperationRejected) as exc:
             message = str(exc)
             code = self.dialect.error_code(message)
-            if code == -2011 and not submit:
+            if not submit and self.dialect.is_not_found(message):
                 raise _NotFound(message) from exc
             reason = "duplicate" if self.dialect.is_duplicate(message) else f"{code}" if code else type(exc).__name__
             raise Rejected(message, reason=reason, venue=self.location) from exc
@@ -157,9 +160,9 @@ class CcxtConnector:
             self.limiter.ban(wait if wait is not None else 60.0)
             if not self._halted:
                 self._halted = True
-                self._record(VenueHalted(self.location, f"HTTP 418 (banned for {wait} s): {message[:200]}"))
+                self._record(VenueHalted(self.location, f"banned for {wait} s: {message[:200]}"))
         else:
-            self.limiter.retry_after(wait if wait is not None else 1.0)
+            self.limiter.retry_after(wait if wait is not None else self.dialect.default_backoff_s)
         if submit:
             return Ambiguous(f"{self.location} throttled the order request: {message[:200]}")
         if banned:
@@ -181,20 +184,21 @@ class CcxtConnector:
 
     async def load_markets(self) -> Mapping[str, Market]:
         """ccxt's markets (spot) as :class:`Market`, the venue's rate limits, and our taker fee."""
-        await self.limiter.acquire(self.dialect.cost(Endpoint.EXCHANGE_INFO))
+        await self.limiter.acquire(self.dialect.cost(Endpoint.MARKETS))
         try:
             raw = await self.exchange.load_markets()
         except ccxt.BaseError as exc:  # unreachable or refusing: a venue failure, named, not a crash
             raise Retryable(f"{self.location}: cannot load its markets: {type(exc).__name__}: {exc}") from exc
-        info = await self._call(Endpoint.EXCHANGE_INFO, "public_get_exchangeinfo", {})
-        self.limiter.set_rules(self.dialect.rate_limits(info))
+        if Gap.RATE_LIMITS_NOT_PUBLISHED not in self.dialect.gaps:
+            info = await self._call(Endpoint.MARKETS, self.dialect.params(Endpoint.MARKETS))
+            self.limiter.set_rules(self.dialect.rate_limits(info))
         markets = [self.dialect.market(m, self.location) for m in raw.values() if m.get("spot")]
         self._markets = {m.symbol: m for m in markets}
         self._markets_at_ns = self._clock_ns()
         self._by_venue_symbol = {m.venue_symbol: m for m in markets}
         if self.exchange.apiKey:
-            account = await self._call(Endpoint.ACCOUNT, "private_get_account", {})
-            self._taker_fee = self.dialect.taker_fee(account)
+            fees = await self._call(Endpoint.FEES, self.dialect.params(Endpoint.FEES))
+            self._taker_fee = self.dialect.taker_fee(fees)
         return dict(self._markets)
 
     def market(self, symbol: str) -> Market:
@@ -211,21 +215,19 @@ class CcxtConnector:
     async def order_book(self, symbol: str, depth: int = 100) -> dict[str, Any]:
         """The ``order_book`` snapshot venue (SNAPSHOT.md), from the venue's depth strings."""
         market = self.market(symbol)
-        raw = await self._call(
-            Endpoint.DEPTH, "public_get_depth", self.dialect.depth_params(market, depth), depth=depth
-        )
+        raw = await self._call(Endpoint.DEPTH, self.dialect.depth_params(market, depth), depth=depth)
         bids, asks = self.dialect.depth(raw)
         return order_book_venue(market, self.taker_fee, bids, asks, depth=depth)
 
     async def server_time_ms(self) -> int:
-        raw = await self._call(Endpoint.TIME, "public_get_time", {})
-        return int(raw["serverTime"])
+        raw = await self._call(Endpoint.TIME, self.dialect.params(Endpoint.TIME))
+        return self.dialect.time_ms(raw)
 
     # --- balances (BalanceSource) ---------------------------------------------------------------------
 
     async def balances(self) -> list[BalanceReport]:
-        account = await self._call(Endpoint.ACCOUNT, "private_get_account", {})
-        return self.dialect.balances(account, self.location)
+        raw = await self._call(Endpoint.BALANCES, self.dialect.params(Endpoint.BALANCES))
+        return self.dialect.balances(raw, self.location)
 
     # --- orders ---------------------------------------------------------------------------------------
 
@@ -234,21 +236,26 @@ class CcxtConnector:
             raise InvalidInput("SubmitOrder.venue", f"{cmd.venue!r} is not {self.location!r}")
         market = self.market(cmd.symbol)
         market.check_order(cmd.qty, cmd.limit_price)
+        if not self.dialect.client_id.match(cmd.client_order_id):
+            raise InvalidInput(
+                "client_order_id", f"{cmd.client_order_id!r} is not an id {self.location} accepts",
+                f"match {self.dialect.client_id.pattern} (cex.client_ids makes such ids)",
+            )  # fmt: skip
         return market
 
     async def submit(self, cmd: SubmitOrder) -> SubmitReply:
         market = self.validate(cmd)
-        raw = await self._call(Endpoint.NEW_ORDER, "private_post_order", self.dialect.new_order_params(cmd, market))
-        report = self.dialect.order(raw, self.location)
+        raw = await self._call(Endpoint.NEW_ORDER, self.dialect.new_order_params(cmd, market))
+        report, fills = self.dialect.placed(raw, cmd, self.location)
         if report.venue_order_id is not None:
             self._order_cids[report.venue_order_id] = report.client_order_id
-        return SubmitReply(report, tuple(self.dialect.order_fills(raw, self.location)))
+        return SubmitReply(report, tuple(fills))
 
     async def fetch_order(self, symbol: str, client_order_id: str) -> OrderStatusReport | None:
         """The order by our client id; None when the venue does not know it."""
         params = self.dialect.order_ref(self.market(symbol), client_order_id)
         try:
-            raw = await self._call(Endpoint.QUERY_ORDER, "private_get_order", params)
+            raw = await self._call(Endpoint.QUERY_ORDER, params)
         except _NotFound:
             return None
         report = self.dialect.order(raw, self.location)
@@ -257,26 +264,33 @@ class CcxtConnector:
         return report
 
     async def cancel(self, symbol: str, client_order_id: str) -> OrderStatusReport | None:
-        """Cancel by client id; the venue's word on the order, or None when it does not know it."""
+        """Cancel by client id; the venue's word on the order, or None when it does not know it (or no longer
+        works it). Where the cancel reply is only an acknowledgement (``Gap.CANCEL_ACK_ONLY``), the order is asked
+        for after it."""
         params = self.dialect.order_ref(self.market(symbol), client_order_id)
         try:
-            raw = await self._call(Endpoint.CANCEL_ORDER, "private_delete_order", params)
+            raw = await self._call(Endpoint.CANCEL_ORDER, params)
         except _NotFound:
             return None
-        return self.dialect.order(raw, self.location)
+        report = self.dialect.canceled(raw, self.location)
+        return report if report is not None else await self.fetch_order(symbol, client_order_id)
 
     async def fetch_fills(
         self, symbol: str, client_order_id: str, venue_order_id: str | None = None, since_ms: int | None = None
     ) -> list[FillReport]:
-        """Our trades for one order. Binance's trades name the venue order id only, so without it we list
+        """Our trades for one order. Where a venue's trades name its own order id only, without that id we list
         trades since ``since_ms`` and learn each unfamiliar order's client id by asking for that order."""
         market = self.market(symbol)
         params = self.dialect.trades_params(market, venue_order_id, since_ms)
-        raw_trades = await self._call(Endpoint.MY_TRADES, "private_get_mytrades", params)
+        raw_trades = self.dialect.rows(await self._call(Endpoint.MY_TRADES, params))
         out: list[FillReport] = []
         for raw in raw_trades:
             oid = self.dialect.trade_order_id(raw)
-            cid = client_order_id if oid == venue_order_id else await self._cid_of(market, oid)
+            named = self.dialect.trade_client_id(raw)
+            if named is not None:
+                cid: str | None = named
+            else:
+                cid = client_order_id if oid == venue_order_id else await self._cid_of(market, oid)
             if cid == client_order_id:
                 out.append(self.dialect.trade(raw, cid, self.location))
         return out
@@ -285,35 +299,37 @@ class CcxtConnector:
 
     async def open_orders(self) -> list[OpenOrderReport]:
         """Every order the venue lists as open on this account, ours or not, in one request."""
-        raw = await self._call(Endpoint.OPEN_ORDERS, "private_get_openorders", self.dialect.open_orders_params())
+        raw = await self._call(Endpoint.OPEN_ORDERS, self.dialect.params(Endpoint.OPEN_ORDERS))
         out = []
-        for o in raw:
-            market = self._by_venue_symbol.get(str(o["symbol"]))
-            out.append(self.dialect.open_order(o, self.location, market.symbol if market else str(o["symbol"])))
+        for o in self.dialect.rows(raw):
+            venue_symbol = self.dialect.open_order_symbol(o)
+            market = self._by_venue_symbol.get(venue_symbol)
+            out.append(self.dialect.open_order(o, self.location, market.symbol if market else venue_symbol))
         return out
 
     async def trades(self, symbol: str, since_ms: int | None, *, page: int = 1000) -> list[TradeReport]:
         """The account's trades on ``symbol`` since ``since_ms``: every page, the later ones by trade id."""
         market = self.market(symbol)
+        page = min(page, self.dialect.max_page)
         out: list[TradeReport] = []
         seen: set[str] = set()
-        last: TradeReport | None = None
+        cursor: str | None = None
         while True:
-            params = self.dialect.trades_page_params(market, since_ms, last, page)
-            raw = await self._call(Endpoint.MY_TRADES, "private_get_mytrades", params)
-            fresh = [t for t in (self.dialect.venue_trade(r, self.location, market.symbol) for r in raw)
+            params = self.dialect.trades_page_params(market, since_ms, cursor, page)
+            rows = self.dialect.rows(await self._call(Endpoint.TRADE_HISTORY, params))
+            fresh = [t for t in (self.dialect.venue_trade(r, self.location, market.symbol) for r in rows)
                      if t.trade_id not in seen]  # fmt: skip
             out += fresh
             seen.update(t.trade_id for t in fresh)
-            if len(raw) < page or not fresh:
+            if len(rows) < page or not fresh:
                 return out
-            last = self.dialect.last_trade(fresh)
+            cursor = self.dialect.page_cursor(rows)
 
     async def _cid_of(self, market: Market, venue_order_id: str) -> str | None:
         if venue_order_id not in self._order_cids:
             params = self.dialect.order_by_id_params(market, venue_order_id)
             try:
-                raw = await self._call(Endpoint.QUERY_ORDER, "private_get_order", params)
+                raw = await self._call(Endpoint.QUERY_ORDER, params)
             except _NotFound:
                 return None
             self._order_cids[venue_order_id] = self.dialect.order(raw, self.location).client_order_id

@@ -1,10 +1,10 @@
 """Rate limits as data, and one limiter per metering scope with execution priority.
 
-A venue meters requests in windows (Binance: ``REQUEST_WEIGHT`` 6000 per minute per IP, ``ORDERS`` 100 per
-10 s and 200 000 per day per account). Market data and trading share those windows, so they share one
-:class:`RateLimiter`; when the window is full, waiting requests are granted by priority — an order (or a
-cancel) goes before a book refresh — and in arrival order within a priority. A ``Retry-After`` pauses the
-whole scope; a ban (HTTP 418) pauses it until the ban ends.
+A venue meters requests in windows (for example ``REQUEST_WEIGHT`` 6000 per minute per IP, ``ORDERS`` 100 per
+10 s and 200 000 per day per account; each dialect publishes its own). Market data and trading share those
+windows, so they share one :class:`RateLimiter`; when the window is full, waiting requests are granted by
+priority — an order (or a cancel) goes before a book refresh — and in arrival order within a priority. A
+``Retry-After`` pauses the whole scope; a ban pauses it until the ban ends.
 
 The fast path (capacity free, nobody waiting) takes no lock and starts no task: a deque append per rule.
 """
@@ -189,11 +189,3 @@ class RateLimiter:
         for *_, fut in self._waiters:
             fut.cancel()
         self._waiters.clear()
-
-
-BINANCE_SPOT_RULES: tuple[RateLimitRule, ...] = (
-    RateLimitRule(LimitKind.REQUEST_WEIGHT, 60.0, 6000),
-    RateLimitRule(LimitKind.ORDERS, 10.0, 100),
-    RateLimitRule(LimitKind.ORDERS, 86_400.0, 200_000),
-)
-"""Binance spot's published limits, used until ``exchangeInfo.rateLimits`` says otherwise."""

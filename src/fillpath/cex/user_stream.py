@@ -1,6 +1,6 @@
 """The user-data stream through ccxt.pro, as reports: order updates (with their trades) and balances.
 
-ccxt.pro keeps the raw ``executionReport`` / ``outboundAccountPosition`` in each result's ``info``; the
+ccxt.pro keeps the venue's raw message (an order update, a balance update) in each result's ``info``; the
 dialect reads the venue's strings from there, never ccxt's floats. When the stream drops, the loop says so
 (``on_gap``) so the caller can poll what it may have missed, and watches again (ccxt.pro reconnects).
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 import ccxt
 
-from fillpath.cex.binance.dialect import BinanceDialect
+from fillpath.cex.dialect import Dialect
 from fillpath.model.errors import FillpathError
 from fillpath.model.reports import BalanceReport, FillReport, OrderStatusReport
 
@@ -24,10 +24,10 @@ OnGap = Callable[[], Awaitable[None]]
 
 
 class UserStream:
-    def __init__(self, pro_exchange: Any, *, location: str, dialect: BinanceDialect | None = None) -> None:
+    def __init__(self, pro_exchange: Any, *, location: str, dialect: Dialect) -> None:
         self.exchange = pro_exchange
         self.location = location
-        self.dialect = dialect or BinanceDialect()
+        self.dialect = dialect
         self.gaps = 0
 
     async def _loop(self, watch: Callable[[], Awaitable[Any]], handle: Callable[[Any], Awaitable[None]],
@@ -57,9 +57,9 @@ class UserStream:
 
     def _balances(self, on_balances: OnBalances) -> Callable[[Any], Awaitable[None]]:
         async def handle(result: dict[str, Any]) -> None:
-            info = result.get("info") or {}
-            if info.get("e") == "outboundAccountPosition":
-                await on_balances(self.dialect.stream_balances(info, self.location))
+            reports = self.dialect.stream_balances(result.get("info") or {}, self.location)
+            if reports is not None:
+                await on_balances(reports)
 
         return handle
 
@@ -70,9 +70,9 @@ class UserStream:
 
         async def orders(result: list[dict[str, Any]]) -> None:
             for o in result:
-                info = o.get("info") or {}
-                if info.get("e") == "executionReport":
-                    await on_order(*self.dialect.execution_report(info, self.location))
+                update = self.dialect.stream_order(o.get("info") or {}, self.location)
+                if update is not None:
+                    await on_order(*update)
 
         tasks = [
             asyncio.ensure_future(self._loop(lambda: self.exchange.watch_orders(symbol), orders, on_gap, stop)),

@@ -34,7 +34,9 @@ class Command:
 
 COMMANDS: dict[str, Command] = {
     "lab": Command(
-        "fillpath.lab.cli.lab:app", "Run the local lab: two anvil chains with the real Uniswap contracts.", lab=True
+        "fillpath.lab.cli.lab:app",
+        "Run the local lab: two anvil chains with the real Uniswap contracts and two simulated exchanges.",
+        lab=True,
     ),
     "config": Command("fillpath.cli.config_cmd:app", "Inspect the configuration."),
     "snapshot": Command("fillpath.cli.snapshot:app", "Take and inspect market snapshots."),
@@ -80,7 +82,7 @@ COMMANDS: dict[str, Command] = {
     ),
     "db": Command("fillpath.cli.db:app", "The journal: check it, back it up, restore a backup, or start a new one."),
     "sim": Command(
-        "fillpath.lab.cli.sim:app", "Run the local exchange simulator (speaks Binance's spot API).", lab=True
+        "fillpath.lab.cli.sim:app", "Run the local exchange simulator (one venue, in one API dialect).", lab=True
     ),
 }
 

@@ -6,8 +6,9 @@ delivers ``min_out`` after the taker fee: marketable like a market order, but it
 (what does not fill at that price expires; the engine re-plans the rest). Buying spends quote: the quantity is
 the lots the plan's quote buys on the snapshot's asks, so the order never spends more than the plan gave it.
 
-The intent (its id is the client order id) is committed before the order; the order's own events follow from
-the :class:`OrderDriver`; the ledger moves by exactly what the fills say (Decimal, as the venue counts).
+The intent (named by the engine; its ``ref`` is the client order id derived from it) is committed before the
+order; the order's own events follow from the :class:`OrderDriver`; the ledger moves by exactly what the fills
+say (Decimal, as the venue counts).
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ def _tick(price: Decimal, tick: Decimal, rounding: str) -> Decimal:
     return (price / tick).to_integral_value(rounding=rounding) * tick
 
 
-def order_leg(leg: PlanLeg, book: OrderBook, client_order_id: str, slippage_bps: int) -> OrderLeg:
+def order_leg(
+    leg: PlanLeg, book: OrderBook, client_order_id: str, slippage_bps: int, *, intent_id: str | None = None
+) -> OrderLeg:
     """The order that carries out ``leg`` on ``book`` (the snapshot record the plan was made on).
 
     Its limit is the worst level the plan walks, widened by ``slippage_bps``: each fill is at that price or
@@ -75,7 +78,8 @@ def order_leg(leg: PlanLeg, book: OrderBook, client_order_id: str, slippage_bps:
     if qty <= 0 or limit <= 0:
         raise InvalidInput("leg.amount_in", f"{leg.amount_in} is below one lot on {book.id}", "trade more")
     symbol = f"{book.base.symbol}/{book.quote_asset.symbol}"
-    cmd = SubmitOrder(book.location, client_order_id, symbol, side, qty, limit, client_order_id, TimeInForce.IOC)
+    intent = intent_id or client_order_id
+    cmd = SubmitOrder(book.location, client_order_id, symbol, side, qty, limit, intent, TimeInForce.IOC)
     return OrderLeg(leg, cmd, book.base, book.quote_asset, in_dec, out_dec)
 
 
@@ -106,7 +110,7 @@ def _buy_quantity(book: OrderBook, amount_in: int) -> Decimal:
 def intent_for(o: OrderLeg, deadline_ns: int) -> IntentCreated:
     leg = o.leg
     return IntentCreated(
-        o.cmd.venue, o.cmd.client_order_id, "cex.order", o.cmd.client_order_id,
+        o.cmd.venue, o.cmd.intent_id or o.cmd.client_order_id, "cex.order", o.cmd.client_order_id,
         leg.asset_in, leg.amount_in, leg.asset_out, leg.min_out, deadline_ns,
     )  # fmt: skip
 
@@ -177,7 +181,7 @@ def book(store: Store, o: OrderLeg, order: TrackedOrder) -> OrderOutcome:
     good = bool(fills)
     events.append(
         IntentResolved(
-            o.cmd.venue, o.cmd.client_order_id, IntentOutcome.GOOD if good else IntentOutcome.BAD,
+            o.cmd.venue, o.cmd.intent_id or o.cmd.client_order_id, IntentOutcome.GOOD if good else IntentOutcome.BAD,
             None if good else f"{state}: no fill",
         )
     )  # fmt: skip

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from fillpath.cex.client_ids import client_order_id
 from fillpath.cex.order_driver import OrderDriver, Staged
 from fillpath.chains.executor import ExecPlan
 from fillpath.chains.rpc import RpcClient, hex_int
@@ -223,12 +224,13 @@ class ExchangeRunner:
         (leg,) = job.legs
         book = job.venues[leg.venue]
         assert isinstance(book, OrderBook)
+        cid = client_order_id(job.ref)  # derived from the intent: the same on a retry, in every venue's alphabet
         try:
-            order = xl.order_leg(leg, book, job.ref, job.slippage_bps)
+            order = xl.order_leg(leg, book, cid, job.slippage_bps, intent_id=job.ref)
         except InvalidInput as exc:  # below one lot, after a partial delivery: nothing to send
-            return failed(job.legs, job.attempt, str(exc), ref=job.ref)
+            return failed(job.legs, job.attempt, str(exc), ref=cid)
         if job.dry_run or self.driver is None:
-            return [leg_result(leg, LegStatus.SIMULATED, leg.amount_out, job.attempt, ref=job.ref)]
+            return [leg_result(leg, LegStatus.SIMULATED, leg.amount_out, job.attempt, ref=cid)]
         return _OrderStep(job, order, self.driver, self.store, self.crash)
 
 

@@ -16,7 +16,11 @@ from typing import Any
 from fillpath.config import lab_config_path
 from fillpath.lab.chains.deployment import LabDeployment
 from fillpath.lab.exchange.binance import SIM_BINANCE_OPTIONS
+from fillpath.lab.exchange.okx.client import SIM_OKX_OPTIONS
 from fillpath.paths import ensure_private_dir
+
+OPTIONS: Mapping[str, Mapping[str, Any]] = {"binance": SIM_BINANCE_OPTIONS, "okx": SIM_OKX_OPTIONS}
+"""The ccxt options each dialect's class needs to talk to the simulator (spot markets only, ...)."""
 
 HEADER = """\
 # The running lab's configuration, written by `fillpath lab up` and removed by `fillpath lab down`.
@@ -49,9 +53,10 @@ def render(
     trader: str,
     keystore: Path,
     passphrase_file: Path,
-    exchange: tuple[str, str, Path] | None,
+    exchanges: Sequence[tuple[str, str, str, Path]],
 ) -> str:
-    """``chains``: (deployment, rpc URL, ws URL); ``exchange``: (location, base URL, credentials file)."""
+    """``chains``: (deployment, rpc URL, ws URL); ``exchanges``: (location, ccxt id, base URL, credentials file:
+    its key, secret and, where the venue asks for one, passphrase)."""
     parts = [HEADER, _table("", {"data_dir": data_dir}).lstrip("\n")]
     for dep, rpc_url, ws_url in chains:
         parts.append(_table(f"[locations.{dep.location}]", {
@@ -64,11 +69,10 @@ def render(
     parts.append(_table("[accounts.trader]", {
         "address": trader, "keystore": keystore, "passphrase_file": passphrase_file,
     }))  # fmt: skip
-    if exchange is not None:
-        location, url, credentials = exchange
+    for location, ccxt_id, url, credentials in exchanges:
         parts.append(_table(f"[exchanges.{location}]", {
-            "ccxt_id": "binance", "credentials_file": credentials, "urls": {"api": url},
-            "options": SIM_BINANCE_OPTIONS,
+            "ccxt_id": ccxt_id, "credentials_file": credentials, "urls": {"api": url},
+            "options": OPTIONS[ccxt_id],
         }))  # fmt: skip
     for dep, _, _ in chains:
         for t in dep.tokens:

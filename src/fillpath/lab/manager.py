@@ -1,4 +1,5 @@
-"""``lab up | down | status``: real anvil nodes on free loopback ports, deployed once and then reloaded.
+"""``lab up | down | status``: real anvil nodes on free loopback ports, deployed once and then reloaded, and the
+lab's exchange simulators (``labex`` in Binance's API, ``labokx`` in OKX's).
 
 The first ``up`` deploys and seeds each chain and dumps its state into a cache keyed by everything that shapes
 it (artifacts, spec, deploy code, anvil version); later ``up`` s load that dump in well under two seconds.
@@ -84,7 +85,7 @@ class NodeStatus:
 
 @dataclass(frozen=True, slots=True)
 class ExchangeStatus:
-    """The lab's exchange simulator (location ``labex``)."""
+    """One of the lab's exchange simulators (``labex``, ``labokx``)."""
 
     location: str
     url: str | None
@@ -93,13 +94,15 @@ class ExchangeStatus:
     pid: int | None
     problem: str | None
     api_key: str | None
+    dialect: str = "binance"
+    """The API it speaks, and the ccxt id that talks to it."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "location": self.location,
             "kind": "cex",
             "url": self.url,
-            "ccxt_id": "binance",
+            "ccxt_id": self.dialect,
             "running": self.running,
             "responding": self.responding,
             "pid": self.pid,
@@ -182,11 +185,21 @@ class Lab:
                 with ThreadPoolExecutor(max_workers=len(todo)) as pool:
                     for rec in pool.map(lambda s: self._start(s, address), todo):
                         nodes[rec["location"]] = rec
-            ex = state.get("exchange")
-            if not (ex and self._check_exchange(ex)[1]):
-                if ex:
-                    process.stop(process.ProcessRef.from_json(ex["process"]))
-                state["exchange"] = self._start_exchange()
+            exchanges = _exchange_records(state)
+            starting = []
+            for spec_ex in labex.EXCHANGES:
+                rec = exchanges.get(spec_ex.location)
+                if rec and self._check_exchange(rec)[1]:
+                    continue
+                if rec:
+                    process.stop(process.ProcessRef.from_json(rec["process"]))
+                starting.append(spec_ex)
+            if starting:
+                with ThreadPoolExecutor(max_workers=len(starting)) as pool:
+                    for rec in pool.map(self._start_exchange, starting):
+                        exchanges[rec["location"]] = rec
+            state["exchanges"] = exchanges
+            state.pop("exchange", None)
             self._write_state(state)
             self._gas_up_trader(nodes, address)
             self._write_config(state, address)
@@ -199,11 +212,12 @@ class Lab:
             for s in self.specs
             if (rec := state["nodes"].get(s.location))
         ]
-        ex = state.get("exchange")
-        exchange = (ex["location"], ex["url"], labex.credentials_path(self.dir)) if ex else None
-        text = config_file.render(
-            self.dir.parent, chains, address, trader.keystore_path(self.dir), trader.passphrase_path(self.dir), exchange
-        )
+        exchanges = [
+            (rec["location"], rec.get("dialect", "binance"), rec["url"], labex.credentials_path(self.dir, loc))
+            for loc, rec in _exchange_records(state).items()
+        ]
+        keystore, passphrase = trader.keystore_path(self.dir), trader.passphrase_path(self.dir)
+        text = config_file.render(self.dir.parent, chains, address, keystore, passphrase, exchanges)
         config_file.write(self.dir.parent, text)
 
     # --- the trading account -----------------------------------------------------------------------------
@@ -231,7 +245,8 @@ class Lab:
         ``{AssetId: Decimal}`` or ``{"WETH@lab1": "1500"}``. Every target is checked before anything changes; the
         results are read back from the chains and labex.
         """
-        locations = [s.location for s in self.specs] + [labex.LOCATION]
+        exchange_locations = [e.location for e in labex.EXCHANGES]
+        locations = [s.location for s in self.specs] + exchange_locations
         by_location: dict[str, dict[AssetId, Decimal]] = {}
         order = []
         for key, value in targets.items():
@@ -247,19 +262,22 @@ class Lab:
             state = self._read_state()
             chains = []
             for loc, wanted in by_location.items():
-                if loc == labex.LOCATION:
+                if loc in exchange_locations:
                     continue
                 rec = state["nodes"].get(loc)
                 if rec is None or not self._check(rec)[1]:
                     raise LabError(f"{loc} is not running; start the lab with `fillpath lab up`")
                 dep = LabDeployment.from_json(rec["deployment"])
                 chains.append((rec["rpc_url"], dep, funding.chain_targets(dep, wanted)))
-            ex_targets = None
-            if labex.LOCATION in by_location:
-                ex = state.get("exchange")
+            ex_targets = []
+            records = _exchange_records(state)
+            for loc in exchange_locations:
+                if loc not in by_location:
+                    continue
+                ex = records.get(loc)
                 if ex is None or not self._check_exchange(ex)[1]:
-                    raise LabError(f"{labex.LOCATION} is not running; start the lab with `fillpath lab up`")
-                ex_targets = (ex["url"], funding.exchange_targets(labex.ASSETS, _DECIMALS, by_location[labex.LOCATION]))
+                    raise LabError(f"{loc} is not running; start the lab with `fillpath lab up`")
+                ex_targets.append((loc, ex["url"], funding.exchange_targets(labex.ASSETS, _DECIMALS, by_location[loc])))
             address = trader.ensure_trader(self.dir)
             done: dict[AssetId, funding.FundResult] = {}
             for url, dep, units in chains:
@@ -269,63 +287,68 @@ class Lab:
                     a = AssetId(symbol, dep.location)
                     dec = decimals[symbol]
                     done[a] = funding.FundResult(a, from_base_units(before, dec), from_base_units(after, dec))
-            if ex_targets is not None:
-                url, amounts = ex_targets
-                api_key = self.exchange_credentials().api_key
-                moved_ex = funding.fund_exchange(url, api_key, labex.LOCATION, amounts)
+            for loc, url, amounts in ex_targets:
+                api_key = self.exchange_credentials(loc).api_key
+                moved_ex = funding.fund_exchange(url, api_key, loc, amounts)
                 for symbol, (before_d, after_d) in moved_ex.items():
-                    a = AssetId(symbol, labex.LOCATION)
+                    a = AssetId(symbol, loc)
                     done[a] = funding.FundResult(a, before_d, after_d)
         return [done[a] for a in order]
 
-    def exchange_status(self) -> ExchangeStatus:
-        ex = self._read_state().get("exchange")
+    def exchange_status(self, location: str = labex.LOCATION) -> ExchangeStatus:
+        dialect = labex.exchange(location).dialect
+        ex = _exchange_records(self._read_state()).get(location)
         if ex is None:
-            return ExchangeStatus(labex.LOCATION, None, False, False, None, "not started", None)
+            return ExchangeStatus(location, None, False, False, None, "not started", None, dialect)
         running, responding, problem = self._check_exchange(ex)
         return ExchangeStatus(
-            labex.LOCATION, ex["url"], running, responding, ex["process"]["pid"], problem, ex["api_key"]
+            location, ex["url"], running, responding, ex["process"]["pid"], problem, ex["api_key"], dialect
         )
 
-    def exchange_credentials(self) -> labex.LabExchangeCreds:
-        return labex.credentials(self.dir)
+    def exchange_statuses(self) -> list[ExchangeStatus]:
+        """Every exchange of the lab, in the order they are listed (``labex``, ``labokx``)."""
+        return [self.exchange_status(e.location) for e in labex.EXCHANGES]
+
+    def exchange_credentials(self, location: str = labex.LOCATION) -> labex.LabExchangeCreds:
+        return labex.credentials(self.dir, location)
 
     def _check_exchange(self, ex: dict[str, Any]) -> tuple[bool, bool, str | None]:
         ref = process.ProcessRef.from_json(ex["process"])
         if not process.is_alive(ref):
             return False, False, f"the exchange simulator (pid {ref.pid}) is not running"
+        ping = labex.exchange(ex["location"]).ping_path
         try:
-            with urllib.request.urlopen(f"{ex['url']}/api/v3/ping", timeout=2.0) as resp:
+            with urllib.request.urlopen(f"{ex['url']}{ping}", timeout=2.0) as resp:
                 resp.read()
         except OSError as exc:
             return True, False, f"the exchange simulator (pid {ref.pid}) does not answer: {exc}"
         return True, True, None
 
-    def _start_exchange(self) -> dict[str, Any]:
-        creds = labex.credentials(self.dir)
+    def _start_exchange(self, ex: labex.LabExchange) -> dict[str, Any]:
+        creds = labex.credentials(self.dir, ex.location)
         usd = dict(self.specs[0].usd)
-        config_path = self.dir / "labex-sim.json"
-        labex.write_sim_config(config_path, labex.sim_config(usd, creds))
+        config_path = self.dir / f"{ex.location}-sim.json"
+        labex.write_sim_config(config_path, labex.sim_config(usd, creds, ex))
         port = process.free_port()
         url = f"http://127.0.0.1:{port}"
         argv = [sys.executable, "-m", "fillpath", "sim", "serve", "--host", "127.0.0.1", "--port", str(port),
                 "--config", str(config_path)]  # fmt: skip
-        log_path = self.dir / "labex.log"
+        log_path = self.dir / f"{ex.location}.log"
         ref = process.spawn(argv, log_path, marker=f"--port {port}")
         deadline = time.monotonic() + 30
-        record = {"location": labex.LOCATION, "url": url, "process": ref.to_json(), "log": str(log_path),
-                  "api_key": creds.api_key}  # fmt: skip
+        record = {"location": ex.location, "dialect": ex.dialect, "url": url, "process": ref.to_json(),
+                  "log": str(log_path), "api_key": creds.api_key}  # fmt: skip
         while time.monotonic() < deadline:
             running, responding, _ = self._check_exchange(record)
             if responding:
-                self.log(f"{labex.LOCATION}: exchange simulator at {url}")
+                self.log(f"{ex.location}: exchange simulator ({ex.api}) at {url}")
                 return record
             if not running:
                 break
             time.sleep(0.05)
         process.stop(ref)
         tail = log_path.read_text(errors="replace")[-600:] if log_path.exists() else ""
-        raise LabError(f"the exchange simulator did not start: {tail.strip() or 'no output'}")
+        raise LabError(f"the {ex.location} exchange simulator did not start: {tail.strip() or 'no output'}")
 
     def down(self) -> list[str]:
         """Stop every process this lab started (verified by pid and start time). Returns what was stopped."""
@@ -335,9 +358,11 @@ class Lab:
             for name, rec in sorted(state["nodes"].items()):
                 if process.stop(process.ProcessRef.from_json(rec["process"])):
                     stopped.append(name)
-            ex = state.pop("exchange", None)
-            if ex and process.stop(process.ProcessRef.from_json(ex["process"])):
-                stopped.append(ex["location"])
+            for loc, ex in sorted(_exchange_records(state).items()):
+                if process.stop(process.ProcessRef.from_json(ex["process"])):
+                    stopped.append(loc)
+            state.pop("exchange", None)
+            state.pop("exchanges", None)
             state["nodes"] = {}
             self._write_state(state)
             config_file.remove(self.dir.parent)
@@ -464,6 +489,15 @@ class Lab:
             "cache_key": key,
             "deployment": deployment.to_json(),
         }
+
+
+def _exchange_records(state: Mapping[str, Any]) -> dict[str, Any]:
+    """The running exchanges by location (a state file from before OKX held one, under ``exchange``)."""
+    records = dict(state.get("exchanges") or {})
+    legacy = state.get("exchange")
+    if legacy and legacy["location"] not in records:
+        records[legacy["location"]] = legacy
+    return records
 
 
 def _wait_ready(url: str, ref: process.ProcessRef, log_path: Path, timeout: float = 20.0) -> None:

@@ -71,8 +71,8 @@ class OpenOrderReport(Report):
 
 @dataclass(frozen=True, slots=True)
 class TradeReport(Report):
-    """One of the account's trades as the venue lists it. It names the venue's order id only (Binance's trade
-    list does not carry the client id): who placed the order is for the reader to work out."""
+    """One of the account's trades as the venue lists it. It names the venue's order id only (not every venue's
+    trade list carries the client id): who placed the order is for the reader to work out."""
 
     kind: ClassVar[str] = "trade"
     venue: str

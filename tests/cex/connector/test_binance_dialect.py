@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from fillpath.cex.binance.dialect import BinanceDialect, Endpoint
+from fillpath.cex.binance.dialect import BinanceDialect
+from fillpath.cex.dialect import Endpoint
 from fillpath.cex.orders import VenueStatus
 from fillpath.cex.ratelimit import Priority
 
@@ -21,7 +22,7 @@ def test_bans_throttles_and_duplicates_from_ccxt_messages() -> None:
     assert D.retry_after({"Retry-After": "2"}, ban, 1_700_000_000_000) == 2.0
     assert D.retry_after({}, ban, 1_700_000_000_000) == 5.0  # from the ban's end when no header
     assert D.retry_after(None, throttle, 0) is None
-    assert D.error_code(throttle) == -1003
+    assert D.error_code(throttle) == "-1003"
     assert D.is_duplicate('binance {"code":-2010,"msg":"Duplicate order sent."}')
     assert not D.is_duplicate('binance {"code":-2010,"msg":"Account has insufficient balance for requested action."}')
 

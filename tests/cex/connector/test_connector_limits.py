@@ -10,6 +10,7 @@ from typing import Any
 
 from connector_fixtures import LOCATION
 
+from fillpath.cex.binance.dialect import BinanceDialect
 from fillpath.cex.client_ids import client_order_id
 from fillpath.cex.connector import CcxtConnector
 from fillpath.cex.ratelimit import LimitKind, RateLimiter, RateLimitRule
@@ -19,8 +20,8 @@ from fillpath.model.sides import Side
 
 async def test_an_order_overtakes_market_data_queued_on_a_shared_limiter(make_exchange: Callable[..., Any]) -> None:
     shared = RateLimiter([RateLimitRule(LimitKind.REQUEST_WEIGHT, 60, 10**6)])
-    books = CcxtConnector(make_exchange(), location=LOCATION, limiter=shared)
-    trading = CcxtConnector(make_exchange(), location=LOCATION, limiter=shared)
+    books = CcxtConnector(make_exchange(), location=LOCATION, limiter=shared, dialect=BinanceDialect())
+    trading = CcxtConnector(make_exchange(), location=LOCATION, limiter=shared, dialect=BinanceDialect())
     await books.load_markets()
     await trading.load_markets()
     shared.set_rules([RateLimitRule(LimitKind.REQUEST_WEIGHT, 0.15, 10)])  # two depth requests per window

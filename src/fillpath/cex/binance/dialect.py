@@ -1,8 +1,9 @@
 """Binance's spellings: raw request parameters, response shapes, error codes, endpoint weights.
 
 The connector speaks to ccxt's *raw* Binance endpoints (``private_post_order`` …) so amounts travel as the
-exchange's own decimal strings both ways; this module is the only place that knows those shapes. Another
-venue gets another dialect with the same methods.
+exchange's own decimal strings both ways; this module is the only place that knows those shapes. It implements
+:class:`fillpath.cex.dialect.Dialect`; Binance has no declared gap (its FULL order reply carries the status and the
+fills, its cancel reply the order, its 429/418 a Retry-After, its ``exchangeInfo`` the rate limits).
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
+from fillpath.cex.dialect import Endpoint, Gap, StreamOrder
 from fillpath.cex.markets import Level, Market, plain
 from fillpath.cex.orders import VenueStatus
-from fillpath.cex.ratelimit import BINANCE_SPOT_RULES, Cost, LimitKind, Priority, RateLimitRule
+from fillpath.cex.ratelimit import Cost, LimitKind, Priority, RateLimitRule
 from fillpath.model.amounts import parse_decimal
 from fillpath.model.assets import AssetId
 from fillpath.model.commands import SubmitOrder
@@ -23,18 +24,29 @@ from fillpath.model.errors import InvalidInput
 from fillpath.model.reports import BalanceReport, FillReport, OpenOrderReport, OrderStatusReport, TradeReport
 from fillpath.model.sides import Side
 
+BINANCE_SPOT_RULES: tuple[RateLimitRule, ...] = (
+    RateLimitRule(LimitKind.REQUEST_WEIGHT, 60.0, 6000),
+    RateLimitRule(LimitKind.ORDERS, 10.0, 100),
+    RateLimitRule(LimitKind.ORDERS, 86_400.0, 200_000),
+)
+"""Binance spot's published limits, used until ``exchangeInfo.rateLimits`` says otherwise."""
 
-class Endpoint(StrEnum):
-    EXCHANGE_INFO = "exchange_info"
-    TIME = "time"
-    DEPTH = "depth"
-    ACCOUNT = "account"
-    NEW_ORDER = "new_order"
-    QUERY_ORDER = "query_order"
-    CANCEL_ORDER = "cancel_order"
-    MY_TRADES = "my_trades"
-    OPEN_ORDERS = "open_orders"
+CLIENT_ID = re.compile(r"^[.A-Z:/a-z0-9_-]{1,36}$")
+"""``newClientOrderId`` as Binance accepts it."""
 
+_METHODS: Mapping[Endpoint, str] = {
+    Endpoint.MARKETS: "public_get_exchangeinfo",
+    Endpoint.TIME: "public_get_time",
+    Endpoint.DEPTH: "public_get_depth",
+    Endpoint.BALANCES: "private_get_account",
+    Endpoint.FEES: "private_get_account",
+    Endpoint.NEW_ORDER: "private_post_order",
+    Endpoint.QUERY_ORDER: "private_get_order",
+    Endpoint.CANCEL_ORDER: "private_delete_order",
+    Endpoint.MY_TRADES: "private_get_mytrades",
+    Endpoint.TRADE_HISTORY: "private_get_mytrades",
+    Endpoint.OPEN_ORDERS: "private_get_openorders",
+}
 
 _STATUS = {
     "NEW": VenueStatus.OPEN,
@@ -64,21 +76,38 @@ def ms_to_ns(ms: object) -> int | None:
 
 
 class BinanceDialect:
+    """Binance spot (``api/v3``), for ccxt's ``binance``."""
+
     name = "binance"
     default_taker_fee = Decimal("0.001")
     rules: tuple[RateLimitRule, ...] = BINANCE_SPOT_RULES
+    default_backoff_s = 1.0
+    client_id = CLIENT_ID
+    max_page = 1000
+    gaps: frozenset[Gap] = frozenset()
+
+    def method(self, endpoint: Endpoint) -> str:
+        return _METHODS[endpoint]
+
+    def params(self, endpoint: Endpoint) -> dict[str, Any]:
+        return {}
+
+    def rows(self, raw: Any) -> list[Mapping[str, Any]]:
+        return list(raw)
 
     # --- weights (Binance spot, as published) ---------------------------------------------------------
 
     _COSTS: Mapping[Endpoint, Cost] = {
-        Endpoint.EXCHANGE_INFO: Cost(20, 0, Priority.MARKET_DATA),
+        Endpoint.MARKETS: Cost(20, 0, Priority.MARKET_DATA),
         Endpoint.TIME: Cost(1, 0, Priority.MARKET_DATA),
         Endpoint.DEPTH: Cost(5, 0, Priority.MARKET_DATA),
-        Endpoint.ACCOUNT: Cost(20, 0, Priority.ACCOUNT),
+        Endpoint.BALANCES: Cost(20, 0, Priority.ACCOUNT),
+        Endpoint.FEES: Cost(20, 0, Priority.ACCOUNT),
         Endpoint.NEW_ORDER: Cost(1, 1, Priority.EXECUTION),
         Endpoint.QUERY_ORDER: Cost(4, 0, Priority.EXECUTION),
         Endpoint.CANCEL_ORDER: Cost(1, 0, Priority.EXECUTION),
         Endpoint.MY_TRADES: Cost(20, 0, Priority.ACCOUNT),
+        Endpoint.TRADE_HISTORY: Cost(20, 0, Priority.ACCOUNT),
         Endpoint.OPEN_ORDERS: Cost(80, 0, Priority.ACCOUNT),  # every symbol at once (6 for one symbol)
     }
 
@@ -124,13 +153,16 @@ class BinanceDialect:
     def depth_params(self, market: Market, limit: int) -> dict[str, Any]:
         return {"symbol": market.venue_symbol, "limit": limit}
 
-    def depth(self, raw: Mapping[str, Any]) -> tuple[list[Level], list[Level]]:
+    def time_ms(self, raw: Any) -> int:
+        return int(raw["serverTime"])
+
+    def depth(self, raw: Any) -> tuple[list[Level], list[Level]]:
         def side(levels: Sequence[Sequence[str]]) -> list[Level]:
             return [(parse_decimal(p, field="price"), parse_decimal(q, field="qty")) for p, q, *_ in levels]
 
         return side(raw.get("bids", ())), side(raw.get("asks", ()))
 
-    def taker_fee(self, account: Mapping[str, Any]) -> Decimal:
+    def taker_fee(self, account: Any) -> Decimal:
         rates = account.get("commissionRates")
         if isinstance(rates, Mapping) and "taker" in rates:
             return _dec(rates, "taker")
@@ -138,7 +170,7 @@ class BinanceDialect:
 
     # --- balances -------------------------------------------------------------------------------------
 
-    def balances(self, account: Mapping[str, Any], location: str) -> list[BalanceReport]:
+    def balances(self, account: Any, location: str) -> list[BalanceReport]:
         """Free plus locked per asset (what we own there, as the ledger counts it)."""
         ts = ms_to_ns(account.get("updateTime"))
         return [
@@ -146,8 +178,10 @@ class BinanceDialect:
             for b in account.get("balances", ())
         ]
 
-    def stream_balances(self, event: Mapping[str, Any], location: str) -> list[BalanceReport]:
+    def stream_balances(self, event: Mapping[str, Any], location: str) -> list[BalanceReport] | None:
         """``outboundAccountPosition`` (the user stream): the assets that changed."""
+        if event.get("e") != "outboundAccountPosition":
+            return None
         ts = ms_to_ns(event.get("E"))
         return [
             BalanceReport(location, AssetId(str(b["a"]), location), _dec(b, "f") + _dec(b, "l"), ts)
@@ -173,7 +207,14 @@ class BinanceDialect:
     def order_ref(self, market: Market, client_order_id: str) -> dict[str, Any]:
         return {"symbol": market.venue_symbol, "origClientOrderId": client_order_id}
 
-    def order(self, raw: Mapping[str, Any], location: str) -> OrderStatusReport:
+    def placed(self, raw: Any, cmd: SubmitOrder, location: str) -> tuple[OrderStatusReport, list[FillReport]]:
+        """A FULL reply: the order's status and its fills."""
+        return self.order(raw, location), self.order_fills(raw, location)
+
+    def canceled(self, raw: Any, location: str) -> OrderStatusReport | None:
+        return self.order(raw, location)
+
+    def order(self, raw: Any, location: str) -> OrderStatusReport:
         ts = raw.get("updateTime") or raw.get("transactTime")
         return OrderStatusReport(
             location,
@@ -223,8 +264,8 @@ class BinanceDialect:
             ms_to_ns(raw.get("updateTime") or raw.get("time")),
         )
 
-    def open_orders_params(self) -> dict[str, Any]:
-        return {}
+    def open_order_symbol(self, raw: Mapping[str, Any]) -> str:
+        return str(raw["symbol"])
 
     def venue_trade(self, raw: Mapping[str, Any], location: str, symbol: str) -> TradeReport:
         """One element of ``myTrades``, by the venue's order id."""
@@ -234,23 +275,26 @@ class BinanceDialect:
         )  # fmt: skip
 
     def trades_page_params(
-        self, market: Market, since_ms: int | None, after: TradeReport | None, limit: int
+        self, market: Market, since_ms: int | None, cursor: str | None, limit: int
     ) -> dict[str, Any]:
-        """A page of the account's trades: from ``since_ms`` first, then from the trade after ``after``
-        (Binance refuses ``fromId`` together with a time)."""
+        """A page of the account's trades: from ``since_ms`` first, then from trade id ``cursor`` on (Binance
+        refuses ``fromId`` together with a time)."""
         params: dict[str, Any] = {"symbol": market.venue_symbol, "limit": limit}
-        if after is not None:
-            params["fromId"] = int(after.trade_id) + 1
+        if cursor is not None:
+            params["fromId"] = int(cursor)
         elif since_ms is not None:
             params["startTime"] = since_ms
         return params
 
-    def last_trade(self, trades: Sequence[TradeReport]) -> TradeReport:
-        """The newest of a page (Binance's trade ids grow with time, per symbol)."""
-        return max(trades, key=lambda t: int(t.trade_id))
+    def page_cursor(self, rows: Sequence[Mapping[str, Any]]) -> str:
+        """The trade after the newest of a page (Binance's trade ids grow with time, per symbol)."""
+        return str(max(int(r["id"]) for r in rows) + 1)
 
     def trade_order_id(self, raw: Mapping[str, Any]) -> str:
         return str(raw["orderId"])
+
+    def trade_client_id(self, raw: Mapping[str, Any]) -> str | None:
+        return None  # Binance's trades name the venue's order id only
 
     def trades_params(self, market: Market, venue_order_id: str | None, since_ms: int | None) -> dict[str, Any]:
         params: dict[str, Any] = {"symbol": market.venue_symbol}
@@ -263,8 +307,10 @@ class BinanceDialect:
     def order_by_id_params(self, market: Market, venue_order_id: str) -> dict[str, Any]:
         return {"symbol": market.venue_symbol, "orderId": venue_order_id}
 
-    def execution_report(self, event: Mapping[str, Any], location: str) -> tuple[OrderStatusReport, FillReport | None]:
+    def stream_order(self, event: Mapping[str, Any], location: str) -> StreamOrder | None:
         """One ``executionReport`` of the user stream: the order's status, and its trade if it is one."""
+        if event.get("e") != "executionReport":
+            return None
         ts = ms_to_ns(event.get("E"))
         report = OrderStatusReport(
             location, str(event["c"]), str(event["i"]), _STATUS[str(event["X"])], _dec(event, "z"), ts
@@ -279,12 +325,16 @@ class BinanceDialect:
 
     # --- errors ---------------------------------------------------------------------------------------
 
-    def error_code(self, message: str) -> int | None:
+    def error_code(self, message: str) -> str | None:
         m = _CODE.search(message)
-        return int(m.group(1)) if m else None
+        return m.group(1) if m else None
+
+    def is_not_found(self, message: str) -> bool:
+        """-2011 "Unknown order sent." (a cancel of an order that is not open)."""
+        return self.error_code(message) == "-2011"
 
     def is_duplicate(self, message: str) -> bool:
-        return self.error_code(message) == -2010 and "Duplicate order" in message
+        return self.error_code(message) == "-2010" and "Duplicate order" in message
 
     def is_ban(self, message: str) -> bool:
         """HTTP 418 (ccxt's message starts ``binance 418 …``) or a -1003 that names the ban's end."""

@@ -8,21 +8,10 @@ them to the new origin, keeping each path, so no family silently keeps talking t
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
+from fillpath.cex.urls import rewrite_urls
 
-def rewrite_urls(urls: Any, http_base: str) -> Any:
-    """``urls['api']`` with every URL's origin replaced: http(s) → ``http_base``, ws(s) → its ws twin."""
-    http = http_base.rstrip("/")
-    parts = urlsplit(http)
-    ws = f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}"
-    if isinstance(urls, dict):
-        return {key: rewrite_urls(value, http_base) for key, value in urls.items()}
-    if isinstance(urls, str) and "://" in urls:
-        old = urlsplit(urls)
-        origin = ws if old.scheme in ("ws", "wss") else http
-        return origin + old.path + (f"?{old.query}" if old.query else "")
-    return urls
+__all__ = ["point_binance_at", "rewrite_urls"]
 
 
 def point_binance_at(exchange: Any, http_base: str) -> None:

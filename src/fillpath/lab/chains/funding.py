@@ -1,10 +1,10 @@
-"""``lab fund``: set the lab trader's balances to exact targets, on the lab chains and on labex.
+"""``lab fund``: set the lab trader's balances to exact targets, on the lab chains and on the lab's exchanges.
 
 - Native ETH: ``anvil_setBalance``.
 - A LabToken: the development account (the token's minter) mints the shortfall to the trader; an excess goes back
   to the development account.
 - WETH: the development account deposits the shortfall and transfers it; an excess goes back to it.
-- labex: the simulator's admin API sets free amounts; a target is free + locked.
+- labex, labokx: the simulator's admin API (the same for every dialect) sets free amounts; a target is free + locked.
 
 Sends *from* the trader use anvil's impersonation: no key is unlocked, but they use the trader's nonces and gas.
 So the native balance is set last, to its target or back to what it was, and no target moves by a unit of gas.

@@ -64,7 +64,7 @@ def demo(
         if cfg.database_url is None:
             _keep_previous_journal(cfg.data_dir)
     nodes = lab.up()
-    print_status(lab, nodes, lab.exchange_status())
+    print_status(lab, nodes, lab.exchange_statuses())
     if not keep_lab:  # a fresh journal opens its ledger from the funded balances
         lab.fund(INVENTORY)
     # the lab (re)started on new ports: read the configuration it wrote, as every other command would

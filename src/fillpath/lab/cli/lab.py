@@ -1,4 +1,5 @@
-"""``fillpath lab up | down | status | fund``: the local chains with the real Uniswap contracts, and the trader."""
+"""``fillpath lab up | down | status | fund``: the local chains with the real Uniswap contracts, the exchange
+simulators (labex in Binance's API, labokx in OKX's), and the trader."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ from fillpath.lab.chains.funding import parse_targets, plain
 from fillpath.lab.manager import ExchangeStatus, Lab, NodeStatus
 from fillpath.model.errors import LabError
 
-app = typer.Typer(help="Run the local lab: two anvil chains with the real Uniswap contracts.", no_args_is_help=True)
+app = typer.Typer(
+    help="Run the local lab: two anvil chains with the real Uniswap contracts and two simulated exchanges.",
+    no_args_is_help=True,
+)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
 
@@ -24,13 +28,14 @@ def lab_for(ctx: typer.Context, *, quiet: bool = False) -> Lab:
     return Lab(cfg.data_dir, log=(lambda _m: None) if quiet else (lambda m: err.print(f"[dim]{m}[/dim]")))
 
 
-def _status_json(lab: Lab, nodes: list[NodeStatus], ex: ExchangeStatus) -> dict[str, object]:
+def _status_json(lab: Lab, nodes: list[NodeStatus], exs: list[ExchangeStatus]) -> dict[str, object]:
     address = lab.trader_address()
     trader = {"address": address, "keystore": str(lab.trader_keystore)} if address else None
-    return {"locations": {**{n.location: n.to_json() for n in nodes}, ex.location: ex.to_json()}, "trader": trader}
+    locations = {**{n.location: n.to_json() for n in nodes}, **{ex.location: ex.to_json() for ex in exs}}
+    return {"locations": locations, "trader": trader}
 
 
-def print_status(lab: Lab, nodes: list[NodeStatus], ex: ExchangeStatus, *, contracts: bool = True) -> None:
+def print_status(lab: Lab, nodes: list[NodeStatus], exs: list[ExchangeStatus], *, contracts: bool = True) -> None:
     out = console()
     table = Table(title="lab", show_lines=False)
     for col in ("location", "kind", "state", "url", "block", "pid"):
@@ -38,12 +43,14 @@ def print_status(lab: Lab, nodes: list[NodeStatus], ex: ExchangeStatus, *, contr
     for n in nodes:
         state = "[green]up[/green]" if n.responding else f"[red]down[/red] ({n.problem})"
         table.add_row(n.location, f"evm {n.chain_id}", state, n.rpc_url or "-", str(n.block or "-"), str(n.pid or "-"))
-    ex_state = "[green]up[/green]" if ex.responding else f"[red]down[/red] ({ex.problem})"
-    table.add_row(ex.location, "cex (binance API)", ex_state, ex.url or "-", "-", str(ex.pid or "-"))
+    for ex in exs:
+        ex_state = "[green]up[/green]" if ex.responding else f"[red]down[/red] ({ex.problem})"
+        table.add_row(ex.location, f"cex ({ex.dialect} API)", ex_state, ex.url or "-", "-", str(ex.pid or "-"))
     out.print(table)
     address = lab.trader_address()
+    accounts = ", ".join(ex.location for ex in exs)
     out.print(
-        f"trader {address} on every chain, the labex account on labex (keystore {lab.trader_keystore})"
+        f"trader {address} on every chain, the lab's account on {accounts} (keystore {lab.trader_keystore})"
         if address
         else "trader: none yet (`fillpath lab up` creates it)"
     )
@@ -71,17 +78,17 @@ def up(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Start both chains (deploying on first use, reloading the cached state after), or confirm they run."""
     lab = lab_for(ctx, quiet=as_json)
     nodes = lab.up()
-    ex = lab.exchange_status()
+    exs = lab.exchange_statuses()
     if as_json:
-        emit_json(_status_json(lab, nodes, ex))
+        emit_json(_status_json(lab, nodes, exs))
     else:
-        print_status(lab, nodes, ex)
-    _down_is_an_error(nodes, ex)
+        print_status(lab, nodes, exs)
+    _down_is_an_error(nodes, exs)
 
 
-def _down_is_an_error(nodes: list[NodeStatus], ex: ExchangeStatus) -> None:
+def _down_is_an_error(nodes: list[NodeStatus], exs: list[ExchangeStatus]) -> None:
     """After the table: a location that does not answer is a failure, said on stderr in one line (exit 1)."""
-    down = [n.location for n in nodes if not n.responding] + ([] if ex.responding else [ex.location])
+    down = [n.location for n in nodes if not n.responding] + [ex.location for ex in exs if not ex.responding]
     if down:
         raise LabError(f"{', '.join(down)} not answering: start the lab with `fillpath lab up` (see the table above)")
 
@@ -100,18 +107,20 @@ def down(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Tell whether each chain's process is alive and answering. Exits 1 if any is down."""
     lab = lab_for(ctx, quiet=True)
-    nodes, ex = lab.status(), lab.exchange_status()
+    nodes, exs = lab.status(), lab.exchange_statuses()
     if as_json:
-        emit_json(_status_json(lab, nodes, ex))
+        emit_json(_status_json(lab, nodes, exs))
     else:
-        print_status(lab, nodes, ex, contracts=False)
-    _down_is_an_error(nodes, ex)
+        print_status(lab, nodes, exs, contracts=False)
+    _down_is_an_error(nodes, exs)
 
 
 @app.command("fund")
 def fund(
     ctx: typer.Context,
-    targets: Annotated[list[str], typer.Argument(help="ASSET=AMOUNT, e.g. WETH@lab1=1500 ETH@labex=500.")],
+    targets: Annotated[
+        list[str], typer.Argument(help="ASSET=AMOUNT, e.g. WETH@lab1=1500 ETH@labex=500 ETH@labokx=500.")
+    ],
     as_json: JsonOpt = False,
 ) -> None:
     """Set the lab trader's balances to exactly these amounts (human units); other balances stay as they are."""

@@ -1,4 +1,9 @@
-"""``fillpath sim serve``: the local Binance-compatible exchange simulator."""
+"""``fillpath sim serve``: the local exchange simulator, speaking one exchange's API (``--dialect``: Binance spot,
+the default, or OKX v5).
+
+The account's secret and passphrase come from an environment variable the command names or a 0600 file
+(``--api-secret-env``/``--api-secret-file``, ``--passphrase-env``/``--passphrase-file``), or the ``--config`` file
+(mode 0600 in the lab): never from the command line, where other users of the machine can read them."""
 
 from __future__ import annotations
 
@@ -11,7 +16,11 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="Run the local exchange simulator (speaks Binance's spot API).", no_args_is_help=True)
+app = typer.Typer(
+    help="Run the local exchange simulator (one venue, in one API dialect).\n\nDialects: binance (spot, the default) "
+    "and okx (v5).",
+    no_args_is_help=True,
+)
 
 
 @app.command("serve")
@@ -44,6 +53,16 @@ def serve(
         typer.Option("--token-env", help="Environment variable holding the token remote clients must send."),
     ] = None,
     token_file: Annotated[Path | None, typer.Option("--token-file", help="A file (mode 0600) holding it.")] = None,
+    passphrase_env: Annotated[
+        str | None,
+        typer.Option("--passphrase-env", help="Environment variable holding its API passphrase (OKX asks for one)."),
+    ] = None,
+    passphrase_file: Annotated[
+        Path | None, typer.Option("--passphrase-file", help="A file (mode 0600) holding its API passphrase.")
+    ] = None,
+    dialect: Annotated[
+        str | None, typer.Option("--dialect", help="The exchange API to speak: binance (default) or okx.")
+    ] = None,
     config: Annotated[Path | None, typer.Option("--config", help="Simulator config (TOML or JSON).")] = None,
     walk_interval: Annotated[
         float | None,
@@ -58,9 +77,12 @@ def serve(
     from fillpath.model.validate import bounded_number
 
     api_secret = secret_from("--api-secret-env", api_secret_env, "--api-secret-file", api_secret_file)
+    passphrase = secret_from("--passphrase-env", passphrase_env, "--passphrase-file", passphrase_file)
     token = secret_from("--token-env", token_env, "--token-file", token_file)
     check_bind(host, allow_remote=allow_remote, token=token)
     cfg = load_sim_config(config) if config else SimConfig()
+    if dialect is not None:
+        cfg = dataclasses.replace(cfg, dialect=dialect)
     if seed is not None:
         cfg = dataclasses.replace(cfg, seed=seed)
     if walk_interval is not None:
@@ -69,8 +91,13 @@ def serve(
     if (api_key is None) != (api_secret is None):
         raise InvalidInput("--api-key", "give both --api-key and its secret (--api-secret-env or -file), or neither")
     if api_key is not None and api_secret is not None:
-        funded = cfg.accounts[0].balances if cfg.accounts else {}
-        cfg = dataclasses.replace(cfg, accounts=(AccountSpec(api_key, api_secret, funded), *cfg.accounts[1:]))
+        first = cfg.accounts[0] if cfg.accounts else AccountSpec("", "", {})
+        account = AccountSpec(api_key, api_secret, first.balances, passphrase or first.passphrase)
+        cfg = dataclasses.replace(cfg, accounts=(account, *cfg.accounts[1:]))
+    elif passphrase is not None and cfg.accounts:
+        cfg = dataclasses.replace(
+            cfg, accounts=(dataclasses.replace(cfg.accounts[0], passphrase=passphrase), *cfg.accounts[1:])
+        )
     if profile:
         settings = [parse_profile(p) for p in profile]
         cfg = dataclasses.replace(cfg, faults={s.name: dict(s.params) for s in settings})
@@ -79,7 +106,7 @@ def serve(
         server = SimServer(cfg, host=host, port=port, token=token)
         url = await server.start()
         key = cfg.accounts[0].api_key if cfg.accounts else "-"
-        typer.echo(f"{url} seed={cfg.seed} key={key} profiles={','.join(cfg.faults) or '-'}")
+        typer.echo(f"{url} dialect={cfg.dialect} seed={cfg.seed} key={key} profiles={','.join(cfg.faults) or '-'}")
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

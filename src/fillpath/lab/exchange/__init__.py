@@ -1,6 +1,8 @@
-"""A local exchange that speaks Binance's spot API (REST, streams, WebSocket API) with fault injection.
+"""A local exchange with fault injection, speaking one exchange's API per instance: Binance spot (REST, streams,
+WebSocket API) or OKX v5 (REST, private WebSocket), over one matching engine.
 
-ccxt's own ``binance`` class works against it once its URLs point here (see ``fillpath.cex.binance.urls``).
+ccxt's own ``binance`` and ``okx`` classes work against it once their URLs point here (see
+``fillpath.cex.binance.urls`` and ``fillpath.cex.okx.urls``).
 """
 
 from fillpath.lab.exchange.config import SimConfig, load_sim_config

@@ -22,6 +22,7 @@ class Account:
 
     api_key: str
     secret: str
+    passphrase: str = ""
     free: dict[str, Decimal] = field(default_factory=dict)
     locked: dict[str, Decimal] = field(default_factory=dict)
     changed: set[str] = field(default_factory=set)

@@ -3,7 +3,8 @@
 - ``GET  /admin/requests``       every order request received (new and cancel; rejected and duplicates too)
 - ``POST /admin/book``           ``{"symbol", "bids": [[p, q]], "asks": [[p, q]]}`` or ``{"symbol", "mid"}``
 - ``GET  /admin/book?symbol=``   the book's mid, best prices, update id and walk step count
-- ``POST /admin/balances``       ``{"api_key", "secret"?, "balances": {"USDT": "100"}}`` (sets free amounts)
+- ``POST /admin/balances``       ``{"api_key", "secret"?, "passphrase"?, "balances": {"USDT": "100"}}`` (sets free
+  amounts)
 - ``GET  /admin/balances?api_key=``
 - ``GET|POST /admin/faults``     ``{"profiles": {"delayed_fills": {"delay": "2"}}}`` replaces the active set;
   ``{"enable": {...}}`` / ``{"disable": [...]}`` change it
@@ -22,11 +23,11 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from fillpath.lab.exchange.core import Hub
 from fillpath.lab.exchange.engine import Engine
 from fillpath.lab.exchange.errors import BinanceError
 from fillpath.lab.exchange.faults import Faults, check_setting
 from fillpath.lab.exchange.orders import fmt
-from fillpath.lab.exchange.streams import StreamHub
 from fillpath.model.amounts import parse_decimal
 from fillpath.model.errors import InvalidInput
 
@@ -40,7 +41,9 @@ class AdminVenue(Protocol):
 
     engine: Engine
     faults: Faults
-    hub: StreamHub
+
+    @property
+    def hub(self) -> Hub: ...
 
     def records_json(self) -> list[dict[str, Any]]: ...
     def advance(self, steps: int, symbols: list[str] | None = None) -> None: ...
@@ -105,11 +108,12 @@ def add_admin_routes(router: web.UrlDispatcher, venue: AdminVenue) -> None:
         balances = data.get("balances", {})
         if not isinstance(balances, Mapping):
             raise BinanceError(-1, "balances must be an object")
-        secret = data.get("secret")
+        secret, passphrase = data.get("secret"), data.get("passphrase")
         venue.engine.set_balances(
             api_key,
             {str(a): _amount(v, f"balances.{a}") for a, v in balances.items()},
             secret=str(secret) if secret is not None else None,
+            passphrase=str(passphrase) if passphrase is not None else None,
         )
         return web.json_response(_balances(venue, api_key))
 

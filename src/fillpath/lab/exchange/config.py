@@ -51,10 +51,18 @@ class AccountSpec:
     api_key: str
     secret: str
     balances: Mapping[str, Decimal]
+    passphrase: str = ""
+    """The API passphrase a dialect may ask for with the key (OKX); ignored by the others."""
+
+    def __repr__(self) -> str:
+        return f"AccountSpec(api_key={self.api_key!r}, secret=***, passphrase=***, balances={dict(self.balances)!r})"
 
 
 DEFAULT_API_KEY = "sim-key"
 DEFAULT_API_SECRET = "sim-secret"
+DEFAULT_PASSPHRASE = "sim-passphrase"
+DIALECTS = ("binance", "okx")
+"""The APIs the simulator speaks (one per simulated exchange)."""
 
 DEFAULT_BALANCES: Mapping[str, Decimal] = {
     "USDT": Decimal(1_000_000),
@@ -124,7 +132,9 @@ class SimConfig:
     """
 
     markets: tuple[MarketSpec, ...] = DEFAULT_MARKETS
-    accounts: tuple[AccountSpec, ...] = (AccountSpec(DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_BALANCES),)
+    accounts: tuple[AccountSpec, ...] = (
+        AccountSpec(DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_BALANCES, DEFAULT_PASSPHRASE),
+    )
     seed: int = 0
     walk_interval: float = 1.0
     walk_per_order: int = 0
@@ -133,6 +143,14 @@ class SimConfig:
     maker_fee: Decimal = Decimal("0.001")
     taker_fee: Decimal = Decimal("0.001")
     faults: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    dialect: str = "binance"
+    """Which exchange's API this simulated exchange speaks (``DIALECTS``)."""
+
+    def __post_init__(self) -> None:
+        if self.dialect not in DIALECTS:
+            raise InvalidInput(
+                "dialect", f"{self.dialect!r} is not a dialect the simulator speaks", f"one of {DIALECTS}"
+            )
 
     def market(self, symbol: str) -> MarketSpec | None:
         return next((m for m in self.markets if m.symbol == symbol), None)
@@ -187,6 +205,7 @@ def sim_config_from_mapping(raw: Mapping[str, Any], *, base: SimConfig | None = 
                 str(a["api_key"]),
                 str(a["secret"]),
                 {k: parse_decimal(v, field=f"accounts[{i}].balances.{k}") for k, v in a.get("balances", {}).items()},
+                str(a.get("passphrase", "")),
             )
             for i, a in enumerate(raw["accounts"])
         )
@@ -201,6 +220,7 @@ def sim_config_from_mapping(raw: Mapping[str, Any], *, base: SimConfig | None = 
         maker_fee=parse_decimal(raw.get("maker_fee", start.maker_fee), field="maker_fee"),
         taker_fee=parse_decimal(raw.get("taker_fee", start.taker_fee), field="taker_fee"),
         faults=faults or start.faults,
+        dialect=str(raw.get("dialect", start.dialect)),
     )
 
 

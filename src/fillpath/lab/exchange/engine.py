@@ -8,17 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from decimal import ROUND_UP, Decimal
-from typing import Any
 
 from fillpath.lab.exchange import errors
 from fillpath.lab.exchange.accounts import Account
 from fillpath.lab.exchange.book import DepthDiff, Level, SyntheticBook
 from fillpath.lab.exchange.config import MarketSpec, SimConfig
 from fillpath.lab.exchange.errors import BinanceError
-from fillpath.lab.exchange.orders import Order, Trade, account_position, execution_report
+from fillpath.lab.exchange.orders import BalanceUpdate, Order, OrderUpdate, Trade, UserEvent
 from fillpath.lab.exchange.params import NewOrder
 
-UserSink = Callable[[str, dict[str, Any]], None]
+UserSink = Callable[[str, UserEvent], None]
 DepthSink = Callable[[DepthDiff, int], None]
 
 _COMMISSION_PLACES = Decimal("1e-8")
@@ -32,7 +31,7 @@ class Engine:
         self.books: dict[str, SyntheticBook] = {m.symbol: SyntheticBook(m, config.seed) for m in config.markets}
         self.accounts: dict[str, Account] = {}
         for spec in config.accounts:
-            account = self.add_account(spec.api_key, spec.secret)
+            account = self.add_account(spec.api_key, spec.secret, spec.passphrase)
             account.set_balances(spec.balances)
             account.take_changes()  # the opening balances are not an update
         self.orders: dict[int, Order] = {}
@@ -48,12 +47,13 @@ class Engine:
 
     # -- accounts ---------------------------------------------------------------------------------
 
-    def add_account(self, api_key: str, secret: str) -> Account:
+    def add_account(self, api_key: str, secret: str, passphrase: str = "") -> Account:
         account = self.accounts.get(api_key)
         if account is None:
-            account = self.accounts[api_key] = Account(api_key, secret)
+            account = self.accounts[api_key] = Account(api_key, secret, passphrase)
         else:
             account.secret = secret
+            account.passphrase = passphrase or account.passphrase
         return account
 
     def account(self, api_key: str) -> Account:
@@ -62,10 +62,14 @@ class Engine:
             raise errors.invalid_api_key()
         return account
 
-    def set_balances(self, api_key: str, balances: dict[str, Decimal], secret: str | None = None) -> None:
-        account = self.accounts.get(api_key) or self.add_account(api_key, secret or "")
+    def set_balances(
+        self, api_key: str, balances: dict[str, Decimal], secret: str | None = None, passphrase: str | None = None
+    ) -> None:
+        account = self.accounts.get(api_key) or self.add_account(api_key, secret or "", passphrase or "")
         if secret is not None:
             account.secret = secret
+        if passphrase is not None:
+            account.passphrase = passphrase
         account.set_balances(balances)
         self._flush_balances(account)
 
@@ -408,6 +412,10 @@ class Engine:
         self.market(symbol)
         return [o for o in self.orders.values() if o.api_key == api_key and o.symbol == symbol]
 
+    def order_trades(self, api_key: str, order_id: int) -> list[Trade]:
+        """One order's trades, oldest first."""
+        return [t for t in self._trades.get(api_key, []) if t.order_id == order_id]
+
     def my_trades(self, api_key: str, symbol: str) -> list[Trade]:
         self.market(symbol)
         return [t for t in self._trades.get(api_key, []) if t.symbol == symbol]
@@ -449,12 +457,12 @@ class Engine:
 
     def _emit_order(self, order: Order, exec_type: str, trade: Trade | None) -> None:
         if self.on_user_event is not None:
-            self.on_user_event(order.api_key, execution_report(order, exec_type, self.clock(), trade))
+            self.on_user_event(order.api_key, OrderUpdate.of(order, exec_type, trade, self.clock()))
 
     def _flush_balances(self, account: Account) -> None:
         lines = account.take_changes()
         if lines and self.on_user_event is not None:
-            self.on_user_event(account.api_key, account_position(lines, self.clock()))
+            self.on_user_event(account.api_key, BalanceUpdate(tuple(lines), self.clock()))
 
     def _publish(self, symbol: str) -> None:
         diff = self.books[symbol].commit()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -66,6 +66,40 @@ class Order:
     @property
     def remaining(self) -> Decimal:
         return self.orig_qty - self.executed_qty
+
+
+@dataclass(frozen=True, slots=True)
+class OrderUpdate:
+    """One change of one order, as the engine made it (``order`` is a copy taken then)."""
+
+    order: Order
+    exec_type: str
+    """What happened, in the engine's words: NEW, TRADE, CANCELED, EXPIRED, TRADE_PREVENTION."""
+    trade: Trade | None
+    time: int
+
+    @classmethod
+    def of(cls, order: Order, exec_type: str, trade: Trade | None, time: int) -> OrderUpdate:
+        return cls(replace(order), exec_type, trade, time)
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceUpdate:
+    """The balances of one account that changed in one engine step."""
+
+    lines: tuple[BalanceLine, ...]
+    time: int
+
+
+UserEvent = OrderUpdate | BalanceUpdate
+"""What the engine tells a key's user streams; each surface spells it in its own dialect."""
+
+
+def binance_user_event(event: UserEvent) -> dict[str, Any]:
+    """An engine event as Binance's user stream sends it."""
+    if isinstance(event, OrderUpdate):
+        return execution_report(event.order, event.exec_type, event.time, event.trade)
+    return account_position(list(event.lines), event.time)
 
 
 def order_json(order: Order) -> dict[str, Any]:

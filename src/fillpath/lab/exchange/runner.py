@@ -15,7 +15,13 @@ from typing import Any
 from aiohttp import web
 
 from fillpath.lab.exchange.config import SimConfig
+from fillpath.lab.exchange.okx.venue import OkxVenue
 from fillpath.lab.exchange.venue import SimVenue
+
+
+def make_venue(config: SimConfig) -> SimVenue | OkxVenue:
+    """The surface ``config.dialect`` names, over a fresh engine."""
+    return OkxVenue(config) if config.dialect == "okx" else SimVenue(config)
 
 
 class SimServer:
@@ -24,7 +30,7 @@ class SimServer:
     def __init__(
         self, config: SimConfig | None = None, *, host: str = "127.0.0.1", port: int = 0, token: str | None = None
     ) -> None:
-        self.venue = SimVenue(config or SimConfig())
+        self.venue = make_venue(config or SimConfig())
         self.token = token
         self.host = host
         self.port = port

@@ -53,6 +53,9 @@ class Connection:
     def send(self, message: dict[str, Any]) -> None:
         self._queue.put_nowait(json.dumps(message))
 
+    def send_text(self, text: str) -> None:
+        self._queue.put_nowait(text)
+
     def close_soon(self) -> None:
         self._queue.put_nowait(None)
 
@@ -145,6 +148,10 @@ class StreamHub:
                     conn.send({"subscriptionId": conn.subscription_id, "event": ev})
                 else:
                     conn.send(ev)
+
+    def user_streams(self, api_key: str) -> int:
+        """Connections carrying this key's user data (a listenKey stream or a WebSocket API subscription)."""
+        return sum(1 for c in self.connections if c.kind in ("api", "user") and c.api_key == api_key)
 
     def disconnect_all(self) -> int:
         conns = list(self.connections)

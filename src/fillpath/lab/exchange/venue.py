@@ -1,4 +1,5 @@
-"""The simulated venue: engine, faults, streams and the record of order requests, behind one aiohttp app.
+"""The simulated venue's Binance surface: Binance spot's REST, streams and WebSocket API over the shared core
+(``core.VenueCore``: engine, faults, clock, records).
 
 REST paths follow Binance spot (``/api/v3/...``); the WebSocket paths follow Binance's stream hosts
 (``/ws``, ``/stream``, ``/ws-api/v3``); ``/admin/...`` is the test harness (loopback only, no auth).
@@ -7,12 +8,9 @@ REST paths follow Binance spot (``/api/v3/...``); the WebSocket paths follow Bin
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
-import time
 import zlib
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -23,10 +21,9 @@ from aiohttp import web
 from fillpath.lab.exchange import auth, errors, market_data
 from fillpath.lab.exchange.admin import add_admin_routes
 from fillpath.lab.exchange.config import SimConfig
-from fillpath.lab.exchange.engine import Engine
+from fillpath.lab.exchange.core import VenueCore
 from fillpath.lab.exchange.errors import BinanceError
-from fillpath.lab.exchange.faults import Faults, VenueClock, check_setting
-from fillpath.lab.exchange.orders import Order, fmt, new_order_json, order_json, trade_json
+from fillpath.lab.exchange.orders import Order, binance_user_event, fmt, new_order_json, order_json, trade_json
 from fillpath.lab.exchange.params import int_param, parse_new_order, required
 from fillpath.lab.exchange.streams import StreamHub
 from fillpath.lab.exchange.ws_endpoints import add_stream_routes, stream_faults
@@ -34,52 +31,17 @@ from fillpath.lab.exchange.ws_endpoints import add_stream_routes, stream_faults
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-@dataclass(frozen=True, slots=True)
-class OrderRequestRecord:
-    """One order request as received, whatever became of it (the harness's ground truth)."""
+class SimVenue(VenueCore):
+    dialect = "binance"
+    hub: StreamHub
 
-    seq: int
-    received_ns: int
-    venue_ms: int
-    kind: str
-    api_key: str | None
-    symbol: str | None
-    side: str | None
-    type: str | None
-    client_order_id: str | None
-    quantity: str | None
-    price: str | None
-    outcome: str
-    code: int | None
-    msg: str | None
-    order_id: int | None
-
-
-@dataclass
-class _RateState:
-    window_start: float = 0.0
-    count: int = 0
-    strikes: int = 0
-    banned_until: float = 0.0
-
-
-class SimVenue:
     def __init__(self, config: SimConfig) -> None:
-        self.config = config
-        self.faults = Faults(config.seed)
-        self.faults.set([check_setting(name, params) for name, params in config.faults.items()])
-        self.clock = VenueClock(self.faults)
-        self.engine = Engine(config, self.clock.now_ms)
-        self.hub = StreamHub(config.depth_interval)
-        self.hub.user_filter = partial(stream_faults, self.faults)
-        self.engine.on_user_event = self.hub.publish_user
-        self.engine.on_depth = self.hub.publish_depth
-        self.records: list[OrderRequestRecord] = []
+        super().__init__(config)
+        self.hub = hub = StreamHub(config.depth_interval)
+        hub.user_filter = partial(stream_faults, self.faults)
+        self.engine.on_user_event = lambda api_key, event: hub.publish_user(api_key, binance_user_event(event))
+        self.engine.on_depth = hub.publish_depth
         self.listen_keys: dict[str, str] = {}
-        self.closing = asyncio.Event()
-        self._rate: dict[str, _RateState] = {}
-        self._tasks: list[asyncio.Task[None]] = []
-        self._last_disconnect = time.monotonic()
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -104,44 +66,8 @@ class SimVenue:
         r.add_delete("/api/v3/userDataStream", self.listen_key_close)
         add_stream_routes(r, self)
         add_admin_routes(r, self)
-        app.on_startup.append(self._on_startup)
-        app.on_shutdown.append(self._on_shutdown)
+        self.lifecycle(app)
         return app
-
-    async def _on_startup(self, _app: web.Application) -> None:
-        loop = asyncio.get_running_loop()
-        if self.config.walk_interval > 0:
-            self._tasks.append(loop.create_task(self._walk_timer()))
-        self._tasks.append(loop.create_task(self._disconnect_timer()))
-
-    async def _on_shutdown(self, _app: web.Application) -> None:
-        self.closing.set()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        for conn in list(self.hub.connections):
-            await conn.ws.close()
-
-    async def _walk_timer(self) -> None:
-        while True:
-            await asyncio.sleep(self.config.walk_interval)
-            self.advance(1)
-
-    def advance(self, steps: int, symbols: list[str] | None = None) -> None:
-        multiplier = int(self.faults.param("rate_limit", "burst")) if self.faults.on("rate_limit") else 1
-        self.engine.walk(steps, multiplier=multiplier, symbols=symbols)
-
-    async def _disconnect_timer(self) -> None:
-        while True:
-            await asyncio.sleep(0.05)
-            if not self.faults.on("stream_disconnect"):
-                self._last_disconnect = time.monotonic()
-                continue
-            if time.monotonic() - self._last_disconnect >= self.faults.seconds("stream_disconnect", "interval"):
-                self._last_disconnect = time.monotonic()
-                self.hub.disconnect_all()
 
     # -- middlewares ------------------------------------------------------------------------------
 
@@ -154,40 +80,30 @@ class SimVenue:
 
     @web.middleware
     async def _rate_limit(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if self.faults.on("rate_limit") and request.path.startswith("/api/"):
+        if request.path.startswith("/api/"):
             self._count_request(request.remote or "?")
         return await handler(request)
 
     def _count_request(self, ip: str) -> None:
-        state = self._rate.setdefault(ip, _RateState())
-        now = time.monotonic()
-        if now < state.banned_until:
-            until = self.clock.now_ms() + int((state.banned_until - now) * 1000)
+        verdict = self.throttle(ip)
+        if verdict is None:
+            return
+        if verdict.banned:
             raise BinanceError(
                 -1003,
-                f"Way too many requests; IP({ip}) banned until {until}. "
+                f"Way too many requests; IP({ip}) banned until {verdict.until_ms}. "
                 "Please use the websocket for live updates "
                 "to avoid bans.",
                 418,
-                headers={"Retry-After": str(int(state.banned_until - now) + 1)},
+                headers={"Retry-After": str(int(verdict.retry_after_s))},
             )
-        if now - state.window_start >= 1.0:
-            state.window_start, state.count = now, 0
-        state.count += 1
-        limit = int(self.faults.param("rate_limit", "limit"))
-        if state.count > limit:
-            state.strikes += 1
-            if state.strikes > int(self.faults.param("rate_limit", "ban_after")):
-                state.strikes = 0
-                state.banned_until = now + self.faults.seconds("rate_limit", "ban")
-            raise BinanceError(
-                -1003,
-                f"Too many requests; current limit of IP({ip}) request weight is {limit} per SECOND. "
-                "Please use WebSocket Streams for live updates to avoid polling the API.",
-                429,
-                headers={"Retry-After": str(self.faults.param("rate_limit", "retry_after"))},
-            )
-        state.strikes = 0
+        raise BinanceError(
+            -1003,
+            f"Too many requests; current limit of IP({ip}) request weight is {verdict.limit} per SECOND. "
+            "Please use WebSocket Streams for live updates to avoid polling the API.",
+            429,
+            headers={"Retry-After": str(self.faults.param("rate_limit", "retry_after"))},
+        )
 
     # -- request plumbing -------------------------------------------------------------------------
 
@@ -297,24 +213,17 @@ class SimVenue:
         )
 
     def _record(self, kind: str, api_key: str | None, params: dict[str, str], outcome: str, **kw: Any) -> None:
-        self.records.append(
-            OrderRequestRecord(
-                seq=len(self.records) + 1,
-                received_ns=time.time_ns(),
-                venue_ms=self.clock.now_ms(),
-                kind=kind,
-                api_key=api_key,
-                symbol=params.get("symbol"),
-                side=params.get("side"),
-                type=params.get("type"),
-                client_order_id=params.get("newClientOrderId") or params.get("origClientOrderId"),
-                quantity=params.get("quantity") or params.get("quoteOrderQty"),
-                price=params.get("price"),
-                outcome=outcome,
-                code=kw.get("code"),
-                msg=kw.get("msg"),
-                order_id=kw.get("order_id"),
-            )
+        self.record(
+            kind,
+            api_key,
+            outcome,
+            symbol=params.get("symbol"),
+            side=params.get("side"),
+            type=params.get("type"),
+            client_order_id=params.get("newClientOrderId") or params.get("origClientOrderId"),
+            quantity=params.get("quantity") or params.get("quoteOrderQty"),
+            price=params.get("price"),
+            **kw,
         )
 
     async def new_order(self, request: web.Request) -> web.Response:
@@ -338,7 +247,7 @@ class SimVenue:
         reply = new_order_json(order, fills, req.resp_type, order.time)
         if self.faults.hit("drop_response"):
             self._record("new", api_key, params, "accepted_response_dropped", order_id=order.order_id)
-            return await self._hang(request)
+            return await self.hang(request)
         self._record("new", api_key, params, "accepted", order_id=order.order_id)
         if self.config.walk_per_order:
             self.advance(self.config.walk_per_order)
@@ -374,14 +283,6 @@ class SimVenue:
                 reply["fills"] = []
         self._record("new", api_key, params, "acked_then_denied", order_id=order_id)
         return self._json(reply)
-
-    async def _hang(self, request: web.Request) -> web.Response:
-        """Hold the reply until ``hang`` seconds pass (or the venue stops), then drop the connection."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.closing.wait(), self.faults.seconds("drop_response", "hang"))
-        if request.transport is not None:
-            request.transport.close()
-        return web.Response(status=504)
 
     def _order_ref(self, params: dict[str, str]) -> tuple[str, int | None, str | None]:
         symbol = required(params, "symbol")
@@ -472,6 +373,3 @@ class SimVenue:
         if self.listen_keys.pop(params.get("listenKey", ""), None) != api_key:
             raise BinanceError(-1125, "This listenKey does not exist.")
         return self._json({})
-
-    def records_json(self) -> list[dict[str, Any]]:
-        return [asdict(r) for r in self.records]

@@ -1,0 +1,1 @@
+"""The simulator's OKX v5 surface (REST, private WebSocket, error codes) over the shared engine."""
