@@ -22,6 +22,22 @@ interface IUniswapV3PoolLike {
     ) external returns (int256 amount0, int256 amount1);
 }
 
+interface IERC20ApproveLike {
+    function approve(address spender, uint256 amount) external returns (bool);
+    function allowance(address owner, address spender) external view returns (uint256);
+}
+
+/// @dev A Curve StableSwap pool (classic and NG plain pools): `exchange` by coin indices. Declared without a
+///      return value: old Vyper pools return nothing, and the executor reads the output from its own balance.
+interface IStableSwapLike {
+    function coins(uint256 i) external view returns (address);
+    function exchange(int128 i, int128 j, uint256 dx, uint256 minDy) external;
+}
+
+interface IUniswapV3PoolFactoryLike {
+    function factory() external view returns (address);
+}
+
 interface IWETH9Like {
     function deposit() external payable;
     function withdraw(uint256 amount) external;
@@ -45,14 +61,28 @@ interface IWETH9Like {
 ///  - V2 pairs are not tied to one factory (forks with other fees work through the leg's `fee`). A V2 leg's
 ///    output is what the executor's balance of tokenOut gained, and a leg that yields nothing reverts, so a
 ///    pair that does not pay (or pays another token) fails the plan; it costs only the caller who named it.
-///  - External calls go to: the tokens and pairs/pools named in the legs, WETH, and, for ETH only, the
-///    recipient or sender at the very end. A transient-storage lock refuses any re-entry into `execute`.
+///  - A STABLESWAP leg approves its pool exactly the leg's input, calls `exchange`, and requires the allowance
+///    to be back at zero afterwards (`AllowanceLeft` otherwise): a pool that took less than it was given fails
+///    the plan instead of keeping a standing approval. Its coins at the leg's indices must be the leg's tokens.
+///  - A CALL leg runs someone else's calldata (an aggregator's quote), so it gets the narrowest authority the
+///    executor can give: an exact approval of the leg's input to the named spender (or the input as value, for
+///    ETH), reset to zero after the call; its output is what the executor's balance of tokenOut gained, checked
+///    against the leg's minOut here, not by the aggregator; it may leave at most `Call.maxUnspent` of its input
+///    unspent and may never take more than the leg's input (`InputUnspent`, `Overspent`). Its target may not be
+///    the executor, WETH, any token of the plan (a token called by the executor would move the executor's own
+///    balance: the other legs' funds), a pool another leg names, or a genuine V3 pool of the factory. The
+///    executor holds only this transaction's funds, so the worst a hostile target can do is fail the plan or
+///    keep the leg's input in exchange for at least its minOut.
+///  - External calls go to: the tokens and pairs/pools named in the legs, WETH, a CALL leg's target, and, for
+///    ETH only, the recipient or sender at the very end. A transient-storage lock refuses any re-entry.
 contract FillpathExecutor {
     /// @notice Leg kinds.
     uint8 public constant UNISWAP_V2 = 0;
     uint8 public constant UNISWAP_V3 = 1;
     uint8 public constant WRAP = 2; // ETH → WETH
     uint8 public constant UNWRAP = 3; // WETH → ETH
+    uint8 public constant STABLESWAP = 4; // Curve-style pool; `fee` holds the coin indices, i << 8 | j
+    uint8 public constant CALL = 5; // external calldata (an aggregator's quote); `fee` indexes `calls`
 
     /// @notice `Leg.amountIn` meaning "everything of tokenIn the executor holds now".
     uint256 public constant ALL = type(uint256).max;
@@ -75,17 +105,26 @@ contract FillpathExecutor {
 
     struct Leg {
         uint8 kind;
-        uint24 fee; // V2: fee in ppm of the input (3000 = 0.3%); V3: the pool's fee tier
-        address pool; // V2 pair or V3 pool; ignored for WRAP/UNWRAP
+        uint24 fee; // V2: fee in ppm of the input (3000 = 0.3%); V3: the pool's fee tier; see STABLESWAP, CALL
+        address pool; // V2 pair, V3 pool, StableSwap pool, or a CALL leg's target; ignored for WRAP/UNWRAP
         address tokenIn; // address(0) = ETH (WRAP)
         address tokenOut; // address(0) = ETH (UNWRAP)
         uint256 amountIn; // exact, or ALL
         uint256 minOut;
     }
 
+    /// @notice What a CALL leg runs: `data` sent to the leg's `pool` (the target) after approving `spender`
+    ///         exactly the leg's input (spender is address(0) when the input is ETH, sent as value instead).
+    struct Call {
+        address spender;
+        uint256 maxUnspent; // how much of the leg's input the call may leave with the executor
+        bytes data;
+    }
+
     bool private transient _locked;
     address private transient _activePool; // the V3 pool whose swap is in progress; it alone may call back
     address private transient _activeTokenIn;
+    address private transient _activeTarget; // the CALL target whose call is in progress: it may send ETH
 
     error DeadlinePassed(uint256 deadline, uint256 timestamp);
     error LegMinOut(uint256 index, uint256 got, uint256 min);
@@ -102,6 +141,12 @@ contract FillpathExecutor {
     error NativeTransferFailed(address to);
     error UnexpectedEther(address from);
     error Leftover(address token, uint256 amount);
+    error BadTarget(uint256 index, address target);
+    error BadSpender(uint256 index, address spender);
+    error CallFailed(uint256 index, bytes reason);
+    error AllowanceLeft(uint256 index, address spender, uint256 amount);
+    error InputUnspent(uint256 index, uint256 unspent, uint256 maxUnspent);
+    error Overspent(uint256 index, uint256 spent, uint256 amountIn);
 
     constructor(address weth_, address v3Factory_) {
         weth = weth_;
@@ -122,20 +167,50 @@ contract FillpathExecutor {
         uint256 minTotalOut,
         address recipient,
         uint256 deadline
-    ) external payable returns (uint256[] memory amountsOut, uint256 totalOut) {
+    ) external payable guarded(tokenOut, recipient, deadline) returns (uint256[] memory amountsOut, uint256 totalOut) {
+        Call[] calldata none;
+        assembly {
+            none.offset := 0
+            none.length := 0
+        }
+        _pull(pulls, tokenOut);
+        amountsOut = _run(legs, none);
+        totalOut = _deliver(tokenOut, recipient);
+        if (totalOut < minTotalOut) revert TotalMinOut(totalOut, minTotalOut);
+        _sweep(pulls, legs, tokenOut);
+        _sendEth(tokenOut == NATIVE ? recipient : msg.sender);
+    }
+
+    /// @notice `execute` for plans with CALL legs: a CALL leg whose `fee` is k runs `calls[k]` on its `pool`.
+    ///         Every CALL leg's target and spender are checked against the whole plan before anything moves.
+    function executeWithCalls(
+        Pull[] calldata pulls,
+        Leg[] calldata legs,
+        Call[] calldata calls,
+        address tokenOut,
+        uint256 minTotalOut,
+        address recipient,
+        uint256 deadline
+    ) external payable guarded(tokenOut, recipient, deadline) returns (uint256[] memory amountsOut, uint256 totalOut) {
+        _checkCalls(pulls, legs, calls);
+        _pull(pulls, tokenOut);
+        amountsOut = _run(legs, calls);
+        totalOut = _deliver(tokenOut, recipient);
+        if (totalOut < minTotalOut) revert TotalMinOut(totalOut, minTotalOut);
+        _sweep(pulls, legs, tokenOut);
+        _sendEth(tokenOut == NATIVE ? recipient : msg.sender);
+    }
+
+    /// @dev The lock and the checks every plan passes before anything moves. (A modifier, not a shared private
+    ///      function: the call through one cost `execute` about 95 gas per transaction.)
+    modifier guarded(address tokenOut, address recipient, uint256 deadline) {
         if (_locked) revert Reentered();
         _locked = true;
         // forge-lint: disable-next-line(block-timestamp) a deadline is exactly what the timestamp is for
         if (block.timestamp > deadline) revert DeadlinePassed(deadline, block.timestamp);
         if (recipient == address(0) || recipient == address(this)) revert BadRecipient(recipient);
         if (tokenOut == NATIVE && msg.value != 0) revert InputIsOutput(NATIVE);
-
-        _pull(pulls, tokenOut);
-        amountsOut = _run(legs);
-        totalOut = _deliver(tokenOut, recipient);
-        if (totalOut < minTotalOut) revert TotalMinOut(totalOut, minTotalOut);
-        _sweep(pulls, legs, tokenOut);
-        _sendEth(tokenOut == NATIVE ? recipient : msg.sender);
+        _;
         _locked = false;
     }
 
@@ -149,16 +224,20 @@ contract FillpathExecutor {
         _send(_activeTokenIn, pool, owed);
     }
 
-    /// @notice ETH arrives only from WETH, when an UNWRAP leg withdraws.
+    /// @notice ETH arrives only from WETH, when an UNWRAP leg withdraws, or from a CALL leg's target during
+    ///         its call (an aggregator paying ETH, or returning unspent value).
     receive() external payable {
-        if (msg.sender != weth) revert UnexpectedEther(msg.sender);
+        if (msg.sender != weth) {
+            address target = _activeTarget;
+            if (msg.sender != target || target == address(0)) revert UnexpectedEther(msg.sender);
+        }
     }
 
-    function _run(Leg[] calldata legs) private returns (uint256[] memory amountsOut) {
+    function _run(Leg[] calldata legs, Call[] calldata calls) private returns (uint256[] memory amountsOut) {
         amountsOut = new uint256[](legs.length);
         for (uint256 i; i < legs.length; ++i) {
             Leg calldata leg = legs[i];
-            uint256 out = _leg(i, leg);
+            uint256 out = _leg(i, leg, calls);
             if (out == 0) revert NoOutput(i);
             if (out < leg.minOut) revert LegMinOut(i, out, leg.minOut);
             amountsOut[i] = out;
@@ -197,7 +276,7 @@ contract FillpathExecutor {
         }
     }
 
-    function _leg(uint256 i, Leg calldata leg) private returns (uint256 out) {
+    function _leg(uint256 i, Leg calldata leg, Call[] calldata calls) private returns (uint256 out) {
         uint256 amountIn = leg.amountIn;
         if (amountIn == ALL) amountIn = leg.tokenIn == NATIVE ? address(this).balance : _balance(leg.tokenIn);
         if (amountIn == 0) revert ZeroInput(i);
@@ -214,9 +293,100 @@ contract FillpathExecutor {
             if (leg.tokenIn != weth || leg.tokenOut != NATIVE) revert BadLeg(i);
             IWETH9Like(weth).withdraw(amountIn);
             out = amountIn;
+        } else if (kind == STABLESWAP) {
+            out = _swapStable(i, leg, amountIn);
+        } else if (kind == CALL && leg.fee < calls.length) {
+            out = _callLeg(i, leg, amountIn, calls[leg.fee]);
         } else {
             revert BadLeg(i);
         }
+    }
+
+    /// @dev Exact approval, `exchange` with no minimum of its own (the leg's minOut is checked on what arrived),
+    ///      and the approval must have been used up: a pool that pulls less fails here.
+    function _swapStable(uint256 i, Leg calldata leg, uint256 amountIn) private returns (uint256 out) {
+        address pool = leg.pool;
+        address tokenIn = leg.tokenIn;
+        address tokenOut = leg.tokenOut;
+        uint256 ci = leg.fee >> 8;
+        uint256 cj = leg.fee & 0xff;
+        if (ci > 0xff || ci == cj || tokenIn == NATIVE || tokenOut == NATIVE) revert BadLeg(i);
+        if (IStableSwapLike(pool).coins(ci) != tokenIn || IStableSwapLike(pool).coins(cj) != tokenOut) {
+            revert BadPool(i, pool);
+        }
+        uint256 before = _balance(tokenOut);
+        _call(tokenIn, abi.encodeCall(IERC20ApproveLike.approve, (pool, amountIn)));
+        // forge-lint: disable-next-line(unsafe-typecast) ci, cj < 256
+        IStableSwapLike(pool).exchange(int128(int256(ci)), int128(int256(cj)), amountIn, 0);
+        uint256 left = IERC20ApproveLike(tokenIn).allowance(address(this), pool);
+        if (left != 0) revert AllowanceLeft(i, pool, left);
+        out = _balance(tokenOut) - before;
+    }
+
+    /// @dev Someone else's calldata with the leg's input and nothing more: exact approval (or value), the
+    ///      approval back to zero whatever the call did, the input spent within `maxUnspent`, and the output
+    ///      measured on the executor's balance. Targets and spenders were vetted by `_checkCalls`.
+    function _callLeg(uint256 i, Leg calldata leg, uint256 amountIn, Call calldata c) private returns (uint256 out) {
+        address tokenIn = leg.tokenIn;
+        address tokenOut = leg.tokenOut;
+        address target = leg.pool;
+        uint256 inBefore = _held(tokenIn);
+        uint256 outBefore = _held(tokenOut);
+        uint256 value;
+        if (tokenIn == NATIVE) {
+            value = amountIn;
+        } else {
+            _call(tokenIn, abi.encodeCall(IERC20ApproveLike.approve, (c.spender, amountIn)));
+        }
+        _activeTarget = target;
+        (bool ok, bytes memory ret) = target.call{value: value}(c.data);
+        _activeTarget = address(0);
+        if (!ok) revert CallFailed(i, ret);
+        if (tokenIn != NATIVE && IERC20ApproveLike(tokenIn).allowance(address(this), c.spender) != 0) {
+            _call(tokenIn, abi.encodeCall(IERC20ApproveLike.approve, (c.spender, 0)));
+        }
+        uint256 inAfter = _held(tokenIn);
+        uint256 spent = inBefore > inAfter ? inBefore - inAfter : 0;
+        if (spent > amountIn) revert Overspent(i, spent, amountIn);
+        if (amountIn - spent > c.maxUnspent) revert InputUnspent(i, amountIn - spent, c.maxUnspent);
+        uint256 outAfter = _held(tokenOut);
+        out = outAfter > outBefore ? outAfter - outBefore : 0;
+    }
+
+    /// @dev Before anything moves: each CALL leg names a call that exists, a spender that can hold an approval
+    ///      (none for ETH), and a target that is not the executor, WETH, a token of the plan, a pool another leg
+    ///      names, or a genuine V3 pool (its `factory()` is ours). Tokens: the executor calling one could move
+    ///      its own balance, i.e. the other legs' funds. Pools: a pool only ever holds what its own leg gave it
+    ///      inside that leg, and the V3 callback refuses calls outside our swap; refusing them anyway keeps a
+    ///      CALL leg to what it is for (an aggregator's contract) at the cost of one staticcall.
+    function _checkCalls(Pull[] calldata pulls, Leg[] calldata legs, Call[] calldata calls) private view {
+        for (uint256 i; i < legs.length; ++i) {
+            if (legs[i].kind != CALL) continue;
+            if (legs[i].fee >= calls.length) revert BadLeg(i);
+            address target = legs[i].pool;
+            if (target == address(this) || target == weth || target.code.length == 0) revert BadTarget(i, target);
+            for (uint256 k; k < pulls.length; ++k) {
+                if (pulls[k].token == target) revert BadTarget(i, target);
+            }
+            for (uint256 k; k < legs.length; ++k) {
+                Leg calldata other = legs[k];
+                if (other.tokenIn == target || other.tokenOut == target) revert BadTarget(i, target);
+                if (other.kind != CALL && other.kind != WRAP && other.kind != UNWRAP && other.pool == target) {
+                    revert BadTarget(i, target);
+                }
+            }
+            if (_isV3Pool(target)) revert BadTarget(i, target);
+            address spender = calls[legs[i].fee].spender;
+            if (legs[i].tokenIn == NATIVE ? spender != address(0) : (spender == address(0) || spender == address(this)))
+            {
+                revert BadSpender(i, spender);
+            }
+        }
+    }
+
+    function _isV3Pool(address target) private view returns (bool) {
+        (bool ok, bytes memory ret) = target.staticcall(abi.encodeCall(IUniswapV3PoolFactoryLike.factory, ()));
+        return ok && ret.length == 32 && abi.decode(ret, (address)) == v3Factory;
     }
 
     /// @dev The quote is checked against minOut before any transfer, so a short leg fails with its own error;
@@ -312,6 +482,10 @@ contract FillpathExecutor {
         if (!ok || (ret.length == 0 ? token.code.length == 0 : (ret.length != 32 || abi.decode(ret, (uint256)) != 1))) {
             revert TransferFailed(token, ret);
         }
+    }
+
+    function _held(address token) private view returns (uint256) {
+        return token == NATIVE ? address(this).balance : _balance(token);
     }
 
     function _balance(address token) private view returns (uint256) {

@@ -13,6 +13,7 @@ from fillpath.chains.executor import (
     ALL,
     ERRORS,
     EXECUTE_SIGNATURE,
+    EXECUTE_WITH_CALLS_SIGNATURE,
     NATIVE,
     ExecLeg,
     ExecPlan,
@@ -41,6 +42,7 @@ def test_the_python_abi_is_the_contracts() -> None:
     abi = load("FillpathExecutor").abi
     functions = {_signature(i) for i in abi if i["type"] == "function"}
     assert EXECUTE_SIGNATURE in functions
+    assert EXECUTE_WITH_CALLS_SIGNATURE in functions
     custom = {_signature(i) for i in abi if i["type"] == "error"}
     ours = {f"{n}({','.join(t)})" for n, t, _ in ERRORS if n not in ("Error", "Panic")}
     assert ours == custom

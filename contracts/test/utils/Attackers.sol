@@ -62,3 +62,66 @@ contract FakePool {
         return (0, 0);
     }
 }
+
+/// @notice A "StableSwap pool" with the right coins that pulls only half of what it is given (and pays for
+///         that half): the executor must not leave the other half approved to it.
+contract StingyStablePool {
+    address[2] internal coinList;
+
+    constructor(address coin0, address coin1) {
+        coinList = [coin0, coin1];
+    }
+
+    function coins(uint256 i) external view returns (address) {
+        return coinList[i];
+    }
+
+    function exchange(int128 i, int128 j, uint256 dx, uint256) external returns (uint256) {
+        // forge-lint: disable-next-line(unsafe-typecast) test indices are 0 or 1
+        require(IERC20(coinList[uint256(int256(i))]).transferFrom(msg.sender, address(this), dx / 2), "in");
+        // forge-lint: disable-next-line(unsafe-typecast) test indices are 0 or 1
+        require(IERC20(coinList[uint256(int256(j))]).transfer(msg.sender, dx / 2), "out");
+        return dx / 2;
+    }
+}
+
+/// @notice A CALL-leg target that trades ETH: sells it for a token (paying from its inventory) or buys it with a
+///         token pulled through the caller's approval (paying ETH back to the caller during the call), or calls
+///         back into the executor.
+contract EthDesk {
+    FillpathExecutor internal immutable executor;
+
+    constructor(FillpathExecutor executor_) payable {
+        executor = executor_;
+    }
+
+    function sellEth(address token, uint256 out) external payable {
+        require(IERC20(token).transfer(msg.sender, out), "out");
+    }
+
+    function buyEth(address token, uint256 amountIn, uint256 ethOut) external {
+        require(IERC20(token).transferFrom(msg.sender, address(this), amountIn), "in");
+        (bool ok,) = msg.sender.call{value: ethOut}("");
+        require(ok, "eth");
+    }
+
+    function reenter() external {
+        executor.execute(
+            new FillpathExecutor.Pull[](0),
+            new FillpathExecutor.Leg[](0),
+            address(1),
+            0,
+            address(this),
+            type(uint256).max
+        );
+    }
+
+    function sendEthLater(address to) external payable {
+        (bool ok, bytes memory ret) = to.call{value: msg.value}("");
+        if (!ok) {
+            assembly {
+                revert(add(ret, 0x20), mload(ret))
+            }
+        }
+    }
+}

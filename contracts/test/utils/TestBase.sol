@@ -5,6 +5,12 @@ pragma solidity ^0.8.28;
 ///         own tiny base instead of forge-std: the npm forge-std is old, and this keeps `forge test` offline
 ///         with nothing but the pinned node tools.
 interface Vm {
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
     function readFile(string calldata path) external view returns (string memory);
     function parseJsonString(string calldata json, string calldata key) external pure returns (string memory);
     function parseBytes(string calldata text) external pure returns (bytes memory);
@@ -14,9 +20,13 @@ interface Vm {
     function stopPrank() external;
     function expectRevert(bytes calldata revertData) external;
     function expectRevert(bytes4 selector) external;
+    function expectPartialRevert(bytes4 selector) external;
     function warp(uint256 timestamp) external;
     function assume(bool condition) external pure;
     function label(address who, string calldata name) external;
+    function chainId(uint256 newChainId) external;
+    function recordLogs() external;
+    function getRecordedLogs() external returns (Log[] memory logs);
 }
 
 abstract contract TestBase {

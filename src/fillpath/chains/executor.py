@@ -7,6 +7,12 @@ needs no build output at run time. Amounts are exact ints in base units; ETH is 
 A leg spends either an exact amount or ``ALL``: everything of its input token the executor holds when the leg
 runs, i.e. what earlier legs produced. The tokens the caller must approve (``ExecPlan.pulls``) are derived
 from the legs: every exact amount of a token that no earlier leg produces. Approve exactly those.
+
+Leg kinds: Uniswap V2 and V3, WETH wrap/unwrap, a Curve-style StableSwap pool (``ExecLeg.stableswap``: exact
+approval to the pool, which must be back to zero afterwards) and external calldata such as an aggregator's quote
+(``ExecLeg.external``: exact approval to the quote's allowance target, reset to zero after; output measured on the
+executor's own balance). A plan with a CALL leg is sent as ``executeWithCalls`` (the calldata of each CALL leg
+travels in a separate ``calls`` array, so plans without one keep ``execute``'s encoding byte for byte).
 """
 
 from __future__ import annotations
@@ -40,13 +46,19 @@ class LegKind(IntEnum):
     UNISWAP_V3 = 1
     WRAP = 2  # ETH → WETH
     UNWRAP = 3  # WETH → ETH
+    STABLESWAP = 4  # Curve-style exchange(i, j, dx, 0); the leg's fee word carries i << 8 | j
+    CALL = 5  # external calldata; the leg's fee word is the index of its Call
 
 
 _PULL = "(address,uint256)"
 _LEG = "(uint8,uint24,address,address,address,uint256,uint256)"
+_CALL = "(address,uint256,bytes)"
 EXECUTE_SIGNATURE: Final = f"execute({_PULL}[],{_LEG}[],address,uint256,address,uint256)"
 _EXECUTE_TYPES: Final = [f"{_PULL}[]", f"{_LEG}[]", "address", "uint256", "address", "uint256"]
 EXECUTE_SELECTOR: Final = keccak(text=EXECUTE_SIGNATURE)[:4]
+EXECUTE_WITH_CALLS_SIGNATURE: Final = f"executeWithCalls({_PULL}[],{_LEG}[],{_CALL}[],address,uint256,address,uint256)"
+_EXECUTE_WITH_CALLS_TYPES: Final = [f"{_PULL}[]", f"{_LEG}[]", f"{_CALL}[]", *_EXECUTE_TYPES[2:]]
+EXECUTE_WITH_CALLS_SELECTOR: Final = keccak(text=EXECUTE_WITH_CALLS_SIGNATURE)[:4]
 
 # The contract's custom errors (name, argument types, argument names), plus Solidity's built-in two.
 ERRORS: Final[tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]] = (
@@ -65,6 +77,12 @@ ERRORS: Final[tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]] = (
     ("NativeTransferFailed", ("address",), ("to",)),
     ("UnexpectedEther", ("address",), ("from",)),
     ("Leftover", ("address", "uint256"), ("token", "amount")),
+    ("BadTarget", ("uint256", "address"), ("index", "target")),
+    ("BadSpender", ("uint256", "address"), ("index", "spender")),
+    ("CallFailed", ("uint256", "bytes"), ("index", "reason")),
+    ("AllowanceLeft", ("uint256", "address", "uint256"), ("index", "spender", "amount")),
+    ("InputUnspent", ("uint256", "uint256", "uint256"), ("index", "unspent", "maxUnspent")),
+    ("Overspent", ("uint256", "uint256", "uint256"), ("index", "spent", "amountIn")),
     ("Error", ("string",), ("message",)),
     ("Panic", ("uint256",), ("code",)),
 )
@@ -99,16 +117,39 @@ def v3_pool_address(factory: str, token_a: str, token_b: str, fee_ppm: int) -> C
 
 
 @dataclass(frozen=True, slots=True)
+class ExecCall:
+    """What a CALL leg runs: ``data`` sent to the leg's target after approving ``spender`` exactly the leg's input
+    (no spender, i.e. ``NATIVE``, when the input is ETH: it goes as the call's value). ``max_unspent`` is how much
+    of the input the call may leave unspent (it goes back to the sender with everything else)."""
+
+    spender: ChecksumAddress
+    data: bytes
+    max_unspent: int = 0
+
+    def __post_init__(self) -> None:
+        _uint(self.max_unspent, "max_unspent")
+        if not isinstance(self.data, bytes):
+            raise InvalidInput("data", "calldata must be bytes", "give the quote's transaction data as bytes")
+
+    def encoded(self) -> tuple[str, int, bytes]:
+        return (self.spender, self.max_unspent, self.data)
+
+
+@dataclass(frozen=True, slots=True)
 class ExecLeg:
-    """One step of a plan as the executor runs it. Build with ``v2``, ``v3``, ``wrap`` or ``unwrap``."""
+    """One step of a plan as the executor runs it. Build with ``v2``, ``v3``, ``wrap``, ``unwrap``,
+    ``stableswap`` or ``external`` (a CALL leg)."""
 
     kind: LegKind
     token_in: ChecksumAddress
     token_out: ChecksumAddress
     amount_in: AmountIn
     min_out: int
-    pool: ChecksumAddress = NATIVE
+    pool: ChecksumAddress = NATIVE  # V2 pair, V3 pool, StableSwap pool, or a CALL leg's target
     fee_ppm: int = 0  # V2: the pair's fee on the input (3000 = 0.3%); V3: the pool's fee tier
+    coin_in: int = 0  # StableSwap: the pool's index of token_in
+    coin_out: int = 0  # StableSwap: the pool's index of token_out
+    call: ExecCall | None = None  # CALL only
 
     def __post_init__(self) -> None:
         if self.amount_in != ALL:
@@ -120,11 +161,36 @@ class ExecLeg:
             raise InvalidInput("fee_ppm", f"{self.fee_ppm} is not a fee in parts per million", "e.g. 3000 = 0.3%")
         if self.token_in == self.token_out:
             raise InvalidInput("token_out", "a leg must change the asset", "give different token_in and token_out")
-        if self.kind in (LegKind.UNISWAP_V2, LegKind.UNISWAP_V3):
+        if (self.call is not None) != (self.kind == LegKind.CALL):
+            raise InvalidInput("call", "a CALL leg, and only a CALL leg, carries a call")
+        if (self.coin_in or self.coin_out) and self.kind != LegKind.STABLESWAP:
+            raise InvalidInput("coin_in", "coin indices belong to StableSwap legs")
+        if self.kind in (LegKind.UNISWAP_V2, LegKind.UNISWAP_V3, LegKind.STABLESWAP):
             if NATIVE in (self.token_in, self.token_out, self.pool):
                 raise InvalidInput("pool", "a swap leg needs a pool and two tokens", "use wrap/unwrap for ETH")
+            if self.kind == LegKind.STABLESWAP:
+                self._check_stableswap()
+        elif self.kind == LegKind.CALL:
+            self._check_call()
         elif (self.kind == LegKind.WRAP) != (self.token_in == NATIVE) or NATIVE not in (self.token_in, self.token_out):
             raise InvalidInput("kind", "wrap is ETH → WETH and unwrap WETH → ETH")
+
+    def _check_stableswap(self) -> None:
+        if self.coin_in == self.coin_out or not (0 <= self.coin_in < 256 and 0 <= self.coin_out < 256):
+            raise InvalidInput("coin_in", f"coin indices {self.coin_in} and {self.coin_out}", "two different indices")
+        if self.fee_ppm:
+            raise InvalidInput("fee_ppm", "a StableSwap pool takes its own fee", "leave fee_ppm at 0")
+
+    def _check_call(self) -> None:
+        assert self.call is not None
+        if self.pool == NATIVE:
+            raise InvalidInput("pool", "a CALL leg needs a target contract")
+        if self.fee_ppm:
+            raise InvalidInput("fee_ppm", "a CALL leg has no fee of its own", "leave fee_ppm at 0")
+        if (self.token_in == NATIVE) != (self.call.spender == NATIVE):
+            raise InvalidInput(
+                "call.spender", "an ETH input goes as value (no spender); a token input needs its allowance target"
+            )
 
     @classmethod
     def v2(
@@ -161,10 +227,59 @@ class ExecLeg:
     def unwrap(cls, weth: str, amount_in: AmountIn) -> ExecLeg:
         return cls(LegKind.UNWRAP, _address(weth, "weth"), NATIVE, amount_in, 0 if amount_in == ALL else amount_in)
 
-    def encoded(self) -> tuple[int, int, str, str, str, int, int]:
+    @classmethod
+    def stableswap(
+        cls, pool: str, token_in: str, token_out: str, i: int, j: int, amount_in: AmountIn, min_out: int
+    ) -> ExecLeg:
+        """``exchange(i, j, amount, 0)`` on a Curve-style pool whose coins i and j are token_in and token_out
+        (the executor checks ``coins(i)``/``coins(j)``); the leg's min_out is checked on what arrived."""
+        return cls(
+            LegKind.STABLESWAP,
+            _address(token_in, "token_in"),
+            _address(token_out, "token_out"),
+            amount_in,
+            min_out,
+            _address(pool, "pool"),
+            coin_in=i,
+            coin_out=j,
+        )
+
+    @classmethod
+    def external(
+        cls,
+        target: str,
+        token_in: str,
+        token_out: str,
+        amount_in: AmountIn,
+        min_out: int,
+        data: bytes,
+        spender: str | None,
+        max_unspent: int = 0,
+    ) -> ExecLeg:
+        """A CALL leg: ``data`` sent to ``target`` (e.g. an aggregator quote's ``transaction.to``/``data``, with
+        ``spender`` its allowance target; None for an ETH input, sent as value). ``min_out`` is checked by the
+        executor on its own balance of token_out, whatever the calldata promises."""
+        return cls(
+            LegKind.CALL,
+            _address(token_in, "token_in"),
+            _address(token_out, "token_out"),
+            amount_in,
+            min_out,
+            _address(target, "target"),
+            call=ExecCall(NATIVE if spender is None else _address(spender, "spender"), data, max_unspent),
+        )
+
+    def encoded(self, call_index: int = 0) -> tuple[int, int, str, str, str, int, int]:
+        """The ``Leg`` tuple; a CALL leg's fee word is ``call_index``, its position in the plan's calls."""
         amount = _ALL_WORD if self.amount_in == ALL else self.amount_in
         assert isinstance(amount, int)
-        return (int(self.kind), self.fee_ppm, self.pool, self.token_in, self.token_out, amount, self.min_out)
+        if self.kind == LegKind.STABLESWAP:
+            fee = (self.coin_in << 8) | self.coin_out
+        elif self.kind == LegKind.CALL:
+            fee = call_index
+        else:
+            fee = self.fee_ppm
+        return (int(self.kind), fee, self.pool, self.token_in, self.token_out, amount, self.min_out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +302,7 @@ class ExecPlan:
     deadline: int
     pulls: tuple[Pull, ...] = field(init=False)
     value: int = field(init=False)
+    calls: tuple[ExecCall, ...] = field(init=False)
 
     def __post_init__(self) -> None:
         if not self.legs:
@@ -196,8 +312,10 @@ class ExecPlan:
         if self.recipient == NATIVE:
             raise InvalidInput("recipient", "the zero address cannot receive", "give the account that should")
         pulls, value = _inputs(self.legs, self.token_out)
+        _check_call_targets(self.legs, pulls)
         object.__setattr__(self, "pulls", pulls)
         object.__setattr__(self, "value", value)
+        object.__setattr__(self, "calls", tuple(leg.call for leg in self.legs if leg.call is not None))
 
     @classmethod
     def build(
@@ -212,15 +330,20 @@ class ExecPlan:
         )
 
     def calldata(self) -> bytes:
-        args = (
-            [(p.token, p.amount) for p in self.pulls],
-            [leg.encoded() for leg in self.legs],
-            self.token_out,
-            self.min_total_out,
-            self.recipient,
-            self.deadline,
-        )
-        return EXECUTE_SELECTOR + encode_execute_args(*args)
+        """``execute`` for a plan without CALL legs, ``executeWithCalls`` for one with them."""
+        pulls = [(p.token, p.amount) for p in self.pulls]
+        if not self.calls:
+            legs = [leg.encoded() for leg in self.legs]
+            return EXECUTE_SELECTOR + encode_execute_args(
+                pulls, legs, self.token_out, self.min_total_out, self.recipient, self.deadline
+            )
+        encoded, k = [], 0
+        for leg in self.legs:
+            encoded.append(leg.encoded(k))
+            k += leg.kind == LegKind.CALL
+        args = [pulls, encoded, [c.encoded() for c in self.calls], self.token_out, self.min_total_out,
+                self.recipient, self.deadline]  # fmt: skip
+        return EXECUTE_WITH_CALLS_SELECTOR + encode(_EXECUTE_WITH_CALLS_TYPES, args)
 
 
 def _word(value: int) -> bytes:
@@ -279,6 +402,20 @@ def _inputs(legs: Sequence[ExecLeg], token_out: str) -> tuple[tuple[Pull, ...], 
     if token_out not in produced:
         raise InvalidInput("token_out", "no leg produces it")
     return tuple(Pull(t, a) for t, a in pulls.items()), value
+
+
+def _check_call_targets(legs: Sequence[ExecLeg], pulls: Sequence[Pull]) -> None:
+    """What the contract refuses with ``BadTarget`` and can be known without the chain: a CALL leg's target may
+    not be a token of the plan (called by the executor, a token would move the executor's balance, i.e. the
+    other legs' funds) nor a pool another leg names. (WETH, the executor itself and genuine V3 pools are refused
+    on chain too.)"""
+    tokens = {p.token for p in pulls} | {t for leg in legs for t in (leg.token_in, leg.token_out)}
+    pools = {leg.pool for leg in legs if leg.kind not in (LegKind.CALL, LegKind.WRAP, LegKind.UNWRAP)}
+    for i, leg in enumerate(legs):
+        if leg.kind == LegKind.CALL and (leg.pool in tokens or leg.pool in pools):
+            raise InvalidInput(
+                f"legs[{i}].pool", f"{leg.pool} is a token or a pool of this plan", "a CALL targets an aggregator"
+            )
 
 
 @dataclass(frozen=True, slots=True)
