@@ -266,7 +266,7 @@ def test_schema_matches_the_migrations(store: Store) -> None:
         diff = compare_metadata(MigrationContext.configure(conn), tables.metadata)
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
     assert diff == []
-    assert version == "0001"
+    assert version == "0003"
 
 
 def test_sqlite_runs_in_wal_with_full_sync(sqlite_url: str) -> None:

@@ -41,6 +41,7 @@ from fillpath.model.events import (
     VenueResumed,
 )
 from fillpath.model.orders import OrderState
+from fillpath.state import transfers
 from fillpath.state.records import (
     BalanceRecord,
     FillRecord,
@@ -48,12 +49,16 @@ from fillpath.state.records import (
     IntentStatus,
     NonceRecord,
     OrderRecord,
+    TransferRecord,
     TxRecord,
     TxStatus,
     VenueFlag,
 )
+from fillpath.state.transfers import TRANSFER_EVENT_TYPES
 
-TableName: TypeAlias = Literal["orders", "fills", "transactions", "intents", "nonces", "ledger", "venue_flags"]
+TableName: TypeAlias = Literal[
+    "orders", "fills", "transactions", "intents", "nonces", "ledger", "venue_flags", "transfers"
+]
 Touched: TypeAlias = tuple[TableName, object]
 """A projection row changed by an event: (table, key in that table's dict)."""
 
@@ -90,6 +95,8 @@ class Projections:
     ledger: dict[AssetId, BalanceRecord] = field(default_factory=dict)
     venue_flags: dict[str, VenueFlag] = field(default_factory=dict)
     last_seq: int = 0
+    transfers: dict[str, TransferRecord] = field(default_factory=dict)
+    """Transfers between locations by transfer (intent) id: what is in flight (``state/transfers.py``)."""
 
     def copy(self) -> Projections:
         return Projections(
@@ -101,11 +108,12 @@ class Projections:
             dict(self.ledger),
             dict(self.venue_flags),
             self.last_seq,
+            dict(self.transfers),
         )
 
     def replace_with(self, other: Projections) -> None:
         """Become ``other`` in place, so read-only views handed out earlier stay live."""
-        for name in ("orders", "fills", "transactions", "intents", "nonces", "ledger", "venue_flags"):
+        for name in ("orders", "fills", "transactions", "intents", "nonces", "ledger", "venue_flags", "transfers"):
             mine: dict[object, object] = getattr(self, name)
             mine.clear()
             mine.update(getattr(other, name))
@@ -151,6 +159,9 @@ class Projections:
             amount = e.delta if held is None else _plus(held.amount, e.delta, e.asset)
             self.ledger[e.asset] = BalanceRecord(e.asset, amount, seq)
             return [("ledger", e.asset)]
+        if isinstance(e, TRANSFER_EVENT_TYPES):
+            self.transfers[e.transfer_id] = transfers.apply(self.transfers.get(e.transfer_id), e, seq, rec.recv_ns)
+            return [("transfers", e.transfer_id)]
         if isinstance(e, VenueDegraded | VenueHalted | VenueResumed):
             flag = self.venue_flags.get(e.venue) or VenueFlag(e.venue, False, False, None, 0)
             if isinstance(e, VenueDegraded):
