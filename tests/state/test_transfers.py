@@ -3,6 +3,8 @@ debited-but-not-credited, and the fold is total (any order of events gives a sta
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -73,7 +75,7 @@ def test_rejected_after_acceptance_is_not_believed() -> None:
 def test_final_states_are_final_and_every_order_folds(names: list[str]) -> None:
     events = [REQUESTED, *(STEPS[n] for n in names)]
     states = [fold(events[: i + 1]).state for i in range(len(events))]
-    for before, after in zip(states, states[1:], strict=False):
+    for before, after in itertools.pairwise(states):
         if before in FINAL:
             assert after is before
         if before in IN_FLIGHT:  # the source took the funds: only a landing, a refund or expiry moves it

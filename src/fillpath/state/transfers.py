@@ -105,7 +105,6 @@ def apply(old: TransferRecord | None, e: TransferEvent, seq: int, recv_ns: int) 
     elif isinstance(e, TransferRefunded):
         if t.state not in FINAL:
             t = replace(t, refunded=e.refunded, landed_ref=e.ref, ended_ns=recv_ns)
-    elif isinstance(e, TransferRejected | TransferExpired | TransferUnknown):
-        if t.state not in FINAL:
-            t = replace(t, reason=e.reason, ended_ns=recv_ns if isinstance(e, TransferRejected) else t.ended_ns)
+    elif isinstance(e, TransferRejected | TransferExpired | TransferUnknown) and t.state not in FINAL:
+        t = replace(t, reason=e.reason, ended_ns=recv_ns if isinstance(e, TransferRejected) else t.ended_ns)
     return replace(t, state=state, last_seq=seq)
