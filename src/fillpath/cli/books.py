@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -26,7 +27,9 @@ from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount
 from fillpath.state.reconcile_stream import StreamBalances
 from fillpath.state.reconciler import PassResult, Reconciler
-from fillpath.state.records import IntentStatus
+from fillpath.state.reconcile import zero_like
+from fillpath.state.records import IntentStatus, TransferRecord
+from fillpath.state.transfers import IN_FLIGHT, MAYBE_TAKEN
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
 
@@ -145,17 +148,23 @@ def balances(
     store = open_store(cfg)
     try:
         ledger = dict(store.balances())
+        moving = [t for t in store.transfers().values() if t.state in IN_FLIGHT | MAYBE_TAKEN]
         flying: dict[AssetId, Amount] = {}
-        for i in store.intents().values():
+        for i in store.intents().values():  # an open order's input may be spent already
             if i.status is IntentStatus.OPEN and i.asset_in is not None and i.amount_in is not None:
-                flying[i.asset_in] = flying.get(i.asset_in, 0) - i.amount_in
+                if store.transfer(i.intent_id) is None:
+                    flying[i.asset_in] = flying.get(i.asset_in, 0) - i.amount_in
+        for tr in moving:  # taken by the source, on its way to the target: shown where it will land
+            if tr.state in IN_FLIGHT and tr.target is not None and tr.expected_out is not None:
+                flying[tr.target] = flying.get(tr.target, zero_like(tr.expected_out)) + tr.expected_out
     finally:
         store.close()
     rows = _rows(ledger, data["reports"], flying, data["decimals"], data["prices"])
     age_s = (time.time_ns() - int(data["read_at_ns"])) / 1e9
     totals = _totals(rows)
+    transfers = [_transfer_row(x, data["decimals"]) for x in sorted(moving, key=lambda x: x.since_ns)]
     if as_json:
-        emit_json({"venues_read_s_ago": round(age_s, 1), "assets": rows, "symbols": totals})
+        emit_json({"venues_read_s_ago": round(age_s, 1), "assets": rows, "symbols": totals, "in_flight": transfers})
         return
     t = Table(title=f"balances (venues read {age_s:.0f}s ago; --refresh to read now)")
     for col in ("asset", "ledger", "venue", "in flight", "drift", "value"):
@@ -175,6 +184,33 @@ def balances(
     for sym, tot in totals.items():
         s.add_row(sym, _fmt(Decimal(tot["ledger"])), _fmt(Decimal(tot["venue"])), _fmt(Decimal(tot["value"])))
     console().print(s)
+    if transfers:
+        f = Table(title="in flight between locations (taken by the source, not yet credited at the target)")
+        for col in ("transfer", "kind", "from", "to", "amount", "expected", "state", "since", "expected arrival"):
+            f.add_column(col, justify="right" if col in ("amount", "expected") else "left")
+        for x in transfers:
+            f.add_row(x["transfer_id"], x["kind"], x["source"], x["target"], x["amount"], x["expected_out"],
+                      x["state"], x["since"], x["expected_arrival"] or "-")  # fmt: skip
+        console().print(f)
+
+
+def _iso(ns: int | None) -> str | None:
+    if ns is None:
+        return None
+    return datetime.fromtimestamp(ns / 1e9, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _transfer_row(t: TransferRecord, decimals: Mapping[str, int]) -> dict[str, Any]:
+    def amount(asset: AssetId | None, value: Amount | None) -> str:
+        human = _human(value, decimals.get(str(asset))) if asset is not None else None
+        return "-" if human is None else _fmt(human)
+
+    return {
+        "transfer_id": t.transfer_id, "kind": str(t.transfer_kind), "route": t.route, "source": str(t.source),
+        "target": str(t.target), "amount": amount(t.source, t.amount), "expected_out": amount(t.target, t.expected_out),
+        "state": str(t.state), "since": _iso(t.since_ns), "expected_arrival": _iso(t.expected_arrival_ns),
+        "ref": t.ref,
+    }  # fmt: skip
 
 
 def _rows(

@@ -44,7 +44,7 @@ from fillpath.state.store import Store
 
 async def prepare(cfg: Config, store: Store, parts: ExecutionParts) -> tuple[list[Resolution], list[PassResult]]:
     """The cold path before a trade: resolve what a crash left open, then bring the ledger level with the venues."""
-    resolved = await recover(store, parts.evm, parts.drivers, parts.assets_by_address)
+    resolved = await recover(store, parts.evm, parts.drivers, parts.assets_by_address, parts.movers)
     sources: list[Any] = [
         ChainBalances(v.rpc, parts.sources[loc], confirmations=balance_confirmations(cfg, loc))
         for loc, v in parts.evm.items()
@@ -192,7 +192,7 @@ async def _recover(cfg: Config) -> list[Resolution]:
     try:
         parts = await execution_parts(cfg, store, signers=trading_signers(cfg))
         try:
-            return await recover(store, parts.evm, parts.drivers, parts.assets_by_address)
+            return await recover(store, parts.evm, parts.drivers, parts.assets_by_address, parts.movers)
         finally:
             await parts.close()
     finally:

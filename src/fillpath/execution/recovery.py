@@ -17,8 +17,9 @@ An intent whose venue cannot answer yet stays open (unknown), never guessed.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from fillpath.cex.order_driver import OrderDriver
 from fillpath.chains import transactions as txs
@@ -44,13 +45,29 @@ class Resolution:
     detail: str
 
 
+class TransferResolver(Protocol):
+    """A transfer runner as recovery uses it: settles one of its open intents from venue evidence."""
+
+    kind: str
+    location: str
+
+    async def resolve(self, intent: IntentRecord, wait_s: float) -> Resolution: ...
+
+
 async def recover(
     store: Store,
     evm: Mapping[str, EvmVenue],
     drivers: Mapping[str, OrderDriver],
     assets_by_address: Mapping[str, Mapping[str, AssetId]],
+    movers: Sequence[TransferResolver] = (),
+    *,
+    transfer_wait_s: float = 20.0,
 ) -> list[Resolution]:
-    """``assets_by_address``: per chain, lower-case token address → asset (for booking transfers)."""
+    """``assets_by_address``: per chain, lower-case token address → asset (for booking transfers). ``movers``:
+    the bridge and exchange-transfer runners, which settle open transfer intents (a deposit by hash, then its fill
+    or refund; a withdrawal by its client id, then its transaction); one still in flight after ``transfer_wait_s``
+    stays open."""
+    by_key = {(m.kind, m.location): m for m in movers}
     open_intents = [i for i in store.intents().values() if i.status is IntentStatus.OPEN]
     out: list[Resolution] = []
     adopted: set[str] = set()
@@ -70,6 +87,8 @@ async def recover(
                 out.append(_open(intent, "no signer for this chain configured"))
                 continue
             out.append(await _transaction(store, venue, intent, assets_by_address.get(intent.venue, {})))
+        elif (intent.action or "", intent.venue) in by_key:
+            out.append(await by_key[(intent.action or "", intent.venue)].resolve(intent, transfer_wait_s))
         else:
             out.append(_open(intent, f"unknown action {intent.action!r}"))
     return out
@@ -77,6 +96,10 @@ async def recover(
 
 def _open(intent: IntentRecord, why: str) -> Resolution:
     return Resolution(intent.intent_id, intent.venue, intent.action or "?", "unknown", why)
+
+
+open_resolution = _open
+"""An intent left open (its venue could not settle it yet)."""
 
 
 def _resolve(store: Store, intent: IntentRecord, good: bool, why: str | None, booked: list[Event]) -> Resolution:
@@ -113,14 +136,14 @@ async def _transaction(
     if store.transaction(venue.location, tx_hash) is None:
         seen = await venue.rpc.request("eth_getTransactionByHash", [tx_hash])
         if seen is None:
-            detail = "never sent: the crash came before the broadcast" + await _fill_gaps(store, venue)
+            detail = "never sent: the crash came before the broadcast" + await fill_gaps(store, venue)
             return _resolve(store, intent, False, detail, [])
     venue.tracker.adopt(tx_hash, sender, nonce)
     states = await venue.tracker.wait_final([tx_hash], timeout_s=venue.final_timeout_s, interval_s=0.1)
     state = states[tx_hash]
     if state not in (TxState.CONFIRMED, TxState.REVERTED):
         if state in (TxState.DROPPED, TxState.REPLACED):
-            return _resolve(store, intent, False, f"transaction {state}" + await _fill_gaps(store, venue), [])
+            return _resolve(store, intent, False, f"transaction {state}" + await fill_gaps(store, venue), [])
         return _open(intent, f"transaction {tx_hash} is {state}")
     receipt = await venue.rpc.request("eth_getTransactionReceipt", [tx_hash])
     tx = await venue.rpc.request("eth_getTransactionByHash", [tx_hash])
@@ -131,7 +154,7 @@ async def _transaction(
     return _resolve(store, intent, ok, None if ok else "the executor transaction reverted", booked)
 
 
-async def _fill_gaps(store: Store, venue: EvmVenue) -> str:
+async def fill_gaps(store: Store, venue: EvmVenue) -> str:
     """Fill allocated-but-unsent nonces with zero-value self-transfers, and book their gas."""
     filled = await venue.nonces.fill_gaps(lambda n: _noop(venue, n))
     if not filled:

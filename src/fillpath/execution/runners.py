@@ -23,6 +23,7 @@ from fillpath.chains.tracker import TxState
 from fillpath.execution import evm
 from fillpath.execution import exchange_leg as xl
 from fillpath.execution.chain_plan import chain_exec_plan
+from fillpath.execution.recovery import Resolution
 from fillpath.execution.result import LegResult, LegStatus
 from fillpath.execution.simulate import SlotFinder, simulate_plan
 from fillpath.model.assets import AssetId
@@ -34,6 +35,7 @@ from fillpath.router.venues.order_book import OrderBook
 from fillpath.router.venues.uniswap_v2 import UniswapV2Pair
 from fillpath.router.venues.uniswap_v3 import UniswapV3Pool
 from fillpath.router.venues.wrap import Wrap
+from fillpath.state.records import IntentRecord
 from fillpath.state.store import Store
 
 CHAIN_KINDS = (UniswapV2Pair, UniswapV3Pool, Wrap)
@@ -79,6 +81,13 @@ class Runner(Protocol):
     async def prepare(self, job: Job) -> Prepared | list[LegResult]:
         """The prepared step, or its legs' results when it ends here (a dry run's simulation, a refusal)."""
         ...
+
+
+class TransferRunner(Runner, Protocol):
+    """A runner whose legs move funds between locations (bridges, exchange deposits and withdrawals): what it
+    started, ``fillpath recover`` settles from the venues' evidence."""
+
+    async def resolve(self, intent: IntentRecord, wait_s: float) -> Resolution: ...
 
 
 def leg_result(
