@@ -25,12 +25,12 @@ from fillpath.collect.movers import MoverSpec
 from fillpath.collect.snapshot import take_snapshot, with_ledger_holdings
 from fillpath.config import AccountConfig, Config
 from fillpath.execution.engine import HealthWatch, Wiring
-from fillpath.execution.runners import TransferRunner
 from fillpath.execution.evm import EvmVenue
 from fillpath.execution.guards import Guards
 from fillpath.execution.health import Observation, ObservationKind
 from fillpath.execution.health_feed import warm_start
 from fillpath.execution.killswitch import KillSwitch
+from fillpath.execution.runners import TransferRunner
 from fillpath.model.assets import AssetId
 from fillpath.model.errors import InvalidInput, LabError
 from fillpath.model.ports import Journal

@@ -112,7 +112,9 @@ class ExchangeWallet:
             raise Retryable(str(exc)) from exc
 
     async def deposit_address(self, coin: str, network: str) -> str:
-        raw = await self._call("deposit_address", "sapi_get_capital_deposit_address", {"coin": coin, "network": network})
+        raw = await self._call(
+            "deposit_address", "sapi_get_capital_deposit_address", {"coin": coin, "network": network}
+        )
         address = raw.get("address") if isinstance(raw, Mapping) else None
         if not isinstance(address, str) or not address:
             raise Rejected(f"{self.location} gave no deposit address for {coin} on {network}", reason="address")

@@ -31,7 +31,8 @@ DEPOSIT_V3_SIG: Final = (
 FILL_STATUSES_SIG: Final = "fillStatuses(bytes32)"
 DEPOSITS_SIG: Final = "deposits(uint32)"
 FUNDS_DEPOSITED_SIG: Final = (
-    "V3FundsDeposited(address,address,uint256,uint256,uint256,uint32,uint32,uint32,uint32,address,address,address,bytes)"
+    "V3FundsDeposited(address,address,uint256,uint256,uint256,uint32,uint32,uint32,uint32,address,address,"
+    "address,bytes)"
 )
 FILLED_SIG: Final = (
     "FilledV3Relay(address,address,uint256,uint256,uint256,uint256,uint32,uint32,uint32,address,address,address,"

@@ -25,9 +25,9 @@ from fillpath.collect.snapshot import take_snapshot
 from fillpath.model.amounts import from_base_units
 from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount
+from fillpath.state.reconcile import zero_like
 from fillpath.state.reconcile_stream import StreamBalances
 from fillpath.state.reconciler import PassResult, Reconciler
-from fillpath.state.reconcile import zero_like
 from fillpath.state.records import IntentStatus, TransferRecord
 from fillpath.state.transfers import IN_FLIGHT, MAYBE_TAKEN
 
@@ -151,9 +151,10 @@ def balances(
         moving = [t for t in store.transfers().values() if t.state in IN_FLIGHT | MAYBE_TAKEN]
         flying: dict[AssetId, Amount] = {}
         for i in store.intents().values():  # an open order's input may be spent already
-            if i.status is IntentStatus.OPEN and i.asset_in is not None and i.amount_in is not None:
-                if store.transfer(i.intent_id) is None:
-                    flying[i.asset_in] = flying.get(i.asset_in, 0) - i.amount_in
+            if i.status is not IntentStatus.OPEN or i.asset_in is None or i.amount_in is None:
+                continue
+            if store.transfer(i.intent_id) is None:  # a transfer's funds are shown below, where they land
+                flying[i.asset_in] = flying.get(i.asset_in, 0) - i.amount_in
         for tr in moving:  # taken by the source, on its way to the target: shown where it will land
             if tr.state in IN_FLIGHT and tr.target is not None and tr.expected_out is not None:
                 flying[tr.target] = flying.get(tr.target, zero_like(tr.expected_out)) + tr.expected_out

@@ -210,15 +210,16 @@ class DepositRunner:
         found, receipt, state = await evm_call.follow_sent(self.venue, self.store, intent.ref)
         if found == "never":
             detail = f"never ran: the deposit transaction was {state}" + await fill_gaps(self.store, self.venue)
-            self.store.append_many([TransferRejected(intent.venue, intent.intent_id, detail),
-                                    IntentResolved(intent.venue, intent.intent_id, IntentOutcome.BAD, detail)])  # fmt: skip
+            rejected = TransferRejected(intent.venue, intent.intent_id, detail)
+            resolved = IntentResolved(intent.venue, intent.intent_id, IntentOutcome.BAD, detail)
+            self.store.append_many([rejected, resolved])
             return Resolution(intent.intent_id, intent.venue, DEPOSIT, "bad", detail)
         if receipt is None:
             return open_resolution(intent, f"the deposit transaction is {state}")
         tx = await self.venue.rpc.request("eth_getTransactionByHash", [receipt["transactionHash"]])
-        rejected = self._accept(intent.intent_id, receipt, state, hex_int(tx["value"]))
-        if rejected is not None:
-            return Resolution(intent.intent_id, intent.venue, DEPOSIT, "bad", rejected)
+        why = self._accept(intent.intent_id, receipt, state, hex_int(tx["value"]))
+        if why is not None:
+            return Resolution(intent.intent_id, intent.venue, DEPOSIT, "bad", why)
         landing = await self.follow(intent.intent_id, route, str(receipt["transactionHash"]), wait_s)
         if landing.outcome == "pending":
             return open_resolution(intent, f"deposit {receipt['transactionHash']} is not credited yet")
@@ -454,9 +455,9 @@ async def _landed(chain: ChainAccount, token: str | None, tx_hash: str) -> int |
     total = 0
     for log in receipt["logs"]:
         topics = [str(x).lower() for x in log["topics"]]
-        if len(topics) == 3 and topics[0] == TRANSFER and str(log["address"]).lower() == token.lower():
-            if "0x" + topics[2][-40:] == me:
-                total += int(decode(["uint256"], bytes.fromhex(str(log["data"])[2:]))[0])
+        ours = len(topics) == 3 and topics[0] == TRANSFER and "0x" + topics[2][-40:] == me
+        if ours and str(log["address"]).lower() == token.lower():
+            total += int(decode(["uint256"], bytes.fromhex(str(log["data"])[2:]))[0])
     return total
 
 

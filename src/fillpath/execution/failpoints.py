@@ -4,7 +4,8 @@
 transaction's bytes left, before its receipt), ``ack`` (after an order's first reply is journaled, before the
 rest of its fills), ``transfer_sent`` (a bridge or exchange deposit's transaction is final and booked, its
 funds in flight, before the landing), ``transfer_done`` (a deposit was credited and booked, before the step that
-spends it), ``withdraw_sent`` (the exchange accepted a withdrawal, before we journaled it). Off unless the variable is set; the composition root reads it once, so nothing else does.
+spends it), ``withdraw_sent`` (the exchange accepted a withdrawal, before we journaled it). Off unless the
+variable is set; the composition root reads it once, so nothing else does.
 """
 
 from __future__ import annotations

@@ -29,8 +29,11 @@ from web3 import Web3
 from fillpath import paths
 from fillpath.chains.accounts import Signer
 from fillpath.lab import config_file
+from fillpath.lab.bridge import relayer
+from fillpath.lab.bridge import setup as bridge_setup
 from fillpath.lab.chains import artifacts, deploy, funding, process, rpc, spec, trader
 from fillpath.lab.chains.deployment import LabDeployment
+from fillpath.lab.contracts import artifacts as lab_artifacts
 from fillpath.lab.exchange import lab as labex
 from fillpath.model.amounts import from_base_units, parse_decimal
 from fillpath.model.assets import AssetId
@@ -43,6 +46,8 @@ STATE_VERSION = 1
 HISTORY_BLOCKS = 8
 TRADER_GAS_FLOOR = 10**18  # below this the trader cannot pay for much: `up` tops it up ...
 TRADER_GAS = 100 * 10**18  # ... to this; above the floor its native balance is inventory and left alone
+RELAYER_FILL_DELAY_S = 0.5  # the lab relayer fills a deposit this long after it sees it
+RELAYER_REFUND_AFTER_S = 2.0  # ... or, when it will not fill it, has it refunded this long after
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,10 +186,15 @@ class Lab:
                     for rec in pool.map(lambda s: self._start(s, address), todo):
                         nodes[rec["location"]] = rec
             ex = state.get("exchange")
-            if not (ex and self._check_exchange(ex)[1]):
+            if todo or not (ex and self._check_exchange(ex)[1]):  # it reads the chains: new ports, new simulator
                 if ex:
                     process.stop(process.ProcessRef.from_json(ex["process"]))
-                state["exchange"] = self._start_exchange()
+                state["exchange"] = self._start_exchange(nodes)
+            rel = state.get("relayer")
+            if todo or not (rel and self._check_relayer(rel)[1]):
+                if rel:
+                    process.stop(process.ProcessRef.from_json(rel["process"]))
+                state["relayer"] = self._start_relayer(nodes)
             self._write_state(state)
             self._gas_up_trader(nodes, address)
             self._write_config(state, address)
@@ -299,11 +309,12 @@ class Lab:
             return True, False, f"the exchange simulator (pid {ref.pid}) does not answer: {exc}"
         return True, True, None
 
-    def _start_exchange(self) -> dict[str, Any]:
+    def _start_exchange(self, nodes: Mapping[str, Any]) -> dict[str, Any]:
         creds = labex.credentials(self.dir)
         usd = dict(self.specs[0].usd)
         config_path = self.dir / "labex-sim.json"
-        labex.write_sim_config(config_path, labex.sim_config(usd, creds))
+        chains = [(LabDeployment.from_json(rec["deployment"]), rec["rpc_url"]) for rec in nodes.values()]
+        labex.write_sim_config(config_path, labex.sim_config(usd, creds, labex.networks(chains)))
         port = process.free_port()
         url = f"http://127.0.0.1:{port}"
         argv = [sys.executable, "-m", "fillpath", "sim", "serve", "--host", "127.0.0.1", "--port", str(port),
@@ -325,6 +336,61 @@ class Lab:
         tail = log_path.read_text(errors="replace")[-600:] if log_path.exists() else ""
         raise LabError(f"the exchange simulator did not start: {tail.strip() or 'no output'}")
 
+    # --- the bridge's relayer ----------------------------------------------------------------------------------
+    def relayer_url(self) -> str | None:
+        rel = self._read_state().get("relayer")
+        return None if rel is None else str(rel["url"])
+
+    def restart_relayer(self, *, kill: bool = False) -> None:
+        """Stop the relayer (``kill``: SIGKILL, as a crash) and start it again: it keeps nothing on disk and picks
+        up every pending deposit from the chains."""
+        with self._locked():
+            state = self._read_state()
+            rel = state.get("relayer")
+            if rel:
+                process.stop(process.ProcessRef.from_json(rel["process"]), kill=kill)
+            state["relayer"] = self._start_relayer(state["nodes"])
+            self._write_state(state)
+
+    def _check_relayer(self, rel: dict[str, Any]) -> tuple[bool, bool, str | None]:
+        ref = process.ProcessRef.from_json(rel["process"])
+        if not process.is_alive(ref):
+            return False, False, f"the relayer (pid {ref.pid}) is not running"
+        try:
+            with urllib.request.urlopen(f"{rel['url']}/ping", timeout=2.0) as resp:
+                resp.read()
+        except OSError as exc:
+            return True, False, f"the relayer (pid {ref.pid}) does not answer: {exc}"
+        return True, True, None
+
+    def _start_relayer(self, nodes: Mapping[str, Any]) -> dict[str, Any]:
+        deps = [(LabDeployment.from_json(rec["deployment"]), rec["rpc_url"]) for rec in nodes.values()]
+        config = relayer.RelayerConfig(
+            tuple(relayer.ChainConfig(d.location, d.chain_id, url, d.address("LabSpokePool")) for d, url in deps),
+            deps[0][0].address("Relayer"), deps[0][0].address("Settler"),
+            fill_delay_s=RELAYER_FILL_DELAY_S, refund_after_s=RELAYER_REFUND_AFTER_S,
+        )  # fmt: skip
+        config_path = self.dir / "relayer.json"
+        config_path.write_text(json.dumps(config.to_json(), indent=2))
+        port = process.free_port()
+        url = f"http://127.0.0.1:{port}"
+        argv = [sys.executable, "-m", "fillpath.lab.bridge", "--config", str(config_path), "--port", str(port)]
+        log_path = self.dir / "relayer.log"
+        ref = process.spawn(argv, log_path, marker=f"--port {port}")
+        record = {"url": url, "process": ref.to_json(), "log": str(log_path)}
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            running, responding, _ = self._check_relayer(record)
+            if responding:
+                self.log(f"bridge relayer at {url}")
+                return record
+            if not running:
+                break
+            time.sleep(0.05)
+        process.stop(ref)
+        tail = log_path.read_text(errors="replace")[-600:] if log_path.exists() else ""
+        raise LabError(f"the bridge relayer did not start: {tail.strip() or 'no output'}")
+
     def down(self) -> list[str]:
         """Stop every process this lab started (verified by pid and start time). Returns what was stopped."""
         with self._locked():
@@ -336,6 +402,9 @@ class Lab:
             ex = state.pop("exchange", None)
             if ex and process.stop(process.ProcessRef.from_json(ex["process"])):
                 stopped.append(ex["location"])
+            rel = state.pop("relayer", None)
+            if rel and process.stop(process.ProcessRef.from_json(rel["process"])):
+                stopped.append("relayer")
             state["nodes"] = {}
             self._write_state(state)
             config_file.remove(self.dir.parent)
@@ -390,9 +459,11 @@ class Lab:
     def _cache_key(self, s: spec.ChainSpec) -> str:
         h = hashlib.sha256()
         here = Path(__file__).parent
-        for f in (here / "chains" / "deploy.py", here / "chains" / "spec.py", here / "manager.py"):
+        for f in (here / "chains" / "deploy.py", here / "chains" / "spec.py", here / "manager.py",
+                  here / "bridge" / "setup.py"):  # fmt: skip
             h.update(f.read_bytes())
         h.update(artifacts.fingerprint().encode())
+        h.update(json.dumps(lab_artifacts.artifact("LabSpokePool")[1]).encode())
         h.update(spec.spec_fingerprint(self.specs).encode())
         h.update(_anvil_version().encode())
         h.update(f"{s.location}:{s.chain_id}:{GENESIS_TIMESTAMP}:{self.profile}".encode())
@@ -438,6 +509,9 @@ class Lab:
             rpc.call(url, "anvil_setBlockTimestampInterval", [BLOCK_INTERVAL_S])
             w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60}))
             deployment = deploy.deploy_lab(w3, s, log=self.log)
+            peers = [other.chain_id for other in self.specs if other.location != s.location]
+            deployment = bridge_setup.deploy_bridge(w3, deployment, peers)
+            self.log(f"{s.location}: bridge spoke pool, relayer inventory and the exchange's hot wallet in place")
             dump = rpc.call(url, "anvil_dumpState", timeout=60)
             self.cache_dir.mkdir(parents=True, exist_ok=True)
             _atomic_write(dump_path, str(dump))

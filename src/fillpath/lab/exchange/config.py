@@ -133,6 +133,8 @@ class SimConfig:
     maker_fee: Decimal = Decimal("0.001")
     taker_fee: Decimal = Decimal("0.001")
     faults: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    networks: Mapping[str, Any] = field(default_factory=dict)
+    """The wallet's chains (``capital.py``): name → rpc, chain id, hot wallet, confirmations, coins."""
 
     def market(self, symbol: str) -> MarketSpec | None:
         return next((m for m in self.markets if m.symbol == symbol), None)
@@ -201,6 +203,7 @@ def sim_config_from_mapping(raw: Mapping[str, Any], *, base: SimConfig | None = 
         maker_fee=parse_decimal(raw.get("maker_fee", start.maker_fee), field="maker_fee"),
         taker_fee=parse_decimal(raw.get("taker_fee", start.taker_fee), field="taker_fee"),
         faults=faults or start.faults,
+        networks=dict(raw.get("networks", start.networks)),
     )
 
 

@@ -22,6 +22,7 @@ from aiohttp import web
 
 from fillpath.lab.exchange import auth, errors, market_data
 from fillpath.lab.exchange.admin import add_admin_routes
+from fillpath.lab.exchange.capital import CapitalDesk, networks_from
 from fillpath.lab.exchange.config import SimConfig
 from fillpath.lab.exchange.engine import Engine
 from fillpath.lab.exchange.errors import BinanceError
@@ -80,6 +81,7 @@ class SimVenue:
         self._rate: dict[str, _RateState] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._last_disconnect = time.monotonic()
+        self.capital = CapitalDesk(self, networks_from(config.networks), config.seed)
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -104,6 +106,7 @@ class SimVenue:
         r.add_delete("/api/v3/userDataStream", self.listen_key_close)
         add_stream_routes(r, self)
         add_admin_routes(r, self)
+        self.capital.add_routes(r)
         app.on_startup.append(self._on_startup)
         app.on_shutdown.append(self._on_shutdown)
         return app
@@ -113,9 +116,11 @@ class SimVenue:
         if self.config.walk_interval > 0:
             self._tasks.append(loop.create_task(self._walk_timer()))
         self._tasks.append(loop.create_task(self._disconnect_timer()))
+        self.capital.start()
 
     async def _on_shutdown(self, _app: web.Application) -> None:
         self.closing.set()
+        await self.capital.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -202,6 +207,13 @@ class SimVenue:
     async def _signed(self, request: web.Request) -> tuple[str, dict[str, str]]:
         query, body, params = await self._raw(request)
         return self._authenticate(request, query, body, params), params
+
+    async def signed(self, request: web.Request) -> tuple[str, dict[str, str]]:
+        """A signed request's API key and parameters (for the wallet's routes, ``capital.py``)."""
+        return await self._signed(request)
+
+    def now_ms(self) -> int:
+        return self.clock.now_ms()
 
     def _authenticate(self, request: web.Request, query: str, body: str, params: dict[str, str]) -> str:
         api_key = request.headers.get("X-MBX-APIKEY", "")
