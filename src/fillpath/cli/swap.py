@@ -163,6 +163,10 @@ def show_execution(result: ExecutionResult) -> None:
             diff,
         )
     out.print(t)
+    for leg in result.legs:
+        if leg.in_flight_ms is not None:
+            out.print(f"in flight: {leg.venue} — {leg.in_flight_ms / 1000:.1f} s from the source taking the funds to "
+                      f"their landing ({leg.asset_in} → {leg.asset_out})")  # fmt: skip
     if dry:
         out.print(
             f"expected {human(result.expected_out, dec):,} (base units of the buy asset: {result.expected_out})"

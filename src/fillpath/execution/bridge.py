@@ -331,10 +331,12 @@ class _BridgeStep:
         if dep is None:
             return [leg_result(leg, LegStatus.FAILED, None, job.attempt, ref=tx_hash, gas_wei=gas, reason=rejected)]
         r.crash("transfer_sent")
+        taken = time.monotonic()
         landing = await r.watch.follow(job.ref, origin, dep, r.wait_s)
+        flight = round((time.monotonic() - taken) * 1000)
         if landing.outcome == "completed":
             return [leg_result(leg, LegStatus.DONE, landing.amount, job.attempt, ref=tx_hash, at_send=self.output,
-                               gas_wei=gas)]  # fmt: skip
+                               gas_wei=gas, in_flight_ms=flight)]  # fmt: skip
         if landing.outcome == "refunded":
             why = "refunded: the relay was not filled by its deadline (its input is back at the origin)"
             return [leg_result(leg, LegStatus.FAILED, None, job.attempt, ref=tx_hash, gas_wei=gas, reason=why)]

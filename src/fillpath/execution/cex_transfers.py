@@ -273,11 +273,12 @@ class _DepositStep:
         if rejected is not None:
             return [leg_result(leg, LegStatus.FAILED, None, job.attempt, ref=tx_hash, gas_wei=gas, reason=rejected)]
         r.crash("transfer_sent")
+        taken = time.monotonic()
         landing = await r.follow(job.ref, self.route, tx_hash, r.wait_s)
         if landing.outcome == "completed":
             r.crash("transfer_done")
             return [leg_result(leg, LegStatus.DONE, landing.amount, job.attempt, ref=tx_hash, at_send=self.expected,
-                               gas_wei=gas)]  # fmt: skip
+                               gas_wei=gas, in_flight_ms=round((time.monotonic() - taken) * 1000))]  # fmt: skip
         reason = f"deposit {tx_hash} not credited after {r.wait_s:.0f} s: `fillpath recover` follows it"
         r.store.append(TransferUnknown(r.location, job.ref, reason))
         return [leg_result(leg, LegStatus.UNKNOWN, None, job.attempt, ref=tx_hash, gas_wei=gas, reason=reason)]
@@ -508,10 +509,12 @@ class _WithdrawStep:
             ref = found.ref
         r.crash("withdraw_sent")
         r._accept(job.ref, leg.asset_in, cmd.amount, ref)
+        taken = time.monotonic()
         landing = await r.follow(job.ref, self.route, cmd.client_id, r.wait_s)
         if landing.outcome == "completed":
-            return [leg_result(leg, LegStatus.DONE, landing.amount, job.attempt, ref=landing.ref,
-                               spent=leg.amount_in, at_send=self.expected)]  # fmt: skip
+            flight = round((time.monotonic() - taken) * 1000)
+            return [leg_result(leg, LegStatus.DONE, landing.amount, job.attempt, ref=landing.ref, spent=leg.amount_in,
+                               at_send=self.expected, in_flight_ms=flight)]  # fmt: skip
         if landing.outcome == "refunded":
             why = f"the exchange failed the withdrawal {ref}: the amount is back in the account"
             return [leg_result(leg, LegStatus.FAILED, None, job.attempt, ref=cmd.client_id, reason=why)]

@@ -101,9 +101,10 @@ def leg_result(
     at_send: int | None = None,
     gas_wei: int = 0,
     reason: str | None = None,
+    in_flight_ms: int | None = None,
 ) -> LegResult:
     return LegResult(leg.venue, leg.asset_in, leg.asset_out, leg.amount_in, leg.amount_out, realized, status, ref,
-                     spent, at_send, gas_wei, reason, attempt)  # fmt: skip
+                     spent, at_send, gas_wei, reason, attempt, in_flight_ms)  # fmt: skip
 
 
 def failed(legs: Sequence[PlanLeg], attempt: int, reason: str, ref: str | None = None) -> list[LegResult]:
