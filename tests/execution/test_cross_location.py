@@ -89,7 +89,6 @@ def test_usdc_withdrawn_from_labex_lands_on_lab2(lab2: Chain, tmp_path: Path) ->
         kinds = [type(r.event) for r in store.events() if getattr(r.event, "transfer_id", None)]
         assert kinds == [TransferRequested, TransferAccepted, TransferCompleted]
         assert not drift(run.passes), drift(run.passes)
-    (w,) = [
-        w for w in sim("/admin/capital")["withdrawals"] if w["client_id"] == transfer.ref or w["id"] == transfer.ref
-    ]
-    assert w["status"] == 6
+        client_id = store.intent(transfer.transfer_id).ref  # type: ignore[union-attr]
+    (w,) = [w for w in sim("/admin/capital")["withdrawals"] if w["client_id"] == client_id]  # one per client id
+    assert w["status"] == 6 and w["id"] == transfer.ref
