@@ -319,6 +319,7 @@ class _BridgeStep:
         assert self.staged is not None, "stage() and commit before run()"
         r, job, leg = self.runner, self.job, self.leg
         tx_hash = self.staged.signed.tx_hash
+        r.crash("transfer_intent")
         state, receipt = await evm_call.send_call(self.staged)
         if receipt is None:
             reason = f"the deposit {tx_hash} is {state}: recovery follows it"

@@ -263,6 +263,7 @@ class _DepositStep:
         assert self.staged is not None, "stage() and commit before run()"
         r, job, leg = self.runner, self.job, self.leg
         tx_hash = self.staged.signed.tx_hash
+        r.crash("transfer_intent")
         state, receipt = await evm_call.send_call(self.staged)
         if receipt is None:
             reason = f"the deposit transaction {tx_hash} is {state}: recovery follows it"
@@ -489,6 +490,7 @@ class _WithdrawStep:
     async def run(self) -> list[LegResult]:
         r, job, leg, cmd = self.runner, self.job, self.leg, self.cmd
         assert r.wallet is not None
+        r.crash("transfer_intent")
         try:
             ref = await r.wallet.withdraw(cmd)
         except Rejected as exc:  # the venue said no: nothing moved
