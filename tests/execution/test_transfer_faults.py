@@ -8,13 +8,19 @@ venues once they answer.
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from fillpath.config import lab_config_path
 from fillpath.execution.result import LegStatus
 from fillpath.model.assets import AssetId
 from fillpath.state.records import IntentStatus, TransferState
@@ -168,6 +174,15 @@ def test_a_credit_later_than_the_swap_waits_is_in_flight_then_recovered(
     assert len(credits) == 1
 
 
+def _balances_cli(tmp_path: Path) -> Any:
+    cfg = tmp_path / "fillpath.toml"  # the running lab's configuration, with the test's journal
+    lab_toml = lab_config_path(Path(os.environ["FILLPATH_TEST_LAB_DIR"])).read_text()
+    cfg.write_text(f'database_url = "sqlite:///{tmp_path}/x.db"\n' + lab_toml)
+    res = subprocess.run([sys.executable, "-m", "fillpath", "--config", str(cfg), "balances", "--json", "--refresh"],
+                         capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
+    return json.loads(res.stdout)
+
+
 def _withdraw(tmp_path: Path, lab2: Chain, wait_s: float) -> tuple[Store, object, object]:
     lab().fund({"USDC@labex": "1000"})
     cfg, signer = cfg_for(tmp_path, wait_s=wait_s), trader({"lab2": lab2}, {})
@@ -186,6 +201,12 @@ def test_a_stuck_withdrawal_stays_in_flight_then_lands(lab2: Chain, tmp_path: Pa
         assert transfer.state is TransferState.ACCEPTED
         assert store.balance(USDC_X) == Decimal(500)  # the exchange took 500: the ledger agrees, 499 in flight
         assert not drift(run.passes), drift(run.passes)  # type: ignore[attr-defined]
+        shown = _balances_cli(tmp_path)  # `fillpath balances` shows it in flight, where it will land
+        (flying,) = shown["in_flight"]
+        assert (flying["source"], flying["target"], flying["amount"], flying["expected_out"]) == (
+            "USDC@labex", "USDC@lab2", "500", "499")  # fmt: skip
+        assert flying["state"] == "accepted" and flying["since"] and flying["expected_arrival"]
+        assert Decimal({r["asset"]: r["in_flight"] for r in shown["assets"]}["USDC@lab2"]) == 499
         sim("/admin/faults", {"profiles": {}})
         later = asyncio.run(swap(cfg_for(tmp_path, wait_s=10), store, signer, "", 0, "", recover_first=True))  # type: ignore[arg-type]
         assert [r.outcome for r in later.resolved] == ["good"]

@@ -185,16 +185,31 @@ class Lab:
                 with ThreadPoolExecutor(max_workers=len(todo)) as pool:
                     for rec in pool.map(lambda s: self._start(s, address), todo):
                         nodes[rec["location"]] = rec
+            # the simulator and the relayer read the chains: after a chain restarted (new port) they restart too;
+            # both start at once (each spends most of its start-up importing)
+            starts: dict[str, Callable[[], dict[str, Any]]] = {}
             ex = state.get("exchange")
-            if todo or not (ex and self._check_exchange(ex)[1]):  # it reads the chains: new ports, new simulator
+            if todo or not (ex and self._check_exchange(ex)[1]):
                 if ex:
                     process.stop(process.ProcessRef.from_json(ex["process"]))
-                state["exchange"] = self._start_exchange(nodes)
+                starts["exchange"] = lambda: self._start_exchange(nodes)
             rel = state.get("relayer")
             if todo or not (rel and self._check_relayer(rel)[1]):
                 if rel:
                     process.stop(process.ProcessRef.from_json(rel["process"]))
-                state["relayer"] = self._start_relayer(nodes)
+                starts["relayer"] = lambda: self._start_relayer(nodes)
+            if starts:
+                with ThreadPoolExecutor(max_workers=len(starts)) as pool:
+                    started = {k: pool.submit(f) for k, f in starts.items()}
+                failed: list[BaseException] = []
+                for k, f in started.items():
+                    if (exc := f.exception()) is None:
+                        state[k] = f.result()  # recorded, so `down` stops it even if the other did not start
+                    else:
+                        failed.append(exc)
+                if failed:
+                    self._write_state(state)
+                    raise failed[0]
             self._write_state(state)
             self._gas_up_trader(nodes, address)
             self._write_config(state, address)
@@ -340,6 +355,15 @@ class Lab:
     def relayer_url(self) -> str | None:
         rel = self._read_state().get("relayer")
         return None if rel is None else str(rel["url"])
+
+    def relayer_status(self) -> dict[str, Any]:
+        """The bridge relayer: url, running, responding, pid, problem (``status`` and ``up`` show it)."""
+        rel = self._read_state().get("relayer")
+        if rel is None:
+            return {"url": None, "running": False, "responding": False, "pid": None, "problem": "not started"}
+        running, responding, problem = self._check_relayer(rel)
+        return {"url": rel["url"], "running": running, "responding": responding, "pid": rel["process"]["pid"],
+                "problem": problem}  # fmt: skip
 
     def restart_relayer(self, *, kill: bool = False) -> None:
         """Stop the relayer (``kill``: SIGKILL, as a crash) and start it again: it keeps nothing on disk and picks

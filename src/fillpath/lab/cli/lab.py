@@ -26,7 +26,8 @@ def lab_for(ctx: typer.Context, *, quiet: bool = False) -> Lab:
 def _status_json(lab: Lab, nodes: list[NodeStatus], ex: ExchangeStatus) -> dict[str, object]:
     address = lab.trader_address()
     trader = {"address": address, "keystore": str(lab.trader_keystore)} if address else None
-    return {"locations": {**{n.location: n.to_json() for n in nodes}, ex.location: ex.to_json()}, "trader": trader}
+    return {"locations": {**{n.location: n.to_json() for n in nodes}, ex.location: ex.to_json()}, "trader": trader,
+            "relayer": lab.relayer_status()}  # fmt: skip
 
 
 def print_status(lab: Lab, nodes: list[NodeStatus], ex: ExchangeStatus, *, contracts: bool = True) -> None:
@@ -39,6 +40,9 @@ def print_status(lab: Lab, nodes: list[NodeStatus], ex: ExchangeStatus, *, contr
         table.add_row(n.location, f"evm {n.chain_id}", state, n.rpc_url or "-", str(n.block or "-"), str(n.pid or "-"))
     ex_state = "[green]up[/green]" if ex.responding else f"[red]down[/red] ({ex.problem})"
     table.add_row(ex.location, "cex (binance API)", ex_state, ex.url or "-", "-", str(ex.pid or "-"))
+    rel = lab.relayer_status()
+    rel_state = "[green]up[/green]" if rel["responding"] else f"[red]down[/red] ({rel['problem']})"
+    table.add_row("relayer", "bridge lab1 ⇄ lab2", rel_state, rel["url"] or "-", "-", str(rel["pid"] or "-"))
     out.print(table)
     address = lab.trader_address()
     out.print(
