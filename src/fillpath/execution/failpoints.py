@@ -15,8 +15,17 @@ import os
 import signal
 from collections.abc import Callable
 
-POINTS = frozenset({"intent", "broadcast", "ack"} | {"transfer_intent", "transfer_sent", "transfer_done"})
-POINTS = POINTS | {"withdraw_sent"}
+POINTS = frozenset(
+    {
+        "intent",
+        "broadcast",
+        "ack",
+        "transfer_intent",
+        "transfer_sent",
+        "transfer_done",
+        "withdraw_sent",
+    }
+)
 
 
 def from_env(env: dict[str, str] | None = None) -> Callable[[str], None]:
