@@ -379,13 +379,14 @@ class CapitalDesk:
 
     async def _confirm(self, n: NetworkSpec, rpc: RpcClient, head: int) -> None:
         faults = self.venue.faults
-        for d in self.deposits:
+        for d in list(self.deposits):
             if d.network != n.name or d.status == 1:
                 continue
             d.confirmations = head - d.block + 1
             if d.status == 0 and d.confirmations >= n.confirmations:
                 if await rpc.request("eth_getTransactionReceipt", [d.tx_hash]) is None:
-                    continue  # its block is gone
+                    self.deposits.remove(d)  # its block is gone (the chain went back): it never happened
+                    continue
                 d.confirmed_at = d.confirmed_at or time.monotonic()
                 extra = faults.seconds("delayed_credit", "delay") if faults.on("delayed_credit") else 0.0
                 if time.monotonic() - d.confirmed_at < extra:
