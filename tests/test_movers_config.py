@@ -17,8 +17,8 @@ BASE: dict[str, Any] = {
     "exchanges": {"ex": {"ccxt_id": "binance"}},
     "tokens": [{"location": "a", "symbol": "USDC", "address": "0x" + "01" * 20, "decimals": 6}],
 }
-BRIDGE = {"spoke_pools": {"a": "0x" + "02" * 20, "b": "0x" + "03" * 20},
-          "routes": [{"from": "USDC@a", "to": "USDC@b", "fee_ppm": 500, "fee_fixed": "0.5", "max_amount": "1000"}]}  # fmt: skip
+ROUTE = {"from": "USDC@a", "to": "USDC@b", "fee_ppm": 500, "fee_fixed": "0.5", "max_amount": "1000"}
+BRIDGE = {"spoke_pools": {"a": "0x" + "02" * 20, "b": "0x" + "03" * 20}, "routes": [ROUTE]}
 
 
 def test_bridges_and_transfers_become_snapshot_venues_in_base_units() -> None:

@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from eth_account import Account
 from tests.conftest import Chain
 
@@ -89,11 +90,9 @@ def test_fillpaths_wallet_client_reads_exact_decimals_and_refusals(lab2: Chain) 
         try:
             await conn.load_markets()
             too_small = RequestWithdrawal("labex", "i0", "fwsmall", "USDC", "lab2", recipient, Decimal("5"))
-            try:
+            with pytest.raises(Rejected) as refused:
                 await wallet.withdraw(too_small)
-                raise AssertionError("a withdrawal below the minimum was accepted")
-            except Rejected as exc:
-                assert exc.reason == "-4022"
+            assert refused.value.reason == "-4022"
             cmd = RequestWithdrawal("labex", "i1", "fwexact1", "USDC", "lab2", recipient, Decimal("12.5"))
             ref = await wallet.withdraw(cmd)
             assert await wallet.withdraw(cmd) == ref  # the same client id again: the first one, nothing more moves
