@@ -49,9 +49,10 @@ interface IWETH9Like {
 ///         token (`amountIn == ALL`), i.e. the outputs of earlier legs. Native ETH is `address(0)`.
 ///
 /// Trust model (why the checks below are the ones that matter):
-///  - The executor holds no balance and no allowance between transactions. It never approves anyone: a V2
-///    input is transferred to the pair, a V3 input is paid inside the pool's callback, WETH needs none. So
-///    a token, pair or pool can at most take what the current caller routed into the leg that names it.
+///  - The executor holds no balance and no allowance between transactions. A V2 input is transferred to the
+///    pair, a V3 input is paid inside the pool's callback, WETH needs none; only STABLESWAP and CALL legs
+///    approve, exactly the leg's input, and each ends with that allowance at zero. So a token, pair, pool or
+///    call target can at most take what the current caller routed into the leg that names it.
 ///  - Funds are pulled only from `msg.sender`, exactly the amounts in `pulls` (the caller approves exactly
 ///    those); everything left after the legs goes back to `msg.sender`, the output to `recipient`, and the
 ///    executor checks that nothing of any token the plan touched remains.
