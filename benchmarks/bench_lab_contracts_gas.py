@@ -24,12 +24,12 @@ from web3 import Web3
 
 from _table import median, pct, table
 from fillpath.chains.executor import ALL, ExecLeg, ExecPlan, build_tx
-from fillpath.chains.lab import artifacts
-from fillpath.chains.lab.deployment import LabDeployment
-from fillpath.chains.lab.manager import Lab
+from fillpath.lab.chains import artifacts
+from fillpath.lab.chains.deployment import LabDeployment
 from fillpath.lab.contracts import aggregator as agg
 from fillpath.lab.contracts import spoke_pool as sp
 from fillpath.lab.contracts.artifacts import deploy
+from fillpath.lab.manager import Lab
 
 E18 = 10**18
 
