@@ -66,7 +66,7 @@ class RelayerConfig:
     settler: str
     fill_delay_s: float = 1.0
     refund_after_s: float = 2.0
-    poll_s: float = 0.1
+    poll_s: float = 0.2
     faults: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -82,7 +82,7 @@ class RelayerConfig:
     def from_json(cls, d: Mapping[str, Any]) -> RelayerConfig:
         chains = tuple(ChainConfig(c["location"], int(c["chain_id"]), c["rpc"], c["spoke_pool"]) for c in d["chains"])
         return cls(chains, d["relayer"], d["settler"], float(d.get("fill_delay_s", 1.0)),
-                   float(d.get("refund_after_s", 2.0)), float(d.get("poll_s", 0.1)),
+                   float(d.get("refund_after_s", 2.0)), float(d.get("poll_s", 0.2)),
                    check_faults(d.get("faults", {})))  # fmt: skip
 
 

@@ -321,6 +321,7 @@ class CapitalDesk:
 
     async def _watch(self, n: NetworkSpec) -> None:
         last_mined = time.monotonic()
+        waiting: list[DepositRecord] = []
         while True:
             try:
                 await self._scan(n)
@@ -330,7 +331,7 @@ class CapitalDesk:
                     last_mined = time.monotonic()
             except Exception:  # a node restarting or a revert: look again next time
                 await asyncio.sleep(0.5)
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.05 if waiting else 0.2)  # idle, a block is all there is to notice
 
     async def _scan(self, n: NetworkSpec) -> None:
         rpc = self.rpc(n)
