@@ -61,4 +61,15 @@ if [ "$(cat out/.stamp-forge 2>/dev/null)" != "$src_hash" ]; then
   tools/node_modules/@foundry-rs/forge-linux-amd64/bin/forge build --root "$ROOT" -q
   echo "$src_hash" > out/.stamp-forge
 fi
+# 4. A browser for the dashboard's test (tests/service/test_dashboard.py): Debian's chromium, driven by Playwright's
+#    Python package with executable_path=/usr/bin/chromium (`playwright install` is never run). Without root the
+#    test is skipped with its reason.
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing chromium with apt-get (the dashboard test)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    say "no /usr/bin/chromium: the dashboard test will be skipped (apt-get install chromium)"
+  fi
+fi
 say "ready: $(.venv/bin/fillpath --version)"

@@ -32,6 +32,7 @@ from fillpath.execution.health_feed import warm_start
 from fillpath.execution.killswitch import KillSwitch
 from fillpath.execution.runners import TransferRunner
 from fillpath.model.assets import AssetId
+from fillpath.model.codec import Amount
 from fillpath.model.errors import InvalidInput, LabError
 from fillpath.model.ports import Journal
 from fillpath.paths import read_private_file
@@ -150,11 +151,14 @@ def _account_signer(field: str, acc: AccountConfig) -> Signer:
     return signer_from_keystore(acc.keystore, passphrase)
 
 
-def open_store(cfg: Config) -> Store:
-    """The configured store (SQLite in the data directory by default), migrated to the current schema."""
+def open_store(cfg: Config, *, trading: str | None = None) -> Store:
+    """The configured store (SQLite in the data directory by default), migrated to the current schema.
+
+    ``trading``: what this process is (``"fillpath swap"``): it will allocate nonces and own intents, and on SQLite
+    only one such process may hold the journal at a time."""
     if cfg.database_url is None:
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
-    return Store.open(cfg.resolved_database_url)
+    return Store.open(cfg.resolved_database_url, trading=trading)
 
 
 def balance_sources(cfg: Config, *, pro: bool = False) -> list[ChainBalances | CcxtConnector]:
@@ -286,13 +290,19 @@ def _executors(cfg: Config) -> dict[str, str]:
 
 
 def _guard_balance(store: Store, decimals: dict[AssetId, int]) -> Callable[[AssetId], int | None]:
-    """The ledger, in base units: exchange assets are kept as exact decimals, the guard compares base units."""
+    """What the ledger holds and no open intent has promised yet, in base units (exchange assets are kept as exact
+    decimals; the guard compares base units). Another engine's open intents count: it spends the same account."""
+
+    def units(asset: AssetId, amount: Amount) -> int:
+        if isinstance(amount, int):
+            return amount
+        return int(amount.scaleb(decimals.get(asset, 18)).to_integral_value(rounding="ROUND_FLOOR"))
 
     def balance(asset: AssetId) -> int | None:
         held = store.balance(asset)
-        if held is None or isinstance(held, int):
-            return held
-        return int(held.scaleb(decimals.get(asset, 18)).to_integral_value(rounding="ROUND_FLOOR"))
+        if held is None:
+            return None
+        return units(asset, held) - units(asset, store.promised(asset))
 
     return balance
 

@@ -205,6 +205,42 @@ class RiskConfig(_Frozen):
     kill_switch_file: Path | None = None
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+class ServiceConfig(_Frozen):
+    """``fillpath run``: where the API listens and how often the cold path looks (docs/service.md).
+
+    A token is required when the API is bound beyond loopback: ``token_env`` names the variable holding it."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8477, ge=0, le=65_535)
+    token_env: str | None = Field(default=None, description="the variable holding the API's bearer token")
+    reconcile_interval_s: float = Field(default=3.0, gt=0, le=3_600)
+    reconcile_intervals: dict[str, float] = Field(
+        default_factory=dict, description="per location, overriding reconcile_interval_s"
+    )
+    snapshot_interval_s: float = Field(default=2.0, gt=0, le=3_600)
+    head_poll_interval_s: float = Field(default=1.0, gt=0, le=60)
+    health_tick_s: float = Field(default=1.0, gt=0, le=60)
+    clock_bound_ms: int = Field(default=2_000, gt=0)
+    shutdown_grace_s: float = Field(default=3.0, ge=0, le=60)
+    """How long a stop waits for a swap in flight before cancelling it (its intents stay for recovery)."""
+
+    _env = field_validator("token_env")(_check_env_name)
+
+    @field_validator("reconcile_intervals")
+    @classmethod
+    def _positive_intervals(cls, v: dict[str, float]) -> dict[str, float]:
+        for name, seconds in v.items():
+            if not 0 < seconds <= 3_600:
+                raise ValueError(f"reconcile_intervals.{name} = {seconds}: give seconds in (0, 3600]")
+        return v
+
+    def interval_for(self, location: str) -> float:
+        return self.reconcile_intervals.get(location, self.reconcile_interval_s)
+
+
 class Config(_Frozen):
     """The resolved configuration. ``lab`` means: this is the local lab's, written by ``fillpath lab up``
     (``<data dir>/lab/fillpath.toml``), or the lab's empty default when it is not running."""
@@ -222,6 +258,7 @@ class Config(_Frozen):
     risk: RiskConfig = Field(default_factory=RiskConfig)
     bridges: dict[str, BridgeConfig] = Field(default_factory=dict)
     transfers: tuple[TransferConfig, ...] = ()
+    service: ServiceConfig = Field(default_factory=ServiceConfig)
 
     @model_validator(mode="after")
     def _movers_name_known_places(self) -> Config:
@@ -238,6 +275,14 @@ class Config(_Frozen):
                 raise ValueError(f"transfers[{i}].chain: {t.chain!r} is not a configured location")
             if t.exchange not in self.exchanges:
                 raise ValueError(f"transfers[{i}].exchange: {t.exchange!r} is not a configured exchange")
+        return self
+
+    @model_validator(mode="after")
+    def _service_locations(self) -> Config:
+        known = set(self.locations) | set(self.exchanges)
+        unknown = sorted(set(self.service.reconcile_intervals) - known)
+        if unknown and known:
+            raise ValueError(f"service.reconcile_intervals names {', '.join(unknown)}, not a configured location")
         return self
 
     @property
@@ -365,4 +410,5 @@ def redacted_view(cfg: Config) -> dict[str, Any]:
         "tokens": [t.model_dump(mode="json") for t in cfg.tokens],
         "pools": [p.model_dump(mode="json") for p in cfg.pools],
         "risk": cfg.risk.model_dump(mode="json"),
+        "service": {**cfg.service.model_dump(mode="json"), "token": _env_status(cfg.service.token_env)},
     }

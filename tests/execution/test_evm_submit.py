@@ -73,6 +73,15 @@ def test_a_routed_sale_executes_exactly_and_is_booked(lab1: Chain, tmp_path: Pat
     assert [r.event.kind for r in before_send] == ["nonce.allocated", "intent.created", "tx.broadcast"]
     assert len({r.recv_ns for r in before_send}) == 1
     assert sum(1 for r in store.events() if isinstance(r.event, BalanceAdjusted)) >= 3
+    # the exact approval went out with the call, at the nonce just before it, in the same commit: no other
+    # transaction of the account (another engine approving the same token) can come between them
+    ours = sorted((t.nonce or 0, t.tx_hash) for t in store.transactions().values() if t.intent_id == "exec-1:lab1")
+    assert len(ours) == 2 and ours[1][0] == ours[0][0] + 1
+    commit = {r.recv_ns for r in store.events() if getattr(r.event, "intent_id", None) == "exec-1:lab1"
+              and r.event.kind in ("intent.created", "tx.broadcast")}  # fmt: skip
+    assert len(commit) == 1
+    allowance = lab1.contract("WETH").functions.allowance(signer.address, lab1.deployment.address("FillpathExecutor"))
+    assert allowance.call() == 0  # spent exactly
     store.close()
 
 
@@ -125,5 +134,6 @@ def test_a_plan_whose_simulation_reverts_is_not_sent(lab1: Chain, tmp_path: Path
     assert store.intent("exec-2:lab1") is None  # nothing was committed as if it would be sent
     kinds = [r.event.kind for r in store.events()]
     assert "intent.created" not in kinds
-    assert lab1.w3.eth.get_transaction_count(signer.address) == nonce_before + 1  # only the exact approval went out
+    # not even the exact approval: approvals are signed with the call they serve, after its simulation passed
+    assert lab1.w3.eth.get_transaction_count(signer.address) == nonce_before
     store.close()

@@ -42,6 +42,7 @@ KINDS = {
     "venue.resumed", "clock.divergence", "order.drift_detected", "execution.started", "execution.finished",
     "transfer.requested", "transfer.accepted", "transfer.rejected", "transfer.completed", "transfer.expired",
     "transfer.refunded", "transfer.unknown",
+    "service.started", "service.stopped",
 }  # fmt: skip
 
 _decimals = st.builds(lambda n, e: Decimal(n).scaleb(e), st.integers(-(10**40), 10**40), st.integers(-30, 10))

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -14,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 
 from fillpath.model.amounts import UINT256_MAX
 from fillpath.model.assets import AssetId
-from fillpath.model.errors import Ambiguous, InvalidInput
+from fillpath.model.errors import Ambiguous, Conflict, InvalidInput
 from fillpath.model.events import (
     BalanceAdjusted,
     ClockDivergence,
@@ -163,12 +167,15 @@ def test_intents_nonces_transactions_and_flags(store: Store) -> None:
     store.append_many(
         [
             NonceAllocated("lab1", "0x01", 7),
-            NonceAllocated("lab1", "0x01", 3),
             TxBroadcast("lab1", "0xaa", "0x01", 7, "i1"),
             TxMined("lab1", "0xaa", 100, "0xb1"),
         ]
     )
     assert store.next_nonce("lab1", "0x01") == 8
+    before = store.last_seq  # a nonce below the book's next one was handed out already: refused, nothing written
+    with pytest.raises(Conflict, match="nonce 3 of 0x01 is taken"):
+        store.append_many([IntentCreated("lab1", "i2", "swap"), NonceAllocated("lab1", "0x01", 3)])
+    assert store.last_seq == before and store.intent("i2") is None and store.next_nonce("lab1", "0x01") == 8
     tx = store.transaction("lab1", "0xaa")
     assert tx is not None
     assert (tx.status, tx.block_number) == (TxStatus.MINED, 100)
@@ -266,7 +273,8 @@ def test_schema_matches_the_migrations(store: Store) -> None:
         diff = compare_metadata(MigrationContext.configure(conn), tables.metadata)
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
     assert diff == []
-    assert version == "0003"
+    versions = Path(tables.__file__).with_name("migrations") / "versions"
+    assert version == max(f.name.split("_")[0] for f in versions.glob("0*.py"))  # at the newest migration
 
 
 def test_sqlite_runs_in_wal_with_full_sync(sqlite_url: str) -> None:
@@ -345,3 +353,19 @@ def test_a_commit_that_cannot_be_checked_is_ambiguous(store: Store, monkeypatch:
     assert store.append(BalanceAdjusted("lab1", WETH, 1, "deposit")) == 2
     assert store.balance(WETH) == 6
     assert store.verify() == []
+
+
+def test_one_trading_process_per_sqlite_journal(tmp_path: Path) -> None:
+    """A second trading process would hand out the same nonces: SQLite refuses it by name; a reader is welcome."""
+    url = f"sqlite:///{tmp_path / 'j.db'}"
+    first = Store.open(url, trading="fillpath swap --execute")
+    try:
+        probe = ("import sys\nfrom fillpath.state.store import Store\nfrom fillpath.model.errors import Halted\n"
+                 "try:\n    Store.open(sys.argv[1], trading='fillpath recover')\nexcept Halted as e:\n    print(e)\n"
+                 "Store.open(sys.argv[1]).close()\nprint('reader ok')\n")  # fmt: skip
+        out = subprocess.run([sys.executable, "-c", probe, url], capture_output=True, text=True, timeout=60).stdout
+        assert f"pid {os.getpid()} (fillpath swap --execute) is trading on this SQLite journal" in out
+        assert "use PostgreSQL for several engines" in out and "reader ok" in out
+    finally:
+        first.close()
+    Store.open(url, trading="fillpath recover").close()  # released with the first

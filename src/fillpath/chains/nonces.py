@@ -13,8 +13,12 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from fillpath.chains.rpc import RpcClient, hex_int
+from fillpath.model.errors import Conflict
 from fillpath.model.events import NonceAllocated
 from fillpath.model.ports import NonceBook
+
+CONFLICT_RETRIES = 8
+"""How often a writer takes the next nonce after losing one to another process before giving up."""
 
 
 class NonceAllocator:
@@ -34,15 +38,26 @@ class NonceAllocator:
             self._next = max(pending, booked, self._next or 0)
             return self._next
 
+    def _take(self) -> int:
+        """The next free nonce: ours, or past the book's when another process on this account took some (the
+        store's projection holds every writer's allocations once it has appended or refreshed)."""
+        assert self._next is not None
+        nonce = max(self._next, self.book.next_nonce(self.location, self.address) or 0)
+        self._next = nonce + 1
+        return nonce
+
     async def allocate(self) -> int:
         if self._next is None:
             await self.sync()
         async with self._lock:
-            assert self._next is not None
-            nonce = self._next
-            self.book.append(NonceAllocated(venue=self.location, address=self.address, nonce=nonce))
-            self._next = nonce + 1
-            return nonce
+            for _ in range(CONFLICT_RETRIES):
+                nonce = self._take()
+                try:
+                    self.book.append(NonceAllocated(venue=self.location, address=self.address, nonce=nonce))
+                except Conflict:  # another writer took it first; the book now knows: take the next
+                    continue
+                return nonce
+            raise Conflict(f"{self.location}: no nonce of {self.address} after {CONFLICT_RETRIES} tries")
 
     async def reserve(self) -> tuple[int, NonceAllocated]:
         """The next nonce and its ``NonceAllocated`` record, *not yet journaled*: the caller commits the record in
@@ -51,9 +66,7 @@ class NonceAllocator:
         if self._next is None:
             await self.sync()
         async with self._lock:
-            assert self._next is not None
-            nonce = self._next
-            self._next = nonce + 1
+            nonce = self._take()
             return nonce, NonceAllocated(venue=self.location, address=self.address, nonce=nonce)
 
     @property
@@ -65,8 +78,7 @@ class NonceAllocator:
         Nothing runs between reading and advancing the counter (one event loop), so no lock is needed."""
         if self._next is None:
             raise RuntimeError(f"{self.location}: the nonce allocator is not synced; call sync() first")
-        nonce = self._next
-        self._next = nonce + 1
+        nonce = self._take()
         return nonce, NonceAllocated(venue=self.location, address=self.address, nonce=nonce)
 
     def release(self, nonce: int) -> None:

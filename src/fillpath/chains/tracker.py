@@ -97,6 +97,7 @@ class TxTracker:
         self.clock = clock
         self.txs: dict[str, Tracked] = {}
         self.head: int | None = None
+        self._polling = asyncio.Lock()
 
     # --- registering -------------------------------------------------------------------------------------
     def track(self, tx: SignedTx, *, intent_id: str | None = None, record: bool = True) -> Tracked:
@@ -120,8 +121,19 @@ class TxTracker:
         return [t for t in self.txs.values() if t.sender.lower() == sender.lower() and t.nonce == nonce]
 
     # --- polling -----------------------------------------------------------------------------------------
+    def backlog(self) -> int:
+        """Transactions not yet final (what the service's metrics call the tracker backlog)."""
+        return sum(1 for t in self.txs.values() if t.state not in FINAL)
+
     async def poll(self) -> list[Event]:
-        """One pass over every unfinished family. Returns the events it recorded."""
+        """One pass over every unfinished family. Returns the events it recorded.
+
+        Passes never overlap: a long-running service follows heads while a swap waits on the same tracker, and two
+        interleaved passes would each journal the same transition."""
+        async with self._polling:
+            return await self._poll()
+
+    async def _poll(self) -> list[Event]:
         emitted: list[Event] = []
         open_families = sorted(
             {(t.sender, t.nonce) for t in self.txs.values() if t.state not in FINAL}, key=lambda k: (k[0], k[1])

@@ -168,10 +168,15 @@ async def simulate(
     return result
 
 
-async def estimate_gas(rpc: RpcClient, sender: str, call: ContractCall) -> int:
+async def estimate_gas(
+    rpc: RpcClient, sender: str, call: ContractCall, *, overrides: dict[str, Any] | None = None
+) -> int:
+    """Gas with headroom; ``overrides``: a state override set, as for ``simulate`` (an allowance an approval
+    signed alongside will have set)."""
     tx = {"from": sender, "to": call.to, "data": "0x" + call.data.hex(), "value": hex(call.value)}
+    params: list[Any] = [tx] if not overrides else [tx, "latest", overrides]
     try:
-        gas = hex_int(await rpc.request("eth_estimateGas", [tx]))
+        gas = hex_int(await rpc.request("eth_estimateGas", params))
     except RpcError as exc:
         reason = revert_reason(exc.data) if exc.data else exc.reason or str(exc)
         raise Rejected(f"{call.what}: gas estimation failed: {reason}", reason=reason) from None

@@ -5,10 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Mapping
-from datetime import UTC, datetime
 from decimal import Decimal
-from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,24 +19,11 @@ from fillpath.cli.context import cli_context
 from fillpath.cli.output import console, emit_json
 from fillpath.cli.reconcile_view import print_results, results_json
 from fillpath.collect.snapshot import take_snapshot
-from fillpath.model.amounts import from_base_units
-from fillpath.model.assets import AssetId
-from fillpath.model.codec import Amount
-from fillpath.state.reconcile import zero_like
+from fillpath.service.views import balance_rows, in_flight, symbol_totals, transfers_in_flight
 from fillpath.state.reconcile_stream import StreamBalances
 from fillpath.state.reconciler import PassResult, Reconciler
-from fillpath.state.records import IntentStatus, TransferRecord
-from fillpath.state.transfers import IN_FLIGHT, MAYBE_TAKEN
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
-
-
-def _human(amount: Amount | None, decimals: int | None) -> Decimal | None:
-    if amount is None:
-        return None
-    if isinstance(amount, Decimal) or decimals is None:
-        return Decimal(amount)
-    return from_base_units(amount, decimals)
 
 
 def _fmt(x: Decimal | None) -> str:
@@ -142,28 +126,35 @@ def balances(
     ] = False,
 ) -> None:
     """Unified balances: per asset@location and per symbol — ledger, venue-reported, in flight, drift, value."""
+    svc = cli_context(ctx).service()
+    if svc is not None:  # the service's own reading: the venues as its last passes saw them
+        got = svc.balances()
+        rows, totals, age_s = got["assets"], got["symbols"], float(got["venues_read_s_ago"] or 0)
+        _show_balances(rows, totals, age_s, as_json, got.get("in_flight", []))
+        return
     cfg = cli_context(ctx).config()
     cache = _cache_path(cfg.data_dir)
     data = asyncio.run(_refresh(ctx)) if refresh or not cache.exists() else json.loads(cache.read_text())
     store = open_store(cfg)
     try:
         ledger = dict(store.balances())
-        moving = [t for t in store.transfers().values() if t.state in IN_FLIGHT | MAYBE_TAKEN]
-        flying: dict[AssetId, Amount] = {}
-        for i in store.intents().values():  # an open order's input may be spent already
-            if i.status is not IntentStatus.OPEN or i.asset_in is None or i.amount_in is None:
-                continue
-            if store.transfer(i.intent_id) is None:  # a transfer's funds are shown below, where they land
-                flying[i.asset_in] = flying.get(i.asset_in, 0) - i.amount_in
-        for tr in moving:  # taken by the source, on its way to the target: shown where it will land
-            if tr.state in IN_FLIGHT and tr.target is not None and tr.expected_out is not None:
-                flying[tr.target] = flying.get(tr.target, zero_like(tr.expected_out)) + tr.expected_out
+        flying = in_flight(store)
+        moving = transfers_in_flight(store, data["decimals"])
     finally:
         store.close()
-    rows = _rows(ledger, data["reports"], flying, data["decimals"], data["prices"])
+    rows = balance_rows(ledger, data["reports"], flying, data["decimals"], data["prices"])
     age_s = (time.time_ns() - int(data["read_at_ns"])) / 1e9
-    totals = _totals(rows)
-    transfers = [_transfer_row(x, data["decimals"]) for x in sorted(moving, key=lambda x: x.since_ns)]
+    totals = symbol_totals(rows)
+    _show_balances(rows, totals, age_s, as_json, moving)
+
+
+def _show_balances(
+    rows: list[dict[str, Any]],
+    totals: dict[str, dict[str, str]],
+    age_s: float,
+    as_json: bool,
+    transfers: list[dict[str, Any]],
+) -> None:
     if as_json:
         emit_json({"venues_read_s_ago": round(age_s, 1), "assets": rows, "symbols": totals, "in_flight": transfers})
         return
@@ -190,73 +181,7 @@ def balances(
         for col in ("transfer", "kind", "from", "to", "amount", "expected", "state", "since", "expected arrival"):
             f.add_column(col, justify="right" if col in ("amount", "expected") else "left")
         for x in transfers:
-            f.add_row(x["transfer_id"], x["kind"], x["source"], x["target"], x["amount"], x["expected_out"],
-                      x["state"], x["since"], x["expected_arrival"] or "-")  # fmt: skip
+            cells = ("transfer_id", "kind", "source", "target", "amount", "expected_out", "state", "since",
+                     "expected_arrival")  # fmt: skip
+            f.add_row(*(x[c] or "-" for c in cells))
         console().print(f)
-
-
-def _iso(ns: int | None) -> str | None:
-    if ns is None:
-        return None
-    return datetime.fromtimestamp(ns / 1e9, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _transfer_row(t: TransferRecord, decimals: Mapping[str, int]) -> dict[str, Any]:
-    def amount(asset: AssetId | None, value: Amount | None) -> str:
-        human = _human(value, decimals.get(str(asset))) if asset is not None else None
-        return "-" if human is None else _fmt(human)
-
-    return {
-        "transfer_id": t.transfer_id, "kind": str(t.transfer_kind), "route": t.route, "source": str(t.source),
-        "target": str(t.target), "amount": amount(t.source, t.amount), "expected_out": amount(t.target, t.expected_out),
-        "state": str(t.state), "since": _iso(t.since_ns), "expected_arrival": _iso(t.expected_arrival_ns),
-        "ref": t.ref,
-    }  # fmt: skip
-
-
-def _rows(
-    ledger: Mapping[AssetId, Amount],
-    reports: Mapping[str, Mapping[str, str]],
-    flying: Mapping[AssetId, Amount],
-    decimals: Mapping[str, int],
-    prices: Mapping[str, str],
-) -> list[dict[str, Any]]:
-    ids = sorted({str(a) for a in ledger} | set(reports), key=lambda s: (s.split("@")[1], s.split("@")[0]))
-    rows = []
-    for aid in ids:
-        asset = AssetId.parse(aid)
-        dec = decimals.get(aid)
-        held = _human(ledger.get(asset), dec)
-        seen = None
-        if aid in reports:
-            rep = reports[aid]
-            seen = Decimal(rep["amount"]) if rep["unit"] == "human" else _human(int(rep["amount"]), dec)
-        price = Fraction(Decimal(prices[aid])) if aid in prices else None
-        basis = seen if seen is not None else held
-        value = (
-            None
-            if price is None or basis is None
-            else Decimal(basis) * Decimal(price.numerator) / Decimal(price.denominator)
-        )
-        rows.append(
-            {
-                "asset": aid,
-                "ledger": None if held is None else str(held),
-                "venue": None if seen is None else str(seen),
-                "in_flight": None if asset not in flying else str(_human(flying[asset], dec)),
-                "drift": None if held is None or seen is None else str(seen - held),
-                "value": None if value is None else str(value.quantize(Decimal("0.01"))),
-            }
-        )
-    return rows
-
-
-def _totals(rows: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
-    out: dict[str, dict[str, Decimal]] = {}
-    for r in rows:
-        sym = r["asset"].split("@")[0]
-        t = out.setdefault(sym, {"ledger": Decimal(0), "venue": Decimal(0), "value": Decimal(0)})
-        for k in ("ledger", "venue", "value"):
-            if r[k] is not None:
-                t[k] += Decimal(r[k])
-    return {s: {k: str(v) for k, v in t.items()} for s, t in sorted(out.items())}

@@ -10,12 +10,15 @@ import typer
 
 if TYPE_CHECKING:
     from fillpath.config import Config
+    from fillpath.service.client import ServiceClient
 
 
 @dataclass
 class CliContext:
     config_path: Path | None = None
     debug: bool = False
+    service_url: str | None = None
+    """``--service URL`` (or ``auto``: the one running for the data directory); None: work on the store directly."""
     _config: Config | None = field(default=None, repr=False)
 
     def config(self) -> Config:
@@ -24,6 +27,26 @@ class CliContext:
 
             self._config = load_config(self.config_path)
         return self._config
+
+    def service(self) -> ServiceClient | None:
+        """The running service to ask instead of the store and the venues (``--service``), if one was named."""
+        if self.service_url is None:
+            return None
+        import os
+
+        from fillpath.model.errors import FillpathError
+        from fillpath.service.client import ServiceClient
+        from fillpath.service.instance import read_info
+
+        cfg = self.config()
+        url = self.service_url
+        if url == "auto":
+            info = read_info(cfg.data_dir)
+            if info is None:
+                raise FillpathError(f"no `fillpath run` serves {cfg.data_dir}: start one, or drop --service")
+            url = info.url
+        env = cfg.service.token_env
+        return ServiceClient(url, os.environ.get(env) if env else None)
 
 
 def cli_context(ctx: typer.Context) -> CliContext:

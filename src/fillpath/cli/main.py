@@ -74,6 +74,10 @@ COMMANDS: dict[str, Command] = {
         "fillpath.cli.venues:venues",
         "Every venue's health: state (ok / degraded / halted), score (100 = clean), reason and since when.",
     ),
+    "run": Command(
+        "fillpath.cli.run:run",
+        "Run the service: watch every venue, reconcile continuously, serve the HTTP API, dashboard and metrics.",
+    ),
     "sim": Command(
         "fillpath.lab.cli.sim:app", "Run the local exchange simulator (speaks Binance's spot API).", lab=True
     ),
@@ -87,7 +91,13 @@ def lab_missing() -> list[str]:
     """The lab extra's packages that are not installed (a spec lookup, no import)."""
     import importlib.util
 
-    return [name for name in LAB_EXTRA if importlib.util.find_spec(name) is None]
+    def absent(name: str) -> bool:
+        try:
+            return importlib.util.find_spec(name) is None
+        except (ImportError, ValueError):  # a module blocked (sys.modules[name] = None) or broken
+            return True
+
+    return [name for name in LAB_EXTRA if absent(name)]
 
 
 def load(name: str) -> click.Command:
@@ -150,13 +160,22 @@ def main(
         Path | None, typer.Option("--config", envvar="FILLPATH_CONFIG", help="Path of fillpath.toml.")
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    service: Annotated[
+        str | None,
+        typer.Option(
+            "--service",
+            envvar="FILLPATH_SERVICE",
+            help="Ask a running `fillpath run` (URL, or 'auto': the one serving the data directory) for balances, "
+            "venues, halt/resume and swap.",
+        ),
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
 ) -> None:
     from fillpath.cli.context import CliContext
 
-    ctx.obj = CliContext(config_path=config, debug=debug)
+    ctx.obj = CliContext(config_path=config, debug=debug, service_url=service)
 
 
 def run(argv: list[str] | None = None) -> None:
@@ -171,9 +190,11 @@ def run(argv: list[str] | None = None) -> None:
     except FillpathError as exc:
         if debug:
             raise
+        from rich.markup import escape
+
         from fillpath.cli.output import err_console
 
-        err_console().print(f"[red]error:[/red] {exc}", markup=True)
+        err_console().print(f"[red]error:[/red] {escape(str(exc))}", markup=True)  # the message is text, not markup
         sys.exit(2 if isinstance(exc, InvalidInput) else 1)
 
 

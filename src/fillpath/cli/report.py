@@ -8,9 +8,8 @@ P&L decomposition) and from the intents' resolutions; no venue is asked. An exec
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -19,64 +18,8 @@ from fillpath.app import open_store
 from fillpath.cli.context import cli_context
 from fillpath.cli.output import console, emit_json
 from fillpath.model.errors import InvalidInput
-from fillpath.model.events import ExecutionFinished, ExecutionStarted, IntentResolved
-from fillpath.state.store import Store
-
-
-@dataclass
-class Recorded:
-    execution_id: str
-    started_seq: int
-    started_ns: int
-    sell: str
-    buy: str
-    amount_in: int
-    mode: str
-    plans: list[dict[str, Any]] = field(default_factory=list)
-    arrival: dict[str, Any] = field(default_factory=dict)
-    finished: ExecutionFinished | None = None
-    intents: dict[str, str] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        result = json.loads(self.finished.result) if self.finished else {}
-        return {
-            "execution_id": self.execution_id,
-            "mode": self.mode,
-            "status": self.finished.status if self.finished else "interrupted",
-            "sell": self.sell,
-            "buy": self.buy,
-            "amount_in": str(self.amount_in),
-            "started_ns": str(self.started_ns),
-            "plan": self.plans[0] if self.plans else None,
-            "replans": self.plans[1:],
-            "arrival": self.arrival,
-            "legs": result.get("legs", []),
-            "expected_out": str(self.finished.expected_out) if self.finished else None,
-            "realized_out": str(self.finished.realized_out) if self.finished else None,
-            "pnl": result.get("pnl"),
-            "intents": self.intents,
-        }
-
-
-def executions(store: Store) -> dict[str, Recorded]:
-    out: dict[str, Recorded] = {}
-    for rec in store.events():
-        e = rec.event
-        if isinstance(e, ExecutionStarted):
-            x = out.get(e.execution_id)
-            if x is None:
-                x = out[e.execution_id] = Recorded(
-                    e.execution_id, rec.seq, rec.recv_ns, e.sell, e.buy, e.amount_in, e.mode
-                )
-                x.arrival = json.loads(e.arrival)
-            x.plans.append(json.loads(e.plan))
-        elif isinstance(e, ExecutionFinished) and e.execution_id in out:
-            out[e.execution_id].finished = e
-        elif isinstance(e, IntentResolved):
-            eid = e.intent_id.split("-", 1)[0]
-            if eid in out:
-                out[eid].intents[e.intent_id] = str(e.outcome)
-    return out
+from fillpath.service.views import ExecutionRecord as Recorded
+from fillpath.service.views import executions
 
 
 def report(

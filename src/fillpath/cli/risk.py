@@ -20,6 +20,10 @@ def halt(
     reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")] = "halted by an operator",
 ) -> None:
     """Stop trading: everywhere (the kill switch), or on one venue."""
+    svc = cli_context(ctx).service()
+    if svc is not None:
+        console().print(f"service: {svc.halt(venue, reason)}")
+        return
     cfg = cli_context(ctx).config()
     if venue is None:
         kill_switch(cfg).engage(reason)
@@ -32,6 +36,10 @@ def halt(
 
 def resume(ctx: typer.Context, venue: VenueArg = None) -> None:
     """Release the kill switch, or clear one venue's halted/degraded flag."""
+    svc = cli_context(ctx).service()
+    if svc is not None:
+        console().print(f"service: {svc.resume(venue)}")
+        return
     cfg = cli_context(ctx).config()
     if venue is None:
         released = kill_switch(cfg).release()

@@ -56,7 +56,7 @@ async def prepare(cfg: Config, store: Store, parts: ExecutionParts) -> tuple[lis
 
 
 async def _swap(cfg: Config, request: SwapRequest, dry_run: bool) -> tuple[ExecutionResult, list[Resolution]]:
-    store = open_store(cfg)
+    store = open_store(cfg, trading=None if dry_run else "fillpath swap --execute")
     try:
         signers = None if dry_run else trading_signers(cfg)
         parts = await execution_parts(cfg, store, signers=signers, crash=failpoints.from_env())
@@ -110,6 +110,17 @@ def swap(
     max_hops: Annotated[int, typer.Option("--max-hops")] = 4,
 ) -> None:
     """Route and execute a swap across every venue (dry run unless --execute)."""
+    svc = cli_context(ctx).service()
+    if svc is not None:  # the service trades: one process owns the nonces and the orders
+        got = svc.swap(amount, sell, buy, execute=execute, slippage_bps=slippage_bps, max_hops=max_hops)
+        if as_json:
+            emit_json(got)
+        else:
+            console().print(f"{got['mode']} {got['execution_id']} ({got['status']}): expected {got['expected_out']}, "
+                            f"realized {got['realized_out']} — `fillpath report {got['execution_id']}`")  # fmt: skip
+        if got["status"] in ("failed", "unknown"):
+            raise typer.Exit(1)
+        return
     cfg = cli_context(ctx).config()
     decimals = sell_decimals(cfg, sell)
     units = to_base_units(amount, decimals, field="AMOUNT")
@@ -192,7 +203,7 @@ def show_execution(result: ExecutionResult) -> None:
 
 
 async def _recover(cfg: Config) -> list[Resolution]:
-    store = open_store(cfg)
+    store = open_store(cfg, trading="fillpath recover")
     try:
         parts = await execution_parts(cfg, store, signers=trading_signers(cfg))
         try:

@@ -254,7 +254,7 @@ class BridgeRunner:
 
     async def _never_sent(self, intent: IntentRecord, why: str) -> Resolution:
         assert self.venue is not None
-        detail = why + await fill_gaps(self.store, self.venue)
+        detail = why + await fill_gaps(self.store, self.venue, intent.intent_id)
         self.store.append_many([
             TransferRejected(intent.venue, intent.intent_id, detail),
             IntentResolved(intent.venue, intent.intent_id, IntentOutcome.BAD, detail),

@@ -209,7 +209,9 @@ class DepositRunner:
             return open_resolution(intent, "no deposit route for this transfer is configured")
         found, receipt, state = await evm_call.follow_sent(self.venue, self.store, intent.ref)
         if found == "never":
-            detail = f"never ran: the deposit transaction was {state}" + await fill_gaps(self.store, self.venue)
+            detail = f"never ran: the deposit transaction was {state}" + await fill_gaps(
+                self.store, self.venue, intent.intent_id
+            )
             rejected = TransferRejected(intent.venue, intent.intent_id, detail)
             resolved = IntentResolved(intent.venue, intent.intent_id, IntentOutcome.BAD, detail)
             self.store.append_many([rejected, resolved])

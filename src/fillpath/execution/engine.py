@@ -47,7 +47,7 @@ from fillpath.execution.simulate import SlotFinder
 from fillpath.execution.steps import RunnerKey, Step, leg_key, plan_steps, within_delivered
 from fillpath.model.amounts import from_base_units
 from fillpath.model.assets import AssetId
-from fillpath.model.errors import FillpathError, InvalidInput
+from fillpath.model.errors import Conflict, FillpathError, InvalidInput
 from fillpath.model.events import Event, ExecutionFinished, ExecutionStarted
 from fillpath.router import Market, RouteRequest, route
 from fillpath.router.plan import Plan, PlanLeg
@@ -56,6 +56,8 @@ from fillpath.router.venues.factory import venues_from_snapshot
 from fillpath.state.store import Store
 
 ENGINE = "fillpath"
+COMMIT_TRIES = 8
+"""Stagings of one commit before a nonce conflict is given up (each loses only to another writer's commit)."""
 __all__ = ["ENGINE", "UNDELIVERED", "Engine", "SwapRequest", "Wiring"]
 
 
@@ -348,7 +350,9 @@ class Attempt:
 
     async def prepare_roots(self) -> list[tuple[Step, Prepared]]:
         """Cold: the guards once early (so nothing is approved for a trade they would refuse), then every root
-        step prepared at once (heads, approvals, simulation, gas, fees: whatever waits on a venue)."""
+        step prepared at once (heads, approvals, simulation, gas, fees: whatever waits on a venue). The store is
+        caught up first: halts, flags and intents other engines on this journal recorded count."""
+        self.w.store.refresh()
         self.w.guards.enforce(self.leg_orders, slippage_bps=self.req.route.slippage_bps, now_ns=self.now)
         if not self.dry_run:  # the plan on record before anything is approved or signed (its own commit, cold)
             self.w.store.append_many(self.started)
@@ -387,19 +391,28 @@ class Attempt:
         return self._commit(ready)
 
     def _commit(self, ready: Sequence[tuple[Step, Prepared]]) -> dict[str, asyncio.Task[list[LegResult]]]:
+        """Stage every step and commit their records at once. Another engine on the same account may have taken a
+        nonce meanwhile (the journal refuses it under its lock: ``Conflict``): stage again with the next ones."""
         if not ready:
             return {}
-        events: list[Event] = [*self.started]
-        staged: list[Prepared] = []
-        try:
-            for _, p in ready:
-                events.extend(p.stage())
-                staged.append(p)
-            self.w.store.append_many(events)
-        except BaseException:
-            for p in staged:
-                p.unstage()
-            raise
+        for tries in range(1, COMMIT_TRIES + 1):
+            events: list[Event] = [*self.started]
+            staged: list[Prepared] = []
+            try:
+                for _, p in ready:
+                    events.extend(p.stage())
+                    staged.append(p)
+                self.w.store.append_many(events)
+                break
+            except Conflict:
+                for p in staged:
+                    p.unstage()
+                if tries == COMMIT_TRIES:
+                    raise
+            except BaseException:
+                for p in staged:
+                    p.unstage()
+                raise
         self.started = []
         self.w.crash("intent")
         return {step.id: asyncio.ensure_future(p.run()) for step, p in ready}

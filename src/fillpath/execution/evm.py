@@ -27,8 +27,9 @@ from fillpath.chains.nonces import NonceAllocator
 from fillpath.chains.rpc import RpcClient, hex_int
 from fillpath.chains.tracker import TxState, TxTracker
 from fillpath.execution.realized import TRANSFER, leg_outputs, received
+from fillpath.execution.simulate import SlotFinder
 from fillpath.model.assets import AssetId
-from fillpath.model.errors import Rejected
+from fillpath.model.errors import Conflict, Rejected
 from fillpath.model.events import BalanceAdjusted, Event, IntentCreated, IntentOutcome, IntentResolved, TxBroadcast
 from fillpath.state.store import Store
 
@@ -51,6 +52,8 @@ class EvmVenue:
     final_timeout_s: float = 60.0
     crash: Callable[[str], None] = field(default=lambda _name: None)
     """A failpoint hook for crash tests (see :mod:`fillpath.execution.failpoints`)."""
+    finder: SlotFinder | None = None
+    """Where each token keeps its allowances (for simulating a call behind an approval not yet mined)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +110,17 @@ async def book_gas(venue: EvmVenue, store: Store, hashes: list[str], reason: str
     return cost
 
 
+APPROVAL_GAS_FLOOR = 50_000
+
+
 @dataclass(frozen=True, slots=True)
 class PreparedTx:
-    """One chain's executor call, ready to sign: everything that needs the node is done (cold path)."""
+    """One chain's executor call, ready to sign: everything that needs the node is done (cold path).
+
+    ``approvals``: the exact approvals the call needs (where the allowance differs from the pull). They are not
+    sent here: they are signed at the decision with the nonces just before the call's, in the same commit, so no
+    other transaction of this account (another engine's approval of the same token) can come between an approval
+    and the call that spends it. The call was simulated and estimated as if they had landed."""
 
     venue: EvmVenue
     plan: ExecPlan
@@ -117,64 +128,105 @@ class PreparedTx:
     expected: ExecResult
     gas: int
     fees: Fees
-    approvals: tuple[str, ...]
+    approvals: tuple[txs.ContractCall, ...] = ()
+    approval_gas: tuple[int, ...] = ()
+
+
+async def _allowance_overrides(venue: EvmVenue, plan: ExecPlan) -> tuple[list[txs.ContractCall], dict[str, Any]]:
+    """The approvals the plan's pulls need, and the state override that makes a simulation see them done."""
+    if venue.finder is None:
+        venue.finder = SlotFinder(venue.rpc)
+    owner, spender = venue.signer.address, venue.executor
+    data = "0x" + fn("ERC20", "allowance").encode(owner, spender).hex()
+    current = await asyncio.gather(
+        *(venue.rpc.request("eth_call", [{"to": pull.token, "data": data}, "latest"]) for pull in plan.pulls)
+    )
+    approvals: list[txs.ContractCall] = []
+    overrides: dict[str, Any] = {}
+    for pull, raw in zip(plan.pulls, current, strict=True):
+        if hex_int(raw) == pull.amount:
+            continue
+        approvals.append(txs.approve(pull.token, spender, pull.amount))
+        key = await venue.finder.key(pull.token, owner, spender)
+        overrides.setdefault(pull.token, {"stateDiff": {}})["stateDiff"][key] = (
+            "0x" + pull.amount.to_bytes(32, "big").hex()
+        )
+    return approvals, overrides
 
 
 async def prepare(venue: EvmVenue, store: Store, plan: ExecPlan) -> PreparedTx:
-    """The cold half of a chain's step: exact approvals (sent and final), the call simulated (``Rejected``
-    naming the executor's error if it would revert), gas estimated, fees read, the nonce allocator synced."""
-    approvals = await approve_exact(venue, store, plan)
+    """The cold half of a chain's step: which exact approvals it needs, the call simulated as if they were done
+    (``Rejected`` naming the executor's error if it would revert), gas estimated likewise, fees read, the nonce
+    allocator synced. Nothing is sent."""
     execute = fn("FillpathExecutor", "execute")
     call = txs.ContractCall(
         venue.executor, plan.calldata(), value=plan.value, returns=execute, what=f"executor ({len(plan.legs)} legs)"
     )
-    # Independent reads at once (one round trip to the node, not three). A failed simulation is the error
-    # reported, whatever else failed: it names why (LegMinOut, TotalMinOut, DeadlinePassed...).
-    simulated, estimated, fees, _ = await asyncio.gather(
-        txs.simulate(venue.rpc, venue.signer.address, call, errors=error_names("FillpathExecutor")),
-        txs.estimate_gas(venue.rpc, venue.signer.address, call),
+    approvals, overrides = await _allowance_overrides(venue, plan)
+    sender = venue.signer.address
+    # Independent reads at once (one round trip to the node). A failed simulation is the error reported,
+    # whatever else failed: it names why (LegMinOut, TotalMinOut, DeadlinePassed...).
+    simulated, estimated, fees, _, *approval_gas = await asyncio.gather(
+        txs.simulate(venue.rpc, sender, call, errors=error_names("FillpathExecutor"), overrides=overrides or None),
+        txs.estimate_gas(venue.rpc, sender, call, overrides=overrides or None),
         suggest_fees(venue.rpc, venue.fee_policy),
         venue.nonces.sync() if not venue.nonces.synced else asyncio.sleep(0),
+        *(txs.estimate_gas(venue.rpc, sender, a) for a in approvals),
         return_exceptions=True,
     )
-    for got in (simulated, estimated, fees):
+    for got in (simulated, estimated, fees, *approval_gas):
         if isinstance(got, BaseException):
             raise got
     assert simulated is not None and isinstance(estimated, int) and isinstance(fees, Fees)
     expected = ExecResult(tuple(int(a) for a in simulated[0]), int(simulated[1]))
-    return PreparedTx(venue, plan, call, expected, max(EXECUTE_GAS_FLOOR, estimated), fees, tuple(approvals))
+    gas_for_approvals = tuple(max(APPROVAL_GAS_FLOOR, int(g)) for g in approval_gas)
+    return PreparedTx(venue, plan, call, expected, max(EXECUTE_GAS_FLOOR, estimated), fees, tuple(approvals),
+                      gas_for_approvals)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
 class StagedTx:
-    """A signed executor transaction and the records that must be durable before its bytes leave."""
+    """Signed transactions (the approvals, then the executor call, at consecutive nonces) and the records that
+    must be durable before their bytes leave."""
 
     prepared: PreparedTx
     signed: txs.SignedTx
     intent_id: str
     events: tuple[Event, ...]
+    approvals: tuple[txs.SignedTx, ...] = ()
 
 
 def stage(prepared: PreparedTx, *, intent_id: str, asset_in: AssetId, amount_in: int, asset_out: AssetId) -> StagedTx:
-    """The hot half, in memory: the next nonce, the signature, and the nonce, intent (naming sender, nonce and
-    hash) and broadcast records for the caller to commit — with the other venues' records, in one fsync."""
+    """The hot half, in memory: the next nonces, the signatures, and the records for the caller to commit — each
+    nonce, the intent (naming the call's sender, nonce and hash) and a broadcast record per transaction, with the
+    other venues' records, in one fsync."""
     venue = prepared.venue
+    events: list[Event] = []
+    approvals: list[txs.SignedTx] = []
+    for call, gas in zip(prepared.approvals, prepared.approval_gas, strict=True):
+        nonce, nonce_record = venue.nonces.reserve_now()
+        approval = txs.sign(venue.signer, venue.chain_id, nonce, call, gas, prepared.fees)
+        approvals.append(approval)
+        events += [nonce_record, TxBroadcast(venue.location, approval.tx_hash, approval.sender, nonce, intent_id)]
     nonce, nonce_record = venue.nonces.reserve_now()
     signed = txs.sign(venue.signer, venue.chain_id, nonce, prepared.call, prepared.gas, prepared.fees)
-    events = (
+    events += [
         nonce_record,
         IntentCreated(
             venue.location, intent_id, "evm.executor", f"{signed.sender}:{signed.nonce}:{signed.tx_hash}",
             asset_in, amount_in, asset_out, prepared.expected.total_out, prepared.plan.deadline * 10**9,
         ),
         TxBroadcast(venue.location, signed.tx_hash, signed.sender, signed.nonce, intent_id),
-    )  # fmt: skip
-    return StagedTx(prepared, signed, intent_id, events)
+    ]  # fmt: skip
+    return StagedTx(prepared, signed, intent_id, tuple(events), tuple(approvals))
 
 
 def unstage(staged: StagedTx) -> None:
-    """The records never reached the journal: give the nonce back (nothing was sent at it)."""
-    staged.prepared.venue.nonces.release(staged.signed.nonce)
+    """The records never reached the journal: give the nonces back (nothing was sent at them), newest first."""
+    nonces = staged.prepared.venue.nonces
+    nonces.release(staged.signed.nonce)
+    for approval in reversed(staged.approvals):
+        nonces.release(approval.nonce)
 
 
 async def send_and_book(staged: StagedTx, store: Store, assets_by_address: Mapping[str, AssetId]) -> ChainOutcome:
@@ -182,13 +234,18 @@ async def send_and_book(staged: StagedTx, store: Store, assets_by_address: Mappi
     its receipt (``assets_by_address``: lower-case token address → asset), with the intent resolved."""
     prepared, signed, intent_id = staged.prepared, staged.signed, staged.intent_id
     venue, plan, expected = prepared.venue, prepared.plan, prepared.expected
-    venue.tracker.track(signed, intent_id=intent_id, record=False)
-    with contextlib.suppress(Exception):  # Ambiguous or a node error: the tracker resolves it by hash and nonce
-        await txs.broadcast(venue.rpc, signed)
+    approvals = [a.tx_hash for a in staged.approvals]
+    for tx in (*staged.approvals, signed):  # in nonce order: the approvals land before the call that spends them
+        venue.tracker.track(tx, intent_id=intent_id, record=False)
+        with contextlib.suppress(Exception):  # Ambiguous or a node error: the tracker resolves it by hash and nonce
+            await txs.broadcast(venue.rpc, tx)
     venue.crash("broadcast")
-    states = await venue.tracker.wait_final(
-        [*prepared.approvals, signed.tx_hash], timeout_s=venue.final_timeout_s, interval_s=0.05
-    )
+    states = await venue.tracker.wait_final([*approvals, signed.tx_hash], timeout_s=venue.final_timeout_s,
+                                            interval_s=0.05)  # fmt: skip
+    if approvals:  # their gas, booked apart: they move nothing else
+        paid = await _gas_paid(venue, [h for h in approvals if states[h] in (TxState.CONFIRMED, TxState.REVERTED)])
+        if paid:
+            store.append(BalanceAdjusted(venue.location, venue.native, -paid, "gas: exact approval"))
     state = states[signed.tx_hash]
     if state not in (TxState.CONFIRMED, TxState.REVERTED):
         return ChainOutcome(venue.location, intent_id, signed.tx_hash, state, expected.amounts_out, (), 0, 0, 0,
@@ -196,7 +253,7 @@ async def send_and_book(staged: StagedTx, store: Store, assets_by_address: Mappi
     receipt = await venue.rpc.request("eth_getTransactionReceipt", [signed.tx_hash])
     gas_used = hex_int(receipt["gasUsed"])
     gas_cost = gas_used * hex_int(receipt.get("effectiveGasPrice") or receipt.get("gasPrice") or 0)
-    approvals_gas = await _gas_paid(venue, list(prepared.approvals))  # booked when they confirmed; in the P&L
+    approvals_gas = await _gas_paid(venue, approvals)  # booked above; counted in the P&L
     ok = state is TxState.CONFIRMED
     realized = tuple(leg_outputs(receipt, plan.legs)) if ok else ()
     total = received(receipt, plan.token_out, plan.recipient) if ok and plan.token_out != NATIVE else 0
@@ -232,12 +289,19 @@ async def submit(
     """One chain's part of a plan on its own: prepare, stage, one commit (with ``journal_first()`` ahead of the
     intent), send, book. The engine runs the three halves itself so that one commit covers every venue."""
     prepared = await prepare(venue, store, plan)
-    staged = stage(prepared, intent_id=intent_id, asset_in=asset_in, amount_in=amount_in, asset_out=asset_out)
-    try:
-        store.append_many([*journal_first(), *staged.events])
-    except BaseException:
-        unstage(staged)
-        raise
+    first = list(journal_first())
+    for tries in range(1, 9):
+        staged = stage(prepared, intent_id=intent_id, asset_in=asset_in, amount_in=amount_in, asset_out=asset_out)
+        try:
+            store.append_many([*first, *staged.events])
+            break
+        except Conflict:  # another process took the nonce: the next one
+            unstage(staged)
+            if tries == 8:
+                raise
+        except BaseException:
+            unstage(staged)
+            raise
     venue.crash("intent")
     return await send_and_book(staged, store, assets_by_address)
 

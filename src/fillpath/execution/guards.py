@@ -14,6 +14,10 @@ from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount
 from fillpath.model.errors import Halted
 
+EVERYWHERE = "*"
+"""The venue id of a halt that stops every venue (``VenueHalted("*")``), for engines that share a journal but not
+a file system: the kill-switch file is per machine."""
+
 
 class RiskLimits(Protocol):
     """The limits the guards enforce (``config.RiskConfig`` has them; execution does not import the config)."""
@@ -72,6 +76,8 @@ class Guards:
         reason = self.kill_switch.engaged()
         if reason is not None:
             return [GuardFailure("kill_switch", None, reason)]
+        if self.venue_halted(EVERYWHERE):  # the journal's kill switch: every engine sharing the journal sees it
+            return [GuardFailure("kill_switch", None, "halted everywhere (journal)")]
         if slippage_bps > self.risk.max_slippage_bps:
             out.append(
                 GuardFailure(

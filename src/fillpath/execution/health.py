@@ -78,6 +78,8 @@ class ObservationKind(StrEnum):
     """The venue's stream and its REST API disagree about the same order or balance."""
     DRIFT = "drift"
     """Reconciliation found the venue's balance differs from the ledger."""
+    CLOCK = "clock"
+    """The venue's clock ran backwards or strayed past its bound (``ClockDivergence``)."""
     OK = "ok"
     """A request that went as it should (a clean observation: lets a venue recover sooner)."""
 
@@ -122,6 +124,7 @@ class HealthPolicy:
             ObservationKind.RATE_LIMITED: 6.0,
             ObservationKind.TIMEOUT: 10.0,
             ObservationKind.STREAM_DISAGREEMENT: 10.0,
+            ObservationKind.CLOCK: 10.0,
             ObservationKind.ACK_THEN_DENY: 20.0,
             ObservationKind.DRIFT: 25.0,
         }

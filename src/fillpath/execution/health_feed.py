@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from fillpath.execution.health import HealthBook, HealthPolicy, Observation, ObservationKind
 from fillpath.model.events import (
+    ClockDivergence,
     DriftDetected,
     Event,
     FillEvent,
@@ -88,6 +89,9 @@ class JournalFeed:
             return [(v, Observation(ObservationKind.FILL_DELAY, max(0, recv_ns - sent)))]
         if isinstance(event, DriftDetected):
             return [(v, Observation(ObservationKind.DRIFT, detail=f"{event.asset} via {event.source}"[:80]))]
+        if isinstance(event, ClockDivergence):
+            detail = f"clock {event.problem}, offset {event.offset_ns // 1_000_000} ms"
+            return [(v, Observation(ObservationKind.CLOCK, detail=detail))]
         return []
 
     def feed(self, book: HealthBook, rec: Recorded) -> list[Event]:

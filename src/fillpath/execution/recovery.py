@@ -29,7 +29,8 @@ from fillpath.chains.tracker import Tracked, TxState, TxTracker
 from fillpath.execution.evm import EvmVenue, book_gas, receipt_ledger
 from fillpath.execution.exchange_leg import fills_ledger, order_fills
 from fillpath.model.assets import AssetId
-from fillpath.model.events import Event, IntentOutcome, IntentResolved
+from fillpath.model.errors import Conflict
+from fillpath.model.events import BalanceAdjusted, Event, IntentClaimed, IntentOutcome, IntentResolved
 from fillpath.model.orders import OrderState
 from fillpath.state.records import IntentRecord, IntentStatus, TxRecord, TxStatus
 from fillpath.state.store import Store
@@ -66,12 +67,18 @@ async def recover(
     """``assets_by_address``: per chain, lower-case token address → asset (for booking transfers). ``movers``:
     the bridge and exchange-transfer runners, which settle open transfer intents (a deposit by hash, then its fill
     or refund; a withdrawal by its client id, then its transaction); one still in flight after ``transfer_wait_s``
-    stays open."""
+    stays open.
+
+    Only intents this process owns, or takes over from a dead owner, are resolved: on a journal several engines
+    share, another live engine's intent is in flight, not lost (``claimable``)."""
+    store.refresh()
     by_key = {(m.kind, m.location): m for m in movers}
     open_intents = [i for i in store.intents().values() if i.status is IntentStatus.OPEN]
     out: list[Resolution] = []
     adopted: set[str] = set()
     for intent in sorted(open_intents, key=lambda i: i.last_seq):
+        if not claim(store, intent):
+            continue
         if intent.action == "cex.order":
             driver = drivers.get(intent.venue)
             if driver is None:
@@ -92,6 +99,22 @@ async def recover(
         else:
             out.append(_open(intent, f"unknown action {intent.action!r}"))
     return out
+
+
+def claim(store: Store, intent: IntentRecord) -> bool:
+    """Whether this process may resolve ``intent``: it owns it, or its owner is gone and this process's claim
+    is the one the journal admitted (two recoverers may both find the owner dead; one claim wins)."""
+    if intent.owner is not None and intent.owner == store.owner:
+        return True
+    if store.owner_alive(intent.owner):
+        return False
+    if store.owner is None:  # not a trading store (tools, tests): it resolves what no live process owns
+        return True
+    try:
+        store.append(IntentClaimed(intent.venue, intent.intent_id, store.owner, intent.owner))
+    except Conflict:
+        return False
+    return True
 
 
 def _open(intent: IntentRecord, why: str) -> Resolution:
@@ -136,14 +159,17 @@ async def _transaction(
     if store.transaction(venue.location, tx_hash) is None:
         seen = await venue.rpc.request("eth_getTransactionByHash", [tx_hash])
         if seen is None:
-            detail = "never sent: the crash came before the broadcast" + await fill_gaps(store, venue)
+            detail = "never sent: the crash came before the broadcast" + await _fill_gaps(
+                store, venue, intent.intent_id
+            )
             return _resolve(store, intent, False, detail, [])
     venue.tracker.adopt(tx_hash, sender, nonce)
     states = await venue.tracker.wait_final([tx_hash], timeout_s=venue.final_timeout_s, interval_s=0.1)
     state = states[tx_hash]
     if state not in (TxState.CONFIRMED, TxState.REVERTED):
         if state in (TxState.DROPPED, TxState.REPLACED):
-            return _resolve(store, intent, False, f"transaction {state}" + await fill_gaps(store, venue), [])
+            gaps = await _fill_gaps(store, venue, intent.intent_id)
+            return _resolve(store, intent, False, f"transaction {state}" + gaps, [])
         return _open(intent, f"transaction {tx_hash} is {state}")
     receipt = await venue.rpc.request("eth_getTransactionReceipt", [tx_hash])
     tx = await venue.rpc.request("eth_getTransactionByHash", [tx_hash])
@@ -151,16 +177,43 @@ async def _transaction(
     ok = state is TxState.CONFIRMED
     # ETH an unwrap paid us moves by an internal call and leaves no log: reconciliation books it as drift
     booked = receipt_ledger(venue, receipt, assets, hex_int(tx["value"]), gas, 0)
+    booked += await _approvals_gas(store, venue, intent.intent_id, tx_hash)
     return _resolve(store, intent, ok, None if ok else "the executor transaction reverted", booked)
 
 
-async def fill_gaps(store: Store, venue: EvmVenue) -> str:
-    """Fill allocated-but-unsent nonces with zero-value self-transfers, and book their gas."""
-    filled = await venue.nonces.fill_gaps(lambda n: _noop(venue, n))
+async def _approvals_gas(store: Store, venue: EvmVenue, intent_id: str, call_hash: str) -> list[Event]:
+    """The gas of the exact approvals signed with the call (the nonces just before it): they came before it, so
+    they are final once it is."""
+    hashes = [t.tx_hash for t in store.transactions().values()
+              if t.venue == venue.location and t.intent_id == intent_id and t.tx_hash != call_hash]  # fmt: skip
+    paid = 0
+    for h in hashes:
+        r = await venue.rpc.request("eth_getTransactionReceipt", [h])
+        if r is not None:
+            paid += hex_int(r["gasUsed"]) * hex_int(r.get("effectiveGasPrice") or 0)
+    return [BalanceAdjusted(venue.location, venue.native, -paid, "gas: exact approval")] if paid else []
+
+
+async def _fill_gaps(store: Store, venue: EvmVenue, intent_id: str | None = None) -> str:
+    """Fill allocated-but-unsent nonces with zero-value self-transfers, and book their gas.
+
+    On a journal several engines share, a nonce booked but not yet on the chain may be another live engine's,
+    a moment from its broadcast: only the dead intent's own nonces (its approvals and call) are filled then."""
+    if store.shared and intent_id is not None:
+        mine = sorted(t.nonce for t in store.transactions().values()
+                      if t.venue == venue.location and t.intent_id == intent_id and t.nonce is not None)  # fmt: skip
+        pending = hex_int(await venue.rpc.request("eth_getTransactionCount", [venue.signer.address, "pending"]))
+        filled = [(n, await _noop(venue, n)) for n in mine if n >= pending]
+    else:
+        filled = await venue.nonces.fill_gaps(lambda n: _noop(venue, n))
     if not filled:
         return ""
     await book_gas(venue, store, [h for _, h in filled], "gas: nonce gap filled after a crash")
     return f"; nonce gap {[n for n, _ in filled]} filled by a self-transfer"
+
+
+fill_gaps = _fill_gaps
+"""Fill the nonce gaps a crash left (a transfer runner's recovery uses it too)."""
 
 
 async def _noop(venue: EvmVenue, nonce: int) -> str:

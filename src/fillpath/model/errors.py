@@ -20,6 +20,11 @@ class Retryable(FillpathError):
         self.retry_after = retry_after
 
 
+class Conflict(Retryable):
+    """Another writer got there first (a nonce, a claim on an intent): nothing was recorded; redo the step from
+    fresh state. Raised inside the journal's transaction, under its lock, so exactly one writer wins."""
+
+
 class Ambiguous(FillpathError):
     """The outcome is unknown (timeout, dropped connection): ask the venue to resolve it, never guess."""
 

@@ -245,6 +245,20 @@ class IntentCreated(Event):
     asset_out: AssetId | None = None
     min_out: Amount | None = None
     deadline_ns: int | None = None
+    owner: str | None = None
+    """The trading process that created it (``host:pid:start``); the store stamps it. Recovery by another
+    process first claims the intent from a dead owner (``IntentClaimed``), so an intent ends exactly once."""
+
+
+@dataclass(frozen=True, slots=True)
+class IntentClaimed(Event):
+    """A trading process takes over an open intent whose owner died; the journal admits one claim per owner."""
+
+    kind: ClassVar[str] = "intent.claimed"
+    venue: str
+    intent_id: str
+    owner: str
+    previous: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -510,6 +524,30 @@ TRANSFER_EVENTS: tuple[type[Event], ...] = (
     TransferRefunded,
     TransferUnknown,
 )
+# --- the service (``fillpath run``) --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceStarted(Event):
+    """A ``fillpath run`` process took the data directory: what happened before it was another process's."""
+
+    kind: ClassVar[str] = "service.started"
+    venue: str
+    pid: int
+    url: str
+    version: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceStopped(Event):
+    """The service stopped cleanly: its background work was stopped and what was in flight is journaled (a kill
+    leaves a ``ServiceStarted`` without this; the next start recovers from the journal)."""
+
+    kind: ClassVar[str] = "service.stopped"
+    venue: str
+    pid: int
+    reason: str
+    uptime_ms: int
 
 
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -530,6 +568,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     TxReplaced,
     NonceAllocated,
     IntentCreated,
+    IntentClaimed,
     IntentResolved,
     ExecutionStarted,
     ExecutionFinished,
@@ -541,6 +580,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     ClockDivergence,
     OrderDriftDetected,
     *TRANSFER_EVENTS,
+    ServiceStarted,
+    ServiceStopped,
 )
 
 

@@ -14,11 +14,12 @@ from typing import Literal, TypeAlias
 from fillpath.model.amounts import add_exact
 from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount
-from fillpath.model.errors import InvalidInput
+from fillpath.model.errors import Conflict, InvalidInput
 from fillpath.model.events import (
     BalanceAdjusted,
     Event,
     FillEvent,
+    IntentClaimed,
     IntentCreated,
     IntentResolved,
     NonceAllocated,
@@ -97,6 +98,23 @@ class Projections:
     last_seq: int = 0
     transfers: dict[str, TransferRecord] = field(default_factory=dict)
     """Transfers between locations by transfer (intent) id: what is in flight (``state/transfers.py``)."""
+    _open_inputs: dict[AssetId, Amount] | None = field(default=None, repr=False, compare=False)
+
+    def open_inputs(self) -> dict[AssetId, Amount]:
+        """Per asset, what open intents will spend: the ledger still holds it, but it is promised (a second engine
+        on the same account must not promise it again). A transfer whose source already took the funds is no longer
+        a promise: the ledger was debited then (it is in flight). Cached until an intent or a transfer changes."""
+        if self._open_inputs is None:
+            out: dict[AssetId, Amount] = {}
+            for i in self.intents.values():
+                moved = self.transfers.get(i.intent_id)
+                if moved is not None and moved.state not in transfers.MAYBE_TAKEN:
+                    continue
+                if i.status is IntentStatus.OPEN and i.asset_in is not None and i.amount_in is not None:
+                    held = out.get(i.asset_in)
+                    out[i.asset_in] = i.amount_in if held is None else _plus(held, i.amount_in, i.asset_in)
+            self._open_inputs = out
+        return self._open_inputs
 
     def copy(self) -> Projections:
         return Projections(
@@ -118,6 +136,7 @@ class Projections:
             mine.clear()
             mine.update(getattr(other, name))
         self.last_seq = other.last_seq
+        self._open_inputs = None
 
     def duplicate_of(self, event: Event) -> int | None:
         """The seq of the fill this one repeats, if ``event`` is a fill we already hold."""
@@ -133,6 +152,20 @@ class Projections:
             held = self.ledger.get(event.asset)
             if held is not None:
                 _plus(held.amount, event.delta, event.asset)
+        elif isinstance(event, IntentClaimed):
+            # one claim per owner: two processes that both found the owner dead cannot both take the intent over
+            claimed = self.intents.get(event.intent_id)
+            if claimed is None or claimed.status is not IntentStatus.OPEN or claimed.owner != event.previous:
+                raise Conflict(f"intent {event.intent_id} is not open under {event.previous}: claimed already")
+        elif isinstance(event, NonceAllocated):
+            # Under the journal's head lock every writer sees every allocation: a nonce below the book's next one
+            # was handed out already (by another process on the same account), so this writer must take a fresh one.
+            booked = self.nonces.get((event.venue, event.address))
+            if booked is not None and event.nonce < booked.next_nonce:
+                raise Conflict(
+                    f"{event.venue}: nonce {event.nonce} of {event.address} is taken (next free: {booked.next_nonce})",
+                    retry_after=0,
+                )
 
     def apply(self, rec: Recorded) -> list[Touched]:
         """Fold one journal entry in; return the rows it changed."""
@@ -146,7 +179,7 @@ class Projections:
             return self._order(e, seq)
         if isinstance(e, TxBroadcast | TxMined | TxConfirmed | TxReverted | TxReorged | TxDropped | TxReplaced):
             return self._tx(e, seq)
-        if isinstance(e, IntentCreated | IntentResolved):
+        if isinstance(e, IntentCreated | IntentResolved | IntentClaimed):
             return self._intent(e, seq)
         if isinstance(e, NonceAllocated):
             key = (e.venue, e.address)
@@ -160,6 +193,7 @@ class Projections:
             self.ledger[e.asset] = BalanceRecord(e.asset, amount, seq)
             return [("ledger", e.asset)]
         if isinstance(e, TRANSFER_EVENT_TYPES):
+            self._open_inputs = None
             self.transfers[e.transfer_id] = transfers.apply(self.transfers.get(e.transfer_id), e, seq, rec.recv_ns)
             return [("transfers", e.transfer_id)]
         if isinstance(e, VenueDegraded | VenueHalted | VenueResumed):
@@ -242,7 +276,8 @@ class Projections:
         self.transactions[key] = replace(t, last_seq=seq)
         return [("transactions", key)]
 
-    def _intent(self, e: IntentCreated | IntentResolved, seq: int) -> list[Touched]:
+    def _intent(self, e: IntentCreated | IntentResolved | IntentClaimed, seq: int) -> list[Touched]:
+        self._open_inputs = None
         old = self.intents.get(e.intent_id)
         i = old or IntentRecord(
             e.intent_id, e.venue, IntentStatus.OPEN, None, None, None, None, None, None, None, None, 0
@@ -258,7 +293,10 @@ class Projections:
                 asset_out=e.asset_out,
                 min_out=e.min_out,
                 deadline_ns=e.deadline_ns,
+                owner=e.owner,
             )
+        elif isinstance(e, IntentClaimed):
+            i = replace(i, owner=e.owner)
         else:
             i = replace(i, status=IntentStatus(e.outcome.value), reason=e.reason)
         self.intents[e.intent_id] = replace(i, last_seq=seq)

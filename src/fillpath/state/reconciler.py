@@ -103,6 +103,8 @@ class PassResult:
     exchange: ExchangeResult | None = None
     in_flight: tuple[TransferRecord, ...] = ()
     """Transfers on their way to this venue (taken by their source, not credited here yet): counted, not drift."""
+    led_elsewhere: bool = False
+    """Another live process reconciles this venue (engines sharing a PostgreSQL journal): this pass skipped it."""
 
 
 class _PassJournal:
@@ -183,6 +185,8 @@ class Reconciler:
         return txs, flying
 
     async def reconcile_venue(self, source: BalanceSource) -> PassResult:
+        if not self.store.try_lead(f"reconcile:{source.location}"):  # one reconciler per venue at a time
+            return PassResult(source.location, (), (), (), led_elsewhere=True)
         rest_sent = self._clock_ns()
         reports = await source.balances()
         rest_done = self._clock_ns()

@@ -105,6 +105,7 @@ class IntentRecord:
     deadline_ns: int | None
     reason: str | None
     last_seq: int
+    owner: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

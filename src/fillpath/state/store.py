@@ -16,7 +16,12 @@ the latter). Pass ``sqlite_synchronous="NORMAL"`` where losing the last commits 
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import hashlib
 import json
+import os
+import socket
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -42,8 +47,8 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount
-from fillpath.model.errors import Ambiguous, InvalidInput
-from fillpath.model.events import Event, Recorded, event_from_payload, event_to_payload
+from fillpath.model.errors import Ambiguous, Halted, InvalidInput
+from fillpath.model.events import Event, IntentCreated, Recorded, event_from_payload, event_to_payload
 from fillpath.state import tables
 from fillpath.state.clock import ClockTracker
 from fillpath.state.prepared import Prepared
@@ -103,6 +108,36 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", busy_timeout_ms: 
     raise InvalidInput("database_url", f"unsupported database {backend!r}", "use sqlite:///path or postgresql://")
 
 
+def _lock_key(space: str, name: str) -> int:
+    """A signed 64-bit advisory-lock key for a name (PostgreSQL's ``bigint``)."""
+    digest = hashlib.blake2b(f"fillpath:{space}:{name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _trading_lock(db: Path, who: str) -> Any:
+    """An exclusive ``flock`` on ``<db>.trading``, held open for the process: a second trading process on the same
+    SQLite journal is refused by name (it would allocate the same nonces and claim the same intents)."""
+    import fcntl
+
+    path = db.expanduser().with_name(db.name + ".trading")
+    fh = open(path, "a+")  # noqa: SIM115 - held until close(): the lock lives as long as the file is open
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.seek(0)
+        holder = fh.read().strip() or "another process"
+        fh.close()
+        raise Halted(
+            f"{holder} is trading on this SQLite journal ({db}); one trading process per SQLite journal: wait for it "
+            "to finish, send the command to its service, or use PostgreSQL for several engines (docs/deployment.md)"
+        ) from None
+    fh.seek(0)
+    fh.truncate()
+    fh.write(f"pid {os.getpid()} ({who})\n")
+    fh.flush()
+    return fh
+
+
 def _journal_row(rec: Recorded) -> dict[str, Any]:
     payload = json.dumps(event_to_payload(rec.event), sort_keys=True, separators=(",", ":"))
     return {
@@ -127,8 +162,15 @@ class Store:
     object, and every append by other processes up to this object's last append or :meth:`refresh`.
     """
 
-    def __init__(self, engine: Engine, *, clock: ClockTracker | None = None) -> None:
+    def __init__(
+        self, engine: Engine, *, clock: ClockTracker | None = None, writer_lock: Any = None, owner: str | None = None
+    ) -> None:
         self._engine = engine
+        self._writer_lock = writer_lock
+        self.owner = owner
+        """This process's name as the owner of the intents it creates (a trading store), else None."""
+        self._locks: Connection | None = None  # PostgreSQL: the session holding our advisory locks
+        self._leading: set[str] = set()
         self._clock = clock
         self._writer = RowWriter(engine.dialect)
         self._lock = threading.RLock()
@@ -152,20 +194,85 @@ class Store:
         *,
         clock: ClockTracker | None = None,
         sqlite_synchronous: Literal["FULL", "NORMAL", "EXTRA"] = "FULL",
+        trading: str | None = None,
     ) -> Store:
-        """Connect, migrate the schema to head, and load the projections into memory."""
+        """Connect, migrate the schema to head, and load the projections into memory.
+
+        ``trading``: this process trades (allocates nonces, owns intents), described for the message another
+        process gets. On SQLite only one trading process may hold the journal (a lock file beside it, released
+        when the process ends, however it ends); PostgreSQL serves several (see docs/deployment.md)."""
         from fillpath.state.migrate import upgrade  # alembic is only needed here: keep it off plain imports
 
         engine = make_engine(url, sqlite_synchronous=sqlite_synchronous)
+        lock = None
         try:
+            if trading is not None and engine.dialect.name == "sqlite":
+                lock = _trading_lock(Path(str(make_url(url).database)), trading)
             upgrade(engine)
-            return cls(engine, clock=clock)
+            owner = None if trading is None else f"{socket.gethostname()}:{os.getpid()}:{time.time_ns()}"
+            store = cls(engine, clock=clock, writer_lock=lock, owner=owner)
+            if owner is not None:
+                store._hold(_lock_key("owner", owner))  # alive while this lock is held (PostgreSQL)
+            return store
         except BaseException:
+            if lock is not None:
+                lock.close()
             engine.dispose()
             raise
 
     def close(self) -> None:
+        if self._locks is not None:
+            with contextlib.suppress(Exception):
+                self._locks.close()  # the session ends: its advisory locks with it
+            self._locks = None
         self._engine.dispose()
+        if self._writer_lock is not None:
+            self._writer_lock.close()
+            self._writer_lock = None
+
+    # --- several processes ---------------------------------------------------------------------------------
+
+    @property
+    def shared(self) -> bool:
+        """Several trading processes may use this journal (PostgreSQL); SQLite admits one (``trading``)."""
+        return self._engine.dialect.name == "postgresql"
+
+    def _hold(self, key: int) -> bool:
+        """Take a session-level advisory lock on the store's own connection, without waiting (PostgreSQL)."""
+        if not self.shared:
+            return True
+        if self._locks is None:
+            self._locks = self._engine.connect()
+        got = bool(self._locks.execute(select(func.pg_try_advisory_lock(key))).scalar())
+        self._locks.commit()  # session locks outlive the transaction; do not keep one open
+        return got
+
+    def owner_alive(self, owner: str | None) -> bool:
+        """Whether the process that owns an intent still runs. On PostgreSQL it holds an advisory lock for as long
+        as its session lives; on SQLite only one trading process holds the journal, so any other owner is gone."""
+        if owner is None:
+            return False
+        if owner == self.owner:
+            return True
+        if not self.shared:
+            return False
+        key = _lock_key("owner", owner)
+        with self._engine.connect() as conn:
+            got = bool(conn.execute(select(func.pg_try_advisory_lock(key))).scalar())
+            if got:
+                conn.execute(select(func.pg_advisory_unlock(key)))
+            conn.commit()
+        return not got
+
+    def try_lead(self, role: str) -> bool:
+        """Become the one process doing ``role`` (``reconcile:lab1``) while this store lives, if no live process
+        is; the lock passes on when its holder's session ends (a crash included). Always true on SQLite."""
+        if role in self._leading:
+            return True
+        if self._hold(_lock_key("lead", role)):
+            self._leading.add(role)
+            return True
+        return False
 
     def __enter__(self) -> Store:
         return self
@@ -268,6 +375,8 @@ class Store:
             if dup is not None:
                 seqs.append(dup)
                 continue
+            if isinstance(ev, IntentCreated) and ev.owner is None and self.owner is not None:
+                ev = dataclasses.replace(ev, owner=self.owner)  # the intent belongs to this process
             proj.check(ev)
             seq += 1
             rec = Recorded(seq, recv_ns, venue_ts, ev)
@@ -421,6 +530,10 @@ class Store:
 
     def balances(self) -> dict[AssetId, Amount]:
         return {a: r.amount for a, r in self._proj.ledger.items()}
+
+    def promised(self, asset: AssetId) -> Amount:
+        """What open intents will spend of ``asset`` (``Projections.open_inputs``): held, but not available."""
+        return self._proj.open_inputs().get(asset, 0)
 
     def venue_flag(self, venue: str) -> VenueFlag:
         return self._proj.venue_flags.get(venue) or VenueFlag(venue, False, False, None, 0)

@@ -112,6 +112,7 @@ intents = Table(
     Column("deadline_ns", BigInteger),
     Column("reason", Text),
     _seq_ref(),
+    Column("owner", String(160)),
 )
 
 nonces = Table(

@@ -97,7 +97,7 @@ def demo(
 async def _run(
     cfg: Config,
 ) -> tuple[ExecutionResult, ExecutionResult, dict[AssetId, Amount], dict[AssetId, Amount], Snapshot, list[PassResult]]:
-    store = open_store(cfg)
+    store = open_store(cfg, trading="fillpath demo")
     try:
         parts = await execution_parts(cfg, store, signers=trading_signers(cfg))
         try:

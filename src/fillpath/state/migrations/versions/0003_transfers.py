@@ -1,7 +1,7 @@
 """The transfers projection: funds in flight between locations (bridges, exchange deposits and withdrawals).
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-01
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from fillpath.state.sqltypes import AmountText, AssetIdType
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
