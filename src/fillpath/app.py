@@ -75,11 +75,16 @@ def mover_specs(cfg: Config) -> list[MoverSpec]:
     """Every configured bridge route, exchange deposit and withdrawal, as the snapshot's ``bridge`` and ``transfer``
     venues (``collect/movers.py``): from the configuration alone."""
     out = []
+    places = set(cfg.locations) | set(cfg.exchanges)  # a configuration narrowed by model_copy skips validation
     for name, b in cfg.bridges.items():
         for r in b.routes:
+            if not {r.source.partition("@")[2], r.target.partition("@")[2]} <= places:
+                continue
             out.append(MoverSpec("bridge", bridge_venue_id(name, r.source, r.target), r.source, r.target, r.fee_ppm,
                                  r.fee_fixed, r.latency_s, r.max_amount, r.gas))  # fmt: skip
     for t in cfg.transfers:
+        if t.chain not in cfg.locations or t.exchange not in cfg.exchanges:
+            continue
         native = t.chain_symbol == cfg.locations[t.chain].native
         chain_asset, cex_asset = f"{t.chain_symbol}@{t.chain}", f"{t.coin}@{t.exchange}"
         if t.direction == "deposit":
@@ -423,7 +428,7 @@ def mover_runners(
         ends = {
             loc: BridgeEnd(loc, cfg.locations[loc].chain_id, rpcs[loc], pool, holders[loc])
             for loc, pool in b.spoke_pools.items()
-            if loc in rpcs and loc in holders
+            if loc in rpcs and loc in holders and loc in cfg.locations
         }
         for origin in sorted(ends):
             routes = frozenset(
@@ -442,6 +447,8 @@ def mover_runners(
     deposits: dict[str, dict[str, DepositRoute]] = {}
     withdrawals: dict[str, dict[str, WithdrawRoute]] = {}
     for t in cfg.transfers:
+        if t.chain not in cfg.locations:
+            continue
         if t.exchange not in wallets or (t.chain_symbol != cfg.locations[t.chain].native and
                                          (t.chain, t.chain_symbol) not in tokens):  # fmt: skip
             continue

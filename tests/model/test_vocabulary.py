@@ -37,7 +37,7 @@ from fillpath.model.sides import Side
 KINDS = {
     "order.submitted", "order.accepted", "order.partially_filled", "order.filled", "order.canceled",
     "order.rejected", "order.expired", "order.unknown", "tx.broadcast", "tx.mined", "tx.confirmed",
-    "tx.reverted", "tx.reorged", "tx.dropped", "tx.replaced", "nonce.allocated", "intent.created",
+    "tx.reverted", "tx.reorged", "tx.dropped", "tx.replaced", "nonce.allocated", "intent.created", "intent.claimed",
     "intent.resolved", "balance.adjusted", "drift.detected", "venue.degraded", "venue.halted",
     "venue.resumed", "clock.divergence", "order.drift_detected", "execution.started", "execution.finished",
     "transfer.requested", "transfer.accepted", "transfer.rejected", "transfer.completed", "transfer.expired",
