@@ -243,7 +243,7 @@ class BridgeRunner:
             return open_resolution(intent, f"the deposit transaction is {state}")
         origin = self.ends[self.location]
         dep = deposit_of(receipt, origin.spoke_pool, origin.chain_id) if state is TxState.CONFIRMED else None
-        booked = self._accept(intent.intent_id, receipt, dep, self.assets_by_address)
+        booked, _ = await self._accept(intent.intent_id, receipt, dep, self.assets_by_address)
         if dep is None:
             return Resolution(intent.intent_id, intent.venue, ACTION, "bad", booked or "the deposit reverted")
         landing = await self.watch.follow(intent.intent_id, origin, dep, wait_s)
@@ -261,26 +261,31 @@ class BridgeRunner:
         ])  # fmt: skip
         return Resolution(intent.intent_id, intent.venue, ACTION, "bad", detail)
 
-    def _accept(
+    async def _accept(
         self, transfer_id: str, receipt: Mapping[str, Any], dep: across.Deposited | None, assets: Mapping[str, AssetId]
-    ) -> str | None:
-        """Book the final deposit transaction once: the ledger from its receipt, and accepted (or rejected: it
-        reverted, only the gas was spent). Returns the rejection's reason, None when accepted."""
+    ) -> tuple[str | None, int]:
+        """Book the final deposit transaction once: the ledger from its receipt and its approvals' gas, and accepted
+        (or rejected: it reverted, only the gas was spent). Returns the rejection's reason (None when accepted) and
+        the approvals' gas."""
         assert self.venue is not None
         t = self.store.transfer(transfer_id)
         if t is not None and t.state not in (TransferState.REQUESTED, TransferState.UNKNOWN):
-            return None  # booked before (the crash came later)
-        events: list[Event] = list(receipt_ledger(self.venue, receipt, assets, 0, evm_call.receipt_gas(receipt), 0))
+            return None, 0  # booked before (the crash came later)
+        tx_hash = str(receipt["transactionHash"])
+        approvals = await evm_call.approvals_gas(self.venue, self.store, transfer_id, tx_hash)
+        events: list[Event] = [*receipt_ledger(self.venue, receipt, assets, 0, evm_call.receipt_gas(receipt), 0),
+                               *approvals]  # fmt: skip
+        paid = -sum(int(e.delta) for e in approvals if isinstance(e, BalanceAdjusted))
         if dep is None:
             why = "the deposit reverted"
             events += [TransferRejected(self.location, transfer_id, why),
                        IntentResolved(self.location, transfer_id, IntentOutcome.BAD, why)]  # fmt: skip
             self.store.append_many(events)
-            return why
+            return why, paid
         events.append(TransferAccepted(self.location, transfer_id, str(dep.deposit_id),
                                        f"relay {dep.relay.relay_hash(dep.destination_chain_id).hex()}"))  # fmt: skip
         self.store.append_many(events)
-        return None
+        return None, paid
 
 
 @dataclass
@@ -307,7 +312,7 @@ class _BridgeStep:
                                   now + r.fill_deadline_s * 10**9),
             ]  # fmt: skip
 
-        self.staged = evm_call.stage_call(self.prepared, records)
+        self.staged = evm_call.stage_call(self.prepared, job.ref, records)
         return self.staged.events
 
     def unstage(self) -> None:
@@ -325,10 +330,10 @@ class _BridgeStep:
             reason = f"the deposit {tx_hash} is {state}: recovery follows it"
             r.store.append(TransferUnknown(r.location, job.ref, reason))
             return unknown(job.legs, job.attempt, reason)
-        gas = evm_call.receipt_gas(receipt) + self.prepared.approvals_gas
         origin = r.ends[r.location]
         dep = deposit_of(receipt, origin.spoke_pool, origin.chain_id) if state is TxState.CONFIRMED else None
-        rejected = r._accept(job.ref, receipt, dep, self.assets_by_address)
+        rejected, approvals = await r._accept(job.ref, receipt, dep, self.assets_by_address)
+        gas = evm_call.receipt_gas(receipt) + approvals
         if dep is None:
             return [leg_result(leg, LegStatus.FAILED, None, job.attempt, ref=tx_hash, gas_wei=gas, reason=rejected)]
         r.crash("transfer_sent")

@@ -182,15 +182,18 @@ class DepositRunner:
             ])  # fmt: skip
         return Landing("completed", to_base_units(amount, route.target_decimals, field="deposit"), r.ref)
 
-    def _accept(self, transfer_id: str, receipt: Mapping[str, Any], state: TxState, value: int) -> str | None:
+    async def _accept(self, transfer_id: str, receipt: Mapping[str, Any], state: TxState, value: int) -> str | None:
         """Book the final deposit transaction once; the rejection's reason when it reverted."""
         assert self.venue is not None
         if _taken(self.store, transfer_id):
             return None
         ok = state is TxState.CONFIRMED
-        events: list[Event] = list(receipt_ledger(self.venue, receipt, self.assets_by_address, value if ok else 0,
-                                                  evm_call.receipt_gas(receipt), 0))  # fmt: skip
         tx_hash = str(receipt["transactionHash"])
+        events: list[Event] = [
+            *receipt_ledger(self.venue, receipt, self.assets_by_address, value if ok else 0,
+                            evm_call.receipt_gas(receipt), 0),
+            *await evm_call.approvals_gas(self.venue, self.store, transfer_id, tx_hash),
+        ]  # fmt: skip
         if not ok:
             why = f"the deposit transaction {tx_hash} reverted"
             events += [TransferRejected(self.location, transfer_id, why),
@@ -219,7 +222,7 @@ class DepositRunner:
         if receipt is None:
             return open_resolution(intent, f"the deposit transaction is {state}")
         tx = await self.venue.rpc.request("eth_getTransactionByHash", [receipt["transactionHash"]])
-        why = self._accept(intent.intent_id, receipt, state, hex_int(tx["value"]))
+        why = await self._accept(intent.intent_id, receipt, state, hex_int(tx["value"]))
         if why is not None:
             return Resolution(intent.intent_id, intent.venue, DEPOSIT, "bad", why)
         landing = await self.follow(intent.intent_id, route, str(receipt["transactionHash"]), wait_s)
@@ -253,7 +256,7 @@ class _DepositStep:
                                   leg.amount_in, human, now + venue.latency_s * 10**9),
             ]  # fmt: skip
 
-        self.staged = evm_call.stage_call(self.prepared, records)
+        self.staged = evm_call.stage_call(self.prepared, job.ref, records)
         return self.staged.events
 
     def unstage(self) -> None:
@@ -271,8 +274,8 @@ class _DepositStep:
             reason = f"the deposit transaction {tx_hash} is {state}: recovery follows it"
             r.store.append(TransferUnknown(r.location, job.ref, reason))
             return unknown(job.legs, job.attempt, reason)
-        gas = evm_call.receipt_gas(receipt) + self.prepared.approvals_gas
-        rejected = r._accept(job.ref, receipt, state, self.prepared.call.value)
+        gas = evm_call.receipt_gas(receipt)
+        rejected = await r._accept(job.ref, receipt, state, self.prepared.call.value)
         if rejected is not None:
             return [leg_result(leg, LegStatus.FAILED, None, job.attempt, ref=tx_hash, gas_wei=gas, reason=rejected)]
         r.crash("transfer_sent")

@@ -1,11 +1,13 @@
 """One plain contract call from our account (a bridge deposit, a token transfer to an exchange): the same
-discipline as the executor's transaction, for calls that are not the executor.
+discipline as the executor's transaction (``evm.py``), for calls that are not the executor.
 
-Cold (``prepare_call``): exact approvals where the allowance differs (sent, final, their gas booked), the call
-simulated with ``eth_call`` (a revert names the contract's error), gas estimated, fees read, the nonce allocator
-synced. Hot (``stage_call``, memory only): the next nonce, the signature, and the records that must be durable
-before the bytes leave — the nonce, the caller's intent and transfer records (naming sender, nonce and hash) and
-the broadcast. After the caller's commit, ``send_call`` sends the bytes and follows them to a final state.
+Cold (``prepare_call``): which exact approvals the call needs (where the allowance differs), the call simulated
+with ``eth_call`` as if they had landed (an allowance state override; a revert names the contract's error), gas
+estimated likewise, fees read, the nonce allocator synced. Nothing is sent. Hot (``stage_call``, memory only): the
+approvals and the call signed at consecutive nonces — so no other transaction of the account can come between an
+approval and its spend — and the records that must be durable before the bytes leave: each nonce, the caller's
+intent and transfer records (naming the call's sender, nonce and hash) and a broadcast record per transaction.
+After the caller's commit, ``send_call`` sends them in nonce order and follows them to a final state.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from fillpath.chains.abi import fn
 from fillpath.chains.fees import Fees, suggest_fees
 from fillpath.chains.rpc import hex_int
 from fillpath.chains.tracker import TxState
-from fillpath.execution.evm import EvmVenue, book_gas
-from fillpath.model.events import Event, TxBroadcast
+from fillpath.execution.evm import APPROVAL_GAS_FLOOR, EvmVenue
+from fillpath.execution.simulate import SlotFinder
+from fillpath.model.events import BalanceAdjusted, Event, TxBroadcast
 from fillpath.state.store import Store
 
 PLAIN_GAS_FLOOR = 21_000
@@ -43,28 +46,26 @@ class PreparedCall:
     call: txs.ContractCall
     gas: int
     fees: Fees
-    approvals: tuple[str, ...]
-    approvals_gas: int
+    approvals: tuple[txs.ContractCall, ...]
+    approval_gas: tuple[int, ...]
     result: tuple[Any, ...] | None
 
 
-async def _approve_exact(venue: EvmVenue, store: Store, approvals: Sequence[Approval]) -> tuple[list[str], int]:
-    sent = []
+async def _needed(venue: EvmVenue, approvals: Sequence[Approval]) -> tuple[list[txs.ContractCall], dict[str, Any]]:
+    """The approvals whose allowance differs, and the state override that makes a simulation see them done."""
+    if venue.finder is None:
+        venue.finder = SlotFinder(venue.rpc)
+    owner = venue.signer.address
+    calls: list[txs.ContractCall] = []
+    overrides: dict[str, Any] = {}
     for a in approvals:
-        data = fn("ERC20", "allowance").encode(venue.signer.address, a.spender)
-        raw = await venue.rpc.request("eth_call", [{"to": a.token, "data": "0x" + data.hex()}, "latest"])
-        if hex_int(raw) == a.amount:
+        data = "0x" + fn("ERC20", "allowance").encode(owner, a.spender).hex()
+        if hex_int(await venue.rpc.request("eth_call", [{"to": a.token, "data": data}, "latest"])) == a.amount:
             continue
-        call = txs.approve(a.token, a.spender, a.amount)
-        await txs.simulate(venue.rpc, venue.signer.address, call)  # nothing is signed before it is simulated
-        gas = await txs.estimate_gas(venue.rpc, venue.signer.address, call)
-        fees = await suggest_fees(venue.rpc, venue.fee_policy)
-        signed = txs.sign(venue.signer, venue.chain_id, await venue.nonces.allocate(), call, gas, fees)
-        venue.tracker.track(signed)  # journaled before the bytes leave
-        await txs.broadcast(venue.rpc, signed)
-        sent.append(signed.tx_hash)
-    cost = await book_gas(venue, store, sent, "gas: exact approval") if sent else 0
-    return sent, cost
+        calls.append(txs.approve(a.token, a.spender, a.amount))
+        key = await venue.finder.key(a.token, owner, a.spender)
+        overrides.setdefault(a.token, {"stateDiff": {}})["stateDiff"][key] = "0x" + a.amount.to_bytes(32, "big").hex()
+    return calls, overrides
 
 
 async def prepare_call(
@@ -75,22 +76,25 @@ async def prepare_call(
     approvals: Sequence[Approval] = (),
     errors: Mapping[bytes, str] | None = None,
 ) -> PreparedCall:
-    """The cold half: approvals sent and final, then the call simulated, its gas estimated, fees read, nonces
-    synced (at once). Raises ``Rejected`` (nothing signed) when the simulation or an approval says no."""
-    sent, cost = await _approve_exact(venue, store, approvals)
-    simulated, estimated, fees, _ = await asyncio.gather(
-        txs.simulate(venue.rpc, venue.signer.address, call, errors=dict(errors or {})),
-        txs.estimate_gas(venue.rpc, venue.signer.address, call),
+    """The cold half: the approvals it needs, then the call simulated and estimated as if they had landed, fees,
+    nonces (at once). Raises ``Rejected`` (nothing signed, nothing sent) when the simulation says no."""
+    needed, overrides = await _needed(venue, approvals)
+    sender = venue.signer.address
+    simulated, estimated, fees, _, *approval_gas = await asyncio.gather(
+        txs.simulate(venue.rpc, sender, call, errors=dict(errors or {}), overrides=overrides or None),
+        txs.estimate_gas(venue.rpc, sender, call, overrides=overrides or None),
         suggest_fees(venue.rpc, venue.fee_policy),
         venue.nonces.sync() if not venue.nonces.synced else asyncio.sleep(0),
+        *(txs.estimate_gas(venue.rpc, sender, a) for a in needed),
         return_exceptions=True,
     )
-    for got in (simulated, estimated, fees):
+    for got in (simulated, estimated, fees, *approval_gas):
         if isinstance(got, BaseException):
             raise got
     assert isinstance(estimated, int) and isinstance(fees, Fees)
     result = simulated if isinstance(simulated, tuple) else None
-    return PreparedCall(venue, call, max(PLAIN_GAS_FLOOR, estimated), fees, tuple(sent), cost, result)
+    gas_for_approvals = tuple(max(APPROVAL_GAS_FLOOR, int(g)) for g in approval_gas)
+    return PreparedCall(venue, call, max(PLAIN_GAS_FLOOR, estimated), fees, tuple(needed), gas_for_approvals, result)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,39 +102,68 @@ class StagedCall:
     prepared: PreparedCall
     signed: txs.SignedTx
     events: tuple[Event, ...]
+    approvals: tuple[txs.SignedTx, ...] = ()
 
 
-def stage_call(prepared: PreparedCall, records: Callable[[txs.SignedTx], Sequence[Event]]) -> StagedCall:
-    """Memory only: the next nonce, the signature, and the nonce record + ``records(signed)`` (the intent and
-    what goes with it) + the broadcast record, for the caller to commit before ``send_call``."""
+def stage_call(
+    prepared: PreparedCall, intent_id: str, records: Callable[[txs.SignedTx], Sequence[Event]]
+) -> StagedCall:
+    """Memory only: the approvals and the call signed at consecutive nonces, and their records — each nonce and
+    broadcast, and ``records(signed call)`` (the intent and what goes with it) — for the caller to commit before
+    ``send_call``."""
     venue = prepared.venue
+    events: list[Event] = []
+    approvals: list[txs.SignedTx] = []
+    for call, gas in zip(prepared.approvals, prepared.approval_gas, strict=True):
+        nonce, nonce_record = venue.nonces.reserve_now()
+        approval = txs.sign(venue.signer, venue.chain_id, nonce, call, gas, prepared.fees)
+        approvals.append(approval)
+        events += [nonce_record, TxBroadcast(venue.location, approval.tx_hash, approval.sender, nonce, intent_id)]
     nonce, nonce_record = venue.nonces.reserve_now()
     signed = txs.sign(venue.signer, venue.chain_id, nonce, prepared.call, prepared.gas, prepared.fees)
-    mine = tuple(records(signed))
-    intent_id = next((i for i in (getattr(e, "intent_id", None) for e in mine) if isinstance(i, str)), None)
-    events = (nonce_record, *mine, TxBroadcast(venue.location, signed.tx_hash, signed.sender, nonce, intent_id))
-    return StagedCall(prepared, signed, events)
+    events += [nonce_record, *records(signed), TxBroadcast(venue.location, signed.tx_hash, signed.sender, nonce,
+                                                           intent_id)]  # fmt: skip
+    return StagedCall(prepared, signed, tuple(events), tuple(approvals))
 
 
 def unstage_call(staged: StagedCall) -> None:
-    """The records never reached the journal: give the nonce back (nothing was sent at it)."""
-    staged.prepared.venue.nonces.release(staged.signed.nonce)
+    """The records never reached the journal: give the nonces back (nothing was sent at them), newest first."""
+    nonces = staged.prepared.venue.nonces
+    nonces.release(staged.signed.nonce)
+    for approval in reversed(staged.approvals):
+        nonces.release(approval.nonce)
 
 
 async def send_call(staged: StagedCall, *, timeout_s: float | None = None) -> tuple[TxState, dict[str, Any] | None]:
-    """After the commit: the bytes leave and are followed to a final state; the receipt when final."""
+    """After the commit: the bytes leave in nonce order (the approvals before the call that spends them) and are
+    followed to a final state; the call's receipt when final."""
     venue, signed = staged.prepared.venue, staged.signed
-    venue.tracker.track(signed, record=False)
-    with contextlib.suppress(Exception):  # Ambiguous or a node error: the tracker resolves it by hash and nonce
-        await txs.broadcast(venue.rpc, signed)
+    for tx in (*staged.approvals, signed):
+        venue.tracker.track(tx, record=False)
+        with contextlib.suppress(Exception):  # Ambiguous or a node error: the tracker resolves it by hash and nonce
+            await txs.broadcast(venue.rpc, tx)
     venue.crash("broadcast")
     timeout = venue.final_timeout_s if timeout_s is None else timeout_s
-    states = await venue.tracker.wait_final([signed.tx_hash], timeout_s=timeout, interval_s=0.05)
+    hashes = [*(a.tx_hash for a in staged.approvals), signed.tx_hash]
+    states = await venue.tracker.wait_final(hashes, timeout_s=timeout, interval_s=0.05)
     state = states[signed.tx_hash]
     if state not in (TxState.CONFIRMED, TxState.REVERTED):
         return state, None
     receipt: dict[str, Any] = await venue.rpc.request("eth_getTransactionReceipt", [signed.tx_hash])
     return state, receipt
+
+
+async def approvals_gas(venue: EvmVenue, store: Store, intent_id: str, call_hash: str) -> list[Event]:
+    """The gas of the exact approvals signed with the call (journaled under its intent, at the nonces before it):
+    final once the call is. Booked with the call's own outcome, so exactly once."""
+    hashes = [t.tx_hash for t in store.transactions().values()
+              if t.venue == venue.location and t.intent_id == intent_id and t.tx_hash != call_hash]  # fmt: skip
+    paid = 0
+    for h in hashes:
+        r = await venue.rpc.request("eth_getTransactionReceipt", [h])
+        if r is not None:
+            paid += hex_int(r["gasUsed"]) * hex_int(r.get("effectiveGasPrice") or 0)
+    return [BalanceAdjusted(venue.location, venue.native, -paid, "gas: exact approval")] if paid else []
 
 
 def receipt_gas(receipt: Mapping[str, Any]) -> int:
