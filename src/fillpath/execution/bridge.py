@@ -144,7 +144,11 @@ class BridgeWatch:
         t = self.store.transfer(transfer_id)
         if t is not None and t.state not in (TransferState.COMPLETED, TransferState.REFUNDED) and t.source:
             why = "refunded on the origin: not filled by its fill deadline"
+            expired: list[Event] = []
+            if t.state is not TransferState.EXPIRED:  # a refund comes only after the deadline: it expired first
+                expired.append(TransferExpired(origin.location, transfer_id, "the deadline passed unfilled (refunded)"))
             self.store.append_many([
+                *expired,
                 BalanceAdjusted(origin.location, t.source, amount, f"bridge refund of {transfer_id}"),
                 TransferRefunded(origin.location, transfer_id, amount, ref),
                 IntentResolved(origin.location, transfer_id, IntentOutcome.BAD, why),
