@@ -11,7 +11,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from fillpath.cex.connector import CcxtConnector
@@ -22,6 +22,7 @@ from fillpath.chains.nonces import NonceAllocator
 from fillpath.chains.readers import ChainSource, PoolRef, TokenRef
 from fillpath.chains.rpc import RpcClient
 from fillpath.chains.tracker import TrackerPolicy, TxTracker
+from fillpath.collect.movers import MoverSpec
 from fillpath.collect.snapshot import take_snapshot, with_ledger_holdings
 from fillpath.config import AccountConfig, Config
 from fillpath.execution.engine import HealthWatch, Wiring
@@ -30,6 +31,7 @@ from fillpath.execution.guards import Guards
 from fillpath.execution.health import Observation, ObservationKind
 from fillpath.execution.health_feed import warm_start
 from fillpath.execution.killswitch import KillSwitch
+from fillpath.execution.runners import TransferRunner
 from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount
 from fillpath.model.errors import InvalidInput, LabError
@@ -70,6 +72,40 @@ def chain_sources(cfg: Config) -> list[tuple[RpcClient, ChainSource]]:
     if not out:
         _nothing_configured(cfg, "locations", "no EVM location is configured", "add a [locations.NAME] table")
     return out
+
+
+def mover_specs(cfg: Config) -> list[MoverSpec]:
+    """Every configured bridge route, exchange deposit and withdrawal, as the snapshot's ``bridge`` and ``transfer``
+    venues (``collect/movers.py``): from the configuration alone."""
+    out = []
+    places = set(cfg.locations) | set(cfg.exchanges)  # a configuration narrowed by model_copy skips validation
+    for name, b in cfg.bridges.items():
+        for r in b.routes:
+            if not {r.source.partition("@")[2], r.target.partition("@")[2]} <= places:
+                continue
+            out.append(MoverSpec("bridge", bridge_venue_id(name, r.source, r.target), r.source, r.target, r.fee_ppm,
+                                 r.fee_fixed, r.latency_s, r.max_amount, r.gas))  # fmt: skip
+    for t in cfg.transfers:
+        if t.chain not in cfg.locations or t.exchange not in cfg.exchanges:
+            continue
+        native = t.chain_symbol == cfg.locations[t.chain].native
+        chain_asset, cex_asset = f"{t.chain_symbol}@{t.chain}", f"{t.coin}@{t.exchange}"
+        if t.direction == "deposit":
+            source, target = chain_asset, cex_asset
+            gas = t.gas if t.gas is not None else (21_000 if native else 65_000)
+        else:
+            source, target, gas = cex_asset, chain_asset, 0
+        out.append(MoverSpec("transfer", transfer_venue_id(t.exchange, t.direction, source, target), source, target,
+                             0, t.fee, t.latency_s, t.max_amount, gas))  # fmt: skip
+    return out
+
+
+def bridge_venue_id(bridge: str, source: str, target: str) -> str:
+    return f"{bridge}:{source}>{target}"
+
+
+def transfer_venue_id(exchange: str, direction: str, source: str, target: str) -> str:
+    return f"{exchange}:{direction}:{source}>{target}"
 
 
 def _nothing_configured(cfg: Config, field: str, problem: str, fix: str) -> None:
@@ -289,6 +325,9 @@ class ExecutionParts:
     closers: list[Closable]
     sources: dict[str, ChainSource]
     exchanges: list[CcxtConnector]
+    movers: list[TransferRunner] = field(default_factory=list)
+    """The bridge and exchange-transfer runners (also in ``wiring.extra_runners``): recovery settles their open
+    intents."""
 
     async def close(self) -> None:
         await close_all(self.closers)
@@ -342,7 +381,7 @@ async def execution_parts(
     held: dict[AssetId, int] = {}
 
     async def snapshot() -> Snapshot:
-        raw = await take_snapshot(sources, exchanges=exchanges, balances=not dry_run)
+        raw = await take_snapshot(sources, exchanges=exchanges, balances=not dry_run, movers=mover_specs(cfg))
         if dry_run:  # what we hold on exchanges, as the ledger says (reading it would need the credentials)
             raw = with_ledger_holdings(raw, store, {c.location for c in exchanges})
         snap = read_snapshot(raw)
@@ -390,15 +429,97 @@ async def execution_parts(
 
     for c in exchanges:
         c.on_throttled = throttled
+    by_address = {
+        src.location: {t.address.lower(): AssetId(t.symbol, src.location) for t in src.tokens} for _, src in sources
+    }
+    movers = mover_runners(cfg, store, rpcs, holders, evm, exchanges, by_address, crash=crash, dry_run=dry_run)
     wiring = Wiring(
         health=health,
         store=store, guards=guards, snapshot=snapshot, rpcs={k: v for k, v in rpcs.items() if k in runnable},
         holders=holders,
-        executors=executors, evm=evm, drivers=drivers, halted=halted, crash=crash,
+        executors=executors, evm=evm, drivers=drivers, halted=halted, crash=crash, extra_runners=movers,
     )  # fmt: skip
-    by_address = {
-        src.location: {t.address.lower(): AssetId(t.symbol, src.location) for t in src.tokens} for _, src in sources
-    }
     return ExecutionParts(
-        wiring, evm, drivers, by_address, closers, {src.location: src for _, src in sources}, exchanges
+        wiring, evm, drivers, by_address, closers, {src.location: src for _, src in sources}, exchanges, movers
     )
+
+
+def mover_runners(
+    cfg: Config,
+    store: Store,
+    rpcs: Mapping[str, RpcClient],
+    holders: Mapping[str, str],
+    evm: Mapping[str, EvmVenue],
+    exchanges: Sequence[CcxtConnector],
+    assets_by_address: Mapping[str, Mapping[str, AssetId]],
+    *,
+    crash: Callable[[str], None] = lambda _name: None,
+    dry_run: bool,
+) -> list[TransferRunner]:
+    """The runners for configured bridges, exchange deposits and withdrawals, registered with the engine
+    (``Wiring.extra_runners``). A leg runs only where we can sign (a chain with a signer, an exchange with
+    credentials) and receive (our account on the target); a dry run prices them without either."""
+    from fillpath.cex.wallet import wallet_for
+    from fillpath.execution.bridge import BridgeEnd, BridgeRunner
+    from fillpath.execution.cex_transfers import (
+        ChainAccount,
+        DepositRoute,
+        DepositRunner,
+        WithdrawRoute,
+        WithdrawRunner,
+    )
+
+    out: list[TransferRunner] = []
+    tokens = {(t.location, t.symbol): t.address for t in cfg.tokens}
+    for name, b in cfg.bridges.items():
+        ends = {
+            loc: BridgeEnd(loc, cfg.locations[loc].chain_id, rpcs[loc], pool, holders[loc])
+            for loc, pool in b.spoke_pools.items()
+            if loc in rpcs and loc in holders and loc in cfg.locations
+        }
+        for origin in sorted(ends):
+            routes = frozenset(
+                bridge_venue_id(name, r.source, r.target)
+                for r in b.routes
+                if r.source.partition("@")[2] == origin and r.target.partition("@")[2] in ends
+            )
+            if routes and (dry_run or origin in evm):
+                out.append(BridgeRunner(origin, store, evm.get(origin), ends, routes, b.fill_deadline_s, b.wait_s,
+                                        b.poll_s, assets_by_address.get(origin, {}), crash=crash))  # fmt: skip
+    wallets = {c.location: w for c in exchanges if (w := wallet_for(c)) is not None}
+
+    def token_of(chain: str, symbol: str) -> str | None:
+        return None if symbol == cfg.locations[chain].native else tokens.get((chain, symbol))
+
+    deposits: dict[str, dict[str, DepositRoute]] = {}
+    withdrawals: dict[str, dict[str, WithdrawRoute]] = {}
+    for t in cfg.transfers:
+        if t.chain not in cfg.locations:
+            continue
+        if t.exchange not in wallets or (t.chain_symbol != cfg.locations[t.chain].native and
+                                         (t.chain, t.chain_symbol) not in tokens):  # fmt: skip
+            continue
+        chain_asset, cex_asset = f"{t.chain_symbol}@{t.chain}", f"{t.coin}@{t.exchange}"
+        decimals = sell_decimals(cfg, cex_asset)
+        token = token_of(t.chain, t.chain_symbol)
+        if t.direction == "deposit":
+            vid = transfer_venue_id(t.exchange, t.direction, chain_asset, cex_asset)
+            deposits.setdefault(t.chain, {})[vid] = DepositRoute(t.exchange, t.coin, t.network_id, token, decimals)
+        else:
+            vid = transfer_venue_id(t.exchange, t.direction, cex_asset, chain_asset)
+            withdrawals.setdefault(t.exchange, {})[vid] = WithdrawRoute(t.coin, t.network_id, t.chain, token, t.fee,
+                                                                        t.min, decimals)  # fmt: skip
+    waits = {(t.exchange, t.chain): (t.wait_s, t.poll_s) for t in cfg.transfers}
+    for chain, droutes in sorted(deposits.items()):
+        if dry_run or chain in evm:
+            wait, poll = max((w for (_, c), w in waits.items() if c == chain), default=(300.0, 0.25))
+            out.append(DepositRunner(chain, store, evm.get(chain), wallets, droutes, assets_by_address.get(chain, {}),
+                                     wait, poll, crash=crash))  # fmt: skip
+    accounts = {loc: ChainAccount(rpcs[loc], holders[loc]) for loc in rpcs if loc in holders}
+    for exchange, wroutes in sorted(withdrawals.items()):
+        reachable = {vid: r for vid, r in wroutes.items() if r.chain in accounts}
+        if reachable:
+            wait, poll = max((w for (e, _), w in waits.items() if e == exchange), default=(300.0, 0.25))
+            out.append(WithdrawRunner(exchange, store, None if dry_run else wallets[exchange], reachable, accounts,
+                                      wait, poll, crash=crash))  # fmt: skip
+    return out

@@ -178,6 +178,74 @@ class PoolConfig(_Frozen):
     _address = field_validator("address")(_check_address)
 
 
+def _asset_text(v: str) -> str:
+    symbol, at, location = v.partition("@")
+    if not (symbol and at and location):
+        raise ValueError(f"{v!r} is not SYMBOL@LOCATION")
+    return v
+
+
+class BridgeRouteConfig(_Frozen):
+    """One direction of a bridge: ``from`` on its chain to ``to`` on another. Fees and the cap in human units of
+    ``from``; ``latency_s`` is the expected time to the fill (the router prices waiting with it)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    source: str = Field(alias="from")
+    target: str = Field(alias="to")
+    fee_ppm: int = Field(default=0, ge=0, lt=1_000_000)
+    fee_fixed: Decimal = Field(default=Decimal(0), ge=0)
+    latency_s: int = Field(default=60, ge=0)
+    max_amount: Decimal = Field(default=Decimal(10**9), gt=0)
+    gas: int = Field(default=150_000, ge=0)
+
+    _assets = field_validator("source", "target")(_asset_text)
+
+
+class BridgeConfig(_Frozen):
+    """An intent bridge (Across V3's deposit / fill interface): its spoke pool on each chain, its routes.
+
+    ``fill_deadline_s``: the deposit's fill deadline, in the origin chain's seconds from the deposit; after it an
+    unfilled deposit is refunded to us on the origin. ``wait_s``: how long a swap follows one transfer before
+    leaving it to ``fillpath recover`` (it stays in flight meanwhile)."""
+
+    protocol: Literal["across_v3"] = "across_v3"
+    spoke_pools: dict[str, str]
+    fill_deadline_s: int = Field(default=600, ge=10, le=86_400)
+    wait_s: float = Field(default=300.0, gt=0)
+    poll_s: float = Field(default=0.25, gt=0)
+    routes: tuple[BridgeRouteConfig, ...] = ()
+
+
+class TransferConfig(_Frozen):
+    """One exchange deposit or withdrawal route (``[[transfers]]``): ``coin`` on ``exchange`` ⇄ ``token`` on
+    ``chain`` over the exchange's ``network`` (default: the chain's name). ``token`` defaults to ``coin``; the
+    chain's native symbol means its native coin. ``fee`` and ``min`` in human units of the coin (a withdrawal's
+    fee is taken from the amount); ``latency_s``: expected time to the credit."""
+
+    exchange: str
+    chain: str
+    direction: Literal["deposit", "withdraw"]
+    coin: str
+    token: str | None = None
+    network: str | None = None
+    fee: Decimal = Field(default=Decimal(0), ge=0)
+    min: Decimal = Field(default=Decimal(0), ge=0)
+    max_amount: Decimal = Field(default=Decimal(10**9), gt=0)
+    latency_s: int = Field(default=60, ge=0)
+    gas: int | None = Field(default=None, ge=0, description="deposits: gas of the transfer (default 21k native, 65k)")
+    wait_s: float = Field(default=300.0, gt=0)
+    poll_s: float = Field(default=0.25, gt=0)
+
+    @property
+    def chain_symbol(self) -> str:
+        return self.token or self.coin
+
+    @property
+    def network_id(self) -> str:
+        return self.network or self.chain
+
+
 class RiskConfig(_Frozen):
     max_order_notional: Decimal = Field(default=Decimal("10000000"), ge=0, le=Decimal(10**18), allow_inf_nan=False)
     max_venue_notional: Decimal = Field(default=Decimal("50000000"), ge=0, le=Decimal(10**18), allow_inf_nan=False)
@@ -236,7 +304,26 @@ class Config(_Frozen):
     tokens: tuple[TokenConfig, ...] = ()
     pools: tuple[PoolConfig, ...] = ()
     risk: RiskConfig = Field(default_factory=RiskConfig)
+    bridges: dict[str, BridgeConfig] = Field(default_factory=dict)
+    transfers: tuple[TransferConfig, ...] = ()
     service: ServiceConfig = Field(default_factory=ServiceConfig)
+
+    @model_validator(mode="after")
+    def _movers_name_known_places(self) -> Config:
+        for name, b in self.bridges.items():
+            for loc in b.spoke_pools:
+                if loc not in self.locations:
+                    raise ValueError(f"bridges.{name}.spoke_pools: {loc!r} is not a configured location")
+            for r in b.routes:
+                for end in (r.source, r.target):
+                    if end.partition("@")[2] not in b.spoke_pools:
+                        raise ValueError(f"bridges.{name}.routes: {end} is on a chain without a spoke pool")
+        for i, t in enumerate(self.transfers):
+            if t.chain not in self.locations:
+                raise ValueError(f"transfers[{i}].chain: {t.chain!r} is not a configured location")
+            if t.exchange not in self.exchanges:
+                raise ValueError(f"transfers[{i}].exchange: {t.exchange!r} is not a configured exchange")
+        return self
 
     @model_validator(mode="after")
     def _service_locations(self) -> Config:

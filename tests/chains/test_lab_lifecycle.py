@@ -32,6 +32,8 @@ def _refs(data_dir: Path) -> dict[str, process.ProcessRef]:
     refs = {k: process.ProcessRef.from_json(v["process"]) for k, v in state["nodes"].items()}
     for location, rec in (state.get("exchanges") or {}).items():
         refs[location] = process.ProcessRef.from_json(rec["process"])
+    if state.get("relayer"):
+        refs["relayer"] = process.ProcessRef.from_json(state["relayer"]["process"])
     return refs
 
 
@@ -49,6 +51,7 @@ def test_up_twice_down_and_status_tell_the_truth(lab_dir: Path) -> None:
     assert (locs["lab1"]["chain_id"], locs["lab2"]["chain_id"]) == (31337, 31338)
     for name, ccxt_id in (("labex", "binance"), ("labokx", "okx")):
         assert locs[name]["responding"] and (locs[name]["kind"], locs[name]["ccxt_id"]) == ("cex", ccxt_id)
+    assert first["relayer"]["responding"]
     for loc in (locs["lab1"], locs["lab2"]):
         assert loc["responding"]
         assert loc["rpc_url"].startswith("http://127.0.0.1:")
@@ -89,11 +92,11 @@ def test_up_twice_down_and_status_tell_the_truth(lab_dir: Path) -> None:
 
     # down stops every process it started and leaves none behind
     down = json.loads(cli("lab", "down", "--json", data_dir=lab_dir).stdout)
-    assert sorted(down["stopped"]) == ["lab1", "lab2", "labex", "labokx"]
+    assert sorted(down["stopped"]) == ["lab1", "lab2", "labex", "labokx", "relayer"]
     for ref in repaired.values():
         assert not process.is_alive(ref)
     state = json.loads((lab_dir / "lab" / "lab.json").read_text())
-    assert state["nodes"] == {} and "exchanges" not in state
+    assert state["nodes"] == {} and "exchanges" not in state and "relayer" not in state
     res = cli("lab", "status", data_dir=lab_dir, check=False)
     assert res.returncode == 1
     assert "not started" in res.stdout

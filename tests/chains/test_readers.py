@@ -125,7 +125,8 @@ def test_snapshot_take_cli(anvil_lab: dict[str, NodeStatus], tmp_path: Any) -> N
     printed, written = json.loads(res.stdout), json.loads(out.read_text())
     assert printed == written
     assert [loc["id"] for loc in written["locations"]] == ["lab1", "lab2", "labex", "labokx"]
-    assert len([v for v in written["venues"] if v["location"] == "lab1"]) == 8
+    assert len([v for v in written["venues"] if v.get("location") == "lab1"]) == 8  # bridges and transfers: from/to
+    assert {v["kind"] for v in written["venues"] if "location" not in v} <= {"bridge", "transfer"}
 
 
 def test_snapshot_take_without_a_lab_says_how_to_start_it(tmp_path: Any) -> None:

@@ -153,3 +153,40 @@ def test_unfilled_deposit_is_refunded_by_anyone_after_the_window(
     late = _reverts(lab2, relayer, dest.address, sp.fill_calldata(deposited.relay))
     assert late is not None
     assert late.name == "ExpiredFillDeadline"
+
+
+def test_production_knows_the_spoke_pool_by_the_artifacts_signatures() -> None:
+    """``chains/across.py`` (production: no lab import) encodes and decodes by signature; the build agrees."""
+    from eth_utils.crypto import keccak
+
+    from fillpath.chains import across
+
+    functions, events = signatures("LabSpokePool", "function"), signatures("LabSpokePool", "event")
+    assert {across.DEPOSIT_V3_SIG, across.FILL_STATUSES_SIG, across.DEPOSITS_SIG} <= functions
+    assert {across.FUNDS_DEPOSITED_SIG, across.FILLED_SIG, across.REFUNDED_SIG} <= events
+    assert set(across.ERRORS) <= signatures("LabSpokePool", "error")
+    assert "0x" + keccak(text=across.FUNDS_DEPOSITED_SIG).hex() == across.FUNDS_DEPOSITED
+    relay = sp.RelayData(*([Web3.to_checksum_address("0x" + "11" * 20)] * 5), 7, 6, 31337, 3, 99, 0, b"")  # type: ignore[arg-type]
+    mine = across.Relay(*relay.encoded())
+    assert mine.relay_hash(31338) == relay.relay_hash(31338)
+
+
+def test_the_production_decoders_read_a_real_deposit(
+    lab1: Chain, lab2: Chain, bridge: tuple[Any, Any, str, str]
+) -> None:
+    from fillpath.chains import across
+
+    origin, _dest, _relayer, _settler = bridge
+    now = _now(lab1)
+    data = across.deposit_calldata(
+        depositor=lab1.dev, recipient=lab1.dev, input_token=lab1.contract("USDC").address,
+        output_token=lab2.contract("USDC").address, input_amount=10**6, output_amount=999_000,
+        destination_chain_id=lab2.w3.eth.chain_id, quote_timestamp=now, fill_deadline=now + 600,
+    )  # fmt: skip
+    receipt = _tx(lab1, lab1.dev, origin.address, data)
+    assert receipt["status"] == 1
+    (dep,) = [d for d in (across.decode_deposited(x, lab1.w3.eth.chain_id) for x in receipt["logs"]) if d]
+    lab = sp.decode_log(receipt["logs"][-1], lab1.w3.eth.chain_id)
+    assert isinstance(lab, sp.Deposited)
+    assert dep.relay.relay_hash(lab2.w3.eth.chain_id) == lab.relay.relay_hash(lab2.w3.eth.chain_id)
+    assert (dep.deposit_id, dep.relay.output_amount) == (lab.deposit_id, 999_000)

@@ -27,14 +27,16 @@ async def main(mode: str) -> dict[str, object]:
     cfg = lab_config(Path(os.environ["FILLPATH_TEST_LAB_DIR"]), database_url=os.environ["DB_URL"])
     store = open_store(cfg)
     signer = Signer(Account.from_key(os.environ["FILLPATH_TEST_KEY"]))
-    parts = await execution_parts(cfg, store, signers={"lab1": signer}, crash=failpoints.from_env())
+    chains = os.environ.get("CHAINS", "lab1").split(",")
+    parts = await execution_parts(cfg, store, signers=dict.fromkeys(chains, signer), crash=failpoints.from_env())
     try:
         resolved, passes = await prepare(cfg, store, parts)
         out: dict[str, object] = {"resolved": [[r.intent_id, r.outcome, r.detail] for r in resolved]}
         out["findings"] = [[p.venue, str(f.asset), f.action.value] for p in passes for f in p.findings]
         if mode == "swap":
+            buy, hops = os.environ.get("BUY", "USDC"), int(os.environ.get("MAX_HOPS", "2"))
             request = SwapRequest(
-                RouteRequest(os.environ["SELL"], int(os.environ["AMOUNT"]), "USDC", max_hops=2), max_replans=0
+                RouteRequest(os.environ["SELL"], int(os.environ["AMOUNT"]), buy, max_hops=hops), max_replans=0
             )
             result = await Engine(parts.wiring).run(request, dry_run=False)
             out["execution_id"] = result.execution_id

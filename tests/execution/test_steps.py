@@ -109,3 +109,21 @@ def test_a_waiting_leg_spends_its_share_of_what_arrived_never_more(amount_in: in
     else:
         assert y.amount_in == x.amount_in * got // planned
         assert y.min_out == x.min_out * y.amount_in // x.amount_in
+
+
+def test_a_waiting_step_spends_within_itself_what_its_first_leg_makes() -> None:
+    """lab2 after a bridge: USDT (bridged) → USDC → WETH in one executor call. The second leg's input is made inside
+    the step: it is not awaited from elsewhere, and it scales with what the bridge delivered."""
+    bridged = leg("labbridge:bridge:USDT", "USDT@lab1", "USDT@lab2", 1000, 990)
+    swap1, swap2 = (
+        leg("lab2:pool:a", "USDT@lab2", "USDC@lab2", 990, 989),
+        leg("lab2:pool:b", "USDC@lab2", "WETH@lab2", 989, 3),
+    )
+    steps = plan_steps(plan(bridged, swap1, swap2), runner)
+    waiting = next(s for s in steps if s.depends)
+    assert [x.venue for x in waiting.legs] == ["lab2:pool:a", "lab2:pool:b"]
+    planned = {x.asset_out: x.amount_out for x in (bridged, swap1, swap2)}
+    assert within_delivered(waiting.legs, planned, {A("USDT@lab2"): 990}) == [swap1, swap2]
+    half = within_delivered(waiting.legs, planned, {A("USDT@lab2"): 495})
+    assert [x.amount_in for x in half] == [495, 494]  # both legs scaled by what arrived, rounded down
+    assert all(y.min_out <= x.min_out * y.amount_in // x.amount_in + 1 for x, y in zip(waiting.legs, half, strict=True))

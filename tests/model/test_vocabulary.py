@@ -26,6 +26,7 @@ from fillpath.model.events import (
     IntentCreated,
     OrderFilled,
     OrderSubmitted,
+    TransferRequested,
     event_from_payload,
     event_to_payload,
     event_type,
@@ -39,6 +40,8 @@ KINDS = {
     "tx.reverted", "tx.reorged", "tx.dropped", "tx.replaced", "nonce.allocated", "intent.created", "intent.claimed",
     "intent.resolved", "balance.adjusted", "drift.detected", "venue.degraded", "venue.halted",
     "venue.resumed", "clock.divergence", "order.drift_detected", "execution.started", "execution.finished",
+    "transfer.requested", "transfer.accepted", "transfer.rejected", "transfer.completed", "transfer.expired",
+    "transfer.refunded", "transfer.unknown",
     "service.started", "service.stopped",
 }  # fmt: skip
 
@@ -47,8 +50,8 @@ _ints = st.one_of(st.integers(-(2**64), 2**64), st.sampled_from([0, UINT256_MAX,
 _text = st.text(min_size=1, max_size=12)
 
 
-_POSITIVE = {"qty", "price", "limit_price"}
-_NON_NEGATIVE = {"fee", "nonce"}
+_POSITIVE = {"qty", "price", "limit_price", "amount", "output_amount"}
+_NON_NEGATIVE = {"fee", "nonce", "expected_out", "received", "refunded"}
 
 
 def _strategy(tp: Any, name: str = "") -> st.SearchStrategy[Any]:
@@ -81,6 +84,8 @@ def _valid(cls: type) -> st.SearchStrategy[Any]:
         kwargs = {f.name: draw(_strategy(hints[f.name], f.name)) for f in fields(cls)}
         if cls is BalanceAdjusted:
             kwargs["venue"] = kwargs["asset"].location
+        if cls is TransferRequested:
+            kwargs["venue"] = kwargs["source"].location
         return cls(**kwargs)
 
     return build()

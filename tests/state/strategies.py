@@ -27,6 +27,14 @@ from fillpath.model.events import (
     OrderRejected,
     OrderSubmitted,
     OrderUnknown,
+    TransferAccepted,
+    TransferCompleted,
+    TransferExpired,
+    TransferKind,
+    TransferRefunded,
+    TransferRejected,
+    TransferRequested,
+    TransferUnknown,
     TxBroadcast,
     TxConfirmed,
     TxDropped,
@@ -142,5 +150,30 @@ other_events: st.SearchStrategy[Event] = st.one_of(
     ),
 )
 
-events: st.SearchStrategy[Event] = st.one_of(order_events, tx_events, other_events)
+TRANSFER = st.sampled_from(["x1", "x2"])
+transfer_events: st.SearchStrategy[Event] = st.one_of(
+    CHAIN_ASSET.flatmap(
+        lambda a: st.builds(
+            TransferRequested,
+            venue=st.just(a.location),
+            transfer_id=TRANSFER,
+            transfer_kind=st.sampled_from(TransferKind),
+            route=st.just("bridge:USDC"),
+            source=st.just(a),
+            target=CEX_ASSET,
+            amount=st.integers(1, 10**30),
+            expected_out=positive_decimals,
+            expected_arrival_ns=opt() | st.integers(0, 2**62),
+            deadline_ns=opt() | st.integers(0, 2**62),
+        )
+    ),
+    st.builds(TransferAccepted, venue=CHAIN, transfer_id=TRANSFER, ref=TX, detail=opt() | REASON),
+    st.builds(TransferRejected, venue=CHAIN, transfer_id=TRANSFER, reason=REASON),
+    st.builds(TransferCompleted, venue=CEX, transfer_id=TRANSFER, received=amounts, ref=opt() | TX),
+    st.builds(TransferExpired, venue=CHAIN, transfer_id=TRANSFER, reason=REASON),
+    st.builds(TransferRefunded, venue=CHAIN, transfer_id=TRANSFER, refunded=base_units, ref=opt() | TX),
+    st.builds(TransferUnknown, venue=CHAIN | CEX, transfer_id=TRANSFER, reason=REASON),
+)
+
+events: st.SearchStrategy[Event] = st.one_of(order_events, tx_events, other_events, transfer_events)
 batches = st.lists(st.lists(events, min_size=1, max_size=6), max_size=10)

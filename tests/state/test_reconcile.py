@@ -201,3 +201,29 @@ def test_a_second_stream_pass_on_the_same_reports_adds_nothing(
     assert all(e.source == "labex stream vs rest" for e in first)
     recorded.update({e.asset: (e.expected, e.observed) for e in first})
     assert stream_events(compare_stream(rest_reports, stream, rest_sent_ns=sent), recorded) == []
+
+
+def test_funds_in_flight_between_locations_are_counted_not_drift(store: Store) -> None:
+    """A bridge from lab1 to lab2: while it flies, lab2 crediting it before we book the landing (or lab1 taking it
+    before we book the deposit) is a wait, not drift; the pass lists what is on its way to each venue."""
+    from fillpath.model.events import TransferAccepted, TransferCompleted, TransferKind, TransferRequested
+
+    usdc2 = AssetId("USDC", "lab2")
+    lab1, lab2 = Reports("lab1", {USDC: 5_000}), Reports("lab2", {usdc2: 0})
+    rec = Reconciler(store, [lab1, lab2])
+    _pass(rec)
+    store.append(TransferRequested("lab1", "t-1", TransferKind.BRIDGE, "bridge", USDC, usdc2, 1_000, 990, None, None))
+    lab1.amounts[USDC] = 4_000  # the deposit is mined, not yet booked
+    assert _pass(rec) == ["drift.detected"]  # recorded, never adjusted or halted
+    assert store.balance(USDC) == 5_000 and not store.venue_flag("lab1").halted
+    store.append_many([BalanceAdjusted("lab1", USDC, -1_000, "deposit"), TransferAccepted("lab1", "t-1", "7")])
+    lab2.amounts[usdc2] = 990  # filled on lab2 before we booked it
+    passes = asyncio.run(rec.run_once())
+    assert [f.action for p in passes for f in p.findings if f.asset == usdc2] == [Action.WAIT]
+    (arriving,) = [t for p in passes if p.venue == "lab2" for t in p.in_flight]
+    assert (arriving.transfer_id, arriving.expected_out) == ("t-1", 990)
+    assert not store.venue_flag("lab2").halted and store.balance(usdc2) == 0
+    store.append_many([BalanceAdjusted("lab2", usdc2, 990, "fill"), TransferCompleted("lab2", "t-1", 990, "0xf")])
+    passes = asyncio.run(rec.run_once())
+    assert all(f.action is Action.OK for p in passes for f in p.findings)
+    assert all(not p.in_flight for p in passes)

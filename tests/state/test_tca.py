@@ -57,3 +57,33 @@ def test_components_always_add_up_to_the_shortfall_exactly(
                   latency=latency, failed=failed, drift=drift)  # fmt: skip
     assert sum(d.components.values()) == d.shortfall
     assert d.shortfall == d.arrival - realized + gas + drift
+
+
+def test_transfer_fees_and_time_in_flight_are_their_own_components() -> None:
+    """A bridge (5 bps + 0.5 USDC fixed) and a lab2 leg that lost 1 USDC while the funds were in flight."""
+    usdc = Fraction(1)  # buy base units per USDC base unit
+    legs = [LegCost("bridge", 100_000 * 10**6, Fraction(500, 10**6), usdc, 500_000, transfer=True),
+            LegCost("pool", 99_949_500_000, Fraction(100, 10**6), usdc)]  # fmt: skip
+    d = decompose(amount_in=100_000 * 10**6, arrival_mid=usdc, expected=99_939_505_050, realized=99_938_505_050,
+                  legs=legs, gas=0, in_flight=1_000_000)  # fmt: skip
+    assert d.transfer_fees == 50_500_000  # 50 USDC proportional + 0.5 fixed
+    assert d.fees == 9_994_950
+    assert d.in_flight == 1_000_000 and d.slippage == 0 and d.latency == 0
+    assert sum(d.components.values()) == d.shortfall
+
+
+@given(
+    amount_in=ints,
+    expected=ints,
+    realized=ints,
+    in_flight=st.integers(min_value=-(10**20), max_value=10**20),
+    legs=st.lists(st.tuples(ints, st.integers(0, 10**6), st.integers(0, 10**20), st.booleans()), max_size=6),
+)
+def test_with_transfers_the_components_still_add_up_exactly(
+    amount_in: int, expected: int, realized: int, in_flight: int, legs: list[tuple[int, int, int, bool]]
+) -> None:
+    mid = Fraction(3, 7)
+    costs = [LegCost(f"v{i}", a, Fraction(f, 10**6), mid, fixed, t) for i, (a, f, fixed, t) in enumerate(legs)]
+    d = decompose(amount_in=amount_in, arrival_mid=mid, expected=expected, realized=realized, legs=costs, gas=0,
+                  in_flight=in_flight)  # fmt: skip
+    assert sum(d.components.values()) == d.shortfall

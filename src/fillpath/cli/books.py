@@ -23,7 +23,7 @@ from fillpath.model.assets import AssetId
 from fillpath.model.errors import DamagedState, InvalidInput
 from fillpath.model.validate import bounded_number, parse_json
 from fillpath.paths import ensure_private_dir, read_input_text, write_private_file
-from fillpath.service.views import balance_rows, in_flight, symbol_totals
+from fillpath.service.views import balance_rows, in_flight, symbol_totals, transfers_in_flight
 from fillpath.state.reconcile_stream import StreamBalances
 from fillpath.state.reconciler import PassResult, Reconciler
 
@@ -161,7 +161,7 @@ def balances(
     if svc is not None:  # the service's own reading: the venues as its last passes saw them
         got = svc.balances()
         rows, totals, age_s = got["assets"], got["symbols"], float(got["venues_read_s_ago"] or 0)
-        _show_balances(rows, totals, age_s, as_json)
+        _show_balances(rows, totals, age_s, as_json, got.get("in_flight", []))
         return
     cfg = cli_context(ctx).config()
     cache = _cache_path(cfg.data_dir)
@@ -170,18 +170,25 @@ def balances(
     try:
         ledger = dict(store.balances())
         flying = in_flight(store)
+        moving = transfers_in_flight(store, data["decimals"])
     finally:
         store.close()
     with localcontext(Context(prec=WIDE_DIGITS)):  # uint256 amounts times prices: never rounded, never refused
         rows = balance_rows(ledger, data["reports"], flying, data["decimals"], data["prices"])
         totals = symbol_totals(rows)
     age_s = (time.time_ns() - int(data["read_at_ns"])) / 1e9
-    _show_balances(rows, totals, age_s, as_json)
+    _show_balances(rows, totals, age_s, as_json, moving)
 
 
-def _show_balances(rows: list[dict[str, Any]], totals: dict[str, dict[str, str]], age_s: float, as_json: bool) -> None:
+def _show_balances(
+    rows: list[dict[str, Any]],
+    totals: dict[str, dict[str, str]],
+    age_s: float,
+    as_json: bool,
+    transfers: list[dict[str, Any]],
+) -> None:
     if as_json:
-        emit_json({"venues_read_s_ago": round(age_s, 1), "assets": rows, "symbols": totals})
+        emit_json({"venues_read_s_ago": round(age_s, 1), "assets": rows, "symbols": totals, "in_flight": transfers})
         return
     t = Table(title=f"balances (venues read {age_s:.0f}s ago; --refresh to read now)")
     for col in ("asset", "ledger", "venue", "in flight", "drift", "value"):
@@ -201,3 +208,12 @@ def _show_balances(rows: list[dict[str, Any]], totals: dict[str, dict[str, str]]
     for sym, tot in totals.items():
         s.add_row(sym, _fmt(Decimal(tot["ledger"])), _fmt(Decimal(tot["venue"])), _fmt(Decimal(tot["value"])))
     console().print(s)
+    if transfers:
+        f = Table(title="in flight between locations (taken by the source, not yet credited at the target)")
+        for col in ("transfer", "kind", "from", "to", "amount", "expected", "state", "since", "expected arrival"):
+            f.add_column(col, justify="right" if col in ("amount", "expected") else "left")
+        for x in transfers:
+            cells = ("transfer_id", "kind", "source", "target", "amount", "expected_out", "state", "since",
+                     "expected_arrival")  # fmt: skip
+            f.add_row(*(x[c] or "-" for c in cells))
+        console().print(f)

@@ -71,6 +71,9 @@ def results_json(results: Sequence[PassResult]) -> list[dict[str, Any]]:
                 for f in r.findings
             ],
             **_exchange_json(r.exchange),
+            "in_flight": [{"transfer_id": t.transfer_id, "kind": str(t.transfer_kind), "source": str(t.source),
+                           "target": str(t.target), "amount": str(t.amount), "expected_out": str(t.expected_out),
+                           "state": str(t.state)} for t in r.in_flight],
             "events": [e.kind for e in r.events],
         }
         for r in results
@@ -85,6 +88,10 @@ def print_results(out: Console, results: Sequence[PassResult], listen_s: float) 
         for f in r.findings:
             t.add_row(r.venue, str(f.asset), str(f.ledger), str(f.observed), str(f.drift), f.action.value)
     out.print(t)
+    for r in results:
+        for tr in r.in_flight:
+            out.print(f"{r.venue}: in flight towards {tr.target}: {tr.expected_out} from {tr.source} "
+                      f"({tr.transfer_kind}, {tr.transfer_id}, {tr.state}): counted, not drift")  # fmt: skip
     for r in results:
         if r.exchange is not None:
             _print_exchange(out, r.venue, r.exchange, listen_s)

@@ -29,13 +29,13 @@ def _run(coro: Any) -> Any:
 
 
 async def _live(ctx: typer.Context) -> Snapshot:
-    from fillpath.app import chain_sources, close_all, exchange_connectors
+    from fillpath.app import chain_sources, close_all, exchange_connectors, mover_specs
     from fillpath.collect.snapshot import take_snapshot
 
     cfg = cli_context(ctx).config()
     sources, exchanges = chain_sources(cfg), exchange_connectors(cfg)
     try:
-        return read_snapshot(await take_snapshot(sources, exchanges=exchanges))
+        return read_snapshot(await take_snapshot(sources, exchanges=exchanges, movers=mover_specs(cfg)))
     finally:
         await close_all(rpc for rpc, _ in sources)
         await close_all(exchanges)

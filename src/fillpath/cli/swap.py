@@ -44,7 +44,7 @@ from fillpath.state.store import Store
 
 async def prepare(cfg: Config, store: Store, parts: ExecutionParts) -> tuple[list[Resolution], list[PassResult]]:
     """The cold path before a trade: resolve what a crash left open, then bring the ledger level with the venues."""
-    resolved = await recover(store, parts.evm, parts.drivers, parts.assets_by_address)
+    resolved = await recover(store, parts.evm, parts.drivers, parts.assets_by_address, parts.movers)
     sources: list[Any] = [
         ChainBalances(v.rpc, parts.sources[loc], confirmations=balance_confirmations(cfg, loc))
         for loc, v in parts.evm.items()
@@ -174,6 +174,10 @@ def show_execution(result: ExecutionResult) -> None:
             diff,
         )
     out.print(t)
+    for leg in result.legs:
+        if leg.in_flight_ms is not None:
+            out.print(f"in flight: {leg.venue} — {leg.in_flight_ms / 1000:.1f} s from the source taking the funds to "
+                      f"their landing ({leg.asset_in} → {leg.asset_out})")  # fmt: skip
     if dry:
         out.print(
             f"expected {human(result.expected_out, dec):,} (base units of the buy asset: {result.expected_out})"
@@ -204,7 +208,7 @@ async def _recover(cfg: Config) -> list[Resolution]:
     try:
         parts = await execution_parts(cfg, store, signers=signers)
         try:
-            return await recover(store, parts.evm, parts.drivers, parts.assets_by_address)
+            return await recover(store, parts.evm, parts.drivers, parts.assets_by_address, parts.movers)
         finally:
             await parts.close()
     finally:

@@ -12,6 +12,7 @@ from typing import Any
 from fillpath.cex.connector import CcxtConnector
 from fillpath.chains.readers import ChainRead, ChainSource, read_chain
 from fillpath.chains.rpc import RpcClient
+from fillpath.collect.movers import MoverSpec, mover_venues
 from fillpath.collect.prices import derive_prices
 
 SNAPSHOT_FORMAT = "fillpath.snapshot/1"
@@ -43,14 +44,18 @@ async def take_snapshot(
     exchanges: Sequence[CcxtConnector] = (),
     taken_at: datetime | None = None,
     balances: bool = True,
+    movers: Sequence[MoverSpec] = (),
 ) -> dict[str, Any]:
     """Read every chain (each at its own single block) and every exchange concurrently; assemble one snapshot.
 
-    ``balances=False`` reads exchanges' public data only (no credentials needed; no exchange holdings)."""
+    ``balances=False`` reads exchanges' public data only (no credentials needed; no exchange holdings).
+    ``movers``: the configured bridges, deposits and withdrawals between them (``collect/movers.py``)."""
     chains = [read_chain(rpc, src) for rpc, src in sources]
     books = [read_exchange(conn, balances=balances) for conn in exchanges]
     reads = await asyncio.gather(*chains, *books)
-    return assemble(reads, taken_at=taken_at or datetime.now(UTC))
+    snap = assemble(reads, taken_at=taken_at or datetime.now(UTC))
+    snap["venues"] += mover_venues(movers, snap["assets"])
+    return snap
 
 
 CEX_DECIMALS = 18

@@ -480,8 +480,9 @@ class Attempt:
                 if step.id in self.released or not step.depends or not step.depends <= set(self.results):
                     continue
                 self.released.add(step.id)
+                made_here = {leg.asset_out for leg in step.legs}  # spent within the step: not awaited
                 missing = [leg for leg in step.legs if self.delivered.get(leg.asset_in, 0) <= 0 and
-                           leg.asset_in in self.planned_out]  # fmt: skip
+                           leg.asset_in in self.planned_out and leg.asset_in not in made_here]  # fmt: skip
                 if missing:
                     self._done(step, failed(step.legs, self.attempt, UNDELIVERED))
                     changed = True

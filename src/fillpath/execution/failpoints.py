@@ -2,7 +2,11 @@
 
 ``FILLPATH_FAILPOINT=intent`` (after an intent commits, before anything is sent), ``broadcast`` (after a
 transaction's bytes left, before its receipt), ``ack`` (after an order's first reply is journaled, before the
-rest of its fills). Off unless the variable is set; the composition root reads it once, so nothing else does.
+rest of its fills), ``transfer_intent`` (a transfer's intent is committed, nothing sent), ``transfer_sent`` (a
+bridge or exchange deposit's transaction is final and booked, its funds in flight, before the landing),
+``transfer_done`` (a deposit was credited and booked, before the step that spends it), ``withdraw_sent`` (the
+exchange accepted a withdrawal, before we journaled it). Off unless the variable is set; the composition root
+reads it once, so nothing else does.
 """
 
 from __future__ import annotations
@@ -11,7 +15,17 @@ import os
 import signal
 from collections.abc import Callable
 
-POINTS = frozenset({"intent", "broadcast", "ack"})
+POINTS = frozenset(
+    {
+        "intent",
+        "broadcast",
+        "ack",
+        "transfer_intent",
+        "transfer_sent",
+        "transfer_done",
+        "withdraw_sent",
+    }
+)
 
 
 def from_env(env: dict[str, str] | None = None) -> Callable[[str], None]:

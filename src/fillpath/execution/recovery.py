@@ -17,8 +17,9 @@ An intent whose venue cannot answer yet stays open (unknown), never guessed.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from fillpath.cex.order_driver import OrderDriver
 from fillpath.chains import transactions as txs
@@ -45,17 +46,33 @@ class Resolution:
     detail: str
 
 
+class TransferResolver(Protocol):
+    """A transfer runner as recovery uses it: settles one of its open intents from venue evidence."""
+
+    kind: str
+    location: str
+
+    async def resolve(self, intent: IntentRecord, wait_s: float) -> Resolution: ...
+
+
 async def recover(
     store: Store,
     evm: Mapping[str, EvmVenue],
     drivers: Mapping[str, OrderDriver],
     assets_by_address: Mapping[str, Mapping[str, AssetId]],
+    movers: Sequence[TransferResolver] = (),
+    *,
+    transfer_wait_s: float = 20.0,
 ) -> list[Resolution]:
-    """``assets_by_address``: per chain, lower-case token address → asset (for booking transfers).
+    """``assets_by_address``: per chain, lower-case token address → asset (for booking transfers). ``movers``:
+    the bridge and exchange-transfer runners, which settle open transfer intents (a deposit by hash, then its fill
+    or refund; a withdrawal by its client id, then its transaction); one still in flight after ``transfer_wait_s``
+    stays open.
 
     Only intents this process owns, or takes over from a dead owner, are resolved: on a journal several engines
     share, another live engine's intent is in flight, not lost (``claimable``)."""
     store.refresh()
+    by_key = {(m.kind, m.location): m for m in movers}
     open_intents = [i for i in store.intents().values() if i.status is IntentStatus.OPEN]
     out: list[Resolution] = []
     adopted: set[str] = set()
@@ -77,6 +94,8 @@ async def recover(
                 out.append(_open(intent, "no signer for this chain configured"))
                 continue
             out.append(await _transaction(store, venue, intent, assets_by_address.get(intent.venue, {})))
+        elif (intent.action or "", intent.venue) in by_key:
+            out.append(await by_key[(intent.action or "", intent.venue)].resolve(intent, transfer_wait_s))
         else:
             out.append(_open(intent, f"unknown action {intent.action!r}"))
     return out
@@ -100,6 +119,10 @@ def claim(store: Store, intent: IntentRecord) -> bool:
 
 def _open(intent: IntentRecord, why: str) -> Resolution:
     return Resolution(intent.intent_id, intent.venue, intent.action or "?", "unknown", why)
+
+
+open_resolution = _open
+"""An intent left open (its venue could not settle it yet)."""
 
 
 def _resolve(store: Store, intent: IntentRecord, good: bool, why: str | None, booked: list[Event]) -> Resolution:
@@ -187,6 +210,10 @@ async def _fill_gaps(store: Store, venue: EvmVenue, intent_id: str | None = None
         return ""
     await book_gas(venue, store, [h for _, h in filled], "gas: nonce gap filled after a crash")
     return f"; nonce gap {[n for n, _ in filled]} filled by a self-transfer"
+
+
+fill_gaps = _fill_gaps
+"""Fill the nonce gaps a crash left (a transfer runner's recovery uses it too)."""
 
 
 async def _noop(venue: EvmVenue, nonce: int) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 from fillpath.model.assets import AssetId
 from fillpath.router.plan import Plan, PlanLeg
 from fillpath.router.snapshot import Snapshot
+from fillpath.router.venues.bridge import Bridge
 from fillpath.router.venues.order_book import OrderBook
 from fillpath.router.venues.uniswap_v2 import UniswapV2Pair
 from fillpath.router.venues.uniswap_v3 import UniswapV3Pool
@@ -49,6 +50,8 @@ class LegResult:
     gas_wei: int = 0
     reason: str | None = None
     attempt: int = 0
+    in_flight_ms: int | None = None
+    """A transfer leg: how long its funds were between locations (taken by the source → landed)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -63,6 +66,7 @@ class LegResult:
             "gas_wei": str(self.gas_wei),
             "reason": self.reason,
             "attempt": self.attempt,
+            "in_flight_ms": self.in_flight_ms,
         }
 
 
@@ -101,6 +105,8 @@ class ExecutionResult:
 
 
 def fee_rate(venue: object) -> Fraction:
+    if isinstance(venue, Bridge):  # Transfer too
+        return Fraction(venue.fee_ppm, 10**6)
     if isinstance(venue, (UniswapV2Pair, UniswapV3Pool)):
         return Fraction(venue.fee_ppm, 10**6)
     if isinstance(venue, OrderBook):
@@ -139,11 +145,17 @@ def pnl(
     costs = []
     for r in legs:
         v = unit_value(snap, r.asset_in, buy)
+        venue = venues.get(r.venue)
         if v is not None and r.status is not LegStatus.FAILED:
-            costs.append(LegCost(r.venue, r.spent_in or r.amount_in, fee_rate(venues.get(r.venue)), v))
+            mover = isinstance(venue, Bridge)
+            fixed = venue.fee_fixed if isinstance(venue, Bridge) else 0
+            costs.append(LegCost(r.venue, r.spent_in or r.amount_in, fee_rate(venue), v, fixed, mover))
     ran_final = [x for x in legs if x.asset_out in finals and x.status is not LegStatus.FAILED]
     failed = sum(x.expected_out for x in legs if x.asset_out in finals and x.status is LegStatus.FAILED)
-    latency = sum(x.expected_out - x.at_send for x in ran_final if x.at_send is not None)
+    landed = _after_transfers(legs, venues)
+    moved = [x for x in ran_final if x.at_send is not None and (x.asset_in in landed and not _moves(venues, x))]
+    in_flight = sum(x.expected_out - (x.at_send or 0) for x in moved)
+    latency = sum(x.expected_out - x.at_send for x in ran_final if x.at_send is not None and x not in moved)
     realized = sum(x.realized_out or 0 for x in legs if x.asset_out in finals)
     gas = 0
     for r in legs:
@@ -162,7 +174,21 @@ def pnl(
         gas=gas,
         latency=latency,
         failed=failed,
+        in_flight=in_flight,
     )
+
+
+def _moves(venues: dict[str, object], leg: LegResult) -> bool:
+    return isinstance(venues.get(leg.venue), Bridge)
+
+
+def _after_transfers(legs: tuple[LegResult, ...], venues: dict[str, object]) -> set[AssetId]:
+    """Assets that exist only because a transfer landed (a transfer's output, and what was made from it)."""
+    out: set[AssetId] = set()
+    for leg in legs:  # in plan order: a producer before its consumers
+        if _moves(venues, leg) or leg.asset_in in out:
+            out.add(leg.asset_out)
+    return out
 
 
 def _final_assets(legs: tuple[PlanLeg, ...]) -> set[AssetId]:

@@ -24,6 +24,7 @@ from fillpath.chains.tracker import TxState
 from fillpath.execution import evm
 from fillpath.execution import exchange_leg as xl
 from fillpath.execution.chain_plan import chain_exec_plan
+from fillpath.execution.recovery import Resolution
 from fillpath.execution.result import LegResult, LegStatus
 from fillpath.execution.simulate import SlotFinder, simulate_plan
 from fillpath.model.assets import AssetId
@@ -35,6 +36,7 @@ from fillpath.router.venues.order_book import OrderBook
 from fillpath.router.venues.uniswap_v2 import UniswapV2Pair
 from fillpath.router.venues.uniswap_v3 import UniswapV3Pool
 from fillpath.router.venues.wrap import Wrap
+from fillpath.state.records import IntentRecord
 from fillpath.state.store import Store
 
 CHAIN_KINDS = (UniswapV2Pair, UniswapV3Pool, Wrap)
@@ -82,6 +84,13 @@ class Runner(Protocol):
         ...
 
 
+class TransferRunner(Runner, Protocol):
+    """A runner whose legs move funds between locations (bridges, exchange deposits and withdrawals): what it
+    started, ``fillpath recover`` settles from the venues' evidence."""
+
+    async def resolve(self, intent: IntentRecord, wait_s: float) -> Resolution: ...
+
+
 def leg_result(
     leg: PlanLeg,
     status: LegStatus,
@@ -93,9 +102,10 @@ def leg_result(
     at_send: int | None = None,
     gas_wei: int = 0,
     reason: str | None = None,
+    in_flight_ms: int | None = None,
 ) -> LegResult:
     return LegResult(leg.venue, leg.asset_in, leg.asset_out, leg.amount_in, leg.amount_out, realized, status, ref,
-                     spent, at_send, gas_wei, reason, attempt)  # fmt: skip
+                     spent, at_send, gas_wei, reason, attempt, in_flight_ms)  # fmt: skip
 
 
 def failed(legs: Sequence[PlanLeg], attempt: int, reason: str, ref: str | None = None) -> list[LegResult]:

@@ -37,12 +37,36 @@ def allowance_keys(owner: str, spender: str, slot: int) -> list[str]:
     return ["0x" + solidity.hex(), "0x" + vyper.hex()]
 
 
+def balance_keys(owner: str, slot: int) -> list[str]:
+    """Storage keys of ``balanceOf[owner]`` for a mapping at ``slot``: Solidity order, then Vyper's."""
+    return ["0x" + keccak(_word(owner) + _word(slot)).hex(), "0x" + keccak(_word(slot) + _word(owner)).hex()]
+
+
 class SlotFinder:
-    """Finds and remembers each token's allowance slot (one probe per candidate, once per token)."""
+    """Finds and remembers each token's allowance slot (one probe per candidate, once per token), and its balance
+    slot when a dry run must assume an input that an earlier step (a bridge, a withdrawal) would deliver."""
 
     def __init__(self, rpc: RpcClient) -> None:
         self.rpc = rpc
         self._found: dict[str, tuple[int, int]] = {}
+        self._balances: dict[str, tuple[int, int]] = {}
+
+    async def balance_key(self, token: str, owner: str) -> str:
+        found = self._balances.get(token.lower())
+        if found is not None:
+            return balance_keys(owner, found[0])[found[1]]
+        data = "0x" + fn("ERC20", "balanceOf").encode(owner).hex()
+        for slot in range(MAX_SLOT):
+            for order, key in enumerate(balance_keys(owner, slot)):
+                override = {token: {"stateDiff": {key: "0x" + _word(_PROBE).hex()}}}
+                try:
+                    raw = await self.rpc.request("eth_call", [{"to": token, "data": data}, "latest", override])
+                except RpcError:
+                    continue
+                if hex_int(raw) == _PROBE:
+                    self._balances[token.lower()] = (slot, order)
+                    return key
+        raise Rejected(f"{token}: no balance slot found in slots 0..{MAX_SLOT - 1}", reason="simulation")
 
     async def key(self, token: str, owner: str, spender: str) -> str:
         found = self._found.get(token.lower())
@@ -64,11 +88,17 @@ class SlotFinder:
 
 
 async def simulate_plan(rpc: RpcClient, finder: SlotFinder, sender: str, executor: str, plan: ExecPlan) -> ExecResult:
-    """What the executor call would deliver per leg now, as ``sender``, with exactly the plan's allowances."""
+    """What the executor call would deliver per leg now, as ``sender``, with exactly the plan's allowances (and,
+    for an input ``sender`` does not hold yet, that input: a dry run's waiting step, as if it had arrived)."""
     overrides: dict[str, Any] = {}
     for pull in plan.pulls:
         key = await finder.key(pull.token, sender, executor)
         overrides.setdefault(pull.token, {"stateDiff": {}})["stateDiff"][key] = "0x" + _word(pull.amount).hex()
+        data = "0x" + fn("ERC20", "balanceOf").encode(sender).hex()
+        held = hex_int(await rpc.request("eth_call", [{"to": pull.token, "data": data}, "latest"]))
+        if held < pull.amount:  # a step waiting for another's output: as if that output had arrived
+            bkey = await finder.balance_key(pull.token, sender)
+            overrides[pull.token]["stateDiff"][bkey] = "0x" + _word(pull.amount).hex()
     execute = fn("FillpathExecutor", "execute")
     call = txs.ContractCall(executor, plan.calldata(), value=plan.value, returns=execute, what="executor (dry run)")
     out = await txs.simulate(rpc, sender, call, errors=error_names("FillpathExecutor"), overrides=overrides)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from fillpath.model.assets import AssetId
 from fillpath.model.errors import InvalidInput
@@ -86,15 +87,30 @@ def within_delivered(
     legs: Sequence[PlanLeg], planned_out: Mapping[AssetId, int], delivered: Mapping[AssetId, int]
 ) -> list[PlanLeg]:
     """A waiting step's legs scaled to what its inputs' producers actually delivered (never above the plan):
-    each consumer of an asset spends its planned share of what arrived, min-out scaled alike."""
+    each consumer of an asset spends its planned share of what arrived, min-out scaled alike. A leg that spends
+    what an earlier leg of the same step makes (one executor call: a bridged USDT swapped to USDC, then to WETH)
+    scales with the step's least-delivered input."""
+    made_here = {leg.asset_out for leg in legs}
+    ratio = Fraction(1)
+    for leg in legs:
+        planned = planned_out.get(leg.asset_in)
+        got = delivered.get(leg.asset_in)
+        if leg.asset_in not in made_here and planned and got is not None and got < planned:
+            ratio = min(ratio, Fraction(got, planned))
     out = []
     for leg in legs:
         planned = planned_out.get(leg.asset_in)
         got = delivered.get(leg.asset_in)
-        if planned is None or got is None or got >= planned:
+        if leg.asset_in in made_here:
+            amount_in = leg.amount_in * ratio.numerator // ratio.denominator
+        elif planned is None or got is None or got >= planned:
             out.append(leg)
             continue
-        amount_in = leg.amount_in * got // planned
+        else:
+            amount_in = leg.amount_in * got // planned
+        if amount_in == leg.amount_in:
+            out.append(leg)
+            continue
         amount_out = leg.amount_out * amount_in // leg.amount_in
         min_out = leg.min_out * amount_in // leg.amount_in
         out.append(PlanLeg(leg.venue, leg.asset_in, leg.asset_out, amount_in, amount_out, min_out))

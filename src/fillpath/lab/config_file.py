@@ -34,6 +34,8 @@ def _value(v: Any) -> str:
         return "true" if v else "false"
     if isinstance(v, int):
         return str(v)
+    if isinstance(v, float):  # durations (never money)
+        return repr(v)
     if isinstance(v, str | Path):
         return json.dumps(str(v))  # a TOML basic string: JSON's escapes are TOML's
     if isinstance(v, Mapping):
@@ -81,7 +83,59 @@ def render(
     for dep, _, _ in chains:
         for p in dep.pools:
             parts.append(_table("[[pools]]", {"location": dep.location, "kind": p.kind, "address": p.address}))
+    parts += _bridge(chains)
+    for location, _ccxt_id, _url, _creds in exchanges:
+        if location == "labex":  # the lab's wallet: labex takes deposits and pays withdrawals on the lab chains
+            parts += _transfers(location, {dep.location for dep, _, _ in chains})
     return "\n".join(parts)
+
+
+BRIDGE = "labbridge"
+BRIDGE_TERMS = {"USDC": ("500", "0.5", "1000000"), "USDT": ("500", "0.5", "1000000")}
+"""symbol → (fee in ppm, fixed fee, cap per transfer), human units: what the lab relayer charges (Across-like)."""
+
+
+def _bridge(chains: Sequence[tuple[LabDeployment, str, str]]) -> list[str]:
+    """The lab bridge: its spoke pool on every chain, and a route per bridged token and direction."""
+    pools = {dep.location: dep.address("LabSpokePool") for dep, _, _ in chains if _has(dep, "LabSpokePool")}
+    if len(pools) < 2:
+        return []
+    out = [_table(f"[bridges.{BRIDGE}]", {"protocol": "across_v3", "fill_deadline_s": 600, "wait_s": 60.0,
+                                          "poll_s": 0.1}),
+           _table(f"[bridges.{BRIDGE}.spoke_pools]", pools)]  # fmt: skip
+    for src in sorted(pools):
+        for dst in sorted(pools):
+            if src == dst:
+                continue
+            for symbol, (ppm, fixed, cap) in BRIDGE_TERMS.items():
+                out.append(_table(f"[[bridges.{BRIDGE}.routes]]", {
+                    "from": f"{symbol}@{src}", "to": f"{symbol}@{dst}", "fee_ppm": int(ppm), "fee_fixed": fixed,
+                    "latency_s": 2, "max_amount": cap, "gas": 110_000,
+                }))  # fmt: skip
+    return out
+
+
+def _transfers(exchange: str, chains: set[str]) -> list[str]:
+    """The exchange's deposit and withdrawal routes the lab offers (``lab/exchange/lab.py: TRANSFER_ROUTES``)."""
+    from fillpath.lab.exchange.lab import TRANSFER_ROUTES, WALLET
+
+    fees = {c.coin: c for c in WALLET}
+    out = []
+    for direction, chain, coin, latency in TRANSFER_ROUTES:
+        if chain not in chains:
+            continue
+        c = fees[coin]
+        out.append(_table("[[transfers]]", {
+            "exchange": exchange, "chain": chain, "direction": direction, "coin": coin, "token": c.token,
+            "network": chain, "fee": c.withdraw_fee if direction == "withdraw" else "0",
+            "min": c.withdraw_min if direction == "withdraw" else "0", "latency_s": latency, "wait_s": 60.0,
+            "poll_s": 0.1,
+        }))  # fmt: skip
+    return out
+
+
+def _has(dep: LabDeployment, name: str) -> bool:
+    return any(n == name for n, _ in dep.contracts)
 
 
 def write(data_dir: Path, text: str) -> Path:

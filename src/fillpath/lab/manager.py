@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +30,11 @@ from web3 import Web3
 from fillpath import paths
 from fillpath.chains.accounts import Signer
 from fillpath.lab import config_file
+from fillpath.lab.bridge import relayer
+from fillpath.lab.bridge import setup as bridge_setup
 from fillpath.lab.chains import artifacts, deploy, funding, process, rpc, spec, trader
 from fillpath.lab.chains.deployment import LabDeployment
+from fillpath.lab.contracts import artifacts as lab_artifacts
 from fillpath.lab.exchange import lab as labex
 from fillpath.model.amounts import from_base_units, parse_decimal
 from fillpath.model.assets import AssetId
@@ -46,6 +49,8 @@ STATE_VERSION = 1
 HISTORY_BLOCKS = 8
 TRADER_GAS_FLOOR = 10**18  # below this the trader cannot pay for much: `up` tops it up ...
 TRADER_GAS = 100 * 10**18  # ... to this; above the floor its native balance is inventory and left alone
+RELAYER_FILL_DELAY_S = 0.5  # the lab relayer fills a deposit this long after it sees it
+RELAYER_REFUND_AFTER_S = 2.0  # ... or, when it will not fill it, has it refunded this long after
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,21 +190,38 @@ class Lab:
                 with ThreadPoolExecutor(max_workers=len(todo)) as pool:
                     for rec in pool.map(lambda s: self._start(s, address), todo):
                         nodes[rec["location"]] = rec
+            # the simulators and the relayer read the chains: after a chain restarted (new port) they restart too;
+            # they all start at once (each spends most of its start-up importing)
             exchanges = _exchange_records(state)
-            starting = []
+            state.pop("exchange", None)
+            starts: dict[str, Callable[[], dict[str, Any]]] = {}
             for spec_ex in labex.EXCHANGES:
                 rec = exchanges.get(spec_ex.location)
-                if rec and self._check_exchange(rec)[1]:
-                    continue
-                if rec:
-                    process.stop(process.ProcessRef.from_json(rec["process"]))
-                starting.append(spec_ex)
-            if starting:
-                with ThreadPoolExecutor(max_workers=len(starting)) as pool:
-                    for rec in pool.map(self._start_exchange, starting):
-                        exchanges[rec["location"]] = rec
+                if todo or not (rec and self._check_exchange(rec)[1]):
+                    if rec:
+                        process.stop(process.ProcessRef.from_json(rec["process"]))
+                    starts[spec_ex.location] = partial(self._start_exchange, spec_ex, nodes)
+            rel = state.get("relayer")
+            if todo or not (rel and self._check_relayer(rel)[1]):
+                if rel:
+                    process.stop(process.ProcessRef.from_json(rel["process"]))
+                starts["relayer"] = lambda: self._start_relayer(nodes)
+            if starts:
+                with ThreadPoolExecutor(max_workers=len(starts)) as pool:
+                    started = {k: pool.submit(f) for k, f in starts.items()}
+                failed: list[BaseException] = []
+                for k, f in started.items():
+                    if (exc := f.exception()) is not None:
+                        failed.append(exc)
+                    elif k == "relayer":  # recorded, so `down` stops it even if another did not start
+                        state["relayer"] = f.result()
+                    else:
+                        exchanges[k] = f.result()
+                state["exchanges"] = exchanges
+                if failed:
+                    self._write_state(state)
+                    raise failed[0]
             state["exchanges"] = exchanges
-            state.pop("exchange", None)
             self._write_state(state)
             self._gas_up_trader(nodes, address)
             self._write_config(state, address)
@@ -324,11 +346,13 @@ class Lab:
             return True, False, f"the exchange simulator (pid {ref.pid}) does not answer: {exc}"
         return True, True, None
 
-    def _start_exchange(self, ex: labex.LabExchange) -> dict[str, Any]:
+    def _start_exchange(self, ex: labex.LabExchange, nodes: Mapping[str, Any]) -> dict[str, Any]:
         creds = labex.credentials(self.dir, ex.location)
         usd = dict(self.specs[0].usd)
         config_path = self.dir / f"{ex.location}-sim.json"
-        labex.write_sim_config(config_path, labex.sim_config(usd, creds, ex))
+        chains = [(LabDeployment.from_json(rec["deployment"]), rec["rpc_url"]) for rec in nodes.values()]
+        wallet = labex.networks(chains) if ex.location == labex.LOCATION else None  # labex's deposits/withdrawals
+        labex.write_sim_config(config_path, labex.sim_config(usd, creds, ex, wallet))
         port = process.free_port()
         url = f"http://127.0.0.1:{port}"
         argv = [sys.executable, "-m", "fillpath", "sim", "serve", "--host", "127.0.0.1", "--port", str(port),
@@ -350,6 +374,70 @@ class Lab:
         tail = log_path.read_text(errors="replace")[-600:] if log_path.exists() else ""
         raise LabError(f"the {ex.location} exchange simulator did not start: {tail.strip() or 'no output'}")
 
+    # --- the bridge's relayer ----------------------------------------------------------------------------------
+    def relayer_url(self) -> str | None:
+        rel = self._read_state().get("relayer")
+        return None if rel is None else str(rel["url"])
+
+    def relayer_status(self) -> dict[str, Any]:
+        """The bridge relayer: url, running, responding, pid, problem (``status`` and ``up`` show it)."""
+        rel = self._read_state().get("relayer")
+        if rel is None:
+            return {"url": None, "running": False, "responding": False, "pid": None, "problem": "not started"}
+        running, responding, problem = self._check_relayer(rel)
+        return {"url": rel["url"], "running": running, "responding": responding, "pid": rel["process"]["pid"],
+                "problem": problem}  # fmt: skip
+
+    def restart_relayer(self, *, kill: bool = False) -> None:
+        """Stop the relayer (``kill``: SIGKILL, as a crash) and start it again: it keeps nothing on disk and picks
+        up every pending deposit from the chains."""
+        with self._locked():
+            state = self._read_state()
+            rel = state.get("relayer")
+            if rel:
+                process.stop(process.ProcessRef.from_json(rel["process"]), kill=kill)
+            state["relayer"] = self._start_relayer(state["nodes"])
+            self._write_state(state)
+
+    def _check_relayer(self, rel: dict[str, Any]) -> tuple[bool, bool, str | None]:
+        ref = process.ProcessRef.from_json(rel["process"])
+        if not process.is_alive(ref):
+            return False, False, f"the relayer (pid {ref.pid}) is not running"
+        try:
+            with urllib.request.urlopen(f"{rel['url']}/ping", timeout=2.0) as resp:
+                resp.read()
+        except OSError as exc:
+            return True, False, f"the relayer (pid {ref.pid}) does not answer: {exc}"
+        return True, True, None
+
+    def _start_relayer(self, nodes: Mapping[str, Any]) -> dict[str, Any]:
+        deps = [(LabDeployment.from_json(rec["deployment"]), rec["rpc_url"]) for rec in nodes.values()]
+        config = relayer.RelayerConfig(
+            tuple(relayer.ChainConfig(d.location, d.chain_id, url, d.address("LabSpokePool")) for d, url in deps),
+            deps[0][0].address("Relayer"), deps[0][0].address("Settler"),
+            fill_delay_s=RELAYER_FILL_DELAY_S, refund_after_s=RELAYER_REFUND_AFTER_S,
+        )  # fmt: skip
+        config_path = self.dir / "relayer.json"
+        config_path.write_text(json.dumps(config.to_json(), indent=2))
+        port = process.free_port()
+        url = f"http://127.0.0.1:{port}"
+        argv = [sys.executable, "-m", "fillpath.lab.bridge", "--config", str(config_path), "--port", str(port)]
+        log_path = self.dir / "relayer.log"
+        ref = process.spawn(argv, log_path, marker=f"--port {port}")
+        record = {"url": url, "process": ref.to_json(), "log": str(log_path)}
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            running, responding, _ = self._check_relayer(record)
+            if responding:
+                self.log(f"bridge relayer at {url}")
+                return record
+            if not running:
+                break
+            time.sleep(0.05)
+        process.stop(ref)
+        tail = log_path.read_text(errors="replace")[-600:] if log_path.exists() else ""
+        raise LabError(f"the bridge relayer did not start: {tail.strip() or 'no output'}")
+
     def down(self) -> list[str]:
         """Stop every process this lab started (verified by pid and start time). Returns what was stopped."""
         with self._locked():
@@ -363,6 +451,9 @@ class Lab:
                     stopped.append(loc)
             state.pop("exchange", None)
             state.pop("exchanges", None)
+            rel = state.pop("relayer", None)
+            if rel and process.stop(process.ProcessRef.from_json(rel["process"])):
+                stopped.append("relayer")
             state["nodes"] = {}
             self._write_state(state)
             config_file.remove(self.dir.parent)
@@ -417,9 +508,11 @@ class Lab:
     def _cache_key(self, s: spec.ChainSpec) -> str:
         h = hashlib.sha256()
         here = Path(__file__).parent
-        for f in (here / "chains" / "deploy.py", here / "chains" / "spec.py", here / "manager.py"):
+        for f in (here / "chains" / "deploy.py", here / "chains" / "spec.py", here / "manager.py",
+                  here / "bridge" / "setup.py"):  # fmt: skip
             h.update(f.read_bytes())
         h.update(artifacts.fingerprint().encode())
+        h.update(json.dumps(lab_artifacts.artifact("LabSpokePool")[1]).encode())
         h.update(spec.spec_fingerprint(self.specs).encode())
         h.update(_anvil_version().encode())
         h.update(f"{s.location}:{s.chain_id}:{GENESIS_TIMESTAMP}:{self.profile}".encode())
@@ -465,6 +558,9 @@ class Lab:
             rpc.call(url, "anvil_setBlockTimestampInterval", [BLOCK_INTERVAL_S])
             w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60}))
             deployment = deploy.deploy_lab(w3, s, log=self.log)
+            peers = [other.chain_id for other in self.specs if other.location != s.location]
+            deployment = bridge_setup.deploy_bridge(w3, deployment, peers)
+            self.log(f"{s.location}: bridge spoke pool, relayer inventory and the exchange's hot wallet in place")
             dump = rpc.call(url, "anvil_dumpState", timeout=60)
             self.cache_dir.mkdir(parents=True, exist_ok=True)
             _atomic_write(dump_path, str(dump))

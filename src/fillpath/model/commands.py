@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import ClassVar
 
+from fillpath.model.assets import AssetId
 from fillpath.model.codec import Value, check_fields
 from fillpath.model.errors import InvalidInput
 from fillpath.model.orders import TimeInForce
@@ -74,4 +75,73 @@ class ReplaceTransaction(Command):
     raw_tx: str
 
 
-COMMAND_TYPES: tuple[type[Command], ...] = (SubmitOrder, CancelOrder, SendTransaction, ReplaceTransaction)
+@dataclass(frozen=True, slots=True)
+class SendBridgeTransfer(Command):
+    """Deposit ``amount`` of ``source`` into an intent bridge on its chain (``venue``) for ``recipient`` to receive
+    exactly ``output_amount`` of ``target`` by ``fill_deadline`` (the origin chain's seconds). Keyed by the intent
+    id: the deposit is one signed transaction, never re-signed."""
+
+    kind: ClassVar[str] = "send_bridge_transfer"
+    venue: str
+    intent_id: str
+    route: str
+    source: AssetId
+    target: AssetId
+    amount: int
+    output_amount: int
+    recipient: str
+    fill_deadline: int
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        if self.amount <= 0 or self.output_amount <= 0:
+            raise InvalidInput("SendBridgeTransfer.amount", "a bridge transfer moves a positive amount")
+
+
+@dataclass(frozen=True, slots=True)
+class SendDeposit(Command):
+    """Send ``amount`` of ``asset`` from our account on its chain (``venue``) to our deposit address at ``exchange``."""
+
+    kind: ClassVar[str] = "send_deposit"
+    venue: str
+    intent_id: str
+    exchange: str
+    asset: AssetId
+    amount: int
+    address: str
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        if self.amount <= 0:
+            raise InvalidInput("SendDeposit.amount", f"{self.amount} is not positive")
+
+
+@dataclass(frozen=True, slots=True)
+class RequestWithdrawal(Command):
+    """Ask exchange ``venue`` to send ``amount`` of ``coin`` (fee included) over ``network`` to ``address``.
+    ``client_id`` (derived from the intent id) is the idempotency key the venue files it under."""
+
+    kind: ClassVar[str] = "request_withdrawal"
+    venue: str
+    intent_id: str
+    client_id: str
+    coin: str
+    network: str
+    address: str
+    amount: Decimal
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        if self.amount <= 0:
+            raise InvalidInput("RequestWithdrawal.amount", f"{self.amount} is not positive")
+
+
+COMMAND_TYPES: tuple[type[Command], ...] = (
+    SubmitOrder,
+    CancelOrder,
+    SendTransaction,
+    ReplaceTransaction,
+    SendBridgeTransfer,
+    SendDeposit,
+    RequestWithdrawal,
+)

@@ -401,6 +401,129 @@ class ClockDivergence(Event):
     bound_ns: int
 
 
+# --- transfers between locations (bridges, exchange deposits and withdrawals) --------------------------------
+
+
+class TransferKind(StrEnum):
+    BRIDGE = "bridge"
+    """Chain to chain through an intent bridge: a deposit on the source, a relayer's fill on the target."""
+    DEPOSIT = "deposit"
+    """Chain to exchange: a transfer to the account's deposit address, credited after confirmations."""
+    WITHDRAWAL = "withdrawal"
+    """Exchange to chain: the exchange sends from its hot wallet, less its fee."""
+
+
+@dataclass(frozen=True, slots=True)
+class TransferRequested(Event):
+    """We are about to move ``amount`` of ``source`` to ``target`` (written with the intent, before the command
+    leaves). ``transfer_id`` is the intent id. ``amount`` is in the source's kind of amount (base units on a chain,
+    a Decimal on an exchange), ``expected_out`` in the target's. Times are local nanoseconds."""
+
+    kind: ClassVar[str] = "transfer.requested"
+    venue: str
+    transfer_id: str
+    transfer_kind: TransferKind
+    route: str
+    source: AssetId
+    target: AssetId
+    amount: Amount
+    expected_out: Amount
+    expected_arrival_ns: int | None = None
+    deadline_ns: int | None = None
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        _positive(self, "amount", self.amount)
+        _non_negative(self, "expected_out", self.expected_out)
+        if self.source.location != self.venue:
+            raise InvalidInput(
+                "TransferRequested.venue", f"{self.source} is not at {self.venue!r}", "venue is the source"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class TransferAccepted(Event):
+    """The source venue took the funds (the deposit transaction is final, the exchange accepted the withdrawal):
+    from here they are in flight. ``ref``: the venue's id for it (deposit id, withdrawal id, transaction hash)."""
+
+    kind: ClassVar[str] = "transfer.accepted"
+    venue: str
+    transfer_id: str
+    ref: str
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TransferRejected(Event):
+    """Known not to have moved anything (refused, reverted, never sent): the funds are still at the source."""
+
+    kind: ClassVar[str] = "transfer.rejected"
+    venue: str
+    transfer_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class TransferCompleted(Event):
+    """``received`` arrived at the target (``venue`` is the target location); ``ref`` is the landing's evidence
+    (the fill or withdrawal transaction, the exchange's deposit record)."""
+
+    kind: ClassVar[str] = "transfer.completed"
+    venue: str
+    transfer_id: str
+    received: Amount
+    ref: str | None = None
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        _non_negative(self, "received", self.received)
+
+
+@dataclass(frozen=True, slots=True)
+class TransferExpired(Event):
+    """The transfer missed its deadline at the target (no fill by the fill deadline, a withdrawal the exchange
+    failed): nothing will arrive; a refund to the source is expected."""
+
+    kind: ClassVar[str] = "transfer.expired"
+    venue: str
+    transfer_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class TransferRefunded(Event):
+    """The funds came back to the source (``venue``): ``refunded`` in the source's kind of amount."""
+
+    kind: ClassVar[str] = "transfer.refunded"
+    venue: str
+    transfer_id: str
+    refunded: Amount
+    ref: str | None = None
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        _non_negative(self, "refunded", self.refunded)
+
+
+@dataclass(frozen=True, slots=True)
+class TransferUnknown(Event):
+    """We do not know (a request without a reply, a landing we stopped waiting for): ask the venues, never guess."""
+
+    kind: ClassVar[str] = "transfer.unknown"
+    venue: str
+    transfer_id: str
+    reason: str
+
+
+TRANSFER_EVENTS: tuple[type[Event], ...] = (
+    TransferRequested,
+    TransferAccepted,
+    TransferRejected,
+    TransferCompleted,
+    TransferExpired,
+    TransferRefunded,
+    TransferUnknown,
+)
 # --- the service (``fillpath run``) --------------------------------------------------------------------------
 
 
@@ -456,6 +579,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     VenueResumed,
     ClockDivergence,
     OrderDriftDetected,
+    *TRANSFER_EVENTS,
     ServiceStarted,
     ServiceStopped,
 )

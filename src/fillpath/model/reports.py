@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 from typing import ClassVar
 
 from fillpath.model.assets import AssetId
@@ -104,6 +105,41 @@ class ReceiptReport(Report):
     venue_ts: int | None = None
 
 
+class TransferStatus(StrEnum):
+    """A venue's word on one transfer, in fillpath's terms (each venue's codes map onto these)."""
+
+    PENDING = "pending"
+    """Taken by the source, not arrived (a deposit awaiting confirmations, a withdrawal processing)."""
+    CREDITED = "credited"
+    """Arrived: filled on the target chain, credited to the exchange account, sent and mined."""
+    FAILED = "failed"
+    """The venue will not deliver it (refused, failed, cancelled, expired unfilled): refund expected."""
+    REFUNDED = "refunded"
+    """Returned to the source."""
+
+
+@dataclass(frozen=True, slots=True)
+class TransferStatusReport(Report):
+    """One transfer as a venue reports it: the exchange's deposit or withdrawal record, a bridge's deposit and fill.
+
+    ``ref``: the venue's id; ``client_id``: ours where the venue keeps one (a client withdrawal id);
+    ``amount`` and ``fee`` in the venue's kind of amount (exchange: Decimal); ``tx_hash`` on the chain."""
+
+    kind: ClassVar[str] = "transfer_status"
+    venue: str
+    ref: str
+    status: TransferStatus
+    raw_status: str
+    asset: str
+    amount: Amount
+    fee: Amount | None = None
+    client_id: str | None = None
+    tx_hash: str | None = None
+    address: str | None = None
+    network: str | None = None
+    venue_ts: int | None = None
+
+
 REPORT_TYPES: tuple[type[Report], ...] = (
     BalanceReport,
     OrderStatusReport,
@@ -111,4 +147,5 @@ REPORT_TYPES: tuple[type[Report], ...] = (
     ReceiptReport,
     OpenOrderReport,
     TradeReport,
+    TransferStatusReport,
 )

@@ -27,7 +27,7 @@ from fillpath.router import RouteRequest, route
 from fillpath.router.snapshot import Snapshot
 from fillpath.service.hub import event_json
 from fillpath.service.scheduler import Scheduler
-from fillpath.service.views import balance_rows, in_flight, symbol_totals, venue_rows
+from fillpath.service.views import balance_rows, in_flight, symbol_totals, transfers_in_flight, venue_rows
 from fillpath.service.watch import Watcher
 from fillpath.state.reconciler import UNFINISHED_TX
 from fillpath.state.records import IntentStatus
@@ -138,7 +138,8 @@ class Operations:
                             prices)  # fmt: skip
         read = [s.last_finished_ns for s in self.watcher.locations.values() if s.last_finished_ns]
         age = round((time.time_ns() - min(read)) / 1e9, 1) if read else None
-        return {"venues_read_s_ago": age, "assets": rows, "symbols": symbol_totals(rows)}
+        return {"venues_read_s_ago": age, "assets": rows, "symbols": symbol_totals(rows),
+                "in_flight": transfers_in_flight(self.store, decimals)}  # fmt: skip
 
     def positions(self) -> dict[str, Any]:
         """By symbol: the total and where it sits (ledger figures; venue figures beside them)."""

@@ -22,6 +22,7 @@ from fillpath.model.codec import Amount
 from fillpath.model.events import ExecutionFinished, ExecutionStarted, IntentCreated, IntentResolved, Recorded
 from fillpath.state.records import IntentStatus
 from fillpath.state.store import Store
+from fillpath.state.transfers import IN_FLIGHT, MAYBE_TAKEN
 
 # --- balances ----------------------------------------------------------------------------------------------
 
@@ -36,12 +37,41 @@ def human(amount: Amount | None, decimals: int | None) -> Decimal | None:
 
 
 def in_flight(store: Store) -> dict[AssetId, Amount]:
-    """What open intents have taken out of each asset and not yet resolved (negative: on its way out)."""
+    """What open intents have taken out of each asset and not yet resolved (negative: on its way out), and what
+    transfers between locations carry towards each asset (positive: taken by their source, not credited yet)."""
     flying: dict[AssetId, Amount] = {}
     for i in store.intents().values():
-        if i.status is IntentStatus.OPEN and i.asset_in is not None and i.amount_in is not None:
+        if i.status is not IntentStatus.OPEN or i.asset_in is None or i.amount_in is None:
+            continue
+        if store.transfer(i.intent_id) is None:  # a transfer's funds are shown where they land (below)
             flying[i.asset_in] = flying.get(i.asset_in, 0) - i.amount_in
+    for t in store.transfers().values():
+        if t.state in IN_FLIGHT and t.target is not None and t.expected_out is not None:
+            held = flying.get(t.target)
+            flying[t.target] = t.expected_out if held is None else held + t.expected_out
     return flying
+
+
+def transfers_in_flight(store: Store, decimals: Mapping[str, int]) -> list[dict[str, Any]]:
+    """Transfers between locations not yet ended (requested, accepted, unknown, expired), oldest first: kind, from,
+    to, amount, expected, state, since, expected arrival — human units, for ``balances`` and the service."""
+
+    def amount(asset: AssetId | None, value: Amount | None) -> str | None:
+        got = human(value, decimals.get(str(asset))) if asset is not None else None
+        return None if got is None else str(got)
+
+    def at(ns: int | None) -> str | None:
+        return None if not ns else datetime.fromtimestamp(ns / 1e9, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    moving = sorted((t for t in store.transfers().values() if t.state in IN_FLIGHT | MAYBE_TAKEN),
+                    key=lambda t: t.since_ns)  # fmt: skip
+    return [
+        {"transfer_id": t.transfer_id, "kind": str(t.transfer_kind), "route": t.route, "source": str(t.source),
+         "target": str(t.target), "amount": amount(t.source, t.amount),
+         "expected_out": amount(t.target, t.expected_out), "state": str(t.state), "since": at(t.since_ns),
+         "expected_arrival": at(t.expected_arrival_ns), "ref": t.ref}
+        for t in moving
+    ]  # fmt: skip
 
 
 def balance_rows(

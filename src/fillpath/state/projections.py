@@ -42,6 +42,7 @@ from fillpath.model.events import (
     VenueResumed,
 )
 from fillpath.model.orders import OrderState
+from fillpath.state import transfers
 from fillpath.state.records import (
     BalanceRecord,
     FillRecord,
@@ -49,12 +50,16 @@ from fillpath.state.records import (
     IntentStatus,
     NonceRecord,
     OrderRecord,
+    TransferRecord,
     TxRecord,
     TxStatus,
     VenueFlag,
 )
+from fillpath.state.transfers import TRANSFER_EVENT_TYPES
 
-TableName: TypeAlias = Literal["orders", "fills", "transactions", "intents", "nonces", "ledger", "venue_flags"]
+TableName: TypeAlias = Literal[
+    "orders", "fills", "transactions", "intents", "nonces", "ledger", "venue_flags", "transfers"
+]
 Touched: TypeAlias = tuple[TableName, object]
 """A projection row changed by an event: (table, key in that table's dict)."""
 
@@ -91,14 +96,20 @@ class Projections:
     ledger: dict[AssetId, BalanceRecord] = field(default_factory=dict)
     venue_flags: dict[str, VenueFlag] = field(default_factory=dict)
     last_seq: int = 0
+    transfers: dict[str, TransferRecord] = field(default_factory=dict)
+    """Transfers between locations by transfer (intent) id: what is in flight (``state/transfers.py``)."""
     _open_inputs: dict[AssetId, Amount] | None = field(default=None, repr=False, compare=False)
 
     def open_inputs(self) -> dict[AssetId, Amount]:
         """Per asset, what open intents will spend: the ledger still holds it, but it is promised (a second engine
-        on the same account must not promise it again). Cached until an intent changes."""
+        on the same account must not promise it again). A transfer whose source already took the funds is no longer
+        a promise: the ledger was debited then (it is in flight). Cached until an intent or a transfer changes."""
         if self._open_inputs is None:
             out: dict[AssetId, Amount] = {}
             for i in self.intents.values():
+                moved = self.transfers.get(i.intent_id)
+                if moved is not None and moved.state not in transfers.MAYBE_TAKEN:
+                    continue
                 if i.status is IntentStatus.OPEN and i.asset_in is not None and i.amount_in is not None:
                     held = out.get(i.asset_in)
                     out[i.asset_in] = i.amount_in if held is None else _plus(held, i.amount_in, i.asset_in)
@@ -115,11 +126,12 @@ class Projections:
             dict(self.ledger),
             dict(self.venue_flags),
             self.last_seq,
+            dict(self.transfers),
         )
 
     def replace_with(self, other: Projections) -> None:
         """Become ``other`` in place, so read-only views handed out earlier stay live."""
-        for name in ("orders", "fills", "transactions", "intents", "nonces", "ledger", "venue_flags"):
+        for name in ("orders", "fills", "transactions", "intents", "nonces", "ledger", "venue_flags", "transfers"):
             mine: dict[object, object] = getattr(self, name)
             mine.clear()
             mine.update(getattr(other, name))
@@ -180,6 +192,10 @@ class Projections:
             amount = e.delta if held is None else _plus(held.amount, e.delta, e.asset)
             self.ledger[e.asset] = BalanceRecord(e.asset, amount, seq)
             return [("ledger", e.asset)]
+        if isinstance(e, TRANSFER_EVENT_TYPES):
+            self._open_inputs = None
+            self.transfers[e.transfer_id] = transfers.apply(self.transfers.get(e.transfer_id), e, seq, rec.recv_ns)
+            return [("transfers", e.transfer_id)]
         if isinstance(e, VenueDegraded | VenueHalted | VenueResumed):
             flag = self.venue_flags.get(e.venue) or VenueFlag(e.venue, False, False, None, 0)
             if isinstance(e, VenueDegraded):

@@ -37,8 +37,9 @@ from fillpath.state.reconcile_orders import (
     order_events,
 )
 from fillpath.state.reconcile_stream import StreamBalances, StreamFinding, compare_stream, stream_events, stream_source
-from fillpath.state.records import IntentStatus, OrderRecord, TxStatus
+from fillpath.state.records import IntentStatus, OrderRecord, TransferRecord, TxStatus
 from fillpath.state.store import Store
+from fillpath.state.transfers import IN_FLIGHT, MAYBE_TAKEN
 
 UNFINISHED_TX = frozenset({TxStatus.BROADCAST, TxStatus.MINED, TxStatus.REORGED})
 
@@ -100,6 +101,8 @@ class PassResult:
     """Every event this pass recorded for the venue, including what the order driver journaled."""
     reports: tuple[BalanceReport, ...]
     exchange: ExchangeResult | None = None
+    in_flight: tuple[TransferRecord, ...] = ()
+    """Transfers on their way to this venue (taken by their source, not credited here yet): counted, not drift."""
     led_elsewhere: bool = False
     """Another live process reconciles this venue (engines sharing a PostgreSQL journal): this pass skipped it."""
 
@@ -168,6 +171,11 @@ class Reconciler:
         for i in self.store.intents().values():
             if i.venue == venue and i.status is IntentStatus.OPEN:
                 flying |= {a for a in (i.asset_in, i.asset_out) if a is not None}
+        for t in self.store.transfers().values():  # funds between locations: not drift at either end
+            if t.state in MAYBE_TAKEN and t.venue == venue and t.source is not None:
+                flying.add(t.source)  # the source may have taken them before we booked it
+            if t.state in MAYBE_TAKEN | IN_FLIGHT and t.target is not None and t.target.location == venue:
+                flying.add(t.target)  # the target may credit them before we book it
         for (v, _), o in self.store.orders().items():  # an unsettled order: its fills may not be booked yet
             if v == venue and not o.status.terminal:
                 base, slash, quote = (o.symbol or "").partition("/")
@@ -195,7 +203,11 @@ class Reconciler:
         if checks is not None:
             exchange, more = await self._exchange(checks, reports, rest_sent, rest_done)
             events = events + more
-        return PassResult(source.location, tuple(findings), tuple(events), tuple(reports), exchange)
+        arriving = tuple(
+            t for t in self.store.transfers().values()
+            if t.state in IN_FLIGHT and t.target is not None and t.target.location == source.location
+        )  # fmt: skip
+        return PassResult(source.location, tuple(findings), tuple(events), tuple(reports), exchange, arriving)
 
     def _append(self, events: Sequence[Event]) -> None:
         if events:

@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount
+from fillpath.model.events import TransferKind
 from fillpath.model.orders import OrderState
 from fillpath.model.sides import Side
 
@@ -24,6 +25,18 @@ class TxStatus(StrEnum):
     REORGED = "reorged"
     DROPPED = "dropped"
     REPLACED = "replaced"
+
+
+class TransferState(StrEnum):
+    """See ``state/transfers.py`` for the machine."""
+
+    REQUESTED = "requested"
+    ACCEPTED = "accepted"
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    REFUNDED = "refunded"
 
 
 class IntentStatus(StrEnum):
@@ -121,3 +134,31 @@ class VenueFlag:
     degraded: bool
     reason: str | None
     last_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class TransferRecord:
+    """One transfer between locations (``transfer_id`` is its intent id). ``amount`` left the source (its kind of
+    amount), ``received`` arrived at the target (its kind), ``refunded`` came back. Times are local ns:
+    ``since_ns`` the request, ``accepted_ns`` when the source took the funds, ``ended_ns`` when it ended."""
+
+    transfer_id: str
+    venue: str
+    state: TransferState
+    transfer_kind: TransferKind | None
+    route: str | None
+    source: AssetId | None
+    target: AssetId | None
+    amount: Amount | None
+    expected_out: Amount | None
+    received: Amount | None
+    refunded: Amount | None
+    ref: str | None
+    landed_ref: str | None
+    reason: str | None
+    expected_arrival_ns: int | None
+    deadline_ns: int | None
+    since_ns: int
+    last_seq: int
+    accepted_ns: int | None = None
+    ended_ns: int | None = None

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Dialect, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from fillpath.model.events import TransferKind
 from fillpath.model.orders import OrderState
 from fillpath.model.sides import Side
 from fillpath.state import tables
@@ -22,6 +23,8 @@ from fillpath.state.records import (
     IntentStatus,
     NonceRecord,
     OrderRecord,
+    TransferRecord,
+    TransferState,
     TxRecord,
     TxStatus,
     VenueFlag,
@@ -59,6 +62,13 @@ def _intent_from(m: Mapping[str, Any]) -> IntentRecord:
     return IntentRecord(**d)
 
 
+def _transfer_from(m: Mapping[str, Any]) -> TransferRecord:
+    d = dict(m)
+    d["state"] = TransferState(d["state"])
+    d["transfer_kind"] = None if d["transfer_kind"] is None else TransferKind(d["transfer_kind"])
+    return TransferRecord(**d)
+
+
 def _balance_from(m: Mapping[str, Any]) -> BalanceRecord:
     amount = m["base_units"] if m["base_units"] is not None else m["quantity"]
     return BalanceRecord(m["asset"], amount, m["last_seq"])
@@ -83,12 +93,15 @@ def _specs() -> dict[TableName, _Spec]:
         "nonces": _Spec(tables.nonces, _plain, lambda m: NonceRecord(**m)),
         "ledger": _Spec(tables.ledger, _balance_row, _balance_from),
         "venue_flags": _Spec(tables.venue_flags, _plain, lambda m: VenueFlag(**m)),
+        "transfers": _Spec(tables.transfers, _plain, _transfer_from),
     }
 
 
 def _key_of(name: TableName, record: Any) -> object:
     if name == "intents":
         return record.intent_id
+    if name == "transfers":
+        return record.transfer_id
     if name == "ledger":
         return record.asset
     if name == "venue_flags":

@@ -54,7 +54,7 @@ from fillpath.state.clock import ClockTracker
 from fillpath.state.identity import JournalHome, Marker
 from fillpath.state.prepared import Prepared
 from fillpath.state.projections import Projections, Touched
-from fillpath.state.records import FillRecord, IntentRecord, OrderRecord, TxRecord, VenueFlag
+from fillpath.state.records import FillRecord, IntentRecord, OrderRecord, TransferRecord, TxRecord, VenueFlag
 from fillpath.state.rows import RowWriter
 
 _READ_ONLY = "fillpath_read_only"
@@ -581,6 +581,13 @@ class Store:
 
     def intent(self, intent_id: str) -> IntentRecord | None:
         return self._proj.intents.get(intent_id)
+
+    def transfers(self) -> Mapping[str, TransferRecord]:
+        """Transfers between locations by transfer (intent) id; a live read-only view."""
+        return MappingProxyType(self._proj.transfers)
+
+    def transfer(self, transfer_id: str) -> TransferRecord | None:
+        return self._proj.transfers.get(transfer_id)
 
     def next_nonce(self, venue: str, address: str) -> int | None:
         rec = self._proj.nonces.get((venue, address))

@@ -156,4 +156,32 @@ journal_identity = Table(
 """One row: this journal's random id (written by migration 0002), which the data directory records too
 (``state/identity.py``): a replaced or emptied journal is then recognized, never used as if it were the old one."""
 
-PROJECTION_TABLES: tuple[Table, ...] = (orders, fills, transactions, intents, nonces, ledger, venue_flags)
+transfers = Table(
+    "transfers",
+    metadata,
+    Column("transfer_id", String(128), primary_key=True),
+    Column("venue", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("transfer_kind", String(16)),
+    Column("route", String(128)),
+    Column("source", AssetIdType),
+    Column("target", AssetIdType),
+    Column("amount", AmountText),
+    Column("expected_out", AmountText),
+    Column("received", AmountText),
+    Column("refunded", AmountText),
+    Column("ref", String(128)),
+    Column("landed_ref", String(128)),
+    Column("reason", Text),
+    Column("expected_arrival_ns", BigInteger),
+    Column("deadline_ns", BigInteger),
+    Column("since_ns", BigInteger, nullable=False),
+    _seq_ref(),
+    Column("accepted_ns", BigInteger),
+    Column("ended_ns", BigInteger),
+)
+"""Transfers between locations (bridges, exchange deposits and withdrawals): what is in flight."""
+
+PROJECTION_TABLES: tuple[Table, ...] = (
+    orders, fills, transactions, intents, nonces, ledger, venue_flags, transfers
+)  # fmt: skip

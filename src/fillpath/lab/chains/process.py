@@ -76,13 +76,14 @@ def spawn(argv: Sequence[str], log_path: Path, marker: str, env: dict[str, str] 
     return ProcessRef(proc.pid, _start_ticks(proc.pid) or 0, marker)
 
 
-def stop(ref: ProcessRef, timeout: float = 5.0) -> bool:
-    """SIGTERM, then SIGKILL after ``timeout``. Returns True if our process was running and is now gone."""
+def stop(ref: ProcessRef, timeout: float = 5.0, *, kill: bool = False) -> bool:
+    """SIGTERM, then SIGKILL after ``timeout`` (at once with ``kill``: a crash). Returns True if our process was
+    running and is now gone."""
     if not is_alive(ref):
         _reap(ref.pid)
         return False
     with contextlib.suppress(ProcessLookupError):
-        os.kill(ref.pid, signal.SIGTERM)
+        os.kill(ref.pid, signal.SIGKILL if kill else signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         _reap(ref.pid)

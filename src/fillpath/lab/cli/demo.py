@@ -5,7 +5,10 @@
    no longer exists).
 2. Inventory in two places: 1,500 WETH on lab1 and 500 ETH on the simulator, recorded as deposits.
 3. ``swap 2000 WETH@lab1,ETH@labex USDC --execute``: the plan, expected vs realized per leg, the P&L.
-4. Unified balances before and after, and a reconciliation pass showing the ledger equals every venue.
+4. A cross-location swap: ``swap 100000 USDC@lab1 WETH@lab2 --execute`` — part of the proceeds bridged to lab2
+   through the lab's Across-style bridge (a deposit on lab1, the relayer's fill on lab2) and bought into WETH there:
+   each leg expected vs realized, the time the funds were in flight, the transfer's fee in the P&L.
+5. Unified balances before and after, and a reconciliation pass showing the ledger equals every venue.
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ from fillpath.state.reconciler import PassResult
 
 INVENTORY = {"WETH@lab1": "1500", "ETH@labex": "500"}
 SELL, BUY, AMOUNT = "WETH@lab1,ETH@labex", "USDC", "2000"
-SHOWN = ("WETH@lab1", "ETH@lab1", "USDC@lab1", "ETH@labex", "USDT@labex", "USDC@labex")
+CROSS_SELL, CROSS_BUY, CROSS_AMOUNT = "USDC@lab1", "WETH@lab2", "100000"
+SHOWN = ("WETH@lab1", "ETH@lab1", "USDC@lab1", "ETH@labex", "USDT@labex", "USDC@labex", "WETH@lab2", "ETH@lab2")
 
 
 def demo(
@@ -69,11 +73,14 @@ def demo(
         lab.fund(INVENTORY)
     # the lab (re)started on new ports: read the configuration it wrote, as every other command would
     cfg = lab_config(cfg.data_dir, **({"database_url": cfg.database_url} if cfg.database_url else {}))
-    result, before, after, snap, passes = asyncio.run(_run(cfg))
+    result, cross, before, after, snap, passes = asyncio.run(_run(cfg))
     out.rule("plan")
     show_plan(result.plan, snap)
     out.rule("execution")
     show_execution(result)
+    out.rule(f"a cross-location swap: {CROSS_AMOUNT} {CROSS_SELL} → {CROSS_BUY}")
+    show_plan(cross.plan, snap)
+    show_execution(cross)
     out.rule("balances")
     _balances(before, after, snap)
     drift = [f for p in passes for f in p.findings if f.action.value not in ("ok", "open")]
@@ -81,8 +88,9 @@ def demo(
         "reconciliation after the trade: "
         + ("the ledger equals every venue" if not drift else f"{len(drift)} difference(s): {drift}")
     )
-    out.print(f"demo finished in {time.perf_counter() - started:.1f} s · `fillpath report {result.execution_id}`")
-    if result.status != "done" or drift:
+    out.print(f"demo finished in {time.perf_counter() - started:.1f} s · `fillpath report {result.execution_id}` · "
+              f"`fillpath report {cross.execution_id}`")  # fmt: skip
+    if result.status != "done" or cross.status != "done" or drift:
         raise typer.Exit(1)
 
 
@@ -102,7 +110,7 @@ def _keep_previous_journal(data_dir: Path) -> None:
 
 async def _run(
     cfg: Config,
-) -> tuple[ExecutionResult, dict[AssetId, Amount], dict[AssetId, Amount], Snapshot, list[PassResult]]:
+) -> tuple[ExecutionResult, ExecutionResult, dict[AssetId, Amount], dict[AssetId, Amount], Snapshot, list[PassResult]]:
     store = open_store(cfg, trading="fillpath demo")
     try:
         parts = await execution_parts(cfg, store, signers=trading_signers(cfg))
@@ -121,8 +129,11 @@ async def _run(
             decimals = sell_decimals(cfg, SELL)
             route = RouteRequest(SELL, to_base_units(AMOUNT, decimals, field="AMOUNT"), BUY, max_hops=3)
             result = await engine.run(SwapRequest(route, sell_decimals=decimals), dry_run=False)
+            decimals = sell_decimals(cfg, CROSS_SELL)
+            route = RouteRequest(CROSS_SELL, to_base_units(CROSS_AMOUNT, decimals, field="AMOUNT"), CROSS_BUY)
+            cross = await engine.run(SwapRequest(route, sell_decimals=decimals), dry_run=False)
             _, passes = await prepare(cfg, store, parts)
-            return result, before, dict(store.balances()), snap_holder[0], passes
+            return result, cross, before, dict(store.balances()), snap_holder[0], passes
         finally:
             await parts.close()
     finally:

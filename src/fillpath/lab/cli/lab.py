@@ -32,7 +32,7 @@ def _status_json(lab: Lab, nodes: list[NodeStatus], exs: list[ExchangeStatus]) -
     address = lab.trader_address()
     trader = {"address": address, "keystore": str(lab.trader_keystore)} if address else None
     locations = {**{n.location: n.to_json() for n in nodes}, **{ex.location: ex.to_json() for ex in exs}}
-    return {"locations": locations, "trader": trader}
+    return {"locations": locations, "trader": trader, "relayer": lab.relayer_status()}
 
 
 def print_status(lab: Lab, nodes: list[NodeStatus], exs: list[ExchangeStatus], *, contracts: bool = True) -> None:
@@ -46,6 +46,9 @@ def print_status(lab: Lab, nodes: list[NodeStatus], exs: list[ExchangeStatus], *
     for ex in exs:
         ex_state = "[green]up[/green]" if ex.responding else f"[red]down[/red] ({ex.problem})"
         table.add_row(ex.location, f"cex ({ex.dialect} API)", ex_state, ex.url or "-", "-", str(ex.pid or "-"))
+    rel = lab.relayer_status()
+    rel_state = "[green]up[/green]" if rel["responding"] else f"[red]down[/red] ({rel['problem']})"
+    table.add_row("relayer", "bridge lab1 ⇄ lab2", rel_state, rel["url"] or "-", "-", str(rel["pid"] or "-"))
     out.print(table)
     address = lab.trader_address()
     accounts = ", ".join(ex.location for ex in exs)

@@ -145,6 +145,8 @@ class SimConfig:
     faults: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     dialect: str = "binance"
     """Which exchange's API this simulated exchange speaks (``DIALECTS``)."""
+    networks: Mapping[str, Any] = field(default_factory=dict)
+    """The wallet's chains (``capital.py``): name → rpc, chain id, hot wallet, confirmations, coins."""
 
     def __post_init__(self) -> None:
         if self.dialect not in DIALECTS:
@@ -221,6 +223,7 @@ def sim_config_from_mapping(raw: Mapping[str, Any], *, base: SimConfig | None = 
         taker_fee=parse_decimal(raw.get("taker_fee", start.taker_fee), field="taker_fee"),
         faults=faults or start.faults,
         dialect=str(raw.get("dialect", start.dialect)),
+        networks=dict(raw.get("networks", start.networks)),
     )
 
 

@@ -32,6 +32,14 @@ PROFILES: Mapping[str, Mapping[str, str]] = {
     "clock_skew": {"offset_ms": "5000", "backwards": "0"},
     # a fill's executionReport is sent twice on the stream
     "duplicate_fill": {"rate": "1"},
+    # wallet (capital.py): a confirmed deposit is credited `delay` seconds later
+    "delayed_credit": {"delay": "5"},
+    # wallet: withdrawals stay "processing" (status 4) while this is on
+    "withdraw_stuck": {},
+    # wallet: a withdrawal is reported completed with a transaction hash that never reaches the chain
+    "withdraw_phantom": {},
+    # wallet: a withdrawal fails (status 5) and its amount returns to the account
+    "withdraw_fail": {},
 }
 
 

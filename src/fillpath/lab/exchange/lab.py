@@ -15,11 +15,14 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fillpath.lab.chains.deployment import LabDeployment
 
 from fillpath.model.errors import DamagedState
 
@@ -111,9 +114,49 @@ def credentials(lab_dir: Path, location: str = LOCATION) -> LabExchangeCreds:
     return creds
 
 
-def sim_config(usd: dict[str, Decimal], creds: LabExchangeCreds, ex: LabExchange = LABEX) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class WalletCoin:
+    """A coin labex's wallet handles on every lab chain: the chain token (None: native), withdrawal fee and minimum."""
+
+    coin: str
+    token: str | None
+    decimals: int
+    withdraw_fee: str
+    withdraw_min: str
+
+
+WALLET = (
+    WalletCoin("ETH", None, 18, "0.001", "0.01"),
+    WalletCoin("USDC", "USDC", 6, "1", "10"),
+    WalletCoin("USDT", "USDT", 6, "1", "10"),
+)
+CONFIRMATIONS = 2
+"""Blocks that must hold a deposit before labex credits it."""
+TRANSFER_ROUTES = (("deposit", "lab1", "ETH", 4), ("withdraw", "lab2", "USDC", 3))
+"""(direction, chain, coin, expected latency s): the routes the lab's configuration offers the trader. labex's
+wallet takes every ``WALLET`` coin on every lab chain; the configuration offers the few that let a plan cross
+between the chains and the exchange without making the lab's other plans cheaper by a detour."""
+
+
+def networks(chains: Sequence[tuple[LabDeployment, str]]) -> dict[str, Any]:
+    """The wallet's networks for the simulator's config: one per lab chain (deployment, RPC URL)."""
+    out: dict[str, Any] = {}
+    for dep, url in chains:
+        coins = {
+            c.coin: {"token": dep.address(c.token) if c.token else None, "decimals": c.decimals,
+                     "withdraw_fee": c.withdraw_fee, "withdraw_min": c.withdraw_min}
+            for c in WALLET
+        }  # fmt: skip
+        out[dep.location] = {"rpc": url, "chain_id": dep.chain_id, "hot_wallet": dep.address("HotWallet"),
+                             "confirmations": CONFIRMATIONS, "coins": coins}  # fmt: skip
+    return out
+
+
+def sim_config(
+    usd: dict[str, Decimal], creds: LabExchangeCreds, ex: LabExchange = LABEX, wallet: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The simulator's config (its own format): books at lab1's prices (shifted by the exchange's skew), the lab
-    key funded, the exchange's fees and dialect."""
+    key funded, the exchange's fees and dialect, the wallet's chains (labex's deposits and withdrawals)."""
     price = {"ETH": usd["WETH"], "BTC": usd["WBTC"], "USDT": usd["USDT"], "USDC": usd["USDC"]}
     skew = 1 + Decimal(ex.skew_bps) / 10_000
     markets = [
@@ -136,6 +179,7 @@ def sim_config(usd: dict[str, Decimal], creds: LabExchangeCreds, ex: LabExchange
         "walk_interval": 1.0,
         "maker_fee": ex.maker_fee,
         "taker_fee": ex.taker_fee,
+        "networks": wallet or {},
     }
 
 

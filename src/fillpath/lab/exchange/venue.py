@@ -20,6 +20,7 @@ from aiohttp import web
 
 from fillpath.lab.exchange import auth, errors, market_data
 from fillpath.lab.exchange.admin import add_admin_routes
+from fillpath.lab.exchange.capital import CapitalDesk, networks_from
 from fillpath.lab.exchange.config import SimConfig
 from fillpath.lab.exchange.core import VenueCore
 from fillpath.lab.exchange.errors import BinanceError
@@ -42,6 +43,7 @@ class SimVenue(VenueCore):
         self.engine.on_user_event = lambda api_key, event: hub.publish_user(api_key, binance_user_event(event))
         self.engine.on_depth = hub.publish_depth
         self.listen_keys: dict[str, str] = {}
+        self.capital = CapitalDesk(self, networks_from(config.networks), config.seed)
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -66,8 +68,17 @@ class SimVenue(VenueCore):
         r.add_delete("/api/v3/userDataStream", self.listen_key_close)
         add_stream_routes(r, self)
         add_admin_routes(r, self)
+        self.capital.add_routes(r)
         self.lifecycle(app)
         return app
+
+    async def _on_startup(self, app: web.Application) -> None:
+        await super()._on_startup(app)
+        self.capital.start()  # the wallet watches its deposit addresses and sends withdrawals
+
+    async def _on_shutdown(self, app: web.Application) -> None:
+        await self.capital.stop()
+        await super()._on_shutdown(app)
 
     # -- middlewares ------------------------------------------------------------------------------
 
@@ -118,6 +129,13 @@ class SimVenue(VenueCore):
     async def _signed(self, request: web.Request) -> tuple[str, dict[str, str]]:
         query, body, params = await self._raw(request)
         return self._authenticate(request, query, body, params), params
+
+    async def signed(self, request: web.Request) -> tuple[str, dict[str, str]]:
+        """A signed request's API key and parameters (for the wallet's routes, ``capital.py``)."""
+        return await self._signed(request)
+
+    def now_ms(self) -> int:
+        return self.clock.now_ms()
 
     def _authenticate(self, request: web.Request, query: str, body: str, params: dict[str, str]) -> str:
         api_key = request.headers.get("X-MBX-APIKEY", "")

@@ -1,0 +1,198 @@
+"""One plain contract call from our account (a bridge deposit, a token transfer to an exchange): the same
+discipline as the executor's transaction (``evm.py``), for calls that are not the executor.
+
+Cold (``prepare_call``): which exact approvals the call needs (where the allowance differs), the call simulated
+with ``eth_call`` as if they had landed (an allowance state override; a revert names the contract's error), gas
+estimated likewise, fees read, the nonce allocator synced. Nothing is sent. Hot (``stage_call``, memory only): the
+approvals and the call signed at consecutive nonces — so no other transaction of the account can come between an
+approval and its spend — and the records that must be durable before the bytes leave: each nonce, the caller's
+intent and transfer records (naming the call's sender, nonce and hash) and a broadcast record per transaction.
+After the caller's commit, ``send_call`` sends them in nonce order and follows them to a final state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fillpath.chains import transactions as txs
+from fillpath.chains.abi import fn
+from fillpath.chains.fees import Fees, suggest_fees
+from fillpath.chains.rpc import hex_int
+from fillpath.chains.tracker import TxState
+from fillpath.execution.evm import APPROVAL_GAS_FLOOR, EvmVenue
+from fillpath.execution.simulate import SlotFinder
+from fillpath.model.events import BalanceAdjusted, Event, TxBroadcast
+from fillpath.state.store import Store
+
+PLAIN_GAS_FLOOR = 21_000
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """Exactly ``amount`` of ``token`` for ``spender`` to pull."""
+
+    token: str
+    spender: str
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedCall:
+    venue: EvmVenue
+    call: txs.ContractCall
+    gas: int
+    fees: Fees
+    approvals: tuple[txs.ContractCall, ...]
+    approval_gas: tuple[int, ...]
+    result: tuple[Any, ...] | None
+
+
+async def _needed(venue: EvmVenue, approvals: Sequence[Approval]) -> tuple[list[txs.ContractCall], dict[str, Any]]:
+    """The approvals whose allowance differs, and the state override that makes a simulation see them done."""
+    if venue.finder is None:
+        venue.finder = SlotFinder(venue.rpc)
+    owner = venue.signer.address
+    calls: list[txs.ContractCall] = []
+    overrides: dict[str, Any] = {}
+    for a in approvals:
+        data = "0x" + fn("ERC20", "allowance").encode(owner, a.spender).hex()
+        if hex_int(await venue.rpc.request("eth_call", [{"to": a.token, "data": data}, "latest"])) == a.amount:
+            continue
+        calls.append(txs.approve(a.token, a.spender, a.amount))
+        key = await venue.finder.key(a.token, owner, a.spender)
+        overrides.setdefault(a.token, {"stateDiff": {}})["stateDiff"][key] = "0x" + a.amount.to_bytes(32, "big").hex()
+    return calls, overrides
+
+
+async def prepare_call(
+    venue: EvmVenue,
+    store: Store,
+    call: txs.ContractCall,
+    *,
+    approvals: Sequence[Approval] = (),
+    errors: Mapping[bytes, str] | None = None,
+) -> PreparedCall:
+    """The cold half: the approvals it needs, then the call simulated and estimated as if they had landed, fees,
+    nonces (at once). Raises ``Rejected`` (nothing signed, nothing sent) when the simulation says no."""
+    needed, overrides = await _needed(venue, approvals)
+    sender = venue.signer.address
+    simulated, estimated, fees, _, *approval_gas = await asyncio.gather(
+        txs.simulate(venue.rpc, sender, call, errors=dict(errors or {}), overrides=overrides or None),
+        txs.estimate_gas(venue.rpc, sender, call, overrides=overrides or None),
+        suggest_fees(venue.rpc, venue.fee_policy),
+        venue.nonces.sync() if not venue.nonces.synced else asyncio.sleep(0),
+        *(txs.estimate_gas(venue.rpc, sender, a) for a in needed),
+        return_exceptions=True,
+    )
+    for got in (simulated, estimated, fees, *approval_gas):
+        if isinstance(got, BaseException):
+            raise got
+    assert isinstance(estimated, int) and isinstance(fees, Fees)
+    result = simulated if isinstance(simulated, tuple) else None
+    gas_for_approvals = tuple(max(APPROVAL_GAS_FLOOR, int(g)) for g in approval_gas)
+    return PreparedCall(venue, call, max(PLAIN_GAS_FLOOR, estimated), fees, tuple(needed), gas_for_approvals, result)
+
+
+@dataclass(frozen=True, slots=True)
+class StagedCall:
+    prepared: PreparedCall
+    signed: txs.SignedTx
+    events: tuple[Event, ...]
+    approvals: tuple[txs.SignedTx, ...] = ()
+
+
+def stage_call(
+    prepared: PreparedCall, intent_id: str, records: Callable[[txs.SignedTx], Sequence[Event]]
+) -> StagedCall:
+    """Memory only: the approvals and the call signed at consecutive nonces, and their records — each nonce and
+    broadcast, and ``records(signed call)`` (the intent and what goes with it) — for the caller to commit before
+    ``send_call``."""
+    venue = prepared.venue
+    events: list[Event] = []
+    approvals: list[txs.SignedTx] = []
+    for call, gas in zip(prepared.approvals, prepared.approval_gas, strict=True):
+        nonce, nonce_record = venue.nonces.reserve_now()
+        approval = txs.sign(venue.signer, venue.chain_id, nonce, call, gas, prepared.fees)
+        approvals.append(approval)
+        events += [nonce_record, TxBroadcast(venue.location, approval.tx_hash, approval.sender, nonce, intent_id)]
+    nonce, nonce_record = venue.nonces.reserve_now()
+    signed = txs.sign(venue.signer, venue.chain_id, nonce, prepared.call, prepared.gas, prepared.fees)
+    events += [nonce_record, *records(signed), TxBroadcast(venue.location, signed.tx_hash, signed.sender, nonce,
+                                                           intent_id)]  # fmt: skip
+    return StagedCall(prepared, signed, tuple(events), tuple(approvals))
+
+
+def unstage_call(staged: StagedCall) -> None:
+    """The records never reached the journal: give the nonces back (nothing was sent at them), newest first."""
+    nonces = staged.prepared.venue.nonces
+    nonces.release(staged.signed.nonce)
+    for approval in reversed(staged.approvals):
+        nonces.release(approval.nonce)
+
+
+async def send_call(staged: StagedCall, *, timeout_s: float | None = None) -> tuple[TxState, dict[str, Any] | None]:
+    """After the commit: the bytes leave in nonce order (the approvals before the call that spends them) and are
+    followed to a final state; the call's receipt when final."""
+    venue, signed = staged.prepared.venue, staged.signed
+    for tx in (*staged.approvals, signed):
+        venue.tracker.track(tx, record=False)
+        with contextlib.suppress(Exception):  # Ambiguous or a node error: the tracker resolves it by hash and nonce
+            await txs.broadcast(venue.rpc, tx)
+    venue.crash("broadcast")
+    timeout = venue.final_timeout_s if timeout_s is None else timeout_s
+    hashes = [*(a.tx_hash for a in staged.approvals), signed.tx_hash]
+    states = await venue.tracker.wait_final(hashes, timeout_s=timeout, interval_s=0.05)
+    state = states[signed.tx_hash]
+    if state not in (TxState.CONFIRMED, TxState.REVERTED):
+        return state, None
+    receipt: dict[str, Any] = await venue.rpc.request("eth_getTransactionReceipt", [signed.tx_hash])
+    return state, receipt
+
+
+async def approvals_gas(venue: EvmVenue, store: Store, intent_id: str, call_hash: str) -> list[Event]:
+    """The gas of the exact approvals signed with the call (journaled under its intent, at the nonces before it):
+    final once the call is. Booked with the call's own outcome, so exactly once."""
+    hashes = [t.tx_hash for t in store.transactions().values()
+              if t.venue == venue.location and t.intent_id == intent_id and t.tx_hash != call_hash]  # fmt: skip
+    paid = 0
+    for h in hashes:
+        r = await venue.rpc.request("eth_getTransactionReceipt", [h])
+        if r is not None:
+            paid += hex_int(r["gasUsed"]) * hex_int(r.get("effectiveGasPrice") or 0)
+    return [BalanceAdjusted(venue.location, venue.native, -paid, "gas: exact approval")] if paid else []
+
+
+def receipt_gas(receipt: Mapping[str, Any]) -> int:
+    return hex_int(receipt["gasUsed"]) * hex_int(receipt.get("effectiveGasPrice") or receipt.get("gasPrice") or 0)
+
+
+def erc20_transfer(token: str, to: str, amount: int) -> txs.ContractCall:
+    f = fn("ERC20", "transfer")
+    return txs.ContractCall(token, f.encode(to, amount), returns=f, what=f"transfer {amount} to {to}")
+
+
+def native_transfer(to: str, amount: int) -> txs.ContractCall:
+    return txs.ContractCall(to, b"", value=amount, what=f"send {amount} wei to {to}")
+
+
+async def follow_sent(venue: EvmVenue, store: Store, ref: str | None) -> tuple[str, dict[str, Any] | None, TxState]:
+    """Recovery of one of our transactions named by an intent's ``sender:nonce:hash``: ``("never", None, state)``
+    when it provably never ran (no broadcast record and unknown to the node, or dropped / replaced);
+    ``("open", None, state)`` when it is not final yet; ``("final", receipt, state)`` otherwise."""
+    sender, nonce_text, tx_hash = (ref or "::").split(":")
+    if store.transaction(venue.location, tx_hash) is None:
+        seen = await venue.rpc.request("eth_getTransactionByHash", [tx_hash])
+        if seen is None:
+            return "never", None, TxState.DROPPED
+    venue.tracker.adopt(tx_hash, sender, int(nonce_text))
+    state = (await venue.tracker.wait_final([tx_hash], timeout_s=venue.final_timeout_s, interval_s=0.1))[tx_hash]
+    if state in (TxState.DROPPED, TxState.REPLACED):
+        return "never", None, state
+    if state not in (TxState.CONFIRMED, TxState.REVERTED):
+        return "open", None, state
+    receipt: dict[str, Any] = await venue.rpc.request("eth_getTransactionReceipt", [tx_hash])
+    return "final", receipt, state
