@@ -154,7 +154,12 @@ class StableSwapCurve(SmoothCurve):
             x = math.exp(w)
             t = xi + x
             y = self._y(t)
-            f = math.log(self._raw_rate(t, y)) - target
+            raw = self._raw_rate(t, y)
+            if not raw > 0.0:  # so far out that y, and with it the rate, underflowed: below any target
+                hi = w
+                w = 0.5 * (lo + hi) if lo > -INF else w - 2.0
+                continue
+            f = math.log(raw) - target
             if abs(f) <= 1e-13:
                 break
             if f > 0.0:
