@@ -29,6 +29,8 @@ def _value(v: Any) -> str:
         return "true" if v else "false"
     if isinstance(v, int):
         return str(v)
+    if isinstance(v, float):
+        return repr(v)
     if isinstance(v, str | Path):
         return json.dumps(str(v))  # a TOML basic string: JSON's escapes are TOML's
     if isinstance(v, Mapping):
@@ -49,8 +51,11 @@ def render(
     keystore: Path,
     passphrase_file: Path,
     exchange: tuple[str, str, Path] | None,
+    *,
+    aggregators: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> str:
-    """``chains``: (deployment, rpc URL, ws URL); ``exchange``: (location, base URL, credentials file)."""
+    """``chains``: (deployment, rpc URL, ws URL); ``exchange``: (location, base URL, credentials file);
+    ``aggregators``: name → its ``[aggregators.NAME]`` table (``lab/aggregator/lab.py``)."""
     parts = [HEADER, _table("", {"data_dir": data_dir}).lstrip("\n")]
     for dep, rpc_url, ws_url in chains:
         parts.append(_table(f"[locations.{dep.location}]", {
@@ -76,6 +81,9 @@ def render(
     for dep, _, _ in chains:
         for p in dep.pools:
             parts.append(_table("[[pools]]", {"location": dep.location, "kind": p.kind, "address": p.address}))
+    # aggregator quote APIs: a CALL leg runs only against the targets and spenders listed here
+    for name, table in (aggregators or {}).items():
+        parts.append(_table(f"[aggregators.{name}]", table))
     return "\n".join(parts)
 
 

@@ -39,6 +39,9 @@ def print_status(lab: Lab, nodes: list[NodeStatus], ex: ExchangeStatus, *, contr
         table.add_row(n.location, f"evm {n.chain_id}", state, n.rpc_url or "-", str(n.block or "-"), str(n.pid or "-"))
     ex_state = "[green]up[/green]" if ex.responding else f"[red]down[/red] ({ex.problem})"
     table.add_row(ex.location, "cex (binance API)", ex_state, ex.url or "-", "-", str(ex.pid or "-"))
+    agg_url = lab.aggregator_url()
+    table.add_row("labagg", "aggregator (0x v2 API)", "[green]up[/green]" if agg_url else "[red]down[/red]",
+                  agg_url or "-", "-", "-")  # fmt: skip
     out.print(table)
     address = lab.trader_address()
     out.print(
@@ -61,7 +64,9 @@ def print_status(lab: Lab, nodes: list[NodeStatus], ex: ExchangeStatus, *, contr
             t.add_row(f"{tok.symbol} ({tok.decimals} decimals)", tok.address)
         for p in d.pools:
             fee = f"{p.fee_ppm / 10_000:g}%"
-            t.add_row(f"{p.kind} {p.token0}/{p.token1} {fee}", p.address)
+            t.add_row(f"{p.kind} {'/'.join(p.symbols())} {fee}", p.address)
+        for p in d.aggregator_pools:
+            t.add_row(f"LabSwap (aggregator only) {'/'.join(p.symbols())} 0.3%", p.address)
         out.print(t)
 
 
