@@ -26,16 +26,17 @@ def _run(coro: Any) -> Any:
 
 
 async def _live(ctx: typer.Context) -> Snapshot:
-    from fillpath.app import chain_sources, close_all, exchange_connectors
+    from fillpath.app import aggregator_parts, chain_sources, close_all, exchange_connectors
     from fillpath.collect.snapshot import take_snapshot
 
     cfg = cli_context(ctx).config()
-    sources, exchanges = chain_sources(cfg), exchange_connectors(cfg)
+    sources, exchanges, aggregators = chain_sources(cfg), exchange_connectors(cfg), aggregator_parts(cfg)
     try:
-        return read_snapshot(await take_snapshot(sources, exchanges=exchanges))
+        return read_snapshot(await take_snapshot(sources, exchanges=exchanges, aggregators=aggregators.sources))
     finally:
         await close_all(rpc for rpc, _ in sources)
         await close_all(exchanges)
+        await close_all(aggregators.clients)
 
 
 def route_cmd(
