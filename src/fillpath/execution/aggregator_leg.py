@@ -21,7 +21,11 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from eth_abi.abi import decode
+from eth_utils.crypto import keccak
+
 from fillpath.chains.aggregator import Quote, ZeroExClient
+from fillpath.chains.executor import ExecutorError
 from fillpath.collect.aggregators import aggregator_name
 from fillpath.model.assets import AssetId
 from fillpath.model.errors import FillpathError, Rejected
@@ -115,6 +119,35 @@ async def fresh_quotes(
 
     vetted = await asyncio.gather(*(one(*a) for a in asks))
     return {v.index: v for v in vetted}
+
+
+CALL_ERRORS: Mapping[bytes, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    keccak(text=f"{name}({','.join(types)})")[:4]: (name, types, names)
+    for name, types, names in (
+        ("TooMuchSlippage", ("address", "uint256", "uint256"), ("token", "expected", "actual")),
+        ("Error", ("string",), ("message",)),
+    )
+}
+"""What an aggregator's settlement says when it refuses: 0x Settler's (and the lab's) slippage error and a plain
+``Error(string)``; anything else is shown as its selector."""
+
+
+def explain(err: ExecutorError) -> str:
+    """The executor's error in words; a ``CallFailed`` also says why the target refused, where it is known."""
+    if err.name != "CallFailed":
+        return str(err)
+    raw = bytes(err.arg("reason"))
+    known = CALL_ERRORS.get(raw[:4])
+    if known is None:
+        return f"CallFailed(index={err.arg('index')}): the target reverted with 0x{raw[:36].hex()}"
+    name, types, names = known
+    try:
+        values = decode(list(types), raw[4:])
+    except Exception:
+        return f"CallFailed(index={err.arg('index')}): the target reverted with {name}"
+    args = ", ".join(f"{k}={v}" for k, v in zip(names, values, strict=True))
+    hint = " (a stale quote: the market moved since it was computed)" if name == "TooMuchSlippage" else ""
+    return f"CallFailed(index={err.arg('index')}): the target reverted with {name}({args}){hint}"
 
 
 def check_simulated(quotes: Mapping[int, VettedQuote], simulated: Sequence[int]) -> None:

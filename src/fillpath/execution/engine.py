@@ -35,6 +35,7 @@ from fillpath.execution.health_feed import JournalFeed
 from fillpath.execution.interrupt import INTERRUPTED, Interrupt
 from fillpath.execution.result import ExecutionResult, LegResult, LegStatus, arrival_json, pnl
 from fillpath.execution.runners import (
+    BYSTANDER,
     UNDELIVERED,
     ChainRunner,
     ExchangeRunner,
@@ -278,7 +279,9 @@ class Engine:
             exclude |= {  # venues that failed on their own (not for want of an input another leg owed them)
                 r.venue
                 for r in results
-                if r.status in (LegStatus.FAILED, LegStatus.PARTIAL) and r.reason != UNDELIVERED
+                if r.status in (LegStatus.FAILED, LegStatus.PARTIAL)
+                and r.reason != UNDELIVERED
+                and not (r.reason or "").startswith(BYSTANDER)
             }
             snap = await self.w.snapshot()
             venues.update({v.id: v for v in venues_from_snapshot(snap)})

@@ -19,12 +19,21 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from fillpath.cex.order_driver import OrderDriver, Staged
-from fillpath.chains.executor import ExecPlan, ExecResult
+from fillpath.chains.executor import ExecPlan, ExecResult, decode_error
 from fillpath.chains.rpc import RpcClient, hex_int
 from fillpath.chains.tracker import TxState
+from fillpath.chains.transactions import SimulationReverted
+from fillpath.collect.aggregators import aggregator_name
 from fillpath.execution import evm
 from fillpath.execution import exchange_leg as xl
-from fillpath.execution.aggregator_leg import AggregatorRoute, VettedQuote, check_simulated, fresh_quotes, route_for
+from fillpath.execution.aggregator_leg import (
+    AggregatorRoute,
+    VettedQuote,
+    check_simulated,
+    explain,
+    fresh_quotes,
+    route_for,
+)
 from fillpath.execution.chain_plan import calls_first, chain_exec_plan
 from fillpath.execution.result import LegResult, LegStatus
 from fillpath.execution.simulate import SlotFinder, simulate_plan
@@ -44,6 +53,8 @@ from fillpath.state.store import Store
 CHAIN_KINDS = (UniswapV2Pair, UniswapV3Pool, Wrap, StableSwapPool, StableSwapPair)
 """What the executor runs from the snapshot alone; an ``Aggregator`` also needs its API configured here."""
 UNDELIVERED = "its input was not delivered"
+BYSTANDER = "not sent: another leg of its transaction was refused"
+"""A leg that failed only because the step it shared with a refused leg was not sent: its venue is not to blame."""
 EXECUTED_KINDS: dict[str, str] = {
     "uniswap_v2": "ChainRunner", "uniswap_v3": "ChainRunner", "wrap": "ChainRunner", "stableswap": "ChainRunner",
     "aggregator": "ChainRunner", "order_book": "ExchangeRunner",
@@ -118,6 +129,29 @@ def failed(legs: Sequence[PlanLeg], attempt: int, reason: str, ref: str | None =
     return [leg_result(leg, LegStatus.FAILED, None, attempt, ref=ref, reason=reason[:300]) for leg in legs]
 
 
+def refused(legs: Sequence[PlanLeg], attempt: int, exc: Rejected) -> list[LegResult]:
+    """A step refused before anything was sent. When the refusal names a leg — an aggregator's check, or the
+    executor's revert naming a leg (``LegMinOut``, ``CallFailed``…) — that leg's venue carries it (with, for an
+    aggregator, its other legs: a quote that lied once is not asked again in this execution) and the others are
+    bystanders, which a re-plan may use again."""
+    culprit, reason = exc.venue, str(exc)
+    if culprit is None and isinstance(exc, SimulationReverted) and exc.data:
+        err = decode_error(exc.data)
+        index = dict(err.args).get("index") if err is not None else None
+        if err is not None and isinstance(index, int) and 0 <= index < len(legs):
+            culprit = legs[index].venue
+            reason = f"{legs[index].venue}: the simulation reverts: {explain(err)}"
+    if culprit is None:
+        return failed(legs, attempt, reason)
+    name = aggregator_name(culprit)
+    blamed = {culprit} | ({leg.venue for leg in legs if aggregator_name(leg.venue) == name} if name else set())
+    return [
+        leg_result(leg, LegStatus.FAILED, None, attempt,
+                   reason=(reason if leg.venue in blamed else f"{BYSTANDER}: {reason}")[:300])
+        for leg in legs
+    ]  # fmt: skip
+
+
 def unknown(legs: Sequence[PlanLeg], attempt: int, reason: str) -> list[LegResult]:
     """Sent, outcome not known: recovery asks the venue; the input may be gone."""
     return [leg_result(leg, LegStatus.UNKNOWN, None, attempt, reason=reason[:300]) for leg in legs]
@@ -155,7 +189,7 @@ class ChainRunner:
             quotes = await fresh_quotes(job.legs, job.venues, self.aggregators, job.addresses, self.executor)
         except Rejected as exc:  # no fresh quote, or one that fails a check: nothing was sent
             reading.cancel()
-            return failed(job.legs, job.attempt, str(exc))
+            return refused(job.legs, job.attempt, exc)
         except BaseException:
             reading.cancel()
             raise
@@ -171,7 +205,7 @@ class ChainRunner:
             prepared = await evm.prepare(self.venue, self.store, plan)
             check_simulated(quotes, prepared.expected.amounts_out)
         except Rejected as exc:  # refused before anything was signed (simulation, approvals): the input is ours
-            return failed(job.legs, job.attempt, str(exc))
+            return refused(job.legs, job.attempt, exc)
         by_address = {str(a).lower(): x for x, a in job.addresses.items() if a and x.location == self.location}
         return _ChainStep(job, prepared, self.store, by_address)
 
@@ -186,7 +220,7 @@ class ChainRunner:
             sim = await self._simulated(plan)
             check_simulated(quotes, sim.amounts_out)
         except Rejected as exc:
-            return failed(job.legs, job.attempt, str(exc))
+            return refused(job.legs, job.attempt, exc)
         return [
             leg_result(leg, LegStatus.SIMULATED, got, job.attempt, at_send=got)
             for leg, got in zip(job.legs, sim.amounts_out, strict=True)

@@ -91,6 +91,7 @@ class LabMarket:
     """The routable pools at one block: the router's market, and each venue's source and address."""
 
     block: int
+    block_hash: str
     gas_price: int
     market: Market
     sources: Mapping[str, str]  # venue id → source
@@ -131,8 +132,9 @@ class Quoter:
 
     async def market(self) -> LabMarket:
         """The pools at the latest block (read again only when the chain moved)."""
-        block = hex_int(await self.rpc.request("eth_blockNumber", []))
-        if self._cached is not None and self._cached.block == block:
+        head = await self.rpc.request("eth_getBlockByNumber", ["latest", False])
+        block, block_hash = hex_int(head["number"]), str(head["hash"])
+        if self._cached is not None and self._cached.block_hash == block_hash:  # by hash: a test may revert the chain
             return self._cached
         src = ChainSource(
             location=self.cfg.location, chain_id=self.cfg.chain_id, multicall=self.cfg.multicall,
@@ -145,7 +147,7 @@ class Quoter:
         venues = {v.id: v for v in venues_from_snapshot(snap)}
         sources = {vid: by_address[_address(v).lower()] for vid, v in venues.items()}
         gas_price = int(read.location.get("gas_price_wei", "0"))
-        self._cached = LabMarket(block, gas_price, Market.from_snapshot(snap), sources, venues)
+        self._cached = LabMarket(block, block_hash, gas_price, Market.from_snapshot(snap), sources, venues)
         return self._cached
 
     def route(self, m: LabMarket, sell: str, buy: str, amount: int, excluded: Sequence[str] = ()) -> Route | None:

@@ -105,6 +105,8 @@ class StableSwapCurve(SmoothCurve):
         for _ in range(_NEWTON_STEPS):
             b = y / xj
             low = 1.0 - b
+            if low <= 0.0:  # an input so large it takes all of coin j, to the last float bit
+                return y
             phi = p0 * (b * big - a) / (big * low) - ann * (x - y)
             slope = p0 / (xj * big * low * low) + ann
             step = phi / slope
