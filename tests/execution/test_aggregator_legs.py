@@ -19,8 +19,8 @@ import pytest
 from web3 import Web3
 
 from fillpath.app import chain_sources, close_all, execution_parts
-from fillpath.chains.balances import ChainBalances
 from fillpath.chains.accounts import Signer
+from fillpath.chains.balances import ChainBalances
 from fillpath.collect.aggregators import aggregator_name
 from fillpath.config import Config
 from fillpath.execution.engine import Engine, SwapRequest
@@ -69,7 +69,7 @@ def _swap(
                            for rpc, src in chain_sources(cfg) if src.location == "lab1"]  # fmt: skip
                 await Reconciler(store, sources).run_once()
                 await close_all(sources)
-            request = SwapRequest(RouteRequest("WETH@lab1", SELL * 10**18, buy, max_hops=3))
+            request = SwapRequest(RouteRequest("WETH@lab1", SELL * 10**18, "DAI@lab1", max_hops=3))
             return await Engine(parts.wiring).run(request, dry_run=dry_run)
         finally:
             await parts.close()

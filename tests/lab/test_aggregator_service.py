@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from web3 import Web3
+from web3.exceptions import ContractLogicError
 
 from fillpath.chains.executor import revert_data
 from fillpath.lab.aggregator.faults import parse
@@ -105,7 +106,7 @@ def test_a_quote_is_0x_shaped_and_its_transaction_pays_exactly_the_quote(lab1: C
     assert q["issues"]["balance"] is None and q["issues"]["allowance"]["actual"] == "0"
     sources = [f["source"] for f in q["route"]["fills"]]
     assert set(sources) <= {"Uniswap_V2", "Uniswap_V3", "Curve", "LabSwap"} and sources
-    assert [t["symbol"] for t in q["route"]["tokens"]][0] == "WETH"
+    assert q["route"]["tokens"][0]["symbol"] == "WETH"
     receipt, got = _take(lab1, q)
     assert receipt["status"] == 1
     assert got == int(q["buyAmount"])  # to the unit
@@ -169,7 +170,7 @@ def test_a_stale_quote_reverts_in_the_settlement_once_the_market_moved(lab1: Cha
     weth.functions.approve(lab1.deployment.address("LabAllowanceHolder"), 5 * 10**18).transact({"from": dev})
     tx = stale["transaction"]
     call = {"from": dev, "to": Web3.to_checksum_address(tx["to"]), "data": tx["data"]}
-    with pytest.raises(Exception) as info:
+    with pytest.raises(ContractLogicError) as info:
         lab1.w3.eth.call(call)  # type: ignore[arg-type]
     data = revert_data(info.value)
     assert data is not None

@@ -146,7 +146,10 @@ class StableSwapCurve(SmoothCurve):
             return 0.0
         if r <= 0.0:
             return INF
-        target = math.log(r / self._factor)
+        scaled = r / self._factor
+        if scaled <= 0.0:  # a rate below the smallest float in the pool's units: no input is too large
+            return INF
+        target = math.log(scaled)
         xi, xj = self._xi, self._xj
         slope0 = self._dlog_rate(xi, xj) / xi  # d log R / dX at X = 0 (< 0)
         guess = (target - math.log(self.spot / self._factor)) / slope0
