@@ -250,6 +250,10 @@ class Config(_Frozen):
     @model_validator(mode="after")
     def _aggregator_locations(self) -> Config:
         for name, agg in self.aggregators.items():
+            if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+                raise ValueError(
+                    f"aggregators.{name}: a name of letters, digits, '_' and '-' (it is part of venue ids)"
+                )
             if agg.location not in self.locations:
                 raise ValueError(f"aggregators.{name}.location: {agg.location!r} is not a configured EVM location")
             tokens = {t.symbol for t in self.tokens if t.location == agg.location}

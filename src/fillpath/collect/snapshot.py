@@ -18,6 +18,14 @@ from fillpath.collect.prices import derive_prices
 
 log = logging.getLogger(__name__)
 SNAPSHOT_FORMAT = "fillpath.snapshot/1"
+OFF_CHAIN_KINDS = {
+    "order_book": "an exchange's REST depth (read_exchange)",
+    "aggregator": "an aggregator API's prices at configured sizes (collect/aggregators.py)",
+    "bridge": "configured route terms (fees, caps, latency): a bridge quotes what its relayers charge",
+    "transfer": "configured deposit and withdrawal terms: an exchange publishes its fees",
+}
+"""Snapshot venue kinds not read from chain state (``chains/readers.ON_CHAIN_KINDS`` are), and where they come from
+(``tests/test_venue_kinds.py`` holds the two lists complete and disjoint)."""
 DEFAULT_ANCHORS: Mapping[str, Fraction] = {"USDC": Fraction(1)}
 
 
