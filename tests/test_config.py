@@ -189,5 +189,5 @@ def test_an_aggregator_names_its_api_allow_lists_and_what_to_sample(tmp_path: Pa
         load_config(_aggregator(tmp_path, pairs='[{sell = "WETH", buy = "USDC", sizes = ["10", "1"]}]'))
     path = _aggregator(tmp_path)
     path.write_text(path.read_text().replace("[aggregators.zeroex]", '[aggregators."0x:v2"]'))
-    with pytest.raises(InvalidInput, match="part of venue ids"):
+    with pytest.raises(InvalidInput, match="it is part of venue ids"):
         load_config(path)
