@@ -26,7 +26,10 @@ def lab_for(ctx: typer.Context, *, quiet: bool = False) -> Lab:
 def _status_json(lab: Lab, nodes: list[NodeStatus], ex: ExchangeStatus) -> dict[str, object]:
     address = lab.trader_address()
     trader = {"address": address, "keystore": str(lab.trader_keystore)} if address else None
-    return {"locations": {**{n.location: n.to_json() for n in nodes}, ex.location: ex.to_json()}, "trader": trader}
+    url = lab.aggregator_url()
+    aggregator = {"name": "labagg", "api": "0x-v2", "url": url, "responding": url is not None}
+    return {"locations": {**{n.location: n.to_json() for n in nodes}, ex.location: ex.to_json()}, "trader": trader,
+            "aggregator": aggregator}  # fmt: skip
 
 
 def print_status(lab: Lab, nodes: list[NodeStatus], ex: ExchangeStatus, *, contracts: bool = True) -> None:
