@@ -137,3 +137,57 @@ def test_config_show_never_prints_a_secret(tmp_path: Path) -> None:
     for out in outputs:
         for secret in (SENTINEL_KEY, SENTINEL_KEY[2:], SENTINEL_SECRET, SENTINEL_PASS, SENTINEL_URL_KEY):
             assert secret not in out
+
+
+AGGREGATOR_BASE = """
+[locations.l1]
+chain_id = 1
+rpc = "http://h"
+[[tokens]]
+location = "l1"
+symbol = "WETH"
+address = "0x0000000000000000000000000000000000000001"
+decimals = 18
+[[tokens]]
+location = "l1"
+symbol = "USDC"
+address = "0x0000000000000000000000000000000000000002"
+decimals = 6
+"""
+HOLDER = "0x0000000000001fF3684f28c67538d4D072C22734"
+
+
+def _aggregator(tmp_path: Path, **fields: str) -> Path:
+    table = {"location": '"l1"', "url": '"https://api.0x.org"', "allowed_targets": f'["{HOLDER}"]',
+             "allowed_spenders": f'["{HOLDER}"]', "api_key_env": '"ZEROEX_KEY"',
+             "pairs": '[{sell = "WETH", buy = "USDC", sizes = ["1", "10"]}]'} | fields  # fmt: skip
+    path = tmp_path / "fillpath.toml"
+    path.write_text(AGGREGATOR_BASE + "[aggregators.zeroex]\n" + "".join(f"{k} = {v}\n" for k, v in table.items()))
+    return path
+
+
+def test_an_aggregator_names_its_api_allow_lists_and_what_to_sample(tmp_path: Path) -> None:
+    cfg = load_config(_aggregator(tmp_path, excluded_sources='["Uniswap_V3"]'))
+    agg = cfg.aggregators["zeroex"]
+    assert agg.allowed_targets == (HOLDER,) and agg.excluded_sources == ("Uniswap_V3",)
+    assert [str(x) for x in agg.pairs[0].sizes] == ["1", "10"] and agg.max_shortfall_bps == 0
+    from fillpath.config import redacted_view
+
+    view = redacted_view(cfg)["aggregators"]["zeroex"]
+    assert view["api_key"] == "$ZEROEX_KEY (not set)" and "api_key_env" not in view
+    bad = {
+        "location": ('"elsewhere"', "not a configured EVM location"),
+        "allowed_targets": ('["0x12"]', "not a 0x-prefixed 20-byte address"),
+        "allowed_spenders": ("[]", "allowed_spenders"),
+        "pairs": ('[{sell = "WETH", buy = "DAI", sizes = ["1"]}]', "DAI is not a token of l1"),
+        "api_key_env": ('"not a name"', "not an environment variable name"),
+    }
+    for key, (value, needle) in bad.items():
+        with pytest.raises(InvalidInput, match=needle):
+            load_config(_aggregator(tmp_path, **{key: value}))
+    with pytest.raises(InvalidInput, match="strictly ascending"):
+        load_config(_aggregator(tmp_path, pairs='[{sell = "WETH", buy = "USDC", sizes = ["10", "1"]}]'))
+    path = _aggregator(tmp_path)
+    path.write_text(path.read_text().replace("[aggregators.zeroex]", '[aggregators."0x:v2"]'))
+    with pytest.raises(InvalidInput, match="it is part of venue ids"):
+        load_config(path)

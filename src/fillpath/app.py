@@ -17,14 +17,17 @@ from typing import Protocol
 from fillpath.cex.connector import CcxtConnector
 from fillpath.cex.order_driver import OrderDriver
 from fillpath.chains.accounts import Signer, signer_from_env, signer_from_keystore
+from fillpath.chains.aggregator import ZeroExClient
 from fillpath.chains.balances import ChainBalances
 from fillpath.chains.nonces import NonceAllocator
 from fillpath.chains.readers import ChainSource, PoolRef, TokenRef
 from fillpath.chains.rpc import RpcClient
 from fillpath.chains.tracker import TrackerPolicy, TxTracker
+from fillpath.collect.aggregators import AggregatorSource, SampledPair, TokenSide
 from fillpath.collect.movers import MoverSpec
 from fillpath.collect.snapshot import take_snapshot, with_ledger_holdings
 from fillpath.config import AccountConfig, Config
+from fillpath.execution.aggregator_leg import AggregatorRoute
 from fillpath.execution.engine import HealthWatch, Wiring
 from fillpath.execution.evm import EvmVenue
 from fillpath.execution.guards import Guards
@@ -32,6 +35,7 @@ from fillpath.execution.health import Observation, ObservationKind
 from fillpath.execution.health_feed import warm_start
 from fillpath.execution.killswitch import KillSwitch
 from fillpath.execution.runners import TransferRunner
+from fillpath.model.amounts import to_base_units
 from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount
 from fillpath.model.errors import InvalidInput, LabError
@@ -106,6 +110,44 @@ def bridge_venue_id(bridge: str, source: str, target: str) -> str:
 
 def transfer_venue_id(exchange: str, direction: str, source: str, target: str) -> str:
     return f"{exchange}:{direction}:{source}>{target}"
+
+
+@dataclass(frozen=True, slots=True)
+class AggregatorParts:
+    """Every configured aggregator API: what the collector samples, what the chain runners quote and vet with."""
+
+    sources: list[AggregatorSource]
+    routes: dict[str, dict[str, AggregatorRoute]]
+    """Location → aggregator name → route."""
+    clients: list[ZeroExClient]
+
+
+def aggregator_parts(cfg: Config) -> AggregatorParts:
+    """One API client per ``[aggregators.NAME]`` (its key from the named variable), shared by sampling and quoting;
+    the taker is the location's executor, which is what calls the quote's transaction."""
+    sources: list[AggregatorSource] = []
+    routes: dict[str, dict[str, AggregatorRoute]] = {}
+    clients: list[ZeroExClient] = []
+    tokens = {(t.location, t.symbol): t for t in cfg.tokens}
+    for name, agg in cfg.aggregators.items():
+        loc = cfg.locations[agg.location]
+        key = os.environ.get(agg.api_key_env) if agg.api_key_env else None
+        if agg.api_key_env and not key:
+            raise InvalidInput(f"${agg.api_key_env}", "is not set", f"export aggregator {name}'s API key")
+        client = ZeroExClient(name, agg.url, loc.chain_id, agg.timeout_s, key, agg.excluded_sources, agg.slippage_bps)
+        clients.append(client)
+        pairs = []
+        for k, p in enumerate(agg.pairs):
+            sell, buy = tokens[(agg.location, p.sell)], tokens[(agg.location, p.buy)]
+            field = f"aggregators.{name}.pairs[{k}].sizes"
+            sizes = tuple(to_base_units(x, sell.decimals, field=field) for x in p.sizes)
+            pairs.append(SampledPair(TokenSide(sell.symbol, sell.address), TokenSide(buy.symbol, buy.address), sizes))
+        sources.append(AggregatorSource(name, agg.location, client, loc.executor, tuple(pairs)))
+        routes.setdefault(agg.location, {})[name] = AggregatorRoute(
+            name, client, frozenset(a.lower() for a in agg.allowed_targets),
+            frozenset(a.lower() for a in agg.allowed_spenders), agg.max_shortfall_bps,
+        )  # fmt: skip
+    return AggregatorParts(sources, routes, clients)
 
 
 def _nothing_configured(cfg: Config, field: str, problem: str, fix: str) -> None:
@@ -373,6 +415,8 @@ async def execution_parts(
     closers: list[Closable] = [rpc for rpc, _ in sources]
     exchanges = exchange_connectors(cfg, credentials=not dry_run, journal=store)
     closers += exchanges
+    aggregators = aggregator_parts(cfg)
+    closers += aggregators.clients
 
     def halted() -> frozenset[str]:
         return frozenset(f.venue for f in store.projections().venue_flags.values() if f.halted)
@@ -381,7 +425,9 @@ async def execution_parts(
     held: dict[AssetId, int] = {}
 
     async def snapshot() -> Snapshot:
-        raw = await take_snapshot(sources, exchanges=exchanges, balances=not dry_run, movers=mover_specs(cfg))
+        raw = await take_snapshot(
+            sources, exchanges=exchanges, balances=not dry_run, movers=mover_specs(cfg), aggregators=aggregators.sources
+        )
         if dry_run:  # what we hold on exchanges, as the ledger says (reading it would need the credentials)
             raw = with_ledger_holdings(raw, store, {c.location for c in exchanges})
         snap = read_snapshot(raw)
@@ -438,6 +484,7 @@ async def execution_parts(
         store=store, guards=guards, snapshot=snapshot, rpcs={k: v for k, v in rpcs.items() if k in runnable},
         holders=holders,
         executors=executors, evm=evm, drivers=drivers, halted=halted, crash=crash, extra_runners=movers,
+        aggregators=aggregators.routes,
     )  # fmt: skip
     return ExecutionParts(
         wiring, evm, drivers, by_address, closers, {src.location: src for _, src in sources}, exchanges, movers

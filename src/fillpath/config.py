@@ -6,6 +6,7 @@ variables that hold their key and secret. Without a config file, fillpath uses t
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import tomllib
@@ -172,7 +173,7 @@ class TokenConfig(_Frozen):
 
 class PoolConfig(_Frozen):
     location: str
-    kind: Literal["uniswap_v2", "uniswap_v3"]
+    kind: Literal["uniswap_v2", "uniswap_v3", "stableswap"]
     address: str
 
     _address = field_validator("address")(_check_address)
@@ -246,6 +247,53 @@ class TransferConfig(_Frozen):
         return self.network or self.chain
 
 
+class AggregatorPairConfig(_Frozen):
+    """One direction the collector samples: ``sell`` → ``buy`` (token symbols at the aggregator's location) at
+    ``sizes`` (human amounts of ``sell``, ascending): the snapshot's ``aggregator`` venue is those points."""
+
+    sell: str
+    buy: str
+    sizes: tuple[Decimal, ...] = Field(min_length=1)
+
+    @field_validator("sizes")
+    @classmethod
+    def _ascending(cls, v: tuple[Decimal, ...]) -> tuple[Decimal, ...]:
+        if any(x <= 0 for x in v) or any(b <= a for a, b in itertools.pairwise(v)):
+            raise ValueError("sizes must be positive and strictly ascending")
+        return v
+
+
+class AggregatorConfig(_Frozen):
+    """An aggregator's quote API in the 0x Swap API v2 shape (AllowanceHolder flow) on one EVM location
+    (docs/venues.md). Its calldata runs only as a CALL leg of the executor, and only when the quote's
+    ``transaction.to`` is in ``allowed_targets`` and its allowance target in ``allowed_spenders``."""
+
+    location: str
+    url: str = Field(description="the API's base URL (…/swap/allowance-holder/quote is appended)")
+    api_key_env: str | None = Field(default=None, description="the variable holding the 0x-api-key header")
+    allowed_targets: tuple[str, ...] = Field(min_length=1, description="contracts a quote's calldata may be sent to")
+    allowed_spenders: tuple[str, ...] = Field(min_length=1, description="allowance targets a quote may name")
+    excluded_sources: tuple[str, ...] = Field(
+        default=(), description="liquidity sources the API should leave out: the pools fillpath trades directly"
+    )
+    pairs: tuple[AggregatorPairConfig, ...] = Field(min_length=1)
+    timeout_s: float = Field(default=3.0, gt=0, le=60)
+    slippage_bps: int = Field(default=50, ge=0, lt=10_000, description="asked of the API for its own minBuyAmount")
+    max_shortfall_bps: int = Field(
+        default=0, ge=0, lt=10_000, description="how far the simulated output may fall below the quote's buyAmount"
+    )
+
+    _env = field_validator("api_key_env")(_check_env_name)
+
+    @field_validator("allowed_targets", "allowed_spenders")
+    @classmethod
+    def _addresses(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for a in v:
+            if not re.fullmatch(r"0x[0-9a-fA-F]{40}", a):
+                raise ValueError(f"{a!r} is not a 0x-prefixed 20-byte address")
+        return v
+
+
 class RiskConfig(_Frozen):
     max_order_notional: Decimal = Field(default=Decimal("10000000"), ge=0, le=Decimal(10**18), allow_inf_nan=False)
     max_venue_notional: Decimal = Field(default=Decimal("50000000"), ge=0, le=Decimal(10**18), allow_inf_nan=False)
@@ -303,6 +351,7 @@ class Config(_Frozen):
     exchanges: dict[str, ExchangeConfig] = Field(default_factory=dict)
     tokens: tuple[TokenConfig, ...] = ()
     pools: tuple[PoolConfig, ...] = ()
+    aggregators: dict[str, AggregatorConfig] = Field(default_factory=dict)
     risk: RiskConfig = Field(default_factory=RiskConfig)
     bridges: dict[str, BridgeConfig] = Field(default_factory=dict)
     transfers: tuple[TransferConfig, ...] = ()
@@ -356,6 +405,22 @@ class Config(_Frozen):
             if (t.location, t.symbol) in seen:
                 raise ValueError(f"tokens[{k}]: {t.symbol}@{t.location} is listed twice")
             seen.add((t.location, t.symbol))
+        return self
+
+    @model_validator(mode="after")
+    def _aggregator_locations(self) -> Config:
+        for name, agg in self.aggregators.items():
+            if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+                raise ValueError(
+                    f"aggregators.{name}: a name of letters, digits, '_' and '-' (it is part of venue ids)"
+                )
+            if agg.location not in self.locations:
+                raise ValueError(f"aggregators.{name}.location: {agg.location!r} is not a configured EVM location")
+            tokens = {t.symbol for t in self.tokens if t.location == agg.location}
+            for pair in agg.pairs:
+                for symbol in (pair.sell, pair.buy):
+                    if symbol not in tokens:
+                        raise ValueError(f"aggregators.{name}.pairs: {symbol} is not a token of {agg.location}")
         return self
 
     @property
@@ -485,6 +550,14 @@ def redacted_view(cfg: Config) -> dict[str, Any]:
         },
         "tokens": [t.model_dump(mode="json") for t in cfg.tokens],
         "pools": [p.model_dump(mode="json") for p in cfg.pools],
+        "aggregators": {
+            name: {
+                **agg.model_dump(mode="json", exclude={"url", "api_key_env"}),
+                "url": redact_url(agg.url),
+                "api_key": _env_status(agg.api_key_env),
+            }
+            for name, agg in cfg.aggregators.items()
+        },
         "risk": cfg.risk.model_dump(mode="json"),
         "service": {**cfg.service.model_dump(mode="json"), "token": _env_status(cfg.service.token_env)},
     }

@@ -92,7 +92,7 @@ def test_up_twice_down_and_status_tell_the_truth(lab_dir: Path) -> None:
 
     # down stops every process it started and leaves none behind
     down = json.loads(cli("lab", "down", "--json", data_dir=lab_dir).stdout)
-    assert sorted(down["stopped"]) == ["lab1", "lab2", "labex", "labokx", "relayer"]
+    assert sorted(down["stopped"]) == ["lab1", "lab2", "labagg", "labex", "labokx", "relayer"]
     for ref in repaired.values():
         assert not process.is_alive(ref)
     state = json.loads((lab_dir / "lab" / "lab.json").read_text())

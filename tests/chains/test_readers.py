@@ -15,7 +15,12 @@ import pytest
 from fillpath.chains.readers import ChainSource, read_chain
 from fillpath.chains.rpc import RpcClient
 from fillpath.collect.snapshot import assemble
+from fillpath.lab.chains import artifacts
+from fillpath.lab.contracts import stableswap as ss
 from fillpath.lab.manager import NodeStatus
+from fillpath.model.assets import AssetId
+from fillpath.router.snapshot import read_snapshot
+from fillpath.router.venues.stableswap import StableSwapPool
 from tests.conftest import Chain
 
 
@@ -37,6 +42,8 @@ def test_v2_and_v3_state_equals_the_contracts(lab1: Chain) -> None:
     venues = {v["id"]: v for v in read.venues}
     for p in lab1.deployment.pools:
         v = venues[f"lab1:{p.kind}:{p.address}"]
+        if p.kind == "stableswap":  # test_stableswap_state_equals_the_pool
+            continue
         assert v["token0"] == f"{p.token0}@lab1" and v["token1"] == f"{p.token1}@lab1"
         if p.kind == "uniswap_v2":
             r0, r1, _ = lab1.contract_at("UniswapV2Pair", p.address).functions.getReserves().call()
@@ -66,6 +73,21 @@ def _minted_ticks(chain: Chain, pool_address: str, tick: int) -> set[int]:
         if factory.functions.getPool(pos[2], pos[3], pos[4]).call() == pool_address and pos[7] > 0:
             out |= {t for t in (pos[5], pos[6]) if abs(t - tick) <= 23_100}
     return out
+
+
+def test_stableswap_state_equals_the_pool(lab1: Chain) -> None:
+    """The StableSwap venue read in the same multicall as the rest: its coins, balances, A and fee are the pool's,
+    and the router's get_dy on them is the pool's get_dy, to the unit."""
+    chain = lab1
+    snap = read_snapshot(assemble([_read(chain)], taken_at=datetime.now(UTC)))
+    p = chain.deployment.pool("stableswap", "USDC", "DAI")
+    (venue,) = [v for v in snap.venues if isinstance(v, StableSwapPool)]
+    state = ss.read_state(chain.w3, p.address)
+    assert venue == state.venue(venue.id, "lab1", [AssetId(c, "lab1") for c in p.coins], venue.gas)
+    assert [str(c) for c in venue.coins] == ["USDC@lab1", "USDT@lab1", "DAI@lab1"] and venue.amp == 2000
+    pool = chain.w3.eth.contract(address=p.address, abi=artifacts.abi("LabStableSwap"))
+    for i, j, dx in ((0, 2, 10**6), (2, 1, 5 * 10**24), (1, 0, 123_456_789_012)):
+        assert venue.get_dy(i, j, dx) == pool.functions.get_dy(i, j, dx).call()
 
 
 def test_holdings_and_metadata(lab1: Chain) -> None:
@@ -109,7 +131,7 @@ def test_assembled_snapshot_has_prices_in_the_numeraire(lab1: Chain) -> None:
     assert 2990 < float(snap["prices"]["WETH@lab1"]) < 3010
     assert snap["prices"]["ETH@lab1"] == snap["prices"]["WETH@lab1"]  # through the wrap venue
     assert 89_000 < float(snap["prices"]["WBTC@lab1"]) < 91_000
-    assert {v["kind"] for v in snap["venues"]} == {"uniswap_v2", "uniswap_v3", "wrap"}
+    assert {v["kind"] for v in snap["venues"]} == {"uniswap_v2", "uniswap_v3", "stableswap", "wrap"}
     for v in snap["venues"]:
         for key in ("reserve0", "reserve1", "liquidity", "sqrt_price_x96", "gas"):
             assert key not in v or isinstance(v[key], str)
@@ -125,7 +147,9 @@ def test_snapshot_take_cli(anvil_lab: dict[str, NodeStatus], tmp_path: Any) -> N
     printed, written = json.loads(res.stdout), json.loads(out.read_text())
     assert printed == written
     assert [loc["id"] for loc in written["locations"]] == ["lab1", "lab2", "labex", "labokx"]
-    assert len([v for v in written["venues"] if v.get("location") == "lab1"]) == 8  # bridges and transfers: from/to
+    kinds = [v["kind"] for v in written["venues"] if v.get("location") == "lab1"]  # bridges, transfers: from/to
+    assert len(kinds) == 15 and kinds.count("stableswap") == 1  # 7 pools, the StableSwap pool, the wrap and ...
+    assert kinds.count("aggregator") == 6  # ... the lab aggregator's six sampled directions
     assert {v["kind"] for v in written["venues"] if "location" not in v} <= {"bridge", "transfer"}
 
 

@@ -7,16 +7,19 @@ snapshot lists only those, and the router never quotes past the listed range.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fillpath.chains.abi import fn
+from fillpath.chains.abi import AbiFunction, fn
 from fillpath.chains.multicall import Call, multicall
 from fillpath.chains.rpc import RpcClient, hex_int
 
 V2_GAS = 90_000
 V3_GAS = 110_000
+STABLESWAP_GAS = 130_000
+STABLESWAP_MAX_COINS = 4
+"""A classic plain pool holds 2 to 4 coins; ``coins(i)`` past the last one reverts (read with allowed failure)."""
 V3_GAS_PER_TICK = 30_000
 WRAP_GAS = 30_000
 DEFAULT_TICK_DISTANCE = 23_100  # ≈ a factor of 10 in price either way
@@ -32,8 +35,18 @@ class TokenRef:
 
 @dataclass(frozen=True, slots=True)
 class PoolRef:
-    kind: str  # "uniswap_v2" | "uniswap_v3"
+    kind: str  # "uniswap_v2" | "uniswap_v3" | "stableswap"
     address: str
+
+
+# The Curve classic plain pool's views, by signature (any pool with this interface reads alike; A() is the
+# classic amplification, without the A_PRECISION factor of later pools).
+SS_COINS = AbiFunction("coins", ("uint256",), ("address",))
+SS_BALANCES = AbiFunction("balances", ("uint256",), ("uint256",))
+SS_A = AbiFunction("A", (), ("uint256",))
+SS_FEE = AbiFunction("fee", (), ("uint256",))
+ON_CHAIN_KINDS = ("uniswap_v2", "uniswap_v3", "stableswap", "wrap")
+"""The snapshot venue kinds read here from chain state (``tests/test_venue_kinds.py`` holds this complete)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +98,10 @@ async def read_chain(
     for p in src.pools:
         if p.kind == "uniswap_v2":
             calls += [Call(p.address, fn("UniswapV2Pair", n)) for n in ("token0", "token1", "getReserves")]
+        elif p.kind == "stableswap":
+            for f in (SS_COINS, SS_BALANCES):
+                calls += [Call(p.address, f, (k,), allow_failure=k >= 2) for k in range(STABLESWAP_MAX_COINS)]
+            calls += [Call(p.address, SS_A), Call(p.address, SS_FEE)]
         else:
             calls += [
                 Call(p.address, fn("UniswapV3Pool", n))
@@ -128,6 +145,8 @@ async def read_chain(
                     "gas": str(V2_GAS),
                 }
             )
+        elif p.kind == "stableswap":
+            venues.append(_stableswap_venue(p, loc, by_addr, res))
         else:
             t0, t1, fee, spacing = (_one(next(res)) for _ in range(4))
             slot0, liquidity = next(res), _one(next(res))
@@ -204,6 +223,32 @@ async def read_chain(
         "block": at,
     }
     return ChainRead(location, assets, venues, holdings, at)
+
+
+def _stableswap_venue(
+    p: PoolRef, loc: str, by_addr: dict[str, TokenRef], res: Iterator[tuple[Any, ...] | None]
+) -> dict[str, Any]:
+    coins = [next(res) for _ in range(STABLESWAP_MAX_COINS)]
+    balances = [next(res) for _ in range(STABLESWAP_MAX_COINS)]
+    amp, fee = _one(next(res)), _one(next(res))
+    n = next((k for k, c in enumerate(coins) if c is None), STABLESWAP_MAX_COINS)
+    symbols = []
+    for c in coins[:n]:
+        token = by_addr.get(str(_one(c)).lower())
+        if token is None:
+            raise ValueError(f"{loc}: StableSwap pool {p.address} holds {_one(c)}, which is not a configured token")
+        symbols.append(_aid(token.symbol, loc))
+    return {
+        "kind": "stableswap",
+        "id": f"{loc}:stableswap:{p.address}",
+        "location": loc,
+        "address": p.address,
+        "coins": symbols,
+        "balances": [str(_one(b)) for b in balances[:n]],
+        "amp": str(amp),
+        "fee": str(fee),
+        "gas": str(STABLESWAP_GAS),
+    }
 
 
 def _word_range(tick: int, spacing: int, distance: int) -> tuple[int, int]:

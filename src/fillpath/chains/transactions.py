@@ -121,6 +121,26 @@ _ERROR = bytes.fromhex("08c379a0")
 _PANIC = bytes.fromhex("4e487b71")
 
 
+class SimulationReverted(Rejected):
+    """The ``eth_call`` reverted; ``data`` is the raw revert data (None when the node gave none), so a caller that
+    knows the contract can decode the error's arguments (which leg, how much)."""
+
+    def __init__(self, message: str, reason: str, data: bytes | None) -> None:
+        super().__init__(message, reason=reason)
+        self.data = data
+
+
+def _revert_bytes(data: Any) -> bytes | None:
+    if isinstance(data, dict):
+        data = data.get("data")
+    if isinstance(data, str) and data.startswith("0x"):
+        try:
+            return bytes.fromhex(data[2:])
+        except ValueError:
+            return None
+    return None
+
+
 def revert_reason(data: Any, custom_errors: dict[bytes, str] | None = None) -> str:
     """Error(string), Panic(uint256), a known custom error's name, or the raw selector."""
     if isinstance(data, dict):
@@ -157,7 +177,9 @@ async def simulate(
         out = await rpc.request("eth_call", params)
     except RpcError as exc:
         reason = revert_reason(exc.data, errors) if exc.data else exc.reason or str(exc)
-        raise Rejected(f"{call.what}: simulation reverted: {reason}", reason=reason) from None
+        raise SimulationReverted(
+            f"{call.what}: simulation reverted: {reason}", reason, _revert_bytes(exc.data)
+        ) from None
     if call.returns is None:
         return None
     result = call.returns.decode(bytes.fromhex(str(out)[2:])) if call.returns.outputs else ()

@@ -29,16 +29,20 @@ def _run(coro: Any) -> Any:
 
 
 async def _live(ctx: typer.Context) -> Snapshot:
-    from fillpath.app import chain_sources, close_all, exchange_connectors, mover_specs
+    from fillpath.app import aggregator_parts, chain_sources, close_all, exchange_connectors, mover_specs
     from fillpath.collect.snapshot import take_snapshot
 
     cfg = cli_context(ctx).config()
-    sources, exchanges = chain_sources(cfg), exchange_connectors(cfg)
+    sources, exchanges, aggregators = chain_sources(cfg), exchange_connectors(cfg), aggregator_parts(cfg)
     try:
-        return read_snapshot(await take_snapshot(sources, exchanges=exchanges, movers=mover_specs(cfg)))
+        snap = await take_snapshot(
+            sources, exchanges=exchanges, movers=mover_specs(cfg), aggregators=aggregators.sources
+        )
+        return read_snapshot(snap)
     finally:
         await close_all(rpc for rpc, _ in sources)
         await close_all(exchanges)
+        await close_all(aggregators.clients)
 
 
 def route_cmd(

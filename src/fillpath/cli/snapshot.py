@@ -27,16 +27,19 @@ app = typer.Typer(help="Take and inspect market snapshots.", no_args_is_help=Tru
 
 
 async def _take(ctx: typer.Context) -> dict[str, Any]:
-    from fillpath.app import chain_sources, close_all, exchange_connectors, mover_specs
+    from fillpath.app import aggregator_parts, chain_sources, close_all, exchange_connectors, mover_specs
     from fillpath.collect.snapshot import take_snapshot
 
     cfg = cli_context(ctx).config()
-    sources, exchanges = chain_sources(cfg), exchange_connectors(cfg)
+    sources, exchanges, aggregators = chain_sources(cfg), exchange_connectors(cfg), aggregator_parts(cfg)
     try:
-        return await take_snapshot(sources, exchanges=exchanges, movers=mover_specs(cfg))
+        return await take_snapshot(
+            sources, exchanges=exchanges, movers=mover_specs(cfg), aggregators=aggregators.sources
+        )
     finally:
         await close_all(rpc for rpc, _ in sources)
         await close_all(exchanges)
+        await close_all(aggregators.clients)
 
 
 @app.command("take")

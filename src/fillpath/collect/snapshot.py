@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -12,10 +13,20 @@ from typing import Any
 from fillpath.cex.connector import CcxtConnector
 from fillpath.chains.readers import ChainRead, ChainSource, read_chain
 from fillpath.chains.rpc import RpcClient
+from fillpath.collect.aggregators import AggregatorRead, AggregatorSource, read_aggregators
 from fillpath.collect.movers import MoverSpec, mover_venues
 from fillpath.collect.prices import derive_prices
 
+log = logging.getLogger(__name__)
 SNAPSHOT_FORMAT = "fillpath.snapshot/1"
+OFF_CHAIN_KINDS = {
+    "order_book": "an exchange's REST depth (read_exchange)",
+    "aggregator": "an aggregator API's prices at configured sizes (collect/aggregators.py)",
+    "bridge": "configured route terms (fees, caps, latency): a bridge quotes what its relayers charge",
+    "transfer": "configured deposit and withdrawal terms: an exchange publishes its fees",
+}
+"""Snapshot venue kinds not read from chain state (``chains/readers.ON_CHAIN_KINDS`` are), and where they come from
+(``tests/test_venue_kinds.py`` holds the two lists complete and disjoint)."""
 DEFAULT_ANCHORS: Mapping[str, Fraction] = {"USDC": Fraction(1)}
 
 
@@ -45,16 +56,24 @@ async def take_snapshot(
     taken_at: datetime | None = None,
     balances: bool = True,
     movers: Sequence[MoverSpec] = (),
+    aggregators: Sequence[AggregatorSource] = (),
 ) -> dict[str, Any]:
     """Read every chain (each at its own single block) and every exchange concurrently; assemble one snapshot.
 
     ``balances=False`` reads exchanges' public data only (no credentials needed; no exchange holdings).
-    ``movers``: the configured bridges, deposits and withdrawals between them (``collect/movers.py``)."""
+    ``movers``: the configured bridges, deposits and withdrawals between them (``collect/movers.py``).
+    ``aggregators``: quote APIs sampled at the same time (``collect/aggregators.py``); one that fails is left out."""
     chains = [read_chain(rpc, src) for rpc, src in sources]
     books = [read_exchange(conn, balances=balances) for conn in exchanges]
-    reads = await asyncio.gather(*chains, *books)
-    snap = assemble(reads, taken_at=taken_at or datetime.now(UTC))
+    sampled = read_aggregators(aggregators)
+    *reads, quoted = await asyncio.gather(*chains, *books, sampled)
+    assert isinstance(quoted, AggregatorRead)
+    snap = assemble([r for r in reads if isinstance(r, ChainRead)], taken_at=taken_at or datetime.now(UTC))
     snap["venues"] += mover_venues(movers, snap["assets"])
+    known = {a["id"] for a in snap["assets"]}
+    snap["venues"] += [v for v in quoted.venues if v["token_in"] in known and v["token_out"] in known]
+    for problem in quoted.problems:
+        log.warning("aggregator left out of the snapshot: %s", problem)
     return snap
 
 

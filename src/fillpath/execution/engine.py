@@ -27,6 +27,7 @@ from typing import Any
 
 from fillpath.cex.order_driver import OrderDriver
 from fillpath.chains.rpc import RpcClient
+from fillpath.execution.aggregator_leg import AggregatorRoute
 from fillpath.execution.evm import EvmVenue
 from fillpath.execution.guards import Guards, GuardsFailed, LegOrder
 from fillpath.execution.health import HealthBook
@@ -34,6 +35,7 @@ from fillpath.execution.health_feed import JournalFeed
 from fillpath.execution.interrupt import INTERRUPTED, Interrupt
 from fillpath.execution.result import ExecutionResult, LegResult, LegStatus, arrival_json, pnl
 from fillpath.execution.runners import (
+    BYSTANDER,
     UNDELIVERED,
     ChainRunner,
     ExchangeRunner,
@@ -53,6 +55,7 @@ from fillpath.router import Market, RouteRequest, route
 from fillpath.router.plan import Plan, PlanLeg
 from fillpath.router.snapshot import Snapshot, unit_of
 from fillpath.router.venues.factory import venues_from_snapshot
+from fillpath.router.venues.stableswap import StableSwapPair
 from fillpath.state.store import Store
 
 ENGINE = "fillpath"
@@ -100,7 +103,9 @@ class Wiring:
     interrupt: Interrupt = field(default_factory=Interrupt)
     """Set by the CLI's signal handlers (``interrupt.py``): the engine stops at a step boundary."""
     extra_runners: Sequence[Runner] = ()
-    """Runners for other kinds of step (bridges, transfers, aggregators), registered by the composition root."""
+    """Runners for other kinds of step (bridges, transfers), registered by the composition root."""
+    aggregators: Mapping[str, Mapping[str, AggregatorRoute]] = field(default_factory=dict)
+    """Location → the aggregator quote APIs configured there, by name (their legs run in the chain's executor call)."""
 
     def runners(self, snap: Snapshot, *, dry_run: bool) -> list[Runner]:
         """One runner per location for the executor and the books, then the extra ones; a dry run's need no key
@@ -111,7 +116,8 @@ class Wiring:
             if not dry_run and venue is None:
                 continue
             finder = self.finders.setdefault(loc, SlotFinder(rpc))
-            out.append(ChainRunner(loc, rpc, self.holders[loc], self.executors[loc], self.store, venue, finder))
+            out.append(ChainRunner(loc, rpc, self.holders[loc], self.executors[loc], self.store, venue, finder,
+                                   self.aggregators.get(loc, {})))  # fmt: skip
         exchanges = [loc.id for loc in snap.locations if str(loc.kind) == "cex"]
         for loc in exchanges:
             driver = self.drivers.get(loc)
@@ -138,6 +144,29 @@ class HealthWatch:
         if changes:
             store.append_many(changes)
             self.seen_seq = store.last_seq
+
+
+MAX_REROUTES = 3
+
+
+def shared_pool_legs(plan: Plan, venues: Sequence[object]) -> frozenset[str]:
+    """Venue ids of every leg but the largest on an n-coin StableSwap pool the plan trades in several directions.
+
+    The router quotes each direction of such a pool on the same snapshot balances, but in one transaction the
+    second direction trades on the balances the first left: its output would not be the plan's. Routing again
+    without the smaller directions keeps every leg's expected output the one it realizes (a quiet chain)."""
+    by_id = {str(getattr(v, "id", "")): v for v in venues}
+    groups: dict[str, list[PlanLeg]] = {}
+    for leg in plan.legs:
+        v = by_id.get(leg.venue)
+        if isinstance(v, StableSwapPair):
+            groups.setdefault(v.pool.id, []).append(leg)
+    out: set[str] = set()
+    for legs in groups.values():
+        if len(legs) > 1:
+            keep = max(legs, key=lambda x: x.amount_in)
+            out |= {leg.venue for leg in legs if leg is not keep}
+    return frozenset(out)
 
 
 def new_execution_id() -> str:
@@ -191,7 +220,14 @@ class Engine:
         request = replace(req.route, sell=sell, amount=amount, exclude=req.route.exclude | blocked,
                           penalty_bps={**req.route.penalty_bps, **penalties})  # fmt: skip
         try:
-            return route(market, request)
+            plan = route(market, request)
+            for _ in range(MAX_REROUTES):  # a plan that trades one pool in two directions is not what it runs
+                shared = shared_pool_legs(plan, market.venues)
+                if not shared:
+                    break
+                request = replace(request, exclude=request.exclude | shared)
+                plan = route(market, request)
+            return plan
         except InvalidInput as exc:
             stopped = sorted(blocked - unrunnable - exclude)
             if not stopped:
@@ -243,7 +279,9 @@ class Engine:
             exclude |= {  # venues that failed on their own (not for want of an input another leg owed them)
                 r.venue
                 for r in results
-                if r.status in (LegStatus.FAILED, LegStatus.PARTIAL) and r.reason != UNDELIVERED
+                if r.status in (LegStatus.FAILED, LegStatus.PARTIAL)
+                and r.reason != UNDELIVERED
+                and not (r.reason or "").startswith(BYSTANDER)
             }
             snap = await self.w.snapshot()
             venues.update({v.id: v for v in venues_from_snapshot(snap)})

@@ -14,6 +14,7 @@ from fillpath.router.plan import Plan, PlanLeg
 from fillpath.router.snapshot import Snapshot
 from fillpath.router.venues.bridge import Bridge
 from fillpath.router.venues.order_book import OrderBook
+from fillpath.router.venues.stableswap import StableSwapPair, StableSwapPool
 from fillpath.router.venues.uniswap_v2 import UniswapV2Pair
 from fillpath.router.venues.uniswap_v3 import UniswapV3Pool
 from fillpath.state.tca import Decomposition, LegCost, decompose
@@ -111,7 +112,10 @@ def fee_rate(venue: object) -> Fraction:
         return Fraction(venue.fee_ppm, 10**6)
     if isinstance(venue, OrderBook):
         return Fraction(venue.taker_fee)
-    return Fraction(0)
+    if isinstance(venue, StableSwapPool | StableSwapPair):
+        pool = venue if isinstance(venue, StableSwapPool) else venue.pool
+        return Fraction(pool.fee, 10**10)
+    return Fraction(0)  # an aggregator's fees are inside its price (and not disclosed)
 
 
 def unit_value(snap: Snapshot, asset: AssetId, buy: AssetId) -> Fraction | None:

@@ -5,25 +5,37 @@ journal commit: ``prepare`` (cold: reads, simulation, approvals — anything tha
 the prepared step, ``stage`` (hot, in memory: sign, compute the records that must be durable before sending),
 and after the engine's commit ``run`` (send, follow to a final state, book). A dry run stops after ``prepare``.
 
-Today: a chain's executor transaction (``ChainRunner``: Uniswap V2/V3 pools and wrap/unwrap, in one call) and an
-exchange order (``ExchangeRunner``: one LIMIT IOC per book leg). Other kinds (bridges, transfers, aggregators)
-register runners of their own; a venue no runner accepts is left out of the route.
+Today: a chain's executor transaction (``ChainRunner``: Uniswap V2/V3 pools, wrap/unwrap, StableSwap pools and
+aggregator quotes, in one call) and an exchange order (``ExchangeRunner``: one LIMIT IOC per book leg). Other kinds
+(bridges, transfers) register runners of their own; a venue no runner accepts is left out of the route.
+docs/venues.md lists every kind and the guards each gets.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from fillpath.cex.client_ids import client_order_id
 from fillpath.cex.order_driver import OrderDriver, Staged
-from fillpath.chains.executor import ExecPlan
+from fillpath.chains.executor import ExecPlan, ExecResult, decode_error
 from fillpath.chains.rpc import RpcClient, hex_int
 from fillpath.chains.tracker import TxState
+from fillpath.chains.transactions import SimulationReverted
+from fillpath.collect.aggregators import aggregator_name
 from fillpath.execution import evm
 from fillpath.execution import exchange_leg as xl
-from fillpath.execution.chain_plan import chain_exec_plan
+from fillpath.execution.aggregator_leg import (
+    AggregatorRoute,
+    VettedQuote,
+    check_simulated,
+    explain,
+    fresh_quotes,
+    route_for,
+)
+from fillpath.execution.chain_plan import calls_first, chain_exec_plan
 from fillpath.execution.recovery import Resolution
 from fillpath.execution.result import LegResult, LegStatus
 from fillpath.execution.simulate import SlotFinder, simulate_plan
@@ -32,15 +44,30 @@ from fillpath.model.errors import InvalidInput, Rejected
 from fillpath.model.events import Event
 from fillpath.model.orders import OrderState
 from fillpath.router.plan import PlanLeg
+from fillpath.router.venues.aggregator import Aggregator
 from fillpath.router.venues.order_book import OrderBook
+from fillpath.router.venues.stableswap import StableSwapPair, StableSwapPool
 from fillpath.router.venues.uniswap_v2 import UniswapV2Pair
 from fillpath.router.venues.uniswap_v3 import UniswapV3Pool
 from fillpath.router.venues.wrap import Wrap
 from fillpath.state.records import IntentRecord
 from fillpath.state.store import Store
 
-CHAIN_KINDS = (UniswapV2Pair, UniswapV3Pool, Wrap)
+CHAIN_KINDS = (UniswapV2Pair, UniswapV3Pool, Wrap, StableSwapPool, StableSwapPair)
+"""What the executor runs from the snapshot alone; an ``Aggregator`` also needs its API configured here."""
 UNDELIVERED = "its input was not delivered"
+BYSTANDER = "not sent: another leg of its transaction was refused"
+"""A leg that failed only because the step it shared with a refused leg was not sent: its venue is not to blame."""
+EXECUTED_KINDS: dict[str, str] = {
+    "uniswap_v2": "ChainRunner", "uniswap_v3": "ChainRunner", "wrap": "ChainRunner", "stableswap": "ChainRunner",
+    "aggregator": "ChainRunner", "order_book": "ExchangeRunner",
+}  # fmt: skip
+"""Snapshot venue kind → the runner that executes it (``tests/test_venue_kinds.py`` holds this complete)."""
+ROUTE_ONLY: dict[str, str] = {
+    "bridge": "priced by the router; no runner yet (issue #16 adds the bridge runner)",
+    "transfer": "priced by the router; no runner yet (issue #16 adds deposit and withdrawal runners)",
+}
+"""Kinds the router prices that no runner executes: the engine leaves them out of the route."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +140,29 @@ def failed(legs: Sequence[PlanLeg], attempt: int, reason: str, ref: str | None =
     return [leg_result(leg, LegStatus.FAILED, None, attempt, ref=ref, reason=reason[:300]) for leg in legs]
 
 
+def refused(legs: Sequence[PlanLeg], attempt: int, exc: Rejected) -> list[LegResult]:
+    """A step refused before anything was sent. When the refusal names a leg — an aggregator's check, or the
+    executor's revert naming a leg (``LegMinOut``, ``CallFailed``…) — that leg's venue carries it (with, for an
+    aggregator, its other legs: a quote that lied once is not asked again in this execution) and the others are
+    bystanders, which a re-plan may use again."""
+    culprit, reason = exc.venue, str(exc)
+    if culprit is None and isinstance(exc, SimulationReverted) and exc.data:
+        err = decode_error(exc.data)
+        index = dict(err.args).get("index") if err is not None else None
+        if err is not None and isinstance(index, int) and 0 <= index < len(legs):
+            culprit = legs[index].venue
+            reason = f"{legs[index].venue}: the simulation reverts: {explain(err)}"
+    if culprit is None:
+        return failed(legs, attempt, reason)
+    name = aggregator_name(culprit)
+    blamed = {culprit} | ({leg.venue for leg in legs if aggregator_name(leg.venue) == name} if name else set())
+    return [
+        leg_result(leg, LegStatus.FAILED, None, attempt,
+                   reason=(reason if leg.venue in blamed else f"{BYSTANDER}: {reason}")[:300])
+        for leg in legs
+    ]  # fmt: skip
+
+
 def unknown(legs: Sequence[PlanLeg], attempt: int, reason: str) -> list[LegResult]:
     """Sent, outcome not known: recovery asks the venue; the input may be gone."""
     return [leg_result(leg, LegStatus.UNKNOWN, None, attempt, reason=reason[:300]) for leg in legs]
@@ -124,7 +174,8 @@ def unknown(legs: Sequence[PlanLeg], attempt: int, reason: str) -> list[LegResul
 @dataclass
 class ChainRunner:
     """One chain: every leg of a step in one ``FillpathExecutor`` transaction. ``venue`` is None in a dry run
-    (simulated with an allowance override, no key loaded)."""
+    (simulated with an allowance override, no key loaded). ``aggregators``: the quote APIs configured here, by
+    name; an aggregator leg gets a fresh, vetted quote in ``prepare`` (``aggregator_leg.py``)."""
 
     location: str
     rpc: RpcClient
@@ -133,32 +184,54 @@ class ChainRunner:
     store: Store
     venue: evm.EvmVenue | None
     finder: SlotFinder | None = None
+    aggregators: Mapping[str, AggregatorRoute] = field(default_factory=dict)
     kind: str = "evm.executor"
     batched: bool = True
 
     def accepts(self, venue: object) -> bool:
+        if isinstance(venue, Aggregator):
+            return venue.location == self.location and route_for(venue, self.aggregators) is not None
         return isinstance(venue, CHAIN_KINDS) and venue.location == self.location
 
     async def prepare(self, job: Job) -> Prepared | list[LegResult]:
-        head = await self.rpc.request("eth_getBlockByNumber", ["latest", False])
-        deadline = hex_int(head["timestamp"]) + job.deadline_s  # chain time: the executor checks block.timestamp
-        plan = chain_exec_plan(job.legs, job.venues, job.addresses, recipient=self.holder, deadline=deadline)  # type: ignore[arg-type]
-        if job.dry_run or self.venue is None:
-            return await self._simulate(job, plan)
+        job = replace(job, legs=tuple(calls_first(job.legs, job.venues)))  # results are matched by leg, not order
+        reading = asyncio.ensure_future(self.rpc.request("eth_getBlockByNumber", ["latest", False]))
         try:
+            quotes = await fresh_quotes(job.legs, job.venues, self.aggregators, job.addresses, self.executor)
+        except Rejected as exc:  # no fresh quote, or one that fails a check: nothing was sent
+            reading.cancel()
+            return refused(job.legs, job.attempt, exc)
+        except BaseException:
+            reading.cancel()
+            raise
+        head = await reading
+        deadline = hex_int(head["timestamp"]) + job.deadline_s  # chain time: the executor checks block.timestamp
+        plan = chain_exec_plan(job.legs, job.venues, job.addresses, recipient=self.holder, deadline=deadline,
+                               quotes=quotes)  # fmt: skip
+        if job.dry_run or self.venue is None:
+            return await self._simulate(job, plan, quotes)
+        try:
+            if quotes:  # calldata built by someone else: simulated before anything is approved for it
+                check_simulated(quotes, (await self._simulated(plan)).amounts_out)
             prepared = await evm.prepare(self.venue, self.store, plan)
+            check_simulated(quotes, prepared.expected.amounts_out)
         except Rejected as exc:  # refused before anything was signed (simulation, approvals): the input is ours
-            return failed(job.legs, job.attempt, str(exc))
+            return refused(job.legs, job.attempt, exc)
         by_address = {str(a).lower(): x for x, a in job.addresses.items() if a and x.location == self.location}
         return _ChainStep(job, prepared, self.store, by_address)
 
-    async def _simulate(self, job: Job, plan: ExecPlan) -> list[LegResult]:
+    async def _simulated(self, plan: ExecPlan) -> ExecResult:
+        """The call as ``eth_call`` with exactly the plan's allowances set by a state override (none sent)."""
         if self.finder is None:
             self.finder = SlotFinder(self.rpc)
+        return await simulate_plan(self.rpc, self.finder, self.holder, self.executor, plan)
+
+    async def _simulate(self, job: Job, plan: ExecPlan, quotes: Mapping[int, VettedQuote]) -> list[LegResult]:
         try:
-            sim = await simulate_plan(self.rpc, self.finder, self.holder, self.executor, plan)
+            sim = await self._simulated(plan)
+            check_simulated(quotes, sim.amounts_out)
         except Rejected as exc:
-            return failed(job.legs, job.attempt, str(exc))
+            return refused(job.legs, job.attempt, exc)
         return [
             leg_result(leg, LegStatus.SIMULATED, got, job.attempt, at_send=got)
             for leg, got in zip(job.legs, sim.amounts_out, strict=True)

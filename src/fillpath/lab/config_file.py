@@ -56,9 +56,12 @@ def render(
     keystore: Path,
     passphrase_file: Path,
     exchanges: Sequence[tuple[str, str, str, Path]],
+    *,
+    aggregators: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> str:
     """``chains``: (deployment, rpc URL, ws URL); ``exchanges``: (location, ccxt id, base URL, credentials file:
-    its key, secret and, where the venue asks for one, passphrase)."""
+    its key, secret and, where the venue asks for one, passphrase); ``aggregators``: name → its
+    ``[aggregators.NAME]`` table (``lab/aggregator/lab.py``)."""
     parts = [HEADER, _table("", {"data_dir": data_dir}).lstrip("\n")]
     for dep, rpc_url, ws_url in chains:
         parts.append(_table(f"[locations.{dep.location}]", {
@@ -87,6 +90,9 @@ def render(
     for location, _ccxt_id, _url, _creds in exchanges:
         if location == "labex":  # the lab's wallet: labex takes deposits and pays withdrawals on the lab chains
             parts += _transfers(location, {dep.location for dep, _, _ in chains})
+    # aggregator quote APIs: a CALL leg runs only against the targets and spenders listed here
+    for name, table in (aggregators or {}).items():
+        parts.append(_table(f"[aggregators.{name}]", table))
     return "\n".join(parts)
 
 

@@ -30,6 +30,7 @@ from web3 import Web3
 from fillpath import paths
 from fillpath.chains.accounts import Signer
 from fillpath.lab import config_file
+from fillpath.lab.aggregator import lab as labagg
 from fillpath.lab.bridge import relayer
 from fillpath.lab.bridge import setup as bridge_setup
 from fillpath.lab.chains import artifacts, deploy, funding, process, rpc, spec, trader
@@ -222,6 +223,7 @@ class Lab:
                     self._write_state(state)
                     raise failed[0]
             state["exchanges"] = exchanges
+            self._ensure_aggregator(state)
             self._write_state(state)
             self._gas_up_trader(nodes, address)
             self._write_config(state, address)
@@ -239,8 +241,34 @@ class Lab:
             for loc, rec in _exchange_records(state).items()
         ]
         keystore, passphrase = trader.keystore_path(self.dir), trader.passphrase_path(self.dir)
-        text = config_file.render(self.dir.parent, chains, address, keystore, passphrase, exchanges)
+        text = config_file.render(self.dir.parent, chains, address, keystore, passphrase, exchanges,
+                                  aggregators=self._aggregator_tables(state))  # fmt: skip
         config_file.write(self.dir.parent, text)
+
+    # --- the aggregator quote service (lab/aggregator/) ----------------------------------------------------------
+    def _ensure_aggregator(self, state: dict[str, Any]) -> None:
+        """Run the quote service for the chain that has the aggregator's contracts (restarted with that chain)."""
+        rec = state["nodes"].get(labagg.LOCATION)
+        agg = state.get("aggregator")
+        if agg and rec and agg.get("rpc_url") == rec["rpc_url"] and labagg.check(agg)[1]:
+            return
+        if agg:
+            process.stop(process.ProcessRef.from_json(agg["process"]))
+            state.pop("aggregator")
+        dep = LabDeployment.from_json(rec["deployment"]) if rec else None
+        if dep is not None and "LabAggregator" in dict(dep.contracts):
+            state["aggregator"] = labagg.start(self.dir, dep, rec["rpc_url"], self.log)
+
+    def _aggregator_tables(self, state: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        agg, rec = state.get("aggregator"), state["nodes"].get(labagg.LOCATION)
+        if not (agg and rec):
+            return {}
+        return {labagg.NAME: labagg.config_table(agg, LabDeployment.from_json(rec["deployment"]))}
+
+    def aggregator_url(self) -> str | None:
+        """The running quote service's base URL (None when it is not running)."""
+        agg = self._read_state().get("aggregator")
+        return str(agg["url"]) if agg and labagg.check(agg)[1] else None
 
     # --- the trading account -----------------------------------------------------------------------------
     def _gas_up_trader(self, nodes: dict[str, Any], address: str) -> None:
@@ -454,6 +482,9 @@ class Lab:
             rel = state.pop("relayer", None)
             if rel and process.stop(process.ProcessRef.from_json(rel["process"])):
                 stopped.append("relayer")
+            agg = state.pop("aggregator", None)
+            if agg and process.stop(process.ProcessRef.from_json(agg["process"])):
+                stopped.append(agg["name"])
             state["nodes"] = {}
             self._write_state(state)
             config_file.remove(self.dir.parent)

@@ -17,6 +17,7 @@ from fillpath.model.assets import AssetId
 from fillpath.model.errors import InvalidInput
 from fillpath.router.graph import Edge
 from fillpath.router.plan import PlanLeg, PlanPath, PlanStats
+from fillpath.router.venues.aggregator import Aggregator
 
 BPS = 10_000
 DUST_PPM = 1_000_000
@@ -161,6 +162,7 @@ def build(
             continue
         ks = sorted(by_tail[node], key=lambda k: (edges[k].venue.id, str(edges[k].asset_out)))
         shares = _split_node(edges, ks, weights, have, slippage_bps)
+        shares = _on_samples(edges, ks, shares)
         if coarse:
             shares = _whole_units(edges, ks, shares, coarse - sinks)
             if coarse & sinks:
@@ -231,6 +233,35 @@ def _split_node(
             break
         shares[big] += shares[i]
         shares[i] = 0
+    return shares
+
+
+SNAP_PPM = 1
+"""How close (ppm of the leg) a sampled venue's share must be to one of its samples to be moved onto it."""
+
+
+def _on_samples(edges: Sequence[Edge], ks: list[int], shares: list[int]) -> list[int]:
+    """A sampled venue (an aggregator's quoted points) is exact only at its samples; between them the plan would
+    promise an interpolation. The optimizer gives such a venue whole segments, so its share lands on a sample up to
+    the float weights' rounding: put it exactly there, the difference going to the node's biggest other leg."""
+    shares = list(shares)
+    for i, k in enumerate(ks):
+        venue = edges[k].venue
+        if not isinstance(venue, Aggregator) or shares[i] <= 0:
+            continue
+        point = min((a for a, _ in venue.samples), key=lambda a: abs(a - shares[i]))
+        diff = point - shares[i]
+        others = [
+            j for j, kk in enumerate(ks) if j != i and shares[j] > 0 and not isinstance(edges[kk].venue, Aggregator)
+        ]
+        if not diff or abs(diff) * 1_000_000 > shares[i] * SNAP_PPM or not others:
+            continue
+        to = max(others, key=lambda j: (shares[j], -j))
+        cap = edges[ks[to]].venue.capacity(edges[ks[to]].asset_in)
+        if shares[to] - diff <= 0 or (cap is not None and shares[to] - diff > cap):
+            continue
+        shares[i] += diff
+        shares[to] -= diff
     return shares
 
 

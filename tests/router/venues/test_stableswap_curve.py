@@ -110,3 +110,18 @@ def test_a_pool_with_an_empty_coin_has_no_float_curve_to_trade() -> None:
     curve = p.curve_between(0, 1)
     assert p.get_dy(0, 1, 10**18) == 0
     assert curve.spot == 0.0 and curve.out(1e18) == 0.0 and curve.rate(1e18) == 0.0
+
+
+def test_far_out_of_any_depth_the_curve_answers_instead_of_failing() -> None:
+    """The lab's 3-coin pool (30M of each coin, A 2000): the solver asked for a rate of ~1e-312, whose input underflows
+    the pool's output balance (was a math domain error), and then for the output at that input (was a division by
+    zero). Both now answer: a huge input, and an output no larger than the whole balance."""
+    p = pool([30 * 10**12, 30 * 10**12, 30 * 10**24], 2000, 1_000_000, [6, 6, 18])
+    curve = p.curve_between(0, 2)
+    x = curve.x_at_rate(1.000150169206e-312)
+    assert x > 1e100 and curve.rate(x) <= 1e-300
+    out = curve.out(x)
+    assert 0 < out <= 30 * 10**24
+    imbalanced = pool([9 * 10**12, 37 * 10**12, 55 * 10**24], 2000, 1_000_000, [6, 6, 18]).curve_between(0, 1)
+    far = imbalanced.x_at_rate(1e-312)
+    assert 0 < imbalanced.out(far) <= 37 * 10**12

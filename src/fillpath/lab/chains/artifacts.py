@@ -34,6 +34,9 @@ _SOURCES: dict[str, tuple[str, str]] = {
     "LabToken": ("forge", "LabToken.sol/LabToken.json"),
     "Multicall3": ("forge", "Multicall3.sol/Multicall3.json"),
     "FillpathExecutor": ("forge", "FillpathExecutor.sol/FillpathExecutor.json"),
+    "LabStableSwap": ("forge", "LabStableSwap.sol/LabStableSwap.json"),
+    "LabAllowanceHolder": ("forge", "LabAllowanceHolder.sol/LabAllowanceHolder.json"),
+    "LabAggregator": ("forge", "LabAggregator.sol/LabAggregator.json"),
 }
 
 # The init code hashes the periphery contracts have compiled in: a pair/pool deployed from these artifacts

@@ -20,7 +20,15 @@ from web3.contract import Contract
 
 from fillpath.lab.chains import artifacts
 from fillpath.lab.chains.deployment import DeployedPool, DeployedToken, LabDeployment
-from fillpath.lab.chains.spec import TICK_SPACING, TOKENS, WETH, ChainSpec, V3PoolSpec, sqrt_price_x96
+from fillpath.lab.chains.spec import (
+    TICK_SPACING,
+    TOKENS,
+    WETH,
+    ChainSpec,
+    StableSwapSpec,
+    V3PoolSpec,
+    sqrt_price_x96,
+)
 from fillpath.model.errors import LabError
 
 SEED_DEADLINE = 2**32 - 1  # lab seeding only; product transactions use short, chain-relative deadlines
@@ -145,9 +153,21 @@ def deploy_lab(w3: Web3, spec: ChainSpec, *, log: Callable[[str], None] = lambda
         pools.append(_seed_v2(tx, spec, v2_factory, tokens, p2.a, p2.b, p2.usd))
     for p3 in spec.v3:
         pools.append(_seed_v3(tx, spec, v3_factory, npm, tokens, p3))
-    # Deployed last so that every other lab address stays where it was before the executor existed.
+    # Deployed after the pools so that every other lab address stays where it was before the executor existed;
+    # the StableSwap pools and the aggregator's contracts come after it for the same reason.
     contracts["FillpathExecutor"] = tx.deploy("FillpathExecutor", weth.address, v3_factory.address).address
-    log(f"{spec.location}: {len(pools)} pools seeded ({tx.sent} transactions)")
+    for ss in spec.stableswap:
+        pools.append(_seed_stableswap(tx, spec, tokens, ss))
+    private: list[DeployedPool] = []
+    if spec.aggregator_v2:
+        labswap = tx.deploy("UniswapV2Factory", dev)
+        contracts["LabSwapFactory"] = labswap.address
+        private = [_seed_v2(tx, spec, labswap, tokens, p.a, p.b, p.usd) for p in spec.aggregator_v2]
+    if spec.aggregator:
+        holder = tx.deploy("LabAllowanceHolder")
+        contracts["LabAllowanceHolder"] = holder.address
+        contracts["LabAggregator"] = tx.deploy("LabAggregator", holder.address).address
+    log(f"{spec.location}: {len(pools) + len(private)} pools seeded ({tx.sent} transactions)")
 
     return LabDeployment(
         location=spec.location,
@@ -156,6 +176,7 @@ def deploy_lab(w3: Web3, spec: ChainSpec, *, log: Callable[[str], None] = lambda
         contracts=tuple(contracts.items()),
         tokens=tuple(DeployedToken(s, c.address, d) for s, (c, d) in tokens.items()),
         pools=tuple(pools),
+        aggregator_pools=tuple(private),
     )
 
 
@@ -192,9 +213,16 @@ def _v3_plan(
     return t0, t1, price_raw, mints
 
 
+def _stableswap_amounts(spec: ChainSpec, tokens: dict[str, tuple[Contract, int]], pool: StableSwapSpec) -> list[int]:
+    return [_units(pool.usd / spec.price(s), tokens[s][1]) for s in pool.coins]
+
+
 def _seed_needs(spec: ChainSpec, tokens: dict[str, tuple[Contract, int]]) -> dict[str, int]:
     need: dict[str, int] = {}
-    for p2 in spec.v2:
+    for ss in spec.stableswap:
+        for s, amt in zip(ss.coins, _stableswap_amounts(spec, tokens, ss), strict=True):
+            need[s] = need.get(s, 0) + amt
+    for p2 in (*spec.v2, *spec.aggregator_v2):
         for s, amt in _v2_amounts(spec, tokens, p2.a, p2.b, p2.usd).items():
             need[s] = need.get(s, 0) + amt
     for p3 in spec.v3:
@@ -245,6 +273,22 @@ def _seed_v3(
         tx.send(npm.functions.mint(params), f"mint {what} [{tl}, {tu}]")
     address = factory.functions.getPool(c0.address, c1.address, pool.fee).call()
     return DeployedPool("uniswap_v3", address, t0, t1, pool.fee, TICK_SPACING[pool.fee])
+
+
+def _seed_stableswap(
+    tx: _Sender, spec: ChainSpec, tokens: dict[str, tuple[Contract, int]], pool: StableSwapSpec
+) -> DeployedPool:
+    """A LabStableSwap over ``pool.coins`` (in that order), seeded with an equal USD value of each."""
+    coins = [tokens[s][0] for s in pool.coins]
+    name = "/".join(pool.coins)
+    c = tx.deploy("LabStableSwap", [x.address for x in coins], pool.amp, pool.fee, pool.admin_fee, tx.sender,
+                  f"lab {name}", "lab" + "".join(s[0] for s in pool.coins))  # fmt: skip
+    amounts = _stableswap_amounts(spec, tokens, pool)
+    for token, amount in zip(coins, amounts, strict=True):
+        tx.send(token.functions.approve(c.address, amount), f"approve {name} StableSwap")
+    tx.send(c.functions.add_liquidity(amounts, 0), f"seed the {name} StableSwap")
+    # fee over 1e10 → ppm for display; the snapshot reads the pool's own fee
+    return DeployedPool("stableswap", c.address, pool.coins[0], pool.coins[1], pool.fee // 10_000, None, pool.coins)
 
 
 def deploy_all(w3s: Sequence[tuple[Web3, ChainSpec]]) -> list[LabDeployment]:

@@ -18,12 +18,35 @@ class DeployedToken:
 
 @dataclass(frozen=True, slots=True)
 class DeployedPool:
-    kind: str  # "uniswap_v2" | "uniswap_v3"
+    kind: str  # "uniswap_v2" | "uniswap_v3" | "stableswap"
     address: str
-    token0: str  # symbol
+    token0: str  # symbol (a StableSwap pool: its first two coins, all of them in ``coins``)
     token1: str
     fee_ppm: int
     tick_spacing: int | None = None
+    coins: tuple[str, ...] = ()
+    """A StableSwap pool's coins in pool order (coin i is ``coins[i]``)."""
+
+    def symbols(self) -> tuple[str, ...]:
+        return self.coins or (self.token0, self.token1)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "address": self.address,
+            "token0": self.token0,
+            "token1": self.token1,
+            "fee_ppm": self.fee_ppm,
+            "tick_spacing": self.tick_spacing,
+        }
+        if self.coins:
+            out["coins"] = list(self.coins)
+        return out
+
+    @classmethod
+    def from_json(cls, p: dict[str, Any]) -> DeployedPool:
+        return cls(p["kind"], p["address"], p["token0"], p["token1"], int(p["fee_ppm"]), p.get("tick_spacing"),
+                   tuple(p.get("coins", ())))  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +57,8 @@ class LabDeployment:
     contracts: tuple[tuple[str, str], ...]
     tokens: tuple[DeployedToken, ...]
     pools: tuple[DeployedPool, ...]
+    aggregator_pools: tuple[DeployedPool, ...] = ()
+    """Pools only the lab aggregator routes through (a second V2 factory): not in fillpath's configuration."""
 
     def address(self, name: str) -> str:
         for n, a in self.contracts:
@@ -52,7 +77,7 @@ class LabDeployment:
 
     def pool(self, kind: str, a: str, b: str, fee_ppm: int | None = None) -> DeployedPool:
         for p in self.pools:
-            if p.kind == kind and {p.token0, p.token1} == {a, b} and fee_ppm in (None, p.fee_ppm):
+            if p.kind == kind and {a, b} <= set(p.symbols()) and fee_ppm in (None, p.fee_ppm):
                 return p
         raise KeyError(f"{kind} {a}/{b} {fee_ppm}")
 
@@ -80,17 +105,8 @@ class LabDeployment:
             "dev": self.dev,
             "contracts": dict(self.contracts),
             "tokens": {t.symbol: {"address": t.address, "decimals": t.decimals} for t in self.tokens},
-            "pools": [
-                {
-                    "kind": p.kind,
-                    "address": p.address,
-                    "token0": p.token0,
-                    "token1": p.token1,
-                    "fee_ppm": p.fee_ppm,
-                    "tick_spacing": p.tick_spacing,
-                }
-                for p in self.pools
-            ],
+            "pools": [p.to_json() for p in self.pools],
+            "aggregator_pools": [p.to_json() for p in self.aggregator_pools],
         }
 
     @classmethod
@@ -101,15 +117,6 @@ class LabDeployment:
             dev=data["dev"],
             contracts=tuple((k, v) for k, v in data["contracts"].items()),
             tokens=tuple(DeployedToken(s, t["address"], int(t["decimals"])) for s, t in data["tokens"].items()),
-            pools=tuple(
-                DeployedPool(
-                    p["kind"],
-                    p["address"],
-                    p["token0"],
-                    p["token1"],
-                    int(p["fee_ppm"]),
-                    p.get("tick_spacing"),
-                )
-                for p in data["pools"]
-            ),
+            pools=tuple(DeployedPool.from_json(p) for p in data["pools"]),
+            aggregator_pools=tuple(DeployedPool.from_json(p) for p in data.get("aggregator_pools", ())),
         )

@@ -1,7 +1,9 @@
 """What the lab deploys and how it seeds liquidity: realistic depth and shape, so routing is interesting.
 
 lab1 is an "L1" with deep WETH/USDC liquidity spread over a V2 pair and two V3 fee tiers, WBTC/WETH in V2 and V3,
-USDC/USDT in a 0.01% V3 pool and DAI/USDC in V2. DAI/WETH, WBTC/USDC and USDT/WETH exist only through two hops.
+USDC/USDT in a 0.01% V3 pool, DAI/USDC in V2 and a USDC/USDT/DAI StableSwap pool. DAI/WETH, WBTC/USDC and USDT/WETH
+exist only through two hops — except through the lab aggregator, which also reaches a second V2 factory's
+WETH/USDC, WETH/USDT and WETH/DAI pairs that fillpath does not read (``aggregator_v2``).
 lab2 is a smaller "L2" whose prices sit slightly off lab1's. Values are human units (USD and token amounts);
 the deployer turns them into exact base units.
 """
@@ -48,6 +50,17 @@ class V3PoolSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class StableSwapSpec:
+    """A Curve-classic plain pool (``LabStableSwap``): ``usd`` of each coin deposited at the chain's prices."""
+
+    coins: tuple[str, ...]
+    amp: int
+    fee: int  # over 10^10, as the pool takes it (1_000_000 = 0.01%)
+    admin_fee: int  # over 10^10 of each fee
+    usd: Decimal  # per coin
+
+
+@dataclass(frozen=True, slots=True)
 class ChainSpec:
     location: str
     chain_id: int
@@ -56,6 +69,12 @@ class ChainSpec:
     v3: tuple[V3PoolSpec, ...]
     dev_tokens: tuple[tuple[str, Decimal], ...]  # what the development account holds after seeding
     dev_weth: Decimal
+    stableswap: tuple[StableSwapSpec, ...] = ()
+    aggregator_v2: tuple[V2PoolSpec, ...] = ()
+    """Pairs of a second V2 factory ("LabSwap") that only the lab aggregator routes through: liquidity fillpath
+    does not read itself, as a real aggregator reaches DEXes and market makers a firm does not index."""
+    aggregator: bool = False
+    """Deploy the aggregator's settlement contracts (``LabAllowanceHolder`` + ``LabAggregator``) here."""
 
     def price(self, symbol: str) -> Decimal:
         return dict(self.usd)[symbol]
@@ -129,6 +148,14 @@ def lab_specs(profile: str = "full") -> tuple[ChainSpec, ...]:
             ("DAI", _d(500_000_000)),
         ),
         dev_weth=_d(100_000),
+        # a 3pool-like pool: 30M of each coin, A 2000, 0.01% fee (half to the admin), so stable legs are cheap
+        stableswap=(StableSwapSpec(("USDC", "USDT", "DAI"), 2000, 1_000_000, 5_000_000_000, _d(30_000_000)),),
+        aggregator_v2=(
+            V2PoolSpec("WETH", "USDC", _d(8_000_000)),
+            V2PoolSpec("WETH", "USDT", _d(6_000_000)),
+            V2PoolSpec("WETH", "DAI", _d(6_000_000)),
+        ),
+        aggregator=True,
     )
     lab2 = ChainSpec(
         location="lab2",

@@ -31,8 +31,10 @@ def lab_for(ctx: typer.Context, *, quiet: bool = False) -> Lab:
 def _status_json(lab: Lab, nodes: list[NodeStatus], exs: list[ExchangeStatus]) -> dict[str, object]:
     address = lab.trader_address()
     trader = {"address": address, "keystore": str(lab.trader_keystore)} if address else None
+    url = lab.aggregator_url()
+    aggregator = {"name": "labagg", "api": "0x-v2", "url": url, "responding": url is not None}
     locations = {**{n.location: n.to_json() for n in nodes}, **{ex.location: ex.to_json() for ex in exs}}
-    return {"locations": locations, "trader": trader, "relayer": lab.relayer_status()}
+    return {"locations": locations, "trader": trader, "relayer": lab.relayer_status(), "aggregator": aggregator}
 
 
 def print_status(lab: Lab, nodes: list[NodeStatus], exs: list[ExchangeStatus], *, contracts: bool = True) -> None:
@@ -49,6 +51,9 @@ def print_status(lab: Lab, nodes: list[NodeStatus], exs: list[ExchangeStatus], *
     rel = lab.relayer_status()
     rel_state = "[green]up[/green]" if rel["responding"] else f"[red]down[/red] ({rel['problem']})"
     table.add_row("relayer", "bridge lab1 ⇄ lab2", rel_state, rel["url"] or "-", "-", str(rel["pid"] or "-"))
+    agg_url = lab.aggregator_url()
+    table.add_row("labagg", "aggregator (0x v2 API)", "[green]up[/green]" if agg_url else "[red]down[/red]",
+                  agg_url or "-", "-", "-")  # fmt: skip
     out.print(table)
     address = lab.trader_address()
     accounts = ", ".join(ex.location for ex in exs)
@@ -72,7 +77,9 @@ def print_status(lab: Lab, nodes: list[NodeStatus], exs: list[ExchangeStatus], *
             t.add_row(f"{tok.symbol} ({tok.decimals} decimals)", tok.address)
         for p in d.pools:
             fee = f"{p.fee_ppm / 10_000:g}%"
-            t.add_row(f"{p.kind} {p.token0}/{p.token1} {fee}", p.address)
+            t.add_row(f"{p.kind} {'/'.join(p.symbols())} {fee}", p.address)
+        for p in d.aggregator_pools:
+            t.add_row(f"LabSwap (aggregator only) {'/'.join(p.symbols())} 0.3%", p.address)
         out.print(t)
 
 

@@ -105,6 +105,8 @@ class StableSwapCurve(SmoothCurve):
         for _ in range(_NEWTON_STEPS):
             b = y / xj
             low = 1.0 - b
+            if low <= 0.0:  # an input so large it takes all of coin j, to the last float bit
+                return y
             phi = p0 * (b * big - a) / (big * low) - ann * (x - y)
             slope = p0 / (xj * big * low * low) + ann
             step = phi / slope
@@ -144,7 +146,10 @@ class StableSwapCurve(SmoothCurve):
             return 0.0
         if r <= 0.0:
             return INF
-        target = math.log(r / self._factor)
+        scaled = r / self._factor
+        if scaled <= 0.0:  # a rate below the smallest float in the pool's units: no input is too large
+            return INF
+        target = math.log(scaled)
         xi, xj = self._xi, self._xj
         slope0 = self._dlog_rate(xi, xj) / xi  # d log R / dX at X = 0 (< 0)
         guess = (target - math.log(self.spot / self._factor)) / slope0
@@ -154,7 +159,12 @@ class StableSwapCurve(SmoothCurve):
             x = math.exp(w)
             t = xi + x
             y = self._y(t)
-            f = math.log(self._raw_rate(t, y)) - target
+            raw = self._raw_rate(t, y)
+            if not raw > 0.0:  # so far out that y, and with it the rate, underflowed: below any target
+                hi = w
+                w = 0.5 * (lo + hi) if lo > -INF else w - 2.0
+                continue
+            f = math.log(raw) - target
             if abs(f) <= 1e-13:
                 break
             if f > 0.0:
