@@ -115,3 +115,17 @@ def test_halt_and_resume_commands(tmp_path: Path) -> None:
     cli("resume", "labex")
     with Store.open(f"sqlite:///{tmp_path / 'fillpath.db'}") as store:
         assert not store.venue_flag("labex").halted
+
+
+def test_a_journal_halt_of_every_venue_stops_the_guards(tmp_path: Path) -> None:
+    """``VenueHalted("*")``: what ``fillpath halt`` journals beside the kill-switch file, for engines sharing the
+    journal from other machines (their file system does not see the file)."""
+    from fillpath.execution.guards import EVERYWHERE
+
+    halted = {EVERYWHERE}
+    guards = Guards(KillSwitch(tmp_path / "HALT"), RiskConfig(), lambda v: v in halted, lambda _a: 10**30)
+    legs = [LegOrder("lab1:pool", "lab1", WETH, 10**18, USDC, 1, Decimal(3000), 10**12)]
+    failures = guards.check(legs, slippage_bps=50, now_ns=1)
+    assert [f.guard for f in failures] == ["kill_switch"] and "journal" in failures[0].detail
+    halted.clear()
+    assert guards.check(legs, slippage_bps=50, now_ns=1) == []

@@ -8,9 +8,10 @@ import typer
 
 from fillpath.app import journal_exists, kill_switch, open_store, resolve_venue
 from fillpath.cli.context import cli_context
-from fillpath.cli.output import console
+from fillpath.cli.output import console, err_console
 from fillpath.config import Config
-from fillpath.model.errors import InvalidInput
+from fillpath.execution.guards import EVERYWHERE
+from fillpath.model.errors import FillpathError, InvalidInput
 from fillpath.model.events import VenueHalted, VenueResumed
 from fillpath.paths import ensure_private_dir
 
@@ -36,6 +37,7 @@ def halt(
         ensure_private_dir(cfg.data_dir)  # the switch may be the first thing a fresh data directory holds
         kill_switch(cfg).engage(reason)
         console().print(f"kill switch engaged: no trading command will be sent ({kill_switch(cfg).path})")
+        _everywhere(cfg, VenueHalted(EVERYWHERE, reason))
         return
     name = _resolve(cfg, venue)
     with open_store(cfg) as store:
@@ -53,6 +55,7 @@ def resume(ctx: typer.Context, venue: VenueArg = None) -> None:
     if venue is None:
         released = kill_switch(cfg).release()
         console().print("kill switch released" if released else "the kill switch was not engaged")
+        _everywhere(cfg, VenueResumed(EVERYWHERE, "resumed by an operator"))
         return
     name = _resolve(cfg, venue)
     with open_store(cfg) as store:
@@ -62,6 +65,21 @@ def resume(ctx: typer.Context, venue: VenueArg = None) -> None:
             return
         store.append(VenueResumed(name, "resumed by an operator"))
     console().print(f"{name} resumed")
+
+
+def _everywhere(cfg: Config, event: VenueHalted | VenueResumed) -> None:
+    """The kill switch in the journal too (venue ``*``): engines on other machines sharing a PostgreSQL journal
+    see it at their next refresh; the file is this machine's. The file is the switch that must never fail: a
+    journal that cannot be written is reported, not fatal."""
+    if not journal_exists(cfg):
+        return
+    try:
+        with open_store(cfg) as store:
+            halted = store.venue_flag(EVERYWHERE).halted
+            if isinstance(event, VenueHalted) != halted:
+                store.append(event)
+    except FillpathError as exc:
+        err_console().print(f"warning: the journal's halt was not recorded ({exc}); the kill-switch file holds")
 
 
 def _resolve(cfg: Config, venue: str) -> str:
