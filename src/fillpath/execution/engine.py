@@ -365,6 +365,8 @@ class Attempt:
         self.steps = plan_steps(plan, runner_for(runners, venues))
         self.results: dict[str, list[LegResult]] = {}
         self.released: set[str] = set()
+        self._prestaged: dict[str, list[Event]] = {}
+        """Root steps' records, staged (signed, validated) before the decision: the hot path commits them."""
         self.delivered: dict[AssetId, int] = {}
         self.planned_out: dict[AssetId, int] = {}
         for leg in plan.legs:
@@ -401,8 +403,14 @@ class Attempt:
         for step, p in zip(roots, prepared, strict=True):
             if isinstance(p, list):
                 self._done(step, p)
-            else:
-                ready.append((step, p))
+                continue
+            if not self.dry_run:
+                try:  # signed and validated now, before the decision: the hot path only commits and sends
+                    self._prestaged[step.id] = list(p.stage())
+                except FillpathError as exc:
+                    self._done(step, failed(step.legs, self.attempt, f"not sent: {exc}"))
+                    continue
+            ready.append((step, p))
         return ready
 
     async def decide(self, ready: Sequence[tuple[Step, Prepared]]) -> None:
@@ -414,19 +422,27 @@ class Attempt:
 
     def commit_and_send(self, ready: Sequence[tuple[Step, Prepared]]) -> dict[str, asyncio.Task[list[LegResult]]]:
         """Decision → wire: the guards again (the kill switch, halts, limits and balances may have changed while the
-        roots were prepared), each root staged in memory, every root's records in one journal commit, and every
-        root's request started. A guard that refuses now fails the roots (nothing was signed or sent)."""
+        roots were prepared), every root's records — staged, signed and validated on the cold path — in one journal
+        commit, and every root's request started. A guard that refuses now fails the roots: their nonces are given
+        back, nothing was recorded or sent."""
         if self.w.interrupt.stopped:
+            self._unstage(ready)
             for step, _ in ready:
                 self._done(step, failed(step.legs, self.attempt, f"{INTERRUPTED} before the decision: not sent"))
             return {}
         try:
             self.w.guards.enforce(self.leg_orders, slippage_bps=self.req.route.slippage_bps, now_ns=self.w.clock_ns())
         except GuardsFailed as exc:
+            self._unstage(ready)
             for step, _ in ready:
                 self._done(step, failed(step.legs, self.attempt, f"refused at the decision: {exc}"))
             return {}
         return self._commit(ready)
+
+    def _unstage(self, ready: Sequence[tuple[Step, Prepared]]) -> None:
+        for step, p in ready:
+            if self._prestaged.pop(step.id, None) is not None:
+                p.unstage()
 
     def _commit(self, ready: Sequence[tuple[Step, Prepared]]) -> dict[str, asyncio.Task[list[LegResult]]]:
         """Stage every step and commit their records at once. Another engine on the same account may have taken a
@@ -437,8 +453,9 @@ class Attempt:
             events: list[Event] = [*self.started]
             staged: list[Prepared] = []
             try:
-                for _, p in ready:
-                    events.extend(p.stage())
+                for step, p in ready:  # staged on the cold path already, unless a conflict made us start over
+                    pre = self._prestaged.pop(step.id, None)
+                    events.extend(pre if pre is not None else p.stage())
                     staged.append(p)
                 self.w.store.append_many(events)
                 break
