@@ -187,6 +187,23 @@ class PiecewiseLinearCurve:
                 hi = mid
         return lo
 
+    def arb_slope(self, rho: float, tau: float) -> float:
+        """d(input of ``arb``)/d(rho) at temperature ``tau`` (0 unsmoothed: the input is a step function)."""
+        if tau <= 0.0:
+            return 0.0
+        w = self._WINDOW * tau
+        k = self._count_ge(rho / (1.0 - w)) if w < 1.0 else 0
+        lo_rate = rho / (1.0 + w)
+        rates, lens = self._rates, self._lens
+        slope = 0.0
+        while k < len(rates) and rates[k] > lo_rate:
+            r = rates[k]
+            tk = tau * r
+            s = _sigmoid((r - rho) / tk)
+            slope -= lens[k] * s * (1.0 - s) / tk
+            k += 1
+        return slope
+
     def arb(self, rho: float, tau: float) -> tuple[float, float]:
         if tau <= 0.0:
             n = self._count_ge(rho)

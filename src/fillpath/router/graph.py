@@ -17,6 +17,7 @@ search stops at the first one under it.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -39,6 +40,17 @@ class Edge:
     def key(self) -> tuple[str, AssetId, AssetId]:
         """(venue, in, out): an n-coin pool has several directions from one input."""
         return (self.venue.id, self.asset_in, self.asset_out)
+
+
+def hop_cost(asset_in: AssetId, asset_out: AssetId) -> int:
+    """What one direction counts against ``max_hops``: a trade is a hop; moving the same asset to another location
+    (a bridge, a deposit, a withdrawal) is not — it changes where value sits, not what it is, and a mixed route
+    would otherwise spend half its budget getting to and from an exchange."""
+    return 0 if asset_in.symbol == asset_out.symbol and asset_in.location != asset_out.location else 1
+
+
+def path_hops(edges: Iterable[Edge]) -> int:
+    return sum(hop_cost(e.asset_in, e.asset_out) for e in edges)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,16 +122,20 @@ def _on_short_paths(
                 back.setdefault(b, []).append(a)
 
     def bfs(start: Iterable[AssetId], adj: dict[AssetId, list[AssetId]]) -> dict[AssetId, int]:
+        """0-1 breadth-first search: a transfer costs no hop (see :func:`hop_cost`)."""
         dist = dict.fromkeys(start, 0)
-        frontier = list(dist)
-        for d in range(1, hops):
-            nxt = []
-            for node in frontier:
-                for o in adj.get(node, ()):
-                    if o not in dist:
-                        dist[o] = d
-                        nxt.append(o)
-            frontier = nxt
+        todo = deque(dist)
+        while todo:
+            node = todo.popleft()
+            d = dist[node]
+            for o in adj.get(node, ()):
+                w = hop_cost(node, o)
+                if d + w < dist.get(o, hops + 1):
+                    dist[o] = d + w
+                    if w:
+                        todo.append(o)
+                    else:
+                        todo.appendleft(o)
         return dist
 
     from_src = bfs(sources, fwd)  # no edge leaves a sink: paths end at the first one
@@ -127,7 +143,7 @@ def _on_short_paths(
 
     def test(a: AssetId, b: AssetId) -> bool:
         da, db = from_src.get(a), to_sink.get(b)
-        return da is not None and db is not None and da + 1 + db <= hops
+        return da is not None and db is not None and da + hop_cost(a, b) + db <= hops
 
     return test
 
@@ -155,7 +171,7 @@ def _one_layer(graph: Graph, sources: tuple[tuple[AssetId, int], ...], sinks: fr
 
 def best_completion(graph: Graph, sinks: frozenset[AssetId], hops: int) -> list[dict[AssetId, float]]:
     """``best[h][node]``: the best spot-rate product from node to a sink in at most h hops."""
-    best: list[dict[AssetId, float]] = [dict.fromkeys(sinks, 1.0)]
+    best: list[dict[AssetId, float]] = [_transfer_closure(graph, dict.fromkeys(sinks, 1.0))]
     for _ in range(hops):
         prev = best[-1]
         cur = dict(prev)
@@ -163,10 +179,28 @@ def best_completion(graph: Graph, sinks: frozenset[AssetId], hops: int) -> list[
             v = max((e.curve.spot * prev.get(e.asset_out, 0.0) for e in edges), default=0.0)
             if v > cur.get(node, 0.0):
                 cur[node] = v
+        cur = _transfer_closure(graph, cur)
         if cur == prev:  # settled: more hops cannot improve any completion
             best.extend([prev] * (hops + 1 - len(best)))
             break
         best.append(cur)
+    return best
+
+
+def _transfer_closure(graph: Graph, best: dict[AssetId, float]) -> dict[AssetId, float]:
+    """``best`` improved by any number of transfers (they cost no hop); strict improvement only, so a zero-fee
+    round trip cannot loop."""
+    for _ in range(len(graph.out_edges) + 1):
+        changed = False
+        for node, edges in graph.out_edges.items():
+            for e in edges:
+                if hop_cost(e.asset_in, e.asset_out) == 0:
+                    v = e.curve.spot * best.get(e.asset_out, 0.0)
+                    if v > best.get(node, 0.0) * (1.0 + 1e-15):
+                        best[node] = v
+                        changed = True
+        if not changed:
+            break
     return best
 
 
@@ -265,11 +299,14 @@ def _paths(
             threshold = max(threshold, shared)
             if bound < threshold:
                 continue  # the threshold rose since this branch was queued
-            left = max_hops - len(path)
+            left = max_hops - path_hops(path)
             nxt = []
             for e in graph.out_edges.get(node, ()):
                 o = e.asset_out
                 if o in seen:
+                    continue
+                after = left - hop_cost(node, o)
+                if after < 0:
                     continue
                 p = prod * e.curve.spot
                 if o in sinks:
@@ -288,10 +325,10 @@ def _paths(
                             check *= 4
                     if alone:
                         shared = max(shared, threshold)
-                elif left > 1:
+                else:
                     if not best:
                         best = best_completion(graph, sinks, max_hops)
-                    bound = p * best[left - 1].get(o, 0.0)
+                    bound = p * best[after].get(o, 0.0)
                     if bound > 0.0 and bound >= threshold:
                         nxt.append((bound, o, p, e))
             # push worst first so the most promising branch is explored next

@@ -17,7 +17,8 @@ from fillpath.router.build import COARSE, Draft, apportion, build, executable
 from fillpath.router.costs import Costs
 from fillpath.router.curves import CostedCurve, FloatCurve, PiecewiseLinearCurve
 from fillpath.router.graph import Edge
-from fillpath.router.network import ANNEAL, ANNEAL_ONE_SOURCE, Arc, initial_prices, solve_dual, surplus
+from fillpath.router.network import Arc, initial_prices, surplus
+from fillpath.router.newton import solve_flow
 from fillpath.router.split import water_fill
 
 
@@ -200,8 +201,7 @@ class Problem:
             n = n0 + 1
             arcs += [Arc(src, idx[s], PiecewiseLinearCurve([(1.0, float(cap))])) for s, cap in sources]
         sinks = frozenset(idx[t] for t in self.sinks)
-        anneal = ANNEAL if len(arcs) > len(ks) else ANNEAL_ONE_SOURCE
-        sol = solve_dual(n, arcs, src, float(self.amount), sinks, anneal=anneal, supplies=fixed)
+        sol = solve_flow(n, arcs, fixed if fixed is not None else {src: float(self.amount)}, sinks)
         if sol.imbalance > 0.5:
             # prices collapse only when the capped venues cannot absorb the amount at any price
             raise InvalidInput("amount", "more than the venues on these routes can carry", "sell less")

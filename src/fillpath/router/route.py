@@ -43,7 +43,7 @@ def route(market: Market, request: RouteRequest) -> Plan:
             f"no route from {request.sell} to {request.buy} within {request.max_hops} hops",
             "raise max_hops",
         )
-    edges = _union(paths)
+    edges = [e for es in graph.out_edges.values() for e in es]  # the whole hop-limited graph: the solve prunes nothing
     problem = Problem(edges, ends.sources, ends.sinks, request.amount, costs, request.slippage_bps, request.penalty_bps)
     best = _best_single(problem, paths)
     seed = frozenset(leg.venue for leg in best.draft.legs) if best is not None else frozenset()

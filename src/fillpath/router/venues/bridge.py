@@ -12,6 +12,7 @@ from fractions import Fraction
 from typing import ClassVar
 
 from fillpath.model.assets import AssetId
+from fillpath.router.curves import PiecewiseLinearCurve
 
 PPM = 1_000_000
 
@@ -69,6 +70,12 @@ class Bridge:
     def capacity(self, asset_in: AssetId) -> int:
         self._check(asset_in)
         return self.max_amount
+
+    def float_curve(self, asset_in: AssetId) -> PiecewiseLinearCurve:
+        """One linear piece up to ``max_amount`` for the continuous solve. The fixed fee is left out: it is a fixed
+        cost, not a slope, so the curve is never below the exact quote (the dual bound stays an upper bound) and the
+        plan re-quotes exactly. The network solve clips the piece to the request's scale."""
+        return PiecewiseLinearCurve([(float(self.marginal_rate(asset_in, 0)), float(self.max_amount))])
 
 
 @dataclass(frozen=True, slots=True)

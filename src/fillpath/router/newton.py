@@ -1,0 +1,267 @@
+"""The network solve: damped Newton on the smoothed routing dual, following the smoothing down (path following).
+
+The dual of the max-output flow problem (see :mod:`fillpath.router.network`) is ``g(ν) = Σ supply·ν +
+Σ_arcs ν_out·φ(ρ)`` with ``ρ = (ν_in + c)/ν_out`` and ``φ`` the arc's arbitrage value. Each arc adds a rank-one
+term ``d·[1, −ρ][1, −ρ]ᵀ`` (``d = −x'(ρ)/ν_out``) to the Hessian, so Newton's method sees what first-order
+methods do not: a zero-fee transfer both ways (a zero-cost cycle) is a stiff tie between two prices, a deep book
+level beside a thin pool is a stiff arc beside a soft one, and tied prices cost nothing. Piecewise-linear arcs
+(books, transfers, wraps) are entropy-smoothed with a temperature τ; the solve converges at τ, then divides τ by
+``TAU_STEP`` and warm-starts, down to ``TAU_FINAL`` (an interior-point-like central path). With no such arc there
+is one stage. The linear system is small (one row per free node) and is solved densely.
+
+Any non-negative prices give an upper bound on the optimum (weak duality): :func:`dual_bound` evaluates the
+unsmoothed dual at the solve's prices, which is the plan's certificate.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from fillpath.router.curves import ConstantProductCurve, FloatCurve, PiecewiseLinearCurve
+from fillpath.router.network import Arc, initial_prices
+
+TAU_START = 1e-2
+TAU_STEP = 10.0
+TAU_FINAL = 1e-8
+STAGE_TOL = 1e-6
+"""Relative imbalance at which an intermediate stage hands over to the next temperature."""
+FINAL_TOL = 1e-10
+MAX_NEWTON = 60
+"""Newton steps per stage; a stage that has not converged by then hands over anyway (the final check decides)."""
+
+
+@dataclass(frozen=True)
+class FlowSolution:
+    prices: tuple[float, ...]
+    flows: tuple[float, ...]
+    outs: tuple[float, ...]
+    imbalance: float
+    """Largest node imbalance valued at its price, relative to the supply's value (0 at the optimum)."""
+    iterations: int
+
+
+def _slope(curve: FloatCurve, rho: float, tau: float, x: float) -> float:
+    """x'(ρ) ≤ 0: how the arc's optimal input falls as its price ratio rises."""
+    if isinstance(curve, ConstantProductCurve):
+        if x <= 0.0:
+            return 0.0
+        return -math.sqrt(curve.k) / (2.0 * curve.g * rho * math.sqrt(rho))
+    if isinstance(curve, PiecewiseLinearCurve):
+        return curve.arb_slope(rho, tau)
+    h = rho * 1e-7
+    lo, _ = curve.arb(rho - h, tau)
+    hi, _ = curve.arb(rho + h, tau)
+    return min(0.0, (hi - lo) / (2.0 * h))
+
+
+class _Dual:
+    """g, its gradient and Hessian over the free nodes, in scaled prices ``ν_j = scale_j · w_j``."""
+
+    def __init__(
+        self, n: int, arcs: Sequence[Arc], supply: Mapping[int, float], sinks: frozenset[int], scale: list[float]
+    ) -> None:
+        self.n = n
+        self.arcs = arcs
+        self.supply = supply
+        self.free = [j for j in range(n) if j not in sinks]
+        self.pos = {j: k for k, j in enumerate(self.free)}
+        self.scale = scale
+        self.tau = 0.0
+        self.total = 0.0
+
+    def prices(self, w: Sequence[float]) -> list[float]:
+        nu = [1.0] * self.n
+        for k, j in enumerate(self.free):
+            nu[j] = self.scale[j] * w[k]
+        return nu
+
+    def value(self, w: Sequence[float]) -> float:
+        nu = self.prices(w)
+        v = sum(nu[s] * a for s, a in self.supply.items())
+        tau = self.tau
+        for a in self.arcs:
+            ni = nu[a.tail] + a.cost
+            no = nu[a.head]
+            x, o = a.curve.arb(ni / no, tau)
+            if x > 0.0:
+                v += no * o - ni * x
+        return v
+
+    def full(self, w: Sequence[float]) -> tuple[float, list[float], list[list[float]], float]:
+        """(g, ∇g, ∇²g, relative imbalance), all over the free nodes in ``w`` coordinates."""
+        nu = self.prices(w)
+        m = len(self.free)
+        grad = [0.0] * self.n
+        hess = [[0.0] * m for _ in range(m)]
+        pos = self.pos
+        v = 0.0
+        for s, amount in self.supply.items():
+            grad[s] += amount
+            v += nu[s] * amount
+        total = v
+        tau = self.tau
+        for a in self.arcs:
+            ni = nu[a.tail] + a.cost
+            no = nu[a.head]
+            rho = ni / no
+            x, o = a.curve.arb(rho, tau)
+            if x > 0.0:
+                v += no * o - ni * x
+                grad[a.tail] -= x
+                grad[a.head] += o
+            d = -_slope(a.curve, rho, tau, x) / no
+            if d <= 0.0:
+                continue
+            t = pos.get(a.tail)
+            h = pos.get(a.head)
+            if t is not None:
+                st = self.scale[a.tail]
+                hess[t][t] += d * st * st
+                if h is not None:
+                    sh = self.scale[a.head]
+                    c = -d * rho * st * sh
+                    hess[t][h] += c
+                    hess[h][t] += c
+                    hess[h][h] += d * rho * rho * sh * sh
+            elif h is not None:
+                sh = self.scale[a.head]
+                hess[h][h] += d * rho * rho * sh * sh
+        self.total = total
+        imb = max((abs(grad[j]) * nu[j] for j in self.free), default=0.0) / total if total > 0 else 0.0
+        return v, [grad[j] * self.scale[j] for j in self.free], hess, imb
+
+
+def _solve_spd(a: list[list[float]], b: list[float]) -> list[float] | None:
+    """Cholesky solve of a symmetric positive definite system; None when it is not (numerically)."""
+    m = len(b)
+    low = [[0.0] * m for _ in range(m)]
+    for i in range(m):
+        ai, li = a[i], low[i]
+        for j in range(i + 1):
+            lj = low[j]
+            s = ai[j] - sum(li[k] * lj[k] for k in range(j))
+            if i == j:
+                if s <= 0.0:
+                    return None
+                li[i] = math.sqrt(s)
+            else:
+                li[j] = s / lj[j]
+    y = [0.0] * m
+    for i in range(m):
+        li = low[i]
+        y[i] = (b[i] - sum(li[k] * y[k] for k in range(i))) / li[i]
+    x = [0.0] * m
+    for i in range(m - 1, -1, -1):
+        x[i] = (y[i] - sum(low[k][i] * x[k] for k in range(i + 1, m))) / low[i][i]
+    return x
+
+
+def _direction(grad: list[float], hess: list[list[float]], ridge: float) -> list[float]:
+    """Newton direction with a Levenberg ridge relative to each diagonal (flat nodes: a node no arc prices, or
+    one sitting between two book levels, has a zero row)."""
+    m = len(grad)
+    top = max((hess[i][i] for i in range(m)), default=0.0) or 1.0
+    while True:
+        a = [row[:] for row in hess]
+        for i in range(m):
+            a[i][i] += ridge * (a[i][i] + 1e-9 * top) + 1e-14 * top
+        p = _solve_spd(a, [-g for g in grad])
+        if p is not None:
+            return p
+        ridge = max(ridge * 10.0, 1e-10)
+
+
+def _newton(f: _Dual, w: list[float], tol: float, max_iter: int) -> tuple[list[float], int, float]:
+    gv, gr, hs, imb = f.full(w)
+    it = 0
+    ridge = 1e-12
+    while it < max_iter and imb > tol:
+        it += 1
+        p = _direction(gr, hs, ridge)
+        slope = sum(g * q for g, q in zip(gr, p, strict=True))
+        if slope >= 0.0:
+            p = [-g / (hs[i][i] + 1e-300) if hs[i][i] > 0 else -g for i, g in enumerate(gr)]
+            slope = sum(g * q for g, q in zip(gr, p, strict=True))
+        t = 1.0
+        neg = [-wi / qi for wi, qi in zip(w, p, strict=True) if qi < 0.0]
+        if neg:
+            t = min(t, 0.95 * min(neg))  # prices stay positive
+        accepted = False
+        for _ in range(40):
+            wn = [wi + t * qi for wi, qi in zip(w, p, strict=True)]
+            gn = f.value(wn)
+            if gn <= gv + 1e-4 * t * slope:
+                accepted = True
+                break
+            if gn <= gv + 1e-13 * abs(gv):  # below float resolution of g: judge by the imbalance
+                _, _, _, imbn = f.full(wn)
+                if imbn < imb:
+                    accepted = True
+                    break
+            t *= 0.5
+        if not accepted:
+            if ridge >= 1e6:
+                break
+            ridge = max(ridge * 100.0, 1e-6)
+            continue
+        ridge = max(ridge / 10.0, 1e-12)
+        w = wn
+        gv, gr, hs, imb = f.full(w)
+    return w, it, imb
+
+
+def solve_flow(
+    n: int,
+    arcs: Sequence[Arc],
+    supplies: Mapping[int, float],
+    sinks: frozenset[int],
+    *,
+    start: Sequence[float] | None = None,
+    tol: float = FINAL_TOL,
+) -> FlowSolution:
+    """Prices minimizing the dual and each arc's (input, output) at them."""
+    scale = list(start) if start is not None else initial_prices(n, arcs, sinks)
+    scale = [s if s > 0.0 else 1e-300 for s in scale]
+    f = _Dual(n, arcs, supplies, sinks, scale)
+    w = [1.0] * len(f.free)
+    smooth = not any(isinstance(a.curve, PiecewiseLinearCurve) for a in arcs)
+    stages: list[tuple[float, float]] = []
+    if smooth:
+        stages.append((0.0, tol))
+    else:
+        tau = TAU_START
+        while tau > TAU_FINAL * 1.0001:
+            stages.append((tau, STAGE_TOL))
+            tau /= TAU_STEP
+        stages.append((TAU_FINAL, tol))
+    iterations = 0
+    imb = math.inf
+    for tau, stage_tol in stages:
+        f.tau = tau
+        w, k, imb = _newton(f, w, stage_tol, MAX_NEWTON)
+        iterations += k
+    nu = f.prices(w)
+    flows, outs = [], []
+    for a in arcs:
+        x, o = a.curve.arb((nu[a.tail] + a.cost) / nu[a.head], f.tau)
+        flows.append(x)
+        outs.append(o)
+    return FlowSolution(tuple(nu), tuple(flows), tuple(outs), imb, iterations)
+
+
+def dual_bound(prices: Sequence[float], arcs: Sequence[Arc], supplies: Mapping[int, float]) -> float:
+    """The unsmoothed dual at ``prices`` (sinks at 1, every other price ≥ 0): an upper bound on the output any flow
+    over ``arcs`` can deliver from ``supplies`` (weak duality), whatever the prices. Float error is ~1e-15 relative;
+    callers round up with a margin."""
+    v = sum(prices[s] * a for s, a in supplies.items())
+    for a in arcs:
+        no = prices[a.head]
+        ni = prices[a.tail] + a.cost
+        if no <= 0.0:
+            continue
+        x, o = a.curve.arb(ni / no, 0.0)
+        if x > 0.0:
+            v += max(0.0, no * o - ni * x)
+    return v
