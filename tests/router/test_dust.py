@@ -14,6 +14,7 @@ from fillpath.model.errors import InvalidInput
 from fillpath.router.build import build
 from fillpath.router.curves import curve_for
 from fillpath.router.graph import Edge
+from fillpath.router.newton import FlowSolution
 from fillpath.router.plan import Plan, PlanStats, read_plan, write_plan
 from tests.router.opt_venues import BookVenue, CPVenue
 
@@ -85,14 +86,14 @@ def test_float_noise_on_a_source_whose_route_breaks_off_sells_everything_from_th
     )
     decimals = {WETH: 18, ETH: 18, USDC: 6, usdt: 6, l3_usdc: 6}
     market = Market(venues, decimals=decimals, holdings={WETH: 40 * E18, ETH: 10 * E18})
-    real = optimize.solve_dual
+    real = optimize.solve_flow
     names = sorted(str(a) for a in decimals)  # the problem numbers its nodes in this order; the super-source is next
     eth, usdt_i, top = names.index(str(ETH)), names.index(str(usdt)), len(names)
     # the solver's answer, as in the CI run: float noise of 31,468 wei through ETH@l3 that dies out one hop on
     noise = {(top, eth): 31_468.0, (eth, usdt_i): 31_468.0, (usdt_i, names.index(str(l3_usdc))): 0.5}
     noisy: list[tuple[int, int]] = []
 
-    def with_noise(n: int, arcs: list[optimize.Arc], *args: Any, **kw: Any) -> optimize.DualSolution:
+    def with_noise(n: int, arcs: list[optimize.Arc], *args: Any, **kw: Any) -> FlowSolution:
         sol = real(n, arcs, *args, **kw)
         flows = list(sol.flows)
         for j, arc in enumerate(arcs):
@@ -101,7 +102,7 @@ def test_float_noise_on_a_source_whose_route_breaks_off_sells_everything_from_th
                 noisy.append((arc.tail, arc.head))
         return dataclasses.replace(sol, flows=tuple(flows))
 
-    monkeypatch.setattr(optimize, "solve_dual", with_noise)
+    monkeypatch.setattr(optimize, "solve_flow", with_noise)
     plan = route(market, RouteRequest("WETH@l1,ETH@l3", 30 * E18, "USDC", max_hops=3))
     assert set(noise) <= set(noisy), "the injected noise reached the solve"
     assert plan.amount_in == 30 * E18 and not plan.stats.unsold

@@ -94,10 +94,12 @@ def test_a_penalized_order_book_gets_less_flow() -> None:
 
 
 def test_a_penalty_moves_flow_across_chains() -> None:
-    """Selling WETH held on two chains into USDC on eth: penalizing the arb pool sends more through eth."""
+    """Selling WETH held on two chains into USDC on eth: penalizing the arb pool sends more through eth. (35 WETH:
+    eth's 30 could carry it alone, so how much comes from arb is a choice; at 45 the optimum already takes only the
+    15 eth cannot hold.)"""
     market = two_chains()
-    plain = route(market, RouteRequest("WETH", 45 * WETH, "USDC@eth", gas=False))
-    penalized = route(market, RouteRequest("WETH", 45 * WETH, "USDC@eth", gas=False, penalty_bps={"arb:pool": 50}))
+    plain = route(market, RouteRequest("WETH", 35 * WETH, "USDC@eth", gas=False))
+    penalized = route(market, RouteRequest("WETH", 35 * WETH, "USDC@eth", gas=False, penalty_bps={"arb:pool": 50}))
     sources = {WETH_E: 30 * WETH, WETH_A: 20 * WETH}
     for plan in (plain, penalized):
         by_source = {a: sum(leg.amount_in for leg in plan.legs if leg.asset_in == a) for a in sources}

@@ -89,8 +89,14 @@ def test_excluded_venues_are_not_used() -> None:
 
 
 def test_no_route_within_hops_is_invalid() -> None:
+    # WETH@arb → USDC@arb → (bridge) → USDC@eth → WETH@eth is two trades: the bridge is not a hop
     with pytest.raises(InvalidInput, match="no route"):
-        route(two_chains(), RouteRequest("WETH@arb", 10**18, "USDC@eth", max_hops=1))
+        route(two_chains(), RouteRequest("WETH@arb", 10**18, "WETH@eth", max_hops=1))
+
+
+def test_a_bridge_costs_no_hop() -> None:
+    plan = route(two_chains(), RouteRequest("WETH@arb", 10**18, "USDC@eth", max_hops=1, gas=False))
+    assert [leg.venue for leg in plan.legs] == ["arb:pool", "bridge:usdc"]
 
 
 def test_dust_amount_with_zero_min_out_is_refused() -> None:
