@@ -129,6 +129,10 @@ def show_plan(plan: Plan, snap: Snapshot) -> None:
         + (f" · price impact vs mid {impact:.1f} bps" if impact is not None else "")
         + f" · solved in {plan.stats.solve_ms:.1f} ms over {plan.stats.paths_considered} paths"
     )
+    if plan.upper_bound is not None and plan.gap is not None:
+        out.print(
+            f"upper bound {amt(plan.upper_bound)} · gap {float(plan.gap):.2e} (no plan on these venues can beat it)"
+        )
     if plan.stats.unsold:
         dust = ", ".join(f"{n} base units of {a}" for a, n in plan.stats.unsold)
         out.print(f"left unsold (dust no venue could take): {dust}")

@@ -25,9 +25,13 @@ from fillpath.router.network import Arc, initial_prices
 TAU_START = 1e-2
 TAU_STEP = 10.0
 TAU_FINAL = 1e-8
-STAGE_TOL = 1e-6
+STAGE_TOL = 1e-5
 """Relative imbalance at which an intermediate stage hands over to the next temperature."""
-FINAL_TOL = 1e-10
+FINAL_TOL = 1e-9
+STALL = 6
+STALL_FROM = 1e-6
+"""Newton steps without a 10% smaller imbalance after which a stage stops: float resolution has been reached (a
+stiff zero-fee transfer beside a thin pool floors the imbalance near 1e-8 relative; the plan does not move)."""
 MAX_NEWTON = 60
 """Newton steps per stage; a stage that has not converged by then hands over anyway (the final check decides)."""
 
@@ -177,7 +181,8 @@ def _newton(f: _Dual, w: list[float], tol: float, max_iter: int) -> tuple[list[f
     gv, gr, hs, imb = f.full(w)
     it = 0
     ridge = 1e-12
-    while it < max_iter and imb > tol:
+    best, since = imb, 0
+    while it < max_iter and imb > tol and (since < STALL or imb > STALL_FROM):
         it += 1
         p = _direction(gr, hs, ridge)
         slope = sum(g * q for g, q in zip(gr, p, strict=True))
@@ -209,6 +214,10 @@ def _newton(f: _Dual, w: list[float], tol: float, max_iter: int) -> tuple[list[f
         ridge = max(ridge / 10.0, 1e-12)
         w = wn
         gv, gr, hs, imb = f.full(w)
+        if imb < 0.9 * best:
+            best, since = imb, 0
+        else:
+            since += 1
     return w, it, imb
 
 

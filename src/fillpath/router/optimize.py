@@ -14,8 +14,10 @@ from fractions import Fraction
 from fillpath.model.assets import AssetId
 from fillpath.model.errors import InvalidInput
 from fillpath.router.build import COARSE, Draft, apportion, build, executable
+from fillpath.router.certificate import upper_bound
 from fillpath.router.costs import Costs
-from fillpath.router.curves import CostedCurve, FloatCurve, PiecewiseLinearCurve
+from fillpath.router.curves import CostedCurve, FloatCurve, PiecewiseLinearCurve, curve_for
+from fillpath.router.cycles import cancel_cycles
 from fillpath.router.graph import Edge
 from fillpath.router.network import Arc, initial_prices, surplus
 from fillpath.router.newton import solve_flow
@@ -71,6 +73,8 @@ class Problem:
         self.lin_exact = {e.key: c for e, c in zip(self.edges, lin_exact, strict=True) if c}
         self.venues = frozenset(self.gas)
         arcs = [Arc(self.index[e.asset_in], self.index[e.asset_out], e.curve) for e in self.edges]
+        self.full_prices: tuple[float, ...] | None = None
+        """Node prices of the solve over every venue (the tightest certificate), once it has run."""
         self.spot_prices = initial_prices(len(self.index), arcs, frozenset(self.index[t] for t in self.sinks))
 
     def cost_of(self, draft: Draft) -> Fraction:
@@ -136,7 +140,28 @@ class Problem:
                 sur[e.venue.id] = sur.get(e.venue.id, 0.0) + s
         return sur
 
+    def upper_bound(self, prices: Sequence[float]) -> int:
+        """The certificate (see :mod:`fillpath.router.certificate`) over every edge of the problem, on the venues'
+        own curves (no penalty, no waiting cost: it bounds ``expected_out``), at ``prices`` (one per node)."""
+        arcs = [
+            (
+                self.index[e.asset_in],
+                self.index[e.asset_out],
+                curve_for(e.venue, e.asset_in) if e.venue.id in self.penalty_bps else e.curve,
+            )
+            for e in self.edges
+        ]
+        sources = [(self.index[s], float(cap)) for s, cap in self.sources]
+        sinks = frozenset(self.index[t] for t in self.sinks)
+        return upper_bound(prices, arcs, sources, float(self.amount), sinks)
+
     def solve(self, enabled: frozenset[str]) -> Solution:
+        solution = self._solve(enabled)
+        if enabled == self.venues:
+            self.full_prices = solution.prices
+        return solution
+
+    def _solve(self, enabled: frozenset[str]) -> Solution:
         ks = self._routable([k for k, e in enumerate(self.edges) if e.venue.id in enabled])
         if not ks:
             raise InvalidInput("buy", "no route with these venues", "enable more venues")
@@ -205,11 +230,12 @@ class Problem:
         if sol.imbalance > 0.5:
             # prices collapse only when the capped venues cannot absorb the amount at any price
             raise InvalidInput("amount", "more than the venues on these routes can carry", "sell less")
+        flows, outs = cancel_cycles([(a.tail, a.head) for a in arcs], sol.flows, sol.outs)
         weights: list[float] = [0.0] * len(self.edges)
         value: list[float] = [0.0] * len(self.edges)
         for j, k in enumerate(ks):
-            weights[k] = sol.flows[j] if sol.flows[j] >= 1.0 else 0.0
-            value[k] = sol.flows[j] * sol.prices[arcs[j].tail]
+            weights[k] = flows[j] if flows[j] >= 1.0 else 0.0
+            value[k] = flows[j] * sol.prices[arcs[j].tail]
         if whole:
             supplies = dict(sources)
         else:
@@ -218,10 +244,9 @@ class Problem:
             # that supply would find no venue and stay unsold
             srcs = {s for s, _ in sources}
             fed = {self.edges[k].asset_in for k in executable(self.edges, weights, srcs, self.sinks, value)} & srcs
-            flows = sol.flows[len(ks) :]
-            src_flows = [f if s in fed else 0.0 for (s, _), f in zip(sources, flows, strict=False)]
+            src_flows = [f if s in fed else 0.0 for (s, _), f in zip(sources, flows[len(ks) :], strict=False)]
             supplies = self._supplies(sources, src_flows, fed)
-        est = sum(o for a, o in zip(arcs, sol.outs, strict=True) if a.head in sinks)
+        est = sum(o for a, o in zip(arcs, outs, strict=True) if a.head in sinks)
         coarse = frozenset(a for a, i in idx.items() if sol.prices[i] > COARSE * est)
         draft = build(self.edges, weights, supplies, self.sinks, self.slippage_bps, value, coarse)
         prices = {a: sol.prices[i] for a, i in idx.items()}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from fillpath.model.assets import AssetId
@@ -58,6 +59,16 @@ class Plan:
     legs: tuple[PlanLeg, ...]
     paths: tuple[PlanPath, ...]
     stats: PlanStats
+    upper_bound: int | None = None
+    """The certificate: no plan on these venues within the hop limit delivers more than this (buy base units, gross of
+    gas like ``expected_out``). None on plans written before it existed."""
+
+    @property
+    def gap(self) -> Fraction | None:
+        """``1 - expected_out / upper_bound``: how far the plan may be from the best possible (never negative)."""
+        if self.upper_bound is None or self.upper_bound <= 0:
+            return None
+        return 1 - Fraction(self.expected_out, self.upper_bound)
 
     def to_json(self) -> dict[str, Any]:
         """The ``fillpath.plan/1`` object (amounts as integer strings)."""
@@ -119,7 +130,10 @@ def read_plan(data: object) -> Plan:
         legs=tuple(_read_leg(v, f"legs[{k}]") for k, v in enumerate(f.array("legs"))),
         paths=tuple(_read_path(v, f"paths[{k}]") for k, v in enumerate(f.array("paths"))),
         stats=_read_stats(f.raw("stats")),
+        upper_bound=f.int_string("upper_bound") if f.has("upper_bound") else None,
     )
+    if f.has("gap"):
+        f.raw("gap")  # derived from the two amounts; read for completeness, recomputed exactly
     f.done()
     return plan
 
@@ -134,6 +148,7 @@ def write_plan(plan: Plan) -> dict[str, Any]:
         "min_out": str(plan.min_out),
         "gas_cost_out": str(plan.gas_cost_out),
         "net_out": str(plan.net_out),
+        **_certificate(plan),
         "legs": [
             {
                 "venue": leg.venue,
@@ -153,6 +168,13 @@ def write_plan(plan: Plan) -> dict[str, Any]:
         | ({"unsold": {str(a): str(n) for a, n in plan.stats.unsold}} if plan.stats.unsold else {})
         | ({"max_hops_used": plan.stats.max_hops_used} if plan.stats.max_hops_used is not None else {}),
     }
+
+
+def _certificate(plan: Plan) -> dict[str, Any]:
+    gap = plan.gap
+    if plan.upper_bound is None or gap is None:
+        return {}
+    return {"upper_bound": str(plan.upper_bound), "gap": float(f"{float(gap):.6g}")}
 
 
 def dumps_plan(plan: Plan) -> str:

@@ -57,7 +57,8 @@ def route(market: Market, request: RouteRequest) -> Plan:
             best = split
     assert best is not None
     lowered = search.hops if search.hops < request.max_hops and paths else None
-    return _finish(best, ends.sell_label, ends.buy_label, request, len(paths), started, lowered)
+    bound = problem.upper_bound(problem.full_prices or best.prices)
+    return _finish(best, ends.sell_label, ends.buy_label, request, len(paths), started, lowered, bound)
 
 
 def _union(paths: list[CandidatePath]) -> list[Edge]:
@@ -102,7 +103,14 @@ def _best_single(problem: Problem, paths: list[CandidatePath]) -> Solution | Non
 
 
 def _finish(
-    sol: Solution, sell: str, buy: str, request: RouteRequest, considered: int, started: float, hops: int | None = None
+    sol: Solution,
+    sell: str,
+    buy: str,
+    request: RouteRequest,
+    considered: int,
+    started: float,
+    hops: int | None = None,
+    bound: int | None = None,
 ) -> Plan:
     draft = sol.draft
     total_min = min_out(draft.expected_out, request.slippage_bps)
@@ -121,4 +129,5 @@ def _finish(
         legs=draft.legs,
         paths=draft.paths,
         stats=Stats(considered, solve_ms, draft.unsold, hops),
+        upper_bound=bound,
     )

@@ -1,0 +1,75 @@
+"""The certificate: an upper bound on the output any plan on these venues can deliver, from the solve's prices.
+
+Weak duality: for node prices ν ≥ 0 with the sinks at 1, ``Σ supply·ν + Σ_arcs max_x (ν_out·out(x) − ν_in·x)``
+bounds the output of every flow over the arcs (a plan is one, its legs' exact quotes never above the float curves;
+a bridge's fixed fee is left out of its curve, which only raises the bound). It holds for *any* such prices; the
+solve's prices make it tight. The bound is over every direction the hop-limited graph admits, so it also bounds the
+best plan within ``max_hops`` (each path's directions are among them).
+
+Two details keep it honest in floats: a transfer with no practical cap (10^30) turns a price tie broken by float
+noise into a huge arbitrage term, so near-ties on such arcs are closed before evaluating (any prices are valid);
+and the result is rounded up with a relative margin far above float error.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from fillpath.router.curves import FloatCurve, PiecewiseLinearCurve
+
+TIE = 1e-6
+"""Relative gap under which the prices across a long linear arc are treated as a tie (and closed)."""
+MARGIN = 1e-9
+"""Relative round-up of the float evaluation (its error is ~1e-13 on a few hundred arcs)."""
+
+
+def _close_ties(nu: list[float], arcs: Sequence[tuple[int, int, FloatCurve]], fixed: frozenset[int]) -> None:
+    for _ in range(len(nu)):
+        changed = False
+        for tail, head, curve in arcs:
+            if tail in fixed or not isinstance(curve, PiecewiseLinearCurve):
+                continue
+            want = curve.spot * nu[head]
+            if nu[tail] < want <= nu[tail] * (1.0 + TIE):
+                nu[tail] = want
+                changed = True
+        if not changed:
+            return
+
+
+def _source_term(nu: Sequence[float], sources: Sequence[tuple[int, float]], amount: float) -> float:
+    """``min_{ν0 ≥ 0} ν0·amount + Σ cap_s·max(0, ν_s − ν0)``: the super-source that splits ``amount`` over sources
+    holding ``cap_s`` each (one source: its price times the amount). Piecewise linear in ν0: a breakpoint wins."""
+    if len(sources) == 1:
+        return nu[sources[0][0]] * amount
+    candidates = [0.0, *(nu[s] for s, _ in sources)]
+    return min(p * amount + sum(c * max(0.0, nu[s] - p) for s, c in sources) for p in candidates)
+
+
+def upper_bound(
+    prices: Sequence[float],
+    arcs: Sequence[tuple[int, int, FloatCurve]],
+    sources: Sequence[tuple[int, float]],
+    amount: float,
+    sinks: frozenset[int],
+) -> int:
+    """An upper bound (base units of the sinks, rounded up) on the output of any flow over ``arcs`` that sells
+    ``amount`` from ``sources`` (node, holdings), given any prices (non-finite or negative ones are raised to 0)."""
+    nu = [p if math.isfinite(p) and p > 0.0 else 0.0 for p in prices]
+    for t in sinks:
+        nu[t] = 1.0
+    _close_ties(nu, arcs, sinks)
+    value = _source_term(nu, sources, amount)
+    for tail, head, curve in arcs:
+        no = nu[head]
+        if no <= 0.0:
+            continue
+        ni = nu[tail]
+        if ni <= 0.0:  # a free input: the arc's whole output (an uncapped pool's tends to its output reserve)
+            value += no * curve.out(min(curve.cap, 1e300))
+            continue
+        x, o = curve.arb(ni / no, 0.0)
+        if x > 0.0:
+            value += max(0.0, no * o - ni * x)
+    return math.ceil(value * (1.0 + MARGIN)) + 1
