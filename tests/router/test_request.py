@@ -138,6 +138,8 @@ def test_plan_json_has_exactly_the_plan1_fields() -> None:
         "min_out",
         "gas_cost_out",
         "net_out",
+        "upper_bound",
+        "gap",
         "legs",
         "paths",
         "stats",
