@@ -136,15 +136,24 @@ def mixed_market(seed: int, family: Family, skew: float = 0.0) -> tuple[Market, 
                     bal = (_units(x, tvl / 2, fair), _units(y, tvl / 2, fair))
                     venues.append(
                         StableSwapPool(
-                            vid, loc, "0x0", (a, b), bal, rng.choice([100, 500, 2000]), 4_000_000, 130_000 * gas,
+                            vid,
+                            loc,
+                            "0x0",
+                            (a, b),
+                            bal,
+                            rng.choice([100, 500, 2000]),
+                            4_000_000,
+                            130_000 * gas,
                             (DECIMALS[x], DECIMALS[y]),
-                        )  # fmt: skip
+                        )
                     )
                 elif family.v3 and rng.random() < 0.4:
                     venues.append(_v3(rng, vid, loc, a, b, px, py, tvl, 110_000 * gas))
                 else:
                     r0, r1 = _units(x, tvl / 2 * px / fair[x], fair), _units(y, tvl / 2, {**fair, y: py})
-                    venues.append(UniswapV2Pair(vid, loc, "0x0", a, b, r0, r1, rng.choice([500, 2500, 3000]), 90_000 * gas))
+                    venues.append(
+                        UniswapV2Pair(vid, loc, "0x0", a, b, r0, r1, rng.choice([500, 2500, 3000]), 90_000 * gas)
+                    )
     # the exchange: books, reached from the chains only by deposits and withdrawals
     cex = "cex"
     markets = [("ETH", "USDT"), ("BTC", "USDT"), ("ETH", "USDC"), ("USDC", "USDT"), ("ETH", "BTC")]
@@ -161,10 +170,19 @@ def mixed_market(seed: int, family: Family, skew: float = 0.0) -> tuple[Market, 
             asks.append((Decimal(f"{mid * (1 + step):.8g}"), size))
         venues.append(
             OrderBook(
-                f"{cex}:{base}/{quote}", cex, b, q, Decimal(rng.choice(["0.001", "0.00075", "0.0004"])),
-                Decimal("0.00000001"), Decimal("0.00000001"), Decimal(0), tuple(bids), tuple(asks),
-                DECIMALS[base], DECIMALS[quote],
-            )  # fmt: skip
+                f"{cex}:{base}/{quote}",
+                cex,
+                b,
+                q,
+                Decimal(rng.choice(["0.001", "0.00075", "0.0004"])),
+                Decimal("0.00000001"),
+                Decimal("0.00000001"),
+                Decimal(0),
+                tuple(bids),
+                tuple(asks),
+                DECIMALS[base],
+                DECIMALS[quote],
+            )
         )
     for loc in chains:
         for s in ("USDC", "USDT"):
@@ -185,8 +203,18 @@ def mixed_market(seed: int, family: Family, skew: float = 0.0) -> tuple[Market, 
                 cap = _units(s, 10 ** rng.uniform(5.5, 7.5), fair)
                 fixed = _units(s, rng.choice([0.5, 2, 10]), fair)
                 venues.append(
-                    Bridge(f"bridge:{src}", src, dst, fixed, rng.choice([0, 300, 500]), 600, cap, 150_000 * gas,
-                           DECIMALS[s], DECIMALS[s])  # fmt: skip
+                    Bridge(
+                        f"bridge:{src}",
+                        src,
+                        dst,
+                        fixed,
+                        rng.choice([0, 300, 500]),
+                        600,
+                        cap,
+                        150_000 * gas,
+                        DECIMALS[s],
+                        DECIMALS[s],
+                    )
                 )
     natives = {}
     for loc in chains:

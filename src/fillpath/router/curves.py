@@ -72,17 +72,6 @@ class SmoothCurve:
         return x, self.out(x)
 
 
-def _softplus(z: float) -> float:
-    return z + math.log1p(math.exp(-z)) if z > 0 else math.log1p(math.exp(z))
-
-
-def _sigmoid(z: float) -> float:
-    if z >= 0:
-        return 1.0 / (1.0 + math.exp(-z))
-    e = math.exp(z)
-    return e / (1.0 + e)
-
-
 class ConstantProductCurve(SmoothCurve):
     """A Uniswap V2 pair in floats: out = g·x·ro/(ri + g·x), g = 1 − fee."""
 
@@ -125,12 +114,12 @@ class PiecewiseLinearCurve:
     """Concave piecewise-linear curve: segments ``(rate, length)`` with rates non-increasing.
 
     Order books, transfers and capped linear edges are this shape. Their dual is not differentiable, so
-    ``arb`` smooths each segment with temperature ``tau``: the segment contributes
-    ``L*tau_k*softplus(z)`` to the arbitrage value, ``z = (r_k - rho)/tau_k``, ``tau_k = tau*r_k``.
-    The smoothed optimum costs at most about ``tau`` relative; the solver anneals ``tau`` towards 0.
+    ``arb`` smooths each segment with temperature ``tau``: segment k's output ``r·x`` becomes
+    ``r·x − (tau·r/2L)·x²``, so the input it takes falls linearly from L to 0 as the price ratio rises from
+    ``r·(1 − tau)`` to ``r`` (a piecewise-quadratic dual: Newton's method converges on it in a few steps, where an
+    exponential smoothing kept backtracking). It costs at most ``tau/2`` of the segment's output; the solver follows
+    ``tau`` down towards 0.
     """
-
-    _WINDOW = 40.0
 
     def __init__(self, segments: list[tuple[float, float]]) -> None:
         segs = [(r, n) for r, n in segments if n > 0 and r > 0]
@@ -187,42 +176,36 @@ class PiecewiseLinearCurve:
                 hi = mid
         return lo
 
+    def _ramp(self, rho: float, tau: float) -> tuple[int, int]:
+        """Segments ``[0, full)`` are taken whole at ``rho`` and temperature ``tau``; ``[full, end)`` partly."""
+        full = self._count_ge(rho / (1.0 - tau)) if tau < 1.0 else 0
+        return full, self._count_ge(rho * (1.0 + 1e-15))
+
     def arb_slope(self, rho: float, tau: float) -> float:
         """d(input of ``arb``)/d(rho) at temperature ``tau`` (0 unsmoothed: the input is a step function)."""
         if tau <= 0.0:
             return 0.0
-        w = self._WINDOW * tau
-        k = self._count_ge(rho / (1.0 - w)) if w < 1.0 else 0
-        lo_rate = rho / (1.0 + w)
+        full, end = self._ramp(rho, tau)
         rates, lens = self._rates, self._lens
-        slope = 0.0
-        while k < len(rates) and rates[k] > lo_rate:
-            r = rates[k]
-            tk = tau * r
-            s = _sigmoid((r - rho) / tk)
-            slope -= lens[k] * s * (1.0 - s) / tk
-            k += 1
-        return slope
+        return -sum(lens[k] / (tau * rates[k]) for k in range(full, end))
 
     def arb(self, rho: float, tau: float) -> tuple[float, float]:
         if tau <= 0.0:
             n = self._count_ge(rho)
             return self._cum_x[n], self._cum_out[n]
-        w = self._WINDOW * tau
-        full = self._count_ge(rho / (1.0 - w)) if w < 1.0 else 0
+        # each segment's output less the quadratic (tau·r/2L)·x²: the segment takes L·clip((r − rho)/(tau·r), 0, 1)
+        full, end = self._ramp(rho, tau)
         x = self._cum_x[full]
-        out = self._cum_out[full]
-        k = full
-        lo_rate = rho / (1.0 + w)
+        out = self._cum_out[full] * (1.0 - 0.5 * tau)  # a whole segment keeps r·L·(1 − tau/2)
         rates, lens = self._rates, self._lens
-        while k < len(rates) and rates[k] > lo_rate:
-            r = rates[k]
-            tk = tau * r
-            z = (r - rho) / tk
-            s = _sigmoid(z)
-            x += lens[k] * s
-            out += lens[k] * (tk * _softplus(z) + rho * s)
-            k += 1
+        for k in range(full, end):
+            r, size = rates[k], lens[k]
+            share = (r - rho) / (tau * r)
+            if share <= 0.0:
+                continue
+            share = min(share, 1.0)
+            x += size * share
+            out += size * share * (r - 0.5 * tau * r * share)
         return x, out
 
 

@@ -22,12 +22,15 @@ from dataclasses import dataclass
 from fillpath.router.curves import ConstantProductCurve, FloatCurve, PiecewiseLinearCurve
 from fillpath.router.network import Arc, initial_prices
 
-TAU_START = 1e-2
+TAU_START = 1e-3
 TAU_STEP = 10.0
-TAU_FINAL = 1e-8
-STAGE_TOL = 1e-5
+TAU_FINAL = 1e-7
+STAGE_TOL = 1e-3
 """Relative imbalance at which an intermediate stage hands over to the next temperature."""
 FINAL_TOL = 1e-9
+BACKTRACKS = 12
+MAX_MOVE = 1.0
+"""Largest relative change of a price in one Newton step (a node with no curvature left would otherwise leap)."""
 STALL = 6
 STALL_FROM = 1e-6
 """Newton steps without a 10% smaller imbalance after which a stage stops: float resolution has been reached (a
@@ -178,6 +181,7 @@ def _direction(grad: list[float], hess: list[list[float]], ridge: float) -> list
 
 
 def _newton(f: _Dual, w: list[float], tol: float, max_iter: int) -> tuple[list[float], int, float]:
+    """Damped Newton with a Levenberg ridge that grows when steps must be cut and shrinks when full steps work."""
     gv, gr, hs, imb = f.full(w)
     it = 0
     ridge = 1e-12
@@ -187,33 +191,36 @@ def _newton(f: _Dual, w: list[float], tol: float, max_iter: int) -> tuple[list[f
         p = _direction(gr, hs, ridge)
         slope = sum(g * q for g, q in zip(gr, p, strict=True))
         if slope >= 0.0:
-            p = [-g / (hs[i][i] + 1e-300) if hs[i][i] > 0 else -g for i, g in enumerate(gr)]
+            p = [-g / hs[i][i] if hs[i][i] > 0 else -g for i, g in enumerate(gr)]
             slope = sum(g * q for g, q in zip(gr, p, strict=True))
-        t = 1.0
+        move = max(abs(qi) / wi for wi, qi in zip(w, p, strict=True))
+        t = min(1.0, MAX_MOVE / move) if move > 0.0 else 1.0
         neg = [-wi / qi for wi, qi in zip(w, p, strict=True) if qi < 0.0]
         if neg:
             t = min(t, 0.95 * min(neg))  # prices stay positive
-        accepted = False
-        for _ in range(40):
+        first = t
+        step: tuple[float, list[float], list[list[float]], float] | None = None
+        wn = w
+        for _ in range(BACKTRACKS):
             wn = [wi + t * qi for wi, qi in zip(w, p, strict=True)]
             gn = f.value(wn)
             if gn <= gv + 1e-4 * t * slope:
-                accepted = True
+                step = f.full(wn)
                 break
-            if gn <= gv + 1e-13 * abs(gv):  # below float resolution of g: judge by the imbalance
-                _, _, _, imbn = f.full(wn)
-                if imbn < imb:
-                    accepted = True
+            if gn <= gv + 1e-12 * abs(gv):  # a change below the float resolution of g: judge by the imbalance
+                trial = f.full(wn)
+                if trial[3] < imb:
+                    step = trial
                     break
-            t *= 0.5
-        if not accepted:
+            t *= 0.25
+        if step is None:
             if ridge >= 1e6:
                 break
             ridge = max(ridge * 100.0, 1e-6)
             continue
-        ridge = max(ridge / 10.0, 1e-12)
+        ridge = max(ridge / 10.0, 1e-12) if t >= first else min(ridge * 10.0, 1e6) if t < 0.1 * first else ridge
         w = wn
-        gv, gr, hs, imb = f.full(w)
+        gv, gr, hs, imb = step
         if imb < 0.9 * best:
             best, since = imb, 0
         else:
