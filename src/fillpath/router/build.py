@@ -195,7 +195,7 @@ def build(
             unsold.append((node, left))
     expected = sum(avail.get(t, 0) for t in sinks)
     amount_in = offered - sum(n for a, n in unsold if a in supplies)
-    paths = _paths(edges, leg_of, supplies, held, sinks, expected)
+    paths = _paths(edges, leg_of, supplies, held, sinks, expected, amount_in)
     return Draft(tuple(legs), paths, amount_in, expected, tuple(unsold))
 
 
@@ -337,8 +337,11 @@ def _paths(
     held: Mapping[AssetId, int],
     sinks: frozenset[AssetId],
     expected: int,
+    amount_in: int,
 ) -> tuple[PathFlow, ...]:
-    """Attribute legs to source → sink paths pro rata (exact Fractions, then largest remainder)."""
+    """Attribute legs to source → sink paths pro rata (exact Fractions, then largest remainder). The paths' inputs
+    sum to ``amount_in`` even when dust stays unsold on an intermediate node (a book's lot rounding): that dust is
+    attributed to the paths through the node, like the rest of its input."""
     if all(edges[k].asset_in in supplies and edges[k].asset_out in sinks for k in leg_of):
         # every leg is a whole path (parallel venues): no attribution needed
         legs = sorted(leg_of.values(), key=lambda leg: (str(leg.asset_in), leg.venue))
@@ -367,6 +370,6 @@ def _paths(
                         (*names, leg.venue),
                     )
                 )
-    ins = apportion(round(sum(f[0] for f in found)), [f[0] for f in found])
+    ins = apportion(amount_in if found else 0, [f[0] for f in found])
     outs = apportion(min(expected, round(sum(f[1] for f in found))), [f[1] for f in found])
     return tuple(PathFlow(i, o, f[2]) for i, o, f in zip(ins, outs, found, strict=True))

@@ -133,6 +133,11 @@ class PiecewiseLinearCurve:
         self.spot = segs[0][0] if segs else 0.0
         self.cap = self._cum_x[-1]
 
+    @property
+    def rates(self) -> list[float]:
+        """The segments' rates, best first."""
+        return self._rates
+
     def clipped(self, cap: float) -> PiecewiseLinearCurve:
         """The same curve ending at ``cap``: a linear arc far longer than any flow (a 1:1 wrap is "unlimited")
         would make the smoothed dual's flows, and so its gradient, scale with that length."""
@@ -182,12 +187,15 @@ class PiecewiseLinearCurve:
         return full, self._count_ge(rho * (1.0 + 1e-15))
 
     def arb_slope(self, rho: float, tau: float) -> float:
-        """d(input of ``arb``)/d(rho) at temperature ``tau`` (0 unsmoothed: the input is a step function)."""
+        """d(input of ``arb``)/d(rho) at temperature ``tau`` (0 unsmoothed: the input is a step function). A segment
+        within ``tau`` of its ramp counts as on it (a generalized derivative at the ramp's ends): a transfer just off,
+        or just full, still ties its two prices, so Newton's method does not leap along the prices' common scale."""
         if tau <= 0.0:
             return 0.0
-        full, end = self._ramp(rho, tau)
+        start = self._count_ge(rho / ((1.0 - tau) * (1.0 - tau))) if tau < 0.5 else 0
+        end = self._count_ge(rho / (1.0 + tau))
         rates, lens = self._rates, self._lens
-        return -sum(lens[k] / (tau * rates[k]) for k in range(full, end))
+        return -sum(lens[k] / (tau * rates[k]) for k in range(start, end))
 
     def arb(self, rho: float, tau: float) -> tuple[float, float]:
         if tau <= 0.0:

@@ -16,8 +16,9 @@ unsmoothed dual at the solve's prices, which is the plan's certificate.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from fillpath.router.curves import ConstantProductCurve, FloatCurve, PiecewiseLinearCurve
 from fillpath.router.network import Arc, initial_prices
@@ -29,7 +30,8 @@ STAGE_TOL = 1e-3
 """Relative imbalance at which an intermediate stage hands over to the next temperature."""
 FINAL_TOL = 1e-9
 BACKTRACKS = 12
-MAX_MOVE = 1.0
+MAX_MOVE = 0.9
+FLAT_STEP = 0.3
 """Largest relative change of a price in one Newton step (a node with no curvature left would otherwise leap)."""
 STALL = 6
 STALL_FROM = 1e-6
@@ -77,6 +79,31 @@ class _Dual:
         self.scale = scale
         self.tau = 0.0
         self.total = 0.0
+
+    def kink_room(self, w: Sequence[float], k: int, up: bool) -> float:
+        """How far (relative) free node k's price can move up or down before an arc around it reaches a kink (turns
+        on, or enters or leaves a book level's ramp): where a flat node should stop, at most ``FLAT_STEP``."""
+        nu = self.prices(w)
+        j = self.free[k]
+        best = FLAT_STEP
+        for a in self.arcs:
+            if a.tail != j and a.head != j:
+                continue
+            curve = a.curve
+            if isinstance(curve, PiecewiseLinearCurve):
+                kinks = [*curve.rates, *(r * (1.0 - self.tau) for r in curve.rates)]
+            else:
+                kinks = [curve.spot]
+            for rho in kinks:
+                if rho <= 0.0:
+                    continue
+                at = rho * nu[a.head] - a.cost if a.tail == j else (nu[a.tail] + a.cost) / rho
+                if at <= 0.0:
+                    continue
+                d = at / nu[j] - 1.0
+                if (up and 1e-12 < d < best) or (not up and -best < d < -1e-12):
+                    best = abs(d)
+        return best
 
     def prices(self, w: Sequence[float]) -> list[float]:
         nu = [1.0] * self.n
@@ -165,17 +192,33 @@ def _solve_spd(a: list[list[float]], b: list[float]) -> list[float] | None:
     return x
 
 
-def _direction(grad: list[float], hess: list[list[float]], ridge: float) -> list[float]:
-    """Newton direction with a Levenberg ridge relative to each diagonal (flat nodes: a node no arc prices, or
-    one sitting between two book levels, has a zero row)."""
+def _direction(
+    grad: list[float], hess: list[list[float]], ridge: float, w: list[float], room: Callable[[int, bool], float]
+) -> list[float]:
+    """Newton direction with a Levenberg ridge relative to each diagonal. A flat node (no arc around it has any
+    curvature: every arc is just off at its kink, or a book sits between levels) gets no Newton step, whose size
+    would be arbitrary: its price moves against its gradient to its nearest kink, and the others solve with it fixed."""
     m = len(grad)
-    top = max((hess[i][i] for i in range(m)), default=0.0) or 1.0
+    top = max((hess[i][i] for i in range(m)), default=0.0)
+    flat = [top <= 0.0 or hess[i][i] <= 1e-12 * top for i in range(m)]
+    # a flat node moves against its gradient to just past its nearest kink, where some arc starts to respond
+    p = [0.0] * m
+    for i in range(m):
+        if flat[i] and grad[i]:
+            p[i] = -math.copysign(room(i, grad[i] < 0) * (1.0 + 1e-6) * w[i], grad[i])
+    live = [i for i in range(m) if not flat[i]]
+    if not live:
+        return p
+    # the live block, with the flat nodes' moves on the right-hand side
+    rhs = [-grad[i] - sum(hess[i][j] * p[j] for j in range(m) if flat[j]) for i in live]
     while True:
-        a = [row[:] for row in hess]
-        for i in range(m):
-            a[i][i] += ridge * (a[i][i] + 1e-9 * top) + 1e-14 * top
-        p = _solve_spd(a, [-g for g in grad])
-        if p is not None:
+        a = [[hess[i][j] for j in live] for i in live]
+        for k, i in enumerate(live):
+            a[k][k] += ridge * hess[i][i] + 1e-14 * top
+        q = _solve_spd(a, rhs)
+        if q is not None:
+            for k, i in enumerate(live):
+                p[i] = q[k]
             return p
         ridge = max(ridge * 10.0, 1e-10)
 
@@ -188,7 +231,7 @@ def _newton(f: _Dual, w: list[float], tol: float, max_iter: int) -> tuple[list[f
     best, since = imb, 0
     while it < max_iter and imb > tol and (since < STALL or imb > STALL_FROM):
         it += 1
-        p = _direction(gr, hs, ridge)
+        p = _direction(gr, hs, ridge, w, partial(f.kink_room, w))
         slope = sum(g * q for g, q in zip(gr, p, strict=True))
         if slope >= 0.0:
             p = [-g / hs[i][i] if hs[i][i] > 0 else -g for i, g in enumerate(gr)]

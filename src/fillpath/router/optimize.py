@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal
 from fractions import Fraction
 
 from fillpath.model.assets import AssetId
@@ -20,7 +21,7 @@ from fillpath.router.curves import CostedCurve, FloatCurve, PiecewiseLinearCurve
 from fillpath.router.cycles import cancel_cycles
 from fillpath.router.graph import Edge
 from fillpath.router.network import Arc, initial_prices, surplus
-from fillpath.router.newton import solve_flow
+from fillpath.router.newton import FlowSolution, solve_flow
 from fillpath.router.split import water_fill
 
 
@@ -76,6 +77,13 @@ class Problem:
         self.full_prices: tuple[float, ...] | None = None
         """Node prices of the solve over every venue (the tightest certificate), once it has run."""
         self.spot_prices = initial_prices(len(self.index), arcs, frozenset(self.index[t] for t in self.sinks))
+        for e in self.edges:
+            # a bridge's or withdrawal's fixed fee is a fixed cost like gas (the curve leaves it out: it is no slope),
+            # so the venue choice weighs it the same way; the exact plan pays it in its quotes
+            fixed = int(getattr(e.venue, "fee_fixed", 0) or 0)
+            if fixed > 0:
+                value = fixed * self.spot_prices[self.index[e.asset_in]]
+                self.gas_float[e.venue.id] = self.gas_float.get(e.venue.id, 0.0) + value
 
     def cost_of(self, draft: Draft) -> Fraction:
         wei: dict[str, int] = {}
@@ -173,7 +181,10 @@ class Problem:
         direct = len(live) == 1 and all(
             self.edges[k].asset_in == live[0][0] and self.edges[k].asset_out in self.sinks for k in ks
         )
-        return self._water_fill(ks, live[0][0]) if direct else self._network(ks, live)
+        # only the solve over every venue explains a shortfall (a bisection of solves); the venue choice's trial
+        # subsets just fail
+        explain = enabled == self.venues
+        return self._water_fill(ks, live[0][0]) if direct else self._network(ks, live, explain)
 
     def _routable(self, ks: list[int]) -> list[int]:
         """Edges on some source → sink route (a dead end would only strand value and confuse prices)."""
@@ -195,6 +206,8 @@ class Problem:
             CostedCurve(self.edges[k].curve, self.lin[k]) if self.lin[k] else self.edges[k].curve for k in ks
         ]
         caps = [self.edges[k].venue.capacity(src) for k in ks]
+        if all(c is not None for c in caps) and sum(c or 0 for c in caps) < self.amount:
+            raise self._too_much(sum(c or 0 for c in caps), ((src, self.amount),))
         split = water_fill(curves, self.amount, caps)
         weights = [0] * len(self.edges)
         for k, x in zip(ks, split.shares, strict=True):
@@ -206,30 +219,15 @@ class Problem:
         prices[src] = split.rate
         return self._finish(draft, prices, est)
 
-    def _network(self, ks: list[int], sources: tuple[tuple[AssetId, int], ...]) -> Solution:
-        idx = dict(self.index)
-        arcs = [
-            Arc(idx[self.edges[k].asset_in], idx[self.edges[k].asset_out], self._scaled(k, sources), self.lin[k])
-            for k in ks
-        ]
-        # Sources selling exactly what they hold (a whole sell list) each supply a fixed amount: no choice to make,
-        # and hard-capped super-source arcs at their caps are where the smoothed dual converges worst.
-        whole = len(sources) > 1 and sum(cap for _, cap in sources) <= self.amount
-        fixed: dict[int, float] | None = None
-        if len(sources) == 1 or whole:
-            src = idx[sources[0][0]]
-            n = len(idx)
-            if whole:
-                fixed = {idx[s]: float(cap) for s, cap in sources}
-        else:
-            src = n0 = len(idx)
-            n = n0 + 1
-            arcs += [Arc(src, idx[s], PiecewiseLinearCurve([(1.0, float(cap))])) for s, cap in sources]
+    def _network(self, ks: list[int], sources: tuple[tuple[AssetId, int], ...], explain: bool = True) -> Solution:
+        arcs, supply, n, whole = self._flow_problem(ks, sources, self.amount)
+        idx = self.index
         sinks = frozenset(idx[t] for t in self.sinks)
-        sol = solve_flow(n, arcs, fixed if fixed is not None else {src: float(self.amount)}, sinks)
-        if sol.imbalance > 0.5:
-            # prices collapse only when the capped venues cannot absorb the amount at any price
-            raise InvalidInput("amount", "more than the venues on these routes can carry", "sell less")
+        sol = solve_flow(n, arcs, supply, sinks)
+        if not _carried(sol, arcs, supply, sinks):
+            if not explain:
+                raise InvalidInput("amount", "more than these venues can carry", "sell less")
+            raise self._capacity_error(ks, sources)
         flows, outs = cancel_cycles([(a.tail, a.head) for a in arcs], sol.flows, sol.outs)
         weights: list[float] = [0.0] * len(self.edges)
         value: list[float] = [0.0] * len(self.edges)
@@ -251,6 +249,57 @@ class Problem:
         draft = build(self.edges, weights, supplies, self.sinks, self.slippage_bps, value, coarse)
         prices = {a: sol.prices[i] for a, i in idx.items()}
         return self._finish(draft, prices, est)
+
+    def _flow_problem(
+        self, ks: list[int], sources: tuple[tuple[AssetId, int], ...], amount: int
+    ) -> tuple[list[Arc], dict[int, float], int, bool]:
+        """(arcs, supplies, node count, whole) of the continuous solve that sells ``amount`` over edges ``ks``."""
+        idx = self.index
+        arcs = [
+            Arc(idx[self.edges[k].asset_in], idx[self.edges[k].asset_out], self._scaled(k, sources), self.lin[k])
+            for k in ks
+        ]
+        # Sources selling exactly what they hold (a whole sell list) each supply a fixed amount: no choice to make,
+        # and hard-capped super-source arcs at their caps are where the smoothed dual converges worst.
+        whole = len(sources) > 1 and sum(cap for _, cap in sources) <= amount
+        if len(sources) == 1:
+            return arcs, {idx[sources[0][0]]: float(amount)}, len(idx), whole
+        if whole:
+            return arcs, {idx[s]: float(cap) for s, cap in sources}, len(idx), whole
+        top = len(idx)  # a super-source splits the amount over the holdings
+        arcs += [Arc(top, idx[s], PiecewiseLinearCurve([(1.0, float(cap))])) for s, cap in sources]
+        return arcs, {top: float(amount)}, top + 1, whole
+
+    def _capacity_error(self, ks: list[int], sources: tuple[tuple[AssetId, int], ...]) -> InvalidInput:
+        """The venues cannot carry the amount: say how much they can (bisection on the continuous solve, less 1% for
+        its precision and the plan's rounding), so the user can act on it."""
+        sinks = frozenset(self.index[t] for t in self.sinks)
+
+        def carried(amount: int) -> bool:
+            arcs, supplies, n, _ = self._flow_problem(ks, sources, amount)
+            return _carried(solve_flow(n, arcs, supplies, sinks), arcs, supplies, sinks)
+
+        lo, hi = 0, self.amount
+        while hi > 1 and not carried(hi // 2):  # far too much: halve until some amount goes through
+            hi //= 2
+        lo = hi // 2
+        for _ in range(CAPACITY_STEPS):
+            mid = (lo + hi) // 2
+            if mid <= lo:
+                break
+            lo, hi = (mid, hi) if carried(mid) else (lo, mid)
+        return self._too_much(lo, sources)
+
+    def _too_much(self, most_units: int, sources: Sequence[tuple[AssetId, int]]) -> InvalidInput:
+        lo = most_units
+        sell = sources[0][0] if len(sources) == 1 else None
+        buy = ", ".join(sorted(str(t) for t in self.sinks))
+        decimals = self.costs.market.decimals.get(sell) if sell is not None else None
+        most = _human(lo * 99 // 100, decimals) if decimals is not None else f"{lo} base units"
+        what = f"{most} {sell}" if sell is not None else f"{most} in all from {', '.join(str(s) for s, _ in sources)}"
+        return InvalidInput(
+            "amount", f"at most about {what} can be sold into {buy} on these venues", "sell at most that much"
+        )
 
     def _scaled(self, k: int, sources: tuple[tuple[AssetId, int], ...]) -> FloatCurve:
         """The edge's curve, a piecewise-linear one clipped to 4x the most the request could bring to its input
@@ -289,6 +338,34 @@ class Problem:
                 shares[i] += room
                 spill -= room
         return {s: x for (s, _), x in zip(sources, shares, strict=True)}
+
+
+CAPACITY_STEPS = 14
+"""Bisection steps for the largest sellable amount (2^-14: four significant digits)."""
+
+
+def _carried(sol: FlowSolution, arcs: Sequence[Arc], supplies: Mapping[int, float], sinks: frozenset[int]) -> bool:
+    """The solve placed the supply: every node but the sinks sends on what it receives and holds (to within 0.1%).
+    When the capped venues cannot absorb the amount, something stays behind whatever the prices."""
+    if sol.imbalance > 0.05:
+        return False
+    into = dict(supplies)
+    out: dict[int, float] = {}
+    for a, x, o in zip(arcs, sol.flows, sol.outs, strict=True):
+        out[a.tail] = out.get(a.tail, 0.0) + x
+        into[a.head] = into.get(a.head, 0.0) + o
+    return all(out.get(j, 0.0) >= have * 0.999 for j, have in into.items() if j not in sinks)
+
+
+def _human(units: int, decimals: int) -> str:
+    """Base units as a human amount with thousands separators, four significant digits, rounded down."""
+    value = Decimal(units) / Decimal(10) ** decimals
+    if value <= 0:
+        return "0"
+    digits = value.adjusted() - 3
+    step = Decimal(10) ** digits
+    shown = (value / step).to_integral_value(rounding=ROUND_FLOOR) * step
+    return f"{shown:,f}" if digits < 0 else f"{int(shown):,}"
 
 
 def _reach(start: set[AssetId], adj: dict[AssetId, list[AssetId]]) -> set[AssetId]:

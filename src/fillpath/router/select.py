@@ -30,7 +30,7 @@ def choose(problem: Problem, seed: frozenset[str] = frozenset()) -> Solution:
     """The best exact-net solution found by dropping from all venues and by adding to ``seed`` (e.g.
     the best single path's venues); the all-venue solve when gas is free."""
     best = problem.solve(problem.venues)
-    if all(g == 0 for g in problem.gas.values()):
+    if all(g == 0 for g in problem.gas_float.values()):  # no gas and no fixed fee: nothing to choose
         return best
     best = _drop(problem, best)
     if seed:
