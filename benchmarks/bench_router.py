@@ -21,17 +21,20 @@ from typing import Any
 
 from tests.router.exact import brute_force, parallel_optimum, small_problem
 from tests.router.grid import grid_route
+from tests.router.mixed import FAMILIES, mixed_case
 from tests.router.networks import network, value_units
 from tests.router.opt_venues import BookVenue, CPVenue
 
 from fillpath.model.assets import AssetId
 from fillpath.router import Market, RouteRequest, route
+from fillpath.router.certificate import upper_bound
 from fillpath.router.graph import Graph, candidate_paths
 from fillpath.router.request import resolve
 from fillpath.router.select import choose
 
 try:
     from benchmarks.reference import reference
+    from benchmarks.reference_mixed import mixed_reference
 
     HAVE_CVXPY = True
 except ImportError:  # pragma: no cover - depends on the environment
@@ -180,6 +183,87 @@ def quality_network(seeds: int) -> None:
     )
 
 
+def quality_mixed(per_family: int) -> None:
+    """Issue 15's graphs: tests/router/mixed.py families, ratio to the cvxpy optimum over the same venue directions
+    (the hop-limited graph the router solves over), the certificate's gap, and whether the bound ever falls below
+    the reference (it must not)."""
+    if not HAVE_CVXPY:
+        print("\n(cvxpy not installed: mixed quality table skipped)")
+        return
+    rows = []
+    for family in FAMILIES:
+        ratios, gaps, under, bad, ms, ref_ms = [], [], 0, 0, [], []
+        for seed in range(per_family):
+            case = mixed_case(seed, family)
+            req = RouteRequest(str(case.sell), case.amount, str(case.buy), max_hops=4, gas=family.gas)
+            t = time.perf_counter()
+            plan = route(case.market, req)
+            ms.append((time.perf_counter() - t) * 1000.0)
+            ends = resolve(case.market, req)
+            graph = Graph.build(case.market.venues, frozenset(), ends.sinks, None, ([s for s, _ in ends.sources], 4))
+            arcs = [(e.asset_in, e.asset_out, e.curve) for es in graph.out_edges.values() for e in es]
+            ref, secs, prices = mixed_reference(case.market, arcs, case.sell, case.buy, case.amount)
+            ref_ms.append(secs * 1000.0)
+            gaps.append(float(plan.gap or 0))
+            assert plan.upper_bound is not None
+            if not _reference_holds(ref, prices, arcs, case):
+                bad += 1  # Clarabel's value exceeds the dual at its own prices: its answer is not an optimum
+                continue
+            ratios.append(plan.expected_out / ref)
+            under += plan.upper_bound < ref * (1 - 1e-7)
+        rows.append(
+            (
+                family.name,
+                len(gaps),
+                bad,
+                min(ratios) if ratios else "n/a",
+                statistics.median(ratios) if ratios else "n/a",
+                f"{max(gaps):.1e}",
+                f"{statistics.median(gaps):.1e}",
+                under,
+                f"{statistics.median(ms):.1f}",
+                f"{statistics.median(ref_ms):.1f}",
+            )
+        )
+    table(
+        f"Quality on mixed markets (tests/router/mixed.py, {per_family} per family, $1k-$20M, max_hops 4): "
+        "exact plan / cvxpy optimum over the same venue directions; gap = 1 - plan / certificate; "
+        "bound < reference = cases where the certificate fell below the reference (must be 0); "
+        "reference failed = Clarabel's value above the dual at its own prices, or no value (weak duality: not an "
+        "optimum; left out of the ratios). With fixed fees (bridges, withdrawals) or gas the convex bound cannot see "
+        "the fixed costs, so the gap there includes them.",
+        [
+            "family",
+            "cases",
+            "reference failed",
+            "min ratio",
+            "median ratio",
+            "max gap",
+            "median gap",
+            "bound < reference",
+            "route median ms",
+            "cvxpy median ms",
+        ],
+        rows,
+    )
+
+
+def _reference_holds(ref: float, prices: dict[AssetId, float], arcs: list[Any], case: Any) -> bool:
+    """Clarabel's value is at most the dual at its own prices (within 1e-6): otherwise it is not an optimum."""
+    if not math.isfinite(ref):
+        return False
+    nodes = sorted({a for t, h, _ in arcs for a in (t, h)} | {case.sell, case.buy}, key=str)
+    idx = {a: i for i, a in enumerate(nodes)}
+    bound = upper_bound(
+        [prices.get(a, 0.0) for a in nodes],
+        [(idx[t], idx[h], c) for t, h, c in arcs],
+        [(idx[case.sell], float(case.amount))],
+        float(case.amount),
+        frozenset({idx[case.buy]}),
+    )
+    return ref <= bound * (1 + 1e-6)
+
+
 def speed(repeat: int, big: bool) -> None:
     rows = []
     sizes = (10, 100, 1000, 10000) if big else (10, 100, 1000)
@@ -196,6 +280,21 @@ def speed(repeat: int, big: bool) -> None:
             ts = timed(lambda m=gas_market, r=req: route(m, r), repeat if n < 10000 else max(5, repeat // 4))
             gas_row = _speed_row(f"one pair, {n} venues, gas on (pools 120k gas at 20 gwei)", ts, ref_ms)
             rows.append((*gas_row[:4], "n/a: cvxpy solves gas off"))
+    for family, seed in ((FAMILIES[0], 3), (FAMILIES[1], 3)):
+        case = mixed_case(seed, family)
+        mreq = RouteRequest(str(case.sell), case.amount, str(case.buy), max_hops=4, gas=False)
+        route(case.market, mreq)
+        ts = timed(lambda m=case.market, r=mreq: route(m, r), repeat)
+        ends = resolve(case.market, mreq)
+        graph = Graph.build(case.market.venues, frozenset(), ends.sinks, None, ([s for s, _ in ends.sources], 4))
+        arcs = [(e.asset_in, e.asset_out, e.curve) for es in graph.out_edges.values() for e in es]
+        ref_ms = (
+            statistics.median(mixed_reference(case.market, arcs, case.sell, case.buy, case.amount)[1] for _ in range(3))
+            * 1000.0
+            if HAVE_CVXPY
+            else None
+        )
+        rows.append(_speed_row(f"mixed: {family.name}, {len(case.market.venues)} venues, max_hops 4", ts, ref_ms))
     market, assets = network(3, 50, 300, books=5, transfers=5)
     amount = value_units(market, assets[0], 1e6)
     req = RouteRequest(str(assets[0]), amount, str(assets[1]), max_hops=3)
@@ -307,13 +406,16 @@ def level_with_gas(cases: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer seeds and no 10,000-venue case")
-    ap.add_argument("--only", choices=["quality", "speed", "gas"], help="run one table group")
+    ap.add_argument("--only", choices=["quality", "mixed", "speed", "gas"], help="run one table group")
+    ap.add_argument("--mixed", type=int, default=75, help="mixed markets per family (4 families)")
     args = ap.parse_args()
     seeds = 3 if args.quick else 8
     print(f"cvxpy reference: {'available' if HAVE_CVXPY else 'NOT available (reference columns skipped)'}")
     if args.only in (None, "quality"):
         quality_one_pair(seeds)
         quality_network(seeds)
+    if args.only in (None, "mixed"):
+        quality_mixed(10 if args.quick else args.mixed)
     if args.only in (None, "speed"):
         speed(10 if args.quick else 30, not args.quick)
     if args.only in (None, "gas"):

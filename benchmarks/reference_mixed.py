@@ -1,0 +1,133 @@
+"""The cvxpy reference for mixed markets (tests/router/mixed.py): one convex program over given venue directions.
+
+Benchmark-only. Each direction enters through its float curve (the router's own view of the venue's exact math,
+checked against the exact quotes by the venue tests), but the optimization is independent: Clarabel on a conic
+program. Constant-product pools are exact conic constraints; a V3 pool is its ranges as parallel capped
+constant-product pieces (exact: the pieces' rates decrease, so the optimum fills them in order); books, transfers and
+bridges are capped linear pieces; a StableSwap direction is the intersection of 160 tangent lines of its curve (an
+outer approximation: never below the curve). Amounts are in numeraire units so the solver sees numbers near 1.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+
+import cvxpy as cp
+import numpy as np
+import scipy.sparse as sp
+
+from fillpath.model.assets import AssetId
+from fillpath.router.curves import ConcentratedCurve, ConstantProductCurve, FloatCurve, PiecewiseLinearCurve
+from fillpath.router.market import Market
+
+TANGENTS = 160
+
+
+def mixed_reference(
+    market: Market,
+    arcs: Sequence[tuple[AssetId, AssetId, FloatCurve]],
+    sell: AssetId,
+    buy: AssetId,
+    amount: int,
+) -> tuple[float, float, dict[AssetId, float]]:
+    """(optimal output in buy base units, seconds to build and solve, the solver's node prices in buy units per base
+    unit) over ``arcs`` (asset in, asset out, curve). The prices let a caller check the answer: weak duality says the
+    dual at any prices bounds the optimum, so a value above the dual at the solver's own prices is inaccurate."""
+    started = time.perf_counter()
+
+    def scale(a: AssetId) -> float:
+        return float(market.prices[a]) / 10 ** market.decimals[a]
+
+    nodes = sorted({a for t, h, _ in arcs for a in (t, h)} | {sell, buy}, key=str)
+    index = {a: i for i, a in enumerate(nodes)}
+    n = len(nodes)
+    budget = amount * scale(sell)
+    cp_t, cp_h, cp_ri, cp_ro, cp_g, cp_cap = [], [], [], [], [], []
+    ln_t, ln_h, ln_r, ln_c = [], [], [], []
+    tg_t, tg_h, tg_a, tg_b = [], [], [], []  # tangents: out <= a + b*x, one row per line
+    tg_arc: list[int] = []
+    tg_count = 0
+    for t, h, curve in arcs:
+        si, so = scale(t), scale(h)
+        if isinstance(curve, ConstantProductCurve):
+            cp_t.append(index[t])
+            cp_h.append(index[h])
+            cp_ri.append(curve.ri * si)
+            cp_ro.append(curve.ro * so)
+            cp_g.append(curve.g)
+            cp_cap.append(math.inf)
+        elif isinstance(curve, ConcentratedCurve):
+            for ri, ro, length in zip(curve._ri, curve._ro, curve._len, strict=True):
+                cp_t.append(index[t])
+                cp_h.append(index[h])
+                cp_ri.append(ri * si)
+                cp_ro.append(ro * so)
+                cp_g.append(curve.g)
+                cp_cap.append(length * si)
+        elif isinstance(curve, PiecewiseLinearCurve):
+            for rate, length in zip(curve._rates, curve._lens, strict=True):
+                ln_t.append(index[t])
+                ln_h.append(index[h])
+                ln_r.append(rate * so / si)
+                ln_c.append(min(length * si, 4.0 * budget))  # "uncapped" transfers: well beyond any flow
+        else:  # a smooth curve with no conic form (StableSwap): tangent lines up to well past the budget
+            top = min(curve.cap, 100.0 * budget / si) if math.isfinite(curve.cap) else 100.0 * budget / si
+            for k in range(TANGENTS):
+                x = top * (k + 1) ** 2 / TANGENTS**2 if k else top * 1e-9  # dense where a flow can go
+                tg_t.append(index[t])
+                tg_h.append(index[h])
+                tg_a.append((curve.out(x) - curve.rate(x) * x) * so)
+                tg_b.append(curve.rate(x) * so / si)
+                tg_arc.append(tg_count)
+            tg_count += 1
+            ln_t.append(index[t])  # placeholder rows are added below, per tangent arc
+            ln_h.append(index[h])
+            ln_r.append(-1.0)  # marker, replaced below
+            ln_c.append(top * si)
+
+    def incidence(rows: list[int], cols: int) -> sp.csr_matrix:
+        return sp.csr_matrix((np.ones(len(rows)), (rows, range(len(rows)))), shape=(n, cols))
+
+    cons: list[cp.Constraint] = []
+    net: cp.Expression = np.zeros(n)
+    if cp_t:
+        x = cp.Variable(len(cp_t), nonneg=True)
+        out = cp.Variable(len(cp_t), nonneg=True)
+        ri, ro, g = np.array(cp_ri), np.array(cp_ro), np.array(cp_g)
+        cons.append(out <= cp.multiply(ro, 1 - cp.inv_pos(1 + cp.multiply(g / ri, x))))
+        capped = [k for k, c in enumerate(cp_cap) if math.isfinite(c)]
+        if capped:
+            cons.append(x[capped] <= np.array([cp_cap[k] for k in capped]))
+        net = net + incidence(cp_h, len(cp_t)) @ out - incidence(cp_t, len(cp_t)) @ x
+    lin = [k for k, r in enumerate(ln_r) if r >= 0.0]
+    tan = [k for k, r in enumerate(ln_r) if r < 0.0]
+    if lin:
+        y = cp.Variable(len(lin), nonneg=True)
+        cons.append(y <= np.array([ln_c[k] for k in lin]))
+        heads, tails = [ln_h[k] for k in lin], [ln_t[k] for k in lin]
+        net = net + incidence(heads, len(lin)) @ cp.multiply(np.array([ln_r[k] for k in lin]), y)
+        net = net - incidence(tails, len(lin)) @ y
+    if tan:
+        z = cp.Variable(len(tan), nonneg=True)  # input of each tangent-bounded arc
+        o = cp.Variable(len(tan), nonneg=True)
+        cons.append(z <= np.array([ln_c[k] for k in tan]))
+        pick = sp.csr_matrix((np.ones(len(tg_arc)), (range(len(tg_arc)), tg_arc)), shape=(len(tg_arc), len(tan)))
+        cons.append(pick @ o <= np.array(tg_a) + cp.multiply(np.array(tg_b), pick @ z))
+        net = net + incidence([ln_h[k] for k in tan], len(tan)) @ o - incidence([ln_t[k] for k in tan], len(tan)) @ z
+    supply = np.zeros(n)
+    supply[index[sell]] = budget
+    free = [i for i in range(n) if i != index[buy]]
+    cons.append((net + supply)[free] >= 0)
+    prob = cp.Problem(cp.Maximize(net[index[buy]]), cons)
+    prob.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
+    elapsed = time.perf_counter() - started
+    duals = cons[-1].dual_value
+    prices = {buy: 1.0}
+    if duals is not None:
+        prices |= {
+            nodes[j]: max(0.0, float(d)) * scale(nodes[j]) / scale(buy) for j, d in zip(free, duals, strict=True)
+        }
+    value = float(prob.value) / scale(buy) if prob.value is not None else math.inf
+    return value, elapsed, prices
