@@ -5,12 +5,14 @@ The dual of the max-output flow problem (see :mod:`fillpath.router.network`) is 
 term ``d·[1, −ρ][1, −ρ]ᵀ`` (``d = −x'(ρ)/ν_out``) to the Hessian, so Newton's method sees what first-order
 methods do not: a zero-fee transfer both ways (a zero-cost cycle) is a stiff tie between two prices, a deep book
 level beside a thin pool is a stiff arc beside a soft one, and tied prices cost nothing. Piecewise-linear arcs
-(books, transfers, wraps) are entropy-smoothed with a temperature τ; the solve converges at τ, then divides τ by
-``TAU_STEP`` and warm-starts, down to ``TAU_FINAL`` (an interior-point-like central path). With no such arc there
-is one stage. The linear system is small (one row per free node) and is solved densely.
+(books, transfers, wraps, bridges) are smoothed by a quadratic with temperature τ (see
+:class:`~fillpath.router.curves.PiecewiseLinearCurve`); the solve converges at τ, divides τ by ``TAU_STEP`` and
+warm-starts, down to ``TAU_FINAL`` (an interior-point-like central path). With no such arc there is one stage.
+The linear system is small (one row per free node) and is solved densely. docs/routing.md has the details (flat
+nodes, kinks, damping) and the measured limits.
 
-Any non-negative prices give an upper bound on the optimum (weak duality): :func:`dual_bound` evaluates the
-unsmoothed dual at the solve's prices, which is the plan's certificate.
+Any non-negative prices give an upper bound on the optimum (weak duality): :mod:`fillpath.router.certificate`
+evaluates the unsmoothed dual at the solve's prices, the plan's certificate.
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ STAGE_TOL = 1e-3
 FINAL_TOL = 1e-9
 BACKTRACKS = 12
 MAX_MOVE = 0.9
+"""Largest relative change of a price in one Newton step."""
 FLAT_STEP = 0.3
-"""Largest relative change of a price in one Newton step (a node with no curvature left would otherwise leap)."""
+"""Largest relative move of a flat node's price towards its nearest kink."""
 STALL = 6
 STALL_FROM = 1e-6
 """Newton steps without a 10% smaller imbalance after which a stage stops: float resolution has been reached (a
@@ -308,19 +311,3 @@ def solve_flow(
         flows.append(x)
         outs.append(o)
     return FlowSolution(tuple(nu), tuple(flows), tuple(outs), imb, iterations)
-
-
-def dual_bound(prices: Sequence[float], arcs: Sequence[Arc], supplies: Mapping[int, float]) -> float:
-    """The unsmoothed dual at ``prices`` (sinks at 1, every other price ≥ 0): an upper bound on the output any flow
-    over ``arcs`` can deliver from ``supplies`` (weak duality), whatever the prices. Float error is ~1e-15 relative;
-    callers round up with a margin."""
-    v = sum(prices[s] * a for s, a in supplies.items())
-    for a in arcs:
-        no = prices[a.head]
-        ni = prices[a.tail] + a.cost
-        if no <= 0.0:
-            continue
-        x, o = a.curve.arb(ni / no, 0.0)
-        if x > 0.0:
-            v += max(0.0, no * o - ni * x)
-    return v

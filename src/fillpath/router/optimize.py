@@ -1,8 +1,9 @@
 """One routing problem over the candidate edges, solvable for any subset of venues.
 
 ``solve(enabled)`` picks the method from the structure: one source straight into the sinks over
-parallel venues is water-filling (exact); anything else is the network dual. Either way the continuous
-answer becomes an exact integer :class:`~fillpath.router.plan.Draft`, valued net of gas and waiting.
+parallel venues is water-filling (exact); anything else is Newton on the network dual (:mod:`.newton`). Either way
+the continuous answer becomes an exact integer :class:`~fillpath.router.plan.Draft`, valued net of gas and
+waiting; ``upper_bound`` turns the solve's prices into the plan's certificate.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """``route(market, request) -> Plan``: the router's one entry point. Pure and deterministic.
 
-Pipeline: resolve the request into source/sink nodes → build the asset@location graph → enumerate
-candidate paths (hop-limited, spot-rate pruned) → one :class:`Problem` over the union of their edges →
-continuous optimum (water-filling for parallel venues, the dual for networks) → exact integer plan →
-gas-aware venue choice (drop/re-add, grown from the best single path) → the best exact net wins.
+Pipeline: resolve the request into source/sink nodes → build the asset@location graph of every direction within
+``max_hops`` (a transfer is no hop) → one :class:`Problem` over all of it → continuous optimum (water-filling for
+parallel venues, Newton on the dual for networks) → exact integer plan → venue choice under fixed costs (gas,
+fixed fees: drop/re-add, grown from the best single path) → the best exact net wins → the certificate (an upper
+bound from the solve's prices). Candidate paths are still enumerated, for the best single path and the stats.
 The only clock read is ``solve_ms`` (stats), which is outside the deterministic fields.
 """
 
@@ -16,7 +17,7 @@ from fractions import Fraction
 from fillpath.model.errors import InvalidInput
 from fillpath.router.build import Stats, build, min_out
 from fillpath.router.costs import Costs
-from fillpath.router.graph import CandidatePath, Edge, Graph, search_paths
+from fillpath.router.graph import CandidatePath, Edge, Graph, _one_layer, search_paths
 from fillpath.router.market import Market
 from fillpath.router.optimize import Problem, Solution
 from fillpath.router.plan import Plan
@@ -43,7 +44,10 @@ def route(market: Market, request: RouteRequest) -> Plan:
             f"no route from {request.sell} to {request.buy} within {request.max_hops} hops",
             "raise max_hops",
         )
-    edges = [e for es in graph.out_edges.values() for e in es]  # the whole hop-limited graph: the solve prunes nothing
+    # parallel venues: the water-level pruning is exact, the candidates are enough; a network: the whole hop-limited
+    # graph (spot-rate pruning could drop what a mixed optimum uses, and the certificate needs every direction)
+    layer = _one_layer(graph, tuple(ends.sources), ends.sinks)
+    edges = _union(paths) if layer else [e for es in graph.out_edges.values() for e in es]
     problem = Problem(edges, ends.sources, ends.sinks, request.amount, costs, request.slippage_bps, request.penalty_bps)
     best = _best_single(problem, paths)
     seed = frozenset(leg.venue for leg in best.draft.legs) if best is not None else frozenset()
