@@ -26,6 +26,7 @@ from tests.router.networks import network, value_units
 from tests.router.opt_venues import BookVenue, CPVenue
 
 from fillpath.model.assets import AssetId
+from fillpath.model.errors import InvalidInput
 from fillpath.router import Market, RouteRequest, route
 from fillpath.router.certificate import upper_bound
 from fillpath.router.graph import Graph, candidate_paths
@@ -192,12 +193,16 @@ def quality_mixed(per_family: int) -> None:
         return
     rows = []
     for family in FAMILIES:
-        ratios, gaps, under, bad, ms, ref_ms = [], [], 0, 0, [], []
+        ratios, gaps, under, bad, failed, ms, ref_ms = [], [], 0, 0, 0, [], []
         for seed in range(per_family):
             case = mixed_case(seed, family)
             req = RouteRequest(str(case.sell), case.amount, str(case.buy), max_hops=4, gas=family.gas)
             t = time.perf_counter()
-            plan = route(case.market, req)
+            try:
+                plan = route(case.market, req)
+            except InvalidInput:
+                failed += 1  # counted, never hidden
+                continue
             ms.append((time.perf_counter() - t) * 1000.0)
             ends = resolve(case.market, req)
             graph = Graph.build(case.market.venues, frozenset(), ends.sinks, None, ([s for s, _ in ends.sources], 4))
@@ -214,7 +219,8 @@ def quality_mixed(per_family: int) -> None:
         rows.append(
             (
                 family.name,
-                len(gaps),
+                per_family,
+                failed,
                 bad,
                 min(ratios) if ratios else "n/a",
                 statistics.median(ratios) if ratios else "n/a",
@@ -235,6 +241,7 @@ def quality_mixed(per_family: int) -> None:
         [
             "family",
             "cases",
+            "route failed",
             "reference failed",
             "min ratio",
             "median ratio",

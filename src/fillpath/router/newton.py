@@ -226,7 +226,9 @@ def _direction(
         ridge = max(ridge * 10.0, 1e-10)
 
 
-def _newton(f: _Dual, w: list[float], tol: float, max_iter: int) -> tuple[list[float], int, float]:
+def _newton(
+    f: _Dual, w: list[float], tol: float, max_iter: int, max_move: float = MAX_MOVE
+) -> tuple[list[float], int, float]:
     """Damped Newton with a Levenberg ridge that grows when steps must be cut and shrinks when full steps work."""
     gv, gr, hs, imb = f.full(w)
     it = 0
@@ -240,7 +242,7 @@ def _newton(f: _Dual, w: list[float], tol: float, max_iter: int) -> tuple[list[f
             p = [-g / hs[i][i] if hs[i][i] > 0 else -g for i, g in enumerate(gr)]
             slope = sum(g * q for g, q in zip(gr, p, strict=True))
         move = max(abs(qi) / wi for wi, qi in zip(w, p, strict=True))
-        t = min(1.0, MAX_MOVE / move) if move > 0.0 else 1.0
+        t = min(1.0, max_move / move) if move > 0.0 else 1.0
         neg = [-wi / qi for wi, qi in zip(w, p, strict=True) if qi < 0.0]
         if neg:
             t = min(t, 0.95 * min(neg))  # prices stay positive
@@ -282,8 +284,10 @@ def solve_flow(
     *,
     start: Sequence[float] | None = None,
     tol: float = FINAL_TOL,
+    careful: bool = False,
 ) -> FlowSolution:
-    """Prices minimizing the dual and each arc's (input, output) at them."""
+    """Prices minimizing the dual and each arc's (input, output) at them. ``careful``: a slower second try for a
+    solve that did not balance (from a smoother start, shorter steps, more of them)."""
     scale = list(start) if start is not None else initial_prices(n, arcs, sinks)
     scale = [s if s > 0.0 else 1e-300 for s in scale]
     f = _Dual(n, arcs, supplies, sinks, scale)
@@ -293,7 +297,7 @@ def solve_flow(
     if smooth:
         stages.append((0.0, tol))
     else:
-        tau = TAU_START
+        tau = TAU_START * (10.0 if careful else 1.0)
         while tau > TAU_FINAL * 1.0001:
             stages.append((tau, STAGE_TOL))
             tau /= TAU_STEP
@@ -302,7 +306,10 @@ def solve_flow(
     imb = math.inf
     for tau, stage_tol in stages:
         f.tau = tau
-        w, k, imb = _newton(f, w, stage_tol, MAX_NEWTON)
+        if careful:
+            w, k, imb = _newton(f, w, stage_tol, 4 * MAX_NEWTON, max_move=0.3)
+        else:
+            w, k, imb = _newton(f, w, stage_tol, MAX_NEWTON)
         iterations += k
     nu = f.prices(w)
     flows, outs = [], []

@@ -225,6 +225,8 @@ class Problem:
         idx = self.index
         sinks = frozenset(idx[t] for t in self.sinks)
         sol = solve_flow(n, arcs, supply, sinks)
+        if not _carried(sol, arcs, supply, sinks) and explain:
+            sol = solve_flow(n, arcs, supply, sinks, careful=True)  # before blaming the venues, a slower second try
         if not _carried(sol, arcs, supply, sinks):
             if not explain:
                 raise InvalidInput("amount", "more than these venues can carry", "sell less")
@@ -278,7 +280,9 @@ class Problem:
 
         def carried(amount: int) -> bool:
             arcs, supplies, n, _ = self._flow_problem(ks, sources, amount)
-            return _carried(solve_flow(n, arcs, supplies, sinks), arcs, supplies, sinks)
+            if _carried(solve_flow(n, arcs, supplies, sinks), arcs, supplies, sinks):
+                return True
+            return _carried(solve_flow(n, arcs, supplies, sinks, careful=True), arcs, supplies, sinks)
 
         lo, hi = 0, self.amount
         while hi > 1 and not carried(hi // 2):  # far too much: halve until some amount goes through
