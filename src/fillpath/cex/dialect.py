@@ -113,6 +113,10 @@ class Dialect(Protocol):
         """Free plus locked per asset (what we own there, as the ledger counts it)."""
         ...
 
+    def account_id(self, raw: Any) -> str | None:
+        """The account's id in the balances reply (the venue's identity for reconciliation), None if it has none."""
+        ...
+
     # --- orders --------------------------------------------------------------------------------------------
 
     def new_order_params(self, cmd: SubmitOrder, market: Market) -> dict[str, Any]: ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Collection
 from decimal import Context, Decimal, localcontext
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,20 +13,29 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from fillpath.app import balance_sources, chain_sources, close_all, exchange_checks, exchange_connectors, open_store
+from fillpath.app import (
+    balance_sources,
+    chain_sources,
+    close_all,
+    exchange_connectors,
+    journal_exists,
+    open_store,
+    reconciler,
+)
 from fillpath.cex.connector import CcxtConnector
 from fillpath.cex.user_stream import UserStream
 from fillpath.cli.context import cli_context
 from fillpath.cli.output import console, emit_json
 from fillpath.cli.reconcile_view import print_results, results_json
 from fillpath.collect.snapshot import take_snapshot
+from fillpath.config import Config
 from fillpath.model.assets import AssetId
 from fillpath.model.errors import DamagedState, InvalidInput
 from fillpath.model.validate import bounded_number, parse_json
 from fillpath.paths import ensure_private_dir, read_input_text, write_private_file
 from fillpath.service.views import balance_rows, in_flight, symbol_totals, transfers_in_flight
 from fillpath.state.reconcile_stream import StreamBalances
-from fillpath.state.reconciler import PassResult, Reconciler
+from fillpath.state.reconciler import PassResult
 
 WIDE_DIGITS = 200
 """Decimal digits for balance arithmetic: a uint256 has 78, a price a few dozen (the default context has 28)."""
@@ -58,11 +68,28 @@ async def _reconcile(ctx: typer.Context, listen_s: float) -> list[PassResult]:
             listening.append(asyncio.ensure_future(watch))
         if listening:
             await asyncio.sleep(listen_s)
-        return await Reconciler(store, sources, exchanges=exchange_checks(connectors, streams)).run_once()
+        return await reconciler(cfg, store, sources, connectors, streams).run_once()
     finally:
         stop.set()
         for task in listening:
             await task
+        store.close()
+        await close_all(sources)
+
+
+async def reconcile_locations(cfg: Config, locations: Collection[str]) -> list[PassResult]:
+    """One pass over ``locations`` only, where a journal exists (none: the first pass will open the balances):
+    what ``lab fund`` runs after moving money, so the journal books it as external flows with their evidence."""
+    if not journal_exists(cfg):
+        return []
+    sources = [s for s in balance_sources(cfg) if s.location in locations]
+    store = open_store(cfg)
+    try:
+        connectors = [s for s in sources if isinstance(s, CcxtConnector)]
+        for c in connectors:
+            await c.load_markets()
+        return await reconciler(cfg, store, sources, connectors).run_once()
+    finally:
         store.close()
         await close_all(sources)
 

@@ -72,6 +72,11 @@ COMMANDS: dict[str, Command] = {
         "fillpath.cli.report:report",
         "What an execution planned, what it realized, and its P&L decomposition — from the journal.",
     ),
+    "events": Command(
+        "fillpath.cli.events:events",
+        "The journal's events, newest last: external flows, accepted balances, lab epochs, halts — with their evidence "
+        "and reasons.",
+    ),
     "venues": Command(
         "fillpath.cli.venues:venues",
         "Every venue's health: state (ok / degraded / halted), score (100 = clean), reason and since when.",

@@ -20,9 +20,9 @@ from rich.table import Table
 from fillpath.app import (
     ExecutionParts,
     balance_confirmations,
-    exchange_checks,
     execution_parts,
     open_store,
+    reconciler,
     sell_decimals,
     trading_signers,
 )
@@ -38,7 +38,7 @@ from fillpath.execution.result import ExecutionResult, LegStatus
 from fillpath.model.amounts import from_base_units as human
 from fillpath.model.amounts import to_base_units
 from fillpath.router.request import RouteRequest
-from fillpath.state.reconciler import PassResult, Reconciler
+from fillpath.state.reconciler import PassResult
 from fillpath.state.store import Store
 
 
@@ -51,7 +51,7 @@ async def prepare(cfg: Config, store: Store, parts: ExecutionParts) -> tuple[lis
     ]
     connectors = [c for c in parts.exchanges if c.location in parts.drivers]
     sources += connectors
-    passes = await Reconciler(store, sources, exchanges=exchange_checks(connectors)).run_once()
+    passes = await reconciler(cfg, store, sources, connectors).run_once()
     return resolved, passes
 
 

@@ -178,6 +178,11 @@ class BinanceDialect:
             for b in account.get("balances", ())
         ]
 
+    def account_id(self, raw: Any) -> str | None:
+        """``uid`` of ``GET /api/v3/account``."""
+        uid = raw.get("uid") if isinstance(raw, Mapping) else None
+        return f"uid:{uid}" if uid is not None else None
+
     def stream_balances(self, event: Mapping[str, Any], location: str) -> list[BalanceReport] | None:
         """``outboundAccountPosition`` (the user stream): the assets that changed."""
         if event.get("e") != "outboundAccountPosition":

@@ -187,6 +187,10 @@ class OkxDialect:
         """Available plus frozen (in open orders) per currency of the trading account."""
         return self._details(_first(raw), location)
 
+    def account_id(self, raw: Any) -> str | None:
+        """The balance reply carries no account id (``GET /api/v5/account/config`` has ``uid``; not read yet)."""
+        return None
+
     def _details(self, account: Mapping[str, Any], location: str) -> list[BalanceReport]:
         return [
             BalanceReport(
