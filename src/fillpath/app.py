@@ -38,7 +38,7 @@ from fillpath.execution.runners import TransferRunner
 from fillpath.model.amounts import to_base_units
 from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount
-from fillpath.model.errors import InvalidInput, LabError
+from fillpath.model.errors import InvalidInput, LabNotRunning
 from fillpath.model.ports import Journal
 from fillpath.model.validate import did_you_mean, resolve_name
 from fillpath.paths import ensure_private_dir, read_private_file
@@ -152,7 +152,7 @@ def aggregator_parts(cfg: Config) -> AggregatorParts:
 
 def _nothing_configured(cfg: Config, field: str, problem: str, fix: str) -> None:
     if cfg.lab:  # the lab's default with no lab written: nothing is running
-        raise LabError("the lab is not running; start it with `fillpath lab up`")
+        raise LabNotRunning("the lab is not running; start it with `fillpath lab up`")
     raise InvalidInput(f"{cfg.source}: {field}", problem, fix)
 
 

@@ -31,9 +31,9 @@ def _cli(tmp_path: Path, *args: str) -> Any:
     lab_toml = lab_config_path(Path(os.environ["FILLPATH_TEST_LAB_DIR"])).read_text()
     cfg.write_text(f'database_url = "sqlite:///{tmp_path}/fp.db"\n' + lab_toml)
     res = subprocess.run(
-        [sys.executable, "-m", "fillpath", "--config", str(cfg), *args],
-        capture_output=True, text=True, timeout=120, check=True,
+        [sys.executable, "-m", "fillpath", "--config", str(cfg), *args], capture_output=True, text=True, timeout=120,
     )  # fmt: skip
+    assert res.returncode in (0, 3), res.stderr  # 3: a venue is halted after the pass
     return json.loads(res.stdout)
 
 

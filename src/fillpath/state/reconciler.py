@@ -21,9 +21,10 @@ from decimal import Decimal
 from typing import Protocol
 
 from fillpath.model.assets import AssetId
-from fillpath.model.errors import FillpathError
+from fillpath.model.errors import FillpathError, Refused
 from fillpath.model.events import (
     BalanceAdjusted,
+    BalancesAccepted,
     DriftDetected,
     Event,
     ExternalFlow,
@@ -149,6 +150,25 @@ class PassResult:
     noted: tuple[Event, ...] = ()
     """Bookkeeping this pass journaled that changes no balance: the venue's identity on first sight, the mark where
     the ledger agreed with it (``VenueChecked``). Not in ``events``, which is what the pass booked or found."""
+
+
+def _text(amounts: Mapping[AssetId, object]) -> str:
+    """``ASSET=AMOUNT`` joined by spaces, by asset: a ledger as one line of an audit event."""
+    return " ".join(f"{a}={v}" for a, v in sorted(amounts.items(), key=lambda kv: str(kv[0])))
+
+
+@dataclass(frozen=True, slots=True)
+class Acceptance:
+    """What ``Reconciler.accept`` did (or, in a dry run, would do)."""
+
+    venue: str
+    adjustments: tuple[BalanceAdjusted, ...]
+    events: tuple[Event, ...]
+    lifts_halt: bool
+    halt_reason: str | None
+    """The venue's halt, if it is halted (lifted only when reconciliation set it)."""
+    audit_seq: int | None
+    """The audit event's seq; None in a dry run."""
 
 
 class _PassJournal:
@@ -309,7 +329,7 @@ class Reconciler:
             self._append(events)
             return why, events
         held = {a: v for a, v in self.store.balances().items() if a.location == loc}
-        archived = " ".join(f"{a}={v}" for a, v in sorted(held.items(), key=lambda kv: str(kv[0])))
+        archived = _text(held)
         epoch = known.epoch + 1
         note = (
             f"epoch {epoch}: {loc} came back as another venue (a lab restart); epoch {known.epoch}'s ledger is archived"
@@ -460,6 +480,56 @@ class Reconciler:
                 action = TradeAction.BOOKED if booked else TradeAction.HELD_OUT if tracked else TradeAction.UNTRACKED
                 out.append(TradeFinding(venue, by_id[f.trade_id], cid, action))
         return out, len(listed)
+
+    async def accept(self, source: BalanceSource, operator: str, reason: str, *, execute: bool) -> Acceptance:
+        """Take the venue's figures as truth for one location (``fillpath reconcile --accept``): the adjustments
+        that make the ledger equal what it reports now, journaled only when ``execute``, in one commit with the
+        audit event (who, why, before, after), the identity it now has, a mark, and the lift of a halt
+        reconciliation set (an operator's own halt stays). Refused while anything is in flight there: what is
+        moving would be counted twice."""
+        loc = source.location
+        reports = await source.balances()
+        ev = self.evidence.get(loc)
+        identity = await ev.identity() if ev is not None else None
+        mark = ev.mark() if ev is not None else None
+        self._follow()
+        busy, flying = self._busy(loc)
+        if busy or flying:
+            what = ", ".join(sorted(map(str, flying))) or "a transaction or order"
+            raise Refused(f"{loc}: {what} in flight; let it settle (`fillpath recover`, `fillpath reconcile`) first")
+        held = {a: v for a, v in self.store.balances().items() if a.location == loc}
+        seen = {r.asset: r.amount for r in reports}
+        why = f"accepted by {operator}: {reason}"
+        adjustments: list[BalanceAdjusted] = []
+        for asset in sorted(set(held) | set(seen), key=str):
+            before, after = held.get(asset), seen.get(asset)
+            if before == after:
+                continue
+            zero = 0 if isinstance(before if before is not None else after, int) else Decimal(0)
+            adjustments.append(
+                BalanceAdjusted(
+                    loc, asset, (zero if after is None else after) - (zero if before is None else before), why
+                )
+            )
+        known = self._memory.identities.get(loc)
+        events: list[Event] = [
+            BalancesAccepted(loc, operator, reason, _text(held), _text(seen), identity),
+            *adjustments,
+        ]
+        if identity is not None and (known is None or known.identity != identity):
+            epoch = known.epoch if known is not None else 1
+            events.append(VenueIdentified(loc, identity, epoch, known.identity if known else None, None, why))
+        if mark is not None:
+            events.append(VenueChecked(loc, mark))
+        flag = self.store.venue_flag(loc)
+        lifted = flag.halted and (flag.reason or "").startswith(("drift on ", f"{loc} is not the venue"))
+        if lifted:
+            events.append(VenueResumed(loc, why))
+        seq = None
+        if execute:
+            seq = self.store.append_many(events)[0]
+            self._memory.follow(self.store)
+        return Acceptance(loc, tuple(adjustments), tuple(events), lifted, flag.reason if flag.halted else None, seq)
 
     async def run_once(self) -> list[PassResult]:
         return [await self.reconcile_venue(s) for s in self.sources]
