@@ -54,7 +54,7 @@ def _config(tmp_path: Path, url: str) -> Path:
         + _table(
             "[exchanges.desk]",
             {"ccxt_id": "binance", "credentials_file": creds, "urls": {"api": url}, "options": SIM_BINANCE_OPTIONS},
-        )  # fmt: skip
+        )
     )
     return cfg
 
