@@ -203,6 +203,8 @@ async def _accept(ctx: typer.Context, location: str, operator: str, reason: str,
     store = open_store(cfg)
     try:
         connectors = [s for s in sources if isinstance(s, CcxtConnector)]
+        for c in connectors:
+            await c.load_markets()
         return await reconciler(cfg, store, sources, connectors).accept(sources[0], operator, reason, execute=execute)
     finally:
         store.close()

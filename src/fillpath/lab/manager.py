@@ -308,6 +308,8 @@ class Lab:
                     str(asset), f"{asset.location!r} is not a lab location", f"the lab has {', '.join(locations)}"
                 )
             by_location.setdefault(asset.location, {})[asset] = amount
+        if not self.state_path.exists():  # refused before the data directory is touched
+            raise LabNotRunning(f"no lab is running under {self.dir.parent}; start it with `fillpath lab up`")
         with self._locked():
             state = self._read_state()
             chains = []
