@@ -12,10 +12,9 @@ from rich.table import Table
 from fillpath.cli.books import reconcile_locations
 from fillpath.cli.context import cli_context
 from fillpath.cli.output import console, emit_json, err_console
-from fillpath.config import lab_config_path
 from fillpath.lab.chains.funding import parse_targets, plain
 from fillpath.lab.manager import ExchangeStatus, Lab, NodeStatus
-from fillpath.model.errors import LabError, LabNotRunning
+from fillpath.model.errors import LabError
 from fillpath.model.events import VenueHalted
 
 app = typer.Typer(
