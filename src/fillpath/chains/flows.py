@@ -4,7 +4,7 @@ Reconciliation asks for this only when the ledger and the chain disagree, over t
 
 - **tokens**: every ERC-20 ``Transfer`` log of a configured token to or from the holder (``eth_getLogs``, both
   directions), one flow per log, ``<tx hash>:<log index>``;
-- **native coin**: it moves without logs (a plain send, a coinbase, ``anvil_setBalance``), so the blocks where the
+- **native coin**: it moves without logs (a plain send, a block reward, ``anvil_setBalance``), so the blocks where the
   holder's balance changed are found by bisection on ``eth_getBalance`` (O(changes · log blocks) reads), one flow
   per block, ``native:<block hash>``, naming that block's transactions (a block that holds one of ours carries our
   gas, which execution booked: the caller leaves it out by those hashes).

@@ -45,8 +45,9 @@ def events(
     last: Annotated[int, typer.Option("--last", help="The last N matching events (1 to 100,000).")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")] = False,
 ) -> None:
-    """The journal's events, newest last: external flows, accepted balances, lab epochs, halts — with their
-    evidence and reasons."""
+    """The journal's events, newest last: external flows, accepted balances, lab epochs, halts, with their evidence.
+
+    Reads only the store."""
     kinds = list(kind or [])
     known = {t.kind for t in EVENT_TYPES}
     for k in kinds:

@@ -75,8 +75,7 @@ COMMANDS: dict[str, Command] = {
     ),
     "events": Command(
         "fillpath.cli.events:events",
-        "The journal's events, newest last: external flows, accepted balances, lab epochs, halts — with their evidence "
-        "and reasons.",
+        "The journal's events, newest last: external flows, accepted balances, lab epochs, halts, with their evidence.",
     ),
     "venues": Command(
         "fillpath.cli.venues:venues",
