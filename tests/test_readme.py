@@ -85,6 +85,7 @@ def _run(script: str, env: dict[str, str], cwd: Path, timeout: float = 600) -> s
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 @pytest.mark.anvil
 def test_the_readme_walkthrough_runs_in_order_after_the_demo(tmp_path: Path) -> None:
     try:

@@ -17,8 +17,22 @@ from web3 import Web3
 
 from fillpath.lab.manager import Lab
 from fillpath.state.store import Store
-from tests.cli.test_swap import run
+from tests.cli.failures import Outcome, invoke
 from tests.conftest import Chain
+
+
+def run(env: dict[str, str], *args: str) -> Outcome:
+    """``fillpath ARGS`` in this process (a subprocess costs seconds of imports each on a loaded box)."""
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        return invoke(list(args))
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _env(tmp_path: Path, name: str) -> dict[str, str]:
@@ -31,8 +45,8 @@ def _url(tmp_path: Path, name: str) -> str:
 
 def _reconciled(env: dict[str, str]) -> list[dict[str, Any]]:
     res = run(env, "reconcile", "--json", "--listen", "0")
-    assert res.returncode == 0, res.stderr
-    passes: list[dict[str, Any]] = json.loads(res.stdout)
+    assert res.code == 0, res.err
+    passes: list[dict[str, Any]] = json.loads(res.out)
     for p in passes:
         assert not p["halted"], p
         assert all(f["action"] in ("ok", "open") for f in p["findings"]), p
@@ -50,24 +64,24 @@ def test_lab_fund_after_a_trade_is_an_external_flow_and_the_next_swap_runs(lab1:
     env = _env(tmp_path, "fund.db")
     _reconciled(env)  # opens the balances, marks where the ledger agrees
     first = run(env, "swap", "1", "ETH@labex", "USDT", "--execute", "--json")  # the ledger moves (as the demo's)
-    assert first.returncode == 0 and json.loads(first.stdout)["status"] == "done", first.stdout + first.stderr
+    assert first.code == 0 and json.loads(first.out)["status"] == "done", first.out + first.err
 
     fund = run(env, "lab", "fund", "ETH@labex=30", "--json")
-    assert fund.returncode == 0, fund.stderr
-    out = json.loads(fund.stdout)
+    assert fund.code == 0, fund.err
+    out = json.loads(fund.out)
     assert out["halted"] == []
     [flow] = [f for f in out["journaled"] if f["asset"] == "ETH@labex"]
     assert Decimal(flow["delta"]) == Decimal(29) and flow["evidence_id"].startswith("deposit:")
     assert "credited" in flow["evidence"] and "internal" in flow["evidence"]
 
     swap = run(env, "swap", "30", "ETH@labex", "USDT", "--execute", "--json")
-    assert swap.returncode == 0, swap.stderr
-    assert json.loads(swap.stdout)["status"] == "done", swap.stdout
+    assert swap.code == 0, swap.err
+    assert json.loads(swap.out)["status"] == "done", swap.out
     _reconciled(env)
     [booked] = _flows(env["FILLPATH_DATABASE_URL"], "labex")
     assert booked.delta == Decimal(29) and booked.evidence_id == flow["evidence_id"]
     shown = run(env, "events", "--kind", "external.flow", "--json")
-    assert shown.returncode == 0 and json.loads(shown.stdout)[0]["evidence_id"] == flow["evidence_id"]
+    assert shown.code == 0 and json.loads(shown.out)[0]["evidence_id"] == flow["evidence_id"]
 
 
 def test_a_token_transfer_and_an_eth_send_into_the_trader_are_booked_with_their_evidence(

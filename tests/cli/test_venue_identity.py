@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,13 +23,21 @@ from fillpath.lab.exchange import spawn_sim
 from fillpath.lab.exchange.binance import SIM_BINANCE_OPTIONS
 from fillpath.lab.manager import Lab
 from fillpath.model.errors import LabError
+from tests.cli.failures import Outcome, invoke
 
 
-def fp(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "fillpath", *args], capture_output=True, text=True, timeout=180,
-        env={**os.environ, **env},
-    )  # fmt: skip
+def fp(env: dict[str, str], *args: str) -> Outcome:
+    """``fillpath ARGS`` in this process (a subprocess costs seconds of imports each on a loaded box)."""
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        return invoke(list(args))
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _sim_args(tmp_path: Path) -> list[str]:
@@ -59,8 +65,8 @@ def _config(tmp_path: Path, url: str) -> Path:
     return cfg
 
 
-def _json(res: subprocess.CompletedProcess[str]) -> Any:
-    return json.loads(res.stdout)
+def _json(res: Outcome) -> Any:
+    return json.loads(res.out)
 
 
 def test_an_exchange_that_comes_back_as_another_account_halts_until_an_operator_accepts(tmp_path: Path) -> None:
@@ -68,7 +74,7 @@ def test_an_exchange_that_comes_back_as_another_account_halts_until_an_operator_
     with spawn_sim(_sim_args(tmp_path)) as first:
         cfg = str(_config(tmp_path, first.url))
         opened = fp(env, "--config", cfg, "reconcile", "--json", "--listen", "0")
-        assert opened.returncode == 0, opened.stderr
+        assert opened.code == 0, opened.err
         assert {f["action"] for f in _json(opened)[0]["findings"]} == {"open"}
     with spawn_sim(_sim_args(tmp_path)) as second:  # the same venue, reset: another account id, new figures
         cfg = str(_config(tmp_path, second.url))
@@ -86,34 +92,34 @@ def test_an_exchange_that_comes_back_as_another_account_halts_until_an_operator_
 
         asyncio.run(trade())
         halted = fp(env, "--config", cfg, "reconcile", "--json", "--listen", "0")
-        assert halted.returncode == 3, halted.stderr
+        assert halted.code == 3, halted.err
         [p] = _json(halted)
         assert "reconcile --accept desk" in p["identity_changed"] and p["findings"] == []
         assert p["halted"] and "reconcile --accept desk" in p["halted"][0]
         text = fp(env, "--config", cfg, "reconcile", "--listen", "0")
-        assert text.returncode == 3 and "reconcile --accept" in text.stderr and "Traceback" not in text.stderr
+        assert text.code == 3 and "reconcile --accept" in text.err and "Traceback" not in text.err
         venues = fp(env, "--config", cfg, "venues", "--json")
         assert {v["venue"]: v["state"] for v in _json(venues)}["desk"] == "halted"
 
         no_reason = fp(env, "--config", cfg, "reconcile", "--accept", "desk")
-        assert no_reason.returncode == 2 and "--reason" in no_reason.stderr
+        assert no_reason.code == 2 and "--reason" in no_reason.err
         unknown = fp(env, "--config", cfg, "reconcile", "--accept", "dsk", "--reason", "x")
-        assert unknown.returncode == 2 and "--accept" in unknown.stderr
+        assert unknown.code == 2 and "--accept" in unknown.err
 
         dry = fp(env, "--config", cfg, "reconcile", "--accept", "desk", "--reason", "simulator reset", "--json")
-        assert dry.returncode == 0, dry.stderr
+        assert dry.code == 0, dry.err
         plan = _json(dry)
         assert plan["dry_run"] is True and plan["audit_seq"] is None and plan["lifts_halt"] is True
         deltas = {a["asset"]: Decimal(a["delta"]) for a in plan["adjustments"]}
         assert deltas["ETH@desk"] == Decimal("-0.5") and deltas["USDT@desk"] > 0
-        assert fp(env, "--config", cfg, "reconcile", "--listen", "0").returncode == 3  # the dry run changed nothing
+        assert fp(env, "--config", cfg, "reconcile", "--listen", "0").code == 3  # the dry run changed nothing
 
         done = fp(env, "--config", cfg, "reconcile", "--accept", "desk", "--reason", "simulator reset", "--execute",
                   "--operator", "ops@desk")  # fmt: skip
-        assert done.returncode == 0, done.stderr
-        assert "accepted by ops@desk" in done.stdout and "halt is lifted" in done.stdout
+        assert done.code == 0, done.err
+        assert "accepted by ops@desk" in done.out and "halt is lifted" in done.out
         after = fp(env, "--config", cfg, "reconcile", "--json", "--listen", "0")
-        assert after.returncode == 0, after.stderr
+        assert after.code == 0, after.err
         [p] = _json(after)
         assert p["identity_changed"] is None and all(f["action"] == "ok" for f in p["findings"]), p
         assert {v["venue"]: v["state"] for v in _json(fp(env, "--config", cfg, "venues", "--json"))}["desk"] == "ok"
@@ -131,14 +137,14 @@ def test_a_lab_restart_starts_a_new_epoch_with_the_old_ledger_archived(tmp_path:
     data = tmp_path / "lab"
     env = {"FILLPATH_DATA_DIR": str(data)}
     try:
-        assert fp(env, "lab", "up").returncode == 0
-        assert fp(env, "lab", "fund", "WETH@lab1=3", "ETH@labex=5").returncode == 0
+        assert fp(env, "lab", "up").code == 0
+        assert fp(env, "lab", "fund", "WETH@lab1=3", "ETH@labex=5").code == 0
         first = fp(env, "reconcile", "--json", "--listen", "0")
-        assert first.returncode == 0, first.stderr
-        assert fp(env, "lab", "down").returncode == 0
-        assert fp(env, "lab", "up").returncode == 0  # from the cache: fresh balances, the ledger still the old ones
+        assert first.code == 0, first.err
+        assert fp(env, "lab", "down").code == 0
+        assert fp(env, "lab", "up").code == 0  # from the cache: fresh balances, the ledger still the old ones
         again = fp(env, "reconcile", "--json", "--listen", "0")
-        assert again.returncode == 0, again.stderr
+        assert again.code == 0, again.err
         passes = {p["venue"]: p for p in _json(again)}
         for venue in ("lab1", "lab2", "labex"):
             assert "epoch 2" in (passes[venue]["identity_changed"] or ""), passes[venue]
