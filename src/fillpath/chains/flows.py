@@ -9,6 +9,9 @@ Reconciliation asks for this only when the ledger and the chain disagree, over t
   per block, ``native:<block hash>``, naming that block's transactions (a block that holds one of ours carries our
   gas, which execution booked: the caller leaves it out by those hashes).
 
+Past balances need the node to keep that state (an archive node, or a span within a full node's recent blocks);
+where it does not, the read fails and the reconciler treats the difference as drift, as before.
+
 A chain's **identity** is ``evm:<chain id>:<genesis hash>``, plus the instance of a development node (anvil's
 ``anvil_metadata.instanceId``; a real node does not answer it): a restarted dev node is another chain with the
 same genesis, and its state is not the one the ledger followed.
@@ -27,6 +30,8 @@ from fillpath.model.assets import AssetId
 from fillpath.model.reports import FlowReport
 
 TRANSFER = "0x" + keccak(text="Transfer(address,address,uint256)").hex()
+LOG_SPAN = 10_000
+"""Blocks per ``eth_getLogs`` request: providers refuse wider ranges."""
 MAX_NATIVE_CHANGES = 256
 """Bisection stops after this many changed blocks (each costs ~log2(blocks) reads): the rest is drift."""
 
@@ -62,9 +67,13 @@ async def token_flows(rpc: RpcClient, src: ChainSource, after: int, until: int) 
         return []
     by_address = {t.address.lower(): t for t in src.tokens}
     me = _topic(holder)
-    base = {"address": [t.address for t in src.tokens], "fromBlock": hex(after + 1), "toBlock": hex(until)}
-    incoming = await rpc.request("eth_getLogs", [{**base, "topics": [TRANSFER, None, me]}])
-    outgoing = await rpc.request("eth_getLogs", [{**base, "topics": [TRANSFER, me]}])
+    incoming: list[dict[str, Any]] = []
+    outgoing: list[dict[str, Any]] = []
+    for start in range(after + 1, until + 1, LOG_SPAN):
+        base = {"address": [t.address for t in src.tokens], "fromBlock": hex(start),
+                "toBlock": hex(min(until, start + LOG_SPAN - 1))}  # fmt: skip
+        incoming += await rpc.request("eth_getLogs", [{**base, "topics": [TRANSFER, None, me]}])
+        outgoing += await rpc.request("eth_getLogs", [{**base, "topics": [TRANSFER, me]}])
     out: list[FlowReport] = []
     seen: set[str] = set()
     for log, sign in [(x, 1) for x in incoming] + [(x, -1) for x in outgoing]:
