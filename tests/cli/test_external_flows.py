@@ -96,7 +96,7 @@ def test_a_token_transfer_and_an_eth_send_into_the_trader_are_booked_with_their_
     usdc = lab1.contract("USDC")
     usdc.functions.mint(lab1.dev, 250 * 10**6).transact({"from": lab1.dev})
     sent = usdc.functions.transfer(trader, 250 * 10**6).transact({"from": lab1.dev})
-    lab1.w3.eth.send_transaction({"from": lab1.dev, "to": trader, "value": 3 * 10**18})
+    lab1.w3.eth.send_transaction({"from": lab1.dev, "to": trader, "value": 3 * 10**18})  # type: ignore[typeddict-item]
 
     passes = _reconciled(env)
     [lab1_pass] = [p for p in passes if p["venue"] == "lab1"]
