@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from fillpath.model.assets import AssetId
+from fillpath.model.codec import Amount
 from fillpath.model.errors import FillpathError, Refused
 from fillpath.model.events import (
     BalanceAdjusted,
@@ -150,6 +151,19 @@ class PassResult:
     noted: tuple[Event, ...] = ()
     """Bookkeeping this pass journaled that changes no balance: the venue's identity on first sight, the mark where
     the ledger agreed with it (``VenueChecked``). Not in ``events``, which is what the pass booked or found."""
+
+
+def _level(loc: str, held: Mapping[AssetId, Amount], seen: Mapping[AssetId, Amount], why: str) -> list[BalanceAdjusted]:
+    """The adjustments that make the ledger ``held`` equal the venue's ``seen``, per asset (an asset the ledger never
+    held is opened, even at zero; one the venue no longer lists goes to zero)."""
+    out = []
+    for asset in sorted(set(held) | set(seen), key=str):
+        before, after = held.get(asset), seen.get(asset)
+        zero = 0 if isinstance(before if before is not None else after, int) else Decimal(0)
+        delta = (after if after is not None else zero) - (before if before is not None else zero)
+        if delta or before is None:
+            out.append(BalanceAdjusted(loc, asset, delta, why))
+    return out
 
 
 def _text(amounts: Mapping[AssetId, object]) -> str:
@@ -335,13 +349,7 @@ class Reconciler:
             f"epoch {epoch}: {loc} came back as another venue (a lab restart); epoch {known.epoch}'s ledger is archived"
         )
         events = [VenueIdentified(loc, identity, epoch, known.identity, archived, note)]
-        seen = {r.asset: r.amount for r in reports}
-        for asset in sorted(set(held) | set(seen), key=str):
-            before, after = held.get(asset), seen.get(asset)
-            zero = 0 if isinstance(before if before is not None else after, int) else Decimal(0)
-            delta = (after if after is not None else zero) - (before if before is not None else zero)
-            if delta or before is None:
-                events.append(BalanceAdjusted(loc, asset, delta, f"opening balance (epoch {epoch})"))
+        events += _level(loc, held, {r.asset: r.amount for r in reports}, f"opening balance (epoch {epoch})")
         flag = self.store.venue_flag(loc)
         if flag.halted and (flag.reason or "").startswith(("drift on ", f"{loc} is not the venue")):
             events.append(VenueResumed(loc, f"epoch {epoch}: the halt was about epoch {known.epoch}'s ledger"))
@@ -504,17 +512,7 @@ class Reconciler:
         held = {a: v for a, v in self.store.balances().items() if a.location == loc}
         seen = {r.asset: r.amount for r in reports}
         why = f"accepted by {operator}: {reason}"
-        adjustments: list[BalanceAdjusted] = []
-        for asset in sorted(set(held) | set(seen), key=str):
-            before, after = held.get(asset), seen.get(asset)
-            if before == after:
-                continue
-            zero = 0 if isinstance(before if before is not None else after, int) else Decimal(0)
-            adjustments.append(
-                BalanceAdjusted(
-                    loc, asset, (zero if after is None else after) - (zero if before is None else before), why
-                )
-            )
+        adjustments = [a for a in _level(loc, held, seen, why) if a.delta]
         known = self._memory.identities.get(loc)
         events: list[Event] = [
             BalancesAccepted(loc, operator, reason, _text(held), _text(seen), identity),
