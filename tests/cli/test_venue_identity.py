@@ -138,7 +138,7 @@ def test_a_lab_restart_starts_a_new_epoch_with_the_old_ledger_archived(tmp_path:
     env = {"FILLPATH_DATA_DIR": str(data)}
     try:
         assert fp(env, "lab", "up").code == 0
-        assert fp(env, "lab", "fund", "WETH@lab1=3", "ETH@labex=5").code == 0
+        assert fp(env, "lab", "fund", "WETH@lab1=3", "ETH@labex=5", "ETH@labokx=7").code == 0
         first = fp(env, "reconcile", "--json", "--listen", "0")
         assert first.code == 0, first.err
         assert fp(env, "lab", "down").code == 0
@@ -146,7 +146,7 @@ def test_a_lab_restart_starts_a_new_epoch_with_the_old_ledger_archived(tmp_path:
         again = fp(env, "reconcile", "--json", "--listen", "0")
         assert again.code == 0, again.err
         passes = {p["venue"]: p for p in _json(again)}
-        for venue in ("lab1", "lab2", "labex"):
+        for venue in ("lab1", "lab2", "labex", "labokx"):
             assert "epoch 2" in (passes[venue]["identity_changed"] or ""), passes[venue]
             assert not passes[venue]["halted"]
         assert all(f["action"] == "ok" for p in passes.values() for f in p["findings"])

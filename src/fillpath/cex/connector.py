@@ -235,6 +235,13 @@ class CcxtConnector:
         self.account_id, self.balances_sent_ms = self.dialect.account_id(raw), sent_ms
         return self.dialect.balances(raw, self.location)
 
+    async def identity(self) -> str | None:
+        """The account's id: from the last balances reply, else asked for (``Endpoint.ACCOUNT``, once per call)."""
+        if self.account_id is None:
+            raw = await self._call(Endpoint.ACCOUNT, self.dialect.params(Endpoint.ACCOUNT))
+            self.account_id = self.dialect.account_id(raw)
+        return self.account_id
+
     # --- orders ---------------------------------------------------------------------------------------
 
     def validate(self, cmd: SubmitOrder) -> Market:

@@ -42,6 +42,8 @@ class Endpoint(StrEnum):
     TRADE_HISTORY = "trade_history"
     """The account's trades, paged back in time (reconciliation)."""
     OPEN_ORDERS = "open_orders"
+    ACCOUNT = "account"
+    """The account itself: its id (reconciliation's identity for the venue) where the balances reply has none."""
 
 
 class Gap(StrEnum):

@@ -32,7 +32,7 @@ class ExchangeEvidence:
         self.location = connector.location
 
     async def identity(self) -> str | None:
-        return self.connector.account_id
+        return await self.connector.identity()
 
     def mark(self) -> int | None:
         return self.connector.balances_sent_ms
