@@ -38,14 +38,14 @@ from fillpath.execution.runners import TransferRunner
 from fillpath.model.amounts import to_base_units
 from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount
-from fillpath.model.errors import InvalidInput, LabError
+from fillpath.model.errors import InvalidInput, LabNotRunning
 from fillpath.model.ports import Journal
 from fillpath.model.validate import did_you_mean, resolve_name
 from fillpath.paths import ensure_private_dir, read_private_file
 from fillpath.router.snapshot import Snapshot, read_snapshot
 from fillpath.state.identity import JournalHome, sqlite_path
 from fillpath.state.reconcile_stream import StreamBalances
-from fillpath.state.reconciler import ExchangeChecks, OrderResolver
+from fillpath.state.reconciler import ExchangeChecks, FlowEvidence, OrderResolver, Reconciler
 from fillpath.state.store import Store
 
 HEALTH_REPLAY_EVENTS = 20_000
@@ -152,7 +152,7 @@ def aggregator_parts(cfg: Config) -> AggregatorParts:
 
 def _nothing_configured(cfg: Config, field: str, problem: str, fix: str) -> None:
     if cfg.lab:  # the lab's default with no lab written: nothing is running
-        raise LabError("the lab is not running; start it with `fillpath lab up`")
+        raise LabNotRunning("the lab is not running; start it with `fillpath lab up`")
     raise InvalidInput(f"{cfg.source}: {field}", problem, fix)
 
 
@@ -245,6 +245,39 @@ def exchange_checks(
         return lambda journal: OrderDriver(conn, journal)
 
     return {c.location: ExchangeChecks(c, driver(c), (streams or {}).get(c.location)) for c in connectors}
+
+
+def flow_evidence(sources: Sequence[ChainBalances | CcxtConnector]) -> dict[str, FlowEvidence]:
+    """Per venue, its identity and the evidence of money moved without us (chain transfer logs and native balance
+    changes; an exchange's deposit and withdrawal history through its wallet, where its dialect has one)."""
+    from fillpath.cex.flows import ExchangeEvidence
+    from fillpath.cex.wallet import wallet_for
+
+    out: dict[str, FlowEvidence] = {}
+    for s in sources:
+        out[s.location] = s if isinstance(s, ChainBalances) else ExchangeEvidence(s, wallet_for(s))
+    return out
+
+
+def new_epoch_venues(cfg: Config) -> frozenset[str]:
+    """The venues configured to start a new epoch when they come back as another venue (the lab's)."""
+    chains = {n for n, c in cfg.locations.items() if c.on_identity_change == "new_epoch"}
+    return frozenset(chains | {n for n, e in cfg.exchanges.items() if e.on_identity_change == "new_epoch"})
+
+
+def reconciler(
+    cfg: Config,
+    store: Store,
+    sources: Sequence[ChainBalances | CcxtConnector],
+    connectors: Sequence[CcxtConnector],
+    streams: Mapping[str, StreamBalances] | None = None,
+) -> Reconciler:
+    """The reconciler every command and the service use: balances, orders and trades, identities and external
+    flows. The connectors' markets must be loaded."""
+    return Reconciler(
+        store, sources, exchanges=exchange_checks(connectors, streams), evidence=flow_evidence(sources),
+        new_epoch=new_epoch_venues(cfg),
+    )  # fmt: skip
 
 
 def balance_confirmations(cfg: Config, location: str) -> int:

@@ -75,6 +75,13 @@ def _check_env_name(v: str | None) -> str | None:
     return v
 
 
+IdentityRule = Literal["halt", "new_epoch"]
+IDENTITY_RULE_HELP = (
+    "when the venue comes back as another one (a new chain or account id): 'halt' until an operator takes its figures "
+    "(`fillpath reconcile --accept`), or 'new_epoch' (the lab's: archive the ledger, open the venue's figures)"
+)
+
+
 class EvmLocationConfig(_Frozen):
     kind: Literal["evm"] = "evm"
     chain_id: int = Field(gt=0, lt=2**64)
@@ -84,6 +91,7 @@ class EvmLocationConfig(_Frozen):
     native: str = "ETH"
     multicall: str | None = Field(default=None, description="Multicall3 address; default: the canonical one")
     executor: str | None = Field(default=None, description="FillpathExecutor address (needed to trade here)")
+    on_identity_change: IdentityRule = Field(default="halt", description=IDENTITY_RULE_HELP)
 
     @field_validator("rpc", mode="before")
     @classmethod
@@ -145,6 +153,7 @@ class ExchangeConfig(_Frozen):
     urls: dict[str, str] = Field(default_factory=dict, description="ccxt URL overrides, e.g. {api = ...}")
     options: dict[str, Any] = Field(default_factory=dict, description="ccxt options, passed through")
     sandbox: bool = False
+    on_identity_change: IdentityRule = Field(default="halt", description=IDENTITY_RULE_HELP)
 
     _env = field_validator("api_key_env", "secret_env", "passphrase_env")(_check_env_name)
 

@@ -158,7 +158,7 @@ def test_snapshot_take_without_a_lab_says_how_to_start_it(tmp_path: Any) -> None
     res = subprocess.run(
         [sys.executable, "-m", "fillpath", "snapshot", "take"], capture_output=True, text=True, env=env, timeout=60
     )
-    assert res.returncode == 1
+    assert res.returncode == 2  # refused: a precondition (docs/operations.md)
     assert "fillpath lab up" in res.stderr and "Traceback" not in res.stderr
 
 

@@ -1,4 +1,5 @@
-"""Every command's documented failure modes, as a table: each hostile run must end with its exit code (2: the input
+"""Every command's documented failure modes, as a table: each hostile run must end with its exit code (the table in
+``cli/main.py`` and docs/operations.md; 2: the input
 or the state on disk is refused; 1: a venue or the runtime failed), one line on stderr naming what is wrong, no
 traceback, nothing "unexpected", and the journal exactly as it was (row count and last seq, or its bytes when it is
 damaged). Runs in-process through the CLI's own entry point (``cli/main.run``); ``test_subprocess_sample`` runs a
@@ -419,15 +420,27 @@ case("swap: amount letters", [*H, "swap", "lots", "WETH@lab1", "USDC@lab1"], 2, 
 case("swap: an unknown location", [*H, "swap", "1", "WETH@lab3", "USDC"], 2, "did you mean")
 case("swap: an unknown token", [*H, "swap", "1", "WBTC@lab1", "USDC"], 2, "not a configured token")
 case("swap: 1e999999999", [*H, "swap", "1e999999999", "WETH@lab1", "USDC"], 2, "too large")
-case("swap: without a lab", "swap 1 WETH@lab1 USDC", 1, "fillpath lab up")
-case("route: live without a lab", "route 1 WETH USDC", 1, "fillpath lab up")
-case("snapshot take: without a lab", "snapshot take", 1, "fillpath lab up")
-case("reconcile: without a lab", "reconcile --listen 0", 1, "fillpath lab up")
-case("balances: without a lab", "balances", 1, "fillpath lab up")
-case("recover: without a lab", "recover", 1, "fillpath lab up")
+case("swap: without a lab", "swap 1 WETH@lab1 USDC", 2, "fillpath lab up")
+case("route: live without a lab", "route 1 WETH USDC", 2, "fillpath lab up")
+case("snapshot take: without a lab", "snapshot take", 2, "fillpath lab up")
+case("reconcile: without a lab", "reconcile --listen 0", 2, "fillpath lab up")
+case("balances: without a lab", "balances", 2, "fillpath lab up")
+case("recover: without a lab", "recover", 2, "fillpath lab up")
 case("snapshot take: an RPC that refuses", [*H, "snapshot", "take"], 1, "lab1")
 case("route: live, an RPC that refuses", [*H, "route", "1", "WETH@lab1", "USDC@lab1"], 1, "lab1")
 case("reconcile: an exchange that refuses", [*H, "reconcile", "--listen", "0"], 1, "labex")
+
+# --- reconcile --accept and events (issue 19) ---------------------------------------------------------------------
+case("reconcile: --accept without --reason", [*H, "reconcile", "--accept", "labex"], 2, "--reason")
+case("reconcile: --accept with an empty reason", [*H, "reconcile", "--accept", "labex", "--reason", " "], 2, "--reason")
+case("reconcile: --accept a typo", [*H, "reconcile", "--accept", "labx", "--reason", "r"], 2, "did you mean 'labex'")
+case("reconcile: --reason without --accept", [*H, "reconcile", "--reason", "r"], 2, "--accept")
+case("reconcile: --execute without --accept", [*H, "reconcile", "--execute"], 2, "--accept")
+case("reconcile: --accept, an exchange that refuses", [*H, "reconcile", "--accept", "labex", "--reason", "r"], 1,
+     "labex")  # fmt: skip
+case("events: an unknown kind", [*H, "events", "--kind", "drift"], 2, "--kind")
+case("events: --last 0", [*H, "events", "--last", "0"], 2, "--last")
+case("lab fund: the lab is down", "lab fund ETH@labex=1", 2, "fillpath lab up")
 
 # --- the demo outside the lab --------------------------------------------------------------------------------------
 case("demo: on a user's configuration", [*H, "demo"], 2, "--config")

@@ -45,8 +45,11 @@ def test_a_dry_run_plans_and_simulates_without_any_credential(lab_env: dict[str,
         assert out["mode"] == "dry_run" and out["status"] == "dry_run"
         assert out["legs"] and all(leg["status"] == "simulated" for leg in out["legs"])
         # the simulation (eth_call with the allowance overridden) returns the router's exact figures
-        assert all(leg["expected_out"] == leg["realized_out"] for leg in out["legs"])
-        assert out["realized_out"] == "0"
+        assert all(leg["expected_out"] == leg["simulated_out"] for leg in out["legs"])
+        assert all(leg["realized_out"] is None for leg in out["legs"])  # a simulation is not a fill
+        assert out["realized_out"] == "0" and out["simulated_out"] == out["expected_out"]
+        text = run(lab_env, "swap", "25", "WETH@lab1", "USDC@lab1", "--dry-run")
+        assert text.returncode == 0 and "realized 0" in text.stdout and "nothing realized" in text.stdout
         refused = run(lab_env, "swap", "25", "WETH@lab1", "USDC@lab1", "--execute")
         assert refused.returncode != 0 and "Traceback" not in refused.stderr
     finally:

@@ -22,6 +22,7 @@ from fillpath.model.errors import InvalidInput
 from fillpath.model.events import (
     EVENT_TYPES,
     BalanceAdjusted,
+    ExternalFlow,
     FillEvent,
     IntentCreated,
     OrderFilled,
@@ -43,6 +44,7 @@ KINDS = {
     "transfer.requested", "transfer.accepted", "transfer.rejected", "transfer.completed", "transfer.expired",
     "transfer.refunded", "transfer.unknown",
     "service.started", "service.stopped",
+    "external.flow", "venue.identified", "venue.checked", "balances.accepted",
 }  # fmt: skip
 
 _decimals = st.builds(lambda n, e: Decimal(n).scaleb(e), st.integers(-(10**40), 10**40), st.integers(-30, 10))
@@ -82,7 +84,7 @@ def _valid(cls: type) -> st.SearchStrategy[Any]:
     def build(draw: st.DrawFn) -> Any:
         hints = typing.get_type_hints(cls)
         kwargs = {f.name: draw(_strategy(hints[f.name], f.name)) for f in fields(cls)}
-        if cls is BalanceAdjusted:
+        if cls in (BalanceAdjusted, ExternalFlow):
             kwargs["venue"] = kwargs["asset"].location
         if cls is TransferRequested:
             kwargs["venue"] = kwargs["source"].location

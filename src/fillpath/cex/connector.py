@@ -85,6 +85,10 @@ class CcxtConnector:
     ) -> None:
         self.exchange = exchange
         self.location = location
+        self.account_id: str | None = None
+        """The account's id in the last balances reply (``Dialect.account_id``): its identity for reconciliation."""
+        self.balances_sent_ms: int | None = None
+        """Local time the last balances request left: the point external flows are looked for after."""
         self.on_throttled: Callable[[str, str], None] | None = None
         self.dialect = dialect
         self.limiter = limiter if limiter is not None else RateLimiter(self.dialect.rules)
@@ -226,8 +230,17 @@ class CcxtConnector:
     # --- balances (BalanceSource) ---------------------------------------------------------------------
 
     async def balances(self) -> list[BalanceReport]:
+        sent_ms = time.time_ns() // 1_000_000
         raw = await self._call(Endpoint.BALANCES, self.dialect.params(Endpoint.BALANCES))
+        self.account_id, self.balances_sent_ms = self.dialect.account_id(raw), sent_ms
         return self.dialect.balances(raw, self.location)
+
+    async def identity(self) -> str | None:
+        """The account's id: from the last balances reply, else asked for (``Endpoint.ACCOUNT``, once per call)."""
+        if self.account_id is None:
+            raw = await self._call(Endpoint.ACCOUNT, self.dialect.params(Endpoint.ACCOUNT))
+            self.account_id = self.dialect.account_id(raw)
+        return self.account_id
 
     # --- orders ---------------------------------------------------------------------------------------
 

@@ -42,6 +42,8 @@ class Endpoint(StrEnum):
     TRADE_HISTORY = "trade_history"
     """The account's trades, paged back in time (reconciliation)."""
     OPEN_ORDERS = "open_orders"
+    ACCOUNT = "account"
+    """The account itself: its id (reconciliation's identity for the venue) where the balances reply has none."""
 
 
 class Gap(StrEnum):
@@ -111,6 +113,10 @@ class Dialect(Protocol):
 
     def balances(self, raw: Any, location: str) -> list[BalanceReport]:
         """Free plus locked per asset (what we own there, as the ledger counts it)."""
+        ...
+
+    def account_id(self, raw: Any) -> str | None:
+        """The account's id in the balances reply (the venue's identity for reconciliation), None if it has none."""
         ...
 
     # --- orders --------------------------------------------------------------------------------------------

@@ -7,13 +7,15 @@ transaction that a reorg could still undo out of the comparison.
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 
 from fillpath.chains.abi import fn
+from fillpath.chains.flows import chain_identity, native_flows, token_flows
 from fillpath.chains.multicall import Call, multicall
 from fillpath.chains.readers import ChainSource
 from fillpath.chains.rpc import RpcClient, hex_int
 from fillpath.model.assets import AssetId
-from fillpath.model.reports import BalanceReport
+from fillpath.model.reports import BalanceReport, FlowReport
 
 
 class ChainBalances:
@@ -47,3 +49,20 @@ class ChainBalances:
             assert res is not None
             out.append(BalanceReport(self.location, AssetId(symbol, self.location), int(res[0]), stamp))
         return out
+
+    async def identity(self) -> str | None:
+        """``evm:<chain id>:<genesis hash>`` (and a dev node's instance): ``chains.flows.chain_identity``."""
+        return await chain_identity(self.rpc, self.src.chain_id)
+
+    def mark(self) -> int | None:
+        """The block the last :meth:`balances` read."""
+        return self.block
+
+    async def flows(self, after: int, assets: Collection[AssetId]) -> list[FlowReport]:
+        if self.block is None:
+            return []
+        native = AssetId(self.src.native, self.location) in assets
+        tokens = any(AssetId(t.symbol, self.location) in assets for t in self.src.tokens)
+        found = await token_flows(self.rpc, self.src, after, self.block) if tokens else []
+        found += await native_flows(self.rpc, self.src, after, self.block) if native else []
+        return [f for f in found if f.asset in assets]

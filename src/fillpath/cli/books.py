@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
+import socket
 import time
+from collections.abc import Collection
 from decimal import Context, Decimal, localcontext
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,20 +15,30 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from fillpath.app import balance_sources, chain_sources, close_all, exchange_checks, exchange_connectors, open_store
+from fillpath.app import (
+    balance_sources,
+    chain_sources,
+    close_all,
+    exchange_connectors,
+    journal_exists,
+    open_store,
+    reconciler,
+    resolve_venue,
+)
 from fillpath.cex.connector import CcxtConnector
 from fillpath.cex.user_stream import UserStream
 from fillpath.cli.context import cli_context
 from fillpath.cli.output import console, emit_json
 from fillpath.cli.reconcile_view import print_results, results_json
 from fillpath.collect.snapshot import take_snapshot
+from fillpath.config import Config
 from fillpath.model.assets import AssetId
-from fillpath.model.errors import DamagedState, InvalidInput
+from fillpath.model.errors import DamagedState, Halted, InvalidInput
 from fillpath.model.validate import bounded_number, parse_json
 from fillpath.paths import ensure_private_dir, read_input_text, write_private_file
 from fillpath.service.views import balance_rows, in_flight, symbol_totals, transfers_in_flight
 from fillpath.state.reconcile_stream import StreamBalances
-from fillpath.state.reconciler import PassResult, Reconciler
+from fillpath.state.reconciler import Acceptance, PassResult
 
 WIDE_DIGITS = 200
 """Decimal digits for balance arithmetic: a uint256 has 78, a price a few dozen (the default context has 28)."""
@@ -58,11 +71,28 @@ async def _reconcile(ctx: typer.Context, listen_s: float) -> list[PassResult]:
             listening.append(asyncio.ensure_future(watch))
         if listening:
             await asyncio.sleep(listen_s)
-        return await Reconciler(store, sources, exchanges=exchange_checks(connectors, streams)).run_once()
+        return await reconciler(cfg, store, sources, connectors, streams).run_once()
     finally:
         stop.set()
         for task in listening:
             await task
+        store.close()
+        await close_all(sources)
+
+
+async def reconcile_locations(cfg: Config, locations: Collection[str]) -> list[PassResult]:
+    """One pass over ``locations`` only, where a journal exists (none: the first pass will open the balances):
+    what ``lab fund`` runs after moving money, so the journal books it as external flows with their evidence."""
+    if not journal_exists(cfg):
+        return []
+    sources = [s for s in balance_sources(cfg) if s.location in locations]
+    store = open_store(cfg)
+    try:
+        connectors = [s for s in sources if isinstance(s, CcxtConnector)]
+        for c in connectors:
+            await c.load_markets()
+        return await reconciler(cfg, store, sources, connectors).run_once()
+    finally:
         store.close()
         await close_all(sources)
 
@@ -82,17 +112,111 @@ def reconcile(
             "then compared with the REST read (0: do not listen).",
         ),
     ] = 1.0,
+    accept: Annotated[
+        str | None,
+        typer.Option(
+            "--accept",
+            metavar="LOCATION",
+            help="Take this location's figures as truth (with --reason): shows the adjustments; --execute books them "
+            "with an audit event and lifts the halt reconciliation set.",
+        ),
+    ] = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why the venue's figures are right (recorded).")
+    ] = None,
+    execute: Annotated[bool, typer.Option("--execute", help="With --accept: book the adjustments.")] = False,
+    operator: Annotated[
+        str | None, typer.Option("--operator", help="Who accepts (recorded); default: user@host.")
+    ] = None,
 ) -> None:
     """One reconciliation pass over every venue: what each reports against the ledger.
 
     Balances everywhere; on exchanges also open orders, trades and the user stream's balances. Prints what it
-    found and recorded."""
-    listen = bounded_number(listen, "--listen", low=0, high=MAX_LISTEN_S, unit=" seconds")
-    results = asyncio.run(_reconcile(ctx, listen))
-    if as_json:
-        emit_json(results_json(results))
+    found and recorded. Exit 3 when a venue is halted after the pass."""
+    if accept is None:
+        for name, given in (("--reason", reason), ("--operator", operator)):
+            if given is not None:
+                raise InvalidInput(name, "goes with --accept", f"add --accept LOCATION, or leave {name} out")
+        if execute:
+            raise InvalidInput("--execute", "goes with --accept", "a pass books what it finds without it")
+        listen = bounded_number(listen, "--listen", low=0, high=MAX_LISTEN_S, unit=" seconds")
+        results = asyncio.run(_reconcile(ctx, listen))
+        if as_json:
+            emit_json(results_json(results))
+        else:
+            print_results(console(), results, listen)
+        if halted := _halted_after(ctx, results):
+            raise typer.Exit(HALTED_EXIT) if as_json else _halted(halted)
         return
-    print_results(console(), results, listen)
+    if reason is None or not reason.strip() or len(reason) > MAX_REASON:
+        raise InvalidInput("--reason", "is required with --accept" if reason is None else f"{len(reason)} characters",
+                           f'say why the venue is right in 1 to {MAX_REASON} characters: --reason "..."')  # fmt: skip
+    who = operator or f"{getpass.getuser()}@{socket.gethostname()}"
+    done = asyncio.run(_accept(ctx, accept, who, reason.strip(), execute))
+    if as_json:
+        emit_json(_acceptance_json(done, execute))
+        return
+    t = Table(title=f"accept {done.venue}'s figures ({'booked' if execute else 'dry run: nothing recorded'})")
+    for col in ("asset", "adjustment"):
+        t.add_column(col)
+    for a in done.adjustments:
+        t.add_row(str(a.asset), f"{a.delta:+}")
+    console().print(t)
+    if not done.adjustments:
+        console().print(f"the ledger already says what {done.venue} says: nothing to adjust")
+    if done.halt_reason is not None and not done.lifts_halt:
+        console().print(f"{done.venue} stays halted (an operator's halt: `fillpath resume {done.venue}` lifts it)")
+    if not execute:
+        console().print(f"dry run: add --execute to book these with an audit event by {who}")
+        return
+    lifted = "; its halt is lifted" if done.lifts_halt else ""
+    console().print(f"accepted by {who} (audit event #{done.audit_seq}, `fillpath events --kind balances.accepted`)"
+                    f"{lifted}")  # fmt: skip
+
+
+HALTED_EXIT = 3
+MAX_REASON = 500
+
+
+def _halted_after(ctx: typer.Context, results: list[PassResult]) -> list[str]:
+    """Venues halted after the pass (by it or before it): reconciliation's way of saying someone must look."""
+    cfg = cli_context(ctx).config()
+    if not journal_exists(cfg):
+        return []
+    with open_store(cfg) as store:
+        return [r.venue for r in results if store.venue_flag(r.venue).halted]
+
+
+def _halted(venues: list[str]) -> Halted:
+    return Halted(
+        f"halted: {', '.join(venues)} (`fillpath venues` says why; `fillpath reconcile --accept LOCATION "
+        "--reason \"...\"` takes a venue's figures, `fillpath resume VENUE` lifts an operator's halt)"
+    )
+
+
+async def _accept(ctx: typer.Context, location: str, operator: str, reason: str, execute: bool) -> Acceptance:
+    cfg = cli_context(ctx).config()
+    name = resolve_venue(cfg, location, "--accept")
+    sources = [s for s in balance_sources(cfg) if s.location == name]
+    if not sources:
+        raise InvalidInput("--accept", f"{name!r} has no balances to read", "name a chain location or an exchange")
+    store = open_store(cfg)
+    try:
+        connectors = [s for s in sources if isinstance(s, CcxtConnector)]
+        for c in connectors:
+            await c.load_markets()
+        return await reconciler(cfg, store, sources, connectors).accept(sources[0], operator, reason, execute=execute)
+    finally:
+        store.close()
+        await close_all(sources)
+
+
+def _acceptance_json(done: Acceptance, execute: bool) -> dict[str, Any]:
+    return {
+        "venue": done.venue, "dry_run": not execute, "audit_seq": done.audit_seq, "lifts_halt": done.lifts_halt,
+        "adjustments": [{"asset": str(a.asset), "delta": str(a.delta)} for a in done.adjustments],
+        "events": [e.kind for e in done.events],
+    }  # fmt: skip
 
 
 def _cache_path(data_dir: Path) -> Path:

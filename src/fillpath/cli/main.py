@@ -1,4 +1,5 @@
-"""The ``fillpath`` command. User errors print one line naming the field and the fix, and exit 2.
+"""The ``fillpath`` command. Every error is one line naming the field and the fix, with an exit code from one table
+(``EXIT_*``: 0 ok, 1 venue/runtime failure, 2 usage or refused, 3 halted).
 
 Commands are loaded lazily: the root knows each command's module and one-line help (``COMMANDS``), and imports
 a module only when its command runs, so ``--help``, ``--version`` and ``route --snapshot`` never load web3,
@@ -20,7 +21,7 @@ from typer import _click as click  # typer >= 0.29 vendors click (pinned in pypr
 from typer.core import TyperGroup
 
 from fillpath import __version__
-from fillpath.model.errors import FillpathError, InvalidInput, printable
+from fillpath.model.errors import FillpathError, Halted, InvalidInput, Refused, printable
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,10 @@ COMMANDS: dict[str, Command] = {
     "report": Command(
         "fillpath.cli.report:report",
         "What an execution planned, what it realized, and its P&L decomposition — from the journal.",
+    ),
+    "events": Command(
+        "fillpath.cli.events:events",
+        "The journal's events, newest last: external flows, accepted balances, lab epochs, halts, with their evidence.",
     ),
     "venues": Command(
         "fillpath.cli.venues:venues",
@@ -186,13 +191,35 @@ def one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def run(argv: list[str] | None = None) -> None:
-    """Entry point, and the one error funnel: every way a command can fail ends here as one line and an exit code,
-    never a traceback (``--debug`` or ``FILLPATH_DEBUG=1`` shows it).
+EXIT_OK, EXIT_FAILED, EXIT_REFUSED, EXIT_HALTED = 0, 1, 2, 3
+"""The exit codes, one table for every command (docs/operations.md; ``tests/cli/test_exit_codes.py`` holds it):
 
-    - ``InvalidInput`` (a bad argument, file or state the user must fix): exit 2.
+- 0: done.
+- 1: a venue or the runtime failed (``Rejected``, ``Ambiguous``, ``Retryable``, a lab that would not start, a bug):
+  look at the message; an ``Ambiguous`` outcome is resolved by ``fillpath recover`` / ``reconcile``, never by
+  running the command again blindly.
+- 2: usage or refused: a bad argument, file or configuration (``InvalidInput``), or a precondition that does not
+  hold (``Refused``: the lab is down, something is in flight, a dry run's checks failed). Nothing moved.
+- 3: halted: a risk gate is closed (``Halted``: the kill switch, a halted venue), or a reconciliation pass left a
+  venue halted. ``fillpath venues`` says why; ``reconcile --accept`` or ``resume`` is the way on.
+"""
+
+
+def exit_code(exc: BaseException) -> int:
+    """The table above, for one error."""
+    if isinstance(exc, Halted):
+        return EXIT_HALTED
+    if isinstance(exc, InvalidInput | Refused):
+        return EXIT_REFUSED
+    return EXIT_FAILED
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Entry point, and the one error funnel: every way a command can fail ends here as one line and an exit code
+    from ``EXIT_*`` (never a traceback; ``--debug`` or ``FILLPATH_DEBUG=1`` shows it).
+
     - click/typer usage errors (an unknown option, a value of the wrong type): exit 2, with the command's help hint.
-    - any other ``FillpathError``: exit 1.
+    - ``FillpathError``: :func:`exit_code`.
     - anything else is a bug or an environment failure: one line naming the exception, exit 1.
     """
     args = sys.argv[1:] if argv is None else argv
@@ -201,28 +228,31 @@ def run(argv: list[str] | None = None) -> None:
         code = app(args=args, prog_name="fillpath", standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as exc:
         exc.show()
-        sys.exit(2)
+        sys.exit(EXIT_REFUSED)
     except click.exceptions.UsageError as exc:
         path = exc.ctx.command_path if exc.ctx is not None else "fillpath"
-        _fail(f"{exc.format_message()} (see `{path} --help`)", 2)
+        _fail(f"{exc.format_message()} (see `{path} --help`)", EXIT_REFUSED)
     except click.exceptions.ClickException as exc:
-        _fail(exc.format_message(), exc.exit_code or 1)
+        _fail(exc.format_message(), exc.exit_code or EXIT_FAILED)
     except typer.Abort:
-        _fail("aborted", 1)
+        _fail("aborted", EXIT_FAILED)
     except FillpathError as exc:
         if debug:
             raise
-        _fail(str(exc), 2 if isinstance(exc, InvalidInput) else 1)
+        _fail(str(exc), exit_code(exc))
     except RecursionError:
         if debug:
             raise
-        _fail("the input is nested too deeply to process (this is a bug: the input limits should have caught it)", 1)
+        _fail(
+            "the input is nested too deeply to process (this is a bug: the input limits should have caught it)",
+            EXIT_FAILED,
+        )
     except Exception as exc:  # the funnel: a bug must still end in one line, not a traceback
         if debug:
             raise
         detail = f": {exc}" if str(exc) else ""
-        _fail(f"unexpected {type(exc).__name__}{detail} (run with --debug for the traceback)", 1)
-    sys.exit(code if isinstance(code, int) else 0)
+        _fail(f"unexpected {type(exc).__name__}{detail} (run with --debug for the traceback)", EXIT_FAILED)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
 def _fail(message: str, code: int) -> NoReturn:

@@ -8,6 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from fillpath.model.events import VenueHalted
 from fillpath.state.reconcile_orders import OrderAction, OrderFinding, TradeFinding
 from fillpath.state.reconcile_stream import StreamAction, StreamFinding
 from fillpath.state.reconciler import ExchangeResult, PassResult
@@ -75,6 +76,10 @@ def results_json(results: Sequence[PassResult]) -> list[dict[str, Any]]:
                            "target": str(t.target), "amount": str(t.amount), "expected_out": str(t.expected_out),
                            "state": str(t.state)} for t in r.in_flight],
             "events": [e.kind for e in r.events],
+            "external_flows": [{"asset": str(f.asset), "delta": str(f.delta), "evidence_id": f.evidence_id,
+                                "evidence": f.evidence} for f in r.flows],
+            "identity_changed": r.identity_changed,
+            "halted": [e.reason for e in r.events if isinstance(e, VenueHalted)],
         }
         for r in results
     ]  # fmt: skip
@@ -92,6 +97,11 @@ def print_results(out: Console, results: Sequence[PassResult], listen_s: float) 
         for tr in r.in_flight:
             out.print(f"{r.venue}: in flight towards {tr.target}: {tr.expected_out} from {tr.source} "
                       f"({tr.transfer_kind}, {tr.transfer_id}, {tr.state}): counted, not drift")  # fmt: skip
+    for r in results:
+        for fl in r.flows:
+            out.print(f"{r.venue}: external flow {fl.delta:+} {fl.asset.symbol} booked: {fl.evidence}")
+        if r.identity_changed:
+            out.print(f"{r.venue}: {r.identity_changed}")
     for r in results:
         if r.exchange is not None:
             _print_exchange(out, r.venue, r.exchange, listen_s)
@@ -111,6 +121,11 @@ def summary(results: Sequence[PassResult]) -> str:
             counts["order"] = counts.get("order", 0) + sum(f.action is not OrderAction.OK for f in r.exchange.orders)
             counts["trade"] = counts.get("trade", 0) + len(r.exchange.trades)
     parts = [f"{booked} event(s) recorded"] if booked else []
+    if changed := [r.venue for r in results if r.identity_changed and not r.findings]:
+        parts.append(
+            f"{', '.join(changed)}: another venue than the ledger follows, halted "
+            f"(`fillpath reconcile --accept {changed[0]} --reason ...` takes its figures)"
+        )
     if counts.get("halt"):
         parts.append(
             f"{counts['halt']} balance(s) differ beyond tolerance: their venues are halted (`fillpath venues`)"

@@ -20,14 +20,15 @@ from rich.table import Table
 from fillpath.app import (
     ExecutionParts,
     balance_confirmations,
-    exchange_checks,
     execution_parts,
     open_store,
+    reconciler,
     sell_decimals,
     trading_signers,
 )
 from fillpath.chains.balances import ChainBalances
 from fillpath.cli.context import cli_context
+from fillpath.cli.main import EXIT_FAILED, EXIT_HALTED, EXIT_OK, EXIT_REFUSED
 from fillpath.cli.output import console, emit_json, err_console
 from fillpath.config import Config
 from fillpath.execution import failpoints
@@ -38,7 +39,7 @@ from fillpath.execution.result import ExecutionResult, LegStatus
 from fillpath.model.amounts import from_base_units as human
 from fillpath.model.amounts import to_base_units
 from fillpath.router.request import RouteRequest
-from fillpath.state.reconciler import PassResult, Reconciler
+from fillpath.state.reconciler import PassResult
 from fillpath.state.store import Store
 
 
@@ -51,7 +52,7 @@ async def prepare(cfg: Config, store: Store, parts: ExecutionParts) -> tuple[lis
     ]
     connectors = [c for c in parts.exchanges if c.location in parts.drivers]
     sources += connectors
-    passes = await Reconciler(store, sources, exchanges=exchange_checks(connectors)).run_once()
+    passes = await reconciler(cfg, store, sources, connectors).run_once()
     return resolved, passes
 
 
@@ -136,8 +137,27 @@ def swap(
     if result.status == INTERRUPTED:
         _interrupted(result, cli_context(ctx).config_path)
         raise typer.Exit(130)
-    if result.status in ("failed", "unknown"):
-        raise typer.Exit(1)
+    if code := swap_exit_code(result):
+        raise typer.Exit(code)
+
+
+HALT_GUARDS = ("guard kill_switch", "guard venue_halted")
+
+
+def swap_exit_code(result: ExecutionResult) -> int:
+    """The exit-code table (``cli/main.py``) for a swap: a dry run whose checks refused a leg is 2 (nothing was
+    sent; fix and ask again); an execution every leg of which a closed gate refused is 3; one that failed or is
+    unknown is 1."""
+    failed = [leg for leg in result.legs if leg.status is LegStatus.FAILED]
+    if result.mode == "dry_run":
+        return EXIT_REFUSED if failed else EXIT_OK
+    if (
+        result.status == "failed"
+        and failed
+        and all(any(g in (leg.reason or "") for g in HALT_GUARDS) for leg in failed)
+    ):
+        return EXIT_HALTED
+    return EXIT_FAILED if result.status in ("failed", "unknown") else EXIT_OK
 
 
 def _interrupted(result: ExecutionResult, config_path: Path | None) -> None:
@@ -179,10 +199,15 @@ def show_execution(result: ExecutionResult) -> None:
             out.print(f"in flight: {leg.venue} — {leg.in_flight_ms / 1000:.1f} s from the source taking the funds to "
                       f"their landing ({leg.asset_in} → {leg.asset_out})")  # fmt: skip
     if dry:
+        simulated = result.simulated_out()
         out.print(
-            f"expected {human(result.expected_out, dec):,} (base units of the buy asset: {result.expected_out})"
+            f"expected {human(result.expected_out, dec):,} · simulated {human(simulated, dec):,} · realized 0"
+            f" (base units of the buy asset: {result.expected_out} / {simulated} / 0)"
             " · a dry run: nothing was sent, nothing realized; the table shows each leg's simulation"
         )
+        if refused := [leg for leg in result.legs if leg.status is LegStatus.FAILED]:
+            out.print(f"{len(refused)} leg(s) refused by the dry run's checks: " + "; ".join(
+                f"{leg.venue}: {leg.reason}" for leg in refused))  # fmt: skip
     else:
         out.print(
             f"expected {human(result.expected_out, dec):,} · realized {human(result.realized_out, dec):,}"

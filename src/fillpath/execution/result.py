@@ -55,6 +55,10 @@ class LegResult:
     """A transfer leg: how long its funds were between locations (taken by the source → landed)."""
 
     def to_json(self) -> dict[str, Any]:
+        """A dry run's leg realizes nothing: its simulation's figure is ``simulated_out``, and ``realized_out`` is
+        null (a reader must never add a simulation to what was traded)."""
+        simulated = self.status is LegStatus.SIMULATED
+        out = None if self.realized_out is None else str(self.realized_out)
         return {
             "venue": self.venue,
             "status": str(self.status),
@@ -62,7 +66,8 @@ class LegResult:
             "asset_out": str(self.asset_out),
             "amount_in": str(self.amount_in),
             "expected_out": str(self.expected_out),
-            "realized_out": None if self.realized_out is None else str(self.realized_out),
+            "realized_out": None if simulated else out,
+            "simulated_out": out if simulated else None,
             "ref": self.ref,
             "gas_wei": str(self.gas_wei),
             "reason": self.reason,
@@ -85,6 +90,11 @@ class ExecutionResult:
     replans: tuple[Plan, ...] = field(default=())
     timings_ms: dict[str, float] = field(default_factory=dict)
 
+    def simulated_out(self) -> int:
+        """A dry run's total of the final legs' simulated outputs (what a trade at that state would deliver)."""
+        finals = _final_assets(self.plan.legs)
+        return sum(x.realized_out or 0 for x in self.legs if x.asset_out in finals and x.status is LegStatus.SIMULATED)
+
     def to_json(self) -> dict[str, Any]:
         """The issue's shape (amounts as integer strings in base units), plus status, P&L and timings."""
         d = self.decomposition
@@ -96,7 +106,8 @@ class ExecutionResult:
             "replans": [p.to_json() for p in self.replans],
             "legs": [leg.to_json() for leg in self.legs],
             "expected_out": str(self.expected_out),
-            "realized_out": str(self.realized_out),
+            "realized_out": "0" if self.mode == "dry_run" else str(self.realized_out),
+            "simulated_out": str(self.simulated_out()) if self.mode == "dry_run" else None,
             "pnl": None
             if d is None
             else {"arrival": str(d.arrival), "shortfall": str(d.shortfall)}

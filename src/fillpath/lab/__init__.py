@@ -14,9 +14,9 @@ if TYPE_CHECKING:
 def lab_config(data_dir: Path, **overrides: Any) -> Config:
     """The configuration the running lab wrote under ``data_dir`` (``fillpath lab up``), with ``overrides``."""
     from fillpath.config import lab_config_path, load_config_file
-    from fillpath.model.errors import LabError
+    from fillpath.model.errors import LabNotRunning
 
     path = lab_config_path(data_dir)
     if not path.is_file():
-        raise LabError(f"no lab is running under {data_dir}; start it with `fillpath lab up`")
+        raise LabNotRunning(f"no lab is running under {data_dir}; start it with `fillpath lab up`")
     return load_config_file(path, lab=True, **overrides)

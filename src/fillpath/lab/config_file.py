@@ -70,6 +70,8 @@ def render(
             # balances from before the last trade)
             "confirmations": 0,
             "multicall": dep.address("Multicall3"), "executor": dep.address("FillpathExecutor"),
+            # a lab chain comes back from its cache on every `up`: a new epoch, not a halt (docs/operations.md)
+            "on_identity_change": "new_epoch",
         }))  # fmt: skip
     parts.append(_table("[accounts.trader]", {
         "address": trader, "keystore": keystore, "passphrase_file": passphrase_file,
@@ -77,7 +79,7 @@ def render(
     for location, ccxt_id, url, credentials in exchanges:
         parts.append(_table(f"[exchanges.{location}]", {
             "ccxt_id": ccxt_id, "credentials_file": credentials, "urls": {"api": url},
-            "options": OPTIONS[ccxt_id],
+            "options": OPTIONS[ccxt_id], "on_identity_change": "new_epoch",
         }))  # fmt: skip
     for dep, _, _ in chains:
         for t in dep.tokens:

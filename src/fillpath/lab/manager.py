@@ -39,7 +39,7 @@ from fillpath.lab.contracts import artifacts as lab_artifacts
 from fillpath.lab.exchange import lab as labex
 from fillpath.model.amounts import from_base_units, parse_decimal
 from fillpath.model.assets import AssetId
-from fillpath.model.errors import InvalidInput, LabError
+from fillpath.model.errors import InvalidInput, LabError, LabNotRunning
 from fillpath.model.validate import check_human
 from fillpath.paths import ensure_private_dir
 
@@ -308,6 +308,8 @@ class Lab:
                     str(asset), f"{asset.location!r} is not a lab location", f"the lab has {', '.join(locations)}"
                 )
             by_location.setdefault(asset.location, {})[asset] = amount
+        if not self.state_path.exists():  # refused before the data directory is touched
+            raise LabNotRunning(f"no lab is running under {self.dir.parent}; start it with `fillpath lab up`")
         with self._locked():
             state = self._read_state()
             chains = []
@@ -316,7 +318,7 @@ class Lab:
                     continue
                 rec = state["nodes"].get(loc)
                 if rec is None or not self._check(rec)[1]:
-                    raise LabError(f"{loc} is not running; start the lab with `fillpath lab up`")
+                    raise LabNotRunning(f"{loc} is not running; start the lab with `fillpath lab up`")
                 dep = LabDeployment.from_json(rec["deployment"])
                 chains.append((rec["rpc_url"], dep, funding.chain_targets(dep, wanted)))
             ex_targets = []
@@ -326,7 +328,7 @@ class Lab:
                     continue
                 ex = records.get(loc)
                 if ex is None or not self._check_exchange(ex)[1]:
-                    raise LabError(f"{loc} is not running; start the lab with `fillpath lab up`")
+                    raise LabNotRunning(f"{loc} is not running; start the lab with `fillpath lab up`")
                 ex_targets.append((loc, ex["url"], funding.exchange_targets(labex.ASSETS, _DECIMALS, by_location[loc])))
             address = trader.ensure_trader(self.dir)
             done: dict[AssetId, funding.FundResult] = {}

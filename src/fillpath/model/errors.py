@@ -4,6 +4,7 @@
 - ``Ambiguous``: the outcome is unknown; reconcile with the venue before doing anything else.
 - ``Rejected``: the venue said no, with its reason.
 - ``InvalidInput``: the user gave something wrong; the message names the field and the fix.
+- ``Refused``: we declined before anything moved (a precondition); fix it and ask again.
 - ``Halted``: a risk gate is closed.
 """
 
@@ -64,9 +65,18 @@ class DamagedState(InvalidInput):
     ``field`` names the file, ``fix`` the command to restore it or to start over. Never repaired silently."""
 
 
+class Refused(FillpathError):
+    """We declined before anything moved: a precondition does not hold (the lab is not running, something is still
+    in flight, a dry run's checks failed). The user can fix it and ask again; nothing needs reconciling."""
+
+
 class Halted(FillpathError):
     """A risk gate (kill switch, halted venue, limit) is closed."""
 
 
 class LabError(FillpathError):
     """The local lab could not be brought up, or is not in the state a command needs."""
+
+
+class LabNotRunning(LabError, Refused):
+    """A command needs the lab and it is not running: start it (``fillpath lab up``) and ask again (exit 2)."""

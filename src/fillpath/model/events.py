@@ -330,6 +330,72 @@ class BalanceAdjusted(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class ExternalFlow(Event):
+    """Money that moved in or out of our holding without fillpath (a treasury deposit, a withdrawal made on the
+    exchange's website, ``lab fund``), recognized from the venue's own evidence and booked like an adjustment.
+
+    ``evidence_id`` is unique per piece of evidence (``<tx hash>:<log index>`` for a token transfer,
+    ``native:<block hash>`` for a native balance change, ``deposit:<id>`` / ``withdrawal:<id>`` on an exchange), so
+    the same evidence is never booked twice; ``evidence`` says what was seen, for a person to check."""
+
+    kind: ClassVar[str] = "external.flow"
+    venue: str
+    asset: AssetId
+    delta: Amount
+    evidence_id: str
+    evidence: str
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        if self.asset.location != self.venue:
+            raise InvalidInput(
+                "ExternalFlow.venue", f"{self.asset} is not held at {self.venue!r}", "venue is the location"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class VenueIdentified(Event):
+    """The venue's identity as reconciliation read it (``chains``: chain id, genesis hash and a dev node's instance;
+    an exchange: its account id). ``epoch`` counts the lab venue's lives: a lab chain or simulator that came back as
+    another one starts a new epoch, and ``archived`` holds the previous epoch's ledger (``ASSET=AMOUNT`` joined by
+    spaces), which stays in the journal. ``previous`` is the identity it replaced, if any."""
+
+    kind: ClassVar[str] = "venue.identified"
+    venue: str
+    identity: str
+    epoch: int
+    previous: str | None = None
+    archived: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VenueChecked(Event):
+    """Reconciliation found the ledger equal to the venue at ``mark`` (a block number on a chain, a time in ms on an
+    exchange): evidence of external flows is looked for after the last such mark. Journaled only when the ledger
+    moved since the previous mark, so an idle venue adds nothing."""
+
+    kind: ClassVar[str] = "venue.checked"
+    venue: str
+    mark: int
+
+
+@dataclass(frozen=True, slots=True)
+class BalancesAccepted(Event):
+    """An operator took the venue's figures as truth for one location (``fillpath reconcile --accept``): who, why,
+    and the ledger before and after (``ASSET=AMOUNT`` joined by spaces). The adjustments follow as
+    ``BalanceAdjusted`` in the same commit."""
+
+    kind: ClassVar[str] = "balances.accepted"
+    venue: str
+    operator: str
+    reason: str
+    before: str
+    after: str
+    identity: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DriftDetected(Event):
     """A venue's report disagrees with our ledger; reconciliation decides what to do."""
 
@@ -574,6 +640,10 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     ExecutionFinished,
     BalanceAdjusted,
     DriftDetected,
+    ExternalFlow,
+    VenueIdentified,
+    VenueChecked,
+    BalancesAccepted,
     VenueDegraded,
     VenueHalted,
     VenueResumed,

@@ -140,7 +140,25 @@ class TransferStatusReport(Report):
     venue_ts: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class FlowReport(Report):
+    """Money the venue shows moving in (``delta`` > 0) or out of our holding, with its evidence: a token transfer
+    log, a native balance change in a block, an exchange deposit or withdrawal record. Reconciliation books the
+    ones that are not ours as ``ExternalFlow`` (``evidence_id`` keeps each booked once)."""
+
+    kind: ClassVar[str] = "flow"
+    venue: str
+    asset: AssetId
+    delta: Amount
+    evidence_id: str
+    evidence: str
+    refs: str = ""
+    """Space-separated ids this flow may be known by in our journal (a transaction hash, a venue transfer id):
+    a flow of ours (booked by execution) is not external."""
+
+
 REPORT_TYPES: tuple[type[Report], ...] = (
+    FlowReport,
     BalanceReport,
     OrderStatusReport,
     FillReport,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from fillpath.app import ExecutionParts, balance_confirmations, exchange_checks
+from fillpath.app import ExecutionParts, balance_confirmations, exchange_checks, flow_evidence, new_epoch_venues
 from fillpath.cex.connector import CcxtConnector
 from fillpath.cex.user_stream import UserStream
 from fillpath.chains.balances import ChainBalances
@@ -201,22 +201,28 @@ class Watcher:
         self.pro = dict(streams)
         self.stream_balances = {loc: StreamBalances(loc) for loc in self.pro}
         sources: dict[str, BalanceSource] = {}
+        plain: list[ChainBalances | CcxtConnector] = []
         self.locations: dict[str, LocationState] = {}
         for loc, (rpc, src) in self.chains.items():
             self.locations[loc] = LocationState(
                 loc, "chain", cfg.service.interval_for(loc), reconciled=bool(src.holder)
             )
             if src.holder:
-                sources[loc] = _Timed(ChainBalances(rpc, src, confirmations=balance_confirmations(cfg, loc)), metrics)
+                plain.append(ChainBalances(rpc, src, confirmations=balance_confirmations(cfg, loc)))
+                sources[loc] = _Timed(plain[-1], metrics)
         for conn in parts.exchanges:
             self.locations[conn.location] = LocationState(
                 conn.location, "exchange", cfg.service.interval_for(conn.location)
             )
             sources[conn.location] = _Timed(conn, metrics)
+            plain.append(conn)
         self.sources = sources
         self.exchanges = {c.location: c for c in parts.exchanges}
         checks = exchange_checks(parts.exchanges, self.stream_balances)
-        self.reconciler = Reconciler(store, list(sources.values()), exchanges=checks)
+        self.reconciler = Reconciler(
+            store, list(sources.values()), exchanges=checks, evidence=flow_evidence(plain),
+            new_epoch=new_epoch_venues(cfg),
+        )  # fmt: skip
         self.trackers: dict[str, TxTracker] = {}
         for loc, (rpc, _src) in self.chains.items():
             venue = parts.evm.get(loc)

@@ -18,6 +18,7 @@ from fillpath.model.errors import Conflict, InvalidInput
 from fillpath.model.events import (
     BalanceAdjusted,
     Event,
+    ExternalFlow,
     FillEvent,
     IntentClaimed,
     IntentCreated,
@@ -148,7 +149,7 @@ class Projections:
 
     def check(self, event: Event) -> None:
         """Raise if ``event`` cannot be applied; call before :meth:`apply` so a refusal changes nothing."""
-        if isinstance(event, BalanceAdjusted):
+        if isinstance(event, BalanceAdjusted | ExternalFlow):
             held = self.ledger.get(event.asset)
             if held is not None:
                 _plus(held.amount, event.delta, event.asset)
@@ -187,7 +188,7 @@ class Projections:
             nxt = max(e.nonce + 1, old.next_nonce if old else 0)
             self.nonces[key] = NonceRecord(e.venue, e.address, nxt, seq)
             return [("nonces", key)]
-        if isinstance(e, BalanceAdjusted):
+        if isinstance(e, BalanceAdjusted | ExternalFlow):  # a flow from outside moves the ledger like an adjustment
             held = self.ledger.get(e.asset)
             amount = e.delta if held is None else _plus(held.amount, e.delta, e.asset)
             self.ledger[e.asset] = BalanceRecord(e.asset, amount, seq)
@@ -206,7 +207,7 @@ class Projections:
                 flag = VenueFlag(e.venue, False, False, e.reason, seq)
             self.venue_flags[e.venue] = flag
             return [("venue_flags", e.venue)]
-        return []  # DriftDetected, OrderDriftDetected, ClockDivergence: journal only
+        return []  # DriftDetected, OrderDriftDetected, ClockDivergence, VenueIdentified/Checked, BalancesAccepted
 
     def _blank_order(self, venue: str, client_order_id: str) -> OrderRecord:
         return OrderRecord(

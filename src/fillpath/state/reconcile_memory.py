@@ -2,6 +2,7 @@
 
 - the drifts already recorded, per (source, asset), with their last figures: a drift is not recorded twice;
 - the order disputes already recorded (``OrderDriftDetected``, by key);
+- each venue's identity and epoch, its last mark of agreement, and the evidence of every external flow booked;
 - each recent order's history, for the order driver to replay (it rebuilds an order from its events), and
   when we first and last heard of it.
 
@@ -16,7 +17,14 @@ from typing import Protocol
 
 from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount
-from fillpath.model.events import DriftDetected, OrderDriftDetected, Recorded
+from fillpath.model.events import (
+    DriftDetected,
+    ExternalFlow,
+    OrderDriftDetected,
+    Recorded,
+    VenueChecked,
+    VenueIdentified,
+)
 from fillpath.state.reconcile_orders import OrderDriftKey, drift_key
 
 
@@ -33,6 +41,12 @@ class ReconcileMemory:
         self._drifts: dict[str, dict[AssetId, tuple[Amount, Amount]]] = {}
         self.order_drifts: set[OrderDriftKey] = set()
         self._orders: dict[tuple[str, str], list[Recorded]] = {}
+        self.identities: dict[str, VenueIdentified] = {}
+        """Per venue, the identity (and epoch) the ledger follows."""
+        self.marks: dict[str, tuple[int, int]] = {}
+        """Per venue, (mark, seq) of the last ``VenueChecked`` in the current identity."""
+        self.flow_ids: set[str] = set()
+        """Evidence ids of every external flow booked."""
 
     def follow(self, journal: JournalReader) -> None:
         """Fold in what was appended since the last call (``last_seq`` as of the journal's last refresh)."""
@@ -49,6 +63,13 @@ class ReconcileMemory:
                 self._drifts.setdefault(e.source, {})[e.asset] = (e.expected, e.observed)
             elif isinstance(e, OrderDriftDetected):
                 self.order_drifts.add(drift_key(e))
+            elif isinstance(e, VenueIdentified):
+                self.identities[e.venue] = e
+                self.marks.pop(e.venue, None)  # a mark of another identity says nothing about this one
+            elif isinstance(e, VenueChecked):
+                self.marks[e.venue] = (e.mark, rec.seq)
+            elif isinstance(e, ExternalFlow):
+                self.flow_ids.add(e.evidence_id)
             else:
                 cid = getattr(e, "client_order_id", None)
                 if isinstance(cid, str):

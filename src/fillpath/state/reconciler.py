@@ -15,16 +15,36 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Protocol
 
 from fillpath.model.assets import AssetId
-from fillpath.model.errors import FillpathError
-from fillpath.model.events import DriftDetected, Event, Recorded
+from fillpath.model.codec import Amount
+from fillpath.model.errors import FillpathError, Refused
+from fillpath.model.events import (
+    BalanceAdjusted,
+    BalancesAccepted,
+    DriftDetected,
+    Event,
+    ExternalFlow,
+    Recorded,
+    VenueChecked,
+    VenueHalted,
+    VenueIdentified,
+    VenueResumed,
+)
 from fillpath.model.ports import Journal
-from fillpath.model.reports import BalanceReport, FillReport, OpenOrderReport, OrderStatusReport, TradeReport
-from fillpath.state.reconcile import Finding, ReconcilePolicy, decide, events_for
+from fillpath.model.reports import (
+    BalanceReport,
+    FillReport,
+    FlowReport,
+    OpenOrderReport,
+    OrderStatusReport,
+    TradeReport,
+)
+from fillpath.state.reconcile import Action, Finding, ReconcilePolicy, decide, events_for
 from fillpath.state.reconcile_memory import ReconcileMemory
 from fillpath.state.reconcile_orders import (
     VENUE_OPEN,
@@ -48,6 +68,25 @@ class BalanceSource(Protocol):
     location: str
 
     def balances(self) -> Awaitable[list[BalanceReport]]: ...
+
+
+class FlowEvidence(Protocol):
+    """What a venue shows about itself beyond balances (``chains.balances.ChainBalances``, ``cex.flows``): who it is,
+    where its last balance read stands, and the money that moved in or out since an earlier point."""
+
+    location: str
+
+    async def identity(self) -> str | None:
+        """The venue's identity (chain id + genesis + dev node instance; an exchange account id); None: unknown."""
+        ...
+
+    def mark(self) -> int | None:
+        """Where the last ``balances()`` read stands (a block number, a time in ms)."""
+        ...
+
+    async def flows(self, after: int, assets: Collection[AssetId]) -> list[FlowReport]:
+        """Every movement of ``assets`` after mark ``after`` up to :meth:`mark`, with its evidence."""
+        ...
 
 
 class OrderSource(Protocol):
@@ -105,6 +144,45 @@ class PassResult:
     """Transfers on their way to this venue (taken by their source, not credited here yet): counted, not drift."""
     led_elsewhere: bool = False
     """Another live process reconciles this venue (engines sharing a PostgreSQL journal): this pass skipped it."""
+    flows: tuple[ExternalFlow, ...] = ()
+    """External flows this pass recognized from the venue's evidence and booked."""
+    identity_changed: str | None = None
+    """The venue came back as another one: what was done (a new lab epoch, or a halt asking for an operator)."""
+    noted: tuple[Event, ...] = ()
+    """Bookkeeping this pass journaled that changes no balance: the venue's identity on first sight, the mark where
+    the ledger agreed with it (``VenueChecked``). Not in ``events``, which is what the pass booked or found."""
+
+
+def _level(loc: str, held: Mapping[AssetId, Amount], seen: Mapping[AssetId, Amount], why: str) -> list[BalanceAdjusted]:
+    """The adjustments that make the ledger ``held`` equal the venue's ``seen``, per asset (an asset the ledger never
+    held is opened, even at zero; one the venue no longer lists goes to zero)."""
+    out = []
+    for asset in sorted(set(held) | set(seen), key=str):
+        before, after = held.get(asset), seen.get(asset)
+        zero = 0 if isinstance(before if before is not None else after, int) else Decimal(0)
+        delta = (after if after is not None else zero) - (before if before is not None else zero)
+        if delta or before is None:
+            out.append(BalanceAdjusted(loc, asset, delta, why))
+    return out
+
+
+def _text(amounts: Mapping[AssetId, object]) -> str:
+    """``ASSET=AMOUNT`` joined by spaces, by asset: a ledger as one line of an audit event."""
+    return " ".join(f"{a}={v}" for a, v in sorted(amounts.items(), key=lambda kv: str(kv[0])))
+
+
+@dataclass(frozen=True, slots=True)
+class Acceptance:
+    """What ``Reconciler.accept`` did (or, in a dry run, would do)."""
+
+    venue: str
+    adjustments: tuple[BalanceAdjusted, ...]
+    events: tuple[Event, ...]
+    lifts_halt: bool
+    halt_reason: str | None
+    """The venue's halt, if it is halted (lifted only when reconciliation set it)."""
+    audit_seq: int | None
+    """The audit event's seq; None in a dry run."""
 
 
 class _PassJournal:
@@ -151,11 +229,17 @@ class Reconciler:
         *,
         exchanges: Mapping[str, ExchangeChecks] | None = None,
         clock_ns: Callable[[], int] = time.time_ns,
+        evidence: Mapping[str, FlowEvidence] | None = None,
+        new_epoch: Collection[str] = (),
     ):
+        """``evidence``: per venue, its identity and flows (without it, every difference is drift, as before);
+        ``new_epoch``: the venues (the lab's) where another identity starts a new epoch; elsewhere it halts."""
         self.store = store
         self.sources = list(sources)
         self.policy = policy or ReconcilePolicy()
         self.exchanges = dict(exchanges or {})
+        self.evidence = dict(evidence or {})
+        self.new_epoch = frozenset(new_epoch)
         self._clock_ns = clock_ns
         self._memory = ReconcileMemory()
         self._journals: dict[str, _PassJournal] = {}
@@ -185,29 +269,133 @@ class Reconciler:
         return txs, flying
 
     async def reconcile_venue(self, source: BalanceSource) -> PassResult:
-        if not self.store.try_lead(f"reconcile:{source.location}"):  # one reconciler per venue at a time
-            return PassResult(source.location, (), (), (), led_elsewhere=True)
+        loc = source.location
+        if not self.store.try_lead(f"reconcile:{loc}"):  # one reconciler per venue at a time
+            return PassResult(loc, (), (), (), led_elsewhere=True)
         rest_sent = self._clock_ns()
         reports = await source.balances()
         rest_done = self._clock_ns()
+        ev = self.evidence.get(loc)
+        identity = await ev.identity() if ev is not None else None
+        mark = ev.mark() if ev is not None else None
         self._follow()  # after the venue's figures: what was booked before they were read is in the ledger we use
-        ledger = dict(self.store.balances())
-        busy, flying = self._busy(source.location)
-        findings = decide(reports, ledger, in_flight=flying, venue_busy=busy, policy=self.policy)
-        halted = {source.location: self.store.venue_flag(source.location).halted}
-        label = f"{source.location} balances"
+        changed, early = self._identity(loc, identity, reports)
+        if changed is not None and loc not in self.new_epoch:  # another venue: nothing it says is compared
+            return PassResult(loc, (), tuple(early), tuple(reports), identity_changed=changed)
+        busy, flying = self._busy(loc)
+        findings = decide(reports, dict(self.store.balances()), in_flight=flying, venue_busy=busy, policy=self.policy)
+        flows = await self._flows(ev, loc, mark, findings)
+        if flows:
+            findings = decide(
+                reports, dict(self.store.balances()), in_flight=flying, venue_busy=busy, policy=self.policy
+            )
+        halted = {loc: self.store.venue_flag(loc).halted}
+        label = f"{loc} balances"
         events = events_for(findings, source=label, recorded_drifts=self._memory.drifts(label), halted=halted)
-        self._append(events)
-        checks = self.exchanges.get(source.location)
+        checked: list[Event] = (
+            [VenueChecked(loc, mark)] if mark is not None and self._agrees(loc, findings, busy, events) else []
+        )
+        self._append([*events, *checked])
+        first_sight = [e for e in early if isinstance(e, VenueIdentified) and e.epoch == 1 and not e.previous]
+        noted = [*first_sight, *checked]
+        events = [*(e for e in early if e not in first_sight), *flows, *events]
+        checks = self.exchanges.get(loc)
         exchange = None
         if checks is not None:
             exchange, more = await self._exchange(checks, reports, rest_sent, rest_done)
             events = events + more
         arriving = tuple(
             t for t in self.store.transfers().values()
-            if t.state in IN_FLIGHT and t.target is not None and t.target.location == source.location
+            if t.state in IN_FLIGHT and t.target is not None and t.target.location == loc
         )  # fmt: skip
-        return PassResult(source.location, tuple(findings), tuple(events), tuple(reports), exchange, arriving)
+        return PassResult(
+            loc, tuple(findings), tuple(events), tuple(reports), exchange, arriving,
+            flows=tuple(flows), identity_changed=changed, noted=tuple(noted),
+        )  # fmt: skip
+
+    def _identity(
+        self, loc: str, identity: str | None, reports: Sequence[BalanceReport]
+    ) -> tuple[str | None, list[Event]]:
+        """Compare the venue's identity with the one the ledger follows: first sight records it; another one starts
+        a new epoch (a lab venue: the old ledger archived in the journal, the venue's figures opened) or halts the
+        venue until an operator takes its figures (``fillpath reconcile --accept``)."""
+        if identity is None:
+            return None, []
+        known = self._memory.identities.get(loc)
+        if known is None:
+            events: list[Event] = [VenueIdentified(loc, identity, 1)]
+            self._append(events)
+            return None, events
+        if known.identity == identity:
+            return None, []
+        if loc not in self.new_epoch:
+            flag = self.store.venue_flag(loc)
+            why = (
+                f"{loc} is not the venue the ledger follows (it was {known.identity}, it is now {identity}): "
+                f"nothing was booked; if its figures are right, take them with "
+                f'`fillpath reconcile --accept {loc} --reason "..."`'
+            )
+            events = (
+                []
+                if flag.halted and (flag.reason or "").startswith(f"{loc} is not the venue")
+                else [VenueHalted(loc, why)]
+            )
+            self._append(events)
+            return why, events
+        held = {a: v for a, v in self.store.balances().items() if a.location == loc}
+        archived = _text(held)
+        epoch = known.epoch + 1
+        note = (
+            f"epoch {epoch}: {loc} came back as another venue (a lab restart); epoch {known.epoch}'s ledger is archived"
+        )
+        events = [VenueIdentified(loc, identity, epoch, known.identity, archived, note)]
+        events += _level(loc, held, {r.asset: r.amount for r in reports}, f"opening balance (epoch {epoch})")
+        flag = self.store.venue_flag(loc)
+        if flag.halted and (flag.reason or "").startswith(("drift on ", f"{loc} is not the venue")):
+            events.append(VenueResumed(loc, f"epoch {epoch}: the halt was about epoch {known.epoch}'s ledger"))
+        self._append(events)
+        return note, events
+
+    async def _flows(
+        self, ev: FlowEvidence | None, loc: str, mark: int | None, findings: Sequence[Finding]
+    ) -> list[ExternalFlow]:
+        """Book what the venue's evidence shows moved in or out without us since the ledger last agreed with it,
+        for the assets that now differ; whatever no evidence explains stays drift."""
+        differ = {f.asset for f in findings if f.action in (Action.ADJUST, Action.HALT)}
+        last = self._memory.marks.get(loc)
+        if ev is None or mark is None or not differ or last is None or last[0] >= mark:
+            return []
+        ours = self._our_ids()
+        try:
+            found = await ev.flows(last[0], differ)
+        except FillpathError:  # no evidence to be had now (a pruned node, a wallet that would not answer): drift rules
+            return []
+        flows = [
+            ExternalFlow(loc, r.asset, r.delta, r.evidence_id, r.evidence)
+            for r in found
+            if r.asset in differ and r.delta and r.evidence_id not in self._memory.flow_ids
+            and not (set(r.refs.lower().split()) & ours)
+        ]  # fmt: skip
+        self._append(flows)
+        return flows
+
+    def _our_ids(self) -> set[str]:
+        """Every id our own movements are known by: their effects are booked by execution, not external."""
+        out = {h.lower() for _, h in self.store.transactions()}
+        for t in self.store.transfers().values():
+            out |= {x.lower() for x in (t.transfer_id, t.ref, t.landed_ref) if x}
+        return out
+
+    def _agrees(self, loc: str, findings: Sequence[Finding], busy: bool, events: Sequence[Event]) -> bool:
+        """The ledger equals the venue (or is opened to it) with nothing in flight, and it moved since the last
+        mark: a new point to look for external flows after."""
+        if busy or any(f.action not in (Action.OK, Action.OPEN) for f in findings):
+            return False
+        last = self._memory.marks.get(loc)
+        if last is None or events:
+            return True
+        moved = max((r.last_seq for a, r in self.store.ledger().items() if a.location == loc), default=0)
+        return moved > last[1]
 
     def _append(self, events: Sequence[Event]) -> None:
         if events:
@@ -304,6 +492,46 @@ class Reconciler:
                 action = TradeAction.BOOKED if booked else TradeAction.HELD_OUT if tracked else TradeAction.UNTRACKED
                 out.append(TradeFinding(venue, by_id[f.trade_id], cid, action))
         return out, len(listed)
+
+    async def accept(self, source: BalanceSource, operator: str, reason: str, *, execute: bool) -> Acceptance:
+        """Take the venue's figures as truth for one location (``fillpath reconcile --accept``): the adjustments
+        that make the ledger equal what it reports now, journaled only when ``execute``, in one commit with the
+        audit event (who, why, before, after), the identity it now has, a mark, and the lift of a halt
+        reconciliation set (an operator's own halt stays). Refused while anything is in flight there: what is
+        moving would be counted twice."""
+        loc = source.location
+        reports = await source.balances()
+        ev = self.evidence.get(loc)
+        identity = await ev.identity() if ev is not None else None
+        mark = ev.mark() if ev is not None else None
+        self._follow()
+        busy, flying = self._busy(loc)
+        if busy or flying:
+            what = ", ".join(sorted(map(str, flying))) or "a transaction or order"
+            raise Refused(f"{loc}: {what} in flight; let it settle (`fillpath recover`, `fillpath reconcile`) first")
+        held = {a: v for a, v in self.store.balances().items() if a.location == loc}
+        seen = {r.asset: r.amount for r in reports}
+        why = f"accepted by {operator}: {reason}"
+        adjustments = [a for a in _level(loc, held, seen, why) if a.delta]
+        known = self._memory.identities.get(loc)
+        events: list[Event] = [
+            BalancesAccepted(loc, operator, reason, _text(held), _text(seen), identity),
+            *adjustments,
+        ]
+        if identity is not None and (known is None or known.identity != identity):
+            epoch = known.epoch if known is not None else 1
+            events.append(VenueIdentified(loc, identity, epoch, known.identity if known else None, None, why))
+        if mark is not None:
+            events.append(VenueChecked(loc, mark))
+        flag = self.store.venue_flag(loc)
+        lifted = flag.halted and (flag.reason or "").startswith(("drift on ", f"{loc} is not the venue"))
+        if lifted:
+            events.append(VenueResumed(loc, why))
+        seq = None
+        if execute:
+            seq = self.store.append_many(events)[0]
+            self._memory.follow(self.store)
+        return Acceptance(loc, tuple(adjustments), tuple(events), lifted, flag.reason if flag.halted else None, seq)
 
     async def run_once(self) -> list[PassResult]:
         return [await self.reconcile_venue(s) for s in self.sources]

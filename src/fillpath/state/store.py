@@ -54,7 +54,15 @@ from fillpath.state.clock import ClockTracker
 from fillpath.state.identity import JournalHome, Marker
 from fillpath.state.prepared import Prepared
 from fillpath.state.projections import Projections, Touched
-from fillpath.state.records import FillRecord, IntentRecord, OrderRecord, TransferRecord, TxRecord, VenueFlag
+from fillpath.state.records import (
+    BalanceRecord,
+    FillRecord,
+    IntentRecord,
+    OrderRecord,
+    TransferRecord,
+    TxRecord,
+    VenueFlag,
+)
 from fillpath.state.rows import RowWriter
 
 _READ_ONLY = "fillpath_read_only"
@@ -600,6 +608,10 @@ class Store:
 
     def balances(self) -> dict[AssetId, Amount]:
         return {a: r.amount for a, r in self._proj.ledger.items()}
+
+    def ledger(self) -> Mapping[AssetId, BalanceRecord]:
+        """The ledger's rows (amount and the seq that last moved each); a live read-only view."""
+        return MappingProxyType(self._proj.ledger)
 
     def promised(self, asset: AssetId) -> Amount:
         """What open intents will spend of ``asset`` (``Projections.open_inputs``): held, but not available."""

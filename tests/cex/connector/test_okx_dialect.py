@@ -88,7 +88,7 @@ def test_balances_are_available_plus_frozen() -> None:
 OKX_LIMITS = {
     Endpoint.NEW_ORDER: 60, Endpoint.QUERY_ORDER: 60, Endpoint.CANCEL_ORDER: 60, Endpoint.DEPTH: 40,
     Endpoint.BALANCES: 10, Endpoint.FEES: 5, Endpoint.MY_TRADES: 60, Endpoint.TRADE_HISTORY: 10,
-    Endpoint.OPEN_ORDERS: 60, Endpoint.MARKETS: 20, Endpoint.TIME: 10,
+    Endpoint.OPEN_ORDERS: 60, Endpoint.MARKETS: 20, Endpoint.TIME: 10, Endpoint.ACCOUNT: 5,
 }  # fmt: skip
 
 

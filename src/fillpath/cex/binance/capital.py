@@ -22,6 +22,7 @@ import asyncio
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -157,8 +158,19 @@ class BinanceWallet:
         return TransferStatusReport(
             self.location, str(r["id"]), WITHDRAW_STATUS.get(status, TransferStatus.PENDING), status, str(r["coin"]),
             _dec(r, "amount"), _dec(r, "transactionFee", "0"), r.get("withdrawOrderId") or None, r.get("txId") or None,
-            r.get("address"), r.get("network"),
+            r.get("address"), r.get("network"), _apply_ns(r.get("applyTime")),
         )  # fmt: skip
+
+
+def _apply_ns(value: object) -> int | None:
+    """``applyTime`` ("2026-01-01 00:00:00", UTC, whole seconds) in ns; None when absent or not in that form."""
+    if not isinstance(value, str):
+        return None
+    try:
+        stamp = datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return int(stamp.timestamp()) * 1_000_000_000
 
 
 Wallet = BinanceWallet

@@ -39,6 +39,7 @@ _METHODS: Mapping[Endpoint, str] = {
     Endpoint.TIME: "public_get_time",
     Endpoint.DEPTH: "public_get_depth",
     Endpoint.BALANCES: "private_get_account",
+    Endpoint.ACCOUNT: "private_get_account",
     Endpoint.FEES: "private_get_account",
     Endpoint.NEW_ORDER: "private_post_order",
     Endpoint.QUERY_ORDER: "private_get_order",
@@ -102,6 +103,7 @@ class BinanceDialect:
         Endpoint.TIME: Cost(1, 0, Priority.MARKET_DATA),
         Endpoint.DEPTH: Cost(5, 0, Priority.MARKET_DATA),
         Endpoint.BALANCES: Cost(20, 0, Priority.ACCOUNT),
+        Endpoint.ACCOUNT: Cost(20, 0, Priority.ACCOUNT),
         Endpoint.FEES: Cost(20, 0, Priority.ACCOUNT),
         Endpoint.NEW_ORDER: Cost(1, 1, Priority.EXECUTION),
         Endpoint.QUERY_ORDER: Cost(4, 0, Priority.EXECUTION),
@@ -177,6 +179,11 @@ class BinanceDialect:
             BalanceReport(location, AssetId(str(b["asset"]), location), _dec(b, "free") + _dec(b, "locked"), ts)
             for b in account.get("balances", ())
         ]
+
+    def account_id(self, raw: Any) -> str | None:
+        """``uid`` of ``GET /api/v3/account``."""
+        uid = raw.get("uid") if isinstance(raw, Mapping) else None
+        return f"uid:{uid}" if uid is not None else None
 
     def stream_balances(self, event: Mapping[str, Any], location: str) -> list[BalanceReport] | None:
         """``outboundAccountPosition`` (the user stream): the assets that changed."""

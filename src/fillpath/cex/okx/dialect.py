@@ -55,6 +55,7 @@ _METHODS: Mapping[Endpoint, str] = {
     Endpoint.TIME: "public_get_public_time",
     Endpoint.DEPTH: "public_get_market_books",
     Endpoint.BALANCES: "private_get_account_balance",
+    Endpoint.ACCOUNT: "private_get_account_config",
     Endpoint.FEES: "private_get_account_trade_fee",
     Endpoint.NEW_ORDER: "private_post_trade_order",
     Endpoint.QUERY_ORDER: "private_get_trade_order",
@@ -68,6 +69,7 @@ _COSTS: Mapping[Endpoint, Cost] = {
     Endpoint.TIME: Cost(12, 0, Priority.MARKET_DATA),  # 10 / 2 s
     Endpoint.DEPTH: Cost(3, 0, Priority.MARKET_DATA),  # 40 / 2 s
     Endpoint.BALANCES: Cost(12, 0, Priority.ACCOUNT),  # 10 / 2 s
+    Endpoint.ACCOUNT: Cost(24, 0, Priority.ACCOUNT),  # 5 / 2 s
     Endpoint.FEES: Cost(24, 0, Priority.ACCOUNT),  # 5 / 2 s
     Endpoint.NEW_ORDER: Cost(2, 1, Priority.EXECUTION),  # 60 / 2 s
     Endpoint.QUERY_ORDER: Cost(2, 0, Priority.EXECUTION),  # 60 / 2 s
@@ -186,6 +188,13 @@ class OkxDialect:
     def balances(self, raw: Any, location: str) -> list[BalanceReport]:
         """Available plus frozen (in open orders) per currency of the trading account."""
         return self._details(_first(raw), location)
+
+    def account_id(self, raw: Any) -> str | None:
+        """``uid`` of ``GET /api/v5/account/config`` (``Endpoint.ACCOUNT``); the balance reply carries none."""
+        data = raw.get("data") if isinstance(raw, Mapping) else None
+        first = data[0] if isinstance(data, list) and data and isinstance(data[0], Mapping) else {}
+        uid = first.get("uid")
+        return f"uid:{uid}" if uid else None
 
     def _details(self, account: Mapping[str, Any], location: str) -> list[BalanceReport]:
         return [

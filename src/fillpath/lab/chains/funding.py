@@ -247,7 +247,7 @@ def fund_exchange(
         if cur_free != target - locked:
             free[symbol] = str(target - locked)
     if free:
-        _admin(url, "/admin/balances", {"api_key": api_key, "balances": free})
+        _admin(url, "/admin/balances", {"api_key": api_key, "balances": free, "record": True})
     now = exchange_balances(url, api_key)
     out = {}
     for symbol, target in targets.items():

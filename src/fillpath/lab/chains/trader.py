@@ -19,7 +19,7 @@ from pathlib import Path
 from eth_utils.address import to_checksum_address
 
 from fillpath.chains.accounts import Keystore, Signer
-from fillpath.model.errors import DamagedState, LabError
+from fillpath.model.errors import DamagedState, LabError, LabNotRunning
 from fillpath.paths import ensure_private_dir
 
 NAME = "trader"
@@ -97,7 +97,7 @@ def ensure_trader(lab_dir: Path) -> str:
 def trader_signer(lab_dir: Path) -> Signer:
     """Unlock the trader's keystore with its stored passphrase (~0.05 s)."""
     if trader_address(lab_dir) is None:
-        raise LabError(f"no lab trader in {lab_dir}; start the lab with `fillpath lab up`")
+        raise LabNotRunning(f"no lab trader in {lab_dir}; start the lab with `fillpath lab up`")
     try:
         passphrase = passphrase_path(lab_dir).read_text()
     except OSError as exc:

@@ -3,16 +3,19 @@ simulators (labex in Binance's API, labokx in OKX's), and the trader."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from fillpath.cli.books import reconcile_locations
 from fillpath.cli.context import cli_context
 from fillpath.cli.output import console, emit_json, err_console
 from fillpath.lab.chains.funding import parse_targets, plain
 from fillpath.lab.manager import ExchangeStatus, Lab, NodeStatus
 from fillpath.model.errors import LabError
+from fillpath.model.events import VenueHalted
 
 app = typer.Typer(
     help="Run the local lab: two anvil chains with the real Uniswap contracts and two simulated exchanges.",
@@ -136,8 +139,16 @@ def fund(
     """Set the lab trader's balances to exactly these amounts (human units); other balances stay as they are."""
     wanted = parse_targets(targets)
     results = lab_for(ctx, quiet=True).fund(wanted)
+    passes = asyncio.run(reconcile_locations(cli_context(ctx).config(), {r.asset.location for r in results}))
+    flows = [f for p in passes for f in p.flows]
+    halted = [e for p in passes for e in p.events if isinstance(e, VenueHalted)]
     if as_json:
-        emit_json({"funded": [r.to_json() for r in results]})
+        emit_json({
+            "funded": [r.to_json() for r in results],
+            "journaled": [{"asset": str(f.asset), "delta": str(f.delta), "evidence_id": f.evidence_id,
+                           "evidence": f.evidence} for f in flows],
+            "halted": [{"venue": e.venue, "reason": e.reason} for e in halted],
+        })  # fmt: skip
         return
     t = Table(title="lab trader funded")
     for col in ("asset", "before", "after"):
@@ -145,3 +156,8 @@ def fund(
     for r in results:
         t.add_row(str(r.asset), plain(r.before), plain(r.after))
     console().print(t)
+    if flows:
+        console().print(f"journaled {len(flows)} external flow(s) with their evidence (`fillpath events --kind "
+                        "external.flow`)")  # fmt: skip
+    for e in halted:
+        err_console().print(f"[red]halted[/red] {e.venue}: {e.reason}")

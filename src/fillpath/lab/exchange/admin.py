@@ -3,8 +3,9 @@
 - ``GET  /admin/requests``       every order request received (new and cancel; rejected and duplicates too)
 - ``POST /admin/book``           ``{"symbol", "bids": [[p, q]], "asks": [[p, q]]}`` or ``{"symbol", "mid"}``
 - ``GET  /admin/book?symbol=``   the book's mid, best prices, update id and walk step count
-- ``POST /admin/balances``       ``{"api_key", "secret"?, "passphrase"?, "balances": {"USDT": "100"}}`` (sets free
-  amounts)
+- ``POST /admin/balances``       ``{"api_key", "secret"?, "passphrase"?, "balances": {"USDT": "100"}, "record"?}``
+  (sets free amounts; with ``"record": true`` on a venue with a wallet, each change also appears in the account's
+  deposit or withdrawal history as an internal transfer, as money moved by someone else does on a real exchange)
 - ``GET  /admin/balances?api_key=``
 - ``GET|POST /admin/faults``     ``{"profiles": {"delayed_fills": {"delay": "2"}}}`` replaces the active set;
   ``{"enable": {...}}`` / ``{"disable": [...]}`` change it
@@ -109,13 +110,18 @@ def add_admin_routes(router: web.UrlDispatcher, venue: AdminVenue) -> None:
         if not isinstance(balances, Mapping):
             raise BinanceError(-1, "balances must be an object")
         secret, passphrase = data.get("secret"), data.get("passphrase")
+        before = _balances(venue, api_key) if api_key in venue.engine.accounts else {}
         venue.engine.set_balances(
             api_key,
             {str(a): _amount(v, f"balances.{a}") for a, v in balances.items()},
             secret=str(secret) if secret is not None else None,
             passphrase=str(passphrase) if passphrase is not None else None,
         )
-        return web.json_response(_balances(venue, api_key))
+        after = _balances(venue, api_key)
+        desk = getattr(venue, "capital", None)  # a venue with a wallet keeps a deposit and withdrawal history
+        if data.get("record") is True and desk is not None:
+            desk.record_external(api_key, {a: _total(after.get(a)) - _total(before.get(a)) for a in after})
+        return web.json_response(after)
 
     async def get_balances(request: web.Request) -> web.Response:
         _loopback(request)
@@ -165,6 +171,10 @@ def add_admin_routes(router: web.UrlDispatcher, venue: AdminVenue) -> None:
     router.add_post("/admin/faults", faults)
     router.add_post("/admin/walk", walk)
     router.add_post("/admin/disconnect", disconnect)
+
+
+def _total(line: Mapping[str, str] | None) -> Decimal:
+    return Decimal(line["free"]) + Decimal(line["locked"]) if line else Decimal(0)
 
 
 def _book_state(venue: AdminVenue, symbol: str) -> dict[str, Any]:

@@ -274,6 +274,21 @@ class CapitalDesk:
         return web.json_response({"deposits": [_plain(asdict(d)) for d in self.deposits],
                                   "withdrawals": [_plain(asdict(w)) for w in self.withdrawals]})  # fmt: skip
 
+    def record_external(self, api_key: str, changes: Mapping[str, Decimal]) -> None:
+        """Balances an operator set from outside (``POST /admin/balances`` with ``record``: what ``lab fund`` does)
+        appear in the account's history as a real exchange shows money moved in or out by someone else: an
+        internal deposit (credited at once) or withdrawal (completed at once), network ``internal``."""
+        now = self.venue.now_ms()
+        for coin, delta in changes.items():
+            ref = secrets.token_hex(8)
+            if delta > 0:
+                self.deposits.append(DepositRecord(ref, api_key, coin, "internal", delta, "", f"internal:{ref}", 0, now,
+                                                   status=1, complete_ms=now))  # fmt: skip
+            elif delta < 0:
+                self.withdrawals.append(WithdrawRecord(ref, api_key, coin, "internal", "", -delta, Decimal(0), None,
+                                                       now, status=6, info="internal transfer out",
+                                                       complete_ms=now))  # fmt: skip
+
     # --- withdrawals --------------------------------------------------------------------------------------------
 
     async def _process(self, w: WithdrawRecord, n: NetworkSpec, c: CoinOnNetwork) -> None:

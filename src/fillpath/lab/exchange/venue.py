@@ -44,6 +44,8 @@ class SimVenue(VenueCore):
         self.engine.on_depth = hub.publish_depth
         self.listen_keys: dict[str, str] = {}
         self.capital = CapitalDesk(self, networks_from(config.networks), config.seed)
+        self.instance = secrets.token_hex(8)
+        """This process's life: a restarted simulator starts its accounts over, so its account ids change with it."""
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -226,7 +228,7 @@ class SimVenue(VenueCore):
                 "accountType": "SPOT",
                 "balances": [{"asset": b.asset, "free": fmt(b.free), "locked": fmt(b.locked)} for b in lines],
                 "permissions": ["SPOT"],
-                "uid": zlib.crc32(api_key.encode()),
+                "uid": zlib.crc32(f"{self.instance}:{api_key}".encode()),
             }
         )
 

@@ -17,6 +17,8 @@ import asyncio
 import dataclasses
 import json
 import re
+import secrets
+import zlib
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -60,6 +62,8 @@ class OkxVenue(VenueCore):
         self.hub = OkxHub(self.engine, self.faults, self.clock)
         self.engine.on_user_event = self.hub.publish_user
         self.by_inst = {shapes.inst_id(m): m for m in config.markets}
+        self.instance = secrets.token_hex(8)
+        """This process's life: a restarted simulator starts its accounts over, so its account ids change with it."""
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._errors, self._rate_limit])
@@ -70,6 +74,7 @@ class OkxVenue(VenueCore):
         r.add_get("/api/v5/market/ticker", self.ticker)
         r.add_get("/api/v5/account/balance", self.balance)
         r.add_get("/api/v5/account/trade-fee", self.trade_fee)
+        r.add_get("/api/v5/account/config", self.account_config)
         r.add_get("/api/v5/asset/currencies", self.currencies)
         r.add_post("/api/v5/trade/order", self.place)
         r.add_post("/api/v5/trade/batch-orders", self.place_batch)
@@ -192,6 +197,30 @@ class OkxVenue(VenueCore):
             lines = [b for b in lines if b.free or b.locked]
         now = self.clock.now_ms()
         return _ok([shapes.balance_data([shapes.balance_detail(b, now) for b in lines], now)])
+
+    async def account_config(self, request: web.Request) -> web.Response:
+        """``GET /api/v5/account/config``: the account's ``uid`` (and the settings a spot cash account has)."""
+        key, _ = await self._signed(request)
+        uid = str(zlib.crc32(f"{self.instance}:{key}".encode()))
+        return _ok(
+            [
+                {
+                    "uid": uid,
+                    "mainUid": uid,
+                    "acctLv": "1",
+                    "posMode": "net_mode",
+                    "autoLoan": False,
+                    "greeksType": "PA",
+                    "level": "Lv1",
+                    "levelTmp": "",
+                    "ctIsoMode": "automatic",
+                    "mgnIsoMode": "automatic",
+                    "spotOffsetType": "",
+                    "label": "fillpath-sim",
+                    "perm": "read_only,trade",
+                }
+            ]
+        )
 
     async def trade_fee(self, request: web.Request) -> web.Response:
         await self._signed(request)
