@@ -1,0 +1,237 @@
+"""The exchange simulator's matching engine in-process, behind the raw ccxt ``binance`` methods the connector calls.
+
+``CcxtConnector`` talks to ccxt's implicit Binance endpoints through the Binance dialect (``private_post_order``
+…); this object answers the same methods with the same JSON the simulator's HTTP surface serves
+(``lab/exchange/venue.py``: the replies are built by the same functions), and raises the exceptions ccxt raises
+for the venue's errors. No HTTP, no threads: every call is one step of the venue at the world's virtual time, and
+the faults of the scenario (``faults.py``) are injected here — lost requests and replies, 5xx, 429, 418, delayed
+matches, acknowledgements later denied, duplicated trades, stale reads, a skewed clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import ccxt
+
+from fillpath.lab.chaos.clock import VirtualClock
+from fillpath.lab.chaos.faults import Fault, FaultPlan
+from fillpath.lab.exchange import market_data
+from fillpath.lab.exchange.config import DEFAULT_API_KEY, MarketSpec, SimConfig
+from fillpath.lab.exchange.engine import Engine
+from fillpath.lab.exchange.errors import BinanceError
+from fillpath.lab.exchange.orders import fmt, new_order_json, order_json, trade_json
+from fillpath.lab.exchange.params import parse_new_order
+
+Timeline = Callable[[str], None]
+
+
+def ccxt_market(spec: MarketSpec) -> dict[str, Any]:
+    """What ccxt's ``load_markets`` gives for one spot symbol (the dialect reads the symbol and Binance's info)."""
+    return {"symbol": f"{spec.base}/{spec.quote}", "spot": True, "info": market_data.symbol_info(spec)}
+
+
+def _ccxt_error(exc: BinanceError) -> ccxt.BaseError:
+    """The exception ccxt's binance raises for this error reply."""
+    message = f"binance {json.dumps(exc.body(), separators=(',', ':'))}"
+    if exc.code in (-2013, -2011):
+        return ccxt.OrderNotFound(message)
+    if exc.code == -2010 and "insufficient" in exc.msg:
+        return ccxt.InsufficientFunds(message)
+    return ccxt.InvalidOrder(message)
+
+
+class InProcessBinance:
+    """One account (``api_key``) on the in-process matching engine, shaped like ``ccxt.async_support.binance``."""
+
+    def __init__(
+        self, config: SimConfig, clock: VirtualClock, faults: FaultPlan, timeline: Timeline, *, location: str
+    ) -> None:
+        self.clock = clock
+        self.faults = faults
+        self.timeline = timeline
+        self.location = location
+        self.engine = Engine(config, self.now_ms)
+        self.config = config
+        self.apiKey = DEFAULT_API_KEY
+        self.enableRateLimit = False
+        self.enableLastResponseHeaders = True
+        self.last_response_headers: dict[str, str] = {}
+        self.markets = {ccxt_market(m)["symbol"]: ccxt_market(m) for m in config.markets}
+        self.banned_until_ms = 0
+        self.placed: list[tuple[str, int]] = []
+        """Every order the venue accepted: (client order id, venue order id), in order."""
+        self._stale: dict[int, dict[str, Any]] = {}
+
+    # --- plumbing --------------------------------------------------------------------------------------
+
+    def now_ms(self) -> int:
+        """The venue's clock: ours, plus the scenario's skew."""
+        return self.clock.now_ms() + self.faults.skew_ms
+
+    async def _enter(self, what: str, *, order: bool = False) -> None:
+        """One request reaching the venue: latency, then the faults every request can meet."""
+        if self.faults.on(Fault.LATENCY):
+            await asyncio.sleep(self.faults.rng.uniform(0.001, 0.4))
+        else:
+            await asyncio.sleep(0)
+        if self.banned_until_ms > self.now_ms():
+            raise ccxt.DDoSProtection(f"binance 418 IP banned until {self.banned_until_ms}")
+        if self.faults.hit(Fault.BAN):
+            self.banned_until_ms = self.now_ms() + 30_000
+            self.timeline(f"venue {self.location}: 418 ban for 30 s ({what})")
+            raise ccxt.DDoSProtection(f"binance 418 IP banned until {self.banned_until_ms}")
+        if self.faults.hit(Fault.RATE_LIMIT):
+            self.last_response_headers = {"Retry-After": "1"}
+            self.timeline(f"venue {self.location}: 429 ({what})")
+            raise ccxt.RateLimitExceeded('binance 429 {"code":-1003,"msg":"Too many requests."}')
+        self.last_response_headers = {}
+        if not order and self.faults.hit(Fault.SERVER_ERROR):
+            self.timeline(f"venue {self.location}: 503 ({what})")
+            raise ccxt.ExchangeNotAvailable("binance 503 Service Unavailable")
+
+    # --- public ----------------------------------------------------------------------------------------
+
+    async def load_markets(self) -> dict[str, Any]:
+        return copy.deepcopy(self.markets)
+
+    async def public_get_exchangeinfo(self, params: dict[str, Any]) -> dict[str, Any]:
+        await self._enter("exchangeInfo")
+        return market_data.exchange_info(list(self.engine.markets.values()), self.now_ms())
+
+    async def public_get_time(self, params: dict[str, Any]) -> dict[str, Any]:
+        await self._enter("time")
+        return {"serverTime": self.now_ms()}
+
+    async def public_get_depth(self, params: dict[str, Any]) -> dict[str, Any]:
+        await self._enter("depth")
+        book = self.engine.books[self.engine.market(str(params["symbol"])).symbol]
+        return market_data.depth(book, int(params.get("limit", 100)))
+
+    # --- account and orders -------------------------------------------------------------------------------
+
+    async def private_get_account(self, params: dict[str, Any]) -> dict[str, Any]:
+        await self._enter("account")
+        account = self.engine.account(self.apiKey)
+        fee = fmt(self.config.taker_fee)
+        return {
+            "commissionRates": {"maker": fmt(self.config.maker_fee), "taker": fee, "buyer": "0", "seller": "0"},
+            "updateTime": self.now_ms(),
+            "accountType": "SPOT",
+            "balances": [{"asset": b.asset, "free": fmt(b.free), "locked": fmt(b.locked)} for b in account.lines()],
+        }
+
+    async def private_post_order(self, params: dict[str, Any]) -> dict[str, Any]:
+        await self._enter("new order", order=True)
+        cid = str(params.get("newClientOrderId"))
+        if self.faults.hit(Fault.SUBMIT_LOST):
+            self.timeline(f"venue {self.location}: order {cid} lost on the way (never placed)")
+            raise ccxt.RequestTimeout("binance POST order timed out")
+        req = parse_new_order({k: str(v) for k, v in params.items()})
+        try:
+            if self.faults.hit(Fault.ACK_THEN_DENY):
+                self.engine.check_filters(req)
+                oid = self.engine.allocate_order_id()
+                self.timeline(f"venue {self.location}: order {cid} acknowledged as {oid}, never placed")
+                return {"symbol": req.symbol, "orderId": oid, "orderListId": -1, "clientOrderId": cid,
+                        "transactTime": self.now_ms(), "price": params.get("price", "0"),
+                        "origQty": params.get("quantity", "0"), "executedQty": "0", "cummulativeQuoteQty": "0",
+                        "status": "NEW", "timeInForce": params.get("timeInForce", "GTC"), "type": params.get("type"),
+                        "side": params.get("side"), "fills": []}  # fmt: skip
+            defer = self.faults.hit(Fault.DELAYED_FILLS)
+            order, fills = self.engine.place(self.apiKey, req, defer=defer)
+        except BinanceError as exc:
+            self.timeline(f"venue {self.location}: order {cid} refused: {exc.code} {exc.msg}")
+            raise _ccxt_error(exc) from None
+        self.placed.append((order.client_order_id, order.order_id))
+        if defer:
+            delay = self.faults.rng.uniform(0.1, 12.0)
+            self._stale[order.order_id] = order_json(order)
+            asyncio.get_running_loop().call_later(delay, self._match, order.order_id)
+            self.timeline(f"venue {self.location}: order {cid} open as {order.order_id}, matched in {delay:.2f} s")
+        else:
+            self.timeline(f"venue {self.location}: order {cid} placed as {order.order_id}: {order.status}, "
+                          f"filled {fmt(order.executed_qty)}")  # fmt: skip
+        reply = new_order_json(order, fills, req.resp_type, order.time)
+        if self.faults.hit(Fault.REPLY_LOST):
+            self.timeline(f"venue {self.location}: the reply for {cid} is lost")
+            raise ccxt.RequestTimeout("binance POST order timed out")
+        return reply
+
+    def _match(self, order_id: int) -> None:
+        fills = self.engine.match_deferred(order_id)
+        order = self.engine.orders[order_id]
+        self.timeline(f"venue {self.location}: order {order.client_order_id} matched late: {order.status}, "
+                      f"{len(fills)} fill(s)")  # fmt: skip
+
+    def _find(self, params: dict[str, Any]) -> Any:
+        oid = params.get("orderId")
+        cid = params.get("origClientOrderId")
+        try:
+            return self.engine.find(self.apiKey, str(params["symbol"]), int(oid) if oid is not None else None,
+                                    str(cid) if cid is not None else None)  # fmt: skip
+        except BinanceError as exc:
+            raise _ccxt_error(exc) from None
+
+    async def private_get_order(self, params: dict[str, Any]) -> dict[str, Any]:
+        await self._enter("query order")
+        order = self._find(params)
+        stale = self._stale.get(order.order_id)
+        if stale is not None and self.faults.hit(Fault.STALE_READ):
+            return copy.deepcopy(stale)
+        return order_json(order)
+
+    async def private_delete_order(self, params: dict[str, Any]) -> dict[str, Any]:
+        await self._enter("cancel")
+        try:
+            order = self.engine.cancel(self.apiKey, str(params["symbol"]), None, str(params["origClientOrderId"]))
+        except BinanceError as exc:
+            raise _ccxt_error(exc) from None
+        body = order_json(order)
+        return {"symbol": order.symbol, "origClientOrderId": order.client_order_id, "orderId": order.order_id,
+                "orderListId": -1, "clientOrderId": f"cancel{order.order_id}", "transactTime": order.update_time,
+                **{k: body[k] for k in ("price", "origQty", "executedQty", "cummulativeQuoteQty", "status",
+                                        "timeInForce", "type", "side", "origQuoteOrderQty")}}  # fmt: skip
+
+    async def private_get_mytrades(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        await self._enter("myTrades")
+        trades = self.engine.my_trades(self.apiKey, str(params["symbol"]))
+        if params.get("orderId") is not None:
+            trades = [t for t in trades if t.order_id == int(params["orderId"])]
+        if params.get("fromId") is not None:
+            trades = [t for t in trades if t.id >= int(params["fromId"])]
+        if params.get("startTime") is not None:
+            trades = [t for t in trades if t.time >= int(params["startTime"])]
+        limit = int(params.get("limit") or 500)
+        trades = trades[:limit] if params.get("fromId") is not None else trades[-limit:]
+        rows = [trade_json(t) for t in trades]
+        if rows and self.faults.hit(Fault.DUPLICATE_TRADES):
+            rows = [r for row in rows for r in (row, copy.deepcopy(row))]
+        return rows
+
+    async def private_get_openorders(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        await self._enter("openOrders")
+        return [order_json(o) for o in self.engine.open_orders(self.apiKey, params.get("symbol") or None)]
+
+    async def close(self) -> None:
+        return None
+
+    # --- what the world reads (not a venue API) ---------------------------------------------------------
+
+    def holdings(self) -> dict[str, Decimal]:
+        """Free plus locked per asset: what the account owns at the venue."""
+        return {b.asset: b.free + b.locked for b in self.engine.account(self.apiKey).lines()}
+
+    def orders_by_client(self) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
+        for cid, oid in self.placed:
+            out.setdefault(cid, []).append(oid)
+        return out
+
+    def open_order_ids(self) -> list[int]:
+        return [o.order_id for o in self.engine.open_orders(self.apiKey, None)]

@@ -1,0 +1,218 @@
+"""One scenario's world: the engine's real parts over in-process venues, on virtual time.
+
+The world is what a process would be: a journal (SQLite in a scratch directory), an exchange connector through the
+Binance dialect (``cex/connector.py``) to the in-process matching engine (``exchange.py``), the order driver, the
+guards, venue health, the snapshot collector, the engine (``execution/engine.py``), recovery and the reconciler.
+A crash at a failpoint (``Wiring.crash``) kills that process: its objects are dropped, the journal is reopened
+from disk, and a new process recovers, reconciles and goes on. The venue outlives every crash.
+
+Tests may hand a ``tamper`` hook that changes the parts a process is built with (``Parts``): that is how the
+planted-bug tests break the engine on purpose. Production code has no such switch.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from fillpath.cex.binance.dialect import BinanceDialect
+from fillpath.cex.connector import CcxtConnector
+from fillpath.cex.order_driver import OrderDriver, ResolvePolicy
+from fillpath.cex.ratelimit import RateLimiter
+from fillpath.collect.snapshot import take_snapshot
+from fillpath.execution.engine import Engine, HealthWatch, Wiring
+from fillpath.execution.guards import Guards
+from fillpath.execution.health import Observation, ObservationKind
+from fillpath.execution.health_feed import warm_start
+from fillpath.execution.killswitch import KillSwitch
+from fillpath.execution.recovery import Resolution, recover
+from fillpath.lab.chaos.clock import VirtualClock
+from fillpath.lab.chaos.exchange import InProcessBinance
+from fillpath.lab.chaos.faults import FaultPlan
+from fillpath.lab.exchange.config import DEFAULT_API_KEY, DEFAULT_API_SECRET, AccountSpec, SimConfig
+from fillpath.model.assets import AssetId
+from fillpath.model.codec import Amount
+from fillpath.model.errors import FillpathError
+from fillpath.router.snapshot import Snapshot, read_snapshot
+from fillpath.state.clock import ClockTracker
+from fillpath.state.reconciler import ExchangeChecks, PassResult, Reconciler
+from fillpath.state.store import Store
+
+LOCATION = "labex"
+CLOCK_BOUND_NS = 2_000_000_000
+"""A venue clock further than this from ours is a ``ClockDivergence``."""
+
+
+class Crash(BaseException):
+    """The engine's process dies at a failpoint (a ``BaseException``: nothing in the engine may catch it)."""
+
+    def __init__(self, point: str) -> None:
+        super().__init__(point)
+        self.point = point
+
+
+@dataclass(frozen=True, slots=True)
+class Risk:
+    """Risk limits wide enough that only the faults refuse trades."""
+
+    max_order_notional: Decimal = Decimal(10**12)
+    max_venue_notional: Decimal = Decimal(10**12)
+    max_slippage_bps: int = 500
+
+
+@dataclass
+class Parts:
+    """One process's objects. ``tamper`` hooks replace some of them (planted bugs)."""
+
+    store: Store
+    connector: CcxtConnector
+    driver: OrderDriver
+    wiring: Wiring
+    engine: Engine
+    reconciler: Reconciler
+
+
+Tamper = Callable[[Parts], None]
+
+
+@dataclass
+class World:
+    seed: int
+    rng: random.Random
+    clock: VirtualClock
+    faults: FaultPlan
+    directory: Path
+    template: Path
+    tamper: Tamper | None = None
+    timeline: list[tuple[int, str]] = field(default_factory=list)
+    crashes: int = 0
+    venue: InProcessBinance = field(init=False)
+    parts: Parts = field(init=False)
+    _crashed_at: str | None = None
+
+    def __post_init__(self) -> None:
+        self.venue = InProcessBinance(self._sim_config(), self.clock, self.faults, self.log, location=LOCATION)
+        shutil.copyfile(self.template, self.db_path)
+
+    @property
+    def db_path(self) -> Path:
+        return self.directory / "journal.db"
+
+    def log(self, text: str) -> None:
+        self.timeline.append((self.clock.elapsed_ns // 1_000_000, text))
+
+    def _sim_config(self) -> SimConfig:
+        balances = {
+            "ETH": Decimal(self.rng.randint(1, 400)),
+            "BTC": Decimal(self.rng.randint(0, 20)),
+            "USDT": Decimal(self.rng.randint(0, 2_000_000)),
+            "USDC": Decimal(self.rng.randint(0, 500_000)),
+        }
+        return SimConfig(accounts=(AccountSpec(DEFAULT_API_KEY, DEFAULT_API_SECRET, balances),), seed=self.seed,
+                         walk_interval=0.0, depth_interval=0.0)  # fmt: skip
+
+    # --- a process --------------------------------------------------------------------------------------
+
+    def crash(self, point: str) -> None:
+        if point == self.faults.failpoint and self._crashed_at is None:
+            self._crashed_at = point
+            self.faults.note(f"failpoint:{point}")
+            self.log(f"engine: CRASH at failpoint {point!r}")
+            raise Crash(point)
+
+    async def start(self) -> Parts:
+        """A new process on the journal: store, connector, driver, engine, reconciler."""
+        clock = self.clock
+        store = Store.open(f"sqlite:///{self.db_path}", sqlite_synchronous="NORMAL", clock_ns=clock.now_ns,
+                           clock=ClockTracker(CLOCK_BOUND_NS))  # fmt: skip
+        dialect = BinanceDialect()
+        limiter = RateLimiter(dialect.rules, clock=clock.seconds)
+        conn = CcxtConnector(self.venue, location=LOCATION, dialect=dialect, limiter=limiter, journal=store,
+                             clock_ns=clock.now_ns)  # fmt: skip
+        await conn.load_markets()
+        driver = OrderDriver(conn, store, policy=ResolvePolicy(), clock_ns=clock.now_ns)
+
+        async def snapshot() -> Snapshot:
+            taken = datetime.fromtimestamp(clock.now_ns() // 10**9, UTC)
+            return read_snapshot(await take_snapshot([], exchanges=[conn], taken_at=taken))
+
+        def halted() -> frozenset[str]:
+            return frozenset(f.venue for f in store.projections().venue_flags.values() if f.halted)
+
+        def balance(asset: AssetId) -> int | None:
+            held = store.balance(asset)
+            if held is None:
+                return None
+            units = held if isinstance(held, int) else int(held.scaleb(18).to_integral_value(rounding="ROUND_FLOOR"))
+            return units - _units(store.promised(asset))
+
+        guards = Guards(KillSwitch(self.directory / "halt"), Risk(), lambda v: store.venue_flag(v).halted, balance)
+        book, feed = warm_start(store.events(), store.projections().venue_flags.values(), clock.now_ns())
+        health = HealthWatch(book, feed, store.last_seq)
+
+        def throttled(venue: str, detail: str) -> None:
+            changes = book.observe(venue, Observation(ObservationKind.RATE_LIMITED, detail=detail), clock.now_ns())
+            if changes:
+                store.append_many(changes)
+
+        conn.on_throttled = throttled
+        wiring = Wiring(store=store, guards=guards, snapshot=snapshot, rpcs={}, holders={}, executors={},
+                        drivers={LOCATION: driver}, halted=halted, health=health, crash=self.crash,
+                        clock_ns=clock.now_ns, timer=clock.seconds)  # fmt: skip
+        checks = {LOCATION: ExchangeChecks(conn, lambda journal: OrderDriver(conn, journal, clock_ns=clock.now_ns))}
+        reconciler = Reconciler(store, [conn], exchanges=checks, clock_ns=clock.now_ns)
+        parts = Parts(store, conn, driver, wiring, Engine(wiring), reconciler)
+        if self.tamper is not None:
+            self.tamper(parts)
+        self.parts = parts
+        return parts
+
+    def stop(self) -> None:
+        """The process ends (a crash or a clean exit): its objects are dropped, the journal stays on disk."""
+        self.parts.store.close()
+
+    async def restart(self) -> list[Resolution]:
+        self.crashes += 1
+        self.stop()
+        await self.start()
+        self.log("engine: restarted; recovering")
+        return await self.recover()
+
+    async def recover(self) -> list[Resolution]:
+        p = self.parts
+        try:
+            out = await recover(p.store, {}, {LOCATION: p.driver}, {})
+        except FillpathError as exc:  # the venue refused to answer (a ban): recovery runs again later
+            self.log(f"recover: stopped: {type(exc).__name__}: {exc}")
+            return []
+        for r in out:
+            self.log(f"recover: {r.intent_id} {r.outcome} ({r.detail})")
+        return out
+
+    async def reconcile(self) -> list[PassResult]:
+        try:
+            results = await self.parts.reconciler.run_once()
+        except FillpathError as exc:
+            self.log(f"reconcile: stopped: {type(exc).__name__}: {exc}")
+            return []
+        for res in results:
+            for f in getattr(res, "findings", ()):
+                if str(f.action) not in ("ok", "open"):
+                    self.log(f"reconcile: {f.asset} {f.action} ledger {f.ledger} venue {f.observed}")
+        return results
+
+    # --- the world's own view (not the engine's) ----------------------------------------------------------
+
+    def ledger(self) -> dict[str, Amount]:
+        return {a.symbol: v for a, v in self.parts.store.balances().items() if a.location == LOCATION}
+
+
+def _units(amount: Amount | None) -> int:
+    if amount is None:
+        return 0
+    return amount if isinstance(amount, int) else int(amount.scaleb(18).to_integral_value(rounding="ROUND_CEILING"))
