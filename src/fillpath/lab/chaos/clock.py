@@ -21,15 +21,25 @@ EPOCH_NS = 1_767_225_600 * 10**9
 """2026-01-01T00:00:00Z, the lab's genesis: virtual time starts here."""
 
 
+TURN_S = 1e-6
+"""Virtual time one turn of the event loop takes."""
+
+
 class Deadlock(RuntimeError):
     """Every task waits and no timer is set: nothing can ever happen again."""
 
 
-class VirtualClock:
-    """Integer nanoseconds since :data:`EPOCH_NS`; moved by the loop (or by a fault: a venue's skew is its own)."""
+class Stalled(RuntimeError):
+    """The scenario ran past its virtual-time budget: something waits or retries forever."""
 
-    def __init__(self) -> None:
+
+class VirtualClock:
+    """Integer nanoseconds since :data:`EPOCH_NS`; moved by the loop (or by a fault: a venue's skew is its own).
+    ``limit_s``: the scenario's budget of virtual time (a liveness bound)."""
+
+    def __init__(self, limit_s: float = 3_600.0) -> None:
         self.elapsed_ns = 0
+        self.limit_s = limit_s
 
     def now_ns(self) -> int:
         return EPOCH_NS + self.elapsed_ns
@@ -55,8 +65,11 @@ class _Selector(selectors.SelectSelector):
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
         if timeout is None:
             raise Deadlock("every task waits and no timer is set")
-        if timeout > 0:
-            self.clock.advance(timeout)
+        # every turn of the loop costs a microsecond, as CPU does: a task that re-arms a timer a float rounding
+        # short of "now" (the rate limiter's pump) would otherwise spin without time ever moving
+        self.clock.advance(max(timeout, TURN_S))
+        if self.clock.seconds() > self.clock.limit_s:
+            raise Stalled(f"still running after {self.clock.limit_s:g} s of virtual time")
         return []
 
 

@@ -50,9 +50,17 @@ class InProcessBinance:
     """One account (``api_key``) on the in-process matching engine, shaped like ``ccxt.async_support.binance``."""
 
     def __init__(
-        self, config: SimConfig, clock: VirtualClock, faults: FaultPlan, timeline: Timeline, *, location: str
+        self,
+        config: SimConfig,
+        clock: VirtualClock,
+        faults: FaultPlan,
+        timeline: Timeline,
+        *,
+        location: str,
+        crash: Callable[[str], None] = lambda _point: None,
     ) -> None:
         self.clock = clock
+        self.crash = crash
         self.faults = faults
         self.timeline = timeline
         self.location = location
@@ -158,6 +166,7 @@ class InProcessBinance:
             self.timeline(f"venue {self.location}: order {cid} placed as {order.order_id}: {order.status}, "
                           f"filled {fmt(order.executed_qty)}")  # fmt: skip
         reply = new_order_json(order, fills, req.resp_type, order.time)
+        self.crash("sent")  # the process may die while the venue's reply is on the wire
         if self.faults.hit(Fault.REPLY_LOST):
             self.timeline(f"venue {self.location}: the reply for {cid} is lost")
             raise ccxt.RequestTimeout("binance POST order timed out")

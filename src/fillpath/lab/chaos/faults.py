@@ -40,7 +40,7 @@ class Fault(StrEnum):
     CLOCK_SKEW = "clock_skew"
     """The venue's clock runs 0.5–6 s ahead of ours."""
     CRASH = "crash"
-    """The engine dies at a failpoint (``intent``, ``ack``) and is restarted: recover, reconcile, go on."""
+    """The engine dies at a failpoint (``intent``, ``sent``, ``ack``) and is restarted: recover, reconcile, go on."""
 
 
 ALL: tuple[Fault, ...] = tuple(Fault)
@@ -62,8 +62,9 @@ RATES: dict[Fault, tuple[float, float]] = {
 }
 """Per kind, the range its rate (the chance per opportunity) is drawn from."""
 
-FAILPOINTS = ("intent", "ack")
-"""The execution failpoints the exchange world reaches (``execution/failpoints.py``)."""
+FAILPOINTS = ("intent", "sent", "ack")
+"""Where the engine's process dies: ``intent`` and ``ack`` are the execution package's failpoints
+(``execution/failpoints.py``); ``sent`` is the world's own: the venue placed the order, its reply is on the wire."""
 
 
 def parse_kinds(text: str | None) -> tuple[Fault, ...]:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from fillpath.execution.engine import SwapRequest
 from fillpath.lab.chaos import invariants
-from fillpath.lab.chaos.clock import VirtualClock, run
+from fillpath.lab.chaos.clock import Stalled, VirtualClock, run
 from fillpath.lab.chaos.faults import ALL, Fault, FaultPlan
 from fillpath.lab.chaos.world import LOCATION, Crash, Tamper, World
 from fillpath.model.errors import FillpathError
@@ -90,7 +90,9 @@ async def _workload(world: World, swaps: int) -> list[str]:
     rng = world.rng
     statuses: list[str] = []
     parts = await world.start()
-    await world.reconcile()  # opens the ledger from the venue (the account's balances at the start)
+    await world.reconcile(must=True)  # opens the ledger from the venue (the account's balances at the start)
+    interval = rng.choice((1.0, 3.0, 10.0))
+    world.reconcile_every(interval)
     for n in range(swaps):
         drawn = draw_swap(rng, world.ledger())
         if drawn is None:
@@ -112,9 +114,10 @@ async def _workload(world: World, swaps: int) -> list[str]:
                 for leg in result.legs))  # fmt: skip
         except Crash:
             statuses.append("crashed")
-            await world.restart()
+            await world.restart()  # the process died (its reconciler with it); a new one recovers
             parts = world.parts
             await world.reconcile()
+            world.reconcile_every(interval)
         except FillpathError as exc:
             statuses.append("refused")
             world.log(f"swap {eid}: refused: {type(exc).__name__}: {str(exc)[:160]}")
@@ -129,6 +132,7 @@ async def _scenario(world: World) -> tuple[list[str], list[invariants.Broken]]:
     world.faults.rates.clear()
     world.faults.skew_ms = 0
     await asyncio.sleep(QUIET_S)
+    world.stop_background()
     world.log("world: quiet; recovering what is open")
     await world.recover()
     for (_, cid), rec in sorted(world.parts.store.orders().items()):
@@ -167,6 +171,11 @@ def run_scenario(
                   + (f"; venue clock +{faults.skew_ms} ms" if faults.skew_ms else ""))  # fmt: skip
         try:
             statuses, broken = run(_scenario(world), clock)
+        except Stalled as exc:
+            statuses, broken = ["stalled"], [invariants.Broken("liveness", str(exc))]
+            world.log(f"world: {exc}")
+            with contextlib.suppress(Exception):
+                world.stop()
         except Exception as exc:  # the engine itself blew up: that is a finding too
             statuses, broken = ["error"], [invariants.Broken("no_exception", f"{type(exc).__name__}: {exc}")]
             world.log(f"engine: unexpected {type(exc).__name__}: {exc}")

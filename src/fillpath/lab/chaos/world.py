@@ -12,13 +12,15 @@ planted-bug tests break the engine on purpose. Production code has no such switc
 
 from __future__ import annotations
 
+import asyncio
 import random
 import shutil
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 from fillpath.cex.binance.dialect import BinanceDialect
 from fillpath.cex.connector import CcxtConnector
@@ -43,6 +45,7 @@ from fillpath.state.clock import ClockTracker
 from fillpath.state.reconciler import ExchangeChecks, PassResult, Reconciler
 from fillpath.state.store import Store
 
+T = TypeVar("T")
 LOCATION = "labex"
 CLOCK_BOUND_NS = 2_000_000_000
 """A venue clock further than this from ours is a ``ClockDivergence``."""
@@ -94,9 +97,11 @@ class World:
     venue: InProcessBinance = field(init=False)
     parts: Parts = field(init=False)
     _crashed_at: str | None = None
+    _background: asyncio.Future[None] | None = None
 
     def __post_init__(self) -> None:
-        self.venue = InProcessBinance(self._sim_config(), self.clock, self.faults, self.log, location=LOCATION)
+        self.venue = InProcessBinance(self._sim_config(), self.clock, self.faults, self.log, location=LOCATION,
+                                      crash=self.crash)  # fmt: skip
         shutil.copyfile(self.template, self.db_path)
 
     @property
@@ -134,7 +139,7 @@ class World:
         limiter = RateLimiter(dialect.rules, clock=clock.seconds)
         conn = CcxtConnector(self.venue, location=LOCATION, dialect=dialect, limiter=limiter, journal=store,
                              clock_ns=clock.now_ns)  # fmt: skip
-        await conn.load_markets()
+        await self.patiently("load markets", conn.load_markets)
         driver = OrderDriver(conn, store, policy=ResolvePolicy(), clock_ns=clock.now_ns)
 
         async def snapshot() -> Snapshot:
@@ -172,8 +177,36 @@ class World:
         self.parts = parts
         return parts
 
+    async def patiently(self, what: str, call: Callable[[], Awaitable[T]], tries: int = 40) -> T:
+        """What a process does at start-up against a venue that refuses (5xx, 429, a ban): wait and ask again."""
+        for n in range(1, tries + 1):
+            try:
+                return await call()
+            except FillpathError as exc:
+                if n == tries:
+                    raise
+                self.log(f"{what}: {type(exc).__name__}; again in 5 s")
+                await asyncio.sleep(5.0)
+        raise AssertionError("unreachable")
+
+    def reconcile_every(self, interval_s: float) -> None:
+        """The service's continuous reconciliation (``Reconciler.run``) beside the swaps, until :meth:`stop`."""
+
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(interval_s)
+                await self.reconcile()  # a failed pass waits for the next
+
+        self._background = asyncio.ensure_future(loop())
+
+    def stop_background(self) -> None:
+        if self._background is not None:
+            self._background.cancel()
+            self._background = None
+
     def stop(self) -> None:
         """The process ends (a crash or a clean exit): its objects are dropped, the journal stays on disk."""
+        self.stop_background()
         self.parts.store.close()
 
     async def restart(self) -> list[Resolution]:
@@ -194,12 +227,16 @@ class World:
             self.log(f"recover: {r.intent_id} {r.outcome} ({r.detail})")
         return out
 
-    async def reconcile(self) -> list[PassResult]:
+    async def reconcile(self, *, must: bool = False) -> list[PassResult]:
+        """One pass; ``must``: until one completes (the ledger's opening needs one)."""
         try:
             results = await self.parts.reconciler.run_once()
         except FillpathError as exc:
             self.log(f"reconcile: stopped: {type(exc).__name__}: {exc}")
-            return []
+            if not must:
+                return []
+            await asyncio.sleep(5.0)
+            return await self.patiently("reconcile", self.parts.reconciler.run_once)
         for res in results:
             for f in getattr(res, "findings", ()):
                 if str(f.action) not in ("ok", "open"):

@@ -1,0 +1,92 @@
+"""Many scenarios: run seeds in turn, count what they drew, what fired and what broke, and time them."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fillpath.lab.chaos.faults import ALL, FAILPOINTS, Fault
+from fillpath.lab.chaos.scenario import Outcome, run_scenario
+from fillpath.lab.chaos.world import Tamper
+
+
+def replay_command(seed: int, kinds: Sequence[Fault] = ALL) -> str:
+    """What reproduces one scenario (the fault kinds matter: the draw depends on them)."""
+    extra = "" if tuple(kinds) == ALL else f" --faults {','.join(kinds)}"
+    return f"fillpath chaos replay {seed}{extra}"
+
+
+@dataclass
+class Sweep:
+    kinds: tuple[Fault, ...] = ALL
+    scenarios: int = 0
+    seconds: float = 0.0
+    drawn: Counter[str] = field(default_factory=Counter)
+    """Scenarios that drew each kind."""
+    fired: Counter[str] = field(default_factory=Counter)
+    """Scenarios in which each kind (or ``failpoint:NAME``) actually struck."""
+    hits: Counter[str] = field(default_factory=Counter)
+    """Times each kind struck, over all scenarios."""
+    failures: list[Outcome] = field(default_factory=list)
+    broken: Counter[str] = field(default_factory=Counter)
+    events: int = 0
+
+    def add(self, o: Outcome) -> None:
+        self.scenarios += 1
+        self.events += o.events
+        self.drawn.update(o.faults)
+        self.fired.update(k for k, n in o.fired.items() if n)
+        self.hits.update(o.fired)
+        if o.broken:
+            self.failures.append(o)
+            self.broken.update({b.invariant for b in o.broken})
+
+    @property
+    def per_second(self) -> float:
+        return self.scenarios / self.seconds if self.seconds else 0.0
+
+    def share(self, name: str) -> float:
+        return self.fired[name] / self.scenarios if self.scenarios else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "scenarios": self.scenarios,
+            "seconds": round(self.seconds, 3),
+            "scenarios_per_second": round(self.per_second, 3),
+            "journal_events": self.events,
+            "faults": {
+                str(k): {"drawn": self.drawn[k], "fired": self.fired[k], "hits": self.hits[k]} for k in self.kinds
+            },
+            "failpoints": {p: self.fired[f"failpoint:{p}"] for p in FAILPOINTS},
+            "invariant_failures": dict(sorted(self.broken.items())),
+            "failing_seeds": [
+                {"seed": o.seed, "first": str(o.broken[0]), "replay": replay_command(o.seed, self.kinds)}
+                for o in self.failures
+            ],
+        }
+
+
+def sweep(
+    seeds: Iterable[int],
+    *,
+    kinds: Sequence[Fault] = ALL,
+    tamper: Tamper | None = None,
+    workdir: Path | None = None,
+    stop_at_first: bool = False,
+    progress: Callable[[Outcome], None] | None = None,
+) -> Sweep:
+    out = Sweep(tuple(kinds))
+    t = time.perf_counter()
+    for seed in seeds:
+        o = run_scenario(seed, kinds=kinds, tamper=tamper, workdir=workdir)
+        out.add(o)
+        if progress is not None:
+            progress(o)
+        if stop_at_first and o.broken:
+            break
+    out.seconds = time.perf_counter() - t
+    return out
