@@ -84,7 +84,7 @@ class InProcessBinance:
 
     async def _enter(self, what: str, *, order: bool = False) -> None:
         """One request reaching the venue: latency, then the faults every request can meet."""
-        if self.faults.on(Fault.LATENCY):
+        if self.faults.hit(Fault.LATENCY):
             await asyncio.sleep(self.faults.rng.uniform(0.001, 0.4))
         else:
             await asyncio.sleep(0)

@@ -102,6 +102,7 @@ class FaultPlan:
         plan = cls(rng, rates)
         if Fault.CLOCK_SKEW in rates:
             plan.skew_ms = rng.randint(500, 6_000)
+            plan.note(Fault.CLOCK_SKEW)
         if Fault.CRASH in rates:
             plan.failpoint = rng.choice(FAILPOINTS)
         return plan

@@ -8,9 +8,12 @@ same code give the same journal, byte for byte: :attr:`Outcome.journal_hash` is 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import hashlib
+import os
 import random
+import shutil
 import sqlite3
 import tempfile
 from collections.abc import Sequence
@@ -62,17 +65,20 @@ def journal_hash(path: Path) -> str:
     return h.hexdigest()
 
 
-_TEMPLATE: dict[str, Path] = {}
+_TEMPLATE: dict[int, Path] = {}
 
 
-def template_journal(directory: Path) -> Path:
-    """An empty journal at the schema's head, made once per process and copied for each scenario."""
-    key = str(directory)
-    if key not in _TEMPLATE:
+def template_journal() -> Path:
+    """An empty journal at the schema's head, made once per process (in its own scratch directory, removed at exit)
+    and copied for each scenario: migrating a new journal costs more than a whole scenario."""
+    pid = os.getpid()
+    if pid not in _TEMPLATE:
+        directory = Path(tempfile.mkdtemp(prefix="fp-chaos-template-"))
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
         path = directory / "template.db"
         Store.open(f"sqlite:///{path}", sqlite_synchronous="NORMAL").close()
-        _TEMPLATE[key] = path
-    return _TEMPLATE[key]
+        _TEMPLATE[pid] = path
+    return _TEMPLATE[pid]
 
 
 def draw_swap(rng: random.Random, ledger: dict[str, Decimal | int]) -> tuple[str, str, Decimal] | None:
@@ -91,7 +97,7 @@ async def _workload(world: World, swaps: int) -> list[str]:
     statuses: list[str] = []
     parts = await world.start()
     await world.reconcile(must=True)  # opens the ledger from the venue (the account's balances at the start)
-    interval = rng.choice((1.0, 3.0, 10.0))
+    interval = rng.choice((2.0, 5.0, 15.0))
     world.reconcile_every(interval)
     for n in range(swaps):
         drawn = draw_swap(rng, world.ledger())
@@ -129,10 +135,10 @@ async def _scenario(world: World) -> tuple[list[str], list[invariants.Broken]]:
     swaps = world.rng.randint(1, 4)
     statuses = await _workload(world, swaps)
     # the world goes quiet: faults stop, late matches land; then recover and settle from venue evidence
+    world.stop_background()
     world.faults.rates.clear()
     world.faults.skew_ms = 0
     await asyncio.sleep(QUIET_S)
-    world.stop_background()
     world.log("world: quiet; recovering what is open")
     await world.recover()
     for (_, cid), rec in sorted(world.parts.store.orders().items()):
@@ -160,7 +166,7 @@ def run_scenario(
     """Run scenario ``seed`` in a scratch directory (under ``workdir`` if given) and check it."""
     with tempfile.TemporaryDirectory(prefix=f"fp-chaos-{seed}-", dir=workdir) as tmp:
         directory = Path(tmp)
-        template = template_journal(workdir or Path(tempfile.gettempdir()) / "fp-chaos-template")
+        template = template_journal()
         rng = random.Random(seed)
         faults = FaultPlan.draw(rng, kinds)
         drawn = dict(faults.rates)

@@ -38,7 +38,7 @@ class Sweep:
     def add(self, o: Outcome) -> None:
         self.scenarios += 1
         self.events += o.events
-        self.drawn.update(o.faults)
+        self.drawn.update(o.faults.keys())
         self.fired.update(k for k, n in o.fired.items() if n)
         self.hits.update(o.fired)
         if o.broken:

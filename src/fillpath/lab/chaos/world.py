@@ -13,6 +13,7 @@ planted-bug tests break the engine on purpose. Production code has no such switc
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 import shutil
 from collections.abc import Awaitable, Callable
@@ -35,8 +36,14 @@ from fillpath.execution.killswitch import KillSwitch
 from fillpath.execution.recovery import Resolution, recover
 from fillpath.lab.chaos.clock import VirtualClock
 from fillpath.lab.chaos.exchange import InProcessBinance
-from fillpath.lab.chaos.faults import FaultPlan
-from fillpath.lab.exchange.config import DEFAULT_API_KEY, DEFAULT_API_SECRET, AccountSpec, SimConfig
+from fillpath.lab.chaos.faults import Fault, FaultPlan
+from fillpath.lab.exchange.config import (
+    DEFAULT_API_KEY,
+    DEFAULT_API_SECRET,
+    DEFAULT_MARKETS,
+    AccountSpec,
+    SimConfig,
+)
 from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount
 from fillpath.model.errors import FillpathError
@@ -118,7 +125,9 @@ class World:
             "USDT": Decimal(self.rng.randint(0, 2_000_000)),
             "USDC": Decimal(self.rng.randint(0, 500_000)),
         }
-        return SimConfig(accounts=(AccountSpec(DEFAULT_API_KEY, DEFAULT_API_SECRET, balances),), seed=self.seed,
+        # thin books (at most 30 levels a side): big sales walk them, IOC remainders expire, and a snapshot is cheap
+        markets = tuple(dataclasses.replace(m, levels=min(m.levels, 30)) for m in DEFAULT_MARKETS)
+        return SimConfig(markets, (AccountSpec(DEFAULT_API_KEY, DEFAULT_API_SECRET, balances),), seed=self.seed,
                          walk_interval=0.0, depth_interval=0.0)  # fmt: skip
 
     # --- a process --------------------------------------------------------------------------------------
@@ -126,6 +135,7 @@ class World:
     def crash(self, point: str) -> None:
         if point == self.faults.failpoint and self._crashed_at is None:
             self._crashed_at = point
+            self.faults.note(Fault.CRASH)
             self.faults.note(f"failpoint:{point}")
             self.log(f"engine: CRASH at failpoint {point!r}")
             raise Crash(point)
