@@ -88,5 +88,6 @@ def run(coro: Coroutine[Any, Any, T], clock: VirtualClock) -> T:
     try:
         return loop.run_until_complete(coro)
     finally:
+        clock.limit_s = math.inf  # closing down is not part of the scenario's budget
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
