@@ -18,7 +18,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # this che
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _table import table
-
 from fillpath.lab.chaos.faults import FAILPOINTS
 from fillpath.lab.chaos.sweep import sweep
 

@@ -16,7 +16,7 @@ from fillpath.lab.chaos.sweep import replay_command, sweep
 from fillpath.model.errors import InvalidInput
 from tests.lab.chaos import planted
 
-SAMPLE = range(0, 40)
+SAMPLE = range(40)
 """The fixed sample ``make test`` runs (about 10 s on one core); ``make test-chaos`` runs thousands."""
 REGRESSION_SEEDS = (23, 27, 59)
 """Seeds that once broke the world (a ban at start-up; the rate limiter's pump spinning at a float rounding short of
