@@ -22,6 +22,7 @@ NAMES = (
     "all_final",
     "no_drift",
     "halts",
+    "clock",
     "pnl",
 )
 
@@ -117,6 +118,15 @@ def halts(store: Store, faults: FaultPlan) -> list[Broken]:
     return [] if "venue.halted" in kinds else [Broken("halts", "banned by the venue, no venue.halted journaled")]
 
 
+def clock(store: Store, bound_ns: int) -> list[Broken]:
+    """A venue time further than the bound from our receive time must have raised a ``clock.divergence``."""
+    off = [r for r in store.events() if r.venue_ts is not None and abs(r.recv_ns - r.venue_ts) > bound_ns]
+    if not off or any(r.event.kind == "clock.divergence" for r in store.events()):
+        return []
+    r = off[0]
+    return [Broken("clock", f"seq {r.seq}: venue time {(r.venue_ts or 0) - r.recv_ns:+} ns off ours, no divergence")]
+
+
 def pnl(store: Store) -> list[Broken]:
     """Every finished execution's P&L components add up to its shortfall, to the unit."""
     out = []
@@ -134,7 +144,7 @@ def pnl(store: Store) -> list[Broken]:
 
 
 def check_all(
-    store: Store, venue: InProcessBinance, faults: FaultPlan, ledger: dict[str, Decimal | int]
+    store: Store, venue: InProcessBinance, faults: FaultPlan, ledger: dict[str, Decimal | int], clock_bound_ns: int
 ) -> Sequence[Broken]:
     return [
         *journal(store),
@@ -143,5 +153,6 @@ def check_all(
         *all_final(store, venue),
         *no_drift(store),
         *halts(store, faults),
+        *clock(store, clock_bound_ns),
         *pnl(store),
     ]

@@ -25,7 +25,7 @@ from fillpath.execution.engine import SwapRequest
 from fillpath.lab.chaos import invariants
 from fillpath.lab.chaos.clock import Stalled, VirtualClock, run
 from fillpath.lab.chaos.faults import ALL, Fault, FaultPlan
-from fillpath.lab.chaos.world import LOCATION, Crash, Tamper, World
+from fillpath.lab.chaos.world import CLOCK_BOUND_NS, LOCATION, Crash, Tamper, World
 from fillpath.model.errors import FillpathError
 from fillpath.router import RouteRequest
 from fillpath.state.store import Store
@@ -144,7 +144,7 @@ async def _scenario(world: World) -> tuple[list[str], list[invariants.Broken]]:
     for (_, cid), rec in sorted(world.parts.store.orders().items()):
         if not rec.status.terminal:
             await world.parts.driver.settle(cid)
-    broken = list(invariants.check_all(world.parts.store, world.venue, world.faults, world.ledger()))
+    broken = list(invariants.check_all(world.parts.store, world.venue, world.faults, world.ledger(), CLOCK_BOUND_NS))
     await world.reconcile()
     broken += invariants.no_drift(world.parts.store) if not broken else []
     world.stop()
