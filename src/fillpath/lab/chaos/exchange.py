@@ -25,15 +25,10 @@ from fillpath.lab.exchange import market_data
 from fillpath.lab.exchange.config import DEFAULT_API_KEY, MarketSpec, SimConfig
 from fillpath.lab.exchange.engine import Engine
 from fillpath.lab.exchange.errors import BinanceError
-from fillpath.lab.exchange.orders import fmt, new_order_json, order_json, trade_json
-from fillpath.lab.exchange.params import parse_new_order
+from fillpath.lab.exchange.orders import Order, Trade, fmt, new_order_json, order_json, trade_json
+from fillpath.lab.exchange.params import NewOrder, parse_new_order
 
 Timeline = Callable[[str], None]
-
-
-def ccxt_market(spec: MarketSpec) -> dict[str, Any]:
-    """What ccxt's ``load_markets`` gives for one spot symbol (the dialect reads the symbol and Binance's info)."""
-    return {"symbol": f"{spec.base}/{spec.quote}", "spot": True, "info": market_data.symbol_info(spec)}
 
 
 def _ccxt_error(exc: BinanceError) -> ccxt.BaseError:
@@ -46,8 +41,11 @@ def _ccxt_error(exc: BinanceError) -> ccxt.BaseError:
     return ccxt.InvalidOrder(message)
 
 
-class InProcessBinance:
-    """One account (``api_key``) on the in-process matching engine, shaped like ``ccxt.async_support.binance``."""
+class InProcessVenue:
+    """One account (``api_key``) on the in-process matching engine, with the scenario's faults; a subclass speaks
+    one dialect's raw ccxt methods."""
+
+    dialect = ""
 
     def __init__(
         self,
@@ -70,11 +68,12 @@ class InProcessBinance:
         self.enableRateLimit = False
         self.enableLastResponseHeaders = True
         self.last_response_headers: dict[str, str] = {}
-        self.markets = {ccxt_market(m)["symbol"]: ccxt_market(m) for m in config.markets}
+        self.markets = {f"{m.base}/{m.quote}": self.ccxt_market(m) for m in config.markets}
         self.banned_until_ms = 0
         self.placed: list[tuple[str, int]] = []
         """Every order the venue accepted: (client order id, venue order id), in order."""
-        self._stale: dict[int, dict[str, Any]] = {}
+        self._stale: dict[int, Order] = {}
+        self._stale_json: dict[int, dict[str, Any]] = {}
 
     # --- plumbing --------------------------------------------------------------------------------------
 
@@ -89,19 +88,127 @@ class InProcessBinance:
         else:
             await asyncio.sleep(0)
         if self.banned_until_ms > self.now_ms():
-            raise ccxt.DDoSProtection(f"binance 418 IP banned until {self.banned_until_ms}")
+            raise self.banned()
         if self.faults.hit(Fault.BAN):
             self.banned_until_ms = self.now_ms() + 30_000
-            self.timeline(f"venue {self.location}: 418 ban for 30 s ({what})")
-            raise ccxt.DDoSProtection(f"binance 418 IP banned until {self.banned_until_ms}")
+            self.timeline(f"venue {self.location}: banned for 30 s ({what})")
+            raise self.banned()
         if self.faults.hit(Fault.RATE_LIMIT):
-            self.last_response_headers = {"Retry-After": "1"}
             self.timeline(f"venue {self.location}: 429 ({what})")
-            raise ccxt.RateLimitExceeded('binance 429 {"code":-1003,"msg":"Too many requests."}')
+            raise self.throttled()
         self.last_response_headers = {}
         if not order and self.faults.hit(Fault.SERVER_ERROR):
             self.timeline(f"venue {self.location}: 503 ({what})")
-            raise ccxt.ExchangeNotAvailable("binance 503 Service Unavailable")
+            raise ccxt.ExchangeNotAvailable(f"{self.dialect} 503 Service Unavailable")
+
+    # --- the dialect's spellings ------------------------------------------------------------------------
+
+    def ccxt_market(self, spec: MarketSpec) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def banned(self) -> ccxt.BaseError:
+        raise NotImplementedError
+
+    def throttled(self) -> ccxt.BaseError:
+        raise NotImplementedError
+
+    def refused(self, exc: BinanceError) -> ccxt.BaseError:
+        """The exception ccxt raises for the engine's refusal (its codes are Binance's), in this dialect."""
+        raise NotImplementedError
+
+    # --- placing, with the faults an order request can meet ------------------------------------------------
+
+    async def place(self, req: NewOrder, cid: str) -> tuple[Order | None, list[Trade], int]:
+        """The order placed (None: acknowledged as the returned id, never placed), its fills at once."""
+        await self._enter("new order", order=True)
+        if self.faults.hit(Fault.SUBMIT_LOST):
+            self.timeline(f"venue {self.location}: order {cid} lost on the way (never placed)")
+            raise ccxt.RequestTimeout(f"{self.dialect} POST order timed out")
+        try:
+            if self.faults.hit(Fault.ACK_THEN_DENY):
+                self.engine.check_filters(req)
+                oid = self.engine.allocate_order_id()
+                self.timeline(f"venue {self.location}: order {cid} acknowledged as {oid}, never placed")
+                return None, [], oid
+            defer = self.faults.hit(Fault.DELAYED_FILLS)
+            order, fills = self.engine.place(self.apiKey, req, defer=defer)
+        except BinanceError as exc:
+            self.timeline(f"venue {self.location}: order {cid} refused: {exc.code} {exc.msg}")
+            raise self.refused(exc) from None
+        self.placed.append((order.client_order_id, order.order_id))
+        if defer:
+            delay = self.faults.rng.uniform(0.1, 12.0)
+            self._stale[order.order_id] = order
+            self._stale_json[order.order_id] = self.order_json(order)
+            asyncio.get_running_loop().call_later(delay, self._match, order.order_id)
+            self.timeline(f"venue {self.location}: order {cid} open as {order.order_id}, matched in {delay:.2f} s")
+        else:
+            self.timeline(f"venue {self.location}: order {cid} placed as {order.order_id}: {order.status}, "
+                          f"filled {fmt(order.executed_qty)}")  # fmt: skip
+        return order, fills, order.order_id
+
+    def after_placed(self, cid: str) -> None:
+        """The reply is on its way: the process may die now, or the reply be lost."""
+        self.crash("sent")
+        if self.faults.hit(Fault.REPLY_LOST):
+            self.timeline(f"venue {self.location}: the reply for {cid} is lost")
+            raise ccxt.RequestTimeout(f"{self.dialect} POST order timed out")
+
+    def order_json(self, order: Order) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _match(self, order_id: int) -> None:
+        fills = self.engine.match_deferred(order_id)
+        order = self.engine.orders[order_id]
+        self.timeline(f"venue {self.location}: order {order.client_order_id} matched late: {order.status}, "
+                      f"{len(fills)} fill(s)")  # fmt: skip
+
+    def queried(self, order: Order) -> dict[str, Any]:
+        """An order as a query sees it: maybe as it was before its late match (``stale_read``)."""
+        stale = self._stale_json.get(order.order_id)
+        if stale is not None and self.faults.hit(Fault.STALE_READ):
+            return copy.deepcopy(stale)
+        return self.order_json(order)
+
+    async def close(self) -> None:
+        return None
+
+    # --- what the world reads (not a venue API) ---------------------------------------------------------
+
+    def holdings(self) -> dict[str, Decimal]:
+        """Free plus locked per asset: what the account owns at the venue."""
+        return {b.asset: b.free + b.locked for b in self.engine.account(self.apiKey).lines()}
+
+    def orders_by_client(self) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
+        for cid, oid in self.placed:
+            out.setdefault(cid, []).append(oid)
+        return out
+
+    def open_order_ids(self) -> list[int]:
+        return [o.order_id for o in self.engine.open_orders(self.apiKey, None)]
+
+
+class InProcessBinance(InProcessVenue):
+    """Shaped like ``ccxt.async_support.binance`` (the raw ``api/v3`` methods the Binance dialect calls)."""
+
+    dialect = "binance"
+
+    def ccxt_market(self, spec: MarketSpec) -> dict[str, Any]:
+        return {"symbol": f"{spec.base}/{spec.quote}", "spot": True, "info": market_data.symbol_info(spec)}
+
+    def banned(self) -> ccxt.BaseError:
+        return ccxt.DDoSProtection(f"binance 418 IP banned until {self.banned_until_ms}")
+
+    def throttled(self) -> ccxt.BaseError:
+        self.last_response_headers = {"Retry-After": "1"}
+        return ccxt.RateLimitExceeded('binance 429 {"code":-1003,"msg":"Too many requests."}')
+
+    def refused(self, exc: BinanceError) -> ccxt.BaseError:
+        return _ccxt_error(exc)
+
+    def order_json(self, order: Order) -> dict[str, Any]:
+        return order_json(order)
 
     # --- public ----------------------------------------------------------------------------------------
 
@@ -135,48 +242,18 @@ class InProcessBinance:
         }
 
     async def private_post_order(self, params: dict[str, Any]) -> dict[str, Any]:
-        await self._enter("new order", order=True)
         cid = str(params.get("newClientOrderId"))
-        if self.faults.hit(Fault.SUBMIT_LOST):
-            self.timeline(f"venue {self.location}: order {cid} lost on the way (never placed)")
-            raise ccxt.RequestTimeout("binance POST order timed out")
         req = parse_new_order({k: str(v) for k, v in params.items()})
-        try:
-            if self.faults.hit(Fault.ACK_THEN_DENY):
-                self.engine.check_filters(req)
-                oid = self.engine.allocate_order_id()
-                self.timeline(f"venue {self.location}: order {cid} acknowledged as {oid}, never placed")
-                return {"symbol": req.symbol, "orderId": oid, "orderListId": -1, "clientOrderId": cid,
-                        "transactTime": self.now_ms(), "price": params.get("price", "0"),
-                        "origQty": params.get("quantity", "0"), "executedQty": "0", "cummulativeQuoteQty": "0",
-                        "status": "NEW", "timeInForce": params.get("timeInForce", "GTC"), "type": params.get("type"),
-                        "side": params.get("side"), "fills": []}  # fmt: skip
-            defer = self.faults.hit(Fault.DELAYED_FILLS)
-            order, fills = self.engine.place(self.apiKey, req, defer=defer)
-        except BinanceError as exc:
-            self.timeline(f"venue {self.location}: order {cid} refused: {exc.code} {exc.msg}")
-            raise _ccxt_error(exc) from None
-        self.placed.append((order.client_order_id, order.order_id))
-        if defer:
-            delay = self.faults.rng.uniform(0.1, 12.0)
-            self._stale[order.order_id] = order_json(order)
-            asyncio.get_running_loop().call_later(delay, self._match, order.order_id)
-            self.timeline(f"venue {self.location}: order {cid} open as {order.order_id}, matched in {delay:.2f} s")
-        else:
-            self.timeline(f"venue {self.location}: order {cid} placed as {order.order_id}: {order.status}, "
-                          f"filled {fmt(order.executed_qty)}")  # fmt: skip
+        order, fills, oid = await self.place(req, cid)
+        if order is None:  # acknowledged, never placed
+            return {"symbol": req.symbol, "orderId": oid, "orderListId": -1, "clientOrderId": cid,
+                    "transactTime": self.now_ms(), "price": params.get("price", "0"),
+                    "origQty": params.get("quantity", "0"), "executedQty": "0", "cummulativeQuoteQty": "0",
+                    "status": "NEW", "timeInForce": params.get("timeInForce", "GTC"), "type": params.get("type"),
+                    "side": params.get("side"), "fills": []}  # fmt: skip
         reply = new_order_json(order, fills, req.resp_type, order.time)
-        self.crash("sent")  # the process may die while the venue's reply is on the wire
-        if self.faults.hit(Fault.REPLY_LOST):
-            self.timeline(f"venue {self.location}: the reply for {cid} is lost")
-            raise ccxt.RequestTimeout("binance POST order timed out")
+        self.after_placed(cid)
         return reply
-
-    def _match(self, order_id: int) -> None:
-        fills = self.engine.match_deferred(order_id)
-        order = self.engine.orders[order_id]
-        self.timeline(f"venue {self.location}: order {order.client_order_id} matched late: {order.status}, "
-                      f"{len(fills)} fill(s)")  # fmt: skip
 
     def _find(self, params: dict[str, Any]) -> Any:
         oid = params.get("orderId")
@@ -189,11 +266,7 @@ class InProcessBinance:
 
     async def private_get_order(self, params: dict[str, Any]) -> dict[str, Any]:
         await self._enter("query order")
-        order = self._find(params)
-        stale = self._stale.get(order.order_id)
-        if stale is not None and self.faults.hit(Fault.STALE_READ):
-            return copy.deepcopy(stale)
-        return order_json(order)
+        return self.queried(self._find(params))
 
     async def private_delete_order(self, params: dict[str, Any]) -> dict[str, Any]:
         await self._enter("cancel")
@@ -226,21 +299,3 @@ class InProcessBinance:
     async def private_get_openorders(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         await self._enter("openOrders")
         return [order_json(o) for o in self.engine.open_orders(self.apiKey, params.get("symbol") or None)]
-
-    async def close(self) -> None:
-        return None
-
-    # --- what the world reads (not a venue API) ---------------------------------------------------------
-
-    def holdings(self) -> dict[str, Decimal]:
-        """Free plus locked per asset: what the account owns at the venue."""
-        return {b.asset: b.free + b.locked for b in self.engine.account(self.apiKey).lines()}
-
-    def orders_by_client(self) -> dict[str, list[int]]:
-        out: dict[str, list[int]] = {}
-        for cid, oid in self.placed:
-            out.setdefault(cid, []).append(oid)
-        return out
-
-    def open_order_ids(self) -> list[int]:
-        return [o.order_id for o in self.engine.open_orders(self.apiKey, None)]
