@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
 import json
 from collections.abc import Callable
 from decimal import Decimal
@@ -25,6 +26,9 @@ from fillpath.lab.exchange import market_data
 from fillpath.lab.exchange.config import DEFAULT_API_KEY, MarketSpec, SimConfig
 from fillpath.lab.exchange.engine import Engine
 from fillpath.lab.exchange.errors import BinanceError
+from fillpath.lab.exchange.okx import errors as okx_errors
+from fillpath.lab.exchange.okx import shapes as okx_shapes
+from fillpath.lab.exchange.okx import venue as okx_venue
 from fillpath.lab.exchange.orders import Order, Trade, fmt, new_order_json, order_json, trade_json
 from fillpath.lab.exchange.params import NewOrder, parse_new_order
 
@@ -299,3 +303,162 @@ class InProcessBinance(InProcessVenue):
     async def private_get_openorders(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         await self._enter("openOrders")
         return [order_json(o) for o in self.engine.open_orders(self.apiKey, params.get("symbol") or None)]
+
+
+def _okx_error(code: str, msg: str, data: list[dict[str, Any]] | None = None) -> str:
+    body: dict[str, Any] = {"code": code, "msg": msg}
+    if data is not None:
+        body["data"] = data
+    return f"okx {json.dumps(body, separators=(',', ':'))}"
+
+
+class InProcessOkx(InProcessVenue):
+    """Shaped like ``ccxt.async_support.okx`` (the raw ``api/v5`` methods the OKX dialect calls): placement and
+    cancel replies only acknowledge (the dialect's ``ACK_ONLY``), throttling is 50011 with no Retry-After and there
+    is no ban (a ban fault is a long throttle)."""
+
+    dialect = "okx"
+
+    def __init__(self, config: SimConfig, *args: Any, **kw: Any) -> None:
+        # OKX spot publishes no minimum notional (only ``minSz``): the engine checks none either (as lab/exchange/okx)
+        config = dataclasses.replace(
+            config, markets=tuple(dataclasses.replace(m, min_notional=Decimal(0)) for m in config.markets)
+        )
+        super().__init__(config, *args, **kw)
+        self.by_inst = {okx_shapes.inst_id(m): m for m in config.markets}
+
+    def ccxt_market(self, spec: MarketSpec) -> dict[str, Any]:
+        return {"symbol": f"{spec.base}/{spec.quote}", "spot": True,
+                "info": okx_shapes.instrument(spec, okx_venue.LIST_TIME_MS)}  # fmt: skip
+
+    def banned(self) -> ccxt.BaseError:
+        return ccxt.RateLimitExceeded(_okx_error("50011", "Too Many Requests"))
+
+    def throttled(self) -> ccxt.BaseError:
+        return ccxt.RateLimitExceeded(_okx_error("50011", "Too Many Requests"))
+
+    def refused(self, exc: BinanceError) -> ccxt.BaseError:
+        code, msg = okx_errors.from_engine(exc)
+        message = _okx_error("1", "All operations failed", [{"sCode": code, "sMsg": msg}])
+        if code == "51603":
+            return ccxt.OrderNotFound(message)
+        if code == "51008":
+            return ccxt.InsufficientFunds(message)
+        return ccxt.InvalidOrder(message)
+
+    def order_json(self, order: Order) -> dict[str, Any]:
+        trades = self.engine.order_trades(order.api_key, order.order_id)
+        return okx_shapes.order_json(order, self.engine.markets[order.symbol], trades)
+
+    def _spec(self, inst_id: Any) -> MarketSpec:
+        spec = self.by_inst.get(str(inst_id))
+        if spec is None:
+            raise ccxt.BadRequest(_okx_error("51001", "Instrument ID does not exist."))
+        return spec
+
+    def _ok(self, data: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"code": "0", "msg": "", "data": data}
+
+    # --- public ----------------------------------------------------------------------------------------
+
+    async def load_markets(self) -> dict[str, Any]:
+        return copy.deepcopy(self.markets)
+
+    async def public_get_public_instruments(self, params: dict[str, Any]) -> dict[str, Any]:
+        await self._enter("instruments")
+        return self._ok([okx_shapes.instrument(s, okx_venue.LIST_TIME_MS) for s in self.by_inst.values()])
+
+    async def public_get_public_time(self, params: dict[str, Any]) -> dict[str, Any]:
+        await self._enter("time")
+        return self._ok([{"ts": str(self.now_ms())}])
+
+    async def public_get_market_books(self, params: dict[str, Any]) -> dict[str, Any]:
+        await self._enter("books")
+        spec = self._spec(params.get("instId"))
+        bids, asks = self.engine.books[spec.symbol].depth(int(params.get("sz") or 1))
+        levels = {
+            "asks": [[okx_shapes.num(p), okx_shapes.num(q), "0", "1"] for p, q in asks],
+            "bids": [[okx_shapes.num(p), okx_shapes.num(q), "0", "1"] for p, q in bids],
+        }
+        return self._ok([{**levels, "ts": str(self.now_ms())}])
+
+    # --- account and orders -------------------------------------------------------------------------------
+
+    async def private_get_account_balance(self, params: dict[str, Any]) -> dict[str, Any]:
+        await self._enter("balance")
+        now = self.now_ms()
+        lines = [b for b in self.engine.account(self.apiKey).lines() if b.free or b.locked]
+        return self._ok([okx_shapes.balance_data([okx_shapes.balance_detail(b, now) for b in lines], now)])
+
+    async def private_get_account_trade_fee(self, params: dict[str, Any]) -> dict[str, Any]:
+        await self._enter("trade fee")
+        return self._ok([{"instType": "SPOT", "maker": okx_shapes.fee(self.config.maker_fee),
+                          "taker": okx_shapes.fee(self.config.taker_fee), "ts": str(self.now_ms())}])  # fmt: skip
+
+    async def private_post_trade_order(self, params: dict[str, Any]) -> dict[str, Any]:
+        spec = self._spec(params.get("instId"))
+        cid = str(params.get("clOrdId") or "")
+        kind = {"ioc": ("LIMIT", "IOC"), "limit": ("LIMIT", "GTC"), "fok": ("LIMIT", "FOK")}[str(params["ordType"])]
+        req = NewOrder(spec.symbol, str(params["side"]).upper(), kind[0], kind[1], Decimal(str(params["px"])),
+                       Decimal(str(params["sz"])), None, cid or None, "FULL")  # fmt: skip
+        _, _, oid = await self.place(req, cid)
+        reply = self._ok([{"clOrdId": cid, "ordId": str(oid), "tag": "", "ts": str(self.now_ms()), "sCode": "0",
+                           "sMsg": "Order placed"}])  # fmt: skip
+        self.after_placed(cid)
+        return reply
+
+    def _find(self, params: dict[str, Any]) -> Order:
+        spec = self._spec(params.get("instId"))
+        oid, cid = params.get("ordId"), params.get("clOrdId")
+        try:
+            return self.engine.find(self.apiKey, spec.symbol, int(oid) if oid else None, str(cid) if cid else None)
+        except BinanceError:
+            raise ccxt.OrderNotFound(_okx_error("51603", "Order does not exist")) from None
+
+    async def private_get_trade_order(self, params: dict[str, Any]) -> dict[str, Any]:
+        await self._enter("query order")
+        return self._ok([self.queried(self._find(params))])
+
+    async def private_post_trade_cancel_order(self, params: dict[str, Any]) -> dict[str, Any]:
+        await self._enter("cancel")
+        order = self._find(params)
+        if not order.is_open:
+            failure = {"clOrdId": str(params.get("clOrdId") or ""), "ordId": str(order.order_id), "sCode": "51402",
+                       "sMsg": "Order cancellation failed as the order has been completed."}  # fmt: skip
+            raise ccxt.InvalidOrder(_okx_error("1", "All operations failed", [failure]))
+        self.engine.cancel(self.apiKey, order.symbol, order.order_id, None)
+        return self._ok([{"clOrdId": order.client_order_id, "ordId": str(order.order_id), "ts": str(self.now_ms()),
+                          "sCode": "0", "sMsg": ""}])  # fmt: skip
+
+    def _fills(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        specs = [self._spec(params["instId"])] if params.get("instId") else list(self.by_inst.values())
+        trades = [(t, s) for s in specs for t in self.engine.my_trades(self.apiKey, s.symbol)]
+        if params.get("ordId"):
+            trades = [(t, s) for t, s in trades if str(t.order_id) == str(params["ordId"])]
+        if params.get("begin"):
+            trades = [(t, s) for t, s in trades if t.time >= int(params["begin"])]
+        if params.get("after"):
+            trades = [(t, s) for t, s in trades if t.id < int(params["after"])]
+        trades.sort(key=lambda ts: ts[0].id, reverse=True)  # newest first
+        limit = int(params.get("limit") or 100)
+        rows = [okx_shapes.fill_json(t, s, self.engine.orders[t.order_id].client_order_id) for t, s in trades[:limit]]
+        if rows and self.faults.hit(Fault.DUPLICATE_TRADES):
+            rows = [r for row in rows for r in (row, copy.deepcopy(row))]
+        return rows
+
+    async def private_get_trade_fills(self, params: dict[str, Any]) -> dict[str, Any]:
+        await self._enter("fills")
+        return self._ok(self._fills(params))
+
+    async def private_get_trade_fills_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        await self._enter("fills history")
+        return self._ok(self._fills(params))
+
+    async def private_get_trade_orders_pending(self, params: dict[str, Any]) -> dict[str, Any]:
+        await self._enter("orders pending")
+        orders = sorted(self.engine.open_orders(self.apiKey, None), key=lambda o: o.order_id, reverse=True)
+        return self._ok([self.order_json(o) for o in orders])
+
+
+VENUES: dict[str, type[InProcessVenue]] = {"binance": InProcessBinance, "okx": InProcessOkx}
+"""The dialects the world speaks, by the connector's dialect name."""

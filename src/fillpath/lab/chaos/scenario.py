@@ -33,6 +33,8 @@ from fillpath.state.store import Store
 PAIRS = (("ETH", "USDT"), ("USDT", "ETH"), ("BTC", "USDT"), ("USDT", "BTC"), ("ETH", "BTC"), ("BTC", "ETH"),
          ("USDC", "ETH"), ("ETH", "USDC"), ("USDC", "BTC"))  # fmt: skip
 """What the workload sells and buys on the exchange (some routes take two books)."""
+DIALECTS = ("binance", "okx")
+"""The APIs a scenario's exchange may speak (``exchange.VENUES``)."""
 QUIET_S = 60.0
 """After the workload: virtual seconds for late matches to land before the world settles."""
 
@@ -50,6 +52,7 @@ class Outcome:
     broken: tuple[invariants.Broken, ...]
     timeline: tuple[tuple[int, str], ...] = field(repr=False)
     events: int = 0
+    dialect: str = "binance"
 
     @property
     def ok(self) -> bool:
@@ -160,8 +163,19 @@ def _dedupe(items: Sequence[invariants.Broken]) -> list[invariants.Broken]:
     return out
 
 
+def dialect_of(seed: int, dialects: Sequence[str] = DIALECTS) -> str:
+    """The venue's API for ``seed``: drawn apart from the scenario's random source, so adding a dialect left every
+    earlier seed's draws as they were."""
+    return dialects[0] if len(dialects) == 1 else random.Random(f"dialect:{seed}").choice(list(dialects))
+
+
 def run_scenario(
-    seed: int, *, kinds: Sequence[Fault] = ALL, tamper: Tamper | None = None, workdir: Path | None = None
+    seed: int,
+    *,
+    kinds: Sequence[Fault] = ALL,
+    dialects: Sequence[str] = DIALECTS,
+    tamper: Tamper | None = None,
+    workdir: Path | None = None,
 ) -> Outcome:
     """Run scenario ``seed`` in a scratch directory (under ``workdir`` if given) and check it."""
     with tempfile.TemporaryDirectory(prefix=f"fp-chaos-{seed}-", dir=workdir) as tmp:
@@ -171,7 +185,9 @@ def run_scenario(
         faults = FaultPlan.draw(rng, kinds)
         drawn = dict(faults.rates)
         clock = VirtualClock()
-        world = World(seed, rng, clock, faults, directory, template, tamper)
+        dialect = dialect_of(seed, dialects)
+        world = World(seed, rng, clock, faults, directory, template, tamper, dialect)
+        world.log(f"venue: {LOCATION} speaks {dialect}")
         world.log("faults: " + (", ".join(f"{k} {v:.2f}" for k, v in drawn.items()) or "none")
                   + (f"; crash at {faults.failpoint}" if faults.failpoint else "")
                   + (f"; venue clock +{faults.skew_ms} ms" if faults.skew_ms else ""))  # fmt: skip
@@ -190,4 +206,4 @@ def run_scenario(
         events = sum(1 for _ in sqlite3.connect(world.db_path).execute("SELECT seq FROM journal"))
         return Outcome(seed, journal_hash(world.db_path), {str(k): v for k, v in drawn.items()},
                        dict(faults.fired), faults.failpoint, world.crashes, len(statuses), tuple(statuses),
-                       tuple(broken), tuple(world.timeline), events)  # fmt: skip
+                       tuple(broken), tuple(world.timeline), events, dialect)  # fmt: skip

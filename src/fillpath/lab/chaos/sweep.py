@@ -10,19 +10,21 @@ from pathlib import Path
 from typing import Any
 
 from fillpath.lab.chaos.faults import ALL, FAILPOINTS, Fault
-from fillpath.lab.chaos.scenario import Outcome, run_scenario
+from fillpath.lab.chaos.scenario import DIALECTS, Outcome, run_scenario
 from fillpath.lab.chaos.world import Tamper
 
 
-def replay_command(seed: int, kinds: Sequence[Fault] = ALL) -> str:
-    """What reproduces one scenario (the fault kinds matter: the draw depends on them)."""
+def replay_command(seed: int, kinds: Sequence[Fault] = ALL, dialects: Sequence[str] = DIALECTS) -> str:
+    """What reproduces one scenario (the fault kinds and dialects matter: the draws depend on them)."""
     extra = "" if tuple(kinds) == ALL else f" --faults {','.join(kinds)}"
+    extra += "" if tuple(dialects) == DIALECTS else f" --dialect {','.join(dialects)}"
     return f"fillpath chaos replay {seed}{extra}"
 
 
 @dataclass
 class Sweep:
     kinds: tuple[Fault, ...] = ALL
+    dialects: tuple[str, ...] = DIALECTS
     scenarios: int = 0
     seconds: float = 0.0
     drawn: Counter[str] = field(default_factory=Counter)
@@ -34,9 +36,11 @@ class Sweep:
     failures: list[Outcome] = field(default_factory=list)
     broken: Counter[str] = field(default_factory=Counter)
     events: int = 0
+    per_dialect: Counter[str] = field(default_factory=Counter)
 
     def add(self, o: Outcome) -> None:
         self.scenarios += 1
+        self.per_dialect[o.dialect] += 1
         self.events += o.events
         self.drawn.update(o.faults.keys())
         self.fired.update(k for k, n in o.fired.items() if n)
@@ -58,13 +62,14 @@ class Sweep:
             "seconds": round(self.seconds, 3),
             "scenarios_per_second": round(self.per_second, 3),
             "journal_events": self.events,
+            "dialects": dict(sorted(self.per_dialect.items())),
             "faults": {
                 str(k): {"drawn": self.drawn[k], "fired": self.fired[k], "hits": self.hits[k]} for k in self.kinds
             },
             "failpoints": {p: self.fired[f"failpoint:{p}"] for p in FAILPOINTS},
             "invariant_failures": dict(sorted(self.broken.items())),
             "failing_seeds": [
-                {"seed": o.seed, "first": str(o.broken[0]), "replay": replay_command(o.seed, self.kinds)}
+                {"seed": o.seed, "first": str(o.broken[0]), "replay": replay_command(o.seed, self.kinds, self.dialects)}
                 for o in self.failures
             ],
         }
@@ -74,15 +79,16 @@ def sweep(
     seeds: Iterable[int],
     *,
     kinds: Sequence[Fault] = ALL,
+    dialects: Sequence[str] = DIALECTS,
     tamper: Tamper | None = None,
     workdir: Path | None = None,
     stop_at_first: bool = False,
     progress: Callable[[Outcome], None] | None = None,
 ) -> Sweep:
-    out = Sweep(tuple(kinds))
+    out = Sweep(tuple(kinds), tuple(dialects))
     t = time.perf_counter()
     for seed in seeds:
-        o = run_scenario(seed, kinds=kinds, tamper=tamper, workdir=workdir)
+        o = run_scenario(seed, kinds=kinds, dialects=dialects, tamper=tamper, workdir=workdir)
         out.add(o)
         if progress is not None:
             progress(o)

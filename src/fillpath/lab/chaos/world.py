@@ -25,6 +25,8 @@ from typing import TypeVar
 
 from fillpath.cex.binance.dialect import BinanceDialect
 from fillpath.cex.connector import CcxtConnector
+from fillpath.cex.dialect import Dialect
+from fillpath.cex.okx.dialect import OkxDialect
 from fillpath.cex.order_driver import OrderDriver, ResolvePolicy
 from fillpath.cex.ratelimit import RateLimiter
 from fillpath.collect.snapshot import take_snapshot
@@ -35,7 +37,7 @@ from fillpath.execution.health_feed import warm_start
 from fillpath.execution.killswitch import KillSwitch
 from fillpath.execution.recovery import Resolution, recover
 from fillpath.lab.chaos.clock import VirtualClock
-from fillpath.lab.chaos.exchange import InProcessBinance
+from fillpath.lab.chaos.exchange import VENUES, InProcessVenue
 from fillpath.lab.chaos.faults import Fault, FaultPlan
 from fillpath.lab.exchange.config import (
     DEFAULT_API_KEY,
@@ -99,16 +101,18 @@ class World:
     directory: Path
     template: Path
     tamper: Tamper | None = None
+    dialect: str = "binance"
+    """Which API the venue speaks (``exchange.VENUES``): the connector uses the matching dialect."""
     timeline: list[tuple[int, str]] = field(default_factory=list)
     crashes: int = 0
-    venue: InProcessBinance = field(init=False)
+    venue: InProcessVenue = field(init=False)
     parts: Parts = field(init=False)
     _crashed_at: str | None = None
     _background: asyncio.Future[None] | None = None
 
     def __post_init__(self) -> None:
-        self.venue = InProcessBinance(self._sim_config(), self.clock, self.faults, self.log, location=LOCATION,
-                                      crash=self.crash)  # fmt: skip
+        self.venue = VENUES[self.dialect](self._sim_config(), self.clock, self.faults, self.log, location=LOCATION,
+                                          crash=self.crash)  # fmt: skip
         shutil.copyfile(self.template, self.db_path)
 
     @property
@@ -145,7 +149,7 @@ class World:
         clock = self.clock
         store = Store.open(f"sqlite:///{self.db_path}", sqlite_synchronous="NORMAL", clock_ns=clock.now_ns,
                            clock=ClockTracker(CLOCK_BOUND_NS))  # fmt: skip
-        dialect = BinanceDialect()
+        dialect: Dialect = OkxDialect() if self.dialect == "okx" else BinanceDialect()
         limiter = RateLimiter(dialect.rules, clock=clock.seconds)
         conn = CcxtConnector(self.venue, location=LOCATION, dialect=dialect, limiter=limiter, journal=store,
                              clock_ns=clock.now_ns)  # fmt: skip
