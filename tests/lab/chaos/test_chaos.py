@@ -19,8 +19,8 @@ from tests.lab.chaos import planted
 SAMPLE = range(40)
 """The fixed sample ``make test`` runs (about 10 s on one core); ``make test-chaos`` runs thousands."""
 REGRESSION_SEEDS = (23, 27, 59)
-"""Seeds that once broke the world (a ban at start-up; the rate limiter's pump spinning at a float rounding short of
-now under virtual time; a ledger never opened): kept as regressions."""
+"""Seeds that once broke the world on Binance (a ban at start-up; the rate limiter's pump spinning at a float rounding
+short of now under virtual time; a ledger never opened): kept as regressions, on the dialect they were found on."""
 
 
 def test_virtual_time_costs_no_wall_time() -> None:
@@ -45,11 +45,17 @@ def test_a_scenario_past_its_budget_is_stalled() -> None:
         run(forever(), VirtualClock(limit_s=600))
 
 
+def test_regression_seeds() -> None:
+    result = sweep(REGRESSION_SEEDS, dialects=("binance",))
+    assert not result.failures, summary(result)
+
+
 def test_same_seed_same_journal() -> None:
-    a, b = run_scenario(7), run_scenario(7)
-    assert a.journal_hash == b.journal_hash
-    assert a.timeline == b.timeline and a.events == b.events > 10
-    assert run_scenario(8).journal_hash != a.journal_hash
+    for dialect in ("binance", "okx"):
+        a, b = run_scenario(7, dialects=(dialect,)), run_scenario(7, dialects=(dialect,))
+        assert a.journal_hash == b.journal_hash
+        assert a.timeline == b.timeline and a.events == b.events > 10
+        assert run_scenario(8, dialects=(dialect,)).journal_hash != a.journal_hash
 
 
 def test_fault_kinds_are_validated() -> None:
@@ -60,8 +66,9 @@ def test_fault_kinds_are_validated() -> None:
 
 
 def test_fixed_sample_holds_every_invariant() -> None:
-    result = sweep([*SAMPLE, *REGRESSION_SEEDS])
+    result = sweep(SAMPLE)
     assert not result.failures, summary(result)
+    assert set(result.per_dialect) == {"binance", "okx"}
     fired = {k for k in result.fired if not k.startswith("failpoint:")}
     assert fired >= {"crash", "reply_lost", "server_error", "rate_limit", "ban", "delayed_fills", "ack_then_deny"}
     assert any(k.startswith("failpoint:") for k in result.fired)
@@ -99,3 +106,8 @@ def test_cli_run_json() -> None:
     assert out.exit_code == 0, out.output
     body = json.loads(out.output)
     assert body["scenarios"] == 3 and body["failing_seeds"] == [] and set(body["faults"]) == {str(k) for k in ALL}
+
+
+def test_cli_refuses_an_unknown_dialect() -> None:
+    out = CliRunner().invoke(app, ["replay", "1", "--dialect", "kraken"])
+    assert out.exit_code != 0 and isinstance(out.exception, InvalidInput)
