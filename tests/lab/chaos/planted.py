@@ -11,7 +11,13 @@ from fillpath.cex.order_driver import OrderDriver
 from fillpath.cex.orders import TrackedOrder
 from fillpath.lab.chaos.world import LOCATION, Parts, Tamper
 
-__all__ = ["Tamper", "intent_after_send", "reconcile_ignores_in_flight", "retry_without_client_id"]
+__all__ = [
+    "Tamper",
+    "intent_after_send",
+    "reconcile_ignores_in_flight",
+    "reconcile_ignores_stream",
+    "retry_without_client_id",
+]
 from fillpath.model.events import Event, IntentCreated
 from fillpath.model.orders import OrderState
 
@@ -68,3 +74,10 @@ def intent_after_send(parts: Parts) -> None:
 def reconcile_ignores_in_flight(parts: Parts) -> None:
     """Reconciliation that counts nothing as in flight: an order's funds mid-fill look like drift."""
     parts.reconciler._busy = lambda venue: (False, set())  # type: ignore[method-assign]
+
+
+def reconcile_ignores_stream(parts: Parts) -> None:
+    """Reconciliation that never compares the user stream with REST: a stream that lies goes unnoticed."""
+    parts.reconciler.exchanges = {
+        venue: dataclasses.replace(checks, stream=None) for venue, checks in parts.reconciler.exchanges.items()
+    }

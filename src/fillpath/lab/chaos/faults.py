@@ -39,6 +39,14 @@ class Fault(StrEnum):
     """The books walk between the snapshot and the orders."""
     CLOCK_SKEW = "clock_skew"
     """The venue's clock runs 0.5–6 s ahead of ours."""
+    STREAM_LOST = "stream_lost"
+    """A balance push of the user stream never arrives."""
+    STREAM_DUPLICATE = "stream_duplicate"
+    """A balance push arrives twice, the second up to 3 s later (after newer ones)."""
+    STREAM_REORDER = "stream_reorder"
+    """Balance pushes take 0–2 s each: a newer one may arrive before an older one."""
+    STREAM_GARBLE = "stream_garble"
+    """A balance push says a wrong amount: the stream and REST disagree."""
     CRASH = "crash"
     """The engine dies at a failpoint (``intent``, ``sent``, ``ack``) and is restarted: recover, reconcile, go on."""
 
@@ -58,6 +66,10 @@ RATES: dict[Fault, tuple[float, float]] = {
     Fault.STALE_READ: (0.2, 0.6),
     Fault.MARKET_MOVE: (0.3, 1.0),
     Fault.CLOCK_SKEW: (1.0, 1.0),
+    Fault.STREAM_LOST: (0.1, 0.5),
+    Fault.STREAM_DUPLICATE: (0.2, 0.6),
+    Fault.STREAM_REORDER: (1.0, 1.0),
+    Fault.STREAM_GARBLE: (0.1, 0.5),
     Fault.CRASH: (0.3, 1.0),
 }
 """Per kind, the range its rate (the chance per opportunity) is drawn from."""

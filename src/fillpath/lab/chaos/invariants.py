@@ -10,8 +10,9 @@ from decimal import Decimal
 
 from fillpath.lab.chaos.exchange import InProcessVenue
 from fillpath.lab.chaos.faults import Fault, FaultPlan
-from fillpath.model.events import BalanceAdjusted, VenueHalted
+from fillpath.model.events import BalanceAdjusted, DriftDetected, VenueHalted
 from fillpath.model.orders import OrderState
+from fillpath.state.reconcile_stream import StreamBalances, stream_source
 from fillpath.state.records import IntentStatus
 from fillpath.state.store import Store
 
@@ -24,6 +25,7 @@ NAMES = (
     "halts",
     "clock",
     "pnl",
+    "stream",
 )
 
 
@@ -126,6 +128,20 @@ def clock(store: Store, bound_ns: int) -> list[Broken]:
         return []
     r = off[0]
     return [Broken("clock", f"seq {r.seq}: venue time {(r.venue_ts or 0) - r.recv_ns:+} ns off ours, no divergence")]
+
+
+def stream(store: Store, heard: StreamBalances, venue: InProcessVenue) -> list[Broken]:
+    """After a reconciliation pass in a quiet world: where the user stream's last word on an asset differs from what
+    the venue holds, the pass recorded a stream-vs-REST drift for it (and booked nothing: ``no_drift``)."""
+    held = venue.holdings()
+    flagged = {r.event.asset for r in store.events()
+               if isinstance(r.event, DriftDetected) and r.event.source == stream_source(heard.location)}  # fmt: skip
+    out = []
+    for asset, h in sorted(heard.latest().items()):
+        if Decimal(h.report.amount) != held.get(asset.symbol, Decimal(0)) and asset not in flagged:
+            out.append(Broken("stream", f"the stream says {asset} {h.report.amount}, the venue holds "
+                                        f"{held.get(asset.symbol, 0)}: no stream-vs-REST drift recorded"))  # fmt: skip
+    return out
 
 
 def pnl(store: Store) -> list[Broken]:

@@ -46,11 +46,14 @@ from fillpath.lab.exchange.config import (
     AccountSpec,
     SimConfig,
 )
+from fillpath.lab.exchange.orders import BalanceUpdate, UserEvent
 from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount
 from fillpath.model.errors import FillpathError
+from fillpath.model.reports import BalanceReport
 from fillpath.router.snapshot import Snapshot, read_snapshot
 from fillpath.state.clock import ClockTracker
+from fillpath.state.reconcile_stream import StreamBalances
 from fillpath.state.reconciler import ExchangeChecks, PassResult, Reconciler
 from fillpath.state.store import Store
 
@@ -106,14 +109,41 @@ class World:
     timeline: list[tuple[int, str]] = field(default_factory=list)
     crashes: int = 0
     venue: InProcessVenue = field(init=False)
+    stream: StreamBalances = field(init=False)
     parts: Parts = field(init=False)
     _crashed_at: str | None = None
     _background: asyncio.Future[None] | None = None
 
     def __post_init__(self) -> None:
+        self.stream = StreamBalances(LOCATION, clock_ns=self.clock.now_ns)
         self.venue = VENUES[self.dialect](self._sim_config(), self.clock, self.faults, self.log, location=LOCATION,
                                           crash=self.crash)  # fmt: skip
+        self.venue.engine.on_user_event = self._pushed
         shutil.copyfile(self.template, self.db_path)
+
+    # --- the user stream: the venue's balance pushes, delivered with the scenario's stream faults --------------
+
+    def _pushed(self, api_key: str, event: UserEvent) -> None:
+        if not isinstance(event, BalanceUpdate):
+            return
+        f = self.faults
+        reports = [BalanceReport(LOCATION, AssetId(b.asset, LOCATION), b.free + b.locked, event.time * 1_000_000)
+                   for b in event.lines]  # fmt: skip
+        if f.hit(Fault.STREAM_LOST):
+            self.log(f"stream: push of {', '.join(b.asset for b in event.lines)} lost")
+            return
+        if f.hit(Fault.STREAM_GARBLE):
+            r = reports[0]
+            reports[0] = dataclasses.replace(r, amount=r.amount + Decimal(1))
+            self.log(f"stream: push says {r.asset} {reports[0].amount} (the venue holds {r.amount})")
+        delay = f.rng.uniform(0, 2.0) if f.hit(Fault.STREAM_REORDER) else 0.005
+        self._deliver(reports, delay)
+        if f.hit(Fault.STREAM_DUPLICATE):
+            self._deliver(reports, delay + f.rng.uniform(0, 3.0))
+
+    def _deliver(self, reports: list[BalanceReport], delay: float) -> None:
+        stream = self.stream  # this process's: a push on the wire when it dies is lost with it
+        asyncio.get_running_loop().call_later(delay, lambda: asyncio.ensure_future(stream.on_balances(reports)))
 
     @property
     def db_path(self) -> Path:
@@ -183,7 +213,9 @@ class World:
         wiring = Wiring(store=store, guards=guards, snapshot=snapshot, rpcs={}, holders={}, executors={},
                         drivers={LOCATION: driver}, halted=halted, health=health, crash=self.crash,
                         clock_ns=clock.now_ns, timer=clock.seconds)  # fmt: skip
-        checks = {LOCATION: ExchangeChecks(conn, lambda journal: OrderDriver(conn, journal, clock_ns=clock.now_ns))}
+        self.stream = StreamBalances(LOCATION, clock_ns=clock.now_ns)  # a new process listens afresh
+        checks = {LOCATION: ExchangeChecks(conn, lambda journal: OrderDriver(conn, journal, clock_ns=clock.now_ns),
+                                           self.stream)}  # fmt: skip
         reconciler = Reconciler(store, [conn], exchanges=checks, clock_ns=clock.now_ns)
         parts = Parts(store, conn, driver, wiring, Engine(wiring), reconciler)
         if self.tamper is not None:
