@@ -16,7 +16,7 @@ test-slow:
 CHAOS_SEEDS ?= 3000
 test-chaos:
 	@bash scripts/setup.sh
-	@.venv/bin/fillpath chaos run --seeds $(CHAOS_SEEDS)
+	@.venv/bin/fillpath chaos run --seeds $(CHAOS_SEEDS) --jobs 2
 
 # the property tests with fresh hypothesis examples (the default suite replays the same ones every run)
 test-explore:

@@ -60,6 +60,12 @@ def test_same_seed_same_journal() -> None:
         assert run_scenario(8, dialects=(dialect,)).journal_hash != a.journal_hash
 
 
+def test_processes_give_the_same_outcomes() -> None:
+    one, two = sweep(range(200, 204)), sweep(range(200, 204), jobs=2)
+    assert [o.journal_hash for o in one.failures] == [o.journal_hash for o in two.failures]
+    assert (one.events, one.fired, one.per_dialect) == (two.events, two.fired, two.per_dialect)
+
+
 def test_fault_kinds_are_validated() -> None:
     assert parse_kinds(None) == ALL
     assert parse_kinds("ban, crash") == (Fault.BAN, Fault.CRASH)

@@ -42,11 +42,12 @@ def run_cmd(
     start: Annotated[int, typer.Option("--start", min=0, help="The first seed.")] = 0,
     faults: FaultsOption = None,
     dialect: DialectOption = None,
+    jobs: Annotated[int, typer.Option("--jobs", min=1, max=64, help="Processes to run scenarios in.")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Run scenarios; print scenarios, faults by kind, invariant failures and scenarios/s. Exit 1 on a failure."""
     kinds = parse_kinds(faults)
-    result = sweep(range(start, start + seeds), kinds=kinds, dialects=parse_dialects(dialect))
+    result = sweep(range(start, start + seeds), kinds=kinds, dialects=parse_dialects(dialect), jobs=jobs)
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2))
     else:
