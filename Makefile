@@ -1,5 +1,5 @@
 # The two commands a new user needs: `make demo` (the main job on the embedded lab) and `make test` (the suite).
-.PHONY: demo test test-slow test-explore setup bench lab-down clean
+.PHONY: demo test test-slow test-chaos test-explore setup bench lab-down clean
 
 demo:
 	@bash scripts/setup.sh
@@ -11,6 +11,12 @@ test:
 test-slow:
 	@bash scripts/setup.sh
 	@.venv/bin/pytest -q -m slow
+
+# the deterministic simulation over thousands of seeds (`make test` runs a fixed sample); CHAOS_SEEDS=N for more
+CHAOS_SEEDS ?= 3000
+test-chaos:
+	@bash scripts/setup.sh
+	@.venv/bin/fillpath chaos run --seeds $(CHAOS_SEEDS) --jobs 2
 
 # the property tests with fresh hypothesis examples (the default suite replays the same ones every run)
 test-explore:

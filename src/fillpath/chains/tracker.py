@@ -236,7 +236,7 @@ class TxTracker:
             await self.rpc.request("eth_sendRawTransaction", ["0x" + raw.hex()])
 
     def _emit(self, event: Event) -> Event:
-        self.journal.append(event, recv_ns=time.time_ns())
+        self.journal.append(event)
         return event
 
     # --- following the chain -----------------------------------------------------------------------------

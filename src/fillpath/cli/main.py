@@ -89,6 +89,11 @@ COMMANDS: dict[str, Command] = {
     "sim": Command(
         "fillpath.lab.cli.sim:app", "Run the local exchange simulator (one venue, in one API dialect).", lab=True
     ),
+    "chaos": Command(
+        "fillpath.lab.chaos.cli:app",
+        "Deterministic simulation: seeded scenarios of the whole engine against venues that fail on purpose.",
+        lab=True,
+    ),
 }
 
 LAB_EXTRA = ("web3", "eth_tester")

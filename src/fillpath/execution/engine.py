@@ -99,6 +99,8 @@ class Wiring:
     health: HealthWatch | None = None
     crash: Callable[[str], None] = lambda _name: None
     clock_ns: Callable[[], int] = time.time_ns
+    timer: Callable[[], float] = time.perf_counter
+    """Seconds for the timings an execution records (a simulation's virtual clock, so its journal is reproducible)."""
     finders: dict[str, SlotFinder] = field(default_factory=dict)
     interrupt: Interrupt = field(default_factory=Interrupt)
     """Set by the CLI's signal handlers (``interrupt.py``): the engine stops at a step boundary."""
@@ -220,13 +222,13 @@ class Engine:
         request = replace(req.route, sell=sell, amount=amount, exclude=req.route.exclude | blocked,
                           penalty_bps={**req.route.penalty_bps, **penalties})  # fmt: skip
         try:
-            plan = route(market, request)
+            plan = route(market, request, timer=self.w.timer)
             for _ in range(MAX_REROUTES):  # a plan that trades one pool in two directions is not what it runs
                 shared = shared_pool_legs(plan, market.venues)
                 if not shared:
                     break
                 request = replace(request, exclude=request.exclude | shared)
-                plan = route(market, request)
+                plan = route(market, request, timer=self.w.timer)
             return plan
         except InvalidInput as exc:
             stopped = sorted(blocked - unrunnable - exclude)
@@ -253,24 +255,24 @@ class Engine:
     async def run(self, req: SwapRequest, *, dry_run: bool, execution_id: str | None = None) -> ExecutionResult:
         eid = execution_id or new_execution_id()
         timings: dict[str, float] = {}
-        t = time.perf_counter()
+        t = self.w.timer()
         snap = await self.w.snapshot()
-        timings["snapshot"] = _ms(t)
+        timings["snapshot"] = _ms(self.w.timer, t)
         if req.sell_decimals is not None and (got := unit_of(snap, req.route.sell, "SELL")) != req.sell_decimals:
             raise InvalidInput("SELL", f"{req.route.sell} has {got} decimals on the venues, {req.sell_decimals} in the "
                                "configuration", "fix the token's decimals in the configuration")  # fmt: skip
-        t = time.perf_counter()
+        t = self.w.timer()
         plan = self._route(snap, req, req.route.sell, req.route.amount, frozenset(), dry_run=dry_run)
-        timings["route"] = _ms(t)
+        timings["route"] = _ms(self.w.timer, t)
         venues: dict[str, object] = {v.id: v for v in venues_from_snapshot(snap)}
         natives = {loc.id: loc.native for loc in snap.locations if loc.native is not None}
         legs, plans = [], [plan]
         attempt, exclude = 0, frozenset[str]()
         current = plan
         while True:
-            t = time.perf_counter()
+            t = self.w.timer()
             results = await self._attempt(eid, snap, current, req, attempt, dry_run, venues, timings)
-            timings[f"attempt{attempt}"] = _ms(t)
+            timings[f"attempt{attempt}"] = _ms(self.w.timer, t)
             legs.extend(results)
             leftovers = _leftovers(results)
             if dry_run or not leftovers or attempt >= req.max_replans or self.w.interrupt.stopped:
@@ -415,9 +417,9 @@ class Attempt:
 
     async def decide(self, ready: Sequence[tuple[Step, Prepared]]) -> None:
         """The hot path: guards (in memory), every root staged, one commit, all sent; then the waiting steps."""
-        t0 = time.perf_counter()
+        t0 = self.w.timer()
         tasks = self.commit_and_send(ready)
-        self.timings.setdefault("decision", _ms(t0))
+        self.timings.setdefault("decision", _ms(self.w.timer, t0))
         await self._drain(tasks)
 
     def commit_and_send(self, ready: Sequence[tuple[Step, Prepared]]) -> dict[str, asyncio.Task[list[LegResult]]]:
@@ -612,5 +614,5 @@ def _status(legs: Sequence[LegResult], dry_run: bool) -> str:
     )
 
 
-def _ms(t: float) -> float:
-    return round((time.perf_counter() - t) * 1000, 3)
+def _ms(timer: Callable[[], float], t: float) -> float:
+    return round((timer() - t) * 1000, 3)

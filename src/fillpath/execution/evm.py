@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -272,7 +271,7 @@ async def send_and_book(staged: StagedTx, store: Store, assets_by_address: Mappi
             None if ok else "the executor transaction reverted",
         )
     )
-    store.append_many(events, recv_ns=time.time_ns())
+    store.append_many(events)
     return ChainOutcome(venue.location, intent_id, signed.tx_hash, state, expected.amounts_out, realized, total,
                         gas_used, gas_cost + approvals_gas)  # fmt: skip
 

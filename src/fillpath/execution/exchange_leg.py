@@ -13,7 +13,6 @@ say (Decimal, as the venue counts).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
@@ -185,5 +184,5 @@ def book(store: Store, o: OrderLeg, order: TrackedOrder) -> OrderOutcome:
             None if good else f"{state}: no fill",
         )
     )  # fmt: skip
-    store.append_many(events, recv_ns=time.time_ns())
+    store.append_many(events)
     return result

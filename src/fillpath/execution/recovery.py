@@ -16,7 +16,6 @@ An intent whose venue cannot answer yet stays open (unknown), never guessed.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -127,7 +126,7 @@ open_resolution = _open
 
 def _resolve(store: Store, intent: IntentRecord, good: bool, why: str | None, booked: list[Event]) -> Resolution:
     outcome = IntentOutcome.GOOD if good else IntentOutcome.BAD
-    store.append_many([*booked, IntentResolved(intent.venue, intent.intent_id, outcome, why)], recv_ns=time.time_ns())
+    store.append_many([*booked, IntentResolved(intent.venue, intent.intent_id, outcome, why)])
     return Resolution(intent.intent_id, intent.venue, intent.action or "?", str(outcome), why or "done")
 
 

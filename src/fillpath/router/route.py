@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from fractions import Fraction
 
 from fillpath.model.errors import InvalidInput
@@ -27,10 +28,11 @@ from fillpath.router.select import choose
 SINGLE_PATH_CANDIDATES = 16
 
 
-def route(market: Market, request: RouteRequest) -> Plan:
+def route(market: Market, request: RouteRequest, *, timer: Callable[[], float] = time.perf_counter) -> Plan:
     """The best plan found: convex split over all candidate paths with gas-aware venue choice, compared
-    with the best single paths (exact). The same input always gives the same plan, to the wei."""
-    started = time.perf_counter()
+    with the best single paths (exact). The same input always gives the same plan, to the wei. ``timer``: the
+    clock ``stats.solve_ms`` is read from (a simulation passes its virtual one, so its journal is reproducible)."""
+    started = timer()
     ends = resolve(market, request)
     costs = Costs.of(market, ends, request)
     within = ([s for s, _ in ends.sources], request.max_hops)
@@ -62,7 +64,7 @@ def route(market: Market, request: RouteRequest) -> Plan:
     assert best is not None
     lowered = search.hops if search.hops < request.max_hops and paths else None
     bound = problem.upper_bound(problem.full_prices or best.prices)
-    return _finish(best, ends.sell_label, ends.buy_label, request, len(paths), started, lowered, bound)
+    return _finish(best, ends.sell_label, ends.buy_label, request, len(paths), timer() - started, lowered, bound)
 
 
 def _union(paths: list[CandidatePath]) -> list[Edge]:
@@ -112,7 +114,7 @@ def _finish(
     buy: str,
     request: RouteRequest,
     considered: int,
-    started: float,
+    elapsed_s: float,
     hops: int | None = None,
     bound: int | None = None,
 ) -> Plan:
@@ -121,7 +123,7 @@ def _finish(
     if total_min <= 0 or any(leg.min_out <= 0 for leg in draft.legs):
         raise InvalidInput("amount", "too small to route: a leg's min_out would be 0", "sell more")
     gas_cost = math.ceil(sol.cost) if sol.cost > 0 else 0
-    solve_ms = round((time.perf_counter() - started) * 1000.0, 3)
+    solve_ms = round(elapsed_s * 1000.0, 3)
     return Plan(
         sell=sell,
         buy=buy,

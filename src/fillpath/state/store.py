@@ -24,7 +24,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
@@ -221,7 +221,13 @@ class Store:
     """
 
     def __init__(
-        self, engine: Engine, *, clock: ClockTracker | None = None, writer_lock: Any = None, owner: str | None = None
+        self,
+        engine: Engine,
+        *,
+        clock: ClockTracker | None = None,
+        writer_lock: Any = None,
+        owner: str | None = None,
+        clock_ns: Callable[[], int] = time.time_ns,
     ) -> None:
         self._engine = engine
         self._writer_lock = writer_lock
@@ -230,6 +236,8 @@ class Store:
         self._locks: Connection | None = None  # PostgreSQL: the session holding our advisory locks
         self._leading: set[str] = set()
         self._clock = clock
+        self._clock_ns = clock_ns
+        """Our receive time for an append that names none (a simulation's virtual clock; the wall clock otherwise)."""
         self._writer = RowWriter(engine.dialect)
         self._lock = threading.RLock()
         self._stale = False
@@ -256,6 +264,7 @@ class Store:
         sqlite_synchronous: Literal["FULL", "NORMAL", "EXTRA"] = "FULL",
         home: JournalHome | None = None,
         trading: str | None = None,
+        clock_ns: Callable[[], int] = time.time_ns,
     ) -> Store:
         """Check the journal (``state/identity.py``), back it up if its schema is old, migrate it to head, and load
         the projections into memory.
@@ -281,7 +290,7 @@ class Store:
                 lock = _trading_lock(path, trading)
             journal_id = _checked_upgrade(engine, url, path, home, marker, existed=not created)
             owner = None if trading is None else f"{socket.gethostname()}:{os.getpid()}:{time.time_ns()}"
-            store = cls(engine, clock=clock, writer_lock=lock, owner=owner)
+            store = cls(engine, clock=clock, writer_lock=lock, owner=owner, clock_ns=clock_ns)
             if owner is not None:
                 store._hold(_lock_key("owner", owner))  # alive while this lock is held (PostgreSQL)
         except BaseException:
@@ -376,7 +385,7 @@ class Store:
         batch = list(events)
         if not batch:
             return []
-        stamp = time.time_ns() if recv_ns is None else recv_ns
+        stamp = self._clock_ns() if recv_ns is None else recv_ns
         with self._lock:
             seqs: list[int] = []
             rows: list[dict[str, Any]] = []

@@ -1,0 +1,53 @@
+"""The chaos simulator's throughput (scenarios per second and per hour on this machine) and what the scenarios
+exercise: the share of scenarios in which each fault kind struck, and each failpoint.
+
+    python benchmarks/bench_chaos.py [--seeds 300] [--start 0] [--jobs 2]
+
+Goal (issue 25): at least 10,000 scenarios an hour on 2 cores. The same seeds run in one process, then in ``--jobs``
+processes (``fillpath chaos run --jobs N``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # this checkout, not an installed copy
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _table import table
+from fillpath.lab.chaos.faults import FAILPOINTS
+from fillpath.lab.chaos.sweep import sweep
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=300)
+    parser.add_argument("--start", type=int, default=0)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    sweep(range(10_000_000, 10_000_003))  # warm-up: imports, the template journal
+    seeds = range(args.start, args.start + args.seeds)
+    runs = [(1, sweep(seeds))]
+    if args.jobs > 1:
+        runs.append((args.jobs, sweep(seeds, jobs=args.jobs)))
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    print(table("chaos: scenarios per second", ["processes", "scenarios", "seconds", "scenarios/s", "scenarios/hour",
+                                                "journal events", "invariant failures"],
+                [[str(j), str(r.scenarios), f"{r.seconds:.1f}", f"{r.per_second:.2f}", f"{r.per_second * 3600:,.0f}",
+                  f"{r.events:,}", str(len(r.failures))] for j, r in runs]))  # fmt: skip
+    s = runs[0][1]
+    print("dialects: " + ", ".join(f"{d} {n}" for d, n in sorted(s.per_dialect.items())))
+    rows = [[str(k), str(s.drawn[k]), str(s.fired[k]), f"{s.share(k):.1%}", str(s.hits[k])] for k in s.kinds]
+    rows += [[f"failpoint:{p}", "", str(s.fired[f'failpoint:{p}']), f"{s.share(f'failpoint:{p}'):.1%}", ""]
+             for p in FAILPOINTS]  # fmt: skip
+    print(table("share of scenarios per fault kind and failpoint", ["kind", "drawn", "struck", "share", "hits"], rows))
+    print("goal: ≥ 10,000 scenarios/hour on 2 cores")
+    if s.failures:
+        print("failing seeds: " + ", ".join(str(o.seed) for o in s.failures))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""The fault vocabulary: what can go wrong, drawn per scenario from the scenario's one seeded ``random.Random``.
+
+A scenario draws a few kinds (``draw``), each with a rate; the in-process venues and the world consult
+:meth:`FaultPlan.hit` at the moment the fault could happen, and every hit is counted, so a run reports which
+kinds actually fired (a kind drawn but never reached counts for nothing).
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Fault(StrEnum):
+    LATENCY = "latency"
+    """Every venue call takes a random 1–400 ms: concurrent requests and replies reorder."""
+    SUBMIT_LOST = "submit_lost"
+    """An order request times out before the venue saw it (nothing placed)."""
+    REPLY_LOST = "reply_lost"
+    """An order is placed but its reply is lost (a timeout): the outcome is unknown."""
+    SERVER_ERROR = "server_error"
+    """A read answers 5xx."""
+    RATE_LIMIT = "rate_limit"
+    """A request is refused with 429 and a Retry-After."""
+    BAN = "ban"
+    """A request is refused with 418: the account is banned for a while (a halt is due)."""
+    DELAYED_FILLS = "delayed_fills"
+    """An order is acknowledged open and matched 0.1–12 s later."""
+    ACK_THEN_DENY = "ack_then_deny"
+    """An order is acknowledged, then the venue never heard of it."""
+    DUPLICATE_TRADES = "duplicate_trades"
+    """The trade list repeats every trade (the same trade id twice)."""
+    STALE_READ = "stale_read"
+    """An order query answers from before the latest match (REST lagging the matching engine)."""
+    MARKET_MOVE = "market_move"
+    """The books walk between the snapshot and the orders."""
+    CLOCK_SKEW = "clock_skew"
+    """The venue's clock runs 0.5–6 s ahead of ours."""
+    STREAM_LOST = "stream_lost"
+    """A balance push of the user stream never arrives."""
+    STREAM_DUPLICATE = "stream_duplicate"
+    """A balance push arrives twice, the second up to 3 s later (after newer ones)."""
+    STREAM_REORDER = "stream_reorder"
+    """Balance pushes take 0–2 s each: a newer one may arrive before an older one."""
+    STREAM_GARBLE = "stream_garble"
+    """A balance push says a wrong amount: the stream and REST disagree."""
+    CRASH = "crash"
+    """The engine dies at a failpoint (``intent``, ``sent``, ``ack``) and is restarted: recover, reconcile, go on."""
+
+
+ALL: tuple[Fault, ...] = tuple(Fault)
+
+RATES: dict[Fault, tuple[float, float]] = {
+    Fault.LATENCY: (1.0, 1.0),
+    Fault.SUBMIT_LOST: (0.1, 0.5),
+    Fault.REPLY_LOST: (0.1, 0.5),
+    Fault.SERVER_ERROR: (0.05, 0.3),
+    Fault.RATE_LIMIT: (0.05, 0.3),
+    Fault.BAN: (0.02, 0.1),
+    Fault.DELAYED_FILLS: (0.3, 1.0),
+    Fault.ACK_THEN_DENY: (0.1, 0.5),
+    Fault.DUPLICATE_TRADES: (0.5, 1.0),
+    Fault.STALE_READ: (0.2, 0.6),
+    Fault.MARKET_MOVE: (0.3, 1.0),
+    Fault.CLOCK_SKEW: (1.0, 1.0),
+    Fault.STREAM_LOST: (0.1, 0.5),
+    Fault.STREAM_DUPLICATE: (0.2, 0.6),
+    Fault.STREAM_REORDER: (1.0, 1.0),
+    Fault.STREAM_GARBLE: (0.1, 0.5),
+    Fault.CRASH: (0.3, 1.0),
+}
+"""Per kind, the range its rate (the chance per opportunity) is drawn from."""
+
+FAILPOINTS = ("intent", "sent", "ack")
+"""Where the engine's process dies: ``intent`` and ``ack`` are the execution package's failpoints
+(``execution/failpoints.py``); ``sent`` is the world's own: the venue placed the order, its reply is on the wire."""
+
+
+def parse_kinds(text: str | None) -> tuple[Fault, ...]:
+    """``--faults a,b``: the kinds a run may draw from (all by default)."""
+    if not text:
+        return ALL
+    out = []
+    for name in text.split(","):
+        name = name.strip()
+        try:
+            out.append(Fault(name))
+        except ValueError:
+            from fillpath.model.errors import InvalidInput
+
+            raise InvalidInput("--faults", f"{name!r} is not a fault kind", f"one of {', '.join(ALL)}") from None
+    return tuple(out)
+
+
+@dataclass
+class FaultPlan:
+    """The faults of one scenario: each drawn kind's rate, and what fired."""
+
+    rng: random.Random
+    rates: dict[Fault, float]
+    skew_ms: int = 0
+    failpoint: str | None = None
+    """Where the engine dies (once), when ``crash`` was drawn."""
+    fired: Counter[str] = field(default_factory=Counter)
+
+    @classmethod
+    def draw(cls, rng: random.Random, kinds: Iterable[Fault] = ALL, *, max_kinds: int = 4) -> FaultPlan:
+        pool = sorted(set(kinds))
+        chosen = rng.sample(pool, rng.randint(0, min(max_kinds, len(pool))))
+        rates = {k: rng.uniform(*RATES[k]) for k in sorted(chosen)}
+        plan = cls(rng, rates)
+        if Fault.CLOCK_SKEW in rates:
+            plan.skew_ms = rng.randint(500, 6_000)
+            plan.note(Fault.CLOCK_SKEW)
+        if Fault.CRASH in rates:
+            plan.failpoint = rng.choice(FAILPOINTS)
+        return plan
+
+    def on(self, kind: Fault) -> bool:
+        return kind in self.rates
+
+    def hit(self, kind: Fault) -> bool:
+        """Whether ``kind`` strikes now (drawn from the scenario's random source, counted when it does)."""
+        rate = self.rates.get(kind)
+        if rate is None or self.rng.random() >= rate:
+            return False
+        self.fired[kind] += 1
+        return True
+
+    def note(self, name: str) -> None:
+        self.fired[name] += 1

@@ -1,0 +1,175 @@
+"""What must hold after every scenario, checked from the journal and the venue's own records (never the engine's
+memory). Each check returns the broken invariants it found, as sentences; an empty list is a pass."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from fillpath.lab.chaos.exchange import InProcessVenue
+from fillpath.lab.chaos.faults import Fault, FaultPlan
+from fillpath.model.events import BalanceAdjusted, DriftDetected, VenueHalted
+from fillpath.model.orders import OrderState
+from fillpath.state.reconcile_stream import StreamBalances, stream_source
+from fillpath.state.records import IntentStatus
+from fillpath.state.store import Store
+
+NAMES = (
+    "journal",
+    "nothing_lost",
+    "nothing_twice",
+    "all_final",
+    "no_drift",
+    "halts",
+    "clock",
+    "pnl",
+    "stream",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Broken:
+    invariant: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.invariant}: {self.detail}"
+
+
+def journal(store: Store) -> list[Broken]:
+    """seq gap-free from 1 and increasing; the projections equal a replay of the journal."""
+    out = []
+    seqs = [r.seq for r in store.events()]
+    if seqs != list(range(1, len(seqs) + 1)):
+        gaps = sorted(set(range(1, (max(seqs) if seqs else 0) + 1)) - set(seqs))[:5]
+        out.append(Broken("journal", f"seq not gap-free/monotonic (missing {gaps})"))
+    out += [Broken("journal", f"projection differs from replay: {p}") for p in store.verify()[:3]]
+    return out
+
+
+def nothing_lost(ledger: dict[str, Decimal | int], venue: InProcessVenue) -> list[Broken]:
+    """Per asset, the ledger equals what the venue holds for the account (nothing is in flight once settled)."""
+    held = venue.holdings()
+    out = []
+    for asset in sorted(set(held) | set(ledger)):
+        ours, theirs = Decimal(ledger.get(asset, 0)), held.get(asset, Decimal(0))
+        if ours != theirs:
+            out.append(Broken("nothing_lost", f"{asset}@labex: ledger {ours} ≠ venue {theirs} ({theirs - ours:+})"))
+    return out
+
+
+def nothing_twice(store: Store, venue: InProcessVenue) -> list[Broken]:
+    """Every order the venue placed was journaled before it left (its client id known to us, for one intent), and
+    no intent has more than one order at the venue."""
+    out = []
+    records = {cid: rec for (loc, cid), rec in store.orders().items()}
+    per_intent: dict[str, list[str]] = {}
+    for cid, oids in venue.orders_by_client().items():
+        if len(oids) > 1:
+            out.append(Broken("nothing_twice", f"client id {cid} placed {len(oids)} times"))
+        rec = records.get(cid)
+        if rec is None:
+            out.append(Broken("nothing_twice", f"order {cid} at the venue was never journaled"))
+            continue
+        per_intent.setdefault(rec.intent_id or cid, []).append(cid)
+    for intent, cids in sorted(per_intent.items()):
+        if len(cids) > 1:
+            out.append(Broken("nothing_twice", f"intent {intent} placed {len(cids)} orders: {', '.join(cids)}"))
+    return out
+
+
+def all_final(store: Store, venue: InProcessVenue) -> list[Broken]:
+    """After recovery in a quiet world: no intent open, every order terminal, nothing open at the venue."""
+    out = []
+    for i in store.intents().values():
+        if i.status is IntentStatus.OPEN:
+            out.append(Broken("all_final", f"intent {i.intent_id} still open"))
+    for (_, cid), rec in sorted(store.orders().items()):
+        if not rec.status.terminal:
+            out.append(Broken("all_final", f"order {cid} is {rec.status}"))
+        elif rec.status is OrderState.REJECTED and cid in venue.orders_by_client():
+            order = venue.engine.orders[venue.orders_by_client()[cid][0]]
+            if order.executed_qty > 0:
+                out.append(Broken("all_final", f"order {cid} recorded rejected, filled {order.executed_qty} at venue"))
+    if venue.open_order_ids():
+        out.append(Broken("all_final", f"orders still open at the venue: {venue.open_order_ids()}"))
+    return out
+
+
+def no_drift(store: Store) -> list[Broken]:
+    """Nobody else trades on the account, so reconciliation must never have booked or halted on drift: a difference
+    seen while an order is in flight is a *wait* (a ``DriftDetected`` on record, nothing booked), never an
+    adjustment or a halt."""
+    out = []
+    for r in store.events():
+        e = r.event
+        if isinstance(e, BalanceAdjusted) and e.reason.startswith("reconciliation:"):
+            out.append(Broken("no_drift", f"seq {r.seq}: {e.asset} adjusted by {e.delta} ({e.reason})"))
+        elif isinstance(e, VenueHalted) and e.reason.startswith("drift on"):
+            out.append(Broken("no_drift", f"seq {r.seq}: {e.venue} halted: {e.reason}"))
+    return out[:5]
+
+
+def halts(store: Store, faults: FaultPlan, dialect: str) -> list[Broken]:
+    """A ban (Binance's 418) must leave a ``VenueHalted`` for the venue in the journal (OKX has no ban: a long
+    throttle only pauses)."""
+    if not faults.fired.get(Fault.BAN) or dialect == "okx":
+        return []
+    kinds = {r.event.kind for r in store.events()}
+    return [] if "venue.halted" in kinds else [Broken("halts", "banned by the venue, no venue.halted journaled")]
+
+
+def clock(store: Store, bound_ns: int) -> list[Broken]:
+    """A venue time further than the bound from our receive time must have raised a ``clock.divergence``."""
+    off = [r for r in store.events() if r.venue_ts is not None and abs(r.recv_ns - r.venue_ts) > bound_ns]
+    if not off or any(r.event.kind == "clock.divergence" for r in store.events()):
+        return []
+    r = off[0]
+    return [Broken("clock", f"seq {r.seq}: venue time {(r.venue_ts or 0) - r.recv_ns:+} ns off ours, no divergence")]
+
+
+def stream(store: Store, heard: StreamBalances, venue: InProcessVenue) -> list[Broken]:
+    """After a reconciliation pass in a quiet world: where the user stream's last word on an asset differs from what
+    the venue holds, the pass recorded a stream-vs-REST drift for it (and booked nothing: ``no_drift``)."""
+    held = venue.holdings()
+    flagged = {r.event.asset for r in store.events()
+               if isinstance(r.event, DriftDetected) and r.event.source == stream_source(heard.location)}  # fmt: skip
+    out = []
+    for asset, h in sorted(heard.latest().items()):
+        if Decimal(h.report.amount) != held.get(asset.symbol, Decimal(0)) and asset not in flagged:
+            out.append(Broken("stream", f"the stream says {asset} {h.report.amount}, the venue holds "
+                                        f"{held.get(asset.symbol, 0)}: no stream-vs-REST drift recorded"))  # fmt: skip
+    return out
+
+
+def pnl(store: Store) -> list[Broken]:
+    """Every finished execution's P&L components add up to its shortfall, to the unit."""
+    out = []
+    for r in store.events():
+        if r.event.kind != "execution.finished":
+            continue
+        payload = json.loads(getattr(r.event, "result", "{}") or "{}")
+        d = payload.get("pnl")
+        if not d:
+            continue
+        parts = sum(int(v) for k, v in d.items() if k not in ("arrival", "shortfall"))
+        if parts != int(d["shortfall"]):
+            out.append(Broken("pnl", f"seq {r.seq}: components {parts} ≠ shortfall {d['shortfall']}"))
+    return out
+
+
+def check_all(
+    store: Store, venue: InProcessVenue, faults: FaultPlan, ledger: dict[str, Decimal | int], clock_bound_ns: int
+) -> Sequence[Broken]:
+    return [
+        *journal(store),
+        *nothing_lost(ledger, venue),
+        *nothing_twice(store, venue),
+        *all_final(store, venue),
+        *no_drift(store),
+        *halts(store, faults, venue.dialect),
+        *clock(store, clock_bound_ns),
+        *pnl(store),
+    ]

@@ -1,0 +1,212 @@
+"""One seeded scenario: draw the world and its faults, run a workload of swaps through the engine (crashing,
+restarting and recovering where the faults say), let the world go quiet, settle, and check the invariants.
+
+Everything random comes from one ``random.Random(seed)``; time is virtual (``clock.py``). The same seed and the
+same code give the same journal, byte for byte: :attr:`Outcome.journal_hash` is the SHA-256 of its rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import hashlib
+import os
+import random
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from fillpath.execution.engine import SwapRequest
+from fillpath.lab.chaos import invariants
+from fillpath.lab.chaos.clock import Stalled, VirtualClock, run
+from fillpath.lab.chaos.faults import ALL, Fault, FaultPlan
+from fillpath.lab.chaos.world import CLOCK_BOUND_NS, LOCATION, Crash, Tamper, World
+from fillpath.model.errors import FillpathError
+from fillpath.router import RouteRequest
+from fillpath.state.store import Store
+
+PAIRS = (("ETH", "USDT"), ("USDT", "ETH"), ("BTC", "USDT"), ("USDT", "BTC"), ("ETH", "BTC"), ("BTC", "ETH"),
+         ("USDC", "ETH"), ("ETH", "USDC"), ("USDC", "BTC"))  # fmt: skip
+"""What the workload sells and buys on the exchange (some routes take two books)."""
+DIALECTS = ("binance", "okx")
+"""The APIs a scenario's exchange may speak (``exchange.VENUES``)."""
+QUIET_S = 60.0
+"""After the workload: virtual seconds for late matches to land before the world settles."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    seed: int
+    journal_hash: str
+    faults: dict[str, float]
+    fired: dict[str, int]
+    failpoint: str | None
+    crashes: int
+    swaps: int
+    statuses: tuple[str, ...]
+    broken: tuple[invariants.Broken, ...]
+    timeline: tuple[tuple[int, str], ...] = field(repr=False)
+    events: int = 0
+    dialect: str = "binance"
+
+    @property
+    def ok(self) -> bool:
+        return not self.broken
+
+
+def journal_hash(path: Path) -> str:
+    """SHA-256 of the journal's rows in seq order (seq, receive time, venue time, venue, kind, payload)."""
+    h = hashlib.sha256()
+    with sqlite3.connect(path) as db:
+        for row in db.execute("SELECT seq, recv_ns, venue_ts, venue, kind, payload FROM journal ORDER BY seq"):
+            h.update(repr(row).encode())
+    return h.hexdigest()
+
+
+_TEMPLATE: dict[int, Path] = {}
+
+
+def template_journal() -> Path:
+    """An empty journal at the schema's head, made once per process (in its own scratch directory, removed at exit)
+    and copied for each scenario: migrating a new journal costs more than a whole scenario."""
+    pid = os.getpid()
+    if pid not in _TEMPLATE:
+        directory = Path(tempfile.mkdtemp(prefix="fp-chaos-template-"))
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
+        path = directory / "template.db"
+        Store.open(f"sqlite:///{path}", sqlite_synchronous="NORMAL").close()
+        _TEMPLATE[pid] = path
+    return _TEMPLATE[pid]
+
+
+def draw_swap(rng: random.Random, ledger: dict[str, Decimal | int]) -> tuple[str, str, Decimal] | None:
+    """A sale of a random share of something the account holds, for something else on the exchange."""
+    options = [(s, b) for s, b in PAIRS if Decimal(ledger.get(s, 0)) > 0]
+    if not options:
+        return None
+    sell, buy = rng.choice(options)
+    share = Decimal(rng.choice((1, 2, 5, 10, 25, 50, 90))) / 100
+    amount = (Decimal(ledger[sell]) * share).quantize(Decimal("0.0001"), rounding="ROUND_DOWN")
+    return (sell, buy, amount) if amount > 0 else None
+
+
+async def _workload(world: World, swaps: int) -> list[str]:
+    rng = world.rng
+    statuses: list[str] = []
+    parts = await world.start()
+    await world.reconcile(must=True)  # opens the ledger from the venue (the account's balances at the start)
+    interval = rng.choice((2.0, 5.0, 15.0))
+    world.reconcile_every(interval)
+    for n in range(swaps):
+        drawn = draw_swap(rng, world.ledger())
+        if drawn is None:
+            break
+        sell, buy, amount = drawn
+        if world.faults.hit(Fault.MARKET_MOVE):
+            steps = rng.randint(1, 40)
+            world.venue.engine.walk(steps)
+            world.log(f"market: books walk {steps} steps")
+        units = int(amount.scaleb(18))
+        req = SwapRequest(RouteRequest(f"{sell}@{LOCATION}", units, f"{buy}@{LOCATION}", max_hops=2))
+        eid = f"x{world.seed % 10**6:06d}s{n}"
+        world.log(f"swap {eid}: sell {amount} {sell} for {buy}")
+        try:
+            result = await parts.engine.run(req, dry_run=False, execution_id=eid)
+            statuses.append(result.status)
+            world.log(f"swap {eid}: {result.status}; " + "; ".join(
+                f"{leg.venue.split(':')[-1]} {leg.status}" + (f" ({leg.reason})" if leg.reason else "")
+                for leg in result.legs))  # fmt: skip
+        except Crash:
+            statuses.append("crashed")
+            await world.restart()  # the process died (its reconciler with it); a new one recovers
+            parts = world.parts
+            await world.reconcile()
+            world.reconcile_every(interval)
+        except FillpathError as exc:
+            statuses.append("refused")
+            world.log(f"swap {eid}: refused: {type(exc).__name__}: {str(exc)[:160]}")
+        await asyncio.sleep(rng.uniform(0, 3))
+    return statuses
+
+
+async def _scenario(world: World) -> tuple[list[str], list[invariants.Broken]]:
+    swaps = world.rng.randint(1, 4)
+    statuses = await _workload(world, swaps)
+    # the world goes quiet: faults stop, late matches land; then recover and settle from venue evidence
+    world.stop_background()
+    world.faults.rates.clear()
+    world.faults.skew_ms = 0
+    await asyncio.sleep(QUIET_S)
+    world.log("world: quiet; recovering what is open")
+    await world.recover()
+    for (_, cid), rec in sorted(world.parts.store.orders().items()):
+        if not rec.status.terminal:
+            await world.parts.driver.settle(cid)
+    broken = list(invariants.check_all(world.parts.store, world.venue, world.faults, world.ledger(), CLOCK_BOUND_NS))
+    await world.reconcile()  # the last pass, in a quiet world: it must book nothing, and see the stream's lies
+    if not broken:
+        broken += invariants.no_drift(world.parts.store) + invariants.stream(
+            world.parts.store, world.stream, world.venue
+        )
+    world.stop()
+    return statuses, _dedupe(broken)
+
+
+def _dedupe(items: Sequence[invariants.Broken]) -> list[invariants.Broken]:
+    seen, out = set(), []
+    for b in items:
+        if str(b) not in seen:
+            seen.add(str(b))
+            out.append(b)
+    return out
+
+
+def dialect_of(seed: int, dialects: Sequence[str] = DIALECTS) -> str:
+    """The venue's API for ``seed``: drawn apart from the scenario's random source, so adding a dialect left every
+    earlier seed's draws as they were."""
+    return dialects[0] if len(dialects) == 1 else random.Random(f"dialect:{seed}").choice(list(dialects))
+
+
+def run_scenario(
+    seed: int,
+    *,
+    kinds: Sequence[Fault] = ALL,
+    dialects: Sequence[str] = DIALECTS,
+    tamper: Tamper | None = None,
+    workdir: Path | None = None,
+) -> Outcome:
+    """Run scenario ``seed`` in a scratch directory (under ``workdir`` if given) and check it."""
+    with tempfile.TemporaryDirectory(prefix=f"fp-chaos-{seed}-", dir=workdir) as tmp:
+        directory = Path(tmp)
+        template = template_journal()
+        rng = random.Random(seed)
+        faults = FaultPlan.draw(rng, kinds)
+        drawn = dict(faults.rates)
+        clock = VirtualClock()
+        dialect = dialect_of(seed, dialects)
+        world = World(seed, rng, clock, faults, directory, template, tamper, dialect)
+        world.log(f"venue: {LOCATION} speaks {dialect}")
+        world.log("faults: " + (", ".join(f"{k} {v:.2f}" for k, v in drawn.items()) or "none")
+                  + (f"; crash at {faults.failpoint}" if faults.failpoint else "")
+                  + (f"; venue clock +{faults.skew_ms} ms" if faults.skew_ms else ""))  # fmt: skip
+        try:
+            statuses, broken = run(_scenario(world), clock)
+        except Stalled as exc:
+            statuses, broken = ["stalled"], [invariants.Broken("liveness", str(exc))]
+            world.log(f"world: {exc}")
+            with contextlib.suppress(Exception):
+                world.stop()
+        except Exception as exc:  # the engine itself blew up: that is a finding too
+            statuses, broken = ["error"], [invariants.Broken("no_exception", f"{type(exc).__name__}: {exc}")]
+            world.log(f"engine: unexpected {type(exc).__name__}: {exc}")
+            with contextlib.suppress(Exception):
+                world.stop()
+        events = sum(1 for _ in sqlite3.connect(world.db_path).execute("SELECT seq FROM journal"))
+        return Outcome(seed, journal_hash(world.db_path), {str(k): v for k, v in drawn.items()},
+                       dict(faults.fired), faults.failpoint, world.crashes, len(statuses), tuple(statuses),
+                       tuple(broken), tuple(world.timeline), events, dialect)  # fmt: skip

@@ -1,0 +1,301 @@
+"""One scenario's world: the engine's real parts over in-process venues, on virtual time.
+
+The world is what a process would be: a journal (SQLite in a scratch directory), an exchange connector through the
+Binance dialect (``cex/connector.py``) to the in-process matching engine (``exchange.py``), the order driver, the
+guards, venue health, the snapshot collector, the engine (``execution/engine.py``), recovery and the reconciler.
+A crash at a failpoint (``Wiring.crash``) kills that process: its objects are dropped, the journal is reopened
+from disk, and a new process recovers, reconciles and goes on. The venue outlives every crash.
+
+Tests may hand a ``tamper`` hook that changes the parts a process is built with (``Parts``): that is how the
+planted-bug tests break the engine on purpose. Production code has no such switch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import random
+import shutil
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TypeVar
+
+from fillpath.cex.binance.dialect import BinanceDialect
+from fillpath.cex.connector import CcxtConnector
+from fillpath.cex.dialect import Dialect
+from fillpath.cex.okx.dialect import OkxDialect
+from fillpath.cex.order_driver import OrderDriver, ResolvePolicy
+from fillpath.cex.ratelimit import RateLimiter
+from fillpath.collect.snapshot import take_snapshot
+from fillpath.execution.engine import Engine, HealthWatch, Wiring
+from fillpath.execution.guards import Guards
+from fillpath.execution.health import Observation, ObservationKind
+from fillpath.execution.health_feed import warm_start
+from fillpath.execution.killswitch import KillSwitch
+from fillpath.execution.recovery import Resolution, recover
+from fillpath.lab.chaos.clock import VirtualClock
+from fillpath.lab.chaos.exchange import VENUES, InProcessVenue
+from fillpath.lab.chaos.faults import Fault, FaultPlan
+from fillpath.lab.exchange.config import (
+    DEFAULT_API_KEY,
+    DEFAULT_API_SECRET,
+    DEFAULT_MARKETS,
+    AccountSpec,
+    SimConfig,
+)
+from fillpath.lab.exchange.orders import BalanceUpdate, UserEvent
+from fillpath.model.assets import AssetId
+from fillpath.model.codec import Amount
+from fillpath.model.errors import FillpathError
+from fillpath.model.reports import BalanceReport
+from fillpath.router.snapshot import Snapshot, read_snapshot
+from fillpath.state.clock import ClockTracker
+from fillpath.state.reconcile_stream import StreamBalances
+from fillpath.state.reconciler import ExchangeChecks, PassResult, Reconciler
+from fillpath.state.store import Store
+
+T = TypeVar("T")
+LOCATION = "labex"
+CLOCK_BOUND_NS = 2_000_000_000
+"""A venue clock further than this from ours is a ``ClockDivergence``."""
+
+
+class Crash(BaseException):
+    """The engine's process dies at a failpoint (a ``BaseException``: nothing in the engine may catch it)."""
+
+    def __init__(self, point: str) -> None:
+        super().__init__(point)
+        self.point = point
+
+
+@dataclass(frozen=True, slots=True)
+class Risk:
+    """Risk limits wide enough that only the faults refuse trades."""
+
+    max_order_notional: Decimal = Decimal(10**12)
+    max_venue_notional: Decimal = Decimal(10**12)
+    max_slippage_bps: int = 500
+
+
+@dataclass
+class Parts:
+    """One process's objects. ``tamper`` hooks replace some of them (planted bugs)."""
+
+    store: Store
+    connector: CcxtConnector
+    driver: OrderDriver
+    wiring: Wiring
+    engine: Engine
+    reconciler: Reconciler
+
+
+Tamper = Callable[[Parts], None]
+
+
+@dataclass
+class World:
+    seed: int
+    rng: random.Random
+    clock: VirtualClock
+    faults: FaultPlan
+    directory: Path
+    template: Path
+    tamper: Tamper | None = None
+    dialect: str = "binance"
+    """Which API the venue speaks (``exchange.VENUES``): the connector uses the matching dialect."""
+    timeline: list[tuple[int, str]] = field(default_factory=list)
+    crashes: int = 0
+    venue: InProcessVenue = field(init=False)
+    stream: StreamBalances = field(init=False)
+    parts: Parts = field(init=False)
+    _crashed_at: str | None = None
+    _background: asyncio.Future[None] | None = None
+
+    def __post_init__(self) -> None:
+        self.stream = StreamBalances(LOCATION, clock_ns=self.clock.now_ns)
+        self.venue = VENUES[self.dialect](self._sim_config(), self.clock, self.faults, self.log, location=LOCATION,
+                                          crash=self.crash)  # fmt: skip
+        self.venue.engine.on_user_event = self._pushed
+        shutil.copyfile(self.template, self.db_path)
+
+    # --- the user stream: the venue's balance pushes, delivered with the scenario's stream faults --------------
+
+    def _pushed(self, api_key: str, event: UserEvent) -> None:
+        if not isinstance(event, BalanceUpdate):
+            return
+        f = self.faults
+        reports = [BalanceReport(LOCATION, AssetId(b.asset, LOCATION), b.free + b.locked, event.time * 1_000_000)
+                   for b in event.lines]  # fmt: skip
+        if f.hit(Fault.STREAM_LOST):
+            self.log(f"stream: push of {', '.join(b.asset for b in event.lines)} lost")
+            return
+        if f.hit(Fault.STREAM_GARBLE):
+            r = reports[0]
+            reports[0] = dataclasses.replace(r, amount=r.amount + Decimal(1))
+            self.log(f"stream: push says {r.asset} {reports[0].amount} (the venue holds {r.amount})")
+        delay = f.rng.uniform(0, 2.0) if f.hit(Fault.STREAM_REORDER) else 0.005
+        self._deliver(reports, delay)
+        if f.hit(Fault.STREAM_DUPLICATE):
+            self._deliver(reports, delay + f.rng.uniform(0, 3.0))
+
+    def _deliver(self, reports: list[BalanceReport], delay: float) -> None:
+        stream = self.stream  # this process's: a push on the wire when it dies is lost with it
+        asyncio.get_running_loop().call_later(delay, lambda: asyncio.ensure_future(stream.on_balances(reports)))
+
+    @property
+    def db_path(self) -> Path:
+        return self.directory / "journal.db"
+
+    def log(self, text: str) -> None:
+        self.timeline.append((self.clock.elapsed_ns // 1_000_000, text))
+
+    def _sim_config(self) -> SimConfig:
+        balances = {
+            "ETH": Decimal(self.rng.randint(1, 400)),
+            "BTC": Decimal(self.rng.randint(0, 20)),
+            "USDT": Decimal(self.rng.randint(0, 2_000_000)),
+            "USDC": Decimal(self.rng.randint(0, 500_000)),
+        }
+        # thin books (at most 30 levels a side): big sales walk them, IOC remainders expire, and a snapshot is cheap
+        markets = tuple(dataclasses.replace(m, levels=min(m.levels, 30)) for m in DEFAULT_MARKETS)
+        return SimConfig(markets, (AccountSpec(DEFAULT_API_KEY, DEFAULT_API_SECRET, balances),), seed=self.seed,
+                         walk_interval=0.0, depth_interval=0.0)  # fmt: skip
+
+    # --- a process --------------------------------------------------------------------------------------
+
+    def crash(self, point: str) -> None:
+        if point == self.faults.failpoint and self._crashed_at is None:
+            self._crashed_at = point
+            self.faults.note(Fault.CRASH)
+            self.faults.note(f"failpoint:{point}")
+            self.log(f"engine: CRASH at failpoint {point!r}")
+            raise Crash(point)
+
+    async def start(self) -> Parts:
+        """A new process on the journal: store, connector, driver, engine, reconciler."""
+        clock = self.clock
+        store = Store.open(f"sqlite:///{self.db_path}", sqlite_synchronous="NORMAL", clock_ns=clock.now_ns,
+                           clock=ClockTracker(CLOCK_BOUND_NS))  # fmt: skip
+        dialect: Dialect = OkxDialect() if self.dialect == "okx" else BinanceDialect()
+        limiter = RateLimiter(dialect.rules, clock=clock.seconds)
+        conn = CcxtConnector(self.venue, location=LOCATION, dialect=dialect, limiter=limiter, journal=store,
+                             clock_ns=clock.now_ns)  # fmt: skip
+        await self.patiently("load markets", conn.load_markets)
+        driver = OrderDriver(conn, store, policy=ResolvePolicy(), clock_ns=clock.now_ns)
+
+        async def snapshot() -> Snapshot:
+            taken = datetime.fromtimestamp(clock.now_ns() // 10**9, UTC)
+            return read_snapshot(await take_snapshot([], exchanges=[conn], taken_at=taken))
+
+        def halted() -> frozenset[str]:
+            return frozenset(f.venue for f in store.projections().venue_flags.values() if f.halted)
+
+        def balance(asset: AssetId) -> int | None:
+            held = store.balance(asset)
+            if held is None:
+                return None
+            units = held if isinstance(held, int) else int(held.scaleb(18).to_integral_value(rounding="ROUND_FLOOR"))
+            return units - _units(store.promised(asset))
+
+        guards = Guards(KillSwitch(self.directory / "halt"), Risk(), lambda v: store.venue_flag(v).halted, balance)
+        book, feed = warm_start(store.events(), store.projections().venue_flags.values(), clock.now_ns())
+        health = HealthWatch(book, feed, store.last_seq)
+
+        def throttled(venue: str, detail: str) -> None:
+            changes = book.observe(venue, Observation(ObservationKind.RATE_LIMITED, detail=detail), clock.now_ns())
+            if changes:
+                store.append_many(changes)
+
+        conn.on_throttled = throttled
+        wiring = Wiring(store=store, guards=guards, snapshot=snapshot, rpcs={}, holders={}, executors={},
+                        drivers={LOCATION: driver}, halted=halted, health=health, crash=self.crash,
+                        clock_ns=clock.now_ns, timer=clock.seconds)  # fmt: skip
+        self.stream = StreamBalances(LOCATION, clock_ns=clock.now_ns)  # a new process listens afresh
+        checks = {LOCATION: ExchangeChecks(conn, lambda journal: OrderDriver(conn, journal, clock_ns=clock.now_ns),
+                                           self.stream)}  # fmt: skip
+        reconciler = Reconciler(store, [conn], exchanges=checks, clock_ns=clock.now_ns)
+        parts = Parts(store, conn, driver, wiring, Engine(wiring), reconciler)
+        if self.tamper is not None:
+            self.tamper(parts)
+        self.parts = parts
+        return parts
+
+    async def patiently(self, what: str, call: Callable[[], Awaitable[T]], tries: int = 40) -> T:
+        """What a process does at start-up against a venue that refuses (5xx, 429, a ban): wait and ask again."""
+        for n in range(1, tries + 1):
+            try:
+                return await call()
+            except FillpathError as exc:
+                if n == tries:
+                    raise
+                self.log(f"{what}: {type(exc).__name__}; again in 5 s")
+                await asyncio.sleep(5.0)
+        raise AssertionError("unreachable")
+
+    def reconcile_every(self, interval_s: float) -> None:
+        """The service's continuous reconciliation (``Reconciler.run``) beside the swaps, until :meth:`stop`."""
+
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(interval_s)
+                await self.reconcile()  # a failed pass waits for the next
+
+        self._background = asyncio.ensure_future(loop())
+
+    def stop_background(self) -> None:
+        if self._background is not None:
+            self._background.cancel()
+            self._background = None
+
+    def stop(self) -> None:
+        """The process ends (a crash or a clean exit): its objects are dropped, the journal stays on disk."""
+        self.stop_background()
+        self.parts.store.close()
+
+    async def restart(self) -> list[Resolution]:
+        self.crashes += 1
+        self.stop()
+        await self.start()
+        self.log("engine: restarted; recovering")
+        return await self.recover()
+
+    async def recover(self) -> list[Resolution]:
+        p = self.parts
+        try:
+            out = await recover(p.store, {}, {LOCATION: p.driver}, {})
+        except FillpathError as exc:  # the venue refused to answer (a ban): recovery runs again later
+            self.log(f"recover: stopped: {type(exc).__name__}: {exc}")
+            return []
+        for r in out:
+            self.log(f"recover: {r.intent_id} {r.outcome} ({r.detail})")
+        return out
+
+    async def reconcile(self, *, must: bool = False) -> list[PassResult]:
+        """One pass; ``must``: until one completes (the ledger's opening needs one)."""
+        try:
+            results = await self.parts.reconciler.run_once()
+        except FillpathError as exc:
+            self.log(f"reconcile: stopped: {type(exc).__name__}: {exc}")
+            if not must:
+                return []
+            await asyncio.sleep(5.0)
+            return await self.patiently("reconcile", self.parts.reconciler.run_once)
+        for res in results:
+            for f in getattr(res, "findings", ()):
+                if str(f.action) not in ("ok", "open"):
+                    self.log(f"reconcile: {f.asset} {f.action} ledger {f.ledger} venue {f.observed}")
+        return results
+
+    # --- the world's own view (not the engine's) ----------------------------------------------------------
+
+    def ledger(self) -> dict[str, Amount]:
+        return {a.symbol: v for a, v in self.parts.store.balances().items() if a.location == LOCATION}
+
+
+def _units(amount: Amount | None) -> int:
+    if amount is None:
+        return 0
+    return amount if isinstance(amount, int) else int(amount.scaleb(18).to_integral_value(rounding="ROUND_CEILING"))

@@ -1,0 +1,126 @@
+"""The chaos simulator: deterministic, clean on the engine as it is, and with teeth (planted bugs are caught)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from typer.testing import CliRunner
+
+from fillpath.lab.chaos.cli import app, summary
+from fillpath.lab.chaos.clock import Stalled, VirtualClock, run
+from fillpath.lab.chaos.faults import ALL, Fault, parse_kinds
+from fillpath.lab.chaos.scenario import run_scenario
+from fillpath.lab.chaos.sweep import replay_command, sweep
+from fillpath.model.errors import InvalidInput
+from tests.lab.chaos import planted
+
+SAMPLE = range(40)
+"""The fixed sample ``make test`` runs (about 10 s on one core); ``make test-chaos`` runs thousands."""
+ORIGINAL_KINDS = tuple(k for k in ALL if not k.startswith("stream_"))
+"""The fault kinds when the regression seeds were found (a seed's draws depend on the kinds)."""
+REGRESSION_SEEDS = (23, 27, 59)
+"""Seeds that once broke the world on Binance (a ban at start-up; the rate limiter's pump spinning at a float rounding
+short of now under virtual time; a ledger never opened): kept as regressions, on the dialect they were found on."""
+
+
+def test_virtual_time_costs_no_wall_time() -> None:
+    clock = VirtualClock()
+
+    async def sleeper() -> float:
+        for _ in range(100):
+            await asyncio.sleep(30)
+        return asyncio.get_running_loop().time()
+
+    t = time.perf_counter()
+    assert run(sleeper(), clock) == pytest.approx(3000.0, abs=0.01)
+    assert time.perf_counter() - t < 1.0
+
+
+def test_a_scenario_past_its_budget_is_stalled() -> None:
+    async def forever() -> None:
+        while True:
+            await asyncio.sleep(60)
+
+    with pytest.raises(Stalled):
+        run(forever(), VirtualClock(limit_s=600))
+
+
+def test_regression_seeds() -> None:
+    result = sweep(REGRESSION_SEEDS, kinds=ORIGINAL_KINDS, dialects=("binance",))
+    assert not result.failures, summary(result)
+
+
+def test_same_seed_same_journal() -> None:
+    for dialect in ("binance", "okx"):
+        a, b = run_scenario(7, dialects=(dialect,)), run_scenario(7, dialects=(dialect,))
+        assert a.journal_hash == b.journal_hash
+        assert a.timeline == b.timeline and a.events == b.events > 10
+        assert run_scenario(8, dialects=(dialect,)).journal_hash != a.journal_hash
+
+
+def test_processes_give_the_same_journals() -> None:
+    """The same seeds in this process and in two fresh ones: the same journal, byte for byte."""
+    here: list[str] = []
+    there: list[str] = []
+    one = sweep(range(200, 204), progress=lambda o: here.append(o.journal_hash))
+    two = sweep(range(200, 204), jobs=2, progress=lambda o: there.append(o.journal_hash))
+    assert here == there and len(set(here)) == 4
+    assert (one.events, one.fired, one.per_dialect) == (two.events, two.fired, two.per_dialect)
+
+
+def test_fault_kinds_are_validated() -> None:
+    assert parse_kinds(None) == ALL
+    assert parse_kinds("ban, crash") == (Fault.BAN, Fault.CRASH)
+    with pytest.raises(InvalidInput, match="not a fault kind"):
+        parse_kinds("meteor")
+
+
+def test_fixed_sample_holds_every_invariant() -> None:
+    result = sweep(SAMPLE)
+    assert not result.failures, summary(result)
+    assert set(result.per_dialect) == {"binance", "okx"}
+    fired = {k for k in result.fired if not k.startswith("failpoint:")}
+    assert fired >= {"crash", "reply_lost", "server_error", "rate_limit", "ban", "delayed_fills", "ack_then_deny"}
+    assert any(k.startswith("failpoint:") for k in result.fired)
+
+
+@pytest.mark.parametrize(
+    ("bug", "kinds", "bound"),
+    [
+        (planted.retry_without_client_id, (Fault.REPLY_LOST, Fault.SUBMIT_LOST), 30),
+        (planted.intent_after_send, (Fault.CRASH,), 40),
+        (planted.reconcile_ignores_in_flight, (Fault.DELAYED_FILLS,), 30),
+        (planted.reconcile_ignores_stream, (Fault.STREAM_LOST, Fault.STREAM_GARBLE), 30),
+    ],
+    ids=["retry-without-client-id", "intent-after-send", "reconcile-ignores-in-flight", "reconcile-ignores-stream"],
+)
+def test_planted_bug_is_caught(bug: planted.Tamper, kinds: tuple[Fault, ...], bound: int) -> None:
+    result = sweep(range(bound), kinds=kinds, tamper=bug, stop_at_first=True)
+    assert result.failures, f"{bug.__name__} survived {bound} seeds"
+    seed = result.failures[0].seed
+    assert replay_command(seed, kinds) in summary(result)
+    # the same seed without the bug holds
+    assert run_scenario(seed, kinds=kinds).ok
+
+
+def test_cli_replay_prints_timeline_and_hash() -> None:
+    out = CliRunner().invoke(app, ["replay", "7"])
+    assert out.exit_code == 0, out.output
+    assert "journal sha256 " + run_scenario(7).journal_hash in out.output
+    assert "invariants: all hold" in out.output and "swap x000007s0" in out.output
+
+
+def test_cli_run_json() -> None:
+    import json
+
+    out = CliRunner().invoke(app, ["run", "--seeds", "3", "--start", "100", "--json"])
+    assert out.exit_code == 0, out.output
+    body = json.loads(out.output)
+    assert body["scenarios"] == 3 and body["failing_seeds"] == [] and set(body["faults"]) == {str(k) for k in ALL}
+
+
+def test_cli_refuses_an_unknown_dialect() -> None:
+    out = CliRunner().invoke(app, ["replay", "1", "--dialect", "kraken"])
+    assert out.exit_code != 0 and isinstance(out.exception, InvalidInput)
