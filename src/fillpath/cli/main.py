@@ -19,7 +19,7 @@ import typer
 from typer import _click as click  # typer >= 0.29 vendors click (pinned in pyproject)
 from typer.core import TyperGroup
 
-from fillpath import __version__
+from fillpath._version import __version__
 from fillpath.model.errors import FillpathError, InvalidInput, printable
 
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from fillpath import __version__
+from fillpath._version import __version__
 from fillpath.app import ExecutionParts, configured_venues, kill_switch, sell_decimals
 from fillpath.config import Config
 from fillpath.execution.engine import Engine, SwapRequest
