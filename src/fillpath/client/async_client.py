@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from fillpath.config import Config
     from fillpath.execution.interrupt import Interrupt
     from fillpath.execution.result import ExecutionResult
+    from fillpath.rebalance.policy import Policy
+    from fillpath.rebalance.run import RebalanceRun
     from fillpath.router.plan import Plan
     from fillpath.router.snapshot import Snapshot
 
@@ -84,21 +86,9 @@ class AsyncClient:
 
     async def snapshot(self) -> Snapshot:
         """A consistent ``fillpath.snapshot/1`` of every configured venue, read now."""
-        from fillpath.app import aggregator_parts, chain_sources, close_all, exchange_connectors, mover_specs
-        from fillpath.collect.snapshot import take_snapshot
-        from fillpath.router.snapshot import read_snapshot
+        from fillpath.app import live_snapshot
 
-        cfg = self._open()
-        sources, exchanges, aggregators = chain_sources(cfg), exchange_connectors(cfg), aggregator_parts(cfg)
-        try:
-            snap = await take_snapshot(
-                sources, exchanges=exchanges, movers=mover_specs(cfg), aggregators=aggregators.sources
-            )
-            return read_snapshot(snap)
-        finally:
-            await close_all(rpc for rpc, _ in sources)
-            await close_all(exchanges)
-            await close_all(aggregators.clients)
+        return await live_snapshot(self._open())
 
     async def route(
         self,
@@ -182,3 +172,26 @@ class AsyncClient:
 
         listen = bounded_number(listen_s, "listen_s", low=0, high=MAX_LISTEN_S, unit=" seconds")
         return await reconcile_once(self._open(), listen)
+
+    async def rebalance(
+        self, policy: Policy | str | Path, *, execute: bool = False, snapshot: Snapshot | None = None
+    ) -> RebalanceRun:
+        """Bring holdings inside a policy's bands (``fillpath rebalance``): the cheapest set of moves over the whole
+        graph, planned on ``snapshot`` or on the venues read now; a dry run (nothing claimed, written or sent)
+        unless ``execute``, which recovers and reconciles first and then runs each move through the engine."""
+        from fillpath.model.errors import InvalidInput
+        from fillpath.rebalance.policy import Policy as Pol
+        from fillpath.rebalance.policy import load_policy
+        from fillpath.rebalance.run import rebalance
+
+        if not isinstance(execute, bool):
+            raise InvalidInput("execute", f"{execute!r} is not True or False", "trade only with execute=True")
+        cfg = self._open()
+        pol = policy if isinstance(policy, Pol) else load_policy(Path(policy), cfg)
+        return await rebalance(cfg, pol, execute=execute, snapshot=snapshot)
+
+    def policy(self, path: str | Path) -> Policy:
+        """A policy file, validated against this client's configuration (every problem named at once)."""
+        from fillpath.rebalance.policy import load_policy
+
+        return load_policy(Path(path), self._open())

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from fillpath.client.values import Balances, Reconciliation
     from fillpath.config import Config
     from fillpath.execution.result import ExecutionResult
+    from fillpath.rebalance.policy import Policy
+    from fillpath.rebalance.run import RebalanceRun
     from fillpath.router.plan import Plan
     from fillpath.router.snapshot import Snapshot
 
@@ -105,3 +107,11 @@ class Client:
 
     def reconcile(self, *, listen_s: float = 0.0) -> Reconciliation:
         return _run(self._async.reconcile(listen_s=listen_s))
+
+    def rebalance(
+        self, policy: Policy | str | Path, *, execute: bool = False, snapshot: Snapshot | None = None
+    ) -> RebalanceRun:
+        return _run(self._async.rebalance(policy, execute=execute, snapshot=snapshot))
+
+    def policy(self, path: str | Path) -> Policy:
+        return self._async.policy(path)

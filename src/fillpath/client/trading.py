@@ -3,43 +3,29 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from fillpath.app import (
-    ExecutionParts,
-    balance_confirmations,
     balance_sources,
     close_all,
     exchange_checks,
     execution_parts,
     open_store,
+    settle_before_trading,
     trading_signers,
 )
 from fillpath.cex.connector import CcxtConnector
 from fillpath.cex.user_stream import UserStream
-from fillpath.chains.balances import ChainBalances
 from fillpath.client.values import Reconciliation, Swap
 from fillpath.config import Config
 from fillpath.execution import failpoints
 from fillpath.execution.engine import Engine, SwapRequest
 from fillpath.execution.interrupt import Interrupt
-from fillpath.execution.recovery import Resolution, recover
+from fillpath.execution.recovery import Resolution
 from fillpath.state.reconcile_stream import StreamBalances
-from fillpath.state.reconciler import PassResult, Reconciler
-from fillpath.state.store import Store
+from fillpath.state.reconciler import Reconciler
 
-
-async def prepare(cfg: Config, store: Store, parts: ExecutionParts) -> tuple[list[Resolution], list[PassResult]]:
-    """The cold path before a trade: resolve what a crash left open, then bring the ledger level with the venues."""
-    resolved = await recover(store, parts.evm, parts.drivers, parts.assets_by_address, parts.movers)
-    sources: list[Any] = [
-        ChainBalances(v.rpc, parts.sources[loc], confirmations=balance_confirmations(cfg, loc))
-        for loc, v in parts.evm.items()
-    ]
-    connectors = [c for c in parts.exchanges if c.location in parts.drivers]
-    sources += connectors
-    passes = await Reconciler(store, sources, exchanges=exchange_checks(connectors)).run_once()
-    return resolved, passes
+prepare = settle_before_trading
+"""Kept under its old name for the commands and tests that use it."""
 
 
 async def run_swap(cfg: Config, request: SwapRequest, *, dry_run: bool, interrupt: Interrupt | None = None) -> Swap:
