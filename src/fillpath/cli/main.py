@@ -68,6 +68,7 @@ COMMANDS: dict[str, Command] = {
         "fillpath.cli.rebalance:rebalance",
         "Bring holdings inside a policy's bands: the cheapest moves over every venue (dry run unless --execute).",
     ),
+    "schedule": Command("fillpath.cli.schedule:app", "Rebalancing schedules: what runs when, and what ran."),
     "recover": Command(
         "fillpath.cli.swap:recover_cmd",
         "Resolve every unresolved intent by asking its venue (order by client id, transaction by hash and nonce).",

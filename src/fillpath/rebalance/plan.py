@@ -126,12 +126,16 @@ def _s(v: Decimal | None) -> str | None:
     return None if v is None else str(v)
 
 
-def excluded_venues(policy: Policy, snap: Snapshot) -> frozenset[str]:
-    """Venues the policy's moves may not use: outside ``venues`` (when it lists any), and every bridge, deposit
-    and withdrawal when ``transfers`` is off."""
+def excluded_venues(policy: Policy, snap: Snapshot, halted: frozenset[str] = frozenset()) -> frozenset[str]:
+    """Venues the policy's moves may not use: outside ``venues`` (when it lists any), every bridge, deposit and
+    withdrawal when ``transfers`` is off, and halted ones (a venue id or a whole location)."""
     out: set[str] = set()
     allowed = set(policy.venues)
     for v in snap.venues:
+        places = {v.source.location, v.target.location} if isinstance(v, Bridge) else {v.location}
+        if v.id in halted or places & halted:
+            out.add(v.id)
+            continue
         if isinstance(v, Bridge) and not policy.transfers:  # Transfer is a Bridge
             out.add(v.id)
             continue
@@ -192,8 +196,14 @@ class _Book:
         return next((p for a, p in sorted(prices.items(), key=lambda x: str(x[0])) if a.symbol == symbol), None)
 
 
-def plan_rebalance(policy: Policy, snap: Snapshot, in_flight: Mapping[str, Decimal] | None = None) -> RebalancePlan:
-    """The positions against the policy's bands and the moves that bring them back (see the module's notes)."""
+def plan_rebalance(
+    policy: Policy,
+    snap: Snapshot,
+    in_flight: Mapping[str, Decimal] | None = None,
+    halted: frozenset[str] = frozenset(),
+) -> RebalancePlan:
+    """The positions against the policy's bands and the moves that bring them back (see the module's notes);
+    ``halted`` venues and locations are not used."""
     book = _Book(snap, policy, in_flight or {})
     for t in policy.targets:
         if t.asset not in book.decimals:
@@ -222,7 +232,7 @@ def plan_rebalance(policy: Policy, snap: Snapshot, in_flight: Mapping[str, Decim
         return max(Decimal(0), book.held.get(asset, Decimal(0)) - floor)
 
     left = {a: available(a) for a in book.held}
-    exclude = excluded_venues(policy, snap)
+    exclude = excluded_venues(policy, snap, halted)
     moves: list[Move] = []
     shortfalls: list[Shortfall] = []
     deficits = sorted((p for p in positions.values() if p.status == "below"),

@@ -103,9 +103,17 @@ def flying(store: Store, snap: Snapshot) -> dict[str, Decimal]:
     return out
 
 
+def halted(store: Store) -> frozenset[str]:
+    """Venues and locations halted in the journal (by an operator, reconciliation or health)."""
+    return frozenset(f.venue for f in store.projections().venue_flags.values() if f.halted)
+
+
 async def dry_run(policy: Policy, snap: Snapshot, store: Store | None = None) -> RebalanceRun:
     """The plan only: nothing is claimed, written or sent."""
-    plan = plan_rebalance(policy, snap, flying(store, snap) if store is not None else None)
+    if store is None:
+        plan = plan_rebalance(policy, snap)
+    else:
+        plan = plan_rebalance(policy, snap, flying(store, snap), halted(store))
     status = "nothing" if not plan.planned else "planned"
     return RebalanceRun(None, policy.name, "dry_run", status, plan)
 
@@ -136,7 +144,8 @@ async def execute_policy(
             runs.finish(run_id, "halted", reason=f"the kill switch is engaged: {switch}")
             return RebalanceRun(run_id, policy.name, "execute", "halted", None, reason=switch)
         snap = await read()
-        plan = plan_rebalance(policy, snap, flying(store, snap))
+        stopped = halted(store)
+        plan = plan_rebalance(policy, snap, flying(store, snap), stopped)
         if not plan.planned:
             why = "inside its bands" if plan.in_band else "no move to make (see the skipped moves and shortfalls)"
             runs.finish(run_id, "nothing", reason=why)
@@ -149,7 +158,8 @@ async def execute_policy(
                 runs.finish(run_id, "limited", reason=why)
                 return RebalanceRun(run_id, policy.name, "execute", "limited", plan, reason=why)
         runs.set_notional(run_id, plan.notional)
-        exclude = excluded_venues(policy, snap)
+        parts.wiring.crash("rebalance_claimed")
+        exclude = excluded_venues(policy, snap, stopped)
         decimals = {str(a.id): a.decimals for a in snap.assets}
         wiring = parts.wiring if snapshot is None else replace(parts.wiring, snapshot=snapshot)
         outcomes: list[MoveOutcome] = []
@@ -163,7 +173,7 @@ async def execute_policy(
                 outcomes.append(MoveOutcome(move, await Engine(wiring).run(request, dry_run=False)))
             except FillpathError as exc:  # a refused move (guards, halts) is reported; the others still run
                 outcomes.append(MoveOutcome(move, None, str(exc)))
-        after = plan_rebalance(policy, (snap := await read()), flying(store, snap))
+        after = plan_rebalance(policy, (snap := await read()), flying(store, snap), halted(store))
         done = [o for o in outcomes if o.status == "done"]
         status = "done" if len(done) == len(outcomes) else "partial" if done else "failed"
         errors = "; ".join(f"{o.move.source}→{o.move.target}: {o.error or o.status}" for o in outcomes

@@ -258,6 +258,11 @@ class Operations:
         }
 
     @property
+    def trading_lock(self) -> asyncio.Lock:
+        """Held while a swap runs: scheduled jobs that trade take it too, so trades never overlap."""
+        return self._swap_lock
+
+    @property
     def max_snapshot_age_s(self) -> float:
         return 2 * self.cfg.service.snapshot_interval_s
 

@@ -75,11 +75,13 @@ class RebalanceRuns:
         policy = "" if row is None else str(row[0])
         self.store.append(RebalanceRunFinished(VENUE, run_id, policy, status, str(notional), moves, reason))
 
-    def record_missed(self, run_id: str, policy: str, slot_ns: int, owner: str) -> bool:
+    def record_missed(
+        self, run_id: str, policy: str, slot_ns: int, owner: str, *, reason: str = "no service was running at its time"
+    ) -> bool:
         """A slot no process ran, recorded as such (so it is never run later either)."""
         if not self.claim(run_id, policy, slot_ns, "schedule", owner):
             return False
-        self.finish(run_id, "missed", reason="no service was running at its time")
+        self.finish(run_id, "missed", reason=reason)
         return True
 
     def get(self, run_id: str) -> RunRecord | None:
