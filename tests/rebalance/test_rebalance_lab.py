@@ -35,7 +35,6 @@ def run(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
                           env={**os.environ, **env})  # fmt: skip
 
 
-@pytest.mark.slow
 def test_the_readme_script_brings_the_skewed_lab_inside_its_bands(skewed: dict[str, str], tmp_path: Path) -> None:
     dry = run(skewed, "-m", "fillpath", "rebalance", "--policy", "scripts/spread.toml", "--json")
     assert dry.returncode == 0, dry.stderr

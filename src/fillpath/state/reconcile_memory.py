@@ -17,6 +17,7 @@ from typing import Protocol
 from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount
 from fillpath.model.events import DriftDetected, OrderDriftDetected, Recorded
+from fillpath.state.reconcile import IN_FLIGHT_NOTE
 from fillpath.state.reconcile_orders import OrderDriftKey, drift_key
 
 
@@ -46,7 +47,7 @@ class ReconcileMemory:
             self.seen = rec.seq
             e = rec.event
             if isinstance(e, DriftDetected):
-                self._drifts.setdefault(e.source, {})[e.asset] = (e.expected, e.observed)
+                self._drifts.setdefault(e.source.removesuffix(IN_FLIGHT_NOTE), {})[e.asset] = (e.expected, e.observed)
             elif isinstance(e, OrderDriftDetected):
                 self.order_drifts.add(drift_key(e))
             else:
