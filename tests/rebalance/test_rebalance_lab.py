@@ -66,3 +66,28 @@ def test_the_readme_script_brings_the_skewed_lab_inside_its_bands(skewed: dict[s
     assert history.returncode == 0, history.stderr
     runs = json.loads(history.stdout)
     assert [(r["policy"], r["mode"], r["status"], r["moves"]) for r in runs] == [("spread", "execute", "done", 2)]
+
+
+def test_the_daily_notional_and_a_halt_stop_a_run_before_anything_moves(skewed: dict[str, str], tmp_path: Path) -> None:
+    text = (
+        (ROOT / "scripts" / "spread.toml").read_text().replace('daily_notional = "5000000"', 'daily_notional = "1000"')
+    )
+    policy = tmp_path / "small.toml"
+    policy.write_text(text)
+    limited = run(skewed, "-m", "fillpath", "rebalance", "--policy", str(policy), "--execute", "--json")
+    assert limited.returncode == 1, limited.stderr
+    out = json.loads(limited.stdout)
+    assert out["status"] == "limited" and "daily_notional 1000" in out["reason"] and out["executed"] == []
+    assert run(skewed, "-m", "fillpath", "halt", "--reason", "test: schedules stop").returncode == 0
+    try:
+        halted = run(skewed, "-m", "fillpath", "rebalance", "--policy", "scripts/spread.toml", "--execute", "--json")
+        assert halted.returncode == 1, halted.stderr
+        got = json.loads(halted.stdout)
+        assert got["status"] == "halted" and "test: schedules stop" in got["reason"] and got["executed"] == []
+    finally:
+        assert run(skewed, "-m", "fillpath", "resume").returncode == 0
+    history = json.loads(run(skewed, "-m", "fillpath", "schedule", "history", "--json").stdout)
+    assert [(r["policy"], r["status"]) for r in history] == [("spread", "halted"), ("small", "limited")]
+    dry = json.loads(run(skewed, "-m", "fillpath", "rebalance", "--policy", "scripts/spread.toml", "--json").stdout)
+    held = {p["asset"]: p["held"] for p in dry["plan"]["positions"]}
+    assert (Decimal(held["USDC@lab1"]), Decimal(held["ETH@labex"])) == (900_000, 2)  # nothing moved
