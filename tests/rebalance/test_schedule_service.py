@@ -122,7 +122,7 @@ def test_kill_9_mid_run_and_restart_run_no_slot_twice(
         with Store.open(cfg.resolved_database_url) as store:
             statuses = [r.status for r in reversed(RebalanceRuns(store).history(limit=1000))]
         settled = "done" in statuses and statuses[-1] == "nothing"
-        if settled and time.monotonic() - begun >= seconds or second.proc.poll() is not None:
+        if (settled and time.monotonic() - begun >= seconds) or second.proc.poll() is not None:
             break
     assert second.stop() == 0
 
