@@ -58,6 +58,10 @@ class AsyncClient:
         return self._config
 
     async def close(self) -> None:
+        self.mark_closed()
+
+    def mark_closed(self) -> None:
+        """Refuse every later call (a client holds no connection between calls: nothing else to release)."""
         self._closed = True
 
     async def __aenter__(self) -> AsyncClient:
@@ -104,18 +108,34 @@ class AsyncClient:
     ) -> Plan:
         """The optimal plan (``fillpath.plan/1``) selling ``amount`` of ``sell`` (its human unit) for ``buy``, on
         ``snapshot`` (a Snapshot or a file) or on the venues read now. Pure routing: nothing is sent."""
+        if snapshot is None:
+            snapshot = await self.snapshot()
+        return self.route_on(snapshot, amount, sell, buy, max_hops=max_hops, slippage_bps=slippage_bps, gas=gas,
+                             exclude=exclude)  # fmt: skip
+
+    def route_on(
+        self,
+        snapshot: Snapshot | str | Path,
+        amount: str | int | Decimal,
+        sell: str,
+        buy: str,
+        *,
+        max_hops: int = 4,
+        slippage_bps: int = 50,
+        gas: bool = True,
+        exclude: Iterable[str] = (),
+    ) -> Plan:
+        """:meth:`route` on a given snapshot (a Snapshot or a file), synchronously: pure, no event loop needed."""
         from fillpath.client.routing import plan_on
         from fillpath.router.snapshot import Snapshot as Snap
 
         text = _amount_text(amount, "amount")
         if isinstance(snapshot, Snap):
             snap = snapshot
-        elif snapshot is not None:
+        else:
             from fillpath.client.files import read_snapshot_file
 
             snap = read_snapshot_file(Path(snapshot))[0]
-        else:
-            snap = await self.snapshot()
         return plan_on(snap, text, sell, buy, max_hops=max_hops, slippage_bps=slippage_bps, gas=gas, exclude=exclude)
 
     # --- trading -------------------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ running loop is refused with the way out (use ``AsyncClient``)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Coroutine, Iterable
 from decimal import Decimal
 from pathlib import Path
@@ -26,6 +25,8 @@ T = TypeVar("T")
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
+    import asyncio  # here, not at the top: routing on a snapshot file never needs an event loop
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -61,7 +62,7 @@ class Client:
         return self._async
 
     def close(self) -> None:
-        _run(self._async.close())
+        self._async.mark_closed()
 
     def __enter__(self) -> Client:
         return self
@@ -89,8 +90,11 @@ class Client:
         gas: bool = True,
         exclude: Iterable[str] = (),
     ) -> Plan:
-        return _run(self._async.route(amount, sell, buy, snapshot=snapshot, max_hops=max_hops,
-                                      slippage_bps=slippage_bps, gas=gas, exclude=exclude))  # fmt: skip
+        if snapshot is not None:  # pure: no event loop (``route --snapshot`` stays light)
+            return self._async.route_on(snapshot, amount, sell, buy, max_hops=max_hops, slippage_bps=slippage_bps,
+                                        gas=gas, exclude=exclude)  # fmt: skip
+        return _run(self._async.route(amount, sell, buy, max_hops=max_hops, slippage_bps=slippage_bps, gas=gas,
+                                      exclude=exclude))  # fmt: skip
 
     def swap(
         self,
