@@ -85,9 +85,11 @@ def test_bad_input_is_a_clear_error_naming_the_field() -> None:
 
 async def test_the_sync_client_refuses_a_running_loop_with_the_way_out() -> None:
     with pytest.raises(FillpathError, match="AsyncClient"):
-        fillpath.Client().route("1", "WETH@ethereum", "USDC@ethereum", snapshot=SNAPSHOT)
+        fillpath.Client().balances()
+    # routing on a snapshot is pure: no loop needed, so it works from inside one too
+    pure = fillpath.Client().route("1", "WETH@ethereum", "USDC@ethereum", snapshot=SNAPSHOT)
     plan = await fillpath.AsyncClient().route("1", "WETH@ethereum", "USDC@ethereum", snapshot=SNAPSHOT)
-    assert plan.amount_in == 10**18
+    assert plan.amount_in == pure.amount_in == 10**18 and plan.legs == pure.legs
 
 
 def test_balances_reconcile_and_a_dry_run_swap_are_the_cli_values(lab_env: dict[str, str]) -> None:
