@@ -91,3 +91,45 @@ def test_the_daily_notional_and_a_halt_stop_a_run_before_anything_moves(skewed: 
     dry = json.loads(run(skewed, "-m", "fillpath", "rebalance", "--policy", "scripts/spread.toml", "--json").stdout)
     held = {p["asset"]: p["held"] for p in dry["plan"]["positions"]}
     assert (Decimal(held["USDC@lab1"]), Decimal(held["ETH@labex"])) == (900_000, 2)  # nothing moved
+
+
+def test_the_policy_shapes_the_plan(skewed: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """One snapshot of the skewed lab, several policies: what may move, what it may cost, and what is on its way."""
+    import dataclasses
+
+    import fillpath
+    from fillpath.rebalance.plan import plan_rebalance
+
+    for k, v in skewed.items():
+        monkeypatch.setenv(k, v)
+    client = fillpath.Client()
+    snap = client.snapshot()
+    base = client.policy(ROOT / "scripts" / "spread.toml")
+    got = client.rebalance(base, snapshot=snap).plan
+    assert got is not None and got.to_json() == plan_rebalance(base, snap).to_json()  # the client is the planner
+
+    local = plan_rebalance(dataclasses.replace(base, transfers=False), snap)
+    assert not local.planned and {s.asset for s in local.shortfalls} == {"USDC@lab2", "ETH@labex"}
+    assert all("no route" in s.reason for s in local.shortfalls)
+
+    dear = plan_rebalance(dataclasses.replace(base, max_cost_bps=Decimal(1)), snap)
+    skipped = {m.target: m for m in dear.moves if m.status == "skipped"}
+    assert "USDC@lab2" in skipped and "over max_cost_bps 1" in (skipped["USDC@lab2"].reason or "")
+    assert skipped["USDC@lab2"].cost_bps is not None and skipped["USDC@lab2"].cost_bps > 1
+
+    small = plan_rebalance(dataclasses.replace(base, min_trade=Decimal(10**9)), snap)
+    assert not small.planned and all("under min_trade" in (m.reason or "") for m in small.moves)
+
+    # a transfer on its way counts where it lands: with 400,000 USDC taken from lab1 and in flight to lab2, only the
+    # ETH is left to move
+    from fillpath.model.assets import AssetId
+
+    holdings = dict(snap.holdings or {}) | {AssetId.parse("USDC@lab1"): 500_000 * 10**6}
+    flying = plan_rebalance(base, dataclasses.replace(snap, holdings=holdings), {"USDC@lab2": Decimal(400_000)})
+    assert [(m.source, m.target) for m in flying.planned] == [("ETH@lab1", "ETH@labex")]
+    assert {p.asset: p.status for p in flying.positions}["USDC@lab2"] == "ok"
+
+    # a reserve keeps what a location must hold: with 95 ETH kept on lab1 only 4 can leave (native reserve 1 else)
+    kept = plan_rebalance(dataclasses.replace(base, reserve={"ETH@lab1": Decimal(96)}), snap)
+    eth = [m for m in kept.planned if m.target == "ETH@labex"]
+    assert [m.amount for m in eth] == [Decimal(4)] and {s.asset for s in kept.shortfalls} == {"ETH@labex"}
