@@ -22,6 +22,7 @@ from typing import Any
 from fillpath.model.amounts import from_base_units
 from fillpath.model.assets import AssetId
 from fillpath.model.errors import InvalidInput
+from fillpath.model.validate import did_you_mean
 from fillpath.rebalance.policy import Policy
 from fillpath.router import Market, RouteRequest, route
 from fillpath.router.plan import Plan
@@ -209,6 +210,12 @@ def plan_rebalance(
         if t.asset not in book.decimals:
             raise InvalidInput(f"{policy.source}: targets ({t.asset})", "is not an asset of the snapshot",
                                "check the location is configured and read (fillpath snapshot take)")  # fmt: skip
+
+    ids = {v.id for v in snap.venues}
+    for k, name in enumerate(policy.venues):
+        if ":" in name and name not in ids:  # a venue id (a location or bridge name was checked with the file)
+            raise InvalidInput(f"{policy.source}: venues[{k}]", f"{name!r} is not a venue of the snapshot",
+                               did_you_mean(name, sorted(ids)))  # fmt: skip
 
     positions: dict[str, Position] = {}
     targets: dict[str, Decimal] = {}
