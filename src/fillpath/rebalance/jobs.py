@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Callable
 from decimal import Decimal
 
 from fillpath.model.errors import FillpathError
@@ -47,12 +48,13 @@ def _alive(owner: str | None) -> bool:
 class RebalanceJob:
     """A policy on the service's scheduler (``service/scheduler.py: Job``)."""
 
-    def __init__(self, policy: Policy) -> None:
+    def __init__(self, policy: Policy, *, clock_ns: Callable[[], int] = time.time_ns) -> None:
         assert policy.schedule is not None, "only a policy with a [schedule] is a job"
         self.policy = policy
         self.schedule = policy.schedule
         self.name = f"rebalance:{policy.name}"
         self.lock = asyncio.Lock()
+        self.clock_ns = clock_ns
         self._started = False
         self._last_ns: int | None = None
         """The latest slot handled (run, taken elsewhere, or recorded missed)."""
@@ -65,7 +67,7 @@ class RebalanceJob:
 
     async def run(self, ops: Operations) -> None:
         runs = RebalanceRuns(ops.store)
-        now = time.time_ns()
+        now = self.clock_ns()
         async with self.lock:
             if not self._started:
                 self._started = True
