@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -151,3 +152,27 @@ def test_the_cli_exits_2_with_one_line_per_field_and_writes_nothing(cfg: Config,
     missing = subprocess.run([sys.executable, "-m", "fillpath", "rebalance", "--policy", str(tmp_path / "no.toml")],
                              capture_output=True, text=True, env=env, timeout=60)  # fmt: skip
     assert missing.returncode == 2 and "no.toml" in missing.stderr
+
+
+def test_schedule_next_and_list_from_the_policy_files(cfg: Config, tmp_path: Path) -> None:
+    conf, data = tmp_path / "fillpath.toml", tmp_path / "data"
+    env = {**os.environ, "FILLPATH_CONFIG": str(conf), "FILLPATH_DATA_DIR": str(data)}
+    policy = write(tmp_path, GOOD)
+
+    def fp(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "fillpath", *argv], capture_output=True, text=True, env=env,
+                              timeout=60)  # fmt: skip
+
+    got = fp("schedule", "next", "--policy", str(policy), "--count", "3", "--json")
+    assert got.returncode == 0, got.stderr
+    (row,) = json.loads(got.stdout)
+    assert row["policy"] == "spread" and len(row["next"]) == 3
+    secs = [int(t[17:19]) for t in row["next"]]
+    assert all(s % 10 == 0 for s in secs) and row["run_ids"][0] == f"spread@{row['next'][0]}"
+    listed = fp("schedule", "list", "--policy", str(policy), "--json")
+    assert listed.returncode == 0 and json.loads(listed.stdout)[0]["last_run"] is None
+    assert "no schedule" in fp("schedule", "list").stdout  # no service recorded any
+    unscheduled = write(tmp_path, '[[targets]]\nasset = "USDC@lab1"\nshare = "5"', "plain.toml")
+    refused = fp("schedule", "next", "--policy", str(unscheduled))
+    assert refused.returncode == 2 and "schedule" in refused.stderr and "every_s" in refused.stderr
+    assert not (data / "fillpath.db").exists(), "reading schedules creates no journal"
