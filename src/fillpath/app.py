@@ -34,6 +34,7 @@ from fillpath.execution.guards import Guards
 from fillpath.execution.health import Observation, ObservationKind
 from fillpath.execution.health_feed import warm_start
 from fillpath.execution.killswitch import KillSwitch
+from fillpath.execution.recovery import Resolution, recover
 from fillpath.execution.runners import TransferRunner
 from fillpath.model.amounts import to_base_units
 from fillpath.model.assets import AssetId
@@ -45,7 +46,7 @@ from fillpath.paths import ensure_private_dir, read_private_file
 from fillpath.router.snapshot import Snapshot, read_snapshot
 from fillpath.state.identity import JournalHome, sqlite_path
 from fillpath.state.reconcile_stream import StreamBalances
-from fillpath.state.reconciler import ExchangeChecks, FlowEvidence, OrderResolver, Reconciler
+from fillpath.state.reconciler import ExchangeChecks, FlowEvidence, OrderResolver, PassResult, Reconciler
 from fillpath.state.store import Store
 
 HEALTH_REPLAY_EVENTS = 20_000
@@ -603,3 +604,32 @@ def mover_runners(
             out.append(WithdrawRunner(exchange, store, None if dry_run else wallets[exchange], reachable, accounts,
                                       wait, poll, crash=crash))  # fmt: skip
     return out
+
+
+async def live_snapshot(cfg: Config) -> Snapshot:
+    """Every configured venue read now (chains, exchange books, bridges and transfers, aggregators), with holdings."""
+    sources, exchanges, aggregators = chain_sources(cfg), exchange_connectors(cfg), aggregator_parts(cfg)
+    try:
+        raw = await take_snapshot(
+            sources, exchanges=exchanges, movers=mover_specs(cfg), aggregators=aggregators.sources
+        )
+        return read_snapshot(raw)
+    finally:
+        await close_all(rpc for rpc, _ in sources)
+        await close_all(exchanges)
+        await close_all(aggregators.clients)
+
+
+async def settle_before_trading(
+    cfg: Config, store: Store, parts: ExecutionParts
+) -> tuple[list[Resolution], list[PassResult]]:
+    """The cold path before a trade: resolve what a crash left open, then bring the ledger level with the venues."""
+    resolved = await recover(store, parts.evm, parts.drivers, parts.assets_by_address, parts.movers)
+    sources: list[ChainBalances | CcxtConnector] = [
+        ChainBalances(v.rpc, parts.sources[loc], confirmations=balance_confirmations(cfg, loc))
+        for loc, v in parts.evm.items()
+    ]
+    connectors = [c for c in parts.exchanges if c.location in parts.drivers]
+    sources += connectors
+    passes = await reconciler(cfg, store, sources, connectors).run_once()
+    return resolved, passes

@@ -4,46 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-import json
 import socket
-import time
 from collections.abc import Collection
-from decimal import Context, Decimal, localcontext
-from pathlib import Path
+from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from fillpath.app import (
-    balance_sources,
-    chain_sources,
-    close_all,
-    exchange_connectors,
-    journal_exists,
-    open_store,
-    reconciler,
-    resolve_venue,
-)
+from fillpath.app import balance_sources, close_all, journal_exists, open_store, reconciler, resolve_venue
 from fillpath.cex.connector import CcxtConnector
-from fillpath.cex.user_stream import UserStream
 from fillpath.cli.context import cli_context
 from fillpath.cli.output import console, emit_json
-from fillpath.cli.reconcile_view import print_results, results_json
-from fillpath.collect.snapshot import take_snapshot
+from fillpath.cli.reconcile_view import print_results
+from fillpath.client.async_client import MAX_LISTEN_S
+from fillpath.client.values import results_json
 from fillpath.config import Config
-from fillpath.model.assets import AssetId
-from fillpath.model.errors import DamagedState, Halted, InvalidInput
-from fillpath.model.validate import bounded_number, parse_json
-from fillpath.paths import ensure_private_dir, read_input_text, write_private_file
-from fillpath.service.views import balance_rows, in_flight, symbol_totals, transfers_in_flight
-from fillpath.state.reconcile_stream import StreamBalances
+from fillpath.model.errors import Halted, InvalidInput
+from fillpath.model.validate import bounded_number
 from fillpath.state.reconciler import Acceptance, PassResult
-
-WIDE_DIGITS = 200
-"""Decimal digits for balance arithmetic: a uint256 has 78, a price a few dozen (the default context has 28)."""
-MAX_LISTEN_S = 300
-"""A reconciliation pass listens for minutes at most: a longer wait is a service (``fillpath run``), not a pass."""
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
 
@@ -52,32 +31,6 @@ def _fmt(x: Decimal | None) -> str:
     if x is None:
         return "-"
     return f"{x:,.6f}".rstrip("0").rstrip(".") if x % 1 else f"{x:,.0f}"
-
-
-async def _reconcile(ctx: typer.Context, listen_s: float) -> list[PassResult]:
-    cfg = cli_context(ctx).config()
-    sources = balance_sources(cfg, pro=listen_s > 0)
-    store = open_store(cfg)
-    stop = asyncio.Event()
-    listening: list[asyncio.Future[None]] = []
-    try:
-        connectors = [s for s in sources if isinstance(s, CcxtConnector)]
-        for c in connectors:
-            await c.load_markets()
-        streams = {c.location: StreamBalances(c.location) for c in connectors} if listen_s > 0 else {}
-        for c in connectors if streams else ():
-            stream = UserStream(c.exchange, location=c.location, dialect=c.dialect)
-            watch = stream.watch_balances(stop, on_balances=streams[c.location].on_balances, on_gap=_no_gap)
-            listening.append(asyncio.ensure_future(watch))
-        if listening:
-            await asyncio.sleep(listen_s)
-        return await reconciler(cfg, store, sources, connectors, streams).run_once()
-    finally:
-        stop.set()
-        for task in listening:
-            await task
-        store.close()
-        await close_all(sources)
 
 
 async def reconcile_locations(cfg: Config, locations: Collection[str]) -> list[PassResult]:
@@ -95,10 +48,6 @@ async def reconcile_locations(cfg: Config, locations: Collection[str]) -> list[P
     finally:
         store.close()
         await close_all(sources)
-
-
-async def _no_gap() -> None:
-    """A stream gap during the listen window: nothing to catch up (the pass reads REST anyway)."""
 
 
 def reconcile(
@@ -140,7 +89,7 @@ def reconcile(
         if execute:
             raise InvalidInput("--execute", "goes with --accept", "a pass books what it finds without it")
         listen = bounded_number(listen, "--listen", low=0, high=MAX_LISTEN_S, unit=" seconds")
-        results = asyncio.run(_reconcile(ctx, listen))
+        results = list(cli_context(ctx).client().reconcile(listen_s=listen).passes)
         if as_json:
             emit_json(results_json(results))
         else:
@@ -219,60 +168,6 @@ def _acceptance_json(done: Acceptance, execute: bool) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _cache_path(data_dir: Path) -> Path:
-    return data_dir / "venue-balances.json"
-
-
-async def _refresh(ctx: typer.Context) -> dict[str, Any]:
-    cfg = cli_context(ctx).config()
-    sources = balance_sources(cfg)
-    snaps = chain_sources(cfg)
-    exchanges = exchange_connectors(cfg)
-    try:
-        reports = [r for s in sources for r in await s.balances()]
-        snap = await take_snapshot(snaps, exchanges=exchanges)
-    finally:
-        await close_all(sources)
-        await close_all(rpc for rpc, _ in snaps)
-        await close_all(exchanges)
-    data = {
-        "read_at_ns": time.time_ns(),
-        # chain balances are int base units, exchange balances human Decimals: the cache says which is which
-        "reports": {
-            str(r.asset): {"amount": str(r.amount), "unit": "human" if isinstance(r.amount, Decimal) else "base"}
-            for r in reports
-        },
-        "decimals": {a["id"]: a["decimals"] for a in snap["assets"]},
-        "prices": snap["prices"],
-    }
-    ensure_private_dir(cfg.data_dir)
-    write_private_file(_cache_path(cfg.data_dir), json.dumps(data, indent=2), "venue balances")
-    return data
-
-
-def _read_cache(path: Path) -> dict[str, Any]:
-    """The last reading, checked: a damaged cache is named with its fix, never a traceback mid-table."""
-    fix = "read every venue again with `fillpath balances --refresh`"
-    data = parse_json(read_input_text(path, str(path), fix=fix), str(path), fix=fix)
-    try:
-        int(data["read_at_ns"])
-        for aid, rep in data["reports"].items():
-            AssetId.parse(aid)
-            amount = Decimal(rep["amount"])
-            if rep["unit"] not in ("human", "base") or not amount.is_finite():
-                raise ValueError(aid)
-        for aid, dec in data["decimals"].items():
-            AssetId.parse(aid)
-            if isinstance(dec, bool) or not isinstance(dec, int) or not 0 <= dec <= 77:
-                raise ValueError(aid)
-        for aid, price in data["prices"].items():
-            if not Decimal(price).is_finite():
-                raise ValueError(aid)
-    except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError, InvalidInput):
-        raise DamagedState(str(path), "the cached venue balances are damaged", fix) from None
-    return dict(data)
-
-
 def balances(
     ctx: typer.Context,
     as_json: JsonOpt = False,
@@ -287,21 +182,9 @@ def balances(
         rows, totals, age_s = got["assets"], got["symbols"], float(got["venues_read_s_ago"] or 0)
         _show_balances(rows, totals, age_s, as_json, got.get("in_flight", []))
         return
-    cfg = cli_context(ctx).config()
-    cache = _cache_path(cfg.data_dir)
-    data = asyncio.run(_refresh(ctx)) if refresh or not cache.exists() else _read_cache(cache)
-    store = open_store(cfg)
-    try:
-        ledger = dict(store.balances())
-        flying = in_flight(store)
-        moving = transfers_in_flight(store, data["decimals"])
-    finally:
-        store.close()
-    with localcontext(Context(prec=WIDE_DIGITS)):  # uint256 amounts times prices: never rounded, never refused
-        rows = balance_rows(ledger, data["reports"], flying, data["decimals"], data["prices"])
-        totals = symbol_totals(rows)
-    age_s = (time.time_ns() - int(data["read_at_ns"])) / 1e9
-    _show_balances(rows, totals, age_s, as_json, moving)
+    got = cli_context(ctx).client().balances(refresh=refresh).to_json()
+    rows, totals, age_s = got["assets"], got["symbols"], float(got["venues_read_s_ago"])
+    _show_balances(rows, totals, age_s, as_json, got["in_flight"])
 
 
 def _show_balances(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
+    from fillpath.client import Client
     from fillpath.config import Config
     from fillpath.service.client import ServiceClient
 
@@ -27,6 +28,13 @@ class CliContext:
 
             self._config = load_config(self.config_path)
         return self._config
+
+    def client(self, *, config: bool = True) -> Client:
+        """The public client on this command's configuration (``config=False``: resolved only if a call needs it,
+        so routing on a snapshot file never reads one)."""
+        from fillpath.client import Client
+
+        return Client(self.config() if config else None)
 
     def service(self) -> ServiceClient | None:
         """The running service to ask instead of the store and the venues (``--service``), if one was named."""

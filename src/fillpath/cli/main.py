@@ -20,7 +20,7 @@ import typer
 from typer import _click as click  # typer >= 0.29 vendors click (pinned in pyproject)
 from typer.core import TyperGroup
 
-from fillpath import __version__
+from fillpath._version import __version__
 from fillpath.model.errors import FillpathError, Halted, InvalidInput, Refused, printable
 
 
@@ -65,6 +65,11 @@ COMMANDS: dict[str, Command] = {
     "swap": Command(
         "fillpath.cli.swap:swap", "Route and execute a swap across every venue (dry run unless --execute)."
     ),
+    "rebalance": Command(
+        "fillpath.cli.rebalance:rebalance",
+        "Bring holdings inside a policy's bands: the cheapest moves over every venue (dry run unless --execute).",
+    ),
+    "schedule": Command("fillpath.cli.schedule:app", "Rebalancing schedules: what runs when, and what ran."),
     "recover": Command(
         "fillpath.cli.swap:recover_cmd",
         "Resolve every unresolved intent by asking its venue (order by client id, transaction by hash and nonce).",
@@ -244,6 +249,9 @@ def run(argv: list[str] | None = None) -> None:
     except FillpathError as exc:
         if debug:
             raise
+        problems = getattr(exc, "problems", ())  # a file with several bad fields: one line each
+        if isinstance(exc, InvalidInput) and problems:
+            _fail(f"{exc.field}: {len(problems)} problem(s)", exit_code(exc), more=[str(p) for p in problems])
         _fail(str(exc), exit_code(exc))
     except RecursionError:
         if debug:
@@ -260,12 +268,15 @@ def run(argv: list[str] | None = None) -> None:
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
-def _fail(message: str, code: int) -> NoReturn:
+def _fail(message: str, code: int, *, more: list[str] | None = None) -> NoReturn:
     from rich.markup import escape
 
     from fillpath.cli.output import err_console
 
-    err_console().print(f"[red]error:[/red] {escape(printable(one_line(message)))}", markup=True)
+    err = err_console()
+    err.print(f"[red]error:[/red] {escape(printable(one_line(message)))}", markup=True)
+    for line in more or ():
+        err.print(f"  {escape(printable(one_line(line)))}", markup=False)
     sys.exit(code)
 
 

@@ -3,86 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from fillpath.model.events import VenueHalted
-from fillpath.state.reconcile_orders import OrderAction, OrderFinding, TradeFinding
-from fillpath.state.reconcile_stream import StreamAction, StreamFinding
+from fillpath.state.reconcile_orders import OrderAction
+from fillpath.state.reconcile_stream import StreamAction
 from fillpath.state.reconciler import ExchangeResult, PassResult
 
 
 def _state(s: object) -> str | None:
     return None if s is None else str(s)
-
-
-def _order(f: OrderFinding) -> dict[str, Any]:
-    o = f.listed
-    return {
-        "client_order_id": f.client_order_id,
-        "symbol": f.symbol,
-        "action": f.action.value,
-        "ours_before": _state(f.recorded),
-        "ours_after": _state(f.after),
-        "venue_order_id": None if o is None else o.venue_order_id,
-        "side": None if o is None else o.side.value,
-        "qty": None if o is None else str(o.qty),
-        "price": None if o is None or o.price is None else str(o.price),
-        "filled": None if o is None else str(o.filled_qty),
-    }
-
-
-def _trade(f: TradeFinding) -> dict[str, Any]:
-    t = f.trade
-    return {
-        "trade_id": t.trade_id,
-        "venue_order_id": t.venue_order_id,
-        "client_order_id": f.client_order_id,
-        "symbol": t.symbol,
-        "qty": str(t.qty),
-        "price": str(t.price),
-        "action": f.action.value,
-    }
-
-
-def _stream(f: StreamFinding) -> dict[str, Any]:
-    return {"asset": str(f.asset), "rest": str(f.rest), "stream": str(f.stream), "action": f.action.value}
-
-
-def _exchange_json(x: ExchangeResult | None) -> dict[str, Any]:
-    if x is None:
-        return {"orders": None, "trades": None, "stream": None}
-    stream = None if x.stream is None else {"updates": x.stream_updates, "findings": [_stream(f) for f in x.stream]}
-    return {
-        "orders": {"listed_open": x.open_listed, "findings": [_order(f) for f in x.orders]},
-        "trades": {"listed": x.trades_listed, "findings": [_trade(f) for f in x.trades]},
-        "stream": stream,
-    }
-
-
-def results_json(results: Sequence[PassResult]) -> list[dict[str, Any]]:
-    return [
-        {
-            "venue": r.venue,
-            "findings": [
-                {"asset": str(f.asset), "ledger": None if f.ledger is None else str(f.ledger),
-                 "venue": str(f.observed), "drift": str(f.drift), "action": f.action.value}
-                for f in r.findings
-            ],
-            **_exchange_json(r.exchange),
-            "in_flight": [{"transfer_id": t.transfer_id, "kind": str(t.transfer_kind), "source": str(t.source),
-                           "target": str(t.target), "amount": str(t.amount), "expected_out": str(t.expected_out),
-                           "state": str(t.state)} for t in r.in_flight],
-            "events": [e.kind for e in r.events],
-            "external_flows": [{"asset": str(f.asset), "delta": str(f.delta), "evidence_id": f.evidence_id,
-                                "evidence": f.evidence} for f in r.flows],
-            "identity_changed": r.identity_changed,
-            "halted": [e.reason for e in r.events if isinstance(e, VenueHalted)],
-        }
-        for r in results
-    ]  # fmt: skip
 
 
 def print_results(out: Console, results: Sequence[PassResult], listen_s: float) -> None:

@@ -2,47 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from fillpath.cli.context import cli_context
 from fillpath.cli.output import console, emit_json
-from fillpath.cli.snapshot import read_snapshot_file
-from fillpath.model.amounts import from_base_units, to_base_units
+from fillpath.client.files import read_snapshot_file
+from fillpath.model.amounts import from_base_units
 from fillpath.model.assets import AssetId
-from fillpath.model.validate import check_units, resolve_name
-from fillpath.router import Market, RouteRequest, route
 from fillpath.router.plan import Plan
-from fillpath.router.snapshot import Snapshot, read_snapshot, unit_of
-from fillpath.router.venues.bridge import Bridge
-
-
-def _run(coro: Any) -> Any:
-    import asyncio  # only for commands that talk to venues
-
-    return asyncio.run(coro)
-
-
-async def _live(ctx: typer.Context) -> Snapshot:
-    from fillpath.app import aggregator_parts, chain_sources, close_all, exchange_connectors, mover_specs
-    from fillpath.collect.snapshot import take_snapshot
-
-    cfg = cli_context(ctx).config()
-    sources, exchanges, aggregators = chain_sources(cfg), exchange_connectors(cfg), aggregator_parts(cfg)
-    try:
-        snap = await take_snapshot(
-            sources, exchanges=exchanges, movers=mover_specs(cfg), aggregators=aggregators.sources
-        )
-        return read_snapshot(snap)
-    finally:
-        await close_all(rpc for rpc, _ in sources)
-        await close_all(exchanges)
-        await close_all(aggregators.clients)
+from fillpath.router.snapshot import Snapshot
 
 
 def route_cmd(
@@ -60,36 +33,14 @@ def route_cmd(
     ] = None,
 ) -> None:
     """Route a swap over every venue at once (pure: no order is placed)."""
-    snap = read_snapshot_file(snapshot)[0] if snapshot else _run(_live(ctx))
-    decimals = unit_of(snap, sell, "SELL")
-    units = check_units(to_base_units(amount, decimals, field="AMOUNT"), "AMOUNT", decimals=decimals)
-    request = RouteRequest(sell, units, buy, max_hops=max_hops, slippage_bps=slippage_bps, gas=not no_gas,
-                           exclude=excluded(snap, exclude or ()))  # fmt: skip
-    plan = route(Market.from_snapshot(snap), request)
+    client = cli_context(ctx).client(config=snapshot is None)
+    snap = read_snapshot_file(snapshot)[0] if snapshot else client.snapshot()
+    plan = client.route(amount, sell, buy, snapshot=snap, max_hops=max_hops, slippage_bps=slippage_bps,
+                        gas=not no_gas, exclude=exclude or ())  # fmt: skip
     if as_json:
         emit_json(plan.to_json())
         return
     show_plan(plan, snap)
-
-
-def excluded(snap: Snapshot, names: Iterable[str]) -> frozenset[str]:
-    """The venue ids ``--exclude`` names: a venue id of the snapshot, or a location (all its venues). A name that
-    is neither is refused with a "did you mean": leaving out nothing while the user believes a venue is out is
-    worse than an error."""
-    by_location: dict[str, list[str]] = {}
-    for v in snap.venues:
-        location = v.source.location if isinstance(v, Bridge) else v.location  # a bridge is at both ends: its source
-        by_location.setdefault(location, []).append(v.id)
-    ids = {v.id for v in snap.venues}
-    out: set[str] = set()
-    for name in names:
-        if name in ids:
-            out.add(name)
-        elif name in by_location:
-            out.update(by_location[name])
-        else:
-            resolve_name(name, [*sorted(ids), *sorted(by_location)], "--exclude", what="venue or location")
-    return frozenset(out)
 
 
 def show_plan(plan: Plan, snap: Snapshot) -> None:

@@ -12,9 +12,9 @@ import typer
 
 from fillpath.cli.context import cli_context
 from fillpath.cli.output import console, emit_json, err_console
-from fillpath.model.errors import InvalidInput
-from fillpath.paths import check_output_path, read_input_text, write_output_file
-from fillpath.router.snapshot import Snapshot, loads_snapshot, write_snapshot
+from fillpath.client.files import read_snapshot_file
+from fillpath.paths import check_output_path, write_output_file
+from fillpath.router.snapshot import write_snapshot
 
 
 def _run(coro: Any) -> Any:
@@ -80,18 +80,6 @@ def summarize(snap: dict[str, Any], elapsed: float | None = None) -> None:
         kinds[v["kind"]] = kinds.get(v["kind"], 0) + 1
     c.print("venues: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
     c.print("prices: " + ", ".join(f"{k}={v}" for k, v in snap["prices"].items() if not k.startswith(("USD", "DAI"))))
-
-
-def read_snapshot_file(path: Path) -> tuple[Snapshot, dict[str, Any]]:
-    """A snapshot file, strictly validated: a bad field is named by its JSON path (``venues[3].reserve0``). The
-    file must be a regular UTF-8 file within the size limit, and nest no deeper than the format does
-    (``model/validate.py``), checked before it is parsed."""
-    text = read_input_text(path, str(path), fix="give the path of a snapshot file (docs/SNAPSHOT.md)")
-    try:
-        snap = loads_snapshot(text)
-    except InvalidInput as exc:
-        raise InvalidInput(f"{path}: {exc.field}", exc.problem, exc.fix) from None
-    return snap, json.loads(text)  # within the limits: loads_snapshot parsed it
 
 
 @app.command("show")

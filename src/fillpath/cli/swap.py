@@ -12,66 +12,31 @@ import signal
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from fillpath.app import (
-    ExecutionParts,
-    balance_confirmations,
-    execution_parts,
-    open_store,
-    reconciler,
-    sell_decimals,
-    trading_signers,
-)
-from fillpath.chains.balances import ChainBalances
+from fillpath.app import execution_parts, open_store, trading_signers
 from fillpath.cli.context import cli_context
 from fillpath.cli.main import EXIT_FAILED, EXIT_HALTED, EXIT_OK, EXIT_REFUSED
 from fillpath.cli.output import console, emit_json, err_console
+from fillpath.client.trading import prepare
+from fillpath.client.values import Swap
 from fillpath.config import Config
-from fillpath.execution import failpoints
-from fillpath.execution.engine import Engine, SwapRequest
 from fillpath.execution.interrupt import INTERRUPTED, Interrupt
 from fillpath.execution.recovery import Resolution, recover
 from fillpath.execution.result import ExecutionResult, LegStatus
 from fillpath.model.amounts import from_base_units as human
-from fillpath.model.amounts import to_base_units
-from fillpath.router.request import RouteRequest
-from fillpath.state.reconciler import PassResult
-from fillpath.state.store import Store
 
 
-async def prepare(cfg: Config, store: Store, parts: ExecutionParts) -> tuple[list[Resolution], list[PassResult]]:
-    """The cold path before a trade: resolve what a crash left open, then bring the ledger level with the venues."""
-    resolved = await recover(store, parts.evm, parts.drivers, parts.assets_by_address, parts.movers)
-    sources: list[Any] = [
-        ChainBalances(v.rpc, parts.sources[loc], confirmations=balance_confirmations(cfg, loc))
-        for loc, v in parts.evm.items()
-    ]
-    connectors = [c for c in parts.exchanges if c.location in parts.drivers]
-    sources += connectors
-    passes = await reconciler(cfg, store, sources, connectors).run_once()
-    return resolved, passes
+async def _swap(cfg: Config, amount: str, sell: str, buy: str, *, execute: bool, max_hops: int,
+                slippage_bps: int) -> Swap:  # fmt: skip
+    from fillpath.client import AsyncClient
 
-
-async def _swap(cfg: Config, request: SwapRequest, dry_run: bool) -> tuple[ExecutionResult, list[Resolution]]:
-    signers = None if dry_run else trading_signers(cfg)  # a refusal (no lab, no key) before the journal is touched
-    store = open_store(cfg, trading=None if dry_run else "fillpath swap --execute")
-    try:
-        parts = await execution_parts(cfg, store, signers=signers, crash=failpoints.from_env())
-        try:
-            with _interrupts() as interrupt:
-                parts.wiring.interrupt = interrupt
-                resolved: list[Resolution] = []
-                if not dry_run:
-                    resolved, _ = await prepare(cfg, store, parts)
-                return await Engine(parts.wiring).run(request, dry_run=dry_run), resolved
-        finally:
-            await parts.close()
-    finally:
-        store.close()
+    with _interrupts() as interrupt:
+        return await AsyncClient(cfg).swap_detailed(amount, sell, buy, execute=execute, max_hops=max_hops,
+                                                    slippage_bps=slippage_bps, interrupt=interrupt)  # fmt: skip
 
 
 @contextlib.contextmanager
@@ -123,11 +88,8 @@ def swap(
             raise typer.Exit(1)
         return
     cfg = cli_context(ctx).config()
-    decimals = sell_decimals(cfg, sell)
-    units = to_base_units(amount, decimals, field="AMOUNT")
-    route = RouteRequest(sell, units, buy, max_hops=max_hops, slippage_bps=slippage_bps)
-    request = SwapRequest(route, sell_decimals=decimals)
-    result, resolved = asyncio.run(_swap(cfg, request, not execute))
+    outcome = asyncio.run(_swap(cfg, amount, sell, buy, execute=execute, max_hops=max_hops, slippage_bps=slippage_bps))
+    result, resolved = outcome.result, outcome.recovered
     if as_json:
         emit_json(result.to_json())
     else:
@@ -258,3 +220,6 @@ def recover_cmd(
 
 def _res_json(r: Resolution) -> dict[str, str]:
     return {"intent_id": r.intent_id, "venue": r.venue, "action": r.action, "outcome": r.outcome, "detail": r.detail}
+
+
+__all__ = ["prepare", "recover_cmd", "show_execution", "swap"]

@@ -5,7 +5,8 @@ transaction's bytes left, before its receipt), ``ack`` (after an order's first r
 rest of its fills), ``transfer_intent`` (a transfer's intent is committed, nothing sent), ``transfer_sent`` (a
 bridge or exchange deposit's transaction is final and booked, its funds in flight, before the landing),
 ``transfer_done`` (a deposit was credited and booked, before the step that spends it), ``withdraw_sent`` (the
-exchange accepted a withdrawal, before we journaled it). Off unless the variable is set; the composition root
+exchange accepted a withdrawal, before we journaled it), ``rebalance_claimed`` (a rebalancing run claimed its slot
+and wrote its notional, before its first move). Off unless the variable is set; the composition root
 reads it once, so nothing else does.
 """
 
@@ -24,6 +25,7 @@ POINTS = frozenset(
         "transfer_sent",
         "transfer_done",
         "withdraw_sent",
+        "rebalance_claimed",
     }
 )
 

@@ -27,6 +27,7 @@ from fillpath.model.events import (
     TxBroadcast,
     TxMined,
 )
+from fillpath.state.reconcile import IN_FLIGHT_NOTE
 from fillpath.state.records import VenueFlag
 
 
@@ -88,6 +89,8 @@ class JournalFeed:
                 return []
             return [(v, Observation(ObservationKind.FILL_DELAY, max(0, recv_ns - sent)))]
         if isinstance(event, DriftDetected):
+            if event.source.endswith(IN_FLIGHT_NOTE):  # explained by funds moving: no evidence against the venue
+                return []
             return [(v, Observation(ObservationKind.DRIFT, detail=f"{event.asset} via {event.source}"[:80]))]
         if isinstance(event, ClockDivergence):
             detail = f"clock {event.problem}, offset {event.offset_ns // 1_000_000} ms"

@@ -616,6 +616,34 @@ class ServiceStopped(Event):
     uptime_ms: int
 
 
+@dataclass(frozen=True, slots=True)
+class RebalanceRunStarted(Event):
+    """A rebalancing run claimed its id (policy and time slot) before sending anything: a slot runs at most once."""
+
+    kind: ClassVar[str] = "rebalance.started"
+    venue: str
+    run_id: str
+    policy: str
+    slot: str
+    """The slot's time (ISO, UTC), or ``manual``."""
+    mode: str
+
+
+@dataclass(frozen=True, slots=True)
+class RebalanceRunFinished(Event):
+    """How a rebalancing run ended: ``done``, ``partial``, ``failed``, ``nothing`` (inside its bands), ``halted``,
+    ``limited`` (the daily notional), ``missed`` (a slot no service ran), or ``interrupted`` (its process died)."""
+
+    kind: ClassVar[str] = "rebalance.finished"
+    venue: str
+    run_id: str
+    policy: str
+    status: str
+    notional: str
+    moves: int
+    reason: str
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     OrderSubmitted,
     OrderAccepted,
@@ -652,6 +680,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     *TRANSFER_EVENTS,
     ServiceStarted,
     ServiceStopped,
+    RebalanceRunStarted,
+    RebalanceRunFinished,
 )
 
 

@@ -20,7 +20,7 @@ from dataclasses import replace
 
 from aiohttp import web
 
-from fillpath import __version__
+from fillpath._version import __version__
 from fillpath.app import (
     ExecutionParts,
     chain_sources,

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from fillpath import __version__
+from fillpath._version import __version__
 from fillpath.app import ExecutionParts, configured_venues, kill_switch, sell_decimals
 from fillpath.config import Config
 from fillpath.execution.engine import Engine, SwapRequest
@@ -256,6 +256,11 @@ class Operations:
             "snapshot_age_s": _round(self.watcher.snapshots.age_s()),
             "planned_ms": round((time.perf_counter() - t) * 1000, 2),
         }
+
+    @property
+    def trading_lock(self) -> asyncio.Lock:
+        """Held while a swap runs: scheduled jobs that trade take it too, so trades never overlap."""
+        return self._swap_lock
 
     @property
     def max_snapshot_age_s(self) -> float:

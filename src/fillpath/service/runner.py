@@ -13,13 +13,14 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
 from fillpath.config import Config
 from fillpath.service.app import STOP_REASON, api_token, build_app
 from fillpath.service.instance import InstanceLock, ServiceInfo
+from fillpath.service.scheduler import Job
 
 SHUTDOWN_TIMEOUT_S = 1.0
 """How long the server waits for requests still running after the swaps' grace (dashboards' streams end first)."""
@@ -45,16 +46,27 @@ def _url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-async def serve(cfg: Config, host: str, port: int, *, announce: Callable[[str], None] = print) -> str:
-    """Run until SIGTERM or SIGINT; return why it stopped."""
+async def serve(
+    cfg: Config,
+    host: str,
+    port: int,
+    *,
+    announce: Callable[[str], None] = print,
+    jobs: Sequence[Job] = (),
+    on_locked: Callable[[], None] | None = None,
+) -> str:
+    """Run until SIGTERM or SIGINT; return why it stopped. ``on_locked``: called once this process owns the data
+    directory (before that, another service may own it)."""
     token = api_token(cfg, host)  # before anything else: a bad bind is refused with nothing started
     lock = InstanceLock(cfg.data_dir)
     lock.acquire()
+    if on_locked is not None:
+        on_locked()
     sock: socket.socket | None = None
     try:
         sock = _bind(host, port)
         url = _url(host, sock.getsockname()[1])
-        app = build_app(cfg, url=url, host=host, lock=lock)
+        app = build_app(cfg, url=url, host=host, lock=lock, jobs=jobs)
         runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_TIMEOUT_S, access_log=None)
         stop, why = asyncio.Event(), ["stopped"]
         loop = asyncio.get_running_loop()
@@ -81,8 +93,15 @@ async def serve(cfg: Config, host: str, port: int, *, announce: Callable[[str], 
         lock.release()
 
 
-def run(cfg: Config, host: str | None, port: int | None, *, announce: Callable[[str], None] = print) -> str:
+def run(
+    cfg: Config,
+    host: str | None,
+    port: int | None,
+    *,
+    announce: Callable[[str], None] = print,
+    jobs: Sequence[Job] = (),
+    on_locked: Callable[[], None] | None = None,
+) -> str:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return asyncio.run(
-        serve(cfg, host or cfg.service.host, cfg.service.port if port is None else port, announce=announce)
-    )
+    port = cfg.service.port if port is None else port
+    return asyncio.run(serve(cfg, host or cfg.service.host, port, announce=announce, jobs=jobs, on_locked=on_locked))

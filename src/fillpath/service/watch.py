@@ -287,7 +287,7 @@ class Watcher:
             try:
                 self.phase = "recovering"
                 self.recovered = await recover(
-                    self.store, self.parts.evm, self.parts.drivers, self.parts.assets_by_address
+                    self.store, self.parts.evm, self.parts.drivers, self.parts.assets_by_address, self.parts.movers
                 )
                 self._adopt_transactions()
                 break

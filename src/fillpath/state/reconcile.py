@@ -98,6 +98,11 @@ def decide(
     return out
 
 
+IN_FLIGHT_NOTE = ", funds in flight"
+"""Ends the source of a drift recorded while funds were in flight there (a *wait*): the difference is explained by
+what is moving, so it is recorded but is no evidence against the venue (venue health does not score it)."""
+
+
 def events_for(
     findings: Sequence[Finding],
     *,
@@ -116,7 +121,8 @@ def events_for(
             continue
         assert f.ledger is not None
         if recorded_drifts.get(f.asset) != (f.ledger, f.observed):
-            events.append(DriftDetected(f.venue, f.asset, f.ledger, f.observed, source))
+            label = source + IN_FLIGHT_NOTE if f.action is Action.WAIT else source
+            events.append(DriftDetected(f.venue, f.asset, f.ledger, f.observed, label))
         if f.action is Action.ADJUST:
             events.append(
                 BalanceAdjusted(

@@ -25,6 +25,7 @@ from fillpath.model.events import (
     VenueChecked,
     VenueIdentified,
 )
+from fillpath.state.reconcile import IN_FLIGHT_NOTE
 from fillpath.state.reconcile_orders import OrderDriftKey, drift_key
 
 
@@ -60,7 +61,7 @@ class ReconcileMemory:
             self.seen = rec.seq
             e = rec.event
             if isinstance(e, DriftDetected):
-                self._drifts.setdefault(e.source, {})[e.asset] = (e.expected, e.observed)
+                self._drifts.setdefault(e.source.removesuffix(IN_FLIGHT_NOTE), {})[e.asset] = (e.expected, e.observed)
             elif isinstance(e, OrderDriftDetected):
                 self.order_drifts.add(drift_key(e))
             elif isinstance(e, VenueIdentified):

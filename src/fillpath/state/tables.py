@@ -185,3 +185,21 @@ transfers = Table(
 PROJECTION_TABLES: tuple[Table, ...] = (
     orders, fills, transactions, intents, nonces, ledger, venue_flags, transfers
 )  # fmt: skip
+
+rebalance_runs = Table(
+    "rebalance_runs",
+    metadata,
+    Column("run_id", String(160), primary_key=True),
+    Column("policy", String(64), nullable=False),
+    Column("slot_ns", BigInteger),
+    Column("mode", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("started_ns", BigInteger, nullable=False),
+    Column("finished_ns", BigInteger),
+    Column("notional", DecimalText),
+    Column("moves", Integer, nullable=False, default=0),
+    Column("reason", Text),
+    Column("owner", String(128)),
+)
+"""Rebalancing runs (``rebalance/``): one row per run id, inserted before anything is sent — the primary key is what
+makes a scheduled slot run at most once across processes and restarts. Not a projection: never rebuilt."""
