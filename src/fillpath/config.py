@@ -294,6 +294,28 @@ class AggregatorConfig(_Frozen):
         return v
 
 
+class ForkConfig(_Frozen):
+    """``[fork]``: ``fillpath lab up`` starts anvil forks of these chains instead of fresh lab chains (docs/fork.md).
+
+    One URL per chain (its chain id says which chain it is); ``block`` pins every fork (default: each upstream's
+    head when the lab starts); ``state``: a fork state dumped by ``fillpath lab dump``, loaded on top."""
+
+    url: tuple[str, ...] = Field(min_length=1, max_length=8)
+    block: int | None = Field(default=None, ge=0)
+    timeout_s: float = Field(default=30.0, gt=0, le=600)
+    state: Path | None = None
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return (v,) if isinstance(v, str) else v
+
+    @field_validator("url")
+    @classmethod
+    def _urls(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_check_url(u, ("http", "https", "ws", "wss")) for u in v)
+
+
 class RiskConfig(_Frozen):
     max_order_notional: Decimal = Field(default=Decimal("10000000"), ge=0, le=Decimal(10**18), allow_inf_nan=False)
     max_venue_notional: Decimal = Field(default=Decimal("50000000"), ge=0, le=Decimal(10**18), allow_inf_nan=False)
@@ -356,6 +378,7 @@ class Config(_Frozen):
     bridges: dict[str, BridgeConfig] = Field(default_factory=dict)
     transfers: tuple[TransferConfig, ...] = ()
     service: ServiceConfig = Field(default_factory=ServiceConfig)
+    fork: ForkConfig | None = None
 
     @model_validator(mode="after")
     def _movers_name_known_places(self) -> Config:
