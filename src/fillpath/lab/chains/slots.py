@@ -38,7 +38,12 @@ def _word(value: int) -> str:
 
 def balance_of(url: str, token: str, holder: str) -> int:
     data = "0x" + fn("ERC20", "balanceOf").encode(holder).hex()
-    raw = rpc.call(url, "eth_call", [{"to": token, "data": data}, "latest"])
+    try:
+        raw = rpc.call(url, "eth_call", [{"to": token, "data": data}, "latest"])
+    except rpc.RpcUnavailable:
+        raise
+    except LabError as exc:
+        raise LabError(f"{token}: balanceOf({holder}) failed at {url} ({exc}): is it a token on this chain?") from None
     if not raw or raw == "0x":
         raise LabError(f"{token} has no balanceOf at {url} (is it a token on this chain, at this block?)")
     return int(str(raw), 16)
