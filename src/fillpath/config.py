@@ -75,6 +75,33 @@ def _check_env_name(v: str | None) -> str | None:
     return v
 
 
+class FactoryConfig(_Frozen):
+    """One factory discovery reads: a Uniswap V2 (``getPair``, ``PairCreated``) or V3 (``getPool``, ``PoolCreated``)."""
+
+    address: str
+    start_block: int = Field(default=0, ge=0, description="where the creation-event scan starts")
+    fee_tiers: tuple[int, ...] = Field(default=(100, 500, 3000, 10000), description="V3 tiers asked of getPool")
+
+    _address = field_validator("address")(_check_address)
+
+
+class DiscoveryConfig(_Frozen):
+    """``[locations.NAME.discovery]``: find this location's pools from factories (``chains/discovery.py``), between
+    its configured tokens. ``network`` takes the factories of a described network (ethereum, arbitrum, base)."""
+
+    network: str | None = None
+    uniswap_v2: tuple[FactoryConfig, ...] = ()
+    uniswap_v3: tuple[FactoryConfig, ...] = ()
+    events: bool = Field(default=True, description="also scan the factories' creation events from start_block")
+    max_log_range: int = Field(default=10_000, ge=1, le=1_000_000, description="blocks per eth_getLogs request")
+
+    @model_validator(mode="after")
+    def _something(self) -> DiscoveryConfig:
+        if self.network is None and not (self.uniswap_v2 or self.uniswap_v3):
+            raise ValueError("name a network (ethereum, arbitrum, base) or list uniswap_v2 / uniswap_v3 factories")
+        return self
+
+
 class EvmLocationConfig(_Frozen):
     kind: Literal["evm"] = "evm"
     chain_id: int = Field(gt=0, lt=2**64)
@@ -84,6 +111,7 @@ class EvmLocationConfig(_Frozen):
     native: str = "ETH"
     multicall: str | None = Field(default=None, description="Multicall3 address; default: the canonical one")
     executor: str | None = Field(default=None, description="FillpathExecutor address (needed to trade here)")
+    discovery: DiscoveryConfig | None = None
 
     @field_validator("rpc", mode="before")
     @classmethod
