@@ -28,13 +28,14 @@ from typing import Any
 from web3 import Web3
 
 from fillpath import paths
+from fillpath.chains import networks
 from fillpath.chains.accounts import Signer
 from fillpath.config import redact_url
 from fillpath.lab import config_file
 from fillpath.lab.aggregator import lab as labagg
 from fillpath.lab.bridge import relayer
 from fillpath.lab.bridge import setup as bridge_setup
-from fillpath.lab.chains import artifacts, deploy, funding, process, rpc, spec, trader
+from fillpath.lab.chains import artifacts, deploy, funding, network_fork, process, rpc, spec, trader
 from fillpath.lab.chains import fork as fork_mode
 from fillpath.lab.chains.deployment import LabDeployment
 from fillpath.lab.contracts import artifacts as lab_artifacts
@@ -601,7 +602,11 @@ class Lab:
                 f"deployment under {self.cache_dir} has code there at block {up.block}: fork a block after the lab "
                 "deployed, or start that lab with this version (`fillpath lab up`)"
             )
-        known = ", ".join(f"{s.chain_id} ({s.location})" for s in self.specs)
+        net = networks.by_chain_id(up.chain_id)
+        if net is not None:
+            return net.name, network_fork.describe(net, up)
+        known = ", ".join([f"{s.chain_id} ({s.location})" for s in self.specs]
+                          + [f"{n.chain_id} ({n.name})" for n in networks.NETWORKS.values()])  # fmt: skip
         raise LabError(
             f"{redact_url(up.url)} has chain id {up.chain_id}, which is not a chain fillpath knows ({known})"
         )
@@ -613,6 +618,8 @@ class Lab:
         t0 = time.monotonic()
         ref, url = fork_mode.start(up, log_path, timeout_s=fork.timeout_s, balance_eth=DEV_BALANCE_ETH)
         try:
+            if not _has_contract(dep, "FillpathExecutor"):  # a real network: our executor is deployed on the fork
+                dep = network_fork.deploy_executor(url, dep)
             if fork.state is not None:
                 load_fork_state(url, fork.state, location)
             fork_mode.pin_time(url, BLOCK_INTERVAL_S)

@@ -111,7 +111,8 @@ def _call(url: str, to: str, data: bytes) -> bytes:
 
 
 def token_balance(url: str, token: str, holder: str) -> int:
-    return int(fn("LabToken", "balanceOf").decode(_call(url, token, fn("LabToken", "balanceOf").encode(holder)))[0])
+    """``balanceOf``; a token without one (no code at that address) is an error naming it."""
+    return slots.balance_of(url, token, holder)
 
 
 def native_balance(url: str, holder: str) -> int:
