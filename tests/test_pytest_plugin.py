@@ -79,10 +79,15 @@ def test_every_fixture_clean_every_time(fillpath_lab, fillpath_fork, eth_tester_
 """
 
 
+HOLDER = "0x000000000000000000000000000000000000bEEF"
+
+
 @pytest.mark.slow
 @pytest.mark.anvil
+@pytest.mark.timeout(1800)
 def test_the_fixtures_twenty_times_in_a_row(anvil_lab: dict[str, NodeStatus], tmp_path: Path) -> None:
-    """20 tests on every fixture in one session, then 20 fork start-ups (funding read back each time)."""
+    """20 tests on every fixture in one session (a user's suite, in a subprocess), then 20 fork start-ups in a row,
+    funding read back each time."""
     url = anvil_lab["lab1"].rpc_url
     assert url
     block = int(rpc.call(url, "eth_blockNumber"), 16)
@@ -95,19 +100,26 @@ def test_the_fixtures_twenty_times_in_a_row(anvil_lab: dict[str, NodeStatus], tm
     assert out.returncode == 0, out.stdout[-3000:]
     assert "20 passed" in out.stdout
 
-    from fillpath.lab.chains.fork import ForkSettings
-    from fillpath.lab.manager import Lab
+    # then the fork's own start-up 20 times: pinned fork, clock, trader's gas, funding by storage, read back
+    from fillpath.lab.chains import fork, process, slots
+    from fillpath.lab.manager import TRADER_GAS
 
+    deployment = anvil_lab["lab1"].deployment
+    assert deployment
+    usdc = deployment.address("USDC")
+    upstream = fork.probe_upstream(url, block, 10)
     starts = []
     for turn in range(20):
-        lab = Lab(tmp_path / f"fork-{turn}", fork=ForkSettings((url,), block, timeout_s=30))
         t0 = time.perf_counter()
+        ref, fork_url = fork.start(upstream, tmp_path / f"fork-{turn}.log", timeout_s=30, balance_eth=1000)
         try:
-            (node,) = lab.up()
+            fork.pin_time(fork_url, 12)
+            rpc.call(fork_url, "anvil_setBalance", [HOLDER, hex(TRADER_GAS)])
+            slots.set_token_balance(fork_url, usdc, HOLDER, 123_450_000 + turn)
             starts.append(time.perf_counter() - t0)
-            assert node.responding
-            (funded,) = lab.fund({"USDC@lab1": "123.45"})
-            assert str(funded.after) == "123.450000"
+            assert slots.balance_of(fork_url, usdc, HOLDER) == 123_450_000 + turn
+            assert int(rpc.call(fork_url, "eth_getBalance", [HOLDER, "latest"]), 16) == TRADER_GAS
         finally:
-            lab.down()
+            process.stop(ref)
     assert len(starts) == 20
+    print(f"fork start + funding: median {sorted(starts)[10]:.3f}s, max {max(starts):.3f}s")

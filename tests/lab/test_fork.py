@@ -77,11 +77,19 @@ def upstream(anvil_lab: dict[str, NodeStatus]) -> Iterator[tuple[str, int]]:
 
 @pytest.fixture(scope="module")
 def fork_lab(upstream: tuple[str, int], tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, Path]]:
+    """``fillpath lab up --fork-url URL --fork-block N``, the command itself, in a data directory of its own."""
     url, block = upstream
     data_dir = tmp_path_factory.mktemp("fork-lab")
-    lab = Lab(data_dir, fork=fork_mode.ForkSettings((url,), block))
+    env = {**os.environ, "FILLPATH_DATA_DIR": str(data_dir)}
+    env.pop("FILLPATH_CONFIG", None)
+    argv = [sys.executable, "-m", "fillpath", "lab", "up", "--fork-url", url, "--fork-block", str(block), "--json"]
+    lab = Lab(data_dir)  # the running fork, as `lab status` sees it
     try:
-        lab.up()
+        out = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=240, check=False)
+        assert out.returncode == 0, out.stderr[-2000:]
+        shown = json.loads(out.stdout)["locations"]["lab1"]
+        assert shown["fork"] == {"url": url, "block": block}
+        assert shown["responding"]
         yield lab, data_dir
     finally:
         lab.down()
@@ -336,3 +344,19 @@ def test_a_different_fork_over_a_running_lab_is_refused(upstream: tuple[str, int
     nodes = same.up()
     assert [n.fork for n in nodes] == [{"url": url, "block": block}]
     assert isinstance(nodes[0].deployment, LabDeployment)
+
+
+def test_the_configuration_s_fork_table_is_validated(tmp_path: Path) -> None:
+    from fillpath.config import load_config_file
+
+    path = tmp_path / "fillpath.toml"
+    path.write_text('[fork]\nurl = "http://127.0.0.1:8545"\nblock = 21000000\ntimeout_s = 12\n')
+    cfg = load_config_file(path)
+    assert cfg.fork is not None
+    assert (cfg.fork.url, cfg.fork.block, cfg.fork.timeout_s) == (("http://127.0.0.1:8545",), 21_000_000, 12.0)
+    path.write_text('[fork]\nurl = "ftp://x"\n')
+    with pytest.raises(InvalidInput, match=r"fork\.url"):
+        load_config_file(path)
+    path.write_text('[fork]\nurl = "http://x"\nblock = -1\n')
+    with pytest.raises(InvalidInput, match=r"fork\.block"):
+        load_config_file(path)

@@ -574,8 +574,9 @@ class Lab:
         seen: dict[str, str] = {}
         for up, location, _dep in targets:
             if location in seen:
-                raise InvalidInput("--fork-url", f"{up.url} and {seen[location]} are both {location} (chain id "
-                                   f"{up.chain_id})", "give one URL per chain")  # fmt: skip
+                both = f"{redact_url(up.url)} and {redact_url(seen[location])}"
+                raise InvalidInput("--fork-url", f"{both} are both {location} (chain id {up.chain_id})",
+                                   "give one URL per chain")  # fmt: skip
             seen[location] = up.url
         state["fork"] = fork.to_json()
         with ThreadPoolExecutor(max_workers=len(targets)) as pool:
@@ -629,7 +630,7 @@ class Lab:
         except BaseException:
             process.stop(ref)
             raise
-        self.log(f"{location}: fork of {up.url} at block {up.block} ready in {time.monotonic() - t0:.2f}s")
+        self.log(f"{location}: fork of {redact_url(up.url)} at block {up.block} ready in {time.monotonic() - t0:.2f}s")
         port = int(url.rsplit(":", 1)[1])
         return {"location": location, "chain_id": up.chain_id, "port": port, "rpc_url": url,
                 "ws_url": f"ws://127.0.0.1:{port}", "process": ref.to_json(), "log": str(log_path),
@@ -645,7 +646,8 @@ class Lab:
             loc: str(rpc.call(rec["rpc_url"], "anvil_dumpState", timeout=60)) for loc, rec in state["nodes"].items()
         }
         path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path, json.dumps({"format": FORK_STATE_FORMAT, "fork": state["fork"], "chains": dumps}))
+        forked = {"urls": [redact_url(u) for u in state["fork"]["urls"]], "block": state["fork"]["block"]}  # no keys
+        _atomic_write(path, json.dumps({"format": FORK_STATE_FORMAT, "fork": forked, "chains": dumps}))
         return path
 
     def deployments(self) -> dict[str, LabDeployment]:
