@@ -95,9 +95,12 @@ class LabChains:
 
     def config(self, **overrides: Any) -> Config:
         """The running lab's configuration, as every fillpath command reads it (``overrides``: top-level keys)."""
-        from fillpath.lab import lab_config
+        from fillpath.config import lab_config_path, load_config_file
 
-        return lab_config(self.data_dir, **overrides)
+        path = lab_config_path(self.data_dir)
+        if not path.is_file():
+            raise LabError(f"no lab is running under {self.data_dir}: its configuration {path} is gone")
+        return load_config_file(path, lab=True, **overrides)
 
     @contextmanager
     def clean(self) -> Iterator[LabChains]:
