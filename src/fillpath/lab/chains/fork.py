@@ -80,8 +80,8 @@ def start(up: Upstream, log_path: Path, *, timeout_s: float, balance_eth: int) -
     """Start anvil forking ``up`` at its pinned block on a free port; returns the process and its RPC URL.
 
     The fork is ready when it answers ``eth_chainId`` with the upstream's id within ``timeout_s`` (anvil fetches
-    the fork block and the development accounts from the upstream first). Two attempts, each on a new port: a port
-    taken between choosing it and binding it is the one start-up race a retry fixes.
+    the fork block and the development accounts from the upstream first). A port taken between choosing it and
+    binding it is the one start-up race a retry fixes (once, on a new port); anything else fails at once.
     """
     last: LabError | None = None
     for _ in range(2):
@@ -103,8 +103,8 @@ def start(up: Upstream, log_path: Path, *, timeout_s: float, balance_eth: int) -
         except LabError as exc:
             process.stop(ref)
             last = exc
-            if "exited" in str(exc) and "Address already in use" not in str(exc):
-                break  # the upstream refused (e.g. a block it does not serve): a new port will not help
+            if "Address already in use" not in str(exc):
+                break  # a refusal or a timeout: a new port will not help, and the deadline is the user's
     assert last is not None
     raise last
 
