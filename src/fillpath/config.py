@@ -332,6 +332,7 @@ class ForkConfig(_Frozen):
     block: int | None = Field(default=None, ge=0)
     timeout_s: float = Field(default=30.0, gt=0, le=600)
     state: Path | None = None
+    venues: bool = Field(default=True, description="also start the lab's exchange simulators, relayer, aggregator")
 
     @field_validator("url", mode="before")
     @classmethod

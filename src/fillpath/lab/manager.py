@@ -203,43 +203,48 @@ class Lab:
                 with ThreadPoolExecutor(max_workers=len(todo)) as pool:
                     for rec in pool.map(lambda s: self._start(s, address), todo):
                         nodes[rec["location"]] = rec
-            # the simulators and the relayer read the chains: after a chain restarted (new port) they restart too;
-            # they all start at once (each spends most of its start-up importing)
-            exchanges = _exchange_records(state)
-            state.pop("exchange", None)
-            starts: dict[str, Callable[[], dict[str, Any]]] = {}
-            for spec_ex in labex.EXCHANGES:
-                rec = exchanges.get(spec_ex.location)
-                if todo or not (rec and self._check_exchange(rec)[1]):
-                    if rec:
-                        process.stop(process.ProcessRef.from_json(rec["process"]))
-                    starts[spec_ex.location] = partial(self._start_exchange, spec_ex, nodes)
-            rel = state.get("relayer")
-            if _bridged(nodes) and (todo or not (rel and self._check_relayer(rel)[1])):
-                if rel:
-                    process.stop(process.ProcessRef.from_json(rel["process"]))
-                starts["relayer"] = lambda: self._start_relayer(nodes)
-            if starts:
-                with ThreadPoolExecutor(max_workers=len(starts)) as pool:
-                    started = {k: pool.submit(f) for k, f in starts.items()}
-                failed: list[BaseException] = []
-                for k, f in started.items():
-                    if (exc := f.exception()) is not None:
-                        failed.append(exc)
-                    elif k == "relayer":  # recorded, so `down` stops it even if another did not start
-                        state["relayer"] = f.result()
-                    else:
-                        exchanges[k] = f.result()
-                state["exchanges"] = exchanges
-                if failed:
-                    self._write_state(state)
-                    raise failed[0]
-            state["exchanges"] = exchanges
-            self._ensure_aggregator(state)
+            if fork is None or fork.venues:
+                self._up_venues(state, nodes, bool(todo))
             self._write_state(state)
             self._gas_up_trader(nodes, address)
             self._write_config(state, address)
         return self.status()
+
+    def _up_venues(self, state: dict[str, Any], nodes: dict[str, Any], restarted: bool) -> None:
+        """The exchange simulators, the bridge relayer and the aggregator, (re)started when a chain restarted."""
+        # the simulators and the relayer read the chains: after a chain restarted (new port) they restart too;
+        # they all start at once (each spends most of its start-up importing)
+        exchanges = _exchange_records(state)
+        state.pop("exchange", None)
+        starts: dict[str, Callable[[], dict[str, Any]]] = {}
+        for spec_ex in labex.EXCHANGES:
+            rec = exchanges.get(spec_ex.location)
+            if restarted or not (rec and self._check_exchange(rec)[1]):
+                if rec:
+                    process.stop(process.ProcessRef.from_json(rec["process"]))
+                starts[spec_ex.location] = partial(self._start_exchange, spec_ex, nodes)
+        rel = state.get("relayer")
+        if _bridged(nodes) and (restarted or not (rel and self._check_relayer(rel)[1])):
+            if rel:
+                process.stop(process.ProcessRef.from_json(rel["process"]))
+            starts["relayer"] = lambda: self._start_relayer(nodes)
+        if starts:
+            with ThreadPoolExecutor(max_workers=len(starts)) as pool:
+                started = {k: pool.submit(f) for k, f in starts.items()}
+            failed: list[BaseException] = []
+            for k, f in started.items():
+                if (exc := f.exception()) is not None:
+                    failed.append(exc)
+                elif k == "relayer":  # recorded, so `down` stops it even if another did not start
+                    state["relayer"] = f.result()
+                else:
+                    exchanges[k] = f.result()
+            state["exchanges"] = exchanges
+            if failed:
+                self._write_state(state)
+                raise failed[0]
+        state["exchanges"] = exchanges
+        self._ensure_aggregator(state)
 
     def _write_config(self, state: dict[str, Any], address: str) -> None:
         """The running lab as a fillpath configuration, which every other command reads (``lab/config_file.py``)."""
@@ -369,7 +374,11 @@ class Lab:
         )
 
     def exchange_statuses(self) -> list[ExchangeStatus]:
-        """Every exchange of the lab, in the order they are listed (``labex``, ``labokx``)."""
+        """Every exchange of the lab, in the order they are listed (``labex``, ``labokx``); none on a fork started
+        with its chains only."""
+        fork = self._read_state().get("fork")
+        if fork is not None and not fork.get("venues", True):
+            return []
         return [self.exchange_status(e.location) for e in labex.EXCHANGES]
 
     def exchange_credentials(self, location: str = labex.LOCATION) -> labex.LabExchangeCreds:
@@ -553,7 +562,8 @@ class Lab:
             if recorded is None:
                 return None
             return fork_mode.ForkSettings(tuple(recorded["urls"]), recorded["block"], float(recorded["timeout_s"]),
-                                          Path(recorded["state"]) if recorded.get("state") else None)  # fmt: skip
+                                          Path(recorded["state"]) if recorded.get("state") else None,
+                                          bool(recorded.get("venues", True)))  # fmt: skip
         if running and (recorded is None or recorded != self.fork.to_json()):
             now = "fresh chains" if recorded is None else f"a fork at block {recorded['block']}"
             raise LabError(

@@ -38,6 +38,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--fillpath-fork-url", default=None, help="JSON-RPC URL of the chain fillpath_fork forks")
     group.addoption("--fillpath-fork-block", default=None, help="pin fillpath_fork at this block (default: the head)")
     group.addoption("--fillpath-fork-state", default=None, help="a `fillpath lab dump` file loaded on the fork")
+    group.addoption(
+        "--fillpath-fork-venues",
+        action="store_true",
+        help="fillpath_fork also starts the lab's exchange simulators and aggregator (default: the forked chains only)",
+    )
     parser.addini("fillpath_fork_url", "JSON-RPC URL of the chain fillpath_fork forks", default="")
     parser.addini("fillpath_fork_block", "pin fillpath_fork at this block", default="")
 
@@ -114,7 +119,8 @@ def _fillpath_fork_session(
         raise InvalidInput(
             "--fillpath-fork-block", f"{block_text!r} is not a block number", "give an integer"
         ) from None
-    settings = ForkSettings((url,), block, state=Path(state) if state else None)
+    venues = bool(config.getoption("--fillpath-fork-venues"))
+    settings = ForkSettings((url,), block, state=Path(state) if state else None, venues=venues)
     data_dir = tmp_path_factory.mktemp("fillpath-fork")
     lab = Lab(data_dir, fork=settings)
     try:

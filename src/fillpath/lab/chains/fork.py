@@ -30,6 +30,8 @@ class ForkSettings:
     timeout_s: float = DEFAULT_TIMEOUT_S
     state: Path | None = None
     """A dump (``Lab.dump_fork_state``) loaded on top of each fork: funding done once, reloaded in milliseconds."""
+    venues: bool = True
+    """Also start the lab's exchange simulators, bridge relayer and aggregator (False: the forked chains only)."""
 
     def __post_init__(self) -> None:
         if not self.urls:
@@ -46,7 +48,7 @@ class ForkSettings:
 
     def to_json(self) -> dict[str, Any]:
         return {"urls": list(self.urls), "block": self.block, "timeout_s": self.timeout_s,
-                "state": str(self.state) if self.state else None}  # fmt: skip
+                "state": str(self.state) if self.state else None, "venues": self.venues}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,12 @@ def lab_for(ctx: typer.Context, *, quiet: bool = False, fork: ForkSettings | Non
 
 
 def _fork_settings(
-    ctx: typer.Context, urls: list[str], block: int | None, timeout: float | None, state: Path | None
+    ctx: typer.Context,
+    urls: list[str],
+    block: int | None,
+    timeout: float | None,
+    state: Path | None,
+    chains_only: bool = False,
 ) -> ForkSettings | None:
     """The command line's fork, else the configuration's ``[fork]``, else none (fresh chains)."""
     cfg = cli_context(ctx).config().fork
@@ -41,8 +46,8 @@ def _fork_settings(
             raise InvalidInput("--fork-block", "needs --fork-url", "give the URL of the chain to fork")
         if cfg is None:
             return None
-        return ForkSettings(cfg.url, cfg.block, timeout or cfg.timeout_s, cfg.state)
-    return ForkSettings(tuple(urls), block, timeout or DEFAULT_TIMEOUT_S, state)
+        return ForkSettings(cfg.url, cfg.block, timeout or cfg.timeout_s, cfg.state, cfg.venues and not chains_only)
+    return ForkSettings(tuple(urls), block, timeout or DEFAULT_TIMEOUT_S, state, not chains_only)
 
 
 def _status_json(lab: Lab, nodes: list[NodeStatus], exs: list[ExchangeStatus]) -> dict[str, object]:
@@ -128,10 +133,13 @@ def up(
     fork_state: Annotated[
         Path | None, typer.Option("--fork-state", help="Load this `fillpath lab dump` file on top of the fork(s).")
     ] = None,
+    chains_only: Annotated[
+        bool, typer.Option("--chains-only", help="On a fork: start the forked chains only (no exchange simulators).")
+    ] = False,
 ) -> None:
     """Start both chains (deploying on first use, reloading the cached state after), or confirm they run; with
     --fork-url, anvil forks of those chains at a pinned block instead (docs/fork.md)."""
-    fork = _fork_settings(ctx, fork_url or [], fork_block, fork_timeout, fork_state)
+    fork = _fork_settings(ctx, fork_url or [], fork_block, fork_timeout, fork_state, chains_only)
     lab = lab_for(ctx, quiet=as_json, fork=fork)
     nodes = lab.up()
     exs = lab.exchange_statuses()
