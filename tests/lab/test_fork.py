@@ -25,6 +25,7 @@ from fillpath.chains.accounts import Signer
 from fillpath.chains.fees import Fees
 from fillpath.chains.rpc import RpcClient
 from fillpath.chains.tracker import TrackerPolicy, TxState, TxTracker
+from fillpath.lab import lab_config
 from fillpath.lab.chains import fork as fork_mode
 from fillpath.lab.chains import rpc, slots
 from fillpath.lab.chains.deployment import LabDeployment
@@ -310,12 +311,45 @@ def test_a_block_beyond_the_head_is_refused_before_anything_starts(upstream: tup
         fork_mode.probe_upstream(url, _head(url) + 1000, 5.0)
 
 
-def test_a_fork_of_a_block_the_upstream_cannot_serve_says_so(upstream: tuple[str, int], tmp_path: Path) -> None:
-    url, _ = upstream
-    # the session lab loaded its state from a dump: it has no history below that, so block 1 cannot be forked
-    up = fork_mode.Upstream(url, 31337, 1, _head(url))
-    with pytest.raises(LabError, match=r"anvil exited while forking .* at block 1"):
-        fork_mode.start(up, tmp_path / "anvil.log", timeout_s=20.0, balance_eth=1000)
+def test_a_fork_of_a_block_the_upstream_cannot_serve_says_so(tmp_path: Path) -> None:
+    """A pruned (non-archive) node: it knows its chain id and head, and has no state for the block asked."""
+    import http.server
+
+    class Pruned(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            req = json.loads(self.rfile.read(int(self.headers["content-length"])))
+            reqs = req if isinstance(req, list) else [req]
+            answers = []
+            for r in reqs:
+                if r["method"] == "eth_chainId":
+                    answers.append({"jsonrpc": "2.0", "id": r["id"], "result": "0x7a69"})
+                elif r["method"] == "eth_blockNumber":
+                    answers.append({"jsonrpc": "2.0", "id": r["id"], "result": "0x64"})
+                else:
+                    err = {"code": -32000, "message": "missing trie node 0xdeadbeef (path ) state is not available"}
+                    answers.append({"jsonrpc": "2.0", "id": r["id"], "error": err})
+            body = json.dumps(answers if isinstance(req, list) else answers[0]).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Pruned)
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        up = fork_mode.probe_upstream(url, 5, 5.0)
+        with pytest.raises(LabError, match=r"anvil exited while forking .* at block 5") as err:
+            fork_mode.start(up, tmp_path / "anvil.log", timeout_s=20.0, balance_eth=1000)
+        assert "does not serve that block's state" in str(err.value)
+    finally:
+        server.shutdown()
+        t.join()
 
 
 def test_bad_fork_settings_name_the_field() -> None:
@@ -360,3 +394,21 @@ def test_the_configuration_s_fork_table_is_validated(tmp_path: Path) -> None:
     path.write_text('[fork]\nurl = "http://x"\nblock = -1\n')
     with pytest.raises(InvalidInput, match=r"fork\.block"):
         load_config_file(path)
+
+
+def test_a_chains_only_fork_starts_no_simulator(upstream: tuple[str, int], tmp_path: Path) -> None:
+    url, block = upstream
+    lab = Lab(tmp_path, fork=fork_mode.ForkSettings((url,), block, venues=False))
+    try:
+        t0 = time.perf_counter()
+        (node,) = lab.up()
+        took = time.perf_counter() - t0
+        assert node.responding
+        assert lab.exchange_statuses() == []
+        cfg = lab_config(tmp_path)
+        assert set(cfg.locations) == {"lab1"}
+        assert cfg.exchanges == {}
+        assert cfg.aggregators == {}
+        assert took < 20  # no simulator to wait for (typically well under a second)
+    finally:
+        lab.down()
