@@ -5,6 +5,8 @@
   to the development account.
 - WETH: the development account deposits the shortfall and transfers it; an excess goes back to it.
 - labex, labokx: the simulator's admin API (the same for every dialect) sets free amounts; a target is free + locked.
+- On a fork (``by_slot``): every token by a write into its ``balanceOf`` storage, found by probing and read back
+  (``slots.py``): a fork of a real network has tokens nobody here can mint.
 
 Sends *from* the trader use anvil's impersonation: no key is unlocked, but they use the trader's nonces and gas.
 So the native balance is set last, to its target or back to what it was, and no target moves by a unit of gas.
@@ -104,10 +106,6 @@ def exchange_targets(
 
 
 # --- chains --------------------------------------------------------------------------------------------------
-
-
-def _call(url: str, to: str, data: bytes) -> bytes:
-    return bytes.fromhex(str(rpc.call(url, "eth_call", [{"to": to, "data": "0x" + data.hex()}, "latest"]))[2:])
 
 
 def token_balance(url: str, token: str, holder: str) -> int:
