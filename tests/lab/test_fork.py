@@ -7,6 +7,7 @@ and a reorg on the fork is seen by the tracker.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -27,7 +28,7 @@ from fillpath.chains.rpc import RpcClient
 from fillpath.chains.tracker import TrackerPolicy, TxState, TxTracker
 from fillpath.lab import lab_config
 from fillpath.lab.chains import fork as fork_mode
-from fillpath.lab.chains import rpc, slots
+from fillpath.lab.chains import process, rpc, slots
 from fillpath.lab.chains.deployment import LabDeployment
 from fillpath.lab.manager import Lab, NodeStatus
 from fillpath.model.errors import InvalidInput, LabError
@@ -269,8 +270,6 @@ def test_a_dumped_fork_state_reloads_on_a_new_fork(
         assert time.perf_counter() - t0 < 1.0
         assert _balance(url2, MARK) == 444
     finally:
-        from fillpath.lab.chains import process
-
         process.stop(ref)
 
 
@@ -311,20 +310,25 @@ def test_a_block_beyond_the_head_is_refused_before_anything_starts(upstream: tup
         fork_mode.probe_upstream(url, _head(url) + 1000, 5.0)
 
 
-def test_a_fork_of_a_block_the_upstream_cannot_serve_says_so(tmp_path: Path) -> None:
-    """A pruned (non-archive) node: it knows its chain id and head, and has no state for the block asked."""
+def _start_and_stop(up: fork_mode.Upstream, log: Path) -> None:
+    ref, _ = fork_mode.start(up, log, timeout_s=20.0, balance_eth=1000)
+    process.stop(ref)  # reached only if it wrongly started: never leave a node behind
+
+
+@contextlib.contextmanager
+def _pruned_upstream(chain_id: int) -> Iterator[str]:
+    """A pruned (non-archive) node: it knows its chain id and head, says any address has code, and has no state for
+    the block a fork asks."""
     import http.server
 
     class Pruned(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             req = json.loads(self.rfile.read(int(self.headers["content-length"])))
-            reqs = req if isinstance(req, list) else [req]
             answers = []
-            for r in reqs:
-                if r["method"] == "eth_chainId":
-                    answers.append({"jsonrpc": "2.0", "id": r["id"], "result": "0x7a69"})
-                elif r["method"] == "eth_blockNumber":
-                    answers.append({"jsonrpc": "2.0", "id": r["id"], "result": "0x64"})
+            for r in req if isinstance(req, list) else [req]:
+                known = {"eth_chainId": hex(chain_id), "eth_blockNumber": "0x64", "eth_getCode": "0x6000"}
+                if r["method"] in known:
+                    answers.append({"jsonrpc": "2.0", "id": r["id"], "result": known[r["method"]]})
                 else:
                     err = {"code": -32000, "message": "missing trie node 0xdeadbeef (path ) state is not available"}
                     answers.append({"jsonrpc": "2.0", "id": r["id"], "error": err})
@@ -342,14 +346,47 @@ def test_a_fork_of_a_block_the_upstream_cannot_serve_says_so(tmp_path: Path) -> 
     t = threading.Thread(target=server.serve_forever, daemon=True)
     t.start()
     try:
-        url = f"http://127.0.0.1:{server.server_address[1]}"
-        up = fork_mode.probe_upstream(url, 5, 5.0)
-        with pytest.raises(LabError, match=r"anvil exited while forking .* at block 5") as err:
-            fork_mode.start(up, tmp_path / "anvil.log", timeout_s=20.0, balance_eth=1000)
-        assert "does not serve that block's state" in str(err.value)
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         t.join()
+
+
+def _start_and_stop(up: fork_mode.Upstream, log: Path) -> None:
+    ref, _ = fork_mode.start(up, log, timeout_s=20.0, balance_eth=1000)
+    process.stop(ref)  # reached only if it wrongly started: never leave a node behind
+
+
+def test_a_fork_of_a_block_the_upstream_cannot_serve_says_so(tmp_path: Path) -> None:
+    with _pruned_upstream(31337) as url:
+        up = fork_mode.probe_upstream(url, 5, 5.0)
+        with pytest.raises(LabError, match=r"anvil exited while forking .* at block 5") as err:
+            _start_and_stop(up, tmp_path / "anvil.log")
+    assert "does not serve that block's state" in str(err.value)
+
+
+def _forks_of(url: str) -> set[int]:
+    out = set()
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if f"--fork-url {url} " in cmd:
+                out.add(int(proc.name))
+    return out
+
+
+def test_when_one_fork_fails_the_others_are_stopped_not_left_running(upstream: tuple[str, int], tmp_path: Path) -> None:
+    url, _ = upstream
+    before = _forks_of(url)
+    with _pruned_upstream(31338) as pruned:  # lab2's chain id: it passes the checks, then cannot be forked
+        lab = Lab(tmp_path, fork=fork_mode.ForkSettings((url, pruned), venues=False))
+        with pytest.raises(LabError, match="anvil exited while forking"):
+            lab.up()
+    assert _forks_of(url) == before  # lab1's fork started and was stopped
+    assert not any(n.running for n in lab.status())
 
 
 def test_bad_fork_settings_name_the_field() -> None:

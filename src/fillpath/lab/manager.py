@@ -590,7 +590,14 @@ class Lab:
             seen[location] = up.url
         state["fork"] = fork.to_json()
         with ThreadPoolExecutor(max_workers=len(targets)) as pool:
-            records = list(pool.map(lambda t: self._start_fork(fork, t[0], t[1], t[2], address), targets))
+            futures = [pool.submit(self._start_fork, fork, up, loc, dep, address) for up, loc, dep in targets]
+        failed = [exc for f in futures if (exc := f.exception()) is not None]
+        records = [f.result() for f in futures if f.exception() is None]
+        if failed:  # the forks that did start are stopped, never left running unrecorded
+            for rec in records:
+                process.stop(process.ProcessRef.from_json(rec["process"]))
+            state.pop("fork", None)
+            raise failed[0]
         for rec in records:
             nodes[rec["location"]] = rec
         return [str(rec["location"]) for rec in records]
