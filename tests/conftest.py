@@ -22,7 +22,7 @@ from fillpath.lab.chains.spec import lab_specs
 from fillpath.lab.manager import Lab, NodeStatus
 from fillpath.model.errors import LabError
 
-ANVIL_FIXTURES = frozenset({"anvil_lab", "lab1", "lab2"})
+ANVIL_FIXTURES = frozenset({"anvil_lab", "lab1", "lab2", "fillpath_lab", "fillpath_fork", "client"})
 
 # A red run does not land, so the default suite draws the same hypothesis examples every time (a seed-dependent
 # failure once blocked a landing). `make test-explore` (HYPOTHESIS_PROFILE=explore) draws new ones; whatever it

@@ -16,9 +16,11 @@ from typing import Protocol
 
 from fillpath.cex.connector import CcxtConnector
 from fillpath.cex.order_driver import OrderDriver
+from fillpath.chains import networks
 from fillpath.chains.accounts import Signer, signer_from_env, signer_from_keystore
 from fillpath.chains.aggregator import ZeroExClient
 from fillpath.chains.balances import ChainBalances
+from fillpath.chains.discovery import Factory, PoolDiscovery
 from fillpath.chains.nonces import NonceAllocator
 from fillpath.chains.readers import ChainSource, PoolRef, TokenRef
 from fillpath.chains.rpc import RpcClient
@@ -26,7 +28,7 @@ from fillpath.chains.tracker import TrackerPolicy, TxTracker
 from fillpath.collect.aggregators import AggregatorSource, SampledPair, TokenSide
 from fillpath.collect.movers import MoverSpec
 from fillpath.collect.snapshot import take_snapshot, with_ledger_holdings
-from fillpath.config import AccountConfig, Config
+from fillpath.config import AccountConfig, Config, DiscoveryConfig
 from fillpath.execution.aggregator_leg import AggregatorRoute
 from fillpath.execution.engine import HealthWatch, Wiring
 from fillpath.execution.evm import EvmVenue
@@ -64,19 +66,42 @@ def chain_sources(cfg: Config) -> list[tuple[RpcClient, ChainSource]]:
             (a.address for a in cfg.accounts.values() if a.address and (a.locations is None or name in a.locations)),
             None,
         )
+        multicall = loc.multicall or CANONICAL_MULTICALL3
         src = ChainSource(
             location=name,
             chain_id=loc.chain_id,
-            multicall=loc.multicall or CANONICAL_MULTICALL3,
+            multicall=multicall,
             tokens=tokens,
             pools=pools,
             native=loc.native,
             holder=holder,
+            discovery=pool_discovery(name, loc.discovery, tokens, multicall),
         )
         out.append((RpcClient(name, loc.rpc), src))
     if not out:
         _nothing_configured(cfg, "locations", "no EVM location is configured", "add a [locations.NAME] table")
     return out
+
+
+def pool_discovery(
+    location: str, cfg: DiscoveryConfig | None, tokens: Sequence[TokenRef], multicall: str
+) -> PoolDiscovery | None:
+    """A location's ``discovery`` table as the reader's ``PoolDiscovery`` (a described network's factories first)."""
+    if cfg is None:
+        return None
+    factories: list[Factory] = []
+    if cfg.network is not None:
+        try:
+            net = networks.network(cfg.network)
+        except KeyError as exc:
+            raise InvalidInput(f"locations.{location}.discovery.network", str(exc.args[0])) from None
+        v2, v3 = net.uniswap_v2, net.uniswap_v3
+        factories += [Factory("uniswap_v2", v2.factory, v2.start_block),
+                      Factory("uniswap_v3", v3.factory, v3.start_block, v3.fee_tiers)]  # fmt: skip
+    factories += [Factory("uniswap_v2", f.address, f.start_block) for f in cfg.uniswap_v2]
+    factories += [Factory("uniswap_v3", f.address, f.start_block, f.fee_tiers) for f in cfg.uniswap_v3]
+    return PoolDiscovery(tuple(factories), tuple(t.address for t in tokens), multicall, events=cfg.events,
+                         max_log_range=cfg.max_log_range)  # fmt: skip
 
 
 def mover_specs(cfg: Config) -> list[MoverSpec]:

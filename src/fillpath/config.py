@@ -82,6 +82,33 @@ IDENTITY_RULE_HELP = (
 )
 
 
+class FactoryConfig(_Frozen):
+    """One factory discovery reads: a Uniswap V2 (``getPair``, ``PairCreated``) or V3 (``getPool``, ``PoolCreated``)."""
+
+    address: str
+    start_block: int = Field(default=0, ge=0, description="where the creation-event scan starts")
+    fee_tiers: tuple[int, ...] = Field(default=(100, 500, 3000, 10000), description="V3 tiers asked of getPool")
+
+    _address = field_validator("address")(_check_address)
+
+
+class DiscoveryConfig(_Frozen):
+    """``[locations.NAME.discovery]``: find this location's pools from factories (``chains/discovery.py``), between
+    its configured tokens. ``network`` takes the factories of a described network (ethereum, arbitrum, base)."""
+
+    network: str | None = None
+    uniswap_v2: tuple[FactoryConfig, ...] = ()
+    uniswap_v3: tuple[FactoryConfig, ...] = ()
+    events: bool = Field(default=True, description="also scan the factories' creation events from start_block")
+    max_log_range: int = Field(default=10_000, ge=1, le=1_000_000, description="blocks per eth_getLogs request")
+
+    @model_validator(mode="after")
+    def _something(self) -> DiscoveryConfig:
+        if self.network is None and not (self.uniswap_v2 or self.uniswap_v3):
+            raise ValueError("name a network (ethereum, arbitrum, base) or list uniswap_v2 / uniswap_v3 factories")
+        return self
+
+
 class EvmLocationConfig(_Frozen):
     kind: Literal["evm"] = "evm"
     chain_id: int = Field(gt=0, lt=2**64)
@@ -92,6 +119,7 @@ class EvmLocationConfig(_Frozen):
     multicall: str | None = Field(default=None, description="Multicall3 address; default: the canonical one")
     executor: str | None = Field(default=None, description="FillpathExecutor address (needed to trade here)")
     on_identity_change: IdentityRule = Field(default="halt", description=IDENTITY_RULE_HELP)
+    discovery: DiscoveryConfig | None = None
 
     @field_validator("rpc", mode="before")
     @classmethod
@@ -303,6 +331,29 @@ class AggregatorConfig(_Frozen):
         return v
 
 
+class ForkConfig(_Frozen):
+    """``[fork]``: ``fillpath lab up`` starts anvil forks of these chains instead of fresh lab chains (docs/fork.md).
+
+    One URL per chain (its chain id says which chain it is); ``block`` pins every fork (default: each upstream's
+    head when the lab starts); ``state``: a fork state dumped by ``fillpath lab dump``, loaded on top."""
+
+    url: tuple[str, ...] = Field(min_length=1, max_length=8)
+    block: int | None = Field(default=None, ge=0)
+    timeout_s: float = Field(default=30.0, gt=0, le=600)
+    state: Path | None = None
+    venues: bool = Field(default=True, description="also start the lab's exchange simulators, relayer, aggregator")
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return (v,) if isinstance(v, str) else v
+
+    @field_validator("url")
+    @classmethod
+    def _urls(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_check_url(u, ("http", "https", "ws", "wss")) for u in v)
+
+
 class RiskConfig(_Frozen):
     max_order_notional: Decimal = Field(default=Decimal("10000000"), ge=0, le=Decimal(10**18), allow_inf_nan=False)
     max_venue_notional: Decimal = Field(default=Decimal("50000000"), ge=0, le=Decimal(10**18), allow_inf_nan=False)
@@ -365,6 +416,7 @@ class Config(_Frozen):
     bridges: dict[str, BridgeConfig] = Field(default_factory=dict)
     transfers: tuple[TransferConfig, ...] = ()
     service: ServiceConfig = Field(default_factory=ServiceConfig)
+    fork: ForkConfig | None = None
 
     @model_validator(mode="after")
     def _movers_name_known_places(self) -> Config:

@@ -8,10 +8,13 @@ snapshot lists only those, and the router never quotes past the listed range.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from eth_utils.address import to_checksum_address
+
 from fillpath.chains.abi import AbiFunction, fn
+from fillpath.chains.discovery import PoolDiscovery
 from fillpath.chains.multicall import Call, multicall
 from fillpath.chains.rpc import RpcClient, hex_int
 
@@ -62,6 +65,8 @@ class ChainSource:
     wrapped_native: str | None = "WETH"
     holder: str | None = None
     v2_fee_ppm: int = 3000
+    discovery: PoolDiscovery | None = field(default=None, compare=False)
+    """Pools found from factories at the read's block (``chains/discovery.py``), added to ``pools``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +91,12 @@ async def read_chain(
     at = hex_int(head) if block is None else block
     by_addr = {t.address.lower(): t for t in src.tokens}
     loc = src.location
+    pools = list(src.pools)
+    if src.discovery is not None:
+        listed = {p.address.lower() for p in pools}
+        for hit in await src.discovery.pools(rpc, at):
+            if hit.address not in listed:
+                pools.append(PoolRef(hit.kind, to_checksum_address(hit.address)))
 
     # 1. token metadata, holdings, pool headers
     calls: list[Call] = []
@@ -95,7 +106,7 @@ async def read_chain(
             calls.append(Call(t.address, fn("ERC20", "balanceOf"), (src.holder,)))
     if src.holder:
         calls.append(Call(src.multicall, fn("Multicall3", "getEthBalance"), (src.holder,)))
-    for p in src.pools:
+    for p in pools:
         if p.kind == "uniswap_v2":
             calls += [Call(p.address, fn("UniswapV2Pair", n)) for n in ("token0", "token1", "getReserves")]
         elif p.kind == "stableswap":
@@ -127,7 +138,7 @@ async def read_chain(
 
     venues: list[dict[str, Any]] = []
     v3_pending: list[tuple[dict[str, Any], int, int]] = []  # (venue, current tick, spacing)
-    for p in src.pools:
+    for p in pools:
         if p.kind == "uniswap_v2":
             t0, t1, reserves = _one(next(res)), _one(next(res)), next(res)
             assert reserves is not None

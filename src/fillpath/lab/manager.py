@@ -28,12 +28,15 @@ from typing import Any
 from web3 import Web3
 
 from fillpath import paths
+from fillpath.chains import networks
 from fillpath.chains.accounts import Signer
+from fillpath.config import redact_url
 from fillpath.lab import config_file
 from fillpath.lab.aggregator import lab as labagg
 from fillpath.lab.bridge import relayer
 from fillpath.lab.bridge import setup as bridge_setup
-from fillpath.lab.chains import artifacts, deploy, funding, process, rpc, spec, trader
+from fillpath.lab.chains import artifacts, deploy, funding, network_fork, process, rpc, spec, trader
+from fillpath.lab.chains import fork as fork_mode
 from fillpath.lab.chains.deployment import LabDeployment
 from fillpath.lab.contracts import artifacts as lab_artifacts
 from fillpath.lab.exchange import lab as labex
@@ -67,6 +70,7 @@ class NodeStatus:
     problem: str | None
     deployment: LabDeployment | None
     trader: str | None = None  # the lab's trading account (the execution engine signs with it)
+    fork: dict[str, Any] | None = None  # on a fork: {"url", "block"} of the upstream
 
     def to_json(self) -> dict[str, Any]:
         dep = self.deployment.to_json() if self.deployment else None
@@ -86,6 +90,7 @@ class NodeStatus:
             "contracts": ({**dep["contracts"], **{s: t["address"] for s, t in dep["tokens"].items()}} if dep else {}),
             "tokens": dep["tokens"] if dep else {},
             "pools": dep["pools"] if dep else [],
+            "fork": None if self.fork is None else {"url": redact_url(self.fork["url"]), "block": self.fork["block"]},
         }
 
 
@@ -136,12 +141,15 @@ class Lab:
         cache_dir: Path | None = None,
         profile: str = "full",
         log: Callable[[str], None] = lambda _m: None,
+        fork: fork_mode.ForkSettings | None = None,
     ) -> None:
         self.dir = data_dir / "lab"
         self.cache_dir = cache_dir or default_cache_dir()
         self.specs = spec.lab_specs(profile)
         self.profile = profile
         self.log = log
+        self.fork = fork
+        """Fork mode (``docs/fork.md``): each chain is an anvil fork of a URL at a pinned block, not a fresh chain."""
 
     # --- state file --------------------------------------------------------------------------------------
     @property
@@ -179,62 +187,71 @@ class Lab:
             address = trader.ensure_trader(self.dir)
             state = self._read_state()
             nodes: dict[str, Any] = state["nodes"]
-            todo = []
-            for s in self.specs:
-                rec = nodes.get(s.location)
-                if rec and self._check(rec)[1]:
-                    continue  # already up and answering: nothing to do
-                if rec:
-                    process.stop(process.ProcessRef.from_json(rec["process"]))
-                todo.append(s)
-            if todo:
+            todo: list[Any] = []
+            fork = self._fork_for(state)
+            if fork is not None:
+                todo = self._up_forks(fork, state, address)
+            else:
+                for s in self.specs:
+                    rec = nodes.get(s.location)
+                    if rec and self._check(rec)[1]:
+                        continue  # already up and answering: nothing to do
+                    if rec:
+                        process.stop(process.ProcessRef.from_json(rec["process"]))
+                    todo.append(s)
+            if todo and fork is None:
                 with ThreadPoolExecutor(max_workers=len(todo)) as pool:
                     for rec in pool.map(lambda s: self._start(s, address), todo):
                         nodes[rec["location"]] = rec
-            # the simulators and the relayer read the chains: after a chain restarted (new port) they restart too;
-            # they all start at once (each spends most of its start-up importing)
-            exchanges = _exchange_records(state)
-            state.pop("exchange", None)
-            starts: dict[str, Callable[[], dict[str, Any]]] = {}
-            for spec_ex in labex.EXCHANGES:
-                rec = exchanges.get(spec_ex.location)
-                if todo or not (rec and self._check_exchange(rec)[1]):
-                    if rec:
-                        process.stop(process.ProcessRef.from_json(rec["process"]))
-                    starts[spec_ex.location] = partial(self._start_exchange, spec_ex, nodes)
-            rel = state.get("relayer")
-            if todo or not (rel and self._check_relayer(rel)[1]):
-                if rel:
-                    process.stop(process.ProcessRef.from_json(rel["process"]))
-                starts["relayer"] = lambda: self._start_relayer(nodes)
-            if starts:
-                with ThreadPoolExecutor(max_workers=len(starts)) as pool:
-                    started = {k: pool.submit(f) for k, f in starts.items()}
-                failed: list[BaseException] = []
-                for k, f in started.items():
-                    if (exc := f.exception()) is not None:
-                        failed.append(exc)
-                    elif k == "relayer":  # recorded, so `down` stops it even if another did not start
-                        state["relayer"] = f.result()
-                    else:
-                        exchanges[k] = f.result()
-                state["exchanges"] = exchanges
-                if failed:
-                    self._write_state(state)
-                    raise failed[0]
-            state["exchanges"] = exchanges
-            self._ensure_aggregator(state)
+            if fork is None or fork.venues:
+                self._up_venues(state, nodes, bool(todo))
             self._write_state(state)
             self._gas_up_trader(nodes, address)
             self._write_config(state, address)
         return self.status()
 
+    def _up_venues(self, state: dict[str, Any], nodes: dict[str, Any], restarted: bool) -> None:
+        """The exchange simulators, the bridge relayer and the aggregator, (re)started when a chain restarted."""
+        # the simulators and the relayer read the chains: after a chain restarted (new port) they restart too;
+        # they all start at once (each spends most of its start-up importing)
+        exchanges = _exchange_records(state)
+        state.pop("exchange", None)
+        starts: dict[str, Callable[[], dict[str, Any]]] = {}
+        for spec_ex in labex.EXCHANGES:
+            rec = exchanges.get(spec_ex.location)
+            if restarted or not (rec and self._check_exchange(rec)[1]):
+                if rec:
+                    process.stop(process.ProcessRef.from_json(rec["process"]))
+                starts[spec_ex.location] = partial(self._start_exchange, spec_ex, nodes)
+        rel = state.get("relayer")
+        if _bridged(nodes) and (restarted or not (rel and self._check_relayer(rel)[1])):
+            if rel:
+                process.stop(process.ProcessRef.from_json(rel["process"]))
+            starts["relayer"] = lambda: self._start_relayer(nodes)
+        if starts:
+            with ThreadPoolExecutor(max_workers=len(starts)) as pool:
+                started = {k: pool.submit(f) for k, f in starts.items()}
+            failed: list[BaseException] = []
+            for k, f in started.items():
+                if (exc := f.exception()) is not None:
+                    failed.append(exc)
+                elif k == "relayer":  # recorded, so `down` stops it even if another did not start
+                    state["relayer"] = f.result()
+                else:
+                    exchanges[k] = f.result()
+            state["exchanges"] = exchanges
+            if failed:
+                self._write_state(state)
+                raise failed[0]
+        state["exchanges"] = exchanges
+        self._ensure_aggregator(state)
+
     def _write_config(self, state: dict[str, Any], address: str) -> None:
         """The running lab as a fillpath configuration, which every other command reads (``lab/config_file.py``)."""
         chains = [
             (LabDeployment.from_json(rec["deployment"]), rec["rpc_url"], rec["ws_url"])
-            for s in self.specs
-            if (rec := state["nodes"].get(s.location))
+            for loc in self._locations(state)
+            if (rec := state["nodes"].get(loc))
         ]
         exchanges = [
             (rec["location"], rec.get("dialect", "binance"), rec["url"], labex.credentials_path(self.dir, loc))
@@ -296,7 +313,7 @@ class Lab:
         results are read back from the chains and labex.
         """
         exchange_locations = [e.location for e in labex.EXCHANGES]
-        locations = [s.location for s in self.specs] + exchange_locations
+        locations = self._locations(self._read_state()) + exchange_locations
         by_location: dict[str, dict[AssetId, Decimal]] = {}
         order = []
         for key, value in targets.items():
@@ -332,9 +349,10 @@ class Lab:
                 ex_targets.append((loc, ex["url"], funding.exchange_targets(labex.ASSETS, _DECIMALS, by_location[loc])))
             address = trader.ensure_trader(self.dir)
             done: dict[AssetId, funding.FundResult] = {}
+            by_slot = state.get("fork") is not None  # a fork: tokens by storage writes, read back (slots.py)
             for url, dep, units in chains:
                 decimals = funding.chain_decimals(dep)
-                moved = funding.fund_chain(url, dep, address, units, settle_blocks=HISTORY_BLOCKS)
+                moved = funding.fund_chain(url, dep, address, units, settle_blocks=HISTORY_BLOCKS, by_slot=by_slot)
                 for symbol, (before, after) in moved.items():
                     a = AssetId(symbol, dep.location)
                     dec = decimals[symbol]
@@ -358,7 +376,11 @@ class Lab:
         )
 
     def exchange_statuses(self) -> list[ExchangeStatus]:
-        """Every exchange of the lab, in the order they are listed (``labex``, ``labokx``)."""
+        """Every exchange of the lab, in the order they are listed (``labex``, ``labokx``); none on a fork started
+        with its chains only."""
+        fork = self._read_state().get("fork")
+        if fork is not None and not fork.get("venues", True):
+            return []
         return [self.exchange_status(e.location) for e in labex.EXCHANGES]
 
     def exchange_credentials(self, location: str = labex.LOCATION) -> labex.LabExchangeCreds:
@@ -381,7 +403,10 @@ class Lab:
         usd = dict(self.specs[0].usd)
         config_path = self.dir / f"{ex.location}-sim.json"
         chains = [(LabDeployment.from_json(rec["deployment"]), rec["rpc_url"]) for rec in nodes.values()]
-        wallet = labex.networks(chains) if ex.location == labex.LOCATION else None  # labex's deposits/withdrawals
+        chains = [(d, u) for d, u in chains if _has_contract(d, "HotWallet")]  # a fork of a real network has none
+        wallet = (
+            labex.networks(chains) if ex.location == labex.LOCATION and chains else None
+        )  # labex's deposits/withdrawals
         labex.write_sim_config(config_path, labex.sim_config(usd, creds, ex, wallet))
         port = process.free_port()
         url = f"http://127.0.0.1:{port}"
@@ -488,6 +513,7 @@ class Lab:
             if agg and process.stop(process.ProcessRef.from_json(agg["process"])):
                 stopped.append(agg["name"])
             state["nodes"] = {}
+            state.pop("fork", None)
             self._write_state(state)
             config_file.remove(self.dir.parent)
             return stopped
@@ -495,19 +521,20 @@ class Lab:
     def status(self) -> list[NodeStatus]:
         state = self._read_state()
         address = self.trader_address()
+        chain_ids = {s.location: s.chain_id for s in self.specs}
         out = []
-        for s in self.specs:
-            rec = state["nodes"].get(s.location)
+        for location in self._locations(state):
+            rec = state["nodes"].get(location)
             if rec is None:
                 out.append(
-                    NodeStatus(s.location, s.chain_id, None, None, False, False, None, None, "not started", None)
+                    NodeStatus(location, chain_ids[location], None, None, False, False, None, None, "not started", None)
                 )
                 continue
             running, responding, block, problem = self._check(rec)
             out.append(
                 NodeStatus(
-                    s.location,
-                    s.chain_id,
+                    location,
+                    int(rec["chain_id"]),
                     rec["rpc_url"],
                     rec["ws_url"],
                     running,
@@ -517,9 +544,130 @@ class Lab:
                     problem,
                     LabDeployment.from_json(rec["deployment"]),
                     address,
+                    rec.get("fork"),
                 )
             )
         return out
+
+    def _locations(self, state: Mapping[str, Any]) -> list[str]:
+        """The lab's chains: the spec's two, or on a fork the chains that were forked."""
+        if state.get("fork") is not None:
+            return list(state["nodes"])
+        return [s.location for s in self.specs]
+
+    # --- fork mode (docs/fork.md) --------------------------------------------------------------------------
+    def _fork_for(self, state: Mapping[str, Any]) -> fork_mode.ForkSettings | None:
+        """The fork asked for, or the one running here; a different fork over a running lab is refused."""
+        recorded = state.get("fork")
+        running = any(self._check(rec)[1] for rec in state["nodes"].values())
+        if self.fork is None:
+            if recorded is None:
+                return None
+            return fork_mode.ForkSettings(tuple(recorded["urls"]), recorded["block"], float(recorded["timeout_s"]),
+                                          Path(recorded["state"]) if recorded.get("state") else None,
+                                          bool(recorded.get("venues", True)))  # fmt: skip
+        if running and (recorded is None or recorded != self.fork.to_json()):
+            now = "fresh chains" if recorded is None else f"a fork at block {recorded['block']}"
+            raise LabError(
+                f"a lab is already running under {self.dir.parent} ({now}); stop it first: `fillpath lab down`"
+            )
+        return self.fork
+
+    def _up_forks(self, fork: fork_mode.ForkSettings, state: dict[str, Any], address: str) -> list[str]:
+        """Start (or confirm) one fork per URL; returns the locations started."""
+        nodes: dict[str, Any] = state["nodes"]
+        if nodes and state.get("fork") == fork.to_json() and all(self._check(r)[1] for r in nodes.values()):
+            return []
+        for rec in nodes.values():
+            process.stop(process.ProcessRef.from_json(rec["process"]))
+        nodes.clear()
+        upstreams = [fork_mode.probe_upstream(u, fork.block, fork.timeout_s) for u in fork.urls]
+        targets = [(up, *self._forked_chain(up)) for up in upstreams]
+        seen: dict[str, str] = {}
+        for up, location, _dep in targets:
+            if location in seen:
+                both = f"{redact_url(up.url)} and {redact_url(seen[location])}"
+                raise InvalidInput("--fork-url", f"{both} are both {location} (chain id {up.chain_id})",
+                                   "give one URL per chain")  # fmt: skip
+            seen[location] = up.url
+        state["fork"] = fork.to_json()
+        with ThreadPoolExecutor(max_workers=len(targets)) as pool:
+            futures = [pool.submit(self._start_fork, fork, up, loc, dep, address) for up, loc, dep in targets]
+        failed = [exc for f in futures if (exc := f.exception()) is not None]
+        records = [f.result() for f in futures if f.exception() is None]
+        if failed:  # the forks that did start are stopped, never left running unrecorded
+            for rec in records:
+                process.stop(process.ProcessRef.from_json(rec["process"]))
+            state.pop("fork", None)
+            raise failed[0]
+        for rec in records:
+            nodes[rec["location"]] = rec
+        return [str(rec["location"]) for rec in records]
+
+    def _forked_chain(self, up: fork_mode.Upstream) -> tuple[str, LabDeployment]:
+        """Which chain a fork URL is, by its chain id, and what is deployed on it: the lab deployment cached for
+        that chain (this version's first, then earlier ones, newest first) whose contracts all have code at the
+        pinned block of the upstream."""
+        for s in self.specs:
+            if s.chain_id != up.chain_id:
+                continue
+            current = self.cache_dir / f"{s.location}-{self._cache_key(s)}.json"
+            others = sorted(self.cache_dir.glob(f"{s.location}-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+            for meta in [current, *others] if current.is_file() else others:
+                dep = LabDeployment.from_json(json.loads(meta.read_text()))
+                if _deployed_at(up, dep):
+                    return s.location, dep
+            raise LabError(
+                f"{redact_url(up.url)} is a lab chain ({s.location}, chain id {up.chain_id}) but no cached lab "
+                f"deployment under {self.cache_dir} has code there at block {up.block}: fork a block after the lab "
+                "deployed, or start that lab with this version (`fillpath lab up`)"
+            )
+        net = networks.by_chain_id(up.chain_id)
+        if net is not None:
+            return net.name, network_fork.describe(net, up)
+        known = ", ".join([f"{s.chain_id} ({s.location})" for s in self.specs]
+                          + [f"{n.chain_id} ({n.name})" for n in networks.NETWORKS.values()])  # fmt: skip
+        raise LabError(
+            f"{redact_url(up.url)} has chain id {up.chain_id}, which is not a chain fillpath knows ({known})"
+        )
+
+    def _start_fork(
+        self, fork: fork_mode.ForkSettings, up: fork_mode.Upstream, location: str, dep: LabDeployment, address: str
+    ) -> dict[str, Any]:
+        log_path = self.dir / f"{location}.log"
+        t0 = time.monotonic()
+        ref, url = fork_mode.start(up, log_path, timeout_s=fork.timeout_s, balance_eth=DEV_BALANCE_ETH)
+        try:
+            if not _has_contract(dep, "FillpathExecutor"):  # a real network: our executor is deployed on the fork
+                dep = network_fork.deploy_executor(url, dep)
+            if fork.state is not None:
+                load_fork_state(url, fork.state, location)
+            fork_mode.pin_time(url, BLOCK_INTERVAL_S)
+            if funding.native_balance(url, address) < TRADER_GAS_FLOOR:
+                rpc.call(url, "anvil_setBalance", [address, hex(TRADER_GAS)])
+            funding.settle(url, HISTORY_BLOCKS)
+        except BaseException:
+            process.stop(ref)
+            raise
+        self.log(f"{location}: fork of {redact_url(up.url)} at block {up.block} ready in {time.monotonic() - t0:.2f}s")
+        port = int(url.rsplit(":", 1)[1])
+        return {"location": location, "chain_id": up.chain_id, "port": port, "rpc_url": url,
+                "ws_url": f"ws://127.0.0.1:{port}", "process": ref.to_json(), "log": str(log_path),
+                "fork": {"url": up.url, "block": up.block}, "deployment": dep.to_json()}  # fmt: skip
+
+    def dump_fork_state(self, path: Path) -> Path:
+        """Save every fork's state (``anvil_dumpState``: what the fork changed or read, balances funded included)
+        as one JSON file; ``ForkSettings(state=path)`` loads it on top of a new fork of the same block."""
+        state = self._read_state()
+        if state.get("fork") is None:
+            raise LabError("the lab here is not a fork: start one with `fillpath lab up --fork-url URL`")
+        dumps = {
+            loc: str(rpc.call(rec["rpc_url"], "anvil_dumpState", timeout=60)) for loc, rec in state["nodes"].items()
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        forked = {"urls": [redact_url(u) for u in state["fork"]["urls"]], "block": state["fork"]["block"]}  # no keys
+        _atomic_write(path, json.dumps({"format": FORK_STATE_FORMAT, "fork": forked, "chains": dumps}))
+        return path
 
     def deployments(self) -> dict[str, LabDeployment]:
         return {n.location: n.deployment for n in self.status() if n.deployment is not None}
@@ -618,6 +766,44 @@ class Lab:
             "cache_key": key,
             "deployment": deployment.to_json(),
         }
+
+
+FORK_STATE_FORMAT = "fillpath.fork-state/1"
+
+
+def load_fork_state(url: str, path: Path, location: str) -> None:
+    """Load one chain's part of a ``dump_fork_state`` file onto a fork just started."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise InvalidInput("fork.state", f"{path} is not a fork state file: {exc}", "dump one with the lab") from None
+    if not isinstance(data, dict) or data.get("format") != FORK_STATE_FORMAT:
+        raise InvalidInput("fork.state", f"{path} is not a {FORK_STATE_FORMAT} file", "dump one with the lab")
+    dump = data["chains"].get(location)
+    if dump is None:
+        raise InvalidInput("fork.state", f"{path} holds no state for {location}", f"it has {', '.join(data['chains'])}")
+    rpc.call(url, "anvil_loadState", [dump], timeout=60)
+
+
+def _deployed_at(up: fork_mode.Upstream, dep: LabDeployment) -> bool:
+    """The contracts fillpath calls (Multicall3, the executor) and every token of ``dep`` have code on the upstream
+    at the fork's block (``contracts`` also names accounts: the relayer, the settler, the hot wallet)."""
+    called = [a for n, a in dep.contracts if n in ("Multicall3", "FillpathExecutor")]
+    addresses = called + [t.address for t in dep.tokens]
+    for address in addresses:
+        if rpc.call(up.url, "eth_getCode", [address, hex(up.block)], timeout=10) in (None, "0x"):
+            return False
+    return True
+
+
+def _has_contract(dep: LabDeployment, name: str) -> bool:
+    return any(n == name for n, _ in dep.contracts)
+
+
+def _bridged(nodes: Mapping[str, Any]) -> bool:
+    """The relayer runs between two or more chains that have the lab's spoke pool."""
+    deps = [LabDeployment.from_json(rec["deployment"]) for rec in nodes.values()]
+    return len(deps) >= 2 and all(_has_contract(d, "LabSpokePool") for d in deps)
 
 
 def _exchange_records(state: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,8 @@
   to the development account.
 - WETH: the development account deposits the shortfall and transfers it; an excess goes back to it.
 - labex, labokx: the simulator's admin API (the same for every dialect) sets free amounts; a target is free + locked.
+- On a fork (``by_slot``): every token by a write into its ``balanceOf`` storage, found by probing and read back
+  (``slots.py``): a fork of a real network has tokens nobody here can mint.
 
 Sends *from* the trader use anvil's impersonation: no key is unlocked, but they use the trader's nonces and gas.
 So the native balance is set last, to its target or back to what it was, and no target moves by a unit of gas.
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from fillpath.lab.chains import rpc
+from fillpath.lab.chains import rpc, slots
 from fillpath.lab.chains.artifacts import fn
 from fillpath.lab.chains.deployment import LabDeployment
 from fillpath.model.amounts import from_base_units, parse_decimal, to_base_units
@@ -106,12 +108,9 @@ def exchange_targets(
 # --- chains --------------------------------------------------------------------------------------------------
 
 
-def _call(url: str, to: str, data: bytes) -> bytes:
-    return bytes.fromhex(str(rpc.call(url, "eth_call", [{"to": to, "data": "0x" + data.hex()}, "latest"]))[2:])
-
-
 def token_balance(url: str, token: str, holder: str) -> int:
-    return int(fn("LabToken", "balanceOf").decode(_call(url, token, fn("LabToken", "balanceOf").encode(holder)))[0])
+    """``balanceOf``; a token without one (no code at that address) is an error naming it."""
+    return slots.balance_of(url, token, holder)
 
 
 def native_balance(url: str, holder: str) -> int:
@@ -137,10 +136,15 @@ def settle(url: str, blocks: int) -> None:
 
 
 class _ChainFunder:
-    """One chain's token moves. The trader is impersonated only while it sends, and only if it must."""
+    """One chain's token moves. The trader is impersonated only while it sends, and only if it must.
 
-    def __init__(self, url: str, dep: LabDeployment, trader: str) -> None:
+    ``by_slot`` (a fork): every token balance is written into the token's storage (``slots.py``), since a fork of
+    a real network has tokens nobody here can mint; WETH's contract gets the ETH that backs what was added, so an
+    unwrap still pays out."""
+
+    def __init__(self, url: str, dep: LabDeployment, trader: str, *, by_slot: bool = False) -> None:
         self.url, self.dep, self.trader = url, dep, trader
+        self.by_slot = by_slot
         self.impersonating = False
         self.changed = False
 
@@ -158,6 +162,13 @@ class _ChainFunder:
         have = token_balance(self.url, token, self.trader)
         where = f"{self.dep.location}: {symbol}"
         self.changed |= have != target
+        if self.by_slot:
+            if have != target:
+                slots.set_token_balance(self.url, token, self.trader, target)
+                if symbol == "WETH" and target > have:
+                    backing = native_balance(self.url, token) + target - have
+                    rpc.call(self.url, "anvil_setBalance", [token, hex(backing)])
+            return have
         if have > target:
             self._from_trader(token, have - target, symbol)
         elif have < target and symbol == "WETH":
@@ -179,15 +190,16 @@ class _ChainFunder:
 
 
 def fund_chain(
-    url: str, dep: LabDeployment, trader: str, targets: Mapping[str, int], *, settle_blocks: int
+    url: str, dep: LabDeployment, trader: str, targets: Mapping[str, int], *, settle_blocks: int, by_slot: bool = False
 ) -> dict[str, tuple[int, int]]:
     """Set the trader's balances on one chain; symbol → (before, after) in base units, read back from the chain.
 
-    Nothing is sent and no block is mined when every balance is already on target.
+    Nothing is sent and no block is mined when every balance is already on target. ``by_slot``: tokens by storage
+    writes (a fork), not by mints and transfers.
     """
     native_before = native_balance(url, trader)
     before: dict[str, int] = {}
-    funder = _ChainFunder(url, dep, trader)
+    funder = _ChainFunder(url, dep, trader, by_slot=by_slot)
     try:
         for symbol in sorted(s for s in targets if s != NATIVE):
             before[symbol] = funder.set_token(symbol, targets[symbol])

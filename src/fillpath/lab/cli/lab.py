@@ -4,6 +4,7 @@ simulators (labex in Binance's API, labokx in OKX's), and the trader."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,9 +13,10 @@ from rich.table import Table
 from fillpath.cli.books import reconcile_locations
 from fillpath.cli.context import cli_context
 from fillpath.cli.output import console, emit_json, err_console
+from fillpath.lab.chains.fork import DEFAULT_TIMEOUT_S, ForkSettings
 from fillpath.lab.chains.funding import parse_targets, plain
 from fillpath.lab.manager import ExchangeStatus, Lab, NodeStatus
-from fillpath.model.errors import LabError
+from fillpath.model.errors import InvalidInput, LabError
 from fillpath.model.events import VenueHalted
 
 app = typer.Typer(
@@ -25,10 +27,30 @@ app = typer.Typer(
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
 
 
-def lab_for(ctx: typer.Context, *, quiet: bool = False) -> Lab:
+def lab_for(ctx: typer.Context, *, quiet: bool = False, fork: ForkSettings | None = None) -> Lab:
     cfg = cli_context(ctx).config()
     err = err_console()
-    return Lab(cfg.data_dir, log=(lambda _m: None) if quiet else (lambda m: err.print(f"[dim]{m}[/dim]")))
+    log = (lambda _m: None) if quiet else (lambda m: err.print(f"[dim]{m}[/dim]"))
+    return Lab(cfg.data_dir, log=log, fork=fork)
+
+
+def _fork_settings(
+    ctx: typer.Context,
+    urls: list[str],
+    block: int | None,
+    timeout: float | None,
+    state: Path | None,
+    chains_only: bool = False,
+) -> ForkSettings | None:
+    """The command line's fork, else the configuration's ``[fork]``, else none (fresh chains)."""
+    cfg = cli_context(ctx).config().fork
+    if not urls:
+        if block is not None or state is not None:
+            raise InvalidInput("--fork-block", "needs --fork-url", "give the URL of the chain to fork")
+        if cfg is None:
+            return None
+        return ForkSettings(cfg.url, cfg.block, timeout or cfg.timeout_s, cfg.state, cfg.venues and not chains_only)
+    return ForkSettings(tuple(urls), block, timeout or DEFAULT_TIMEOUT_S, state, not chains_only)
 
 
 def _status_json(lab: Lab, nodes: list[NodeStatus], exs: list[ExchangeStatus]) -> dict[str, object]:
@@ -47,7 +69,8 @@ def print_status(lab: Lab, nodes: list[NodeStatus], exs: list[ExchangeStatus], *
         table.add_column(col)
     for n in nodes:
         state = "[green]up[/green]" if n.responding else f"[red]down[/red] ({n.problem})"
-        table.add_row(n.location, f"evm {n.chain_id}", state, n.rpc_url or "-", str(n.block or "-"), str(n.pid or "-"))
+        kind = f"evm {n.chain_id}" + (f" (fork at {n.fork['block']})" if n.fork else "")
+        table.add_row(n.location, kind, state, n.rpc_url or "-", str(n.block or "-"), str(n.pid or "-"))
     for ex in exs:
         ex_state = "[green]up[/green]" if ex.responding else f"[red]down[/red] ({ex.problem})"
         table.add_row(ex.location, f"cex ({ex.dialect} API)", ex_state, ex.url or "-", "-", str(ex.pid or "-"))
@@ -87,9 +110,40 @@ def print_status(lab: Lab, nodes: list[NodeStatus], exs: list[ExchangeStatus], *
 
 
 @app.command("up")
-def up(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """Start both chains (deploying on first use, reloading the cached state after), or confirm they run."""
-    lab = lab_for(ctx, quiet=as_json)
+def up(
+    ctx: typer.Context,
+    as_json: JsonOpt = False,
+    fork_url: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fork-url",
+            help="Fork this chain instead of starting a fresh one (repeat: one per chain).",
+            envvar="FILLPATH_FORK_URL",
+        ),
+    ] = None,
+    fork_block: Annotated[
+        int | None,
+        typer.Option(
+            "--fork-block",
+            help="Pin the fork(s) at this block (default: the head).",
+            envvar="FILLPATH_FORK_BLOCK",
+            min=0,
+        ),
+    ] = None,
+    fork_timeout: Annotated[
+        float | None, typer.Option("--fork-timeout", help="Seconds a fork may take to answer (default 30).", min=0.1)
+    ] = None,
+    fork_state: Annotated[
+        Path | None, typer.Option("--fork-state", help="Load this `fillpath lab dump` file on top of the fork(s).")
+    ] = None,
+    chains_only: Annotated[
+        bool, typer.Option("--chains-only", help="On a fork: start the forked chains only (no exchange simulators).")
+    ] = False,
+) -> None:
+    """Start both chains (deploying on first use, reloading the cached state after), or confirm they run; with
+    --fork-url, anvil forks of those chains at a pinned block instead (docs/fork.md)."""
+    fork = _fork_settings(ctx, fork_url or [], fork_block, fork_timeout, fork_state, chains_only)
+    lab = lab_for(ctx, quiet=as_json, fork=fork)
     nodes = lab.up()
     exs = lab.exchange_statuses()
     if as_json:
@@ -104,6 +158,16 @@ def _down_is_an_error(nodes: list[NodeStatus], exs: list[ExchangeStatus]) -> Non
     down = [n.location for n in nodes if not n.responding] + [ex.location for ex in exs if not ex.responding]
     if down:
         raise LabError(f"{', '.join(down)} not answering: start the lab with `fillpath lab up` (see the table above)")
+
+
+@app.command("dump")
+def dump(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="Where to write the fork state (JSON).")],
+) -> None:
+    """Save the running fork's state (funded balances included) for `lab up --fork-state PATH`."""
+    written = lab_for(ctx, quiet=True).dump_fork_state(path)
+    console().print(f"fork state written to {written}")
 
 
 @app.command("down")
