@@ -127,3 +127,32 @@ def test_a_waiting_step_spends_within_itself_what_its_first_leg_makes() -> None:
     half = within_delivered(waiting.legs, planned, {A("USDT@lab2"): 495})
     assert [x.amount_in for x in half] == [495, 494]  # both legs scaled by what arrived, rounded down
     assert all(y.min_out <= x.min_out * y.amount_in // x.amount_in + 1 for x, y in zip(waiting.legs, half, strict=True))
+
+
+def test_chain_legs_ending_in_two_assets_are_two_calls_and_the_deposit_waits_for_its_own() -> None:
+    """The router sells WETH into USDC on the chain and wraps the rest to ETH for a deposit: one executor call
+    delivers one asset, so the chain's legs become two steps, and the deposit waits only for the ETH."""
+    steps = plan_steps(plan(leg("lab1:pool:a", "WETH@lab1", "USDC@lab1"),
+                            leg("lab1:pool:w", "WETH@lab1", "ETH@lab1"),
+                            leg("lab1:pool:b", "WETH@lab1", "DAI@lab1"),
+                            leg("lab1:pool:c", "DAI@lab1", "USDC@lab1"),
+                            leg("labex:deposit:ETH", "ETH@lab1", "ETH@labex"),
+                            leg("labex:book:ETH/USDC", "ETH@labex", "USDC@labex")), runner)  # fmt: skip
+    by_id = {s.id: s for s in steps}
+    calls = {sid: s for sid, s in by_id.items() if s.key.batched}
+    assert {sid: sorted(leg.venue for leg in s.legs) for sid, s in calls.items()} == {
+        "lab1": ["lab1:pool:a", "lab1:pool:b", "lab1:pool:c"],
+        "lab1/ETH": ["lab1:pool:w"],
+    }
+    assert all(s.depends == frozenset() and s.level == 0 for s in calls.values())
+    deposit = next(s for s in steps if s.legs[0].venue == "labex:deposit:ETH")
+    assert deposit.depends == {"lab1/ETH"}
+    book = next(s for s in steps if s.legs[0].venue == "labex:book:ETH/USDC")
+    assert book.depends == {deposit.id}
+
+
+def test_a_chain_leg_feeding_two_outputs_stays_one_step() -> None:
+    steps = plan_steps(plan(leg("lab1:pool:a", "WETH@lab1", "DAI@lab1"),
+                            leg("lab1:pool:b", "DAI@lab1", "USDC@lab1"),
+                            leg("lab1:pool:c", "DAI@lab1", "USDT@lab1")), runner)  # fmt: skip
+    assert [(s.id, len(s.legs)) for s in steps] == [("lab1", 3)]

@@ -90,27 +90,16 @@ def show_plan(plan: Plan, snap: Snapshot) -> None:
 
 
 def _impact_bps(plan: Plan, snap: Snapshot) -> Decimal | None:
-    """Expected output against the value of the input at the snapshot's mid prices (numeraire)."""
+    """Expected output against the value of the input at the snapshot's mid prices (numeraire). Inputs and outputs
+    are the plan's net flows per asset (a sell list's holding that a transfer also feeds counts what was held)."""
     prices = snap.prices or {}
     dec = {a.id: a.decimals for a in snap.assets}
-    ins = {leg.asset_in for leg in plan.legs} - {leg.asset_out for leg in plan.legs}
-    outs = {leg.asset_out for leg in plan.legs} - {leg.asset_in for leg in plan.legs}
-    if not all(a in prices for a in ins | outs):
+    net: dict[AssetId, int] = {}
+    for leg in plan.legs:
+        net[leg.asset_in] = net.get(leg.asset_in, 0) + leg.amount_in
+        net[leg.asset_out] = net.get(leg.asset_out, 0) - leg.amount_out
+    if not all(a in prices for a, n in net.items() if n):
         return None
-    value_in = sum(
-        (
-            prices[leg.asset_in] * from_base_units(leg.amount_in, dec[leg.asset_in])
-            for leg in plan.legs
-            if leg.asset_in in ins
-        ),
-        Decimal(0),
-    )
-    value_out = sum(
-        (
-            prices[leg.asset_out] * from_base_units(leg.amount_out, dec[leg.asset_out])
-            for leg in plan.legs
-            if leg.asset_out in outs
-        ),
-        Decimal(0),
-    )
+    value_in = sum((prices[a] * from_base_units(n, dec[a]) for a, n in net.items() if n > 0), Decimal(0))
+    value_out = sum((prices[a] * from_base_units(-n, dec[a]) for a, n in net.items() if n < 0), Decimal(0))
     return (value_in - value_out) / value_in * 10_000 if value_in else None

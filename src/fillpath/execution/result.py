@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
@@ -147,16 +148,16 @@ def pnl(
 ) -> Decomposition | None:
     """The shortfall against the arrival mid, split exactly (see :mod:`fillpath.state.tca`)."""
     finals = _final_assets(plan.legs)
-    sources = [leg for leg in plan.legs if leg.asset_in not in {x.asset_out for x in plan.legs}]
+    sources = net_inputs(plan.legs)
     if not finals or not sources:
         return None
     buy = sorted(finals)[0]
     arrival_units = Fraction(0)
-    for leg in sources:
-        v = unit_value(snap, leg.asset_in, buy)
+    for asset, amount in sources.items():
+        v = unit_value(snap, asset, buy)
         if v is None:
             return None
-        arrival_units += leg.amount_in * v
+        arrival_units += amount * v
     costs = []
     for r in legs:
         v = unit_value(snap, r.asset_in, buy)
@@ -179,7 +180,7 @@ def pnl(
         if r.gas_wei and v is not None:
             gas += int(r.gas_wei * v)
     expected = sum(x.expected_out for x in legs if x.asset_out in finals)
-    amount_in = sum(x.amount_in for x in sources)
+    amount_in = sum(sources.values())
     return decompose(
         amount_in=amount_in,
         arrival_mid=arrival_units / amount_in if amount_in else Fraction(0),
@@ -204,6 +205,17 @@ def _after_transfers(legs: tuple[LegResult, ...], venues: dict[str, object]) -> 
         if _moves(venues, leg) or leg.asset_in in out:
             out.add(leg.asset_out)
     return out
+
+
+def net_inputs(legs: Sequence[PlanLeg]) -> dict[AssetId, int]:
+    """What a plan takes from the trader, per asset: spent minus made. A sell list's holding at a location that
+    also receives a transfer (ETH held on an exchange, more ETH deposited there) is an input for what was held,
+    not for what arrived; an asset made and spent on the way nets to nothing."""
+    net: dict[AssetId, int] = {}
+    for leg in legs:
+        net[leg.asset_in] = net.get(leg.asset_in, 0) + leg.amount_in
+        net[leg.asset_out] = net.get(leg.asset_out, 0) - leg.amount_out
+    return {a: n for a, n in net.items() if n > 0}
 
 
 def _final_assets(legs: tuple[PlanLeg, ...]) -> set[AssetId]:

@@ -79,8 +79,52 @@ def plan_steps(plan: Plan, runner_of: Callable[[PlanLeg], RunnerKey | None]) -> 
         step.legs.append(leg)
         step.depends.update(s for s in sources if s != sid)
         producers.setdefault(leg.asset_out, []).append(sid)
+    steps = _one_output_each(plan.legs, steps)
     built = [Step(sid, b.key, tuple(b.legs), frozenset(b.depends), b.level) for sid, b in steps.items()]
     return sorted(built, key=lambda s: s.level)
+
+
+def _finals(legs: Sequence[PlanLeg]) -> list[AssetId]:
+    """What a batched step's legs deliver: the outputs no leg of the step spends (one executor call: one)."""
+    spent = {leg.asset_in for leg in legs}
+    return [a for a in dict.fromkeys(leg.asset_out for leg in legs) if a not in spent]
+
+
+def _one_output_each(legs: Sequence[PlanLeg], steps: dict[str, _Building]) -> dict[str, _Building]:
+    """Split every batched step whose legs end in several assets (USDC kept on the chain, ETH wrapped for a deposit)
+    into one step per delivered asset, each with the legs that lead to it: an executor call delivers one asset.
+    Dependencies are then drawn again from the legs, in plan order, as ``plan_steps`` draws them."""
+    split: dict[str, _Building] = {}
+    for sid, b in steps.items():
+        finals = _finals(b.legs) if b.key.batched else []
+        if len(finals) < 2:
+            split[sid] = b
+            continue
+        leads: dict[int, set[AssetId]] = {}  # leg index in the step → the delivered assets it leads to
+        for i in reversed(range(len(b.legs))):
+            leg = b.legs[i]
+            reach = {leg.asset_out} if leg.asset_out in finals else set()
+            for j in range(i + 1, len(b.legs)):
+                if b.legs[j].asset_in == leg.asset_out:
+                    reach |= leads[j]
+            leads[i] = reach
+        if any(len(r) != 1 for r in leads.values()):
+            split[sid] = b  # a leg feeding two outputs: left whole (the executor refuses it by name)
+            continue
+        for n, final in enumerate(finals):
+            part = _Building(b.key, b.level, [leg for i, leg in enumerate(b.legs) if leads[i] == {final}])
+            split[sid if n == 0 else f"{sid}/{final.symbol}"] = part
+    if len(split) == len(steps):
+        return steps
+    where = {id(leg): sid for sid, b in split.items() for leg in b.legs}
+    for b in split.values():
+        b.depends.clear()
+    producers: dict[AssetId, list[str]] = {}
+    for leg in legs:
+        sid = where[id(leg)]
+        split[sid].depends.update(p for p in producers.get(leg.asset_in, []) if p != sid)
+        producers.setdefault(leg.asset_out, []).append(sid)
+    return split
 
 
 def within_delivered(
