@@ -139,3 +139,17 @@ def test_evidence_that_cannot_be_read_leaves_the_difference_to_the_drift_rules(s
     result = _pass(store, venue)
     assert result.flows == () and [f.action for f in result.findings] == [Action.HALT]
     assert not any(isinstance(r.event, ExternalFlow) for r in store.events())
+
+
+def test_a_venue_that_cannot_say_who_it_is_is_still_reconciled(store: Store) -> None:
+    from fillpath.model.errors import Retryable
+
+    venue = Venue()
+
+    async def unknown() -> str | None:
+        raise Retryable("404 Not Found")
+
+    venue.identity = unknown  # type: ignore[method-assign]
+    result = _pass(store, venue)
+    assert [f.action for f in result.findings] == [Action.OPEN] and result.identity_changed is None
+    assert "venue.identified" not in _kinds(store)

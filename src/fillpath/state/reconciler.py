@@ -166,6 +166,17 @@ def _level(loc: str, held: Mapping[AssetId, Amount], seen: Mapping[AssetId, Amou
     return out
 
 
+async def _identity_of(ev: FlowEvidence | None) -> str | None:
+    """The venue's identity, or None when it cannot say (no such endpoint, a failed read): then it is not checked
+    this pass, and nothing else of the pass depends on it."""
+    if ev is None:
+        return None
+    try:
+        return await ev.identity()
+    except FillpathError:
+        return None
+
+
 def _text(amounts: Mapping[AssetId, object]) -> str:
     """``ASSET=AMOUNT`` joined by spaces, by asset: a ledger as one line of an audit event."""
     return " ".join(f"{a}={v}" for a, v in sorted(amounts.items(), key=lambda kv: str(kv[0])))
@@ -276,7 +287,7 @@ class Reconciler:
         reports = await source.balances()
         rest_done = self._clock_ns()
         ev = self.evidence.get(loc)
-        identity = await ev.identity() if ev is not None else None
+        identity = await _identity_of(ev)
         mark = ev.mark() if ev is not None else None
         self._follow()  # after the venue's figures: what was booked before they were read is in the ledger we use
         changed, early = self._identity(loc, identity, reports)
@@ -502,7 +513,7 @@ class Reconciler:
         loc = source.location
         reports = await source.balances()
         ev = self.evidence.get(loc)
-        identity = await ev.identity() if ev is not None else None
+        identity = await _identity_of(ev)
         mark = ev.mark() if ev is not None else None
         self._follow()
         busy, flying = self._busy(loc)
