@@ -26,9 +26,9 @@ from fillpath.router.curves import ConstantProductCurve, FloatCurve, PiecewiseLi
 from fillpath.router.network import Arc, initial_prices
 
 TAU_START = 1e-3
-TAU_STEP = 100.0
+TAU_STEP = 10.0
 TAU_FINAL = 1e-7
-STAGE_TOL = 1e-2
+STAGE_TOL = 1e-3
 """Relative imbalance at which an intermediate stage hands over to the next temperature."""
 FINAL_TOL = 1e-9
 BACKTRACKS = 12
