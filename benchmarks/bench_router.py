@@ -215,7 +215,7 @@ def quality_mixed(per_family: int) -> None:
                 bad += 1  # Clarabel's value exceeds the dual at its own prices: its answer is not an optimum
                 continue
             ratios.append(plan.expected_out / ref)
-            under += plan.upper_bound < ref * (1 - 1e-7)
+            under += plan.upper_bound < ref * (1 - 1e-6)  # beyond the reference's own accuracy (its dual check)
         rows.append(
             (
                 family.name,
@@ -234,7 +234,8 @@ def quality_mixed(per_family: int) -> None:
     table(
         f"Quality on mixed markets (tests/router/mixed.py, {per_family} per family, $1k-$20M, max_hops 4): "
         "exact plan / cvxpy optimum over the same venue directions; gap = 1 - plan / certificate; "
-        "bound < reference = cases where the certificate fell below the reference (must be 0); "
+        "bound < reference = cases where the certificate fell below the reference by more than 1e-6, the accuracy "
+        "of the reference itself (must be 0); "
         "reference failed = Clarabel's value above the dual at its own prices, or no value (weak duality: not an "
         "optimum; left out of the ratios). With fixed fees (bridges, withdrawals) or gas the convex bound cannot see "
         "the fixed costs, so the gap there includes them.",

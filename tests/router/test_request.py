@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
@@ -239,10 +241,16 @@ def test_a_bridge_too_small_for_the_route_is_invalid_not_stranded() -> None:
     small = TransferVenue("bridge:small", "arb", USDC_A, USDC_E, 10**9, 0, 500)
     venues = (*(v for v in market.venues if v.id != "bridge:usdc"), small)
     market = Market(venues, market.decimals, market.prices, market.holdings, market.gas_price_wei, market.native)
-    with pytest.raises(InvalidInput, match=r"can carry|no venue with room"):
+    with pytest.raises(InvalidInput, match=r"at most about [\d.,]+ WETH@arb can be sold into USDC@eth") as err:
         route(market, RouteRequest("WETH@arb", 10 * 10**18, "USDC@eth", gas=False))
     plan = route(market, RouteRequest("WETH@arb", 10**17, "USDC@eth", gas=False))
     assert [leg.venue for leg in plan.legs] == ["arb:pool", "bridge:small"]
+    # the amount the error names can be sold, and it is close to the most there is (1,000 USDC over the bridge)
+    most = re.search(r"at most about ([\d.,]+)", str(err.value))
+    assert most is not None
+    named = int(Decimal(most.group(1).replace(",", "")) * 10**18)
+    plan = route(market, RouteRequest("WETH@arb", named, "USDC@eth", gas=False))
+    assert 0.98 * 10**9 <= sum(leg.amount_in for leg in plan.legs if leg.venue == "bridge:small") <= 10**9
 
 
 def test_a_bare_symbol_buy_ignores_locations_no_route_reaches() -> None:

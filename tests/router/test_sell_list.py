@@ -3,11 +3,15 @@ search may not prune a capped source's routes by another source's better rates."
 
 from __future__ import annotations
 
+from fractions import Fraction
+from pathlib import Path
+
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from fillpath.model.assets import AssetId
 from fillpath.router import Market, RouteRequest, route
+from fillpath.router.snapshot import loads_snapshot
 from tests.router.helpers import check_plan
 from tests.router.opt_venues import CPVenue
 
@@ -44,3 +48,19 @@ def test_any_sell_list_can_sell_all_it_holds(holdings: tuple[int, int, int], pri
     market = _market(holdings, prices)
     plan = route(market, RouteRequest("WETH@l1,WETH@l2,ETH@l3", sum(holdings), "USDC"))
     check_plan(market, plan, dict(zip(SOURCES, holdings, strict=True)), set(USDC.values()), 50)
+
+
+LAB = Path(__file__).parent / "data" / "lab_four_locations.json"
+
+
+def test_a_sell_list_from_four_locations_of_the_lab_routes_and_is_certified() -> None:
+    """The lab's four-location snapshot (two chains, two exchanges, bridges, deposits, books, V2/V3/StableSwap pools,
+    aggregators): a sell list of everything held, from every location, sells every holding."""
+    market = Market.from_snapshot(loads_snapshot(LAB.read_text()))
+    sell = "WETH@lab1,ETH@lab2,ETH@labex,ETH@labokx"
+    held = {a: market.holdings[a] for a in map(AssetId.parse, sell.split(","))}
+    plan = route(market, RouteRequest(sell, sum(held.values()), "USDC", gas=False))
+    usdc = {a for a in market.decimals if a.symbol == "USDC"}
+    check_plan(market, plan, held, usdc, 50)
+    assert {a: sum(leg.amount_in for leg in plan.legs if leg.asset_in == a) for a in held} == held
+    assert plan.gap is not None and 0 <= plan.gap <= Fraction(1, 10_000)

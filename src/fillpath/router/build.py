@@ -20,10 +20,11 @@ from fillpath.router.plan import PlanLeg, PlanPath, PlanStats
 from fillpath.router.venues.aggregator import Aggregator
 
 BPS = 10_000
-DUST_PPM = 1_000_000
-"""A remainder no venue can take is dust, left unsold and reported, when it is at most 1 ppm of what its node holds
+DUST_PPM = 100_000
+"""A remainder no venue can take is dust, left unsold and reported, when it is at most 10 ppm of what its node holds
 (an intermediate asset) or of what the plan sells (a source given a rounding unit but no leg); anything else is a
-real shortfall ("sell less")."""
+real shortfall ("sell less"). 10 ppm, not 1: a $15M sale that saturates every ETH book on an exchange left 3.4 ppm of
+the ETH it bought there (the float solve's flows into a saturated node match its books' depth to ~1e-6)."""
 
 
 COARSE = 1e-6

@@ -227,7 +227,7 @@ def _direction(
 
 
 def _newton(
-    f: _Dual, w: list[float], tol: float, max_iter: int, max_move: float = MAX_MOVE
+    f: _Dual, w: list[float], tol: float, max_iter: int, max_move: float | None = None
 ) -> tuple[list[float], int, float]:
     """Damped Newton with a Levenberg ridge that grows when steps must be cut and shrinks when full steps work."""
     gv, gr, hs, imb = f.full(w)
@@ -242,7 +242,7 @@ def _newton(
             p = [-g / hs[i][i] if hs[i][i] > 0 else -g for i, g in enumerate(gr)]
             slope = sum(g * q for g, q in zip(gr, p, strict=True))
         move = max(abs(qi) / wi for wi, qi in zip(w, p, strict=True))
-        t = min(1.0, max_move / move) if move > 0.0 else 1.0
+        t = min(1.0, (max_move or MAX_MOVE) / move) if move > 0.0 else 1.0
         neg = [-wi / qi for wi, qi in zip(w, p, strict=True) if qi < 0.0]
         if neg:
             t = min(t, 0.95 * min(neg))  # prices stay positive

@@ -65,6 +65,7 @@ class Problem:
         self.index = {a: i for i, a in enumerate(nodes)}
         # A bare-symbol buy names a sink at every location; only those some candidate edge reaches (or a source
         # already is) are nodes of this problem. Filtering here keeps every later lookup total.
+        self.all_sinks = sinks
         self.sinks = frozenset(t for t in sinks if t in self.index)
         lin_exact = [costs.latency_per_unit(e.venue, e.asset_in) for e in self.edges]
         self.lin = [float(c) if c else 0.0 for c in lin_exact]
@@ -75,6 +76,8 @@ class Problem:
         self.lin_exact = {e.key: c for e, c in zip(self.edges, lin_exact, strict=True) if c}
         self.venues = frozenset(self.gas)
         arcs = [Arc(self.index[e.asset_in], self.index[e.asset_out], e.curve) for e in self.edges]
+        self.full_continuous = 0.0
+        """The continuous output of that solve (what the certificate is compared with to judge the solve)."""
         self.full_prices: tuple[float, ...] | None = None
         """Node prices of the solve over every venue (the tightest certificate), once it has run."""
         self.spot_prices = initial_prices(len(self.index), arcs, frozenset(self.index[t] for t in self.sinks))
@@ -149,25 +152,46 @@ class Problem:
                 sur[e.venue.id] = sur.get(e.venue.id, 0.0) + s
         return sur
 
-    def upper_bound(self, prices: Sequence[float]) -> int:
-        """The certificate (see :mod:`fillpath.router.certificate`) over every edge of the problem, on the venues'
-        own curves (no penalty, no waiting cost: it bounds ``expected_out``), at ``prices`` (one per node)."""
+    def upper_bound(self, prices: Sequence[float], edges: Sequence[Edge] | None = None) -> int:
+        """The certificate (see :mod:`fillpath.router.certificate`) over ``edges`` (default: the problem's; may be a
+        superset, the whole hop-limited graph), on the venues' own curves (no penalty, no waiting cost: it bounds
+        ``expected_out``), at ``prices`` (one per node of the problem). A node the problem does not have is priced
+        at its best spot-rate completion to priced nodes: then its outgoing arcs add nothing, and an arc into it
+        adds only what a path the problem left out could really gain."""
+        edges = self.edges if edges is None else edges
+        nodes = sorted({a for e in edges for a in (e.asset_in, e.asset_out)} | set(self.index), key=str)
+        index = {a: i for i, a in enumerate(nodes)}
+        nu = [0.0] * len(nodes)
+        known = [False] * len(nodes)
+        for a, i in self.index.items():
+            nu[index[a]], known[index[a]] = prices[i], True
+        sinks = frozenset(index[t] for t in self.all_sinks if t in index)
+        for t in sinks:
+            nu[t], known[t] = 1.0, True
         arcs = [
             (
-                self.index[e.asset_in],
-                self.index[e.asset_out],
+                index[e.asset_in],
+                index[e.asset_out],
                 curve_for(e.venue, e.asset_in) if e.venue.id in self.penalty_bps else e.curve,
             )
-            for e in self.edges
+            for e in edges
         ]
-        sources = [(self.index[s], float(cap)) for s, cap in self.sources]
-        sinks = frozenset(self.index[t] for t in self.sinks)
-        return upper_bound(prices, arcs, sources, float(self.amount), sinks)
+        for _ in range(len(nodes)):
+            changed = False
+            for t, h, curve in arcs:
+                if not known[t] and curve.spot * nu[h] > nu[t] * (1.0 + 1e-15):
+                    nu[t] = curve.spot * nu[h]
+                    changed = True
+            if not changed:
+                break
+        sources = [(index[s], float(cap)) for s, cap in self.sources]
+        return upper_bound(nu, arcs, sources, float(self.amount), sinks)
 
     def solve(self, enabled: frozenset[str]) -> Solution:
         solution = self._solve(enabled)
         if enabled == self.venues:
             self.full_prices = solution.prices
+            self.full_continuous = solution.continuous
         return solution
 
     def _solve(self, enabled: frozenset[str]) -> Solution:

@@ -18,14 +18,17 @@ from fractions import Fraction
 from fillpath.model.errors import InvalidInput
 from fillpath.router.build import Stats, build, min_out
 from fillpath.router.costs import Costs
-from fillpath.router.graph import CandidatePath, Edge, Graph, _one_layer, search_paths
+from fillpath.router.graph import CandidatePath, Edge, Graph, hop_cost, search_paths
 from fillpath.router.market import Market
 from fillpath.router.optimize import Problem, Solution
 from fillpath.router.plan import Plan
-from fillpath.router.request import RouteRequest, resolve
+from fillpath.router.request import Endpoints, RouteRequest, resolve
 from fillpath.router.select import choose
 
 SINGLE_PATH_CANDIDATES = 16
+CERTIFIED = 1e-6
+"""A solve over the candidates whose continuous output is within this of the certificate over the whole graph is
+kept; otherwise the whole graph is solved."""
 
 
 def route(market: Market, request: RouteRequest, *, timer: Callable[[], float] = time.perf_counter) -> Plan:
@@ -46,10 +49,28 @@ def route(market: Market, request: RouteRequest, *, timer: Callable[[], float] =
             f"no route from {request.sell} to {request.buy} within {request.max_hops} hops",
             "raise max_hops",
         )
-    # parallel venues: the water-level pruning is exact, the candidates are enough; a network: the whole hop-limited
-    # graph (spot-rate pruning could drop what a mixed optimum uses, and the certificate needs every direction)
-    layer = _one_layer(graph, tuple(ends.sources), ends.sinks)
-    edges = _union(paths) if layer else [e for es in graph.out_edges.values() for e in es]
+    # First over the candidates' directions (fast: spot-rate pruning keeps few), then the certificate over every
+    # direction of the hop-limited graph at that solve's prices. If it proves the solve within CERTIFIED of the
+    # best the whole graph allows, done; else (a mixed graph whose optimum the pruning cut) solve the whole graph.
+    # A graph with transfers (a mixed graph: the issue-15 shape, where pruning by one path's rates cut what the
+    # optimum uses) goes straight to the whole graph.
+    full = [e for es in graph.out_edges.values() for e in es]
+    mixed = any(hop_cost(e.asset_in, e.asset_out) == 0 for e in full)
+    best, problem = _plan(full if mixed else _union(paths), paths, ends, request, costs)
+    bound = problem.upper_bound(problem.full_prices or best.prices, full)
+    if len(problem.edges) < len(full) and problem.full_continuous < bound * (1.0 - CERTIFIED):
+        again, whole = _plan(full, paths, ends, request, costs)
+        bound = min(bound, whole.upper_bound(whole.full_prices or again.prices))
+        if again.net >= best.net:
+            best = again
+    lowered = search.hops if search.hops < request.max_hops and paths else None
+    return _finish(best, ends.sell_label, ends.buy_label, request, len(paths), timer() - started, lowered, bound)
+
+
+def _plan(
+    edges: list[Edge], paths: list[CandidatePath], ends: Endpoints, request: RouteRequest, costs: Costs
+) -> tuple[Solution, Problem]:
+    """The best exact plan over ``edges``: the convex split with the venue choice, or the best single path."""
     problem = Problem(edges, ends.sources, ends.sinks, request.amount, costs, request.slippage_bps, request.penalty_bps)
     best = _best_single(problem, paths)
     seed = frozenset(leg.venue for leg in best.draft.legs) if best is not None else frozenset()
@@ -62,9 +83,7 @@ def route(market: Market, request: RouteRequest, *, timer: Callable[[], float] =
         if best is None or split.net >= best.net:
             best = split
     assert best is not None
-    lowered = search.hops if search.hops < request.max_hops and paths else None
-    bound = problem.upper_bound(problem.full_prices or best.prices)
-    return _finish(best, ends.sell_label, ends.buy_label, request, len(paths), timer() - started, lowered, bound)
+    return best, problem
 
 
 def _union(paths: list[CandidatePath]) -> list[Edge]:
