@@ -126,7 +126,7 @@ def test_cli_refuses_an_unknown_dialect() -> None:
     assert out.exit_code != 0 and isinstance(out.exception, InvalidInput)
 
 
-CHAIN_SAMPLE = range(12)
+CHAIN_SAMPLE = range(8)
 """The fixed sample with the EVM chain (eth-tester) beside the exchange: the deploy costs ~5 s once per process."""
 
 
@@ -141,3 +141,20 @@ def test_chain_same_seed_same_journal() -> None:
     a, b = run_scenario(3, chain=True), run_scenario(3, chain=True)
     assert a.journal_hash == b.journal_hash and a.timeline == b.timeline
     assert any("@lab1" in line for _, line in a.timeline)
+
+
+@pytest.mark.parametrize(
+    ("bug", "kinds", "bound"),
+    [
+        (planted.rebroadcast_with_new_nonce, (Fault.TX_REPLY_LOST,), 10),
+        (planted.chain_recovery_without_evidence, (Fault.CRASH,), 10),
+    ],
+    ids=["rebroadcast-with-new-nonce", "chain-recovery-without-evidence"],
+)
+def test_planted_chain_bug_is_caught(bug: planted.Tamper, kinds: tuple[Fault, ...], bound: int) -> None:
+    result = sweep(range(bound), kinds=kinds, tamper=bug, stop_at_first=True, chain=True)
+    assert result.failures, f"{bug.__name__} survived {bound} seeds"
+    seed = result.failures[0].seed
+    assert replay_command(seed, kinds, chain=True) in summary(result)
+    assert {b.invariant for b in result.failures[0].broken} & {"chain_once", "chain_lost", "nonces", "no_drift"}
+    assert run_scenario(seed, kinds=kinds, chain=True).ok  # the same seed without the bug holds

@@ -396,7 +396,7 @@ class ChainWorld:
         if self.faults.hit(Fault.TX_DROPPED):
             self.log(f"chain: tx {tx_hash[:10]} (nonce {nonce}) will be dropped from the mempool")
             self.dropped.add(tx_hash)
-        if self.faults.hit(Fault.RPC_TIMEOUT):
+        if self.faults.hit(Fault.TX_REPLY_LOST):
             self.log(f"chain: eth_sendRawTransaction {tx_hash[:10]} reached the node; its reply timed out")
             raise Ambiguous(f"{CHAIN}: eth_sendRawTransaction got no answer (timeout); the outcome is unknown")
         return tx_hash

@@ -50,7 +50,9 @@ class Fault(StrEnum):
     CRASH = "crash"
     """The engine dies at a failpoint (``intent``, ``sent``, ``ack``) and is restarted: recover, reconcile, go on."""
     RPC_TIMEOUT = "rpc_timeout"
-    """A chain RPC call times out (a send: the node saw it, the reply is lost — the outcome is unknown)."""
+    """A chain RPC read times out."""
+    TX_REPLY_LOST = "tx_reply_lost"
+    """A transaction reaches the node's mempool, the reply to ``eth_sendRawTransaction`` is lost (a timeout)."""
     RPC_ERROR = "rpc_error"
     """A chain RPC read answers 503."""
     TX_DROPPED = "tx_dropped"
@@ -61,7 +63,9 @@ class Fault(StrEnum):
     """The block that included our transactions is un-mined at the next block: they go back to the mempool."""
 
 
-CHAIN_KINDS: tuple[Fault, ...] = (Fault.RPC_TIMEOUT, Fault.RPC_ERROR, Fault.TX_DROPPED, Fault.TX_STUCK, Fault.REORG)
+CHAIN_KINDS: tuple[Fault, ...] = (
+    Fault.RPC_TIMEOUT, Fault.RPC_ERROR, Fault.TX_REPLY_LOST, Fault.TX_DROPPED, Fault.TX_STUCK, Fault.REORG,
+)  # fmt: skip
 """Faults only a world with the chain can draw (a world without it draws from the others, as before they existed:
 every earlier seed keeps its draws)."""
 ALL: tuple[Fault, ...] = tuple(Fault)
@@ -86,6 +90,7 @@ RATES: dict[Fault, tuple[float, float]] = {
     Fault.CRASH: (0.3, 1.0),
     Fault.RPC_TIMEOUT: (0.02, 0.15),
     Fault.RPC_ERROR: (0.02, 0.15),
+    Fault.TX_REPLY_LOST: (0.3, 0.8),
     Fault.TX_DROPPED: (0.2, 0.6),
     Fault.TX_STUCK: (0.2, 0.6),
     Fault.REORG: (0.2, 0.6),

@@ -63,6 +63,8 @@ from fillpath.state.reconciler import ExchangeChecks, PassResult, Reconciler
 from fillpath.state.store import Store
 
 T = TypeVar("T")
+Recover = Callable[..., Awaitable[list[Resolution]]]
+"""``execution.recovery.recover``'s shape (a part, so a planted bug can replace it)."""
 LOCATION = "labex"
 CLOCK_BOUND_NS = 2_000_000_000
 """A venue clock further than this from ours is a ``ClockDivergence``."""
@@ -96,6 +98,7 @@ class Parts:
     engine: Engine
     reconciler: Reconciler
     evm: dict[str, EvmVenue] = field(default_factory=dict)
+    recover: Recover = recover
 
 
 Tamper = Callable[[Parts], None]
@@ -325,7 +328,7 @@ class World:
     async def recover(self) -> list[Resolution]:
         p = self.parts
         try:
-            out = await recover(p.store, p.evm, {LOCATION: p.driver}, self.assets_by_address())
+            out = await p.recover(p.store, p.evm, {LOCATION: p.driver}, self.assets_by_address())
         except FillpathError as exc:  # the venue refused to answer (a ban): recovery runs again later
             self.log(f"recover: stopped: {type(exc).__name__}: {exc}")
             return []
