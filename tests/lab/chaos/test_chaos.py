@@ -130,6 +130,17 @@ CHAIN_SAMPLE = range(8)
 """The fixed sample with the EVM chain (eth-tester) beside the exchange: the deploy costs ~5 s once per process."""
 
 
+CHAIN_REGRESSION_SEEDS = (1032, 1039)
+"""Chain seeds that broke the engine: 1032 — recovery filled a nonce gap with no-ops at the nonces queued behind it
+too (refused as underpriced replacements: the intent stayed open for good); 1039 — the reconciler "adjusted" the gas
+of a transaction final on chain whose intent was not booked yet."""
+
+
+def test_chain_regression_seeds() -> None:
+    result = sweep(CHAIN_REGRESSION_SEEDS, chain=True)
+    assert not result.failures, summary(result)
+
+
 def test_chain_sample_holds_every_invariant() -> None:
     result = sweep(CHAIN_SAMPLE, chain=True)
     assert not result.failures, summary(result)
