@@ -165,6 +165,11 @@ async def _transaction(
     venue.tracker.adopt(tx_hash, sender, nonce)
     states = await venue.tracker.wait_final([tx_hash], timeout_s=venue.final_timeout_s, interval_s=0.1)
     state = states[tx_hash]
+    if state is TxState.PENDING:  # waiting behind a nonce nothing will ever fill (its transaction dropped)?
+        filled = await _fill_gaps(store, venue, intent.intent_id)
+        if filled:
+            states = await venue.tracker.wait_final([tx_hash], timeout_s=venue.final_timeout_s, interval_s=0.1)
+            state = states[tx_hash]
     if state not in (TxState.CONFIRMED, TxState.REVERTED):
         if state in (TxState.DROPPED, TxState.REPLACED):
             gaps = await _fill_gaps(store, venue, intent.intent_id)

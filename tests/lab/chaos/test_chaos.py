@@ -130,10 +130,12 @@ CHAIN_SAMPLE = range(8)
 """The fixed sample with the EVM chain (eth-tester) beside the exchange: the deploy costs ~5 s once per process."""
 
 
-CHAIN_REGRESSION_SEEDS = (1032, 1039)
+CHAIN_REGRESSION_SEEDS = (1032, 1039, 2006, 2021)
 """Chain seeds that broke the engine: 1032 — recovery filled a nonce gap with no-ops at the nonces queued behind it
 too (refused as underpriced replacements: the intent stayed open for good); 1039 — the reconciler "adjusted" the gas
-of a transaction final on chain whose intent was not booked yet."""
+of a transaction final on chain whose intent was not booked yet; 2006 — one RPC timeout while the tracker waited
+aborted the execution after its bytes left (nothing resent its dropped approval: the call waited behind the gap for
+good); 2021 — the tracker's re-broadcast of a dropped approval unlinked it from its intent (its gas never booked)."""
 
 
 def test_chain_regression_seeds() -> None:
