@@ -103,6 +103,7 @@ async def swap(
     max_replans: int = 0,
     recover_first: bool = False,
     recover_wait_s: float = 10.0,
+    exclude: frozenset[str] = frozenset(),
 ) -> Run:
     """Reconcile (opens the ledger), run the swap (``amount`` None: recover only), reconcile again."""
     parts = await execution_parts(cfg, store, signers={"lab1": signer, "lab2": signer})
@@ -114,7 +115,8 @@ async def swap(
         await reconcile(parts, store, cfg, signer.address)
         result = None
         if amount:
-            request = SwapRequest(RouteRequest(sell, amount, buy, max_hops=max_hops), max_replans=max_replans)
+            route = RouteRequest(sell, amount, buy, max_hops=max_hops, exclude=exclude)
+            request = SwapRequest(route, max_replans=max_replans)
             result = await Engine(parts.wiring).run(request, dry_run=False)
         return Run(result, await reconcile(parts, store, cfg, signer.address), resolved)
     finally:

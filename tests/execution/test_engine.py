@@ -72,7 +72,9 @@ def test_a_swap_across_a_chain_and_the_exchange_is_exact_on_chain_and_booked(lab
         try:
             await _reconcile(parts, store, lab_cfg, signer.address)  # opens the ledger
             engine = Engine(parts.wiring)
-            request = SwapRequest(RouteRequest("WETH@lab1,ETH@labex", 400 * 10**18, "USDC", max_hops=3))
+            # more than lab1 holds (an earlier test may have left WETH with this account): labex's ETH must sell too
+            held = lab1.contract("WETH").functions.balanceOf(signer.address).call()
+            request = SwapRequest(RouteRequest("WETH@lab1,ETH@labex", held + 100 * 10**18, "USDC", max_hops=3))
             result = await engine.run(request, dry_run=False)
             after = await _reconcile(parts, store, lab_cfg, signer.address)
             return result, after

@@ -45,6 +45,7 @@ KINDS = {
     "transfer.refunded", "transfer.unknown",
     "service.started", "service.stopped",
     "external.flow", "venue.identified", "venue.checked", "balances.accepted",
+    "rebalance.started", "rebalance.finished",
 }  # fmt: skip
 
 _decimals = st.builds(lambda n, e: Decimal(n).scaleb(e), st.integers(-(10**40), 10**40), st.integers(-30, 10))

@@ -1,13 +1,13 @@
 """On-chain balances → ``BalanceReport`` s, read through Multicall3 at a *confirmed* block.
 
-Reconciliation compares them with the ledger; reading below the head by the confirmation depth keeps a
-transaction that a reorg could still undo out of the comparison.
+Reconciliation compares them with the ledger; reading at the newest block of the confirmation depth (the
+tracker's) keeps a transaction that a reorg could still undo out of the comparison.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from fillpath.chains.abi import fn
 from fillpath.chains.flows import chain_identity, native_flows, token_flows
@@ -21,13 +21,16 @@ from fillpath.model.reports import BalanceReport, FlowReport
 class ChainBalances:
     """A balance source for one EVM location and one holder address."""
 
-    def __init__(self, rpc: RpcClient, src: ChainSource, *, confirmations: int = 2) -> None:
+    def __init__(
+        self, rpc: RpcClient, src: ChainSource, *, confirmations: int = 2, clock_ns: Callable[[], int] = time.time_ns
+    ) -> None:
         if src.holder is None:
             raise ValueError(f"{src.location}: no holder address to read balances for")
         self.rpc = rpc
         self.src = src
         self.location = src.location
         self.confirmations = confirmations
+        self.clock_ns = clock_ns
         self.block: int | None = None
 
     async def close(self) -> None:
@@ -35,13 +38,16 @@ class ChainBalances:
 
     async def balances(self) -> list[BalanceReport]:
         head = hex_int(await self.rpc.request("eth_blockNumber"))
-        block = max(0, head - self.confirmations)
+        # the newest block whose transactions have ``confirmations`` (the tracker's depth: head - block + 1), so a
+        # transaction the tracker called final is in the balances read (head - confirmations lagged it by a block:
+        # drift on every trade the moment it was booked); 0 reads the head, like 1
+        block = max(0, head - max(0, self.confirmations - 1))
         holder = self.src.holder
         assert holder is not None
         calls = [Call(t.address, fn("ERC20", "balanceOf"), (holder,)) for t in self.src.tokens]
         calls.append(Call(self.src.multicall, fn("Multicall3", "getEthBalance"), (holder,)))
         results = await multicall(self.rpc, self.src.multicall, calls, block=block)
-        stamp = time.time_ns()
+        stamp = self.clock_ns()
         symbols = [t.symbol for t in self.src.tokens] + [self.src.native]
         self.block = block
         out = []

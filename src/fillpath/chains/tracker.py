@@ -23,6 +23,7 @@ from typing import Any
 
 from fillpath.chains.rpc import RpcClient, RpcError, hex_int
 from fillpath.chains.transactions import SignedTx
+from fillpath.model.errors import Retryable
 from fillpath.model.events import (
     Event,
     TxBroadcast,
@@ -269,7 +270,11 @@ class TxTracker:
         not final means *unknown*, never failed)."""
         deadline = self.clock() + timeout_s
         while True:
-            await self.poll()
+            try:
+                await self.poll()
+            except Retryable:  # the node did not answer this time (a timeout, a 5xx): ask again, the bytes are out
+                if self.clock() >= deadline:
+                    raise
             states = {h: self.txs[h].state for h in hashes}
             if all(s in FINAL for s in states.values()) or self.clock() >= deadline:
                 return states

@@ -165,6 +165,11 @@ async def _transaction(
     venue.tracker.adopt(tx_hash, sender, nonce)
     states = await venue.tracker.wait_final([tx_hash], timeout_s=venue.final_timeout_s, interval_s=0.1)
     state = states[tx_hash]
+    if state is TxState.PENDING:  # waiting behind a nonce nothing will ever fill (its transaction dropped)?
+        filled = await _fill_gaps(store, venue, intent.intent_id)
+        if filled:
+            states = await venue.tracker.wait_final([tx_hash], timeout_s=venue.final_timeout_s, interval_s=0.1)
+            state = states[tx_hash]
     if state not in (TxState.CONFIRMED, TxState.REVERTED):
         if state in (TxState.DROPPED, TxState.REPLACED):
             gaps = await _fill_gaps(store, venue, intent.intent_id)
@@ -202,9 +207,12 @@ async def _fill_gaps(store: Store, venue: EvmVenue, intent_id: str | None = None
         mine = sorted(t.nonce for t in store.transactions().values()
                       if t.venue == venue.location and t.intent_id == intent_id and t.nonce is not None)  # fmt: skip
         pending = hex_int(await venue.rpc.request("eth_getTransactionCount", [venue.signer.address, "pending"]))
-        filled = [(n, await _noop(venue, n)) for n in mine if n >= pending]
+        gaps = [n for n in mine if n >= pending]
     else:
-        filled = await venue.nonces.fill_gaps(lambda n: _noop(venue, n))
+        gaps = await venue.nonces.gaps()
+    # a nonce above the gap whose transaction the node still holds (queued behind the gap) is no gap: a no-op there
+    # would be refused as an underpriced replacement (recovery stuck on it for good) or replace a live transaction
+    filled = [(n, await _noop(venue, n)) for n in await _unsent(store, venue, gaps)]
     if not filled:
         return ""
     await book_gas(venue, store, [h for _, h in filled], "gas: nonce gap filled after a crash")
@@ -213,6 +221,21 @@ async def _fill_gaps(store: Store, venue: EvmVenue, intent_id: str | None = None
 
 fill_gaps = _fill_gaps
 """Fill the nonce gaps a crash left (a transfer runner's recovery uses it too)."""
+
+
+async def _unsent(store: Store, venue: EvmVenue, nonces: list[int]) -> list[int]:
+    """The ``nonces`` no transaction of ours known to the node holds (by the journal's hashes at each)."""
+    me = venue.signer.address.lower()
+    hashes: dict[int, list[str]] = {}
+    for t in store.transactions().values():
+        if t.venue == venue.location and t.nonce in nonces and (t.sender or "").lower() == me:
+            hashes.setdefault(t.nonce, []).append(t.tx_hash)
+    out = []
+    for n in nonces:
+        held = [h for h in hashes.get(n, []) if await venue.rpc.request("eth_getTransactionByHash", [h]) is not None]
+        if not held:
+            out.append(n)
+    return out
 
 
 async def _noop(venue: EvmVenue, nonce: int) -> str:

@@ -257,7 +257,9 @@ class Projections:
         old = self.transactions.get(key)
         t = old or TxRecord(e.venue, e.tx_hash, TxStatus.BROADCAST, None, None, None, None, None, None, None, None, 0)
         if isinstance(e, TxBroadcast):
-            t = replace(t, sender=e.sender, nonce=e.nonce, intent_id=e.intent_id)
+            # a re-broadcast of the same bytes (the tracker re-sending a dropped transaction) names no intent: it
+            # must not unlink the transaction from its intent (recovery would miss its gas: chaos --chain seed 2021)
+            t = replace(t, sender=e.sender, nonce=e.nonce, intent_id=e.intent_id or t.intent_id)
             if t.status is TxStatus.DROPPED:
                 t = replace(t, status=TxStatus.BROADCAST)
         elif isinstance(e, TxMined):

@@ -261,11 +261,17 @@ class Reconciler:
         self._memory.follow(self.store)
 
     def _busy(self, venue: str) -> tuple[bool, set[AssetId]]:
-        txs = any(t.venue == venue and t.status in UNFINISHED_TX for t in self.store.transactions().values())
         flying: set[AssetId] = set()
+        unbooked: set[str] = set()
         for i in self.store.intents().values():
             if i.venue == venue and i.status is IntentStatus.OPEN:
                 flying |= {a for a in (i.asset_in, i.asset_out) if a is not None}
+                unbooked.add(i.intent_id)
+        # a transaction final on chain whose intent is not booked yet has paid gas in the native asset, which the
+        # intent does not name: the venue is busy until it is booked (else its gas reads as drift and is "adjusted",
+        # then booked again)
+        txs = any(t.venue == venue and (t.status in UNFINISHED_TX or t.intent_id in unbooked)
+                  for t in self.store.transactions().values())  # fmt: skip
         for t in self.store.transfers().values():  # funds between locations: not drift at either end
             if t.state in MAYBE_TAKEN and t.venue == venue and t.source is not None:
                 flying.add(t.source)  # the source may have taken them before we booked it

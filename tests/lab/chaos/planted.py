@@ -4,22 +4,32 @@ in production code). Each is a mistake real execution engines make; the simulato
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
+
+from eth_account.typed_transactions.typed_transaction import TypedTransaction
+from hexbytes import HexBytes
 
 from fillpath.cex.order_driver import OrderDriver
 from fillpath.cex.orders import TrackedOrder
+from fillpath.chains.accounts import Signer
+from fillpath.chains.rpc import RpcClient
+from fillpath.lab.chaos.chain import CHAIN
 from fillpath.lab.chaos.world import LOCATION, Parts, Tamper
 
 __all__ = [
     "Tamper",
+    "chain_recovery_without_evidence",
     "intent_after_send",
+    "rebroadcast_with_new_nonce",
     "reconcile_ignores_in_flight",
     "reconcile_ignores_stream",
     "retry_without_client_id",
 ]
-from fillpath.model.events import Event, IntentCreated
+from fillpath.model.errors import Ambiguous
+from fillpath.model.events import Event, IntentCreated, IntentOutcome, IntentResolved
 from fillpath.model.orders import OrderState
+from fillpath.state.records import IntentStatus
 
 
 class _RetryWithNewId(OrderDriver):
@@ -81,3 +91,49 @@ def reconcile_ignores_stream(parts: Parts) -> None:
     parts.reconciler.exchanges = {
         venue: dataclasses.replace(checks, stream=None) for venue, checks in parts.reconciler.exchanges.items()
     }
+
+
+def chain_recovery_without_evidence(parts: Parts) -> None:
+    """Recovery that calls every open chain intent failed without asking the chain (its transaction "must have been
+    lost in the crash"): a transaction that mines later moves funds the ledger never hears of."""
+    store, real = parts.store, parts.recover
+
+    async def hasty(*args: Any, **kw: Any) -> Any:
+        for i in list(store.intents().values()):
+            if i.venue == CHAIN and i.status is IntentStatus.OPEN:
+                store.append(IntentResolved(CHAIN, i.intent_id, IntentOutcome.BAD, "assumed lost in the crash"))
+        return await real(*args, **kw)
+
+    parts.recover = hasty
+
+
+class _Rebroadcast(RpcClient):
+    """A send whose reply timed out is "retried" by signing the same call again at the next nonce (instead of
+    re-sending the same bytes, or asking the node by hash): if the first reached the mempool, both execute."""
+
+    def __init__(self, inner: RpcClient, signer: Signer) -> None:
+        super().__init__(inner.location, ())
+        self.inner, self.signer = inner, signer
+
+    async def request(self, method: str, params: Sequence[Any] = ()) -> Any:
+        try:
+            return await self.inner.request(method, params)
+        except Ambiguous:
+            if method != "eth_sendRawTransaction":
+                raise
+            tx = dict(TypedTransaction.from_bytes(HexBytes(params[0])).as_dict())
+            for k in ("v", "r", "s", "yParity", "type"):
+                tx.pop(k, None)
+            tx["nonce"] = int(tx["nonce"]) + 1
+            signed = self.signer.sign_transaction({**tx, "type": 2})
+            raw = getattr(signed, "raw_transaction", None) or signed.rawTransaction  # type: ignore[union-attr]
+            return await self.inner.request(method, ["0x" + bytes(raw).hex()])
+
+    async def batch(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+        return await self.inner.batch(calls)
+
+
+def rebroadcast_with_new_nonce(parts: Parts) -> None:
+    venue = parts.evm.get(CHAIN)
+    if venue is not None:
+        venue.rpc = _Rebroadcast(venue.rpc, venue.signer)

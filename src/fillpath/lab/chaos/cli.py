@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from fillpath.lab.chaos.faults import FAILPOINTS, parse_kinds
+from fillpath.lab.chaos.faults import CHAIN_FAILPOINTS, CHAIN_KINDS, FAILPOINTS, parse_kinds
 from fillpath.lab.chaos.scenario import DIALECTS, run_scenario
 from fillpath.lab.chaos.sweep import Sweep, replay_command, sweep
 from fillpath.model.errors import InvalidInput
@@ -19,6 +19,12 @@ app = typer.Typer(
 
 FaultsOption = Annotated[
     str | None, typer.Option("--faults", help="Comma-separated fault kinds to draw from (default: all).")
+]
+ChainOption = Annotated[
+    bool,
+    typer.Option(
+        "--chain", help="An EVM chain (eth-tester, the lab's WETH/USDC pool and executor) beside the exchange."
+    ),
 ]
 DialectOption = Annotated[
     str | None,
@@ -42,12 +48,13 @@ def run_cmd(
     start: Annotated[int, typer.Option("--start", min=0, help="The first seed.")] = 0,
     faults: FaultsOption = None,
     dialect: DialectOption = None,
+    chain: ChainOption = False,
     jobs: Annotated[int, typer.Option("--jobs", min=1, max=64, help="Processes to run scenarios in.")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Run scenarios; print scenarios, faults by kind, invariant failures and scenarios/s. Exit 1 on a failure."""
     kinds = parse_kinds(faults)
-    result = sweep(range(start, start + seeds), kinds=kinds, dialects=parse_dialects(dialect), jobs=jobs)
+    result = sweep(range(start, start + seeds), kinds=kinds, dialects=parse_dialects(dialect), jobs=jobs, chain=chain)
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2))
     else:
@@ -64,8 +71,10 @@ def summary(s: Sweep) -> str:
         f"{'fault':<18}{'drawn':>8}{'fired':>8}{'share':>8}{'hits':>8}",
     ]
     for k in s.kinds:
+        if k in CHAIN_KINDS and not s.chain:
+            continue  # only a world with the chain draws them
         lines.append(f"{k:<18}{s.drawn[k]:>8}{s.fired[k]:>8}{s.share(k):>8.1%}{s.hits[k]:>8}")
-    for p in FAILPOINTS:
+    for p in CHAIN_FAILPOINTS if s.chain else FAILPOINTS:
         name = f"failpoint:{p}"
         lines.append(f"{name:<18}{'':>8}{s.fired[name]:>8}{s.share(name):>8.1%}")
     lines.append("")
@@ -75,7 +84,7 @@ def summary(s: Sweep) -> str:
     lines.append("invariant failures: " + ", ".join(f"{k} {n}" for k, n in sorted(s.broken.items())))
     for o in s.failures[:20]:
         lines.append(f"  seed {o.seed}: {o.broken[0]}")
-        lines.append(f"    replay: {replay_command(o.seed, s.kinds, s.dialects)}")
+        lines.append(f"    replay: {replay_command(o.seed, s.kinds, s.dialects, chain=s.chain)}")
     if len(s.failures) > 20:
         lines.append(f"  … {len(s.failures) - 20} more (--json lists every one)")
     return "\n".join(lines)
@@ -86,10 +95,11 @@ def replay_cmd(
     seed: Annotated[int, typer.Argument(min=0, help="The scenario's seed.")],
     faults: FaultsOption = None,
     dialect: DialectOption = None,
+    chain: ChainOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the scenario as JSON.")] = False,
 ) -> None:
     """Run one scenario again: its timeline, its journal hash and the first broken invariant. Exit 1 if broken."""
-    o = run_scenario(seed, kinds=parse_kinds(faults), dialects=parse_dialects(dialect))
+    o = run_scenario(seed, kinds=parse_kinds(faults), dialects=parse_dialects(dialect), chain=chain)
     if as_json:
         typer.echo(json.dumps({
             "seed": o.seed, "dialect": o.dialect, "journal_hash": o.journal_hash, "faults": o.faults, "fired": o.fired,

@@ -49,8 +49,25 @@ class Fault(StrEnum):
     """A balance push says a wrong amount: the stream and REST disagree."""
     CRASH = "crash"
     """The engine dies at a failpoint (``intent``, ``sent``, ``ack``) and is restarted: recover, reconcile, go on."""
+    RPC_TIMEOUT = "rpc_timeout"
+    """A chain RPC read times out."""
+    TX_REPLY_LOST = "tx_reply_lost"
+    """A transaction reaches the node's mempool, the reply to ``eth_sendRawTransaction`` is lost (a timeout)."""
+    RPC_ERROR = "rpc_error"
+    """A chain RPC read answers 503."""
+    TX_DROPPED = "tx_dropped"
+    """A sent transaction is dropped from the mempool before a block includes it."""
+    TX_STUCK = "tx_stuck"
+    """A sent transaction waits in the mempool 5–40 s (underpriced, say) before a block includes it."""
+    REORG = "reorg"
+    """The block that included our transactions is un-mined at the next block: they go back to the mempool."""
 
 
+CHAIN_KINDS: tuple[Fault, ...] = (
+    Fault.RPC_TIMEOUT, Fault.RPC_ERROR, Fault.TX_REPLY_LOST, Fault.TX_DROPPED, Fault.TX_STUCK, Fault.REORG,
+)  # fmt: skip
+"""Faults only a world with the chain can draw (a world without it draws from the others, as before they existed:
+every earlier seed keeps its draws)."""
 ALL: tuple[Fault, ...] = tuple(Fault)
 
 RATES: dict[Fault, tuple[float, float]] = {
@@ -71,10 +88,18 @@ RATES: dict[Fault, tuple[float, float]] = {
     Fault.STREAM_REORDER: (1.0, 1.0),
     Fault.STREAM_GARBLE: (0.1, 0.5),
     Fault.CRASH: (0.3, 1.0),
+    Fault.RPC_TIMEOUT: (0.02, 0.15),
+    Fault.RPC_ERROR: (0.02, 0.15),
+    Fault.TX_REPLY_LOST: (0.3, 0.8),
+    Fault.TX_DROPPED: (0.2, 0.6),
+    Fault.TX_STUCK: (0.2, 0.6),
+    Fault.REORG: (0.2, 0.6),
 }
 """Per kind, the range its rate (the chance per opportunity) is drawn from."""
 
 FAILPOINTS = ("intent", "sent", "ack")
+CHAIN_FAILPOINTS = ("intent", "sent", "ack", "broadcast")
+"""With the chain: ``broadcast`` too (the transaction's bytes left, before its receipt)."""
 """Where the engine's process dies: ``intent`` and ``ack`` are the execution package's failpoints
 (``execution/failpoints.py``); ``sent`` is the world's own: the venue placed the order, its reply is on the wire."""
 
@@ -107,8 +132,10 @@ class FaultPlan:
     fired: Counter[str] = field(default_factory=Counter)
 
     @classmethod
-    def draw(cls, rng: random.Random, kinds: Iterable[Fault] = ALL, *, max_kinds: int = 4) -> FaultPlan:
-        pool = sorted(set(kinds))
+    def draw(
+        cls, rng: random.Random, kinds: Iterable[Fault] = ALL, *, max_kinds: int = 4, chain: bool = False
+    ) -> FaultPlan:
+        pool = sorted(set(kinds) if chain else set(kinds) - set(CHAIN_KINDS))
         chosen = rng.sample(pool, rng.randint(0, min(max_kinds, len(pool))))
         rates = {k: rng.uniform(*RATES[k]) for k in sorted(chosen)}
         plan = cls(rng, rates)
@@ -116,7 +143,7 @@ class FaultPlan:
             plan.skew_ms = rng.randint(500, 6_000)
             plan.note(Fault.CLOCK_SKEW)
         if Fault.CRASH in rates:
-            plan.failpoint = rng.choice(FAILPOINTS)
+            plan.failpoint = rng.choice(CHAIN_FAILPOINTS if chain else FAILPOINTS)
         return plan
 
     def on(self, kind: Fault) -> bool:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from fillpath.lab.chaos.chain import CHAIN, ChainWorld
 from fillpath.lab.chaos.exchange import InProcessVenue
 from fillpath.lab.chaos.faults import Fault, FaultPlan
 from fillpath.model.events import BalanceAdjusted, DriftDetected, VenueHalted
@@ -26,6 +27,9 @@ NAMES = (
     "clock",
     "pnl",
     "stream",
+    "chain_lost",
+    "chain_once",
+    "nonces",
 )
 
 
@@ -173,3 +177,43 @@ def check_all(
         *clock(store, clock_bound_ns),
         *pnl(store),
     ]
+
+
+def chain(store: Store, world: ChainWorld, ledger: dict[str, Decimal | int]) -> list[Broken]:
+    """The chain, read from its canonical blocks (never the engine's memory):
+
+    - ``chain_lost``: per asset, the ledger equals what the trader holds on chain, to the wei;
+    - ``chain_once``: every transaction of ours on chain was journaled before it left, and each intent has at most
+      one executor transaction on chain;
+    - ``nonces``: the journal's transactions use the account's nonces contiguously (no gap a later transaction would
+      wait behind forever), and every nonce the chain consumed is one the journal recorded."""
+    out: list[Broken] = []
+    held = world.balances()
+    for symbol in sorted(set(held) | set(ledger)):
+        ours, theirs = int(ledger.get(symbol, 0)), held.get(symbol, 0)
+        if ours != theirs:
+            out.append(Broken("chain_lost", f"{symbol}@{CHAIN}: ledger {ours} ≠ chain {theirs} ({theirs - ours:+})"))
+    executor = world.lab.deployment.address("FillpathExecutor").lower()
+    trader = world.lab.trader.lower()
+    journaled = {h.lower(): t for (v, h), t in store.transactions().items() if v == CHAIN}
+    per_intent: dict[str, list[str]] = {}
+    consumed: set[int] = set()
+    for tx in world.ours_on_chain():
+        h = tx["hash"].lower()
+        consumed.add(int(tx["nonce"]))
+        rec = journaled.get(h)
+        if rec is None:
+            out.append(Broken("chain_once", f"tx {h[:12]} (nonce {tx['nonce']}) on chain was never journaled"))
+            continue
+        if str(tx.get("to") or "").lower() == executor and rec.intent_id:
+            per_intent.setdefault(rec.intent_id, []).append(h)
+    for intent, hashes in sorted(per_intent.items()):
+        if len(hashes) > 1:
+            out.append(Broken("chain_once", f"intent {intent} executed {len(hashes)} times on chain: {hashes}"))
+    used = sorted({t.nonce for t in journaled.values() if t.nonce is not None and (t.sender or "").lower() == trader})
+    if used and used != list(range(used[0], used[-1] + 1)):
+        out.append(Broken("nonces", f"the journal's nonces have a gap: {used}"))
+    final = world.nonce()
+    if used and final != used[-1] + 1:
+        out.append(Broken("nonces", f"the chain's nonce is {final}; the journal's last is {used[-1]}"))
+    return out

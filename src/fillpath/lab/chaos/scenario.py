@@ -16,6 +16,7 @@ import random
 import shutil
 import sqlite3
 import tempfile
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from fillpath.execution.engine import SwapRequest
 from fillpath.lab.chaos import invariants
+from fillpath.lab.chaos.chain import CHAIN
 from fillpath.lab.chaos.clock import Stalled, VirtualClock, run
 from fillpath.lab.chaos.faults import ALL, Fault, FaultPlan
 from fillpath.lab.chaos.world import CLOCK_BOUND_NS, LOCATION, Crash, Tamper, World
@@ -33,6 +35,8 @@ from fillpath.state.store import Store
 PAIRS = (("ETH", "USDT"), ("USDT", "ETH"), ("BTC", "USDT"), ("USDT", "BTC"), ("ETH", "BTC"), ("BTC", "ETH"),
          ("USDC", "ETH"), ("ETH", "USDC"), ("USDC", "BTC"))  # fmt: skip
 """What the workload sells and buys on the exchange (some routes take two books)."""
+CHAIN_PAIRS = (("WETH", "USDC"), ("USDC", "WETH"))
+"""What the workload swaps on the chain (the lab's one pool, through the executor)."""
 DIALECTS = ("binance", "okx")
 """The APIs a scenario's exchange may speak (``exchange.VENUES``)."""
 QUIET_S = 60.0
@@ -53,6 +57,7 @@ class Outcome:
     timeline: tuple[tuple[int, str], ...] = field(repr=False)
     events: int = 0
     dialect: str = "binance"
+    chain: bool = False
 
     @property
     def ok(self) -> bool:
@@ -84,9 +89,11 @@ def template_journal() -> Path:
     return _TEMPLATE[pid]
 
 
-def draw_swap(rng: random.Random, ledger: dict[str, Decimal | int]) -> tuple[str, str, Decimal] | None:
+def draw_swap(
+    rng: random.Random, ledger: dict[str, Decimal | int], pairs: Sequence[tuple[str, str]] = PAIRS
+) -> tuple[str, str, Decimal] | None:
     """A sale of a random share of something the account holds, for something else on the exchange."""
-    options = [(s, b) for s, b in PAIRS if Decimal(ledger.get(s, 0)) > 0]
+    options = [(s, b) for s, b in pairs if Decimal(ledger.get(s, 0)) > 0]
     if not options:
         return None
     sell, buy = rng.choice(options)
@@ -102,19 +109,30 @@ async def _workload(world: World, swaps: int) -> list[str]:
     await world.reconcile(must=True)  # opens the ledger from the venue (the account's balances at the start)
     interval = rng.choice((2.0, 5.0, 15.0))
     world.reconcile_every(interval)
+    world.start_miner()
     for n in range(swaps):
-        drawn = draw_swap(rng, world.ledger())
-        if drawn is None:
-            break
-        sell, buy, amount = drawn
+        on_chain = world.chain and rng.random() < 0.6
+        if on_chain:  # base units: the chain's ledger is in each token's own units
+            units_drawn = draw_swap(rng, world.ledger(CHAIN), CHAIN_PAIRS)
+            if units_drawn is None:
+                break
+            sell, buy, raw_units = units_drawn
+            units, amount, where = int(raw_units), raw_units, CHAIN
+        else:
+            drawn = draw_swap(rng, world.ledger())
+            if drawn is None:
+                break
+            sell, buy, amount = drawn
+            units, where = int(amount.scaleb(18)), LOCATION
         if world.faults.hit(Fault.MARKET_MOVE):
             steps = rng.randint(1, 40)
             world.venue.engine.walk(steps)
             world.log(f"market: books walk {steps} steps")
-        units = int(amount.scaleb(18))
-        req = SwapRequest(RouteRequest(f"{sell}@{LOCATION}", units, f"{buy}@{LOCATION}", max_hops=2))
+        if units <= 0:
+            continue
+        req = SwapRequest(RouteRequest(f"{sell}@{where}", units, f"{buy}@{where}", max_hops=2))
         eid = f"x{world.seed % 10**6:06d}s{n}"
-        world.log(f"swap {eid}: sell {amount} {sell} for {buy}")
+        world.log(f"swap {eid}: sell {amount} {sell}@{where} for {buy}")
         try:
             result = await parts.engine.run(req, dry_run=False, execution_id=eid)
             statuses.append(result.status)
@@ -144,16 +162,19 @@ async def _scenario(world: World) -> tuple[list[str], list[invariants.Broken]]:
     await asyncio.sleep(QUIET_S)
     world.log("world: quiet; recovering what is open")
     await world.recover()
+    world.stop_miner()
     for (_, cid), rec in sorted(world.parts.store.orders().items()):
         if not rec.status.terminal:
             await world.parts.driver.settle(cid)
     broken = list(invariants.check_all(world.parts.store, world.venue, world.faults, world.ledger(), CLOCK_BOUND_NS))
+    if world.evm_chain is not None:
+        broken += invariants.chain(world.parts.store, world.evm_chain, world.ledger(CHAIN))
     await world.reconcile()  # the last pass, in a quiet world: it must book nothing, and see the stream's lies
     if not broken:
         broken += invariants.no_drift(world.parts.store) + invariants.stream(
             world.parts.store, world.stream, world.venue
         )
-    world.stop()
+    world.end()
     return statuses, _dedupe(broken)
 
 
@@ -179,18 +200,19 @@ def run_scenario(
     dialects: Sequence[str] = DIALECTS,
     tamper: Tamper | None = None,
     workdir: Path | None = None,
+    chain: bool = False,
 ) -> Outcome:
     """Run scenario ``seed`` in a scratch directory (under ``workdir`` if given) and check it."""
     with tempfile.TemporaryDirectory(prefix=f"fp-chaos-{seed}-", dir=workdir) as tmp:
         directory = Path(tmp)
         template = template_journal()
         rng = random.Random(seed)
-        faults = FaultPlan.draw(rng, kinds)
+        faults = FaultPlan.draw(rng, kinds, chain=chain)
         drawn = dict(faults.rates)
         clock = VirtualClock()
         dialect = dialect_of(seed, dialects)
-        world = World(seed, rng, clock, faults, directory, template, tamper, dialect)
-        world.log(f"venue: {LOCATION} speaks {dialect}")
+        world = World(seed, rng, clock, faults, directory, template, tamper, dialect, chain)
+        world.log(f"venue: {LOCATION} speaks {dialect}" + (f"; chain {CHAIN} (eth-tester)" if chain else ""))
         world.log("faults: " + (", ".join(f"{k} {v:.2f}" for k, v in drawn.items()) or "none")
                   + (f"; crash at {faults.failpoint}" if faults.failpoint else "")
                   + (f"; venue clock +{faults.skew_ms} ms" if faults.skew_ms else ""))  # fmt: skip
@@ -200,13 +222,15 @@ def run_scenario(
             statuses, broken = ["stalled"], [invariants.Broken("liveness", str(exc))]
             world.log(f"world: {exc}")
             with contextlib.suppress(Exception):
-                world.stop()
+                world.end()
         except Exception as exc:  # the engine itself blew up: that is a finding too
             statuses, broken = ["error"], [invariants.Broken("no_exception", f"{type(exc).__name__}: {exc}")]
             world.log(f"engine: unexpected {type(exc).__name__}: {exc}")
+            for frame in traceback.format_tb(exc.__traceback__)[-4:]:
+                world.log("    " + frame.strip().replace("\n", " | "))
             with contextlib.suppress(Exception):
-                world.stop()
+                world.end()
         events = sum(1 for _ in sqlite3.connect(world.db_path).execute("SELECT seq FROM journal"))
         return Outcome(seed, journal_hash(world.db_path), {str(k): v for k, v in drawn.items()},
                        dict(faults.fired), faults.failpoint, world.crashes, len(statuses), tuple(statuses),
-                       tuple(broken), tuple(world.timeline), events, dialect)  # fmt: skip
+                       tuple(broken), tuple(world.timeline), events, dialect, chain)  # fmt: skip

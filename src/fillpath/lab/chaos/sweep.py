@@ -12,14 +12,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fillpath.lab.chaos.faults import ALL, FAILPOINTS, Fault
+from fillpath.lab.chaos.faults import ALL, CHAIN_FAILPOINTS, Fault
 from fillpath.lab.chaos.scenario import DIALECTS, Outcome, run_scenario
 from fillpath.lab.chaos.world import Tamper
 
 
-def replay_command(seed: int, kinds: Sequence[Fault] = ALL, dialects: Sequence[str] = DIALECTS) -> str:
-    """What reproduces one scenario (the fault kinds and dialects matter: the draws depend on them)."""
-    extra = "" if tuple(kinds) == ALL else f" --faults {','.join(kinds)}"
+def replay_command(
+    seed: int, kinds: Sequence[Fault] = ALL, dialects: Sequence[str] = DIALECTS, *, chain: bool = False
+) -> str:
+    """What reproduces one scenario (the fault kinds, dialects and the chain matter: the draws depend on them)."""
+    extra = " --chain" if chain else ""
+    extra += "" if tuple(kinds) == ALL else f" --faults {','.join(kinds)}"
     extra += "" if tuple(dialects) == DIALECTS else f" --dialect {','.join(dialects)}"
     return f"fillpath chaos replay {seed}{extra}"
 
@@ -28,6 +31,7 @@ def replay_command(seed: int, kinds: Sequence[Fault] = ALL, dialects: Sequence[s
 class Sweep:
     kinds: tuple[Fault, ...] = ALL
     dialects: tuple[str, ...] = DIALECTS
+    chain: bool = False
     scenarios: int = 0
     seconds: float = 0.0
     drawn: Counter[str] = field(default_factory=Counter)
@@ -69,10 +73,15 @@ class Sweep:
             "faults": {
                 str(k): {"drawn": self.drawn[k], "fired": self.fired[k], "hits": self.hits[k]} for k in self.kinds
             },
-            "failpoints": {p: self.fired[f"failpoint:{p}"] for p in FAILPOINTS},
+            "chain": self.chain,
+            "failpoints": {p: self.fired[f"failpoint:{p}"] for p in CHAIN_FAILPOINTS},
             "invariant_failures": dict(sorted(self.broken.items())),
             "failing_seeds": [
-                {"seed": o.seed, "first": str(o.broken[0]), "replay": replay_command(o.seed, self.kinds, self.dialects)}
+                {
+                    "seed": o.seed,
+                    "first": str(o.broken[0]),
+                    "replay": replay_command(o.seed, self.kinds, self.dialects, chain=self.chain),
+                }
                 for o in self.failures
             ],
         }
@@ -88,12 +97,13 @@ def sweep(
     stop_at_first: bool = False,
     jobs: int = 1,
     progress: Callable[[Outcome], None] | None = None,
+    chain: bool = False,
 ) -> Sweep:
     """Run ``seeds`` and gather them. ``jobs`` > 1: in that many processes (each seed is its own world, so the
     outcomes are the same as in one process; they are gathered in seed order)."""
-    out = Sweep(tuple(kinds), tuple(dialects))
+    out = Sweep(tuple(kinds), tuple(dialects), chain)
     t = time.perf_counter()
-    run = functools.partial(run_scenario, kinds=kinds, dialects=dialects, tamper=tamper, workdir=workdir)
+    run = functools.partial(run_scenario, kinds=kinds, dialects=dialects, tamper=tamper, workdir=workdir, chain=chain)
     if jobs > 1:
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
             outcomes: Iterable[Outcome] = pool.map(run, seeds, chunksize=4)

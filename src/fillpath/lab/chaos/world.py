@@ -29,13 +29,18 @@ from fillpath.cex.dialect import Dialect
 from fillpath.cex.okx.dialect import OkxDialect
 from fillpath.cex.order_driver import OrderDriver, ResolvePolicy
 from fillpath.cex.ratelimit import RateLimiter
+from fillpath.chains.balances import ChainBalances
+from fillpath.chains.nonces import NonceAllocator
+from fillpath.chains.tracker import TrackerPolicy, TxTracker
 from fillpath.collect.snapshot import take_snapshot
 from fillpath.execution.engine import Engine, HealthWatch, Wiring
+from fillpath.execution.evm import EvmVenue
 from fillpath.execution.guards import Guards
 from fillpath.execution.health import Observation, ObservationKind
 from fillpath.execution.health_feed import warm_start
 from fillpath.execution.killswitch import KillSwitch
 from fillpath.execution.recovery import Resolution, recover
+from fillpath.lab.chaos.chain import BLOCK_S, CHAIN, ChainRpc, ChainWorld, lab_chain, trader_signer
 from fillpath.lab.chaos.clock import VirtualClock
 from fillpath.lab.chaos.exchange import VENUES, InProcessVenue
 from fillpath.lab.chaos.faults import Fault, FaultPlan
@@ -58,6 +63,8 @@ from fillpath.state.reconciler import ExchangeChecks, PassResult, Reconciler
 from fillpath.state.store import Store
 
 T = TypeVar("T")
+Recover = Callable[..., Awaitable[list[Resolution]]]
+"""``execution.recovery.recover``'s shape (a part, so a planted bug can replace it)."""
 LOCATION = "labex"
 CLOCK_BOUND_NS = 2_000_000_000
 """A venue clock further than this from ours is a ``ClockDivergence``."""
@@ -90,6 +97,8 @@ class Parts:
     wiring: Wiring
     engine: Engine
     reconciler: Reconciler
+    evm: dict[str, EvmVenue] = field(default_factory=dict)
+    recover: Recover = recover
 
 
 Tamper = Callable[[Parts], None]
@@ -106,6 +115,8 @@ class World:
     tamper: Tamper | None = None
     dialect: str = "binance"
     """Which API the venue speaks (``exchange.VENUES``): the connector uses the matching dialect."""
+    chain: bool = False
+    """An EVM chain (``chain.py``) beside the exchange."""
     timeline: list[tuple[int, str]] = field(default_factory=list)
     crashes: int = 0
     venue: InProcessVenue = field(init=False)
@@ -113,8 +124,12 @@ class World:
     parts: Parts = field(init=False)
     _crashed_at: str | None = None
     _background: asyncio.Future[None] | None = None
+    evm_chain: ChainWorld | None = field(init=False, default=None)
+    _miner: asyncio.Future[None] | None = None
 
     def __post_init__(self) -> None:
+        if self.chain:
+            self.evm_chain = ChainWorld(lab_chain(), self.clock, self.faults, self.log)
         self.stream = StreamBalances(LOCATION, clock_ns=self.clock.now_ns)
         self.venue = VENUES[self.dialect](self._sim_config(), self.clock, self.faults, self.log, location=LOCATION,
                                           crash=self.crash)  # fmt: skip
@@ -186,10 +201,6 @@ class World:
         await self.patiently("load markets", conn.load_markets)
         driver = OrderDriver(conn, store, policy=ResolvePolicy(), clock_ns=clock.now_ns)
 
-        async def snapshot() -> Snapshot:
-            taken = datetime.fromtimestamp(clock.now_ns() // 10**9, UTC)
-            return read_snapshot(await take_snapshot([], exchanges=[conn], taken_at=taken))
-
         def halted() -> frozenset[str]:
             return frozenset(f.venue for f in store.projections().venue_flags.values() if f.halted)
 
@@ -210,14 +221,38 @@ class World:
                 store.append_many(changes)
 
         conn.on_throttled = throttled
-        wiring = Wiring(store=store, guards=guards, snapshot=snapshot, rpcs={}, holders={}, executors={},
-                        drivers={LOCATION: driver}, halted=halted, health=health, crash=self.crash,
-                        clock_ns=clock.now_ns, timer=clock.seconds)  # fmt: skip
+        rpcs: dict[str, ChainRpc] = {}
+        evm: dict[str, EvmVenue] = {}
+        holders: dict[str, str] = {}
+        executors: dict[str, str] = {}
+        sources: list[ChainBalances] = []
+        if self.evm_chain is not None:
+            lab = self.evm_chain.lab
+            rpc = ChainRpc(self.evm_chain)
+            signer = trader_signer()
+            executor = lab.deployment.address("FillpathExecutor")
+            rpcs[CHAIN], holders[CHAIN], executors[CHAIN] = rpc, lab.trader, executor
+            evm[CHAIN] = EvmVenue(CHAIN, lab.chain_id, rpc, signer, executor,
+                                  NonceAllocator(rpc, CHAIN, signer.address, store),
+                                  TxTracker(rpc, CHAIN, store, TrackerPolicy(confirmations=1), clock=clock.seconds),
+                                  AssetId("ETH", CHAIN), crash=self.crash, final_timeout_s=120.0)  # fmt: skip
+            sources.append(ChainBalances(rpc, lab.source, confirmations=1, clock_ns=clock.now_ns))
+            chain_reads = [(rpc, lab.source)]
+        else:
+            chain_reads = []
+
+        async def snapshot() -> Snapshot:
+            taken = datetime.fromtimestamp(clock.now_ns() // 10**9, UTC)
+            return read_snapshot(await take_snapshot(chain_reads, exchanges=[conn], taken_at=taken))
+
+        wiring = Wiring(store=store, guards=guards, snapshot=snapshot, rpcs=rpcs, holders=holders,
+                        executors=executors, evm=evm, drivers={LOCATION: driver}, halted=halted, health=health,
+                        crash=self.crash, clock_ns=clock.now_ns, timer=clock.seconds)  # fmt: skip
         self.stream = StreamBalances(LOCATION, clock_ns=clock.now_ns)  # a new process listens afresh
         checks = {LOCATION: ExchangeChecks(conn, lambda journal: OrderDriver(conn, journal, clock_ns=clock.now_ns),
                                            self.stream)}  # fmt: skip
-        reconciler = Reconciler(store, [conn], exchanges=checks, clock_ns=clock.now_ns)
-        parts = Parts(store, conn, driver, wiring, Engine(wiring), reconciler)
+        reconciler = Reconciler(store, [conn, *sources], exchanges=checks, clock_ns=clock.now_ns)
+        parts = Parts(store, conn, driver, wiring, Engine(wiring), reconciler, evm)
         if self.tamper is not None:
             self.tamper(parts)
         self.parts = parts
@@ -245,6 +280,29 @@ class World:
 
         self._background = asyncio.ensure_future(loop())
 
+    def start_miner(self) -> None:
+        """The chain's blocks every ``BLOCK_S`` virtual seconds, all the scenario long (the chain outlives crashes)."""
+        chain = self.evm_chain
+        if chain is None or self._miner is not None:
+            return
+
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(BLOCK_S)
+                chain.mine()
+
+        self._miner = asyncio.ensure_future(loop())
+
+    def stop_miner(self) -> None:
+        if self._miner is not None:
+            self._miner.cancel()
+            self._miner = None
+
+    def assets_by_address(self) -> dict[str, dict[str, AssetId]]:
+        if self.evm_chain is None:
+            return {}
+        return {CHAIN: {t.address.lower(): AssetId(t.symbol, CHAIN) for t in self.evm_chain.lab.source.tokens}}
+
     def stop_background(self) -> None:
         if self._background is not None:
             self._background.cancel()
@@ -254,6 +312,11 @@ class World:
         """The process ends (a crash or a clean exit): its objects are dropped, the journal stays on disk."""
         self.stop_background()
         self.parts.store.close()
+
+    def end(self) -> None:
+        """The scenario is over: the chain's miner stops too."""
+        self.stop_miner()
+        self.stop()
 
     async def restart(self) -> list[Resolution]:
         self.crashes += 1
@@ -265,7 +328,7 @@ class World:
     async def recover(self) -> list[Resolution]:
         p = self.parts
         try:
-            out = await recover(p.store, {}, {LOCATION: p.driver}, {})
+            out = await p.recover(p.store, p.evm, {LOCATION: p.driver}, self.assets_by_address())
         except FillpathError as exc:  # the venue refused to answer (a ban): recovery runs again later
             self.log(f"recover: stopped: {type(exc).__name__}: {exc}")
             return []
@@ -291,8 +354,8 @@ class World:
 
     # --- the world's own view (not the engine's) ----------------------------------------------------------
 
-    def ledger(self) -> dict[str, Amount]:
-        return {a.symbol: v for a, v in self.parts.store.balances().items() if a.location == LOCATION}
+    def ledger(self, location: str = LOCATION) -> dict[str, Amount]:
+        return {a.symbol: v for a, v in self.parts.store.balances().items() if a.location == location}
 
 
 def _units(amount: Amount | None) -> int:

@@ -1,0 +1,490 @@
+"""The chaos world's EVM chain: eth-tester (py-evm) in-process, behind the JSON-RPC the engine's ``RpcClient`` speaks.
+
+The lab's one-pair chain (WETH/USDC on Uniswap V2, Multicall3, the FillpathExecutor) is deployed once per process
+(~5 s) and every scenario starts from an eth-tester snapshot of it (``take_snapshot``/``revert_to_snapshot``).
+Everything that would make two runs of one seed differ is pinned: block timestamps follow the virtual clock (the
+deploy's blocks sit at a fixed genesis a day before it), a block's ``mix_hash`` is a hash of its height and the
+reorg count (eth-tester draws it from ``os.urandom``), and the trader's key is fixed.
+
+:class:`ChainRpc` is an ``RpcClient`` whose ``request``/``batch`` answer from the chain in JSON-RPC's shapes (hex
+quantities, camelCase keys), with ``eth_call``/``eth_estimateGas`` state overrides (the engine simulates a call
+behind an approval not yet mined). Sent transactions wait in the world's own mempool (:class:`Mempool`) until the
+world's miner (:meth:`ChainWorld.mine`, every :data:`BLOCK_S` virtual seconds) includes them: that is where the
+chain faults act — an RPC that times out or errs, a transaction dropped from the mempool, one stuck there, a block
+un-mined by a reorg.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from eth_account import Account
+from eth_utils.address import to_canonical_address
+from eth_utils.crypto import keccak
+from hexbytes import HexBytes
+
+from fillpath.chains.accounts import Signer
+from fillpath.chains.readers import ChainSource
+from fillpath.chains.rpc import RpcClient, RpcError
+from fillpath.lab.chains.deployment import LabDeployment
+from fillpath.lab.chaos.clock import EPOCH_NS, VirtualClock
+from fillpath.lab.chaos.faults import Fault, FaultPlan
+from fillpath.model.errors import Ambiguous, Retryable
+
+CHAIN = "lab1"
+BLOCK_S = 2.0
+"""Virtual seconds between blocks."""
+GENESIS_TS = EPOCH_NS // 10**9 - 86_400
+"""The deploy's blocks: a day before virtual time starts, one second apart."""
+TRADER_KEY = keccak(b"fillpath chaos trader")
+FUNDING = {"ETH": 50 * 10**18, "WETH": 300 * 10**18, "USDC": 600_000 * 10**6}
+"""What the trader holds on the chain when a scenario starts."""
+
+_QUANTITIES = {"gas", "value", "gas_price", "max_fee_per_gas", "max_priority_fee_per_gas", "nonce", "chain_id"}
+
+
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+def _snake(key: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in key)
+
+
+def render(value: Any) -> Any:
+    """eth-tester's Python values as JSON-RPC renders them: hex quantities and data, camelCase keys."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return hex(value)
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, dict):
+        return {_camel(k): render(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [render(v) for v in value]
+    return value
+
+
+def _block_id(tag: Any) -> Any:
+    if isinstance(tag, str) and tag.startswith("0x"):
+        return int(tag, 16)
+    return "latest" if tag in (None, "pending") else tag
+
+
+def _tx_in(tx: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in tx.items():
+        key = _snake(k)
+        if key in ("input",):
+            key = "data"
+        out[key] = int(v, 16) if key in _QUANTITIES and isinstance(v, str) else v
+    out.setdefault("from", "0x" + "00" * 20)
+    return out
+
+
+@dataclass
+class Pending:
+    tx_hash: str
+    sender: str
+    nonce: int
+    raw: bytes
+    max_fee: int
+    stuck_until: float = 0.0
+
+
+@dataclass
+class Mempool:
+    """Transactions sent and not yet mined, by hash (a later one at the same sender and nonce replaces it)."""
+
+    txs: dict[str, Pending] = field(default_factory=dict)
+
+    def add(self, p: Pending) -> None:
+        for h, other in list(self.txs.items()):
+            if other.sender == p.sender and other.nonce == p.nonce:
+                del self.txs[h]
+        self.txs[p.tx_hash] = p
+
+
+@dataclass
+class LabChain:
+    """The deployed lab chain of this process (eth-tester), and the snapshot every scenario starts from."""
+
+    tester: Any
+    deployment: LabDeployment
+    source: ChainSource
+    chain_id: int
+    trader: str
+    snapshot: Any
+    reorgs: int = 0
+
+
+_LAB: dict[int, LabChain] = {}
+
+
+def lab_chain() -> LabChain:
+    """The one-pair lab, deployed once per process; every call hands it back reverted to its funded state."""
+    pid = os.getpid()
+    if pid not in _LAB:
+        _LAB[pid] = _deploy()
+    lab = _LAB[pid]
+    lab.tester.revert_to_snapshot(lab.snapshot)
+    lab.tester._pending_transactions.clear()  # eth-tester keeps its own pool across a revert
+    lab.reorgs = 0
+    lab.tester.backend.reorgs = 0
+    return lab
+
+
+def _deploy() -> LabChain:
+    from eth_tester import EthereumTester, PyEVMBackend
+    from web3 import Web3
+    from web3.providers.eth_tester import EthereumTesterProvider
+    from web3.types import Wei
+
+    from fillpath.lab.chains import artifacts
+    from fillpath.lab.chains.deploy import deploy_lab
+    from fillpath.lab.chains.spec import V2PoolSpec, lab_specs
+
+    params = PyEVMBackend.generate_genesis_params(overrides={"timestamp": GENESIS_TS})
+    backend = _pinned_backend_class()(genesis_parameters=params)
+    backend.pin_next(GENESIS_TS + 1)
+    tester = EthereumTester(backend)
+    w3 = Web3(EthereumTesterProvider(tester))
+    chain_id = int(w3.eth.chain_id)
+    spec = dataclasses.replace(lab_specs("lite")[0], location=CHAIN, chain_id=chain_id,
+                               v2=(V2PoolSpec("WETH", "USDC", Decimal(20_000_000)),), v3=(), stableswap=(),
+                               aggregator_v2=(), aggregator=False)  # fmt: skip
+    deployment = deploy_lab(w3, spec)
+    trader = Account.from_key(TRADER_KEY).address
+    dev = deployment.dev
+    w3.eth.send_transaction({"from": dev, "to": trader, "value": Wei(FUNDING["ETH"])})
+    weth = w3.eth.contract(address=Web3.to_checksum_address(deployment.address("WETH")), abi=artifacts.abi("WETH9"))
+    weth.functions.deposit().transact({"from": dev, "value": Wei(FUNDING["WETH"])})
+    weth.functions.transfer(trader, FUNDING["WETH"]).transact({"from": dev})
+    usdc = w3.eth.contract(address=Web3.to_checksum_address(deployment.address("USDC")), abi=artifacts.abi("LabToken"))
+    usdc.functions.transfer(trader, FUNDING["USDC"]).transact({"from": dev})
+    tester.disable_auto_mine_transactions()
+    source = deployment.chain_source(trader)
+    return LabChain(tester, deployment, source, chain_id, trader, tester.take_snapshot())
+
+
+def trader_signer() -> Signer:
+    return Signer(Account.from_key(TRADER_KEY))
+
+
+def _pinned_backend_class() -> type:
+    from eth_tester import PyEVMBackend
+
+    class Pinned(PyEVMBackend):  # type: ignore[misc]
+        """eth-tester's py-evm backend with reproducible blocks: each a second after its parent (not the wall
+        clock), its ``mix_hash`` a hash of its height (not ``os.urandom``)."""
+
+        def mine_blocks(self, num_blocks: int = 1, coinbase: bytes = b"\0" * 20) -> tuple[bytes, ...]:
+            out = []
+            for _ in range(num_blocks):
+                n = self.chain.header.block_number
+                block = self.chain.mine_block(coinbase=coinbase, mix_hash=keccak(f"{n}:{self.reorgs}".encode()))
+                self.pin_next(block.header.timestamp + 1)
+                out.append(block.hash)
+            return tuple(out)
+
+        def pin_next(self, timestamp: int) -> None:
+            """The pending block's timestamp (set while it holds no transaction: they run at that time)."""
+            self.chain.header = self.chain.header.copy(timestamp=timestamp)
+
+        reorgs = 0
+
+    return Pinned
+
+
+class ChainRpc(RpcClient):
+    """An ``RpcClient`` answering from the in-process chain, with the scenario's chain faults."""
+
+    def __init__(self, world: ChainWorld) -> None:
+        super().__init__(CHAIN, ())
+        self.world = world
+
+    async def close(self) -> None:
+        return None
+
+    async def request(self, method: str, params: Sequence[Any] = ()) -> Any:
+        await self.world.latency()
+        self.world.rpc_fault(method)
+        return self.world.answer(method, list(params))
+
+    async def batch(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+        await self.world.latency()
+        for m, _ in calls:
+            self.world.rpc_fault(m)
+        return [self.world.answer(m, list(p)) for m, p in calls]
+
+
+@dataclass
+class ChainWorld:
+    """The chain as the world runs it: the lab chain, the mempool, the miner and the faults."""
+
+    lab: LabChain
+    clock: VirtualClock
+    faults: FaultPlan
+    log: Callable[[str], None]
+    mempool: Mempool = field(default_factory=Mempool)
+    mined: dict[str, int] = field(default_factory=dict)
+    """Every transaction ever mined (hash → height), reorged ones included: the invariants' evidence."""
+    sent: list[tuple[str, int]] = field(default_factory=list)
+    """(hash, nonce) of every transaction that reached the mempool."""
+    dropped: set[str] = field(default_factory=set)
+    start_block: int = 0
+    _reorg_snapshot: Any = None
+    _reorg_txs: tuple[Pending, ...] = ()
+
+    # --- faults at the RPC boundary ---------------------------------------------------------------
+
+    def __post_init__(self) -> None:
+        self._mine_one()  # the head at virtual time 0 (the deploy's blocks are a day older: deadlines are chain time)
+        self.start_block = int(self.lab.tester.get_block_by_number("latest")["number"])
+
+    async def latency(self) -> None:
+        import asyncio
+
+        if self.faults.hit(Fault.LATENCY):
+            await asyncio.sleep(self.faults.rng.uniform(0.001, 0.4))
+        else:
+            await asyncio.sleep(0)
+
+    def rpc_fault(self, method: str) -> None:
+        if method == "eth_sendRawTransaction":
+            return  # its faults act after the node saw it (answer)
+        if self.faults.hit(Fault.RPC_TIMEOUT):
+            self.log(f"chain: {method} timed out")
+            raise Retryable(f"{CHAIN}: {method} failed on every endpoint (timeout)", retry_after=1.0)
+        if self.faults.hit(Fault.RPC_ERROR):
+            self.log(f"chain: {method} answered 503")
+            raise Retryable(f"{CHAIN}: {method} failed on every endpoint (HTTP 503)", retry_after=1.0)
+
+    # --- the node ---------------------------------------------------------------------------------------
+
+    def answer(self, method: str, params: list[Any]) -> Any:
+        t = self.lab.tester
+        if method == "eth_chainId":
+            return hex(self.lab.chain_id)
+        if method == "eth_blockNumber":
+            return hex(t.get_block_by_number("latest")["number"])
+        if method == "eth_gasPrice":
+            return hex(self._base_fee() + 10**9)
+        if method == "eth_maxPriorityFeePerGas":
+            return hex(10**9)
+        if method == "eth_feeHistory":
+            base = self._base_fee()
+            n = int(params[0], 16) if isinstance(params[0], str) else int(params[0])
+            return {"oldestBlock": "0x1", "baseFeePerGas": [hex(base)] * (n + 1), "gasUsedRatio": [0.5] * n,
+                    "reward": [[hex(10**9)] for _ in range(n)]}  # fmt: skip
+        if method == "eth_getBlockByNumber":
+            return render(t.get_block_by_number(_block_id(params[0]), bool(params[1]) if len(params) > 1 else False))
+        if method == "eth_getBlockByHash":
+            try:
+                return render(t.get_block_by_hash(params[0], bool(params[1]) if len(params) > 1 else False))
+            except Exception:
+                return None
+        if method == "eth_getBalance":
+            return hex(t.get_balance(params[0], _block_id(params[1] if len(params) > 1 else "latest")))
+        if method == "eth_getCode":
+            return render(t.get_code(params[0], _block_id(params[1] if len(params) > 1 else "latest")))
+        if method == "eth_getStorageAt":
+            slot = int(params[1], 16)
+            return "0x" + t.get_storage_at(params[0], slot, _block_id(params[2] if len(params) > 2 else "latest"))[
+                2:
+            ].rjust(64, "0")
+        if method == "eth_getTransactionCount":
+            tag = params[1] if len(params) > 1 else "latest"
+            n = t.get_nonce(params[0], "latest")
+            if tag == "pending":
+                ours = [p.nonce for p in self.mempool.txs.values() if p.sender.lower() == params[0].lower()]
+                while n in ours:
+                    n += 1
+            return hex(n)
+        if method in ("eth_call", "eth_estimateGas"):
+            return self._call(method, params)
+        if method == "eth_sendRawTransaction":
+            return self._send(params[0])
+        if method == "eth_getTransactionByHash":
+            h = params[0]
+            if h in self.mempool.txs:
+                p = self.mempool.txs[h]
+                return {"hash": h, "from": p.sender, "nonce": hex(p.nonce), "blockNumber": None, "blockHash": None}
+            try:
+                return render(t.get_transaction_by_hash(h))
+            except Exception:
+                return None
+        if method == "eth_getTransactionReceipt":
+            try:
+                r = t.get_transaction_receipt(params[0])
+            except Exception:
+                return None
+            if r is None or r.get("block_number") is None:
+                return None
+            out = render(r)
+            out.setdefault("effectiveGasPrice", out.get("gasPrice") or hex(self._base_fee()))
+            return out
+        if method == "eth_getLogs":
+            return []
+        raise RpcError(method, -32601, f"the method {method} does not exist/is not available")
+
+    def _base_fee(self) -> int:
+        return int(self.lab.tester.get_block_by_number("latest")["base_fee_per_gas"])
+
+    def _call(self, method: str, params: list[Any]) -> Any:
+        from eth.vm.spoof import SpoofTransaction
+
+        backend = self.lab.tester.backend
+        tx = _tx_in(dict(params[0]))
+        tx.setdefault("gas", 15_000_000)
+        block = _block_id(params[1] if len(params) > 1 else "latest")
+        overrides = params[2] if len(params) > 2 and params[2] else {}
+        if block == "latest":
+            header = backend.chain.get_canonical_head()
+        else:
+            header = backend.chain.get_canonical_block_header_by_number(block)
+        vm = backend.chain.get_vm(at_header=header)
+        state = vm.state
+        snap = state.snapshot()
+        try:
+            for address, o in overrides.items():
+                for slot, value in (o.get("stateDiff") or {}).items():
+                    state.set_storage(to_canonical_address(address), int(slot, 16), int(value, 16))
+            norm = backend._normalize_transaction(_tx_norm(tx), "latest")
+            unsigned = backend._create_type_aware_unsigned_transaction(norm)
+            computation = state.apply_transaction(SpoofTransaction(unsigned, from_=to_canonical_address(tx["from"])))
+        finally:
+            state.revert(snap)
+        if computation.is_error:
+            output = computation.output or b""
+            raise RpcError(method, 3, "execution reverted", "0x" + bytes(output).hex())
+        if method == "eth_estimateGas":
+            return hex(computation.get_gas_used() * 13 // 10 + 30_000)
+        return "0x" + bytes(computation.output).hex()
+
+    def _send(self, raw_hex: str) -> str:
+        from eth_account.typed_transactions.typed_transaction import TypedTransaction
+
+        raw = bytes.fromhex(raw_hex[2:])
+        decoded = Account.recover_transaction(raw_hex)
+
+        typed = TypedTransaction.from_bytes(HexBytes(raw))
+        d = typed.as_dict()
+        tx_hash = "0x" + keccak(raw).hex()
+        nonce, max_fee = int(d["nonce"]), int(d.get("maxFeePerGas", d.get("gasPrice", 0)))
+        known = self.lab.tester.get_nonce(decoded, "latest")
+        if nonce < known:
+            raise RpcError("eth_sendRawTransaction", -32000, "nonce too low")
+        if tx_hash in self.mempool.txs or tx_hash in self.mined:
+            raise RpcError("eth_sendRawTransaction", -32000, "already known")
+        for other in self.mempool.txs.values():
+            if other.sender == decoded and other.nonce == nonce and max_fee < other.max_fee * 11 // 10:
+                raise RpcError("eth_sendRawTransaction", -32000, "replacement transaction underpriced")
+        p = Pending(tx_hash, decoded, nonce, raw, max_fee)
+        if self.faults.hit(Fault.TX_STUCK):
+            p.stuck_until = self.clock.seconds() + self.faults.rng.uniform(5, 40)
+            self.log(f"chain: tx {tx_hash[:10]} (nonce {nonce}) stuck in the mempool")
+        self.mempool.add(p)
+        self.sent.append((tx_hash, nonce))
+        if self.faults.hit(Fault.TX_DROPPED):
+            self.log(f"chain: tx {tx_hash[:10]} (nonce {nonce}) will be dropped from the mempool")
+            self.dropped.add(tx_hash)
+        if self.faults.hit(Fault.TX_REPLY_LOST):
+            self.log(f"chain: eth_sendRawTransaction {tx_hash[:10]} reached the node; its reply timed out")
+            raise Ambiguous(f"{CHAIN}: eth_sendRawTransaction got no answer (timeout); the outcome is unknown")
+        return tx_hash
+
+    # --- the miner ----------------------------------------------------------------------------------
+
+    def mine(self) -> None:
+        """One block at the virtual clock: the mempool's transactions in nonce order (dropped ones vanish; stuck
+        ones wait); maybe a reorg of the block before it first."""
+        t = self.lab.tester
+        now = self.clock.seconds()
+        if self._reorg_snapshot is not None:
+            snap, txs = self._reorg_snapshot, self._reorg_txs
+            self._reorg_snapshot, self._reorg_txs = None, ()
+            t.revert_to_snapshot(snap)
+            t._pending_transactions.clear()
+            self.lab.reorgs += 1
+            t.backend.reorgs = self.lab.reorgs
+            for p in txs:
+                self.mempool.add(p)
+            self.log(f"chain: REORG: the last block un-mined; {len(txs)} tx(s) back in the mempool")
+        for h in sorted(self.dropped & set(self.mempool.txs)):
+            del self.mempool.txs[h]
+            self.log(f"chain: tx {h[:10]} dropped from the mempool")
+        self.dropped.clear()
+        head_nonce: dict[str, int] = {}
+        ready = sorted(
+            (p for p in self.mempool.txs.values() if p.stuck_until <= now), key=lambda p: (p.sender, p.nonce)
+        )
+        included: list[Pending] = []
+        blocks_before = t.take_snapshot()
+        for p in ready:  # one transaction a block (eth-tester checks a nonce against the last block's state)
+            expected = head_nonce.setdefault(p.sender, t.get_nonce(p.sender, "latest"))
+            if p.nonce != expected:
+                continue  # a gap: it waits for the nonce before it
+            del self.mempool.txs[p.tx_hash]
+            try:
+                t.send_raw_transaction("0x" + p.raw.hex())
+            except Exception as exc:  # invalid at inclusion (fees, gas): the node throws it out
+                self.log(f"chain: tx {p.tx_hash[:10]} thrown out: {type(exc).__name__}: {exc}")
+                continue
+            self._mine_one()
+            self.mined[p.tx_hash] = int(t.get_block_by_number("latest")["number"])
+            head_nonce[p.sender] = expected + 1
+            included.append(p)
+        if not included:
+            self._mine_one()
+        if included and self.faults.hit(Fault.REORG):
+            self._reorg_snapshot, self._reorg_txs = blocks_before, tuple(included)
+
+    def _mine_one(self) -> None:
+        """A block at the virtual clock (or a second after its parent). The timestamp is pinned just before: eth-tester
+        rebuilds the pending header on the wall clock whenever it reverts (as it does to vet a sent transaction)."""
+        t = self.lab.tester
+        parent_ts = int(t.get_block_by_number("latest")["timestamp"])
+        t.backend.pin_next(max(parent_ts + 1, EPOCH_NS // 10**9 + int(self.clock.seconds())))
+        t.mine_blocks(1)
+
+    def nonce(self) -> int:
+        return int(self.lab.tester.get_nonce(self.lab.trader, "latest"))
+
+    def ours_on_chain(self) -> list[dict[str, Any]]:
+        """The trader's transactions in the canonical blocks since the scenario began (reorged ones are gone)."""
+        t = self.lab.tester
+        out = []
+        head = int(t.get_block_by_number("latest")["number"])
+        for n in range(self.start_block + 1, head + 1):
+            for tx in t.get_block_by_number(n, True)["transactions"]:
+                if str(tx["from"]).lower() == self.lab.trader.lower():
+                    out.append({"hash": str(tx["hash"]), "nonce": int(tx["nonce"]), "to": tx.get("to")})
+        return out
+
+    def balances(self) -> dict[str, int]:
+        """What the trader holds on chain, per symbol (the invariants' evidence)."""
+        from fillpath.chains.abi import fn
+
+        t = self.lab.tester
+        out = {"ETH": int(t.get_balance(self.lab.trader, "latest"))}
+        data = "0x" + fn("ERC20", "balanceOf").encode(self.lab.trader).hex()
+        for tok in self.lab.source.tokens:
+            raw = self._call("eth_call", [{"to": tok.address, "data": data}, "latest"])
+            out[tok.symbol] = int(raw, 16)
+        return out
+
+
+def _tx_norm(tx: dict[str, Any]) -> dict[str, Any]:
+    """A call's fields as eth-tester's backend takes them (canonical addresses, bytes)."""
+    out: dict[str, Any] = {"from": to_canonical_address(tx["from"]), "value": int(tx.get("value", 0)),
+                           "gas": int(tx["gas"]), "data": bytes.fromhex(str(tx.get("data") or "0x")[2:])}  # fmt: skip
+    out["to"] = to_canonical_address(tx["to"]) if tx.get("to") else b""
+    return out
