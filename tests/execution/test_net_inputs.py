@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from fillpath.execution.result import net_inputs
 from fillpath.model.assets import AssetId
-from fillpath.router.plan import PlanLeg
+from fillpath.router.plan import PlanLeg, net_inputs
 
 A = AssetId.parse
 

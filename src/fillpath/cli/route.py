@@ -14,7 +14,7 @@ from fillpath.cli.output import console, emit_json
 from fillpath.client.files import read_snapshot_file
 from fillpath.model.amounts import from_base_units
 from fillpath.model.assets import AssetId
-from fillpath.router.plan import Plan
+from fillpath.router.plan import Plan, net_flows
 from fillpath.router.snapshot import Snapshot
 
 
@@ -94,10 +94,7 @@ def _impact_bps(plan: Plan, snap: Snapshot) -> Decimal | None:
     are the plan's net flows per asset (a sell list's holding that a transfer also feeds counts what was held)."""
     prices = snap.prices or {}
     dec = {a.id: a.decimals for a in snap.assets}
-    net: dict[AssetId, int] = {}
-    for leg in plan.legs:
-        net[leg.asset_in] = net.get(leg.asset_in, 0) + leg.amount_in
-        net[leg.asset_out] = net.get(leg.asset_out, 0) - leg.amount_out
+    net = net_flows(plan.legs)
     if not all(a in prices for a, n in net.items() if n):
         return None
     value_in = sum((prices[a] * from_base_units(n, dec[a]) for a, n in net.items() if n > 0), Decimal(0))

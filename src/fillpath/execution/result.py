@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 
 from fillpath.model.assets import AssetId
-from fillpath.router.plan import Plan, PlanLeg
+from fillpath.router.plan import Plan, PlanLeg, net_inputs
 from fillpath.router.snapshot import Snapshot
 from fillpath.router.venues.bridge import Bridge
 from fillpath.router.venues.order_book import OrderBook
@@ -205,17 +204,6 @@ def _after_transfers(legs: tuple[LegResult, ...], venues: dict[str, object]) -> 
         if _moves(venues, leg) or leg.asset_in in out:
             out.add(leg.asset_out)
     return out
-
-
-def net_inputs(legs: Sequence[PlanLeg]) -> dict[AssetId, int]:
-    """What a plan takes from the trader, per asset: spent minus made. A sell list's holding at a location that
-    also receives a transfer (ETH held on an exchange, more ETH deposited there) is an input for what was held,
-    not for what arrived; an asset made and spent on the way nets to nothing."""
-    net: dict[AssetId, int] = {}
-    for leg in legs:
-        net[leg.asset_in] = net.get(leg.asset_in, 0) + leg.amount_in
-        net[leg.asset_out] = net.get(leg.asset_out, 0) - leg.amount_out
-    return {a: n for a, n in net.items() if n > 0}
 
 
 def _final_assets(legs: tuple[PlanLeg, ...]) -> set[AssetId]:

@@ -6,6 +6,7 @@ Amounts are ints in base units of the asset they are in; ``net_out`` may be nega
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -73,6 +74,22 @@ class Plan:
     def to_json(self) -> dict[str, Any]:
         """The ``fillpath.plan/1`` object (amounts as integer strings)."""
         return write_plan(self)
+
+
+def net_flows(legs: Sequence[PlanLeg]) -> dict[AssetId, int]:
+    """Per asset, what the legs spend minus what they make: > 0 an input the trader gives, < 0 an output. A sell
+    list's holding that a transfer also feeds (ETH held on an exchange, more deposited there) counts what was held;
+    an asset made and spent on the way nets to nothing (or to its dust)."""
+    net: dict[AssetId, int] = {}
+    for leg in legs:
+        net[leg.asset_in] = net.get(leg.asset_in, 0) + leg.amount_in
+        net[leg.asset_out] = net.get(leg.asset_out, 0) - leg.amount_out
+    return net
+
+
+def net_inputs(legs: Sequence[PlanLeg]) -> dict[AssetId, int]:
+    """What a plan takes from the trader, per asset (the positive :func:`net_flows`): the base of arrival value."""
+    return {a: n for a, n in net_flows(legs).items() if n > 0}
 
 
 def _read_leg(value: object, path: str) -> PlanLeg:
