@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from fillpath.lab.chains.fork import ForkSettings
     from fillpath.lab.fixtures import LabChains, TesterChain
 
 FORK_URL_ENV = "FILLPATH_FORK_URL"
@@ -77,11 +78,15 @@ def _lab_extra() -> None:
 def _fillpath_lab_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabChains]:
     _lab_extra()
     _require_anvil()
+    yield from _lab_up(tmp_path_factory.mktemp("fillpath-lab"), None)
+
+
+def _lab_up(data_dir: Path, fork: ForkSettings | None) -> Iterator[LabChains]:
+    """A lab in ``data_dir`` for the session: up before the first test, down after the last."""
     from fillpath.lab.fixtures import LabChains
     from fillpath.lab.manager import Lab
 
-    data_dir = tmp_path_factory.mktemp("fillpath-lab")
-    lab = Lab(data_dir)
+    lab = Lab(data_dir, fork=fork)
     try:
         lab.up()
         yield LabChains.of(lab, data_dir)
@@ -109,8 +114,6 @@ def _fillpath_fork_session(
     _lab_extra()
     _require_anvil()
     from fillpath.lab.chains.fork import ForkSettings
-    from fillpath.lab.fixtures import LabChains
-    from fillpath.lab.manager import Lab
     from fillpath.model.errors import InvalidInput
 
     try:
@@ -121,13 +124,7 @@ def _fillpath_fork_session(
         ) from None
     venues = bool(config.getoption("--fillpath-fork-venues"))
     settings = ForkSettings((url,), block, state=Path(state) if state else None, venues=venues)
-    data_dir = tmp_path_factory.mktemp("fillpath-fork")
-    lab = Lab(data_dir, fork=settings)
-    try:
-        lab.up()
-        yield LabChains.of(lab, data_dir)
-    finally:
-        lab.down()
+    yield from _lab_up(tmp_path_factory.mktemp("fillpath-fork"), settings)
 
 
 @pytest.fixture
