@@ -153,3 +153,23 @@ def test_a_venue_that_cannot_say_who_it_is_is_still_reconciled(store: Store) -> 
     result = _pass(store, venue)
     assert [f.action for f in result.findings] == [Action.OPEN] and result.identity_changed is None
     assert "venue.identified" not in _kinds(store)
+
+
+def test_a_withdrawal_stamped_just_before_the_mark_is_booked_only_when_the_difference_needs_it(store: Store) -> None:
+    """The cause of "ETH@labex: ledger -1468, venue 30": ``lab fund`` set 1,500 ETH to 2 (an internal withdrawal of
+    1,498) less than a second before the pass that opened the ledger at 2. Withdrawal times are whole seconds, so the
+    evidence looks a second before the mark and found that withdrawal again when 29 came in: booked twice."""
+    venue = Venue(held=2)
+    assert [f.action for f in _pass(store, venue).findings] == [Action.OPEN]  # the 1,498 is already in the 2
+    old = FlowReport("x", USDC, -1498, "withdrawal:w1", "withdrawn a moment before the mark", "w1", near_mark=True)
+    venue.held, venue.at = 31, 20
+    venue.evidence = [old, FlowReport("x", USDC, 29, "deposit:d1", "an internal deposit", "d1")]
+    result = _pass(store, venue)
+    assert [f.delta for f in result.flows] == [29] and [f.action for f in result.findings] == [Action.OK]
+    assert store.balance(USDC) == 31 and not store.venue_flag("x").halted
+
+    # ... and one stamped down to the second before the mark that the balance does not show yet is new: booked
+    late = FlowReport("x", USDC, -11, "withdrawal:w2", "withdrawn just after the mark", "w2", near_mark=True)
+    venue.held, venue.at, venue.evidence = 20, 30, [old, late]
+    result = _pass(store, venue)
+    assert [f.evidence_id for f in result.flows] == ["withdrawal:w2"] and store.balance(USDC) == 20
