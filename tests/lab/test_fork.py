@@ -38,6 +38,7 @@ from tests.chains.helpers import run
 pytestmark = pytest.mark.anvil
 
 MARK = "0x00000000000000000000000000000000000f0f0f"
+UPSTREAM_TRADER = "0x000000000000000000000000000000000000bEEF"  # gassed by the upstream's start; nobody trades there
 
 
 def _balance(url: str, who: str, block: str = "latest") -> int:
@@ -64,7 +65,7 @@ def upstream(anvil_lab: dict[str, NodeStatus], tmp_path_factory: pytest.TempPath
     marked balance at block B (pinned) and another value after it, each by a transaction (anvil's
     ``anvil_setBalance`` rewrites history too)."""
     lab = Lab(tmp_path_factory.mktemp("upstream"))
-    rec = lab._start(lab.specs[0], MARK)  # the chain alone (~1 s), not the lab's venues
+    rec = lab._start(lab.specs[0], UPSTREAM_TRADER)  # the chain alone (~1 s), not the lab's venues
     try:
         url, dep = rec["rpc_url"], LabDeployment.from_json(rec["deployment"])
         _send(url, dep.dev, MARK, 111)

@@ -173,3 +173,20 @@ def test_a_withdrawal_stamped_just_before_the_mark_is_booked_only_when_the_diffe
     venue.held, venue.at, venue.evidence = 20, 30, [old, late]
     result = _pass(store, venue)
     assert [f.evidence_id for f in result.flows] == ["withdrawal:w2"] and store.balance(USDC) == 20
+
+
+def test_gas_booked_for_a_transaction_mined_after_the_block_read_is_in_flight_not_drift(store: Store) -> None:
+    """A pass reads the chain at block 10; before it reads the ledger, a transaction mined in block 11 is final and
+    its gas booked. The ledger is ahead of those figures, not wrong: adjusting it would be undone by the next pass
+    (issue 21: "adjusts ETH@lab1 and back, and degrades the venue")."""
+    from fillpath.model.events import BalanceAdjusted
+
+    venue = Venue(held=100)
+    _pass(store, venue)
+    store.append_many([TxBroadcast("x", "0xcc", "0xme", 0), TxMined("x", "0xcc", 11, "0xh"),
+                       TxConfirmed("x", "0xcc", 11, 3), BalanceAdjusted("x", USDC, -5, "gas")])  # fmt: skip
+    early = _pass(store, venue)  # still the figures of block 10
+    assert [f.action for f in early.findings] == [Action.WAIT]
+    assert not [e for e in early.events if isinstance(e, BalanceAdjusted)] and not store.venue_flag("x").halted
+    venue.held, venue.at = 95, 11  # the next read shows it
+    assert [f.action for f in _pass(store, venue).findings] == [Action.OK] and store.balance(USDC) == 95

@@ -286,7 +286,9 @@ class Reconciler:
         self.store.refresh()
         self._memory.follow(self.store)
 
-    def _busy(self, venue: str) -> tuple[bool, set[AssetId]]:
+    def _busy(self, venue: str, read_at: int | None = None) -> tuple[bool, set[AssetId]]:
+        """Whether anything at all is in flight at ``venue``, and the assets that are. ``read_at``: the block the
+        balances were read at, on a chain (``FlowEvidence.mark``)."""
         flying: set[AssetId] = set()
         unbooked: set[str] = set()
         for i in self.store.intents().values():
@@ -298,6 +300,11 @@ class Reconciler:
         # then booked again)
         txs = any(t.venue == venue and (t.status in UNFINISHED_TX or t.intent_id in unbooked)
                   for t in self.store.transactions().values())  # fmt: skip
+        # ... and one mined after the block the balances were read at, booked (with its gas) by the time the ledger
+        # is read: the ledger is ahead of those figures, not wrong (else the gas is "adjusted" back, then again)
+        if read_at is not None and not txs:
+            txs = any(t.venue == venue and t.block_number is not None and t.block_number > read_at
+                      for t in self.store.transactions().values())  # fmt: skip
         for t in self.store.transfers().values():  # funds between locations: not drift at either end
             if t.state in MAYBE_TAKEN and t.venue == venue and t.source is not None:
                 flying.add(t.source)  # the source may have taken them before we booked it
@@ -325,7 +332,7 @@ class Reconciler:
         changed, early = self._identity(loc, identity, reports)
         if changed is not None and loc not in self.new_epoch:  # another venue: nothing it says is compared
             return PassResult(loc, (), tuple(early), tuple(reports), identity_changed=changed)
-        busy, flying = self._busy(loc)
+        busy, flying = self._busy(loc, mark)
         findings = decide(reports, dict(self.store.balances()), in_flight=flying, venue_busy=busy, policy=self.policy)
         flows = await self._flows(ev, loc, mark, findings)
         if flows:
