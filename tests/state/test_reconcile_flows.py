@@ -190,3 +190,14 @@ def test_gas_booked_for_a_transaction_mined_after_the_block_read_is_in_flight_no
     assert not [e for e in early.events if isinstance(e, BalanceAdjusted)] and not store.venue_flag("x").halted
     venue.held, venue.at = 95, 11  # the next read shows it
     assert [f.action for f in _pass(store, venue).findings] == [Action.OK] and store.balance(USDC) == 95
+
+
+def test_a_transaction_from_before_the_ledger_last_agreed_keeps_no_chain_in_flight(store: Store) -> None:
+    """Block numbers start over with a lab epoch: a transaction of an earlier one, numbered above every read of the
+    new chain, is no reason to wait (the drift rules still apply)."""
+    store.append_many([TxBroadcast("x", "0xdd", "0xme", 0), TxMined("x", "0xdd", 500, "0xh"),
+                       TxConfirmed("x", "0xdd", 500, 3)])  # fmt: skip
+    venue = Venue(held=100)
+    _pass(store, venue)
+    venue.held, venue.at = 100_000, 20
+    assert [f.action for f in _pass(store, venue).findings] == [Action.HALT]

@@ -301,10 +301,12 @@ class Reconciler:
         txs = any(t.venue == venue and (t.status in UNFINISHED_TX or t.intent_id in unbooked)
                   for t in self.store.transactions().values())  # fmt: skip
         # ... and one mined after the block the balances were read at, booked (with its gas) by the time the ledger
-        # is read: the ledger is ahead of those figures, not wrong (else the gas is "adjusted" back, then again)
-        if read_at is not None and not txs:
-            txs = any(t.venue == venue and t.block_number is not None and t.block_number > read_at
-                      for t in self.store.transactions().values())  # fmt: skip
+        # is read: the ledger is ahead of those figures, not wrong (else the gas is "adjusted" back, then again).
+        # Only what moved since the ledger last agreed with a read (an earlier epoch's blocks are numbered anew).
+        agreed = self._memory.marks.get(venue)
+        if read_at is not None and agreed is not None and not txs:
+            txs = any(t.venue == venue and t.last_seq > agreed[1] and t.block_number is not None
+                      and t.block_number > read_at for t in self.store.transactions().values())  # fmt: skip
         for t in self.store.transfers().values():  # funds between locations: not drift at either end
             if t.state in MAYBE_TAKEN and t.venue == venue and t.source is not None:
                 flying.add(t.source)  # the source may have taken them before we booked it
