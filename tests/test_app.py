@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from fillpath.app import sell_decimals
@@ -50,3 +52,19 @@ def test_unknown_or_mixed_assets_are_named(names: str, message: str) -> None:
 def test_the_lab_default_says_to_start_the_lab() -> None:
     with pytest.raises(LabError, match="fillpath lab up"):
         sell_decimals(Config(lab=True), "WETH")
+
+
+def test_a_journal_may_exist_only_where_the_data_directory_recorded_one(tmp_path: Path) -> None:
+    """A dry run reads the journal only if one may exist, so as never to create one. The data directory records each
+    journal it has seen: another journal's record (a lab directory shared by scripts with journals of their own) is
+    no reason to open, and so create, this one; a recorded journal that is gone is (opening it says how to restore)."""
+    from fillpath.app import journal_exists, open_store
+
+    data = tmp_path / "data"
+    first = Config(data_dir=data)
+    open_store(first).close()  # the data directory now records its default journal
+    other = Config(data_dir=data, database_url=f"sqlite:///{tmp_path / 'other.db'}")
+    assert journal_exists(first) and not journal_exists(other)
+    assert not (tmp_path / "other.db").exists()
+    (data / "fillpath.db").unlink()
+    assert journal_exists(first)  # recorded, now missing: opening it refuses, naming the way back

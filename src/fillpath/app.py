@@ -46,7 +46,7 @@ from fillpath.model.ports import Journal
 from fillpath.model.validate import did_you_mean, resolve_name
 from fillpath.paths import ensure_private_dir, read_private_file
 from fillpath.router.snapshot import Snapshot, read_snapshot
-from fillpath.state.identity import JournalHome, sqlite_path
+from fillpath.state.identity import JournalHome, read_marker, sqlite_path
 from fillpath.state.reconcile_stream import StreamBalances
 from fillpath.state.reconciler import ExchangeChecks, FlowEvidence, OrderResolver, PassResult, Reconciler
 from fillpath.state.store import Store
@@ -235,8 +235,15 @@ def journal_home(cfg: Config) -> JournalHome:
 def journal_exists(cfg: Config) -> bool:
     """Whether a journal may exist to be read (a PostgreSQL one always may): read-only commands and refusals use
     it so as never to create a journal just to find nothing in it."""
-    path = sqlite_path(cfg.resolved_database_url)
-    return path is None or path.exists() or path.is_symlink() or journal_home(cfg).marker.exists()
+    url = cfg.resolved_database_url
+    path = sqlite_path(url)
+    if path is None or path.exists() or path.is_symlink():
+        return True
+    # a journal the data directory recorded and that is gone now may exist (opening it says how to restore it); the
+    # data directory's record of *other* journals says nothing about this one (a lab's directory, shared by tests
+    # and scripts with journals of their own)
+    home = journal_home(cfg)
+    return home.marker.exists() and read_marker(home, url) is not None
 
 
 def open_store(cfg: Config, *, trading: str | None = None) -> Store:

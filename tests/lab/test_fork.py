@@ -1,8 +1,8 @@
 """Fork mode, proven offline: anvil forking a running lab chain at a pinned block (docs/fork.md).
 
-The session lab's lab1 is the "real network" here: its state at the pinned block is on the fork, what happens on
-either side after that block is not on the other, the demo's swap on the fork realizes what the router expected,
-and a reorg on the fork is seen by the tracker.
+lab1 as the lab deploys it (an anvil of the module's own, loaded from the lab's cache) is the "real network" here:
+its state at the pinned block is on the fork, what happens on either side after that block is not on the other, the
+demo's swap on the fork realizes what the router expected, and a reorg on the fork is seen by the tracker.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from tests.chains.helpers import run
 pytestmark = pytest.mark.anvil
 
 MARK = "0x00000000000000000000000000000000000f0f0f"
+UPSTREAM_TRADER = "0x000000000000000000000000000000000000bEEF"  # gassed by the upstream's start; nobody trades there
 
 
 def _balance(url: str, who: str, block: str = "latest") -> int:
@@ -58,15 +59,15 @@ def _head(url: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def upstream(anvil_lab: dict[str, NodeStatus]) -> Iterator[tuple[str, int]]:
-    """lab1 with a marked balance at block B (pinned) and another value after it, each by a transaction (anvil's
-    ``anvil_setBalance`` rewrites history too); reverted afterwards."""
-    node = anvil_lab["lab1"]
-    url, dep = node.rpc_url, node.deployment
-    assert url
-    assert dep
-    snap = rpc.call(url, "evm_snapshot")
+def upstream(anvil_lab: dict[str, NodeStatus], tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    """lab1 as the lab deploys it, on an anvil of the module's own loaded from the lab's cache (the session lab built
+    it): nothing another test did on the session's lab1 (its pools, the trader's holdings) reaches the fork. A
+    marked balance at block B (pinned) and another value after it, each by a transaction (anvil's
+    ``anvil_setBalance`` rewrites history too)."""
+    lab = Lab(tmp_path_factory.mktemp("upstream"))
+    rec = lab._start(lab.specs[0], UPSTREAM_TRADER)  # the chain alone (~1 s), not the lab's venues
     try:
+        url, dep = rec["rpc_url"], LabDeployment.from_json(rec["deployment"])
         _send(url, dep.dev, MARK, 111)
         block = _head(url)
         _send(url, dep.dev, MARK, 111)
@@ -74,7 +75,7 @@ def upstream(anvil_lab: dict[str, NodeStatus]) -> Iterator[tuple[str, int]]:
         assert _balance(url, MARK, hex(block)) == 111
         yield url, block
     finally:
-        rpc.call(url, "evm_revert", [snap])
+        process.stop(process.ProcessRef.from_json(rec["process"]))
 
 
 @pytest.fixture(scope="module")
@@ -167,9 +168,6 @@ def test_a_token_without_a_balance_mapping_fails_loudly(fork_lab: tuple[Lab, Pat
         slots.set_token_balance(_fork_url(lab), dep.address("UniswapV3Factory"), MARK, 5)
 
 
-# slow for now: the fork copies the session's shared lab, where earlier tests can leave the trader holding less than
-# the demo sells (a capacity refusal, seen once in four full runs); alone it passes. Next: fund before the swap.
-@pytest.mark.slow
 def test_the_demo_swap_on_the_fork_realizes_what_was_expected(fork_lab: tuple[Lab, Path]) -> None:
     """`make demo`'s swap (2,000 ETH from lab1 and labex into USDC), executed on the fork through the CLI."""
     lab, data_dir = fork_lab

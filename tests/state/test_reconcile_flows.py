@@ -153,3 +153,51 @@ def test_a_venue_that_cannot_say_who_it_is_is_still_reconciled(store: Store) -> 
     result = _pass(store, venue)
     assert [f.action for f in result.findings] == [Action.OPEN] and result.identity_changed is None
     assert "venue.identified" not in _kinds(store)
+
+
+def test_a_withdrawal_stamped_just_before_the_mark_is_booked_only_when_the_difference_needs_it(store: Store) -> None:
+    """The cause of "ETH@labex: ledger -1468, venue 30": ``lab fund`` set 1,500 ETH to 2 (an internal withdrawal of
+    1,498) less than a second before the pass that opened the ledger at 2. Withdrawal times are whole seconds, so the
+    evidence looks a second before the mark and found that withdrawal again when 29 came in: booked twice."""
+    venue = Venue(held=2)
+    assert [f.action for f in _pass(store, venue).findings] == [Action.OPEN]  # the 1,498 is already in the 2
+    old = FlowReport("x", USDC, -1498, "withdrawal:w1", "withdrawn a moment before the mark", "w1", near_mark=True)
+    venue.held, venue.at = 31, 20
+    venue.evidence = [old, FlowReport("x", USDC, 29, "deposit:d1", "an internal deposit", "d1")]
+    result = _pass(store, venue)
+    assert [f.delta for f in result.flows] == [29] and [f.action for f in result.findings] == [Action.OK]
+    assert store.balance(USDC) == 31 and not store.venue_flag("x").halted
+
+    # ... and one stamped down to the second before the mark that the balance does not show yet is new: booked
+    late = FlowReport("x", USDC, -11, "withdrawal:w2", "withdrawn just after the mark", "w2", near_mark=True)
+    venue.held, venue.at, venue.evidence = 20, 30, [old, late]
+    result = _pass(store, venue)
+    assert [f.evidence_id for f in result.flows] == ["withdrawal:w2"] and store.balance(USDC) == 20
+
+
+def test_gas_booked_for_a_transaction_mined_after_the_block_read_is_in_flight_not_drift(store: Store) -> None:
+    """A pass reads the chain at block 10; before it reads the ledger, a transaction mined in block 11 is final and
+    its gas booked. The ledger is ahead of those figures, not wrong: adjusting it would be undone by the next pass
+    (issue 21: "adjusts ETH@lab1 and back, and degrades the venue")."""
+    from fillpath.model.events import BalanceAdjusted
+
+    venue = Venue(held=100)
+    _pass(store, venue)
+    store.append_many([TxBroadcast("x", "0xcc", "0xme", 0), TxMined("x", "0xcc", 11, "0xh"),
+                       TxConfirmed("x", "0xcc", 11, 3), BalanceAdjusted("x", USDC, -5, "gas")])  # fmt: skip
+    early = _pass(store, venue)  # still the figures of block 10
+    assert [f.action for f in early.findings] == [Action.WAIT]
+    assert not [e for e in early.events if isinstance(e, BalanceAdjusted)] and not store.venue_flag("x").halted
+    venue.held, venue.at = 95, 11  # the next read shows it
+    assert [f.action for f in _pass(store, venue).findings] == [Action.OK] and store.balance(USDC) == 95
+
+
+def test_a_transaction_from_before_the_ledger_last_agreed_keeps_no_chain_in_flight(store: Store) -> None:
+    """Block numbers start over with a lab epoch: a transaction of an earlier one, numbered above every read of the
+    new chain, is no reason to wait (the drift rules still apply)."""
+    store.append_many([TxBroadcast("x", "0xdd", "0xme", 0), TxMined("x", "0xdd", 500, "0xh"),
+                       TxConfirmed("x", "0xdd", 500, 3)])  # fmt: skip
+    venue = Venue(held=100)
+    _pass(store, venue)
+    venue.held, venue.at = 100_000, 20
+    assert [f.action for f in _pass(store, venue).findings] == [Action.HALT]

@@ -7,8 +7,10 @@ reconciler. The account's identity is its id in the balances reply (``Dialect.ac
 
 A venue without a wallet (``cex.wallet.wallet_for`` finds none) shows no flows: every difference there is drift.
 Withdrawal times are whole seconds on some venues, so withdrawals are looked for from a second before the mark
-(the evidence id keeps each booked once). A deposit that was pending when the ledger last agreed with the account
-and is credited later is not found (its record predates the mark): it shows as drift.
+(the evidence id keeps each booked once); one found before the mark may already be in the balances the ledger agreed
+with there, so it is flagged ``near_mark`` and booked only when the difference needs it. A deposit that was pending
+when the ledger last agreed with the account and is credited later is not found (its record predates the mark): it
+shows as drift.
 """
 
 from __future__ import annotations
@@ -57,12 +59,13 @@ class ExchangeEvidence:
                 since = (after - WITHDRAW_TIME_SLACK_MS) * 1_000_000
                 if w.status is TransferStatus.FAILED or w.venue_ts is None or w.venue_ts < since:
                     continue
+                near = w.venue_ts < after * 1_000_000  # before the mark, or after it and stamped down to the second
                 out.append(
                     FlowReport(
                         self.location, asset, -w.amount, f"withdrawal:{w.ref}",
                         f"withdrawal {w.ref} of {w.amount} {coin} ({w.network or '?'} network, to {w.address or '?'}, "
                         f"tx {w.tx_hash or 'none yet'})",
-                        " ".join(x for x in (w.ref, w.tx_hash, w.client_id) if x),
+                        " ".join(x for x in (w.ref, w.tx_hash, w.client_id) if x), near_mark=near,
                     )
                 )  # fmt: skip
         return out

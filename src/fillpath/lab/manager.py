@@ -207,8 +207,17 @@ class Lab:
                 self._up_venues(state, nodes, bool(todo))
             self._write_state(state)
             self._gas_up_trader(nodes, address)
+            if fork is None:
+                self._align_clocks(nodes)
             self._write_config(state, address)
         return self.status()
+
+    def _align_clocks(self, nodes: Mapping[str, Any]) -> None:
+        """Bring the lab chains' clocks level (``funding.align_clocks``): lab1 deploys more than lab2, and ``lab
+        fund`` mines on the chains it changed only; a bridge's fill deadline needs the two to agree."""
+        urls = [rec["rpc_url"] for rec in nodes.values() if self._check(rec)[1]]
+        for url, blocks in funding.align_clocks(urls, BLOCK_INTERVAL_S).items():
+            self.log(f"{url}: {blocks} empty block(s) mined to bring its clock level with the other lab chains")
 
     def _up_venues(self, state: dict[str, Any], nodes: dict[str, Any], restarted: bool) -> None:
         """The exchange simulators, the bridge relayer and the aggregator, (re)started when a chain restarted."""
@@ -357,6 +366,8 @@ class Lab:
                     a = AssetId(symbol, dep.location)
                     dec = decimals[symbol]
                     done[a] = funding.FundResult(a, from_base_units(before, dec), from_base_units(after, dec))
+            if chains and not by_slot:
+                self._align_clocks(state["nodes"])
             for loc, url, amounts in ex_targets:
                 api_key = self.exchange_credentials(loc).api_key
                 moved_ex = funding.fund_exchange(url, api_key, loc, amounts)

@@ -155,6 +155,10 @@ class FlowReport(Report):
     refs: str = ""
     """Space-separated ids this flow may be known by in our journal (a transaction hash, a venue transfer id):
     a flow of ours (booked by execution) is not external."""
+    near_mark: bool = False
+    """Its time is too coarse to say whether it came after the mark the search started from (a withdrawal stamped
+    in whole seconds, found in the second before that mark): it may already be in the balances the ledger agreed
+    with there. Reconciliation books it only when the difference needs it."""
 
 
 REPORT_TYPES: tuple[type[Report], ...] = (

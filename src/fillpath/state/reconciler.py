@@ -14,6 +14,7 @@ reports adds nothing the second time.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -231,6 +232,31 @@ class _PassJournal:
         return self.memory.drifts(e.source).get(e.asset) == (e.expected, e.observed)
 
 
+NEAR_MARK_MAX = 8
+"""At most this many flows of one asset whose time may predate the mark are weighed against each other."""
+
+
+def _needed(reports: Sequence[FlowReport], gaps: Mapping[AssetId, Amount]) -> list[FlowReport]:
+    """The flows to book: every one after the mark, and of those that may predate it (``near_mark``: perhaps already
+    in the balances the ledger agreed with) the set that, with the others, closes the asset's gap exactly; none
+    when no set does (what stays is drift, as without evidence). A withdrawal booked twice would make a ledger that
+    agreed go negative: the gap, not the evidence's clock, says whether it is new."""
+    sure = [r for r in reports if not r.near_mark]
+    out = list(sure)
+    for asset in dict.fromkeys(r.asset for r in reports if r.near_mark):
+        near = [r for r in reports if r.near_mark and r.asset == asset][:NEAR_MARK_MAX]
+        rest = gaps.get(asset, 0) - sum((r.delta for r in sure if r.asset == asset), start=0)
+        if not rest:
+            continue
+        for size in range(1, len(near) + 1):
+            pick = next((c for c in itertools.combinations(near, size) if sum(r.delta for r in c) == rest), None)
+            if pick is not None:
+                out += pick
+                break
+    chosen = {id(r) for r in out}
+    return [r for r in reports if id(r) in chosen]
+
+
 class Reconciler:
     def __init__(
         self,
@@ -260,7 +286,9 @@ class Reconciler:
         self.store.refresh()
         self._memory.follow(self.store)
 
-    def _busy(self, venue: str) -> tuple[bool, set[AssetId]]:
+    def _busy(self, venue: str, read_at: int | None = None) -> tuple[bool, set[AssetId]]:
+        """Whether anything at all is in flight at ``venue``, and the assets that are. ``read_at``: the block the
+        balances were read at, on a chain (``FlowEvidence.mark``)."""
         flying: set[AssetId] = set()
         unbooked: set[str] = set()
         for i in self.store.intents().values():
@@ -272,6 +300,13 @@ class Reconciler:
         # then booked again)
         txs = any(t.venue == venue and (t.status in UNFINISHED_TX or t.intent_id in unbooked)
                   for t in self.store.transactions().values())  # fmt: skip
+        # ... and one mined after the block the balances were read at, booked (with its gas) by the time the ledger
+        # is read: the ledger is ahead of those figures, not wrong (else the gas is "adjusted" back, then again).
+        # Only what moved since the ledger last agreed with a read (an earlier epoch's blocks are numbered anew).
+        agreed = self._memory.marks.get(venue)
+        if read_at is not None and agreed is not None and not txs:
+            txs = any(t.venue == venue and t.last_seq > agreed[1] and t.block_number is not None
+                      and t.block_number > read_at for t in self.store.transactions().values())  # fmt: skip
         for t in self.store.transfers().values():  # funds between locations: not drift at either end
             if t.state in MAYBE_TAKEN and t.venue == venue and t.source is not None:
                 flying.add(t.source)  # the source may have taken them before we booked it
@@ -299,7 +334,7 @@ class Reconciler:
         changed, early = self._identity(loc, identity, reports)
         if changed is not None and loc not in self.new_epoch:  # another venue: nothing it says is compared
             return PassResult(loc, (), tuple(early), tuple(reports), identity_changed=changed)
-        busy, flying = self._busy(loc)
+        busy, flying = self._busy(loc, mark)
         findings = decide(reports, dict(self.store.balances()), in_flight=flying, venue_busy=busy, policy=self.policy)
         flows = await self._flows(ev, loc, mark, findings)
         if flows:
@@ -387,12 +422,13 @@ class Reconciler:
             found = await ev.flows(last[0], differ)
         except FillpathError:  # no evidence to be had now (a pruned node, a wallet that would not answer): drift rules
             return []
-        flows = [
-            ExternalFlow(loc, r.asset, r.delta, r.evidence_id, r.evidence)
-            for r in found
+        reports = [
+            r for r in found
             if r.asset in differ and r.delta and r.evidence_id not in self._memory.flow_ids
             and not (set(r.refs.lower().split()) & ours)
         ]  # fmt: skip
+        gaps = {f.asset: f.observed - f.ledger for f in findings if f.asset in differ and f.ledger is not None}
+        flows = [ExternalFlow(loc, r.asset, r.delta, r.evidence_id, r.evidence) for r in _needed(reports, gaps)]
         self._append(flows)
         return flows
 

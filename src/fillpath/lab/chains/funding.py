@@ -135,6 +135,29 @@ def settle(url: str, blocks: int) -> None:
         rpc.call(url, "evm_mine")
 
 
+def head_time(url: str) -> int:
+    return int(rpc.call(url, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+
+
+def align_clocks(urls: Sequence[str], block_interval_s: int) -> dict[str, int]:
+    """Mine empty blocks on every chain whose clock is behind the one furthest ahead, until it is level with it (to
+    within a block). Returns the blocks mined per chain (only those that needed any).
+
+    The lab's clocks move only when blocks are mined (``block_interval_s`` each), so chains that mined different
+    numbers of blocks (the deployment, a ``lab fund`` of one chain) drift apart, and a bridge deposit's fill
+    deadline, set on the origin's clock and checked on the destination's, is then already past when the destination
+    is ahead by more than the deadline: every relay that way is refunded. Real chains share the wall clock."""
+    times = {u: head_time(u) for u in urls}
+    top = max(times.values(), default=0)
+    mined = {}
+    for url, t in times.items():
+        blocks = (top - t) // block_interval_s
+        if blocks > 0:
+            rpc.call(url, "anvil_mine", [hex(blocks)])
+            mined[url] = blocks
+    return mined
+
+
 class _ChainFunder:
     """One chain's token moves. The trader is impersonated only while it sends, and only if it must.
 
