@@ -18,20 +18,24 @@ from collections.abc import Sequence
 
 from fillpath.router.curves import FloatCurve, PiecewiseLinearCurve
 
-TIE = 1e-6
-"""Relative gap under which the prices across a long linear arc are treated as a tie (and closed)."""
+TIES = (1e-6, 1e-4)
+"""Relative gaps under which the prices across a linear arc are treated as a tie (and closed): the bound is taken at
+each closing and the smallest kept. The solve smooths linear arcs with a temperature down to 1e-5, so prices across
+a tied transfer differ by up to that much; across an uncapped one (10^30) that float gap would dominate the bound."""
 MARGIN = 1e-9
 """Relative round-up of the float evaluation (its error is ~1e-13 on a few hundred arcs)."""
 
 
-def _close_ties(nu: list[float], arcs: Sequence[tuple[int, int, FloatCurve]], fixed: frozenset[int]) -> None:
+def _close_ties(
+    nu: list[float], arcs: Sequence[tuple[int, int, FloatCurve]], fixed: frozenset[int], tie: float
+) -> None:
     for _ in range(len(nu)):
         changed = False
         for tail, head, curve in arcs:
             if tail in fixed or not isinstance(curve, PiecewiseLinearCurve):
                 continue
             want = curve.spot * nu[head]
-            if nu[tail] < want <= nu[tail] * (1.0 + TIE):
+            if nu[tail] < want <= nu[tail] * (1.0 + tie):
                 nu[tail] = want
                 changed = True
         if not changed:
@@ -55,11 +59,25 @@ def upper_bound(
     sinks: frozenset[int],
 ) -> int:
     """An upper bound (base units of the sinks, rounded up) on the output of any flow over ``arcs`` that sells
-    ``amount`` from ``sources`` (node, holdings), given any prices (non-finite or negative ones are raised to 0)."""
-    nu = [p if math.isfinite(p) and p > 0.0 else 0.0 for p in prices]
+    ``amount`` from ``sources`` (node, holdings), given any prices (non-finite or negative ones are raised to 0).
+    Every price vector gives a valid bound, so the smallest over a few closings of near-ties is one too."""
+    base = [p if math.isfinite(p) and p > 0.0 else 0.0 for p in prices]
     for t in sinks:
-        nu[t] = 1.0
-    _close_ties(nu, arcs, sinks)
+        base[t] = 1.0
+    best = math.inf
+    for tie in TIES:
+        nu = list(base)
+        _close_ties(nu, arcs, sinks, tie)
+        best = min(best, _value(nu, arcs, sources, amount))
+    return math.ceil(best * (1.0 + MARGIN)) + 1
+
+
+def _value(
+    nu: Sequence[float],
+    arcs: Sequence[tuple[int, int, FloatCurve]],
+    sources: Sequence[tuple[int, float]],
+    amount: float,
+) -> float:
     value = _source_term(nu, sources, amount)
     for tail, head, curve in arcs:
         no = nu[head]
@@ -72,4 +90,4 @@ def upper_bound(
         x, o = curve.arb(ni / no, 0.0)
         if x > 0.0:
             value += max(0.0, no * o - ni * x)
-    return math.ceil(value * (1.0 + MARGIN)) + 1
+    return value

@@ -134,6 +134,11 @@ class PiecewiseLinearCurve:
         self.cap = self._cum_x[-1]
 
     @property
+    def cumulative(self) -> tuple[list[float], list[float]]:
+        """(input, output) at each segment's start, and at the end (one more entry than segments)."""
+        return self._cum_x, self._cum_out
+
+    @property
     def rates(self) -> list[float]:
         """The segments' rates, best first."""
         return self._rates
