@@ -355,6 +355,14 @@ class ConcentratedCurve(SmoothCurve):
         d = self._ri[k] + self.g * (x - self._cum_x[k])
         return self.g * self._ri[k] * self._ro[k] / (d * d)
 
+    def rate_slope(self, x: float) -> float:
+        """d rate / dx at input ``x`` (< 0 inside a piece; 0 past the end)."""
+        k = self._piece(max(x, 0.0))
+        if k >= len(self._len):
+            return 0.0
+        d = self._ri[k] + self.g * (x - self._cum_x[k])
+        return -2.0 * self.g * self.g * self._ri[k] * self._ro[k] / (d * d * d)
+
     def x_at_rate(self, r: float) -> float:
         if r <= 0.0:
             return self.cap

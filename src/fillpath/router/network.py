@@ -65,6 +65,12 @@ def arb_slope(curve: FloatCurve, rho: float, tau: float, x: float) -> float:
         return -math.sqrt(curve.k) / (2.0 * curve.g * rho * math.sqrt(rho))
     if isinstance(curve, PiecewiseLinearCurve):
         return curve.arb_slope(rho, tau)
+    rate_slope = getattr(curve, "rate_slope", None)
+    if rate_slope is not None:  # analytic: x(ρ) inverts rate(x), so x'(ρ) = 1 / rate'(x)
+        if x <= 0.0:
+            return 0.0
+        d = rate_slope(x)
+        return 1.0 / d if d < 0.0 else 0.0
     h = rho * 1e-7
     lo, _ = curve.arb(rho - h, tau)
     hi, _ = curve.arb(rho + h, tau)

@@ -215,14 +215,16 @@ def _newton(
         first = t
         step: tuple[float, list[float], list[list[float]], float] | None = None
         wn = w
-        for _ in range(BACKTRACKS):
+        for tries in range(BACKTRACKS):
             wn = [wi + t * qi for wi, qi in zip(w, p, strict=True)]
-            gn = f.value(wn)
+            # the first trial is usually taken: evaluate everything at once; a cut step only needs g
+            trial = f.full(wn) if tries == 0 else None
+            gn = trial[0] if trial is not None else f.value(wn)
             if gn <= gv + 1e-4 * t * slope:
-                step = f.full(wn)
+                step = trial if trial is not None else f.full(wn)
                 break
             if gn <= gv + 1e-12 * abs(gv):  # a change below the float resolution of g: judge by the imbalance
-                trial = f.full(wn)
+                trial = trial if trial is not None else f.full(wn)
                 if trial[3] < imb:
                     step = trial
                     break
