@@ -32,6 +32,8 @@ TIGHT_TOL = 1e-9
 KINK = 1e-9
 """A price ratio this close above a segment's rate is at its kink (a candidate tie with no flow)."""
 MAX_STEPS = 30
+BACKTRACKS = 8
+"""Halvings of a step before the guess is given up (a step blocked by a kink means the active set is wrong)."""
 
 
 @dataclass
@@ -230,11 +232,19 @@ def crossover(
     gv, grad, hess, node_imb, flows, outs = evaluate(nu, True)
     if not math.isfinite(gv):
         return None
+    best, since = math.inf, 0
     for _ in range(MAX_STEPS):
         scale = [max(abs(pi[r]), 1e-300) for r in free_roots]
-        small = tol * total * 1e-2
-        if all(abs(g) * p <= small for g, p in zip(grad, scale, strict=True)):
+        small = 0.1 * tol * total
+        worst = max((abs(g) * p for g, p in zip(grad, scale, strict=True)), default=0.0)
+        if worst <= small:
             break
+        if worst < 0.5 * best:
+            best, since = worst, 0
+        else:
+            since += 1
+            if since >= 3:
+                break  # float resolution (or a wrong guess): the balance check below judges
         step = _newton_step(grad, hess, scale, small)
         if step is None:
             return None
@@ -246,7 +256,7 @@ def crossover(
             if s and pi[r]:
                 t_len = min(t_len, 0.5 * abs(pi[r]) / abs(s))
         accepted = False
-        for _ in range(20):
+        for _ in range(BACKTRACKS):
             trial = dict(pi)
             for r, s in zip(free_roots, step, strict=True):
                 trial[r] = pi[r] + t_len * s

@@ -17,6 +17,8 @@ from fillpath.model.assets import AssetId
 from fillpath.router.venues.base import Venue
 
 INF = math.inf
+BESIDE_RAMP = 1e-3
+"""Weight of the generalized curvature a linear segment within τ of its ramp (but not on it) lends."""
 
 
 class FloatCurve(Protocol):
@@ -199,8 +201,11 @@ class PiecewiseLinearCurve:
             return 0.0
         start = self._count_ge(rho / ((1.0 - tau) * (1.0 - tau))) if tau < 0.5 else 0
         end = self._count_ge(rho / (1.0 + tau))
+        full, off = self._ramp(rho, tau)
         rates, lens = self._rates, self._lens
-        return -sum(lens[k] / (tau * rates[k]) for k in range(start, end))
+        # a segment just outside its ramp lends only a little curvature: enough to tie a flat node's prices, not so
+        # much that it drowns the pools' curvature (a long transfer just off would shrink every Newton step)
+        return -sum(lens[k] / (tau * rates[k]) * (1.0 if full <= k < off else BESIDE_RAMP) for k in range(start, end))
 
     def arb(self, rho: float, tau: float) -> tuple[float, float]:
         if tau <= 0.0:

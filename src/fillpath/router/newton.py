@@ -43,6 +43,10 @@ STALL_FROM = 1e-6
 stiff zero-fee transfer beside a thin pool floors the imbalance near 1e-8 relative; the plan does not move)."""
 CROSSOVER_FROM = 1e-3
 """From this temperature down, each stage's prices are tried as the exact optimum's active set (:mod:`.crossover`)."""
+CROSSOVER_TO = 1e-5
+"""A first try whose crossover has not succeeded by this temperature hands over to the careful try."""
+GIVE_UP = 1e-2
+"""A first try whose stage ends this far from balance stops there (the caller's careful try takes over)."""
 MAX_NEWTON = 60
 """Newton steps per stage; a stage that has not converged by then hands over anyway (the final check decides)."""
 
@@ -279,11 +283,16 @@ def solve_flow(
         else:
             w, k, imb = _newton(f, w, stage_tol, MAX_NEWTON)
         iterations += k
+        if not careful and imb > GIVE_UP:
+            break  # far off after a whole stage: the careful try (smoother, shorter steps) does better than going on
         if 0.0 < tau <= CROSSOVER_FROM and tau > TAU_FINAL * 1.0001:
             exact = crossover(n, arcs, supplies, sinks, f.prices(w), tau, tol)
             if exact is not None:
                 nu_x, flows_x, outs_x, imb_x = exact
                 return FlowSolution(tuple(nu_x), tuple(flows_x), tuple(outs_x), imb_x, iterations, 0.0)
+            if not careful and tau <= CROSSOVER_TO * 1.0001:
+                imb = max(imb, 2.0 * GIVE_UP)  # no exact optimum by now: the careful try goes all the way down
+                break
     nu = f.prices(w)
     flows, outs = [], []
     for a in arcs:

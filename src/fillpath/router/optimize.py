@@ -22,7 +22,7 @@ from fillpath.router.curves import CostedCurve, FloatCurve, PiecewiseLinearCurve
 from fillpath.router.cycles import cancel_cycles
 from fillpath.router.graph import Edge
 from fillpath.router.network import Arc, initial_prices, surplus
-from fillpath.router.newton import FlowSolution, solve_flow
+from fillpath.router.newton import GIVE_UP, FlowSolution, solve_flow
 from fillpath.router.split import water_fill
 
 
@@ -249,7 +249,7 @@ class Problem:
         idx = self.index
         sinks = frozenset(idx[t] for t in self.sinks)
         sol = solve_flow(n, arcs, supply, sinks)
-        if not _carried(sol, arcs, supply, sinks) and explain:
+        if not _carried(sol, arcs, supply, sinks) and (explain or sol.imbalance > GIVE_UP):
             sol = solve_flow(n, arcs, supply, sinks, careful=True)  # before blaming the venues, a slower second try
         if not _carried(sol, arcs, supply, sinks):
             if not explain:
