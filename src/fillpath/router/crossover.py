@@ -103,7 +103,9 @@ def crossover(
     order: list[list[int]] = []  # per group: nodes in BFS order (root first)
     parent: dict[int, _Tie] = {}
     seen = [False] * n
-    roots = sorted(adj, key=lambda j: (j not in sinks, j))
+    # a sink roots its group; else a supplied node (the float residual of the solve then stays on it, rather than on
+    # the last tie the balances reach: equal pools get equal flows to the unit)
+    roots = sorted(adj, key=lambda j: (j not in sinks, j not in supplies, j))
     for root in roots:
         if seen[root]:
             continue

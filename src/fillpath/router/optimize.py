@@ -16,7 +16,7 @@ from fractions import Fraction
 from fillpath.model.assets import AssetId
 from fillpath.model.errors import InvalidInput
 from fillpath.router.build import COARSE, Draft, apportion, build, executable
-from fillpath.router.certificate import upper_bound
+from fillpath.router.certificate import FixedCosts, upper_bound
 from fillpath.router.costs import Costs
 from fillpath.router.curves import CostedCurve, FloatCurve, PiecewiseLinearCurve, curve_for
 from fillpath.router.cycles import cancel_cycles
@@ -78,6 +78,8 @@ class Problem:
         arcs = [Arc(self.index[e.asset_in], self.index[e.asset_out], e.curve) for e in self.edges]
         self.full_continuous = 0.0
         """The continuous output of that solve (what the certificate is compared with to judge the solve)."""
+        self.full_solution: Solution | None = None
+        """The solve over every venue, once it has run."""
         self.full_prices: tuple[float, ...] | None = None
         """Node prices of the solve over every venue (the tightest certificate), once it has run."""
         self.spot_prices = initial_prices(len(self.index), arcs, frozenset(self.index[t] for t in self.sinks))
@@ -152,12 +154,22 @@ class Problem:
                 sur[e.venue.id] = sur.get(e.venue.id, 0.0) + s
         return sur
 
-    def upper_bound(self, prices: Sequence[float], edges: Sequence[Edge] | None = None) -> int:
+    def upper_bound(
+        self,
+        prices: Sequence[float],
+        edges: Sequence[Edge] | None = None,
+        *,
+        fixed_costs: bool = False,
+        used: frozenset[str] = frozenset(),
+    ) -> int:
         """The certificate (see :mod:`fillpath.router.certificate`) over ``edges`` (default: the problem's; may be a
         superset, the whole hop-limited graph), on the venues' own curves (no penalty, no waiting cost: it bounds
         ``expected_out``), at ``prices`` (one per node of the problem). A node the problem does not have is priced
         at its best spot-rate completion to priced nodes: then its outgoing arcs add nothing, and an arc into it
-        adds only what a path the problem left out could really gain."""
+        adds only what a path the problem left out could really gain. ``fixed_costs``: net of fixed fees (so still a
+        bound on ``expected_out``, tighter) and of gas (then a bound on the output net of gas: ``net_out``); venues
+        the problem does not know are taken as paying no gas (only loosens it); ``used``: venues every plan bounded
+        here uses (their fixed costs count in full)."""
         edges = self.edges if edges is None else edges
         nodes = sorted({a for e in edges for a in (e.asset_in, e.asset_out)} | set(self.index), key=str)
         index = {a: i for i, a in enumerate(nodes)}
@@ -185,11 +197,44 @@ class Problem:
             if not changed:
                 break
         sources = [(index[s], float(cap)) for s, cap in self.sources]
-        return upper_bound(nu, arcs, sources, float(self.amount), sinks)
+        fixed = None
+        if fixed_costs:
+            venues = sorted({e.venue.id for e in edges})
+            at = {v: i for i, v in enumerate(venues)}
+            lost = [
+                float(getattr(e.venue, "fee_fixed", 0) or 0) * _least_rate(e.curve)
+                if e.venue.id not in self.penalty_bps
+                else 0.0
+                for e in edges
+            ]
+            gas = [float(self.gas.get(v, _NO_GAS)) for v in venues]
+            fixed = FixedCosts([at[e.venue.id] for e in edges], lost, gas, frozenset(at[v] for v in used if v in at))
+        return upper_bound(nu, arcs, sources, float(self.amount), sinks, fixed)
+
+    def fixed_gains(self, prices: Sequence[float], edges: Sequence[Edge]) -> dict[str, float]:
+        """Per venue with a fixed cost (a fixed fee, or gas): its arcs' dual terms at ``prices`` less its fixed costs
+        (sink units), the venues :func:`~fillpath.router.route` switches on and off. Nodes the problem does not
+        have are left out (their arcs count 0)."""
+        nu = {a: prices[i] for a, i in self.index.items()}
+        for t in self.all_sinks:
+            nu[t] = 1.0
+        out: dict[str, float] = {}
+        for e in edges:
+            fee = float(getattr(e.venue, "fee_fixed", 0) or 0)
+            gas = float(self.gas.get(e.venue.id, _NO_GAS))
+            if fee <= 0.0 and gas <= 0.0:
+                continue
+            if e.venue.id not in out:
+                out[e.venue.id] = -gas
+            ni, no = nu.get(e.asset_in, 0.0), nu.get(e.asset_out, 0.0)
+            if ni > 0.0 and no > 0.0:
+                out[e.venue.id] += surplus(e.curve, ni, no) - no * fee * _least_rate(e.curve)
+        return out
 
     def solve(self, enabled: frozenset[str]) -> Solution:
         solution = self._solve(enabled)
         if enabled == self.venues:
+            self.full_solution = solution
             self.full_prices = solution.prices
             self.full_continuous = solution.continuous
         return solution
@@ -367,6 +412,12 @@ class Problem:
                 shares[i] += room
                 spill -= room
         return {s: x for (s, _), x in zip(sources, shares, strict=True)}
+
+
+def _least_rate(curve: FloatCurve) -> float:
+    """The smallest marginal rate a linear curve has (a fixed fee taken from the input costs at least that much
+    output per unit); 0 for other curves (no fixed fee is counted on them)."""
+    return curve.rates[-1] if isinstance(curve, PiecewiseLinearCurve) and curve.rates else 0.0
 
 
 CAPACITY_STEPS = 14

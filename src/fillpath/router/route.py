@@ -58,13 +58,62 @@ def route(market: Market, request: RouteRequest, *, timer: Callable[[], float] =
     mixed = any(hop_cost(e.asset_in, e.asset_out) == 0 for e in full)
     best, problem = _plan(full if mixed else _union(paths), paths, ends, request, costs)
     bound = problem.upper_bound(problem.full_prices or best.prices, full)
+    priced = [(problem, problem.full_prices or best.prices), (problem, best.prices)]
     if len(problem.edges) < len(full) and problem.full_continuous < bound * (1.0 - CERTIFIED):
         again, whole = _plan(full, paths, ends, request, costs)
         bound = min(bound, whole.upper_bound(whole.full_prices or again.prices))
+        priced = [(whole, whole.full_prices or again.prices), (whole, again.prices)]
         if again.net >= best.net:
             best = again
+        else:
+            priced.append((problem, best.prices))
+    best, bound = _fixed_costs(best, bound, priced, full)
     lowered = search.hops if search.hops < request.max_hops and paths else None
     return _finish(best, ends.sell_label, ends.buy_label, request, len(paths), timer() - started, lowered, bound)
+
+
+def _fixed_costs(
+    best: Solution, bound: int, priced: list[tuple[Problem, tuple[float, ...]]], full: list[Edge]
+) -> tuple[Solution, int]:
+    """Fixed fees and gas, the mixed-integer part, by enumeration over the few venues that matter.
+
+    At any prices, a plan using venue set T is bounded by the convex dual with T's fixed costs subtracted
+    (:class:`~fillpath.router.certificate.FixedCosts`), and the best over every T is one pass. Prices from a solve
+    that had every venue make a venue with a fixed cost look worth it whenever its arc has a price gap to close, so
+    the venues that are used or whose term beats their fixed cost at the all-venue prices (at most ``ENUMERATED``,
+    the closest calls first) are switched on and off: each pattern is solved (its exact plan competes with ``best``) and bounded at its own
+    prices, the other venues keeping the one-pass rule. The bound is the largest over the patterns. With gas it is
+    on the output net of gas; the plan's own gas is added back, so that ``gap`` reads how much net output any plan
+    could add, relative to this one's."""
+    problem, prices = priced[0]
+    gassy = any(g > 0 for p, _ in priced for g in p.gas.values())
+    if not gassy and not any(getattr(e.venue, "fee_fixed", 0) for e in full):
+        return best, bound
+    net = min(p.upper_bound(pr, full, fixed_costs=True) for p, pr in priced)
+    gains = problem.fixed_gains(prices, full)
+    used = {leg.venue for s in (problem.full_solution, best) if s is not None for leg in s.draft.legs}
+    doubtful = [v for v, g in gains.items() if g > 0.0 or v in used]
+    switched = sorted(doubtful, key=lambda v: (abs(gains[v]), v))[:ENUMERATED]  # the closest calls first
+    if switched:
+        patterns = [frozenset(v for k, v in enumerate(switched) if mask >> k & 1) for mask in range(1 << len(switched))]
+        net = 0
+        for on in patterns:
+            off = frozenset(switched) - on
+            edges = [e for e in full if e.venue.id not in off]
+            enabled = problem.venues - off
+            try:
+                sol = problem.solve(enabled) if enabled != problem.venues else None
+            except InvalidInput:
+                sol = None
+            if sol is not None and sol.net > best.net:
+                best = sol
+            at = [prices] if sol is None else [prices, sol.prices]
+            net = max(net, min(problem.upper_bound(pr, edges, fixed_costs=True, used=on) for pr in at))
+    return best, min(bound, net + (math.ceil(best.cost) if gassy and best.cost > 0 else 0))
+
+
+ENUMERATED = 3
+"""Venues with a fixed cost switched on and off one by one (2^3 solves at most); the rest take the one-pass rule."""
 
 
 def _plan(
