@@ -36,10 +36,11 @@ def _close_ties(
             if tail in fixed or not isinstance(curve, PiecewiseLinearCurve):
                 continue
             want = curve.spot * nu[head]
-            if nu[head] > 0.0 and nu[tail] / nu[head] < curve.spot and want <= nu[tail] * (1.0 + tie):
-                # a hair above the tie, so the float ratio cannot fall below the rate (an uncapped arc would count
-                # 10^30 times the rounding error)
-                nu[tail] = want * (1.0 + 4e-16)
+            exact = curve.spot == 1.0 and nu[tail] == want  # an exact tie at rate 1: its term is exactly 0
+            if not exact and nu[head] > 0.0 and nu[tail] / nu[head] <= curve.spot and want <= nu[tail] * (1.0 + tie):
+                # at rate 1 an exact tie (a zero-fee transfer back must see it too); else a hair above it, so the
+                # float ratio cannot fall below the rate (an uncapped arc would count 10^30 times the rounding error)
+                nu[tail] = want if curve.spot == 1.0 else want * (1.0 + 1e-12)
                 changed = True
         if not changed:
             return

@@ -78,13 +78,13 @@ def _fixed_costs(
     """Fixed fees and gas, the mixed-integer part, by enumeration over the few venues that matter.
 
     At any prices, a plan using venue set T is bounded by the convex dual with T's fixed costs subtracted
-    (:class:`~fillpath.router.certificate.FixedCosts`), and the best over every T is one pass. Prices from a solve
-    that had every venue make a venue with a fixed cost look worth it whenever its arc has a price gap to close, so
-    the venues that are used or whose term beats their fixed cost at the all-venue prices (at most ``ENUMERATED``,
-    the closest calls first) are switched on and off: each pattern is solved (its exact plan competes with ``best``) and bounded at its own
-    prices, the other venues keeping the one-pass rule. The bound is the largest over the patterns. With gas it is
-    on the output net of gas; the plan's own gas is added back, so that ``gap`` reads how much net output any plan
-    could add, relative to this one's."""
+    (:class:`~fillpath.router.certificate.FixedCosts`), and the best over every T is one pass. But prices from a
+    solve that had every venue make a venue look worth its fixed cost whenever its arc has a price gap to close. So
+    the venues that are used, or whose term beats their fixed cost at the all-venue prices (at most ``ENUMERATED``,
+    the closest calls first), are switched on and off: each pattern is solved (its exact plan competes with
+    ``best``) and bounded at its own prices, the other venues keeping the one-pass rule. The bound is the largest
+    over the patterns. With gas it is on the output net of gas; the plan's own gas is added back, so that ``gap``
+    reads how much net output any plan could add, relative to this one's."""
     problem, prices = priced[0]
     gassy = any(g > 0 for p, _ in priced for g in p.gas.values())
     if not gassy and not any(getattr(e.venue, "fee_fixed", 0) for e in full):
