@@ -294,8 +294,11 @@ class Problem:
         idx = self.index
         sinks = frozenset(idx[t] for t in self.sinks)
         sol = solve_flow(n, arcs, supply, sinks)
-        if not _carried(sol, arcs, supply, sinks) and (explain or sol.imbalance > GIVE_UP):
-            sol = solve_flow(n, arcs, supply, sinks, careful=True)  # before blaming the venues, a slower second try
+        if sol.imbalance > GIVE_UP or (explain and not _carried(sol, arcs, supply, sinks)):
+            # the first try gave up, or before blaming the venues: a slower second try, kept unless it does worse
+            again = solve_flow(n, arcs, supply, sinks, careful=True)
+            if _carried(again, arcs, supply, sinks) or again.imbalance <= sol.imbalance:
+                sol = again
         if not _carried(sol, arcs, supply, sinks):
             if not explain:
                 raise InvalidInput("amount", "more than these venues can carry", "sell less")
