@@ -236,9 +236,9 @@ def crossover(
         return None
     best, since = math.inf, 0
     for _ in range(MAX_STEPS):
-        scale = [max(abs(pi[r]), 1e-300) for r in free_roots]
+        sizes = [max(abs(pi[r]), 1e-300) for r in free_roots]
         small = 0.1 * tol * total
-        worst = max((abs(g) * p for g, p in zip(grad, scale, strict=True)), default=0.0)
+        worst = max((abs(g) * p for g, p in zip(grad, sizes, strict=True)), default=0.0)
         if worst <= small:
             break
         if worst < 0.5 * best:
@@ -247,7 +247,7 @@ def crossover(
             since += 1
             if since >= 3:
                 break  # float resolution (or a wrong guess): the balance check below judges
-        step = _newton_step(grad, hess, scale, small)
+        step = _newton_step(grad, hess, sizes, small)
         if step is None:
             return None
         slope = sum(g * s for g, s in zip(grad, step, strict=True))

@@ -75,6 +75,7 @@ class Problem:
         """The venue choice compares surpluses (floats) with gas on every re-solve: converted once."""
         self.lin_exact = {e.key: c for e, c in zip(self.edges, lin_exact, strict=True) if c}
         self.venues = frozenset(self.gas)
+        self._fee_venues = frozenset(e.venue.id for e in self.edges if getattr(e.venue, "fee_fixed", 0))
         arcs = [Arc(self.index[e.asset_in], self.index[e.asset_out], e.curve) for e in self.edges]
         self.full_continuous = 0.0
         """The continuous output of that solve (what the certificate is compared with to judge the solve)."""
@@ -210,6 +211,9 @@ class Problem:
             gas = [float(self.gas.get(v, _NO_GAS)) for v in venues]
             fixed = FixedCosts([at[e.venue.id] for e in edges], lost, gas, frozenset(at[v] for v in used if v in at))
         return upper_bound(nu, arcs, sources, float(self.amount), sinks, fixed)
+
+    def has_fixed_fee(self, venue: str) -> bool:
+        return venue in self._fee_venues
 
     def fixed_gains(self, prices: Sequence[float], edges: Sequence[Edge]) -> dict[str, float]:
         """Per venue with a fixed cost (a fixed fee, or gas): its arcs' dual terms at ``prices`` less its fixed costs
