@@ -51,16 +51,15 @@ class _Tie:
 
 def _tight_segment(curve: PiecewiseLinearCurve, rho: float, tau: float) -> int | None:
     """The segment whose ramp holds ``rho`` (partly used at temperature ``tau``, or exactly at its kink: a flat node
-    the solve parked there), if exactly one does."""
-    found = None
-    for k, r in enumerate(curve.rates):
-        if r * (1.0 - tau) < rho <= r * (1.0 + KINK):
-            if found is not None:
-                return None  # two ramps overlap: ambiguous at this temperature
-            found = k
-        elif r * (1.0 + KINK) < rho:
-            break
-    return found
+    the solve parked there). Where ramps overlap (a book's levels closer than ``tau``), the one the smoothed input
+    ends in: at the optimum the input fills the levels in order up to one partly used level."""
+    found = [k for k, r in enumerate(curve.rates) if r * (1.0 - tau) < rho <= r * (1.0 + KINK)]
+    if len(found) <= 1:
+        return found[0] if found else None
+    x, _ = curve.arb(rho, tau)
+    cum = curve.cumulative[0]
+    inside = [k for k in found if cum[k] < x < cum[k + 1]]
+    return inside[0] if len(inside) == 1 else None
 
 
 def crossover(
