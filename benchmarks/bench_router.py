@@ -193,7 +193,8 @@ def quality_mixed(per_family: int) -> None:
         return
     rows = []
     for family in FAMILIES:
-        ratios, gaps, under, bad, failed, ms, ref_ms = [], [], 0, 0, 0, [], []
+        ratios, gaps, under, failed, ms, ref_ms = [], [], 0, 0, [], []
+        inaccurate = dual = 0  # reference failures by reason
         for seed in range(per_family):
             case = mixed_case(seed, family)
             req = RouteRequest(str(case.sell), case.amount, str(case.buy), max_hops=4, gas=family.gas)
@@ -207,27 +208,35 @@ def quality_mixed(per_family: int) -> None:
             ends = resolve(case.market, req)
             graph = Graph.build(case.market.venues, frozenset(), ends.sinks, None, ([s for s, _ in ends.sources], 4))
             arcs = [(e.asset_in, e.asset_out, e.curve) for es in graph.out_edges.values() for e in es]
-            ref, secs, prices = mixed_reference(case.market, arcs, case.sell, case.buy, case.amount)
+            ref, secs, prices, status = mixed_reference(case.market, arcs, case.sell, case.buy, case.amount)
             ref_ms.append(secs * 1000.0)
             gaps.append(float(plan.gap or 0))
             assert plan.upper_bound is not None
+            if status != "optimal":
+                inaccurate += 1  # Clarabel stopped short of its tolerances ("optimal_inaccurate"): no reference
+                continue
             if not _reference_holds(ref, prices, arcs, case):
-                bad += 1  # Clarabel's value exceeds the dual at its own prices: its answer is not an optimum
+                dual += 1  # Clarabel's value exceeds the dual at its own prices: its answer is not an optimum
                 continue
             ratios.append(plan.expected_out / ref)
-            under += plan.upper_bound < ref * (1 - 1e-6)  # beyond the reference's own accuracy (its dual check)
+            if family.transfers == "free" and not family.gas:
+                # beyond the reference's own accuracy (its dual check). With fixed fees or gas the reference is the
+                # convex relaxation without them (above every integer plan), and the certificate counts them, so
+                # there a bound below the reference is expected; the gap column is what certifies those plans.
+                under += plan.upper_bound < ref * (1 - 1e-6)
         rows.append(
             (
                 family.name,
                 per_family,
                 failed,
-                bad,
+                f"{inaccurate} + {dual}",
                 min(ratios) if ratios else "n/a",
                 statistics.median(ratios) if ratios else "n/a",
                 f"{max(gaps):.1e}",
                 f"{statistics.median(gaps):.1e}",
                 under,
                 f"{statistics.median(ms):.1f}",
+                f"{pct(ms, 0.99):.1f}",
                 f"{statistics.median(ref_ms):.1f}",
             )
         )
@@ -236,20 +245,24 @@ def quality_mixed(per_family: int) -> None:
         "exact plan / cvxpy optimum over the same venue directions; gap = 1 - plan / certificate; "
         "bound < reference = cases where the certificate fell below the reference by more than 1e-6, the accuracy "
         "of the reference itself (must be 0); "
-        "reference failed = Clarabel's value above the dual at its own prices, or no value (weak duality: not an "
-        "optimum; left out of the ratios). With fixed fees (bridges, withdrawals) or gas the convex bound cannot see "
-        "the fixed costs, so the gap there includes them.",
+        "reference failed = Clarabel stopped short of its tolerances (status optimal_inaccurate) + its value above "
+        "the dual at its own prices (weak duality: not an optimum); both left out of the ratios. With fixed fees "
+        "(bridges, withdrawals) the reference is the convex relaxation without them, so the ratio there understates "
+        "the plan; the certificate counts fixed fees (branch and bound over the fee venues) and, with gas, bounds the "
+        "output net of gas (the plan's own gas added back): the gap is against the best integer plan. "
+        "bound < reference is counted only on families without fixed costs.",
         [
             "family",
             "cases",
             "route failed",
-            "reference failed",
+            "reference failed (inaccurate + dual check)",
             "min ratio",
             "median ratio",
             "max gap",
             "median gap",
             "bound < reference",
             "route median ms",
+            "route p99 ms",
             "cvxpy median ms",
         ],
         rows,

@@ -2,7 +2,8 @@
 
 Benchmark-only. Each direction enters through its float curve (the router's own view of the venue's exact math,
 checked against the exact quotes by the venue tests), but the optimization is independent: Clarabel on a conic
-program. Constant-product pools are exact conic constraints; a V3 pool is its ranges as parallel capped
+program, in units of the sale's value. Constant-product pools are exact conic constraints (written so that a piece
+far deeper than the trade keeps its curvature above the solver's tolerance); a V3 pool is its ranges as parallel capped
 constant-product pieces (exact: the pieces' rates decrease, so the optimum fills them in order); books, transfers and
 bridges are capped linear pieces; a StableSwap direction is the intersection of 160 tangent lines of its curve (an
 outer approximation: never below the curve). Amounts are in numeraire units so the solver sees numbers near 1.
@@ -23,6 +24,7 @@ from fillpath.router.curves import ConcentratedCurve, ConstantProductCurve, Floa
 from fillpath.router.market import Market
 
 TANGENTS = 160
+NEAR = 120
 
 
 def mixed_reference(
@@ -31,14 +33,17 @@ def mixed_reference(
     sell: AssetId,
     buy: AssetId,
     amount: int,
-) -> tuple[float, float, dict[AssetId, float]]:
+) -> tuple[float, float, dict[AssetId, float], str]:
     """(optimal output in buy base units, seconds to build and solve, the solver's node prices in buy units per base
-    unit) over ``arcs`` (asset in, asset out, curve). The prices let a caller check the answer: weak duality says the
-    dual at any prices bounds the optimum, so a value above the dual at the solver's own prices is inaccurate."""
+    unit, the solver's status) over ``arcs`` (asset in, asset out, curve). The prices let a caller check the answer:
+    weak duality says the dual at any prices bounds the optimum, so a value above the dual at the solver's own prices
+    is inaccurate."""
     started = time.perf_counter()
 
+    unit = amount * float(market.prices[sell]) / 10 ** market.decimals[sell]  # the sale's value: amounts near 1
+
     def scale(a: AssetId) -> float:
-        return float(market.prices[a]) / 10 ** market.decimals[a]
+        return float(market.prices[a]) / 10 ** market.decimals[a] / unit
 
     nodes = sorted({a for t, h, _ in arcs for a in (t, h)} | {sell, buy}, key=str)
     index = {a: i for i, a in enumerate(nodes)}
@@ -74,8 +79,11 @@ def mixed_reference(
                 ln_c.append(min(length * si, 4.0 * budget))  # "uncapped" transfers: well beyond any flow
         else:  # a smooth curve with no conic form (StableSwap): tangent lines up to well past the budget
             top = min(curve.cap, 100.0 * budget / si) if math.isfinite(curve.cap) else 100.0 * budget / si
-            for k in range(TANGENTS):
-                x = top * (k + 1) ** 2 / TANGENTS**2 if k else top * 1e-9  # dense where a flow can go
+            near = min(top, 2.0 * budget / si)  # where a flow can go: 3/4 of the lines, the rest out to ``top``
+            points = [near * (k + 1) ** 2 / NEAR**2 for k in range(NEAR)]
+            points += [near + (top - near) * (k + 1) ** 2 / (TANGENTS - NEAR) ** 2 for k in range(TANGENTS - NEAR)]
+            points[0] = near * 1e-9
+            for x in points:
                 tg_t.append(index[t])
                 tg_h.append(index[h])
                 tg_a.append((curve.out(x) - curve.rate(x) * x) * so)
@@ -96,7 +104,16 @@ def mixed_reference(
         x = cp.Variable(len(cp_t), nonneg=True)
         out = cp.Variable(len(cp_t), nonneg=True)
         ri, ro, g = np.array(cp_ri), np.array(cp_ro), np.array(cp_g)
-        cons.append(out <= cp.multiply(ro, 1 - cp.inv_pos(1 + cp.multiply(g / ri, x))))
+        # out = s·x/(1 + x/c) = s·x − (s/c)·w with w·(1 + x/c) ≥ x² (a rotated cone), s = g·ro/ri the spot rate and
+        # c = ri/g the depth, both in units of the sale's value. Written as ro·(1 − 1/(1 + x/c)) the curvature of a
+        # piece far deeper than the trade (a narrow V3 range) cancelled below the solver's tolerance: 34 of 75
+        # V3/StableSwap markets failed the reference's own duality check. Here every cone entry is near 1 and the
+        # curvature term w/c carries its own scale.
+        spot, depth = g * ro / ri, ri / g
+        w = cp.Variable(len(cp_t), nonneg=True)
+        lin = 1 + cp.multiply(1 / depth, x)
+        cons.append(cp.SOC(w + lin, cp.vstack([2 * x, w - lin]), axis=0))
+        cons.append(out <= cp.multiply(spot, x) - cp.multiply(spot / depth, w))
         capped = [k for k, c in enumerate(cp_cap) if math.isfinite(c)]
         if capped:
             cons.append(x[capped] <= np.array([cp_cap[k] for k in capped]))
@@ -121,7 +138,7 @@ def mixed_reference(
     free = [i for i in range(n) if i != index[buy]]
     cons.append((net + supply)[free] >= 0)
     prob = cp.Problem(cp.Maximize(net[index[buy]]), cons)
-    prob.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
+    prob.solve(solver=cp.CLARABEL, tol_gap_abs=1e-9, tol_gap_rel=1e-9, tol_feas=1e-9)
     elapsed = time.perf_counter() - started
     duals = cons[-1].dual_value
     prices = {buy: 1.0}
@@ -130,4 +147,4 @@ def mixed_reference(
             nodes[j]: max(0.0, float(d)) * scale(nodes[j]) / scale(buy) for j, d in zip(free, duals, strict=True)
         }
     value = float(prob.value) / scale(buy) if prob.value is not None else math.inf
-    return value, elapsed, prices
+    return value, elapsed, prices, str(prob.status)

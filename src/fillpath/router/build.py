@@ -9,6 +9,8 @@ once, and re-simulating any leg on the snapshot gives its ``amount_out``.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -88,30 +90,67 @@ def _apportion_int(total: int, weights: list[int]) -> list[int]:
 
 def _useful(edges: Sequence[Edge], active: list[int], sources: set[AssetId], sinks: frozenset[AssetId]) -> list[int]:
     """Edges on some source → sink route within ``active`` (a dead end would strand assets)."""
-    import networkx as nx  # ~90 ms to import: only for plans that need it, not at start-up
-
-    g = nx.DiGraph()
-    g.add_edges_from((edges[k].asset_in, edges[k].asset_out) for k in active)
-    fwd = set().union(*(nx.descendants(g, s) | {s} for s in sources if s in g))
-    back = set().union(*(nx.ancestors(g, t) | {t} for t in sinks if t in g))
+    fwd_adj: dict[AssetId, list[AssetId]] = {}
+    back_adj: dict[AssetId, list[AssetId]] = {}
+    for k in active:
+        fwd_adj.setdefault(edges[k].asset_in, []).append(edges[k].asset_out)
+        back_adj.setdefault(edges[k].asset_out, []).append(edges[k].asset_in)
+    fwd = _reach(set(sources), fwd_adj)
+    back = _reach(set(sinks), back_adj)
     return [k for k in active if edges[k].asset_in in fwd and edges[k].asset_out in back]
+
+
+def _reach(start: set[AssetId], adj: dict[AssetId, list[AssetId]]) -> set[AssetId]:
+    seen = set(start)
+    todo = list(start)
+    while todo:
+        for nxt in adj.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def _find_cycle(arcs: Sequence[tuple[AssetId, AssetId]]) -> list[tuple[AssetId, AssetId]] | None:
+    """One directed cycle's arcs (depth-first, nodes and arcs in the order given: deterministic), or None."""
+    adj: dict[AssetId, list[AssetId]] = {}
+    for u, v in arcs:
+        adj.setdefault(u, []).append(v)
+        adj.setdefault(v, [])
+    state: dict[AssetId, int] = {}  # 1: on the current path, 2: done
+    for root in adj:
+        if root in state:
+            continue
+        path = [root]
+        state[root] = 1
+        its = [iter(adj[root])]
+        while its:
+            nxt = next(its[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                its.pop()
+                continue
+            seen = state.get(nxt)
+            if seen == 1:
+                start = path.index(nxt)
+                loop = [*path[start:], nxt]
+                return list(itertools.pairwise(loop))
+            if seen is None:
+                state[nxt] = 1
+                path.append(nxt)
+                its.append(iter(adj[nxt]))
+    return None
 
 
 def _break_cycles(edges: Sequence[Edge], active: list[int], value: Sequence[float]) -> list[int]:
     """Drop the least valuable edge of each directed cycle (possible only with arbitrage, or a venue
     wanted both ways) until the flow is acyclic, hence executable in order."""
-    import networkx as nx
-
     active = list(active)
     while True:
-        g = nx.DiGraph()
-        for k in active:
-            g.add_edge(edges[k].asset_in, edges[k].asset_out)
-        try:
-            cycle = nx.find_cycle(g)
-        except nx.NetworkXNoCycle:
+        cycle = _find_cycle([(edges[k].asset_in, edges[k].asset_out) for k in active])
+        if cycle is None:
             return active
-        on = {(u, v) for u, v in cycle}
+        on = set(cycle)
         worst = min((k for k in active if (edges[k].asset_in, edges[k].asset_out) in on), key=lambda k: value[k])
         active.remove(worst)
 
@@ -270,13 +309,32 @@ def _order(edges: Sequence[Edge], active: list[int], sinks: frozenset[AssetId]) 
     """The nodes in executable order: topological, ties by name (deterministic plans)."""
     tails = {edges[k].asset_in for k in active}
     heads = {edges[k].asset_out for k in active}
-    if not tails & heads:  # one layer (every leg from a holding straight into the buy asset): no networkx needed
+    if not tails & heads:  # one layer (every leg from a holding straight into the buy asset): nothing to sort
         return sorted(tails, key=str) + sorted(heads, key=str)
-    import networkx as nx
-
-    g = nx.DiGraph()
-    g.add_edges_from((edges[k].asset_in, edges[k].asset_out) for k in active)
-    return list(nx.lexicographical_topological_sort(g, key=str))
+    # Kahn's algorithm, the smallest name first among the ready nodes (networkx's lexicographical order)
+    succ: dict[AssetId, set[AssetId]] = {}
+    indeg: dict[AssetId, int] = {}
+    for k in active:
+        u, v = edges[k].asset_in, edges[k].asset_out
+        succ.setdefault(v, set())
+        indeg.setdefault(u, 0)
+        indeg.setdefault(v, 0)
+        if v not in succ.setdefault(u, set()):
+            succ[u].add(v)
+            indeg[v] += 1
+    ready = [(str(a), a) for a, d in indeg.items() if d == 0]
+    heapq.heapify(ready)
+    out: list[AssetId] = []
+    while ready:
+        _, a = heapq.heappop(ready)
+        out.append(a)
+        for b in succ[a]:
+            indeg[b] -= 1
+            if indeg[b] == 0:
+                heapq.heappush(ready, (str(b), b))
+    if len(out) < len(indeg):
+        raise ValueError("the active edges have a cycle")
+    return out
 
 
 def _whole_units(edges: Sequence[Edge], ks: list[int], shares: list[int], coarse: frozenset[AssetId]) -> list[int]:

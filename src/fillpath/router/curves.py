@@ -17,6 +17,8 @@ from fillpath.model.assets import AssetId
 from fillpath.router.venues.base import Venue
 
 INF = math.inf
+BESIDE_RAMP = 1e-3
+"""Weight of the generalized curvature a linear segment within τ of its ramp (but not on it) lends."""
 
 
 class FloatCurve(Protocol):
@@ -134,6 +136,11 @@ class PiecewiseLinearCurve:
         self.cap = self._cum_x[-1]
 
     @property
+    def cumulative(self) -> tuple[list[float], list[float]]:
+        """(input, output) at each segment's start, and at the end (one more entry than segments)."""
+        return self._cum_x, self._cum_out
+
+    @property
     def rates(self) -> list[float]:
         """The segments' rates, best first."""
         return self._rates
@@ -194,8 +201,11 @@ class PiecewiseLinearCurve:
             return 0.0
         start = self._count_ge(rho / ((1.0 - tau) * (1.0 - tau))) if tau < 0.5 else 0
         end = self._count_ge(rho / (1.0 + tau))
+        full, off = self._ramp(rho, tau)
         rates, lens = self._rates, self._lens
-        return -sum(lens[k] / (tau * rates[k]) for k in range(start, end))
+        # a segment just outside its ramp lends only a little curvature: enough to tie a flat node's prices, not so
+        # much that it drowns the pools' curvature (a long transfer just off would shrink every Newton step)
+        return -sum(lens[k] / (tau * rates[k]) * (1.0 if full <= k < off else BESIDE_RAMP) for k in range(start, end))
 
     def arb(self, rho: float, tau: float) -> tuple[float, float]:
         if tau <= 0.0:
@@ -349,6 +359,14 @@ class ConcentratedCurve(SmoothCurve):
             return 0.0
         d = self._ri[k] + self.g * (x - self._cum_x[k])
         return self.g * self._ri[k] * self._ro[k] / (d * d)
+
+    def rate_slope(self, x: float) -> float:
+        """d rate / dx at input ``x`` (< 0 inside a piece; 0 past the end)."""
+        k = self._piece(max(x, 0.0))
+        if k >= len(self._len):
+            return 0.0
+        d = self._ri[k] + self.g * (x - self._cum_x[k])
+        return -2.0 * self.g * self.g * self._ri[k] * self._ro[k] / (d * d * d)
 
     def x_at_rate(self, r: float) -> float:
         if r <= 0.0:

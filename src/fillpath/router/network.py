@@ -14,10 +14,11 @@ is convex, its gradient is each node's net flow imbalance, and any ν ≥ 0 make
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from fillpath.router.curves import FloatCurve
+from fillpath.router.curves import ConstantProductCurve, FloatCurve, PiecewiseLinearCurve
 
 
 class Arc(NamedTuple):
@@ -54,3 +55,48 @@ def surplus(curve: FloatCurve, price_in: float, price_out: float) -> float:
         return 0.0
     x, o = curve.arb(price_in / price_out, 0.0)
     return max(0.0, price_out * o - price_in * x)
+
+
+def arb_slope(curve: FloatCurve, rho: float, tau: float, x: float) -> float:
+    """x'(ρ) ≤ 0: how the arc's optimal input falls as its price ratio rises."""
+    if isinstance(curve, ConstantProductCurve):
+        if x <= 0.0:
+            return 0.0
+        return -math.sqrt(curve.k) / (2.0 * curve.g * rho * math.sqrt(rho))
+    if isinstance(curve, PiecewiseLinearCurve):
+        return curve.arb_slope(rho, tau)
+    rate_slope = getattr(curve, "rate_slope", None)
+    if rate_slope is not None:  # analytic: x(ρ) inverts rate(x), so x'(ρ) = 1 / rate'(x)
+        if x <= 0.0:
+            return 0.0
+        d = rate_slope(x)
+        return 1.0 / d if d < 0.0 else 0.0
+    h = rho * 1e-7
+    lo, _ = curve.arb(rho - h, tau)
+    hi, _ = curve.arb(rho + h, tau)
+    return min(0.0, (hi - lo) / (2.0 * h))
+
+
+def solve_spd(a: list[list[float]], b: list[float]) -> list[float] | None:
+    """Cholesky solve of a symmetric positive definite system; None when it is not (numerically)."""
+    m = len(b)
+    low = [[0.0] * m for _ in range(m)]
+    for i in range(m):
+        ai, li = a[i], low[i]
+        for j in range(i + 1):
+            lj = low[j]
+            s = ai[j] - sum(li[k] * lj[k] for k in range(j))
+            if i == j:
+                if s <= 0.0:
+                    return None
+                li[i] = math.sqrt(s)
+            else:
+                li[j] = s / lj[j]
+    y = [0.0] * m
+    for i in range(m):
+        li = low[i]
+        y[i] = (b[i] - sum(li[k] * y[k] for k in range(i))) / li[i]
+    x = [0.0] * m
+    for i in range(m - 1, -1, -1):
+        x[i] = (y[i] - sum(low[k][i] * x[k] for k in range(i + 1, m))) / low[i][i]
+    return x

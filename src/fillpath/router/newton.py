@@ -22,8 +22,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from fillpath.router.curves import ConstantProductCurve, FloatCurve, PiecewiseLinearCurve
-from fillpath.router.network import Arc, initial_prices
+from fillpath.router.crossover import crossover
+from fillpath.router.curves import PiecewiseLinearCurve
+from fillpath.router.network import Arc, arb_slope, initial_prices, solve_spd
 
 TAU_START = 1e-3
 TAU_STEP = 10.0
@@ -40,6 +41,12 @@ STALL = 6
 STALL_FROM = 1e-6
 """Newton steps without a 10% smaller imbalance after which a stage stops: float resolution has been reached (a
 stiff zero-fee transfer beside a thin pool floors the imbalance near 1e-8 relative; the plan does not move)."""
+CROSSOVER_FROM = 1e-3
+"""From this temperature down, each stage's prices are tried as the exact optimum's active set (:mod:`.crossover`)."""
+CROSSOVER_TO = 1e-5
+"""A first try whose crossover has not succeeded by this temperature hands over to the careful try."""
+GIVE_UP = 1e-2
+"""A first try whose stage ends this far from balance stops there (the caller's careful try takes over)."""
 MAX_NEWTON = 60
 """Newton steps per stage; a stage that has not converged by then hands over anyway (the final check decides)."""
 
@@ -52,20 +59,8 @@ class FlowSolution:
     imbalance: float
     """Largest node imbalance valued at its price, relative to the supply's value (0 at the optimum)."""
     iterations: int
-
-
-def _slope(curve: FloatCurve, rho: float, tau: float, x: float) -> float:
-    """x'(ρ) ≤ 0: how the arc's optimal input falls as its price ratio rises."""
-    if isinstance(curve, ConstantProductCurve):
-        if x <= 0.0:
-            return 0.0
-        return -math.sqrt(curve.k) / (2.0 * curve.g * rho * math.sqrt(rho))
-    if isinstance(curve, PiecewiseLinearCurve):
-        return curve.arb_slope(rho, tau)
-    h = rho * 1e-7
-    lo, _ = curve.arb(rho - h, tau)
-    hi, _ = curve.arb(rho + h, tau)
-    return min(0.0, (hi - lo) / (2.0 * h))
+    tau: float = 0.0
+    """The temperature the flows are at (0: the exact optimum, found by the crossover or with no linear arc)."""
 
 
 class _Dual:
@@ -148,7 +143,7 @@ class _Dual:
                 v += no * o - ni * x
                 grad[a.tail] -= x
                 grad[a.head] += o
-            d = -_slope(a.curve, rho, tau, x) / no
+            d = -arb_slope(a.curve, rho, tau, x) / no
             if d <= 0.0:
                 continue
             t = pos.get(a.tail)
@@ -168,31 +163,6 @@ class _Dual:
         self.total = total
         imb = max((abs(grad[j]) * nu[j] for j in self.free), default=0.0) / total if total > 0 else 0.0
         return v, [grad[j] * self.scale[j] for j in self.free], hess, imb
-
-
-def _solve_spd(a: list[list[float]], b: list[float]) -> list[float] | None:
-    """Cholesky solve of a symmetric positive definite system; None when it is not (numerically)."""
-    m = len(b)
-    low = [[0.0] * m for _ in range(m)]
-    for i in range(m):
-        ai, li = a[i], low[i]
-        for j in range(i + 1):
-            lj = low[j]
-            s = ai[j] - sum(li[k] * lj[k] for k in range(j))
-            if i == j:
-                if s <= 0.0:
-                    return None
-                li[i] = math.sqrt(s)
-            else:
-                li[j] = s / lj[j]
-    y = [0.0] * m
-    for i in range(m):
-        li = low[i]
-        y[i] = (b[i] - sum(li[k] * y[k] for k in range(i))) / li[i]
-    x = [0.0] * m
-    for i in range(m - 1, -1, -1):
-        x[i] = (y[i] - sum(low[k][i] * x[k] for k in range(i + 1, m))) / low[i][i]
-    return x
 
 
 def _direction(
@@ -218,7 +188,7 @@ def _direction(
         a = [[hess[i][j] for j in live] for i in live]
         for k, i in enumerate(live):
             a[k][k] += ridge * hess[i][i] + 1e-14 * top
-        q = _solve_spd(a, rhs)
+        q = solve_spd(a, rhs)
         if q is not None:
             for k, i in enumerate(live):
                 p[i] = q[k]
@@ -249,14 +219,16 @@ def _newton(
         first = t
         step: tuple[float, list[float], list[list[float]], float] | None = None
         wn = w
-        for _ in range(BACKTRACKS):
+        for tries in range(BACKTRACKS):
             wn = [wi + t * qi for wi, qi in zip(w, p, strict=True)]
-            gn = f.value(wn)
+            # the first trial is usually taken: evaluate everything at once; a cut step only needs g
+            trial = f.full(wn) if tries == 0 else None
+            gn = trial[0] if trial is not None else f.value(wn)
             if gn <= gv + 1e-4 * t * slope:
-                step = f.full(wn)
+                step = trial if trial is not None else f.full(wn)
                 break
             if gn <= gv + 1e-12 * abs(gv):  # a change below the float resolution of g: judge by the imbalance
-                trial = f.full(wn)
+                trial = trial if trial is not None else f.full(wn)
                 if trial[3] < imb:
                     step = trial
                     break
@@ -311,10 +283,20 @@ def solve_flow(
         else:
             w, k, imb = _newton(f, w, stage_tol, MAX_NEWTON)
         iterations += k
+        if not careful and imb > GIVE_UP:
+            break  # far off after a whole stage: the careful try (smoother, shorter steps) does better than going on
+        if 0.0 < tau <= CROSSOVER_FROM and tau > TAU_FINAL * 1.0001:
+            exact = crossover(n, arcs, supplies, sinks, f.prices(w), tau, tol)
+            if exact is not None:
+                nu_x, flows_x, outs_x, imb_x = exact
+                return FlowSolution(tuple(nu_x), tuple(flows_x), tuple(outs_x), imb_x, iterations, 0.0)
+            if not careful and tau <= CROSSOVER_TO * 1.0001:
+                imb = max(imb, 2.0 * GIVE_UP)  # no exact optimum by now: the careful try goes all the way down
+                break
     nu = f.prices(w)
     flows, outs = [], []
     for a in arcs:
         x, o = a.curve.arb((nu[a.tail] + a.cost) / nu[a.head], f.tau)
         flows.append(x)
         outs.append(o)
-    return FlowSolution(tuple(nu), tuple(flows), tuple(outs), imb, iterations)
+    return FlowSolution(tuple(nu), tuple(flows), tuple(outs), imb, iterations, f.tau)

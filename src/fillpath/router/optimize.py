@@ -16,13 +16,13 @@ from fractions import Fraction
 from fillpath.model.assets import AssetId
 from fillpath.model.errors import InvalidInput
 from fillpath.router.build import COARSE, Draft, apportion, build, executable
-from fillpath.router.certificate import upper_bound
+from fillpath.router.certificate import FixedCosts, upper_bound
 from fillpath.router.costs import Costs
 from fillpath.router.curves import CostedCurve, FloatCurve, PiecewiseLinearCurve, curve_for
 from fillpath.router.cycles import cancel_cycles
 from fillpath.router.graph import Edge
 from fillpath.router.network import Arc, initial_prices, surplus
-from fillpath.router.newton import FlowSolution, solve_flow
+from fillpath.router.newton import GIVE_UP, FlowSolution, solve_flow
 from fillpath.router.split import water_fill
 
 
@@ -75,9 +75,12 @@ class Problem:
         """The venue choice compares surpluses (floats) with gas on every re-solve: converted once."""
         self.lin_exact = {e.key: c for e, c in zip(self.edges, lin_exact, strict=True) if c}
         self.venues = frozenset(self.gas)
+        self._fee_venues = frozenset(e.venue.id for e in self.edges if getattr(e.venue, "fee_fixed", 0))
         arcs = [Arc(self.index[e.asset_in], self.index[e.asset_out], e.curve) for e in self.edges]
         self.full_continuous = 0.0
         """The continuous output of that solve (what the certificate is compared with to judge the solve)."""
+        self.full_solution: Solution | None = None
+        """The solve over every venue, once it has run."""
         self.full_prices: tuple[float, ...] | None = None
         """Node prices of the solve over every venue (the tightest certificate), once it has run."""
         self.spot_prices = initial_prices(len(self.index), arcs, frozenset(self.index[t] for t in self.sinks))
@@ -152,12 +155,22 @@ class Problem:
                 sur[e.venue.id] = sur.get(e.venue.id, 0.0) + s
         return sur
 
-    def upper_bound(self, prices: Sequence[float], edges: Sequence[Edge] | None = None) -> int:
+    def upper_bound(
+        self,
+        prices: Sequence[float],
+        edges: Sequence[Edge] | None = None,
+        *,
+        fixed_costs: bool = False,
+        used: frozenset[str] = frozenset(),
+    ) -> int:
         """The certificate (see :mod:`fillpath.router.certificate`) over ``edges`` (default: the problem's; may be a
         superset, the whole hop-limited graph), on the venues' own curves (no penalty, no waiting cost: it bounds
         ``expected_out``), at ``prices`` (one per node of the problem). A node the problem does not have is priced
         at its best spot-rate completion to priced nodes: then its outgoing arcs add nothing, and an arc into it
-        adds only what a path the problem left out could really gain."""
+        adds only what a path the problem left out could really gain. ``fixed_costs``: net of fixed fees (so still a
+        bound on ``expected_out``, tighter) and of gas (then a bound on the output net of gas: ``net_out``); venues
+        the problem does not know are taken as paying no gas (only loosens it); ``used``: venues every plan bounded
+        here uses (their fixed costs count in full)."""
         edges = self.edges if edges is None else edges
         nodes = sorted({a for e in edges for a in (e.asset_in, e.asset_out)} | set(self.index), key=str)
         index = {a: i for i, a in enumerate(nodes)}
@@ -185,11 +198,47 @@ class Problem:
             if not changed:
                 break
         sources = [(index[s], float(cap)) for s, cap in self.sources]
-        return upper_bound(nu, arcs, sources, float(self.amount), sinks)
+        fixed = None
+        if fixed_costs:
+            venues = sorted({e.venue.id for e in edges})
+            at = {v: i for i, v in enumerate(venues)}
+            lost = [
+                float(getattr(e.venue, "fee_fixed", 0) or 0) * _least_rate(e.curve)
+                if e.venue.id not in self.penalty_bps
+                else 0.0
+                for e in edges
+            ]
+            gas = [float(self.gas.get(v, _NO_GAS)) for v in venues]
+            fixed = FixedCosts([at[e.venue.id] for e in edges], lost, gas, frozenset(at[v] for v in used if v in at))
+        return upper_bound(nu, arcs, sources, float(self.amount), sinks, fixed)
+
+    def has_fixed_fee(self, venue: str) -> bool:
+        return venue in self._fee_venues
+
+    def fixed_gains(self, prices: Sequence[float], edges: Sequence[Edge]) -> dict[str, float]:
+        """Per venue with a fixed cost (a fixed fee, or gas): its arcs' dual terms at ``prices`` less its fixed costs
+        (sink units), the venues :func:`~fillpath.router.route` switches on and off. Nodes the problem does not
+        have are left out (their arcs count 0)."""
+        nu = {a: prices[i] for a, i in self.index.items()}
+        for t in self.all_sinks:
+            nu[t] = 1.0
+        out: dict[str, float] = {}
+        for e in edges:
+            fee = float(getattr(e.venue, "fee_fixed", 0) or 0)
+            gas = float(self.gas.get(e.venue.id, _NO_GAS))
+            if fee <= 0.0 and gas <= 0.0:
+                continue
+            if e.venue.id not in out:
+                out[e.venue.id] = -gas
+            ni, no = nu.get(e.asset_in, 0.0), nu.get(e.asset_out, 0.0)
+            if ni > 0.0 and no > 0.0:
+                out[e.venue.id] += surplus(e.curve, ni, no) - no * fee * _least_rate(e.curve)
+        return out
 
     def solve(self, enabled: frozenset[str]) -> Solution:
         solution = self._solve(enabled)
         if enabled == self.venues:
+            self.full_solution = solution
             self.full_prices = solution.prices
             self.full_continuous = solution.continuous
         return solution
@@ -249,8 +298,11 @@ class Problem:
         idx = self.index
         sinks = frozenset(idx[t] for t in self.sinks)
         sol = solve_flow(n, arcs, supply, sinks)
-        if not _carried(sol, arcs, supply, sinks) and explain:
-            sol = solve_flow(n, arcs, supply, sinks, careful=True)  # before blaming the venues, a slower second try
+        if sol.imbalance > GIVE_UP or (explain and not _carried(sol, arcs, supply, sinks)):
+            # the first try gave up, or before blaming the venues: a slower second try, kept unless it does worse
+            again = solve_flow(n, arcs, supply, sinks, careful=True)
+            if _carried(again, arcs, supply, sinks) or again.imbalance <= sol.imbalance:
+                sol = again
         if not _carried(sol, arcs, supply, sinks):
             if not explain:
                 raise InvalidInput("amount", "more than these venues can carry", "sell less")
@@ -369,6 +421,12 @@ class Problem:
         return {s: x for (s, _), x in zip(sources, shares, strict=True)}
 
 
+def _least_rate(curve: FloatCurve) -> float:
+    """The smallest marginal rate a linear curve has (a fixed fee taken from the input costs at least that much
+    output per unit); 0 for other curves (no fixed fee is counted on them)."""
+    return curve.rates[-1] if isinstance(curve, PiecewiseLinearCurve) and curve.rates else 0.0
+
+
 CAPACITY_STEPS = 14
 """Bisection steps for the largest sellable amount (2^-14: four significant digits)."""
 
@@ -383,7 +441,13 @@ def _carried(sol: FlowSolution, arcs: Sequence[Arc], supplies: Mapping[int, floa
     for a, x, o in zip(arcs, sol.flows, sol.outs, strict=True):
         out[a.tail] = out.get(a.tail, 0.0) + x
         into[a.head] = into.get(a.head, 0.0) + o
-    return all(out.get(j, 0.0) >= have * 0.999 for j, have in into.items() if j not in sinks)
+    total = sum(sol.prices[s] * a for s, a in supplies.items())
+    dust = 1e-9 * total  # float noise (a tie's flow of 0.05 units into a node that sends nothing on) is no shortfall
+    return all(
+        out.get(j, 0.0) >= have * 0.999 or (have - out.get(j, 0.0)) * sol.prices[j] <= dust
+        for j, have in into.items()
+        if j not in sinks
+    )
 
 
 def _human(units: int, decimals: int) -> str:

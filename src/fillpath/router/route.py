@@ -10,6 +10,7 @@ The only clock read is ``solve_ms`` (stats), which is outside the deterministic 
 
 from __future__ import annotations
 
+import heapq
 import math
 import time
 from collections.abc import Callable
@@ -58,13 +59,86 @@ def route(market: Market, request: RouteRequest, *, timer: Callable[[], float] =
     mixed = any(hop_cost(e.asset_in, e.asset_out) == 0 for e in full)
     best, problem = _plan(full if mixed else _union(paths), paths, ends, request, costs)
     bound = problem.upper_bound(problem.full_prices or best.prices, full)
+    priced = [(problem, problem.full_prices or best.prices), (problem, best.prices)]
     if len(problem.edges) < len(full) and problem.full_continuous < bound * (1.0 - CERTIFIED):
         again, whole = _plan(full, paths, ends, request, costs)
         bound = min(bound, whole.upper_bound(whole.full_prices or again.prices))
+        priced = [(whole, whole.full_prices or again.prices), (whole, again.prices)]
         if again.net >= best.net:
             best = again
+        else:
+            priced.append((problem, best.prices))
+    best, bound = _fixed_costs(best, bound, priced, full)
     lowered = search.hops if search.hops < request.max_hops and paths else None
     return _finish(best, ends.sell_label, ends.buy_label, request, len(paths), timer() - started, lowered, bound)
+
+
+def _fixed_costs(
+    best: Solution, bound: int, priced: list[tuple[Problem, tuple[float, ...]]], full: list[Edge]
+) -> tuple[Solution, int]:
+    """Fixed fees and gas, the mixed-integer part, by enumeration over the few venues that matter.
+
+    At any prices, a plan using venue set T is bounded by the convex dual with T's fixed costs subtracted
+    (:class:`~fillpath.router.certificate.FixedCosts`), and the best over every T is one pass. But prices from a
+    solve that had every venue make a venue look worth its fixed cost whenever its arc has a price gap to close. So
+    the venues with a fixed fee that are used, or whose term beats their fee at the all-venue prices (at most
+    ``BRANCHED``, the closest calls first), are switched on and off by branch and bound: each node is solved (its
+    exact plan competes with ``best``) and bounded at its own prices, the other venues keeping the one-pass rule.
+    With gas the bound is on the output net of gas; the plan's own gas is added back, so that ``gap`` reads how much
+    net output any plan could add, relative to this one's."""
+    problem, prices = priced[0]
+    gassy = any(g > 0 for p, _ in priced for g in p.gas.values())
+    if not gassy and not any(getattr(e.venue, "fee_fixed", 0) for e in full):
+        return best, bound
+    net = min(p.upper_bound(pr, full, fixed_costs=True) for p, pr in priced)
+    gains = problem.fixed_gains(prices, full)
+    used = {leg.venue for s in (problem.full_solution, best) if s is not None for leg in s.draft.legs}
+    # only venues with a fixed fee are switched (a few bridges and withdrawals); gas is on every venue, and switching
+    # the closest calls among hundreds of pools re-solves a big problem 2^3 times for little: one pass bounds it
+    doubtful = [v for v, g in gains.items() if (g > 0.0 or v in used) and problem.has_fixed_fee(v)]
+    switched = sorted(doubtful, key=lambda v: (abs(gains[v]), v))[:BRANCHED]  # the closest calls first
+    if switched:
+        # branch and bound, best first: a node fixes the first k switched venues on or off (the rest as the one-pass
+        # rule has them); a node that switches a venue off is solved (its plan competes) and bounded at its own
+        # prices; it branches on the next venue only while its bound is above the best plan. The bound is the
+        # largest over the leaves (and over the nodes left open when the solves run out, at the prices they have).
+        net = 0
+        solves = 0
+        tick = 0  # ties in the heap break by insertion order (deterministic)
+        heap: list[tuple[float, int, frozenset[str], frozenset[str], int, tuple[float, ...]]] = [
+            (-math.inf, 0, frozenset(), frozenset(), 0, prices)
+        ]
+        while heap:
+            _, _, on, off, k, here = heapq.heappop(heap)
+            edges = [e for e in full if e.venue.id not in off]
+            fresh = k > 0 and switched[k - 1] in off  # this node switched a venue off: its own solve
+            if fresh and solves < MAX_SOLVES:
+                solves += 1
+                try:
+                    sol = problem.solve(problem.venues - off)
+                except InvalidInput:
+                    sol = None
+                if sol is not None:
+                    if sol.net > best.net:
+                        best = sol
+                    here = sol.prices
+            node = min(problem.upper_bound(pr, edges, fixed_costs=True, used=on) for pr in {prices, here})
+            target = float(best.net) if gassy else float(best.draft.expected_out)
+            if k == len(switched) or node <= target * (1.0 + 1e-7) + 2 or solves >= MAX_SOLVES:
+                net = max(net, node)
+                continue
+            v = switched[k]
+            for child_on, child_off in ((on | {v}, off), (on, off | {v})):
+                tick += 1
+                heapq.heappush(heap, (-node, tick, child_on, child_off, k + 1, here))
+    return best, min(bound, net + (math.ceil(best.cost) if gassy and best.cost > 0 else 0))
+
+
+BRANCHED = 6
+"""Venues with a fixed fee the branch and bound may switch on and off (the closest calls); the rest take the one-pass
+rule."""
+MAX_SOLVES = 16
+"""Solves the branch and bound may spend; past them its nodes are bounded at the prices they have (valid, looser)."""
 
 
 def _plan(

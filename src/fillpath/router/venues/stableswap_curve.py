@@ -139,6 +139,14 @@ class StableSwapCurve(SmoothCurve):
         t = self._xi + x * self._si
         return self._raw_rate(t, self._y(t)) * self._factor
 
+    def rate_slope(self, x: float) -> float:
+        """d rate / dx at input ``x`` (< 0): the solve's curvature, analytic (a numeric one costs two ``x_at_rate``)."""
+        if not self._alive or x <= 0.0 or x == INF:
+            return 0.0
+        t = self._xi + x * self._si
+        y = self._y(t)
+        return self._raw_rate(t, y) * self._factor * self._dlog_rate(t, y) * self._si / t
+
     def x_at_rate(self, r: float) -> float:
         """Bracketed Newton on log rate against w = log X (normalised input), from the first-order guess at
         X = 0: small inputs then converge at once, and far out rate falls like X^-3, tame in log-log."""
