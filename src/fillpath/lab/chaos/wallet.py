@@ -251,8 +251,20 @@ class ChaosWallet:
                            if w.status is TransferStatus.PENDING), Decimal(0))  # fmt: skip
         return deposits + withdrawals
 
-    def landed_unbooked(self) -> list[str]:
-        return [w.client_id for w in self.withdrawals_made.values() if w.status is TransferStatus.CREDITED]
+    def pending_refs(self) -> set[str]:
+        """The refs (and client ids, and transaction hashes) of the transfers the exchange still has pending."""
+        out = {x for w in self.withdrawals_made.values() if w.status is TransferStatus.PENDING
+               for x in (w.ref, w.client_id)}  # fmt: skip
+        out |= {x for d in self.deposits_seen.values() if d.status is TransferStatus.PENDING
+                for x in (d.ref, d.tx_hash)}  # fmt: skip
+        return out
+
+    def landed_refs(self) -> set[str]:
+        """The refs of the transfers the exchange completed (credited deposits, landed withdrawals)."""
+        out = {x for w in self.withdrawals_made.values() if w.status is TransferStatus.CREDITED
+               for x in (w.ref, w.client_id)}  # fmt: skip
+        return out | {x for d in self.deposits_seen.values() if d.status is TransferStatus.CREDITED
+                      for x in (d.ref, d.tx_hash)}  # fmt: skip
 
 
 def _hex(x: object) -> str:

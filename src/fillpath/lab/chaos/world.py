@@ -60,6 +60,7 @@ from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount
 from fillpath.model.errors import FillpathError
 from fillpath.model.reports import BalanceReport
+from fillpath.rebalance.policy import Policy
 from fillpath.router.snapshot import Snapshot, read_snapshot
 from fillpath.state.clock import ClockTracker
 from fillpath.state.reconcile_stream import StreamBalances
@@ -125,6 +126,10 @@ class World:
     """Which API the venue speaks (``exchange.VENUES``): the connector uses the matching dialect."""
     chain: bool = False
     """An EVM chain (``chain.py``) beside the exchange."""
+    side: random.Random | None = None
+    """The transfer workload's and faults' own random source (a world with the chain)."""
+    policy: Policy | None = None
+    """A rebalancing policy the scenario runs after its swaps."""
     timeline: list[tuple[int, str]] = field(default_factory=list)
     crashes: int = 0
     venue: InProcessVenue = field(init=False)
