@@ -27,6 +27,7 @@ from fillpath.lab.chaos import invariants
 from fillpath.lab.chaos.chain import CHAIN
 from fillpath.lab.chaos.clock import Stalled, VirtualClock, run
 from fillpath.lab.chaos.faults import ALL, Fault, FaultPlan
+from fillpath.lab.chaos.inputs import WorldSpec
 from fillpath.lab.chaos.wallet import COIN
 from fillpath.lab.chaos.world import CLOCK_BOUND_NS, LOCATION, Crash, Tamper, World
 from fillpath.model.errors import FillpathError
@@ -151,7 +152,7 @@ async def _workload(world: World, swaps: int) -> list[str]:
             sell, buy, raw_units = units_drawn
             units, amount, where = int(raw_units), raw_units, CHAIN
         else:
-            drawn = draw_swap(rng, world.ledger())
+            drawn = draw_swap(rng, world.ledger(), world.spec.pairs if world.spec is not None else PAIRS)
             if drawn is None:
                 break
             sell, buy, amount = drawn
@@ -303,9 +304,11 @@ def run_scenario(
     workdir: Path | None = None,
     chain: bool = False,
     policy: Policy | None = None,
+    spec: WorldSpec | None = None,
 ) -> Outcome:
     """Run scenario ``seed`` in a scratch directory (under ``workdir`` if given) and check it. ``policy``: a
-    rebalancing policy every scenario runs after its swaps (the user's own: ``--policy``)."""
+    rebalancing policy every scenario runs after its swaps (the user's own: ``--policy``); ``spec``: the exchange a
+    user's snapshot describes (``--snapshot``: ``inputs.py``)."""
     with tempfile.TemporaryDirectory(prefix=f"fp-chaos-{seed}-", dir=workdir) as tmp:
         directory = Path(tmp)
         template = template_journal()
@@ -318,7 +321,9 @@ def run_scenario(
         drawn = dict(faults.rates)
         clock = VirtualClock()
         dialect = dialect_of(seed, dialects)
-        world = World(seed, rng, clock, faults, directory, template, tamper, dialect, chain, side=side, policy=policy)
+        world = World(
+            seed, rng, clock, faults, directory, template, tamper, dialect, chain, side=side, policy=policy, spec=spec
+        )
         world.log(f"venue: {LOCATION} speaks {dialect}" + (f"; chain {CHAIN} (eth-tester)" if chain else ""))
         world.log("faults: " + (", ".join(f"{k} {v:.2f}" for k, v in drawn.items()) or "none")
                   + (f"; crash at {faults.failpoint}" if faults.failpoint else "")

@@ -47,6 +47,7 @@ from fillpath.lab.chaos.chain import BLOCK_S, CHAIN, IDLE_BLOCK_S, ChainRpc, Cha
 from fillpath.lab.chaos.clock import VirtualClock
 from fillpath.lab.chaos.exchange import VENUES, InProcessVenue
 from fillpath.lab.chaos.faults import Fault, FaultPlan
+from fillpath.lab.chaos.inputs import WorldSpec
 from fillpath.lab.chaos.wallet import ChaosWallet
 from fillpath.lab.exchange.config import (
     DEFAULT_API_KEY,
@@ -130,6 +131,8 @@ class World:
     """The transfer workload's and faults' own random source (a world with the chain)."""
     policy: Policy | None = None
     """A rebalancing policy the scenario runs after its swaps."""
+    spec: WorldSpec | None = None
+    """The exchange a user's snapshot describes (its markets and balances), instead of the default one."""
     timeline: list[tuple[int, str]] = field(default_factory=list)
     crashes: int = 0
     venue: InProcessVenue = field(init=False)
@@ -186,6 +189,9 @@ class World:
         self.timeline.append((self.clock.elapsed_ns // 1_000_000, text))
 
     def _sim_config(self) -> SimConfig:
+        if self.spec is not None:
+            return SimConfig(self.spec.markets, (AccountSpec(DEFAULT_API_KEY, DEFAULT_API_SECRET, self.spec.balances),),
+                             seed=self.seed, walk_interval=0.0, depth_interval=0.0)  # fmt: skip
         balances = {
             "ETH": Decimal(self.rng.randint(1, 400)),
             "BTC": Decimal(self.rng.randint(0, 20)),
