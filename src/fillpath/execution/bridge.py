@@ -32,7 +32,7 @@ from fillpath.chains import transactions as txs
 from fillpath.chains.rpc import RpcClient, hex_int
 from fillpath.chains.tracker import TxState
 from fillpath.execution import evm_call
-from fillpath.execution.evm import EvmVenue, receipt_ledger
+from fillpath.execution.evm import EvmVenue, approvals_gas_of, receipt_ledger
 from fillpath.execution.recovery import Resolution, fill_gaps, open_resolution
 from fillpath.execution.result import LegResult, LegStatus
 from fillpath.execution.runners import Job, Prepared, failed, leg_result, unknown
@@ -92,6 +92,8 @@ class BridgeWatch:
     store: Store
     ends: Mapping[str, BridgeEnd]
     poll_s: float = 0.25
+    timer: Callable[[], float] = time.monotonic
+    """Seconds for the wait (a simulation's virtual clock)."""
 
     def end_of_chain(self, chain_id: int) -> BridgeEnd:
         for end in self.ends.values():
@@ -102,7 +104,7 @@ class BridgeWatch:
     async def follow(self, transfer_id: str, origin: BridgeEnd, dep: across.Deposited, wait_s: float) -> Landing:
         target = self.end_of_chain(dep.destination_chain_id)
         relay_hash = dep.relay.relay_hash(target.chain_id)
-        until = time.monotonic() + wait_s
+        until = self.timer() + wait_s
         while True:
             status = await _call(target.rpc, target.spoke_pool, across.fill_status_calldata(relay_hash))
             if int.from_bytes(status[:32], "big") == across.FillStatus.FILLED:
@@ -117,7 +119,7 @@ class BridgeWatch:
                     reason = (f"not filled on {target.location} by the fill deadline {dep.relay.fill_deadline} "
                               "(its clock passed it): a refund on the origin is due")  # fmt: skip
                     self.store.append(TransferExpired(origin.location, transfer_id, reason))
-            if time.monotonic() >= until:
+            if self.timer() >= until:
                 return Landing("pending")
             await asyncio.sleep(self.poll_s)
 
@@ -193,6 +195,8 @@ class BridgeRunner:
     crash: Callable[[str], None] = field(default=lambda _name: None)
     kind: str = ACTION
     batched: bool = False
+    timer: Callable[[], float] = time.monotonic
+    """Seconds for the waits and timings (a simulation's virtual clock)."""
 
     def accepts(self, venue: object) -> bool:
         return (
@@ -204,7 +208,7 @@ class BridgeRunner:
 
     @property
     def watch(self) -> BridgeWatch:
-        return BridgeWatch(self.store, self.ends, self.poll_s)
+        return BridgeWatch(self.store, self.ends, self.poll_s, self.timer)
 
     async def prepare(self, job: Job) -> Prepared | list[LegResult]:
         (leg,) = job.legs
@@ -259,7 +263,14 @@ class BridgeRunner:
     async def _never_sent(self, intent: IntentRecord, why: str) -> Resolution:
         assert self.venue is not None
         detail = why + await fill_gaps(self.store, self.venue, intent.intent_id)
+        # its approval may still mine (behind the gap just filled): its gas is booked with this resolution, once
+        _, _, call_hash = (intent.ref or "::").split(":")
+        approvals, _, pending = await approvals_gas_of(self.venue, self.store, intent.intent_id, call_hash,
+                                                       wait_s=self.venue.final_timeout_s)  # fmt: skip
+        if pending:
+            return open_resolution(intent, f"{why}; its approvals {pending} are not final yet")
         self.store.append_many([
+            *approvals,
             TransferRejected(intent.venue, intent.intent_id, detail),
             IntentResolved(intent.venue, intent.intent_id, IntentOutcome.BAD, detail),
         ])  # fmt: skip
@@ -341,9 +352,9 @@ class _BridgeStep:
         if dep is None:
             return [leg_result(leg, LegStatus.FAILED, None, job.attempt, ref=tx_hash, gas_wei=gas, reason=rejected)]
         r.crash("transfer_sent")
-        taken = time.monotonic()
+        taken = r.timer()
         landing = await r.watch.follow(job.ref, origin, dep, r.wait_s)
-        flight = round((time.monotonic() - taken) * 1000)
+        flight = round((r.timer() - taken) * 1000)
         if landing.outcome == "completed":
             return [leg_result(leg, LegStatus.DONE, landing.amount, job.attempt, ref=tx_hash, at_send=self.output,
                                gas_wei=gas, in_flight_ms=flight)]  # fmt: skip

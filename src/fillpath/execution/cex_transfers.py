@@ -121,6 +121,8 @@ class DepositRunner:
     clock_ns: Callable[[], int] = time.time_ns
     crash: Callable[[str], None] = field(default=lambda _name: None)
     kind: str = DEPOSIT
+    timer: Callable[[], float] = time.monotonic
+    """Seconds for the waits and timings (a simulation's virtual clock)."""
     batched: bool = False
     _addresses: dict[tuple[str, str, str], str] = field(default_factory=dict)
 
@@ -158,7 +160,7 @@ class DepositRunner:
     async def follow(self, transfer_id: str, route: DepositRoute, tx_hash: str, wait_s: float) -> Landing:
         """Ask the exchange for the deposit of ``tx_hash`` until it is credited (booked once) or ``wait_s`` ends."""
         wallet = self.wallets[route.exchange]
-        until = time.monotonic() + wait_s
+        until = self.timer() + wait_s
         while True:
             try:
                 found = [r for r in await wallet.deposits(route.coin, tx_id=tx_hash) if r.tx_hash == tx_hash]
@@ -167,7 +169,7 @@ class DepositRunner:
             credited = next((r for r in found if r.status is TransferStatus.CREDITED), None)
             if credited is not None:
                 return self._credited(transfer_id, route, credited)
-            if time.monotonic() >= until:
+            if self.timer() >= until:
                 return Landing("pending")
             await asyncio.sleep(self.poll_s)
 
@@ -279,12 +281,12 @@ class _DepositStep:
         if rejected is not None:
             return [leg_result(leg, LegStatus.FAILED, None, job.attempt, ref=tx_hash, gas_wei=gas, reason=rejected)]
         r.crash("transfer_sent")
-        taken = time.monotonic()
+        taken = r.timer()
         landing = await r.follow(job.ref, self.route, tx_hash, r.wait_s)
         if landing.outcome == "completed":
             r.crash("transfer_done")
             return [leg_result(leg, LegStatus.DONE, landing.amount, job.attempt, ref=tx_hash, at_send=self.expected,
-                               gas_wei=gas, in_flight_ms=round((time.monotonic() - taken) * 1000))]  # fmt: skip
+                               gas_wei=gas, in_flight_ms=round((r.timer() - taken) * 1000))]  # fmt: skip
         reason = f"deposit {tx_hash} not credited after {r.wait_s:.0f} s: `fillpath recover` follows it"
         r.store.append(TransferUnknown(r.location, job.ref, reason))
         return [leg_result(leg, LegStatus.UNKNOWN, None, job.attempt, ref=tx_hash, gas_wei=gas, reason=reason)]
@@ -329,6 +331,8 @@ class WithdrawRunner:
     clock_ns: Callable[[], int] = time.time_ns
     crash: Callable[[str], None] = field(default=lambda _name: None)
     kind: str = WITHDRAW
+    timer: Callable[[], float] = time.monotonic
+    """Seconds for the waits and timings (a simulation's virtual clock)."""
     batched: bool = False
 
     def accepts(self, venue: object) -> bool:
@@ -385,7 +389,7 @@ class WithdrawRunner:
         ``wait_s`` ends. The exchange's "sent" is believed only with its transaction on the chain."""
         assert self.wallet is not None
         chain = self.chains[route.chain]
-        until = time.monotonic() + wait_s
+        until = self.timer() + wait_s
         while True:
             try:
                 found = [r for r in await self.wallet.withdrawals(route.coin, client_id=client_id)
@@ -399,7 +403,7 @@ class WithdrawRunner:
                 received = await _landed(chain, route.token, report.tx_hash)
                 if received is not None:
                     return self._landed(transfer_id, route, received, report.tx_hash)
-            if time.monotonic() >= until:
+            if self.timer() >= until:
                 return Landing("pending")
             await asyncio.sleep(self.poll_s)
 
@@ -516,10 +520,10 @@ class _WithdrawStep:
             ref = found.ref
         r.crash("withdraw_sent")
         r._accept(job.ref, leg.asset_in, cmd.amount, ref)
-        taken = time.monotonic()
+        taken = r.timer()
         landing = await r.follow(job.ref, self.route, cmd.client_id, r.wait_s)
         if landing.outcome == "completed":
-            flight = round((time.monotonic() - taken) * 1000)
+            flight = round((r.timer() - taken) * 1000)
             return [leg_result(leg, LegStatus.DONE, landing.amount, job.attempt, ref=landing.ref, spent=leg.amount_in,
                                at_send=self.expected, in_flight_ms=flight)]  # fmt: skip
         if landing.outcome == "refunded":

@@ -24,7 +24,7 @@ from fillpath.chains.executor import NATIVE, ExecPlan, ExecResult
 from fillpath.chains.fees import FeePolicy, Fees, suggest_fees
 from fillpath.chains.nonces import NonceAllocator
 from fillpath.chains.rpc import RpcClient, hex_int
-from fillpath.chains.tracker import TxState, TxTracker
+from fillpath.chains.tracker import FINAL, TxState, TxTracker
 from fillpath.execution.realized import TRANSFER, leg_outputs, received
 from fillpath.execution.simulate import SlotFinder
 from fillpath.model.assets import AssetId
@@ -244,25 +244,23 @@ async def send_and_book(staged: StagedTx, store: Store, assets_by_address: Mappi
     venue.crash("broadcast")
     states = await venue.tracker.wait_final([*approvals, signed.tx_hash], timeout_s=venue.final_timeout_s,
                                             interval_s=0.05)  # fmt: skip
-    if approvals:  # their gas, booked apart: they move nothing else
-        paid = await _gas_paid(venue, [h for h in approvals if states[h] in (TxState.CONFIRMED, TxState.REVERTED)])
-        if paid:
-            store.append(BalanceAdjusted(venue.location, venue.native, -paid, "gas: exact approval"))
     state = states[signed.tx_hash]
-    if state not in (TxState.CONFIRMED, TxState.REVERTED):
+    if state not in (TxState.CONFIRMED, TxState.REVERTED):  # nothing booked, the approvals' gas neither: whoever
+        # resolves the intent later (recovery) books it, once (``approvals_gas``)
         return ChainOutcome(venue.location, intent_id, signed.tx_hash, state, expected.amounts_out, (), 0, 0, 0,
                             "not final: outcome unknown until the chain answers")  # fmt: skip
     receipt = await venue.rpc.request("eth_getTransactionReceipt", [signed.tx_hash])
     gas_used = hex_int(receipt["gasUsed"])
     gas_cost = gas_used * hex_int(receipt.get("effectiveGasPrice") or receipt.get("gasPrice") or 0)
-    approvals_gas = await _gas_paid(venue, approvals)  # booked above; counted in the P&L
+    approvals_booked, approvals_gas, _ = await approvals_gas_of(venue, store, intent_id, signed.tx_hash)
     ok = state is TxState.CONFIRMED
     realized = tuple(leg_outputs(receipt, plan.legs)) if ok else ()
     total = received(receipt, plan.token_out, plan.recipient) if ok and plan.token_out != NATIVE else 0
     if ok and plan.token_out == NATIVE:
         total = realized[-1] if realized else 0
     native_out = total if ok and plan.token_out == NATIVE else 0
-    events: list[Event] = [*receipt_ledger(venue, receipt, assets_by_address, plan.value, gas_cost, native_out)]
+    events: list[Event] = [*receipt_ledger(venue, receipt, assets_by_address, plan.value, gas_cost, native_out),
+                           *approvals_booked]  # fmt: skip
     events.append(
         IntentResolved(
             venue.location,
@@ -308,11 +306,41 @@ async def submit(
     return await send_and_book(staged, store, assets_by_address)
 
 
+async def approvals_gas_of(
+    venue: EvmVenue, store: Store, intent_id: str, call_hash: str, *, wait_s: float = 0.0
+) -> tuple[list[Event], int, list[str]]:
+    """The gas of the exact approvals journaled under ``intent_id`` beside its call (``call_hash``): the record to
+    book in the same commit as the intent's resolution, what it comes to, and the approvals not final yet.
+
+    The once-only rule: an approval's gas is booked with its intent's resolution and nowhere else. An intent
+    resolves once, whichever path resolves it (the run that sent it, or recovery after a crash), so each mined
+    approval's gas is booked exactly once — never earlier (a run whose call is not final books nothing, however
+    final its approvals are: recovery would book them again), and never left out (a call dropped while its
+    approval still waited behind a nonce gap: the approval mines once the gap is filled; chaos --chain seed 3002).
+    ``wait_s`` > 0: wait that long for the approvals to be final first (recovery, when the call itself never ran);
+    an approval without a receipt (dropped, its nonce taken by another transaction) cost nothing."""
+    records = [t for t in store.transactions().values()
+               if t.venue == venue.location and t.intent_id == intent_id and t.tx_hash != call_hash]  # fmt: skip
+    hashes = [t.tx_hash for t in records]
+    pending: list[str] = []
+    if wait_s > 0 and hashes:
+        for t in records:
+            if t.tx_hash not in venue.tracker.txs and t.sender is not None and t.nonce is not None:
+                venue.tracker.adopt(t.tx_hash, t.sender, t.nonce)
+        followed = [h for h in hashes if h in venue.tracker.txs]
+        states = await venue.tracker.wait_final(followed, timeout_s=wait_s, interval_s=0.1)
+        pending = [h for h, s in states.items() if s not in FINAL]
+    paid = await _gas_paid(venue, [h for h in hashes if h not in pending])
+    events: list[Event] = [BalanceAdjusted(venue.location, venue.native, -paid, "gas: exact approval")] if paid else []
+    return events, paid, pending
+
+
 async def _gas_paid(venue: EvmVenue, hashes: list[str]) -> int:
     cost = 0
     for h in hashes:
         r = await venue.rpc.request("eth_getTransactionReceipt", [h])
-        cost += hex_int(r["gasUsed"]) * hex_int(r.get("effectiveGasPrice") or 0)
+        if r is not None:  # not mined (dropped, or its nonce taken by another): it cost nothing
+            cost += hex_int(r["gasUsed"]) * hex_int(r.get("effectiveGasPrice") or 0)
     return cost
 
 

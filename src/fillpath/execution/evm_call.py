@@ -23,9 +23,9 @@ from fillpath.chains.abi import fn
 from fillpath.chains.fees import Fees, suggest_fees
 from fillpath.chains.rpc import hex_int
 from fillpath.chains.tracker import TxState
-from fillpath.execution.evm import APPROVAL_GAS_FLOOR, EvmVenue
+from fillpath.execution.evm import APPROVAL_GAS_FLOOR, EvmVenue, approvals_gas_of
 from fillpath.execution.simulate import SlotFinder
-from fillpath.model.events import BalanceAdjusted, Event, TxBroadcast
+from fillpath.model.events import Event, TxBroadcast
 from fillpath.state.store import Store
 
 PLAIN_GAS_FLOOR = 21_000
@@ -155,15 +155,8 @@ async def send_call(staged: StagedCall, *, timeout_s: float | None = None) -> tu
 
 async def approvals_gas(venue: EvmVenue, store: Store, intent_id: str, call_hash: str) -> list[Event]:
     """The gas of the exact approvals signed with the call (journaled under its intent, at the nonces before it):
-    final once the call is. Booked with the call's own outcome, so exactly once."""
-    hashes = [t.tx_hash for t in store.transactions().values()
-              if t.venue == venue.location and t.intent_id == intent_id and t.tx_hash != call_hash]  # fmt: skip
-    paid = 0
-    for h in hashes:
-        r = await venue.rpc.request("eth_getTransactionReceipt", [h])
-        if r is not None:
-            paid += hex_int(r["gasUsed"]) * hex_int(r.get("effectiveGasPrice") or 0)
-    return [BalanceAdjusted(venue.location, venue.native, -paid, "gas: exact approval")] if paid else []
+    final once the call is. Booked with the call's own outcome, so exactly once (``evm.approvals_gas_of``)."""
+    return (await approvals_gas_of(venue, store, intent_id, call_hash))[0]
 
 
 def receipt_gas(receipt: Mapping[str, Any]) -> int:

@@ -25,11 +25,11 @@ from fillpath.chains import transactions as txs
 from fillpath.chains.fees import suggest_fees
 from fillpath.chains.rpc import hex_int
 from fillpath.chains.tracker import Tracked, TxState, TxTracker
-from fillpath.execution.evm import EvmVenue, book_gas, receipt_ledger
+from fillpath.execution.evm import EvmVenue, approvals_gas_of, book_gas, receipt_ledger
 from fillpath.execution.exchange_leg import fills_ledger, order_fills
 from fillpath.model.assets import AssetId
 from fillpath.model.errors import Conflict
-from fillpath.model.events import BalanceAdjusted, Event, IntentClaimed, IntentOutcome, IntentResolved
+from fillpath.model.events import Event, IntentClaimed, IntentOutcome, IntentResolved
 from fillpath.model.orders import OrderState
 from fillpath.state.records import IntentRecord, IntentStatus, TxRecord, TxStatus
 from fillpath.state.store import Store
@@ -173,7 +173,13 @@ async def _transaction(
     if state not in (TxState.CONFIRMED, TxState.REVERTED):
         if state in (TxState.DROPPED, TxState.REPLACED):
             gaps = await _fill_gaps(store, venue, intent.intent_id)
-            return _resolve(store, intent, False, f"transaction {state}" + gaps, [])
+            # its approvals may still mine (queued behind the gap just filled): their gas is booked with this
+            # resolution or the intent stays open until they are final (chaos --chain seed 3002)
+            approvals, _, pending = await approvals_gas_of(venue, store, intent.intent_id, tx_hash,
+                                                           wait_s=venue.final_timeout_s)  # fmt: skip
+            if pending:
+                return _open(intent, f"transaction {state}; its approvals {pending} are not final yet")
+            return _resolve(store, intent, False, f"transaction {state}" + gaps, approvals)
         return _open(intent, f"transaction {tx_hash} is {state}")
     receipt = await venue.rpc.request("eth_getTransactionReceipt", [tx_hash])
     tx = await venue.rpc.request("eth_getTransactionByHash", [tx_hash])
@@ -181,21 +187,8 @@ async def _transaction(
     ok = state is TxState.CONFIRMED
     # ETH an unwrap paid us moves by an internal call and leaves no log: reconciliation books it as drift
     booked = receipt_ledger(venue, receipt, assets, hex_int(tx["value"]), gas, 0)
-    booked += await _approvals_gas(store, venue, intent.intent_id, tx_hash)
+    booked += (await approvals_gas_of(venue, store, intent.intent_id, tx_hash))[0]  # final: they came before it
     return _resolve(store, intent, ok, None if ok else "the executor transaction reverted", booked)
-
-
-async def _approvals_gas(store: Store, venue: EvmVenue, intent_id: str, call_hash: str) -> list[Event]:
-    """The gas of the exact approvals signed with the call (the nonces just before it): they came before it, so
-    they are final once it is."""
-    hashes = [t.tx_hash for t in store.transactions().values()
-              if t.venue == venue.location and t.intent_id == intent_id and t.tx_hash != call_hash]  # fmt: skip
-    paid = 0
-    for h in hashes:
-        r = await venue.rpc.request("eth_getTransactionReceipt", [h])
-        if r is not None:
-            paid += hex_int(r["gasUsed"]) * hex_int(r.get("effectiveGasPrice") or 0)
-    return [BalanceAdjusted(venue.location, venue.native, -paid, "gas: exact approval")] if paid else []
 
 
 async def _fill_gaps(store: Store, venue: EvmVenue, intent_id: str | None = None) -> str:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -11,6 +13,7 @@ from typer.testing import CliRunner
 from fillpath.lab.chaos.cli import app, summary
 from fillpath.lab.chaos.clock import Stalled, VirtualClock, run
 from fillpath.lab.chaos.faults import ALL, Fault, parse_kinds
+from fillpath.lab.chaos.inputs import load_policy, load_snapshot
 from fillpath.lab.chaos.scenario import run_scenario
 from fillpath.lab.chaos.sweep import replay_command, sweep
 from fillpath.model.errors import InvalidInput
@@ -130,13 +133,15 @@ CHAIN_SAMPLE = range(8)
 """The fixed sample with the EVM chain (eth-tester) beside the exchange: the deploy costs ~5 s once per process."""
 
 
-CHAIN_REGRESSION_SEEDS = (1032, 1039, 2006, 2021)
+CHAIN_REGRESSION_SEEDS = (1032, 1039, 2006, 2021, 3002)
 """Chain seeds that broke the engine: 1032 — recovery filled a nonce gap with no-ops at the nonces queued behind it
 too (refused as underpriced replacements: the intent stayed open for good); 1039 — the reconciler "adjusted" the gas
 of a transaction final on chain whose intent was not booked yet; 2006 — one RPC timeout while the tracker waited
 aborted the execution after its bytes left (nothing resent its dropped approval: the call waited behind the gap for
-good); 2021 — the tracker's re-broadcast of a dropped approval unlinked it from its intent (its gas never booked).
-Open (not fixed yet, docs/chaos.md): 3002."""
+good); 2021 — the tracker's re-broadcast of a dropped approval unlinked it from its intent (its gas never booked);
+3002 — a call dropped while its exact approval waited behind a nonce gap: the approval mined once recovery filled the
+gap, and recovery resolved the intent without its gas (approvals' gas is now booked with the intent's resolution,
+once, whichever path resolves it)."""
 
 
 def test_chain_regression_seeds() -> None:
@@ -172,3 +177,85 @@ def test_planted_chain_bug_is_caught(bug: planted.Tamper, kinds: tuple[Fault, ..
     assert replay_command(seed, kinds, chain=True) in summary(result)
     assert {b.invariant for b in result.failures[0].broken} & {"chain_once", "chain_lost", "nonces", "no_drift"}
     assert run_scenario(seed, kinds=kinds, chain=True).ok  # the same seed without the bug holds
+
+
+def test_chain_world_moves_funds_and_keeps_them_accounted() -> None:
+    """Deposits and withdrawals between the chain and the exchange, with their faults: a rebalancing deposit credited
+    late (left unknown by the leg, resolved good by recovery from the exchange's deposit history), and a withdrawal
+    stuck "processing" past the end (in flight in the journal, pending at the exchange: ledger + in flight = venues)."""
+    late = run_scenario(2, chain=True)
+    assert late.ok, late.broken
+    lines = [w for _, w in late.timeline]
+    assert any("rebalance chaos: 1 move(s) planned" in w for w in lines)
+    assert any("credited late" in w for w in lines) and "deposit_late" in late.fired
+    assert any("recover: x000002r0" in w and " good " in w for w in lines)
+    stuck = run_scenario(3, chain=True)
+    assert stuck.ok, stuck.broken
+    assert "withdraw_stuck" in stuck.fired
+    assert any("has not landed on lab1 yet" in w for _, w in stuck.timeline)
+
+
+def test_in_flight_invariant_has_teeth() -> None:
+    """An exchange whose records lose track of a unit in flight breaks ledger + in flight = venues."""
+    from fillpath.lab.chaos.wallet import ChaosWallet
+
+    pending = ChaosWallet.pending
+    try:
+        ChaosWallet.pending = lambda self: pending(self) + 1  # type: ignore[method-assign]
+        outcome = run_scenario(3, chain=True)
+    finally:
+        ChaosWallet.pending = pending  # type: ignore[method-assign]
+    assert any(b.invariant == "in_flight" for b in outcome.broken), outcome.broken
+
+
+EXAMPLE = Path(__file__).parents[2] / "router" / "data" / "snapshot_example.json"
+
+
+def _fail_line(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    from fillpath.cli.main import run as cli
+
+    with pytest.raises(SystemExit) as exc:
+        cli(argv)
+    return int(exc.value.code or 0), capsys.readouterr().err.strip()
+
+
+def test_cli_user_inputs_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--snapshot and --policy: bad input is one line naming the field, exit 2, before any scenario runs."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[targets]]\nasset = "DOGE@labex"\nshare = "30"\n')
+    code, err = _fail_line(["chaos", "run", "--chain", "--seeds", "1", "--policy", str(bad)], capsys)
+    assert code == 2 and len(err.splitlines()) == 1 and "targets[0].asset" in err and "DOGE@labex" in err
+    code, err = _fail_line(["chaos", "replay", "1", "--policy", str(bad)], capsys)
+    assert code == 2 and "--policy" in err and "--chain" in err
+    code, err = _fail_line(["chaos", "run", "--snapshot", str(tmp_path / "none.json")], capsys)
+    assert code == 2 and len(err.splitlines()) == 1 and "--snapshot" in err and "cannot be read" in err
+    empty = tmp_path / "no-books.json"
+    data = json.loads(EXAMPLE.read_text())
+    data["venues"] = [v for v in data["venues"] if v["kind"] != "order_book"]
+    empty.write_text(json.dumps(data))
+    code, err = _fail_line(["chaos", "replay", "0", "--snapshot", str(empty)], capsys)
+    assert code == 2 and len(err.splitlines()) == 1 and "venues" in err and "no exchange order book" in err
+
+
+def test_user_snapshot_is_the_world() -> None:
+    """A user's snapshot: its order books and holdings on one exchange are the world's exchange and account; the
+    workload trades its pairs; a failure's replay command names the file."""
+    spec = load_snapshot(EXAMPLE)
+    assert [m.symbol for m in spec.markets] == ["ETHUSDT"] and spec.balances == {"ETH": 25}
+    result = sweep(range(3), dialects=("binance",), spec=spec, inputs=(f"--snapshot {EXAMPLE}",))
+    assert not result.failures, summary(result)
+    o = run_scenario(0, dialects=("binance",), spec=spec)
+    assert any("ETH@labex for USDT" in w for _, w in o.timeline)
+    assert replay_command(5, inputs=(f"--snapshot {EXAMPLE}",)).endswith(f"--snapshot {EXAMPLE}")
+
+
+def test_user_policy_runs_in_every_scenario(tmp_path: Path) -> None:
+    """A user's rebalancing policy (fillpath rebalance's TOML) is checked against the world and run by every
+    scenario after its swaps."""
+    path = tmp_path / "split.toml"
+    path.write_text('band = "5"\n[[targets]]\nasset = "USDC@lab1"\nshare = "20"\n'
+                    '[[targets]]\nasset = "USDC@labex"\nshare = "80"\n')  # fmt: skip
+    policy = load_policy(path, chain=True)
+    o = run_scenario(4, chain=True, policy=policy)
+    assert o.ok, o.broken
+    assert any(w.startswith("rebalance split:") for _, w in o.timeline)

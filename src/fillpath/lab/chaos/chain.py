@@ -16,7 +16,9 @@ un-mined by a reorg.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -38,10 +40,15 @@ from fillpath.model.errors import Ambiguous, Retryable
 
 CHAIN = "lab1"
 BLOCK_S = 2.0
-"""Virtual seconds between blocks."""
+"""Virtual seconds between block slots: a block is mined at a slot when a transaction is ready (or a reorg is due)."""
+IDLE_BLOCK_S = 12.0
+"""With nothing to include, an empty block this often (heads move, confirmations count, deposits confirm)."""
 GENESIS_TS = EPOCH_NS // 10**9 - 86_400
 """The deploy's blocks: a day before virtual time starts, one second apart."""
 TRADER_KEY = keccak(b"fillpath chaos trader")
+HOT_KEY = keccak(b"fillpath chaos exchange hot wallet")
+"""The exchange's hot wallet on the chain (withdrawals are sent from it: ``wallet.py``)."""
+HOT_FUNDING = {"ETH": 100 * 10**18, "USDC": 5_000_000 * 10**6}
 FUNDING = {"ETH": 50 * 10**18, "WETH": 300 * 10**18, "USDC": 600_000 * 10**6}
 """What the trader holds on the chain when a scenario starts."""
 
@@ -126,6 +133,29 @@ class LabChain:
 
 
 _LAB: dict[int, LabChain] = {}
+_PER_BLOCK = frozenset({"eth_getTransactionReceipt", "eth_getBalance", "eth_call", "eth_estimateGas", "eth_getCode",
+                        "eth_getStorageAt", "eth_getBlockByNumber", "eth_gasPrice", "eth_feeHistory"})  # fmt: skip
+"""Reads answered from the canonical head alone (``eth_call`` and ``eth_estimateGas`` run on it, not on pending)."""
+_TX_INDEX: dict[bytes, int] = {}
+"""Height of every transaction the world mined (by hash): eth-tester finds a transaction by walking every block
+from the head down (~40 ms a lookup on the lab chain, and the tracker asks for receipts many times a second of
+virtual time); with this it looks in one block. A hash not in it was never mined by the world: not found at once."""
+
+
+def _indexed_lookup(chain: Any, transaction_hash: bytes) -> tuple[Any, Any, int]:
+    from eth_tester.exceptions import TransactionNotFound
+
+    pending = chain.get_block()  # the block being built (eth-tester looks there first, as after a send)
+    for index, transaction in enumerate(pending.transactions):
+        if transaction.hash == transaction_hash:
+            return pending, transaction, index
+    height = _TX_INDEX.get(bytes(transaction_hash))
+    if height is not None and height <= chain.get_canonical_head().block_number:
+        block = chain.get_canonical_block_by_number(height)
+        for index, transaction in enumerate(block.transactions):
+            if transaction.hash == transaction_hash:
+                return block, transaction, index
+    raise TransactionNotFound(f"No transaction found for transaction hash: 0x{bytes(transaction_hash).hex()}")
 
 
 def lab_chain() -> LabChain:
@@ -134,6 +164,7 @@ def lab_chain() -> LabChain:
     if pid not in _LAB:
         _LAB[pid] = _deploy()
     lab = _LAB[pid]
+    _TX_INDEX.clear()
     lab.tester.revert_to_snapshot(lab.snapshot)
     lab.tester._pending_transactions.clear()  # eth-tester keeps its own pool across a revert
     lab.reorgs = 0
@@ -169,8 +200,14 @@ def _deploy() -> LabChain:
     weth.functions.transfer(trader, FUNDING["WETH"]).transact({"from": dev})
     usdc = w3.eth.contract(address=Web3.to_checksum_address(deployment.address("USDC")), abi=artifacts.abi("LabToken"))
     usdc.functions.transfer(trader, FUNDING["USDC"]).transact({"from": dev})
+    hot = Account.from_key(HOT_KEY).address
+    w3.eth.send_transaction({"from": dev, "to": hot, "value": Wei(HOT_FUNDING["ETH"])})
+    usdc.functions.transfer(hot, HOT_FUNDING["USDC"]).transact({"from": dev})
     tester.disable_auto_mine_transactions()
     source = deployment.chain_source(trader)
+    from eth_tester.backends.pyevm import main as pyevm_main
+
+    pyevm_main._get_transaction_by_hash = _indexed_lookup  # this process's eth-tester is the chaos world's alone
     return LabChain(tester, deployment, source, chain_id, trader, tester.take_snapshot())
 
 
@@ -240,6 +277,10 @@ class ChainWorld:
     """(hash, nonce) of every transaction that reached the mempool."""
     dropped: set[str] = field(default_factory=set)
     start_block: int = 0
+    on_block: list[Callable[[], None]] = field(default_factory=list)
+    """Called after every block (the exchange's wallet watches for deposits and sends withdrawals)."""
+    _head_cache: tuple[int, int] | None = None
+    _reads: dict[str, Any] = field(default_factory=dict)
     _reorg_snapshot: Any = None
     _reorg_txs: tuple[Pending, ...] = ()
 
@@ -270,11 +311,21 @@ class ChainWorld:
     # --- the node ---------------------------------------------------------------------------------------
 
     def answer(self, method: str, params: list[Any]) -> Any:
+        """The node's answer. A read that depends only on the canonical head is answered once per block (the
+        tracker asks for the same receipts and nonces many times a block; py-evm builds a state for each)."""
+        if method not in _PER_BLOCK:
+            return self._answer(method, params)
+        key = method + json.dumps(params, sort_keys=True, default=str)
+        if key not in self._reads:
+            self._reads[key] = self._answer(method, params)  # a refusal (revert) is not kept: raised each time
+        return copy.deepcopy(self._reads[key])
+
+    def _answer(self, method: str, params: list[Any]) -> Any:
         t = self.lab.tester
         if method == "eth_chainId":
             return hex(self.lab.chain_id)
         if method == "eth_blockNumber":
-            return hex(t.get_block_by_number("latest")["number"])
+            return hex(self.head())
         if method == "eth_gasPrice":
             return hex(self._base_fee() + 10**9)
         if method == "eth_maxPriorityFeePerGas":
@@ -302,7 +353,7 @@ class ChainWorld:
             ].rjust(64, "0")
         if method == "eth_getTransactionCount":
             tag = params[1] if len(params) > 1 else "latest"
-            n = t.get_nonce(params[0], "latest")
+            n = self.nonce_of(params[0])
             if tag == "pending":
                 ours = [p.nonce for p in self.mempool.txs.values() if p.sender.lower() == params[0].lower()]
                 while n in ours:
@@ -336,7 +387,22 @@ class ChainWorld:
         raise RpcError(method, -32601, f"the method {method} does not exist/is not available")
 
     def _base_fee(self) -> int:
-        return int(self.lab.tester.get_block_by_number("latest")["base_fee_per_gas"])
+        return self._head()[1]
+
+    def head(self) -> int:
+        return self._head()[0]
+
+    def _new_head(self) -> None:
+        """The head moved (a block, a reorg): every read kept for the old one is stale."""
+        self._head_cache = None
+        self._reads.clear()
+
+    def _head(self) -> tuple[int, int]:
+        """The head's height and base fee, read once per block (eth-tester renders the whole block to say them)."""
+        if self._head_cache is None:
+            header = self.lab.tester.backend.chain.get_canonical_head()
+            self._head_cache = (int(header.block_number), int(header.base_fee_per_gas))
+        return self._head_cache
 
     def _call(self, method: str, params: list[Any]) -> Any:
         from eth.vm.spoof import SpoofTransaction
@@ -379,7 +445,7 @@ class ChainWorld:
         d = typed.as_dict()
         tx_hash = "0x" + keccak(raw).hex()
         nonce, max_fee = int(d["nonce"]), int(d.get("maxFeePerGas", d.get("gasPrice", 0)))
-        known = self.lab.tester.get_nonce(decoded, "latest")
+        known = self.nonce_of(decoded)
         if nonce < known:
             raise RpcError("eth_sendRawTransaction", -32000, "nonce too low")
         if tx_hash in self.mempool.txs or tx_hash in self.mined:
@@ -403,6 +469,14 @@ class ChainWorld:
 
     # --- the miner ----------------------------------------------------------------------------------
 
+    def busy(self) -> bool:
+        """Whether the next slot has work: a transaction to include (not stuck, at its sender's next nonce; one queued
+        behind a gap waits for it) or to drop, or a reorg due."""
+        now = self.clock.seconds()
+        return (self._reorg_snapshot is not None or bool(self.dropped)
+                or any(p.stuck_until <= now and p.nonce == self.nonce_of(p.sender)
+                       for p in self.mempool.txs.values()))  # fmt: skip
+
     def mine(self) -> None:
         """One block at the virtual clock: the mempool's transactions in nonce order (dropped ones vanish; stuck
         ones wait); maybe a reorg of the block before it first."""
@@ -412,6 +486,7 @@ class ChainWorld:
             snap, txs = self._reorg_snapshot, self._reorg_txs
             self._reorg_snapshot, self._reorg_txs = None, ()
             t.revert_to_snapshot(snap)
+            self._new_head()
             t._pending_transactions.clear()
             self.lab.reorgs += 1
             t.backend.reorgs = self.lab.reorgs
@@ -429,7 +504,7 @@ class ChainWorld:
         included: list[Pending] = []
         blocks_before = t.take_snapshot()
         for p in ready:  # one transaction a block (eth-tester checks a nonce against the last block's state)
-            expected = head_nonce.setdefault(p.sender, t.get_nonce(p.sender, "latest"))
+            expected = head_nonce.setdefault(p.sender, int(t.get_nonce(p.sender, "latest")))
             if p.nonce != expected:
                 continue  # a gap: it waits for the nonce before it
             del self.mempool.txs[p.tx_hash]
@@ -439,13 +514,16 @@ class ChainWorld:
                 self.log(f"chain: tx {p.tx_hash[:10]} thrown out: {type(exc).__name__}: {exc}")
                 continue
             self._mine_one()
-            self.mined[p.tx_hash] = int(t.get_block_by_number("latest")["number"])
+            self.mined[p.tx_hash] = self.head()
+            _TX_INDEX[bytes.fromhex(p.tx_hash[2:])] = self.mined[p.tx_hash]
             head_nonce[p.sender] = expected + 1
             included.append(p)
         if not included:
             self._mine_one()
         if included and self.faults.hit(Fault.REORG):
             self._reorg_snapshot, self._reorg_txs = blocks_before, tuple(included)
+        for hook in self.on_block:
+            hook()
 
     def _mine_one(self) -> None:
         """A block at the virtual clock (or a second after its parent). The timestamp is pinned just before: eth-tester
@@ -454,9 +532,18 @@ class ChainWorld:
         parent_ts = int(t.get_block_by_number("latest")["timestamp"])
         t.backend.pin_next(max(parent_ts + 1, EPOCH_NS // 10**9 + int(self.clock.seconds())))
         t.mine_blocks(1)
+        self._new_head()
 
     def nonce(self) -> int:
-        return int(self.lab.tester.get_nonce(self.lab.trader, "latest"))
+        return self.nonce_of(self.lab.trader)
+
+    def nonce_of(self, address: str) -> int:
+        """``address``'s nonce at the head (read once per block)."""
+        key = "nonce:" + address.lower()
+        if key not in self._reads:
+            self._reads[key] = int(self.lab.tester.get_nonce(address, "latest"))
+        n: int = self._reads[key]
+        return n
 
     def ours_on_chain(self) -> list[dict[str, Any]]:
         """The trader's transactions in the canonical blocks since the scenario began (reorged ones are gone)."""

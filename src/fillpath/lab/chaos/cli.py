@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
-from fillpath.lab.chaos.faults import CHAIN_FAILPOINTS, CHAIN_KINDS, FAILPOINTS, parse_kinds
+from fillpath.lab.chaos.faults import ALL_FAILPOINTS, CHAIN_KINDS, FAILPOINTS, TRANSFER_KINDS, parse_kinds
+from fillpath.lab.chaos.inputs import WorldSpec, load_policy, load_snapshot
 from fillpath.lab.chaos.scenario import DIALECTS, run_scenario
 from fillpath.lab.chaos.sweep import Sweep, replay_command, sweep
 from fillpath.model.errors import InvalidInput
+from fillpath.rebalance.policy import Policy
 
 app = typer.Typer(
     help="Deterministic simulation: seeded scenarios of the whole engine against venues that fail on purpose.",
@@ -26,6 +31,16 @@ ChainOption = Annotated[
         "--chain", help="An EVM chain (eth-tester, the lab's WETH/USDC pool and executor) beside the exchange."
     ),
 ]
+SnapshotOption = Annotated[
+    Path | None,
+    typer.Option("--snapshot", help="A snapshot file (JSON): its order books and holdings on one exchange become the "
+                 "world's exchange and account.", dir_okay=False),
+]  # fmt: skip
+PolicyOption = Annotated[
+    Path | None,
+    typer.Option("--policy", help="A rebalancing policy (TOML, fillpath rebalance's format) every scenario runs "
+                 "after its swaps.", dir_okay=False),
+]  # fmt: skip
 DialectOption = Annotated[
     str | None,
     typer.Option("--dialect", help="Comma-separated exchange APIs a scenario may speak: binance, okx (default: both)."),
@@ -51,16 +66,44 @@ def run_cmd(
     chain: ChainOption = False,
     jobs: Annotated[int, typer.Option("--jobs", min=1, max=64, help="Processes to run scenarios in.")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    snapshot: SnapshotOption = None,
+    policy: PolicyOption = None,
 ) -> None:
     """Run scenarios; print scenarios, faults by kind, invariant failures and scenarios/s. Exit 1 on a failure."""
     kinds = parse_kinds(faults)
-    result = sweep(range(start, start + seeds), kinds=kinds, dialects=parse_dialects(dialect), jobs=jobs, chain=chain)
+    inputs = user_inputs(snapshot, policy, chain=chain)
+    result = sweep(range(start, start + seeds), kinds=kinds, dialects=parse_dialects(dialect), jobs=jobs, chain=chain,
+                   **inputs.sweep_args())  # fmt: skip
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2))
     else:
         typer.echo(summary(result))
     if result.failures:
         raise typer.Exit(1)
+
+
+@dataclass(frozen=True, slots=True)
+class UserInputs:
+    spec: WorldSpec | None
+    policy: Policy | None
+    options: tuple[str, ...]
+
+    def sweep_args(self) -> dict[str, Any]:
+        return {"spec": self.spec, "policy": self.policy, "inputs": self.options}
+
+
+def user_inputs(snapshot: Path | None, policy: Path | None, *, chain: bool) -> UserInputs:
+    """The user's snapshot and policy, checked (``InvalidInput`` naming the field: one line, exit 2)."""
+    if policy is not None and not chain:
+        raise InvalidInput("--policy", "needs --chain (rebalancing moves funds between the chain and the exchange)",
+                           "add --chain")  # fmt: skip
+    options = []
+    if snapshot is not None:
+        options.append(f"--snapshot {shlex.quote(str(snapshot))}")
+    if policy is not None:
+        options.append(f"--policy {shlex.quote(str(policy))}")
+    return UserInputs(load_snapshot(snapshot) if snapshot is not None else None,
+                      load_policy(policy, chain=chain) if policy is not None else None, tuple(options))  # fmt: skip
 
 
 def summary(s: Sweep) -> str:
@@ -71,10 +114,10 @@ def summary(s: Sweep) -> str:
         f"{'fault':<18}{'drawn':>8}{'fired':>8}{'share':>8}{'hits':>8}",
     ]
     for k in s.kinds:
-        if k in CHAIN_KINDS and not s.chain:
+        if k in (*CHAIN_KINDS, *TRANSFER_KINDS) and not s.chain:
             continue  # only a world with the chain draws them
         lines.append(f"{k:<18}{s.drawn[k]:>8}{s.fired[k]:>8}{s.share(k):>8.1%}{s.hits[k]:>8}")
-    for p in CHAIN_FAILPOINTS if s.chain else FAILPOINTS:
+    for p in ALL_FAILPOINTS if s.chain else FAILPOINTS:
         name = f"failpoint:{p}"
         lines.append(f"{name:<18}{'':>8}{s.fired[name]:>8}{s.share(name):>8.1%}")
     lines.append("")
@@ -84,7 +127,7 @@ def summary(s: Sweep) -> str:
     lines.append("invariant failures: " + ", ".join(f"{k} {n}" for k, n in sorted(s.broken.items())))
     for o in s.failures[:20]:
         lines.append(f"  seed {o.seed}: {o.broken[0]}")
-        lines.append(f"    replay: {replay_command(o.seed, s.kinds, s.dialects, chain=s.chain)}")
+        lines.append(f"    replay: {replay_command(o.seed, s.kinds, s.dialects, chain=s.chain, inputs=s.inputs)}")
     if len(s.failures) > 20:
         lines.append(f"  … {len(s.failures) - 20} more (--json lists every one)")
     return "\n".join(lines)
@@ -97,9 +140,13 @@ def replay_cmd(
     dialect: DialectOption = None,
     chain: ChainOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the scenario as JSON.")] = False,
+    snapshot: SnapshotOption = None,
+    policy: PolicyOption = None,
 ) -> None:
     """Run one scenario again: its timeline, its journal hash and the first broken invariant. Exit 1 if broken."""
-    o = run_scenario(seed, kinds=parse_kinds(faults), dialects=parse_dialects(dialect), chain=chain)
+    inputs = user_inputs(snapshot, policy, chain=chain)
+    o = run_scenario(seed, kinds=parse_kinds(faults), dialects=parse_dialects(dialect), chain=chain,
+                     policy=inputs.policy, spec=inputs.spec)  # fmt: skip
     if as_json:
         typer.echo(json.dumps({
             "seed": o.seed, "dialect": o.dialect, "journal_hash": o.journal_hash, "faults": o.faults, "fired": o.fired,

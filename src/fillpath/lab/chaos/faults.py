@@ -61,6 +61,14 @@ class Fault(StrEnum):
     """A sent transaction waits in the mempool 5–40 s (underpriced, say) before a block includes it."""
     REORG = "reorg"
     """The block that included our transactions is un-mined at the next block: they go back to the mempool."""
+    DEPOSIT_LATE = "deposit_late"
+    """A confirmed deposit is credited to the exchange account 5–90 s late."""
+    WITHDRAW_STUCK = "withdraw_stuck"
+    """A withdrawal stays "processing" 30–400 s before the exchange sends it."""
+    WITHDRAW_FAIL = "withdraw_fail"
+    """The exchange fails a withdrawal: the amount is back in the account."""
+    WALLET_REPLY_LOST = "wallet_reply_lost"
+    """A withdrawal request reaches the exchange; its reply is lost (a timeout)."""
 
 
 CHAIN_KINDS: tuple[Fault, ...] = (
@@ -68,6 +76,12 @@ CHAIN_KINDS: tuple[Fault, ...] = (
 )  # fmt: skip
 """Faults only a world with the chain can draw (a world without it draws from the others, as before they existed:
 every earlier seed keeps its draws)."""
+TRANSFER_KINDS: tuple[Fault, ...] = (
+    Fault.DEPOSIT_LATE, Fault.WITHDRAW_STUCK, Fault.WITHDRAW_FAIL, Fault.WALLET_REPLY_LOST,
+)  # fmt: skip
+"""Faults of the exchange's deposits and withdrawals (a world with the chain). They are drawn, and strike, from a
+random source of their own (``transfer:SEED``): a chain seed found before they existed keeps its draws and, unless its
+workload moves funds, its whole run."""
 ALL: tuple[Fault, ...] = tuple(Fault)
 
 RATES: dict[Fault, tuple[float, float]] = {
@@ -94,12 +108,20 @@ RATES: dict[Fault, tuple[float, float]] = {
     Fault.TX_DROPPED: (0.2, 0.6),
     Fault.TX_STUCK: (0.2, 0.6),
     Fault.REORG: (0.2, 0.6),
+    Fault.DEPOSIT_LATE: (0.3, 1.0),
+    Fault.WITHDRAW_STUCK: (0.3, 1.0),
+    Fault.WITHDRAW_FAIL: (0.2, 0.6),
+    Fault.WALLET_REPLY_LOST: (0.2, 0.6),
 }
 """Per kind, the range its rate (the chance per opportunity) is drawn from."""
 
 FAILPOINTS = ("intent", "sent", "ack")
 CHAIN_FAILPOINTS = ("intent", "sent", "ack", "broadcast")
 """With the chain: ``broadcast`` too (the transaction's bytes left, before its receipt)."""
+TRANSFER_FAILPOINTS = ("transfer_intent", "transfer_sent", "transfer_done", "withdraw_sent")
+"""The transfer runners' failpoints (``execution/cex_transfers.py``): drawn (from the transfer random source) in a
+world with the chain whose scenario drew no other crash."""
+ALL_FAILPOINTS = (*CHAIN_FAILPOINTS, *TRANSFER_FAILPOINTS)
 """Where the engine's process dies: ``intent`` and ``ack`` are the execution package's failpoints
 (``execution/failpoints.py``); ``sent`` is the world's own: the venue placed the order, its reply is on the wire."""
 
@@ -130,12 +152,14 @@ class FaultPlan:
     failpoint: str | None = None
     """Where the engine dies (once), when ``crash`` was drawn."""
     fired: Counter[str] = field(default_factory=Counter)
+    side: random.Random | None = None
+    """The transfer kinds' own random source (``TRANSFER_KINDS``)."""
 
     @classmethod
     def draw(
         cls, rng: random.Random, kinds: Iterable[Fault] = ALL, *, max_kinds: int = 4, chain: bool = False
     ) -> FaultPlan:
-        pool = sorted(set(kinds) if chain else set(kinds) - set(CHAIN_KINDS))
+        pool = sorted((set(kinds) if chain else set(kinds) - set(CHAIN_KINDS)) - set(TRANSFER_KINDS))
         chosen = rng.sample(pool, rng.randint(0, min(max_kinds, len(pool))))
         rates = {k: rng.uniform(*RATES[k]) for k in sorted(chosen)}
         plan = cls(rng, rates)
@@ -146,13 +170,24 @@ class FaultPlan:
             plan.failpoint = rng.choice(CHAIN_FAILPOINTS if chain else FAILPOINTS)
         return plan
 
+    def draw_transfers(self, side: random.Random, kinds: Iterable[Fault] = ALL) -> None:
+        """The transfer kinds for a world with the chain, from their own source (and, when the scenario drew no
+        crash, maybe a crash at one of the transfer runners' failpoints)."""
+        self.side = side
+        pool = sorted(set(kinds) & set(TRANSFER_KINDS))
+        for k in sorted(side.sample(pool, side.randint(0, len(pool)))):
+            self.rates[k] = side.uniform(*RATES[k])
+        if Fault.CRASH in kinds and self.failpoint is None and side.random() < 0.3:
+            self.failpoint = side.choice(TRANSFER_FAILPOINTS)
+
     def on(self, kind: Fault) -> bool:
         return kind in self.rates
 
     def hit(self, kind: Fault) -> bool:
         """Whether ``kind`` strikes now (drawn from the scenario's random source, counted when it does)."""
         rate = self.rates.get(kind)
-        if rate is None or self.rng.random() >= rate:
+        rng = self.side if self.side is not None and kind in TRANSFER_KINDS else self.rng
+        if rate is None or rng.random() >= rate:
             return False
         self.fired[kind] += 1
         return True

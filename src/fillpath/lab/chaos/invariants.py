@@ -11,11 +11,14 @@ from decimal import Decimal
 from fillpath.lab.chaos.chain import CHAIN, ChainWorld
 from fillpath.lab.chaos.exchange import InProcessVenue
 from fillpath.lab.chaos.faults import Fault, FaultPlan
+from fillpath.lab.chaos.wallet import COIN, DECIMALS, ChaosWallet
+from fillpath.model.assets import AssetId
 from fillpath.model.events import BalanceAdjusted, DriftDetected, VenueHalted
 from fillpath.model.orders import OrderState
 from fillpath.state.reconcile_stream import StreamBalances, stream_source
 from fillpath.state.records import IntentStatus
 from fillpath.state.store import Store
+from fillpath.state.transfers import IN_FLIGHT
 
 NAMES = (
     "journal",
@@ -30,6 +33,7 @@ NAMES = (
     "chain_lost",
     "chain_once",
     "nonces",
+    "in_flight",
 )
 
 
@@ -53,11 +57,14 @@ def journal(store: Store) -> list[Broken]:
     return out
 
 
-def nothing_lost(ledger: dict[str, Decimal | int], venue: InProcessVenue) -> list[Broken]:
-    """Per asset, the ledger equals what the venue holds for the account (nothing is in flight once settled)."""
+def nothing_lost(
+    ledger: dict[str, Decimal | int], venue: InProcessVenue, moving: frozenset[str] = frozenset()
+) -> list[Broken]:
+    """Per asset, the ledger equals what the venue holds for the account (nothing is in flight once settled).
+    ``moving``: symbols with funds in flight between locations (``in_flight`` checks them over every location)."""
     held = venue.holdings()
     out = []
-    for asset in sorted(set(held) | set(ledger)):
+    for asset in sorted((set(held) | set(ledger)) - moving):
         ours, theirs = Decimal(ledger.get(asset, 0)), held.get(asset, Decimal(0))
         if ours != theirs:
             out.append(Broken("nothing_lost", f"{asset}@labex: ledger {ours} ≠ venue {theirs} ({theirs - ours:+})"))
@@ -84,10 +91,15 @@ def nothing_twice(store: Store, venue: InProcessVenue) -> list[Broken]:
     return out
 
 
-def all_final(store: Store, venue: InProcessVenue) -> list[Broken]:
-    """After recovery in a quiet world: no intent open, every order terminal, nothing open at the venue."""
+def all_final(store: Store, venue: InProcessVenue, wallet: ChaosWallet | None = None) -> list[Broken]:
+    """After recovery in a quiet world: no intent open (but a transfer the exchange still has pending: in flight,
+    resolved only by its evidence later), every order terminal, nothing open at the venue."""
     out = []
+    pending = wallet.pending_refs() if wallet is not None else set()
     for i in store.intents().values():
+        t = store.transfer(i.intent_id)
+        if t is not None and t.state in IN_FLIGHT and (t.ref in pending or i.ref in pending):
+            continue
         if i.status is IntentStatus.OPEN:
             out.append(Broken("all_final", f"intent {i.intent_id} still open"))
     for (_, cid), rec in sorted(store.orders().items()):
@@ -165,13 +177,19 @@ def pnl(store: Store) -> list[Broken]:
 
 
 def check_all(
-    store: Store, venue: InProcessVenue, faults: FaultPlan, ledger: dict[str, Decimal | int], clock_bound_ns: int
+    store: Store,
+    venue: InProcessVenue,
+    faults: FaultPlan,
+    ledger: dict[str, Decimal | int],
+    clock_bound_ns: int,
+    moving: frozenset[str] = frozenset(),
+    wallet: ChaosWallet | None = None,
 ) -> Sequence[Broken]:
     return [
         *journal(store),
-        *nothing_lost(ledger, venue),
+        *nothing_lost(ledger, venue, moving),
         *nothing_twice(store, venue),
-        *all_final(store, venue),
+        *all_final(store, venue, wallet),
         *no_drift(store),
         *halts(store, faults, venue.dialect),
         *clock(store, clock_bound_ns),
@@ -179,7 +197,44 @@ def check_all(
     ]
 
 
-def chain(store: Store, world: ChainWorld, ledger: dict[str, Decimal | int]) -> list[Broken]:
+def moving(store: Store, wallet: ChaosWallet | None) -> frozenset[str]:
+    """The symbols with a transfer in flight, by the journal or by the exchange's own records."""
+    out = {t.source.symbol for t in store.transfers().values() if t.state in IN_FLIGHT and t.source is not None}
+    if wallet is not None and wallet.pending():
+        out.add(COIN)
+    return frozenset(out)
+
+
+def in_flight(store: Store, venue: InProcessVenue, world: ChainWorld, wallet: ChaosWallet) -> list[Broken]:
+    """Ledger + in flight = venues, per symbol moved between the chain and the exchange (human units): the ledger on
+    both locations plus what the journal has in flight (taken by the source, not credited at the target) equals
+    what the exchange account and the chain hold plus what the exchange's own records have in flight (deposits seen
+    and not credited, withdrawals taken and not landed)."""
+    out = []
+    dec = DECIMALS
+    ours = Decimal(store.balance(AssetId(COIN, venue.location)) or 0)
+    ours += Decimal(int(store.balance(AssetId(COIN, CHAIN)) or 0)).scaleb(-dec)
+    flying = Decimal(0)
+    for t in store.transfers().values():
+        if t.state not in IN_FLIGHT or t.source is None or t.source.symbol != COIN or t.amount is None:
+            continue
+        flying += t.amount if isinstance(t.amount, Decimal) else Decimal(t.amount).scaleb(-dec)
+    theirs = venue.holdings().get(COIN, Decimal(0)) + Decimal(world.balances().get(COIN, 0)).scaleb(-dec)
+    pending = wallet.pending()
+    if ours + flying != theirs + pending:
+        gap = theirs + pending - ours - flying
+        out.append(Broken("in_flight", f"{COIN}: ledger {ours} + in flight {flying} ≠ venues {theirs} + the "
+                                       f"exchange's pending {pending} ({gap:+})"))  # fmt: skip
+    landed = [t.transfer_id for t in store.transfers().values() if t.state in IN_FLIGHT and t.ref is not None
+              and t.ref in wallet.landed_refs()]  # fmt: skip
+    if landed:
+        out.append(Broken("in_flight", f"transfers the exchange completed still in flight in the journal: {landed}"))
+    return out
+
+
+def chain(
+    store: Store, world: ChainWorld, ledger: dict[str, Decimal | int], moving: frozenset[str] = frozenset()
+) -> list[Broken]:
     """The chain, read from its canonical blocks (never the engine's memory):
 
     - ``chain_lost``: per asset, the ledger equals what the trader holds on chain, to the wei;
@@ -189,7 +244,7 @@ def chain(store: Store, world: ChainWorld, ledger: dict[str, Decimal | int]) -> 
       wait behind forever), and every nonce the chain consumed is one the journal recorded."""
     out: list[Broken] = []
     held = world.balances()
-    for symbol in sorted(set(held) | set(ledger)):
+    for symbol in sorted((set(held) | set(ledger)) - moving):
         ours, theirs = int(ledger.get(symbol, 0)), held.get(symbol, 0)
         if ours != theirs:
             out.append(Broken("chain_lost", f"{symbol}@{CHAIN}: ledger {ours} ≠ chain {theirs} ({theirs - ours:+})"))

@@ -27,8 +27,14 @@ from fillpath.lab.chaos import invariants
 from fillpath.lab.chaos.chain import CHAIN
 from fillpath.lab.chaos.clock import Stalled, VirtualClock, run
 from fillpath.lab.chaos.faults import ALL, Fault, FaultPlan
+from fillpath.lab.chaos.inputs import WorldSpec
+from fillpath.lab.chaos.wallet import COIN
 from fillpath.lab.chaos.world import CLOCK_BOUND_NS, LOCATION, Crash, Tamper, World
 from fillpath.model.errors import FillpathError
+from fillpath.rebalance.plan import excluded_venues, plan_rebalance
+from fillpath.rebalance.policy import Policy, Target
+from fillpath.rebalance.run import flying
+from fillpath.rebalance.run import halted as rebalance_halted
 from fillpath.router import RouteRequest
 from fillpath.state.store import Store
 
@@ -41,6 +47,29 @@ DIALECTS = ("binance", "okx")
 """The APIs a scenario's exchange may speak (``exchange.VENUES``)."""
 QUIET_S = 60.0
 """After the workload: virtual seconds for late matches to land before the world settles."""
+
+
+TRANSFER_SHARE = 0.3
+"""In a world with the chain: the share of the workload's steps that move USDC between the chain and the exchange."""
+REBALANCE_SHARE = 0.4
+"""In a world with the chain: the share of scenarios that end their workload with a rebalancing run."""
+
+
+def default_policy(side: random.Random) -> Policy:
+    """A rebalancing policy drawn for a scenario: a share of the account's USDC on the chain, the rest on the
+    exchange, within a band."""
+    share = Decimal(side.choice((10, 25, 50, 75, 90)))
+    band = Decimal(side.choice((5, 10, 20)))
+    targets = (Target(f"{COIN}@{CHAIN}", None, share, band), Target(f"{COIN}@{LOCATION}", None, 100 - share, band))
+    return Policy("chaos", targets, max_cost_bps=Decimal(500), source="chaos")
+
+
+def exchange_decimals(symbol: str, *, chain: bool) -> int:
+    """The unit of an exchange asset in the world's snapshot: 18, or its decimals on the chain where the chain has the
+    symbol (USDC: 6), as the snapshot collector harmonizes them (``collect/snapshot.py``). Before this, a sale of USDC
+    on the exchange in a world with the chain asked for 10^12 times the amount: refused as a capacity error after a
+    search of every route that cost seconds."""
+    return 6 if chain and symbol == "USDC" else 18
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +140,10 @@ async def _workload(world: World, swaps: int) -> list[str]:
     world.reconcile_every(interval)
     world.start_miner()
     for n in range(swaps):
+        if world.side is not None and world.side.random() < TRANSFER_SHARE:
+            statuses.append(await _move_funds(world, n))
+            parts = world.parts
+            continue
         on_chain = world.chain and rng.random() < 0.6
         if on_chain:  # base units: the chain's ledger is in each token's own units
             units_drawn = draw_swap(rng, world.ledger(CHAIN), CHAIN_PAIRS)
@@ -119,11 +152,11 @@ async def _workload(world: World, swaps: int) -> list[str]:
             sell, buy, raw_units = units_drawn
             units, amount, where = int(raw_units), raw_units, CHAIN
         else:
-            drawn = draw_swap(rng, world.ledger())
+            drawn = draw_swap(rng, world.ledger(), world.spec.pairs if world.spec is not None else PAIRS)
             if drawn is None:
                 break
             sell, buy, amount = drawn
-            units, where = int(amount.scaleb(18)), LOCATION
+            units, where = int(amount.scaleb(exchange_decimals(sell, chain=world.chain))), LOCATION
         if world.faults.hit(Fault.MARKET_MOVE):
             steps = rng.randint(1, 40)
             world.venue.engine.walk(steps)
@@ -152,9 +185,73 @@ async def _workload(world: World, swaps: int) -> list[str]:
     return statuses
 
 
+async def _run(world: World, req: SwapRequest, eid: str) -> str:
+    """One execution through the engine, as the workload runs it: a crash restarts the process, which recovers."""
+    try:
+        result = await world.parts.engine.run(req, dry_run=False, execution_id=eid)
+        world.log(f"swap {eid}: {result.status}; " + "; ".join(
+            f"{leg.venue.split(':')[-1]} {leg.status}" + (f" ({leg.reason[:120]})" if leg.reason else "")
+            for leg in result.legs))  # fmt: skip
+        return result.status
+    except Crash:
+        await world.restart()
+        await world.reconcile()
+        return "crashed"
+    except FillpathError as exc:
+        world.log(f"swap {eid}: refused: {type(exc).__name__}: {str(exc)[:160]}")
+        return "refused"
+
+
+async def _move_funds(world: World, n: int) -> str:
+    """USDC between the chain and the exchange (a deposit or a withdrawal, as the router routes it), drawn from the
+    transfer random source."""
+    side = world.side
+    assert side is not None
+    there, here = f"{COIN}@{CHAIN}", f"{COIN}@{LOCATION}"
+    out = side.random() < 0.5
+    held = Decimal(world.ledger(CHAIN if out else LOCATION).get(COIN, 0))
+    if out:
+        held = held.scaleb(-6)
+    amount = (held * Decimal(side.choice((2, 5, 10, 25, 50))) / 100).quantize(Decimal(1), rounding="ROUND_DOWN")
+    if amount < 20:
+        return "skipped"
+    source, target = (there, here) if out else (here, there)
+    eid = f"x{world.seed % 10**6:06d}m{n}"
+    world.log(f"move {eid}: {amount} {source} to {target}")
+    req = SwapRequest(RouteRequest(source, int(amount.scaleb(6)), target, max_hops=2), sell_decimals=6)
+    return await _run(world, req, eid)
+
+
+async def _rebalance(world: World, policy: Policy) -> str:
+    """A rebalancing run (``rebalance/run.py: execute_policy``'s steps): plan on a fresh snapshot with what is in
+    flight and halted, then each planned move through the engine."""
+    store = world.parts.store
+    try:
+        snap = await world.parts.wiring.snapshot()
+        plan = plan_rebalance(policy, snap, flying(store, snap), rebalance_halted(store))
+    except FillpathError as exc:
+        world.log(f"rebalance {policy.name}: not planned: {type(exc).__name__}: {str(exc)[:160]}")
+        return "refused"
+    world.log(f"rebalance {policy.name}: {len(plan.planned)} move(s) planned"
+              + "".join(f"; {m.amount} {m.source} → {m.target}" for m in plan.planned))  # fmt: skip
+    status = "nothing"
+    exclude = excluded_venues(policy, snap, rebalance_halted(store))
+    decimals = {str(a.id): a.decimals for a in snap.assets}
+    for k, move in enumerate(plan.planned):
+        req = SwapRequest(RouteRequest(move.source, move.amount_units, move.target, slippage_bps=policy.slippage_bps,
+                                       exclude=exclude), sell_decimals=decimals[move.source])  # fmt: skip
+        status = await _run(world, req, f"x{world.seed % 10**6:06d}r{k}")
+    return status
+
+
 async def _scenario(world: World) -> tuple[list[str], list[invariants.Broken]]:
     swaps = world.rng.randint(1, 4)
     statuses = await _workload(world, swaps)
+    policy = world.policy
+    if policy is None and world.side is not None and world.side.random() < REBALANCE_SHARE:
+        policy = default_policy(world.side)
+    if policy is not None:
+        statuses.append(await _rebalance(world, policy))
     # the world goes quiet: faults stop, late matches land; then recover and settle from venue evidence
     world.stop_background()
     world.faults.rates.clear()
@@ -166,9 +263,14 @@ async def _scenario(world: World) -> tuple[list[str], list[invariants.Broken]]:
     for (_, cid), rec in sorted(world.parts.store.orders().items()):
         if not rec.status.terminal:
             await world.parts.driver.settle(cid)
-    broken = list(invariants.check_all(world.parts.store, world.venue, world.faults, world.ledger(), CLOCK_BOUND_NS))
+    store = world.parts.store
+    moving = invariants.moving(store, world.wallet)
+    broken = list(invariants.check_all(store, world.venue, world.faults, world.ledger(), CLOCK_BOUND_NS, moving,
+                                       world.wallet))  # fmt: skip
     if world.evm_chain is not None:
-        broken += invariants.chain(world.parts.store, world.evm_chain, world.ledger(CHAIN))
+        broken += invariants.chain(store, world.evm_chain, world.ledger(CHAIN), moving)
+    if world.evm_chain is not None and world.wallet is not None:
+        broken += invariants.in_flight(store, world.venue, world.evm_chain, world.wallet)
     await world.reconcile()  # the last pass, in a quiet world: it must book nothing, and see the stream's lies
     if not broken:
         broken += invariants.no_drift(world.parts.store) + invariants.stream(
@@ -201,17 +303,27 @@ def run_scenario(
     tamper: Tamper | None = None,
     workdir: Path | None = None,
     chain: bool = False,
+    policy: Policy | None = None,
+    spec: WorldSpec | None = None,
 ) -> Outcome:
-    """Run scenario ``seed`` in a scratch directory (under ``workdir`` if given) and check it."""
+    """Run scenario ``seed`` in a scratch directory (under ``workdir`` if given) and check it. ``policy``: a
+    rebalancing policy every scenario runs after its swaps (the user's own: ``--policy``); ``spec``: the exchange a
+    user's snapshot describes (``--snapshot``: ``inputs.py``)."""
     with tempfile.TemporaryDirectory(prefix=f"fp-chaos-{seed}-", dir=workdir) as tmp:
         directory = Path(tmp)
         template = template_journal()
         rng = random.Random(seed)
         faults = FaultPlan.draw(rng, kinds, chain=chain)
+        side = None
+        if chain:  # deposits and withdrawals: their own random source (earlier chain seeds keep their draws)
+            side = random.Random(f"transfer:{seed}")
+            faults.draw_transfers(side, kinds)
         drawn = dict(faults.rates)
         clock = VirtualClock()
         dialect = dialect_of(seed, dialects)
-        world = World(seed, rng, clock, faults, directory, template, tamper, dialect, chain)
+        world = World(
+            seed, rng, clock, faults, directory, template, tamper, dialect, chain, side=side, policy=policy, spec=spec
+        )
         world.log(f"venue: {LOCATION} speaks {dialect}" + (f"; chain {CHAIN} (eth-tester)" if chain else ""))
         world.log("faults: " + (", ".join(f"{k} {v:.2f}" for k, v in drawn.items()) or "none")
                   + (f"; crash at {faults.failpoint}" if faults.failpoint else "")

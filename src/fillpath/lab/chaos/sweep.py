@@ -12,16 +12,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fillpath.lab.chaos.faults import ALL, CHAIN_FAILPOINTS, Fault
+from fillpath.lab.chaos.faults import ALL, ALL_FAILPOINTS, Fault
+from fillpath.lab.chaos.inputs import WorldSpec
 from fillpath.lab.chaos.scenario import DIALECTS, Outcome, run_scenario
 from fillpath.lab.chaos.world import Tamper
+from fillpath.rebalance.policy import Policy
 
 
 def replay_command(
-    seed: int, kinds: Sequence[Fault] = ALL, dialects: Sequence[str] = DIALECTS, *, chain: bool = False
+    seed: int,
+    kinds: Sequence[Fault] = ALL,
+    dialects: Sequence[str] = DIALECTS,
+    *,
+    chain: bool = False,
+    inputs: Sequence[str] = (),
 ) -> str:
-    """What reproduces one scenario (the fault kinds, dialects and the chain matter: the draws depend on them)."""
+    """What reproduces one scenario (the fault kinds, dialects and the chain matter: the draws depend on them;
+    ``inputs``: the user's ``--snapshot F`` / ``--policy P`` options)."""
     extra = " --chain" if chain else ""
+    extra += "".join(f" {i}" for i in inputs)
     extra += "" if tuple(kinds) == ALL else f" --faults {','.join(kinds)}"
     extra += "" if tuple(dialects) == DIALECTS else f" --dialect {','.join(dialects)}"
     return f"fillpath chaos replay {seed}{extra}"
@@ -32,6 +41,8 @@ class Sweep:
     kinds: tuple[Fault, ...] = ALL
     dialects: tuple[str, ...] = DIALECTS
     chain: bool = False
+    inputs: tuple[str, ...] = ()
+    """The user's inputs as options (``--snapshot F``, ``--policy P``): part of every replay command."""
     scenarios: int = 0
     seconds: float = 0.0
     drawn: Counter[str] = field(default_factory=Counter)
@@ -74,13 +85,13 @@ class Sweep:
                 str(k): {"drawn": self.drawn[k], "fired": self.fired[k], "hits": self.hits[k]} for k in self.kinds
             },
             "chain": self.chain,
-            "failpoints": {p: self.fired[f"failpoint:{p}"] for p in CHAIN_FAILPOINTS},
+            "failpoints": {p: self.fired[f"failpoint:{p}"] for p in ALL_FAILPOINTS},
             "invariant_failures": dict(sorted(self.broken.items())),
             "failing_seeds": [
                 {
                     "seed": o.seed,
                     "first": str(o.broken[0]),
-                    "replay": replay_command(o.seed, self.kinds, self.dialects, chain=self.chain),
+                    "replay": replay_command(o.seed, self.kinds, self.dialects, chain=self.chain, inputs=self.inputs),
                 }
                 for o in self.failures
             ],
@@ -98,12 +109,16 @@ def sweep(
     jobs: int = 1,
     progress: Callable[[Outcome], None] | None = None,
     chain: bool = False,
+    policy: Policy | None = None,
+    spec: WorldSpec | None = None,
+    inputs: Sequence[str] = (),
 ) -> Sweep:
     """Run ``seeds`` and gather them. ``jobs`` > 1: in that many processes (each seed is its own world, so the
     outcomes are the same as in one process; they are gathered in seed order)."""
-    out = Sweep(tuple(kinds), tuple(dialects), chain)
+    out = Sweep(tuple(kinds), tuple(dialects), chain, tuple(inputs))
     t = time.perf_counter()
-    run = functools.partial(run_scenario, kinds=kinds, dialects=dialects, tamper=tamper, workdir=workdir, chain=chain)
+    run = functools.partial(run_scenario, kinds=kinds, dialects=dialects, tamper=tamper, workdir=workdir, chain=chain,
+                            policy=policy, spec=spec)  # fmt: skip
     if jobs > 1:
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
             outcomes: Iterable[Outcome] = pool.map(run, seeds, chunksize=4)

@@ -32,18 +32,23 @@ from fillpath.cex.ratelimit import RateLimiter
 from fillpath.chains.balances import ChainBalances
 from fillpath.chains.nonces import NonceAllocator
 from fillpath.chains.tracker import TrackerPolicy, TxTracker
+from fillpath.collect.movers import MoverSpec
 from fillpath.collect.snapshot import take_snapshot
+from fillpath.execution.cex_transfers import ChainAccount, DepositRoute, DepositRunner, WithdrawRoute, WithdrawRunner
 from fillpath.execution.engine import Engine, HealthWatch, Wiring
 from fillpath.execution.evm import EvmVenue
 from fillpath.execution.guards import Guards
 from fillpath.execution.health import Observation, ObservationKind
 from fillpath.execution.health_feed import warm_start
 from fillpath.execution.killswitch import KillSwitch
-from fillpath.execution.recovery import Resolution, recover
-from fillpath.lab.chaos.chain import BLOCK_S, CHAIN, ChainRpc, ChainWorld, lab_chain, trader_signer
+from fillpath.execution.recovery import Resolution, TransferResolver, recover
+from fillpath.lab.chaos import wallet
+from fillpath.lab.chaos.chain import BLOCK_S, CHAIN, IDLE_BLOCK_S, ChainRpc, ChainWorld, lab_chain, trader_signer
 from fillpath.lab.chaos.clock import VirtualClock
 from fillpath.lab.chaos.exchange import VENUES, InProcessVenue
 from fillpath.lab.chaos.faults import Fault, FaultPlan
+from fillpath.lab.chaos.inputs import WorldSpec
+from fillpath.lab.chaos.wallet import ChaosWallet
 from fillpath.lab.exchange.config import (
     DEFAULT_API_KEY,
     DEFAULT_API_SECRET,
@@ -56,6 +61,7 @@ from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount
 from fillpath.model.errors import FillpathError
 from fillpath.model.reports import BalanceReport
+from fillpath.rebalance.policy import Policy
 from fillpath.router.snapshot import Snapshot, read_snapshot
 from fillpath.state.clock import ClockTracker
 from fillpath.state.reconcile_stream import StreamBalances
@@ -66,6 +72,8 @@ T = TypeVar("T")
 Recover = Callable[..., Awaitable[list[Resolution]]]
 """``execution.recovery.recover``'s shape (a part, so a planted bug can replace it)."""
 LOCATION = "labex"
+TRANSFER_WAIT_S = 60.0
+"""How long a transfer leg (and recovery) follows a deposit or withdrawal before leaving it in flight (unknown)."""
 CLOCK_BOUND_NS = 2_000_000_000
 """A venue clock further than this from ours is a ``ClockDivergence``."""
 
@@ -99,6 +107,8 @@ class Parts:
     reconciler: Reconciler
     evm: dict[str, EvmVenue] = field(default_factory=dict)
     recover: Recover = recover
+    movers: list[TransferResolver] = field(default_factory=list)
+    """The deposit and withdrawal runners (a world with the chain): recovery settles their open transfers."""
 
 
 Tamper = Callable[[Parts], None]
@@ -117,6 +127,12 @@ class World:
     """Which API the venue speaks (``exchange.VENUES``): the connector uses the matching dialect."""
     chain: bool = False
     """An EVM chain (``chain.py``) beside the exchange."""
+    side: random.Random | None = None
+    """The transfer workload's and faults' own random source (a world with the chain)."""
+    policy: Policy | None = None
+    """A rebalancing policy the scenario runs after its swaps."""
+    spec: WorldSpec | None = None
+    """The exchange a user's snapshot describes (its markets and balances), instead of the default one."""
     timeline: list[tuple[int, str]] = field(default_factory=list)
     crashes: int = 0
     venue: InProcessVenue = field(init=False)
@@ -125,6 +141,8 @@ class World:
     _crashed_at: str | None = None
     _background: asyncio.Future[None] | None = None
     evm_chain: ChainWorld | None = field(init=False, default=None)
+    wallet: ChaosWallet | None = field(init=False, default=None)
+    """The exchange's deposits and withdrawals over the chain (a world with the chain)."""
     _miner: asyncio.Future[None] | None = None
 
     def __post_init__(self) -> None:
@@ -134,6 +152,9 @@ class World:
         self.venue = VENUES[self.dialect](self._sim_config(), self.clock, self.faults, self.log, location=LOCATION,
                                           crash=self.crash)  # fmt: skip
         self.venue.engine.on_user_event = self._pushed
+        if self.evm_chain is not None:
+            self.wallet = ChaosWallet(self.venue, self.evm_chain, self.faults, self.clock, self.log)
+            self.evm_chain.on_block.append(self.wallet.on_block)
         shutil.copyfile(self.template, self.db_path)
 
     # --- the user stream: the venue's balance pushes, delivered with the scenario's stream faults --------------
@@ -168,6 +189,9 @@ class World:
         self.timeline.append((self.clock.elapsed_ns // 1_000_000, text))
 
     def _sim_config(self) -> SimConfig:
+        if self.spec is not None:
+            return SimConfig(self.spec.markets, (AccountSpec(DEFAULT_API_KEY, DEFAULT_API_SECRET, self.spec.balances),),
+                             seed=self.seed, walk_interval=0.0, depth_interval=0.0)  # fmt: skip
         balances = {
             "ETH": Decimal(self.rng.randint(1, 400)),
             "BTC": Decimal(self.rng.randint(0, 20)),
@@ -240,23 +264,55 @@ class World:
             chain_reads = [(rpc, lab.source)]
         else:
             chain_reads = []
+        movers: list[TransferResolver] = []
+        specs: list[MoverSpec] = []
+        if self.evm_chain is not None and self.wallet is not None:
+            movers, specs = self._movers(store, rpcs[CHAIN], evm[CHAIN])
 
         async def snapshot() -> Snapshot:
             taken = datetime.fromtimestamp(clock.now_ns() // 10**9, UTC)
-            return read_snapshot(await take_snapshot(chain_reads, exchanges=[conn], taken_at=taken))
+            return read_snapshot(await take_snapshot(chain_reads, exchanges=[conn], taken_at=taken, movers=specs))
 
         wiring = Wiring(store=store, guards=guards, snapshot=snapshot, rpcs=rpcs, holders=holders,
                         executors=executors, evm=evm, drivers={LOCATION: driver}, halted=halted, health=health,
-                        crash=self.crash, clock_ns=clock.now_ns, timer=clock.seconds)  # fmt: skip
+                        crash=self.crash, clock_ns=clock.now_ns, timer=clock.seconds,
+                        extra_runners=movers)  # type: ignore[arg-type]  # fmt: skip
         self.stream = StreamBalances(LOCATION, clock_ns=clock.now_ns)  # a new process listens afresh
         checks = {LOCATION: ExchangeChecks(conn, lambda journal: OrderDriver(conn, journal, clock_ns=clock.now_ns),
                                            self.stream)}  # fmt: skip
         reconciler = Reconciler(store, [conn, *sources], exchanges=checks, clock_ns=clock.now_ns)
-        parts = Parts(store, conn, driver, wiring, Engine(wiring), reconciler, evm)
+        parts = Parts(store, conn, driver, wiring, Engine(wiring), reconciler, evm, movers=movers)
         if self.tamper is not None:
             self.tamper(parts)
         self.parts = parts
         return parts
+
+    def _movers(self, store: Store, rpc: ChainRpc, venue: EvmVenue) -> tuple[list[TransferResolver], list[MoverSpec]]:
+        """USDC between the chain and the exchange account: a deposit (chain → exchange) and a withdrawal, each a
+        snapshot venue the router may use and a runner the engine runs it with (``execution/cex_transfers.py``)."""
+        assert self.evm_chain is not None and self.wallet is not None
+        lab, clock = self.evm_chain.lab, self.clock
+        usdc = lab.deployment.address("USDC")
+        on_chain, on_exchange = f"{wallet.COIN}@{CHAIN}", f"{wallet.COIN}@{LOCATION}"
+        deposit = f"{LOCATION}:deposit:{on_chain}>{on_exchange}"
+        withdraw = f"{LOCATION}:withdraw:{on_exchange}>{on_chain}"
+        by_address = {t.address.lower(): AssetId(t.symbol, CHAIN) for t in lab.source.tokens}
+        runners: list[TransferResolver] = [
+            DepositRunner(CHAIN, store, venue, {LOCATION: self.wallet},
+                          {deposit: DepositRoute(LOCATION, wallet.COIN, wallet.NETWORK, usdc, wallet.DECIMALS)},
+                          by_address, TRANSFER_WAIT_S, 1.0, clock_ns=clock.now_ns, crash=self.crash,
+                          timer=clock.seconds),
+            WithdrawRunner(LOCATION, store, self.wallet,
+                           {withdraw: WithdrawRoute(wallet.COIN, wallet.NETWORK, CHAIN, usdc, wallet.WITHDRAW_FEE,
+                                                    wallet.WITHDRAW_MIN, wallet.DECIMALS)},
+                           {CHAIN: ChainAccount(rpc, lab.trader)}, TRANSFER_WAIT_S, 1.0, clock_ns=clock.now_ns,
+                           crash=self.crash, timer=clock.seconds),
+        ]  # fmt: skip
+        specs = [
+            MoverSpec("transfer", deposit, on_chain, on_exchange, 0, Decimal(0), 30, Decimal(10**9), 65_000),
+            MoverSpec("transfer", withdraw, on_exchange, on_chain, 0, wallet.WITHDRAW_FEE, 30, Decimal(10**9), 0),
+        ]
+        return runners, specs
 
     async def patiently(self, what: str, call: Callable[[], Awaitable[T]], tries: int = 40) -> T:
         """What a process does at start-up against a venue that refuses (5xx, 429, a ban): wait and ask again."""
@@ -281,15 +337,20 @@ class World:
         self._background = asyncio.ensure_future(loop())
 
     def start_miner(self) -> None:
-        """The chain's blocks every ``BLOCK_S`` virtual seconds, all the scenario long (the chain outlives crashes)."""
+        """The chain's blocks, all the scenario long (the chain outlives crashes): at a ``BLOCK_S`` slot when a
+        transaction is ready or a reorg is due, else an empty block every ``IDLE_BLOCK_S`` (py-evm pays ~30 ms a
+        block: empty blocks every 2 s were a third of a chain scenario's CPU)."""
         chain = self.evm_chain
         if chain is None or self._miner is not None:
             return
 
         async def loop() -> None:
+            last = self.clock.seconds()
             while True:
                 await asyncio.sleep(BLOCK_S)
-                chain.mine()
+                if chain.busy() or self.clock.seconds() - last >= IDLE_BLOCK_S:
+                    chain.mine()
+                    last = self.clock.seconds()
 
         self._miner = asyncio.ensure_future(loop())
 
@@ -328,7 +389,8 @@ class World:
     async def recover(self) -> list[Resolution]:
         p = self.parts
         try:
-            out = await p.recover(p.store, p.evm, {LOCATION: p.driver}, self.assets_by_address())
+            out = await p.recover(p.store, p.evm, {LOCATION: p.driver}, self.assets_by_address(), p.movers,
+                                  transfer_wait_s=TRANSFER_WAIT_S)  # fmt: skip
         except FillpathError as exc:  # the venue refused to answer (a ban): recovery runs again later
             self.log(f"recover: stopped: {type(exc).__name__}: {exc}")
             return []
