@@ -8,14 +8,16 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fillpath.cex.connector import CcxtConnector
 from fillpath.chains.readers import ChainRead, ChainSource, read_chain
 from fillpath.chains.rpc import RpcClient
 from fillpath.collect.aggregators import AggregatorRead, AggregatorSource, read_aggregators
 from fillpath.collect.movers import MoverSpec, mover_venues
 from fillpath.collect.prices import derive_prices
+
+if TYPE_CHECKING:  # the connectors arrive built (cex/factory.py imports ccxt): a chain-only snapshot loads no ccxt
+    from fillpath.cex.connector import CcxtConnector
 
 log = logging.getLogger(__name__)
 SNAPSHOT_FORMAT = "fillpath.snapshot/1"

@@ -25,8 +25,6 @@ from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
-from web3 import Web3
-
 from fillpath import paths
 from fillpath.chains import networks
 from fillpath.chains.accounts import Signer
@@ -34,8 +32,7 @@ from fillpath.config import redact_url
 from fillpath.lab import config_file
 from fillpath.lab.aggregator import lab as labagg
 from fillpath.lab.bridge import relayer
-from fillpath.lab.bridge import setup as bridge_setup
-from fillpath.lab.chains import artifacts, deploy, funding, network_fork, process, rpc, spec, trader
+from fillpath.lab.chains import artifacts, funding, process, rpc, spec, trader
 from fillpath.lab.chains import fork as fork_mode
 from fillpath.lab.chains.deployment import LabDeployment
 from fillpath.lab.contracts import artifacts as lab_artifacts
@@ -624,6 +621,8 @@ class Lab:
             )
         net = networks.by_chain_id(up.chain_id)
         if net is not None:
+            from fillpath.lab.chains import network_fork
+
             return net.name, network_fork.describe(net, up)
         known = ", ".join([f"{s.chain_id} ({s.location})" for s in self.specs]
                           + [f"{n.chain_id} ({n.name})" for n in networks.NETWORKS.values()])  # fmt: skip
@@ -639,6 +638,8 @@ class Lab:
         ref, url = fork_mode.start(up, log_path, timeout_s=fork.timeout_s, balance_eth=DEV_BALANCE_ETH)
         try:
             if not _has_contract(dep, "FillpathExecutor"):  # a real network: our executor is deployed on the fork
+                from fillpath.lab.chains import network_fork
+
                 dep = network_fork.deploy_executor(url, dep)
             if fork.state is not None:
                 load_fork_state(url, fork.state, location)
@@ -737,6 +738,11 @@ class Lab:
         else:
             self.log(f"{s.location}: first start: deploying the contracts and seeding pools (cached afterwards)")
             rpc.call(url, "anvil_setBlockTimestampInterval", [BLOCK_INTERVAL_S])
+            from web3 import Web3  # only to deploy: a `lab up` from the cache loads no web3
+
+            from fillpath.lab.bridge import setup as bridge_setup
+            from fillpath.lab.chains import deploy
+
             w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60}))
             deployment = deploy.deploy_lab(w3, s, log=self.log)
             peers = [other.chain_id for other in self.specs if other.location != s.location]
