@@ -7,6 +7,7 @@ built, so a command loads only the ones it uses.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import time
@@ -540,8 +541,9 @@ async def execution_parts(
             )  # fmt: skip
     drivers = {} if dry_run else {c.location: OrderDriver(c, store) for c in exchanges}
     try:
-        for c in exchanges:
-            await c.ensure_markets()
+        loaded = await asyncio.gather(*(c.ensure_markets() for c in exchanges), return_exceptions=True)  # at once
+        if failed := [r for r in loaded if isinstance(r, BaseException)]:
+            raise failed[0]
     except BaseException:  # an unreachable exchange: close every session opened so far, then say why
         await close_all(closers)
         raise
