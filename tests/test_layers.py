@@ -47,12 +47,17 @@ def test_a_planted_wrong_import_is_caught(tmp_path: Path, where: str, line: str,
     assert contract in broken
 
 
-def _modules_after(*argv: str) -> set[str]:
+def _modules_after(*argv: str, data_dir: Path | None = None) -> set[str]:
     probe = (
         "import sys\nfrom fillpath.cli.main import run\ntry:\n    run(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
         "print(' '.join(sorted(sys.modules)), file=sys.stderr)"
     )
-    res = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=60)
+    env = dict(os.environ)
+    if data_dir is not None:  # a data directory with no lab and no journal: the command stops early, its imports done
+        env["FILLPATH_DATA_DIR"] = str(data_dir)
+        for name in ("FILLPATH_CONFIG", "FILLPATH_DATABASE_URL", "FILLPATH_SERVICE"):
+            env.pop(name, None)
+    res = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=60, env=env)
     return set(res.stderr.strip().splitlines()[-1].split())
 
 
@@ -77,6 +82,37 @@ def test_light_commands_load_no_adapter(argv: tuple[str, ...]) -> None:
     assert "fillpath.router" in loaded or argv[0].startswith("--")
     assert not [h for h in HEAVY if h in loaded]
     assert not [m for m in loaded if m.startswith("fillpath.lab")]
+
+
+SIGNING = ("web3", "eth_account", "eth_keyfile", "py_ecc")
+"""What only making, unlocking or using a key needs (eth-account's keyfile module builds BLS12-381 tables at import:
+over a second of CPU per process)."""
+ADAPTERS = tuple(h for h in HEAVY if h != "sqlalchemy")
+
+
+@pytest.mark.parametrize(
+    ("argv", "absent"),
+    [
+        (("events",), (*ADAPTERS, *SIGNING)),  # the journal alone: SQLAlchemy, no adapter
+        (("report", "--last", "2"), (*ADAPTERS, *SIGNING)),
+        (("venues",), (*ADAPTERS, *SIGNING)),
+        (("db", "check"), (*ADAPTERS, *SIGNING)),
+        (("resume", "labex"), (*ADAPTERS, *SIGNING)),
+        (("lab", "status"), ("ccxt", "sqlalchemy", *SIGNING)),  # the lab's processes, by pid and a ping
+        (("lab", "down"), ("ccxt", "sqlalchemy", *SIGNING)),
+        (("reconcile",), SIGNING),  # reads venues, signs nothing
+        (("balances", "--refresh"), SIGNING),
+        (("swap", "1", "WETH@lab1", "USDC"), SIGNING),  # a dry run loads no key
+    ],
+)
+def test_commands_load_only_the_adapters_they_use(
+    tmp_path: Path, argv: tuple[str, ...], absent: tuple[str, ...]
+) -> None:
+    """Each CLI command is a new process: what it imports is paid on every run (the README walkthrough runs three
+    dozen). A journal-only command loads no adapter, and a command that signs nothing loads no signing stack."""
+    loaded = _modules_after(*argv, data_dir=tmp_path / "data")
+    assert any(m.startswith(("fillpath.cli.", "fillpath.lab.cli.")) for m in loaded), argv
+    assert not [m for m in absent if m in loaded], argv
 
 
 def test_the_command_table_matches_each_commands_own_help() -> None:

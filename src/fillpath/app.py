@@ -7,49 +7,45 @@ built, so a command loads only the ones it uses.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from fillpath.cex.connector import CcxtConnector
-from fillpath.cex.order_driver import OrderDriver
-from fillpath.chains import networks
-from fillpath.chains.accounts import Signer, signer_from_env, signer_from_keystore
-from fillpath.chains.aggregator import ZeroExClient
-from fillpath.chains.balances import ChainBalances
-from fillpath.chains.discovery import Factory, PoolDiscovery
-from fillpath.chains.nonces import NonceAllocator
-from fillpath.chains.readers import ChainSource, PoolRef, TokenRef
-from fillpath.chains.rpc import RpcClient
-from fillpath.chains.tracker import TrackerPolicy, TxTracker
-from fillpath.collect.aggregators import AggregatorSource, SampledPair, TokenSide
-from fillpath.collect.movers import MoverSpec
-from fillpath.collect.snapshot import take_snapshot, with_ledger_holdings
 from fillpath.config import AccountConfig, Config, DiscoveryConfig
-from fillpath.execution.aggregator_leg import AggregatorRoute
-from fillpath.execution.engine import HealthWatch, Wiring
-from fillpath.execution.evm import EvmVenue
-from fillpath.execution.guards import Guards
-from fillpath.execution.health import Observation, ObservationKind
-from fillpath.execution.health_feed import warm_start
 from fillpath.execution.killswitch import KillSwitch
-from fillpath.execution.recovery import Resolution, recover
-from fillpath.execution.runners import TransferRunner
 from fillpath.model.amounts import to_base_units
 from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount
 from fillpath.model.errors import InvalidInput, LabNotRunning
-from fillpath.model.ports import Journal
 from fillpath.model.validate import did_you_mean, resolve_name
 from fillpath.paths import ensure_private_dir, read_private_file
-from fillpath.router.snapshot import Snapshot, read_snapshot
 from fillpath.state.identity import JournalHome, read_marker, sqlite_path
-from fillpath.state.reconcile_stream import StreamBalances
-from fillpath.state.reconciler import ExchangeChecks, FlowEvidence, OrderResolver, PassResult, Reconciler
 from fillpath.state.store import Store
+
+if TYPE_CHECKING:  # the adapters are imported where they are built: a journal-only command loads none of them
+    from fillpath.cex.connector import CcxtConnector
+    from fillpath.cex.order_driver import OrderDriver
+    from fillpath.chains.accounts import Signer
+    from fillpath.chains.aggregator import ZeroExClient
+    from fillpath.chains.balances import ChainBalances
+    from fillpath.chains.discovery import PoolDiscovery
+    from fillpath.chains.readers import ChainSource, TokenRef
+    from fillpath.chains.rpc import RpcClient
+    from fillpath.collect.aggregators import AggregatorSource
+    from fillpath.collect.movers import MoverSpec
+    from fillpath.execution.aggregator_leg import AggregatorRoute
+    from fillpath.execution.engine import Wiring
+    from fillpath.execution.evm import EvmVenue
+    from fillpath.execution.recovery import Resolution
+    from fillpath.execution.runners import TransferRunner
+    from fillpath.model.ports import Journal
+    from fillpath.router.snapshot import Snapshot
+    from fillpath.state.reconcile_stream import StreamBalances
+    from fillpath.state.reconciler import ExchangeChecks, FlowEvidence, OrderResolver, PassResult, Reconciler
 
 HEALTH_REPLAY_EVENTS = 20_000
 """How much of the journal a new process replays to score venue health (the penalties decay in minutes)."""
@@ -58,6 +54,9 @@ CANONICAL_MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11"
 
 def chain_sources(cfg: Config) -> list[tuple[RpcClient, ChainSource]]:
     """One RPC client and one read plan per configured EVM location."""
+    from fillpath.chains.readers import ChainSource, PoolRef, TokenRef
+    from fillpath.chains.rpc import RpcClient
+
     out = []
     for name, loc in cfg.locations.items():
         tokens = tuple(TokenRef(t.symbol, t.address, t.decimals) for t in cfg.tokens if t.location == name)
@@ -87,6 +86,9 @@ def pool_discovery(
     location: str, cfg: DiscoveryConfig | None, tokens: Sequence[TokenRef], multicall: str
 ) -> PoolDiscovery | None:
     """A location's ``discovery`` table as the reader's ``PoolDiscovery`` (a described network's factories first)."""
+    from fillpath.chains import networks
+    from fillpath.chains.discovery import Factory, PoolDiscovery
+
     if cfg is None:
         return None
     factories: list[Factory] = []
@@ -107,6 +109,8 @@ def pool_discovery(
 def mover_specs(cfg: Config) -> list[MoverSpec]:
     """Every configured bridge route, exchange deposit and withdrawal, as the snapshot's ``bridge`` and ``transfer``
     venues (``collect/movers.py``): from the configuration alone."""
+    from fillpath.collect.movers import MoverSpec
+
     out = []
     places = set(cfg.locations) | set(cfg.exchanges)  # a configuration narrowed by model_copy skips validation
     for name, b in cfg.bridges.items():
@@ -151,6 +155,10 @@ class AggregatorParts:
 def aggregator_parts(cfg: Config) -> AggregatorParts:
     """One API client per ``[aggregators.NAME]`` (its key from the named variable), shared by sampling and quoting;
     the taker is the location's executor, which is what calls the quote's transaction."""
+    from fillpath.chains.aggregator import ZeroExClient
+    from fillpath.collect.aggregators import AggregatorSource, SampledPair, TokenSide
+    from fillpath.execution.aggregator_leg import AggregatorRoute
+
     sources: list[AggregatorSource] = []
     routes: dict[str, dict[str, AggregatorRoute]] = {}
     clients: list[ZeroExClient] = []
@@ -213,6 +221,8 @@ def trading_signers(cfg: Config) -> dict[str, Signer]:
 
 
 def _account_signer(field: str, acc: AccountConfig) -> Signer:
+    from fillpath.chains.accounts import signer_from_env, signer_from_keystore
+
     if acc.private_key_env is not None:
         return signer_from_env(acc.private_key_env)
     assert acc.keystore is not None  # the config allows exactly one of the two
@@ -260,6 +270,8 @@ def open_store(cfg: Config, *, trading: str | None = None) -> Store:
 def balance_sources(cfg: Config, *, pro: bool = False) -> list[ChainBalances | CcxtConnector]:
     """Every venue whose balances reconciliation reads: each chain's holder, each exchange account (on
     ccxt.pro when ``pro``, for its user stream)."""
+    from fillpath.chains.balances import ChainBalances
+
     chains: list[ChainBalances | CcxtConnector] = [
         ChainBalances(rpc, src, confirmations=balance_confirmations(cfg, src.location))
         for rpc, src in chain_sources(cfg)
@@ -273,6 +285,8 @@ def exchange_checks(
 ) -> dict[str, ExchangeChecks]:
     """Order, trade and (where a stream is given) stream reconciliation for each exchange account, its order
     driver writing through the reconciler's journal. The connectors' markets must be loaded."""
+    from fillpath.cex.order_driver import OrderDriver
+    from fillpath.state.reconciler import ExchangeChecks
 
     def driver(conn: CcxtConnector) -> Callable[[Journal], OrderResolver]:
         return lambda journal: OrderDriver(conn, journal)
@@ -285,6 +299,7 @@ def flow_evidence(sources: Sequence[ChainBalances | CcxtConnector]) -> dict[str,
     changes; an exchange's deposit and withdrawal history through its wallet, where its dialect has one)."""
     from fillpath.cex.flows import ExchangeEvidence
     from fillpath.cex.wallet import wallet_for
+    from fillpath.chains.balances import ChainBalances
 
     out: dict[str, FlowEvidence] = {}
     for s in sources:
@@ -307,6 +322,8 @@ def reconciler(
 ) -> Reconciler:
     """The reconciler every command and the service use: balances, orders and trades, identities and external
     flows. The connectors' markets must be loaded."""
+    from fillpath.state.reconciler import Reconciler
+
     return Reconciler(
         store, sources, exchanges=exchange_checks(connectors, streams), evidence=flow_evidence(sources),
         new_epoch=new_epoch_venues(cfg),
@@ -472,6 +489,17 @@ async def execution_parts(
 ) -> ExecutionParts:
     """The engine's adapters. ``signers=None`` is a dry run: no key, no exchange credentials are loaded, and the
     exchange holdings come from the ledger."""
+    from fillpath.cex.order_driver import OrderDriver
+    from fillpath.chains.nonces import NonceAllocator
+    from fillpath.chains.tracker import TrackerPolicy, TxTracker
+    from fillpath.collect.snapshot import take_snapshot, with_ledger_holdings
+    from fillpath.execution.engine import HealthWatch, Wiring
+    from fillpath.execution.evm import EvmVenue
+    from fillpath.execution.guards import Guards
+    from fillpath.execution.health import Observation, ObservationKind
+    from fillpath.execution.health_feed import warm_start
+    from fillpath.router.snapshot import read_snapshot
+
     dry_run = signers is None
     sources = [
         (rpc, replace(src, holder=signers[src.location].address) if signers and src.location in signers else src)
@@ -520,8 +548,9 @@ async def execution_parts(
             )  # fmt: skip
     drivers = {} if dry_run else {c.location: OrderDriver(c, store) for c in exchanges}
     try:
-        for c in exchanges:
-            await c.ensure_markets()
+        loaded = await asyncio.gather(*(c.ensure_markets() for c in exchanges), return_exceptions=True)  # at once
+        if failed := [r for r in loaded if isinstance(r, BaseException)]:
+            raise failed[0]
     except BaseException:  # an unreachable exchange: close every session opened so far, then say why
         await close_all(closers)
         raise
@@ -640,6 +669,9 @@ def mover_runners(
 
 async def live_snapshot(cfg: Config) -> Snapshot:
     """Every configured venue read now (chains, exchange books, bridges and transfers, aggregators), with holdings."""
+    from fillpath.collect.snapshot import take_snapshot
+    from fillpath.router.snapshot import read_snapshot
+
     sources, exchanges, aggregators = chain_sources(cfg), exchange_connectors(cfg), aggregator_parts(cfg)
     try:
         raw = await take_snapshot(
@@ -656,6 +688,9 @@ async def settle_before_trading(
     cfg: Config, store: Store, parts: ExecutionParts
 ) -> tuple[list[Resolution], list[PassResult]]:
     """The cold path before a trade: resolve what a crash left open, then bring the ledger level with the venues."""
+    from fillpath.chains.balances import ChainBalances
+    from fillpath.execution.recovery import recover
+
     resolved = await recover(store, parts.evm, parts.drivers, parts.assets_by_address, parts.movers)
     sources: list[ChainBalances | CcxtConnector] = [
         ChainBalances(v.rpc, parts.sources[loc], confirmations=balance_confirmations(cfg, loc))

@@ -7,6 +7,8 @@ import json
 import os
 import sqlite3
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,7 @@ from fillpath.model.errors import DamagedState, InvalidInput
 from fillpath.model.events import VenueHalted
 from fillpath.state import identity, maintenance
 from fillpath.state.identity import JournalHome
-from fillpath.state.migrate import head_revision, upgrade
+from fillpath.state.migrate import HEAD_REVISION, head_revision, upgrade
 from fillpath.state.store import Store, make_engine
 
 
@@ -42,6 +44,25 @@ def test_a_new_journal_is_identified_in_itself_and_in_the_data_directory(tmp_pat
         assert store.journal_id is not None
         assert marker["journals"][identity.key(url)] == {"journal_id": store.journal_id, "schema": head_revision()}
         assert store.last_seq == 3
+
+
+def test_the_head_revision_constant_is_the_scripts_head() -> None:
+    """``Store.open`` skips alembic for a journal stamped ``HEAD_REVISION``: a new migration must move it."""
+    assert head_revision() == HEAD_REVISION
+
+
+def test_opening_a_journal_at_head_loads_no_alembic(tmp_path: Path) -> None:
+    """Every command opens the journal; at head that takes one query, not alembic and its revision scripts (an
+    older journal still migrates through alembic, with its backup: ``test_migration_backup_through_open``)."""
+    url, _ = journal(tmp_path / "data")
+    probe = (
+        "import sys\nfrom pathlib import Path\nfrom fillpath.state.identity import JournalHome\n"
+        "from fillpath.state.store import Store\n"
+        f"with Store.open({url!r}, home=JournalHome.of(Path({str(tmp_path / 'data')!r}))) as s:\n"
+        "    print(s.last_seq, s.journal_id is not None, 'alembic' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.split() == ["3", "True", "False"]
 
 
 def test_files_are_private(tmp_path: Path) -> None:

@@ -10,19 +10,22 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coincurve import PrivateKey
-from eth_account import Account
-from eth_account.datastructures import SignedTransaction
-from eth_account.signers.local import LocalAccount
-from eth_keys.backends import get_backend
 from eth_utils.address import to_checksum_address
 
 from fillpath.chains.eip1559 import Signed1559, sign_1559
 from fillpath.model.errors import InvalidInput
 
+if TYPE_CHECKING:
+    from eth_account import Account
+    from eth_account.datastructures import SignedTransaction
+    from eth_account.signers.local import LocalAccount
+
 KEYSTORE_KDF_ITERATIONS = 2**18  # scrypt N: the Geth default; ~0.7 s to unlock here, on purpose
+# eth-account is imported where a key is made, unlocked or used (``_account()``): loading it costs more than a
+# second (its keyfile module builds BLS12-381 tables at import), which commands that sign nothing never pay.
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _HEX_KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 
@@ -53,8 +56,17 @@ class Signer:
         raise TypeError("a Signer cannot be serialized")
 
 
+def _account() -> type[Account]:
+    """eth-account's ``Account``, imported now."""
+    from eth_account import Account
+
+    return Account
+
+
 def signing_backend() -> str:
     """The secp256k1 backend eth-keys uses (coincurve when installed: ~10x faster signing)."""
+    from eth_keys.backends import get_backend
+
     return type(get_backend()).__name__
 
 
@@ -70,7 +82,7 @@ def signer_from_env(var: str) -> Signer:
     value = os.environ.get(var)
     if not value:
         raise InvalidInput(f"${var}", "is not set", f"export {var} with the account's private key")
-    return Signer(Account.from_key(_key_bytes(value, field=f"${var}")))
+    return Signer(_account().from_key(_key_bytes(value, field=f"${var}")))
 
 
 def signer_from_keystore(path: Path, passphrase: str) -> Signer:
@@ -83,12 +95,12 @@ def signer_from_keystore(path: Path, passphrase: str) -> Signer:
     if not isinstance(data, dict) or not isinstance(data.get("crypto") or data.get("Crypto"), dict):
         raise InvalidInput(str(path), "is not a V3 keystore (damaged?)", "give a V3 keystore file")
     try:
-        key = Account.decrypt(data, passphrase)
+        key = _account().decrypt(data, passphrase)
     except ValueError:
         raise InvalidInput(str(path), "the passphrase does not unlock this keystore", "check the passphrase") from None
     except (KeyError, TypeError):
         raise InvalidInput(str(path), "is not a V3 keystore (damaged?)", "give a V3 keystore file") from None
-    return Signer(Account.from_key(key))
+    return Signer(_account().from_key(key))
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +123,7 @@ class Keystore:
         return self.dir / f"{name}.json"
 
     def create(self, name: str, passphrase: str) -> KeystoreEntry:
-        return self._write(name, Account.create().key, passphrase)
+        return self._write(name, _account().create().key, passphrase)
 
     def import_key(self, name: str, private_key: str, passphrase: str) -> KeystoreEntry:
         return self._write(name, _key_bytes(private_key, field="private key"), passphrase)
@@ -122,7 +134,7 @@ class Keystore:
         path = self.path(name)
         if path.exists():
             raise InvalidInput("name", f"an account named {name!r} already exists", "choose another name")
-        data = Account.encrypt(key, passphrase, kdf="scrypt", iterations=self.kdf_iterations)
+        data = _account().encrypt(key, passphrase, kdf="scrypt", iterations=self.kdf_iterations)
         self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = path.with_name(f".{path.name}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -18,20 +18,23 @@ travels in a separate ``calls`` array, so plans without one keep ``execute``'s e
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from functools import lru_cache
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
 from eth_abi.abi import decode, encode
 from eth_typing import ChecksumAddress, HexAddress, HexStr
+from eth_utils.address import is_address, to_checksum_address
 from eth_utils.crypto import keccak
-from web3 import Web3
-from web3.exceptions import ContractLogicError
-from web3.types import BlockIdentifier, TxParams, Wei
 
 from fillpath.model.errors import InvalidInput, Rejected
+
+if TYPE_CHECKING:  # web3 only in the signatures of the helpers that take a Web3 (tests and the lab): the engine
+    from web3 import Web3  # speaks JSON-RPC through chains/rpc.py, and loading web3 costs most of a second
+    from web3.types import BlockIdentifier, TxParams, Wei
 
 NATIVE: Final = ChecksumAddress(HexAddress(HexStr("0x" + "00" * 20)))
 ALL: Final = "all"
@@ -99,7 +102,7 @@ def _address(value: str, where: str) -> ChecksumAddress:
 
 @lru_cache(maxsize=4096)  # ~0.5 ms a plan uncached: every leg names its tokens and pool again
 def _checksummed(value: str) -> ChecksumAddress | None:
-    return Web3.to_checksum_address(value) if Web3.is_address(value) else None
+    return to_checksum_address(value) if is_address(value) else None
 
 
 def _uint(value: int, where: str) -> int:
@@ -113,7 +116,7 @@ def v3_pool_address(factory: str, token_a: str, token_b: str, fee_ppm: int) -> C
     a, b = sorted((_address(token_a, "token_a"), _address(token_b, "token_b")), key=lambda x: int(x, 16))
     salt = keccak(encode(["address", "address", "uint24"], [a, b, fee_ppm]))
     raw = keccak(b"\xff" + bytes.fromhex(_address(factory, "factory")[2:]) + salt + V3_POOL_INIT_CODE_HASH)
-    return Web3.to_checksum_address(raw[12:])
+    return to_checksum_address(raw[12:])
 
 
 @dataclass(frozen=True, slots=True)
@@ -459,14 +462,15 @@ def decode_error(data: bytes) -> ExecutorError | None:
         values = decode(list(types), data[4:])
     except Exception:
         return None
-    values = tuple(Web3.to_checksum_address(v) if t == "address" else v for t, v in zip(types, values, strict=True))
+    values = tuple(to_checksum_address(v) if t == "address" else v for t, v in zip(types, values, strict=True))
     return ExecutorError(name, tuple(zip(names, values, strict=True)))
 
 
 def revert_data(exc: BaseException) -> bytes | None:
     """The raw revert data behind a failed call, from web3's exception (HTTP nodes such as anvil) or from
     eth-tester's in-process provider, which reports it as the text ``execution reverted: b'...'``."""
-    if isinstance(exc, ContractLogicError):
+    exceptions = sys.modules.get("web3.exceptions")  # an exception from web3 means web3 is loaded
+    if exceptions is not None and isinstance(exc, exceptions.ContractLogicError):
         data: Any = exc.data
         if isinstance(data, dict):
             data = data.get("data")
@@ -494,7 +498,7 @@ def build_tx(executor: str, plan: ExecPlan, sender: str) -> TxParams:
         "data": plan.calldata(),
     }
     if plan.value:
-        tx["value"] = Wei(plan.value)
+        tx["value"] = cast("Wei", plan.value)
     return tx
 
 

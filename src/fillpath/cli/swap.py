@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fillpath.app import execution_parts, open_store, trading_signers
+from fillpath.app import execution_parts, journal_exists, open_store, trading_signers
 from fillpath.cli.context import cli_context
 from fillpath.cli.main import EXIT_FAILED, EXIT_HALTED, EXIT_OK, EXIT_REFUSED
 from fillpath.cli.output import console, emit_json, err_console
@@ -28,6 +28,7 @@ from fillpath.execution.interrupt import INTERRUPTED, Interrupt
 from fillpath.execution.recovery import Resolution, recover
 from fillpath.execution.result import ExecutionResult, LegStatus
 from fillpath.model.amounts import from_base_units as human
+from fillpath.state.records import IntentStatus
 
 
 async def _swap(cfg: Config, amount: str, sell: str, buy: str, *, execute: bool, max_hops: int,
@@ -189,7 +190,20 @@ def show_execution(result: ExecutionResult) -> None:
     out.print(f"timings: {steps}")
 
 
+def _anything_open(cfg: Config) -> bool:
+    """Whether the journal holds an intent still open (ours, or another process's): what ``recover`` resolves."""
+    if not journal_exists(cfg):
+        return False
+    store = open_store(cfg)
+    try:
+        return any(i.status is IntentStatus.OPEN for i in store.intents().values())
+    finally:
+        store.close()
+
+
 async def _recover(cfg: Config) -> list[Resolution]:
+    if cfg.locations and not _anything_open(cfg):
+        return []  # nothing to resolve: no key is unlocked and no venue is asked
     signers = trading_signers(cfg)  # a refusal (no lab, no key) before the journal is touched
     store = open_store(cfg, trading="fillpath recover")
     try:

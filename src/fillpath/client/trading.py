@@ -55,8 +55,9 @@ async def reconcile_once(cfg: Config, listen_s: float) -> Reconciliation:
     listening: list[asyncio.Future[None]] = []
     try:
         connectors = [s for s in sources if isinstance(s, CcxtConnector)]
-        for c in connectors:
-            await c.load_markets()
+        loaded = await asyncio.gather(*(c.load_markets() for c in connectors), return_exceptions=True)  # at once
+        if failed := [r for r in loaded if isinstance(r, BaseException)]:
+            raise failed[0]
         streams = {c.location: StreamBalances(c.location) for c in connectors} if listen_s > 0 else {}
         for c in connectors if streams else ():
             stream = UserStream(c.exchange, location=c.location, dialect=c.dialect)

@@ -8,14 +8,16 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fillpath.cex.connector import CcxtConnector
 from fillpath.chains.readers import ChainRead, ChainSource, read_chain
 from fillpath.chains.rpc import RpcClient
 from fillpath.collect.aggregators import AggregatorRead, AggregatorSource, read_aggregators
 from fillpath.collect.movers import MoverSpec, mover_venues
 from fillpath.collect.prices import derive_prices
+
+if TYPE_CHECKING:  # the connectors arrive built (cex/factory.py imports ccxt): a chain-only snapshot loads no ccxt
+    from fillpath.cex.connector import CcxtConnector
 
 log = logging.getLogger(__name__)
 SNAPSHOT_FORMAT = "fillpath.snapshot/1"
@@ -100,7 +102,10 @@ def _harmonize_exchange_units(reads: Sequence[ChainRead]) -> list[ChainRead]:
 async def read_exchange(conn: CcxtConnector, *, depth: int = 100, balances: bool = True) -> ChainRead:
     """One exchange account: its spot books as ``order_book`` venues, its balances as holdings."""
     markets = await conn.ensure_markets()
-    venues = [await conn.order_book(symbol, depth) for symbol in sorted(markets)]
+    books = await asyncio.gather(*(conn.order_book(s, depth) for s in sorted(markets)), return_exceptions=True)
+    if failed := [b for b in books if isinstance(b, BaseException)]:  # every book was asked for at once
+        raise failed[0]
+    venues = [b for b in books if not isinstance(b, BaseException)]
     assets = sorted({a for v in venues for a in (v["base"], v["quote"])})
     holdings: dict[str, str] = {}
     for report in await conn.balances() if balances else []:

@@ -25,8 +25,6 @@ from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
-from web3 import Web3
-
 from fillpath import paths
 from fillpath.chains import networks
 from fillpath.chains.accounts import Signer
@@ -34,8 +32,7 @@ from fillpath.config import redact_url
 from fillpath.lab import config_file
 from fillpath.lab.aggregator import lab as labagg
 from fillpath.lab.bridge import relayer
-from fillpath.lab.bridge import setup as bridge_setup
-from fillpath.lab.chains import artifacts, deploy, funding, network_fork, process, rpc, spec, trader
+from fillpath.lab.chains import artifacts, funding, process, rpc, spec, trader
 from fillpath.lab.chains import fork as fork_mode
 from fillpath.lab.chains.deployment import LabDeployment
 from fillpath.lab.contracts import artifacts as lab_artifacts
@@ -221,8 +218,8 @@ class Lab:
 
     def _up_venues(self, state: dict[str, Any], nodes: dict[str, Any], restarted: bool) -> None:
         """The exchange simulators, the bridge relayer and the aggregator, (re)started when a chain restarted."""
-        # the simulators and the relayer read the chains: after a chain restarted (new port) they restart too;
-        # they all start at once (each spends most of its start-up importing)
+        # the simulators, the relayer and the aggregator read the chains: after a chain restarted (new port) they
+        # restart too; they all start at once (each spends most of its start-up importing)
         exchanges = _exchange_records(state)
         state.pop("exchange", None)
         starts: dict[str, Callable[[], dict[str, Any]]] = {}
@@ -237,6 +234,8 @@ class Lab:
             if rel:
                 process.stop(process.ProcessRef.from_json(rel["process"]))
             starts["relayer"] = lambda: self._start_relayer(nodes)
+        if (aggregator := self._aggregator_start(state)) is not None:
+            starts["aggregator"] = aggregator
         if starts:
             with ThreadPoolExecutor(max_workers=len(starts)) as pool:
                 started = {k: pool.submit(f) for k, f in starts.items()}
@@ -244,8 +243,8 @@ class Lab:
             for k, f in started.items():
                 if (exc := f.exception()) is not None:
                     failed.append(exc)
-                elif k == "relayer":  # recorded, so `down` stops it even if another did not start
-                    state["relayer"] = f.result()
+                elif k in ("relayer", "aggregator"):  # recorded, so `down` stops it even if another did not start
+                    state[k] = f.result()
                 else:
                     exchanges[k] = f.result()
             state["exchanges"] = exchanges
@@ -253,7 +252,6 @@ class Lab:
                 self._write_state(state)
                 raise failed[0]
         state["exchanges"] = exchanges
-        self._ensure_aggregator(state)
 
     def _write_config(self, state: dict[str, Any], address: str) -> None:
         """The running lab as a fillpath configuration, which every other command reads (``lab/config_file.py``)."""
@@ -272,18 +270,20 @@ class Lab:
         config_file.write(self.dir.parent, text)
 
     # --- the aggregator quote service (lab/aggregator/) ----------------------------------------------------------
-    def _ensure_aggregator(self, state: dict[str, Any]) -> None:
-        """Run the quote service for the chain that has the aggregator's contracts (restarted with that chain)."""
+    def _aggregator_start(self, state: dict[str, Any]) -> Callable[[], dict[str, Any]] | None:
+        """How to (re)start the quote service for the chain that has the aggregator's contracts (restarted with that
+        chain), or None when the running one serves it (or no chain has the contracts)."""
         rec = state["nodes"].get(labagg.LOCATION)
         agg = state.get("aggregator")
         if agg and rec and agg.get("rpc_url") == rec["rpc_url"] and labagg.check(agg)[1]:
-            return
+            return None
         if agg:
             process.stop(process.ProcessRef.from_json(agg["process"]))
             state.pop("aggregator")
         dep = LabDeployment.from_json(rec["deployment"]) if rec else None
-        if dep is not None and "LabAggregator" in dict(dep.contracts):
-            state["aggregator"] = labagg.start(self.dir, dep, rec["rpc_url"], self.log)
+        if dep is None or "LabAggregator" not in dict(dep.contracts):
+            return None
+        return lambda: labagg.start(self.dir, dep, rec["rpc_url"], self.log)
 
     def _aggregator_tables(self, state: dict[str, Any]) -> dict[str, dict[str, Any]]:
         agg, rec = state.get("aggregator"), state["nodes"].get(labagg.LOCATION)
@@ -508,21 +508,17 @@ class Lab:
         """Stop every process this lab started (verified by pid and start time). Returns what was stopped."""
         with self._locked():
             state = self._read_state()
-            stopped = []
-            for name, rec in sorted(state["nodes"].items()):
-                if process.stop(process.ProcessRef.from_json(rec["process"])):
-                    stopped.append(name)
-            for loc, ex in sorted(_exchange_records(state).items()):
-                if process.stop(process.ProcessRef.from_json(ex["process"])):
-                    stopped.append(loc)
+            named = [(name, rec["process"]) for name, rec in sorted(state["nodes"].items())]
+            named += [(loc, ex["process"]) for loc, ex in sorted(_exchange_records(state).items())]
             state.pop("exchange", None)
             state.pop("exchanges", None)
-            rel = state.pop("relayer", None)
-            if rel and process.stop(process.ProcessRef.from_json(rel["process"])):
-                stopped.append("relayer")
-            agg = state.pop("aggregator", None)
-            if agg and process.stop(process.ProcessRef.from_json(agg["process"])):
-                stopped.append(agg["name"])
+            if rel := state.pop("relayer", None):
+                named.append(("relayer", rel["process"]))
+            if agg := state.pop("aggregator", None):
+                named.append((agg["name"], agg["process"]))
+            # all at once: each takes a moment to exit, and one after another they added up to seconds
+            done = process.stop_all([process.ProcessRef.from_json(ref) for _, ref in named])
+            stopped = [name for (name, _), was in zip(named, done, strict=True) if was]
             state["nodes"] = {}
             state.pop("fork", None)
             self._write_state(state)
@@ -635,6 +631,8 @@ class Lab:
             )
         net = networks.by_chain_id(up.chain_id)
         if net is not None:
+            from fillpath.lab.chains import network_fork
+
             return net.name, network_fork.describe(net, up)
         known = ", ".join([f"{s.chain_id} ({s.location})" for s in self.specs]
                           + [f"{n.chain_id} ({n.name})" for n in networks.NETWORKS.values()])  # fmt: skip
@@ -650,6 +648,8 @@ class Lab:
         ref, url = fork_mode.start(up, log_path, timeout_s=fork.timeout_s, balance_eth=DEV_BALANCE_ETH)
         try:
             if not _has_contract(dep, "FillpathExecutor"):  # a real network: our executor is deployed on the fork
+                from fillpath.lab.chains import network_fork
+
                 dep = network_fork.deploy_executor(url, dep)
             if fork.state is not None:
                 load_fork_state(url, fork.state, location)
@@ -748,6 +748,11 @@ class Lab:
         else:
             self.log(f"{s.location}: first start: deploying the contracts and seeding pools (cached afterwards)")
             rpc.call(url, "anvil_setBlockTimestampInterval", [BLOCK_INTERVAL_S])
+            from web3 import Web3  # only to deploy: a `lab up` from the cache loads no web3
+
+            from fillpath.lab.bridge import setup as bridge_setup
+            from fillpath.lab.chains import deploy
+
             w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60}))
             deployment = deploy.deploy_lab(w3, s, log=self.log)
             peers = [other.chain_id for other in self.specs if other.location != s.location]

@@ -171,7 +171,7 @@ def _checked_upgrade(
     engine: Engine, url: str, path: Path | None, home: JournalHome | None, marker: Marker | None, *, existed: bool
 ) -> str | None:
     """Steps 1-4 of ``state/identity.py``; returns the journal's id."""
-    from fillpath.state.migrate import current_revision, head_revision, known_revisions, upgrade
+    from fillpath.state.migrate import HEAD_REVISION, stamped_revision
 
     sqlite = path is not None
     at = str(path) if path is not None else identity.where(url)
@@ -180,24 +180,10 @@ def _checked_upgrade(
             problems = identity.quick_check(engine)
             if problems:
                 raise DamagedState(at, f"the journal is damaged: {problems[0]}", identity.restore_hint(home))
-        rev = current_revision(engine)
-        head = head_revision()
-        if rev is None:
-            if marker is not None:
-                problem = f"holds no journal, but this data directory's journal {marker.journal_id} was there"
-                raise DamagedState(at, problem, identity.restore_hint(home, sqlite=sqlite))
-            others = identity.foreign_tables(engine)
-            if others:
-                shown = ", ".join(others[:5]) + (" …" if len(others) > 5 else "")
-                fix = "give fillpath a database of its own (database_url)"
-                raise InvalidInput(at, f"holds another application's tables ({shown}), not a fillpath journal", fix)
-        elif rev not in known_revisions():
-            fix = "upgrade fillpath, or restore a backup made by this version"
-            raise InvalidInput(at, f"the journal's schema {rev} is newer than this fillpath knows ({head})", fix)
-        elif rev != head and path is not None and home is not None:
-            identity.backup_sqlite(path, home.backups / identity.backup_name(f"before-{head}"))
-        upgrade(engine)
-        journal_id = identity.journal_id(engine)
+        if existed and stamped_revision(engine) == HEAD_REVISION:  # the usual case: nothing to migrate (no alembic)
+            head, journal_id = HEAD_REVISION, identity.journal_id(engine)
+        else:
+            head, journal_id = _migrate(engine, at, path, home, marker, sqlite=sqlite)
     except DBAPIError as exc:
         if not sqlite:
             raise Retryable(f"{at}: the database cannot be used now: {identity.describe_error(exc)}") from None
@@ -211,6 +197,33 @@ def _checked_upgrade(
         if new != marker:
             identity.write_marker(home, new)
     return journal_id
+
+
+def _migrate(
+    engine: Engine, at: str, path: Path | None, home: JournalHome | None, marker: Marker | None, *, sqlite: bool
+) -> tuple[str, str | None]:
+    """A journal that is new or not at this version's head: refused if it is another application's or a newer
+    fillpath's, backed up before a migration, then migrated. Returns the head and the journal's id."""
+    from fillpath.state.migrate import current_revision, head_revision, known_revisions, upgrade
+
+    rev = current_revision(engine)
+    head = head_revision()
+    if rev is None:
+        if marker is not None:
+            problem = f"holds no journal, but this data directory's journal {marker.journal_id} was there"
+            raise DamagedState(at, problem, identity.restore_hint(home, sqlite=sqlite))
+        others = identity.foreign_tables(engine)
+        if others:
+            shown = ", ".join(others[:5]) + (" …" if len(others) > 5 else "")
+            fix = "give fillpath a database of its own (database_url)"
+            raise InvalidInput(at, f"holds another application's tables ({shown}), not a fillpath journal", fix)
+    elif rev not in known_revisions():
+        fix = "upgrade fillpath, or restore a backup made by this version"
+        raise InvalidInput(at, f"the journal's schema {rev} is newer than this fillpath knows ({head})", fix)
+    elif rev != head and path is not None and home is not None:
+        identity.backup_sqlite(path, home.backups / identity.backup_name(f"before-{head}"))
+    upgrade(engine)
+    return head, identity.journal_id(engine)
 
 
 class Store:

@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fillpath.cli.books import reconcile_locations
 from fillpath.cli.context import cli_context
 from fillpath.cli.output import console, emit_json, err_console
 from fillpath.lab.chains.fork import DEFAULT_TIMEOUT_S, ForkSettings
@@ -201,6 +200,8 @@ def fund(
     as_json: JsonOpt = False,
 ) -> None:
     """Set the lab trader's balances to exactly these amounts (human units); other balances stay as they are."""
+    from fillpath.cli.books import reconcile_locations  # ccxt and the chain readers: only to book what moved
+
     wanted = parse_targets(targets)
     results = lab_for(ctx, quiet=True).fund(wanted)
     passes = asyncio.run(reconcile_locations(cli_context(ctx).config(), {r.asset.location for r in results}))

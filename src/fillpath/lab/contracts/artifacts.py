@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from typing import Any, Final
-
-from web3 import Web3
-from web3.contract import Contract
+from typing import TYPE_CHECKING, Any, Final
 
 from fillpath import paths
 from fillpath.model.errors import LabError
+
+if TYPE_CHECKING:  # the caller brings its Web3; reading an artifact (what `lab up` does) needs no web3
+    from web3 import Web3
+    from web3.contract import Contract
 
 # contract -> its source file; forge writes each artifact to out/<file>/<contract>.json
 FILES: Final = {
