@@ -218,8 +218,8 @@ class Lab:
 
     def _up_venues(self, state: dict[str, Any], nodes: dict[str, Any], restarted: bool) -> None:
         """The exchange simulators, the bridge relayer and the aggregator, (re)started when a chain restarted."""
-        # the simulators, the relayer and the aggregator read the chains: after a chain restarted (new port) they
-        # restart too; they all start at once (each spends most of its start-up importing)
+        # the simulators and the relayer read the chains: after a chain restarted (new port) they restart too;
+        # they all start at once (each spends most of its start-up importing)
         exchanges = _exchange_records(state)
         state.pop("exchange", None)
         starts: dict[str, Callable[[], dict[str, Any]]] = {}
@@ -234,8 +234,6 @@ class Lab:
             if rel:
                 process.stop(process.ProcessRef.from_json(rel["process"]))
             starts["relayer"] = lambda: self._start_relayer(nodes)
-        if (aggregator := self._aggregator_start(state)) is not None:
-            starts["aggregator"] = aggregator
         if starts:
             with ThreadPoolExecutor(max_workers=len(starts)) as pool:
                 started = {k: pool.submit(f) for k, f in starts.items()}
@@ -243,8 +241,8 @@ class Lab:
             for k, f in started.items():
                 if (exc := f.exception()) is not None:
                     failed.append(exc)
-                elif k in ("relayer", "aggregator"):  # recorded, so `down` stops it even if another did not start
-                    state[k] = f.result()
+                elif k == "relayer":  # recorded, so `down` stops it even if another did not start
+                    state["relayer"] = f.result()
                 else:
                     exchanges[k] = f.result()
             state["exchanges"] = exchanges
@@ -252,6 +250,7 @@ class Lab:
                 self._write_state(state)
                 raise failed[0]
         state["exchanges"] = exchanges
+        self._ensure_aggregator(state)
 
     def _write_config(self, state: dict[str, Any], address: str) -> None:
         """The running lab as a fillpath configuration, which every other command reads (``lab/config_file.py``)."""
@@ -270,20 +269,22 @@ class Lab:
         config_file.write(self.dir.parent, text)
 
     # --- the aggregator quote service (lab/aggregator/) ----------------------------------------------------------
-    def _aggregator_start(self, state: dict[str, Any]) -> Callable[[], dict[str, Any]] | None:
-        """How to (re)start the quote service for the chain that has the aggregator's contracts (restarted with that
-        chain), or None when the running one serves it (or no chain has the contracts)."""
+    def _ensure_aggregator(self, state: dict[str, Any]) -> None:
+        """Run the quote service for the chain that has the aggregator's contracts (restarted with that chain).
+
+        After the simulators and the relayer, not beside them: started together (tried), the demo's 2,000 ETH sale
+        on a fresh data directory was refused every time, the router finding room for about 500 ETH; why is not
+        understood yet."""
         rec = state["nodes"].get(labagg.LOCATION)
         agg = state.get("aggregator")
         if agg and rec and agg.get("rpc_url") == rec["rpc_url"] and labagg.check(agg)[1]:
-            return None
+            return
         if agg:
             process.stop(process.ProcessRef.from_json(agg["process"]))
             state.pop("aggregator")
         dep = LabDeployment.from_json(rec["deployment"]) if rec else None
-        if dep is None or "LabAggregator" not in dict(dep.contracts):
-            return None
-        return lambda: labagg.start(self.dir, dep, rec["rpc_url"], self.log)
+        if dep is not None and "LabAggregator" in dict(dep.contracts):
+            state["aggregator"] = labagg.start(self.dir, dep, rec["rpc_url"], self.log)
 
     def _aggregator_tables(self, state: dict[str, Any]) -> dict[str, dict[str, Any]]:
         agg, rec = state.get("aggregator"), state["nodes"].get(labagg.LOCATION)
