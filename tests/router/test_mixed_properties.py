@@ -75,7 +75,7 @@ def test_a_sale_that_drains_every_pool_is_carried() -> None:
     assert plan.gap is not None and plan.gap >= 0
 
 
-@settings(max_examples=6, deadline=None)
+@settings(max_examples=4, deadline=None)
 @given(seeds, st.integers(0, 10**6))
 def test_the_bound_with_fixed_fees_holds_for_plans_on_fewer_venues(seed: int, pick: int) -> None:
     """The certificate counts fixed fees per venue used (and enumerates the close calls): it must still bound every
