@@ -90,29 +90,37 @@ def _fixed_costs(
     gassy = any(g > 0 for p, _ in priced for g in p.gas.values())
     if not gassy and not any(getattr(e.venue, "fee_fixed", 0) for e in full):
         return best, bound
-    net = min(p.upper_bound(pr, full, fixed_costs=True) for p, pr in priced)
-    gains = problem.fixed_gains(prices, full)
+    net = problem.upper_bound(prices, full, fixed_costs=True)  # one pass at the all-venue prices (a 1,000-venue
+    # certificate costs ~10 ms: the other price vectors only help where the branch and bound below re-prices)
     used = {leg.venue for s in (problem.full_solution, best) if s is not None for leg in s.draft.legs}
-    # only venues with a fixed fee are switched (a few bridges and withdrawals); gas is on every venue, and switching
-    # the closest calls among hundreds of pools re-solves a big problem 2^3 times for little: one pass bounds it
-    doubtful = [v for v, g in gains.items() if (g > 0.0 or v in used) and problem.has_fixed_fee(v)]
-    switched = sorted(doubtful, key=lambda v: (abs(gains[v]), v))[:BRANCHED]  # the closest calls first
-    if switched:
-        # branch and bound, best first: a node fixes the first k switched venues on or off (the rest as the one-pass
-        # rule has them); a node that switches a venue off is solved (its plan competes) and bounded at its own
-        # prices; it branches on the next venue only while its bound is above the best plan. The bound is the
-        # largest over the leaves (and over the nodes left open when the solves run out, at the prices they have).
+
+    def branch_on(decided: frozenset[str], at: tuple[float, ...], legs: set[str]) -> str | None:
+        """The undecided fee venue to switch next: used by the node's plan or worth its fee at its prices, the
+        closest call first. Only venues with a fixed fee are switched (a few bridges and withdrawals); gas is on every
+        venue, and switching pools re-solves a big problem many times for little: the one-pass rule bounds it."""
+        gains = problem.fixed_gains(at, full)
+        open_ = [
+            v for v, g in gains.items() if (g > 0.0 or v in legs) and v not in decided and problem.has_fixed_fee(v)
+        ]
+        return min(open_, key=lambda v: (abs(gains[v]), v)) if open_ else None
+
+    first = branch_on(frozenset(), prices, used)
+    if first is not None:
+        # branch and bound, best first: a node fixes some fee venues on or off (the rest as the one-pass rule has
+        # them); a node that switches a venue off is solved (its plan competes) and bounded at its own prices; it
+        # branches on the next doubtful venue (used by its plan, or worth its fee at its prices) only while its bound
+        # is above the best plan. The bound is the largest over the leaves (and over the nodes left open when the
+        # solves run out, at the prices they have).
         net = 0
         solves = 0
         tick = 0  # ties in the heap break by insertion order (deterministic)
-        heap: list[tuple[float, int, frozenset[str], frozenset[str], int, tuple[float, ...]]] = [
-            (-math.inf, 0, frozenset(), frozenset(), 0, prices)
+        heap: list[tuple[float, int, frozenset[str], frozenset[str], bool, tuple[float, ...], frozenset[str]]] = [
+            (-math.inf, 0, frozenset(), frozenset(), False, prices, frozenset(used))
         ]
         while heap:
-            _, _, on, off, k, here = heapq.heappop(heap)
+            _, _, on, off, fresh, here, legs = heapq.heappop(heap)
             edges = [e for e in full if e.venue.id not in off]
-            fresh = k > 0 and switched[k - 1] in off  # this node switched a venue off: its own solve
-            if fresh and solves < MAX_SOLVES:
+            if fresh and solves < MAX_SOLVES:  # this node switched a venue off: its own solve
                 solves += 1
                 try:
                     sol = problem.solve(problem.venues - off)
@@ -121,22 +129,22 @@ def _fixed_costs(
                 if sol is not None:
                     if sol.net > best.net:
                         best = sol
-                    here = sol.prices
+                    here, legs = sol.prices, frozenset(leg.venue for leg in sol.draft.legs)
             node = min(problem.upper_bound(pr, edges, fixed_costs=True, used=on) for pr in {prices, here})
             target = float(best.net) if gassy else float(best.draft.expected_out)
-            if k == len(switched) or node <= target * (1.0 + 1e-7) + 2 or solves >= MAX_SOLVES:
+            v = branch_on(on | off, here, set(legs)) if len(on | off) < BRANCHED else None
+            if v is None or node <= target * (1.0 + 1e-7) + 2 or solves >= MAX_SOLVES:
                 net = max(net, node)
                 continue
-            v = switched[k]
-            for child_on, child_off in ((on | {v}, off), (on, off | {v})):
+            for child_on, child_off, solve in ((on | {v}, off, False), (on, off | {v}, True)):
                 tick += 1
-                heapq.heappush(heap, (-node, tick, child_on, child_off, k + 1, here))
+                heapq.heappush(heap, (-node, tick, child_on, child_off, solve, here, legs))
     return best, min(bound, net + (math.ceil(best.cost) if gassy and best.cost > 0 else 0))
 
 
 BRANCHED = 6
-"""Venues with a fixed fee the branch and bound may switch on and off (the closest calls); the rest take the one-pass
-rule."""
+"""Depth of the branch and bound: fee venues switched on or off along one branch (the closest calls); the rest take
+the one-pass rule."""
 MAX_SOLVES = 16
 """Solves the branch and bound may spend; past them its nodes are bounded at the prices they have (valid, looser)."""
 
