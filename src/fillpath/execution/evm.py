@@ -168,7 +168,7 @@ async def prepare(venue: EvmVenue, store: Store, plan: ExecPlan) -> PreparedTx:
     sender = venue.signer.address
     # Independent reads at once (one round trip to the node). A failed simulation is the error reported,
     # whatever else failed: it names why (LegMinOut, TotalMinOut, DeadlinePassed...).
-    simulated, estimated, fees, _, *approval_gas = await asyncio.gather(
+    simulated, estimated, fees, synced, *approval_gas = await asyncio.gather(
         txs.simulate(venue.rpc, sender, call, errors=error_names("FillpathExecutor"), overrides=overrides or None),
         txs.estimate_gas(venue.rpc, sender, call, overrides=overrides or None),
         suggest_fees(venue.rpc, venue.fee_policy),
@@ -176,7 +176,9 @@ async def prepare(venue: EvmVenue, store: Store, plan: ExecPlan) -> PreparedTx:
         *(txs.estimate_gas(venue.rpc, sender, a) for a in approvals),
         return_exceptions=True,
     )
-    for got in (simulated, estimated, fees, *approval_gas):
+    # the nonce sync's failure too (an RPC timeout): swallowed, it left the allocator unsynced and the hot half
+    # raised RuntimeError at its first nonce (chaos --chain seed 4028)
+    for got in (simulated, estimated, fees, synced, *approval_gas):
         if isinstance(got, BaseException):
             raise got
     assert simulated is not None and isinstance(estimated, int) and isinstance(fees, Fees)

@@ -133,7 +133,7 @@ CHAIN_SAMPLE = range(8)
 """The fixed sample with the EVM chain (eth-tester) beside the exchange: the deploy costs ~5 s once per process."""
 
 
-CHAIN_REGRESSION_SEEDS = (1032, 1039, 2006, 2021, 3002)
+CHAIN_REGRESSION_SEEDS = (1032, 1039, 2006, 2021, 3002, 4003, 4028)
 """Chain seeds that broke the engine: 1032 — recovery filled a nonce gap with no-ops at the nonces queued behind it
 too (refused as underpriced replacements: the intent stayed open for good); 1039 — the reconciler "adjusted" the gas
 of a transaction final on chain whose intent was not booked yet; 2006 — one RPC timeout while the tracker waited
@@ -141,7 +141,10 @@ aborted the execution after its bytes left (nothing resent its dropped approval:
 good); 2021 — the tracker's re-broadcast of a dropped approval unlinked it from its intent (its gas never booked);
 3002 — a call dropped while its exact approval waited behind a nonce gap: the approval mined once recovery filled the
 gap, and recovery resolved the intent without its gas (approvals' gas is now booked with the intent's resolution,
-once, whichever path resolves it)."""
+once, whichever path resolves it); 4028 — an RPC timeout while a deposit's cold half synced the nonce allocator was
+swallowed (``asyncio.gather(return_exceptions=True)`` checked every result but the sync's): the hot half raised
+RuntimeError at its first nonce; 4003 — a stuck withdrawal failed after recovery's window (the world now recovers
+again while an intent is open, as a service would)."""
 
 
 def test_chain_regression_seeds() -> None:

@@ -111,15 +111,15 @@ def summary(s: Sweep) -> str:
         f"{s.scenarios} scenarios in {s.seconds:.1f} s ({s.per_second:.1f}/s, {s.per_second * 3600:,.0f}/hour), "
         f"{s.events:,} journal events; " + ", ".join(f"{n} on {d}" for d, n in sorted(s.per_dialect.items())),
         "",
-        f"{'fault':<18}{'drawn':>8}{'fired':>8}{'share':>8}{'hits':>8}",
+        f"{'fault':<26}{'drawn':>8}{'fired':>8}{'share':>8}{'hits':>8}",
     ]
     for k in s.kinds:
         if k in (*CHAIN_KINDS, *TRANSFER_KINDS) and not s.chain:
             continue  # only a world with the chain draws them
-        lines.append(f"{k:<18}{s.drawn[k]:>8}{s.fired[k]:>8}{s.share(k):>8.1%}{s.hits[k]:>8}")
+        lines.append(f"{k:<26}{s.drawn[k]:>8}{s.fired[k]:>8}{s.share(k):>8.1%}{s.hits[k]:>8}")
     for p in ALL_FAILPOINTS if s.chain else FAILPOINTS:
         name = f"failpoint:{p}"
-        lines.append(f"{name:<18}{'':>8}{s.fired[name]:>8}{s.share(name):>8.1%}")
+        lines.append(f"{name:<26}{'':>8}{s.fired[name]:>8}{s.share(name):>8.1%}")
     lines.append("")
     if not s.failures:
         lines.append("invariant failures: none")
