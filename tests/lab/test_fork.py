@@ -35,7 +35,9 @@ from fillpath.model.errors import InvalidInput, LabError
 from fillpath.state.store import Store
 from tests.chains.helpers import run
 
-pytestmark = pytest.mark.anvil
+# one worker for the module under `--dist loadgroup`: its fork lab (~20 s to start) is a module fixture, started
+# once per worker that runs any of its tests
+pytestmark = [pytest.mark.anvil, pytest.mark.xdist_group("fork")]
 
 MARK = "0x00000000000000000000000000000000000f0f0f"
 UPSTREAM_TRADER = "0x000000000000000000000000000000000000bEEF"  # gassed by the upstream's start; nobody trades there
