@@ -201,3 +201,24 @@ def test_a_transaction_from_before_the_ledger_last_agreed_keeps_no_chain_in_flig
     _pass(store, venue)
     venue.held, venue.at = 100_000, 20
     assert [f.action for f in _pass(store, venue).findings] == [Action.HALT]
+
+
+def test_what_is_booked_while_the_venue_is_being_read_is_in_flight_for_that_pass(store: Store) -> None:
+    """A bridge fill lands and is booked (+250) after the pass asked the venue for its figures and before it reads the
+    ledger: the figures predate it. It once halted the destination chain in a scheduled rebalance."""
+    from fillpath.model.events import BalanceAdjusted
+
+    venue = Venue(held=100)
+    _pass(store, venue)
+    read = venue.balances
+
+    async def landing_meanwhile() -> list[BalanceReport]:
+        figures = await read()
+        store.append(BalanceAdjusted("x", USDC, 250, "bridge fill of t-1"))
+        return figures
+
+    venue.balances = landing_meanwhile  # type: ignore[method-assign]
+    result = _pass(store, venue)
+    assert [f.action for f in result.findings] == [Action.WAIT] and not store.venue_flag("x").halted
+    venue.balances, venue.held, venue.at = read, 350, 11  # type: ignore[method-assign]
+    assert [f.action for f in _pass(store, venue).findings] == [Action.OK]
