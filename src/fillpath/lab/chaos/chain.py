@@ -16,11 +16,12 @@ un-mined by a reorg.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -205,9 +206,7 @@ def _deploy() -> LabChain:
     usdc.functions.transfer(hot, HOT_FUNDING["USDC"]).transact({"from": dev})
     tester.disable_auto_mine_transactions()
     source = deployment.chain_source(trader)
-    from eth_tester.backends.pyevm import main as pyevm_main
-
-    pyevm_main._get_transaction_by_hash = _indexed_lookup  # this process's eth-tester is the chaos world's alone
+    backend.indexed = True
     return LabChain(tester, deployment, source, chain_id, trader, tester.take_snapshot())
 
 
@@ -236,8 +235,36 @@ def _pinned_backend_class() -> type:
             self.chain.header = self.chain.header.copy(timestamp=timestamp)
 
         reorgs = 0
+        indexed = False  # set once deployed: from then on the world's miner indexes every block it mines
+
+        # the world's lookups by hash go through its index; only this backend's: other eth-tester chains in the
+        # process (a test suite's) keep eth-tester's own walk, since the index knows only what the world mined
+        def get_transaction_by_hash(self, transaction_hash: bytes) -> Any:
+            if not self.indexed:
+                return super().get_transaction_by_hash(transaction_hash)
+            with _indexed():
+                return super().get_transaction_by_hash(transaction_hash)
+
+        def get_transaction_receipt(self, transaction_hash: bytes) -> Any:
+            if not self.indexed:
+                return super().get_transaction_receipt(transaction_hash)
+            with _indexed():
+                return super().get_transaction_receipt(transaction_hash)
 
     return Pinned
+
+
+@contextlib.contextmanager
+def _indexed() -> Iterator[None]:
+    """eth-tester's module-level lookup swapped for the index for one call (the world runs on one thread)."""
+    from eth_tester.backends.pyevm import main as pyevm_main
+
+    original = pyevm_main._get_transaction_by_hash
+    pyevm_main._get_transaction_by_hash = _indexed_lookup
+    try:
+        yield
+    finally:
+        pyevm_main._get_transaction_by_hash = original
 
 
 class ChainRpc(RpcClient):
