@@ -49,6 +49,9 @@ def test_without_a_fork_url_the_fork_fixture_skips_with_its_reason() -> None:
     assert "no chain to fork: pass --fillpath-fork-url URL" in out.stdout
 
 
+# slow (~100 s: a lab, a fork of it and a pytest run inside): make test-slow; the default suite still runs the
+# plugin's lab and eth-tester fixtures (tests/plugin_user) and its skip-with-reason path
+@pytest.mark.slow
 @pytest.mark.anvil
 def test_a_users_test_file_passes_with_a_fork_of_a_running_chain(anvil_lab: dict[str, NodeStatus]) -> None:
     url = anvil_lab["lab1"].rpc_url

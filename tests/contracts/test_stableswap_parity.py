@@ -7,6 +7,7 @@ pool's ``get_dy`` (where the pool reverts, the router must quote 0), and ``excha
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,8 +120,12 @@ def _run(world: World, case: PoolCase) -> int:
     return paid
 
 
+# the default suite replays 15 pools (each a deployment and its swaps on py-evm); make test-explore draws 200 new ones
+EXAMPLES = 200 if os.environ.get("HYPOTHESIS_PROFILE") == "explore" else 15
+
+
 @pytest.mark.timeout(600)
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=pool_cases())
 def test_get_dy_and_exchange_equal_the_router_math(world: World, case: PoolCase) -> None:
     snap = world.tester.take_snapshot()
