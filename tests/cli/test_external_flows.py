@@ -17,22 +17,10 @@ from web3 import Web3
 
 from fillpath.lab.manager import Lab
 from fillpath.state.store import Store
-from tests.cli.failures import Outcome, invoke
+from tests.cli.failures import invoke_with_env
 from tests.conftest import Chain
 
-
-def run(env: dict[str, str], *args: str) -> Outcome:
-    """``fillpath ARGS`` in this process (a subprocess costs seconds of imports each on a loaded box)."""
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        return invoke(list(args))
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+run = invoke_with_env
 
 
 def _env(tmp_path: Path, name: str) -> dict[str, str]:

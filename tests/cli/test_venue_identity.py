@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import json
-import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,21 +22,9 @@ from fillpath.lab.exchange import spawn_sim
 from fillpath.lab.exchange.binance import SIM_BINANCE_OPTIONS
 from fillpath.lab.manager import Lab
 from fillpath.model.errors import LabError
-from tests.cli.failures import Outcome, invoke
+from tests.cli.failures import Outcome, invoke_with_env
 
-
-def fp(env: dict[str, str], *args: str) -> Outcome:
-    """``fillpath ARGS`` in this process (a subprocess costs seconds of imports each on a loaded box)."""
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        return invoke(list(args))
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+fp = invoke_with_env
 
 
 def _sim_args(tmp_path: Path) -> list[str]:

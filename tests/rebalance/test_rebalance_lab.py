@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from fillpath.lab.manager import Lab
-from tests.cli.failures import Outcome, invoke
+from tests.cli.failures import invoke_with_env
 from tests.conftest import Chain
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,18 +42,7 @@ def run(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
                           env={**os.environ, **env})  # fmt: skip
 
 
-def cli(env: dict[str, str], *args: str) -> Outcome:
-    """``fillpath ARGS`` in this process, with ``env`` (a subprocess costs seconds of imports on a loaded box)."""
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        return invoke(list(args))
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+cli = invoke_with_env
 
 
 def test_the_readme_script_brings_the_skewed_lab_inside_its_bands(skewed: dict[str, str], tmp_path: Path) -> None:
