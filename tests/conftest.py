@@ -12,13 +12,11 @@ from typing import Any
 import pytest
 from hypothesis import settings
 from web3 import Web3
-from web3.providers.eth_tester import EthereumTesterProvider
 
 from fillpath import paths
 from fillpath.lab.chains import artifacts
-from fillpath.lab.chains.deploy import deploy_lab
 from fillpath.lab.chains.deployment import LabDeployment
-from fillpath.lab.chains.spec import lab_specs
+from fillpath.lab.fixtures import start_tester_chain
 from fillpath.lab.manager import Lab, NodeStatus
 from fillpath.model.errors import LabError
 
@@ -105,10 +103,8 @@ def lab2(anvil_lab: dict[str, NodeStatus]) -> Iterator[Chain]:
 
 @pytest.fixture(scope="session")
 def _tester_session() -> tuple[Web3, Any, LabDeployment]:
-    provider = EthereumTesterProvider()
-    w3 = Web3(provider)
-    deployment = deploy_lab(w3, lab_specs("lite")[0])
-    return w3, provider.ethereum_tester, deployment
+    chain = start_tester_chain()  # the deployed state from the lab cache: ~10 ms instead of ~14 s per worker
+    return chain.w3, chain.backend, chain.deployment
 
 
 @pytest.fixture

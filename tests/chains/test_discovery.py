@@ -88,7 +88,9 @@ def test_a_pool_created_later_appears_at_its_block_only_and_reads_are_cached(lab
     # a tier with no pool yet on this chain (the session's lab chain may carry one an earlier test run created)
     zero = "0x" + "0" * 40
     fee = next(f for f in (500, 3000, 10000, 100) if factory.functions.getPool(usdt, dai, f).call() == zero)
-    factory.functions.createPool(usdt, dai, fee).transact({"from": dep.dev})
+    created = factory.functions.createPool(usdt, dai, fee).transact({"from": dep.dev})
+    # anvil answers a send before it mines it: wait for the receipt, not the block number
+    assert lab1.w3.eth.wait_for_transaction_receipt(created, timeout=30)["status"] == 1
     after = lab1.w3.eth.block_number
     assert after > before, "the pool was not created"
     new = factory.functions.getPool(usdt, dai, fee).call().lower()

@@ -133,13 +133,12 @@ class TesterChain:
             self.backend.revert_to_snapshot(snap)
 
 
-def start_tester_chain() -> TesterChain:
-    from web3 import Web3
-    from web3.providers.eth_tester import EthereumTesterProvider
-
-    from fillpath.lab.chains.deploy import deploy_lab
+def start_tester_chain(cache_dir: Path | None = None) -> TesterChain:
+    """lab1's light spec on a fresh eth-tester chain, its deployed state loaded from the lab cache (~10 ms) when one
+    is there for this code and these artifacts, else deployed (~14 s of CPU in py-evm) and stored for next time."""
+    from fillpath.lab.chains import tester_state
     from fillpath.lab.chains.spec import lab_specs
+    from fillpath.lab.manager import default_cache_dir
 
-    provider = EthereumTesterProvider()
-    w3 = Web3(provider)
-    return TesterChain(w3, deploy_lab(w3, lab_specs("lite")[0]), provider.ethereum_tester)
+    lab = tester_state.start(lab_specs("lite")[0], cache_dir or default_cache_dir())
+    return TesterChain(lab.w3, lab.deployment, lab.tester)
