@@ -262,3 +262,30 @@ def test_user_policy_runs_in_every_scenario(tmp_path: Path) -> None:
     o = run_scenario(4, chain=True, policy=policy)
     assert o.ok, o.broken
     assert any(w.startswith("rebalance split:") for _, w in o.timeline)
+
+
+def test_workload_sells_exchange_assets_in_the_snapshot_units(tmp_path: Path) -> None:
+    """The workload's exchange sales are in the unit the snapshot gives each asset (the chain's decimals where the lab
+    chain has a token of that symbol: USDC and USDT 6). In the wrong unit a sale asks for 10^12 times the amount and is
+    refused as a capacity error (every USDT sale of the chain world was, at ~5.5 CPU s each)."""
+    import random
+
+    from fillpath.lab.chaos.faults import FaultPlan
+    from fillpath.lab.chaos.scenario import chain_decimals, exchange_decimals, template_journal
+    from fillpath.lab.chaos.world import LOCATION, World
+
+    for chain in (False, True):
+        clock = VirtualClock()
+        world = World(1, random.Random(1), clock, FaultPlan(random.Random(1), {}), tmp_path, template_journal(),
+                      chain=chain)  # fmt: skip
+
+        async def snap(world: World) -> dict[str, int]:
+            parts = await world.start()
+            taken = await parts.wiring.snapshot()
+            world.end()
+            return {a.id.symbol: a.decimals for a in taken.assets if a.id.location == LOCATION}
+
+        units = run(snap(world), clock)
+        assert {"ETH", "BTC", "USDT", "USDC"} <= set(units)
+        assert {s: exchange_decimals(s, chain_decimals(world)) for s in units} == units
+        assert (units["USDT"], units["USDC"]) == ((6, 6) if chain else (18, 18))
