@@ -289,3 +289,49 @@ def test_workload_sells_exchange_assets_in_the_snapshot_units(tmp_path: Path) ->
         assert {"ETH", "BTC", "USDT", "USDC"} <= set(units)
         assert {s: exchange_decimals(s, chain_decimals(world)) for s in units} == units
         assert (units["USDT"], units["USDC"]) == ((6, 6) if chain else (18, 18))
+
+
+def _kv(tester: object) -> dict[bytes, bytes]:
+    return dict(tester.backend.chain.chaindb.db.wrapped_db.kv_store)  # type: ignore[attr-defined]
+
+
+def test_chain_lab_loads_from_the_cache_as_it_was_stored(tmp_path: Path) -> None:
+    """The chaos lab's deployed state, written to the lab cache and loaded into a new chain: the same key-value store
+    and head, and a scenario on it gives the same journal (the suite's workers and ``--jobs`` processes load it
+    instead of deploying)."""
+    import os
+
+    from web3 import Web3
+    from web3.providers.eth_tester import EthereumTesterProvider
+
+    from fillpath.lab.chains import tester_state
+    from fillpath.lab.chaos import chain
+
+    here = chain.lab_chain()
+    path = tmp_path / f"chaos-{chain.CHAIN}-{chain._cache_key()}.json"
+    tester_state.write(path, Web3(EthereumTesterProvider(here.tester)), here.tester, here.deployment)
+    loaded = chain._load_or_deploy(tmp_path)
+    assert loaded.tester is not here.tester and loaded.deployment == here.deployment
+    assert _kv(loaded.tester) == _kv(here.tester)
+    assert loaded.tester._snapshots[loaded.snapshot] == here.tester._snapshots[here.snapshot]
+    assert loaded.chain_id == here.chain_id
+    expected = run_scenario(3, chain=True).journal_hash
+    chain._LAB[os.getpid()] = loaded
+    try:
+        assert run_scenario(3, chain=True).journal_hash == expected
+    finally:
+        chain._LAB[os.getpid()] = here
+
+
+@pytest.mark.slow
+def test_chain_lab_loaded_is_the_lab_deployed() -> None:
+    """A fresh deploy (~5 s of CPU in py-evm) leaves exactly the key-value store the lab cache holds."""
+    from fillpath.lab.chains import tester_state
+    from fillpath.lab.chaos import chain
+    from fillpath.lab.manager import default_cache_dir
+
+    chain.lab_chain()  # written to the cache if it was not there
+    stored = tester_state.read(default_cache_dir() / f"chaos-{chain.CHAIN}-{chain._cache_key()}.json")
+    assert stored is not None
+    _, tester, deployment = chain._deploy()
+    assert (_kv(tester), deployment) == stored[:2]

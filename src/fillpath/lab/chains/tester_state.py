@@ -128,13 +128,34 @@ def _read(path: Path) -> tuple[dict[bytes, bytes], LabDeployment, int, bytes] | 
 
 def _load(store: dict[bytes, bytes], deployment: LabDeployment, number: int, head_hash: bytes) -> TesterLab:
     w3, tester = _fresh()
-    backend = tester.backend
-    _store_of(tester).update(store)
-    # py-evm reads the canonical head from the store; the pending block is built on it with the current time
-    backend.chain = type(backend.chain)(backend.chain.chaindb.db)
-    latest = w3.eth.get_block("latest")
-    if int(latest["number"]) != number or bytes(latest["hash"]) != head_hash:
-        raise RuntimeError(f"the cached eth-tester state loaded at block {latest['number']}, not {number}")
+    restore(tester, store, number, head_hash)
     # A block now, so that "latest" carries the current time as after a deploy (deadlines are read from it).
     tester.mine_blocks(1)
     return TesterLab(w3, tester, deployment, loaded=True)
+
+
+# --- for other deployed eth-tester chains (the chaos world's: ``lab/chaos/chain.py``) --------------------------------
+
+locked = _locked
+"""An exclusive file lock (one process deploys while the others wait)."""
+
+
+def write(path: Path, w3: Web3, tester: Any, deployment: LabDeployment) -> None:
+    """``tester``'s whole key-value store, its head and ``deployment``, as JSON at ``path`` (atomically)."""
+    _write(path, TesterLab(w3, tester, deployment, loaded=False))
+
+
+def read(path: Path) -> tuple[dict[bytes, bytes], LabDeployment, int, bytes] | None:
+    """(store, deployment, head number, head hash) written by :func:`write`, or None (absent, unreadable, old)."""
+    return _read(path)
+
+
+def restore(tester: Any, store: dict[bytes, bytes], number: int, head_hash: bytes) -> None:
+    """``store`` into the database of ``tester`` (a fresh chain of the same genesis), its chain rebuilt on it; the
+    canonical head must then be ``number``/``head_hash``. The pending block is built on it with the current time."""
+    backend = tester.backend
+    _store_of(tester).update(store)
+    backend.chain = type(backend.chain)(backend.chain.chaindb.db)
+    head = backend.chain.get_canonical_head()
+    if int(head.block_number) != number or bytes(head.hash) != head_hash:
+        raise RuntimeError(f"the cached eth-tester state loaded at block {head.block_number}, not {number}")

@@ -19,11 +19,13 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from eth_account import Account
@@ -160,10 +162,11 @@ def _indexed_lookup(chain: Any, transaction_hash: bytes) -> tuple[Any, Any, int]
 
 
 def lab_chain() -> LabChain:
-    """The one-pair lab, deployed once per process; every call hands it back reverted to its funded state."""
+    """The one-pair lab, deployed once per process (or loaded from the lab cache: :func:`_load_or_deploy`); every
+    call hands it back reverted to its funded state."""
     pid = os.getpid()
     if pid not in _LAB:
-        _LAB[pid] = _deploy()
+        _LAB[pid] = _load_or_deploy()
     lab = _LAB[pid]
     _TX_INDEX.clear()
     lab.tester.revert_to_snapshot(lab.snapshot)
@@ -173,21 +176,75 @@ def lab_chain() -> LabChain:
     return lab
 
 
-def _deploy() -> LabChain:
+def _load_or_deploy(cache_dir: Path | None = None) -> LabChain:
+    """The deployed lab from the lab cache (``FILLPATH_LAB_CACHE``, as ``lab/chains/tester_state.py`` keeps the
+    suite's): py-evm's key-value store after :func:`_deploy`, byte for byte, so every block, state and journal is
+    the same (~0.1 s to load against ~5 s of CPU to deploy, once per process: each ``--jobs`` process and each pytest
+    worker). Keyed by this module, the deploy code and specs, the artifacts and the eth-tester / py-evm versions."""
+    from fillpath.lab.chains import tester_state
+    from fillpath.lab.manager import default_cache_dir
+
+    directory = cache_dir or default_cache_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"chaos-{CHAIN}-{_cache_key()}.json"
+    with tester_state.locked(directory / f"chaos-{CHAIN}.lock"):
+        stored = tester_state.read(path)
+        if stored is not None:
+            store, deployment, number, head_hash = stored
+            _, tester = _fresh()
+            tester_state.restore(tester, store, number, head_hash)
+            return _ready(tester, deployment)
+        w3, tester, deployment = _deploy()
+        tester_state.write(path, w3, tester, deployment)
+        return _ready(tester, deployment)
+
+
+def _cache_key() -> str:
+    from importlib import metadata
+
+    from fillpath.lab.chains import artifacts, tester_state
+
+    h = hashlib.sha256()
+    lab = Path(tester_state.__file__).parent
+    for f in (Path(__file__), lab / "deploy.py", lab / "spec.py", lab / "deployment.py", lab / "tester_state.py"):
+        h.update(f.read_bytes())
+    h.update(artifacts.fingerprint().encode())
+    for dist in ("eth-tester", "py-evm"):
+        h.update(f"{dist}={metadata.version(dist)}".encode())
+    return h.hexdigest()[:20]
+
+
+def _fresh() -> tuple[Any, Any]:
+    """(w3, tester) of a new pinned chain at the lab's genesis."""
     from eth_tester import EthereumTester, PyEVMBackend
     from web3 import Web3
     from web3.providers.eth_tester import EthereumTesterProvider
+
+    params = PyEVMBackend.generate_genesis_params(overrides={"timestamp": GENESIS_TS})
+    backend = _pinned_backend_class()(genesis_parameters=params)
+    backend.pin_next(GENESIS_TS + 1)
+    tester = EthereumTester(backend)
+    return Web3(EthereumTesterProvider(tester)), tester
+
+
+def _ready(tester: Any, deployment: LabDeployment) -> LabChain:
+    """The deployed chain as scenarios use it: the world's own miner, its index, and the snapshot they start from."""
+    tester.disable_auto_mine_transactions()
+    trader = Account.from_key(TRADER_KEY).address
+    tester.backend.indexed = True
+    return LabChain(tester, deployment, deployment.chain_source(trader), deployment.chain_id, trader,
+                    tester.take_snapshot())  # fmt: skip
+
+
+def _deploy() -> tuple[Any, Any, LabDeployment]:
+    from web3 import Web3
     from web3.types import Wei
 
     from fillpath.lab.chains import artifacts
     from fillpath.lab.chains.deploy import deploy_lab
     from fillpath.lab.chains.spec import V2PoolSpec, lab_specs
 
-    params = PyEVMBackend.generate_genesis_params(overrides={"timestamp": GENESIS_TS})
-    backend = _pinned_backend_class()(genesis_parameters=params)
-    backend.pin_next(GENESIS_TS + 1)
-    tester = EthereumTester(backend)
-    w3 = Web3(EthereumTesterProvider(tester))
+    w3, tester = _fresh()
     chain_id = int(w3.eth.chain_id)
     spec = dataclasses.replace(lab_specs("lite")[0], location=CHAIN, chain_id=chain_id,
                                v2=(V2PoolSpec("WETH", "USDC", Decimal(20_000_000)),), v3=(), stableswap=(),
@@ -204,10 +261,7 @@ def _deploy() -> LabChain:
     hot = Account.from_key(HOT_KEY).address
     w3.eth.send_transaction({"from": dev, "to": hot, "value": Wei(HOT_FUNDING["ETH"])})
     usdc.functions.transfer(hot, HOT_FUNDING["USDC"]).transact({"from": dev})
-    tester.disable_auto_mine_transactions()
-    source = deployment.chain_source(trader)
-    backend.indexed = True
-    return LabChain(tester, deployment, source, chain_id, trader, tester.take_snapshot())
+    return w3, tester, deployment
 
 
 def trader_signer() -> Signer:
