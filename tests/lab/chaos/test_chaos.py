@@ -335,3 +335,37 @@ def test_chain_lab_loaded_is_the_lab_deployed() -> None:
     assert stored is not None
     _, tester, deployment = chain._deploy()
     assert (_kv(tester), deployment) == stored[:2]
+
+
+def test_chain_calls_are_reused_only_where_the_block_cannot_show(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An empty block leaves the state root as it was: a call that read only state is answered from what py-evm ran
+    (the same answer), a call that reads the block (Multicall3's getBlockNumber: NUMBER) runs again and sees it."""
+    import random
+
+    from eth_utils.crypto import keccak
+
+    from fillpath.chains.abi import fn
+    from fillpath.lab.chaos.chain import ChainWorld, lab_chain
+    from fillpath.lab.chaos.faults import FaultPlan
+
+    lab = lab_chain()
+    world = ChainWorld(lab, VirtualClock(), FaultPlan(random.Random(1), {}), lambda _: None)
+    number = {"to": lab.source.multicall, "data": "0x" + keccak(text="getBlockNumber()")[:4].hex()}
+    held = {"to": lab.source.multicall, "data": "0x" + fn("Multicall3", "getEthBalance").encode(lab.trader).hex()}
+    runs: list[object] = []
+    run_call = ChainWorld._run_call
+    monkeypatch.setattr(ChainWorld, "_run_call", staticmethod(lambda *a: runs.append(a) or run_call(*a)))
+
+    def ask() -> tuple[int, int]:
+        return (int(world.answer("eth_call", [number, "latest"]), 16),
+                int(world.answer("eth_call", [held, "latest"]), 16))  # fmt: skip
+
+    before = ask()
+    root = lab.tester.backend.chain.get_canonical_head().state_root
+    world.clock.advance(12.0)
+    world.mine()  # nothing in the mempool: an empty block
+    assert lab.tester.backend.chain.get_canonical_head().state_root == root
+    runs.clear()
+    after = ask()
+    assert after == (before[0] + 1, before[1]) and before[0] == world.head() - 1
+    assert len(runs) == 1  # the block number ran again; the balance did not

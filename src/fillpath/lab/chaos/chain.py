@@ -321,6 +321,60 @@ def _indexed() -> Iterator[None]:
         pyevm_main._get_transaction_by_hash = original
 
 
+@dataclass(frozen=True, slots=True)
+class Ran:
+    """What py-evm answered to one call: its output, its gas, whether it reverted; ``block_free``: no opcode that reads
+    the block ran (so the answer holds at any block with the same state); ``charge``: the gas the sender was charged
+    up front (``gas × price``), where a ``BALANCE``/``SELFBALANCE`` ran (it may have read the sender's balance)."""
+
+    output: bytes
+    gas_used: int
+    is_error: bool
+    block_free: bool
+    charge: int | None
+
+
+_MEMO: dict[tuple[bytes, bytes, str, str], Ran] = {}
+"""Calls py-evm ran, by (state root, sender, the normalized call, state overrides). A call is a function of the state
+it runs on, the call itself and the block it runs in: run again on a state with the same root, it runs the same
+opcodes on the same values — unless an opcode read the block (``block_free`` false: not kept), or the sender's balance,
+which the up-front gas charge moves with the fee (kept with the charge, reused only at the same charge). Same root with
+another block: an empty block (every ``IDLE_BLOCK_S``), a scenario's first reads (every scenario starts from one
+state). The node's checks before a call (sender funds, fees) still run at each block."""
+MEMO_SIZE = 20_000
+_BLOCK_OPS = frozenset({0x3A, 0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x48, 0x49, 0x4A})
+"""GASPRICE, BLOCKHASH, COINBASE, TIMESTAMP, NUMBER, PREVRANDAO, GASLIMIT, BASEFEE, BLOBHASH, BLOBBASEFEE."""
+_BALANCE_OPS = frozenset({0x31, 0x47})
+"""BALANCE, SELFBALANCE."""
+_SEEN: set[str] = set()
+"""What the call being run read (``block``, ``balance``): set by the watched opcodes (the world runs on one thread)."""
+_WATCHED: dict[type, type] = {}
+
+
+class _Watch:
+    """An opcode that notes what it reads, then runs as it is."""
+
+    def __init__(self, inner: Any, what: str) -> None:
+        self.inner, self.what = inner, what
+        self.mnemonic, self.gas_cost = inner.mnemonic, inner.gas_cost
+
+    def __call__(self, computation: Any) -> Any:
+        _SEEN.add(self.what)
+        return self.inner(computation=computation)
+
+
+def _watched(computation_class: type) -> type:
+    """``computation_class`` whose block and balance opcodes note they ran (child calls run in the same class)."""
+    if computation_class not in _WATCHED:
+        ops = dict(computation_class.opcodes)  # type: ignore[attr-defined]
+        for op in _BLOCK_OPS | _BALANCE_OPS:
+            if op in ops:
+                ops[op] = _Watch(ops[op], "block" if op in _BLOCK_OPS else "balance")
+        _WATCHED[computation_class] = type(f"Watched{computation_class.__name__}", (computation_class,),
+                                           {"opcodes": ops})  # fmt: skip
+    return _WATCHED[computation_class]
+
+
 class ChainRpc(RpcClient):
     """An ``RpcClient`` answering from the in-process chain, with the scenario's chain faults."""
 
@@ -486,6 +540,8 @@ class ChainWorld:
         return self._head_cache
 
     def _call(self, method: str, params: list[Any]) -> Any:
+        """``eth_call`` / ``eth_estimateGas``: the call run by py-evm on the block's state (in a snapshot, reverted), or
+        its result from :data:`_MEMO` when py-evm already ran the same call on the same state (see there)."""
         from eth.vm.spoof import SpoofTransaction
 
         backend = self.lab.tester.backend
@@ -499,22 +555,43 @@ class ChainWorld:
             header = backend.chain.get_canonical_block_header_by_number(block)
         vm = backend.chain.get_vm(at_header=header)
         state = vm.state
+        norm = backend._normalize_transaction(_tx_norm(tx), "latest")
+        spoof = SpoofTransaction(backend._create_type_aware_unsigned_transaction(norm),
+                                 from_=to_canonical_address(tx["from"]))  # fmt: skip
+        key = (bytes(header.state_root), spoof.sender, repr(sorted(norm.items())),
+               json.dumps(overrides, sort_keys=True))  # fmt: skip
+        charge = spoof.gas * state.get_gas_price(spoof)
+        ran = _MEMO.get(key)
+        if ran is not None and ran.charge in (None, charge):
+            spoof.validate()  # what the node checks before it runs a call (the sender's funds, fees): at this block
+            state.validate_transaction(spoof)
+        else:
+            ran = self._run_call(state, spoof, overrides, charge)
+            if ran.block_free:
+                if len(_MEMO) >= MEMO_SIZE:
+                    _MEMO.clear()
+                _MEMO[key] = ran
+        if ran.is_error:
+            raise RpcError(method, 3, "execution reverted", "0x" + ran.output.hex())
+        if method == "eth_estimateGas":
+            return hex(ran.gas_used * 13 // 10 + 30_000)
+        return "0x" + ran.output.hex()
+
+    @staticmethod
+    def _run_call(state: Any, spoof: Any, overrides: dict[str, Any], charge: int) -> Ran:
+        state.computation_class = _watched(type(state).computation_class)
         snap = state.snapshot()
+        _SEEN.clear()
         try:
             for address, o in overrides.items():
                 for slot, value in (o.get("stateDiff") or {}).items():
                     state.set_storage(to_canonical_address(address), int(slot, 16), int(value, 16))
-            norm = backend._normalize_transaction(_tx_norm(tx), "latest")
-            unsigned = backend._create_type_aware_unsigned_transaction(norm)
-            computation = state.apply_transaction(SpoofTransaction(unsigned, from_=to_canonical_address(tx["from"])))
+            computation = state.apply_transaction(spoof)
         finally:
             state.revert(snap)
-        if computation.is_error:
-            output = computation.output or b""
-            raise RpcError(method, 3, "execution reverted", "0x" + bytes(output).hex())
-        if method == "eth_estimateGas":
-            return hex(computation.get_gas_used() * 13 // 10 + 30_000)
-        return "0x" + bytes(computation.output).hex()
+        output = bytes(computation.output or b"") if computation.is_error else bytes(computation.output)
+        return Ran(output, computation.get_gas_used(), bool(computation.is_error), "block" not in _SEEN,
+                   charge if "balance" in _SEEN else None)  # fmt: skip
 
     def _send(self, raw_hex: str) -> str:
         from eth_account.typed_transactions.typed_transaction import TypedTransaction
