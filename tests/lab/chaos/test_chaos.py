@@ -262,3 +262,51 @@ def test_user_policy_runs_in_every_scenario(tmp_path: Path) -> None:
     o = run_scenario(4, chain=True, policy=policy)
     assert o.ok, o.broken
     assert any(w.startswith("rebalance split:") for _, w in o.timeline)
+
+
+def test_transfer_sent_failpoint_is_reachable() -> None:
+    """A crash after a deposit is accepted (its transaction final, the ledger debited) and before the exchange credits
+    it: recovery finds the credit in the exchange's deposit history and books it once (seed 26, crash faults only)."""
+    o = run_scenario(26, kinds=(Fault.CRASH,), chain=True)
+    assert o.ok, o.broken
+    assert o.fired.get("failpoint:transfer_sent") == 1 and o.failpoint == "transfer_sent"
+    lines = [w for _, w in o.timeline]
+    crash = lines.index("engine: CRASH at failpoint 'transfer_sent'")
+    assert any("deposit" in w and "seen at block" in w for w in lines[:crash])
+    assert any(w.startswith("recover: x000026m0") and " good (credited" in w for w in lines[crash:])
+
+
+BRIDGE_SAMPLE = (1, 3, 12)
+"""The fixed sample with the second chain and the bridge (``--bridge``): a refund after a relayer crash (1), two
+refunds after no fill (3), bridge legs both ways that fill (12)."""
+
+
+def test_bridge_sample_holds_every_invariant() -> None:
+    """Seed 1: the relayer crashes as it sees a deposit, comes back and will not fill it; the leg is left unknown
+    after its wait, the settler refunds the deposit after its fill deadline, and recovery books the refund from the
+    origin's evidence (ledger + in flight = venues across lab1, lab2 and the spoke pools). Same seed, same journal."""
+    outcomes = {seed: run_scenario(seed, bridge=True) for seed in BRIDGE_SAMPLE}
+    assert all(o.ok for o in outcomes.values()), {s: o.broken for s, o in outcomes.items() if not o.ok}
+    fired = {k for o in outcomes.values() for k in o.fired}
+    assert {"bridge_no_fill", "relayer_crash"} <= fired
+    lines = [w for _, w in outcomes[1].timeline]
+    assert any(w.startswith("relayer: CRASH") for w in lines)
+    assert any(w.startswith("relayer: refunds deposit 0 on lab1") for w in lines)
+    assert any(w.startswith("recover: x000001b1") and " bad (refunded" in w for w in lines)
+    assert any(w.startswith("relayer: fills deposit") for _, w in outcomes[12].timeline)
+    again = run_scenario(12, bridge=True)
+    assert again.journal_hash == outcomes[12].journal_hash and again.timeline == outcomes[12].timeline
+    assert "--bridge" in replay_command(1, bridge=True)
+
+
+def test_planted_bridge_bug_is_caught() -> None:
+    """Reconciliation that forgets a bridge transfer in flight at its target: a fill landing before the engine books
+    it reads as drift (halted or adjusted)."""
+    kinds = (Fault.BRIDGE_SLOW,)
+    result = sweep(range(10), kinds=kinds, tamper=planted.reconcile_forgets_bridge_in_flight, bridge=True,
+                   stop_at_first=True)  # fmt: skip
+    assert result.failures, "reconcile_forgets_bridge_in_flight survived 10 seeds"
+    seed = result.failures[0].seed
+    assert replay_command(seed, kinds, bridge=True) in summary(result)
+    assert {b.invariant for b in result.failures[0].broken} & {"no_drift", "chain_lost", "in_flight"}
+    assert run_scenario(seed, kinds=kinds, bridge=True).ok  # the same seed without the bug holds

@@ -10,7 +10,14 @@ from typing import Annotated, Any
 
 import typer
 
-from fillpath.lab.chaos.faults import ALL_FAILPOINTS, CHAIN_KINDS, FAILPOINTS, TRANSFER_KINDS, parse_kinds
+from fillpath.lab.chaos.faults import (
+    ALL_FAILPOINTS,
+    BRIDGE_KINDS,
+    CHAIN_KINDS,
+    FAILPOINTS,
+    TRANSFER_KINDS,
+    parse_kinds,
+)
 from fillpath.lab.chaos.inputs import WorldSpec, load_policy, load_snapshot
 from fillpath.lab.chaos.scenario import DIALECTS, run_scenario
 from fillpath.lab.chaos.sweep import Sweep, replay_command, sweep
@@ -31,6 +38,11 @@ ChainOption = Annotated[
         "--chain", help="An EVM chain (eth-tester, the lab's WETH/USDC pool and executor) beside the exchange."
     ),
 ]
+BridgeOption = Annotated[
+    bool,
+    typer.Option("--bridge", help="A second chain (lab2) and the lab's Across-style bridge between the two "
+                 "(implies --chain)."),
+]  # fmt: skip
 SnapshotOption = Annotated[
     Path | None,
     typer.Option("--snapshot", help="A snapshot file (JSON): its order books and holdings on one exchange become the "
@@ -64,6 +76,7 @@ def run_cmd(
     faults: FaultsOption = None,
     dialect: DialectOption = None,
     chain: ChainOption = False,
+    bridge: BridgeOption = False,
     jobs: Annotated[int, typer.Option("--jobs", min=1, max=64, help="Processes to run scenarios in.")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     snapshot: SnapshotOption = None,
@@ -71,9 +84,9 @@ def run_cmd(
 ) -> None:
     """Run scenarios; print scenarios, faults by kind, invariant failures and scenarios/s. Exit 1 on a failure."""
     kinds = parse_kinds(faults)
-    inputs = user_inputs(snapshot, policy, chain=chain)
+    inputs = user_inputs(snapshot, policy, chain=chain or bridge)
     result = sweep(range(start, start + seeds), kinds=kinds, dialects=parse_dialects(dialect), jobs=jobs, chain=chain,
-                   **inputs.sweep_args())  # fmt: skip
+                   bridge=bridge, **inputs.sweep_args())  # fmt: skip
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2))
     else:
@@ -114,8 +127,8 @@ def summary(s: Sweep) -> str:
         f"{'fault':<26}{'drawn':>8}{'fired':>8}{'share':>8}{'hits':>8}",
     ]
     for k in s.kinds:
-        if k in (*CHAIN_KINDS, *TRANSFER_KINDS) and not s.chain:
-            continue  # only a world with the chain draws them
+        if (k in (*CHAIN_KINDS, *TRANSFER_KINDS) and not s.chain) or (k in BRIDGE_KINDS and not s.bridge):
+            continue  # only a world with the chain (the bridge) draws them
         lines.append(f"{k:<26}{s.drawn[k]:>8}{s.fired[k]:>8}{s.share(k):>8.1%}{s.hits[k]:>8}")
     for p in ALL_FAILPOINTS if s.chain else FAILPOINTS:
         name = f"failpoint:{p}"
@@ -127,7 +140,8 @@ def summary(s: Sweep) -> str:
     lines.append("invariant failures: " + ", ".join(f"{k} {n}" for k, n in sorted(s.broken.items())))
     for o in s.failures[:20]:
         lines.append(f"  seed {o.seed}: {o.broken[0]}")
-        lines.append(f"    replay: {replay_command(o.seed, s.kinds, s.dialects, chain=s.chain, inputs=s.inputs)}")
+        replay = replay_command(o.seed, s.kinds, s.dialects, chain=s.chain, inputs=s.inputs, bridge=s.bridge)
+        lines.append(f"    replay: {replay}")
     if len(s.failures) > 20:
         lines.append(f"  … {len(s.failures) - 20} more (--json lists every one)")
     return "\n".join(lines)
@@ -139,14 +153,15 @@ def replay_cmd(
     faults: FaultsOption = None,
     dialect: DialectOption = None,
     chain: ChainOption = False,
+    bridge: BridgeOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the scenario as JSON.")] = False,
     snapshot: SnapshotOption = None,
     policy: PolicyOption = None,
 ) -> None:
     """Run one scenario again: its timeline, its journal hash and the first broken invariant. Exit 1 if broken."""
-    inputs = user_inputs(snapshot, policy, chain=chain)
+    inputs = user_inputs(snapshot, policy, chain=chain or bridge)
     o = run_scenario(seed, kinds=parse_kinds(faults), dialects=parse_dialects(dialect), chain=chain,
-                     policy=inputs.policy, spec=inputs.spec)  # fmt: skip
+                     policy=inputs.policy, spec=inputs.spec, bridge=bridge)  # fmt: skip
     if as_json:
         typer.echo(json.dumps({
             "seed": o.seed, "dialect": o.dialect, "journal_hash": o.journal_hash, "faults": o.faults, "fired": o.fired,
