@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from fillpath.lab.chaos.cli import app, summary
 from fillpath.lab.chaos.clock import Stalled, VirtualClock, run
 from fillpath.lab.chaos.faults import ALL, Fault, parse_kinds
-from fillpath.lab.chaos.inputs import load_policy, load_snapshot
+from fillpath.lab.chaos.inputs import load_plan, load_policy, load_snapshot
 from fillpath.lab.chaos.scenario import run_scenario
 from fillpath.lab.chaos.sweep import replay_command, sweep
 from fillpath.model.errors import InvalidInput
@@ -310,3 +310,44 @@ def test_planted_bridge_bug_is_caught() -> None:
     assert replay_command(seed, kinds, bridge=True) in summary(result)
     assert {b.invariant for b in result.failures[0].broken} & {"no_drift", "chain_lost", "in_flight"}
     assert run_scenario(seed, kinds=kinds, bridge=True).ok  # the same seed without the bug holds
+
+
+PLANS = Path(__file__).parent / "data"
+"""Two plans ``fillpath route --json`` wrote on the example snapshot: 5 ETH for USDT on binance's book, and 10 WETH for
+USDC through an aggregator on ethereum."""
+
+
+def test_user_plan_runs_first_in_every_scenario() -> None:
+    """--plan: the plan's request, at the world's places (its exchange → labex, its chain → lab1), executed first in
+    every scenario; the account holds what the plan sells on the exchange."""
+    on_book = load_plan(PLANS / "plan_exchange.json", chain=False)
+    assert (on_book.sell, on_book.buy, on_book.amount) == ("ETH@labex", "USDT@labex", 5 * 10**18)
+    o = run_scenario(0, dialects=("binance",), plan=on_book)
+    assert o.ok, o.broken
+    lines = [w for _, w in o.timeline]
+    assert any(w.startswith("plan x000000p0: 5.000000000000000000 ETH@labex for USDT@labex") for w in lines)
+    assert any(w.startswith("swap x000000p0: done") for w in lines)
+    on_chain = load_plan(PLANS / "plan_chain.json", chain=True)
+    assert (on_chain.sell, on_chain.buy) == ("WETH@lab1", "USDC@lab1")
+    o = run_scenario(4, chain=True, plan=on_chain)
+    assert o.ok, o.broken
+    assert any(w.startswith("swap x000004p0: done") for _, w in o.timeline)
+
+
+def test_cli_user_plan_is_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Bad plans: one line naming the field, exit 2, before any scenario runs (nothing written)."""
+    chain_plan = str(PLANS / "plan_chain.json")
+    code, err = _fail_line(["chaos", "run", "--seeds", "1", "--plan", chain_plan], capsys)
+    assert code == 2 and len(err.splitlines()) == 1 and "legs" in err and "--chain" in err
+    data = json.loads((PLANS / "plan_chain.json").read_text())
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({**data, "format": "other/9"}))
+    code, err = _fail_line(["chaos", "replay", "1", "--chain", "--plan", str(bad)], capsys)
+    assert code == 2 and len(err.splitlines()) == 1 and f"--plan {bad}: format" in err
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps({**data, "amount_in": str(10**24)}))
+    code, err = _fail_line(["chaos", "run", "--chain", "--plan", str(big)], capsys)
+    assert code == 2 and "amount_in" in err and "more than the world's trader holds" in err
+    code, err = _fail_line(["chaos", "run", "--plan", str(tmp_path / "none.json")], capsys)
+    assert code == 2 and "cannot be read" in err
+    assert list(tmp_path.iterdir()) == [bad, big] or set(tmp_path.iterdir()) == {bad, big}

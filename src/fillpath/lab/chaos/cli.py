@@ -18,7 +18,7 @@ from fillpath.lab.chaos.faults import (
     TRANSFER_KINDS,
     parse_kinds,
 )
-from fillpath.lab.chaos.inputs import WorldSpec, load_policy, load_snapshot
+from fillpath.lab.chaos.inputs import PlanSpec, WorldSpec, load_plan, load_policy, load_snapshot
 from fillpath.lab.chaos.scenario import DIALECTS, run_scenario
 from fillpath.lab.chaos.sweep import Sweep, replay_command, sweep
 from fillpath.model.errors import InvalidInput
@@ -53,6 +53,11 @@ PolicyOption = Annotated[
     typer.Option("--policy", help="A rebalancing policy (TOML, fillpath rebalance's format) every scenario runs "
                  "after its swaps.", dir_okay=False),
 ]  # fmt: skip
+PlanOption = Annotated[
+    Path | None,
+    typer.Option("--plan", help="A plan (fillpath.plan/1, as `fillpath route --json` writes it): every scenario "
+                 "executes its request first, on the world's places.", dir_okay=False),
+]  # fmt: skip
 DialectOption = Annotated[
     str | None,
     typer.Option("--dialect", help="Comma-separated exchange APIs a scenario may speak: binance, okx (default: both)."),
@@ -81,10 +86,11 @@ def run_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     snapshot: SnapshotOption = None,
     policy: PolicyOption = None,
+    plan: PlanOption = None,
 ) -> None:
     """Run scenarios; print scenarios, faults by kind, invariant failures and scenarios/s. Exit 1 on a failure."""
     kinds = parse_kinds(faults)
-    inputs = user_inputs(snapshot, policy, chain=chain or bridge)
+    inputs = user_inputs(snapshot, policy, chain=chain or bridge, plan=plan, bridge=bridge)
     result = sweep(range(start, start + seeds), kinds=kinds, dialects=parse_dialects(dialect), jobs=jobs, chain=chain,
                    bridge=bridge, **inputs.sweep_args())  # fmt: skip
     if as_json:
@@ -100,12 +106,15 @@ class UserInputs:
     spec: WorldSpec | None
     policy: Policy | None
     options: tuple[str, ...]
+    plan: PlanSpec | None = None
 
     def sweep_args(self) -> dict[str, Any]:
-        return {"spec": self.spec, "policy": self.policy, "inputs": self.options}
+        return {"spec": self.spec, "policy": self.policy, "inputs": self.options, "plan": self.plan}
 
 
-def user_inputs(snapshot: Path | None, policy: Path | None, *, chain: bool) -> UserInputs:
+def user_inputs(
+    snapshot: Path | None, policy: Path | None, *, chain: bool, plan: Path | None = None, bridge: bool = False
+) -> UserInputs:
     """The user's snapshot and policy, checked (``InvalidInput`` naming the field: one line, exit 2)."""
     if policy is not None and not chain:
         raise InvalidInput("--policy", "needs --chain (rebalancing moves funds between the chain and the exchange)",
@@ -115,8 +124,11 @@ def user_inputs(snapshot: Path | None, policy: Path | None, *, chain: bool) -> U
         options.append(f"--snapshot {shlex.quote(str(snapshot))}")
     if policy is not None:
         options.append(f"--policy {shlex.quote(str(policy))}")
-    return UserInputs(load_snapshot(snapshot) if snapshot is not None else None,
-                      load_policy(policy, chain=chain) if policy is not None else None, tuple(options))  # fmt: skip
+    if plan is not None:
+        options.append(f"--plan {shlex.quote(str(plan))}")
+    spec = load_snapshot(snapshot) if snapshot is not None else None
+    return UserInputs(spec, load_policy(policy, chain=chain) if policy is not None else None, tuple(options),
+                      load_plan(plan, chain=chain, bridge=bridge, spec=spec) if plan is not None else None)  # fmt: skip
 
 
 def summary(s: Sweep) -> str:
@@ -157,11 +169,12 @@ def replay_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the scenario as JSON.")] = False,
     snapshot: SnapshotOption = None,
     policy: PolicyOption = None,
+    plan: PlanOption = None,
 ) -> None:
     """Run one scenario again: its timeline, its journal hash and the first broken invariant. Exit 1 if broken."""
-    inputs = user_inputs(snapshot, policy, chain=chain or bridge)
+    inputs = user_inputs(snapshot, policy, chain=chain or bridge, plan=plan, bridge=bridge)
     o = run_scenario(seed, kinds=parse_kinds(faults), dialects=parse_dialects(dialect), chain=chain,
-                     policy=inputs.policy, spec=inputs.spec, bridge=bridge)  # fmt: skip
+                     policy=inputs.policy, spec=inputs.spec, bridge=bridge, plan=inputs.plan)  # fmt: skip
     if as_json:
         typer.echo(json.dumps({
             "seed": o.seed, "dialect": o.dialect, "journal_hash": o.journal_hash, "faults": o.faults, "fired": o.fired,

@@ -27,7 +27,7 @@ from fillpath.lab.chaos import invariants
 from fillpath.lab.chaos.chain import CHAIN, CHAIN2
 from fillpath.lab.chaos.clock import Stalled, VirtualClock, run
 from fillpath.lab.chaos.faults import ALL, Fault, FaultPlan
-from fillpath.lab.chaos.inputs import WorldSpec
+from fillpath.lab.chaos.inputs import PlanSpec, WorldSpec
 from fillpath.lab.chaos.wallet import COIN
 from fillpath.lab.chaos.world import CLOCK_BOUND_NS, LOCATION, Crash, Tamper, World
 from fillpath.model.errors import FillpathError
@@ -151,6 +151,13 @@ async def _workload(world: World, swaps: int) -> list[str]:
     interval = rng.choice((2.0, 5.0, 15.0))
     world.reconcile_every(interval)
     world.start_miner()
+    if world.plan is not None:  # the user's plan first: its request, routed on the world's venues
+        p = world.plan
+        eid = f"x{world.seed % 10**6:06d}p0"
+        world.log(f"plan {eid}: {Decimal(p.amount).scaleb(-p.decimals())} {p.sell} for {p.buy} ({p.source})")
+        req = SwapRequest(RouteRequest(p.sell, p.amount, p.buy, max_hops=p.max_hops), sell_decimals=p.decimals())
+        statuses.append(await _run(world, req, eid))
+        parts = world.parts
     for n in range(swaps):
         if world.bridge and world.faults.bridge_rng.random() < BRIDGE_SHARE:
             statuses.append(await _bridge_funds(world, n))
@@ -344,6 +351,7 @@ def run_scenario(
     policy: Policy | None = None,
     spec: WorldSpec | None = None,
     bridge: bool = False,
+    plan: PlanSpec | None = None,
 ) -> Outcome:
     """Run scenario ``seed`` in a scratch directory (under ``workdir`` if given) and check it. ``policy``: a
     rebalancing policy every scenario runs after its swaps (the user's own: ``--policy``); ``spec``: the exchange a
@@ -364,7 +372,7 @@ def run_scenario(
         clock = VirtualClock()
         dialect = dialect_of(seed, dialects)
         world = World(seed, rng, clock, faults, directory, template, tamper, dialect, chain, side=side, policy=policy,
-                      spec=spec, bridge=bridge)  # fmt: skip
+                      spec=spec, bridge=bridge, plan=plan)  # fmt: skip
         world.log(f"venue: {LOCATION} speaks {dialect}" + (f"; chain {CHAIN} (eth-tester)" if chain else "")
                   + (f"; chain {CHAIN2} and the bridge" if bridge else ""))  # fmt: skip
         world.log("faults: " + (", ".join(f"{k} {v:.2f}" for k, v in drawn.items()) or "none")

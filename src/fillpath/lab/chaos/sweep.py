@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from fillpath.lab.chaos.faults import ALL, ALL_FAILPOINTS, Fault
-from fillpath.lab.chaos.inputs import WorldSpec
+from fillpath.lab.chaos.inputs import PlanSpec, WorldSpec
 from fillpath.lab.chaos.scenario import DIALECTS, Outcome, run_scenario
 from fillpath.lab.chaos.world import Tamper
 from fillpath.rebalance.policy import Policy
@@ -118,13 +118,14 @@ def sweep(
     spec: WorldSpec | None = None,
     inputs: Sequence[str] = (),
     bridge: bool = False,
+    plan: PlanSpec | None = None,
 ) -> Sweep:
     """Run ``seeds`` and gather them. ``jobs`` > 1: in that many processes (each seed is its own world, so the
     outcomes are the same as in one process; they are gathered in seed order)."""
     out = Sweep(tuple(kinds), tuple(dialects), chain or bridge, tuple(inputs), bridge=bridge)
     t = time.perf_counter()
     run = functools.partial(run_scenario, kinds=kinds, dialects=dialects, tamper=tamper, workdir=workdir, chain=chain,
-                            policy=policy, spec=spec, bridge=bridge)  # fmt: skip
+                            policy=policy, spec=spec, bridge=bridge, plan=plan)  # fmt: skip
     if jobs > 1:
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
             outcomes: Iterable[Outcome] = pool.map(run, seeds, chunksize=4)

@@ -57,7 +57,7 @@ from fillpath.lab.chaos.chain import (
 from fillpath.lab.chaos.clock import VirtualClock
 from fillpath.lab.chaos.exchange import VENUES, InProcessVenue
 from fillpath.lab.chaos.faults import Fault, FaultPlan
-from fillpath.lab.chaos.inputs import WorldSpec
+from fillpath.lab.chaos.inputs import PlanSpec, WorldSpec
 from fillpath.lab.chaos.relayer import FILL_DEADLINE_S, ChaosRelayer
 from fillpath.lab.chaos.wallet import ChaosWallet
 from fillpath.lab.exchange.config import (
@@ -148,6 +148,8 @@ class World:
     """A rebalancing policy the scenario runs after its swaps."""
     spec: WorldSpec | None = None
     """The exchange a user's snapshot describes (its markets and balances), instead of the default one."""
+    plan: PlanSpec | None = None
+    """A user's plan: every scenario executes its request first."""
     bridge: bool = False
     """A second chain (``lab2``) and the lab bridge between the two (spoke pools, the world's relayer)."""
     timeline: list[tuple[int, str]] = field(default_factory=list)
@@ -222,6 +224,10 @@ class World:
             "USDT": Decimal(self.rng.randint(0, 2_000_000)),
             "USDC": Decimal(self.rng.randint(0, 500_000)),
         }
+        if self.plan is not None and self.plan.sell.endswith(f"@{LOCATION}"):  # the account holds what it sells
+            symbol = self.plan.sell.partition("@")[0]
+            need = Decimal(self.plan.amount).scaleb(-self.plan.decimals())
+            balances[symbol] = max(balances.get(symbol, Decimal(0)), need)
         # thin books (at most 30 levels a side): big sales walk them, IOC remainders expire, and a snapshot is cheap
         markets = tuple(dataclasses.replace(m, levels=min(m.levels, 30)) for m in DEFAULT_MARKETS)
         return SimConfig(markets, (AccountSpec(DEFAULT_API_KEY, DEFAULT_API_SECRET, balances),), seed=self.seed,
