@@ -95,9 +95,10 @@ class ChaosRelayer:
             return
         for location in sorted(self.chains):
             self._scan(location)
-        for key in sorted(self.relays):
-            r = self.relays[key]
-            if not r.done and now >= self.down_until:
+        for _, r in sorted(self.relays.items(), key=lambda kv: kv[0]):
+            if self.clock.seconds() < self.down_until:
+                return  # it crashed on the way (a relay it just filled): the rest waits for its restart
+            if not r.done:
                 self._act(r)
 
     def _crash(self, why: str) -> None:
