@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 HEADER = """\
 # Tests measured at 5 s or more (slowest first). conftest.py hands them to the xdist workers first, so that
 # no long test starts last and keeps one worker busy while the other idles. Refresh after a full run:
-#   .venv/bin/pytest -n auto -m 'not slow' --junitxml=/tmp/j.xml && .venv/bin/python scripts/long_tests.py /tmp/j.xml
+#   bash scripts/test.sh --junitxml=/tmp/j.xml && .venv/bin/python scripts/long_tests.py /tmp/j.xml
 """
 
 
