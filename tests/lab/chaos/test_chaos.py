@@ -353,13 +353,15 @@ def test_cli_user_plan_is_checked(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert list(tmp_path.iterdir()) == [bad, big] or set(tmp_path.iterdir()) == {bad, big}
 
 
-BRIDGE_REGRESSION_SEEDS = (5016, 5020, 5046, 5078)
+BRIDGE_REGRESSION_SEEDS = (5016, 5020, 5046, 5078, 5099, 5105)
 """Bridge seeds of the first sweep (5000-5079) that broke: 5016, 5020 — the engine: recovery's nonce-gap filler was
 dropped and re-sent, confirmed after the pass stopped waiting, and its gas was never booked (the next pass found the
 nonce taken and sent none; ``chain_lost`` ETH@lab2, 21,000 gas a filler): fillers are now booked each under its own
 hash, and recovery books late ones once final (``recovery.book_late_fillers``); 5046, 5078 — the world: the relayer
 crashing right after a fill iterated the relays it had just forgotten (a KeyError out of the block hook stopped the
-miner: intents open for good)."""
+miner: intents open for good); 5099, 5105 (second sweep, 5080-5139) — the engine: a bridge deposit waiting behind its
+approval, dropped for good, stayed pending through every recovery pass (the transfer runners' recovery,
+``evm_call.follow_sent``, now fills the gap and waits again, as the executor's recovery does)."""
 
 
 def test_bridge_regression_seeds() -> None:
