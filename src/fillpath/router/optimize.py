@@ -82,6 +82,10 @@ class Problem:
         self.full_solution: Solution | None = None
         """The solve over every venue, once it has run."""
         self.full_prices: tuple[float, ...] | None = None
+        self._solved: dict[frozenset[str], Solution] = {}
+        """Solves by venue set: the venue choice and the branch and bound ask for the same subsets again."""
+        self._failed: list[frozenset[str]] = []
+        """Venue sets that could not carry the amount (or had no route): any subset of one cannot either."""
         """Node prices of the solve over every venue (the tightest certificate), once it has run."""
         self.spot_prices = initial_prices(len(self.index), arcs, frozenset(self.index[t] for t in self.sinks))
         for e in self.edges:
@@ -181,6 +185,9 @@ class Problem:
         sinks = frozenset(index[t] for t in self.all_sinks if t in index)
         for t in sinks:
             nu[t], known[t] = 1.0, True
+        _reprice_off_routes(
+            nu, known, [(index[e.asset_in], index[e.asset_out]) for e in edges], sinks, self.sources, index
+        )
         arcs = [
             (
                 index[e.asset_in],
@@ -236,7 +243,20 @@ class Problem:
         return out
 
     def solve(self, enabled: frozenset[str]) -> Solution:
-        solution = self._solve(enabled)
+        """The exact plan of the continuous optimum over the ``enabled`` venues. Raises :class:`InvalidInput` when they
+        cannot carry the amount. Memoized per venue set; a subset of a set that could not carry the amount is refused
+        without a solve (fewer venues carry less), except the whole set, whose refusal states the capacity."""
+        known = self._solved.get(enabled)
+        if known is not None:
+            return known
+        if enabled != self.venues and any(enabled <= failed for failed in self._failed):
+            raise InvalidInput("amount", "more than these venues can carry", "sell less")
+        try:
+            solution = self._solve(enabled)
+        except InvalidInput:
+            self._failed.append(enabled)
+            raise
+        self._solved[enabled] = solution
         if enabled == self.venues:
             self.full_solution = solution
             self.full_prices = solution.prices
@@ -419,6 +439,48 @@ class Problem:
                 shares[i] += room
                 spill -= room
         return {s: x for (s, _), x in zip(sources, shares, strict=True)}
+
+
+def _reprice_off_routes(
+    nu: list[float],
+    known: list[bool],
+    pairs: Sequence[tuple[int, int]],
+    sinks: frozenset[int],
+    sources: Sequence[tuple[AssetId, int]],
+    index: Mapping[AssetId, int],
+) -> None:
+    """The tightest prices for the nodes no source → sink flow over ``pairs`` (tail, head) can use; any prices give a
+    valid bound, so the solve's (or spot) values there only loosen it. A node that reaches no sink is worth 0 (an arc
+    into it then adds nothing, nor does one out of it: its head reaches no sink either). A node no source reaches
+    holds nothing: it is marked unknown, and the caller prices it at its best spot-rate completion, where its arcs
+    add nothing. (A subset solve of the venue choice or of the branch and bound leaves such nodes at spot: an arc
+    from the routes into a dead end then counted its whole spot value, a gap of 1e-3 on a $1,200 sale.)"""
+    back: dict[int, list[int]] = {}
+    fwd: dict[int, list[int]] = {}
+    for t, h in pairs:
+        back.setdefault(h, []).append(t)
+        fwd.setdefault(t, []).append(h)
+    to_sink = _reach_ints(set(sinks), back)
+    starts = {index[s] for s, _ in sources if s in index}
+    from_source = _reach_ints(starts, fwd)
+    for j in range(len(nu)):
+        if j in sinks:
+            continue
+        if j not in to_sink:
+            nu[j], known[j] = 0.0, True
+        elif j not in from_source:
+            nu[j], known[j] = 0.0, False
+
+
+def _reach_ints(start: set[int], adj: Mapping[int, list[int]]) -> set[int]:
+    seen = set(start)
+    todo = list(start)
+    while todo:
+        for nxt in adj.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
 
 
 def _least_rate(curve: FloatCurve) -> float:
