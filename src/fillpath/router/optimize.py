@@ -16,7 +16,7 @@ from fractions import Fraction
 from fillpath.model.assets import AssetId
 from fillpath.model.errors import InvalidInput
 from fillpath.router.build import COARSE, Draft, apportion, build, executable
-from fillpath.router.certificate import FixedCosts, upper_bound
+from fillpath.router.certificate import FixedCosts, holdings, upper_bound
 from fillpath.router.costs import Costs
 from fillpath.router.curves import CostedCurve, FloatCurve, PiecewiseLinearCurve, curve_for
 from fillpath.router.cycles import cancel_cycles
@@ -166,6 +166,7 @@ class Problem:
         *,
         fixed_costs: bool = False,
         used: frozenset[str] = frozenset(),
+        descend: bool = False,
     ) -> int:
         """The certificate (see :mod:`fillpath.router.certificate`) over ``edges`` (default: the problem's; may be a
         superset, the whole hop-limited graph), on the venues' own curves (no penalty, no waiting cost: it bounds
@@ -216,8 +217,19 @@ class Problem:
                 for e in edges
             ]
             gas = [float(self.gas.get(v, _NO_GAS)) for v in venues]
-            fixed = FixedCosts([at[e.venue.id] for e in edges], lost, gas, frozenset(at[v] for v in used if v in at))
-        return upper_bound(nu, arcs, sources, float(self.amount), sinks, fixed)
+            most = holdings(arcs, sources, float(self.amount), len(nodes), sinks)
+            fixed = FixedCosts(
+                [at[e.venue.id] for e in edges],
+                lost,
+                gas,
+                frozenset(at[v] for v in used if v in at),
+                [most[t] for t, _, _ in arcs],
+            )
+        return upper_bound(nu, arcs, sources, float(self.amount), sinks, fixed, descend=descend)
+
+    def solved_prices(self, *first: tuple[float, ...]) -> list[tuple[float, ...]]:
+        """``first``, then the prices of every venue set solved so far (each once, in solve order)."""
+        return list(dict.fromkeys([*first, *(s.prices for s in self._solved.values())]))
 
     def has_fixed_fee(self, venue: str) -> bool:
         return venue in self._fee_venues
