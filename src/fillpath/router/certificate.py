@@ -152,8 +152,8 @@ def holdings(
 
 SWEEPS = 4
 """Coordinate-descent sweeps over the nodes for the fixed-cost bound."""
-SECTIONS = 30
-"""Golden-section steps per node and sweep, once the minimum is bracketed (the bracket shrinks to 0.618^30 ≈ 5e-7)."""
+SECTIONS = 20
+"""Golden-section steps per node and sweep, once the minimum is bracketed (the bracket shrinks to 0.618^20 ≈ 7e-5)."""
 
 
 def _arc_term(nu: Sequence[float], tail: int, head: int, curve: FloatCurve, held: float = math.inf) -> float:

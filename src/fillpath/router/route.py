@@ -90,10 +90,6 @@ def _fixed_costs(
     gassy = any(g > 0 for p, _ in priced for g in p.gas.values())
     if not gassy and not any(getattr(e.venue, "fee_fixed", 0) for e in full):
         return best, bound
-    # one pass, at the all-venue prices and at those of every venue set the venue choice solved (the plan's own
-    # among them): any prices give a valid bound, and where fixed costs matter the chosen set's prices are the tight
-    # ones (at the all-venue prices every pool a small sale need not touch still shows a surplus above its gas)
-    net = _bound_at(problem, problem.solved_prices(prices, best.prices), full, frozenset(), descend=True)
     used = {leg.venue for s in (problem.full_solution, best) if s is not None for leg in s.draft.legs}
 
     def branch_on(decided: frozenset[str], at: tuple[float, ...], legs: set[str]) -> str | None:
@@ -107,7 +103,13 @@ def _fixed_costs(
         return min(open_, key=lambda v: (abs(gains[v]), v)) if open_ else None
 
     first = branch_on(frozenset(), prices, used)
-    if first is not None:
+    if first is None:
+        # no fee venue to switch: the one-pass bound (gas), at the all-venue prices and at those of every venue set
+        # the venue choice solved (any prices give a valid bound; at the all-venue ones every pool a small sale need
+        # not touch shows a surplus above its gas), lowered by descent
+        close = float(best.net) if gassy else float(best.draft.expected_out)
+        net = _bound_at(problem, problem.solved_prices(prices, best.prices), full, frozenset(), descend=close)
+    else:
         # branch and bound, best first: a node fixes some fee venues on or off (the rest as the one-pass rule has
         # them); a node that switches a venue off is solved (its plan competes) and bounded at its own prices; it
         # branches on the next doubtful venue (used by its plan, or worth its fee at its prices) only while its bound
@@ -150,19 +152,26 @@ def _fixed_costs(
             if done:
                 break
             more = problem.solved_prices(*cands)  # every solve's prices are valid for every leaf
-            leaves[0] = (min(node, _bound_at(problem, more, edges, on, descend=True)), True, edges, on, cands)
+            close = float(best.net) if gassy else float(best.draft.expected_out)
+            leaves[0] = (min(node, _bound_at(problem, more, edges, on, descend=close)), True, edges, on, cands)
         net = leaves[0][0] if leaves else 0
     return best, min(bound, net + (math.ceil(best.cost) if gassy and best.cost > 0 else 0))
 
 
 def _bound_at(
-    problem: Problem, cands: list[tuple[float, ...]], edges: list[Edge], on: frozenset[str], *, descend: bool = False
+    problem: Problem,
+    cands: list[tuple[float, ...]],
+    edges: list[Edge],
+    on: frozenset[str],
+    *,
+    descend: float | None = None,
 ) -> int:
     """The fixed-cost bound over ``edges`` with the ``on`` venues' costs in full: the least at any of ``cands``
-    (prices), and with ``descend`` also from the best of them lowered by coordinate descent."""
+    (prices), and with ``descend`` (the best plan's value) also lowered by coordinate descent from the best few of
+    them, unless it is already within 1e-5 of that value (the descent is most of the certificate's cost)."""
     values = [problem.upper_bound(pr, edges, fixed_costs=True, used=on) for pr in cands]
     least = min(values)
-    if not descend:
+    if descend is None or least <= descend * (1.0 + 1e-5) + 2:
         return least
     # from the DESCENTS best starts: coordinate descent stops at a different corner of the non-smooth h from each
     starts = sorted(range(len(cands)), key=lambda i: (values[i], i))[:DESCENTS]
