@@ -13,7 +13,8 @@ echo "== import contracts (lint-imports) =="
 .venv/bin/lint-imports --no-cache | sed -n '/^Contracts/,$p'
 echo "== pytest =="
 set +e
-.venv/bin/pytest -n auto --dist loadgroup -q -m "not slow" "$@"
+# one worker more than there are cores: the tests wait on nodes, simulators and subprocesses a third of the time
+.venv/bin/pytest -n "$(( $(nproc) + 1 ))" --dist loadgroup -q -m "not slow" "$@"
 rc=$?
 set -e
 if [ "$rc" = 5 ]; then echo "pytest collected no tests: that is a failure here" >&2; exit 1; fi

@@ -134,6 +134,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         on_anvil = "chain" in names and callspec is not None and callspec.params.get("chain") == "anvil"
         if names & ANVIL_FIXTURES or on_anvil:
             item.add_marker(pytest.mark.anvil)
+    _long_tests_first(items)
+
+
+def _long_tests_first(items: list[pytest.Item]) -> None:
+    """The tests listed in long_tests.txt (measured slowest first) go first, in that order: xdist hands tests out in
+    collection order, and a minute-long test that starts last keeps one worker busy while the other has nothing."""
+    listed = Path(__file__).with_name("long_tests.txt").read_text().splitlines()
+    rank = {n: i for i, n in enumerate(line for line in listed if line and not line.startswith("#"))}
+    items.sort(key=lambda item: rank.get(item.nodeid, len(rank)))  # stable: the rest keep their order
 
 
 def pytest_report_header(config: pytest.Config) -> str:

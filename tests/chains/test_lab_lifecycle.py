@@ -123,19 +123,37 @@ def test_status_without_a_lab_says_so(tmp_path: Path) -> None:
     assert "not started" in res.stdout
 
 
-def test_lab_up_json_is_the_only_thing_on_stdout(lab_dir: Path) -> None:
-    res = cli("lab", "up", "--json", data_dir=lab_dir)
-    json.loads(res.stdout)  # parses as one document: progress goes to stderr
+@pytest.fixture(scope="module")
+def shared_lab(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One fresh lab for the tests below that only read it (each lab start is seconds): its data dir and the
+    ``lab up --json`` document, which must be the only thing on stdout (progress goes to stderr)."""
+    data = tmp_path_factory.mktemp("shared-lab") / "lifecycle"
+    try:
+        yield data, json.loads(cli("lab", "up", "--json", data_dir=data).stdout)
+    finally:
+        cli("lab", "down", data_dir=data, check=False)
 
 
-def test_the_lab_exchange_speaks_binance_to_ccxt(lab_dir: Path) -> None:
+# one worker starts the shared lab for these (``--dist loadgroup``), not one per worker
+SHARED = pytest.mark.xdist_group("lab-lifecycle-shared")
+
+
+@SHARED
+def test_lab_up_json_is_the_only_thing_on_stdout(shared_lab: tuple[Path, dict[str, Any]]) -> None:
+    _data, doc = shared_lab
+    assert set(doc["locations"]) == {"lab1", "lab2", "labex", "labokx"}
+
+
+@SHARED
+def test_the_lab_exchange_speaks_binance_to_ccxt(shared_lab: tuple[Path, dict[str, Any]]) -> None:
     import asyncio
     from decimal import Decimal
 
     from fillpath.lab.exchange.binance import sim_binance
     from fillpath.lab.manager import Lab
 
-    locs = json.loads(cli("lab", "up", "--json", data_dir=lab_dir).stdout)["locations"]
+    lab_dir, doc = shared_lab
+    locs = doc["locations"]
     creds = Lab(lab_dir).exchange_credentials()
     assert locs["labex"]["api_key"] == creds.api_key
     assert creds.secret not in json.dumps(locs) and "secret=***" in repr(creds)
@@ -158,14 +176,18 @@ def test_the_lab_exchange_speaks_binance_to_ccxt(lab_dir: Path) -> None:
     assert abs(bid - 3000) < 30  # priced near lab1's pools
 
 
-def test_the_second_lab_exchange_speaks_okx_to_ccxt_with_its_own_books_and_fees(lab_dir: Path) -> None:
+@SHARED
+def test_the_second_lab_exchange_speaks_okx_to_ccxt_with_its_own_books_and_fees(
+    shared_lab: tuple[Path, dict[str, Any]],
+) -> None:
     import asyncio
     from decimal import Decimal
 
     from fillpath.lab.exchange.okx.client import sim_okx
     from fillpath.lab.manager import Lab
 
-    locs = json.loads(cli("lab", "up", "--json", data_dir=lab_dir).stdout)["locations"]
+    lab_dir, doc = shared_lab
+    locs = doc["locations"]
     creds = Lab(lab_dir).exchange_credentials("labokx")
     assert locs["labokx"]["api_key"] == creds.api_key and creds.passphrase
     assert creds.passphrase not in json.dumps(locs) and "passphrase=***" in repr(creds)

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
@@ -26,6 +24,7 @@ from fillpath.lab.manager import TRADER_GAS, Lab
 from fillpath.model.amounts import to_base_units
 from fillpath.model.assets import AssetId
 from fillpath.model.errors import InvalidInput
+from tests.cli.failures import invoke_with_env
 
 DECIMALS = {"ETH": 18, "WETH": 18, "USDC": 6, "USDT": 6, "WBTC": 8, "DAI": 18, "BTC": 18}
 
@@ -236,10 +235,9 @@ def test_parse_targets_names_the_argument(args: list[str], field: str | None) ->
 
 
 def _cli(lab: Lab, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "FILLPATH_DATA_DIR": str(lab.dir.parent)}
-    return subprocess.run(
-        [sys.executable, "-m", "fillpath", *args], capture_output=True, text=True, env=env, timeout=120, check=False
-    )
+    """``fillpath ARGS`` on ``lab``, in this process (a subprocess pays a second or more of imports each time)."""
+    res = invoke_with_env({"FILLPATH_DATA_DIR": str(lab.dir.parent)}, *args)
+    return subprocess.CompletedProcess(["fillpath", *args], res.code, res.out, res.err)
 
 
 def test_cli_fund_and_status_show_the_trader_but_never_its_secrets(lab: Lab) -> None:

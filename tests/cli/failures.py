@@ -11,6 +11,7 @@ import io
 import json
 import os
 import sqlite3
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +87,12 @@ def invoke_with_env(env: dict[str, str], *args: str) -> Outcome:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def completed(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``invoke_with_env`` shaped as ``subprocess.run``'s result, for tests written against a process."""
+    res = invoke_with_env(env, *args)
+    return subprocess.CompletedProcess(["fillpath", *args], res.code, res.out, res.err)
 
 
 def example() -> dict[str, Any]:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from fillpath.lab.manager import Lab
+from tests.cli.failures import completed
 from tests.conftest import Chain
 
 
@@ -27,10 +27,7 @@ def lab_env(lab1: Chain, tmp_path: Path) -> dict[str, str]:
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "fillpath", *args], capture_output=True, text=True, timeout=180,
-        env={**os.environ, **env},
-    )  # fmt: skip
+    return completed(env, *args)  # in this process: no seconds of imports per call
 
 
 def test_a_dry_run_plans_and_simulates_without_any_credential(lab_env: dict[str, str]) -> None:

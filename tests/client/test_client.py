@@ -17,6 +17,7 @@ import pytest
 import fillpath
 from fillpath.lab.manager import Lab
 from fillpath.model.errors import FillpathError, InvalidInput
+from tests.cli.failures import completed
 from tests.conftest import Chain
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,8 +35,7 @@ def lab_env(lab1: Chain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dic
 
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "fillpath", *args], capture_output=True, text=True, timeout=180,
-                          env={**os.environ, **env})  # fmt: skip
+    return completed(env, *args)  # in this process: no seconds of imports per call
 
 
 def test_import_fillpath_loads_no_client_until_it_is_used() -> None:

@@ -52,7 +52,8 @@ def test_slow_fill_arrives_late_and_whole(lab1: Chain, lab2: Chain, tmp_path: Pa
     with Store.open(cfg.resolved_database_url) as store:
         run = asyncio.run(swap(cfg, store, signer, "USDC@lab1", 5000 * 10**6, "USDC@lab2"))
         assert run.result is not None and run.result.status == "done"
-        assert all(x.realized_out == x.expected_out for x in run.result.legs)
+        legs = [(x.venue, x.amount_in, x.expected_out, x.realized_out) for x in run.result.legs]
+        assert all(x.realized_out == x.expected_out for x in run.result.legs), legs  # seen once under load 10
         bridges = [x for x in run.result.legs if x.venue.startswith("labbridge:")]
         assert all(x.in_flight_ms is not None and x.in_flight_ms >= 1500 for x in bridges)
         assert store.balance(USDC2) == run.result.realized_out

@@ -5,8 +5,6 @@ the whole network) to 1e-4 at ``--max-hops 4``, and its certificate bounds it fr
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -19,6 +17,7 @@ from fillpath.model.assets import AssetId
 from fillpath.router import Market, RouteRequest, route
 from fillpath.router.plan import read_plan
 from fillpath.router.snapshot import loads_snapshot
+from tests.cli.failures import completed
 from tests.router.helpers import check_plan
 
 CASES = Path(__file__).parent / "data" / "mixed"
@@ -51,9 +50,7 @@ def test_the_plan_reaches_the_listed_optimum_and_is_certified(case: dict[str, An
 def test_the_cli_prints_the_plan_and_its_certificate() -> None:
     case = LISTED[0]
     args = [case["amount"], case["sell"], case["buy"], "--snapshot", str(CASES / case["snapshot"]), "--max-hops", "4"]
-    res = subprocess.run(
-        [sys.executable, "-m", "fillpath", "route", *args, "--json", "--no-gas"], capture_output=True, text=True
-    )
+    res = completed({}, "route", *args, "--json", "--no-gas")
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
     plan = read_plan(doc)
@@ -61,6 +58,6 @@ def test_the_cli_prints_the_plan_and_its_certificate() -> None:
     assert plan.expected_out >= optimum * Fraction(9999, 10_000)
     assert int(doc["upper_bound"]) >= plan.expected_out
     assert Decimal(str(doc["gap"])) == pytest.approx(Decimal(1) - Decimal(plan.expected_out) / int(doc["upper_bound"]))
-    table = subprocess.run([sys.executable, "-m", "fillpath", "route", *args], capture_output=True, text=True)
+    table = completed({}, "route", *args)
     assert table.returncode == 0, table.stderr
     assert "upper bound" in table.stdout and "gap" in table.stdout

@@ -20,6 +20,7 @@ from fillpath.lab.manager import Lab
 from fillpath.model.events import ExecutionFinished, ExecutionStarted, ServiceStarted, ServiceStopped
 from fillpath.state.records import IntentStatus
 from fillpath.state.store import Store
+from tests.cli.failures import completed
 from tests.service.conftest import ServiceProcess, admin, call, lab_dir, service_config
 
 
@@ -35,13 +36,13 @@ def test_sigterm_stops_cleanly_and_a_second_start_is_refused(
     assert second.returncode == 1
     assert f"another `fillpath run` (pid {first.proc.pid}, {first.url}) already serves" in second.stderr
     # the CLI asks the running service (found through <data dir>/service.json) instead of the venues
-    cli = [sys.executable, "-m", "fillpath", "--config", str(config), "--service", "auto"]
-    venues = subprocess.run([*cli, "venues", "--json"], capture_output=True, text=True, timeout=60)
+    cli = ["--config", str(config), "--service", "auto"]  # in this process: the service does the work
+    venues = completed({}, *cli, "venues", "--json")
     assert venues.returncode == 0, venues.stderr
     assert [v["venue"] for v in json.loads(venues.stdout)][:3] == ["lab1", "lab2", "labex"]
-    held = subprocess.run([*cli, "balances", "--json"], capture_output=True, text=True, timeout=60)
+    held = completed({}, *cli, "balances", "--json")
     assert held.returncode == 0 and json.loads(held.stdout)["assets"], held.stderr
-    bad = subprocess.run([*cli, "swap", "1", "WETH@nowhere", "USDC"], capture_output=True, text=True, timeout=60)
+    bad = completed({}, *cli, "swap", "1", "WETH@nowhere", "USDC")
     assert bad.returncode == 2 and "nowhere" in bad.stderr  # the service's 400 is the CLI's usage error
     t = time.monotonic()
     assert first.stop(signal.SIGTERM) == 0

@@ -7,8 +7,6 @@ import asyncio
 import json
 import os
 import secrets
-import subprocess
-import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +21,7 @@ from fillpath.lab.manager import Lab
 from fillpath.model.assets import AssetId
 from fillpath.model.events import BalanceAdjusted
 from fillpath.state.store import Store
+from tests.cli.failures import invoke
 from tests.conftest import Chain
 
 
@@ -30,11 +29,9 @@ def _cli(tmp_path: Path, *args: str) -> Any:
     cfg = tmp_path / "fillpath.toml"  # the running lab's configuration, with a journal of the test's own
     lab_toml = lab_config_path(Path(os.environ["FILLPATH_TEST_LAB_DIR"])).read_text()
     cfg.write_text(f'database_url = "sqlite:///{tmp_path}/fp.db"\n' + lab_toml)
-    res = subprocess.run(
-        [sys.executable, "-m", "fillpath", "--config", str(cfg), *args], capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert res.returncode in (0, 3), res.stderr  # 3: a venue is halted after the pass
-    return json.loads(res.stdout)
+    res = invoke(["--config", str(cfg), *args])  # in this process: a subprocess pays seconds of imports each time
+    assert res.code in (0, 3), res.err  # 3: a venue is halted after the pass
+    return json.loads(res.out)
 
 
 def _actions(result: Any) -> dict[str, str]:
@@ -65,32 +62,32 @@ def _book(tmp_path: Path, delta: int, why: str) -> None:
 
 
 def test_reconcile_on_the_lab(lab1: Chain, trader: str, tmp_path: Path) -> None:
-    first = _cli(tmp_path, "reconcile", "--json")
+    first = _cli(tmp_path, "reconcile", "--json", "--listen", "0")
     assert set(_actions(first).values()) == {"open"}
-    assert _actions(_cli(tmp_path, "reconcile", "--json")) == {}
+    assert _actions(_cli(tmp_path, "reconcile", "--json", "--listen", "0")) == {}
 
     usdc = lab1.contract("USDC")
     usdc.functions.transfer("0xABaBaBaBABabABabAbAbABAbABabababaBaBABaB", 3 * 10**6).transact(
         {"from": trader}
     )  # sent from the trader's account outside fillpath: the chain shows it (a Transfer log, the gas)
     _settle(lab1)
-    found = _cli(tmp_path, "reconcile", "--json")
+    found = _cli(tmp_path, "reconcile", "--json", "--listen", "0")
     assert _actions(found) == {}  # booked as external flows, not drift
     flows = {f["asset"]: f for f in found[0]["external_flows"]}
     assert flows["USDC@lab1"]["delta"] == str(-3 * 10**6) and int(flows["ETH@lab1"]["delta"]) < 0  # and its gas
     assert "external.flow" in found[0]["events"] and "drift.detected" not in found[0]["events"]
 
     _book(tmp_path, 3 * 10**6, "a bookkeeping error of 3 USDC")  # of 500M: dust
-    found = _cli(tmp_path, "reconcile", "--json")
+    found = _cli(tmp_path, "reconcile", "--json", "--listen", "0")
     assert _actions(found)["USDC@lab1"] == "adjust"
     assert found[0]["venue"] == "lab1" and found[0]["external_flows"] == []
-    assert _actions(_cli(tmp_path, "reconcile", "--json")) == {}
+    assert _actions(_cli(tmp_path, "reconcile", "--json", "--listen", "0")) == {}
 
     _book(tmp_path, 100_000_000 * 10**6, "a bookkeeping error of a fifth")  # a fifth: halt
-    found = _cli(tmp_path, "reconcile", "--json")
+    found = _cli(tmp_path, "reconcile", "--json", "--listen", "0")
     assert _actions(found)["USDC@lab1"] == "halt"
     assert "venue.halted" in found[0]["events"]
-    again = _cli(tmp_path, "reconcile", "--json")
+    again = _cli(tmp_path, "reconcile", "--json", "--listen", "0")
     assert all(r["events"] == [] for r in again)  # nothing new the second time
 
     bal = _cli(tmp_path, "balances", "--json", "--refresh")
@@ -143,8 +140,6 @@ def test_reconcile_on_the_lab_covers_labex_orders_trades_and_stream(lab1: Chain,
 
 def _cli_text(tmp_path: Path, *args: str) -> str:
     cfg = tmp_path / "fillpath.toml"
-    res = subprocess.run(
-        [sys.executable, "-m", "fillpath", "--config", str(cfg), *args],
-        capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
-    return res.stdout
+    res = invoke(["--config", str(cfg), *args])
+    assert res.code == 0, res.err
+    return res.out

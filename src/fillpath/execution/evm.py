@@ -84,20 +84,6 @@ async def _send(venue: EvmVenue, call: txs.ContractCall, intent_id: str | None, 
     return signed
 
 
-async def approve_exact(venue: EvmVenue, store: Store, plan: ExecPlan) -> list[str]:
-    """Approve the executor for exactly what it will pull (only where the allowance differs)."""
-    sent = []
-    for pull in plan.pulls:
-        data = fn("ERC20", "allowance").encode(venue.signer.address, venue.executor)
-        raw = await venue.rpc.request("eth_call", [{"to": pull.token, "data": "0x" + data.hex()}, "latest"])
-        if hex_int(raw) != pull.amount:
-            tx = await _send(venue, txs.approve(pull.token, venue.executor, pull.amount), None)
-            sent.append(tx.tx_hash)
-    if sent:
-        await book_gas(venue, store, sent, "gas: exact approval")
-    return sent
-
-
 async def book_gas(venue: EvmVenue, store: Store, hashes: list[str], reason: str) -> int:
     """Wait for ``hashes`` to be final and book what their gas cost us (a transaction that moves nothing else:
     an approval, a nonce-gap filler). Raises ``Rejected`` when one does not confirm; returns the cost."""
