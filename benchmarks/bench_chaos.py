@@ -1,7 +1,7 @@
 """The chaos simulator's throughput (scenarios per second and per hour on this machine) and what the scenarios
 exercise: the share of scenarios in which each fault kind struck, and each failpoint.
 
-    python benchmarks/bench_chaos.py [--seeds 300] [--start 0] [--jobs 2] [--chain]
+    python benchmarks/bench_chaos.py [--seeds 300] [--start 0] [--jobs 2] [--chain] [--bridge]
 
 ``--chain``: the world with the EVM chain (eth-tester) beside the exchange, and the exchange's deposits and
 withdrawals over it; its deploy (once per process) is paid in the warm-up of the first process and inside the timing
@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # this che
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _table import table
-from fillpath.lab.chaos.faults import ALL_FAILPOINTS, CHAIN_KINDS, FAILPOINTS, TRANSFER_KINDS
+from fillpath.lab.chaos.faults import ALL_FAILPOINTS, BRIDGE_KINDS, CHAIN_KINDS, FAILPOINTS, TRANSFER_KINDS
 from fillpath.lab.chaos.sweep import sweep
 
 
@@ -34,15 +34,18 @@ def main() -> None:
     parser.add_argument("--start", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--chain", action="store_true", help="with the EVM chain beside the exchange")
+    parser.add_argument("--bridge", action="store_true", help="with a second chain and the bridge (implies --chain)")
     args = parser.parse_args()
-    chain = bool(args.chain)
-    sweep(range(10_000_000, 10_000_003), chain=chain)  # warm-up: imports, the template journal, the chain's deploy
+    bridge = bool(args.bridge)
+    chain = bool(args.chain) or bridge
+    # warm-up: imports, the template journal, the chains' deploys
+    sweep(range(10_000_000, 10_000_003), chain=chain, bridge=bridge)
     seeds = range(args.start, args.start + args.seeds)
     cpu = time.process_time()
-    runs = [(1, sweep(seeds, chain=chain))]
+    runs = [(1, sweep(seeds, chain=chain, bridge=bridge))]
     cpu_per = (time.process_time() - cpu) / max(1, runs[0][1].scenarios)
     if args.jobs > 1:
-        runs.append((args.jobs, sweep(seeds, jobs=args.jobs, chain=chain)))
+        runs.append((args.jobs, sweep(seeds, jobs=args.jobs, chain=chain, bridge=bridge)))
     print(
         f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; one process: {cpu_per:.3f} CPU s a "
         f"scenario ({1 / cpu_per if cpu_per else 0:.2f} scenarios per CPU second)"
@@ -54,7 +57,7 @@ def main() -> None:
     s = runs[0][1]
     print("dialects: " + ", ".join(f"{d} {n}" for d, n in sorted(s.per_dialect.items())))
     rows = [[str(k), str(s.drawn[k]), str(s.fired[k]), f"{s.share(k):.1%}", str(s.hits[k])] for k in s.kinds
-            if chain or k not in (*CHAIN_KINDS, *TRANSFER_KINDS)]  # fmt: skip
+            if (chain or k not in (*CHAIN_KINDS, *TRANSFER_KINDS)) and (bridge or k not in BRIDGE_KINDS)]  # fmt: skip
     rows += [[f"failpoint:{p}", "", str(s.fired[f'failpoint:{p}']), f"{s.share(f'failpoint:{p}'):.1%}", ""]
              for p in (ALL_FAILPOINTS if chain else FAILPOINTS)]  # fmt: skip
     print(table("share of scenarios per fault kind and failpoint", ["kind", "drawn", "struck", "share", "hits"], rows))

@@ -244,7 +244,7 @@ class BridgeRunner:
     async def resolve(self, intent: IntentRecord, wait_s: float) -> Resolution:
         """Recovery: the deposit by hash and nonce, then the fill or the refund (``BridgeWatch``)."""
         assert self.venue is not None
-        found, receipt, state = await evm_call.follow_sent(self.venue, self.store, intent.ref)
+        found, receipt, state = await evm_call.follow_sent(self.venue, self.store, intent.ref, intent.intent_id)
         if found == "never":
             return await self._never_sent(intent, f"never ran: the deposit transaction was {state}")
         if receipt is None:

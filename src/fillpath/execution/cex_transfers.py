@@ -212,7 +212,7 @@ class DepositRunner:
         route = self.routes.get(t.route or "") if t is not None else None
         if t is None or route is None:
             return open_resolution(intent, "no deposit route for this transfer is configured")
-        found, receipt, state = await evm_call.follow_sent(self.venue, self.store, intent.ref)
+        found, receipt, state = await evm_call.follow_sent(self.venue, self.store, intent.ref, intent.intent_id)
         if found == "never":
             detail = f"never ran: the deposit transaction was {state}" + await fill_gaps(
                 self.store, self.venue, intent.intent_id

@@ -174,7 +174,9 @@ def native_transfer(to: str, amount: int) -> txs.ContractCall:
     return txs.ContractCall(to, b"", value=amount, what=f"send {amount} wei to {to}")
 
 
-async def follow_sent(venue: EvmVenue, store: Store, ref: str | None) -> tuple[str, dict[str, Any] | None, TxState]:
+async def follow_sent(
+    venue: EvmVenue, store: Store, ref: str | None, intent_id: str | None = None
+) -> tuple[str, dict[str, Any] | None, TxState]:
     """Recovery of one of our transactions named by an intent's ``sender:nonce:hash``: ``("never", None, state)``
     when it provably never ran (no broadcast record and unknown to the node, or dropped / replaced);
     ``("open", None, state)`` when it is not final yet; ``("final", receipt, state)`` otherwise."""
@@ -185,6 +187,16 @@ async def follow_sent(venue: EvmVenue, store: Store, ref: str | None) -> tuple[s
             return "never", None, TxState.DROPPED
     venue.tracker.adopt(tx_hash, sender, int(nonce_text))
     state = (await venue.tracker.wait_final([tx_hash], timeout_s=venue.final_timeout_s, interval_s=0.1))[tx_hash]
+    if state is TxState.PENDING:
+        # waiting behind a nonce nothing will ever fill (an approval before it dropped for good)? Fill the gap and
+        # wait again, as the executor's recovery does (chaos --bridge seeds 5099, 5105: a bridge deposit behind its
+        # dropped approval stayed pending through every recovery pass)
+        from fillpath.execution.recovery import fill_gaps
+
+        if await fill_gaps(store, venue, intent_id):
+            state = (await venue.tracker.wait_final([tx_hash], timeout_s=venue.final_timeout_s, interval_s=0.1))[
+                tx_hash
+            ]
     if state in (TxState.DROPPED, TxState.REPLACED):
         return "never", None, state
     if state not in (TxState.CONFIRMED, TxState.REVERTED):

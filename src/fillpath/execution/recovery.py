@@ -28,8 +28,8 @@ from fillpath.chains.tracker import Tracked, TxState, TxTracker
 from fillpath.execution.evm import EvmVenue, approvals_gas_of, book_gas, receipt_ledger
 from fillpath.execution.exchange_leg import fills_ledger, order_fills
 from fillpath.model.assets import AssetId
-from fillpath.model.errors import Conflict
-from fillpath.model.events import Event, IntentClaimed, IntentOutcome, IntentResolved
+from fillpath.model.errors import Conflict, Rejected
+from fillpath.model.events import BalanceAdjusted, Event, IntentClaimed, IntentOutcome, IntentResolved
 from fillpath.model.orders import OrderState
 from fillpath.state.records import IntentRecord, IntentStatus, TxRecord, TxStatus
 from fillpath.state.store import Store
@@ -71,6 +71,9 @@ async def recover(
     Only intents this process owns, or takes over from a dead owner, are resolved: on a journal several engines
     share, another live engine's intent is in flight, not lost (``claimable``)."""
     store.refresh()
+    if not store.shared:  # on a shared journal an intent-less transaction may be a live engine's filler
+        for chain_venue in evm.values():
+            await book_late_fillers(store, chain_venue)
     by_key = {(m.kind, m.location): m for m in movers}
     open_intents = [i for i in store.intents().values() if i.status is IntentStatus.OPEN]
     out: list[Resolution] = []
@@ -97,6 +100,9 @@ async def recover(
             out.append(await by_key[(intent.action or "", intent.venue)].resolve(intent, transfer_wait_s))
         else:
             out.append(_open(intent, f"unknown action {intent.action!r}"))
+    if not store.shared:  # and the fillers this pass sent or saw become final while it waited on the intents
+        for chain_venue in evm.values():
+            await book_late_fillers(store, chain_venue)
     return out
 
 
@@ -208,8 +214,53 @@ async def _fill_gaps(store: Store, venue: EvmVenue, intent_id: str | None = None
     filled = [(n, await _noop(venue, n)) for n in await _unsent(store, venue, gaps)]
     if not filled:
         return ""
-    await book_gas(venue, store, [h for _, h in filled], "gas: nonce gap filled after a crash")
+    failed = []
+    for _, h in filled:  # one booking each, naming its filler: a later pass knows which are booked
+        try:
+            await book_gas(venue, store, [h], f"{FILLER_GAS}: {h}")
+        except Rejected:
+            failed.append(h)
+    if failed:  # booked by a later pass once final (``book_late_fillers``)
+        raise Rejected(f"{venue.location}: {FILLER_GAS}: not confirmed: {failed}", reason="approval")
     return f"; nonce gap {[n for n, _ in filled]} filled by a self-transfer"
+
+
+FILLER_GAS = "gas: nonce gap filled after a crash"
+LATE_FILLER_WAIT_S = 1.0
+
+
+async def book_late_fillers(store: Store, venue: EvmVenue) -> int:
+    """The gas of nonce-gap fillers an earlier pass sent that were not final when it stopped waiting (dropped and
+    re-sent, stuck): booked once they are final, each once (its booking names its hash). Found by ``fillpath chaos
+    --bridge`` (seeds 5016, 5020): such a filler confirmed after the pass gave up, the next pass found its nonce
+    taken and sent none, and its gas was never booked. A filler recorded before a booking that named no hash (a
+    journal from before this) counts as booked. Returns what was booked (wei)."""
+    me = venue.signer.address.lower()
+    named: set[str] = set()
+    legacy = 0
+    for r in store.events():
+        e = r.event
+        if isinstance(e, BalanceAdjusted) and e.venue == venue.location and e.reason.startswith(FILLER_GAS):
+            if e.reason == FILLER_GAS:
+                legacy = r.seq
+            else:
+                named.add(e.reason.removeprefix(f"{FILLER_GAS}: "))
+    late = sorted(t.tx_hash for t in store.transactions().values()
+                  if t.venue == venue.location and t.intent_id is None and (t.sender or "").lower() == me
+                  and t.tx_hash not in named and t.last_seq > legacy
+                  and t.status not in (TxStatus.DROPPED, TxStatus.REPLACED))  # fmt: skip
+    if not late:
+        return 0
+    states = await venue.tracker.wait_final(late, timeout_s=LATE_FILLER_WAIT_S, interval_s=0.05)
+    total = 0
+    for h in late:
+        if states.get(h) in (TxState.CONFIRMED, TxState.REVERTED):
+            receipt = await venue.rpc.request("eth_getTransactionReceipt", [h])
+            cost = hex_int(receipt["gasUsed"]) * hex_int(receipt.get("effectiveGasPrice") or 0) if receipt else 0
+            if cost:
+                store.append(BalanceAdjusted(venue.location, venue.native, -cost, f"{FILLER_GAS}: {h}"))
+                total += cost
+    return total
 
 
 fill_gaps = _fill_gaps

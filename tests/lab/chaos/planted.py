@@ -22,12 +22,13 @@ __all__ = [
     "chain_recovery_without_evidence",
     "intent_after_send",
     "rebroadcast_with_new_nonce",
+    "reconcile_forgets_bridge_in_flight",
     "reconcile_ignores_in_flight",
     "reconcile_ignores_stream",
     "retry_without_client_id",
 ]
 from fillpath.model.errors import Ambiguous
-from fillpath.model.events import Event, IntentCreated, IntentOutcome, IntentResolved
+from fillpath.model.events import Event, IntentCreated, IntentOutcome, IntentResolved, TransferKind
 from fillpath.model.orders import OrderState
 from fillpath.state.records import IntentStatus
 
@@ -84,6 +85,20 @@ def intent_after_send(parts: Parts) -> None:
 def reconcile_ignores_in_flight(parts: Parts) -> None:
     """Reconciliation that counts nothing as in flight: an order's funds mid-fill look like drift."""
     parts.reconciler._busy = lambda venue: (False, set())  # type: ignore[method-assign]
+
+
+def reconcile_forgets_bridge_in_flight(parts: Parts) -> None:
+    """Reconciliation that forgets a bridge transfer in flight at its target: a relay filled before the engine booked
+    the landing looks like drift there (and is "adjusted", then booked again when the landing is)."""
+    real, store = parts.reconciler._busy, parts.store
+
+    def forgetful(venue: str, read_at: int | None = None) -> tuple[bool, set[Any]]:
+        busy, flying = real(venue, read_at)
+        bridged = {t.target for t in store.transfers().values() if t.transfer_kind is TransferKind.BRIDGE
+                   and t.target is not None and t.target.location == venue}  # fmt: skip
+        return busy, flying - bridged
+
+    parts.reconciler._busy = forgetful  # type: ignore[method-assign]
 
 
 def reconcile_ignores_stream(parts: Parts) -> None:

@@ -40,6 +40,12 @@ from fillpath.lab.chaos.faults import Fault, FaultPlan
 from fillpath.model.errors import Ambiguous, Retryable
 
 CHAIN = "lab1"
+CHAIN2 = "lab2"
+"""The second chain (a world with the bridge): the lab bridge's spoke pools on both, a relayer between them."""
+CHAIN1_ID = 131_277_322_940_537
+"""lab1's chain id: eth-tester's own."""
+CHAIN2_ID = CHAIN1_ID + 1
+"""lab2's chain id (one eth-tester backend per chain id: a relay names both chains)."""
 BLOCK_S = 2.0
 """Virtual seconds between block slots: a block is mined at a slot when a transaction is ready (or a reorg is due)."""
 IDLE_BLOCK_S = 12.0
@@ -131,9 +137,19 @@ class LabChain:
     trader: str
     snapshot: Any
     reorgs: int = 0
+    location: str = CHAIN
+    w3: Any = None
+    bridged: tuple[LabDeployment, Any] | None = None
+    """The deployment with the bridge's spoke pool and relayer (``lab/bridge/setup.py``) and its snapshot: deployed
+    on top of :attr:`snapshot` the first time a world with the bridge asks, so a world without it starts from the
+    same blocks as before the bridge existed."""
+
+    @property
+    def peer_chain_id(self) -> int:
+        return CHAIN2_ID if self.location == CHAIN else CHAIN1_ID
 
 
-_LAB: dict[int, LabChain] = {}
+_LAB: dict[tuple[int, str], LabChain] = {}
 _PER_BLOCK = frozenset({"eth_getTransactionReceipt", "eth_getBalance", "eth_call", "eth_estimateGas", "eth_getCode",
                         "eth_getStorageAt", "eth_getBlockByNumber", "eth_gasPrice", "eth_feeHistory"})  # fmt: skip
 """Reads answered from the canonical head alone (``eth_call`` and ``eth_estimateGas`` run on it, not on pending)."""
@@ -159,21 +175,46 @@ def _indexed_lookup(chain: Any, transaction_hash: bytes) -> tuple[Any, Any, int]
     raise TransactionNotFound(f"No transaction found for transaction hash: 0x{bytes(transaction_hash).hex()}")
 
 
-def lab_chain() -> LabChain:
-    """The one-pair lab, deployed once per process; every call hands it back reverted to its funded state."""
-    pid = os.getpid()
-    if pid not in _LAB:
-        _LAB[pid] = _deploy()
-    lab = _LAB[pid]
-    _TX_INDEX.clear()
-    lab.tester.revert_to_snapshot(lab.snapshot)
+def lab_chain(location: str = CHAIN, *, bridge: bool = False) -> LabChain:
+    """The one-pair lab on ``location``, deployed once per process; every call hands it back reverted to its funded
+    state (``bridge``: with the bridge's spoke pool, deployed once on top of it)."""
+    key = (os.getpid(), location)
+    if key not in _LAB:
+        _LAB[key] = _deploy(location)
+    lab = _LAB[key]
+    if location == CHAIN:
+        _TX_INDEX.clear()  # one world at a time: lab1 is asked first
+    if bridge and lab.bridged is None:
+        lab.bridged = _deploy_bridge(lab)
+    lab.tester.revert_to_snapshot(lab.bridged[1] if bridge and lab.bridged is not None else lab.snapshot)
     lab.tester._pending_transactions.clear()  # eth-tester keeps its own pool across a revert
     lab.reorgs = 0
     lab.tester.backend.reorgs = 0
+    if bridge and lab.bridged is not None:
+        return dataclasses.replace(lab, deployment=lab.bridged[0])
     return lab
 
 
-def _deploy() -> LabChain:
+def _deploy_bridge(lab: LabChain) -> tuple[LabDeployment, Any]:
+    """The lab bridge's spoke pool on ``lab`` (routes to its peer, the relayer's inventory), deployed on top of the
+    funded snapshot, and the snapshot after it."""
+    from fillpath.lab.bridge.setup import deploy_bridge
+
+    t = lab.tester
+    t.backend.deploying = True  # its blocks a second apart after the funded snapshot's, not at the wall clock
+    t.revert_to_snapshot(lab.snapshot)
+    t._pending_transactions.clear()
+    t.enable_auto_mine_transactions()
+    t.backend.indexed = False  # the deploy's receipts are found by eth-tester's own walk (the index is the world's)
+    try:
+        deployment = deploy_bridge(lab.w3, lab.deployment, [lab.peer_chain_id])
+    finally:
+        t.disable_auto_mine_transactions()
+        t.backend.indexed, t.backend.deploying = True, False
+    return deployment, t.take_snapshot()
+
+
+def _deploy(location: str = CHAIN) -> LabChain:
     from eth_tester import EthereumTester, PyEVMBackend
     from web3 import Web3
     from web3.providers.eth_tester import EthereumTesterProvider
@@ -185,11 +226,13 @@ def _deploy() -> LabChain:
 
     params = PyEVMBackend.generate_genesis_params(overrides={"timestamp": GENESIS_TS})
     backend = _pinned_backend_class()(genesis_parameters=params)
+    if location != CHAIN:  # one chain id per backend: eth-tester builds its chain class afresh for each
+        type(backend.chain).chain_id = CHAIN2_ID
     backend.pin_next(GENESIS_TS + 1)
     tester = EthereumTester(backend)
     w3 = Web3(EthereumTesterProvider(tester))
-    chain_id = int(w3.eth.chain_id)
-    spec = dataclasses.replace(lab_specs("lite")[0], location=CHAIN, chain_id=chain_id,
+    chain_id = int(backend.chain.chain_id)  # web3's eth_tester provider answers eth_chainId with a constant
+    spec = dataclasses.replace(lab_specs("lite")[0], location=location, chain_id=chain_id,
                                v2=(V2PoolSpec("WETH", "USDC", Decimal(20_000_000)),), v3=(), stableswap=(),
                                aggregator_v2=(), aggregator=False)  # fmt: skip
     deployment = deploy_lab(w3, spec)
@@ -207,7 +250,7 @@ def _deploy() -> LabChain:
     tester.disable_auto_mine_transactions()
     source = deployment.chain_source(trader)
     backend.indexed = True
-    return LabChain(tester, deployment, source, chain_id, trader, tester.take_snapshot())
+    return LabChain(tester, deployment, source, chain_id, trader, tester.take_snapshot(), location=location, w3=w3)
 
 
 def trader_signer() -> Signer:
@@ -230,11 +273,19 @@ def _pinned_backend_class() -> type:
                 out.append(block.hash)
             return tuple(out)
 
+        def revert_to_snapshot(self, snapshot: Any) -> None:
+            super().revert_to_snapshot(snapshot)
+            if self.deploying:
+                self.pin_next(int(self.chain.get_canonical_head().timestamp) + 1)
+
         def pin_next(self, timestamp: int) -> None:
             """The pending block's timestamp (set while it holds no transaction: they run at that time)."""
             self.chain.header = self.chain.header.copy(timestamp=timestamp)
 
         reorgs = 0
+        deploying = False
+        """While set: every revert (eth-tester reverts to estimate gas) pins the pending block a second after the
+        head, instead of eth-tester's wall clock."""
         indexed = False  # set once deployed: from then on the world's miner indexes every block it mines
 
         # the world's lookups by hash go through its index; only this backend's: other eth-tester chains in the
@@ -271,7 +322,7 @@ class ChainRpc(RpcClient):
     """An ``RpcClient`` answering from the in-process chain, with the scenario's chain faults."""
 
     def __init__(self, world: ChainWorld) -> None:
-        super().__init__(CHAIN, ())
+        super().__init__(world.lab.location, ())
         self.world = world
 
     async def close(self) -> None:
@@ -313,6 +364,11 @@ class ChainWorld:
 
     # --- faults at the RPC boundary ---------------------------------------------------------------
 
+    @property
+    def tag(self) -> str:
+        """How the timeline names this chain (``chain`` for lab1, as before a second chain existed)."""
+        return "chain" if self.lab.location == CHAIN else f"chain {self.lab.location}"
+
     def __post_init__(self) -> None:
         self._mine_one()  # the head at virtual time 0 (the deploy's blocks are a day older: deadlines are chain time)
         self.start_block = int(self.lab.tester.get_block_by_number("latest")["number"])
@@ -329,11 +385,11 @@ class ChainWorld:
         if method == "eth_sendRawTransaction":
             return  # its faults act after the node saw it (answer)
         if self.faults.hit(Fault.RPC_TIMEOUT):
-            self.log(f"chain: {method} timed out")
-            raise Retryable(f"{CHAIN}: {method} failed on every endpoint (timeout)", retry_after=1.0)
+            self.log(f"{self.tag}: {method} timed out")
+            raise Retryable(f"{self.lab.location}: {method} failed on every endpoint (timeout)", retry_after=1.0)
         if self.faults.hit(Fault.RPC_ERROR):
-            self.log(f"chain: {method} answered 503")
-            raise Retryable(f"{CHAIN}: {method} failed on every endpoint (HTTP 503)", retry_after=1.0)
+            self.log(f"{self.tag}: {method} answered 503")
+            raise Retryable(f"{self.lab.location}: {method} failed on every endpoint (HTTP 503)", retry_after=1.0)
 
     # --- the node ---------------------------------------------------------------------------------------
 
@@ -483,15 +539,17 @@ class ChainWorld:
         p = Pending(tx_hash, decoded, nonce, raw, max_fee)
         if self.faults.hit(Fault.TX_STUCK):
             p.stuck_until = self.clock.seconds() + self.faults.rng.uniform(5, 40)
-            self.log(f"chain: tx {tx_hash[:10]} (nonce {nonce}) stuck in the mempool")
+            self.log(f"{self.tag}: tx {tx_hash[:10]} (nonce {nonce}) stuck in the mempool")
         self.mempool.add(p)
         self.sent.append((tx_hash, nonce))
         if self.faults.hit(Fault.TX_DROPPED):
-            self.log(f"chain: tx {tx_hash[:10]} (nonce {nonce}) will be dropped from the mempool")
+            self.log(f"{self.tag}: tx {tx_hash[:10]} (nonce {nonce}) will be dropped from the mempool")
             self.dropped.add(tx_hash)
         if self.faults.hit(Fault.TX_REPLY_LOST):
-            self.log(f"chain: eth_sendRawTransaction {tx_hash[:10]} reached the node; its reply timed out")
-            raise Ambiguous(f"{CHAIN}: eth_sendRawTransaction got no answer (timeout); the outcome is unknown")
+            self.log(f"{self.tag}: eth_sendRawTransaction {tx_hash[:10]} reached the node; its reply timed out")
+            raise Ambiguous(
+                f"{self.lab.location}: eth_sendRawTransaction got no answer (timeout); the outcome is unknown"
+            )
         return tx_hash
 
     # --- the miner ----------------------------------------------------------------------------------
@@ -519,10 +577,10 @@ class ChainWorld:
             t.backend.reorgs = self.lab.reorgs
             for p in txs:
                 self.mempool.add(p)
-            self.log(f"chain: REORG: the last block un-mined; {len(txs)} tx(s) back in the mempool")
+            self.log(f"{self.tag}: REORG: the last block un-mined; {len(txs)} tx(s) back in the mempool")
         for h in sorted(self.dropped & set(self.mempool.txs)):
             del self.mempool.txs[h]
-            self.log(f"chain: tx {h[:10]} dropped from the mempool")
+            self.log(f"{self.tag}: tx {h[:10]} dropped from the mempool")
         self.dropped.clear()
         head_nonce: dict[str, int] = {}
         ready = sorted(
@@ -538,7 +596,7 @@ class ChainWorld:
             try:
                 t.send_raw_transaction("0x" + p.raw.hex())
             except Exception as exc:  # invalid at inclusion (fees, gas): the node throws it out
-                self.log(f"chain: tx {p.tx_hash[:10]} thrown out: {type(exc).__name__}: {exc}")
+                self.log(f"{self.tag}: tx {p.tx_hash[:10]} thrown out: {type(exc).__name__}: {exc}")
                 continue
             self._mine_one()
             self.mined[p.tx_hash] = self.head()

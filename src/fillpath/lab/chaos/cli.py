@@ -10,8 +10,15 @@ from typing import Annotated, Any
 
 import typer
 
-from fillpath.lab.chaos.faults import ALL_FAILPOINTS, CHAIN_KINDS, FAILPOINTS, TRANSFER_KINDS, parse_kinds
-from fillpath.lab.chaos.inputs import WorldSpec, load_policy, load_snapshot
+from fillpath.lab.chaos.faults import (
+    ALL_FAILPOINTS,
+    BRIDGE_KINDS,
+    CHAIN_KINDS,
+    FAILPOINTS,
+    TRANSFER_KINDS,
+    parse_kinds,
+)
+from fillpath.lab.chaos.inputs import PlanSpec, WorldSpec, load_plan, load_policy, load_snapshot
 from fillpath.lab.chaos.scenario import DIALECTS, run_scenario
 from fillpath.lab.chaos.sweep import Sweep, replay_command, sweep
 from fillpath.model.errors import InvalidInput
@@ -31,6 +38,11 @@ ChainOption = Annotated[
         "--chain", help="An EVM chain (eth-tester, the lab's WETH/USDC pool and executor) beside the exchange."
     ),
 ]
+BridgeOption = Annotated[
+    bool,
+    typer.Option("--bridge", help="A second chain (lab2) and the lab's Across-style bridge between the two "
+                 "(implies --chain)."),
+]  # fmt: skip
 SnapshotOption = Annotated[
     Path | None,
     typer.Option("--snapshot", help="A snapshot file (JSON): its order books and holdings on one exchange become the "
@@ -40,6 +52,11 @@ PolicyOption = Annotated[
     Path | None,
     typer.Option("--policy", help="A rebalancing policy (TOML, fillpath rebalance's format) every scenario runs "
                  "after its swaps.", dir_okay=False),
+]  # fmt: skip
+PlanOption = Annotated[
+    Path | None,
+    typer.Option("--plan", help="A plan (fillpath.plan/1, as `fillpath route --json` writes it): every scenario "
+                 "executes its request first, on the world's places.", dir_okay=False),
 ]  # fmt: skip
 DialectOption = Annotated[
     str | None,
@@ -64,16 +81,18 @@ def run_cmd(
     faults: FaultsOption = None,
     dialect: DialectOption = None,
     chain: ChainOption = False,
+    bridge: BridgeOption = False,
     jobs: Annotated[int, typer.Option("--jobs", min=1, max=64, help="Processes to run scenarios in.")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     snapshot: SnapshotOption = None,
     policy: PolicyOption = None,
+    plan: PlanOption = None,
 ) -> None:
     """Run scenarios; print scenarios, faults by kind, invariant failures and scenarios/s. Exit 1 on a failure."""
     kinds = parse_kinds(faults)
-    inputs = user_inputs(snapshot, policy, chain=chain)
+    inputs = user_inputs(snapshot, policy, chain=chain or bridge, plan=plan, bridge=bridge)
     result = sweep(range(start, start + seeds), kinds=kinds, dialects=parse_dialects(dialect), jobs=jobs, chain=chain,
-                   **inputs.sweep_args())  # fmt: skip
+                   bridge=bridge, **inputs.sweep_args())  # fmt: skip
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2))
     else:
@@ -87,12 +106,15 @@ class UserInputs:
     spec: WorldSpec | None
     policy: Policy | None
     options: tuple[str, ...]
+    plan: PlanSpec | None = None
 
     def sweep_args(self) -> dict[str, Any]:
-        return {"spec": self.spec, "policy": self.policy, "inputs": self.options}
+        return {"spec": self.spec, "policy": self.policy, "inputs": self.options, "plan": self.plan}
 
 
-def user_inputs(snapshot: Path | None, policy: Path | None, *, chain: bool) -> UserInputs:
+def user_inputs(
+    snapshot: Path | None, policy: Path | None, *, chain: bool, plan: Path | None = None, bridge: bool = False
+) -> UserInputs:
     """The user's snapshot and policy, checked (``InvalidInput`` naming the field: one line, exit 2)."""
     if policy is not None and not chain:
         raise InvalidInput("--policy", "needs --chain (rebalancing moves funds between the chain and the exchange)",
@@ -102,8 +124,11 @@ def user_inputs(snapshot: Path | None, policy: Path | None, *, chain: bool) -> U
         options.append(f"--snapshot {shlex.quote(str(snapshot))}")
     if policy is not None:
         options.append(f"--policy {shlex.quote(str(policy))}")
-    return UserInputs(load_snapshot(snapshot) if snapshot is not None else None,
-                      load_policy(policy, chain=chain) if policy is not None else None, tuple(options))  # fmt: skip
+    if plan is not None:
+        options.append(f"--plan {shlex.quote(str(plan))}")
+    spec = load_snapshot(snapshot) if snapshot is not None else None
+    return UserInputs(spec, load_policy(policy, chain=chain) if policy is not None else None, tuple(options),
+                      load_plan(plan, chain=chain, bridge=bridge, spec=spec) if plan is not None else None)  # fmt: skip
 
 
 def summary(s: Sweep) -> str:
@@ -114,8 +139,8 @@ def summary(s: Sweep) -> str:
         f"{'fault':<26}{'drawn':>8}{'fired':>8}{'share':>8}{'hits':>8}",
     ]
     for k in s.kinds:
-        if k in (*CHAIN_KINDS, *TRANSFER_KINDS) and not s.chain:
-            continue  # only a world with the chain draws them
+        if (k in (*CHAIN_KINDS, *TRANSFER_KINDS) and not s.chain) or (k in BRIDGE_KINDS and not s.bridge):
+            continue  # only a world with the chain (the bridge) draws them
         lines.append(f"{k:<26}{s.drawn[k]:>8}{s.fired[k]:>8}{s.share(k):>8.1%}{s.hits[k]:>8}")
     for p in ALL_FAILPOINTS if s.chain else FAILPOINTS:
         name = f"failpoint:{p}"
@@ -127,7 +152,8 @@ def summary(s: Sweep) -> str:
     lines.append("invariant failures: " + ", ".join(f"{k} {n}" for k, n in sorted(s.broken.items())))
     for o in s.failures[:20]:
         lines.append(f"  seed {o.seed}: {o.broken[0]}")
-        lines.append(f"    replay: {replay_command(o.seed, s.kinds, s.dialects, chain=s.chain, inputs=s.inputs)}")
+        replay = replay_command(o.seed, s.kinds, s.dialects, chain=s.chain, inputs=s.inputs, bridge=s.bridge)
+        lines.append(f"    replay: {replay}")
     if len(s.failures) > 20:
         lines.append(f"  … {len(s.failures) - 20} more (--json lists every one)")
     return "\n".join(lines)
@@ -139,14 +165,16 @@ def replay_cmd(
     faults: FaultsOption = None,
     dialect: DialectOption = None,
     chain: ChainOption = False,
+    bridge: BridgeOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the scenario as JSON.")] = False,
     snapshot: SnapshotOption = None,
     policy: PolicyOption = None,
+    plan: PlanOption = None,
 ) -> None:
     """Run one scenario again: its timeline, its journal hash and the first broken invariant. Exit 1 if broken."""
-    inputs = user_inputs(snapshot, policy, chain=chain)
+    inputs = user_inputs(snapshot, policy, chain=chain or bridge, plan=plan, bridge=bridge)
     o = run_scenario(seed, kinds=parse_kinds(faults), dialects=parse_dialects(dialect), chain=chain,
-                     policy=inputs.policy, spec=inputs.spec)  # fmt: skip
+                     policy=inputs.policy, spec=inputs.spec, bridge=bridge, plan=inputs.plan)  # fmt: skip
     if as_json:
         typer.echo(json.dumps({
             "seed": o.seed, "dialect": o.dialect, "journal_hash": o.journal_hash, "faults": o.faults, "fired": o.fired,

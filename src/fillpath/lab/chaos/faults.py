@@ -69,6 +69,12 @@ class Fault(StrEnum):
     """The exchange fails a withdrawal: the amount is back in the account."""
     WALLET_REPLY_LOST = "wallet_reply_lost"
     """A withdrawal request reaches the exchange; its reply is lost (a timeout)."""
+    BRIDGE_SLOW = "bridge_slow"
+    """The relayer fills a bridge deposit 20–200 s after it (past the leg's wait; past the deadline: refunded)."""
+    BRIDGE_NO_FILL = "bridge_no_fill"
+    """The relayer never fills a bridge deposit: the settler refunds it on the origin after its fill deadline."""
+    RELAYER_CRASH = "relayer_crash"
+    """The relayer dies (seeing a deposit, or right after a fill), is down 10–100 s and forgets what it held."""
 
 
 CHAIN_KINDS: tuple[Fault, ...] = (
@@ -82,6 +88,9 @@ TRANSFER_KINDS: tuple[Fault, ...] = (
 """Faults of the exchange's deposits and withdrawals (a world with the chain). They are drawn, and strike, from a
 random source of their own (``transfer:SEED``): a chain seed found before they existed keeps its draws and, unless its
 workload moves funds, its whole run."""
+BRIDGE_KINDS: tuple[Fault, ...] = (Fault.BRIDGE_SLOW, Fault.BRIDGE_NO_FILL, Fault.RELAYER_CRASH)
+"""Faults of the bridge (a world with ``--bridge``), drawn and striking from its own random source (``bridge:SEED``):
+a seed without the bridge keeps its draws."""
 ALL: tuple[Fault, ...] = tuple(Fault)
 
 RATES: dict[Fault, tuple[float, float]] = {
@@ -112,6 +121,9 @@ RATES: dict[Fault, tuple[float, float]] = {
     Fault.WITHDRAW_STUCK: (0.3, 1.0),
     Fault.WITHDRAW_FAIL: (0.2, 0.6),
     Fault.WALLET_REPLY_LOST: (0.2, 0.6),
+    Fault.BRIDGE_SLOW: (0.3, 1.0),
+    Fault.BRIDGE_NO_FILL: (0.2, 0.6),
+    Fault.RELAYER_CRASH: (0.1, 0.4),
 }
 """Per kind, the range its rate (the chance per opportunity) is drawn from."""
 
@@ -154,12 +166,15 @@ class FaultPlan:
     fired: Counter[str] = field(default_factory=Counter)
     side: random.Random | None = None
     """The transfer kinds' own random source (``TRANSFER_KINDS``)."""
+    bridge_rng: random.Random = field(default_factory=random.Random)
+    """The bridge kinds' own random source (``BRIDGE_KINDS``; seeded ``bridge:SEED`` by :meth:`draw_bridge`)."""
 
     @classmethod
     def draw(
         cls, rng: random.Random, kinds: Iterable[Fault] = ALL, *, max_kinds: int = 4, chain: bool = False
     ) -> FaultPlan:
-        pool = sorted((set(kinds) if chain else set(kinds) - set(CHAIN_KINDS)) - set(TRANSFER_KINDS))
+        own = set(TRANSFER_KINDS) | set(BRIDGE_KINDS)  # drawn from their own sources
+        pool = sorted((set(kinds) if chain else set(kinds) - set(CHAIN_KINDS)) - own)
         chosen = rng.sample(pool, rng.randint(0, min(max_kinds, len(pool))))
         rates = {k: rng.uniform(*RATES[k]) for k in sorted(chosen)}
         plan = cls(rng, rates)
@@ -180,6 +195,13 @@ class FaultPlan:
         if Fault.CRASH in kinds and self.failpoint is None and side.random() < 0.3:
             self.failpoint = side.choice(TRANSFER_FAILPOINTS)
 
+    def draw_bridge(self, rng: random.Random, kinds: Iterable[Fault] = ALL) -> None:
+        """The bridge kinds for a world with the bridge, from their own source."""
+        self.bridge_rng = rng
+        pool = sorted(set(kinds) & set(BRIDGE_KINDS))
+        for k in sorted(rng.sample(pool, rng.randint(0, len(pool)))):
+            self.rates[k] = rng.uniform(*RATES[k])
+
     def on(self, kind: Fault) -> bool:
         return kind in self.rates
 
@@ -187,6 +209,8 @@ class FaultPlan:
         """Whether ``kind`` strikes now (drawn from the scenario's random source, counted when it does)."""
         rate = self.rates.get(kind)
         rng = self.side if self.side is not None and kind in TRANSFER_KINDS else self.rng
+        if kind in BRIDGE_KINDS:
+            rng = self.bridge_rng
         if rate is None or rng.random() >= rate:
             return False
         self.fired[kind] += 1

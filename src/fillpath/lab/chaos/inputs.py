@@ -133,3 +133,104 @@ def world_config(*, chain: bool) -> Config:
             for d in ("deposit", "withdraw")
         ]
     return Config.model_validate(raw)
+
+
+CHAIN_VENUE_KINDS = frozenset({"uniswap_v2", "uniswap_v3", "stableswap", "aggregator", "wrap"})
+"""Venue kinds whose id is ``LOCATION:KIND:...`` on an EVM chain (``docs/SNAPSHOT.md``); an order book's id is
+``LOCATION:BASE/QUOTE``."""
+WORLD_FUNDS = {"WETH": 300 * 10**18, "USDC": 600_000 * 10**6, "ETH": 50 * 10**18}
+"""What the world's trader holds on a chain (``chain.FUNDING``): a plan selling more there is refused up front."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSpec:
+    """A user's plan as the world's workload: its request (what it sells, how much, for what) at the world's places.
+    Every scenario executes it through the engine first (routed afresh on the world's venues, within the plan's
+    hop count), then goes on with its drawn workload."""
+
+    source: str
+    sell: str
+    buy: str
+    amount: int
+    """Base units of the sell asset (the world's units for it: 18, USDC 6, as the snapshot collector's)."""
+    max_hops: int
+    mapping: tuple[tuple[str, str], ...]
+    """The plan's locations → the world's."""
+
+    chain: bool = False
+    """The world has a chain (its USDC is then 6 decimals on the exchange too, as the collector harmonizes it)."""
+
+    def decimals(self) -> int:
+        symbol, _, where = self.sell.partition("@")
+        return 6 if symbol == "USDC" and (self.chain or where != "labex") else 18
+
+
+def load_plan(path: Path, *, chain: bool, bridge: bool = False, spec: WorldSpec | None = None) -> PlanSpec:
+    """``path`` (``fillpath.plan/1``, as ``fillpath route --json`` writes it) checked and mapped onto the world: a
+    location where the plan trades on an order book is the world's exchange (``labex``); one where it trades on
+    chain venues is ``lab1`` (a second one ``lab2``, with ``--bridge``). Bad input names the field."""
+    from fillpath.lab.chaos.chain import CHAIN, CHAIN2
+    from fillpath.router.plan import read_plan
+
+    field = f"--plan {path}"
+    try:
+        data = json.loads(path.read_text())
+    except OSError as exc:
+        raise InvalidInput(field, f"cannot be read: {exc.strerror or exc}", "give the path of a plan file") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(field, f"is not JSON: {exc.msg} at line {exc.lineno}", "give a plan file") from None
+    try:
+        plan = read_plan(data)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{field}: {exc.field}", exc.problem, exc.fix) from None
+    if not plan.legs:
+        raise InvalidInput(f"{field}: legs", "is empty", "route a request the plan can execute")
+    if plan.amount_in <= 0:
+        raise InvalidInput(f"{field}: amount_in", "must be positive", "route a positive amount")
+    kinds: dict[str, str] = {}  # plan location → "chain" / "exchange", in the order the legs name them
+    for leg in plan.legs:  # a mover (bridge, deposit) is placed by the legs beside it
+        head, _, rest = leg.venue.partition(":")
+        where = "chain" if rest.partition(":")[0] in CHAIN_VENUE_KINDS else "exchange" if "/" in rest else None
+        if where is not None and leg.asset_in.location == head:
+            kinds.setdefault(head, where)
+    if not kinds:
+        raise InvalidInput(f"{field}: legs", "trade on no order book and no chain pool",
+                           "the world has an exchange's order books and chain pools")  # fmt: skip
+    chains = [loc for loc, w in kinds.items() if w == "chain"]
+    exchanges = [loc for loc, w in kinds.items() if w == "exchange"]
+    places = [CHAIN, CHAIN2] if bridge else [CHAIN] if chain else []
+    if chains and not places:
+        raise InvalidInput(f"{field}: legs", f"trade on chain {chains[0]}", "add --chain (or --bridge)")
+    if len(chains) > len(places):
+        fix = "add --bridge (two chains)" if len(chains) == 2 else "route on fewer chains"
+        raise InvalidInput(f"{field}: legs", f"trade on {len(chains)} chains ({', '.join(chains)}); the world has "
+                           f"{len(places)}", fix)  # fmt: skip
+    if len(exchanges) > 1:
+        raise InvalidInput(f"{field}: legs", f"trade on {len(exchanges)} exchanges; the world has one", "route on one")
+    mapping = {**dict(zip(chains, places, strict=False)), **dict.fromkeys(exchanges, "labex")}
+    on_exchange = set(spec.balances) | {m.base for m in spec.markets} | {m.quote for m in spec.markets} if spec else {
+        "ETH", "BTC", "USDT", "USDC"}  # fmt: skip
+    on_chain = {"WETH", "USDC", "ETH"}
+
+    def place(name: str, what: str) -> str:
+        symbol, _, loc = name.partition("@")
+        if not loc:  # a bare symbol: where the plan's legs take it from (sell) or bring it to (buy)
+            legs = [leg.asset_in if what == "sell" else leg.asset_out for leg in plan.legs]
+            loc = next((a.location for a in legs if a.symbol == symbol and a.location in mapping), "")
+        if loc not in mapping:
+            raise InvalidInput(f"{field}: {what}", f"{name}: no leg trades at {loc or 'its location'}",
+                               "route a plan whose legs start and end where it sells and buys")  # fmt: skip
+        world = mapping[loc]
+        have = on_exchange if world == "labex" else on_chain
+        if symbol not in have:
+            raise InvalidInput(f"{field}: {what}", f"{name}: the world's {world} has no {symbol}",
+                               f"one of {', '.join(sorted(have))}")  # fmt: skip
+        return f"{symbol}@{world}"
+
+    sell, buy = place(plan.sell, "sell"), place(plan.buy, "buy")
+    symbol, _, world = sell.partition("@")
+    if world != "labex" and plan.amount_in > WORLD_FUNDS.get(symbol, 0):
+        raise InvalidInput(f"{field}: amount_in", f"{plan.amount_in} {sell} is more than the world's trader holds "
+                           f"there ({WORLD_FUNDS.get(symbol, 0)})", "route a smaller amount")  # fmt: skip
+    hops = max((len(p.venues) for p in plan.paths), default=len(plan.legs))
+    return PlanSpec(field, sell, buy, plan.amount_in, max(2, hops), tuple(sorted(mapping.items())), chain or bridge)

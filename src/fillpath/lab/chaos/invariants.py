@@ -4,11 +4,12 @@ memory). Each check returns the broken invariants it found, as sentences; an emp
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from fillpath.lab.chaos.chain import CHAIN, ChainWorld
+from fillpath.lab.chaos.chain import ChainWorld
 from fillpath.lab.chaos.exchange import InProcessVenue
 from fillpath.lab.chaos.faults import Fault, FaultPlan
 from fillpath.lab.chaos.wallet import COIN, DECIMALS, ChaosWallet
@@ -19,6 +20,9 @@ from fillpath.state.reconcile_stream import StreamBalances, stream_source
 from fillpath.state.records import IntentStatus
 from fillpath.state.store import Store
 from fillpath.state.transfers import IN_FLIGHT
+
+if TYPE_CHECKING:
+    from fillpath.lab.chaos.relayer import ChaosRelayer
 
 NAMES = (
     "journal",
@@ -197,38 +201,76 @@ def check_all(
     ]
 
 
-def moving(store: Store, wallet: ChaosWallet | None) -> frozenset[str]:
-    """The symbols with a transfer in flight, by the journal or by the exchange's own records."""
+def moving(store: Store, wallet: ChaosWallet | None, relayer: ChaosRelayer | None = None) -> frozenset[str]:
+    """The symbols with a transfer in flight, by the journal, by the exchange's own records or by the bridge's (a
+    deposit in a spoke pool whose relay is not filled)."""
     out = {t.source.symbol for t in store.transfers().values() if t.state in IN_FLIGHT and t.source is not None}
     if wallet is not None and wallet.pending():
         out.add(COIN)
+    if relayer is not None:
+        out |= {s for s, v in relayer.pending(_decimals(relayer.chains.values())).items() if v}
     return frozenset(out)
 
 
-def in_flight(store: Store, venue: InProcessVenue, world: ChainWorld, wallet: ChaosWallet) -> list[Broken]:
-    """Ledger + in flight = venues, per symbol moved between the chain and the exchange (human units): the ledger on
-    both locations plus what the journal has in flight (taken by the source, not credited at the target) equals
-    what the exchange account and the chain hold plus what the exchange's own records have in flight (deposits seen
-    and not credited, withdrawals taken and not landed)."""
+def _decimals(chains: Iterable[ChainWorld]) -> dict[str, dict[str, int]]:
+    """Per chain location, each token's decimals by symbol (and the native asset's, 18)."""
+    out: dict[str, dict[str, int]] = {}
+    for c in chains:
+        out[c.lab.location] = {"ETH": 18, **{t.symbol: t.decimals for t in c.lab.source.tokens}}
+    return out
+
+
+def in_flight(
+    store: Store,
+    venue: InProcessVenue,
+    world: ChainWorld | Sequence[ChainWorld],
+    wallet: ChaosWallet | None,
+    relayer: ChaosRelayer | None = None,
+) -> list[Broken]:
+    """Ledger + in flight = venues, per symbol moved between locations (human units): the ledger on every location
+    plus what the journal has in flight (taken by the source, not credited at the target) equals what the exchange
+    account and every chain hold plus what the exchange's own records have in flight (deposits seen and not
+    credited, withdrawals taken and not landed) and what the bridge's spoke pools hold for relays not filled.
+    And no transfer the exchange or the bridge completed (a credit, a landing, a fill, a refund) is still in flight in
+    the journal."""
     out = []
-    dec = DECIMALS
-    ours = Decimal(store.balance(AssetId(COIN, venue.location)) or 0)
-    ours += Decimal(int(store.balance(AssetId(COIN, CHAIN)) or 0)).scaleb(-dec)
-    flying = Decimal(0)
-    for t in store.transfers().values():
-        if t.state not in IN_FLIGHT or t.source is None or t.source.symbol != COIN or t.amount is None:
-            continue
-        flying += t.amount if isinstance(t.amount, Decimal) else Decimal(t.amount).scaleb(-dec)
-    theirs = venue.holdings().get(COIN, Decimal(0)) + Decimal(world.balances().get(COIN, 0)).scaleb(-dec)
-    pending = wallet.pending()
-    if ours + flying != theirs + pending:
-        gap = theirs + pending - ours - flying
-        out.append(Broken("in_flight", f"{COIN}: ledger {ours} + in flight {flying} ≠ venues {theirs} + the "
-                                       f"exchange's pending {pending} ({gap:+})"))  # fmt: skip
+    chains = [world] if isinstance(world, ChainWorld) else list(world)
+    decimals = _decimals(chains)
+    held = {c.lab.location: c.balances() for c in chains}
+    bridge_pending = relayer.pending(decimals) if relayer is not None else {}
+    symbols = {COIN} if wallet is not None else set()
+    symbols |= {t.source.symbol for t in store.transfers().values() if t.source is not None} | set(bridge_pending)
+    for symbol in sorted(symbols):
+        ours = Decimal(store.balance(AssetId(symbol, venue.location)) or 0)
+        theirs = venue.holdings().get(symbol, Decimal(0))
+        for loc, dec in decimals.items():
+            if symbol in dec:
+                ours += Decimal(int(store.balance(AssetId(symbol, loc)) or 0)).scaleb(-dec[symbol])
+                theirs += Decimal(held[loc].get(symbol, 0)).scaleb(-dec[symbol])
+        flying = Decimal(0)
+        for t in store.transfers().values():
+            if t.state not in IN_FLIGHT or t.source is None or t.source.symbol != symbol or t.amount is None:
+                continue
+            units = decimals.get(t.source.location, {}).get(symbol, DECIMALS)
+            flying += t.amount if isinstance(t.amount, Decimal) else Decimal(t.amount).scaleb(-units)
+        pending = wallet.pending() if wallet is not None and symbol == COIN else Decimal(0)
+        pending += bridge_pending.get(symbol, Decimal(0))
+        if ours + flying != theirs + pending:
+            gap = theirs + pending - ours - flying
+            out.append(Broken("in_flight", f"{symbol}: ledger {ours} + in flight {flying} ≠ venues {theirs} + "
+                                           f"pending at the exchange and the bridge {pending} ({gap:+})"))  # fmt: skip
+    landed_refs = wallet.landed_refs() if wallet is not None else set()
     landed = [t.transfer_id for t in store.transfers().values() if t.state in IN_FLIGHT and t.ref is not None
-              and t.ref in wallet.landed_refs()]  # fmt: skip
+              and t.ref in landed_refs]  # fmt: skip
     if landed:
         out.append(Broken("in_flight", f"transfers the exchange completed still in flight in the journal: {landed}"))
+    if relayer is not None:
+        ended = relayer.ended()
+        settled = [t.transfer_id for t in store.transfers().values() if t.state in IN_FLIGHT and t.source is not None
+                   and (t.source.location, t.ref) in ended]  # fmt: skip
+        if settled:
+            out.append(Broken("in_flight", f"bridge transfers filled or refunded still in flight in the journal: "
+                                           f"{settled}"))  # fmt: skip
     return out
 
 
@@ -244,13 +286,14 @@ def chain(
       wait behind forever), and every nonce the chain consumed is one the journal recorded."""
     out: list[Broken] = []
     held = world.balances()
+    loc = world.lab.location
     for symbol in sorted((set(held) | set(ledger)) - moving):
         ours, theirs = int(ledger.get(symbol, 0)), held.get(symbol, 0)
         if ours != theirs:
-            out.append(Broken("chain_lost", f"{symbol}@{CHAIN}: ledger {ours} ≠ chain {theirs} ({theirs - ours:+})"))
+            out.append(Broken("chain_lost", f"{symbol}@{loc}: ledger {ours} ≠ chain {theirs} ({theirs - ours:+})"))
     executor = world.lab.deployment.address("FillpathExecutor").lower()
     trader = world.lab.trader.lower()
-    journaled = {h.lower(): t for (v, h), t in store.transactions().items() if v == CHAIN}
+    journaled = {h.lower(): t for (v, h), t in store.transactions().items() if v == loc}
     per_intent: dict[str, list[str]] = {}
     consumed: set[int] = set()
     for tx in world.ours_on_chain():
@@ -258,7 +301,7 @@ def chain(
         consumed.add(int(tx["nonce"]))
         rec = journaled.get(h)
         if rec is None:
-            out.append(Broken("chain_once", f"tx {h[:12]} (nonce {tx['nonce']}) on chain was never journaled"))
+            out.append(Broken("chain_once", f"tx {h[:12]} (nonce {tx['nonce']}) on {loc} was never journaled"))
             continue
         if str(tx.get("to") or "").lower() == executor and rec.intent_id:
             per_intent.setdefault(rec.intent_id, []).append(h)
@@ -267,8 +310,8 @@ def chain(
             out.append(Broken("chain_once", f"intent {intent} executed {len(hashes)} times on chain: {hashes}"))
     used = sorted({t.nonce for t in journaled.values() if t.nonce is not None and (t.sender or "").lower() == trader})
     if used and used != list(range(used[0], used[-1] + 1)):
-        out.append(Broken("nonces", f"the journal's nonces have a gap: {used}"))
+        out.append(Broken("nonces", f"{loc}: the journal's nonces have a gap: {used}"))
     final = world.nonce()
     if used and final != used[-1] + 1:
-        out.append(Broken("nonces", f"the chain's nonce is {final}; the journal's last is {used[-1]}"))
+        out.append(Broken("nonces", f"{loc}: the chain's nonce is {final}; the journal's last is {used[-1]}"))
     return out

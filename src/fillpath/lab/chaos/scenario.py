@@ -24,10 +24,10 @@ from pathlib import Path
 
 from fillpath.execution.engine import SwapRequest
 from fillpath.lab.chaos import invariants
-from fillpath.lab.chaos.chain import CHAIN
+from fillpath.lab.chaos.chain import CHAIN, CHAIN2
 from fillpath.lab.chaos.clock import Stalled, VirtualClock, run
 from fillpath.lab.chaos.faults import ALL, Fault, FaultPlan
-from fillpath.lab.chaos.inputs import WorldSpec
+from fillpath.lab.chaos.inputs import PlanSpec, WorldSpec
 from fillpath.lab.chaos.wallet import COIN
 from fillpath.lab.chaos.world import CLOCK_BOUND_NS, LOCATION, Crash, Tamper, World
 from fillpath.model.errors import FillpathError
@@ -55,6 +55,13 @@ QUIET_S = 60.0
 
 TRANSFER_SHARE = 0.3
 """In a world with the chain: the share of the workload's steps that move USDC between the chain and the exchange."""
+BRIDGE_SHARE = 0.4
+"""In a world with the bridge: the share of the workload's steps that cross it (drawn from ``bridge:SEED``)."""
+BRIDGE_MOVES = (
+    ("USDC", CHAIN, "USDC", CHAIN2), ("USDC", CHAIN2, "USDC", CHAIN), ("WETH", CHAIN, "WETH", CHAIN2),
+    ("WETH", CHAIN2, "WETH", CHAIN), ("WETH", CHAIN, "USDC", CHAIN2), ("USDC", CHAIN2, "WETH", CHAIN),
+)  # fmt: skip
+"""What a bridge step asks the engine for (the router finds the path: the bridge alone, or a pool and the bridge)."""
 REBALANCE_SHARE = 0.4
 """In a world with the chain: the share of scenarios that end their workload with a rebalancing run."""
 
@@ -91,6 +98,7 @@ class Outcome:
     events: int = 0
     dialect: str = "binance"
     chain: bool = False
+    bridge: bool = False
 
     @property
     def ok(self) -> bool:
@@ -143,7 +151,18 @@ async def _workload(world: World, swaps: int) -> list[str]:
     interval = rng.choice((2.0, 5.0, 15.0))
     world.reconcile_every(interval)
     world.start_miner()
+    if world.plan is not None:  # the user's plan first: its request, routed on the world's venues
+        p = world.plan
+        eid = f"x{world.seed % 10**6:06d}p0"
+        world.log(f"plan {eid}: {Decimal(p.amount).scaleb(-p.decimals())} {p.sell} for {p.buy} ({p.source})")
+        req = SwapRequest(RouteRequest(p.sell, p.amount, p.buy, max_hops=p.max_hops), sell_decimals=p.decimals())
+        statuses.append(await _run(world, req, eid))
+        parts = world.parts
     for n in range(swaps):
+        if world.bridge and world.faults.bridge_rng.random() < BRIDGE_SHARE:
+            statuses.append(await _bridge_funds(world, n))
+            parts = world.parts
+            continue
         if world.side is not None and world.side.random() < TRANSFER_SHARE:
             statuses.append(await _move_funds(world, n))
             parts = world.parts
@@ -226,6 +245,22 @@ async def _move_funds(world: World, n: int) -> str:
     return await _run(world, req, eid)
 
 
+async def _bridge_funds(world: World, n: int) -> str:
+    """A cross-chain step through the engine (``BRIDGE_MOVES``, drawn from the bridge's random source): a share of
+    what the ledger holds at the source."""
+    rng = world.faults.bridge_rng
+    sell, source, buy, target = rng.choice(BRIDGE_MOVES)
+    held = int(world.ledger(source).get(sell, 0))
+    units = held * rng.choice((2, 5, 10, 25, 50)) // 100
+    if units <= 0:
+        return "skipped"
+    decimals = 6 if sell == "USDC" else 18
+    eid = f"x{world.seed % 10**6:06d}b{n}"
+    world.log(f"bridge {eid}: {Decimal(units).scaleb(-decimals)} {sell}@{source} to {buy}@{target}")
+    req = SwapRequest(RouteRequest(f"{sell}@{source}", units, f"{buy}@{target}", max_hops=3), sell_decimals=decimals)
+    return await _run(world, req, eid)
+
+
 async def _rebalance(world: World, policy: Policy) -> str:
     """A rebalancing run (``rebalance/run.py: execute_policy``'s steps): plan on a fresh snapshot with what is in
     flight and halted, then each planned move through the engine."""
@@ -274,13 +309,13 @@ async def _scenario(world: World) -> tuple[list[str], list[invariants.Broken]]:
         if not rec.status.terminal:
             await world.parts.driver.settle(cid)
     store = world.parts.store
-    moving = invariants.moving(store, world.wallet)
+    moving = invariants.moving(store, world.wallet, world.relayer)
     broken = list(invariants.check_all(store, world.venue, world.faults, world.ledger(), CLOCK_BOUND_NS, moving,
                                        world.wallet))  # fmt: skip
-    if world.evm_chain is not None:
-        broken += invariants.chain(store, world.evm_chain, world.ledger(CHAIN), moving)
-    if world.evm_chain is not None and world.wallet is not None:
-        broken += invariants.in_flight(store, world.venue, world.evm_chain, world.wallet)
+    for chain in world.chains:
+        broken += invariants.chain(store, chain, world.ledger(chain.lab.location), moving)
+    if world.chains and (world.wallet is not None or world.relayer is not None):
+        broken += invariants.in_flight(store, world.venue, world.chains, world.wallet, world.relayer)
     await world.reconcile()  # the last pass, in a quiet world: it must book nothing, and see the stream's lies
     if not broken:
         broken += invariants.no_drift(world.parts.store) + invariants.stream(
@@ -315,6 +350,8 @@ def run_scenario(
     chain: bool = False,
     policy: Policy | None = None,
     spec: WorldSpec | None = None,
+    bridge: bool = False,
+    plan: PlanSpec | None = None,
 ) -> Outcome:
     """Run scenario ``seed`` in a scratch directory (under ``workdir`` if given) and check it. ``policy``: a
     rebalancing policy every scenario runs after its swaps (the user's own: ``--policy``); ``spec``: the exchange a
@@ -323,18 +360,21 @@ def run_scenario(
         directory = Path(tmp)
         template = template_journal()
         rng = random.Random(seed)
+        chain = chain or bridge
         faults = FaultPlan.draw(rng, kinds, chain=chain)
         side = None
         if chain:  # deposits and withdrawals: their own random source (earlier chain seeds keep their draws)
             side = random.Random(f"transfer:{seed}")
             faults.draw_transfers(side, kinds)
+        if bridge:  # the bridge: faults and workload from a source of their own (chain seeds keep their draws)
+            faults.draw_bridge(random.Random(f"bridge:{seed}"), kinds)
         drawn = dict(faults.rates)
         clock = VirtualClock()
         dialect = dialect_of(seed, dialects)
-        world = World(
-            seed, rng, clock, faults, directory, template, tamper, dialect, chain, side=side, policy=policy, spec=spec
-        )
-        world.log(f"venue: {LOCATION} speaks {dialect}" + (f"; chain {CHAIN} (eth-tester)" if chain else ""))
+        world = World(seed, rng, clock, faults, directory, template, tamper, dialect, chain, side=side, policy=policy,
+                      spec=spec, bridge=bridge, plan=plan)  # fmt: skip
+        world.log(f"venue: {LOCATION} speaks {dialect}" + (f"; chain {CHAIN} (eth-tester)" if chain else "")
+                  + (f"; chain {CHAIN2} and the bridge" if bridge else ""))  # fmt: skip
         world.log("faults: " + (", ".join(f"{k} {v:.2f}" for k, v in drawn.items()) or "none")
                   + (f"; crash at {faults.failpoint}" if faults.failpoint else "")
                   + (f"; venue clock +{faults.skew_ms} ms" if faults.skew_ms else ""))  # fmt: skip
@@ -355,4 +395,4 @@ def run_scenario(
         events = sum(1 for _ in sqlite3.connect(world.db_path).execute("SELECT seq FROM journal"))
         return Outcome(seed, journal_hash(world.db_path), {str(k): v for k, v in drawn.items()},
                        dict(faults.fired), faults.failpoint, world.crashes, len(statuses), tuple(statuses),
-                       tuple(broken), tuple(world.timeline), events, dialect, chain)  # fmt: skip
+                       tuple(broken), tuple(world.timeline), events, dialect, chain, bridge)  # fmt: skip

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from fillpath.lab.chaos.faults import ALL, ALL_FAILPOINTS, Fault
-from fillpath.lab.chaos.inputs import WorldSpec
+from fillpath.lab.chaos.inputs import PlanSpec, WorldSpec
 from fillpath.lab.chaos.scenario import DIALECTS, Outcome, run_scenario
 from fillpath.lab.chaos.world import Tamper
 from fillpath.rebalance.policy import Policy
@@ -26,10 +26,11 @@ def replay_command(
     *,
     chain: bool = False,
     inputs: Sequence[str] = (),
+    bridge: bool = False,
 ) -> str:
     """What reproduces one scenario (the fault kinds, dialects and the chain matter: the draws depend on them;
     ``inputs``: the user's ``--snapshot F`` / ``--policy P`` options)."""
-    extra = " --chain" if chain else ""
+    extra = " --bridge" if bridge else " --chain" if chain else ""
     extra += "".join(f" {i}" for i in inputs)
     extra += "" if tuple(kinds) == ALL else f" --faults {','.join(kinds)}"
     extra += "" if tuple(dialects) == DIALECTS else f" --dialect {','.join(dialects)}"
@@ -42,6 +43,7 @@ class Sweep:
     dialects: tuple[str, ...] = DIALECTS
     chain: bool = False
     inputs: tuple[str, ...] = ()
+    bridge: bool = False
     """The user's inputs as options (``--snapshot F``, ``--policy P``): part of every replay command."""
     scenarios: int = 0
     seconds: float = 0.0
@@ -85,13 +87,16 @@ class Sweep:
                 str(k): {"drawn": self.drawn[k], "fired": self.fired[k], "hits": self.hits[k]} for k in self.kinds
             },
             "chain": self.chain,
+            "bridge": self.bridge,
             "failpoints": {p: self.fired[f"failpoint:{p}"] for p in ALL_FAILPOINTS},
             "invariant_failures": dict(sorted(self.broken.items())),
             "failing_seeds": [
                 {
                     "seed": o.seed,
                     "first": str(o.broken[0]),
-                    "replay": replay_command(o.seed, self.kinds, self.dialects, chain=self.chain, inputs=self.inputs),
+                    "replay": replay_command(
+                        o.seed, self.kinds, self.dialects, chain=self.chain, inputs=self.inputs, bridge=self.bridge
+                    ),
                 }
                 for o in self.failures
             ],
@@ -112,13 +117,15 @@ def sweep(
     policy: Policy | None = None,
     spec: WorldSpec | None = None,
     inputs: Sequence[str] = (),
+    bridge: bool = False,
+    plan: PlanSpec | None = None,
 ) -> Sweep:
     """Run ``seeds`` and gather them. ``jobs`` > 1: in that many processes (each seed is its own world, so the
     outcomes are the same as in one process; they are gathered in seed order)."""
-    out = Sweep(tuple(kinds), tuple(dialects), chain, tuple(inputs))
+    out = Sweep(tuple(kinds), tuple(dialects), chain or bridge, tuple(inputs), bridge=bridge)
     t = time.perf_counter()
     run = functools.partial(run_scenario, kinds=kinds, dialects=dialects, tamper=tamper, workdir=workdir, chain=chain,
-                            policy=policy, spec=spec)  # fmt: skip
+                            policy=policy, spec=spec, bridge=bridge, plan=plan)  # fmt: skip
     if jobs > 1:
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
             outcomes: Iterable[Outcome] = pool.map(run, seeds, chunksize=4)

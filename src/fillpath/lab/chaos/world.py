@@ -34,6 +34,7 @@ from fillpath.chains.nonces import NonceAllocator
 from fillpath.chains.tracker import TrackerPolicy, TxTracker
 from fillpath.collect.movers import MoverSpec
 from fillpath.collect.snapshot import take_snapshot
+from fillpath.execution.bridge import BridgeEnd, BridgeRunner
 from fillpath.execution.cex_transfers import ChainAccount, DepositRoute, DepositRunner, WithdrawRoute, WithdrawRunner
 from fillpath.execution.engine import Engine, HealthWatch, Wiring
 from fillpath.execution.evm import EvmVenue
@@ -43,11 +44,21 @@ from fillpath.execution.health_feed import warm_start
 from fillpath.execution.killswitch import KillSwitch
 from fillpath.execution.recovery import Resolution, TransferResolver, recover
 from fillpath.lab.chaos import wallet
-from fillpath.lab.chaos.chain import BLOCK_S, CHAIN, IDLE_BLOCK_S, ChainRpc, ChainWorld, lab_chain, trader_signer
+from fillpath.lab.chaos.chain import (
+    BLOCK_S,
+    CHAIN,
+    CHAIN2,
+    IDLE_BLOCK_S,
+    ChainRpc,
+    ChainWorld,
+    lab_chain,
+    trader_signer,
+)
 from fillpath.lab.chaos.clock import VirtualClock
 from fillpath.lab.chaos.exchange import VENUES, InProcessVenue
 from fillpath.lab.chaos.faults import Fault, FaultPlan
-from fillpath.lab.chaos.inputs import WorldSpec
+from fillpath.lab.chaos.inputs import PlanSpec, WorldSpec
+from fillpath.lab.chaos.relayer import FILL_DEADLINE_S, ChaosRelayer
 from fillpath.lab.chaos.wallet import ChaosWallet
 from fillpath.lab.exchange.config import (
     DEFAULT_API_KEY,
@@ -74,6 +85,10 @@ Recover = Callable[..., Awaitable[list[Resolution]]]
 LOCATION = "labex"
 TRANSFER_WAIT_S = 60.0
 """How long a transfer leg (and recovery) follows a deposit or withdrawal before leaving it in flight (unknown)."""
+BRIDGE = "labbridge"
+"""The bridge's name in the world's snapshot venues (``labbridge:USDC@lab1>USDC@lab2``)."""
+BRIDGED = {"USDC": (500, Decimal(1), Decimal(1_000_000)), "WETH": (500, Decimal("0.0005"), Decimal(1_000))}
+"""What the bridge carries between lab1 and lab2: symbol → (fee in ppm, fixed fee, most per transfer), human units."""
 CLOCK_BOUND_NS = 2_000_000_000
 """A venue clock further than this from ours is a ``ClockDivergence``."""
 
@@ -133,6 +148,10 @@ class World:
     """A rebalancing policy the scenario runs after its swaps."""
     spec: WorldSpec | None = None
     """The exchange a user's snapshot describes (its markets and balances), instead of the default one."""
+    plan: PlanSpec | None = None
+    """A user's plan: every scenario executes its request first."""
+    bridge: bool = False
+    """A second chain (``lab2``) and the lab bridge between the two (spoke pools, the world's relayer)."""
     timeline: list[tuple[int, str]] = field(default_factory=list)
     crashes: int = 0
     venue: InProcessVenue = field(init=False)
@@ -144,10 +163,17 @@ class World:
     wallet: ChaosWallet | None = field(init=False, default=None)
     """The exchange's deposits and withdrawals over the chain (a world with the chain)."""
     _miner: asyncio.Future[None] | None = None
+    evm_chain2: ChainWorld | None = field(init=False, default=None)
+    """The second chain (a world with the bridge)."""
+    relayer: ChaosRelayer | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
-        if self.chain:
-            self.evm_chain = ChainWorld(lab_chain(), self.clock, self.faults, self.log)
+        if self.chain or self.bridge:
+            self.evm_chain = ChainWorld(lab_chain(bridge=self.bridge), self.clock, self.faults, self.log)
+        if self.bridge and self.evm_chain is not None:
+            self.evm_chain2 = ChainWorld(lab_chain(CHAIN2, bridge=True), self.clock, self.faults, self.log)
+            self.relayer = ChaosRelayer({CHAIN: self.evm_chain, CHAIN2: self.evm_chain2}, self.faults, self.clock,
+                                        self.log)  # fmt: skip
         self.stream = StreamBalances(LOCATION, clock_ns=self.clock.now_ns)
         self.venue = VENUES[self.dialect](self._sim_config(), self.clock, self.faults, self.log, location=LOCATION,
                                           crash=self.crash)  # fmt: skip
@@ -198,6 +224,10 @@ class World:
             "USDT": Decimal(self.rng.randint(0, 2_000_000)),
             "USDC": Decimal(self.rng.randint(0, 500_000)),
         }
+        if self.plan is not None and self.plan.sell.endswith(f"@{LOCATION}"):  # the account holds what it sells
+            symbol = self.plan.sell.partition("@")[0]
+            need = Decimal(self.plan.amount).scaleb(-self.plan.decimals())
+            balances[symbol] = max(balances.get(symbol, Decimal(0)), need)
         # thin books (at most 30 levels a side): big sales walk them, IOC remainders expire, and a snapshot is cheap
         markets = tuple(dataclasses.replace(m, levels=min(m.levels, 30)) for m in DEFAULT_MARKETS)
         return SimConfig(markets, (AccountSpec(DEFAULT_API_KEY, DEFAULT_API_SECRET, balances),), seed=self.seed,
@@ -250,24 +280,26 @@ class World:
         holders: dict[str, str] = {}
         executors: dict[str, str] = {}
         sources: list[ChainBalances] = []
-        if self.evm_chain is not None:
-            lab = self.evm_chain.lab
-            rpc = ChainRpc(self.evm_chain)
+        chain_reads = []
+        for world in self.chains:
+            lab, loc = world.lab, world.lab.location
+            rpc = ChainRpc(world)
             signer = trader_signer()
             executor = lab.deployment.address("FillpathExecutor")
-            rpcs[CHAIN], holders[CHAIN], executors[CHAIN] = rpc, lab.trader, executor
-            evm[CHAIN] = EvmVenue(CHAIN, lab.chain_id, rpc, signer, executor,
-                                  NonceAllocator(rpc, CHAIN, signer.address, store),
-                                  TxTracker(rpc, CHAIN, store, TrackerPolicy(confirmations=1), clock=clock.seconds),
-                                  AssetId("ETH", CHAIN), crash=self.crash, final_timeout_s=120.0)  # fmt: skip
+            rpcs[loc], holders[loc], executors[loc] = rpc, lab.trader, executor
+            evm[loc] = EvmVenue(loc, lab.chain_id, rpc, signer, executor,
+                                NonceAllocator(rpc, loc, signer.address, store),
+                                TxTracker(rpc, loc, store, TrackerPolicy(confirmations=1), clock=clock.seconds),
+                                AssetId("ETH", loc), crash=self.crash, final_timeout_s=120.0)  # fmt: skip
             sources.append(ChainBalances(rpc, lab.source, confirmations=1, clock_ns=clock.now_ns))
-            chain_reads = [(rpc, lab.source)]
-        else:
-            chain_reads = []
+            chain_reads.append((rpc, lab.source))
         movers: list[TransferResolver] = []
         specs: list[MoverSpec] = []
         if self.evm_chain is not None and self.wallet is not None:
             movers, specs = self._movers(store, rpcs[CHAIN], evm[CHAIN])
+        if self.relayer is not None:
+            bridges, bridge_specs = self._bridges(store, rpcs, evm)
+            movers, specs = [*movers, *bridges], [*specs, *bridge_specs]
 
         async def snapshot() -> Snapshot:
             taken = datetime.fromtimestamp(clock.now_ns() // 10**9, UTC)
@@ -314,6 +346,35 @@ class World:
         ]
         return runners, specs
 
+    @property
+    def chains(self) -> list[ChainWorld]:
+        """The world's chains: lab1 (``--chain``), and lab2 with the bridge."""
+        return [c for c in (self.evm_chain, self.evm_chain2) if c is not None]
+
+    def _bridges(
+        self, store: Store, rpcs: dict[str, ChainRpc], evm: dict[str, EvmVenue]
+    ) -> tuple[list[TransferResolver], list[MoverSpec]]:
+        """The lab bridge between lab1 and lab2 (``BRIDGED``): a ``bridge`` venue each way per symbol, and a
+        ``BridgeRunner`` per origin chain (``execution/bridge.py``), as ``app.mover_runners`` builds them."""
+        clock = self.clock
+        ends = {c.lab.location: BridgeEnd(c.lab.location, c.lab.chain_id, rpcs[c.lab.location],
+                                          c.lab.deployment.address("LabSpokePool"), c.lab.trader)
+                for c in self.chains}  # fmt: skip
+        runners: list[TransferResolver] = []
+        specs: list[MoverSpec] = []
+        for origin, target in ((CHAIN, CHAIN2), (CHAIN2, CHAIN)):
+            routes = []
+            for symbol, (fee_ppm, fee_fixed, most) in BRIDGED.items():
+                name = f"{BRIDGE}:{symbol}@{origin}>{symbol}@{target}"
+                routes.append(name)
+                specs.append(MoverSpec("bridge", name, f"{symbol}@{origin}", f"{symbol}@{target}", fee_ppm, fee_fixed,
+                                       10, most, 120_000))  # fmt: skip
+            by_address = self.assets_by_address()[origin]
+            runners.append(BridgeRunner(origin, store, evm[origin], ends, frozenset(routes), FILL_DEADLINE_S,
+                                        TRANSFER_WAIT_S, 1.0, by_address, clock_ns=clock.now_ns, crash=self.crash,
+                                        timer=clock.seconds))  # fmt: skip
+        return runners, specs
+
     async def patiently(self, what: str, call: Callable[[], Awaitable[T]], tries: int = 40) -> T:
         """What a process does at start-up against a venue that refuses (5xx, 429, a ban): wait and ask again."""
         for n in range(1, tries + 1):
@@ -340,17 +401,18 @@ class World:
         """The chain's blocks, all the scenario long (the chain outlives crashes): at a ``BLOCK_S`` slot when a
         transaction is ready or a reorg is due, else an empty block every ``IDLE_BLOCK_S`` (py-evm pays ~30 ms a
         block: empty blocks every 2 s were a third of a chain scenario's CPU)."""
-        chain = self.evm_chain
-        if chain is None or self._miner is not None:
+        chains = self.chains
+        if not chains or self._miner is not None:
             return
 
         async def loop() -> None:
-            last = self.clock.seconds()
+            last = [self.clock.seconds()] * len(chains)
             while True:
                 await asyncio.sleep(BLOCK_S)
-                if chain.busy() or self.clock.seconds() - last >= IDLE_BLOCK_S:
-                    chain.mine()
-                    last = self.clock.seconds()
+                for k, chain in enumerate(chains):
+                    if chain.busy() or self.clock.seconds() - last[k] >= IDLE_BLOCK_S:
+                        chain.mine()
+                        last[k] = self.clock.seconds()
 
         self._miner = asyncio.ensure_future(loop())
 
@@ -360,9 +422,8 @@ class World:
             self._miner = None
 
     def assets_by_address(self) -> dict[str, dict[str, AssetId]]:
-        if self.evm_chain is None:
-            return {}
-        return {CHAIN: {t.address.lower(): AssetId(t.symbol, CHAIN) for t in self.evm_chain.lab.source.tokens}}
+        return {c.lab.location: {t.address.lower(): AssetId(t.symbol, c.lab.location) for t in c.lab.source.tokens}
+                for c in self.chains}  # fmt: skip
 
     def stop_background(self) -> None:
         if self._background is not None:
