@@ -474,3 +474,12 @@ def test_chain_calls_are_reused_only_where_the_block_cannot_show(monkeypatch: py
     after = ask()
     assert after == (before[0] + 1, before[1]) and before[0] == world.head() - 1
     assert len(runs) == 1  # the block number ran again; the balance did not
+
+
+def test_chain_labs_keep_their_own_chain_ids() -> None:
+    """lab2, loaded from the lab cache or deployed, signs with its backend's chain id (its deployment record carries
+    web3's constant answer, lab1's id: a lab2 built with that one ran every bridge scenario differently)."""
+    from fillpath.lab.chaos.chain import CHAIN2, lab_chain
+
+    one, two = lab_chain(), lab_chain(CHAIN2)
+    assert two.chain_id == int(two.tester.backend.chain.chain_id) != one.chain_id

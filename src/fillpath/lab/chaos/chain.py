@@ -276,8 +276,9 @@ def _ready(w3: Any, tester: Any, deployment: LabDeployment, location: str) -> La
     tester.disable_auto_mine_transactions()
     trader = Account.from_key(TRADER_KEY).address
     tester.backend.indexed = True
-    return LabChain(tester, deployment, deployment.chain_source(trader), deployment.chain_id, trader,
-                    tester.take_snapshot(), location=location, w3=w3)  # fmt: skip
+    chain_id = int(tester.backend.chain.chain_id)  # the backend's (lab2's own), not the deployment's web3 answer
+    return LabChain(tester, deployment, deployment.chain_source(trader), chain_id, trader, tester.take_snapshot(),
+                    location=location, w3=w3)  # fmt: skip
 
 
 def _deploy(location: str = CHAIN) -> tuple[Any, Any, LabDeployment]:
