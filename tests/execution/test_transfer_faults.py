@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from fillpath.app import mover_specs
 from fillpath.config import lab_config_path
 from fillpath.execution.result import LegStatus
 from fillpath.model.assets import AssetId
@@ -39,6 +40,13 @@ def faults() -> Iterator[None]:
     sim("/admin/faults", {"profiles": {}})
 
 
+def bridge_only(cfg: Any) -> frozenset[str]:
+    """The exchanges' deposits and withdrawals left out: on the session's shared lab, labex's books (moved by other
+    tests) can make deposit → book → withdrawal the better way to lab2 (seen: a book leg and a withdrawal rounded to
+    the exchange's precision, realized ≠ expected), and these tests are the bridge's."""
+    return frozenset(m.id for m in mover_specs(cfg) if m.kind == "transfer")
+
+
 def _relay_fills(after_ns: int) -> list[dict[str, object]]:
     return [e for e in relayer("/admin/status")["log"] if e["what"] == "fill" and int(e["at_ns"]) > after_ns]
 
@@ -50,10 +58,10 @@ def test_slow_fill_arrives_late_and_whole(lab1: Chain, lab2: Chain, tmp_path: Pa
     relayer("/admin/faults", {"profiles": {"slow_fill": {"delay": "2"}}})
     cfg, signer = cfg_for(tmp_path), trader({"lab1": lab1, "lab2": lab2}, {"lab1": {"USDC": 5000}})
     with Store.open(cfg.resolved_database_url) as store:
-        run = asyncio.run(swap(cfg, store, signer, "USDC@lab1", 5000 * 10**6, "USDC@lab2"))
+        run = asyncio.run(swap(cfg, store, signer, "USDC@lab1", 5000 * 10**6, "USDC@lab2", exclude=bridge_only(cfg)))
         assert run.result is not None and run.result.status == "done"
         legs = [(x.venue, x.amount_in, x.expected_out, x.realized_out) for x in run.result.legs]
-        assert all(x.realized_out == x.expected_out for x in run.result.legs), legs  # seen once under load 10
+        assert all(x.realized_out == x.expected_out for x in run.result.legs), legs
         bridges = [x for x in run.result.legs if x.venue.startswith("labbridge:")]
         assert all(x.in_flight_ms is not None and x.in_flight_ms >= 1500 for x in bridges)
         assert store.balance(USDC2) == run.result.realized_out
@@ -69,7 +77,8 @@ def test_no_fill_is_refunded_after_the_deadline_and_nothing_trades_on_it(
     cfg = cfg_for(tmp_path)
     signer = trader({"lab1": lab1, "lab2": lab2}, {"lab1": {"USDC": 5000}})
     with Store.open(cfg.resolved_database_url) as store:
-        run = asyncio.run(swap(cfg, store, signer, "USDC@lab1", 5000 * 10**6, "USDC@lab2", max_replans=1))
+        only = bridge_only(cfg)
+        run = asyncio.run(swap(cfg, store, signer, "USDC@lab1", 5000 * 10**6, "USDC@lab2", max_replans=1, exclude=only))
         assert run.result is not None and run.result.realized_out == 0
         bridges = [x for x in run.result.legs if x.venue.startswith("labbridge:")]
         assert bridges and all(x.status is LegStatus.FAILED and "refunded" in (x.reason or "") for x in bridges)
@@ -96,8 +105,8 @@ def test_partial_liquidity_fills_whole_relays_or_none(lab1: Chain, lab2: Chain, 
     cfg = cfg_for(tmp_path)
     signer = trader({"lab1": lab1, "lab2": lab2}, {"lab1": {"USDC": 3600}})
     with Store.open(cfg.resolved_database_url) as store:
-        small = asyncio.run(swap(cfg, store, signer, "USDC@lab1", 600 * 10**6, "USDC@lab2"))
-        big = asyncio.run(swap(cfg, store, signer, "USDC@lab1", 3000 * 10**6, "USDC@lab2"))
+        small = asyncio.run(swap(cfg, store, signer, "USDC@lab1", 600 * 10**6, "USDC@lab2", exclude=bridge_only(cfg)))
+        big = asyncio.run(swap(cfg, store, signer, "USDC@lab1", 3000 * 10**6, "USDC@lab2", exclude=bridge_only(cfg)))
         assert small.result is not None and big.result is not None
         assert small.result.legs[0].status is LegStatus.DONE
         assert big.result.legs[0].status is LegStatus.FAILED
@@ -122,7 +131,7 @@ def test_relayer_restart_mid_flight_fills_once(lab1: Chain, lab2: Chain, tmp_pat
             await asyncio.to_thread(lab().restart_relayer, kill=True)  # comes back without the pause
 
         restarting = asyncio.ensure_future(restart_when_in_flight())
-        run = await swap(cfg, store, signer, "USDC@lab1", 2000 * 10**6, "USDC@lab2")
+        run = await swap(cfg, store, signer, "USDC@lab1", 2000 * 10**6, "USDC@lab2", exclude=bridge_only(cfg))
         await restarting
         return run
 
