@@ -19,6 +19,7 @@ from fillpath.model.assets import AssetId
 from fillpath.model.errors import InvalidInput
 from fillpath.router.graph import Edge
 from fillpath.router.plan import PlanLeg, PlanPath, PlanStats
+from fillpath.router.reach import reach
 from fillpath.router.venues.aggregator import Aggregator
 
 BPS = 10_000
@@ -95,20 +96,9 @@ def _useful(edges: Sequence[Edge], active: list[int], sources: set[AssetId], sin
     for k in active:
         fwd_adj.setdefault(edges[k].asset_in, []).append(edges[k].asset_out)
         back_adj.setdefault(edges[k].asset_out, []).append(edges[k].asset_in)
-    fwd = _reach(set(sources), fwd_adj)
-    back = _reach(set(sinks), back_adj)
+    fwd = reach(set(sources), fwd_adj)
+    back = reach(set(sinks), back_adj)
     return [k for k in active if edges[k].asset_in in fwd and edges[k].asset_out in back]
-
-
-def _reach(start: set[AssetId], adj: dict[AssetId, list[AssetId]]) -> set[AssetId]:
-    seen = set(start)
-    todo = list(start)
-    while todo:
-        for nxt in adj.get(todo.pop(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return seen
 
 
 def _find_cycle(arcs: Sequence[tuple[AssetId, AssetId]]) -> list[tuple[AssetId, AssetId]] | None:

@@ -23,6 +23,7 @@ from fillpath.router.cycles import cancel_cycles
 from fillpath.router.graph import Edge
 from fillpath.router.network import Arc, initial_prices, surplus
 from fillpath.router.newton import GIVE_UP, FlowSolution, solve_flow
+from fillpath.router.reach import reach
 from fillpath.router.split import water_fill
 
 
@@ -303,8 +304,8 @@ class Problem:
             e = self.edges[k]
             fwd_adj.setdefault(e.asset_in, []).append(e.asset_out)
             back_adj.setdefault(e.asset_out, []).append(e.asset_in)
-        fwd = _reach(srcs, fwd_adj)
-        back = _reach(set(self.sinks), back_adj)
+        fwd = reach(srcs, fwd_adj)
+        back = reach(set(self.sinks), back_adj)
         return [k for k in ks if self.edges[k].asset_in in fwd and self.edges[k].asset_out in back]
 
     def _water_fill(self, ks: list[int], src: AssetId) -> Solution:
@@ -473,9 +474,9 @@ def _reprice_off_routes(
     for t, h in pairs:
         back.setdefault(h, []).append(t)
         fwd.setdefault(t, []).append(h)
-    to_sink = _reach_ints(set(sinks), back)
+    to_sink = reach(set(sinks), back)
     starts = {index[s] for s, _ in sources if s in index}
-    from_source = _reach_ints(starts, fwd)
+    from_source = reach(starts, fwd)
     for j in range(len(nu)):
         if j in sinks:
             continue
@@ -483,17 +484,6 @@ def _reprice_off_routes(
             nu[j], known[j] = 0.0, True
         elif j not in from_source:
             nu[j], known[j] = 0.0, False
-
-
-def _reach_ints(start: set[int], adj: Mapping[int, list[int]]) -> set[int]:
-    seen = set(start)
-    todo = list(start)
-    while todo:
-        for nxt in adj.get(todo.pop(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return seen
 
 
 def _least_rate(curve: FloatCurve) -> float:
@@ -552,14 +542,3 @@ def _human(units: int, decimals: int) -> str:
     step = Decimal(10) ** digits
     shown = (value / step).to_integral_value(rounding=ROUND_FLOOR) * step
     return f"{shown:,f}" if digits < 0 else f"{int(shown):,}"
-
-
-def _reach(start: set[AssetId], adj: dict[AssetId, list[AssetId]]) -> set[AssetId]:
-    seen = set(start)
-    todo = list(start)
-    while todo:
-        for nxt in adj.get(todo.pop(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return seen
