@@ -43,6 +43,20 @@ class Solution:
 _NO_GAS = Fraction(0)
 
 
+@dataclass(frozen=True)
+class BoundParts:
+    """The certificate's inputs over one set of edges (see :func:`~fillpath.router.certificate.upper_bound`)."""
+
+    prices: list[float]
+    arcs: list[tuple[int, int, FloatCurve]]
+    sources: list[tuple[int, float]]
+    amount: float
+    sinks: frozenset[int]
+    fixed: FixedCosts | None
+    venues: tuple[str, ...]
+    """Venue ids by index (``fixed.venue`` and ``fixed.gas`` count in these)."""
+
+
 class Problem:
     def __init__(
         self,
@@ -177,6 +191,21 @@ class Problem:
         bound on ``expected_out``, tighter) and of gas (then a bound on the output net of gas: ``net_out``); venues
         the problem does not know are taken as paying no gas (only loosens it); ``used``: venues every plan bounded
         here uses (their fixed costs count in full)."""
+        parts = self.bound_parts(prices, edges, fixed_costs=fixed_costs, used=used)
+        return upper_bound(
+            parts.prices, parts.arcs, parts.sources, parts.amount, parts.sinks, parts.fixed, descend=descend
+        )
+
+    def bound_parts(
+        self,
+        prices: Sequence[float],
+        edges: Sequence[Edge] | None = None,
+        *,
+        fixed_costs: bool = False,
+        used: frozenset[str] = frozenset(),
+    ) -> BoundParts:
+        """What :meth:`upper_bound` evaluates, indexed: the branch and bound (:mod:`.branch`) re-evaluates it with
+        venues switched on and off, and needs the prices each bound was reached at."""
         edges = self.edges if edges is None else edges
         nodes = sorted({a for e in edges for a in (e.asset_in, e.asset_out)} | set(self.index), key=str)
         index = {a: i for i, a in enumerate(nodes)}
@@ -208,8 +237,8 @@ class Problem:
                 break
         sources = [(index[s], float(cap)) for s, cap in self.sources]
         fixed = None
+        venues = sorted({e.venue.id for e in edges})
         if fixed_costs:
-            venues = sorted({e.venue.id for e in edges})
             at = {v: i for i, v in enumerate(venues)}
             lost = [
                 float(getattr(e.venue, "fee_fixed", 0) or 0) * _least_rate(e.curve)
@@ -219,14 +248,15 @@ class Problem:
             ]
             gas = [float(self.gas.get(v, _NO_GAS)) for v in venues]
             most = holdings(arcs, sources, float(self.amount), len(nodes), sinks)
+            venue_of = [at[e.venue.id] for e in edges]
             fixed = FixedCosts(
-                [at[e.venue.id] for e in edges],
+                venue_of,
                 lost,
                 gas,
                 frozenset(at[v] for v in used if v in at),
                 [most[t] for t, _, _ in arcs],
             )
-        return upper_bound(nu, arcs, sources, float(self.amount), sinks, fixed, descend=descend)
+        return BoundParts(nu, arcs, sources, float(self.amount), sinks, fixed, tuple(venues))
 
     def solved_prices(self, *first: tuple[float, ...]) -> list[tuple[float, ...]]:
         """``first``, then the prices of every venue set solved so far (each once, in solve order)."""
@@ -234,6 +264,15 @@ class Problem:
 
     def has_fixed_fee(self, venue: str) -> bool:
         return venue in self._fee_venues
+
+    def has_solved(self, enabled: frozenset[str]) -> bool:
+        """Whether ``solve(enabled)`` is known (memoized, or refused as a subset of a set that could not carry)."""
+        return enabled in self._solved or any(enabled <= failed for failed in self._failed)
+
+    @property
+    def fixed_cost_venues(self) -> frozenset[str]:
+        """Venues that cost something just for being used: gas, or a fixed fee (valued in ``gas_float``)."""
+        return frozenset(v for v, g in self.gas_float.items() if g > 0.0)
 
     def fixed_gains(self, prices: Sequence[float], edges: Sequence[Edge]) -> dict[str, float]:
         """Per venue with a fixed cost (a fixed fee, or gas): its arcs' dual terms at ``prices`` less its fixed costs

@@ -1,0 +1,252 @@
+"""Fixed costs (gas per venue used, a transfer's fixed fee), the mixed-integer part: a budgeted branch and bound.
+
+At any prices ν a plan that uses venue set T is bounded by the convex dual with T's fixed costs subtracted, and the
+best over every T is one pass, ``h(ν) = source term + Σ_v max(0, term_v(ν) − fixed_v(ν))``
+(:class:`~fillpath.router.certificate.FixedCosts`); its minimum over ν is the Lagrangian (perspective) relaxation.
+That relaxation is weak where the best plan concentrates a small sale on a few gas-paying pools: it spreads the sale
+over every pool that is a close call, each paying its gas only in proportion to its flow (1e-3 on $2k-$7k sales).
+
+So the venues with a fixed cost are switched on and off, best first: a node fixes some venues on (their fixed costs
+count in full) and some off (their terms count 0), and is bounded by ``h`` lowered by descent from its parent's
+prices. A node whose bound is within ``TOL`` of the best plan is closed; the others branch on their closest call (the
+fixed-cost venue whose term is nearest its cost). Nodes are also where plans come from: a node that switches a venue
+off, and the venues a node's prices open, are solved (memoized per venue set) and their exact plans compete. The
+bound is the largest over the closed nodes and those left open when the budget runs out (each bounded at its parent's
+prices at worst): every plan lies under one of them.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from fillpath.model.errors import InvalidInput
+from fillpath.router.certificate import FixedCosts, priced_bound, venue_parts
+from fillpath.router.graph import Edge
+from fillpath.router.optimize import BoundParts, Problem, Solution
+
+TOL = 5e-5
+"""A node bounded within this (relative) of the best plan is closed: the certificate's gap ends below it unless the
+budget runs out first."""
+MAX_NODES = 40
+"""Nodes bounded (each a descent of ``h``): the budget that keeps a route's time bounded (counted, not timed, so the
+same input gives the same plan)."""
+MAX_SOLVES = 16
+"""Convex solves the enumeration may spend on the plans of its nodes."""
+PROBES = 24
+"""Close calls a node forces on one at a time (probing) before it branches."""
+POLISH = 48
+"""Convex solves the local search on venue sets (:meth:`_Search.polish`) may spend."""
+POLISH_TRIES = 6
+"""Drops (and adds) tried per round of that search, the most promising first."""
+DESCENTS = 2
+"""Price vectors the root's bound descends from (the best few of those it was evaluated at)."""
+
+
+@dataclass(frozen=True)
+class Settled:
+    best: Solution
+    bound: int
+    """An upper bound on the output net of fixed costs of every plan over the edges (gas-free: on ``expected_out``)."""
+    nodes: int
+    """Nodes bounded (the budget spent)."""
+
+
+def settle(problem: Problem, best: Solution, full: Sequence[Edge], starts: Sequence[tuple[float, ...]]) -> Settled:
+    """The best plan and the fixed-cost bound over ``full`` (the hop-limited graph), from ``starts`` (prices of the
+    problem's nodes, from its solves: any are valid)."""
+    first = problem.bound_parts(starts[0], full, fixed_costs=True)
+    fixed = first.fixed
+    assert fixed is not None
+    cands = [first.prices, *(problem.bound_parts(p, full).prices for p in starts[1:])]
+    branchable = frozenset(
+        v for v in range(len(fixed.gas)) if fixed.gas[v] > 0.0 or any(fixed.lost[k] > 0.0 for k in _arcs_of(fixed, v))
+    )
+    search = _Search(problem, first, fixed, branchable, best, full)
+    return search.run(cands)
+
+
+def _arcs_of(fixed: FixedCosts, v: int) -> list[int]:
+    return [k for k, w in enumerate(fixed.venue) if w == v]
+
+
+class _Search:
+    def __init__(
+        self,
+        problem: Problem,
+        parts: BoundParts,
+        fixed: FixedCosts,
+        branchable: frozenset[int],
+        best: Solution,
+        full: Sequence[Edge],
+    ) -> None:
+        self.problem = problem
+        self.parts = parts
+        self.fixed = fixed
+        self.branchable = branchable
+        self.best = best
+        self.nodes = 0
+        self.solves = 0
+        self.polished = 0
+        self.free = frozenset(v for v in range(len(fixed.gas)) if v not in branchable)
+        self.all = frozenset(range(len(fixed.gas)))
+        self.index = {v: i for i, v in enumerate(parts.venues)}
+        self.full = full
+
+    def target(self) -> float:
+        """What the bound is compared with: the best plan's output net of its gas (its ``net``; without gas its
+        ``expected_out``, fixed fees being inside it)."""
+        gassy = any(g > 0.0 for g in self.fixed.gas)
+        return float(self.best.net) if gassy else float(self.best.draft.expected_out)
+
+    def closed(self, bound: int) -> bool:
+        return bound <= self.target() * (1.0 + TOL) + 2
+
+    def bound(
+        self, cands: Sequence[list[float]], on: frozenset[int], off: frozenset[int], descend: int
+    ) -> tuple[int, list[float]]:
+        """The node's bound: the least of ``h`` at ``cands``, lowered by descent from the best ``descend`` of them
+        unless already closed."""
+        p = self.parts
+        fixed = replace(self.fixed, forced=on, banned=off)
+        valued = [priced_bound(c, p.arcs, p.sources, p.amount, p.sinks, fixed) for c in cands]
+        order = sorted(range(len(valued)), key=lambda i: (valued[i][0], i))
+        least, at = valued[order[0]]
+        if self.closed(least):
+            return least, at
+        for i in order[:descend]:
+            self.nodes += 1
+            value, nu = priced_bound(valued[i][1], p.arcs, p.sources, p.amount, p.sinks, fixed, descend=True)
+            if value < least:
+                least, at = value, nu
+        return least, at
+
+    def solve(self, enabled: frozenset[str]) -> Solution | None:
+        if self.solves >= MAX_SOLVES:
+            return None
+        if not self.problem.has_solved(enabled):
+            self.solves += 1
+        try:
+            sol = self.problem.solve(enabled)
+        except InvalidInput:
+            return None
+        if sol.net > self.best.net:
+            self.best = sol
+        return sol
+
+    def ids(self, vs: frozenset[int]) -> frozenset[str]:
+        return frozenset(self.parts.venues[v] for v in vs)
+
+    def run(self, cands: list[list[float]]) -> Settled:
+        """Best first over (on, off) patterns; a node enters with its parent's bound and is bounded itself when it
+        comes up (then re-queued at its own bound), and expanded when it comes up again."""
+        root, at = self.bound(cands, frozenset(), frozenset(), DESCENTS)
+        if self.closed(root):
+            return Settled(self.best, root, self.nodes)
+        # a better plan first (it closes more nodes): local search from the best plan's venues and from every venue
+        start = self.best
+        self.polish(start, self.problem.venues - self.problem.fixed_cost_venues | self.venues_of(start))
+        if self.problem.full_solution is not None:
+            self.polish(self.problem.full_solution, self.problem.venues)
+        leaves: list[int] = []
+        tick = 0
+        legs = self.legs(self.best)
+        heap: list[tuple[int, int, bool, frozenset[int], frozenset[int], list[float], frozenset[int]]] = [
+            (-root, tick, True, frozenset(), frozenset(), at, legs)
+        ]
+        while heap:
+            neg, _, done, on, off, at, legs = heapq.heappop(heap)
+            if self.closed(-neg):
+                leaves.append(-neg)
+                break  # best first: every node left is bounded lower
+            if not done:
+                if self.nodes >= MAX_NODES:
+                    leaves.append(-neg)
+                    break  # out of budget: the rest are bounded at their parents' (valid, looser)
+                cands = [at]
+                if off:  # its own solve: a plan, and prices that make the bound of a node with few venues left tight
+                    sol = self.solve(self.ids(self.all - off))
+                    if sol is not None:
+                        cands.append(self.problem.bound_parts(sol.prices, self.full).prices)
+                        legs = self.legs(sol)
+                bound, at = self.bound(cands, on, off, 1)
+                tick += 1
+                heapq.heappush(heap, (-min(bound, -neg), tick, True, on, off, at, legs))
+                continue
+            bound = -neg
+            parts = venue_parts(at, self.parts.arcs, replace(self.fixed, forced=on, banned=off))
+            if self.closed(bound):
+                leaves.append(bound)
+                continue
+            # the undecided venues that matter here: worth their fixed cost at these prices, or used by the node's
+            # plan (a transfer's fixed fee at a tie of its prices counts nothing until the transfer is forced on)
+            undecided = [v for v in self.branchable - on - off if parts[v] + self.fixed.gas[v] > 0.0 or v in legs]
+            if not undecided:
+                leaves.append(bound)
+                continue
+            # probing: a close call forced on whose bound closes is switched off here (its plans are under that
+            # bound: a leaf); a relaxation that spreads a small sale over many half-open pools would otherwise need
+            # a branch for each of them
+            banned: frozenset[int] = frozenset()
+            for v in sorted(undecided, key=lambda v: (abs(parts[v]), v))[:PROBES]:
+                if self.nodes >= MAX_NODES:
+                    break
+                b, _ = self.bound([at], on | {v}, off | banned, 1)
+                if self.closed(b):
+                    leaves.append(b)
+                    banned |= {v}
+            tick += 1
+            if banned:
+                heapq.heappush(heap, (-bound, tick, False, on, off | banned, at, legs))
+                continue
+            v = min(undecided, key=lambda v: (abs(parts[v]), v))
+            for child_on, child_off in ((on | {v}, off), (on, off | {v})):
+                tick += 1
+                heapq.heappush(heap, (-bound, tick, False, child_on, child_off, at, legs))
+        leaves.extend(-n for n, *_ in heap)
+        if self.best is not start:
+            self.polish(self.best, self.problem.venues - self.problem.fixed_cost_venues | self.venues_of(self.best))
+        return Settled(self.best, max(leaves) if leaves else root, self.nodes)
+
+    def polish(self, start: Solution, enabled: frozenset[str]) -> None:
+        """Local search on the venue set from ``start`` (a plan over ``enabled``): drop the used venues whose fixed
+        cost their surplus at the plan's prices does not cover (all at once, then one at a time, worst first), else
+        add an unused one whose surplus does (best first); a change is kept only if the exact net improves. From
+        the all-venue solve it finds the few pools a mid-size sale needs (seeds 4, 38 of family 4: 28-30 venues
+        down to 12-15, the mixed-integer optimum), which the branch and bound's solves of large venue sets miss."""
+        problem = self.problem
+        costly = problem.fixed_cost_venues
+        cost = problem.gas_float
+        cur = start
+        while self.polished < POLISH:
+            surplus = problem.surplus(cur)
+            margin = {v: surplus.get(v, 0.0) - cost[v] for v in costly}
+            used = sorted(self.venues_of(cur) & costly, key=lambda v: (margin[v], v))
+            losing = [v for v in used if margin[v] < 0.0]
+            drops = [frozenset(losing)] if len(losing) > 1 else []
+            drops += [frozenset((v,)) for v in losing[:POLISH_TRIES]]
+            gaining = sorted((v for v in costly - enabled if margin[v] > 0.0), key=lambda v: (-margin[v], v))
+            trials = [enabled - d for d in drops] + [enabled | {v} for v in gaining[:POLISH_TRIES]]
+            for trial in trials:
+                if self.polished >= POLISH:
+                    break
+                if not problem.has_solved(trial):
+                    self.polished += 1
+                try:
+                    sol = problem.solve(trial)
+                except InvalidInput:
+                    continue
+                if sol.net > cur.net:
+                    enabled, cur = trial, sol
+                    break
+            else:
+                break
+        if cur.net > self.best.net:
+            self.best = cur
+
+    def venues_of(self, sol: Solution) -> frozenset[str]:
+        return frozenset(leg.venue for leg in sol.draft.legs)
+
+    def legs(self, sol: Solution) -> frozenset[int]:
+        return frozenset(self.index[leg.venue] for leg in sol.draft.legs if leg.venue in self.index)
