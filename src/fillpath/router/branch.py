@@ -164,12 +164,15 @@ class _Search:
                 if self.nodes >= MAX_NODES:
                     leaves.append(-neg)
                     break  # out of budget: the rest are bounded at their parents' (valid, looser)
+                # its own solves: with every venue it allows, and with only those it forces on (plans, and prices
+                # that make the bound of a node with few venues left tight)
                 cands = [at]
-                if off:  # its own solve: a plan, and prices that make the bound of a node with few venues left tight
-                    sol = self.solve(self.ids(self.all - off))
+                for allowed in (self.all - off if off else None, self.free | on if on else None):
+                    sol = self.solve(self.ids(allowed)) if allowed is not None else None
                     if sol is not None:
-                        cands.append(self.problem.bound_parts(sol.prices, self.full).prices)
-                        legs = self.legs(sol)
+                        q = self.problem.bound_parts(sol.prices, self.full).prices
+                        cands.append(q)
+                        legs = legs | self.legs(sol) | self.worth(q, on, off)
                 bound, at = self.bound(cands, on, off, 1)
                 tick += 1
                 heapq.heappush(heap, (-min(bound, -neg), tick, True, on, off, at, legs))
@@ -247,6 +250,12 @@ class _Search:
 
     def venues_of(self, sol: Solution) -> frozenset[str]:
         return frozenset(leg.venue for leg in sol.draft.legs)
+
+    def worth(self, prices: list[float], on: frozenset[int], off: frozenset[int]) -> frozenset[int]:
+        """The undecided venues whose terms at ``prices`` are positive: at a solve's prices, the venues its bound
+        still counts (a node whose descended prices open none of them may yet be loose there)."""
+        parts = venue_parts(prices, self.parts.arcs, replace(self.fixed, forced=on, banned=off))
+        return frozenset(v for v in self.branchable - on - off if parts[v] + self.fixed.gas[v] > 0.0)
 
     def legs(self, sol: Solution) -> frozenset[int]:
         return frozenset(self.index[leg.venue] for leg in sol.draft.legs if leg.venue in self.index)
