@@ -17,6 +17,7 @@ views (checked against the exact quotes by the venue tests), as in :mod:`benchma
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -115,7 +116,7 @@ def gas_reference(
                 return curve.out(xn / si) * so
 
             if mode == "inner":
-                for a, b in zip(points, points[1:], strict=False):
+                for a, b in itertools.pairwise(points):
                     slope = (f(b) - f(a)) / (b - a)
                     y = col(0.0, b - a)
                     xs.append(y)
@@ -131,7 +132,7 @@ def gas_reference(
                     slope = curve.rate(p / si) * so / si
                     rows.append(({o: 1.0, x: -slope}, -math.inf, f(p) - slope * p))
         if v in zcol:
-            link = {c: 1.0 for c in xs}
+            link = dict.fromkeys(xs, 1.0)
             link[zcol[v]] = -reach
             rows.append((link, -math.inf, 0.0))
             if fee > 0.0:

@@ -156,7 +156,7 @@ class _Search:
                 self.polish(self.problem.full_solution, self.problem.venues)
         leaves: list[int] = []
         tick = 0
-        legs = self.legs(self.best)
+        legs = self.legs(self.best).union(*(self.worth(c, frozenset(), frozenset()) for c in cands))
         heap: list[tuple[int, int, bool, frozenset[int], frozenset[int], list[float], frozenset[int]]] = [
             (-root, tick, True, frozenset(), frozenset(), at, legs)
         ]
@@ -228,8 +228,11 @@ class _Search:
         cost = problem.gas_float
         cur = start
         while self.polished < POLISH:
-            surplus = problem.surplus(cur)
-            margin = {v: surplus.get(v, 0.0) - cost[v] for v in costly}
+            # each venue's dual term at the plan's prices less its fixed costs, its input capped at what a plan can
+            # hold there (uncapped, an idle deep pool between nodes priced at spot showed $5M of "surplus" and hid
+            # the one pool worth adding: seed 42 of family 4, $4.2)
+            parts = venue_parts(self.problem.bound_parts(cur.prices, self.full).prices, self.parts.arcs, self.fixed)
+            margin = {v: parts[self.index[v]] if v in self.index else -cost[v] for v in costly}
             used = sorted(self.venues_of(cur) & costly, key=lambda v: (margin[v], v))
             losing = [v for v in used if margin[v] < 0.0]
             drops = [frozenset(losing)] if len(losing) > 1 else []

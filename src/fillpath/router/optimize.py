@@ -406,7 +406,10 @@ class Problem:
         est = sum(o for a, o in zip(arcs, outs, strict=True) if a.head in sinks)
         coarse = frozenset(a for a, i in idx.items() if sol.prices[i] > COARSE * est)
         draft = build(self.edges, weights, supplies, self.sinks, self.slippage_bps, value, coarse)
-        prices = {a: sol.prices[i] for a, i in idx.items()}
+        # the solve prices only the nodes of its arcs; the others keep their spot values (``Solution.prices``): at the
+        # solver's leftovers (1e-300) every idle pool out of them looked like free output to the venue choice
+        touched = {a.tail for a in arcs} | {a.head for a in arcs}
+        prices = {a: sol.prices[i] for a, i in idx.items() if i in touched}
         return self._finish(draft, prices, est)
 
     def _flow_problem(
