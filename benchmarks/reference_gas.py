@@ -27,9 +27,14 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from fillpath.model.assets import AssetId
+from fillpath.router import RouteRequest
 from fillpath.router.certificate import holdings
+from fillpath.router.costs import Costs
 from fillpath.router.curves import FloatCurve, PiecewiseLinearCurve
+from fillpath.router.graph import Graph
 from fillpath.router.market import Market
+from fillpath.router.optimize import Problem
+from fillpath.router.request import resolve
 
 RATIO = 1.08
 """Breakpoint spacing: a chord over [b, 1.08·b] of a constant-product curve is within ~1e-3 of its curvature term."""
@@ -167,3 +172,29 @@ def gas_reference(
     if mode == "outer" and res.status != 0:
         value = -float(res.mip_dual_bound) / scale(buy) if res.mip_dual_bound is not None else math.inf
     return value, elapsed, used, "optimal" if res.status == 0 else str(res.message)
+
+
+def sandwich(market: Market, request: RouteRequest, time_limit: float = 60.0) -> tuple[float, float, float, str]:
+    """(inner, outer, seconds, status): the optimum net of gas and fixed fees lies between inner and outer (buy base
+    units), over the same hop-limited venue directions the router solves over; status "optimal" when both solved."""
+    ends = resolve(market, request)
+    costs = Costs.of(market, ends, request)
+    graph = Graph.build(
+        market.venues, request.exclude, ends.sinks, None, ([s for s, _ in ends.sources], request.max_hops)
+    )
+    full = [e for es in graph.out_edges.values() for e in es]
+    problem = Problem(full, ends.sources, ends.sinks, request.amount, costs, request.slippage_bps)
+    arcs = [
+        (e.venue.id, e.asset_in, e.asset_out, e.curve, float(getattr(e.venue, "fee_fixed", 0) or 0) * _least(e.curve))
+        for e in full
+    ]
+    gas = {v: float(g) for v, g in problem.gas.items()}
+    (sell, _), buy = ends.sources[0], min(ends.sinks, key=str)
+    lo, t1, _, s1 = gas_reference(market, arcs, gas, sell, buy, request.amount, "inner", time_limit)
+    hi, t2, _, s2 = gas_reference(market, arcs, gas, sell, buy, request.amount, "outer", time_limit)
+    return lo, hi, t1 + t2, "optimal" if s1 == s2 == "optimal" else f"{s1} / {s2}"
+
+
+def _least(curve: FloatCurve) -> float:
+    """A linear curve's least rate (the head units its fixed fee costs at least per input unit), as the router's."""
+    return curve.rates[-1] if isinstance(curve, PiecewiseLinearCurve) and curve.rates else 0.0
