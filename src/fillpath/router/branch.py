@@ -25,10 +25,13 @@ from fillpath.model.errors import InvalidInput
 from fillpath.router.certificate import FixedCosts, priced_bound, venue_parts
 from fillpath.router.graph import Edge
 from fillpath.router.optimize import BoundParts, Problem, Solution
+from fillpath.router.reach import reach
 
 TOL = 5e-5
 """A node bounded within this (relative) of the best plan is closed: the certificate's gap ends below it unless the
 budget runs out first."""
+TOL_FEES = 1e-7
+"""The same without gas: only a few bridges and withdrawals have fixed fees, and enumerating them is cheap."""
 MAX_NODES = 80
 """Nodes bounded (each a descent of ``h``): the budget that keeps a route's time bounded (counted, not timed, so the
 same input gives the same plan)."""
@@ -91,6 +94,7 @@ class _Search:
         self.nodes = 0
         self.solves = 0
         self.polished = 0
+        self.tol = TOL if any(g > 0.0 for g in fixed.gas) else TOL_FEES
         self.free = frozenset(v for v in range(len(fixed.gas)) if v not in branchable)
         self.all = frozenset(range(len(fixed.gas)))
         self.index = {v: i for i, v in enumerate(parts.venues)}
@@ -103,7 +107,7 @@ class _Search:
         return float(self.best.net) if gassy else float(self.best.draft.expected_out)
 
     def closed(self, bound: int) -> bool:
-        return bound <= self.target() * (1.0 + TOL) + 2
+        return bound <= self.target() * (1.0 + self.tol) + 2
 
     def bound(
         self, cands: Sequence[list[float]], on: frozenset[int], off: frozenset[int], descend: int
@@ -154,9 +158,15 @@ class _Search:
             self.polish(start, self.problem.venues - self.problem.fixed_cost_venues | self.venues_of(start))
             if self.problem.full_solution is not None:
                 self.polish(self.problem.full_solution, self.problem.venues)
+            if self.best is not start:  # its prices are valid for the root's bound too
+                cands.append(self.problem.bound_parts(self.best.prices, self.full).prices)
+                again, there = self.bound([at, cands[-1]], frozenset(), frozenset(), 0)
+                if again < root:
+                    root, at = again, there
         leaves: list[int] = []
         tick = 0
-        legs = self.legs(self.best).union(*(self.worth(c, frozenset(), frozenset()) for c in cands))
+        legs = self.legs(start) | self.legs(self.best)
+        legs = legs.union(*(self.worth(c, frozenset(), frozenset()) for c in cands))
         heap: list[tuple[int, int, bool, frozenset[int], frozenset[int], list[float], frozenset[int]]] = [
             (-root, tick, True, frozenset(), frozenset(), at, legs)
         ]
@@ -169,6 +179,8 @@ class _Search:
                 if self.nodes >= MAX_NODES:
                     leaves.append(-neg)
                     break  # out of budget: the rest are bounded at their parents' (valid, looser)
+                if not self.routed(off):
+                    continue  # no route from a source to a sink is left: no plan lies under this node
                 # its own solves: with every venue it allows, and with only those it forces on (plans, and prices
                 # that make the bound of a node with few venues left tight)
                 cands = [at]
@@ -260,6 +272,15 @@ class _Search:
 
     def venues_of(self, sol: Solution) -> frozenset[str]:
         return frozenset(leg.venue for leg in sol.draft.legs)
+
+    def routed(self, off: frozenset[int]) -> bool:
+        """Whether the arcs of the venues not switched ``off`` still join a source to a sink (over the whole graph:
+        a structural fact, where a solve's refusal to carry the amount is a numerical judgement)."""
+        adj: dict[int, list[int]] = {}
+        for k, (t, h, _) in enumerate(self.parts.arcs):
+            if self.fixed.venue[k] not in off:
+                adj.setdefault(t, []).append(h)
+        return bool(reach({s for s, _ in self.parts.sources}, adj) & self.parts.sinks)
 
     def worth(self, prices: list[float], on: frozenset[int], off: frozenset[int]) -> frozenset[int]:
         """The undecided venues whose terms at ``prices`` are positive: at a solve's prices, the venues its bound
