@@ -6,13 +6,15 @@ best over every T is one pass, ``h(ν) = source term + Σ_v max(0, term_v(ν) �
 That relaxation is weak where the best plan concentrates a small sale on a few gas-paying pools: it spreads the sale
 over every pool that is a close call, each paying its gas only in proportion to its flow (1e-3 on $2k-$7k sales).
 
-So the venues with a fixed cost are switched on and off, best first: a node fixes some venues on (their fixed costs
-count in full) and some off (their terms count 0), and is bounded by ``h`` lowered by descent from its parent's
-prices. A node whose bound is within ``TOL`` of the best plan is closed; the others branch on their closest call (the
-fixed-cost venue whose term is nearest its cost). Nodes are also where plans come from: a node that switches a venue
-off, and the venues a node's prices open, are solved (memoized per venue set) and their exact plans compete. The
-bound is the largest over the closed nodes and those left open when the budget runs out (each bounded at its parent's
-prices at worst): every plan lies under one of them.
+So the venues with a fixed cost are switched on and off, best first. A node fixes some venues on (their fixed costs
+count in full) and some off (their terms count 0); it is bounded by ``h`` at its parent's prices and at those of its
+own solves (with every venue it allows, and with only those it forces on), lowered by descent from the best of them.
+A node within ``TOL`` of the best plan is closed, and so is one with no route left. An open node first probes its
+close calls: each forced on, and one whose bound closes is switched off for the whole node (its plans lie under that
+bound); then it branches on the probe nearest to closing. Before the enumeration, a local search on venue sets
+(:meth:`_Search.polish`) looks for a better plan (a better plan closes more nodes). The bound is the largest over
+the closed nodes and those left open when the budget (counted in bounds and solves, never timed) runs out: every plan
+lies under one of them.
 """
 
 from __future__ import annotations
@@ -65,15 +67,11 @@ def settle(problem: Problem, best: Solution, full: Sequence[Edge], starts: Seque
     fixed = first.fixed
     assert fixed is not None
     cands = [first.prices, *(problem.bound_parts(p, full).prices for p in starts[1:])]
-    branchable = frozenset(
-        v for v in range(len(fixed.gas)) if fixed.gas[v] > 0.0 or any(fixed.lost[k] > 0.0 for k in _arcs_of(fixed, v))
-    )
+    branchable = frozenset(v for v, g in enumerate(fixed.gas) if g > 0.0) | {
+        fixed.venue[k] for k, lost in enumerate(fixed.lost) if lost > 0.0
+    }
     search = _Search(problem, first, fixed, branchable, best, full)
     return search.run(cands)
-
-
-def _arcs_of(fixed: FixedCosts, v: int) -> list[int]:
-    return [k for k, w in enumerate(fixed.venue) if w == v]
 
 
 class _Search:
@@ -241,21 +239,16 @@ class _Search:
     def polish(self, start: Solution, enabled: frozenset[str]) -> None:
         """Local search on the venue set from ``start`` (a plan over ``enabled``): drop the used venues whose fixed
         cost their surplus at the plan's prices does not cover (all at once, then one at a time, worst first), else
-        add an unused one whose surplus does (best first); a change is kept only if the exact net improves. From
-        the all-venue solve it finds the few pools a mid-size sale needs (seeds 4, 38 of family 4: 28-30 venues
-        down to 12-15, the mixed-integer optimum), which the branch and bound's solves of large venue sets miss."""
+        add an unused one whose surplus does (best first, alone, then the best two and four); a change is kept only if
+        the exact net improves. From the all-venue solve it finds the few pools a mid-size sale needs (seeds 4, 38 of
+        family 4: 28-30 venues down to 12-15, the mixed-integer optimum), which the branch and bound's solves of large
+        venue sets miss."""
         problem = self.problem
         costly = problem.fixed_cost_venues
-        cost = problem.gas_float
         cur = start
         while self.polished < POLISH:
-            # each venue's dual term at the plan's prices less its fixed costs, its input capped at what a plan can
-            # hold there (uncapped, an idle deep pool between nodes priced at spot showed $5M of "surplus" and hid
-            # the one pool worth adding: seed 42 of family 4, $4.2)
-            parts = venue_parts(self.problem.bound_parts(cur.prices, self.full).prices, self.parts.arcs, self.fixed)
-            margin = {v: parts[self.index[v]] if v in self.index else -cost[v] for v in costly}
-            used = sorted(self.venues_of(cur) & costly, key=lambda v: (margin[v], v))
-            losing = [v for v in used if margin[v] < 0.0]
+            margin = self.margins(cur)
+            losing = self.losing(cur, margin)
             drops = [frozenset(losing)] if len(losing) > 1 else []
             drops += [frozenset((v,)) for v in losing[:POLISH_TRIES]]
             gaining = sorted((v for v in costly - enabled if margin[v] > 0.0), key=lambda v: (-margin[v], v))
@@ -263,21 +256,38 @@ class _Search:
             adds += [frozenset(gaining[:k]) for k in (2, 4) if len(gaining) >= k]  # a path's pools come in pairs
             trials = [enabled - d for d in drops] + [enabled | a for a in adds]
             for trial in trials:
-                if self.polished >= POLISH:
-                    break
-                if not problem.has_solved(trial):
-                    self.polished += 1
-                try:
-                    sol = problem.solve(trial)
-                except InvalidInput:
-                    continue
-                if sol.net > cur.net:
+                sol = self.try_solve(trial)
+                if sol is not None and sol.net > cur.net:
                     enabled, cur = trial, sol
                     break
             else:
                 break
         if cur.net > self.best.net:
             self.best = cur
+
+    def try_solve(self, enabled: frozenset[str]) -> Solution | None:
+        """The local search's solve, within its budget."""
+        if self.polished >= POLISH:
+            return None
+        if not self.problem.has_solved(enabled):
+            self.polished += 1
+        try:
+            return self.problem.solve(enabled)
+        except InvalidInput:
+            return None
+
+    def margins(self, sol: Solution) -> dict[str, float]:
+        """Per venue with a fixed cost: its dual term at the plan's prices less that cost, its input capped at what a
+        plan can hold there (uncapped, an idle deep pool between nodes priced at spot showed $5M of "surplus" and
+        hid the one pool worth adding: seed 42 of family 4, $4.2)."""
+        parts = venue_parts(self.problem.bound_parts(sol.prices, self.full).prices, self.parts.arcs, self.fixed)
+        cost = self.problem.gas_float
+        return {v: parts[self.index[v]] if v in self.index else -cost[v] for v in self.problem.fixed_cost_venues}
+
+    def losing(self, sol: Solution, margin: dict[str, float]) -> list[str]:
+        """The venues ``sol`` uses whose term does not cover their fixed cost, the worst first."""
+        used = sorted(self.venues_of(sol) & self.problem.fixed_cost_venues, key=lambda v: (margin[v], v))
+        return [v for v in used if margin[v] < 0.0]
 
     def venues_of(self, sol: Solution) -> frozenset[str]:
         return frozenset(leg.venue for leg in sol.draft.legs)
