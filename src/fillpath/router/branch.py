@@ -92,7 +92,8 @@ class _Search:
         self.nodes = 0
         self.solves = 0
         self.polished = 0
-        self.tol = TOL if any(g > 0.0 for g in fixed.gas) else TOL_FEES
+        self.gassy = any(g > 0.0 for g in fixed.gas)
+        self.tol = TOL if self.gassy else TOL_FEES
         self.free = frozenset(v for v in range(len(fixed.gas)) if v not in branchable)
         self.all = frozenset(range(len(fixed.gas)))
         self.index = {v: i for i, v in enumerate(parts.venues)}
@@ -117,6 +118,8 @@ class _Search:
         valued = [priced_bound(c, p.arcs, p.sources, p.amount, p.sinks, fixed) for c in cands]
         order = sorted(range(len(valued)), key=lambda i: (valued[i][0], i))
         least, at = valued[order[0]]
+        if descend == 0:
+            self.nodes += 1
         if self.closed(least):
             return least, at
         for i in order[:descend]:
@@ -161,7 +164,9 @@ class _Search:
                 again, there = self.bound([at, cands[-1]], frozenset(), frozenset(), 0)
                 if again < root:
                     root, at = again, there
-        leaves: list[int] = []
+        leaves: list[tuple[int, frozenset[int], frozenset[int], list[float], bool]] = []  # bound, on, off, at, lowered
+        lazy = 0 if self.gassy else 1  # without gas a node's solves price it well: only the top leaf descends
+        descend = 1 - lazy
         tick = 0
         legs = self.legs(start) | self.legs(self.best)
         legs = legs.union(*(self.worth(c, frozenset(), frozenset()) for c in cands))
@@ -171,37 +176,49 @@ class _Search:
         while heap:
             neg, _, done, on, off, at, legs = heapq.heappop(heap)
             if self.closed(-neg):
-                leaves.append(-neg)
+                leaves.append((-neg, on, off, at, False))
                 break  # best first: every node left is bounded lower
             if not done:
                 if self.nodes >= MAX_NODES:
-                    leaves.append(-neg)
+                    leaves.append((-neg, on, off, at, False))
                     break  # out of budget: the rest are bounded at their parents' (valid, looser)
                 if not self.routed(off):
                     continue  # no route from a source to a sink is left: no plan lies under this node
-                # its own solves: with every venue it allows, and with only those it forces on (plans, and prices
-                # that make the bound of a node with few venues left tight)
+                # its own solve with every venue it allows: a plan, and prices that make its bound tight
                 cands = [at]
-                for allowed in (self.all - off if off else None, self.free | on if on else None):
-                    sol = self.solve(self.ids(allowed)) if allowed is not None else None
-                    if sol is not None:
-                        q = self.problem.bound_parts(sol.prices, self.full).prices
-                        cands.append(q)
-                        legs = legs | self.legs(sol) | self.worth(q, on, off)
-                bound, at = self.bound(cands, on, off, 1)
+                sol = self.solve(self.ids(self.all - off)) if off else None
+                if sol is not None:
+                    q = self.problem.bound_parts(sol.prices, self.full).prices
+                    cands.append(q)
+                    legs = legs | self.legs(sol) | self.worth(q, on, off)
+                bound, at = self.bound(cands, on, off, descend)
                 tick += 1
                 heapq.heappush(heap, (-min(bound, -neg), tick, True, on, off, at, legs))
                 continue
             bound = -neg
             parts = venue_parts(at, self.parts.arcs, replace(self.fixed, forced=on, banned=off))
             if self.closed(bound):
-                leaves.append(bound)
+                leaves.append((bound, on, off, at, False))
                 continue
             # the undecided venues that matter here: worth their fixed cost at these prices, or used by the node's
             # plan (a transfer's fixed fee at a tie of its prices counts nothing until the transfer is forced on)
             undecided = [v for v in self.branchable - on - off if parts[v] + self.fixed.gas[v] > 0.0 or v in legs]
+            sol = self.solve(self.ids(self.free | on)) if not undecided and on else None
+            if sol is not None:
+                # nothing left to branch on at these prices, yet open: the prices of a solve with only the venues it
+                # forces on (family 3 seed 60: a withdrawal forced on, the bridge its relaxation still leaned on)
+                q = self.problem.bound_parts(sol.prices, self.full).prices
+                b, there = self.bound([at, q], on, off, descend)
+                if b < bound:
+                    bound, at = b, there
+                    parts = venue_parts(at, self.parts.arcs, replace(self.fixed, forced=on, banned=off))
+                legs = legs | self.legs(sol) | self.worth(q, on, off)
+                if self.closed(bound):
+                    leaves.append((bound, on, off, at, False))
+                    continue
+                undecided = [v for v in self.branchable - on - off if parts[v] + self.fixed.gas[v] > 0.0 or v in legs]
             if not undecided:
-                leaves.append(bound)
+                leaves.append((bound, on, off, at, False))
                 continue
             # probing: a close call forced on whose bound closes is switched off here (its plans are under that
             # bound: a leaf); a relaxation that spreads a small sale over many half-open pools would otherwise need
@@ -211,9 +228,9 @@ class _Search:
             for v in sorted(undecided, key=lambda v: (abs(parts[v]), v))[:PROBES]:
                 if self.nodes >= MAX_NODES:
                     break
-                b, _ = self.bound([at], on | {v}, off | banned, 1)
+                b, there = self.bound([at], on | {v}, off | banned, descend)
                 if self.closed(b):
-                    leaves.append(b)
+                    leaves.append((b, on | {v}, off | banned, there, False))
                     banned |= {v}
                 else:
                     forced[v] = b
@@ -231,10 +248,17 @@ class _Search:
             for child_on, child_off in ((on | {v}, off), (on, off | {v})):
                 tick += 1
                 heapq.heappush(heap, (-bound, tick, False, child_on, child_off, at, legs))
-        leaves.extend(-n for n, *_ in heap)
+        leaves.extend((-n, on, off, at, False) for n, _, _, on, off, at, _ in heap)
+        while lazy and leaves:  # the top leaf, lowered by descent until the top one has been (h is convex: a search)
+            leaves.sort(key=lambda leaf: -leaf[0])
+            top, on, off, at, done = leaves[0]
+            if done or self.closed(top):
+                break
+            b, there = self.bound([at], on, off, 1)
+            leaves[0] = (min(b, top), on, off, there, True)
         if polish and self.best is not start:
             self.polish(self.best, self.problem.venues - self.problem.fixed_cost_venues | self.venues_of(self.best))
-        return Settled(self.best, max(leaves) if leaves else root, self.nodes)
+        return Settled(self.best, max(b for b, *_ in leaves) if leaves else root, self.nodes)
 
     def polish(self, start: Solution, enabled: frozenset[str]) -> None:
         """Local search on the venue set from ``start`` (a plan over ``enabled``): drop the used venues whose fixed
