@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fillpath.model.assets import AssetId
 from fillpath.router.curves import FloatCurve, curve_for, penalized
@@ -65,6 +65,10 @@ class Graph:
     """Adjacency by node, edges sorted best spot first (then by venue id, for determinism)."""
 
     out_edges: Mapping[AssetId, tuple[Edge, ...]]
+    completions: dict[tuple[frozenset[AssetId], int], list[dict[AssetId, float]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    """:func:`best_completion` per (sinks, hops): spot rates only, so every amount routed on the graph shares it."""
 
     @classmethod
     def build(
@@ -170,7 +174,15 @@ def _one_layer(graph: Graph, sources: tuple[tuple[AssetId, int], ...], sinks: fr
 
 
 def best_completion(graph: Graph, sinks: frozenset[AssetId], hops: int) -> list[dict[AssetId, float]]:
-    """``best[h][node]``: the best spot-rate product from node to a sink in at most h hops."""
+    """``best[h][node]``: the best spot-rate product from node to a sink in at most h hops (computed once per graph;
+    callers only read it)."""
+    known = graph.completions.get((sinks, hops))
+    if known is None:
+        known = graph.completions[(sinks, hops)] = _best_completion(graph, sinks, hops)
+    return known
+
+
+def _best_completion(graph: Graph, sinks: frozenset[AssetId], hops: int) -> list[dict[AssetId, float]]:
     best: list[dict[AssetId, float]] = [_transfer_closure(graph, dict.fromkeys(sinks, 1.0))]
     for _ in range(hops):
         prev = best[-1]
