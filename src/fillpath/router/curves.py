@@ -207,6 +207,28 @@ class PiecewiseLinearCurve:
         # much that it drowns the pools' curvature (a long transfer just off would shrink every Newton step)
         return -sum(lens[k] / (tau * rates[k]) * (1.0 if full <= k < off else BESIDE_RAMP) for k in range(start, end))
 
+    def arb_with_slope(self, rho: float, tau: float) -> tuple[float, float, float]:
+        """``arb`` and ``arb_slope`` at once (the Newton loop wants both at every arc): the same floats."""
+        if tau <= 0.0:
+            n = self._count_ge(rho)
+            return self._cum_x[n], self._cum_out[n], 0.0
+        full, end = self._ramp(rho, tau)
+        rates, lens = self._rates, self._lens
+        x = self._cum_x[full]
+        out = self._cum_out[full] * (1.0 - 0.5 * tau)
+        for k in range(full, end):
+            r, size = rates[k], lens[k]
+            share = (r - rho) / (tau * r)
+            if share <= 0.0:
+                continue
+            share = min(share, 1.0)
+            x += size * share
+            out += size * share * (r - 0.5 * tau * r * share)
+        start = self._count_ge(rho / ((1.0 - tau) * (1.0 - tau))) if tau < 0.5 else 0
+        stop = self._count_ge(rho / (1.0 + tau))
+        slope = -sum(lens[k] / (tau * rates[k]) * (1.0 if full <= k < end else BESIDE_RAMP) for k in range(start, stop))
+        return x, out, slope
+
     def arb(self, rho: float, tau: float) -> tuple[float, float]:
         if tau <= 0.0:
             n = self._count_ge(rho)

@@ -24,7 +24,7 @@ from functools import partial
 
 from fillpath.router.crossover import crossover
 from fillpath.router.curves import PiecewiseLinearCurve
-from fillpath.router.network import Arc, arb_slope, initial_prices, solve_spd
+from fillpath.router.network import Arc, evaluator, initial_prices, solve_spd
 
 TAU_START = 1e-3
 TAU_STEP = 10.0
@@ -82,6 +82,12 @@ class _Dual:
         self.scale = scale
         self.tau = 0.0
         self.total = 0.0
+        self.evals = [evaluator(a.curve) for a in arcs]
+        # per arc: (tail, head, cost, tail's free position or -1, head's, their scales): fixed for the solve
+        self.layout = [
+            (a.tail, a.head, a.cost, self.pos.get(a.tail, -1), self.pos.get(a.head, -1), scale[a.tail], scale[a.head])
+            for a in arcs
+        ]
 
     def kink_room(self, w: Sequence[float], k: int, up: bool) -> float:
         """How far (relative) free node k's price can move up or down before an arc around it reaches a kink (turns
@@ -132,38 +138,32 @@ class _Dual:
         m = len(self.free)
         grad = [0.0] * self.n
         hess = [[0.0] * m for _ in range(m)]
-        pos = self.pos
         v = 0.0
         for s, amount in self.supply.items():
             grad[s] += amount
             v += nu[s] * amount
         total = v
         tau = self.tau
-        for a in self.arcs:
-            ni = nu[a.tail] + a.cost
-            no = nu[a.head]
+        for (tail, head, cost, t, h, st, sh), ev in zip(self.layout, self.evals, strict=True):
+            ni = nu[tail] + cost
+            no = nu[head]
             rho = ni / no
-            x, o = a.curve.arb(rho, tau)
+            x, o, slope = ev(rho, tau)
             if x > 0.0:
                 v += no * o - ni * x
-                grad[a.tail] -= x
-                grad[a.head] += o
-            d = -arb_slope(a.curve, rho, tau, x) / no
+                grad[tail] -= x
+                grad[head] += o
+            d = -slope / no
             if d <= 0.0:
                 continue
-            t = pos.get(a.tail)
-            h = pos.get(a.head)
-            if t is not None:
-                st = self.scale[a.tail]
+            if t >= 0:
                 hess[t][t] += d * st * st
-                if h is not None:
-                    sh = self.scale[a.head]
+                if h >= 0:
                     c = -d * rho * st * sh
                     hess[t][h] += c
                     hess[h][t] += c
                     hess[h][h] += d * rho * rho * sh * sh
-            elif h is not None:
-                sh = self.scale[a.head]
+            elif h >= 0:
                 hess[h][h] += d * rho * rho * sh * sh
         self.total = total
         imb = max((abs(grad[j]) * nu[j] for j in self.free), default=0.0) / total if total > 0 else 0.0
