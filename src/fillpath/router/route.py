@@ -265,13 +265,16 @@ def _best_single(problem: Problem, paths: list[CandidatePath], beat: Fraction | 
         return x * (1 - docked) - sum((problem.gas[e.venue.id] for e in p.edges), Fraction(0))
 
     usable = [p for p in paths if caps[p.source] >= problem.amount]
+    least = -math.inf if beat is None else float(beat) * (1.0 - 1e-6) - 2.0
+    if beat is not None:
+        # a concave path gives at most its spot rate times the amount: most paths fail that before any estimate
+        usable = [p for p in usable if float(problem.amount) * p.spot * (1.0 + 1e-6) >= least]
     if not usable:
         return None
     # ranked by the float estimate over every candidate (not first cut by spot rate: on a small sale with gas, the
     # best path's spot rate was below 64 others' that crossed a thin pool; explore seed 5 of family 4 paid $8 more)
     ranked = sorted(((estimate(p), k) for k, p in enumerate(usable)), key=lambda t: -t[0])[:SINGLE_PATH_CANDIDATES]
     if beat is not None:
-        least = float(beat) * (1.0 - 1e-6) - 2.0
         ranked = [(v, k) for v, k in ranked if v >= least]
         if not ranked:
             return None
