@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from fillpath.router.curves import PiecewiseLinearCurve
-from fillpath.router.network import Arc, arb_slope, solve_spd
+from fillpath.router.network import Arc, ArcEval, evaluator, solve_spd
 
 TIGHT_TOL = 1e-9
 """Relative slack allowed for a tight segment's flow beyond its ends, and for a consistent second tie."""
@@ -70,9 +70,11 @@ def crossover(
     prices: Sequence[float],
     tau: float,
     tol: float,
+    evals: Sequence[ArcEval] | None = None,
 ) -> tuple[list[float], list[float], list[float], float] | None:
     """(prices, flows, outputs, relative imbalance) of the exact optimum near ``prices`` (a solve at ``tau``), or None
-    when the active set read from them does not check out."""
+    when the active set read from them does not check out. ``evals``: the arcs' evaluators, if the caller has them."""
+    evals = evals if evals is not None else [evaluator(a.curve) for a in arcs]
     nu0 = list(prices)
     ties: list[_Tie] = []
     loose: dict[int, float] = {}  # arc -> fixed input (a second, consistent tie)
@@ -181,7 +183,7 @@ def crossover(
             else:
                 if no <= 0.0 or ni < 0.0:
                     return math.inf, [], [], [], [], []
-                x, o = a.curve.arb(ni / no, 0.0)
+                x, o, slope = evals[i](ni / no, 0.0)  # a linear arc's slope is 0 unsmoothed
                 if i in state and x != state[i]:
                     return math.inf, [], [], [], [], []  # a linear arc crossed a kink: not the guessed active set
             flows[i], outs[i] = x, o
@@ -190,7 +192,7 @@ def crossover(
             grad_node[a.head] += o
             if want_hess and t is None and i not in loose and not isinstance(a.curve, PiecewiseLinearCurve):
                 rho = ni / no
-                d = -arb_slope(a.curve, rho, 0.0, x) / no
+                d = -slope / no
                 if d <= 0.0:
                     continue
                 gt, gh = pos.get(group[a.tail]), pos.get(group[a.head])

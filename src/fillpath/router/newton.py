@@ -296,7 +296,7 @@ def solve_flow(
         if not careful and imb > GIVE_UP:
             break  # far off after a whole stage: the careful try (smoother, shorter steps) does better than going on
         if 0.0 < tau <= CROSSOVER_FROM and tau > TAU_FINAL * 1.0001:
-            exact = crossover(n, arcs, supplies, sinks, f.prices(w), tau, tol)
+            exact = crossover(n, arcs, supplies, sinks, f.prices(w), tau, tol, f.evals)
             if exact is not None:
                 nu_x, flows_x, outs_x, imb_x = exact
                 return FlowSolution(tuple(nu_x), tuple(flows_x), tuple(outs_x), imb_x, iterations, 0.0)
