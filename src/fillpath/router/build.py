@@ -388,7 +388,7 @@ def _paths(
     expected: int,
     amount_in: int,
 ) -> tuple[PathFlow, ...]:
-    """Attribute legs to source → sink paths pro rata (exact Fractions, then largest remainder). The paths' inputs
+    """Attribute legs to source → sink paths pro rata (exact, then largest remainder). The paths' inputs
     sum to ``amount_in`` even when dust stays unsold on an intermediate node (a book's lot rounding): that dust is
     attributed to the paths through the node, like the rest of its input."""
     if all(edges[k].asset_in in supplies and edges[k].asset_out in sinks for k in leg_of):
