@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from fillpath.router.curves import PiecewiseLinearCurve
-from fillpath.router.network import Arc, ArcEval, evaluator, solve_spd
+from fillpath.router.network import OFF_ABOVE_SPOT, Arc, ArcEval, evaluator, solve_spd
 
 TIGHT_TOL = 1e-9
 """Relative slack allowed for a tight segment's flow beyond its ends, and for a consistent second tie."""
@@ -79,6 +79,7 @@ def crossover(
     """(prices, flows, outputs, relative imbalance) of the exact optimum near ``prices`` (a solve at ``tau``), or None
     when the active set read from them does not check out. ``evals``: the arcs' evaluators, if the caller has them."""
     evals = evals if evals is not None else [evaluator(a.curve) for a in arcs]
+    off = [a.curve.spot if type(a.curve) in OFF_ABOVE_SPOT else math.inf for a in arcs]  # smooth and off from there
     nu0 = list(prices)
     ties: list[_Tie] = []
     loose: dict[int, float] = {}  # arc -> fixed input (a second, consistent tie)
@@ -187,6 +188,8 @@ def crossover(
             else:
                 if no <= 0.0 or ni < 0.0:
                     return math.inf, [], [], [], [], []
+                if ni / no >= off[i]:
+                    continue  # a pool above its spot rate: nothing to add (its flow and output stay 0)
                 x, o, slope = evals[i](ni / no, 0.0)  # a linear arc's slope is 0 unsmoothed
                 if i in state and x != state[i]:
                     return math.inf, [], [], [], [], []  # a linear arc crossed a kink: not the guessed active set

@@ -18,7 +18,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from fillpath.router.curves import ConstantProductCurve, FloatCurve, PiecewiseLinearCurve
+from fillpath.router.curves import ConcentratedCurve, ConstantProductCurve, FloatCurve, PiecewiseLinearCurve
+from fillpath.router.venues.stableswap_curve import StableSwapCurve
 
 
 class Arc(NamedTuple):
@@ -76,6 +77,10 @@ def arb_slope(curve: FloatCurve, rho: float, tau: float, x: float) -> float:
     hi, _ = curve.arb(rho + h, tau)
     return min(0.0, (hi - lo) / (2.0 * h))
 
+
+OFF_ABOVE_SPOT = (ConstantProductCurve, ConcentratedCurve, StableSwapCurve)
+"""Smooth curves whose ``arb`` is (0, 0) from their spot rate on, with a zero slope there: the solves skip such an
+arc once its price ratio is there (what it would add is nothing)."""
 
 ArcEval = Callable[[float, float], tuple[float, float, float]]
 """(ρ, τ) → (input, output, x'(ρ)) of one arc: ``curve.arb`` and :func:`arb_slope` in one call."""
