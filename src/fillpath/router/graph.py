@@ -76,6 +76,9 @@ class Graph:
     (None: not kept, as on one layer or past ``EVERY_LIMIT``)."""
     searched: set[tuple[AssetId, frozenset[AssetId], int]] = field(default_factory=set, repr=False, compare=False)
     """The (source, sinks, hops) searched once already."""
+    canon: dict[AssetId, AssetId] = field(default_factory=dict, repr=False, compare=False)
+    """One object per asset, the one every edge holds (each venue of a snapshot has its own equal ids): a dict or set
+    lookup then matches by identity, never calling ``AssetId.__eq__`` (a thousand calls a route)."""
 
     @classmethod
     def build(
@@ -99,6 +102,8 @@ class Graph:
             seen.add(v.id)
             usable.append(v)
         on_path = _on_short_paths(usable, sinks, *within) if within is not None else None
+        canon = {t: t for t in sinks}
+        one = canon.setdefault
         for v in usable:
             for a_in, a_out in v.pairs():
                 if a_in in sinks:
@@ -109,8 +114,10 @@ class Graph:
                 if penalty.get(v.id, 0) > 0:
                     curve = penalized(curve, penalty[v.id])
                 if curve.spot > 0.0 and curve.cap > 0.0:
+                    a_in, a_out = one(a_in, a_in), one(a_out, a_out)
                     adj.setdefault(a_in, []).append(Edge(v, a_in, a_out, curve))
-        return cls({k: tuple(sorted(es, key=lambda e: (-e.curve.spot, e.venue.id))) for k, es in adj.items()})
+        out = {k: tuple(sorted(es, key=lambda e: (-e.curve.spot, e.venue.id))) for k, es in adj.items()}
+        return cls(out, canon=canon)
 
 
 def _on_short_paths(

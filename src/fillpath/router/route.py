@@ -13,9 +13,11 @@ from __future__ import annotations
 import heapq
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from fractions import Fraction
 
+from fillpath.model.assets import AssetId
 from fillpath.model.errors import InvalidInput
 from fillpath.router.build import Stats, build, min_out
 from fillpath.router.costs import Costs
@@ -40,6 +42,7 @@ def route(market: Market, request: RouteRequest, *, timer: Callable[[], float] =
     ends = resolve(market, request)
     costs = Costs.of(market, ends, request)
     graph, full, mixed = _shape(market, ends, request)
+    ends = _canonical(ends, graph.canon)
     level = request.latency_cost_bps_per_hour <= 0
     search = search_paths(graph, ends.sources, ends.sinks, request.max_hops, request.amount, level=level)
     paths = search.paths
@@ -85,6 +88,12 @@ def _shape(market: Market, ends: Endpoints, request: RouteRequest) -> tuple[Grap
 
     graph, full, mixed = market.memo.get(key, make)
     return graph, list(full), mixed
+
+
+def _canonical(ends: Endpoints, canon: Mapping[AssetId, AssetId]) -> Endpoints:
+    """``ends`` holding the graph's own asset objects (equal ones: lookups by identity, see ``Graph.canon``)."""
+    sources = tuple((canon.get(s, s), cap) for s, cap in ends.sources)
+    return replace(ends, sources=sources, sinks=frozenset(canon.get(t, t) for t in ends.sinks))
 
 
 def _fixed_costs(
