@@ -377,6 +377,7 @@ def run_scenario(
             faults.draw_transfers(side, kinds)
         if bridge:  # the bridge: faults and workload from a source of their own (chain seeds keep their draws)
             faults.draw_bridge(random.Random(f"bridge:{seed}"), kinds)
+            faults.draw_liquidity(random.Random(f"liquidity:{seed}"), kinds)
         drawn = dict(faults.rates)
         clock = VirtualClock()
         dialect = dialect_of(seed, dialects)
@@ -386,7 +387,8 @@ def run_scenario(
                   + (f"; chain {CHAIN2} and the bridge" if bridge else ""))  # fmt: skip
         world.log("faults: " + (", ".join(f"{k} {v:.2f}" for k, v in drawn.items()) or "none")
                   + (f"; crash at {faults.failpoint}" if faults.failpoint else "")
-                  + (f"; venue clock +{faults.skew_ms} ms" if faults.skew_ms else ""))  # fmt: skip
+                  + (f"; venue clock +{faults.skew_ms} ms" if faults.skew_ms else "")
+                  + "".join(f"; relayer fills at most {v} {k} a relay" for k, v in faults.liquidity.items()))  # fmt: skip
         try:
             statuses, broken = run(_scenario(world), clock)
         except Stalled as exc:
