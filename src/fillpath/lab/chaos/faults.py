@@ -96,6 +96,8 @@ workload moves funds, its whole run."""
 BRIDGE_KINDS: tuple[Fault, ...] = (Fault.BRIDGE_SLOW, Fault.BRIDGE_NO_FILL, Fault.RELAYER_CRASH)
 """Faults of the bridge (a world with ``--bridge``), drawn and striking from its own random source (``bridge:SEED``):
 a seed without the bridge keeps its draws."""
+BRIDGE_WORLD_KINDS: tuple[Fault, ...] = (*BRIDGE_KINDS, Fault.BRIDGE_LIQUIDITY)
+"""Every kind only a world with the bridge draws (``bridge_liquidity`` from a source of its own)."""
 LIQUIDITY: dict[str, tuple[Decimal, Decimal]] = {"USDC": (Decimal(500), Decimal(100_000)),
                                                  "WETH": (Decimal("0.2"), Decimal(60))}  # fmt: skip
 """``bridge_liquidity``: per bridged symbol, the range (human units, drawn log-uniformly) of the most the relayer
