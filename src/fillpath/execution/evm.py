@@ -247,7 +247,9 @@ async def send_and_book(staged: StagedTx, store: Store, assets_by_address: Mappi
     if ok and plan.token_out == NATIVE:
         total = realized[-1] if realized else 0
     native_out = total if ok and plan.token_out == NATIVE else 0
-    events: list[Event] = [*receipt_ledger(venue, receipt, assets_by_address, plan.value, gas_cost, native_out),
+    # a reverted call sent nothing: the EVM hands its value back (only its gas is spent; chaos --bridge seed 5020)
+    value = plan.value if ok else 0
+    events: list[Event] = [*receipt_ledger(venue, receipt, assets_by_address, value, gas_cost, native_out),
                            *approvals_booked]  # fmt: skip
     events.append(
         IntentResolved(

@@ -192,7 +192,8 @@ async def _transaction(
     gas = hex_int(receipt["gasUsed"]) * hex_int(receipt.get("effectiveGasPrice") or 0)
     ok = state is TxState.CONFIRMED
     # ETH an unwrap paid us moves by an internal call and leaves no log: reconciliation books it as drift
-    booked = receipt_ledger(venue, receipt, assets, hex_int(tx["value"]), gas, 0)
+    # a reverted call's value never left (the EVM hands it back): only its gas is booked (chaos --bridge seed 5020)
+    booked = receipt_ledger(venue, receipt, assets, hex_int(tx["value"]) if ok else 0, gas, 0)
     booked += (await approvals_gas_of(venue, store, intent.intent_id, tx_hash))[0]  # final: they came before it
     return _resolve(store, intent, ok, None if ok else "the executor transaction reverted", booked)
 
