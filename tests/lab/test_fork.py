@@ -34,6 +34,7 @@ from fillpath.lab.manager import Lab, NodeStatus
 from fillpath.model.errors import InvalidInput, LabError
 from fillpath.state.store import Store
 from tests.chains.helpers import run
+from tests.cli.failures import completed
 
 # one worker for the module under `--dist loadgroup`: its fork lab (~20 s to start) is a module fixture, started
 # once per worker that runs any of its tests
@@ -170,25 +171,18 @@ def test_a_token_without_a_balance_mapping_fails_loudly(fork_lab: tuple[Lab, Pat
         slots.set_token_balance(_fork_url(lab), dep.address("UniswapV3Factory"), MARK, 5)
 
 
-# slow: independent of the session's lab now (its upstream is the cached deployment, its labex its own, the trader
-# funded exactly), and still refused once in five runs here, "at most about 484.57 in all from ETH@labex, WETH@lab1
-# can be sold into USDC@lab1, USDC@labex": lab1's V2 pools take any amount, so that is the router's false capacity
-# refusal on a whole sell list (optimize.py `_network`/`_capacity_error`), left to the router; back to the default
-# suite once it is fixed.
-@pytest.mark.slow
-def test_the_demo_swap_on_the_fork_realizes_what_was_expected(fork_lab: tuple[Lab, Path]) -> None:
+def test_the_demo_swap_on_the_fork_realizes_what_was_expected(
+    fork_lab: tuple[Lab, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`make demo`'s swap (2,000 ETH from lab1 and labex into USDC), executed on the fork through the CLI."""
     lab, data_dir = fork_lab
     fork_url = _fork_url(lab)
     snap = rpc.call(fork_url, "evm_snapshot")
-    env = {**os.environ, "FILLPATH_DATA_DIR": str(data_dir)}
-    env.pop("FILLPATH_CONFIG", None)
+    monkeypatch.delenv("FILLPATH_CONFIG", raising=False)  # the lab's own configuration, from the data directory
+    env = {"FILLPATH_DATA_DIR": str(data_dir)}
     try:
         lab.fund({"WETH@lab1": "1500", "ETH@labex": "500"})
-        out = subprocess.run(
-            [sys.executable, "-m", "fillpath", "swap", "2000", "WETH@lab1,ETH@labex", "USDC", "--execute", "--json"],
-            env=env, capture_output=True, text=True, timeout=240, check=False,
-        )  # fmt: skip
+        out = completed(env, "swap", "2000", "WETH@lab1,ETH@labex", "USDC", "--execute", "--json")
         assert out.returncode == 0, out.stderr[-2000:]
         result = json.loads(out.stdout)
     finally:
