@@ -242,7 +242,11 @@ def test_a_failpoint_the_workload_missed_is_reached_by_a_closing_step() -> None:
     step = lines.index("workload: failpoint 'withdraw_sent' not reached; one more step (withdrawal)")
     assert lines[step + 3] == "engine: CRASH at failpoint 'withdraw_sent'"
     assert any(w.startswith("recover: x000009c0") and " good (completed" in w for w in lines[step:])
-    assert not run_scenario(9, chain=True, workload=1).fired.get("failpoint:withdraw_sent")
+    before = run_scenario(9, chain=True, workload=1)
+    assert not before.fired.get("failpoint:withdraw_sent")
+    assert replay_command(9, chain=True, workload=1) == "fillpath chaos replay 9 --chain --workload 1"
+    out = CliRunner().invoke(app, ["replay", "9", "--chain", "--workload", "1"])
+    assert out.exit_code == 0 and f"journal sha256 {before.journal_hash}" in out.output
 
 
 def test_relayer_with_limited_liquidity_fills_whole_relays_or_none() -> None:
