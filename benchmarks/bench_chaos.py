@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # this che
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _table import table
-from fillpath.lab.chaos.faults import ALL_FAILPOINTS, BRIDGE_KINDS, CHAIN_KINDS, FAILPOINTS, TRANSFER_KINDS
+from fillpath.lab.chaos.faults import ALL_FAILPOINTS, BRIDGE_WORLD_KINDS, CHAIN_KINDS, FAILPOINTS, TRANSFER_KINDS
 from fillpath.lab.chaos.sweep import sweep
 
 
@@ -58,10 +58,11 @@ def main() -> None:
                   f"{r.events:,}", str(len(r.failures))] for j, r in runs]))  # fmt: skip
     s = runs[0][1]
     print("dialects: " + ", ".join(f"{d} {n}" for d, n in sorted(s.per_dialect.items())))
-    rows = [[str(k), str(s.drawn[k]), str(s.fired[k]), f"{s.share(k):.1%}", str(s.hits[k])] for k in s.kinds
-            if (chain or k not in (*CHAIN_KINDS, *TRANSFER_KINDS)) and (bridge or k not in BRIDGE_KINDS)]  # fmt: skip
-    rows += [[f"failpoint:{p}", "", str(s.fired[f'failpoint:{p}']), f"{s.share(f'failpoint:{p}'):.1%}", ""]
-             for p in (ALL_FAILPOINTS if chain else FAILPOINTS)]  # fmt: skip
+    shown = [k for k in s.kinds if (chain or k not in (*CHAIN_KINDS, *TRANSFER_KINDS))
+             and (bridge or k not in BRIDGE_WORLD_KINDS)]  # fmt: skip
+    rows = [[str(k), str(s.drawn[k]), str(s.fired[k]), f"{s.share(k):.1%}", str(s.hits[k])] for k in shown]
+    rows += [[f"failpoint:{p}", str(s.drawn[f"failpoint:{p}"]), str(s.fired[f"failpoint:{p}"]),
+              f"{s.share(f'failpoint:{p}'):.1%}", ""] for p in (ALL_FAILPOINTS if chain else FAILPOINTS)]  # fmt: skip
     print(table("share of scenarios per fault kind and failpoint", ["kind", "drawn", "struck", "share", "hits"], rows))
     print("goal: ≥ 10,000 scenarios/hour on 2 cores")
     if s.failures:

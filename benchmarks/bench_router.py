@@ -331,7 +331,7 @@ def speed(repeat: int, big: bool) -> None:
         route(market, req)
         ts = timed(lambda m=market, r=req: route(m, r), repeat if n < 10000 else max(5, repeat // 4))
         ref_ms = _ref_ms(market, A, B, 10**21, 3)
-        rows.append(_speed_row(f"one pair, {n} venues", ts, ref_ms))
+        rows.append(_speed_row(f"one pair, {n} venues (warm: the snapshot routed again)", ts, ref_ms))
         if n >= 1000:  # the same venues paying gas: the venue choice re-solves (cvxpy's figure is its gas-off solve)
             gas_market = one_pair(n, 7, books=n // 10, gwei=20)
             route(gas_market, req)
@@ -339,38 +339,82 @@ def speed(repeat: int, big: bool) -> None:
             gas_row = _speed_row(f"one pair, {n} venues, gas on (pools 120k gas at 20 gwei)", ts, ref_ms)
             rows.append((*gas_row[:4], "n/a: cvxpy solves gas off"))
     for family, seed in ((FAMILIES[0], 3), (FAMILIES[1], 3)):
-        case = mixed_case(seed, family)
-        mreq = RouteRequest(str(case.sell), case.amount, str(case.buy), max_hops=4, gas=False)
-        route(case.market, mreq)
-        ts = timed(lambda m=case.market, r=mreq: route(m, r), repeat)
-        ends = resolve(case.market, mreq)
-        graph = Graph.build(case.market.venues, frozenset(), ends.sinks, None, ([s for s, _ in ends.sources], 4))
-        arcs = [(e.asset_in, e.asset_out, e.curve) for es in graph.out_edges.values() for e in es]
-        ref_ms = (
-            statistics.median(mixed_reference(case.market, arcs, case.sell, case.buy, case.amount)[1] for _ in range(3))
-            * 1000.0
-            if HAVE_CVXPY
-            else None
-        )
-        rows.append(_speed_row(f"mixed: {family.name}, {len(case.market.venues)} venues, max_hops 4", ts, ref_ms))
+        rows.extend(_mixed_speed_rows(family, seed, repeat))
     market, assets = network(3, 50, 300, books=5, transfers=5)
     amount = value_units(market, assets[0], 1e6)
     req = RouteRequest(str(assets[0]), amount, str(assets[1]), max_hops=3)
+    net_ref = _ref_ms(market, *assets[:2], amount, 3)
+    cold = []
+    for _ in range(repeat):
+        fresh = network(3, 50, 300, books=5, transfers=5)[0]  # a new snapshot (untimed): nothing carried over
+        t = time.perf_counter()
+        route(fresh, req)
+        cold.append((time.perf_counter() - t) * 1000.0)
+    rows.append(_speed_row("50 tokens, 300 pools (+10 books/transfers), max_hops 3, cold", cold, net_ref))
     route(market, req)
     ts = timed(lambda: route(market, req), repeat)
-    rows.append(
-        _speed_row(
-            "50 tokens, 300 pools (+10 books/transfers), max_hops 3",
-            ts,
-            _ref_ms(market, *assets[:2], amount, 3),
-        )
-    )
+    rows.append(_speed_row("50 tokens, 300 pools (+10 books/transfers), max_hops 3, warm (routed again)", ts, net_ref))
     table(
         f"Speed: full route() incl. gas choice and exact plan ({repeat} runs; "
         "cvxpy = build + Clarabel solve, median of 3)",
         ["case", "median ms", "p99 ms", "cvxpy ms", "speed-up vs cvxpy"],
         rows,
     )
+
+
+WARM_SCALES = (0.5, 0.8, 1.0, 1.25, 2.0)
+"""The warm rows route these multiples of the case's amount in turn on one snapshot (nothing is memoized per amount:
+the market's memo holds the graph, which every amount shares)."""
+
+
+def _mixed_speed_rows(family: Any, seed: int, repeat: int) -> list[tuple[object, ...]]:
+    """Cold: every route on a snapshot of its own (the market rebuilt, untimed: nothing carried over, not even a V3
+    pool's float curves). Warm: one snapshot, the amounts of ``WARM_SCALES`` in turn, after one route has filled the
+    market's memo. The reference is timed on the same amounts, median of 3 each (cvxpy is given the graph's arcs: its
+    time is its own model build and solve, like the router's warm one)."""
+    case = mixed_case(seed, family)
+    name = f"mixed: {family.name}, {len(case.market.venues)} venues, max_hops 4"
+    amounts = [max(1, int(case.amount * k)) for k in WARM_SCALES]
+
+    def request(amount: int) -> RouteRequest:
+        return RouteRequest(str(case.sell), amount, str(case.buy), max_hops=4, gas=False)
+
+    cold: list[float] = []
+    cold_cpu: list[float] = []
+    for _ in range(repeat):
+        fresh = mixed_case(seed, family).market
+        t, c = time.perf_counter(), time.process_time()
+        route(fresh, request(case.amount))
+        cold.append((time.perf_counter() - t) * 1000.0)
+        cold_cpu.append((time.process_time() - c) * 1000.0)
+    route(case.market, request(case.amount))
+    warm: list[float] = []
+    warm_cpu: list[float] = []
+    for k in range(max(repeat, len(amounts))):
+        req = request(amounts[k % len(amounts)])
+        t, c = time.perf_counter(), time.process_time()
+        route(case.market, req)
+        warm.append((time.perf_counter() - t) * 1000.0)
+        warm_cpu.append((time.process_time() - c) * 1000.0)
+    ref_one = ref_all = None
+    if HAVE_CVXPY:
+        ends = resolve(case.market, request(case.amount))
+        graph = Graph.build(case.market.venues, frozenset(), ends.sinks, None, ([s for s, _ in ends.sources], 4))
+        arcs = [(e.asset_in, e.asset_out, e.curve) for es in graph.out_edges.values() for e in es]
+
+        def ref(amount: int) -> float:
+            return statistics.median(
+                mixed_reference(case.market, arcs, case.sell, case.buy, amount)[1] for _ in range(3)
+            )
+
+        ref_one = ref(case.amount) * 1000.0
+        ref_all = statistics.median(ref(a) for a in amounts) * 1000.0
+    cpu = f"CPU median {statistics.median(cold_cpu):.2f} ms"
+    wcpu = f"CPU median {statistics.median(warm_cpu):.2f} ms"
+    return [
+        _speed_row(f"{name}, cold (a new snapshot each route; {cpu})", cold, ref_one),
+        _speed_row(f"{name}, warm (one snapshot, amounts x0.5-2; {wcpu})", warm, ref_all),
+    ]
 
 
 def _ref_ms(market: Market, sell: AssetId, buy: AssetId, amount: int, repeat: int) -> float | None:

@@ -137,3 +137,52 @@ def test_a_plan_whose_simulation_reverts_is_not_sent(lab1: Chain, tmp_path: Path
     # not even the exact approval: approvals are signed with the call they serve, after its simulation passed
     assert lab1.w3.eth.get_transaction_count(signer.address) == nonce_before
     store.close()
+
+
+def test_a_call_that_reverts_on_chain_books_its_gas_not_its_value(lab1: Chain, tmp_path: Path) -> None:
+    """A sale of native ETH (the executor wraps the value it is sent) that passes its simulation and reverts on
+    chain (its block lands past the plan's deadline): the EVM hands the value back, so only the gas is booked (the
+    ledger had booked the value as spent: chaos --bridge seed 5020)."""
+    eth = AssetId("ETH", "lab1")
+    signer = funded_signer(lab1, eth=10)
+    store = Store.open(f"sqlite:///{tmp_path / 'x.db'}")
+    w3 = lab1.w3
+
+    async def go() -> Any:
+        async with rpc_for(lab1) as rpc:
+            snap = read_snapshot(await take_snapshot([(rpc, lab1.deployment.chain_source())]))
+            plan = route(Market.from_snapshot(snap), RouteRequest(str(eth), 2 * 10**18, str(USDC)))
+            venues = {v.id: v for v in venues_from_snapshot(snap)}
+            head = int(w3.eth.get_block("latest")["timestamp"])
+            exec_plan = chain_exec_plan(plan.legs, venues, {a.id: a.address for a in snap.assets},
+                                        recipient=signer.address, deadline=head + 30)  # fmt: skip
+            assert exec_plan.value == 2 * 10**18
+            loop = asyncio.get_running_loop()
+            mining: list[asyncio.Task[None]] = []
+
+            def late(point: str) -> None:  # the bytes left; the block that takes them is past the deadline
+                if point == "broadcast" and not mining:
+                    w3.provider.make_request("evm_setNextBlockTimestamp", [head + 120])  # type: ignore[arg-type]
+                    mining.append(loop.create_task(_keep_mining(lab1)))
+
+            venue = _lab1_venue(lab1, rpc, signer, store)
+            venue.crash = late
+            by_address = {str(a.address).lower(): a.id for a in snap.assets if a.address}
+            w3.provider.make_request("evm_setAutomine", [False])  # type: ignore[arg-type]
+            try:
+                return await submit(venue, store, exec_plan, intent_id="exec-3:lab1", asset_in=eth,
+                                    amount_in=plan.amount_in, asset_out=USDC, assets_by_address=by_address)  # fmt: skip
+            finally:
+                w3.provider.make_request("evm_setAutomine", [True])  # type: ignore[arg-type]
+                for task in mining:
+                    task.cancel()
+
+    before = w3.eth.get_balance(signer.address)
+    outcome = asyncio.run(go())
+    assert outcome.state is TxState.REVERTED
+    spent = before - w3.eth.get_balance(signer.address)
+    assert spent == outcome.gas_cost_wei > 0  # the chain kept nothing but the gas
+    assert store.balance(eth) == -spent  # and so does the ledger
+    intent = store.intent("exec-3:lab1")
+    assert intent is not None and intent.status is IntentStatus.BAD
+    store.close()

@@ -142,20 +142,30 @@ async def _allowance_overrides(venue: EvmVenue, plan: ExecPlan) -> tuple[list[tx
     return approvals, overrides
 
 
-async def prepare(venue: EvmVenue, store: Store, plan: ExecPlan) -> PreparedTx:
-    """The cold half of a chain's step: which exact approvals it needs, the call simulated as if they were done
-    (``Rejected`` naming the executor's error if it would revert), gas estimated likewise, fees read, the nonce
-    allocator synced. Nothing is sent."""
-    execute = fn("FillpathExecutor", "execute")
-    call = txs.ContractCall(
-        venue.executor, plan.calldata(), value=plan.value, returns=execute, what=f"executor ({len(plan.legs)} legs)"
-    )
-    approvals, overrides = await _allowance_overrides(venue, plan)
+@dataclass(frozen=True, slots=True)
+class ColdReads:
+    """What a call's cold half reads at once: its simulated result (``None`` when it returns nothing), its gas
+    estimate, the fees, and each approval's gas (floored)."""
+
+    simulated: Any
+    gas: int
+    fees: Fees
+    approval_gas: tuple[int, ...]
+
+
+async def cold_reads(
+    venue: EvmVenue,
+    call: txs.ContractCall,
+    approvals: Sequence[txs.ContractCall],
+    overrides: dict[str, Any],
+    errors: Mapping[bytes, str],
+) -> ColdReads:
+    """The independent reads of a call's cold half in one round trip to the node: the call simulated and estimated
+    as if its ``approvals`` had landed (``overrides``), fees, the nonce allocator synced, each approval estimated.
+    Raises the first failure, the simulation's before the others (it names why the call would revert)."""
     sender = venue.signer.address
-    # Independent reads at once (one round trip to the node). A failed simulation is the error reported,
-    # whatever else failed: it names why (LegMinOut, TotalMinOut, DeadlinePassed...).
     simulated, estimated, fees, synced, *approval_gas = await asyncio.gather(
-        txs.simulate(venue.rpc, sender, call, errors=error_names("FillpathExecutor"), overrides=overrides or None),
+        txs.simulate(venue.rpc, sender, call, errors=dict(errors), overrides=overrides or None),
         txs.estimate_gas(venue.rpc, sender, call, overrides=overrides or None),
         suggest_fees(venue.rpc, venue.fee_policy),
         venue.nonces.sync() if not venue.nonces.synced else asyncio.sleep(0),
@@ -167,9 +177,40 @@ async def prepare(venue: EvmVenue, store: Store, plan: ExecPlan) -> PreparedTx:
     for got in (simulated, estimated, fees, synced, *approval_gas):
         if isinstance(got, BaseException):
             raise got
-    assert simulated is not None and isinstance(estimated, int) and isinstance(fees, Fees)
-    expected = ExecResult(tuple(int(a) for a in simulated[0]), int(simulated[1]))
-    gas_for_approvals = tuple(max(APPROVAL_GAS_FLOOR, int(g)) for g in approval_gas)
+    assert isinstance(estimated, int) and isinstance(fees, Fees)
+    return ColdReads(simulated, estimated, fees, tuple(max(APPROVAL_GAS_FLOOR, int(g)) for g in approval_gas))
+
+
+def sign_approvals(
+    venue: EvmVenue, calls: Sequence[txs.ContractCall], gas: Sequence[int], fees: Fees, intent_id: str
+) -> tuple[list[txs.SignedTx], list[Event]]:
+    """The approvals signed at the next nonces, with each nonce's record and a broadcast record (hot half, memory
+    only)."""
+    events: list[Event] = []
+    approvals: list[txs.SignedTx] = []
+    for call, g in zip(calls, gas, strict=True):
+        nonce, nonce_record = venue.nonces.reserve_now()
+        approval = txs.sign(venue.signer, venue.chain_id, nonce, call, g, fees)
+        approvals.append(approval)
+        events += [nonce_record, TxBroadcast(venue.location, approval.tx_hash, approval.sender, nonce, intent_id)]
+    return approvals, events
+
+
+async def prepare(venue: EvmVenue, store: Store, plan: ExecPlan) -> PreparedTx:
+    """The cold half of a chain's step: which exact approvals it needs, the call simulated as if they were done
+    (``Rejected`` naming the executor's error if it would revert), gas estimated likewise, fees read, the nonce
+    allocator synced. Nothing is sent."""
+    execute = fn("FillpathExecutor", "execute")
+    call = txs.ContractCall(
+        venue.executor, plan.calldata(), value=plan.value, returns=execute, what=f"executor ({len(plan.legs)} legs)"
+    )
+    approvals, overrides = await _allowance_overrides(venue, plan)
+    # A failed simulation is the error reported, whatever else failed: it names why (LegMinOut, TotalMinOut,
+    # DeadlinePassed...).
+    reads = await cold_reads(venue, call, approvals, overrides, error_names("FillpathExecutor"))
+    assert reads.simulated is not None
+    expected = ExecResult(tuple(int(a) for a in reads.simulated[0]), int(reads.simulated[1]))
+    estimated, fees, gas_for_approvals = reads.gas, reads.fees, reads.approval_gas
     return PreparedTx(venue, plan, call, expected, max(EXECUTE_GAS_FLOOR, estimated), fees, tuple(approvals),
                       gas_for_approvals)  # fmt: skip
 
@@ -191,13 +232,7 @@ def stage(prepared: PreparedTx, *, intent_id: str, asset_in: AssetId, amount_in:
     nonce, the intent (naming the call's sender, nonce and hash) and a broadcast record per transaction, with the
     other venues' records, in one fsync."""
     venue = prepared.venue
-    events: list[Event] = []
-    approvals: list[txs.SignedTx] = []
-    for call, gas in zip(prepared.approvals, prepared.approval_gas, strict=True):
-        nonce, nonce_record = venue.nonces.reserve_now()
-        approval = txs.sign(venue.signer, venue.chain_id, nonce, call, gas, prepared.fees)
-        approvals.append(approval)
-        events += [nonce_record, TxBroadcast(venue.location, approval.tx_hash, approval.sender, nonce, intent_id)]
+    approvals, events = sign_approvals(venue, prepared.approvals, prepared.approval_gas, prepared.fees, intent_id)
     nonce, nonce_record = venue.nonces.reserve_now()
     signed = txs.sign(venue.signer, venue.chain_id, nonce, prepared.call, prepared.gas, prepared.fees)
     events += [
@@ -247,7 +282,9 @@ async def send_and_book(staged: StagedTx, store: Store, assets_by_address: Mappi
     if ok and plan.token_out == NATIVE:
         total = realized[-1] if realized else 0
     native_out = total if ok and plan.token_out == NATIVE else 0
-    events: list[Event] = [*receipt_ledger(venue, receipt, assets_by_address, plan.value, gas_cost, native_out),
+    # a reverted call sent nothing: the EVM hands its value back (only its gas is spent; chaos --bridge seed 5020)
+    value = plan.value if ok else 0
+    events: list[Event] = [*receipt_ledger(venue, receipt, assets_by_address, value, gas_cost, native_out),
                            *approvals_booked]  # fmt: skip
     events.append(
         IntentResolved(

@@ -12,7 +12,6 @@ After the caller's commit, ``send_call`` sends them in nonce order and follows t
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,10 +19,10 @@ from typing import Any
 
 from fillpath.chains import transactions as txs
 from fillpath.chains.abi import fn
-from fillpath.chains.fees import Fees, suggest_fees
+from fillpath.chains.fees import Fees
 from fillpath.chains.rpc import hex_int
 from fillpath.chains.tracker import TxState
-from fillpath.execution.evm import APPROVAL_GAS_FLOOR, EvmVenue, approvals_gas_of
+from fillpath.execution.evm import EvmVenue, approvals_gas_of, cold_reads, sign_approvals
 from fillpath.execution.simulate import SlotFinder
 from fillpath.model.events import Event, TxBroadcast
 from fillpath.state.store import Store
@@ -79,24 +78,10 @@ async def prepare_call(
     """The cold half: the approvals it needs, then the call simulated and estimated as if they had landed, fees,
     nonces (at once). Raises ``Rejected`` (nothing signed, nothing sent) when the simulation says no."""
     needed, overrides = await _needed(venue, approvals)
-    sender = venue.signer.address
-    simulated, estimated, fees, synced, *approval_gas = await asyncio.gather(
-        txs.simulate(venue.rpc, sender, call, errors=dict(errors or {}), overrides=overrides or None),
-        txs.estimate_gas(venue.rpc, sender, call, overrides=overrides or None),
-        suggest_fees(venue.rpc, venue.fee_policy),
-        venue.nonces.sync() if not venue.nonces.synced else asyncio.sleep(0),
-        *(txs.estimate_gas(venue.rpc, sender, a) for a in needed),
-        return_exceptions=True,
-    )
-    # the nonce sync's failure too (an RPC timeout): swallowed, it left the allocator unsynced and the hot half
-    # raised RuntimeError at its first nonce (chaos --chain seed 4028)
-    for got in (simulated, estimated, fees, synced, *approval_gas):
-        if isinstance(got, BaseException):
-            raise got
-    assert isinstance(estimated, int) and isinstance(fees, Fees)
-    result = simulated if isinstance(simulated, tuple) else None
-    gas_for_approvals = tuple(max(APPROVAL_GAS_FLOOR, int(g)) for g in approval_gas)
-    return PreparedCall(venue, call, max(PLAIN_GAS_FLOOR, estimated), fees, tuple(needed), gas_for_approvals, result)
+    reads = await cold_reads(venue, call, needed, overrides, errors or {})
+    result = reads.simulated if isinstance(reads.simulated, tuple) else None
+    return PreparedCall(venue, call, max(PLAIN_GAS_FLOOR, reads.gas), reads.fees, tuple(needed), reads.approval_gas,
+                        result)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,13 +99,7 @@ def stage_call(
     broadcast, and ``records(signed call)`` (the intent and what goes with it) — for the caller to commit before
     ``send_call``."""
     venue = prepared.venue
-    events: list[Event] = []
-    approvals: list[txs.SignedTx] = []
-    for call, gas in zip(prepared.approvals, prepared.approval_gas, strict=True):
-        nonce, nonce_record = venue.nonces.reserve_now()
-        approval = txs.sign(venue.signer, venue.chain_id, nonce, call, gas, prepared.fees)
-        approvals.append(approval)
-        events += [nonce_record, TxBroadcast(venue.location, approval.tx_hash, approval.sender, nonce, intent_id)]
+    approvals, events = sign_approvals(venue, prepared.approvals, prepared.approval_gas, prepared.fees, intent_id)
     nonce, nonce_record = venue.nonces.reserve_now()
     signed = txs.sign(venue.signer, venue.chain_id, nonce, prepared.call, prepared.gas, prepared.fees)
     events += [nonce_record, *records(signed), TxBroadcast(venue.location, signed.tx_hash, signed.sender, nonce,

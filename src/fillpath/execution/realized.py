@@ -114,6 +114,24 @@ def _is_wrap_log(leg: ExecLeg, addr: str, topic0: str) -> bool:
     return leg.kind == LegKind.UNWRAP and addr == leg.token_in.lower() and topic0 == WITHDRAWAL
 
 
+def native_unwrapped(receipt: Mapping[str, Any], holder: str) -> int:
+    """The ETH ``holder`` got by unwrapping in this transaction (wrapped-native ``Withdrawal(src=holder)`` logs) less
+    what it wrapped (``Deposit(dst=holder)``): for an executor call whose output is ETH (which brings no ETH in: its
+    ``msg.value`` must be 0), what the executor passed on to the recipient. That payment is an internal call and
+    leaves no log of its own; recovery, which has the receipt but not the plan, books it from this."""
+    me, total = holder.lower(), 0
+    for log in receipt["logs"]:
+        topics = log["topics"]
+        if len(topics) != 2 or _topic_address(topics[1]) != me:
+            continue
+        topic0 = _hex(topics[0])
+        if topic0 == WITHDRAWAL:
+            total += int(decode(["uint256"], _data(log))[0])
+        elif topic0 == DEPOSIT:
+            total -= int(decode(["uint256"], _data(log))[0])
+    return max(total, 0)
+
+
 def received(receipt: Mapping[str, Any], token: str, recipient: str) -> int:
     """The ERC20 ``token`` this transaction transferred to ``recipient``."""
     total = 0

@@ -27,6 +27,7 @@ from fillpath.chains.rpc import hex_int
 from fillpath.chains.tracker import Tracked, TxState, TxTracker
 from fillpath.execution.evm import EvmVenue, approvals_gas_of, book_gas, receipt_ledger
 from fillpath.execution.exchange_leg import fills_ledger, order_fills
+from fillpath.execution.realized import native_unwrapped
 from fillpath.model.assets import AssetId
 from fillpath.model.errors import Conflict, Rejected
 from fillpath.model.events import BalanceAdjusted, Event, IntentClaimed, IntentOutcome, IntentResolved
@@ -191,8 +192,11 @@ async def _transaction(
     tx = await venue.rpc.request("eth_getTransactionByHash", [tx_hash])
     gas = hex_int(receipt["gasUsed"]) * hex_int(receipt.get("effectiveGasPrice") or 0)
     ok = state is TxState.CONFIRMED
-    # ETH an unwrap paid us moves by an internal call and leaves no log: reconciliation books it as drift
-    booked = receipt_ledger(venue, receipt, assets, hex_int(tx["value"]), gas, 0)
+    # a reverted call's value never left (the EVM hands it back): only its gas is booked (chaos --bridge seed 5020).
+    # ETH a call whose output is ETH paid us moves by an internal call and leaves no log: it is what the executor
+    # unwrapped (the run books it from the plan; recovery has no plan: chaos --chain seeds 6063, 6120)
+    native_out = native_unwrapped(receipt, str(tx["to"])) if ok and intent.asset_out == venue.native else 0
+    booked = receipt_ledger(venue, receipt, assets, hex_int(tx["value"]) if ok else 0, gas, native_out)
     booked += (await approvals_gas_of(venue, store, intent.intent_id, tx_hash))[0]  # final: they came before it
     return _resolve(store, intent, ok, None if ok else "the executor transaction reverted", booked)
 

@@ -388,7 +388,7 @@ def _paths(
     expected: int,
     amount_in: int,
 ) -> tuple[PathFlow, ...]:
-    """Attribute legs to source → sink paths pro rata (exact Fractions, then largest remainder). The paths' inputs
+    """Attribute legs to source → sink paths pro rata (exact, then largest remainder). The paths' inputs
     sum to ``amount_in`` even when dust stays unsold on an intermediate node (a book's lot rounding): that dust is
     attributed to the paths through the node, like the rest of its input."""
     if all(edges[k].asset_in in supplies and edges[k].asset_out in sinks for k in leg_of):
@@ -398,27 +398,36 @@ def _paths(
     out_of: dict[AssetId, list[int]] = {}
     for k in sorted(leg_of, key=lambda k: (leg_of[k].venue, str(leg_of[k].asset_out))):
         out_of.setdefault(edges[k].asset_in, []).append(k)
-    found: list[tuple[Fraction, Fraction, tuple[str, ...]]] = []
+    # Each path's share of its source is the product of its legs' shares of what their nodes held: exact, in integers
+    # over one common denominator (every node's holdings), since largest-remainder shares depend only on the weights'
+    # ratios (the same shares as with Fractions, without their gcd at every step).
+    nodes = sorted({edges[k].asset_in for k in leg_of}, key=str)
+    common = 1
+    for node in nodes:
+        common *= held[node]
+    found: list[tuple[int, int, tuple[str, ...]]] = []
     for s in sorted(supplies, key=str):
         if supplies[s] <= 0:
             continue
-        stack: list[tuple[AssetId, Fraction, Fraction, tuple[str, ...]]] = [(s, Fraction(1), Fraction(supplies[s]), ())]
+        # (node, Π amount_in so far, Π amount_out so far, the holdings not yet divided by, venues)
+        stack: list[tuple[AssetId, int, int, int, tuple[str, ...]]] = [(s, 1, 1, common, ())]
         while stack:
-            node, frac_in, amt, names = stack.pop()
+            node, num_in, num_out, rest, names = stack.pop()
             if node in sinks:
-                found.append((frac_in * supplies[s], amt, names))
+                found.append((num_in * rest * supplies[s], num_out * rest * supplies[s], names))
                 continue
             for k in reversed(out_of.get(node, [])):
                 leg = leg_of[k]
-                share = Fraction(leg.amount_in, held[node])
                 stack.append(
                     (
                         edges[k].asset_out,
-                        frac_in * share,
-                        amt * Fraction(leg.amount_out, held[node]),
+                        num_in * leg.amount_in,
+                        num_out * leg.amount_out,
+                        rest // held[node],
                         (*names, leg.venue),
                     )
                 )
     ins = apportion(amount_in if found else 0, [f[0] for f in found])
-    outs = apportion(min(expected, round(sum(f[1] for f in found))), [f[1] for f in found])
+    total_out = Fraction(sum(f[1] for f in found), common) if found else Fraction(0)
+    outs = apportion(min(expected, round(total_out)), [f[1] for f in found])
     return tuple(PathFlow(i, o, f[2]) for i, o, f in zip(ins, outs, found, strict=True))

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fillpath.model.assets import AssetId
 from fillpath.router.curves import FloatCurve, curve_for, penalized
@@ -65,6 +65,20 @@ class Graph:
     """Adjacency by node, edges sorted best spot first (then by venue id, for determinism)."""
 
     out_edges: Mapping[AssetId, tuple[Edge, ...]]
+    completions: dict[tuple[frozenset[AssetId], int], list[dict[AssetId, float]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    """:func:`best_completion` per (sinks, hops): spot rates only, so every amount routed on the graph shares it."""
+    every: dict[tuple[AssetId, frozenset[AssetId], int], list[CandidatePath] | None] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    """Every simple path per (source, sinks, hops), unpruned, for :func:`search_paths` from the second search on
+    (None: not kept, as on one layer or past ``EVERY_LIMIT``)."""
+    searched: set[tuple[AssetId, frozenset[AssetId], int]] = field(default_factory=set, repr=False, compare=False)
+    """The (source, sinks, hops) searched once already."""
+    canon: dict[AssetId, AssetId] = field(default_factory=dict, repr=False, compare=False)
+    """One object per asset, the one every edge holds (each venue of a snapshot has its own equal ids): a dict or set
+    lookup then matches by identity, never calling ``AssetId.__eq__`` (a thousand calls a route)."""
 
     @classmethod
     def build(
@@ -88,6 +102,8 @@ class Graph:
             seen.add(v.id)
             usable.append(v)
         on_path = _on_short_paths(usable, sinks, *within) if within is not None else None
+        canon = {t: t for t in sinks}
+        one = canon.setdefault
         for v in usable:
             for a_in, a_out in v.pairs():
                 if a_in in sinks:
@@ -98,8 +114,10 @@ class Graph:
                 if penalty.get(v.id, 0) > 0:
                     curve = penalized(curve, penalty[v.id])
                 if curve.spot > 0.0 and curve.cap > 0.0:
+                    a_in, a_out = one(a_in, a_in), one(a_out, a_out)
                     adj.setdefault(a_in, []).append(Edge(v, a_in, a_out, curve))
-        return cls({k: tuple(sorted(es, key=lambda e: (-e.curve.spot, e.venue.id))) for k, es in adj.items()})
+        out = {k: tuple(sorted(es, key=lambda e: (-e.curve.spot, e.venue.id))) for k, es in adj.items()}
+        return cls(out, canon=canon)
 
 
 def _on_short_paths(
@@ -170,7 +188,15 @@ def _one_layer(graph: Graph, sources: tuple[tuple[AssetId, int], ...], sinks: fr
 
 
 def best_completion(graph: Graph, sinks: frozenset[AssetId], hops: int) -> list[dict[AssetId, float]]:
-    """``best[h][node]``: the best spot-rate product from node to a sink in at most h hops."""
+    """``best[h][node]``: the best spot-rate product from node to a sink in at most h hops (computed once per graph;
+    callers only read it)."""
+    known = graph.completions.get((sinks, hops))
+    if known is None:
+        known = graph.completions[(sinks, hops)] = _best_completion(graph, sinks, hops)
+    return known
+
+
+def _best_completion(graph: Graph, sinks: frozenset[AssetId], hops: int) -> list[dict[AssetId, float]]:
     best: list[dict[AssetId, float]] = [_transfer_closure(graph, dict.fromkeys(sinks, 1.0))]
     for _ in range(hops):
         prev = best[-1]
@@ -254,11 +280,48 @@ def search_paths(
     waiting costs apply: the level is computed on the venues' own curves, and a slow venue's cost lowers the
     optimum's level below it."""
     sources = tuple(sources)
+    if len(sources) == 1 and margin < 1.0:
+        every = _every_path(graph, sources[0][0], sinks, max_hops)
+        if every is not None and len(every) <= max_paths:  # then the pruned search's paths fit too
+            return CandidateSearch(_pruned(every, float(min(sources[0][1], amount)), margin), max_hops)
     for hops in range(max_hops, 0, -1):
         found = _paths(graph, sources, sinks, hops, amount, margin, max_paths, level)
         if found is not None:
             return CandidateSearch(found, hops)
     return CandidateSearch([], 0)
+
+
+EVERY_LIMIT = 4096
+"""Most unpruned paths a graph keeps for later searches (a mixed graph has 100-1,200 within 4 hops)."""
+
+
+def _every_path(graph: Graph, source: AssetId, sinks: frozenset[AssetId], hops: int) -> list[CandidatePath] | None:
+    """Every simple path from ``source`` within ``hops``, in the search's depth-first order, from the second search on
+    this graph (the first runs the pruned search: a graph routed once pays nothing extra); None on one layer of
+    parallel venues (the water level prunes there, see ``FILL_CHECK``) or past ``EVERY_LIMIT``."""
+    key = (source, sinks, hops)
+    if key in graph.every:
+        return graph.every[key]
+    if key not in graph.searched:
+        graph.searched.add(key)
+        return None
+    one = ((source, 1),)
+    found = None if _one_layer(graph, one, sinks) else _paths(graph, one, sinks, hops, 1, 1.0, EVERY_LIMIT, False)
+    graph.every[key] = found
+    return found
+
+
+def _pruned(every: list[CandidatePath], size: float, margin: float) -> list[CandidatePath]:
+    """What the pruned search keeps of ``every`` (the unpruned paths in its order) for a source selling ``size``: its
+    threshold only ever rises to the best marginal rate at ``size`` (less the margin) of a path whose spot rate
+    (less the margin) is above the threshold so far, and a path it prunes has a spot rate below the threshold then
+    (the spot-rate completions bound every path's rate from above), so no path it prunes would have raised it. The
+    same threshold, so the same paths in the same order, without walking the graph."""
+    threshold = 0.0
+    for c in every:
+        if c.spot * (1.0 - margin) > threshold:
+            threshold = max(threshold, path_marginal(c.edges, size) * (1.0 - margin))
+    return [c for c in every if c.spot >= threshold]
 
 
 def _paths(

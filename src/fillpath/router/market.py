@@ -12,6 +12,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from fillpath.model.assets import AssetId
+from fillpath.router.memo import Memo
 from fillpath.router.venues.base import Venue
 
 if TYPE_CHECKING:
@@ -31,6 +32,8 @@ class Market:
     holdings: Mapping[AssetId, int] = field(default_factory=dict)
     gas_price_wei: Mapping[str, int] = field(default_factory=dict)
     native: Mapping[str, AssetId] = field(default_factory=dict)
+    memo: Memo = field(default_factory=Memo, init=False, repr=False, compare=False)
+    """What routes on these venues share (the graph per request shape): :mod:`fillpath.router.memo`."""
 
     @classmethod
     def from_snapshot(cls, snap: Snapshot) -> Market:

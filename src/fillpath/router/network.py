@@ -15,10 +15,11 @@ is convex, its gradient is each node's net flow imbalance, and any ν ≥ 0 make
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from fillpath.router.curves import ConstantProductCurve, FloatCurve, PiecewiseLinearCurve
+from fillpath.router.curves import ConcentratedCurve, ConstantProductCurve, FloatCurve, PiecewiseLinearCurve
+from fillpath.router.venues.stableswap_curve import StableSwapCurve
 
 
 class Arc(NamedTuple):
@@ -75,6 +76,44 @@ def arb_slope(curve: FloatCurve, rho: float, tau: float, x: float) -> float:
     lo, _ = curve.arb(rho - h, tau)
     hi, _ = curve.arb(rho + h, tau)
     return min(0.0, (hi - lo) / (2.0 * h))
+
+
+OFF_ABOVE_SPOT = (ConstantProductCurve, ConcentratedCurve, StableSwapCurve)
+"""Smooth curves whose ``arb`` is (0, 0) from their spot rate on, with a zero slope there: the solves skip such an
+arc once its price ratio is there (what it would add is nothing)."""
+
+ArcEval = Callable[[float, float], tuple[float, float, float]]
+"""(ρ, τ) → (input, output, x'(ρ)) of one arc: ``curve.arb`` and :func:`arb_slope` in one call."""
+
+
+def evaluator(curve: FloatCurve) -> ArcEval:
+    """The arc's :data:`ArcEval`, specialized once per solve: the Newton loop evaluates every arc at every step, and
+    dispatching on the curve's type there (twice: arb, then its slope) was a third of a mixed route's solve. Same
+    arithmetic as ``arb`` and :func:`arb_slope`, so the same floats to the last bit."""
+    if type(curve) is ConstantProductCurve:
+        spot, k, ri, ro, g = curve.spot, curve.k, curve.ri, curve.ro, curve.g
+        root_k = math.sqrt(k)
+
+        def constant_product(rho: float, tau: float) -> tuple[float, float, float]:
+            if rho >= spot:
+                return 0.0, 0.0, 0.0
+            if rho <= 0.0:  # no price: never at a solve's prices, kept as arb has it
+                x0, o0 = curve.arb(rho, tau)
+                return x0, o0, arb_slope(curve, rho, tau, x0)
+            x = (math.sqrt(k / rho) - ri) / g
+            gx = g * x
+            o = gx * ro / (ri + gx)
+            return x, o, (-root_k / (2.0 * g * rho * math.sqrt(rho)) if x > 0.0 else 0.0)
+
+        return constant_product
+    if type(curve) is PiecewiseLinearCurve:
+        return curve.arb_with_slope
+
+    def generic(rho: float, tau: float) -> tuple[float, float, float]:
+        x, o = curve.arb(rho, tau)
+        return x, o, arb_slope(curve, rho, tau, x)
+
+    return generic
 
 
 def solve_spd(a: list[list[float]], b: list[float]) -> list[float] | None:

@@ -24,7 +24,7 @@ from functools import partial
 
 from fillpath.router.crossover import crossover
 from fillpath.router.curves import PiecewiseLinearCurve
-from fillpath.router.network import Arc, arb_slope, initial_prices, solve_spd
+from fillpath.router.network import OFF_ABOVE_SPOT, Arc, evaluator, initial_prices, solve_spd
 
 TAU_START = 1e-3
 TAU_STEP = 10.0
@@ -80,8 +80,34 @@ class _Dual:
         self.free = [j for j in range(n) if j not in sinks]
         self.pos = {j: k for k, j in enumerate(self.free)}
         self.scale = scale
-        self.tau = 0.0
         self.total = 0.0
+        self.evals = [evaluator(a.curve) for a in arcs]
+        self._spots = [
+            (a.curve.spot, type(a.curve) is PiecewiseLinearCurve, type(a.curve) in OFF_ABOVE_SPOT) for a in arcs
+        ]
+        self.cuts: list[float] = []
+        self.tau = 0.0
+        # per arc: (tail, head, cost, tail's free position or -1, head's, their scales): fixed for the solve
+        self.layout = [
+            (a.tail, a.head, a.cost, self.pos.get(a.tail, -1), self.pos.get(a.head, -1), scale[a.tail], scale[a.head])
+            for a in arcs
+        ]
+
+    @property
+    def tau(self) -> float:
+        return self._tau
+
+    @tau.setter
+    def tau(self, tau: float) -> None:
+        """The temperature, and with it each arc's cut: the price ratio from which on the arc carries nothing and lends
+        no curvature (a pool above its spot rate, a linear arc beyond its best segment's ramp and the ramp's
+        neighbourhood). About half the arcs of a mixed graph are there at any time (a pool's other direction): the
+        Newton loop skips them, which is what evaluating them would add (nothing)."""
+        self._tau = tau
+        self.cuts = [
+            spot * (1.0 + tau) * (1.0 + 1e-12) if linear else spot if smooth else math.inf
+            for spot, linear, smooth in self._spots
+        ]
 
     def kink_room(self, w: Sequence[float], k: int, up: bool) -> float:
         """How far (relative) free node k's price can move up or down before an arc around it reaches a kink (turns
@@ -118,10 +144,13 @@ class _Dual:
         nu = self.prices(w)
         v = sum(nu[s] * a for s, a in self.supply.items())
         tau = self.tau
-        for a in self.arcs:
+        for a, cut in zip(self.arcs, self.cuts, strict=True):
             ni = nu[a.tail] + a.cost
             no = nu[a.head]
-            x, o = a.curve.arb(ni / no, tau)
+            rho = ni / no
+            if rho >= cut:
+                continue  # off: adds nothing
+            x, o = a.curve.arb(rho, tau)
             if x > 0.0:
                 v += no * o - ni * x
         return v
@@ -132,38 +161,34 @@ class _Dual:
         m = len(self.free)
         grad = [0.0] * self.n
         hess = [[0.0] * m for _ in range(m)]
-        pos = self.pos
         v = 0.0
         for s, amount in self.supply.items():
             grad[s] += amount
             v += nu[s] * amount
         total = v
         tau = self.tau
-        for a in self.arcs:
-            ni = nu[a.tail] + a.cost
-            no = nu[a.head]
+        for (tail, head, cost, t, h, st, sh), ev, cut in zip(self.layout, self.evals, self.cuts, strict=True):
+            ni = nu[tail] + cost
+            no = nu[head]
             rho = ni / no
-            x, o = a.curve.arb(rho, tau)
+            if rho >= cut:
+                continue  # off: no flow, no curvature
+            x, o, slope = ev(rho, tau)
             if x > 0.0:
                 v += no * o - ni * x
-                grad[a.tail] -= x
-                grad[a.head] += o
-            d = -arb_slope(a.curve, rho, tau, x) / no
+                grad[tail] -= x
+                grad[head] += o
+            d = -slope / no
             if d <= 0.0:
                 continue
-            t = pos.get(a.tail)
-            h = pos.get(a.head)
-            if t is not None:
-                st = self.scale[a.tail]
+            if t >= 0:
                 hess[t][t] += d * st * st
-                if h is not None:
-                    sh = self.scale[a.head]
+                if h >= 0:
                     c = -d * rho * st * sh
                     hess[t][h] += c
                     hess[h][t] += c
                     hess[h][h] += d * rho * rho * sh * sh
-            elif h is not None:
-                sh = self.scale[a.head]
+            elif h >= 0:
                 hess[h][h] += d * rho * rho * sh * sh
         self.total = total
         imb = max((abs(grad[j]) * nu[j] for j in self.free), default=0.0) / total if total > 0 else 0.0
@@ -296,7 +321,7 @@ def solve_flow(
         if not careful and imb > GIVE_UP:
             break  # far off after a whole stage: the careful try (smoother, shorter steps) does better than going on
         if 0.0 < tau <= CROSSOVER_FROM and tau > TAU_FINAL * 1.0001:
-            exact = crossover(n, arcs, supplies, sinks, f.prices(w), tau, tol)
+            exact = crossover(n, arcs, supplies, sinks, f.prices(w), tau, tol, f.evals)
             if exact is not None:
                 nu_x, flows_x, outs_x, imb_x = exact
                 return FlowSolution(tuple(nu_x), tuple(flows_x), tuple(outs_x), imb_x, iterations, 0.0)

@@ -91,7 +91,6 @@ class Problem:
         """The venue choice compares surpluses (floats) with gas on every re-solve: converted once."""
         self.lin_exact = {e.key: c for e, c in zip(self.edges, lin_exact, strict=True) if c}
         self.venues = frozenset(self.gas)
-        self._fee_venues = frozenset(e.venue.id for e in self.edges if getattr(e.venue, "fee_fixed", 0))
         arcs = [Arc(self.index[e.asset_in], self.index[e.asset_out], e.curve) for e in self.edges]
         self.full_continuous = 0.0
         """The continuous output of that solve (what the certificate is compared with to judge the solve)."""
@@ -270,9 +269,6 @@ class Problem:
         """``first``, then the prices of every venue set solved so far (each once, in solve order)."""
         return list(dict.fromkeys([*first, *(s.prices for s in self._solved.values())]))
 
-    def has_fixed_fee(self, venue: str) -> bool:
-        return venue in self._fee_venues
-
     def has_solved(self, enabled: frozenset[str]) -> bool:
         """Whether ``solve(enabled)`` is known (memoized, or refused as a subset of a set that could not carry)."""
         return enabled in self._solved or any(enabled <= failed for failed in self._failed)
@@ -281,26 +277,6 @@ class Problem:
     def fixed_cost_venues(self) -> frozenset[str]:
         """Venues that cost something just for being used: gas, or a fixed fee (valued in ``gas_float``)."""
         return frozenset(v for v, g in self.gas_float.items() if g > 0.0)
-
-    def fixed_gains(self, prices: Sequence[float], edges: Sequence[Edge]) -> dict[str, float]:
-        """Per venue with a fixed cost (a fixed fee, or gas): its arcs' dual terms at ``prices`` less its fixed costs
-        (sink units), the venues :func:`~fillpath.router.route` switches on and off. Nodes the problem does not
-        have are left out (their arcs count 0)."""
-        nu = {a: prices[i] for a, i in self.index.items()}
-        for t in self.all_sinks:
-            nu[t] = 1.0
-        out: dict[str, float] = {}
-        for e in edges:
-            fee = float(getattr(e.venue, "fee_fixed", 0) or 0)
-            gas = float(self.gas.get(e.venue.id, _NO_GAS))
-            if fee <= 0.0 and gas <= 0.0:
-                continue
-            if e.venue.id not in out:
-                out[e.venue.id] = -gas
-            ni, no = nu.get(e.asset_in, 0.0), nu.get(e.asset_out, 0.0)
-            if ni > 0.0 and no > 0.0:
-                out[e.venue.id] += surplus(e.curve, ni, no) - no * fee * _least_rate(e.curve)
-        return out
 
     def solve(self, enabled: frozenset[str]) -> Solution:
         """The exact plan of the continuous optimum over the ``enabled`` venues. Raises :class:`InvalidInput` when they

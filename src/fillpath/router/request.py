@@ -68,7 +68,7 @@ def resolve(market: Market, request: RouteRequest) -> Endpoints:
     """Turn the request's asset names into graph nodes; bare symbols expand per SNAPSHOT.md."""
     # the market's own instances, so that every later dict and set lookup of the route matches by identity
     # (equal ids from the request's text compared field by field were 50,000 __eq__ calls on 10,000 venues)
-    traded = {a: a for a in market.assets()}
+    traded = market.memo.get("traded", lambda: {a: a for a in market.assets()})  # every venue's pairs: once
     if "," in request.sell:
         sources = _listed_sources(market, request, traded)
     elif "@" in request.sell:

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from fractions import Fraction
 
+from fillpath.model.assets import AssetId
 from fillpath.model.errors import InvalidInput
 from fillpath.router.branch import settle
 from fillpath.router.build import Stats, build, min_out
@@ -39,8 +41,8 @@ def route(market: Market, request: RouteRequest, *, timer: Callable[[], float] =
     started = timer()
     ends = resolve(market, request)
     costs = Costs.of(market, ends, request)
-    within = ([s for s, _ in ends.sources], request.max_hops)
-    graph = Graph.build(market.venues, request.exclude, ends.sinks, request.penalty_bps, within)
+    graph, full, mixed = _shape(market, ends, request)
+    ends = _canonical(ends, graph.canon)
     level = request.latency_cost_bps_per_hour <= 0
     search = search_paths(graph, ends.sources, ends.sinks, request.max_hops, request.amount, level=level)
     paths = search.paths
@@ -55,8 +57,6 @@ def route(market: Market, request: RouteRequest, *, timer: Callable[[], float] =
     # best the whole graph allows, done; else (a mixed graph whose optimum the pruning cut) solve the whole graph.
     # A graph with transfers (a mixed graph: the issue-15 shape, where pruning by one path's rates cut what the
     # optimum uses) goes straight to the whole graph.
-    full = [e for es in graph.out_edges.values() for e in es]
-    mixed = any(hop_cost(e.asset_in, e.asset_out) == 0 for e in full)
     best, problem = _plan(full if mixed else _union(paths), paths, ends, request, costs)
     bound = problem.upper_bound(problem.full_prices or best.prices, full)
     priced = [(problem, problem.full_prices or best.prices), (problem, best.prices)]
@@ -71,6 +71,29 @@ def route(market: Market, request: RouteRequest, *, timer: Callable[[], float] =
     best, bound = _fixed_costs(best, bound, priced, full)
     lowered = search.hops if search.hops < request.max_hops and paths else None
     return _finish(best, ends.sell_label, ends.buy_label, request, len(paths), timer() - started, lowered, bound)
+
+
+def _shape(market: Market, ends: Endpoints, request: RouteRequest) -> tuple[Graph, list[Edge], bool]:
+    """(graph within the hop budget, its every direction, whether it is mixed: has a transfer), from the market's
+    memo: the same for every amount sold on this snapshot with this request's shape."""
+    sources = frozenset(s for s, _ in ends.sources)
+    penalty = tuple(sorted(request.penalty_bps.items()))
+    key = ("graph", sources, ends.sinks, request.max_hops, request.exclude, penalty)
+
+    def make() -> tuple[Graph, list[Edge], bool]:
+        within = (sources, request.max_hops)
+        graph = Graph.build(market.venues, request.exclude, ends.sinks, request.penalty_bps, within)
+        full = [e for es in graph.out_edges.values() for e in es]
+        return graph, full, any(hop_cost(e.asset_in, e.asset_out) == 0 for e in full)
+
+    graph, full, mixed = market.memo.get(key, make)
+    return graph, list(full), mixed
+
+
+def _canonical(ends: Endpoints, canon: Mapping[AssetId, AssetId]) -> Endpoints:
+    """``ends`` holding the graph's own asset objects (equal ones: lookups by identity, see ``Graph.canon``)."""
+    sources = tuple((canon.get(s, s), cap) for s, cap in ends.sources)
+    return replace(ends, sources=sources, sinks=frozenset(canon.get(t, t) for t in ends.sinks))
 
 
 def _fixed_costs(
@@ -97,18 +120,30 @@ def _plan(
 ) -> tuple[Solution, Problem]:
     """The best exact plan over ``edges``: the convex split with the venue choice, or the best single path."""
     problem = Problem(edges, ends.sources, ends.sinks, request.amount, costs, request.slippage_bps, request.penalty_bps)
-    best = _best_single(problem, paths)
-    seed = frozenset(leg.venue for leg in best.draft.legs) if best is not None else frozenset()
+    if any(g > 0.0 for g in problem.gas_float.values()):
+        # fixed costs: the best single path seeds the venue choice (one path, fewest venues), so it comes first
+        best = _best_single(problem, paths)
+        seed = frozenset(leg.venue for leg in best.draft.legs) if best is not None else frozenset()
+        try:
+            split = choose(problem, seed)
+        except InvalidInput:
+            if best is None:
+                raise
+        else:
+            if best is None or split.net >= best.net:
+                best = split
+        assert best is not None
+        return best, problem
+    # no fixed cost: the venue choice is the all-venue solve, and only a single path that could beat it is quoted
     try:
-        split = choose(problem, seed)
+        split = choose(problem)
     except InvalidInput:
-        if best is None:
+        alone = _best_single(problem, paths)
+        if alone is None:
             raise
-    else:
-        if best is None or split.net >= best.net:
-            best = split
-    assert best is not None
-    return best, problem
+        return alone, problem
+    alone = _best_single(problem, paths, beat=split.net)
+    return (alone if alone is not None and alone.net > split.net else split), problem
 
 
 def _union(paths: list[CandidatePath]) -> list[Edge]:
@@ -119,9 +154,13 @@ def _union(paths: list[CandidatePath]) -> list[Edge]:
     return list(seen.values())
 
 
-def _best_single(problem: Problem, paths: list[CandidatePath]) -> Solution | None:
+def _best_single(problem: Problem, paths: list[CandidatePath], beat: Fraction | None = None) -> Solution | None:
     """The exact plan of the best single path by exact net (a mixed-integer corner the split can miss when
-    gas is high: one path, fewest venues). Only the most promising few by float estimate are quoted."""
+    gas is high: one path, fewest venues). Only the most promising few by float estimate are quoted, and with
+    ``beat`` (the net of a plan already found) only those whose estimate could reach it: a path's float estimate is
+    its exact net's upper bound up to float rounding (the exact quotes floor; docking each leg's penalty bps in turn
+    docks less than their sum), so a path more than a millionth below ``beat`` cannot win (exact quotes, with a book's
+    ``Fraction`` arithmetic, were a sixth of a mixed route)."""
     caps = dict(problem.sources)
 
     def estimate(p: CandidatePath) -> float:
@@ -138,12 +177,20 @@ def _best_single(problem: Problem, paths: list[CandidatePath]) -> Solution | Non
         return x * (1 - docked) - sum((problem.gas[e.venue.id] for e in p.edges), Fraction(0))
 
     usable = [p for p in paths if caps[p.source] >= problem.amount]
+    least = -math.inf if beat is None else float(beat) * (1.0 - 1e-6) - 2.0
+    if beat is not None:
+        # a concave path gives at most its spot rate times the amount: most paths fail that before any estimate
+        usable = [p for p in usable if float(problem.amount) * p.spot * (1.0 + 1e-6) >= least]
     if not usable:
         return None
     # ranked by the float estimate over every candidate (not first cut by spot rate: on a small sale with gas, the
     # best path's spot rate was below 64 others' that crossed a thin pool; explore seed 5 of family 4 paid $8 more)
-    top = sorted(usable, key=lambda p: -estimate(p))[:SINGLE_PATH_CANDIDATES]
-    best_path = max(top, key=exact_net)
+    ranked = sorted(((estimate(p), k) for k, p in enumerate(usable)), key=lambda t: -t[0])[:SINGLE_PATH_CANDIDATES]
+    if beat is not None:
+        ranked = [(v, k) for v, k in ranked if v >= least]
+        if not ranked:
+            return None
+    best_path = max((usable[k] for _, k in ranked), key=exact_net)
     on = {id(e) for e in best_path.edges}
     weights = [1 if id(e) in on else 0 for e in problem.edges]
     try:

@@ -148,7 +148,7 @@ again while an intent is open, as a service would)."""
 
 
 def test_chain_regression_seeds() -> None:
-    result = sweep(CHAIN_REGRESSION_SEEDS, chain=True)
+    result = sweep(CHAIN_REGRESSION_SEEDS, chain=True, workload=1)  # as found: before ETH moves and the closing step
     assert not result.failures, summary(result)
 
 
@@ -204,11 +204,62 @@ def test_in_flight_invariant_has_teeth() -> None:
 
     pending = ChaosWallet.pending
     try:
-        ChaosWallet.pending = lambda self: pending(self) + 1  # type: ignore[method-assign]
+        ChaosWallet.pending = lambda self, coin="USDC": pending(self, coin) + 1  # type: ignore[method-assign]
         outcome = run_scenario(3, chain=True)
     finally:
         ChaosWallet.pending = pending  # type: ignore[method-assign]
     assert any(b.invariant == "in_flight" for b in outcome.broken), outcome.broken
+
+
+def test_eth_moves_between_the_chain_and_the_exchange() -> None:
+    """ETH, the chain's native coin, both ways: a rebalancing deposit of ETH@lab1 credited late (the leg left unknown,
+    recovery resolves it from the exchange's deposit history: seed 2), and a withdrawal paid from the exchange's ETH
+    hot wallet (seed 4); ledger + in flight = venues for ETH, gas included. ``--workload 1`` (as before ETH moved) has
+    neither."""
+    deposit = run_scenario(2, chain=True)
+    assert deposit.ok, deposit.broken
+    lines = [w for _, w in deposit.timeline]
+    assert any(w.startswith("rebalance chaos: 1 move(s) planned;") and "ETH@lab1 → ETH@labex" in w for w in lines)
+    assert any("ETH seen at block" in w for w in lines) and any("ETH)" in w and "credited (" in w for w in lines)
+    assert any(w.startswith("recover: x000002r0") and " good (credited" in w for w in lines)
+    withdrawal = run_scenario(4, chain=True)
+    assert withdrawal.ok, withdrawal.broken
+    lines = [w for _, w in withdrawal.timeline]
+    assert any(w.startswith("move x000004m0:") and "ETH@labex to ETH@lab1" in w for w in lines)
+    assert any(w.startswith("swap x000004m0: done; ETH@labex>ETH@lab1 done") for w in lines)
+    before = run_scenario(4, chain=True, workload=1)
+    assert not any("ETH@labex to ETH@lab1" in w for _, w in before.timeline)
+
+
+def test_a_failpoint_the_workload_missed_is_reached_by_a_closing_step() -> None:
+    """A crash drawn at ``withdraw_sent`` in a scenario whose workload withdrew nothing: the closing step withdraws,
+    the process dies after the exchange accepted and before the journal knew, and recovery finds the withdrawal by
+    its client id (seed 9). Under ``--workload 1`` the same seed never crashes."""
+    o = run_scenario(9, chain=True)
+    assert o.ok, o.broken
+    assert o.failpoint == "withdraw_sent" and o.fired.get("failpoint:withdraw_sent") == 1
+    lines = [w for _, w in o.timeline]
+    step = lines.index("workload: failpoint 'withdraw_sent' not reached; one more step (withdrawal)")
+    assert lines[step + 3] == "engine: CRASH at failpoint 'withdraw_sent'"
+    assert any(w.startswith("recover: x000009c0") and " good (completed" in w for w in lines[step:])
+    before = run_scenario(9, chain=True, workload=1)
+    assert not before.fired.get("failpoint:withdraw_sent")
+    assert replay_command(9, chain=True, workload=1) == "fillpath chaos replay 9 --chain --workload 1"
+    out = CliRunner().invoke(app, ["replay", "9", "--chain", "--workload", "1"])
+    assert out.exit_code == 0 and f"journal sha256 {before.journal_hash}" in out.output
+
+
+def test_relayer_with_limited_liquidity_fills_whole_relays_or_none() -> None:
+    """``bridge_liquidity`` (the lab relayer's ``partial_liquidity``, by the same rule): a relay over the relayer's
+    limit is not filled, not even in part, and the settler refunds it after its deadline (seed 5141)."""
+    o = run_scenario(5141, bridge=True)
+    assert o.ok, o.broken
+    assert o.fired.get("bridge_liquidity") and "bridge_liquidity" in o.faults
+    lines = [w for _, w in o.timeline]
+    refused = next(w for w in lines if w.startswith("relayer: will not fill deposit 0 of lab2"))
+    assert "over its liquidity" in refused
+    assert not any(w.startswith("relayer: fills deposit 0 of lab2") for w in lines)
+    assert any(w.startswith("relayer: refunds deposit 0 on lab2") for w in lines)
 
 
 EXAMPLE = Path(__file__).parents[2] / "router" / "data" / "snapshot_example.json"
@@ -365,8 +416,29 @@ approval, dropped for good, stayed pending through every recovery pass (the tran
 
 
 def test_bridge_regression_seeds() -> None:
-    result = sweep(BRIDGE_REGRESSION_SEEDS, bridge=True)
+    result = sweep(BRIDGE_REGRESSION_SEEDS, bridge=True, workload=1)  # as found: before ETH moves and liquidity
     assert not result.failures, summary(result)
+
+
+ETH_REGRESSION_SEEDS = (5020,)
+"""Found once ETH moved (workload 2, ``--bridge``): 5020 (and 5105) — the engine: a rebalancing run moved ETH@lab2 out
+through the executor (the call wraps the ETH it carries), the calls reverted after waiting behind a nonce gap past
+their deadline, and the hot path and recovery booked their value as spent: a reverted call's value never leaves
+(``chain_lost`` ETH@lab2, +49 ETH). Only its gas is booked now."""
+ETH_CHAIN_REGRESSION_SEEDS = (6063,)
+"""Found once ETH moved (workload 2, ``--chain``): 6063 (and 6120) — the engine: a rebalancing run routed USDC@lab1 to
+the exchange partly as ETH (the executor swaps to WETH and unwraps, then a deposit of ETH), the process died at the
+deposit leg, and recovery booked the executor call without the ETH it paid us (an internal call, no log): the
+reconciler halted on ETH@lab1 (``no_drift``). Recovery books what the executor unwrapped now
+(``realized.native_unwrapped``)."""
+
+
+def test_eth_regression_seeds() -> None:
+    result = sweep(ETH_REGRESSION_SEEDS, bridge=True)
+    assert not result.failures, summary(result)
+    chain = sweep(ETH_CHAIN_REGRESSION_SEEDS, chain=True)
+    assert not chain.failures, summary(chain)
+    assert result.scenarios + chain.scenarios == len(ETH_REGRESSION_SEEDS) + len(ETH_CHAIN_REGRESSION_SEEDS)
 
 
 def test_workload_sells_exchange_assets_in_the_snapshot_units(tmp_path: Path) -> None:

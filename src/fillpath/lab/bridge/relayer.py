@@ -1,7 +1,7 @@
 """The lab bridge's relayer and settler: a process the lab starts and stops, like the exchange simulator.
 
 Every ``poll_s`` it reads new ``V3FundsDeposited`` logs on every chain's spoke pool and, for each deposit still
-Pending on its origin:
+Pending on its origin, applies the rules of ``rules.py`` (which the chaos world's relayer applies too):
 
 - if the relay is Filled on the destination (by us, before a restart, or by anyone): the settler repays the
   relayer on the origin;
@@ -39,6 +39,7 @@ from aiohttp import web
 from fillpath.chains import across
 from fillpath.chains.abi import fn
 from fillpath.chains.rpc import RpcClient, hex_int
+from fillpath.lab.bridge import rules
 from fillpath.lab.chains import unlocked
 from fillpath.lab.contracts import spoke_pool as sp
 from fillpath.model.errors import FillpathError
@@ -166,49 +167,58 @@ class Relayer:
         self.cursors[c.location] = head + 1
 
     async def _act(self, s: _Seen) -> None:
+        """Read the relay's state from both chains and apply the rule (``rules.decide``)."""
         origin_rpc = self.rpcs[s.origin.location]
-        status = await _call(origin_rpc, s.origin.spoke_pool, across.deposits_calldata(s.dep.deposit_id))
-        if across.decode_deposit_status(status) is not across.DepositStatus.PENDING:
-            s.outcome = "settled"
-            return
         dest = self._chain(s.dep.destination_chain_id)
         if dest is None:
             s.outcome = "no route"
             return
         dest_rpc = self.rpcs[dest.location]
-        relay_hash = s.dep.relay.relay_hash(dest.chain_id)
-        filled = await _call(dest_rpc, dest.spoke_pool, across.fill_status_calldata(relay_hash))
-        if int.from_bytes(filled[:32], "big") == across.FillStatus.FILLED:
+        view = await self._view(s, dest)
+        action = rules.decide(view)
+        if action is rules.Action.SETTLED:
+            s.outcome = "settled"
+        elif action is rules.Action.REPAY:
             await self._repay(s)
-            return
-        waited = time.monotonic() - s.seen_at
-        fillable = await unlocked.head_time(dest_rpc) < s.dep.relay.fill_deadline
-        if fillable and await self._will_fill(s, dest):
-            delay = float(self.faults["slow_fill"]["delay"]) if "slow_fill" in self.faults else self.config.fill_delay_s
-            if waited >= delay:
-                receipt = await unlocked.send(dest_rpc, self.config.relayer, dest.spoke_pool,
-                                              sp.fill_calldata(_lab_relay(s.dep.relay)))  # fmt: skip
-                self._record("fill", s, ok=hex_int(receipt["status"]) == 1, tx=receipt["transactionHash"])
-                if hex_int(receipt["status"]) == 1:
-                    await self._repay(s)
-            return
-        if waited >= self.config.refund_after_s:
-            await unlocked.mine_past(dest_rpc, s.dep.relay.fill_deadline)  # the destination can no longer fill
+        elif action is rules.Action.FILL:
+            receipt = await unlocked.send(dest_rpc, self.config.relayer, dest.spoke_pool,
+                                          sp.fill_calldata(_lab_relay(s.dep.relay)))  # fmt: skip
+            self._record("fill", s, ok=hex_int(receipt["status"]) == 1, tx=receipt["transactionHash"])
+            if hex_int(receipt["status"]) == 1:
+                await self._repay(s)
+        elif action is rules.Action.AWAIT_DEADLINE and view.waited_s >= self.config.refund_after_s:
+            # the lab's clocks move only when blocks are mined: move both past the deadline (a real settler waits)
+            await unlocked.mine_past(dest_rpc, s.dep.relay.fill_deadline)
             await unlocked.mine_past(origin_rpc, s.dep.relay.fill_deadline)
+            action = rules.decide(await self._view(s, dest))
+        if action is rules.Action.REFUND:
             receipt = await unlocked.send(origin_rpc, self.config.settler, s.origin.spoke_pool,
                                           sp.refund_calldata(s.dep.deposit_id))  # fmt: skip
             self._record("refund", s, ok=hex_int(receipt["status"]) == 1, tx=receipt["transactionHash"])
             s.outcome = "refunded"
 
-    async def _will_fill(self, s: _Seen, dest: ChainConfig) -> bool:
-        if "no_fill" in self.faults:
-            return False
-        need = s.dep.relay.output_amount
-        if "partial_liquidity" in self.faults and need > int(self.faults["partial_liquidity"]["max_output"]):
-            return False
+    async def _view(self, s: _Seen, dest: ChainConfig) -> rules.RelayView:
+        """What the chains say of ``s`` now, with the relayer's faults (``rules.RelayView``)."""
+        origin_rpc, dest_rpc = self.rpcs[s.origin.location], self.rpcs[dest.location]
+        status = await _call(origin_rpc, s.origin.spoke_pool, across.deposits_calldata(s.dep.deposit_id))
+        relay_hash = s.dep.relay.relay_hash(dest.chain_id)
+        filled = await _call(dest_rpc, dest.spoke_pool, across.fill_status_calldata(relay_hash))
         balance_of = fn("ERC20", "balanceOf")
-        raw = await _call(self.rpcs[dest.location], s.dep.relay.output_token, balance_of.encode(self.config.relayer))
-        return int.from_bytes(raw[:32], "big") >= need
+        inventory = await _call(dest_rpc, s.dep.relay.output_token, balance_of.encode(self.config.relayer))
+        delay: float | None = self.config.fill_delay_s
+        if "no_fill" in self.faults:
+            delay = None
+        elif "slow_fill" in self.faults:
+            delay = float(self.faults["slow_fill"]["delay"])
+        cap = self.faults.get("partial_liquidity")
+        return rules.RelayView(
+            pending=across.decode_deposit_status(status) is across.DepositStatus.PENDING,
+            filled=int.from_bytes(filled[:32], "big") == across.FillStatus.FILLED,
+            origin_time=await unlocked.head_time(origin_rpc), dest_time=await unlocked.head_time(dest_rpc),
+            fill_deadline=s.dep.relay.fill_deadline, output_amount=s.dep.relay.output_amount,
+            inventory=int.from_bytes(inventory[:32], "big"), waited_s=time.monotonic() - s.seen_at,
+            fill_delay_s=delay, max_output=int(cap["max_output"]) if cap is not None else None,
+        )  # fmt: skip
 
     async def _repay(self, s: _Seen) -> None:
         receipt = await unlocked.send(self.rpcs[s.origin.location], self.config.settler, s.origin.spoke_pool,

@@ -12,14 +12,14 @@ import typer
 
 from fillpath.lab.chaos.faults import (
     ALL_FAILPOINTS,
-    BRIDGE_KINDS,
+    BRIDGE_WORLD_KINDS,
     CHAIN_KINDS,
     FAILPOINTS,
     TRANSFER_KINDS,
     parse_kinds,
 )
 from fillpath.lab.chaos.inputs import PlanSpec, WorldSpec, load_plan, load_policy, load_snapshot
-from fillpath.lab.chaos.scenario import DIALECTS, run_scenario
+from fillpath.lab.chaos.scenario import DIALECTS, WORKLOAD, run_scenario
 from fillpath.lab.chaos.sweep import Sweep, replay_command, sweep
 from fillpath.model.errors import InvalidInput
 from fillpath.rebalance.policy import Policy
@@ -58,6 +58,12 @@ PlanOption = Annotated[
     typer.Option("--plan", help="A plan (fillpath.plan/1, as `fillpath route --json` writes it): every scenario "
                  "executes its request first, on the world's places.", dir_okay=False),
 ]  # fmt: skip
+WorkloadOption = Annotated[
+    int,
+    typer.Option("--workload", min=1, max=WORKLOAD, help="The world's generation a seed was found under: 1 replays "
+                 "seeds found before ETH transfers, the failpoint closing step and bridge_liquidity as they were found "
+                 f"(default: {WORKLOAD}, the current one)."),
+]  # fmt: skip
 DialectOption = Annotated[
     str | None,
     typer.Option("--dialect", help="Comma-separated exchange APIs a scenario may speak: binance, okx (default: both)."),
@@ -87,12 +93,13 @@ def run_cmd(
     snapshot: SnapshotOption = None,
     policy: PolicyOption = None,
     plan: PlanOption = None,
+    workload: WorkloadOption = WORKLOAD,
 ) -> None:
     """Run scenarios; print scenarios, faults by kind, invariant failures and scenarios/s. Exit 1 on a failure."""
     kinds = parse_kinds(faults)
     inputs = user_inputs(snapshot, policy, chain=chain or bridge, plan=plan, bridge=bridge)
     result = sweep(range(start, start + seeds), kinds=kinds, dialects=parse_dialects(dialect), jobs=jobs, chain=chain,
-                   bridge=bridge, **inputs.sweep_args())  # fmt: skip
+                   bridge=bridge, workload=workload, **inputs.sweep_args())  # fmt: skip
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2))
     else:
@@ -139,12 +146,12 @@ def summary(s: Sweep) -> str:
         f"{'fault':<26}{'drawn':>8}{'fired':>8}{'share':>8}{'hits':>8}",
     ]
     for k in s.kinds:
-        if (k in (*CHAIN_KINDS, *TRANSFER_KINDS) and not s.chain) or (k in BRIDGE_KINDS and not s.bridge):
+        if (k in (*CHAIN_KINDS, *TRANSFER_KINDS) and not s.chain) or (k in BRIDGE_WORLD_KINDS and not s.bridge):
             continue  # only a world with the chain (the bridge) draws them
         lines.append(f"{k:<26}{s.drawn[k]:>8}{s.fired[k]:>8}{s.share(k):>8.1%}{s.hits[k]:>8}")
     for p in ALL_FAILPOINTS if s.chain else FAILPOINTS:
         name = f"failpoint:{p}"
-        lines.append(f"{name:<26}{'':>8}{s.fired[name]:>8}{s.share(name):>8.1%}")
+        lines.append(f"{name:<26}{s.drawn[name]:>8}{s.fired[name]:>8}{s.share(name):>8.1%}")
     lines.append("")
     if not s.failures:
         lines.append("invariant failures: none")
@@ -152,7 +159,8 @@ def summary(s: Sweep) -> str:
     lines.append("invariant failures: " + ", ".join(f"{k} {n}" for k, n in sorted(s.broken.items())))
     for o in s.failures[:20]:
         lines.append(f"  seed {o.seed}: {o.broken[0]}")
-        replay = replay_command(o.seed, s.kinds, s.dialects, chain=s.chain, inputs=s.inputs, bridge=s.bridge)
+        replay = replay_command(o.seed, s.kinds, s.dialects, chain=s.chain, inputs=s.inputs, bridge=s.bridge,
+                                workload=s.workload)  # fmt: skip
         lines.append(f"    replay: {replay}")
     if len(s.failures) > 20:
         lines.append(f"  … {len(s.failures) - 20} more (--json lists every one)")
@@ -170,11 +178,13 @@ def replay_cmd(
     snapshot: SnapshotOption = None,
     policy: PolicyOption = None,
     plan: PlanOption = None,
+    workload: WorkloadOption = WORKLOAD,
 ) -> None:
     """Run one scenario again: its timeline, its journal hash and the first broken invariant. Exit 1 if broken."""
     inputs = user_inputs(snapshot, policy, chain=chain or bridge, plan=plan, bridge=bridge)
     o = run_scenario(seed, kinds=parse_kinds(faults), dialects=parse_dialects(dialect), chain=chain,
-                     policy=inputs.policy, spec=inputs.spec, bridge=bridge, plan=inputs.plan)  # fmt: skip
+                     policy=inputs.policy, spec=inputs.spec, bridge=bridge, plan=inputs.plan,
+                     workload=workload)  # fmt: skip
     if as_json:
         typer.echo(json.dumps({
             "seed": o.seed, "dialect": o.dialect, "journal_hash": o.journal_hash, "faults": o.faults, "fired": o.fired,

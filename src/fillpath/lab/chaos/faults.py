@@ -7,10 +7,12 @@ kinds actually fired (a kind drawn but never reached counts for nothing).
 
 from __future__ import annotations
 
+import math
 import random
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 
 
@@ -75,6 +77,9 @@ class Fault(StrEnum):
     """The relayer never fills a bridge deposit: the settler refunds it on the origin after its fill deadline."""
     RELAYER_CRASH = "relayer_crash"
     """The relayer dies (seeing a deposit, or right after a fill), is down 10–100 s and forgets what it held."""
+    BRIDGE_LIQUIDITY = "bridge_liquidity"
+    """The relayer's liquidity covers relays only up to a drawn amount per token (Across fills a relay whole or not
+    at all): a larger one is not filled and is refunded after its deadline."""
 
 
 CHAIN_KINDS: tuple[Fault, ...] = (
@@ -91,6 +96,15 @@ workload moves funds, its whole run."""
 BRIDGE_KINDS: tuple[Fault, ...] = (Fault.BRIDGE_SLOW, Fault.BRIDGE_NO_FILL, Fault.RELAYER_CRASH)
 """Faults of the bridge (a world with ``--bridge``), drawn and striking from its own random source (``bridge:SEED``):
 a seed without the bridge keeps its draws."""
+BRIDGE_WORLD_KINDS: tuple[Fault, ...] = (*BRIDGE_KINDS, Fault.BRIDGE_LIQUIDITY)
+"""Every kind only a world with the bridge draws (``bridge_liquidity`` from a source of its own)."""
+LIQUIDITY: dict[str, tuple[Decimal, Decimal]] = {"USDC": (Decimal(500), Decimal(100_000)),
+                                                 "WETH": (Decimal("0.2"), Decimal(60))}  # fmt: skip
+"""``bridge_liquidity``: per bridged symbol, the range (human units, drawn log-uniformly) of the most the relayer
+fills in one relay: the bridge steps move 2–50% of holdings of 600,000 USDC or 300 WETH, so some pass and some do
+not."""
+LIQUIDITY_SHARE = 0.3
+"""The share of bridge scenarios (with the kind allowed) whose relayer has limited liquidity."""
 ALL: tuple[Fault, ...] = tuple(Fault)
 
 RATES: dict[Fault, tuple[float, float]] = {
@@ -124,6 +138,7 @@ RATES: dict[Fault, tuple[float, float]] = {
     Fault.BRIDGE_SLOW: (0.3, 1.0),
     Fault.BRIDGE_NO_FILL: (0.2, 0.6),
     Fault.RELAYER_CRASH: (0.1, 0.4),
+    Fault.BRIDGE_LIQUIDITY: (1.0, 1.0),
 }
 """Per kind, the range its rate (the chance per opportunity) is drawn from."""
 
@@ -168,12 +183,14 @@ class FaultPlan:
     """The transfer kinds' own random source (``TRANSFER_KINDS``)."""
     bridge_rng: random.Random = field(default_factory=random.Random)
     """The bridge kinds' own random source (``BRIDGE_KINDS``; seeded ``bridge:SEED`` by :meth:`draw_bridge`)."""
+    liquidity: dict[str, Decimal] = field(default_factory=dict)
+    """``bridge_liquidity``: per symbol, the most the relayer fills in one relay (human units)."""
 
     @classmethod
     def draw(
         cls, rng: random.Random, kinds: Iterable[Fault] = ALL, *, max_kinds: int = 4, chain: bool = False
     ) -> FaultPlan:
-        own = set(TRANSFER_KINDS) | set(BRIDGE_KINDS)  # drawn from their own sources
+        own = {*TRANSFER_KINDS, *BRIDGE_KINDS, Fault.BRIDGE_LIQUIDITY}  # drawn from their own sources
         pool = sorted((set(kinds) if chain else set(kinds) - set(CHAIN_KINDS)) - own)
         chosen = rng.sample(pool, rng.randint(0, min(max_kinds, len(pool))))
         rates = {k: rng.uniform(*RATES[k]) for k in sorted(chosen)}
@@ -201,6 +218,16 @@ class FaultPlan:
         pool = sorted(set(kinds) & set(BRIDGE_KINDS))
         for k in sorted(rng.sample(pool, rng.randint(0, len(pool)))):
             self.rates[k] = rng.uniform(*RATES[k])
+
+    def draw_liquidity(self, rng: random.Random, kinds: Iterable[Fault] = ALL) -> None:
+        """``bridge_liquidity`` for a world with the bridge, from a source of its own (``liquidity:SEED``: the bridge
+        seeds found before it keep their draws)."""
+        if Fault.BRIDGE_LIQUIDITY not in set(kinds) or rng.random() >= LIQUIDITY_SHARE:
+            return
+        self.rates[Fault.BRIDGE_LIQUIDITY] = 1.0
+        for symbol, (low, high) in sorted(LIQUIDITY.items()):
+            cap = math.exp(rng.uniform(math.log(low), math.log(high)))
+            self.liquidity[symbol] = Decimal(f"{cap:.4g}").normalize()
 
     def on(self, kind: Fault) -> bool:
         return kind in self.rates

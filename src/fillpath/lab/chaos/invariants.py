@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from fillpath.lab.chaos.chain import ChainWorld
 from fillpath.lab.chaos.exchange import InProcessVenue
 from fillpath.lab.chaos.faults import Fault, FaultPlan
-from fillpath.lab.chaos.wallet import COIN, DECIMALS, ChaosWallet
+from fillpath.lab.chaos.wallet import COIN, COINS, DECIMALS, ChaosWallet
 from fillpath.model.assets import AssetId
 from fillpath.model.events import BalanceAdjusted, DriftDetected, VenueHalted
 from fillpath.model.orders import OrderState
@@ -205,8 +205,8 @@ def moving(store: Store, wallet: ChaosWallet | None, relayer: ChaosRelayer | Non
     """The symbols with a transfer in flight, by the journal, by the exchange's own records or by the bridge's (a
     deposit in a spoke pool whose relay is not filled)."""
     out = {t.source.symbol for t in store.transfers().values() if t.state in IN_FLIGHT and t.source is not None}
-    if wallet is not None and wallet.pending():
-        out.add(COIN)
+    if wallet is not None:
+        out |= {coin for coin in COINS if wallet.pending(coin)}
     if relayer is not None:
         out |= {s for s, v in relayer.pending(_decimals(relayer.chains.values())).items() if v}
     return frozenset(out)
@@ -232,13 +232,16 @@ def in_flight(
     account and every chain hold plus what the exchange's own records have in flight (deposits seen and not
     credited, withdrawals taken and not landed) and what the bridge's spoke pools hold for relays not filled.
     And no transfer the exchange or the bridge completed (a credit, a landing, a fill, a refund) is still in flight in
-    the journal."""
+    the journal. The exchange's coins (USDC, ETH) count on every chain; ETH is also what gas is paid in, booked to the
+    wei, so gas spent is on both sides."""
     out = []
     chains = [world] if isinstance(world, ChainWorld) else list(world)
     decimals = _decimals(chains)
     held = {c.lab.location: c.balances() for c in chains}
     bridge_pending = relayer.pending(decimals) if relayer is not None else {}
     symbols = {COIN} if wallet is not None else set()
+    if wallet is not None:
+        symbols |= {coin for coin in COINS if wallet.pending(coin)}
     symbols |= {t.source.symbol for t in store.transfers().values() if t.source is not None} | set(bridge_pending)
     for symbol in sorted(symbols):
         ours = Decimal(store.balance(AssetId(symbol, venue.location)) or 0)
@@ -253,7 +256,7 @@ def in_flight(
                 continue
             units = decimals.get(t.source.location, {}).get(symbol, DECIMALS)
             flying += t.amount if isinstance(t.amount, Decimal) else Decimal(t.amount).scaleb(-units)
-        pending = wallet.pending() if wallet is not None and symbol == COIN else Decimal(0)
+        pending = wallet.pending(symbol) if wallet is not None and symbol in COINS else Decimal(0)
         pending += bridge_pending.get(symbol, Decimal(0))
         if ours + flying != theirs + pending:
             gap = theirs + pending - ours - flying

@@ -6,16 +6,19 @@ transactions (eth-tester's development keys: the relayer fills from its own inve
 into the world's mempools, so reorgs act on them like on any transaction:
 
 - a ``V3FundsDeposited`` log of a spoke pool in a mined block is a relay to fill on its destination;
-- the relayer fills it ``FILL_DELAY_S`` after it saw it (from its inventory, ``outputAmount`` exactly), if the
-  destination's clock is still within the fill deadline; once filled, the settler repays it on the origin;
-- a relay it will not fill is refunded by the settler on the origin once the deadline has passed on both clocks
-  (the contract refuses a refund before; a fill after it reverts).
+- what it does with a relay is the lab relayer's own rule, ``lab/bridge/rules.py: decide`` (one module, so the two
+  cannot drift): it fills it ``FILL_DELAY_S`` after it saw it (from its inventory, ``outputAmount`` exactly, never
+  part of it), if the destination's clock is still before the fill deadline and its inventory covers it; once
+  filled, the settler repays it on the origin; a relay it will not fill is refunded by the settler on the origin once
+  the deadline has passed on both clocks (the contract refuses a refund before; a fill after it reverts).
 
 Faults (``faults.py``, from the bridge's own random source ``bridge:SEED``): ``bridge_slow`` (a fill 20–200 s after
 the deposit instead: past the leg's wait it is left unknown for recovery; past the deadline it is refunded),
 ``bridge_no_fill`` (never filled: refunded after the deadline), ``relayer_crash`` (the relayer dies when it sees a
 deposit or has just sent a fill, stays down 10–100 s and forgets everything it held in memory: back, it rescans the
-chains from the scenario's first block, as the lab's does; the chains are the truth).
+chains from the scenario's first block, as the lab's does; the chains are the truth); and, from a source of its own
+(``liquidity:SEED``), ``bridge_liquidity`` (the lab's ``partial_liquidity``: the relayer fills at most a drawn amount
+per relay of each token; a larger relay is not filled and is refunded after its deadline).
 
 :meth:`ChaosRelayer.pending` is the venues' side of "ledger + in flight = venues" for the bridge: deposits whose
 input the spoke pool holds and whose relay is not filled (read from the chains, not the relayer's memory).
@@ -33,6 +36,9 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from fillpath.chains import across
+from fillpath.chains.abi import fn
+from fillpath.lab.bridge import rules
+from fillpath.lab.bridge.rules import fillable
 from fillpath.lab.chaos.chain import ChainWorld, Pending
 from fillpath.lab.chaos.clock import VirtualClock
 from fillpath.lab.chaos.faults import Fault, FaultPlan
@@ -59,6 +65,8 @@ class _Relay:
     sent: dict[str, str] = field(default_factory=dict)
     """What it sent for this relay (fill, repay, refund) → tx hash: it waits while one is in a mempool."""
     done: bool = False
+    refused: rules.Refusal | None = None
+    """Why it will not fill it (noted once)."""
 
 
 @dataclass
@@ -76,10 +84,16 @@ class ChaosRelayer:
     """Every deposit ever seen in a block (the world's record for the invariants, kept across relayer crashes)."""
     fills: int = 0
     refunds: int = 0
+    liquidity: dict[str, int] = field(default_factory=dict)
+    """The most it fills in one relay, per output token address (lower case), in base units: the
+    ``bridge_liquidity`` fault (the lab relayer's ``partial_liquidity``); absent: its inventory is the limit."""
 
     def __post_init__(self) -> None:
         for chain in self.chains.values():
             chain.on_block.append(self.step)
+            for t in chain.lab.source.tokens:
+                if t.symbol in self.faults.liquidity:
+                    self.liquidity[t.address.lower()] = int(self.faults.liquidity[t.symbol].scaleb(t.decimals))
 
     def pool(self, location: str) -> str:
         return self.chains[location].lab.deployment.address("LabSpokePool")
@@ -153,30 +167,52 @@ class ChaosRelayer:
             return
         if any(h in origin.mempool.txs or h in dest.mempool.txs for h in r.sent.values()):
             return  # something of ours is on its way
-        record = self._read(origin, across.deposits_calldata(r.dep.deposit_id))
-        if across.decode_deposit_status(record) is not across.DepositStatus.PENDING:
+        view = self._view(r, origin, dest)
+        action = rules.decide(view)
+        if action is rules.Action.SETTLED:
             r.done = True  # repaid or refunded
-            return
-        status = self._read(dest, across.fill_status_calldata(r.dep.relay.relay_hash(dest.lab.chain_id)))
-        deadline = r.dep.relay.fill_deadline
-        if int.from_bytes(status[:32], "big") == across.FillStatus.FILLED:
+        elif action is rules.Action.REPAY:
             r.sent["repay"] = self._send(origin, SETTLER_KEY, self.pool(r.origin),
                                          sp.repay_calldata(r.dep.deposit_id, _address(RELAYER_KEY)))  # fmt: skip
-            return
-        now = self.clock.seconds()
-        if r.fill_at is not None and now >= r.fill_at and _head_time(dest) <= deadline:
+        elif action is rules.Action.FILL:
             r.sent["fill"] = self._send(dest, RELAYER_KEY, self.pool(dest.lab.location),
                                         sp.fill_calldata(_lab_relay(r.dep.relay)))  # fmt: skip
             self.fills += 1
             self.log(f"relayer: fills deposit {r.dep.deposit_id} of {r.origin} on {dest.lab.location}")
             if self.faults.hit(Fault.RELAYER_CRASH):
                 self._crash(f"after filling deposit {r.dep.deposit_id}")
-            return
-        if _head_time(dest) > deadline and _head_time(origin) > deadline:
+        elif action is rules.Action.REFUND:
             r.sent["refund"] = self._send(origin, SETTLER_KEY, self.pool(r.origin),
                                           sp.refund_calldata(r.dep.deposit_id))  # fmt: skip
             self.refunds += 1
-            self.log(f"relayer: refunds deposit {r.dep.deposit_id} on {r.origin} (deadline {deadline} passed)")
+            self.log(f"relayer: refunds deposit {r.dep.deposit_id} on {r.origin} "
+                     f"(deadline {r.dep.relay.fill_deadline} passed)")  # fmt: skip
+        elif action is rules.Action.AWAIT_DEADLINE and fillable(view) and r.refused is None:
+            r.refused = rules.refusal(view)
+            if r.refused is rules.Refusal.OVER_LIMIT:
+                self.faults.note(Fault.BRIDGE_LIQUIDITY)
+                self.log(f"relayer: will not fill deposit {r.dep.deposit_id} of {r.origin}: "
+                         f"{r.dep.relay.output_amount} is over its liquidity {view.max_output}")  # fmt: skip
+
+    def _view(self, r: _Relay, origin: ChainWorld, dest: ChainWorld) -> rules.RelayView:
+        """What the chains say of ``r`` now, with the relayer's faults (``rules.RelayView``)."""
+        record = self._read(origin, across.deposits_calldata(r.dep.deposit_id))
+        status = self._read(dest, across.fill_status_calldata(r.dep.relay.relay_hash(dest.lab.chain_id)))
+        fill_delay = None if r.fill_at is None else r.fill_at - r.seen_at
+        return rules.RelayView(
+            pending=across.decode_deposit_status(record) is across.DepositStatus.PENDING,
+            filled=int.from_bytes(status[:32], "big") == across.FillStatus.FILLED,
+            origin_time=_head_time(origin), dest_time=_head_time(dest), fill_deadline=r.dep.relay.fill_deadline,
+            output_amount=r.dep.relay.output_amount, inventory=self._inventory(dest, r.dep.relay.output_token),
+            waited_s=self.clock.seconds() - r.seen_at, fill_delay_s=fill_delay,
+            max_output=self.liquidity.get(r.dep.relay.output_token.lower()),
+        )  # fmt: skip
+
+    def _inventory(self, chain: ChainWorld, token: str) -> int:
+        """The relayer's balance of ``token`` on ``chain`` (an ``eth_call`` at the head)."""
+        data = fn("ERC20", "balanceOf").encode(_address(RELAYER_KEY))
+        out = chain._call("eth_call", [{"to": token, "data": "0x" + data.hex()}])
+        return int(str(out), 16)
 
     def _send(self, chain: ChainWorld, key: bytes, to: str, data: bytes) -> str:
         sender = _address(key)

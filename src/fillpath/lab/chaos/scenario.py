@@ -29,7 +29,7 @@ from fillpath.lab.chaos.chain import CHAIN, CHAIN2
 from fillpath.lab.chaos.clock import Stalled, VirtualClock, run
 from fillpath.lab.chaos.faults import ALL, Fault, FaultPlan
 from fillpath.lab.chaos.inputs import PlanSpec, WorldSpec
-from fillpath.lab.chaos.wallet import COIN
+from fillpath.lab.chaos.wallet import COIN, COINS
 from fillpath.lab.chaos.world import CLOCK_BOUND_NS, LOCATION, Crash, Tamper, World
 from fillpath.model.errors import FillpathError
 from fillpath.rebalance.plan import excluded_venues, plan_rebalance
@@ -54,6 +54,13 @@ QUIET_S = 60.0
 """After the workload: virtual seconds for late matches to land before the world settles."""
 
 
+WORKLOAD = 2
+"""The world's and workload's generation. 2: the exchange's wallet moves ETH too (the chain world's snapshot offers its
+deposit and withdrawal; a share of moves and drawn policies are of ETH), a workload that ended without reaching its
+drawn failpoint takes one more step that does (``_reach``), and the bridge's relayer may have limited liquidity
+(``bridge_liquidity``). 1: as before those (``--workload 1``): the seeds found under it replay as they were found (the
+regression seeds keep their runs, byte for byte)."""
+
 TRANSFER_SHARE = 0.3
 """In a world with the chain: the share of the workload's steps that move USDC between the chain and the exchange."""
 BRIDGE_SHARE = 0.4
@@ -65,14 +72,20 @@ BRIDGE_MOVES = (
 """What a bridge step asks the engine for (the router finds the path: the bridge alone, or a pool and the bridge)."""
 REBALANCE_SHARE = 0.4
 """In a world with the chain: the share of scenarios that end their workload with a rebalancing run."""
+ETH_SHARE = 0.4
+"""In a world with the chain: the share of moves between the chain and the exchange, and of drawn rebalancing
+policies, that are of ETH (the chain's native coin, which also pays its gas) rather than USDC; drawn from a source of
+its own (``eth:SEED``)."""
+MOVE_UNITS = {"USDC": (Decimal(1), Decimal(20)), "ETH": (Decimal("0.0001"), Decimal("0.05"))}
+"""Per coin moved: the unit a move's amount is rounded down to, and the least a move is worth asking for."""
 
 
-def default_policy(side: random.Random) -> Policy:
-    """A rebalancing policy drawn for a scenario: a share of the account's USDC on the chain, the rest on the
-    exchange, within a band."""
+def default_policy(side: random.Random, coin: str = COIN) -> Policy:
+    """A rebalancing policy drawn for a scenario: a share of the account's ``coin`` (USDC or ETH) on the chain, the
+    rest on the exchange, within a band."""
     share = Decimal(side.choice((10, 25, 50, 75, 90)))
     band = Decimal(side.choice((5, 10, 20)))
-    targets = (Target(f"{COIN}@{CHAIN}", None, share, band), Target(f"{COIN}@{LOCATION}", None, 100 - share, band))
+    targets = (Target(f"{coin}@{CHAIN}", None, share, band), Target(f"{coin}@{LOCATION}", None, 100 - share, band))
     return Policy("chaos", targets, max_cost_bps=Decimal(500), source="chaos")
 
 
@@ -108,6 +121,7 @@ class Outcome:
     dialect: str = "binance"
     chain: bool = False
     bridge: bool = False
+    workload: int = WORKLOAD
 
     @property
     def ok(self) -> bool:
@@ -235,23 +249,67 @@ async def _run(world: World, req: SwapRequest, eid: str) -> str:
 
 
 async def _move_funds(world: World, n: int) -> str:
-    """USDC between the chain and the exchange (a deposit or a withdrawal, as the router routes it), drawn from the
-    transfer random source."""
+    """USDC or ETH between the chain and the exchange (a deposit or a withdrawal, as the router routes it): the
+    direction and the share from the transfer random source, the coin from its own (``eth:SEED``: the chain seeds found
+    before ETH moved keep their transfer draws)."""
     side = world.side
     assert side is not None
-    there, here = f"{COIN}@{CHAIN}", f"{COIN}@{LOCATION}"
     out = side.random() < 0.5
-    held = Decimal(world.ledger(CHAIN if out else LOCATION).get(COIN, 0))
+    share = side.choice((2, 5, 10, 25, 50))
+    coin = "ETH" if world.coins is not None and world.coins.random() < ETH_SHARE else COIN
+    return await _move(world, f"x{world.seed % 10**6:06d}m{n}", coin, out, share)
+
+
+async def _move(world: World, eid: str, coin: str, out: bool, share: int) -> str:
+    """``share`` percent of what the ledger holds of ``coin`` on the chain (``out``) or on the exchange, moved to the
+    other side."""
+    c = COINS[coin]
+    there, here = f"{coin}@{CHAIN}", f"{coin}@{LOCATION}"
+    held = Decimal(world.ledger(CHAIN if out else LOCATION).get(coin, 0))
     if out:
-        held = held.scaleb(-6)
-    amount = (held * Decimal(side.choice((2, 5, 10, 25, 50))) / 100).quantize(Decimal(1), rounding="ROUND_DOWN")
-    if amount < 20:
+        held = held.scaleb(-c.decimals)
+    quantum, least = MOVE_UNITS[coin]
+    amount = (held * Decimal(share) / 100).quantize(quantum, rounding="ROUND_DOWN")
+    if amount < least:
         return "skipped"
     source, target = (there, here) if out else (here, there)
-    eid = f"x{world.seed % 10**6:06d}m{n}"
     world.log(f"move {eid}: {amount} {source} to {target}")
-    req = SwapRequest(RouteRequest(source, int(amount.scaleb(6)), target, max_hops=2), sell_decimals=6)
+    req = SwapRequest(RouteRequest(source, int(amount.scaleb(c.decimals)), target, max_hops=2),
+                      sell_decimals=c.decimals)  # fmt: skip
     return await _run(world, req, eid)
+
+
+REACH = {"intent": "exchange", "sent": "exchange", "ack": "exchange", "broadcast": "chain",
+         "transfer_intent": "deposit", "transfer_sent": "deposit", "transfer_done": "deposit",
+         "withdraw_sent": "withdrawal"}  # fmt: skip
+"""Per failpoint, the kind of step that passes through it: an exchange order (``intent``, the world's ``sent``,
+``ack``), a chain swap (``broadcast``), a deposit (the transfer runners' three), a withdrawal (``withdraw_sent``)."""
+
+
+async def _reach(world: World, point: str) -> str:
+    """The workload's closing step, when it ended without reaching the scenario's failpoint (a crash drawn at
+    ``ack`` in a bridge scenario whose steps were all bridge and chain steps, ``withdraw_sent`` in one that withdrew
+    nothing): one more step of the kind that passes there (``REACH``), drawn from a source of its own
+    (``reach:SEED``). Faults still strike, so it may stop short of the failpoint (a lost reply, a refused sale)."""
+    rng = random.Random(f"reach:{world.seed}")
+    eid = f"x{world.seed % 10**6:06d}c0"
+    kind = REACH[point]
+    world.log(f"workload: failpoint {point!r} not reached; one more step ({kind})")
+    if kind in ("deposit", "withdrawal"):
+        coin = "ETH" if rng.random() < ETH_SHARE else COIN
+        return await _move(world, eid, coin, kind == "deposit", rng.choice((10, 25, 50)))
+    where = CHAIN if kind == "chain" else LOCATION
+    ledger = world.ledger(where)
+    drawn = draw_swap(rng, ledger, CHAIN_PAIRS if kind == "chain" else
+                      world.spec.pairs if world.spec is not None else PAIRS)  # fmt: skip
+    if drawn is None:
+        return "skipped"
+    sell, buy, amount = drawn
+    units = int(amount) if kind == "chain" else int(amount.scaleb(exchange_decimals(sell, chain_decimals(world))))
+    if units <= 0:
+        return "skipped"
+    world.log(f"swap {eid}: sell {amount} {sell}@{where} for {buy}")
+    return await _run(world, SwapRequest(RouteRequest(f"{sell}@{where}", units, f"{buy}@{where}", max_hops=2)), eid)
 
 
 async def _bridge_funds(world: World, n: int) -> str:
@@ -297,9 +355,13 @@ async def _scenario(world: World) -> tuple[list[str], list[invariants.Broken]]:
     statuses = await _workload(world, swaps)
     policy = world.policy
     if policy is None and world.side is not None and world.side.random() < REBALANCE_SHARE:
-        policy = default_policy(world.side)
+        eth = world.coins is not None and world.coins.random() < ETH_SHARE
+        policy = default_policy(world.side, "ETH" if eth else COIN)
     if policy is not None:
         statuses.append(await _rebalance(world, policy))
+    point = world.faults.failpoint
+    if world.chain and world.workload >= 2 and point is not None and not world.faults.fired[f"failpoint:{point}"]:
+        statuses.append(await _reach(world, point))
     # the world goes quiet: faults stop, late matches land; then recover and settle from venue evidence
     world.stop_background()
     world.faults.rates.clear()
@@ -361,6 +423,7 @@ def run_scenario(
     spec: WorldSpec | None = None,
     bridge: bool = False,
     plan: PlanSpec | None = None,
+    workload: int = WORKLOAD,
 ) -> Outcome:
     """Run scenario ``seed`` in a scratch directory (under ``workdir`` if given) and check it. ``policy``: a
     rebalancing policy every scenario runs after its swaps (the user's own: ``--policy``); ``spec``: the exchange a
@@ -371,22 +434,27 @@ def run_scenario(
         rng = random.Random(seed)
         chain = chain or bridge
         faults = FaultPlan.draw(rng, kinds, chain=chain)
-        side = None
+        side = coins = None
         if chain:  # deposits and withdrawals: their own random source (earlier chain seeds keep their draws)
             side = random.Random(f"transfer:{seed}")
+            coins = random.Random(f"eth:{seed}") if workload >= 2 else None  # which coin a move is: its own too
             faults.draw_transfers(side, kinds)
         if bridge:  # the bridge: faults and workload from a source of their own (chain seeds keep their draws)
             faults.draw_bridge(random.Random(f"bridge:{seed}"), kinds)
+            if workload >= 2:
+                faults.draw_liquidity(random.Random(f"liquidity:{seed}"), kinds)
         drawn = dict(faults.rates)
         clock = VirtualClock()
         dialect = dialect_of(seed, dialects)
         world = World(seed, rng, clock, faults, directory, template, tamper, dialect, chain, side=side, policy=policy,
-                      spec=spec, bridge=bridge, plan=plan)  # fmt: skip
+                      spec=spec, bridge=bridge, plan=plan, coins=coins, workload=workload)  # fmt: skip
         world.log(f"venue: {LOCATION} speaks {dialect}" + (f"; chain {CHAIN} (eth-tester)" if chain else "")
                   + (f"; chain {CHAIN2} and the bridge" if bridge else ""))  # fmt: skip
         world.log("faults: " + (", ".join(f"{k} {v:.2f}" for k, v in drawn.items()) or "none")
                   + (f"; crash at {faults.failpoint}" if faults.failpoint else "")
-                  + (f"; venue clock +{faults.skew_ms} ms" if faults.skew_ms else ""))  # fmt: skip
+                  + (f"; venue clock +{faults.skew_ms} ms" if faults.skew_ms else "")
+                  + "".join(f"; relayer fills at most {v} {k} a relay"
+                            for k, v in faults.liquidity.items()))  # fmt: skip
         try:
             statuses, broken = run(_scenario(world), clock)
         except Stalled as exc:
@@ -404,4 +472,4 @@ def run_scenario(
         events = sum(1 for _ in sqlite3.connect(world.db_path).execute("SELECT seq FROM journal"))
         return Outcome(seed, journal_hash(world.db_path), {str(k): v for k, v in drawn.items()},
                        dict(faults.fired), faults.failpoint, world.crashes, len(statuses), tuple(statuses),
-                       tuple(broken), tuple(world.timeline), events, dialect, chain, bridge)  # fmt: skip
+                       tuple(broken), tuple(world.timeline), events, dialect, chain, bridge, workload)  # fmt: skip

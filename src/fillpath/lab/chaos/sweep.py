@@ -14,7 +14,7 @@ from typing import Any
 
 from fillpath.lab.chaos.faults import ALL, ALL_FAILPOINTS, Fault
 from fillpath.lab.chaos.inputs import PlanSpec, WorldSpec
-from fillpath.lab.chaos.scenario import DIALECTS, Outcome, run_scenario
+from fillpath.lab.chaos.scenario import DIALECTS, WORKLOAD, Outcome, run_scenario
 from fillpath.lab.chaos.world import Tamper
 from fillpath.rebalance.policy import Policy
 
@@ -27,6 +27,7 @@ def replay_command(
     chain: bool = False,
     inputs: Sequence[str] = (),
     bridge: bool = False,
+    workload: int = WORKLOAD,
 ) -> str:
     """What reproduces one scenario (the fault kinds, dialects and the chain matter: the draws depend on them;
     ``inputs``: the user's ``--snapshot F`` / ``--policy P`` options)."""
@@ -34,6 +35,7 @@ def replay_command(
     extra += "".join(f" {i}" for i in inputs)
     extra += "" if tuple(kinds) == ALL else f" --faults {','.join(kinds)}"
     extra += "" if tuple(dialects) == DIALECTS else f" --dialect {','.join(dialects)}"
+    extra += "" if workload == WORKLOAD else f" --workload {workload}"
     return f"fillpath chaos replay {seed}{extra}"
 
 
@@ -45,10 +47,11 @@ class Sweep:
     inputs: tuple[str, ...] = ()
     bridge: bool = False
     """The user's inputs as options (``--snapshot F``, ``--policy P``): part of every replay command."""
+    workload: int = WORKLOAD
     scenarios: int = 0
     seconds: float = 0.0
     drawn: Counter[str] = field(default_factory=Counter)
-    """Scenarios that drew each kind."""
+    """Scenarios that drew each kind (or ``failpoint:NAME``: the crash's place)."""
     fired: Counter[str] = field(default_factory=Counter)
     """Scenarios in which each kind (or ``failpoint:NAME``) actually struck."""
     hits: Counter[str] = field(default_factory=Counter)
@@ -63,6 +66,8 @@ class Sweep:
         self.per_dialect[o.dialect] += 1
         self.events += o.events
         self.drawn.update(o.faults.keys())
+        if o.failpoint is not None:
+            self.drawn[f"failpoint:{o.failpoint}"] += 1
         self.fired.update(k for k, n in o.fired.items() if n)
         self.hits.update(o.fired)
         if o.broken:
@@ -89,13 +94,20 @@ class Sweep:
             "chain": self.chain,
             "bridge": self.bridge,
             "failpoints": {p: self.fired[f"failpoint:{p}"] for p in ALL_FAILPOINTS},
+            "failpoints_drawn": {p: self.drawn[f"failpoint:{p}"] for p in ALL_FAILPOINTS},
             "invariant_failures": dict(sorted(self.broken.items())),
             "failing_seeds": [
                 {
                     "seed": o.seed,
                     "first": str(o.broken[0]),
                     "replay": replay_command(
-                        o.seed, self.kinds, self.dialects, chain=self.chain, inputs=self.inputs, bridge=self.bridge
+                        o.seed,
+                        self.kinds,
+                        self.dialects,
+                        chain=self.chain,
+                        inputs=self.inputs,
+                        bridge=self.bridge,
+                        workload=self.workload,
                     ),
                 }
                 for o in self.failures
@@ -119,13 +131,14 @@ def sweep(
     inputs: Sequence[str] = (),
     bridge: bool = False,
     plan: PlanSpec | None = None,
+    workload: int = WORKLOAD,
 ) -> Sweep:
     """Run ``seeds`` and gather them. ``jobs`` > 1: in that many processes (each seed is its own world, so the
     outcomes are the same as in one process; they are gathered in seed order)."""
-    out = Sweep(tuple(kinds), tuple(dialects), chain or bridge, tuple(inputs), bridge=bridge)
+    out = Sweep(tuple(kinds), tuple(dialects), chain or bridge, tuple(inputs), bridge=bridge, workload=workload)
     t = time.perf_counter()
     run = functools.partial(run_scenario, kinds=kinds, dialects=dialects, tamper=tamper, workdir=workdir, chain=chain,
-                            policy=policy, spec=spec, bridge=bridge, plan=plan)  # fmt: skip
+                            policy=policy, spec=spec, bridge=bridge, plan=plan, workload=workload)  # fmt: skip
     if jobs > 1:
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
             outcomes: Iterable[Outcome] = pool.map(run, seeds, chunksize=4)

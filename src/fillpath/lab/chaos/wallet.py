@@ -2,10 +2,12 @@
 
 It answers the engine's ``ExchangeWallet`` protocol (``cex/wallet.py``) for the in-process venue (``exchange.py``)
 over the world's chain (``chain.py``), the way the simulator's capital endpoints do over anvil
-(``lab/exchange/capital.py``): one deposit address per account; a token transfer to it seen in a mined block is a
-deposit, credited to the account ``CONFIRMATIONS`` blocks later (if its block is still canonical then); a withdrawal
-takes ``amount`` (fee included) from the account at once, and the exchange's hot wallet sends ``amount − fee`` to the
-address a few seconds later, through the world's mempool like any transaction.
+(``lab/exchange/capital.py``): one deposit address per account for every coin (``COINS``: USDC, a token, and ETH,
+the chain's native coin); a USDC transfer or an ETH payment to it seen in a mined block is a deposit, credited to the
+account ``CONFIRMATIONS`` blocks later (if its block is still canonical then); a withdrawal takes ``amount`` (fee
+included) from the account at once, and the exchange's hot wallet sends ``amount − fee`` to the address a few seconds
+later (a token transfer, or a plain payment of ETH from its ETH hot wallet), through the world's mempool like any
+transaction.
 
 Faults (``faults.py``): ``deposit_late`` (a confirmed deposit is credited 5–90 s late), ``withdraw_stuck`` (a
 withdrawal stays "processing" 30–400 s before it is sent), ``withdraw_fail`` (the exchange fails it: the amount is
@@ -34,13 +36,35 @@ from fillpath.model.errors import Ambiguous, Rejected, Retryable
 from fillpath.model.reports import TransferStatus, TransferStatusReport
 
 HOT_WALLET = Account.from_key(HOT_KEY).address
+ETH_HOT_KEY = (10).to_bytes(32, "big")
+"""The exchange's ETH hot wallet: eth-tester's tenth development key (1,000,000 ETH in every chain's genesis, used by
+nothing else in the world), so ETH withdrawals need no change to the deployed lab (whose hot wallet holds 100 ETH)."""
+ETH_HOT_WALLET = Account.from_key(ETH_HOT_KEY).address
 DEPOSIT_ADDRESS = "0x" + keccak(b"fillpath chaos deposit address")[-20:].hex()
 """The account's deposit address on the chain (keyless: the exchange books what arrives there)."""
 NETWORK = "LAB1"
+
+
+@dataclass(frozen=True, slots=True)
+class Coin:
+    """A coin the exchange takes and pays out over the chain: ``token`` the lab deployment's name of its ERC-20, or
+    None for the native coin; fee and minimum in human units."""
+
+    symbol: str
+    decimals: int
+    token: str | None
+    fee: Decimal
+    minimum: Decimal
+
+
+COINS = {
+    "USDC": Coin("USDC", 6, "USDC", Decimal(1), Decimal(10)),
+    "ETH": Coin("ETH", 18, None, Decimal("0.001"), Decimal("0.01")),
+}
 COIN = "USDC"
 DECIMALS = 6
-WITHDRAW_FEE = Decimal(1)
-WITHDRAW_MIN = Decimal(10)
+WITHDRAW_FEE = COINS[COIN].fee
+WITHDRAW_MIN = COINS[COIN].minimum
 CONFIRMATIONS = 2
 """Blocks a deposit waits for before it is credited."""
 WITHDRAW_DELAY_S = 3.0
@@ -52,6 +76,7 @@ TRANSFER_TOPIC = "0x" + keccak(text="Transfer(address,address,uint256)").hex()
 class _Deposit:
     ref: str
     tx_hash: str
+    coin: str
     amount: Decimal
     block: int
     credit_at: float = 0.0
@@ -63,6 +88,7 @@ class _Deposit:
 class _Withdrawal:
     ref: str
     client_id: str
+    coin: str
     address: str
     amount: Decimal
     send_at: float
@@ -100,37 +126,39 @@ class ChaosWallet:
 
     async def deposit_address(self, coin: str, network: str) -> str:
         await self._read("deposit address")
-        if coin != COIN or network != NETWORK:
+        if coin not in COINS or network != NETWORK:
             raise Rejected(f"{self.location}: no deposits of {coin} over {network}", reason="route")
         return DEPOSIT_ADDRESS
 
     async def deposits(self, coin: str, *, tx_id: str | None = None) -> list[TransferStatusReport]:
         await self._read("deposit history")
         return [self._report(d) for d in self.deposits_seen.values()
-                if coin == COIN and (tx_id is None or d.tx_hash == tx_id)]  # fmt: skip
+                if d.coin == coin and (tx_id is None or d.tx_hash == tx_id)]  # fmt: skip
 
     async def withdraw(self, cmd: RequestWithdrawal) -> str:
         await self._read("withdraw")
         known = self.withdrawals_made.get(cmd.client_id)
         if known is not None:  # the same client id: the first one's id, nothing moves again
             return known.ref
-        if cmd.coin != COIN or cmd.network != NETWORK:
+        coin = COINS.get(cmd.coin)
+        if coin is None or cmd.network != NETWORK:
             raise Rejected(f"{self.location}: no withdrawals of {cmd.coin} over {cmd.network}", reason="route")
-        if cmd.amount < WITHDRAW_MIN:
-            raise Rejected(f"{self.location}: {cmd.amount} is below the minimum {WITHDRAW_MIN}", reason="minimum")
+        if cmd.amount < coin.minimum:
+            raise Rejected(f"{self.location}: {cmd.amount} is below the minimum {coin.minimum}", reason="minimum")
         account = self.venue.engine.account(self.venue.apiKey)
-        have = account.line(COIN).free
+        have = account.line(coin.symbol).free
         if have < cmd.amount:
-            raise Rejected(f"{self.location}: insufficient {COIN}: {have} < {cmd.amount}", reason="funds")
-        self.venue.engine.set_balances(self.venue.apiKey, {COIN: have - cmd.amount})
+            raise Rejected(f"{self.location}: insufficient {coin.symbol}: {have} < {cmd.amount}", reason="funds")
+        self.venue.engine.set_balances(self.venue.apiKey, {coin.symbol: have - cmd.amount})
         delay = WITHDRAW_DELAY_S
         if self.faults.hit(Fault.WITHDRAW_STUCK):
             delay += self.faults.rng.uniform(30, 400)
             self.log(f"wallet {self.location}: withdrawal {cmd.client_id} stuck processing for {delay:.0f} s")
-        w = _Withdrawal(f"w{next(self._ids)}", cmd.client_id, cmd.address, cmd.amount, self.clock.seconds() + delay)
+        w = _Withdrawal(f"w{next(self._ids)}", cmd.client_id, coin.symbol, cmd.address, cmd.amount,
+                        self.clock.seconds() + delay)  # fmt: skip
         w.fail = self.faults.hit(Fault.WITHDRAW_FAIL)
         self.withdrawals_made[cmd.client_id] = w
-        self.log(f"wallet {self.location}: withdrawal {cmd.client_id} of {cmd.amount} {COIN} accepted as {w.ref}"
+        self.log(f"wallet {self.location}: withdrawal {cmd.client_id} of {cmd.amount} {coin.symbol} accepted as {w.ref}"
                  + (" (it will fail)" if w.fail else ""))  # fmt: skip
         if self.faults.hit(Fault.WALLET_REPLY_LOST):
             self.log(f"wallet {self.location}: the reply to withdrawal {cmd.client_id} is lost")
@@ -140,14 +168,18 @@ class ChaosWallet:
     async def withdrawals(self, coin: str, *, client_id: str | None = None) -> list[TransferStatusReport]:
         await self._read("withdrawal history")
         return [self._report(w) for w in self.withdrawals_made.values()
-                if coin == COIN and (client_id is None or w.client_id == client_id)]  # fmt: skip
+                if w.coin == coin and (client_id is None or w.client_id == client_id)]  # fmt: skip
 
     def _report(self, x: _Deposit | _Withdrawal) -> TransferStatusReport:
         if isinstance(x, _Deposit):
-            return TransferStatusReport(self.location, x.ref, x.status, str(x.status), COIN, x.amount,
+            return TransferStatusReport(self.location, x.ref, x.status, str(x.status), x.coin, x.amount,
                                         tx_hash=x.tx_hash, address=DEPOSIT_ADDRESS, network=NETWORK)  # fmt: skip
-        return TransferStatusReport(self.location, x.ref, x.status, x.raw_status, COIN, x.amount, WITHDRAW_FEE,
-                                    x.client_id, x.tx_hash, x.address, NETWORK)  # fmt: skip
+        return TransferStatusReport(self.location, x.ref, x.status, x.raw_status, x.coin, x.amount,
+                                    COINS[x.coin].fee, x.client_id, x.tx_hash, x.address, NETWORK)  # fmt: skip
+
+    def _credit(self, coin: str, amount: Decimal) -> None:
+        have = self.venue.engine.account(self.venue.apiKey).line(coin).free
+        self.venue.engine.set_balances(self.venue.apiKey, {coin: have + amount})
 
     # --- the exchange's side, after every block ---------------------------------------------------------------
 
@@ -160,11 +192,12 @@ class ChaosWallet:
             if tx_hash in self.deposits_seen or tx_hash in self._scanned:
                 continue
             self._scanned.add(tx_hash)
-            amount = self._to_deposit(tx_hash)
-            if amount:
-                d = _Deposit(f"d{next(self._ids)}", tx_hash, amount, height)
+            found = self._to_deposit(tx_hash)
+            if found is not None:
+                coin, amount = found
+                d = _Deposit(f"d{next(self._ids)}", tx_hash, coin, amount, height)
                 self.deposits_seen[tx_hash] = d
-                self.log(f"wallet {self.location}: deposit {tx_hash[:10]} of {amount} {COIN} seen at block {height}")
+                self.log(f"wallet {self.location}: deposit {tx_hash[:10]} of {amount} {coin} seen at block {height}")
         for d in self.deposits_seen.values():
             if d.status is not TransferStatus.PENDING:
                 continue
@@ -176,19 +209,17 @@ class ChaosWallet:
                     d.credit_at += self.faults.rng.uniform(5, 90)
                     self.log(f"wallet {self.location}: deposit {d.tx_hash[:10]} credited late, at {d.credit_at:.0f} s")
             if d.credit_at and now >= d.credit_at:
-                have = self.venue.engine.account(self.venue.apiKey).line(COIN).free
-                self.venue.engine.set_balances(self.venue.apiKey, {COIN: have + d.amount})
+                self._credit(d.coin, d.amount)
                 d.status = TransferStatus.CREDITED
-                self.log(f"wallet {self.location}: deposit {d.tx_hash[:10]} credited ({d.amount} {COIN})")
+                self.log(f"wallet {self.location}: deposit {d.tx_hash[:10]} credited ({d.amount} {d.coin})")
         for w in self.withdrawals_made.values():
             if w.status is not TransferStatus.PENDING:
                 continue
             if w.tx_hash is None and now >= w.send_at:
                 if w.fail:
-                    have = self.venue.engine.account(self.venue.apiKey).line(COIN).free
-                    self.venue.engine.set_balances(self.venue.apiKey, {COIN: have + w.amount})
+                    self._credit(w.coin, w.amount)
                     w.status, w.raw_status = TransferStatus.FAILED, "failure"
-                    self.log(f"wallet {self.location}: withdrawal {w.client_id} failed; {w.amount} {COIN} back")
+                    self.log(f"wallet {self.location}: withdrawal {w.client_id} failed; {w.amount} {w.coin} back")
                     continue
                 w.tx_hash = self._send(w)
                 self.log(f"wallet {self.location}: withdrawal {w.client_id} sent as {w.tx_hash[:10]}")
@@ -205,12 +236,13 @@ class ChaosWallet:
             return False
         return r is not None and r.get("block_number") is not None
 
-    def _to_deposit(self, tx_hash: str) -> Decimal:
-        """What ``tx_hash`` paid the deposit address in USDC (human units), from its receipt's transfer logs."""
+    def _to_deposit(self, tx_hash: str) -> tuple[str, Decimal] | None:
+        """What ``tx_hash`` paid the deposit address (coin, human units): USDC from its receipt's transfer logs, or
+        the ETH it carried there (a successful payment), or None."""
         try:
             r = self.chain.lab.tester.get_transaction_receipt(tx_hash)
         except Exception:
-            return Decimal(0)
+            return None
         usdc = self.usdc.lower()
         total = 0
         for log in r.get("logs") or ():
@@ -219,36 +251,46 @@ class ChaosWallet:
                     and "0x" + topics[2][-40:] == DEPOSIT_ADDRESS.lower()):  # fmt: skip
                 total += int.from_bytes(bytes(log["data"]) if not isinstance(log["data"], str)
                                         else bytes.fromhex(log["data"][2:]), "big")  # fmt: skip
-        return Decimal(total).scaleb(-DECIMALS)
+        if total:
+            return COIN, Decimal(total).scaleb(-DECIMALS)
+        if str(r.get("to") or "").lower() != DEPOSIT_ADDRESS.lower() or int(r.get("status", 0)) != 1:
+            return None
+        value = int(self.chain.lab.tester.get_transaction_by_hash(tx_hash)["value"])
+        return ("ETH", Decimal(value).scaleb(-COINS["ETH"].decimals)) if value else None
 
     @property
     def usdc(self) -> str:
         return self.chain.lab.deployment.address("USDC")
 
     def _send(self, w: _Withdrawal) -> str:
-        """The hot wallet's transfer of ``amount − fee`` to the address, into the world's mempool."""
-        t = self.chain.lab.tester
-        nonce = int(t.get_nonce(HOT_WALLET, "latest"))
-        nonce = max([nonce, *(p.nonce + 1 for p in self.chain.mempool.txs.values() if p.sender == HOT_WALLET)])
-        units = int((w.amount - WITHDRAW_FEE).scaleb(DECIMALS))
-        data = fn("ERC20", "transfer").encode(w.address, units)
+        """The hot wallet's payment of ``amount − fee`` to the address, into the world's mempool: a token transfer
+        (USDC), or ETH from the ETH hot wallet."""
+        coin = COINS[w.coin]
+        units = int((w.amount - coin.fee).scaleb(coin.decimals))
+        if coin.token is None:
+            key, to, value, data, gas = ETH_HOT_KEY, w.address, units, b"", 21_000
+        else:
+            token = self.chain.lab.deployment.address(coin.token)
+            key, to, value, data, gas = HOT_KEY, token, 0, fn("ERC20", "transfer").encode(w.address, units), 100_000
+        sender = Account.from_key(key).address
+        nonce = int(self.chain.lab.tester.get_nonce(sender, "latest"))
+        nonce = max([nonce, *(p.nonce + 1 for p in self.chain.mempool.txs.values() if p.sender == sender)])
         fee = self.chain._base_fee() * 2 + 10**9
-        tx: dict[str, Any] = {"to": self.usdc, "data": "0x" + data.hex(), "value": 0, "gas": 100_000, "nonce": nonce,
+        tx: dict[str, Any] = {"to": to, "data": "0x" + data.hex(), "value": value, "gas": gas, "nonce": nonce,
                               "chainId": self.chain.lab.chain_id, "maxFeePerGas": fee, "maxPriorityFeePerGas": 10**9,
                               "type": 2}  # fmt: skip
-        signed = Account.sign_transaction(tx, HOT_KEY)
-        raw = bytes(signed.raw_transaction)
+        raw = bytes(Account.sign_transaction(tx, key).raw_transaction)
         tx_hash = "0x" + keccak(raw).hex()
-        self.chain.mempool.add(Pending(tx_hash, HOT_WALLET, nonce, raw, fee))
+        self.chain.mempool.add(Pending(tx_hash, sender, nonce, raw, fee))
         return tx_hash
 
-    def pending(self) -> Decimal:
-        """What the exchange holds in flight for the account: deposits seen and not credited, withdrawals taken
-        and not landed (fee included) — the venues' side of "ledger + in flight = venues"."""
-        deposits = sum((d.amount for d in self.deposits_seen.values()
-                        if d.status is TransferStatus.PENDING and self._canonical(d.tx_hash)), Decimal(0))  # fmt: skip
+    def pending(self, coin: str = COIN) -> Decimal:
+        """What the exchange holds in flight for the account in ``coin``: deposits seen and not credited, withdrawals
+        taken and not landed (fee included) — the venues' side of "ledger + in flight = venues"."""
+        deposits = sum((d.amount for d in self.deposits_seen.values() if d.coin == coin
+                        and d.status is TransferStatus.PENDING and self._canonical(d.tx_hash)), Decimal(0))  # fmt: skip
         withdrawals = sum((w.amount for w in self.withdrawals_made.values()
-                           if w.status is TransferStatus.PENDING), Decimal(0))  # fmt: skip
+                           if w.coin == coin and w.status is TransferStatus.PENDING), Decimal(0))  # fmt: skip
         return deposits + withdrawals
 
     def pending_refs(self) -> set[str]:
@@ -273,4 +315,4 @@ def _hex(x: object) -> str:
     return str(x).lower()
 
 
-__all__ = ["CHAIN", "DEPOSIT_ADDRESS", "HOT_WALLET", "ChaosWallet"]
+__all__ = ["CHAIN", "COINS", "DEPOSIT_ADDRESS", "ETH_HOT_WALLET", "HOT_WALLET", "ChaosWallet", "Coin"]

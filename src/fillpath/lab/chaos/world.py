@@ -152,6 +152,10 @@ class World:
     """A user's plan: every scenario executes its request first."""
     bridge: bool = False
     """A second chain (``lab2``) and the lab bridge between the two (spoke pools, the world's relayer)."""
+    coins: random.Random | None = None
+    """Which coin the workload's moves between the chain and the exchange carry (a world with the chain)."""
+    workload: int = 2
+    """The world's generation (``scenario.WORKLOAD``): 1 offers USDC only between the chain and the exchange."""
     timeline: list[tuple[int, str]] = field(default_factory=list)
     crashes: int = 0
     venue: InProcessVenue = field(init=False)
@@ -320,30 +324,36 @@ class World:
         return parts
 
     def _movers(self, store: Store, rpc: ChainRpc, venue: EvmVenue) -> tuple[list[TransferResolver], list[MoverSpec]]:
-        """USDC between the chain and the exchange account: a deposit (chain → exchange) and a withdrawal, each a
-        snapshot venue the router may use and a runner the engine runs it with (``execution/cex_transfers.py``)."""
+        """Each of the exchange's coins (``wallet.COINS``: USDC, and ETH, the chain's native coin) between the chain
+        and the exchange account: a deposit (chain → exchange) and a withdrawal, each a snapshot venue the router may
+        use, and the runners the engine runs them with (``execution/cex_transfers.py``)."""
         assert self.evm_chain is not None and self.wallet is not None
         lab, clock = self.evm_chain.lab, self.clock
-        usdc = lab.deployment.address("USDC")
-        on_chain, on_exchange = f"{wallet.COIN}@{CHAIN}", f"{wallet.COIN}@{LOCATION}"
-        deposit = f"{LOCATION}:deposit:{on_chain}>{on_exchange}"
-        withdraw = f"{LOCATION}:withdraw:{on_exchange}>{on_chain}"
+        deposits: dict[str, DepositRoute] = {}
+        withdrawals: dict[str, WithdrawRoute] = {}
+        specs: list[MoverSpec] = []
+        for coin in wallet.COINS.values():
+            if self.workload < 2 and coin.symbol != wallet.COIN:
+                continue
+            token = lab.deployment.address(coin.token) if coin.token is not None else None
+            on_chain, on_exchange = f"{coin.symbol}@{CHAIN}", f"{coin.symbol}@{LOCATION}"
+            deposit = f"{LOCATION}:deposit:{on_chain}>{on_exchange}"
+            withdraw = f"{LOCATION}:withdraw:{on_exchange}>{on_chain}"
+            deposits[deposit] = DepositRoute(LOCATION, coin.symbol, wallet.NETWORK, token, coin.decimals)
+            withdrawals[withdraw] = WithdrawRoute(coin.symbol, wallet.NETWORK, CHAIN, token, coin.fee, coin.minimum,
+                                                  coin.decimals)  # fmt: skip
+            gas = 65_000 if token is not None else 21_000
+            specs += [
+                MoverSpec("transfer", deposit, on_chain, on_exchange, 0, Decimal(0), 30, Decimal(10**9), gas),
+                MoverSpec("transfer", withdraw, on_exchange, on_chain, 0, coin.fee, 30, Decimal(10**9), 0),
+            ]
         by_address = {t.address.lower(): AssetId(t.symbol, CHAIN) for t in lab.source.tokens}
         runners: list[TransferResolver] = [
-            DepositRunner(CHAIN, store, venue, {LOCATION: self.wallet},
-                          {deposit: DepositRoute(LOCATION, wallet.COIN, wallet.NETWORK, usdc, wallet.DECIMALS)},
-                          by_address, TRANSFER_WAIT_S, 1.0, clock_ns=clock.now_ns, crash=self.crash,
-                          timer=clock.seconds),
-            WithdrawRunner(LOCATION, store, self.wallet,
-                           {withdraw: WithdrawRoute(wallet.COIN, wallet.NETWORK, CHAIN, usdc, wallet.WITHDRAW_FEE,
-                                                    wallet.WITHDRAW_MIN, wallet.DECIMALS)},
-                           {CHAIN: ChainAccount(rpc, lab.trader)}, TRANSFER_WAIT_S, 1.0, clock_ns=clock.now_ns,
-                           crash=self.crash, timer=clock.seconds),
+            DepositRunner(CHAIN, store, venue, {LOCATION: self.wallet}, deposits, by_address, TRANSFER_WAIT_S, 1.0,
+                          clock_ns=clock.now_ns, crash=self.crash, timer=clock.seconds),
+            WithdrawRunner(LOCATION, store, self.wallet, withdrawals, {CHAIN: ChainAccount(rpc, lab.trader)},
+                           TRANSFER_WAIT_S, 1.0, clock_ns=clock.now_ns, crash=self.crash, timer=clock.seconds),
         ]  # fmt: skip
-        specs = [
-            MoverSpec("transfer", deposit, on_chain, on_exchange, 0, Decimal(0), 30, Decimal(10**9), 65_000),
-            MoverSpec("transfer", withdraw, on_exchange, on_chain, 0, wallet.WITHDRAW_FEE, 30, Decimal(10**9), 0),
-        ]
         return runners, specs
 
     @property

@@ -77,6 +77,9 @@ class StableSwapCurve(SmoothCurve):
         self._const = (self._ann - 1.0) * d  # Ann·D − D
         self._p0 = self._k / (self._xi * self._xj)
         self.spot = self._raw_rate(self._xi, self._xj) * self._factor
+        # x_at_rate's first-order guess at X = 0, the same for every rate asked (the solve asks ~100 per route)
+        self._slope0 = self._dlog_rate(self._xi, self._xj) / self._xi
+        self._log_spot = math.log(self.spot / self._factor) if self.spot > 0.0 else -INF
 
     # --- the invariant -----------------------------------------------------------------------------------
 
@@ -158,9 +161,9 @@ class StableSwapCurve(SmoothCurve):
         if scaled <= 0.0:  # a rate below the smallest float in the pool's units: no input is too large
             return INF
         target = math.log(scaled)
-        xi, xj = self._xi, self._xj
-        slope0 = self._dlog_rate(xi, xj) / xi  # d log R / dX at X = 0 (< 0)
-        guess = (target - math.log(self.spot / self._factor)) / slope0
+        xi = self._xi
+        slope0 = self._slope0  # d log R / dX at X = 0 (< 0)
+        guess = (target - self._log_spot) / slope0
         w = math.log(min(max(guess, 1e-300), 1e300))
         lo, hi = -INF, INF
         for _ in range(_RATE_STEPS):
@@ -179,7 +182,7 @@ class StableSwapCurve(SmoothCurve):
                 lo = w
             else:
                 hi = w
-            nxt = w - f / (self._dlog_rate(t, y) * x / t)
+            nxt = w - f / (self._dlog_rate(t, y, raw) * x / t)
             if not lo < nxt < hi:
                 nxt = 0.5 * (lo + hi) if lo > -INF and hi < INF else min(max(nxt, w - 2.0), w + 2.0)
             if abs(nxt - w) <= 1e-14 * max(abs(w), 1.0) or w > 700.0:
@@ -187,10 +190,10 @@ class StableSwapCurve(SmoothCurve):
             w = nxt
         return math.exp(w) / self._si
 
-    def _dlog_rate(self, t: float, y: float) -> float:
-        """d log R / d log t along the invariant, with dy/dt = −R."""
+    def _dlog_rate(self, t: float, y: float, big_r: float | None = None) -> float:
+        """d log R / d log t along the invariant, with dy/dt = −R (``big_r``: R at (t, y), if the caller has it)."""
         ann = self._ann
-        big_r = self._raw_rate(t, y)
+        big_r = self._raw_rate(t, y) if big_r is None else big_r
         u = self._k / (t * t * y)  # P/t
         v = self._k / (t * y * y)  # P/y
         du = u * (-2.0 + big_r * t / y)  # t·du/dt
