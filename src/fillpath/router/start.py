@@ -124,7 +124,7 @@ def _push(
     if not path:
         return 0.0
     before = math.prod(rates[i] for i in path)
-    send = amount
+    send, full = amount, False
     for _ in range(4):
         a, fits, after = send, True, 1.0
         for i in path:
@@ -132,12 +132,12 @@ def _push(
             room = curve.cap - flows[i]
             if a > room:
                 send *= max(room, 0.0) / a
-                fits = False
+                fits, full = False, True
                 break
             after *= curve.rate(flows[i] + a) if room > a else 0.0
             a = curve.out(flows[i] + a) - curve.out(flows[i])
-        if not fits:
-            continue
+        if full or not fits:
+            continue  # filling an arc is not overshooting it: only the fit is checked again
         if after >= (1.0 - DROP) * before:
             break
         send *= 0.5
@@ -146,6 +146,8 @@ def _push(
         curve = arcs[i].curve
         x0 = flows[i]
         x1 = min(x0 + a, curve.cap)
+        if math.isfinite(curve.cap) and curve.cap - x1 <= 1e-12 * curve.cap:
+            x1 = curve.cap  # full (float noise aside): its rate is 0 from now on
         a = curve.out(x1) - curve.out(x0)
         flows[i] = x1
         rates[i] = curve.rate(x1) if x1 < curve.cap else 0.0
