@@ -35,6 +35,7 @@ from fillpath.router.select import choose
 
 try:
     from benchmarks.reference import reference
+    from benchmarks.reference_gas import sandwich
     from benchmarks.reference_mixed import mixed_reference
 
     HAVE_CVXPY = True
@@ -184,17 +185,25 @@ def quality_network(seeds: int) -> None:
     )
 
 
-def quality_mixed(per_family: int) -> None:
+def quality_mixed(per_family: int, milp: bool = False, families: list[int] | None = None) -> None:
     """Issue 15's graphs: tests/router/mixed.py families, ratio to the cvxpy optimum over the same venue directions
     (the hop-limited graph the router solves over), the certificate's gap, and whether the bound ever falls below
-    the reference (it must not)."""
+    the reference (it must not). With ``milp``, the families with fixed costs are also compared with the
+    mixed-integer reference (:mod:`benchmarks.reference_gas`), which counts gas and fixed fees: the plan's net and
+    the certificate's net bound against its lower end (a flow the venues carry net of its fixed costs), and how far
+    its upper end is above (the width of its piecewise-linear sandwich)."""
     if not HAVE_CVXPY:
         print("\n(cvxpy not installed: mixed quality table skipped)")
         return
     rows = []
-    for family in FAMILIES:
+    for family in FAMILIES if families is None else [FAMILIES[k - 1] for k in families]:
         ratios, gaps, under, failed, ms, ref_ms = [], [], 0, 0, [], []
         inaccurate = dual = 0  # reference failures by reason
+        net_ratios: list[float] = []
+        below_milp = milp_failed = 0
+        milp_ms: list[float] = []
+        widths: list[float] = []
+        fixed = family.gas or family.transfers != "free"
         for seed in range(per_family):
             case = mixed_case(seed, family)
             req = RouteRequest(str(case.sell), case.amount, str(case.buy), max_hops=4, gas=family.gas)
@@ -212,6 +221,17 @@ def quality_mixed(per_family: int) -> None:
             ref_ms.append(secs * 1000.0)
             gaps.append(float(plan.gap or 0))
             assert plan.upper_bound is not None
+            if milp and fixed:
+                inner, outer, msecs, mstatus = sandwich(case.market, req)
+                milp_ms.append(msecs * 1000.0)
+                if mstatus != "optimal":
+                    milp_failed += 1
+                else:
+                    net_ratios.append(plan.net_out / inner)
+                    widths.append(outer / inner - 1)
+                    # the certificate's net bound (the plan's own gas taken back out) may never fall below a flow
+                    # the venues can carry net of its fixed costs (the inner program's); 1e-9: float rounding
+                    below_milp += plan.upper_bound - plan.gas_cost_out < inner * (1 - 1e-9)
             if status != "optimal":
                 inaccurate += 1  # Clarabel stopped short of its tolerances ("optimal_inaccurate"): no reference
                 continue
@@ -238,6 +258,17 @@ def quality_mixed(per_family: int) -> None:
                 f"{statistics.median(ms):.1f}",
                 f"{pct(ms, 0.99):.1f}",
                 f"{statistics.median(ref_ms):.1f}",
+                *(
+                    (
+                        f"{min(net_ratios):.7f}" if net_ratios else "n/a",
+                        f"{max(widths):.1e}" if widths else "n/a",
+                        f"{milp_failed}",
+                        f"{below_milp}",
+                        f"{statistics.median(milp_ms):.0f}" if milp_ms else "n/a",
+                    )
+                    if milp
+                    else ()
+                ),
             )
         )
     table(
@@ -264,6 +295,17 @@ def quality_mixed(per_family: int) -> None:
             "route median ms",
             "route p99 ms",
             "cvxpy median ms",
+            *(
+                (
+                    "min net / MILP lower end",
+                    "max MILP width (upper / lower - 1)",
+                    "MILP failed",
+                    "net bound < MILP feasible (must be 0)",
+                    "MILP median ms",
+                )
+                if milp
+                else ()
+            ),
         ],
         rows,
     )
@@ -473,6 +515,8 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="fewer seeds and no 10,000-venue case")
     ap.add_argument("--only", choices=["quality", "mixed", "speed", "gas"], help="run one table group")
     ap.add_argument("--mixed", type=int, default=75, help="mixed markets per family (4 families)")
+    ap.add_argument("--milp", action="store_true", help="mixed: also the mixed-integer reference (gas, fixed fees)")
+    ap.add_argument("--families", help="mixed: only these families, e.g. 3,4")
     args = ap.parse_args()
     seeds = 3 if args.quick else 8
     print(f"cvxpy reference: {'available' if HAVE_CVXPY else 'NOT available (reference columns skipped)'}")
@@ -480,7 +524,8 @@ def main() -> None:
         quality_one_pair(seeds)
         quality_network(seeds)
     if args.only in (None, "mixed"):
-        quality_mixed(10 if args.quick else args.mixed)
+        families = [int(k) for k in args.families.split(",")] if args.families else None
+        quality_mixed(10 if args.quick else args.mixed, args.milp, families)
     if args.only in (None, "speed"):
         speed(10 if args.quick else 30, not args.quick)
     if args.only in (None, "gas"):

@@ -85,11 +85,42 @@ def test_venue_sets_that_cannot_carry_a_big_sale_cost_little(newton_steps: list[
     assert plan.gap is not None and 0 <= plan.gap <= Fraction(1, 10_000)
 
 
+# (family, seed): (lower, upper) end of the optimum net of gas and fixed fees, from benchmarks/reference_gas.py (HiGHS
+# on chords and on tangents of every curve). Before router/branch.py the seeds of family 4 had gaps of 2e-4 to 1.2e-3
+# (the bound spread a small sale over every half-open pool, each paying a share of its gas); family 3 seed 60 1.6e-4;
+# seeds 4 and 42 of family 4 had plans 2.7e-4 and 7.5e-5 below the optimum (26 pools where 9 do; a missing pool).
+MILP = {
+    (GAS, 1): (6_590_313_160, 6_590_407_979),
+    (GAS, 17): (14_151_466_111, 14_151_643_858),
+    (GAS, 22): (5_308_239_880, 5_308_309_211),
+    (GAS, 30): (2_444_502_981, 2_444_504_906),
+    (GAS, 58): (21_135_332_223, 21_135_598_200),
+    (GAS, 71): (14_045_203_746, 14_045_369_303),
+    (GAS, 72): (2_742_075_298, 2_742_076_529),
+    (GAS, 42): (56_184_956_892, 56_185_007_381),
+    (GAS, 4): (278_065_247_977, 278_066_726_993),
+    (FEES, 60): (11_782_056_512, 11_782_070_344),
+}
+
+
+@pytest.mark.parametrize(("family", "seed"), list(MILP), ids=[f"{'gas' if f.gas else 'fees'}-{s}" for f, s in MILP])
+def test_plans_with_fixed_costs_are_optimal_and_certified(family: object, seed: int) -> None:
+    """Against the mixed-integer reference: the plan within 2e-5 of its upper end, the certificate's net bound never
+    below its lower end (a flow the venues carry net of its fixed costs), and the gap within 1e-4."""
+    lower, upper = MILP[(family, seed)]  # type: ignore[index]
+    case = mixed_case(seed, family)  # type: ignore[arg-type]
+    plan = _plan(case, gas=family is GAS)
+    assert plan.upper_bound is not None and plan.gap is not None
+    assert plan.net_out >= upper * (1 - 2e-5)
+    assert plan.upper_bound - plan.gas_cost_out >= lower
+    assert 0 <= plan.gap <= Fraction(1, 10_000)
+
+
 @settings(max_examples=3, deadline=None)
 @given(st.integers(0, 10**6), st.integers(0, 10**6))
 def test_the_gas_bound_holds_for_plans_on_fewer_venues(seed: int, pick: int) -> None:
-    """With gas the reported bound is the smaller of the gross bound and the net bound plus the plan's own gas: no
-    plan on part of the venues may beat both (its gross above the bound and its net above the bound less our gas)."""
+    """With gas the reported bound is the net bound plus the plan's own gas: no plan on part of the venues may net
+    more than the bound less our gas."""
     case = mixed_case(seed, GAS)
     if case.value > 2e5:
         return  # gas matters on small sales; big ones are the capacity tests' business
@@ -104,4 +135,4 @@ def test_the_gas_bound_holds_for_plans_on_fewer_venues(seed: int, pick: int) -> 
         )
     except InvalidInput:
         return
-    assert other.expected_out <= plan.upper_bound or other.net_out <= plan.upper_bound - plan.gas_cost_out
+    assert other.net_out <= plan.upper_bound - plan.gas_cost_out

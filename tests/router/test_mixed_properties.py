@@ -64,9 +64,9 @@ def test_plans_are_exact_and_certified(seed: int, family: Family) -> None:
         # (seed 333246 was 1.2e-4, explore seeds 22 and 46 6e-4 and 1e-3: now 2.5e-7, 1.5e-9, 4.1e-7)
         assert plan.gap <= Fraction(1, 10_000)
     else:
-        # gas on every pool is only bounded (no branching on pools): a small sale can stay above 1e-4 (family 4 of
-        # bench_router: 11 of 75 cases, at most 1.2e-3; docs/routing.md, limits); never a loose bound
-        assert plan.gap <= Fraction(1, 100)
+        # gas: the branch and bound over the pools (router/branch.py) runs out of its budget on a few mid-size sales
+        # whose best plan uses 9-15 pools (3 of 75 in bench_router's family 4, at most 2.7e-4; docs/routing.md)
+        assert plan.gap <= Fraction(1, 1_000)
 
 
 def test_a_sale_that_drains_every_pool_is_carried() -> None:

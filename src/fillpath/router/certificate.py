@@ -70,6 +70,21 @@ def upper_bound(
     Every price vector gives a valid bound, so the smallest over a few closings of near-ties is one too. With
     ``fixed`` costs the bound is on the output net of them (see :class:`FixedCosts`); ``descend``: then lowered by
     coordinate descent from the given prices (:func:`_descend`)."""
+    return priced_bound(prices, arcs, sources, amount, sinks, fixed, descend=descend)[0]
+
+
+def priced_bound(
+    prices: Sequence[float],
+    arcs: Sequence[tuple[int, int, FloatCurve]],
+    sources: Sequence[tuple[int, float]],
+    amount: float,
+    sinks: frozenset[int],
+    fixed: FixedCosts | None = None,
+    *,
+    descend: bool = False,
+) -> tuple[int, list[float]]:
+    """:func:`upper_bound` and the prices it was reached at (a warm start for a related bound: the branch and bound
+    descends a child from its parent's prices)."""
     base = [p if math.isfinite(p) and p > 0.0 else 0.0 for p in prices]
     for t in sinks:
         base[t] = 1.0
@@ -84,8 +99,21 @@ def upper_bound(
     if fixed is not None and descend:
         nu = _descend(start, arcs, sources, amount, sinks, fixed)
         _close_ties(nu, arcs, sinks, TIES[0])
-        best = min(best, _value(nu, arcs, sources, amount, fixed))
-    return math.ceil(best * (1.0 + MARGIN)) + 1
+        value = _value(nu, arcs, sources, amount, fixed)
+        if value < best:
+            best, start = value, nu
+    return math.ceil(best * (1.0 + MARGIN)) + 1, start
+
+
+def venue_parts(prices: Sequence[float], arcs: Sequence[tuple[int, int, FloatCurve]], fixed: FixedCosts) -> list[float]:
+    """Per venue index: its arcs' terms at ``prices`` net of its fixed costs, before the ``max(0, ·)`` of the one-pass
+    rule: a venue near 0 is a close call of the relaxation (half open), the one to branch on."""
+    held = fixed.held or [math.inf] * len(arcs)
+    parts = [-g for g in fixed.gas]
+    for k, (tail, head, curve) in enumerate(arcs):
+        if prices[head] > 0.0:
+            parts[fixed.venue[k]] += _arc_term(prices, tail, head, curve, held[k]) - prices[head] * fixed.lost[k]
+    return parts
 
 
 @dataclass(frozen=True)
@@ -108,6 +136,8 @@ class FixedCosts:
     """Venue indices known to be used (a pattern of the enumeration): their fixed costs count in full."""
     held: Sequence[float] = ()
     """Per arc (if given): the most input any plan can put on it, ``inf`` if unknown (see :func:`holdings`)."""
+    banned: frozenset[int] = frozenset()
+    """Venue indices no plan bounded here uses (a branch of the enumeration): their terms count 0."""
 
 
 def holdings(
@@ -191,12 +221,14 @@ def _descend(
     it only ever lowers the bound."""
     nu = list(start)
     n = len(nu)
+    venue, lost, gas, forced, banned = fixed.venue, fixed.lost, fixed.gas, fixed.forced, fixed.banned
     touching: list[list[int]] = [[] for _ in range(n)]
     for k, (tail, head, _) in enumerate(arcs):
+        if venue[k] in banned:
+            continue  # counts 0 whatever the prices
         touching[tail].append(k)
         if head != tail:
             touching[head].append(k)
-    venue, lost, gas, forced = fixed.venue, fixed.lost, fixed.gas, fixed.forced
     held = fixed.held or [math.inf] * len(arcs)
     vals = [
         _arc_term(nu, t, h, c, held[k]) - nu[h] * lost[k] if nu[h] > 0.0 else 0.0 for k, (t, h, c) in enumerate(arcs)
@@ -207,7 +239,32 @@ def _descend(
     is_source = {s for s, _ in sources}
 
     def part(v: int, total: float) -> float:
+        if v in banned:
+            return 0.0
         return total - gas[v] if v in forced else max(0.0, total - gas[v])
+
+    def around(members: Sequence[int]) -> tuple[list[int], list[int], list[int], bool]:
+        """The arcs touching ``members``, their venues, those venues once, and whether a source is among them: the
+        only parts of ``h`` a move of the members' prices changes."""
+        ks = list(dict.fromkeys(k for j in members for k in touching[j]))
+        own = [venue[k] for k in ks]
+        return ks, own, sorted(set(own)), any(j in is_source for j in members)
+
+    def local(ks: list[int], own: list[int], mine: list[int], src: bool) -> float:
+        delta = dict.fromkeys(mine, 0.0)
+        for k, v in zip(ks, own, strict=True):
+            t, h, c = arcs[k]
+            new = _arc_term(nu, t, h, c, held[k]) - nu[h] * lost[k] if nu[h] > 0.0 else 0.0
+            delta[v] += new - vals[k]
+        out = _source_term(nu, sources, amount) if src else 0.0
+        return out + sum(part(v, sums[v] + delta[v]) for v in mine)
+
+    def commit(ks: list[int]) -> None:
+        for k in ks:
+            t, h, c = arcs[k]
+            new = _arc_term(nu, t, h, c, held[k]) - nu[h] * lost[k] if nu[h] > 0.0 else 0.0
+            sums[venue[k]] += new - vals[k]
+            vals[k] = new
 
     for _ in range(SWEEPS):
         improved = 0.0
@@ -215,59 +272,54 @@ def _descend(
         for j in range(n):
             if j in sinks or not touching[j]:
                 continue
-            ks = touching[j]
-            own = [venue[k] for k in ks]
-            mine = sorted(set(own))
+            near = around((j,))
             keep = nu[j]
 
-            def local(p: float, ks: list[int] = ks, own: list[int] = own, mine: list[int] = mine, j: int = j) -> float:
+            def at(p: float, j: int = j, near: tuple[list[int], list[int], list[int], bool] = near) -> float:
                 nu[j] = p
-                delta = dict.fromkeys(mine, 0.0)
-                for k, v in zip(ks, own, strict=True):
-                    t, h, c = arcs[k]
-                    new = _arc_term(nu, t, h, c, held[k]) - nu[h] * lost[k] if nu[h] > 0.0 else 0.0
-                    delta[v] += new - vals[k]
-                out = _source_term(nu, sources, amount) if j in is_source else 0.0
-                return out + sum(part(v, sums[v] + delta[v]) for v in mine)
+                return local(*near)
 
-            now = local(keep)
-            p, fp = _line_min(local, keep, now)
+            now = at(keep)
+            p, fp = _line_min(at, keep, now)
             if fp < now or (fp <= now and p < keep):
                 improved += now - fp
                 lowered = lowered or p < keep
                 nu[j] = p
-                for k in ks:
-                    t, h, c = arcs[k]
-                    new = _arc_term(nu, t, h, c, held[k]) - nu[h] * lost[k] if nu[h] > 0.0 else 0.0
-                    sums[venue[k]] += new - vals[k]
-                    vals[k] = new
+                commit(near[0])
             else:
                 nu[j] = keep
-        moved = _group_moves(nu, arcs, sources, amount, sinks, fixed)
-        if moved:  # the cached terms are stale
-            vals[:] = [
-                _arc_term(nu, t, h, c, held[k]) - nu[h] * lost[k] if nu[h] > 0.0 else 0.0
-                for k, (t, h, c) in enumerate(arcs)
-            ]
-            sums[:] = [0.0] * len(gas)
-            for k, v in enumerate(vals):
-                sums[venue[k]] += v
+        moved = False
+        for members in _tied_groups(nu, arcs, sinks):
+            # scale the group together (see :func:`_tied_groups`)
+            near = around(members)
+            keep_all = [nu[j] for j in members]
+
+            def scaled(
+                f: float,
+                members: list[int] = members,
+                keep_all: list[float] = keep_all,
+                near: tuple[list[int], list[int], list[int], bool] = near,
+            ) -> float:
+                for j, p in zip(members, keep_all, strict=True):
+                    nu[j] = p * f
+                return local(*near)
+
+            now = scaled(1.0)
+            f, fv = _line_min(scaled, 1.0, now)
+            scaled(f if fv < now else 1.0)
+            commit(near[0])
+            moved = moved or fv < now - 1e-12 * abs(now)
         if improved <= 1e-9 * abs(_value(nu, arcs, sources, amount, fixed)) and not lowered and not moved:
             break
     return nu
 
 
-def _group_moves(
-    nu: list[float],
-    arcs: Sequence[tuple[int, int, FloatCurve]],
-    sources: Sequence[tuple[int, float]],
-    amount: float,
-    sinks: frozenset[int],
-    fixed: FixedCosts,
-) -> bool:
-    """Scale together the prices of each group of nodes tied by linear arcs at their rate (a transfer, a bridge, a
-    book level that is just on): a move of one alone opens a large term on the tie, so coordinate descent stalls
-    there, though moving the whole group may lower the bound. Groups holding a sink stay. True if any moved."""
+def _tied_groups(
+    nu: list[float], arcs: Sequence[tuple[int, int, FloatCurve]], sinks: frozenset[int]
+) -> list[list[int]]:
+    """Groups of nodes tied by linear arcs at their rate (a transfer, a bridge, a book level that is just on): a move
+    of one alone opens a large term on the tie, so coordinate descent stalls there, though moving the whole group
+    together may lower the bound. Groups holding a sink, and groups priced 0, are left out."""
     parent = list(range(len(nu)))
 
     def find(a: int) -> int:
@@ -285,22 +337,11 @@ def _group_moves(
     groups: dict[int, list[int]] = {}
     for j in range(len(nu)):
         groups.setdefault(find(j), []).append(j)
-    moved = False
-    for members in groups.values():
-        if len(members) < 2 or any(j in sinks for j in members) or all(nu[j] <= 0.0 for j in members):
-            continue
-        keep = [nu[j] for j in members]
-
-        def scaled(f: float, members: list[int] = members, keep: list[float] = keep) -> float:
-            for j, p in zip(members, keep, strict=True):
-                nu[j] = p * f
-            return _value(nu, arcs, sources, amount, fixed)
-
-        now = scaled(1.0)
-        f, fv = _line_min(scaled, 1.0, now)
-        scaled(f if fv < now else 1.0)
-        moved = moved or fv < now * (1.0 - 1e-12)
-    return moved
+    return [
+        members
+        for members in groups.values()
+        if len(members) >= 2 and not any(j in sinks for j in members) and not all(nu[j] <= 0.0 for j in members)
+    ]
 
 
 _GOLD = (math.sqrt(5.0) - 1.0) / 2.0
@@ -368,7 +409,7 @@ def _value(
             per_venue[fixed.venue[k]] += term - no * fixed.lost[k]
     if fixed is not None:
         value += sum(
-            t - g if k in fixed.forced else max(0.0, t - g)
+            0.0 if k in fixed.banned else t - g if k in fixed.forced else max(0.0, t - g)
             for k, (t, g) in enumerate(zip(per_venue, fixed.gas, strict=True))
         )
     return value

@@ -25,6 +25,7 @@ from fillpath.router.network import Arc, initial_prices, surplus
 from fillpath.router.newton import GIVE_UP, FlowSolution, solve_flow
 from fillpath.router.reach import reach
 from fillpath.router.split import water_fill
+from fillpath.router.venues.base import Venue
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,20 @@ class Solution:
 
 
 _NO_GAS = Fraction(0)
+
+
+@dataclass(frozen=True)
+class BoundParts:
+    """The certificate's inputs over one set of edges (see :func:`~fillpath.router.certificate.upper_bound`)."""
+
+    prices: list[float]
+    arcs: list[tuple[int, int, FloatCurve]]
+    sources: list[tuple[int, float]]
+    amount: float
+    sinks: frozenset[int]
+    fixed: FixedCosts | None
+    venues: tuple[str, ...]
+    """Venue ids by index (``fixed.venue`` and ``fixed.gas`` count in these)."""
 
 
 class Problem:
@@ -76,7 +91,6 @@ class Problem:
         """The venue choice compares surpluses (floats) with gas on every re-solve: converted once."""
         self.lin_exact = {e.key: c for e, c in zip(self.edges, lin_exact, strict=True) if c}
         self.venues = frozenset(self.gas)
-        self._fee_venues = frozenset(e.venue.id for e in self.edges if getattr(e.venue, "fee_fixed", 0))
         arcs = [Arc(self.index[e.asset_in], self.index[e.asset_out], e.curve) for e in self.edges]
         self.full_continuous = 0.0
         """The continuous output of that solve (what the certificate is compared with to judge the solve)."""
@@ -174,9 +188,23 @@ class Problem:
         ``expected_out``), at ``prices`` (one per node of the problem). A node the problem does not have is priced
         at its best spot-rate completion to priced nodes: then its outgoing arcs add nothing, and an arc into it
         adds only what a path the problem left out could really gain. ``fixed_costs``: net of fixed fees (so still a
-        bound on ``expected_out``, tighter) and of gas (then a bound on the output net of gas: ``net_out``); venues
-        the problem does not know are taken as paying no gas (only loosens it); ``used``: venues every plan bounded
-        here uses (their fixed costs count in full)."""
+        bound on ``expected_out``, tighter) and of gas (then a bound on the output net of gas: ``net_out``);
+        ``used``: venues every plan bounded here uses (their fixed costs count in full)."""
+        parts = self.bound_parts(prices, edges, fixed_costs=fixed_costs, used=used)
+        return upper_bound(
+            parts.prices, parts.arcs, parts.sources, parts.amount, parts.sinks, parts.fixed, descend=descend
+        )
+
+    def bound_parts(
+        self,
+        prices: Sequence[float],
+        edges: Sequence[Edge] | None = None,
+        *,
+        fixed_costs: bool = False,
+        used: frozenset[str] = frozenset(),
+    ) -> BoundParts:
+        """What :meth:`upper_bound` evaluates, indexed: the branch and bound (:mod:`.branch`) re-evaluates it with
+        venues switched on and off, and needs the prices each bound was reached at."""
         edges = self.edges if edges is None else edges
         nodes = sorted({a for e in edges for a in (e.asset_in, e.asset_out)} | set(self.index), key=str)
         index = {a: i for i, a in enumerate(nodes)}
@@ -208,8 +236,8 @@ class Problem:
                 break
         sources = [(index[s], float(cap)) for s, cap in self.sources]
         fixed = None
+        venues = sorted({e.venue.id for e in edges})
         if fixed_costs:
-            venues = sorted({e.venue.id for e in edges})
             at = {v: i for i, v in enumerate(venues)}
             lost = [
                 float(getattr(e.venue, "fee_fixed", 0) or 0) * _least_rate(e.curve)
@@ -217,43 +245,38 @@ class Problem:
                 else 0.0
                 for e in edges
             ]
-            gas = [float(self.gas.get(v, _NO_GAS)) for v in venues]
+            of = {e.venue.id: e.venue for e in edges}
+            gas = [float(self.gas[v]) if v in self.gas else self._gas_of(of[v]) for v in venues]
             most = holdings(arcs, sources, float(self.amount), len(nodes), sinks)
+            venue_of = [at[e.venue.id] for e in edges]
             fixed = FixedCosts(
-                [at[e.venue.id] for e in edges],
+                venue_of,
                 lost,
                 gas,
                 frozenset(at[v] for v in used if v in at),
                 [most[t] for t, _, _ in arcs],
             )
-        return upper_bound(nu, arcs, sources, float(self.amount), sinks, fixed, descend=descend)
+        return BoundParts(nu, arcs, sources, float(self.amount), sinks, fixed, tuple(venues))
+
+    def _gas_of(self, venue: Venue) -> float:
+        """Gas of a venue the problem does not know (an edge of the whole graph off its candidate paths), in sink
+        units: a bound that took it as free let the relaxation route through it for nothing (11% on a $1,000 sale
+        paying 2M gas a pool)."""
+        wei = self.costs.gas_wei(venue)
+        return float(self.costs.wei_to_buy(venue.location) * wei) if wei else 0.0
 
     def solved_prices(self, *first: tuple[float, ...]) -> list[tuple[float, ...]]:
         """``first``, then the prices of every venue set solved so far (each once, in solve order)."""
         return list(dict.fromkeys([*first, *(s.prices for s in self._solved.values())]))
 
-    def has_fixed_fee(self, venue: str) -> bool:
-        return venue in self._fee_venues
+    def has_solved(self, enabled: frozenset[str]) -> bool:
+        """Whether ``solve(enabled)`` is known (memoized, or refused as a subset of a set that could not carry)."""
+        return enabled in self._solved or any(enabled <= failed for failed in self._failed)
 
-    def fixed_gains(self, prices: Sequence[float], edges: Sequence[Edge]) -> dict[str, float]:
-        """Per venue with a fixed cost (a fixed fee, or gas): its arcs' dual terms at ``prices`` less its fixed costs
-        (sink units), the venues :func:`~fillpath.router.route` switches on and off. Nodes the problem does not
-        have are left out (their arcs count 0)."""
-        nu = {a: prices[i] for a, i in self.index.items()}
-        for t in self.all_sinks:
-            nu[t] = 1.0
-        out: dict[str, float] = {}
-        for e in edges:
-            fee = float(getattr(e.venue, "fee_fixed", 0) or 0)
-            gas = float(self.gas.get(e.venue.id, _NO_GAS))
-            if fee <= 0.0 and gas <= 0.0:
-                continue
-            if e.venue.id not in out:
-                out[e.venue.id] = -gas
-            ni, no = nu.get(e.asset_in, 0.0), nu.get(e.asset_out, 0.0)
-            if ni > 0.0 and no > 0.0:
-                out[e.venue.id] += surplus(e.curve, ni, no) - no * fee * _least_rate(e.curve)
-        return out
+    @property
+    def fixed_cost_venues(self) -> frozenset[str]:
+        """Venues that cost something just for being used: gas, or a fixed fee (valued in ``gas_float``)."""
+        return frozenset(v for v, g in self.gas_float.items() if g > 0.0)
 
     def solve(self, enabled: frozenset[str]) -> Solution:
         """The exact plan of the continuous optimum over the ``enabled`` venues. Raises :class:`InvalidInput` when they
@@ -359,7 +382,10 @@ class Problem:
         est = sum(o for a, o in zip(arcs, outs, strict=True) if a.head in sinks)
         coarse = frozenset(a for a, i in idx.items() if sol.prices[i] > COARSE * est)
         draft = build(self.edges, weights, supplies, self.sinks, self.slippage_bps, value, coarse)
-        prices = {a: sol.prices[i] for a, i in idx.items()}
+        # the solve prices only the nodes of its arcs; the others keep their spot values (``Solution.prices``): at the
+        # solver's leftovers (1e-300) every idle pool out of them looked like free output to the venue choice
+        touched = {a.tail for a in arcs} | {a.head for a in arcs}
+        prices = {a: sol.prices[i] for a, i in idx.items() if i in touched}
         return self._finish(draft, prices, est)
 
     def _flow_problem(

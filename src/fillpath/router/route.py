@@ -10,7 +10,6 @@ The only clock read is ``solve_ms`` (stats), which is outside the deterministic 
 
 from __future__ import annotations
 
-import heapq
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -19,6 +18,7 @@ from fractions import Fraction
 
 from fillpath.model.assets import AssetId
 from fillpath.model.errors import InvalidInput
+from fillpath.router.branch import settle
 from fillpath.router.build import Stats, build, min_out
 from fillpath.router.costs import Costs
 from fillpath.router.graph import CandidatePath, Edge, Graph, hop_cost, search_paths
@@ -99,117 +99,20 @@ def _canonical(ends: Endpoints, canon: Mapping[AssetId, AssetId]) -> Endpoints:
 def _fixed_costs(
     best: Solution, bound: int, priced: list[tuple[Problem, tuple[float, ...]]], full: list[Edge]
 ) -> tuple[Solution, int]:
-    """Fixed fees and gas, the mixed-integer part, by enumeration over the few venues that matter.
-
-    At any prices, a plan using venue set T is bounded by the convex dual with T's fixed costs subtracted
-    (:class:`~fillpath.router.certificate.FixedCosts`), and the best over every T is one pass. But prices from a
-    solve that had every venue make a venue look worth its fixed cost whenever its arc has a price gap to close. So
-    the venues with a fixed fee that are used, or whose term beats their fee at the all-venue prices (at most
-    ``BRANCHED``, the closest calls first), are switched on and off by branch and bound: each node is solved (its
-    exact plan competes with ``best``) and bounded at its own prices, the other venues keeping the one-pass rule.
-    With gas the bound is on the output net of gas; the plan's own gas is added back, so that ``gap`` reads how much
-    net output any plan could add, relative to this one's."""
+    """Fixed fees and gas, the mixed-integer part: the branch and bound of :mod:`.branch` over the venues with a
+    fixed cost, from the prices of every venue set solved so far. Its plans compete with ``best``. Without gas its
+    bound is on ``expected_out`` (fixed fees are inside it); with gas it is on the output net of gas, and the plan's
+    own gas is added back, so that ``gap`` reads how much net output any plan could add, relative to this one's
+    (the gross bound is no bound on that: a plan with less gas may net more)."""
     problem, prices = priced[0]
     gassy = any(g > 0 for p, _ in priced for g in p.gas.values())
     if not gassy and not any(getattr(e.venue, "fee_fixed", 0) for e in full):
         return best, bound
-    used = {leg.venue for s in (problem.full_solution, best) if s is not None for leg in s.draft.legs}
-
-    def branch_on(decided: frozenset[str], at: tuple[float, ...], legs: set[str]) -> str | None:
-        """The undecided fee venue to switch next: used by the node's plan or worth its fee at its prices, the
-        closest call first. Only venues with a fixed fee are switched (a few bridges and withdrawals); gas is on every
-        venue, and switching pools re-solves a big problem many times for little: the one-pass rule bounds it."""
-        gains = problem.fixed_gains(at, full)
-        open_ = [
-            v for v, g in gains.items() if (g > 0.0 or v in legs) and v not in decided and problem.has_fixed_fee(v)
-        ]
-        return min(open_, key=lambda v: (abs(gains[v]), v)) if open_ else None
-
-    first = branch_on(frozenset(), prices, used)
-    if first is None:
-        # no fee venue to switch: the one-pass bound (gas), at the all-venue prices and at those of every venue set
-        # the venue choice solved (any prices give a valid bound; at the all-venue ones every pool a small sale need
-        # not touch shows a surplus above its gas), lowered by descent
-        close = float(best.net) if gassy else float(best.draft.expected_out)
-        net = _bound_at(problem, problem.solved_prices(prices, best.prices), full, frozenset(), descend=close)
-    else:
-        # branch and bound, best first: a node fixes some fee venues on or off (the rest as the one-pass rule has
-        # them); a node that switches a venue off is solved (its plan competes) and bounded at its own prices; it
-        # branches on the next doubtful venue (used by its plan, or worth its fee at its prices) only while its bound
-        # is above the best plan. The bound is the largest over the leaves (and over the nodes left open when the
-        # solves run out, at the prices they have).
-        leaves: list[tuple[int, bool, list[Edge], frozenset[str], list[tuple[float, ...]]]] = []
-        solves = 0
-        tick = 0  # ties in the heap break by insertion order (deterministic)
-        heap: list[tuple[float, int, frozenset[str], frozenset[str], bool, tuple[float, ...], frozenset[str]]] = [
-            (-math.inf, 0, frozenset(), frozenset(), False, prices, frozenset(used))
-        ]
-        while heap:
-            _, _, on, off, fresh, here, legs = heapq.heappop(heap)
-            edges = [e for e in full if e.venue.id not in off]
-            if fresh and solves < MAX_SOLVES:  # this node switched a venue off: its own solve
-                solves += 1
-                try:
-                    sol = problem.solve(problem.venues - off)
-                except InvalidInput:
-                    sol = None
-                if sol is not None:
-                    if sol.net > best.net:
-                        best = sol
-                    here, legs = sol.prices, frozenset(leg.venue for leg in sol.draft.legs)
-            cands = list(dict.fromkeys((prices, here, best.prices)))
-            node = _bound_at(problem, cands, edges, on)
-            target = float(best.net) if gassy else float(best.draft.expected_out)
-            v = branch_on(on | off, here, set(legs)) if len(on | off) < BRANCHED else None
-            if v is None or node <= target * (1.0 + 1e-7) + 2 or solves >= MAX_SOLVES:
-                leaves.append((node, False, edges, on, cands))
-                continue
-            for child_on, child_off, solve in ((on | {v}, off, False), (on, off | {v}, True)):
-                tick += 1
-                heapq.heappush(heap, (-node, tick, child_on, child_off, solve, here, legs))
-        # the bound is the largest leaf's: each, from the top, lowered by descent (h is convex: a search) until the
-        # top one has been
-        while leaves:
-            leaves.sort(key=lambda leaf: -leaf[0])
-            node, done, edges, on, cands = leaves[0]
-            if done:
-                break
-            more = problem.solved_prices(*cands)  # every solve's prices are valid for every leaf
-            close = float(best.net) if gassy else float(best.draft.expected_out)
-            leaves[0] = (min(node, _bound_at(problem, more, edges, on, descend=close)), True, edges, on, cands)
-        net = leaves[0][0] if leaves else 0
-    return best, min(bound, net + (math.ceil(best.cost) if gassy and best.cost > 0 else 0))
-
-
-def _bound_at(
-    problem: Problem,
-    cands: list[tuple[float, ...]],
-    edges: list[Edge],
-    on: frozenset[str],
-    *,
-    descend: float | None = None,
-) -> int:
-    """The fixed-cost bound over ``edges`` with the ``on`` venues' costs in full: the least at any of ``cands``
-    (prices), and with ``descend`` (the best plan's value) also lowered by coordinate descent from the best few of
-    them, unless it is already within 1e-5 of that value (the descent is most of the certificate's cost)."""
-    values = [problem.upper_bound(pr, edges, fixed_costs=True, used=on) for pr in cands]
-    least = min(values)
-    if descend is None or least <= descend * (1.0 + 1e-5) + 2:
-        return least
-    # from the DESCENTS best starts: coordinate descent stops at a different corner of the non-smooth h from each
-    starts = sorted(range(len(cands)), key=lambda i: (values[i], i))[:DESCENTS]
-    return min(least, *(problem.upper_bound(cands[i], edges, fixed_costs=True, used=on, descend=True) for i in starts))
-
-
-DESCENTS = 2
-"""Price vectors the fixed-cost bound descends from (the best few of those it was evaluated at)."""
-
-
-BRANCHED = 6
-"""Depth of the branch and bound: fee venues switched on or off along one branch (the closest calls); the rest take
-the one-pass rule."""
-MAX_SOLVES = 16
-"""Solves the branch and bound may spend; past them its nodes are bounded at the prices they have (valid, looser)."""
+    settled = settle(problem, best, full, problem.solved_prices(prices, best.prices))
+    best = settled.best
+    if gassy:
+        return best, settled.bound + (math.ceil(best.cost) if best.cost > 0 else 0)
+    return best, min(bound, settled.bound)
 
 
 def _plan(
