@@ -25,6 +25,7 @@ from functools import partial
 from fillpath.router.crossover import crossover
 from fillpath.router.curves import PiecewiseLinearCurve
 from fillpath.router.network import OFF_ABOVE_SPOT, Arc, evaluator, initial_prices, solve_spd
+from fillpath.router.start import greedy_weights
 
 TAU_START = 1e-3
 TAU_STEP = 10.0
@@ -54,6 +55,9 @@ COLLAPSED = 1e-15
 carry the supply (no optimum: the dual runs that price to 0). The solve stops there instead of running every stage
 (the careful try of an infeasible subset took 1,440 Newton steps, 2.5 s: most of a 10 s route on a $7M sale). The
 lowest price of a feasible solve seen in the benchmark's families is 2.5e-7 of spot."""
+GREEDY_START = True
+"""The first try starts from :func:`~fillpath.router.start.greedy_weights` (False: from spot, as before; for
+measuring)."""
 
 
 @dataclass(frozen=True)
@@ -291,11 +295,15 @@ def solve_flow(
     careful: bool = False,
 ) -> FlowSolution:
     """Prices minimizing the dual and each arc's (input, output) at them. ``careful``: a slower second try for a
-    solve that did not balance (from a smoother start, shorter steps, more of them)."""
+    solve that did not balance (from a smoother start, shorter steps, more of them). Without ``start`` the first
+    try starts from a greedy primal's prices (:mod:`.start`), the careful one from spot; prices stay scaled by spot."""
     scale = list(start) if start is not None else initial_prices(n, arcs, sinks)
     scale = [s if s > 0.0 else 1e-300 for s in scale]
     f = _Dual(n, arcs, supplies, sinks, scale)
     w = [1.0] * len(f.free)
+    if start is None and not careful and GREEDY_START:
+        guess = greedy_weights(n, arcs, supplies, sinks, scale)
+        w = [guess[j] for j in f.free]
     smooth = not any(isinstance(a.curve, PiecewiseLinearCurve) for a in arcs)
     stages: list[tuple[float, float]] = []
     if smooth:
