@@ -283,6 +283,15 @@ def test_cli_user_inputs_are_checked(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert code == 2 and "--policy" in err and "--chain" in err
     code, err = _fail_line(["chaos", "run", "--snapshot", str(tmp_path / "none.json")], capsys)
     assert code == 2 and len(err.splitlines()) == 1 and "--snapshot" in err and "cannot be read" in err
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    for option in ("--policy", "--snapshot", "--plan"):
+        code, err = _fail_line(["chaos", "run", "--chain", "--seeds", "1", option, str(binary)], capsys)
+        assert code == 2 and len(err.splitlines()) == 1 and option in err and "not UTF-8" in err, err
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[[targets]\n")
+    code, err = _fail_line(["chaos", "run", "--chain", "--seeds", "1", "--policy", str(broken)], capsys)
+    assert code == 2 and len(err.splitlines()) == 1 and "--policy" in err and "not valid TOML" in err
     empty = tmp_path / "no-books.json"
     data = json.loads(EXAMPLE.read_text())
     data["venues"] = [v for v in data["venues"] if v["kind"] != "order_book"]

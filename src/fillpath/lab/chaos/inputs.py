@@ -20,6 +20,7 @@ import tomllib
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
+from typing import Any
 
 from fillpath.config import Config
 from fillpath.lab.exchange.config import MarketSpec
@@ -44,16 +45,29 @@ class WorldSpec:
         return tuple(p for m in self.markets for p in ((m.base, m.quote), (m.quote, m.base)))
 
 
+def _read_file(path: Path, field: str, kind: str, *, toml: bool = False) -> Any:
+    """``path`` parsed (JSON, or TOML for a policy); a file that cannot be read or parsed is ``InvalidInput`` naming
+    ``field`` (the option and the path) and the fix."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise InvalidInput(field, f"cannot be read: {exc.strerror or exc}", f"give the path of a {kind} file") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(field, "is not UTF-8 text", f"give a {kind} file") from None
+    if toml:
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidInput(field, f"is not valid TOML: {exc}", "fix the syntax at that line") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(field, f"is not JSON: {exc.msg} at line {exc.lineno}", f"give a {kind} file") from None
+
+
 def load_snapshot(path: Path) -> WorldSpec:
     field = f"--snapshot {path}"
-    try:
-        data = json.loads(path.read_text())
-    except OSError as exc:
-        raise InvalidInput(
-            field, f"cannot be read: {exc.strerror or exc}", "give the path of a snapshot file"
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(field, f"is not JSON: {exc.msg} at line {exc.lineno}", "give a snapshot file") from None
+    data = _read_file(path, field, "snapshot")
     try:
         snap = read_snapshot(data)
     except InvalidInput as exc:
@@ -103,12 +117,7 @@ def _market(b: OrderBook, field: str) -> MarketSpec:
 def load_policy(path: Path, *, chain: bool) -> Policy:
     """``path`` checked against the world's locations (``chain``: with the chain and the transfers)."""
     field = f"--policy {path}"
-    try:
-        data = tomllib.loads(path.read_text())
-    except OSError as exc:
-        raise InvalidInput(field, f"cannot be read: {exc.strerror or exc}", "give the path of a policy file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput(field, f"is not valid TOML: {exc}", "fix the syntax at that line") from None
+    data = _read_file(path, field, "policy", toml=True)
     try:
         return parse_policy(data, world_config(chain=chain), source=str(path), name=path.stem)
     except InvalidInput as exc:
@@ -173,12 +182,7 @@ def load_plan(path: Path, *, chain: bool, bridge: bool = False, spec: WorldSpec 
     from fillpath.router.plan import read_plan
 
     field = f"--plan {path}"
-    try:
-        data = json.loads(path.read_text())
-    except OSError as exc:
-        raise InvalidInput(field, f"cannot be read: {exc.strerror or exc}", "give the path of a plan file") from None
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(field, f"is not JSON: {exc.msg} at line {exc.lineno}", "give a plan file") from None
+    data = _read_file(path, field, "plan")
     try:
         plan = read_plan(data)
     except InvalidInput as exc:
