@@ -68,6 +68,12 @@ def test_append_returns_gap_free_seqs_and_events_reads_them_back(store: Store) -
     assert read[1].recv_ns == read[2].recv_ns
     assert [r.seq for r in store.events(after_seq=2)] == [3, 4]
     assert [r.seq for r in store.events(after_seq=0, limit=3)] == [1, 2, 3]
+    # filtered by the database: one kind, one venue, both, with the paging bounds still applied
+    assert [r.seq for r in store.events(kind="venue.degraded")] == [3]
+    assert [r.seq for r in store.events(venue="binance")] == [1, 2, 3]
+    assert [r.seq for r in store.events(venue="binance", kind="order.accepted")] == [2]
+    assert [r.seq for r in store.events(venue="lab1", kind="order.accepted")] == []
+    assert [r.seq for r in store.events(after_seq=1, venue="binance", limit=1)] == [2]
 
 
 def test_order_projection_follows_the_events(store: Store) -> None:

@@ -242,9 +242,9 @@ async def book_late_fillers(store: Store, venue: EvmVenue) -> int:
     me = venue.signer.address.lower()
     named: set[str] = set()
     legacy = 0
-    for r in store.events():
+    for r in store.events(kind=BalanceAdjusted.kind, venue=venue.location):
         e = r.event
-        if isinstance(e, BalanceAdjusted) and e.venue == venue.location and e.reason.startswith(FILLER_GAS):
+        if isinstance(e, BalanceAdjusted) and e.reason.startswith(FILLER_GAS):
             if e.reason == FILLER_GAS:
                 legacy = r.seq
             else:

@@ -548,14 +548,20 @@ class Store:
                 yield _recorded(row)
             after = page[-1].seq
 
-    def events(self, after_seq: int = 0, *, limit: int | None = None) -> Iterator[Recorded]:
-        """Journal entries with seq > ``after_seq``, in seq order, read in pages (no long transaction)."""
+    def events(
+        self, after_seq: int = 0, *, limit: int | None = None, kind: str | None = None, venue: str | None = None
+    ) -> Iterator[Recorded]:
+        """Journal entries with seq > ``after_seq``, in seq order, read in pages (no long transaction); only those of
+        one ``kind`` and/or ``venue`` if given (selected by the database, not decoded and dropped here)."""
         j = tables.journal
+        where = [j.c.kind == kind] if kind is not None else []
+        where += [j.c.venue == venue] if venue is not None else []
         remaining = limit
         while remaining is None or remaining > 0:
             size = _PAGE if remaining is None else min(_PAGE, remaining)
             with self._read() as conn, conn.begin():
-                page = conn.execute(select(j).where(j.c.seq > after_seq).order_by(j.c.seq).limit(size)).all()
+                query = select(j).where(j.c.seq > after_seq, *where).order_by(j.c.seq).limit(size)
+                page = conn.execute(query).all()
             for row in page:
                 yield _recorded(row)
             if len(page) < size:
