@@ -130,17 +130,23 @@ class _Search:
         return least, at
 
     def solve(self, enabled: frozenset[str]) -> Solution | None:
-        if self.solves >= MAX_SOLVES:
-            return None
-        if not self.problem.has_solved(enabled):
-            self.solves += 1
-        try:
-            sol = self.problem.solve(enabled)
-        except InvalidInput:
-            return None
-        if sol.net > self.best.net:
+        """The branch and bound's solve, within its budget; a better plan becomes the best."""
+        sol, self.solves = self._within(enabled, self.solves, MAX_SOLVES)
+        if sol is not None and sol.net > self.best.net:
             self.best = sol
         return sol
+
+    def _within(self, enabled: frozenset[str], spent: int, limit: int) -> tuple[Solution | None, int]:
+        """The solve of venue set ``enabled`` unless ``spent`` reached ``limit`` (None too where it cannot carry the
+        amount), and the budget spent after it: a set solved before costs nothing (the problem memoizes it)."""
+        if spent >= limit:
+            return None, spent
+        if not self.problem.has_solved(enabled):
+            spent += 1
+        try:
+            return self.problem.solve(enabled), spent
+        except InvalidInput:
+            return None, spent
 
     def ids(self, vs: frozenset[int]) -> frozenset[str]:
         return frozenset(self.parts.venues[v] for v in vs)
@@ -290,15 +296,9 @@ class _Search:
             self.best = cur
 
     def try_solve(self, enabled: frozenset[str]) -> Solution | None:
-        """The local search's solve, within its budget."""
-        if self.polished >= POLISH:
-            return None
-        if not self.problem.has_solved(enabled):
-            self.polished += 1
-        try:
-            return self.problem.solve(enabled)
-        except InvalidInput:
-            return None
+        """The local search's solve, within its own budget."""
+        sol, self.polished = self._within(enabled, self.polished, POLISH)
+        return sol
 
     def margins(self, sol: Solution) -> dict[str, float]:
         """Per venue with a fixed cost: its dual term at the plan's prices less that cost, its input capped at what a
