@@ -167,15 +167,16 @@ def milp_reference(
         if best is None or lower[0] > best[0]:
             best = lower
         for k, a in enumerate(arcs):
-            if points[k] and inputs[k] > 0.0:
-                if outputs[k] > a.curve.out(inputs[k] / scale(a.tail)) * scale(a.head) * (1.0 + LOOSE):
-                    points[k].extend(min(reach[k], inputs[k] * (1.0 + d)) for d in AROUND)
+            loose = points[k] and outputs[k] > a.curve.out(inputs[k] / scale(a.tail)) * scale(a.head) * (1.0 + LOOSE)
+            if loose and inputs[k] > 0.0:
+                points[k].extend(min(reach[k], inputs[k] * (1.0 + d)) for d in AROUND)
         return bound / scale(buy), on
 
     def closed() -> bool:
         return best is not None and upper - best[0] <= WIDTH * abs(upper)
 
-    for rounds in range(1, ROUNDS + 1):
+    for _ in range(ROUNDS):
+        rounds += 1
         got = step(None)
         if got is None:
             break
@@ -187,7 +188,12 @@ def milp_reference(
         for _ in range(POLISH):
             polish += 1
             value = step(got[1])
-            if value is None or status != "optimal" or closed() or value[0] - (best[0] if best else 0) <= 1e-9 * abs(upper):
+            if (
+                value is None
+                or status != "optimal"
+                or closed()
+                or value[0] - (best[0] if best else 0) <= 1e-9 * abs(upper)
+            ):
                 break
         if status != "optimal" or closed():
             break
@@ -470,7 +476,8 @@ def sandwich(market: Market, request: RouteRequest, time_limit: float = 60.0) ->
         market.venues, request.exclude, ends.sinks, None, ([s for s, _ in ends.sources], request.max_hops)
     )
     edges = sorted(
-        (e for es in graph.out_edges.values() for e in es), key=lambda e: (e.venue.id, str(e.asset_in), str(e.asset_out))
+        (e for es in graph.out_edges.values() for e in es),
+        key=lambda e: (e.venue.id, str(e.asset_in), str(e.asset_out)),
     )
     arcs = [Arc(e.venue, e.asset_in, e.asset_out, e.curve, fixed_fee(e.venue)) for e in edges]
     gas = {e.venue.id: costs.gas(e.venue) for e in edges}
