@@ -54,7 +54,6 @@ ROUNDS = 6
 POLISH = 6
 """At most this many linear solves (the venue choice fixed) after each."""
 LOOSE = 1e-10
-DEBUG = False
 """An arc whose output in the solution exceeds its curve by more than this (relative) gets tangents."""
 
 
