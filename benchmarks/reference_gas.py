@@ -1,21 +1,25 @@
 """A mixed-integer reference for mixed markets with fixed costs (gas per venue used, fixed fees per transfer).
 
-Benchmark-only, independent of the router's method: HiGHS (``scipy.optimize.milp``) on a mixed-integer linear program
-over the same venue directions, in units of the sale's value. A binary per venue with a fixed cost says whether it is
-used: its gas is paid and its fixed fee taken from its output, and its arcs carry nothing unless it is on. It returns
-a sandwich around the best net output (after gas and fixed fees) of any flow over those directions:
+Benchmark-only, independent of the router's method: HiGHS (``highspy``) on a mixed-integer linear program over the
+same venue directions, in units of the sale's value. A binary per venue with a fixed cost says whether it is used: its
+gas is paid and its fixed fee taken from its output, and its arcs carry nothing unless it is on. It returns a sandwich
+around the best net output (after gas and fixed fees) of any flow over those directions:
 
 - **upper end**: each concave curve replaced by tangents, never below it (books, transfers and bridges are their own
   linear pieces, the fixed fee exact), so HiGHS's dual bound of that program is at least the true optimum;
-- **lower end**: the upper end's flow (each arc's input) executed with the venues' exact integer math
-  (``Venue.quote``) in topological order, an arc taking no more than its tail holds, less the gas of the venues it
-  uses: a value some plan achieves (a certificate's bound below it is a bug).
+- **lower end**: a solution's flow (each arc's input) executed with the venues' exact integer math (``Venue.quote``)
+  in topological order, an arc taking no more than its tail holds, less the gas of the venues it uses (rounded up,
+  as a plan's): a value some plan achieves (a certificate's bound below it is a bug). The best of every solve's.
 
-The tangents are made tight where the solution is (cutting planes): a round adds tangents at, and just around, every
-arc's input in the last solution whose output reads above its curve, and solves again, until the ends are within
-``WIDTH`` of each other, no arc is loose, or ``ROUNDS`` solves. First tangents: geometric (ratio ``RATIO``) from 1e-7
-of the sale's value up to what a plan can hold at the arc's tail. The curves are the router's float views of the
-venues' exact math (checked against the exact quotes by the venue tests), as in :mod:`benchmarks.reference_mixed`.
+The tangents are made tight where the solution is (cutting planes). A round solves the mixed-integer program, then
+polishes its venue choice: the same program with the binaries fixed (a linear program, fast) is solved again until
+its flow reads on the curves; every solve adds tangents at, and just around (``AROUND``), each arc's input where its
+output reads above its curve. Rounds stop once the ends are within ``WIDTH`` of each other (or after ``ROUNDS``).
+First tangents: geometric (ratio ``RATIO``) from 1e-7 of the sale's value up to what a plan can hold at the arc's
+tail. HiGHS's tolerances matter at this width: at its defaults (feasibility 1e-7, absolute MIP gap 1e-6 of the sale's
+value) the ends stalled ~1e-6 apart; both are set to 1e-9 / 1e-11. The curves are the router's float views of the
+venues' exact math (checked against the exact quotes by the venue tests), as in :mod:`benchmarks.reference_mixed`;
+the arcs' reach (what a plan can hold at a node) is the certificate's ``holdings`` lemma.
 """
 
 from __future__ import annotations
@@ -199,6 +203,9 @@ def milp_reference(
     seconds = time.process_time() - started
     if best is None:
         return Sandwich(math.nan, math.nan, seconds, rounds, polish, status, {}, 0)
+    directions = [v for v, _, _ in best[1]]
+    if status == "optimal" and len(set(directions)) < len(directions):
+        status = "a venue used both ways"  # each direction was quoted on the snapshot alone: not one executable plan
     return Sandwich(float(best[0]), upper, seconds, rounds, polish, status, best[1], best[2])
 
 
