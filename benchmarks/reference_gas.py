@@ -121,7 +121,8 @@ def milp_reference(
     unit = amount * float(market.prices[sell]) / 10 ** market.decimals[sell]
 
     def scale(a: AssetId) -> float:
-        return float(market.prices[a]) / 10 ** market.decimals[a] / unit
+        per_unit: float = float(market.prices[a]) / 10.0 ** market.decimals[a] / unit
+        return per_unit
 
     nodes = sorted({a for arc in arcs for a in (arc.tail, arc.head)} | {sell, buy}, key=str)
     index = {a: i for i, a in enumerate(nodes)}
@@ -297,8 +298,8 @@ def _solve(
                 add(balance[h], zcol[v], -a.fee * so)
     for j in range(n):
         if j == index[buy]:
-            for c, v in balance[j].items():
-                obj[c] -= v  # maximize what reaches the buy node: minimize its negative
+            for c, coef in balance[j].items():
+                obj[c] -= coef  # maximize what reaches the buy node: minimize its negative
             continue
         row(balance[j], -1.0 if j == index[sell] else 0.0, math.inf)
     a_mat = sp.csc_matrix((data, (ri, ci)), shape=(len(row_lo), len(obj)))
@@ -426,11 +427,12 @@ def _cycle(arcs: Sequence[Arc], live: set[int]) -> list[int] | None:
         state[root] = 1
         while stack:
             node, it = stack[-1]
-            k = next(it, None)
-            if k is None:
+            nxt = next(it, None)
+            if nxt is None:
                 state[node] = 2
                 stack.pop()
                 continue
+            k = nxt
             head = arcs[k].head
             if state.get(head) == 1:  # back edge: the cycle is head → … → node → head
                 cycle = [k]
