@@ -46,7 +46,7 @@ from fillpath.router.venues.base import Venue
 from fillpath.router.venues.bridge import Bridge
 
 RATIO = 1.5
-"""First tangents' spacing in input: coarse (the rounds tighten them where the flow is): ~80 per curve."""
+"""First tangents' spacing in input: coarse (the rounds tighten them where the flow is): ~45 per curve."""
 SMALLEST = 1e-7
 """The first tangent point, as a fraction of the sale's value."""
 AROUND = (0.0, -1e-2, 1e-2, -1e-3, 1e-3, -1e-4, 1e-4)
@@ -89,7 +89,9 @@ class Sandwich:
     polish: int
     """Linear solves with the venue choice fixed."""
     status: str
-    """"optimal" when every solve finished; else HiGHS's message (the ends are then not to be trusted)."""
+    """"optimal" when every solve finished; else HiGHS's message (the ends are then not to be trusted), or "a venue
+    used both ways" (the lower end's flow quotes each direction on the snapshot alone: not one executable plan). The
+    rounds may end before the ends close: ``width`` says how far apart they are."""
     flow: Mapping[tuple[str, AssetId, AssetId], int]
     """The lower end's flow: each venue direction's exact input (base units of its tail)."""
     gas: int
