@@ -82,6 +82,7 @@ def priced_bound(
     fixed: FixedCosts | None = None,
     *,
     descend: bool = False,
+    smooth: bool = False,
 ) -> tuple[int, list[float]]:
     """:func:`upper_bound` and the prices it was reached at (a warm start for a related bound: the branch and bound
     descends a child from its parent's prices)."""
@@ -102,6 +103,25 @@ def priced_bound(
         value = _value(nu, arcs, sources, amount, fixed)
         if value < best:
             best, start = value, nu
+    if fixed is not None and smooth:
+        # the perspective relaxation by Newton (:mod:`.perspective`), from the best prices so far, then descent
+        from fillpath.router.perspective import perspective_prices
+
+        stages = perspective_prices(
+            start, arcs, sources, amount, sinks, fixed.venue, fixed.lost, fixed.gas, fixed.forced, fixed.banned,
+            fixed.held,
+        )
+        for nu in stages:
+            _close_ties(nu, arcs, sinks, TIES[0])
+            value = _value(nu, arcs, sources, amount, fixed)
+            if value < best:
+                best, start = value, nu
+        if descend:
+            nu = _descend(start, arcs, sources, amount, sinks, fixed)
+            _close_ties(nu, arcs, sinks, TIES[0])
+            value = _value(nu, arcs, sources, amount, fixed)
+            if value < best:
+                best, start = value, nu
     return math.ceil(best * (1.0 + MARGIN)) + 1, start
 
 
