@@ -123,12 +123,15 @@ class _Smoothed:
                 o, slope, rho = c.out(x), 0.0, 0.0
             else:
                 rho = ni / no
-                x, o, slope = ev(rho, tau)
+                if hessian:
+                    x, o, slope = ev(rho, tau)
+                else:  # a line search's trial: no slope (a StableSwap's is two more evaluations)
+                    (x, o), slope = c.arb(rho, tau), 0.0
                 if x > cap:
                     x, o, slope = cap, c.out(cap), 0.0
             term = no * o - ni * x - lost * no
             z[v] += term
-            if x > 0.0 or lost:
+            if hessian and (x > 0.0 or lost):
                 g = vgrad[v]
                 g[t] = g.get(t, 0.0) - x
                 g[h] = g.get(h, 0.0) + o - lost
