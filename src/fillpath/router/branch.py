@@ -50,10 +50,11 @@ POLISH_TRIES = 6
 DESCENTS = 2
 """Price vectors the root's bound descends from (the best few of those it was evaluated at)."""
 GUIDE = True
-"""At the root, the venues the relaxation opens are solved and the local search starts there too."""
+"""The local search also tries the relaxation's own venue choice at the root's prices (:meth:`_Search.guided`; False:
+as before, for measuring)."""
 SMOOTHS = 12
-"""Bounds left open by descent that then minimize the smoothed ``h`` by Newton (:mod:`.perspective`): ~50 ms each
-where a descent takes ~6 ms, so counted apart."""
+"""Bounds (with gas) left open by descent that then minimize the smoothed ``h`` by Newton (:mod:`.perspective`) and
+descend again: ~10-50 ms each where a descent takes ~6 ms, so counted apart (0: as before, for measuring)."""
 
 
 @dataclass(frozen=True)

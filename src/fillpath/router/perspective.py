@@ -18,9 +18,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from fillpath.router.curves import FloatCurve, PiecewiseLinearCurve
 from fillpath.router.network import ArcEval, evaluator, solve_spd
+
+if TYPE_CHECKING:
+    from fillpath.router.certificate import FixedCosts
 
 STAGES = (1e-4, 1e-5)
 """Smoothing widths, relative (a venue's ``μ_v`` to its fixed cost; a linear arc's temperature): Newton converges at
@@ -187,16 +191,13 @@ def perspective_prices(
     sources: Sequence[tuple[int, float]],
     amount: float,
     sinks: frozenset[int],
-    venue: Sequence[int],
-    lost: Sequence[float],
-    gas: Sequence[float],
-    forced: frozenset[int],
-    banned: frozenset[int],
-    held: Sequence[float],
+    fixed: FixedCosts,
 ) -> list[list[float]]:
     """Prices at the end of each smoothing stage, from ``start`` (nodes priced 0 stay there; sinks stay at 1): the
     caller evaluates the exact ``h`` at each and keeps the least."""
-    f = _Smoothed(start, arcs, sources, amount, sinks, venue, lost, gas, forced, banned, held)
+    f = _Smoothed(
+        start, arcs, sources, amount, sinks, fixed.venue, fixed.lost, fixed.gas, fixed.forced, fixed.banned, fixed.held
+    )
     w = [1.0] * len(f.free)
     out = []
     if not f.free:
