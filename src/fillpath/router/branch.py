@@ -8,13 +8,14 @@ over every pool that is a close call, each paying its gas only in proportion to 
 
 So the venues with a fixed cost are switched on and off, best first. A node fixes some venues on (their fixed costs
 count in full) and some off (their terms count 0); it is bounded by ``h`` at its parent's prices and at those of its
-own solves (with every venue it allows, and with only those it forces on), lowered by descent from the best of them.
-A node within ``TOL`` of the best plan is closed, and so is one with no route left. An open node first probes its
-close calls: each forced on, and one whose bound closes is switched off for the whole node (its plans lie under that
-bound); then it branches on the probe nearest to closing. Before the enumeration, a local search on venue sets
-(:meth:`_Search.polish`) looks for a better plan (a better plan closes more nodes). The bound is the largest over
-the closed nodes and those left open when the budget (counted in bounds and solves, never timed) runs out: every plan
-lies under one of them.
+own solves (with every venue it allows, and with only those it forces on), lowered by descent from the best of them,
+and (at most ``SMOOTHS`` times a route, with gas) by Newton on a smoothed ``h`` (:mod:`.perspective`) where the
+descent leaves it open. A node within ``TOL`` of the best plan is closed, and so is one with no route left. An open
+node first probes its close calls: each forced on, and one whose bound closes is switched off for the whole node (its
+plans lie under that bound); then it branches on the probe nearest to closing. Before the enumeration, a local search
+on venue sets (:meth:`_Search.polish`, and the relaxation's own venue choice as a swap: :meth:`_Search.guided`) looks
+for a better plan (a better plan closes more nodes). The bound is the largest over the closed nodes and those left
+open when the budget (counted in bounds and solves, never timed) runs out: every plan lies under one of them.
 """
 
 from __future__ import annotations
