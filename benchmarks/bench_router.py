@@ -186,7 +186,11 @@ def quality_network(seeds: int) -> None:
 
 
 def quality_mixed(
-    per_family: int, milp: bool = False, families: list[int] | None = None, milp_detail: bool = False
+    per_family: int,
+    milp: bool = False,
+    families: list[int] | None = None,
+    milp_detail: bool = False,
+    first: int = 0,
 ) -> None:
     """Issue 15's graphs: tests/router/mixed.py families, ratio to the cvxpy optimum over the same venue directions
     (the hop-limited graph the router solves over), the certificate's gap, and whether the bound ever falls below
@@ -212,7 +216,7 @@ def quality_mixed(
         below_lower = 0
         milp_failed: dict[str, int] = {}
         fixed = family.gas or family.transfers != "free"
-        for seed in range(per_family):
+        for seed in range(first, first + per_family):
             case = mixed_case(seed, family)
             req = RouteRequest(str(case.sell), case.amount, str(case.buy), max_hops=4, gas=family.gas)
             t = time.perf_counter()
@@ -571,6 +575,7 @@ def main() -> None:
     ap.add_argument("--milp", action="store_true", help="mixed: also the mixed-integer reference (gas, fixed fees)")
     ap.add_argument("--families", help="mixed: only these families, e.g. 3,4")
     ap.add_argument("--milp-detail", action="store_true", help="mixed --milp: one line per market")
+    ap.add_argument("--first", type=int, default=0, help="mixed: the first seed (out-of-sample runs: 75)")
     args = ap.parse_args()
     seeds = 3 if args.quick else 8
     print(f"cvxpy reference: {'available' if HAVE_CVXPY else 'NOT available (reference columns skipped)'}")
@@ -579,7 +584,7 @@ def main() -> None:
         quality_network(seeds)
     if args.only in (None, "mixed"):
         families = [int(k) for k in args.families.split(",")] if args.families else None
-        quality_mixed(10 if args.quick else args.mixed, args.milp, families, args.milp_detail)
+        quality_mixed(10 if args.quick else args.mixed, args.milp, families, args.milp_detail, args.first)
     if args.only in (None, "speed"):
         speed(10 if args.quick else 30, not args.quick)
     if args.only in (None, "gas"):
