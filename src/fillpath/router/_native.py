@@ -24,6 +24,7 @@ from pathlib import Path
 from types import ModuleType
 
 COMPILED = (
+    "fillpath.router.branch",
     "fillpath.router.build",
     "fillpath.router.certificate",
     "fillpath.router.crossover",
@@ -32,12 +33,16 @@ COMPILED = (
     "fillpath.router.graph",
     "fillpath.router.network",
     "fillpath.router.newton",
+    "fillpath.router.optimize",
     "fillpath.router.reach",
+    "fillpath.router.select",
     "fillpath.router.split",
     "fillpath.router.start",
     "fillpath.router.venues.stableswap_curve",
 )
-"""The modules mypyc compiles: the solve, its arc evaluators, the plan build, the path search and the certificate."""
+"""The modules mypyc compiles: the solve, its arc evaluators, the plan build, the path search, the certificate and the
+venue choice around them. ``route`` stays interpreted (thin; ``benchmarks/bench_router.py`` patches its
+``search_paths``); a test that patches a compiled module's global runs only with ``FILLPATH_PURE=1``."""
 
 SRC = Path(__file__).resolve().parents[2]
 """The directory holding the ``fillpath`` package (``src/`` in a checkout)."""
