@@ -16,7 +16,9 @@ from fillpath.lab.chaos.faults import ALL, Fault, parse_kinds
 from fillpath.lab.chaos.inputs import load_plan, load_policy, load_snapshot
 from fillpath.lab.chaos.scenario import run_scenario
 from fillpath.lab.chaos.sweep import replay_command, sweep
+from fillpath.lab.chaos.world import Parts
 from fillpath.model.errors import InvalidInput
+from fillpath.model.reports import FillReport, OrderStatusReport
 from tests.lab.chaos import planted
 
 SAMPLE = range(40)
@@ -106,6 +108,46 @@ def test_planted_bug_is_caught(bug: planted.Tamper, kinds: tuple[Fault, ...], bo
     assert replay_command(seed, kinds) in summary(result)
     # the same seed without the bug holds
     assert run_scenario(seed, kinds=kinds).ok
+
+
+def test_order_stream_is_heard_and_its_faults_strike() -> None:
+    """Workload 3: the user stream's order updates reach the order driver (``on_stream``), through the dialect's own
+    parser, on both dialects; lost, reordered and repeated by the stream faults drawn from ``orders:SEED``. Under
+    ``--workload 2`` the engine hears orders by REST only (and the stream kinds strike only balance pushes)."""
+    kinds = (Fault.STREAM_LOST, Fault.STREAM_DUPLICATE, Fault.STREAM_REORDER)
+    heard: list[tuple[str, bool]] = []
+
+    def count(parts: Parts) -> None:
+        driver, on_stream = parts.driver, parts.driver.on_stream
+
+        async def counted(report: OrderStatusReport, fill: FillReport | None) -> None:
+            heard.append((report.client_order_id, fill is not None))
+            await on_stream(report, fill)
+
+        driver.on_stream = counted  # type: ignore[method-assign]
+
+    result = sweep(range(12), kinds=kinds, tamper=count)
+    assert not result.failures, summary(result)
+    assert set(result.per_dialect) == {"binance", "okx"}
+    assert any(has_fill for _, has_fill in heard) and any(not has_fill for _, has_fill in heard)
+    lines = [line for o in (run_scenario(s, kinds=kinds) for s in range(12)) for _, line in o.timeline]
+    assert any(line.startswith("stream: order update") and line.endswith(" lost") for line in lines)
+    assert any(line.startswith("stream: order update") and line.endswith(" twice") for line in lines)
+    heard.clear()
+    before = sweep(range(12), kinds=kinds, tamper=count, workload=2)
+    assert not before.failures and heard == []
+
+
+def test_planted_stream_bug_is_caught_only_where_the_stream_is_heard() -> None:
+    """A trade heard on the stream booked under a key of the stream's own: caught within a few seeds of workload 3;
+    invisible under workload 2, whose engine never heard the order stream (what the order stream adds)."""
+    kinds = (Fault.STREAM_DUPLICATE, Fault.STREAM_REORDER)
+    result = sweep(range(10), kinds=kinds, tamper=planted.stream_fill_keyed_apart, stop_at_first=True)
+    assert result.failures, "stream_fill_keyed_apart survived 10 seeds"
+    seed = result.failures[0].seed
+    assert replay_command(seed, kinds) in summary(result)
+    assert run_scenario(seed, kinds=kinds).ok
+    assert run_scenario(seed, kinds=kinds, tamper=planted.stream_fill_keyed_apart, workload=2).ok
 
 
 def test_cli_replay_prints_timeline_and_hash() -> None:
@@ -443,9 +485,9 @@ reconciler halted on ETH@lab1 (``no_drift``). Recovery books what the executor u
 
 
 def test_eth_regression_seeds() -> None:
-    result = sweep(ETH_REGRESSION_SEEDS, bridge=True)
+    result = sweep(ETH_REGRESSION_SEEDS, bridge=True, workload=2)  # as found
     assert not result.failures, summary(result)
-    chain = sweep(ETH_CHAIN_REGRESSION_SEEDS, chain=True)
+    chain = sweep(ETH_CHAIN_REGRESSION_SEEDS, chain=True, workload=2)
     assert not chain.failures, summary(chain)
     assert result.scenarios + chain.scenarios == len(ETH_REGRESSION_SEEDS) + len(ETH_CHAIN_REGRESSION_SEEDS)
 

@@ -54,12 +54,14 @@ QUIET_S = 60.0
 """After the workload: virtual seconds for late matches to land before the world settles."""
 
 
-WORKLOAD = 2
-"""The world's and workload's generation. 2: the exchange's wallet moves ETH too (the chain world's snapshot offers its
+WORKLOAD = 3
+"""The world's and workload's generation. 3: the engine hears the user stream's order updates too
+(``World._order_pushed``: ``OrderDriver.on_stream``, as the service does), with the stream faults drawn from their
+own source (``orders:SEED``). 2: the exchange's wallet moves ETH too (the chain world's snapshot offers its
 deposit and withdrawal; a share of moves and drawn policies are of ETH), a workload that ended without reaching its
 drawn failpoint takes one more step that does (``_reach``), and the bridge's relayer may have limited liquidity
-(``bridge_liquidity``). 1: as before those (``--workload 1``): the seeds found under it replay as they were found (the
-regression seeds keep their runs, byte for byte)."""
+(``bridge_liquidity``). 1: as before those (``--workload 1``). Each earlier generation stays selectable: the seeds found
+under it replay as they were found (the regression seeds keep their runs, byte for byte)."""
 
 TRANSFER_SHARE = 0.3
 """In a world with the chain: the share of the workload's steps that move USDC between the chain and the exchange."""
@@ -387,6 +389,7 @@ async def _scenario(world: World) -> tuple[list[str], list[invariants.Broken]]:
         broken += invariants.chain(store, chain, world.ledger(chain.lab.location), moving)
     if world.chains and (world.wallet is not None or world.relayer is not None):
         broken += invariants.in_flight(store, world.venue, world.chains, world.wallet, world.relayer)
+    broken += [invariants.Broken("no_exception", e) for e in world.errors]
     await world.reconcile()  # the last pass, in a quiet world: it must book nothing, and see the stream's lies
     if not broken:
         broken += invariants.no_drift(world.parts.store) + invariants.stream(
@@ -447,7 +450,8 @@ def run_scenario(
         clock = VirtualClock()
         dialect = dialect_of(seed, dialects)
         world = World(seed, rng, clock, faults, directory, template, tamper, dialect, chain, side=side, policy=policy,
-                      spec=spec, bridge=bridge, plan=plan, coins=coins, workload=workload)  # fmt: skip
+                      spec=spec, bridge=bridge, plan=plan, coins=coins, workload=workload,
+                      order_stream=random.Random(f"orders:{seed}") if workload >= 3 else None)  # fmt: skip
         world.log(f"venue: {LOCATION} speaks {dialect}" + (f"; chain {CHAIN} (eth-tester)" if chain else "")
                   + (f"; chain {CHAIN2} and the bridge" if bridge else ""))  # fmt: skip
         world.log("faults: " + (", ".join(f"{k} {v:.2f}" for k, v in drawn.items()) or "none")
