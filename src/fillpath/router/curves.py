@@ -113,8 +113,9 @@ def piecewise_from_cumulative(points: list[tuple[Fraction, Fraction]]) -> Piecew
         # float(total - before) without the Fraction's gcd (a book's float curve is built on every new snapshot):
         # Python's int / int rounds the exact quotient correctly, so the length is the same float. Called through
         # ``truediv``: mypyc compiles ``a / b`` on ints below 2^62 as a division of doubles, which rounds each int
-        # first (it moved 14 of 720 plans by a few wei per leg)
-        segments.append((float(rate), truediv(n * den - num * d, d * den)))
+        # first (it moved 14 of 720 plans by a few wei per leg). The rate likewise (``float(Fraction)`` is that
+        # division, through an interpreted ``__float__``)
+        segments.append((truediv(rate.numerator, rate.denominator), truediv(n * den - num * d, d * den)))
         num, den = n, d
     return PiecewiseLinearCurve(segments)
 

@@ -20,6 +20,7 @@ import math
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Final
 
 from fillpath.model.assets import AssetId
 from fillpath.router.curves import FloatCurve, curve_for, penalized
@@ -27,14 +28,22 @@ from fillpath.router.split import fill_rate
 from fillpath.router.venues.base import Venue
 
 
-@dataclass(frozen=True, eq=False, slots=True)
 class Edge:
-    """One tradable direction of one venue."""
+    """One tradable direction of one venue. A value, but a plain class with ``Final`` fields rather than a frozen
+    dataclass: mypyc compiles a plain class's constructor (a C call), while a dataclass keeps its generated
+    ``__init__`` interpreted (thousands of edges and paths a cold route). Compared by identity, like the dataclass
+    (``eq=False``) it replaced."""
 
-    venue: Venue
-    asset_in: AssetId
-    asset_out: AssetId
-    curve: FloatCurve
+    __slots__ = ("venue", "asset_in", "asset_out", "curve")
+
+    def __init__(self, venue: Venue, asset_in: AssetId, asset_out: AssetId, curve: FloatCurve) -> None:
+        self.venue: Final = venue
+        self.asset_in: Final = asset_in
+        self.asset_out: Final = asset_out
+        self.curve: Final = curve
+
+    def __repr__(self) -> str:
+        return f"Edge({self.venue.id}: {self.asset_in} -> {self.asset_out})"
 
     @property
     def key(self) -> tuple[str, AssetId, AssetId]:
@@ -53,11 +62,27 @@ def path_hops(edges: Iterable[Edge]) -> int:
     return sum(hop_cost(e.asset_in, e.asset_out) for e in edges)
 
 
-@dataclass(frozen=True, slots=True)
 class CandidatePath:
-    source: AssetId
-    edges: tuple[Edge, ...]
-    spot: float
+    """A path from ``source`` through ``edges`` and its spot-rate product: a plain class for the reason ``Edge`` is;
+    equal when its fields are, like the frozen dataclass it replaced."""
+
+    __slots__ = ("source", "edges", "spot")
+
+    def __init__(self, source: AssetId, edges: tuple[Edge, ...], spot: float) -> None:
+        self.source: Final = source
+        self.edges: Final = edges
+        self.spot: Final = spot
+
+    def __repr__(self) -> str:
+        return f"CandidatePath({self.source}, {self.edges!r}, {self.spot!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CandidatePath):
+            return NotImplemented
+        return self.source == other.source and self.edges == other.edges and self.spot == other.spot
+
+    def __hash__(self) -> int:
+        return hash((self.source, self.edges, self.spot))
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,13 @@ class Bridge:
         """One linear piece up to ``max_amount`` for the continuous solve. The fixed fee is left out: it is a fixed
         cost, not a slope, so the curve is never below the exact quote (the dual bound stays an upper bound) and the
         plan re-quotes exactly. The network solve clips the piece to the request's scale."""
-        return PiecewiseLinearCurve([(float(self.marginal_rate(asset_in, 0)), float(self.max_amount))])
+        self._check(asset_in)
+        shift = self.target_decimals - self.source_decimals
+        # float(marginal_rate) without building Fractions (a new snapshot builds every curve): one int / int,
+        # correctly rounded, so the same float
+        keep = PPM - self.fee_ppm
+        rate = keep * 10**shift / PPM if shift >= 0 else keep / (PPM * 10**-shift)
+        return PiecewiseLinearCurve([(rate if self.max_amount > 0 else 0.0, float(self.max_amount))])
 
 
 @dataclass(frozen=True, slots=True)
