@@ -34,13 +34,15 @@ class Edge:
     ``__init__`` interpreted (thousands of edges and paths a cold route). Compared by identity, like the dataclass
     (``eq=False``) it replaced."""
 
-    __slots__ = ("venue", "asset_in", "asset_out", "curve")
+    __slots__ = ("asset_in", "asset_out", "curve", "hops", "venue")
 
     def __init__(self, venue: Venue, asset_in: AssetId, asset_out: AssetId, curve: FloatCurve) -> None:
         self.venue: Final = venue
         self.asset_in: Final = asset_in
         self.asset_out: Final = asset_out
         self.curve: Final = curve
+        self.hops: Final = hop_cost(asset_in, asset_out)
+        """What it counts against ``max_hops``, read at every step of the path search."""
 
     def __repr__(self) -> str:
         return f"Edge({self.venue.id}: {self.asset_in} -> {self.asset_out})"
@@ -59,14 +61,14 @@ def hop_cost(asset_in: AssetId, asset_out: AssetId) -> int:
 
 
 def path_hops(edges: Iterable[Edge]) -> int:
-    return sum(hop_cost(e.asset_in, e.asset_out) for e in edges)
+    return sum(e.hops for e in edges)
 
 
 class CandidatePath:
     """A path from ``source`` through ``edges`` and its spot-rate product: a plain class for the reason ``Edge`` is;
     equal when its fields are, like the frozen dataclass it replaced."""
 
-    __slots__ = ("source", "edges", "spot")
+    __slots__ = ("edges", "source", "spot")
 
     def __init__(self, source: AssetId, edges: tuple[Edge, ...], spot: float) -> None:
         self.source: Final = source
@@ -222,7 +224,8 @@ def best_completion(graph: Graph, sinks: frozenset[AssetId], hops: int) -> list[
 
 
 def _best_completion(graph: Graph, sinks: frozenset[AssetId], hops: int) -> list[dict[AssetId, float]]:
-    best: list[dict[AssetId, float]] = [_transfer_closure(graph, dict.fromkeys(sinks, 1.0))]
+    transfers = [e for es in graph.out_edges.values() for e in es if e.hops == 0]
+    best: list[dict[AssetId, float]] = [_transfer_closure(graph, dict.fromkeys(sinks, 1.0), transfers)]
     for _ in range(hops):
         prev = best[-1]
         cur = dict(prev)
@@ -230,7 +233,7 @@ def _best_completion(graph: Graph, sinks: frozenset[AssetId], hops: int) -> list
             v = max((e.curve.spot * prev.get(e.asset_out, 0.0) for e in edges), default=0.0)
             if v > cur.get(node, 0.0):
                 cur[node] = v
-        cur = _transfer_closure(graph, cur)
+        cur = _transfer_closure(graph, cur, transfers)
         if cur == prev:  # settled: more hops cannot improve any completion
             best.extend([prev] * (hops + 1 - len(best)))
             break
@@ -238,18 +241,20 @@ def _best_completion(graph: Graph, sinks: frozenset[AssetId], hops: int) -> list
     return best
 
 
-def _transfer_closure(graph: Graph, best: dict[AssetId, float]) -> dict[AssetId, float]:
+def _transfer_closure(
+    graph: Graph, best: dict[AssetId, float], transfers: list[Edge] | None = None
+) -> dict[AssetId, float]:
     """``best`` improved by any number of transfers (they cost no hop); strict improvement only, so a zero-fee
-    round trip cannot loop."""
+    round trip cannot loop. ``transfers``: the graph's transfer edges in its order, when the caller has them."""
+    if transfers is None:
+        transfers = [e for es in graph.out_edges.values() for e in es if e.hops == 0]
     for _ in range(len(graph.out_edges) + 1):
         changed = False
-        for node, edges in graph.out_edges.items():
-            for e in edges:
-                if hop_cost(e.asset_in, e.asset_out) == 0:
-                    v = e.curve.spot * best.get(e.asset_out, 0.0)
-                    if v > best.get(node, 0.0) * (1.0 + 1e-15):
-                        best[node] = v
-                        changed = True
+        for e in transfers:
+            v = e.curve.spot * best.get(e.asset_out, 0.0)
+            if v > best.get(e.asset_in, 0.0) * (1.0 + 1e-15):
+                best[e.asset_in] = v
+                changed = True
         if not changed:
             break
     return best
@@ -394,7 +399,7 @@ def _paths(
                 o = e.asset_out
                 if o in seen:
                     continue
-                after = left - hop_cost(node, o)
+                after = left - e.hops
                 if after < 0:
                     continue
                 p = prod * e.curve.spot

@@ -21,7 +21,7 @@ from fillpath.model.errors import InvalidInput
 from fillpath.router.branch import settle
 from fillpath.router.build import Stats, build, min_out
 from fillpath.router.costs import Costs
-from fillpath.router.graph import CandidatePath, Edge, Graph, hop_cost, search_paths
+from fillpath.router.graph import CandidatePath, Edge, Graph, search_paths
 from fillpath.router.market import Market
 from fillpath.router.optimize import Problem, Solution
 from fillpath.router.plan import Plan
@@ -84,7 +84,7 @@ def _shape(market: Market, ends: Endpoints, request: RouteRequest) -> tuple[Grap
         within = (sources, request.max_hops)
         graph = Graph.build(market.venues, request.exclude, ends.sinks, request.penalty_bps, within)
         full = [e for es in graph.out_edges.values() for e in es]
-        return graph, full, any(hop_cost(e.asset_in, e.asset_out) == 0 for e in full)
+        return graph, full, any(e.hops == 0 for e in full)
 
     graph, full, mixed = market.memo.get(key, make)
     return graph, list(full), mixed
