@@ -87,7 +87,11 @@ class Problem:
         self.lin = [float(c) if c else 0.0 for c in lin_exact]
         self.gas_wei = {e.venue.id: (e.venue.location, costs.gas_wei(e.venue)) for e in self.edges}
         self.gas = {v: (costs.wei_to_buy(loc) * w if w else _NO_GAS) for v, (loc, w) in self.gas_wei.items()}
-        self.gas_float = {v: float(g) for v, g in self.gas.items()}
+        self.gas_only = {v: 0.0 if g is _NO_GAS else float(g) for v, g in self.gas.items()}
+        """``gas`` in floats (``float`` of a ``Fraction`` is an interpreted call: the shared zero skips it)."""
+        self.gassy = any(g is not _NO_GAS and g > 0 for g in self.gas.values())
+        """Whether any venue costs gas (fixed fees aside)."""
+        self.gas_float = dict(self.gas_only)
         """The venue choice compares surpluses (floats) with gas on every re-solve: converted once."""
         self.lin_exact = {e.key: c for e, c in zip(self.edges, lin_exact, strict=True) if c}
         self.venues = frozenset(self.gas)

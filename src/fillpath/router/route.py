@@ -105,7 +105,7 @@ def _fixed_costs(
     own gas is added back, so that ``gap`` reads how much net output any plan could add, relative to this one's
     (the gross bound is no bound on that: a plan with less gas may net more)."""
     problem, prices = priced[0]
-    gassy = any(g > 0 for p, _ in priced for g in p.gas.values())
+    gassy = any(p.gassy for p, _ in priced)
     if not gassy and not any(getattr(e.venue, "fee_fixed", 0) for e in full):
         return best, bound
     settled = settle(problem, best, full, problem.solved_prices(prices, best.prices))
@@ -167,7 +167,7 @@ def _best_single(problem: Problem, paths: list[CandidatePath], beat: Fraction | 
         x = float(problem.amount)
         for e in p.edges:
             x = e.curve.out(x)
-        return x - sum(float(problem.gas[e.venue.id]) for e in p.edges)
+        return x - sum(problem.gas_only[e.venue.id] for e in p.edges)
 
     def exact_net(p: CandidatePath) -> Fraction:
         x = problem.amount
