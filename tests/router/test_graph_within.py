@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fillpath.router.graph import Graph, search_paths
+from fillpath.router.graph import CandidatePath, Graph, hop_cost, path_hops, search_paths
 from tests.router.networks import network, value_units
 
 
@@ -37,3 +37,19 @@ def test_a_three_hop_search_on_a_wide_network_builds_a_fraction_of_the_curves() 
     n_full = sum(len(es) for es in full.out_edges.values())
     n_pruned = sum(len(es) for es in pruned.out_edges.values())
     assert n_pruned < n_full // 2
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 3))
+def test_edges_carry_their_hop_cost_and_paths_compare_by_value(seed: int, transfers: int) -> None:
+    market, assets = network(seed, 8, 24, books=2, transfers=transfers)
+    sinks = frozenset({assets[1]})
+    graph = Graph.build(market.venues, frozenset(), sinks)
+    edges = [e for es in graph.out_edges.values() for e in es]
+    assert [e.hops for e in edges] == [hop_cost(e.asset_in, e.asset_out) for e in edges]
+    found = search_paths(graph, [(assets[0], value_units(market, assets[0], 1e5))], sinks, 3, 10**18).paths
+    for p in found:
+        twin = CandidatePath(p.source, tuple(p.edges), p.spot)
+        assert twin == p and hash(twin) == hash(p) and twin is not p
+        assert CandidatePath(p.source, p.edges, p.spot * 2 + 1) != p
+        assert path_hops(p.edges) == sum(hop_cost(e.asset_in, e.asset_out) for e in p.edges) <= 3

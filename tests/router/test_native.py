@@ -144,9 +144,11 @@ def test_a_book_curve_is_its_exact_level_differences_rounded_once() -> None:
     points, total = [], Fraction(0)
     for _ in range(300):
         total += Fraction(rng.randrange(2**54, 2**62), rng.randrange(1, 2**20))
-        points.append((total, Fraction(rng.randrange(1, 10**9), 10**6)))
+        points.append((total, Fraction(rng.randrange(1, 2**62), rng.randrange(1, 2**40))))
     segments, before = [], Fraction(0)
     for level, rate in points:
         segments.append((float(rate), float(level - before)))
         before = level
-    assert piecewise_from_cumulative(points).cumulative == PiecewiseLinearCurve(segments).cumulative
+    curve = piecewise_from_cumulative(points)
+    assert curve.cumulative == PiecewiseLinearCurve(segments).cumulative
+    assert curve.rates == [r for r, _ in segments]  # the rates too are float(Fraction), not two rounded doubles

@@ -137,3 +137,15 @@ def test_aggregator_laws(samples: tuple[tuple[int, int], ...], xs: list[int]) ->
     for x in xs:
         assert a.quote(WETH, x) <= samples[-1][1]
         laws.check_inverse(a, WETH, a.marginal_rate(WETH, x))
+
+
+@given(st.integers(0, 10**6 - 1), st.integers(0, 24), st.integers(0, 24), st.integers(0, 10**30))
+def test_bridge_float_curve_is_its_exact_marginal_rate_rounded_once(
+    fee_ppm: int, source_decimals: int, target_decimals: int, max_amount: int
+) -> None:
+    b = Bridge("b", USDC_ETH, USDC_ARB, 0, fee_ppm, 0, max_amount, 0, source_decimals, target_decimals)
+    curve = b.float_curve(USDC_ETH)
+    assert curve.spot == float(b.marginal_rate(USDC_ETH, 0))
+    assert curve.cap == float(max_amount)
+    with pytest.raises(ValueError, match="only takes"):
+        b.float_curve(USDC_ARB)
