@@ -230,7 +230,9 @@ def _best_completion(graph: Graph, sinks: frozenset[AssetId], hops: int) -> list
         prev = best[-1]
         cur = dict(prev)
         for node, edges in graph.out_edges.items():
-            v = max((e.curve.spot * prev.get(e.asset_out, 0.0) for e in edges), default=0.0)
+            v = 0.0
+            for e in edges:
+                v = _fmax(v, e.curve.spot * prev.get(e.asset_out, 0.0))
             if v > cur.get(node, 0.0):
                 cur[node] = v
         cur = _transfer_closure(graph, cur, transfers)
@@ -258,6 +260,12 @@ def _transfer_closure(
         if not changed:
             break
     return best
+
+
+def _fmax(a: float, b: float) -> float:
+    """``max(a, b)`` on two floats (the same one: ``b`` only when it is greater), a native call when compiled where
+    the builtin ``max`` is a generic one (hundreds a path search)."""
+    return b if b > a else a
 
 
 def path_marginal(edges: Iterable[Edge], amount: float) -> float:
@@ -350,7 +358,7 @@ def _pruned(every: list[CandidatePath], size: float, margin: float) -> list[Cand
     threshold = 0.0
     for c in every:
         if c.spot * (1.0 - margin) > threshold:
-            threshold = max(threshold, path_marginal(c.edges, size) * (1.0 - margin))
+            threshold = _fmax(threshold, path_marginal(c.edges, size) * (1.0 - margin))
     return [c for c in every if c.spot >= threshold]
 
 
@@ -391,7 +399,7 @@ def _paths(
             if len(found) > max_paths:
                 return None
             bound, node, prod, path, seen, left = stack.pop()
-            threshold = max(threshold, shared)
+            threshold = _fmax(threshold, shared)
             if bound < threshold:
                 continue  # the threshold rose since this branch was queued
             nxt = []
@@ -411,14 +419,14 @@ def _paths(
                     cand = CandidatePath(source, (*path, e), p)
                     found.append(cand)
                     if p * (1.0 - margin) > threshold:  # a marginal rate never exceeds the spot rate
-                        threshold = max(threshold, path_marginal(cand.edges, size) * (1.0 - margin))
+                        threshold = _fmax(threshold, path_marginal(cand.edges, size) * (1.0 - margin))
                     if level and alone:
                         parallel.append(e.curve)
                         if len(parallel) == check:
-                            threshold = max(threshold, fill_rate(parallel, size) * (1.0 - margin))
+                            threshold = _fmax(threshold, fill_rate(parallel, size) * (1.0 - margin))
                             check *= 4
                     if alone:
-                        shared = max(shared, threshold)
+                        shared = _fmax(shared, threshold)
                 else:
                     if not best:
                         best = best_completion(graph, sinks, max_hops)
@@ -430,4 +438,4 @@ def _paths(
             for b, o, p, e, hops_left in nxt:
                 stack.append((b, o, p, (*path, e), seen | {o}, hops_left))
         own[source] = threshold
-    return [c for c in found if c.spot >= max(own[c.source], shared)]
+    return [c for c in found if c.spot >= _fmax(own[c.source], shared)]
