@@ -94,7 +94,7 @@ def _order(
 
 
 def _values(
-    n: int, order: Sequence[tuple[int, int, int, float]], rates: Sequence[float], sinks: frozenset[int]
+    n: int, order: list[tuple[int, int, int, float]], rates: list[float], sinks: frozenset[int]
 ) -> tuple[list[float], list[int]]:
     """Best marginal completion of one unit at each node to the sinks (Bellman-Ford on products over ``order``'s
     (arc, tail, head, cost), ``n`` passes at most: a cycle that gains at marginal rates stops there) and the arc
@@ -115,7 +115,7 @@ def _values(
 
 
 def _push(
-    arcs: Sequence[Arc], via: Sequence[int], flows: list[float], rates: list[float], node: int, amount: float, n: int
+    arcs: Sequence[Arc], via: list[int], flows: list[float], rates: list[float], node: int, amount: float, n: int
 ) -> float:
     """Send up to ``amount`` from ``node`` along the best arcs to a sink; how much was sent (0: no path). A path
     that cannot take all of it takes the share that fills its first full arc (linearly estimated: concave curves
