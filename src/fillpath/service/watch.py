@@ -227,6 +227,8 @@ class Watcher:
         for loc, (rpc, _src) in self.chains.items():
             venue = parts.evm.get(loc)
             confirmations = max(1, cfg.locations[loc].confirmations)
+            # a tracker of the engine's venue replaces what its signer signed (``app.replace_policy``); one without a
+            # signer only follows what the journal holds
             self.trackers[loc] = venue.tracker if venue is not None else TxTracker(
                 rpc, loc, store, TrackerPolicy(confirmations=confirmations)
             )  # fmt: skip
@@ -309,7 +311,7 @@ class Watcher:
             if tracker is None or tx.status not in UNFINISHED_TX or tx.sender is None or tx.nonce is None:
                 continue
             if tx.tx_hash not in tracker.txs:
-                tracker.adopt(tx.tx_hash, tx.sender, tx.nonce)
+                tracker.adopt(tx.tx_hash, tx.sender, tx.nonce, intent_id=tx.intent_id)
 
     # --- reconciliation -------------------------------------------------------------------------------
 
