@@ -54,8 +54,10 @@ QUIET_S = 60.0
 """After the workload: virtual seconds for late matches to land before the world settles."""
 
 
-WORKLOAD = 2
-"""The world's and workload's generation. 2: the exchange's wallet moves ETH too (the chain world's snapshot offers its
+WORKLOAD = 3
+"""The world's and workload's generation. 3: the engine's tracker replaces (fee-bumps) a transaction unmined for
+``world.REPLACE_AFTER_S``, and the chain draws the fee-bump faults and the lost reorg (``faults.REPLACE_KINDS``,
+``REORG_KINDS``) and the ``replace`` failpoint, each from a source of its own. 2: the exchange's wallet moves ETH too (the chain world's snapshot offers its
 deposit and withdrawal; a share of moves and drawn policies are of ETH), a workload that ended without reaching its
 drawn failpoint takes one more step that does (``_reach``), and the bridge's relayer may have limited liquidity
 (``bridge_liquidity``). 1: as before those (``--workload 1``): the seeds found under it replay as they were found (the
@@ -281,7 +283,7 @@ async def _move(world: World, eid: str, coin: str, out: bool, share: int) -> str
 
 REACH = {"intent": "exchange", "sent": "exchange", "ack": "exchange", "broadcast": "chain",
          "transfer_intent": "deposit", "transfer_sent": "deposit", "transfer_done": "deposit",
-         "withdraw_sent": "withdrawal"}  # fmt: skip
+         "withdraw_sent": "withdrawal", "replace": "chain"}  # fmt: skip
 """Per failpoint, the kind of step that passes through it: an exchange order (``intent``, the world's ``sent``,
 ``ack``), a chain swap (``broadcast``), a deposit (the transfer runners' three), a withdrawal (``withdraw_sent``)."""
 
@@ -439,6 +441,8 @@ def run_scenario(
             side = random.Random(f"transfer:{seed}")
             coins = random.Random(f"eth:{seed}") if workload >= 2 else None  # which coin a move is: its own too
             faults.draw_transfers(side, kinds)
+            if workload >= 3:  # fee bumps, their races and lost reorgs: sources of their own (earlier draws kept)
+                faults.draw_replace(random.Random(f"replace:{seed}"), random.Random(f"reorg:{seed}"), kinds)
         if bridge:  # the bridge: faults and workload from a source of their own (chain seeds keep their draws)
             faults.draw_bridge(random.Random(f"bridge:{seed}"), kinds)
             if workload >= 2:
