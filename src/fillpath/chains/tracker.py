@@ -141,10 +141,14 @@ class TxTracker:
 
     def included(self, tx_hash: str) -> Tracked | None:
         """The member of ``tx_hash``'s family that the chain included for good (confirmed or reverted): itself, a
-        replacement of it, or the original it replaced; None while none is."""
+        replacement of it, or the original it replaced; None while none is. Only members of the same intent count: a
+        replacement carries its original's, a nonce-gap filler none (a filler mined at a dropped call's nonce is not
+        the call)."""
         t = self.txs[tx_hash]
-        return next((m for m in self.family(t.sender, t.nonce) if m.state in (TxState.CONFIRMED, TxState.REVERTED)),
-                    None)  # fmt: skip
+        if t.state in (TxState.CONFIRMED, TxState.REVERTED):
+            return t
+        return next((m for m in self.family(t.sender, t.nonce) if m.intent_id == t.intent_id
+                     and m.state in (TxState.CONFIRMED, TxState.REVERTED)), None)  # fmt: skip
 
     def outcome(self, tx_hash: str) -> tuple[TxState, str]:
         """``tx_hash``'s family's outcome and the hash whose receipt says it: the included member's state and hash

@@ -364,12 +364,14 @@ async def approvals_gas_of(
     return events, paid, pending
 
 
-def adopt_family(venue: EvmVenue, store: Store, sender: str, nonce: int) -> list[str]:
-    """Follow every transaction the journal holds at ``sender``'s ``nonce`` on this chain (an original and its fee-bump
-    replacements: one of them may be the one mined), as after a restart; their hashes."""
+def adopt_family(venue: EvmVenue, store: Store, sender: str, nonce: int, intent_id: str | None) -> list[str]:
+    """Follow every transaction the journal holds at ``sender``'s ``nonce`` on this chain under ``intent_id`` (an
+    original and its fee-bump replacements: one of them may be the one mined), as after a restart; their hashes. A
+    nonce-gap filler at that nonce (no intent) is not of the family's intent."""
     out = []
     for t in store.transactions().values():
-        if t.venue == venue.location and t.nonce == nonce and (t.sender or "").lower() == sender.lower():
+        if (t.venue == venue.location and t.nonce == nonce and (t.sender or "").lower() == sender.lower()
+                and t.intent_id == intent_id):  # fmt: skip
             venue.tracker.adopt(t.tx_hash, t.sender or sender, nonce, intent_id=t.intent_id)
             out.append(t.tx_hash)
     return out

@@ -772,10 +772,14 @@ class ChainWorld:
         )
         included: list[Pending] = []
         blocks_before = t.take_snapshot()
+        lose_last = self.faults.on(Fault.REORG_LOST)
+        last_before = blocks_before
         for p in ready:  # one transaction a block (eth-tester checks a nonce against the last block's state)
             expected = head_nonce.setdefault(p.sender, int(t.get_nonce(p.sender, "latest")))
             if p.nonce != expected:
                 continue  # a gap: it waits for the nonce before it
+            if lose_last and included:
+                last_before = t.take_snapshot()
             del self.mempool.txs[p.tx_hash]
             self._pin()
             try:  # straight into the pending block (eth-tester's own send runs it once more to vet it, then
@@ -793,8 +797,8 @@ class ChainWorld:
             self._mine_one()
         if included and self.faults.hit(Fault.REORG):
             self._reorg_snapshot, self._reorg_txs = blocks_before, tuple(included)
-        elif included and self.faults.on(Fault.REORG_LOST) and self.faults.hit(Fault.REORG_LOST):
-            self._reorg_snapshot, self._reorg_txs, self._reorg_lost = blocks_before, tuple(included), True
+        elif included and lose_last and self.faults.hit(Fault.REORG_LOST):  # the last block only: one block deep
+            self._reorg_snapshot, self._reorg_txs, self._reorg_lost = last_before, (included[-1],), True
         for hook in self.on_block:
             hook()
 
