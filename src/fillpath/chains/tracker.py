@@ -84,8 +84,8 @@ Replacer = Callable[[Tracked], Awaitable[SignedTx | None]]
 """Re-signs a pending transaction at its nonce with higher fees, or None when it will not (a fee cap reached, a
 transaction it cannot re-sign): ``chains/replacer.py``."""
 REFUSALS = ("nonce too low", "underpriced")
-"""What a node answers when it refuses a replacement for good (geth: ``replacement transaction underpriced``, ``nonce too
-low`` when the original was mined meanwhile): it never entered the mempool."""
+"""What a node answers when it refuses a replacement for good (geth: ``replacement transaction underpriced``;
+``nonce too low`` when the original was mined meanwhile): it never entered the mempool."""
 
 
 class TxTracker:

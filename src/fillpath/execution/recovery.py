@@ -170,7 +170,10 @@ async def _transaction(
             )
             return _resolve(store, intent, False, detail, [])
     venue.tracker.adopt(tx_hash, sender, nonce, intent_id=intent.intent_id)
-    family = [tx_hash, *(h for h in adopt_family(venue, store, sender, nonce, intent.intent_id) if h != tx_hash)]  # and its fee bumps
+    family = [
+        tx_hash,
+        *(h for h in adopt_family(venue, store, sender, nonce, intent.intent_id) if h != tx_hash),
+    ]  # and its fee bumps
     await venue.tracker.wait_final(family, timeout_s=venue.final_timeout_s, interval_s=0.1)
     state, included = venue.tracker.outcome(tx_hash)
     if state is TxState.PENDING:  # waiting behind a nonce nothing will ever fill (its transaction dropped)?

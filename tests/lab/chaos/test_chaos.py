@@ -564,3 +564,67 @@ def test_chain_labs_keep_their_own_chain_ids() -> None:
 
     one, two = lab_chain(), lab_chain(CHAIN2)
     assert two.chain_id == int(two.tester.backend.chain.chain_id) != one.chain_id
+
+
+REPLACE_SAMPLE = (0, 8, 24)
+"""Chain seeds that, drawing only ``REPLACE_TEST_KINDS``, strike every fee-bump kind, the lost reorg and the
+``replace`` failpoint (workload 3)."""
+REPLACE_TEST_KINDS = (Fault.TX_UNDERPRICED, Fault.REPLACE_RACE, Fault.REORG_LOST, Fault.TX_STUCK, Fault.CRASH)
+
+
+def test_fee_bumps_races_and_lost_reorgs_hold_every_invariant() -> None:
+    """The engine's tracker replaces what waits (``tx_underpriced``, ``tx_stuck``), its replacement may come too late
+    (``replace_race``: ``nonce too low``), the process may die between journaling a replacement and sending it
+    (failpoint ``replace``), and a lost reorg takes mined transactions away for good: every invariant holds, the
+    families (at most one included member per nonce) too."""
+    outcomes = [run_scenario(seed, kinds=REPLACE_TEST_KINDS, chain=True) for seed in REPLACE_SAMPLE]
+    assert all(o.ok for o in outcomes), [(o.seed, o.broken) for o in outcomes if not o.ok]
+    for kind in (Fault.TX_UNDERPRICED, Fault.REPLACE_RACE, Fault.REORG_LOST, "failpoint:replace"):
+        assert sum(o.fired.get(kind, 0) for o in outcomes) > 0, kind
+    lines = [w for o in outcomes for _, w in o.timeline]
+    assert any(" replaces " in w for w in lines) and any("of ours LOST" in w for w in lines)
+    assert any("mined just before its replacement arrives" in w for w in lines)
+
+
+def test_fee_bump_faults_keep_earlier_draws() -> None:
+    """The new kinds come from sources of their own: a seed's earlier draws (every other kind, the failpoint drawn
+    before) are those of workload 2."""
+    for seed in (3, 8, 11):
+        now, before = run_scenario(seed, chain=True), run_scenario(seed, chain=True, workload=2)
+        new = {str(k) for k in (Fault.TX_UNDERPRICED, Fault.REPLACE_RACE, Fault.REORG_LOST)}
+        assert {k: v for k, v in now.faults.items() if k not in new} == before.faults
+        assert now.failpoint == before.failpoint or (before.failpoint is None and now.failpoint == "replace")
+
+
+def test_fee_bump_world_same_seed_same_journal() -> None:
+    a, b = (run_scenario(0, kinds=REPLACE_TEST_KINDS, chain=True) for _ in range(2))
+    assert a.journal_hash == b.journal_hash and a.timeline == b.timeline
+    assert a.fired.get(Fault.REORG_LOST, 0) > 0 and a.fired.get(Fault.TX_UNDERPRICED, 0) > 0
+
+
+def test_planted_replacement_at_a_new_nonce_is_caught() -> None:
+    kinds = (Fault.TX_UNDERPRICED, Fault.TX_STUCK)
+    result = sweep(range(4), kinds=kinds, tamper=planted.replacement_at_new_nonce, stop_at_first=True, chain=True)
+    assert result.failures, "replacement_at_new_nonce survived 4 seeds"
+    seed = result.failures[0].seed
+    assert {b.invariant for b in result.failures[0].broken} & {"chain_once", "nonces", "families"}
+    assert run_scenario(seed, kinds=kinds, chain=True).ok  # the same seed without the bug holds
+
+
+def test_families_invariant_has_teeth() -> None:
+    from fillpath.lab.chaos.invariants import families
+    from fillpath.state.records import TxRecord, TxStatus
+
+    def rec(h: str, status: TxStatus, nonce: int = 5) -> TxRecord:
+        return TxRecord("lab1", h, status, "0xabc", nonce, None, None, None, None, None, "i", 1)
+
+    ok = {h: rec(h, s) for h, s in (("0x1", TxStatus.REPLACED), ("0x2", TxStatus.CONFIRMED), ("0x3", TxStatus.DROPPED))}
+    chain = [{"hash": "0x2", "nonce": 5}]
+    assert families(ok, chain, "0xabc", "lab1") == []
+    two = {**ok, "0x1": rec("0x1", TxStatus.CONFIRMED)}
+    assert "has 2 included transactions" in families(two, chain, "0xabc", "lab1")[0].detail
+    loose = {**ok, "0x3": rec("0x3", TxStatus.BROADCAST)}
+    assert "neither replaced nor dropped" in families(loose, chain, "0xabc", "lab1")[0].detail
+    assert "not the chain's" in families(ok, [{"hash": "0x1", "nonce": 5}], "0xabc", "lab1")[0].detail
+    twice = [{"hash": "0x2", "nonce": 5}, {"hash": "0x9", "nonce": 5}]
+    assert "used 2 times" in families(ok, twice, "0xabc", "lab1")[0].detail

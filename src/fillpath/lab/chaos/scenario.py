@@ -57,11 +57,11 @@ QUIET_S = 60.0
 WORKLOAD = 3
 """The world's and workload's generation. 3: the engine's tracker replaces (fee-bumps) a transaction unmined for
 ``world.REPLACE_AFTER_S``, and the chain draws the fee-bump faults and the lost reorg (``faults.REPLACE_KINDS``,
-``REORG_KINDS``) and the ``replace`` failpoint, each from a source of its own. 2: the exchange's wallet moves ETH too (the chain world's snapshot offers its
-deposit and withdrawal; a share of moves and drawn policies are of ETH), a workload that ended without reaching its
-drawn failpoint takes one more step that does (``_reach``), and the bridge's relayer may have limited liquidity
-(``bridge_liquidity``). 1: as before those (``--workload 1``): the seeds found under it replay as they were found (the
-regression seeds keep their runs, byte for byte)."""
+``REORG_KINDS``) and the ``replace`` failpoint, each from a source of its own. 2: the exchange's wallet moves ETH too
+(the chain world's snapshot offers its deposit and withdrawal; a share of moves and drawn policies are of ETH), a
+workload that ended without reaching its drawn failpoint takes one more step that does (``_reach``), and the bridge's
+relayer may have limited liquidity (``bridge_liquidity``). 1: as before those (``--workload 1``): the seeds found under
+it replay as they were found (the regression seeds keep their runs, byte for byte)."""
 
 TRANSFER_SHARE = 0.3
 """In a world with the chain: the share of the workload's steps that move USDC between the chain and the exchange."""

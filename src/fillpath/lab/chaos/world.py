@@ -29,9 +29,9 @@ from fillpath.cex.dialect import Dialect
 from fillpath.cex.okx.dialect import OkxDialect
 from fillpath.cex.order_driver import OrderDriver, ResolvePolicy
 from fillpath.cex.ratelimit import RateLimiter
+from fillpath.chains.accounts import Signer
 from fillpath.chains.balances import ChainBalances
 from fillpath.chains.nonces import NonceAllocator
-from fillpath.chains.accounts import Signer
 from fillpath.chains.replacer import FeeBumper, ReplacePolicy
 from fillpath.chains.tracker import TrackerPolicy, TxTracker
 from fillpath.collect.movers import MoverSpec
