@@ -14,7 +14,7 @@ from fillpath.lab.chaos.cli import app, summary
 from fillpath.lab.chaos.clock import Stalled, VirtualClock, run
 from fillpath.lab.chaos.faults import ALL, Fault, parse_kinds
 from fillpath.lab.chaos.inputs import load_plan, load_policy, load_snapshot
-from fillpath.lab.chaos.scenario import run_scenario
+from fillpath.lab.chaos.scenario import draw, run_scenario
 from fillpath.lab.chaos.sweep import replay_command, sweep
 from fillpath.model.errors import InvalidInput
 from tests.lab.chaos import planted
@@ -589,11 +589,19 @@ def test_fee_bumps_races_and_lost_reorgs_hold_every_invariant() -> None:
 def test_fee_bump_faults_keep_earlier_draws() -> None:
     """The new kinds come from sources of their own: a seed's earlier draws (every other kind, the failpoint drawn
     before) are those of workload 2."""
-    for seed in (3, 8, 11):
-        now, before = run_scenario(seed, chain=True), run_scenario(seed, chain=True, workload=2)
-        new = {str(k) for k in (Fault.TX_UNDERPRICED, Fault.REPLACE_RACE, Fault.REORG_LOST)}
-        assert {k: v for k, v in now.faults.items() if k not in new} == before.faults
-        assert now.failpoint == before.failpoint or (before.failpoint is None and now.failpoint == "replace")
+    new = {Fault.TX_UNDERPRICED, Fault.REPLACE_RACE, Fault.REORG_LOST}
+    drew_new = replaced_failpoint = 0
+    for seed in range(200):
+        for bridge in (False, True):
+            rng, now, side, _ = draw(seed, chain=True, bridge=bridge)
+            rng2, before, side2, _ = draw(seed, chain=True, bridge=bridge, workload=2)
+            assert {k: v for k, v in now.rates.items() if k not in new} == before.rates
+            assert now.failpoint == before.failpoint or (before.failpoint is None and now.failpoint == "replace")
+            assert rng.random() == rng2.random() and side is not None and side2 is not None
+            assert side.random() == side2.random()  # the workload's sources are where they were too
+            drew_new += bool(new & set(now.rates))
+            replaced_failpoint += now.failpoint == "replace"
+    assert drew_new > 100 and replaced_failpoint > 10
 
 
 def test_fee_bump_world_same_seed_same_journal() -> None:

@@ -488,6 +488,7 @@ class ChainWorld:
     _reorg_snapshot: Any = None
     _reorg_txs: tuple[Pending, ...] = ()
     _reorg_lost: bool = False
+    _follow: bool = False
     lost: set[str] = field(default_factory=set)
     """Transactions of ours a lost reorg (``reorg_lost``) un-mined for good: their bytes may be sent again."""
     replaced: int = 0
@@ -733,7 +734,7 @@ class ChainWorld:
         """Whether the next slot has work: a transaction to include (not stuck, at its sender's next nonce; one queued
         behind a gap waits for it) or to drop, or a reorg due."""
         now = self.clock.seconds()
-        return (self._reorg_snapshot is not None or bool(self.dropped)
+        return (self._reorg_snapshot is not None or bool(self.dropped) or self._follow
                 or any(p.stuck_until <= now and p.nonce == self.nonce_of(p.sender)
                        for p in self.mempool.txs.values()))  # fmt: skip
 
@@ -795,6 +796,8 @@ class ChainWorld:
             included.append(p)
         if not included:
             self._mine_one()
+        self._follow = bool(included) and lose_last  # a world that follows 2 confirmations: the next block at the
+        # next slot, not after IDLE_BLOCK_S (the tracker polls all the while: 3× the polls of the chain sample)
         if included and self.faults.hit(Fault.REORG):
             self._reorg_snapshot, self._reorg_txs = blocks_before, tuple(included)
         elif included and lose_last and self.faults.hit(Fault.REORG_LOST):  # the last block only: one block deep

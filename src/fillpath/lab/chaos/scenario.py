@@ -413,6 +413,27 @@ def dialect_of(seed: int, dialects: Sequence[str] = DIALECTS) -> str:
     return dialects[0] if len(dialects) == 1 else random.Random(f"dialect:{seed}").choice(list(dialects))
 
 
+def draw(
+    seed: int, kinds: Sequence[Fault] = ALL, *, chain: bool = False, bridge: bool = False, workload: int = WORKLOAD
+) -> tuple[random.Random, FaultPlan, random.Random | None, random.Random | None]:
+    """Scenario ``seed``'s random sources and its faults, drawn: (the scenario's source, the faults, the transfer
+    source, the coin source). Each later kind draws from a source of its own, so an earlier seed keeps its draws."""
+    rng = random.Random(seed)
+    faults = FaultPlan.draw(rng, kinds, chain=chain or bridge)
+    side = coins = None
+    if chain or bridge:  # deposits and withdrawals: their own random source (earlier chain seeds keep their draws)
+        side = random.Random(f"transfer:{seed}")
+        coins = random.Random(f"eth:{seed}") if workload >= 2 else None  # which coin a move is: its own too
+        faults.draw_transfers(side, kinds)
+        if workload >= 3:  # fee bumps, their races and lost reorgs: sources of their own (earlier draws kept)
+            faults.draw_replace(random.Random(f"replace:{seed}"), random.Random(f"reorg:{seed}"), kinds)
+    if bridge:  # the bridge: faults and workload from a source of their own (chain seeds keep their draws)
+        faults.draw_bridge(random.Random(f"bridge:{seed}"), kinds)
+        if workload >= 2:
+            faults.draw_liquidity(random.Random(f"liquidity:{seed}"), kinds)
+    return rng, faults, side, coins
+
+
 def run_scenario(
     seed: int,
     *,
@@ -433,20 +454,8 @@ def run_scenario(
     with tempfile.TemporaryDirectory(prefix=f"fp-chaos-{seed}-", dir=workdir) as tmp:
         directory = Path(tmp)
         template = template_journal()
-        rng = random.Random(seed)
         chain = chain or bridge
-        faults = FaultPlan.draw(rng, kinds, chain=chain)
-        side = coins = None
-        if chain:  # deposits and withdrawals: their own random source (earlier chain seeds keep their draws)
-            side = random.Random(f"transfer:{seed}")
-            coins = random.Random(f"eth:{seed}") if workload >= 2 else None  # which coin a move is: its own too
-            faults.draw_transfers(side, kinds)
-            if workload >= 3:  # fee bumps, their races and lost reorgs: sources of their own (earlier draws kept)
-                faults.draw_replace(random.Random(f"replace:{seed}"), random.Random(f"reorg:{seed}"), kinds)
-        if bridge:  # the bridge: faults and workload from a source of their own (chain seeds keep their draws)
-            faults.draw_bridge(random.Random(f"bridge:{seed}"), kinds)
-            if workload >= 2:
-                faults.draw_liquidity(random.Random(f"liquidity:{seed}"), kinds)
+        rng, faults, side, coins = draw(seed, kinds, chain=chain, bridge=bridge, workload=workload)
         drawn = dict(faults.rates)
         clock = VirtualClock()
         dialect = dialect_of(seed, dialects)
