@@ -200,7 +200,8 @@ def test_an_underpriced_replacement_is_refused_and_the_family_goes_on(store: Sto
         await tracker.wait_final([tx.tx_hash], timeout_s=120.0, interval_s=0.5)
         return tracker, tx.tx_hash
 
-    (tracker, original), _world_ = _in_world({}, body)
+    (tracker, original), world = _in_world({}, body)
+    assert world.replaced == 0  # the 5% bumps never entered the mempool
     assert tracker.state(original) is TxState.CONFIRMED
     others = [t for t in tracker.family(tracker.txs[original].sender, tracker.txs[original].nonce)
               if t.tx_hash != original]  # fmt: skip
