@@ -123,13 +123,24 @@ class TxTracker:
         return t
 
     def adopt(
-        self, tx_hash: str, sender: str, nonce: int, raw: bytes | None = None, intent_id: str | None = None
+        self,
+        tx_hash: str,
+        sender: str,
+        nonce: int,
+        raw: bytes | None = None,
+        intent_id: str | None = None,
+        included: tuple[int, str] | None = None,
     ) -> Tracked:
         """Follow a transaction already in the journal (after a restart): no new broadcast event. One already
-        followed stays as it is (a second adoption would forget its state)."""
+        followed stays as it is (a second adoption would forget its state). ``included``: the block (number, hash)
+        the journal last saw it mined in, so a block a reorg took away since is journaled as one (chaos --chain seed
+        6063: a deposit mined, the process died, a lost reorg took it; adopted as pending, it was journaled dropped
+        while the journal still said mined)."""
         if tx_hash in self.txs:
             return self.txs[tx_hash]
         t = Tracked(tx_hash, sender, nonce, raw, since=self.clock(), intent_id=intent_id)
+        if included is not None:
+            t.state, (t.block_number, t.block_hash) = TxState.INCLUDED, included
         self.txs[tx_hash] = t
         return t
 
@@ -153,11 +164,17 @@ class TxTracker:
     def outcome(self, tx_hash: str) -> tuple[TxState, str]:
         """``tx_hash``'s family's outcome and the hash whose receipt says it: the included member's state and hash
         once one is included for good (a replacement runs the same call at the same nonce, so the family's outcome
-        is the transaction's), else its own state and hash."""
+        is the transaction's); pending while a member of it is not final; else its own state and hash."""
         winner = self.included(tx_hash)
         if winner is not None:
             return winner.state, winner.tx_hash
-        return self.txs[tx_hash].state, tx_hash
+        t = self.txs[tx_hash]
+        if t.state in FINAL and any(m.intent_id == t.intent_id and m.state not in FINAL
+                                    for m in self.family(t.sender, t.nonce)):  # fmt: skip
+            # dropped itself, but a replacement of it still waits to be mined: the family is not done (chaos --chain
+            # seed 4019: recovery took a dropped original for the outcome while its bump mined later, unbooked)
+            return TxState.PENDING, tx_hash
+        return t.state, tx_hash
 
     # --- polling -----------------------------------------------------------------------------------------
     def backlog(self) -> int:

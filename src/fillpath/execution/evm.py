@@ -30,6 +30,7 @@ from fillpath.execution.simulate import SlotFinder
 from fillpath.model.assets import AssetId
 from fillpath.model.errors import Conflict, Rejected
 from fillpath.model.events import BalanceAdjusted, Event, IntentCreated, IntentOutcome, IntentResolved, TxBroadcast
+from fillpath.state.records import TxRecord, TxStatus
 from fillpath.state.store import Store
 
 EXECUTE_GAS_FLOOR = 150_000
@@ -354,8 +355,7 @@ async def approvals_gas_of(
     pending: list[str] = []
     if wait_s > 0 and hashes:
         for t in records:
-            if t.tx_hash not in venue.tracker.txs and t.sender is not None and t.nonce is not None:
-                venue.tracker.adopt(t.tx_hash, t.sender, t.nonce, intent_id=t.intent_id)
+            adopt_record(venue.tracker, t)
         followed = [h for h in hashes if h in venue.tracker.txs]
         states = await venue.tracker.wait_final(followed, timeout_s=wait_s, interval_s=0.1)
         pending = [h for h, s in states.items() if s not in FINAL]
@@ -372,9 +372,19 @@ def adopt_family(venue: EvmVenue, store: Store, sender: str, nonce: int, intent_
     for t in store.transactions().values():
         if (t.venue == venue.location and t.nonce == nonce and (t.sender or "").lower() == sender.lower()
                 and t.intent_id == intent_id):  # fmt: skip
-            venue.tracker.adopt(t.tx_hash, t.sender or sender, nonce, intent_id=t.intent_id)
+            adopt_record(venue.tracker, t)
             out.append(t.tx_hash)
     return out
+
+
+def adopt_record(tracker: TxTracker, t: TxRecord) -> None:
+    """Follow the journal's transaction ``t`` again (after a restart), from where the journal left it: mined in a
+    block (a reorg since is seen as one), or pending."""
+    if t.sender is None or t.nonce is None:
+        return
+    block = (t.block_number, t.block_hash) if t.status is TxStatus.MINED else None
+    mined = (block[0], block[1]) if block is not None and block[0] is not None and block[1] is not None else None
+    tracker.adopt(t.tx_hash, t.sender, t.nonce, intent_id=t.intent_id, included=mined)
 
 
 async def _gas_paid(venue: EvmVenue, hashes: list[str]) -> int:

@@ -165,8 +165,9 @@ async def follow_sent(
         seen = await venue.rpc.request("eth_getTransactionByHash", [tx_hash])
         if seen is None:
             return "never", None, TxState.DROPPED
-    venue.tracker.adopt(tx_hash, sender, int(nonce_text), intent_id=intent_id)
-    family = [tx_hash, *(h for h in adopt_family(venue, store, sender, int(nonce_text), intent_id) if h != tx_hash)]
+    adopted = adopt_family(venue, store, sender, int(nonce_text), intent_id)  # where the journal left them
+    venue.tracker.adopt(tx_hash, sender, int(nonce_text), intent_id=intent_id)  # known only to the node: pending
+    family = [tx_hash, *(h for h in adopted if h != tx_hash)]
     await venue.tracker.wait_final(family, timeout_s=venue.final_timeout_s, interval_s=0.1)
     state, included = venue.tracker.outcome(tx_hash)
     if state is TxState.PENDING:

@@ -25,7 +25,14 @@ from fillpath.chains import transactions as txs
 from fillpath.chains.fees import suggest_fees
 from fillpath.chains.rpc import hex_int
 from fillpath.chains.tracker import Tracked, TxState, TxTracker
-from fillpath.execution.evm import EvmVenue, adopt_family, approvals_gas_of, book_gas, receipt_ledger
+from fillpath.execution.evm import (
+    EvmVenue,
+    adopt_family,
+    adopt_record,
+    approvals_gas_of,
+    book_gas,
+    receipt_ledger,
+)
 from fillpath.execution.exchange_leg import fills_ledger, order_fills
 from fillpath.execution.realized import native_unwrapped
 from fillpath.model.assets import AssetId
@@ -169,11 +176,9 @@ async def _transaction(
                 store, venue, intent.intent_id
             )
             return _resolve(store, intent, False, detail, [])
-    venue.tracker.adopt(tx_hash, sender, nonce, intent_id=intent.intent_id)
-    family = [
-        tx_hash,
-        *(h for h in adopt_family(venue, store, sender, nonce, intent.intent_id) if h != tx_hash),
-    ]  # and its fee bumps
+    adopted = adopt_family(venue, store, sender, nonce, intent.intent_id)  # where the journal left them
+    venue.tracker.adopt(tx_hash, sender, nonce, intent_id=intent.intent_id)  # known only to the node: pending
+    family = [tx_hash, *(h for h in adopted if h != tx_hash)]  # and its fee bumps
     await venue.tracker.wait_final(family, timeout_s=venue.final_timeout_s, interval_s=0.1)
     state, included = venue.tracker.outcome(tx_hash)
     if state is TxState.PENDING:  # waiting behind a nonce nothing will ever fill (its transaction dropped)?
@@ -318,5 +323,6 @@ def adopt_unfinished(tracker: TxTracker, records: Iterable[TxRecord]) -> list[Tr
             continue
         if rec.sender is None or rec.nonce is None:
             continue
-        adopted.append(tracker.adopt(rec.tx_hash, rec.sender, rec.nonce))
+        adopt_record(tracker, rec)
+        adopted.append(tracker.txs[rec.tx_hash])
     return adopted

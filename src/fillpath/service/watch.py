@@ -27,6 +27,7 @@ from fillpath.chains.readers import ChainSource
 from fillpath.chains.rpc import RpcClient, hex_int
 from fillpath.chains.tracker import TrackerPolicy, TxTracker
 from fillpath.config import Config
+from fillpath.execution.evm import adopt_record
 from fillpath.execution.recovery import Resolution, recover
 from fillpath.model.errors import FillpathError
 from fillpath.model.events import Recorded
@@ -310,8 +311,7 @@ class Watcher:
             tracker = self.trackers.get(tx.venue)
             if tracker is None or tx.status not in UNFINISHED_TX or tx.sender is None or tx.nonce is None:
                 continue
-            if tx.tx_hash not in tracker.txs:
-                tracker.adopt(tx.tx_hash, tx.sender, tx.nonce, intent_id=tx.intent_id)
+            adopt_record(tracker, tx)  # from where the journal left it (mined in a block, or pending)
 
     # --- reconciliation -------------------------------------------------------------------------------
 

@@ -566,6 +566,25 @@ def test_chain_labs_keep_their_own_chain_ids() -> None:
     assert two.chain_id == int(two.tester.backend.chain.chain_id) != one.chain_id
 
 
+REPLACE_REGRESSION_SEEDS = (10, 4019)
+"""Chain seeds (workload 3) that broke while the replacer was built: 10 — a lost reorg took the executor call twice (its
+one re-send too), recovery filled its nonce with a no-op, and the family's outcome counted the filler as the call
+(booked good, the filler's gas as the call's); and, before the lost reorg took one block only, the approval confirmed
+in the block below it was lost for good; 4019 — an original dropped for good while its fee bump still waited behind a
+nonce gap: recovery took the dropped original for the family's outcome, filled the gap, and the bump mined unbooked (a
+family is pending while a member of it is). (ETH regression seed 6063 on --chain, under workload 3: the exchange's wallet
+counted a re-mined deposit's confirmations from the block a lost reorg had taken away, and credited it a block early;
+then the engine's: a deposit mined, the process died, a lost reorg took it, and the restarted tracker, adopting it as
+pending, journaled it dropped over a journal that still said mined: adopted where the journal left it, the reorg is
+journaled.)"""
+
+
+def test_replace_regression_seeds() -> None:
+    result = sweep(REPLACE_REGRESSION_SEEDS, chain=True)
+    assert not result.failures, summary(result)
+    assert result.fired[Fault.REORG_LOST] > 0
+
+
 REPLACE_SAMPLE = (0, 8, 24)
 """Chain seeds that, drawing only ``REPLACE_TEST_KINDS``, strike every fee-bump kind, the lost reorg and the
 ``replace`` failpoint (workload 3)."""
