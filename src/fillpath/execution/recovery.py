@@ -16,6 +16,7 @@ An intent whose venue cannot answer yet stays open (unknown), never guessed.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -36,7 +37,7 @@ from fillpath.execution.evm import (
 from fillpath.execution.exchange_leg import fills_ledger, order_fills
 from fillpath.execution.realized import native_unwrapped
 from fillpath.model.assets import AssetId
-from fillpath.model.errors import Conflict, Rejected
+from fillpath.model.errors import Conflict, Rejected, Retryable
 from fillpath.model.events import BalanceAdjusted, Event, IntentClaimed, IntentOutcome, IntentResolved
 from fillpath.model.orders import OrderState
 from fillpath.state.records import IntentRecord, IntentStatus, TxRecord, TxStatus
@@ -111,7 +112,19 @@ async def recover(
     if not store.shared:  # and the fillers this pass sent or saw become final while it waited on the intents
         for chain_venue in evm.values():
             await book_late_fillers(store, chain_venue)
+            await settle_unfinished(store, chain_venue)
     return out
+
+
+async def settle_unfinished(store: Store, venue: EvmVenue, wait_s: float = 1.0) -> None:
+    """Follow every transaction the journal still holds unfinished on this chain for a moment, so one whose nonce a
+    filler or a fee bump took is journaled replaced or dropped (chaos --chain seeds 6015, 6124: an exact approval
+    stuck, then replaced in the mempool by recovery's gap filler, stayed ``broadcast`` in the journal for good: nothing
+    followed it once its intent was resolved). Moves nothing: the intents' bookings are done."""
+    unfinished = adopt_unfinished(venue.tracker, store.transactions().values())
+    if unfinished:
+        with contextlib.suppress(Retryable):
+            await venue.tracker.wait_final([t.tx_hash for t in unfinished], timeout_s=wait_s, interval_s=0.05)
 
 
 def claim(store: Store, intent: IntentRecord) -> bool:

@@ -566,13 +566,16 @@ def test_chain_labs_keep_their_own_chain_ids() -> None:
     assert two.chain_id == int(two.tester.backend.chain.chain_id) != one.chain_id
 
 
-REPLACE_REGRESSION_SEEDS = (10, 4019)
+REPLACE_REGRESSION_SEEDS = (10, 4019, 6015, 6124)
 """Chain seeds (workload 3) that broke while the replacer was built: 10 — a lost reorg took the executor call twice (its
 one re-send too), recovery filled its nonce with a no-op, and the family's outcome counted the filler as the call
 (booked good, the filler's gas as the call's); and, before the lost reorg took one block only, the approval confirmed
 in the block below it was lost for good; 4019 — an original dropped for good while its fee bump still waited behind a
 nonce gap: recovery took the dropped original for the family's outcome, filled the gap, and the bump mined unbooked (a
-family is pending while a member of it is). (ETH regression seed 6063 on --chain, under workload 3: the exchange's wallet
+family is pending while a member of it is); 6015, 6124 (the ``families`` invariant; 6124 under workload 2 too) — an
+exact approval held in the mempool was replaced there by recovery's gap filler and stayed ``broadcast`` in the journal
+for good (nothing followed it once its intent resolved): recovery now follows what is unfinished to its end. (ETH
+regression seed 6063 on --chain, under workload 3: the exchange's wallet
 counted a re-mined deposit's confirmations from the block a lost reorg had taken away, and credited it a block early;
 then the engine's: a deposit mined, the process died, a lost reorg took it, and the restarted tracker, adopting it as
 pending, journaled it dropped over a journal that still said mined: adopted where the journal left it, the reorg is
@@ -620,7 +623,8 @@ def test_fee_bump_faults_keep_earlier_draws() -> None:
             assert side.random() == side2.random()  # the workload's sources are where they were too
             drew_new += bool(new & set(now.rates))
             replaced_failpoint += now.failpoint == "replace"
-    assert drew_new > 100 and replaced_failpoint > 10
+            assert not bridge or not new & set(now.rates)  # not drawn with the bridge (its relayer: one confirmation)
+    assert drew_new > 50 and replaced_failpoint > 10
 
 
 def test_fee_bump_world_same_seed_same_journal() -> None:
