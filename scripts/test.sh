@@ -16,6 +16,10 @@ set +e
 # one worker more than there are cores: the tests wait on nodes, simulators and subprocesses a third of the time
 .venv/bin/pytest -n "$(( $(nproc) + 1 ))" --dist loadgroup -q -m "not slow" "$@"
 rc=$?
+if .venv/bin/python -c 'import sys, fillpath.router._native as n; sys.exit(not n.ACTIVE)' 2>/dev/null; then
+  echo "== pytest tests/router on the pure-Python router modules (the run above used the compiled ones) =="
+  FILLPATH_PURE=1 .venv/bin/pytest -n "$(( $(nproc) + 1 ))" --dist loadgroup -q -m "not slow" tests/router "$@" || rc=$((rc ? rc : $?))
+fi
 set -e
 if [ "$rc" = 5 ]; then echo "pytest collected no tests: that is a failure here" >&2; exit 1; fi
 exit "$rc"

@@ -11,6 +11,7 @@ import pytest
 
 from fillpath.model.assets import AssetId
 from fillpath.model.errors import InvalidInput
+from fillpath.router import _native
 from fillpath.router.build import build
 from fillpath.router.curves import curve_for
 from fillpath.router.graph import Edge
@@ -68,6 +69,10 @@ def test_unsold_dust_is_written_and_read_back() -> None:
     assert "unsold" not in write_plan(Plan("a@b", "c", 10, 9, 8, 0, 9, (), (), PlanStats(3, 1.5)))["stats"]
 
 
+@pytest.mark.skipif(
+    _native.ACTIVE,
+    reason="patches optimize.solve_flow, which compiled callers do not look up (runs with FILLPATH_PURE=1)",
+)
 def test_float_noise_on_a_source_whose_route_breaks_off_sells_everything_from_the_others(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

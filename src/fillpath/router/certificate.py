@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from fillpath.router.curves import FloatCurve, PiecewiseLinearCurve
+from fillpath.router.perspective import perspective_prices
 
 TIES = (1e-6, 1e-4)
 """Relative gaps under which the prices across a linear arc are treated as a tie (and closed): the bound is taken at
@@ -82,9 +83,11 @@ def priced_bound(
     fixed: FixedCosts | None = None,
     *,
     descend: bool = False,
+    smooth: bool = False,
 ) -> tuple[int, list[float]]:
     """:func:`upper_bound` and the prices it was reached at (a warm start for a related bound: the branch and bound
-    descends a child from its parent's prices)."""
+    descends a child from its parent's prices). ``smooth``: first the perspective relaxation's prices by Newton
+    (:func:`~fillpath.router.perspective.perspective_prices`), then the descent from the best so far."""
     base = [p if math.isfinite(p) and p > 0.0 else 0.0 for p in prices]
     for t in sinks:
         base[t] = 1.0
@@ -96,6 +99,14 @@ def priced_bound(
         value = _value(nu, arcs, sources, amount, fixed)
         if value < best:
             best, start = value, nu
+    if fixed is not None and smooth:
+        # the perspective relaxation by Newton (:mod:`.perspective`) from the best prices so far: the exact h at the
+        # end of each of its stages (any prices give a valid bound; the least is kept)
+        for nu in perspective_prices(start, arcs, sources, amount, sinks, fixed):
+            _close_ties(nu, arcs, sinks, TIES[0])
+            value = _value(nu, arcs, sources, amount, fixed)
+            if value < best:
+                best, start = value, nu
     if fixed is not None and descend:
         nu = _descend(start, arcs, sources, amount, sinks, fixed)
         _close_ties(nu, arcs, sinks, TIES[0])

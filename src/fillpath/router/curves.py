@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from fractions import Fraction
+from operator import truediv
 from typing import Protocol
 
 from fillpath.model.assets import AssetId
@@ -105,10 +106,16 @@ class ConstantProductCurve(SmoothCurve):
 
 def piecewise_from_cumulative(points: list[tuple[Fraction, Fraction]]) -> PiecewiseLinearCurve:
     """Exact ``(cumulative input, rate)`` levels, best first (as order books keep them) → the float curve."""
-    segments, before = [], Fraction(0)
+    segments: list[tuple[float, float]] = []
+    num, den = 0, 1  # the previous level's cumulative input
     for total, rate in points:
-        segments.append((float(rate), float(total - before)))
-        before = total
+        n, d = total.numerator, total.denominator
+        # float(total - before) without the Fraction's gcd (a book's float curve is built on every new snapshot):
+        # Python's int / int rounds the exact quotient correctly, so the length is the same float. Called through
+        # ``truediv``: mypyc compiles ``a / b`` on ints below 2^62 as a division of doubles, which rounds each int
+        # first (it moved 14 of 720 plans by a few wei per leg)
+        segments.append((float(rate), truediv(n * den - num * d, d * den)))
+        num, den = n, d
     return PiecewiseLinearCurve(segments)
 
 

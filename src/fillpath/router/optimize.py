@@ -354,12 +354,16 @@ class Problem:
         idx = self.index
         sinks = frozenset(idx[t] for t in self.sinks)
         sol = solve_flow(n, arcs, supply, sinks)
-        if sol.imbalance > GIVE_UP or (explain and not _carried(sol, arcs, supply, sinks)):
+        carried = sol.imbalance <= GIVE_UP and _carried(sol, arcs, supply, sinks)
+        if sol.imbalance > GIVE_UP or (explain and not carried):
             # the first try gave up, or before blaming the venues: a slower second try, kept unless it does worse
             again = solve_flow(n, arcs, supply, sinks, careful=True)
-            if _carried(again, arcs, supply, sinks) or again.imbalance <= sol.imbalance:
-                sol = again
-        if not _carried(sol, arcs, supply, sinks) and not _unconverged(sol, arcs, supply, sinks):
+            again_carried = _carried(again, arcs, supply, sinks)
+            if again_carried or again.imbalance <= sol.imbalance:
+                sol, carried = again, again_carried
+            elif sol.imbalance > GIVE_UP:
+                carried = _carried(sol, arcs, supply, sinks)
+        if not carried and not _unconverged(sol, arcs, supply, sinks):
             if not explain:
                 raise InvalidInput("amount", "more than these venues can carry", "sell less")
             raise self._capacity_error(ks, sources)
@@ -369,8 +373,8 @@ class Problem:
         for j, k in enumerate(ks):
             weights[k] = flows[j] if flows[j] >= 1.0 else 0.0
             value[k] = flows[j] * sol.prices[arcs[j].tail]
-        if whole:
-            supplies = dict(sources)
+        if whole or len(sources) == 1:
+            supplies = dict(sources) if whole else {sources[0][0]: self.amount}  # as ``_supplies`` gives one source
         else:
             # a source the builder will give no leg (every edge under one unit, or its route breaks off later: a
             # float-noise flow of 3e4 wei ETH is under one unit of USDT one hop on) must get no supply either, or
@@ -393,8 +397,9 @@ class Problem:
     ) -> tuple[list[Arc], dict[int, float], int, bool]:
         """(arcs, supplies, node count, whole) of the continuous solve that sells ``amount`` over edges ``ks``."""
         idx = self.index
+        src_value = max(self.spot_prices[idx[s]] for s, _ in sources)
         arcs = [
-            Arc(idx[self.edges[k].asset_in], idx[self.edges[k].asset_out], self._scaled(k, sources), self.lin[k])
+            Arc(idx[self.edges[k].asset_in], idx[self.edges[k].asset_out], self._scaled(k, src_value), self.lin[k])
             for k in ks
         ]
         # Sources selling exactly what they hold (a whole sell list) each supply a fixed amount: no choice to make,
@@ -442,13 +447,13 @@ class Problem:
             "amount", f"at most about {what} can be sold into {buy} on these venues", "sell at most that much"
         )
 
-    def _scaled(self, k: int, sources: tuple[tuple[AssetId, int], ...]) -> FloatCurve:
+    def _scaled(self, k: int, src_value: float) -> FloatCurve:
         """The edge's curve, a piecewise-linear one clipped to 4x the most the request could bring to its input
-        (valued at spot prices): arcs much longer than any flow make the smoothed dual ill-conditioned."""
+        (valued at spot prices; ``src_value``: the best source's): arcs much longer than any flow make the smoothed
+        dual ill-conditioned."""
         curve = self.edges[k].curve
         if not isinstance(curve, PiecewiseLinearCurve):
             return curve
-        src_value = max(self.spot_prices[self.index[s]] for s, _ in sources)
         tail_value = self.spot_prices[self.index[self.edges[k].asset_in]]
         if src_value <= 0.0 or tail_value <= 0.0:
             return curve

@@ -29,10 +29,12 @@ __all__ = [
     "reconcile_ignores_in_flight",
     "reconcile_ignores_stream",
     "retry_without_client_id",
+    "stream_fill_keyed_apart",
 ]
 from fillpath.model.errors import Ambiguous
 from fillpath.model.events import Event, IntentCreated, IntentOutcome, IntentResolved, TransferKind
 from fillpath.model.orders import OrderState
+from fillpath.model.reports import FillReport, OrderStatusReport
 from fillpath.state.records import IntentStatus
 
 
@@ -49,6 +51,22 @@ class _RetryWithNewId(OrderDriver):
 
 def retry_without_client_id(parts: Parts) -> None:
     bad = _RetryWithNewId(parts.connector, parts.store, clock_ns=parts.driver._clock_ns)
+    parts.driver = bad
+    parts.wiring.drivers = {LOCATION: bad}
+
+
+class _StreamKeyedApart(OrderDriver):
+    """Books a trade heard on the user stream under a key of the stream's own (``<trade id>:ws``), not the venue's
+    trade id that REST reports it under: one trade heard on both channels is booked twice."""
+
+    async def on_stream(self, report: OrderStatusReport, fill: FillReport | None) -> None:
+        if fill is not None:
+            fill = dataclasses.replace(fill, trade_id=f"{fill.trade_id}:ws")
+        await super().on_stream(report, fill)
+
+
+def stream_fill_keyed_apart(parts: Parts) -> None:
+    bad = _StreamKeyedApart(parts.connector, parts.store, clock_ns=parts.driver._clock_ns)
     parts.driver = bad
     parts.wiring.drivers = {LOCATION: bad}
 

@@ -16,7 +16,9 @@ from fillpath.lab.chaos.faults import ALL, Fault, parse_kinds
 from fillpath.lab.chaos.inputs import load_plan, load_policy, load_snapshot
 from fillpath.lab.chaos.scenario import draw, run_scenario
 from fillpath.lab.chaos.sweep import replay_command, sweep
+from fillpath.lab.chaos.world import Parts
 from fillpath.model.errors import InvalidInput
+from fillpath.model.reports import FillReport, OrderStatusReport
 from tests.lab.chaos import planted
 
 SAMPLE = range(40)
@@ -106,6 +108,46 @@ def test_planted_bug_is_caught(bug: planted.Tamper, kinds: tuple[Fault, ...], bo
     assert replay_command(seed, kinds) in summary(result)
     # the same seed without the bug holds
     assert run_scenario(seed, kinds=kinds).ok
+
+
+def test_order_stream_is_heard_and_its_faults_strike() -> None:
+    """Workload 3: the user stream's order updates reach the order driver (``on_stream``), through the dialect's own
+    parser, on both dialects; lost, reordered and repeated by the stream faults drawn from ``orders:SEED``. Under
+    ``--workload 2`` the engine hears orders by REST only (and the stream kinds strike only balance pushes)."""
+    kinds = (Fault.STREAM_LOST, Fault.STREAM_DUPLICATE, Fault.STREAM_REORDER)
+    heard: list[tuple[str, bool]] = []
+
+    def count(parts: Parts) -> None:
+        driver, on_stream = parts.driver, parts.driver.on_stream
+
+        async def counted(report: OrderStatusReport, fill: FillReport | None) -> None:
+            heard.append((report.client_order_id, fill is not None))
+            await on_stream(report, fill)
+
+        driver.on_stream = counted  # type: ignore[method-assign]
+
+    result = sweep(range(12), kinds=kinds, tamper=count)
+    assert not result.failures, summary(result)
+    assert set(result.per_dialect) == {"binance", "okx"}
+    assert any(has_fill for _, has_fill in heard) and any(not has_fill for _, has_fill in heard)
+    lines = [line for o in (run_scenario(s, kinds=kinds) for s in range(12)) for _, line in o.timeline]
+    assert any(line.startswith("stream: order update") and line.endswith(" lost") for line in lines)
+    assert any(line.startswith("stream: order update") and line.endswith(" twice") for line in lines)
+    heard.clear()
+    before = sweep(range(12), kinds=kinds, tamper=count, workload=2)
+    assert not before.failures and heard == []
+
+
+def test_planted_stream_bug_is_caught_only_where_the_stream_is_heard() -> None:
+    """A trade heard on the stream booked under a key of the stream's own: caught within a few seeds of workload 3;
+    invisible under workload 2, whose engine never heard the order stream (what the order stream adds)."""
+    kinds = (Fault.STREAM_DUPLICATE, Fault.STREAM_REORDER)
+    result = sweep(range(10), kinds=kinds, tamper=planted.stream_fill_keyed_apart, stop_at_first=True)
+    assert result.failures, "stream_fill_keyed_apart survived 10 seeds"
+    seed = result.failures[0].seed
+    assert replay_command(seed, kinds) in summary(result)
+    assert run_scenario(seed, kinds=kinds).ok
+    assert run_scenario(seed, kinds=kinds, tamper=planted.stream_fill_keyed_apart, workload=2).ok
 
 
 def test_cli_replay_prints_timeline_and_hash() -> None:
@@ -443,9 +485,9 @@ reconciler halted on ETH@lab1 (``no_drift``). Recovery books what the executor u
 
 
 def test_eth_regression_seeds() -> None:
-    result = sweep(ETH_REGRESSION_SEEDS, bridge=True)
+    result = sweep(ETH_REGRESSION_SEEDS, bridge=True, workload=2)  # as found
     assert not result.failures, summary(result)
-    chain = sweep(ETH_CHAIN_REGRESSION_SEEDS, chain=True)
+    chain = sweep(ETH_CHAIN_REGRESSION_SEEDS, chain=True, workload=2)
     assert not chain.failures, summary(chain)
     assert result.scenarios + chain.scenarios == len(ETH_REGRESSION_SEEDS) + len(ETH_CHAIN_REGRESSION_SEEDS)
 
@@ -566,8 +608,8 @@ def test_chain_labs_keep_their_own_chain_ids() -> None:
     assert two.chain_id == int(two.tester.backend.chain.chain_id) != one.chain_id
 
 
-REPLACE_REGRESSION_SEEDS = (10, 4019, 6015, 6124)
-"""Chain seeds (workload 3) that broke while the replacer was built: 10 — a lost reorg took the executor call twice (its
+REPLACE_REGRESSION_SEEDS = (10, 4019, 6015, 6063, 6124)
+"""Chain seeds (workload 4) that broke while the replacer was built: 10 — a lost reorg took the executor call twice (its
 one re-send too), recovery filled its nonce with a no-op, and the family's outcome counted the filler as the call
 (booked good, the filler's gas as the call's); and, before the lost reorg took one block only, the approval confirmed
 in the block below it was lost for good; 4019 — an original dropped for good while its fee bump still waited behind a
@@ -575,7 +617,7 @@ nonce gap: recovery took the dropped original for the family's outcome, filled t
 family is pending while a member of it is); 6015, 6124 (the ``families`` invariant; 6124 under workload 2 too) — an
 exact approval held in the mempool was replaced there by recovery's gap filler and stayed ``broadcast`` in the journal
 for good (nothing followed it once its intent resolved): recovery now follows what is unfinished to its end. (ETH
-regression seed 6063 on --chain, under workload 3: the exchange's wallet
+regression seed 6063 on --chain, under workload 4: the exchange's wallet
 counted a re-mined deposit's confirmations from the block a lost reorg had taken away, and credited it a block early;
 then the engine's: a deposit mined, the process died, a lost reorg took it, and the restarted tracker, adopting it as
 pending, journaled it dropped over a journal that still said mined: adopted where the journal left it, the reorg is
@@ -590,7 +632,7 @@ def test_replace_regression_seeds() -> None:
 
 REPLACE_SAMPLE = (0, 8, 24)
 """Chain seeds that, drawing only ``REPLACE_TEST_KINDS``, strike every fee-bump kind, the lost reorg and the
-``replace`` failpoint (workload 3)."""
+``replace`` failpoint (workload 4)."""
 REPLACE_TEST_KINDS = (Fault.TX_UNDERPRICED, Fault.REPLACE_RACE, Fault.REORG_LOST, Fault.TX_STUCK, Fault.CRASH)
 
 
@@ -610,13 +652,13 @@ def test_fee_bumps_races_and_lost_reorgs_hold_every_invariant() -> None:
 
 def test_fee_bump_faults_keep_earlier_draws() -> None:
     """The new kinds come from sources of their own: a seed's earlier draws (every other kind, the failpoint drawn
-    before) are those of workload 2."""
+    before) are those of workload 3."""
     new = {Fault.TX_UNDERPRICED, Fault.REPLACE_RACE, Fault.REORG_LOST}
     drew_new = replaced_failpoint = 0
     for seed in range(200):
         for bridge in (False, True):
             rng, now, side, _ = draw(seed, chain=True, bridge=bridge)
-            rng2, before, side2, _ = draw(seed, chain=True, bridge=bridge, workload=2)
+            rng2, before, side2, _ = draw(seed, chain=True, bridge=bridge, workload=3)
             assert {k: v for k, v in now.rates.items() if k not in new} == before.rates
             assert now.failpoint == before.failpoint or (before.failpoint is None and now.failpoint == "replace")
             assert rng.random() == rng2.random() and side is not None and side2 is not None

@@ -287,5 +287,14 @@ class FaultPlan:
         self.fired[kind] += 1
         return True
 
+    def hit_from(self, kind: Fault, rng: random.Random) -> bool:
+        """As :meth:`hit`, from another random source (a part of the world added later draws from its own, so the
+        seeds found before it keep their draws)."""
+        rate = self.rates.get(kind)
+        if rate is None or rng.random() >= rate:
+            return False
+        self.fired[kind] += 1
+        return True
+
     def note(self, name: str) -> None:
         self.fired[name] += 1

@@ -122,11 +122,14 @@ def all_final(store: Store, venue: InProcessVenue, wallet: ChaosWallet | None = 
 def no_drift(store: Store) -> list[Broken]:
     """Nobody else trades on the account, so reconciliation must never have booked or halted on drift: a difference
     seen while an order is in flight is a *wait* (a ``DriftDetected`` on record, nothing booked), never an
-    adjustment or a halt."""
+    adjustment or a halt. Nor can a trade overfill its order: a trade held out as one (``orders.fills``) is one trade
+    counted twice by the engine (the venue's own repeats carry the same trade id and are dropped before)."""
     out = []
     for r in store.events():
         e = r.event
-        if isinstance(e, BalanceAdjusted) and e.reason.startswith("reconciliation:"):
+        if isinstance(e, DriftDetected) and "would overfill" in e.source:
+            out.append(Broken("no_drift", f"seq {r.seq}: {e.source}"))
+        elif isinstance(e, BalanceAdjusted) and e.reason.startswith("reconciliation:"):
             out.append(Broken("no_drift", f"seq {r.seq}: {e.asset} adjusted by {e.delta} ({e.reason})"))
         elif isinstance(e, VenueHalted) and e.reason.startswith("drift on"):
             out.append(Broken("no_drift", f"seq {r.seq}: {e.venue} halted: {e.reason}"))

@@ -54,14 +54,17 @@ QUIET_S = 60.0
 """After the workload: virtual seconds for late matches to land before the world settles."""
 
 
-WORKLOAD = 3
-"""The world's and workload's generation. 3: the engine's tracker replaces (fee-bumps) a transaction unmined for
-``world.REPLACE_AFTER_S``, and the chain draws the fee-bump faults and the lost reorg (``faults.REPLACE_KINDS``,
-``REORG_KINDS``) and the ``replace`` failpoint, each from a source of its own. 2: the exchange's wallet moves ETH too
+WORKLOAD = 4
+"""The world's and workload's generation. 4: the engine's tracker replaces (fee-bumps) a transaction unmined for
+``world.REPLACE_AFTER_S``, and a chain world without the bridge draws the fee-bump faults and the lost reorg
+(``faults.REPLACE_KINDS``, ``REORG_KINDS``) and the ``replace`` failpoint, each from a source of its own. 3: the
+engine hears the user stream's order updates too (``World._order_pushed``: ``OrderDriver.on_stream``, as the service
+does), with the stream faults drawn from their own source (``orders:SEED``). 2: the exchange's wallet moves ETH too
 (the chain world's snapshot offers its deposit and withdrawal; a share of moves and drawn policies are of ETH), a
 workload that ended without reaching its drawn failpoint takes one more step that does (``_reach``), and the bridge's
-relayer may have limited liquidity (``bridge_liquidity``). 1: as before those (``--workload 1``): the seeds found under
-it replay as they were found (the regression seeds keep their runs, byte for byte)."""
+relayer may have limited liquidity (``bridge_liquidity``). 1: as before those (``--workload 1``). Each earlier
+generation stays selectable: the seeds found under it replay as they were found (the regression seeds keep their
+runs, byte for byte)."""
 
 TRANSFER_SHARE = 0.3
 """In a world with the chain: the share of the workload's steps that move USDC between the chain and the exchange."""
@@ -389,6 +392,7 @@ async def _scenario(world: World) -> tuple[list[str], list[invariants.Broken]]:
         broken += invariants.chain(store, chain, world.ledger(chain.lab.location), moving)
     if world.chains and (world.wallet is not None or world.relayer is not None):
         broken += invariants.in_flight(store, world.venue, world.chains, world.wallet, world.relayer)
+    broken += [invariants.Broken("no_exception", e) for e in world.errors]
     await world.reconcile()  # the last pass, in a quiet world: it must book nothing, and see the stream's lies
     if not broken:
         broken += invariants.no_drift(world.parts.store) + invariants.stream(
@@ -425,7 +429,7 @@ def draw(
         side = random.Random(f"transfer:{seed}")
         coins = random.Random(f"eth:{seed}") if workload >= 2 else None  # which coin a move is: its own too
         faults.draw_transfers(side, kinds)
-        if workload >= 3 and not bridge:  # fee bumps, their races, lost reorgs: sources of their own (earlier draws
+        if workload >= 4 and not bridge:  # fee bumps, their races, lost reorgs: sources of their own (earlier draws
             # kept); not with the bridge: its relayer acts on a deposit at one confirmation, a lost reorg under it is
             # a relayer the world does not model yet
             faults.draw_replace(random.Random(f"replace:{seed}"), random.Random(f"reorg:{seed}"), kinds)
@@ -462,7 +466,8 @@ def run_scenario(
         clock = VirtualClock()
         dialect = dialect_of(seed, dialects)
         world = World(seed, rng, clock, faults, directory, template, tamper, dialect, chain, side=side, policy=policy,
-                      spec=spec, bridge=bridge, plan=plan, coins=coins, workload=workload)  # fmt: skip
+                      spec=spec, bridge=bridge, plan=plan, coins=coins, workload=workload,
+                      order_stream=random.Random(f"orders:{seed}") if workload >= 3 else None)  # fmt: skip
         world.log(f"venue: {LOCATION} speaks {dialect}" + (f"; chain {CHAIN} (eth-tester)" if chain else "")
                   + (f"; chain {CHAIN2} and the bridge" if bridge else ""))  # fmt: skip
         world.log("faults: " + (", ".join(f"{k} {v:.2f}" for k, v in drawn.items()) or "none")

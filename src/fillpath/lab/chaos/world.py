@@ -69,11 +69,12 @@ from fillpath.lab.exchange.config import (
     AccountSpec,
     SimConfig,
 )
-from fillpath.lab.exchange.orders import BalanceUpdate, UserEvent
+from fillpath.lab.exchange.okx import shapes as okx_shapes
+from fillpath.lab.exchange.orders import OrderUpdate, UserEvent, binance_user_event
 from fillpath.model.assets import AssetId
 from fillpath.model.codec import Amount
 from fillpath.model.errors import FillpathError
-from fillpath.model.reports import BalanceReport
+from fillpath.model.reports import BalanceReport, FillReport, OrderStatusReport
 from fillpath.rebalance.policy import Policy
 from fillpath.router.snapshot import Snapshot, read_snapshot
 from fillpath.state.clock import ClockTracker
@@ -92,7 +93,7 @@ BRIDGE = "labbridge"
 BRIDGED = {"USDC": (500, Decimal(1), Decimal(1_000_000)), "WETH": (500, Decimal("0.0005"), Decimal(1_000))}
 """What the bridge carries between lab1 and lab2: symbol → (fee in ppm, fixed fee, most per transfer), human units."""
 REPLACE_AFTER_S = 12.0
-"""Workload 3: the engine's tracker replaces a transaction unmined this long (virtual seconds; ``tx_stuck`` holds one
+"""Workload 4: the engine's tracker replaces a transaction unmined this long (virtual seconds; ``tx_stuck`` holds one
 5–40 s, ``tx_underpriced`` 30–120 s)."""
 CLOCK_BOUND_NS = 2_000_000_000
 """A venue clock further than this from ours is a ``ClockDivergence``."""
@@ -161,6 +162,14 @@ class World:
     """Which coin the workload's moves between the chain and the exchange carry (a world with the chain)."""
     workload: int = 2
     """The world's generation (``scenario.WORKLOAD``): 1 offers USDC only between the chain and the exchange."""
+    order_stream: random.Random | None = None
+    """The order updates of the user stream (workload 3): their stream faults strike from this source of their own
+    (``orders:SEED``); None: the engine hears orders by REST only, as before."""
+    errors: list[str] = field(default_factory=list)
+    """What a stream handler raised that is not a venue's refusal (an invariant failure: ``no_exception``)."""
+    _process: int = 0
+    _stopped: bool = True
+    """Which process is alive (each stop ends one): a push on the wire when its process died is lost with it."""
     timeline: list[tuple[int, str]] = field(default_factory=list)
     crashes: int = 0
     venue: InProcessVenue = field(init=False)
@@ -195,7 +204,8 @@ class World:
     # --- the user stream: the venue's balance pushes, delivered with the scenario's stream faults --------------
 
     def _pushed(self, api_key: str, event: UserEvent) -> None:
-        if not isinstance(event, BalanceUpdate):
+        if isinstance(event, OrderUpdate):
+            self._order_pushed(api_key, event)
             return
         f = self.faults
         reports = [BalanceReport(LOCATION, AssetId(b.asset, LOCATION), b.free + b.locked, event.time * 1_000_000)
@@ -215,6 +225,50 @@ class World:
     def _deliver(self, reports: list[BalanceReport], delay: float) -> None:
         stream = self.stream  # this process's: a push on the wire when it dies is lost with it
         asyncio.get_running_loop().call_later(delay, lambda: asyncio.ensure_future(stream.on_balances(reports)))
+
+    def _order_pushed(self, api_key: str, event: OrderUpdate) -> None:
+        """An order update, spelled as the venue's stream sends it and read by the connector's dialect, for the
+        order driver (``OrderDriver.on_stream``, as the service's ``follow_stream`` hands it over): lost, late,
+        reordered or twice by the scenario's stream faults, from the order stream's own random source."""
+        rng, parts = self.order_stream, getattr(self, "parts", None)
+        if rng is None or parts is None or self._stopped:
+            return
+        order = event.order
+        if self.dialect == "okx":
+            engine = self.venue.engine
+            trades = engine.order_trades(api_key, order.order_id)
+            wire = okx_shapes.order_push(order, engine.markets[order.symbol], trades, event.trade, event.time)
+        else:
+            wire = binance_user_event(event)
+        update = parts.connector.dialect.stream_order(wire, LOCATION)
+        if update is None:
+            return
+        what = f"{order.client_order_id} {event.exec_type}"
+        if self.faults.hit_from(Fault.STREAM_LOST, rng):
+            self.log(f"stream: order update {what} lost")
+            return
+        delay = rng.uniform(0, 2.0) if self.faults.hit_from(Fault.STREAM_REORDER, rng) else 0.005
+        report, fill = update
+        self._deliver_order(parts, report, fill, delay)
+        if self.faults.hit_from(Fault.STREAM_DUPLICATE, rng):
+            self.log(f"stream: order update {what} twice")
+            self._deliver_order(parts, report, fill, delay + rng.uniform(0, 3.0))
+
+    def _deliver_order(self, parts: Parts, report: OrderStatusReport, fill: FillReport | None, delay: float) -> None:
+        process = self._process
+
+        async def hear() -> None:
+            if process != self._process or self._stopped:  # its process died with the push on the wire
+                return
+            try:
+                await parts.driver.on_stream(report, fill)
+            except FillpathError as exc:  # a venue's refusal while asking REST: the next poll asks again
+                self.log(f"stream: order update of {report.client_order_id}: {type(exc).__name__}")
+            except (Exception, Crash) as exc:  # a crash belongs to the engine's steps, not to a stream handler
+                self.errors.append(f"order stream: {type(exc).__name__}: {exc}")
+                self.log(f"stream: order update of {report.client_order_id} raised {type(exc).__name__}: {exc}")
+
+        asyncio.get_running_loop().call_later(delay, lambda: asyncio.ensure_future(hear()))
 
     @property
     def db_path(self) -> Path:
@@ -325,15 +379,16 @@ class World:
         if self.tamper is not None:
             self.tamper(parts)
         self.parts = parts
+        self._stopped = False
         return parts
 
     def _tracker(self, rpc: ChainRpc, store: Store, signer: Signer) -> TxTracker:
-        """The engine's tracker on one chain. From workload 3 it replaces (fee-bumps) a transaction unmined for
+        """The engine's tracker on one chain. From workload 4 it replaces (fee-bumps) a transaction unmined for
         ``REPLACE_AFTER_S``, as ``fillpath run`` does after ``replace_after_s``; a world that draws ``reorg_lost``
         follows 2 confirmations (with 1, a transaction is final in the block a lost reorg takes away: lost by
         configuration, not by the engine)."""
         confirmations = 2 if self.faults.on(Fault.REORG_LOST) else 1
-        if self.workload < 3:
+        if self.workload < 4:
             return TxTracker(rpc, rpc.location, store, TrackerPolicy(confirmations=confirmations),
                              clock=self.clock.seconds)  # fmt: skip
         policy = ReplacePolicy(REPLACE_AFTER_S)
@@ -460,6 +515,8 @@ class World:
 
     def stop(self) -> None:
         """The process ends (a crash or a clean exit): its objects are dropped, the journal stays on disk."""
+        self._process += 1
+        self._stopped = True
         self.stop_background()
         self.parts.store.close()
 

@@ -74,7 +74,9 @@ class StableSwapCurve(SmoothCurve):
             k_rest = k_rest * d / (x * n)
         # K = D^(n+1) / (n^n · Π rest), built in steps to stay in range; P = K / (x_i x_j)
         self._k = k_rest * d * d / (n * n)
-        self._const = (self._ann - 1.0) * d  # Ann·D − D
+        self._ann_d_less_d = (
+            self._ann - 1.0
+        ) * d  # Ann·D − D (not `_const`: mypyc names the C field `__const`, a GCC keyword)
         self._p0 = self._k / (self._xi * self._xj)
         self.spot = self._raw_rate(self._xi, self._xj) * self._factor
         # x_at_rate's first-order guess at X = 0, the same for every rate asked (the solve asks ~100 per route)
@@ -86,7 +88,7 @@ class StableSwapCurve(SmoothCurve):
     def _y(self, t: float) -> float:
         """Balance of coin j when coin i is ``t`` (the quadratic Ann·y² + B·y − K/t = 0, stable branch)."""
         ann = self._ann
-        b = ann * (t + self._s_rest) - self._const
+        b = ann * (t + self._s_rest) - self._ann_d_less_d
         c = self._k / t
         root = math.sqrt(b * b + 4.0 * ann * c)
         if b <= 0.0:
