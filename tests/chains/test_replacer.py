@@ -246,3 +246,29 @@ def test_a_crash_between_journaling_a_replacement_and_sending_it_is_resolved_on_
     assert statuses[original] is TxStatus.CONFIRMED
     assert sorted(s for h, s in statuses.items() if h != original) in ([TxStatus.REPLACED], [TxStatus.DROPPED])
     assert world.nonce() == tracker.txs[original].nonce + 1
+
+
+def test_a_bump_without_an_estimate_still_follows_the_rule_and_the_cap() -> None:
+    """The node does not answer the fee reads (a timeout): the bump is computed from the old fees alone; past the
+    family's cap (3× the first max fee) there is none."""
+    from fillpath.chains.rpc import RpcClient
+    from fillpath.model.errors import Retryable
+
+    class Silent(RpcClient):
+        def __init__(self) -> None:
+            super().__init__("lab1", ())
+
+        async def request(self, method: str, params: object = ()) -> object:
+            raise Retryable(f"{method}: timeout")
+
+    signer = trader_signer()
+    call = txs.ContractCall(signer.address, b"", what="self-transfer")
+    first = txs.sign(signer, 1, 7, call, 21_000, Fees(max_fee_per_gas=2 * GWEI, max_priority_fee_per_gas=GWEI))
+    bumper = FeeBumper(Silent(), signer, 1, ReplacePolicy(max_fee_multiple=3))
+    t = Tracked(first.tx_hash, first.sender, first.nonce, first.raw, signed=first, first_fee=2 * GWEI)
+    bumped = asyncio.run(bumper(t))
+    assert bumped is not None and bumped.nonce == 7 and bumped.call == call and bumped.gas == 21_000
+    assert bumped.fees == Fees(2_250_000_000, 1_125_000_000)
+    high = txs.sign(signer, 1, 7, call, 21_000, Fees(max_fee_per_gas=5_400_000_001, max_priority_fee_per_gas=GWEI))
+    t_high = Tracked(high.tx_hash, high.sender, 7, high.raw, signed=high, first_fee=2 * GWEI)
+    assert asyncio.run(bumper(t_high)) is None  # 5.4 gwei × 1.125 > 3 × 2 gwei

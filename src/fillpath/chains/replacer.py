@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from fillpath.chains.accounts import Signer
 from fillpath.chains.fees import FeePolicy, Fees, suggest_fees
-from fillpath.chains.rpc import RpcClient
+from fillpath.chains.rpc import RpcClient, RpcError
 from fillpath.chains.tracker import Tracked, TrackerPolicy
 from fillpath.chains.transactions import SignedTx, sign
 from fillpath.model.errors import Retryable
@@ -86,8 +86,8 @@ class FeeBumper:
             return None
         try:
             estimate: Fees | None = await suggest_fees(self.rpc, self.fee_policy)
-        except Retryable:  # the estimate is above the configured cap: bump from the old fees alone (the cap holds)
-            estimate = None
+        except (Retryable, RpcError):  # above the configured cap, or the node did not say: bump from the old fees
+            estimate = None  # alone (the cap holds); a bump never waits on a read
         fees = bumped_fees(old.fees, estimate, self.cap(t))
         if fees is None:
             return None
