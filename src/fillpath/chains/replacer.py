@@ -28,7 +28,8 @@ BUMP_NUM, BUMP_DEN = 9, 8
 
 @dataclass(frozen=True, slots=True)
 class ReplacePolicy:
-    """When and how far a pending transaction is sped up (``[locations.X.replace]`` in the config)."""
+    """When and how far a pending transaction is sped up (``replace_after_s``, ``max_replacements`` and
+    ``max_fee_multiple`` of ``[locations.X]`` in the config)."""
 
     after_s: float | None = 60.0
     """Seconds a transaction may wait unmined before it is replaced; None: never."""
