@@ -150,6 +150,25 @@ def test_planted_stream_bug_is_caught_only_where_the_stream_is_heard() -> None:
     assert run_scenario(seed, kinds=kinds, tamper=planted.stream_fill_keyed_apart, workload=2).ok
 
 
+def test_swaps_in_flight_together_and_a_crash_between_them() -> None:
+    """Workload 5: a scenario's swaps run two at a time in one process. In seed 9 (crashes only) the process dies at
+    one swap's ``intent`` failpoint while its partner is in flight: the partner stops with it, and the new process's
+    recovery settles both intents from venue evidence (one never sent, one filled); every invariant holds. Under
+    ``--workload 4`` the same seed runs its swaps one after the other."""
+    outcome = run_scenario(9, kinds=(Fault.CRASH,))
+    assert outcome.ok, outcome.broken
+    lines = [line for _, line in outcome.timeline]
+    together = lines.index("swaps x000009s0 and x000009s1 in flight together")
+    crash = lines.index("engine: CRASH at failpoint 'intent'")
+    stopped = lines.index("swap x000009s1: stopped with its process")
+    assert together < crash < stopped
+    recovered = [line for line in lines[stopped:] if line.startswith("recover: x000009s")]
+    assert {line.split()[1].split("-")[0] for line in recovered} == {"x000009s0", "x000009s1"}
+    assert outcome.crashes == 1
+    before = run_scenario(9, kinds=(Fault.CRASH,), workload=4)
+    assert before.ok and not any("together" in line for _, line in before.timeline)
+
+
 def test_cli_replay_prints_timeline_and_hash() -> None:
     out = CliRunner().invoke(app, ["replay", "7"])
     assert out.exit_code == 0, out.output

@@ -165,6 +165,8 @@ class World:
     order_stream: random.Random | None = None
     """The order updates of the user stream (workload 3): their stream faults strike from this source of their own
     (``orders:SEED``); None: the engine hears orders by REST only, as before."""
+    overlap: bool = False
+    """Workload 5: the workload's swaps run in pairs, both in flight at once (``scenario._together``)."""
     errors: list[str] = field(default_factory=list)
     """What a stream handler raised that is not a venue's refusal (an invariant failure: ``no_exception``)."""
     _process: int = 0
