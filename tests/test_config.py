@@ -191,3 +191,23 @@ def test_an_aggregator_names_its_api_allow_lists_and_what_to_sample(tmp_path: Pa
     path.write_text(path.read_text().replace("[aggregators.zeroex]", '[aggregators."0x:v2"]'))
     with pytest.raises(InvalidInput, match="it is part of venue ids"):
         load_config(path)
+
+
+def test_fee_bump_settings_per_chain_and_their_defaults(tmp_path: Path) -> None:
+    from fillpath.app import replace_policy
+
+    path = tmp_path / "fillpath.toml"
+    path.write_text(
+        '[locations.a]\nchain_id = 1\nrpc = "http://h"\n[locations.b]\nchain_id = 2\nrpc = "http://h"\n'
+        "replace_after_s = 30\nmax_replacements = 1\nmax_fee_multiple = 5\n"
+    )
+    cfg = load_config(path)
+    a, b = replace_policy(cfg.locations["a"]), replace_policy(cfg.locations["b"])  # type: ignore[arg-type]
+    assert (a.after_s, a.max_replacements, a.max_fee_multiple) == (60.0, 3, 3)
+    assert (b.after_s, b.max_replacements, b.max_fee_multiple) == (30.0, 1, 5)
+    tracker = b.tracker_policy(2)
+    assert (tracker.replace_after_s, tracker.max_replacements, tracker.confirmations) == (30.0, 1, 2)
+    for bad, field in (("replace_after_s = 0", "replace_after_s"), ("max_fee_multiple = 0", "max_fee_multiple")):
+        path.write_text(f'[locations.a]\nchain_id = 1\nrpc = "http://h"\n{bad}\n')
+        with pytest.raises(InvalidInput, match=f"locations\\.a\\.{field}"):
+            load_config(path)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
-from fillpath.config import AccountConfig, Config, DiscoveryConfig
+from fillpath.config import AccountConfig, Config, DiscoveryConfig, EvmLocationConfig
 from fillpath.execution.killswitch import KillSwitch
 from fillpath.model.amounts import to_base_units
 from fillpath.model.assets import AssetId
@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # the adapters are imported where they are built: a journal-o
     from fillpath.chains.balances import ChainBalances
     from fillpath.chains.discovery import PoolDiscovery
     from fillpath.chains.readers import ChainSource, TokenRef
+    from fillpath.chains.replacer import ReplacePolicy
     from fillpath.chains.rpc import RpcClient
     from fillpath.collect.aggregators import AggregatorSource
     from fillpath.collect.movers import MoverSpec
@@ -480,6 +481,13 @@ def _guard_balance(store: Store, decimals: dict[AssetId, int]) -> Callable[[Asse
     return balance
 
 
+def replace_policy(loc: EvmLocationConfig) -> ReplacePolicy:
+    """A chain location's fee-bump settings (``replace_after_s``, ``max_replacements``, ``max_fee_multiple``)."""
+    from fillpath.chains.replacer import ReplacePolicy
+
+    return ReplacePolicy(loc.replace_after_s, loc.max_replacements, loc.max_fee_multiple)
+
+
 async def execution_parts(
     cfg: Config,
     store: Store,
@@ -491,7 +499,8 @@ async def execution_parts(
     exchange holdings come from the ledger."""
     from fillpath.cex.order_driver import OrderDriver
     from fillpath.chains.nonces import NonceAllocator
-    from fillpath.chains.tracker import TrackerPolicy, TxTracker
+    from fillpath.chains.replacer import FeeBumper
+    from fillpath.chains.tracker import TxTracker
     from fillpath.collect.snapshot import take_snapshot, with_ledger_holdings
     from fillpath.execution.engine import HealthWatch, Wiring
     from fillpath.execution.evm import EvmVenue
@@ -539,11 +548,15 @@ async def execution_parts(
             if signer is None or src.location not in executors:
                 continue
             holders[src.location] = signer.address
-            confirmations = cfg.locations[src.location].confirmations
+            loc_cfg = cfg.locations[src.location]
+            confirmations = loc_cfg.confirmations
+            replacing = replace_policy(loc_cfg)
+            bumper = FeeBumper(rpc, signer, src.chain_id, replacing)
             evm[src.location] = EvmVenue(
                 src.location, src.chain_id, rpc, signer, executors[src.location],
                 NonceAllocator(rpc, src.location, signer.address, store),
-                TxTracker(rpc, src.location, store, TrackerPolicy(confirmations=max(1, confirmations))),
+                TxTracker(rpc, src.location, store, replacing.tracker_policy(max(1, confirmations)), replacer=bumper,
+                          crash=crash),
                 AssetId(src.native, src.location), crash=crash, shared_account=store.shared,
             )  # fmt: skip
     drivers = {} if dry_run else {c.location: OrderDriver(c, store) for c in exchanges}

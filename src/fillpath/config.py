@@ -120,6 +120,13 @@ class EvmLocationConfig(_Frozen):
     executor: str | None = Field(default=None, description="FillpathExecutor address (needed to trade here)")
     on_identity_change: IdentityRule = Field(default="halt", description=IDENTITY_RULE_HELP)
     discovery: DiscoveryConfig | None = None
+    replace_after_s: float | None = Field(
+        default=60.0, gt=0, le=86_400, description="speed up (fee bump) a transaction unmined this long"
+    )
+    max_replacements: int = Field(default=3, ge=0, le=20, description="fee bumps per transaction; 0: never")
+    max_fee_multiple: int = Field(
+        default=3, ge=1, le=100, description="a replacement's max fee per gas is at most this times the first one's"
+    )
 
     @field_validator("rpc", mode="before")
     @classmethod

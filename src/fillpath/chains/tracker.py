@@ -23,7 +23,7 @@ from typing import Any
 
 from fillpath.chains.rpc import RpcClient, RpcError, hex_int
 from fillpath.chains.transactions import SignedTx
-from fillpath.model.errors import Retryable
+from fillpath.model.errors import Ambiguous, Retryable
 from fillpath.model.events import (
     Event,
     TxBroadcast,
@@ -74,9 +74,18 @@ class Tracked:
     missing: int = 0
     resends: int = 0
     signed: SignedTx | None = field(default=None, repr=False)
+    intent_id: str | None = None
+    """The intent it belongs to: its replacements are journaled under it too (recovery finds the whole family)."""
+    first_fee: int | None = None
+    """The max fee per gas the family was first signed with (a replacer's cap is a multiple of it)."""
 
 
-Replacer = Callable[[Tracked], Awaitable[SignedTx]]
+Replacer = Callable[[Tracked], Awaitable[SignedTx | None]]
+"""Re-signs a pending transaction at its nonce with higher fees, or None when it will not (a fee cap reached, a
+transaction it cannot re-sign): ``chains/replacer.py``."""
+REFUSALS = ("nonce too low", "underpriced")
+"""What a node answers when it refuses a replacement for good (geth: ``replacement transaction underpriced``;
+``nonce too low`` when the original was mined meanwhile): it never entered the mempool."""
 
 
 class TxTracker:
@@ -89,6 +98,7 @@ class TxTracker:
         *,
         replacer: Replacer | None = None,
         clock: Callable[[], float] = time.monotonic,
+        crash: Callable[[str], None] = lambda _name: None,
     ) -> None:
         self.rpc = rpc
         self.location = location
@@ -96,6 +106,8 @@ class TxTracker:
         self.policy = policy
         self.replacer = replacer
         self.clock = clock
+        self.crash = crash
+        """A failpoint hook (``replace``: a replacement journaled, its bytes not sent yet)."""
         self.txs: dict[str, Tracked] = {}
         self.head: int | None = None
         self._polling = asyncio.Lock()
@@ -103,15 +115,32 @@ class TxTracker:
     # --- registering -------------------------------------------------------------------------------------
     def track(self, tx: SignedTx, *, intent_id: str | None = None, record: bool = True) -> Tracked:
         """Follow ``tx`` (call *before* sending it, so a crash mid-send leaves a record to resolve)."""
-        t = Tracked(tx.tx_hash, tx.sender, tx.nonce, tx.raw, since=self.clock(), signed=tx)
+        t = Tracked(tx.tx_hash, tx.sender, tx.nonce, tx.raw, since=self.clock(), signed=tx, intent_id=intent_id,
+                    first_fee=tx.fees.worst_case_per_gas())  # fmt: skip
         self.txs[tx.tx_hash] = t
         if record:
             self._emit(TxBroadcast(self.location, tx.tx_hash, tx.sender, tx.nonce, intent_id))
         return t
 
-    def adopt(self, tx_hash: str, sender: str, nonce: int, raw: bytes | None = None) -> Tracked:
-        """Follow a transaction already in the journal (after a restart): no new broadcast event."""
-        t = Tracked(tx_hash, sender, nonce, raw, since=self.clock())
+    def adopt(
+        self,
+        tx_hash: str,
+        sender: str,
+        nonce: int,
+        raw: bytes | None = None,
+        intent_id: str | None = None,
+        included: tuple[int, str] | None = None,
+    ) -> Tracked:
+        """Follow a transaction already in the journal (after a restart): no new broadcast event. One already
+        followed stays as it is (a second adoption would forget its state). ``included``: the block (number, hash)
+        the journal last saw it mined in, so a block a reorg took away since is journaled as one (chaos --chain seed
+        6063: a deposit mined, the process died, a lost reorg took it; adopted as pending, it was journaled dropped
+        while the journal still said mined)."""
+        if tx_hash in self.txs:
+            return self.txs[tx_hash]
+        t = Tracked(tx_hash, sender, nonce, raw, since=self.clock(), intent_id=intent_id)
+        if included is not None:
+            t.state, (t.block_number, t.block_hash) = TxState.INCLUDED, included
         self.txs[tx_hash] = t
         return t
 
@@ -120,6 +149,32 @@ class TxTracker:
 
     def family(self, sender: str, nonce: int) -> list[Tracked]:
         return [t for t in self.txs.values() if t.sender.lower() == sender.lower() and t.nonce == nonce]
+
+    def included(self, tx_hash: str) -> Tracked | None:
+        """The member of ``tx_hash``'s family that the chain included for good (confirmed or reverted): itself, a
+        replacement of it, or the original it replaced; None while none is. Only members of the same intent count: a
+        replacement carries its original's, a nonce-gap filler none (a filler mined at a dropped call's nonce is not
+        the call)."""
+        t = self.txs[tx_hash]
+        if t.state in (TxState.CONFIRMED, TxState.REVERTED):
+            return t
+        return next((m for m in self.family(t.sender, t.nonce) if m.intent_id == t.intent_id
+                     and m.state in (TxState.CONFIRMED, TxState.REVERTED)), None)  # fmt: skip
+
+    def outcome(self, tx_hash: str) -> tuple[TxState, str]:
+        """``tx_hash``'s family's outcome and the hash whose receipt says it: the included member's state and hash
+        once one is included for good (a replacement runs the same call at the same nonce, so the family's outcome
+        is the transaction's); pending while a member of it is not final; else its own state and hash."""
+        winner = self.included(tx_hash)
+        if winner is not None:
+            return winner.state, winner.tx_hash
+        t = self.txs[tx_hash]
+        if t.state in FINAL and any(m.intent_id == t.intent_id and m.state not in FINAL
+                                    for m in self.family(t.sender, t.nonce)):  # fmt: skip
+            # dropped itself, but a replacement of it still waits to be mined: the family is not done (chaos --chain
+            # seed 4019: recovery took a dropped original for the outcome while its bump mined later, unbooked)
+            return TxState.PENDING, tx_hash
+        return t.state, tx_hash
 
     # --- polling -----------------------------------------------------------------------------------------
     def backlog(self) -> int:
@@ -207,19 +262,45 @@ class TxTracker:
             for t in fam:
                 out += await self._dropped(t)
             return out
-        live = [t for t in fam if t.state is TxState.PENDING]
-        newest = max(live, key=lambda t: t.since, default=None)
-        if (
-            newest is not None
-            and self.replacer is not None
-            and self.policy.replace_after_s is not None
-            and self.clock() - newest.since >= self.policy.replace_after_s
-            and len(fam) <= self.policy.max_replacements
-        ):
-            replacement = await self.replacer(newest)
-            self.track(replacement)
-            await self._send(replacement.raw)
+        return out + await self._maybe_replace(fam)
+
+    async def _maybe_replace(self, fam: list[Tracked]) -> list[Event]:
+        """Speed the family up when its latest member has waited ``replace_after_s``: the replacement is journaled
+        (under the original's intent) before its bytes leave; a node's refusal (underpriced, or the nonce already
+        used: the original was mined meanwhile) drops it at once, the family goes on as it was."""
+        after = self.policy.replace_after_s
+        live = [t for t in fam if t.state is TxState.PENDING and t.signed is not None]
+        if self.replacer is None or after is None or not live:
+            return []
+        members = self.family(live[0].sender, live[0].nonce)
+        if len(members) > self.policy.max_replacements or self.clock() - max(m.since for m in members) < after:
+            return []
+        newest = max(live, key=lambda t: t.since)
+        replacement = await self.replacer(newest)
+        if replacement is None:  # the cap: wait as it is, ask again after another period
+            newest.since = self.clock()
+            return []
+        r = self.track(replacement, intent_id=newest.intent_id, record=False)
+        r.first_fee = newest.first_fee
+        out: list[Event] = [self._emit(TxBroadcast(self.location, r.tx_hash, r.sender, r.nonce, r.intent_id))]
+        self.crash("replace")
+        refused = await self._send_replacement(replacement.raw)
+        if refused is not None:
+            out.append(self._emit(TxDropped(self.location, r.tx_hash, f"replacement refused: {refused}")))
+            r.state = TxState.DROPPED
         return out
+
+    async def _send_replacement(self, raw: bytes) -> str | None:
+        """Send a replacement's bytes: the node's reason when it refused them for good, else None (accepted, or no
+        answer: the next poll finds it by hash or not)."""
+        try:
+            await self.rpc.request("eth_sendRawTransaction", ["0x" + raw.hex()])
+        except RpcError as exc:
+            reason = (exc.reason or str(exc)).lower()
+            return next((r for r in REFUSALS if r in reason), None)
+        except (Ambiguous, Retryable):
+            return None
+        return None
 
     async def _dropped(self, t: Tracked) -> list[Event]:
         out: list[Event] = [self._emit(TxDropped(self.location, t.tx_hash, "in no mempool and not mined"))]

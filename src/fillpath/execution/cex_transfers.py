@@ -282,6 +282,7 @@ class _DepositStep:
             return [leg_result(leg, LegStatus.FAILED, None, job.attempt, ref=tx_hash, gas_wei=gas, reason=rejected)]
         r.crash("transfer_sent")
         taken = r.timer()
+        tx_hash = str(receipt["transactionHash"])  # a fee bump may be the one mined: the exchange credits its hash
         landing = await r.follow(job.ref, self.route, tx_hash, r.wait_s)
         if landing.outcome == "completed":
             r.crash("transfer_done")

@@ -30,6 +30,7 @@ from fillpath.execution.simulate import SlotFinder
 from fillpath.model.assets import AssetId
 from fillpath.model.errors import Conflict, Rejected
 from fillpath.model.events import BalanceAdjusted, Event, IntentCreated, IntentOutcome, IntentResolved, TxBroadcast
+from fillpath.state.records import TxRecord, TxStatus
 from fillpath.state.store import Store
 
 EXECUTE_GAS_FLOOR = 150_000
@@ -87,12 +88,13 @@ async def _send(venue: EvmVenue, call: txs.ContractCall, intent_id: str | None, 
 async def book_gas(venue: EvmVenue, store: Store, hashes: list[str], reason: str) -> int:
     """Wait for ``hashes`` to be final and book what their gas cost us (a transaction that moves nothing else:
     an approval, a nonce-gap filler). Raises ``Rejected`` when one does not confirm; returns the cost."""
-    states = await venue.tracker.wait_final(hashes, timeout_s=venue.final_timeout_s, interval_s=0.05)
-    bad = [h for h, s in states.items() if s not in (TxState.CONFIRMED, TxState.REVERTED)]
-    cost = await _gas_paid(venue, [h for h in hashes if h not in bad])
+    await venue.tracker.wait_final(hashes, timeout_s=venue.final_timeout_s, interval_s=0.05)
+    outcomes = {h: venue.tracker.outcome(h) for h in hashes}  # a replaced one: its family's included member
+    bad = [h for h, (s, _) in outcomes.items() if s not in (TxState.CONFIRMED, TxState.REVERTED)]
+    cost = await _gas_paid(venue, [paid for h, (_, paid) in outcomes.items() if h not in bad])
     if cost:
         store.append(BalanceAdjusted(venue.location, venue.native, -cost, reason))
-    failed = [h for h, s in states.items() if s is not TxState.CONFIRMED]
+    failed = [h for h, (s, _) in outcomes.items() if s is not TxState.CONFIRMED]
     if failed:
         raise Rejected(f"{venue.location}: {reason}: not confirmed: {failed}", reason="approval")
     return cost
@@ -267,12 +269,12 @@ async def send_and_book(staged: StagedTx, store: Store, assets_by_address: Mappi
     venue.crash("broadcast")
     states = await venue.tracker.wait_final([*approvals, signed.tx_hash], timeout_s=venue.final_timeout_s,
                                             interval_s=0.05)  # fmt: skip
-    state = states[signed.tx_hash]
+    state, included = venue.tracker.outcome(signed.tx_hash)  # replaced by a fee bump: the replacement's outcome
     if state not in (TxState.CONFIRMED, TxState.REVERTED):  # nothing booked, the approvals' gas neither: whoever
         # resolves the intent later (recovery) books it, once (``approvals_gas``)
-        return ChainOutcome(venue.location, intent_id, signed.tx_hash, state, expected.amounts_out, (), 0, 0, 0,
-                            "not final: outcome unknown until the chain answers")  # fmt: skip
-    receipt = await venue.rpc.request("eth_getTransactionReceipt", [signed.tx_hash])
+        return ChainOutcome(venue.location, intent_id, signed.tx_hash, states[signed.tx_hash], expected.amounts_out,
+                            (), 0, 0, 0, "not final: outcome unknown until the chain answers")  # fmt: skip
+    receipt = await venue.rpc.request("eth_getTransactionReceipt", [included])
     gas_used = hex_int(receipt["gasUsed"])
     gas_cost = gas_used * hex_int(receipt.get("effectiveGasPrice") or receipt.get("gasPrice") or 0)
     approvals_booked, approvals_gas, _ = await approvals_gas_of(venue, store, intent_id, signed.tx_hash)
@@ -295,7 +297,7 @@ async def send_and_book(staged: StagedTx, store: Store, assets_by_address: Mappi
         )
     )
     store.append_many(events)
-    return ChainOutcome(venue.location, intent_id, signed.tx_hash, state, expected.amounts_out, realized, total,
+    return ChainOutcome(venue.location, intent_id, included, state, expected.amounts_out, realized, total,
                         gas_used, gas_cost + approvals_gas)  # fmt: skip
 
 
@@ -344,20 +346,45 @@ async def approvals_gas_of(
     approval still waited behind a nonce gap: the approval mines once the gap is filled; chaos --chain seed 3002).
     ``wait_s`` > 0: wait that long for the approvals to be final first (recovery, when the call itself never ran);
     an approval without a receipt (dropped, its nonce taken by another transaction) cost nothing."""
+    call = store.transaction(venue.location, call_hash)
+    call_nonce = call.nonce if call is not None else None  # the call's replacements are the call, not approvals
     records = [t for t in store.transactions().values()
-               if t.venue == venue.location and t.intent_id == intent_id and t.tx_hash != call_hash]  # fmt: skip
+               if t.venue == venue.location and t.intent_id == intent_id and t.tx_hash != call_hash
+               and (call_nonce is None or t.nonce != call_nonce)]  # fmt: skip
     hashes = [t.tx_hash for t in records]
     pending: list[str] = []
     if wait_s > 0 and hashes:
         for t in records:
-            if t.tx_hash not in venue.tracker.txs and t.sender is not None and t.nonce is not None:
-                venue.tracker.adopt(t.tx_hash, t.sender, t.nonce)
+            adopt_record(venue.tracker, t)
         followed = [h for h in hashes if h in venue.tracker.txs]
         states = await venue.tracker.wait_final(followed, timeout_s=wait_s, interval_s=0.1)
         pending = [h for h, s in states.items() if s not in FINAL]
     paid = await _gas_paid(venue, [h for h in hashes if h not in pending])
     events: list[Event] = [BalanceAdjusted(venue.location, venue.native, -paid, "gas: exact approval")] if paid else []
     return events, paid, pending
+
+
+def adopt_family(venue: EvmVenue, store: Store, sender: str, nonce: int, intent_id: str | None) -> list[str]:
+    """Follow every transaction the journal holds at ``sender``'s ``nonce`` on this chain under ``intent_id`` (an
+    original and its fee-bump replacements: one of them may be the one mined), as after a restart; their hashes. A
+    nonce-gap filler at that nonce (no intent) is not of the family's intent."""
+    out = []
+    for t in store.transactions().values():
+        if (t.venue == venue.location and t.nonce == nonce and (t.sender or "").lower() == sender.lower()
+                and t.intent_id == intent_id):  # fmt: skip
+            adopt_record(venue.tracker, t)
+            out.append(t.tx_hash)
+    return out
+
+
+def adopt_record(tracker: TxTracker, t: TxRecord) -> None:
+    """Follow the journal's transaction ``t`` again (after a restart), from where the journal left it: mined in a
+    block (a reorg since is seen as one), or pending."""
+    if t.sender is None or t.nonce is None:
+        return
+    block = (t.block_number, t.block_hash) if t.status is TxStatus.MINED else None
+    mined = (block[0], block[1]) if block is not None and block[0] is not None and block[1] is not None else None
+    tracker.adopt(t.tx_hash, t.sender, t.nonce, intent_id=t.intent_id, included=mined)
 
 
 async def _gas_paid(venue: EvmVenue, hashes: list[str]) -> int:

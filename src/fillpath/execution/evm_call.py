@@ -22,7 +22,7 @@ from fillpath.chains.abi import fn
 from fillpath.chains.fees import Fees
 from fillpath.chains.rpc import hex_int
 from fillpath.chains.tracker import TxState
-from fillpath.execution.evm import EvmVenue, approvals_gas_of, cold_reads, sign_approvals
+from fillpath.execution.evm import EvmVenue, adopt_family, approvals_gas_of, cold_reads, sign_approvals
 from fillpath.execution.simulate import SlotFinder
 from fillpath.model.events import Event, TxBroadcast
 from fillpath.state.store import Store
@@ -119,18 +119,19 @@ async def send_call(staged: StagedCall, *, timeout_s: float | None = None) -> tu
     """After the commit: the bytes leave in nonce order (the approvals before the call that spends them) and are
     followed to a final state; the call's receipt when final."""
     venue, signed = staged.prepared.venue, staged.signed
+    intent_id = next((e.intent_id for e in staged.events if isinstance(e, TxBroadcast)), None)
     for tx in (*staged.approvals, signed):
-        venue.tracker.track(tx, record=False)
+        venue.tracker.track(tx, intent_id=intent_id, record=False)  # its fee bumps are journaled under the intent
         with contextlib.suppress(Exception):  # Ambiguous or a node error: the tracker resolves it by hash and nonce
             await txs.broadcast(venue.rpc, tx)
     venue.crash("broadcast")
     timeout = venue.final_timeout_s if timeout_s is None else timeout_s
     hashes = [*(a.tx_hash for a in staged.approvals), signed.tx_hash]
     states = await venue.tracker.wait_final(hashes, timeout_s=timeout, interval_s=0.05)
-    state = states[signed.tx_hash]
+    state, included = venue.tracker.outcome(signed.tx_hash)  # replaced by a fee bump: the replacement's receipt
     if state not in (TxState.CONFIRMED, TxState.REVERTED):
-        return state, None
-    receipt: dict[str, Any] = await venue.rpc.request("eth_getTransactionReceipt", [signed.tx_hash])
+        return states[signed.tx_hash], None
+    receipt: dict[str, Any] = await venue.rpc.request("eth_getTransactionReceipt", [included])
     return state, receipt
 
 
@@ -164,8 +165,11 @@ async def follow_sent(
         seen = await venue.rpc.request("eth_getTransactionByHash", [tx_hash])
         if seen is None:
             return "never", None, TxState.DROPPED
-    venue.tracker.adopt(tx_hash, sender, int(nonce_text))
-    state = (await venue.tracker.wait_final([tx_hash], timeout_s=venue.final_timeout_s, interval_s=0.1))[tx_hash]
+    adopted = adopt_family(venue, store, sender, int(nonce_text), intent_id)  # where the journal left them
+    venue.tracker.adopt(tx_hash, sender, int(nonce_text), intent_id=intent_id)  # known only to the node: pending
+    family = [tx_hash, *(h for h in adopted if h != tx_hash)]
+    await venue.tracker.wait_final(family, timeout_s=venue.final_timeout_s, interval_s=0.1)
+    state, included = venue.tracker.outcome(tx_hash)
     if state is TxState.PENDING:
         # waiting behind a nonce nothing will ever fill (an approval before it dropped for good)? Fill the gap and
         # wait again, as the executor's recovery does (chaos --bridge seeds 5099, 5105: a bridge deposit behind its
@@ -173,12 +177,11 @@ async def follow_sent(
         from fillpath.execution.recovery import fill_gaps
 
         if await fill_gaps(store, venue, intent_id):
-            state = (await venue.tracker.wait_final([tx_hash], timeout_s=venue.final_timeout_s, interval_s=0.1))[
-                tx_hash
-            ]
+            await venue.tracker.wait_final(family, timeout_s=venue.final_timeout_s, interval_s=0.1)
+            state, included = venue.tracker.outcome(tx_hash)
     if state in (TxState.DROPPED, TxState.REPLACED):
         return "never", None, state
     if state not in (TxState.CONFIRMED, TxState.REVERTED):
         return "open", None, state
-    receipt: dict[str, Any] = await venue.rpc.request("eth_getTransactionReceipt", [tx_hash])
+    receipt: dict[str, Any] = await venue.rpc.request("eth_getTransactionReceipt", [included])
     return "final", receipt, state

@@ -6,7 +6,8 @@ rest of its fills), ``transfer_intent`` (a transfer's intent is committed, nothi
 bridge or exchange deposit's transaction is final and booked, its funds in flight, before the landing),
 ``transfer_done`` (a deposit was credited and booked, before the step that spends it), ``withdraw_sent`` (the
 exchange accepted a withdrawal, before we journaled it), ``rebalance_claimed`` (a rebalancing run claimed its slot
-and wrote its notional, before its first move). Off unless the variable is set; the composition root
+and wrote its notional, before its first move), ``replace`` (the tracker journaled a fee-bump replacement, before its
+bytes left). Off unless the variable is set; the composition root
 reads it once, so nothing else does.
 """
 
@@ -26,6 +27,7 @@ POINTS = frozenset(
         "transfer_done",
         "withdraw_sent",
         "rebalance_claimed",
+        "replace",
     }
 )
 

@@ -16,6 +16,7 @@ An intent whose venue cannot answer yet stays open (unknown), never guessed.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -25,11 +26,18 @@ from fillpath.chains import transactions as txs
 from fillpath.chains.fees import suggest_fees
 from fillpath.chains.rpc import hex_int
 from fillpath.chains.tracker import Tracked, TxState, TxTracker
-from fillpath.execution.evm import EvmVenue, approvals_gas_of, book_gas, receipt_ledger
+from fillpath.execution.evm import (
+    EvmVenue,
+    adopt_family,
+    adopt_record,
+    approvals_gas_of,
+    book_gas,
+    receipt_ledger,
+)
 from fillpath.execution.exchange_leg import fills_ledger, order_fills
 from fillpath.execution.realized import native_unwrapped
 from fillpath.model.assets import AssetId
-from fillpath.model.errors import Conflict, Rejected
+from fillpath.model.errors import Conflict, Rejected, Retryable
 from fillpath.model.events import BalanceAdjusted, Event, IntentClaimed, IntentOutcome, IntentResolved
 from fillpath.model.orders import OrderState
 from fillpath.state.records import IntentRecord, IntentStatus, TxRecord, TxStatus
@@ -104,7 +112,19 @@ async def recover(
     if not store.shared:  # and the fillers this pass sent or saw become final while it waited on the intents
         for chain_venue in evm.values():
             await book_late_fillers(store, chain_venue)
+            await settle_unfinished(store, chain_venue)
     return out
+
+
+async def settle_unfinished(store: Store, venue: EvmVenue, wait_s: float = 1.0) -> None:
+    """Follow every transaction the journal still holds unfinished on this chain for a moment, so one whose nonce a
+    filler or a fee bump took is journaled replaced or dropped (chaos --chain seeds 6015, 6124: an exact approval
+    stuck, then replaced in the mempool by recovery's gap filler, stayed ``broadcast`` in the journal for good: nothing
+    followed it once its intent was resolved). Moves nothing: the intents' bookings are done."""
+    unfinished = adopt_unfinished(venue.tracker, store.transactions().values())
+    if unfinished:
+        with contextlib.suppress(Retryable):
+            await venue.tracker.wait_final([t.tx_hash for t in unfinished], timeout_s=wait_s, interval_s=0.05)
 
 
 def claim(store: Store, intent: IntentRecord) -> bool:
@@ -169,14 +189,16 @@ async def _transaction(
                 store, venue, intent.intent_id
             )
             return _resolve(store, intent, False, detail, [])
-    venue.tracker.adopt(tx_hash, sender, nonce)
-    states = await venue.tracker.wait_final([tx_hash], timeout_s=venue.final_timeout_s, interval_s=0.1)
-    state = states[tx_hash]
+    adopted = adopt_family(venue, store, sender, nonce, intent.intent_id)  # where the journal left them
+    venue.tracker.adopt(tx_hash, sender, nonce, intent_id=intent.intent_id)  # known only to the node: pending
+    family = [tx_hash, *(h for h in adopted if h != tx_hash)]  # and its fee bumps
+    await venue.tracker.wait_final(family, timeout_s=venue.final_timeout_s, interval_s=0.1)
+    state, included = venue.tracker.outcome(tx_hash)
     if state is TxState.PENDING:  # waiting behind a nonce nothing will ever fill (its transaction dropped)?
         filled = await _fill_gaps(store, venue, intent.intent_id)
         if filled:
-            states = await venue.tracker.wait_final([tx_hash], timeout_s=venue.final_timeout_s, interval_s=0.1)
-            state = states[tx_hash]
+            await venue.tracker.wait_final(family, timeout_s=venue.final_timeout_s, interval_s=0.1)
+            state, included = venue.tracker.outcome(tx_hash)
     if state not in (TxState.CONFIRMED, TxState.REVERTED):
         if state in (TxState.DROPPED, TxState.REPLACED):
             gaps = await _fill_gaps(store, venue, intent.intent_id)
@@ -188,8 +210,8 @@ async def _transaction(
                 return _open(intent, f"transaction {state}; its approvals {pending} are not final yet")
             return _resolve(store, intent, False, f"transaction {state}" + gaps, approvals)
         return _open(intent, f"transaction {tx_hash} is {state}")
-    receipt = await venue.rpc.request("eth_getTransactionReceipt", [tx_hash])
-    tx = await venue.rpc.request("eth_getTransactionByHash", [tx_hash])
+    receipt = await venue.rpc.request("eth_getTransactionReceipt", [included])
+    tx = await venue.rpc.request("eth_getTransactionByHash", [included])
     gas = hex_int(receipt["gasUsed"]) * hex_int(receipt.get("effectiveGasPrice") or 0)
     ok = state is TxState.CONFIRMED
     # a reverted call's value never left (the EVM hands it back): only its gas is booked (chaos --bridge seed 5020).
@@ -242,6 +264,7 @@ async def book_late_fillers(store: Store, venue: EvmVenue) -> int:
     me = venue.signer.address.lower()
     named: set[str] = set()
     legacy = 0
+    txs_here = {t.tx_hash: t for t in store.transactions().values() if t.venue == venue.location}
     for r in store.events(kind=BalanceAdjusted.kind, venue=venue.location):
         e = r.event
         if isinstance(e, BalanceAdjusted) and e.reason.startswith(FILLER_GAS):
@@ -249,9 +272,11 @@ async def book_late_fillers(store: Store, venue: EvmVenue) -> int:
                 legacy = r.seq
             else:
                 named.add(e.reason.removeprefix(f"{FILLER_GAS}: "))
-    late = sorted(t.tx_hash for t in store.transactions().values()
-                  if t.venue == venue.location and t.intent_id is None and (t.sender or "").lower() == me
-                  and t.tx_hash not in named and t.last_seq > legacy
+    # a filler booked under its hash covers its fee-bump replacements (one of the family is mined: its gas was booked)
+    named_nonces = {txs_here[h].nonce for h in named if h in txs_here}
+    late = sorted(t.tx_hash for t in txs_here.values()
+                  if t.intent_id is None and (t.sender or "").lower() == me
+                  and t.tx_hash not in named and t.nonce not in named_nonces and t.last_seq > legacy
                   and t.status not in (TxStatus.DROPPED, TxStatus.REPLACED))  # fmt: skip
     if not late:
         return 0
@@ -259,7 +284,7 @@ async def book_late_fillers(store: Store, venue: EvmVenue) -> int:
     total = 0
     for h in late:
         if states.get(h) in (TxState.CONFIRMED, TxState.REVERTED):
-            receipt = await venue.rpc.request("eth_getTransactionReceipt", [h])
+            receipt = await venue.rpc.request("eth_getTransactionReceipt", [venue.tracker.outcome(h)[1]])
             cost = hex_int(receipt["gasUsed"]) * hex_int(receipt.get("effectiveGasPrice") or 0) if receipt else 0
             if cost:
                 store.append(BalanceAdjusted(venue.location, venue.native, -cost, f"{FILLER_GAS}: {h}"))
@@ -311,5 +336,6 @@ def adopt_unfinished(tracker: TxTracker, records: Iterable[TxRecord]) -> list[Tr
             continue
         if rec.sender is None or rec.nonce is None:
             continue
-        adopted.append(tracker.adopt(rec.tx_hash, rec.sender, rec.nonce))
+        adopt_record(tracker, rec)
+        adopted.append(tracker.txs[rec.tx_hash])
     return adopted

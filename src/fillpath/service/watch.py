@@ -27,6 +27,7 @@ from fillpath.chains.readers import ChainSource
 from fillpath.chains.rpc import RpcClient, hex_int
 from fillpath.chains.tracker import TrackerPolicy, TxTracker
 from fillpath.config import Config
+from fillpath.execution.evm import adopt_record
 from fillpath.execution.recovery import Resolution, recover
 from fillpath.model.errors import FillpathError
 from fillpath.model.events import Recorded
@@ -227,6 +228,8 @@ class Watcher:
         for loc, (rpc, _src) in self.chains.items():
             venue = parts.evm.get(loc)
             confirmations = max(1, cfg.locations[loc].confirmations)
+            # a tracker of the engine's venue replaces what its signer signed (``app.replace_policy``); one without a
+            # signer only follows what the journal holds
             self.trackers[loc] = venue.tracker if venue is not None else TxTracker(
                 rpc, loc, store, TrackerPolicy(confirmations=confirmations)
             )  # fmt: skip
@@ -308,8 +311,7 @@ class Watcher:
             tracker = self.trackers.get(tx.venue)
             if tracker is None or tx.status not in UNFINISHED_TX or tx.sender is None or tx.nonce is None:
                 continue
-            if tx.tx_hash not in tracker.txs:
-                tracker.adopt(tx.tx_hash, tx.sender, tx.nonce)
+            adopt_record(tracker, tx)  # from where the journal left it (mined in a block, or pending)
 
     # --- reconciliation -------------------------------------------------------------------------------
 

@@ -12,8 +12,11 @@ from hexbytes import HexBytes
 
 from fillpath.cex.order_driver import OrderDriver
 from fillpath.cex.orders import TrackedOrder
+from fillpath.chains import transactions as txs
 from fillpath.chains.accounts import Signer
 from fillpath.chains.rpc import RpcClient
+from fillpath.chains.tracker import Replacer, Tracked
+from fillpath.execution.evm import EvmVenue
 from fillpath.lab.chaos.chain import CHAIN
 from fillpath.lab.chaos.world import LOCATION, Parts, Tamper
 
@@ -170,3 +173,25 @@ def rebroadcast_with_new_nonce(parts: Parts) -> None:
     venue = parts.evm.get(CHAIN)
     if venue is not None:
         venue.rpc = _Rebroadcast(venue.rpc, venue.signer)
+
+
+def replacement_at_new_nonce(parts: Parts) -> None:
+    """A fee bump signed at the next free nonce instead of the original's: both the original and the "replacement"
+    can be mined, and the call runs twice."""
+    bumped_once: set[str] = set()  # each transaction bumped once (a bump of a bump at yet another nonce: no end)
+    for venue in parts.evm.values():
+        inner = venue.tracker.replacer
+        if inner is None:
+            continue
+
+        async def bumped(t: Tracked, inner: Replacer = inner, venue: EvmVenue = venue) -> txs.SignedTx | None:
+            if t.tx_hash in bumped_once:
+                return None
+            r = await inner(t)
+            if r is None:
+                return None
+            nonce = await venue.nonces.allocate()
+            bumped_once.add(t.tx_hash)
+            return txs.sign(venue.signer, r.chain_id, nonce, r.call, r.gas, r.fees)
+
+        venue.tracker.replacer = bumped

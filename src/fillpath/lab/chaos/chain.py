@@ -113,6 +113,12 @@ class Pending:
     raw: bytes
     max_fee: int
     stuck_until: float = 0.0
+    tip: int = 0
+    """Its max priority fee per gas (its gas price, legacy)."""
+
+
+PRICE_BUMP_PCT = 10
+"""geth's ``txpool.pricebump``: a replacement must offer at least 110% of both fee fields of the one it replaces."""
 
 
 @dataclass
@@ -126,6 +132,16 @@ class Mempool:
             if other.sender == p.sender and other.nonce == p.nonce:
                 del self.txs[h]
         self.txs[p.tx_hash] = p
+
+    def at(self, sender: str, nonce: int) -> Pending | None:
+        """The transaction waiting at ``sender``'s ``nonce``, if any."""
+        return next((p for p in self.txs.values() if p.sender == sender and p.nonce == nonce), None)
+
+
+def underpriced(new_fee: int, new_tip: int, old: Pending) -> bool:
+    """geth's replacement rule: both fields at least ``old``'s × (100 + PRICE_BUMP_PCT) / 100 (integer division)."""
+    bump = 100 + PRICE_BUMP_PCT
+    return new_fee < old.max_fee * bump // 100 or new_tip < old.tip * bump // 100
 
 
 @dataclass
@@ -471,6 +487,12 @@ class ChainWorld:
     _reads: dict[str, Any] = field(default_factory=dict)
     _reorg_snapshot: Any = None
     _reorg_txs: tuple[Pending, ...] = ()
+    _reorg_lost: bool = False
+    _follow: bool = False
+    lost: set[str] = field(default_factory=set)
+    """Transactions of ours a lost reorg (``reorg_lost``) un-mined for good: their bytes may be sent again."""
+    replaced: int = 0
+    """Replacements the mempool accepted (fee bumps)."""
 
     # --- faults at the RPC boundary ---------------------------------------------------------------
 
@@ -661,18 +683,31 @@ class ChainWorld:
         d = typed.as_dict()
         tx_hash = "0x" + keccak(raw).hex()
         nonce, max_fee = int(d["nonce"]), int(d.get("maxFeePerGas", d.get("gasPrice", 0)))
+        tip = int(d.get("maxPriorityFeePerGas", d.get("gasPrice", 0)))
+        prior = self.mempool.at(decoded, nonce)
+        if prior is not None and tx_hash != prior.tx_hash and self.faults.hit(Fault.REPLACE_RACE):
+            self._race(prior)  # the original is mined as the replacement travels: it arrives too late
         known = self.nonce_of(decoded)
         if nonce < known:
             raise RpcError("eth_sendRawTransaction", -32000, "nonce too low")
-        if tx_hash in self.mempool.txs or tx_hash in self.mined:
+        if tx_hash in self.mempool.txs or (tx_hash in self.mined and tx_hash not in self.lost):
             raise RpcError("eth_sendRawTransaction", -32000, "already known")
-        for other in self.mempool.txs.values():
-            if other.sender == decoded and other.nonce == nonce and max_fee < other.max_fee * 11 // 10:
-                raise RpcError("eth_sendRawTransaction", -32000, "replacement transaction underpriced")
-        p = Pending(tx_hash, decoded, nonce, raw, max_fee)
-        if self.faults.hit(Fault.TX_STUCK):
+        prior = self.mempool.at(decoded, nonce)
+        if prior is not None and underpriced(max_fee, tip, prior):
+            raise RpcError("eth_sendRawTransaction", -32000, "replacement transaction underpriced")
+        self.lost.discard(tx_hash)
+        p = Pending(tx_hash, decoded, nonce, raw, max_fee, tip=tip)
+        if prior is not None:  # a replacement: the one it replaces leaves the mempool; it waits on no stuck draw
+            self.log(f"{self.tag}: tx {tx_hash[:10]} (nonce {nonce}) replaces {prior.tx_hash[:10]} (max fee "
+                     f"{prior.max_fee} → {max_fee})")  # fmt: skip
+            self.dropped.discard(prior.tx_hash)
+            self.replaced += 1
+        elif self.faults.hit(Fault.TX_STUCK):
             p.stuck_until = self.clock.seconds() + self.faults.rng.uniform(5, 40)
             self.log(f"{self.tag}: tx {tx_hash[:10]} (nonce {nonce}) stuck in the mempool")
+        if prior is None and self.faults.hit(Fault.TX_UNDERPRICED):
+            p.stuck_until = max(p.stuck_until, self.clock.seconds() + self.faults.replace_rng.uniform(30, 120))
+            self.log(f"{self.tag}: tx {tx_hash[:10]} (nonce {nonce}) underpriced: not mined until bumped")
         self.mempool.add(p)
         self.sent.append((tx_hash, nonce))
         if self.faults.hit(Fault.TX_DROPPED):
@@ -685,13 +720,21 @@ class ChainWorld:
             )
         return tx_hash
 
+    def _race(self, prior: Pending) -> None:
+        """``replace_race``: the pending transaction is mined now, if nothing before it waits (its nonce is next)."""
+        if prior.nonce != self.nonce_of(prior.sender):
+            return
+        prior.stuck_until = 0.0
+        self.log(f"{self.tag}: tx {prior.tx_hash[:10]} mined just before its replacement arrives")
+        self.mine()
+
     # --- the miner ----------------------------------------------------------------------------------
 
     def busy(self) -> bool:
         """Whether the next slot has work: a transaction to include (not stuck, at its sender's next nonce; one queued
         behind a gap waits for it) or to drop, or a reorg due."""
         now = self.clock.seconds()
-        return (self._reorg_snapshot is not None or bool(self.dropped)
+        return (self._reorg_snapshot is not None or bool(self.dropped) or self._follow
                 or any(p.stuck_until <= now and p.nonce == self.nonce_of(p.sender)
                        for p in self.mempool.txs.values()))  # fmt: skip
 
@@ -701,16 +744,25 @@ class ChainWorld:
         t = self.lab.tester
         now = self.clock.seconds()
         if self._reorg_snapshot is not None:
-            snap, txs = self._reorg_snapshot, self._reorg_txs
-            self._reorg_snapshot, self._reorg_txs = None, ()
+            snap, txs, lose = self._reorg_snapshot, self._reorg_txs, self._reorg_lost
+            self._reorg_snapshot, self._reorg_txs, self._reorg_lost = None, (), False
             t.revert_to_snapshot(snap)
             self._new_head()
             t._pending_transactions.clear()
             self.lab.reorgs += 1
             t.backend.reorgs = self.lab.reorgs
+            trader = self.lab.trader.lower()
+            gone = [p for p in txs if lose and p.sender.lower() == trader]  # others' come back (their own story)
             for p in txs:
-                self.mempool.add(p)
-            self.log(f"{self.tag}: REORG: the last block un-mined; {len(txs)} tx(s) back in the mempool")
+                if p in gone:
+                    self.lost.add(p.tx_hash)
+                else:
+                    self.mempool.add(p)
+            if gone:
+                self.log(f"{self.tag}: REORG: the last block un-mined; {len(gone)} tx(s) of ours LOST, "
+                         f"{len(txs) - len(gone)} back in the mempool")  # fmt: skip
+            else:
+                self.log(f"{self.tag}: REORG: the last block un-mined; {len(txs)} tx(s) back in the mempool")
         for h in sorted(self.dropped & set(self.mempool.txs)):
             del self.mempool.txs[h]
             self.log(f"{self.tag}: tx {h[:10]} dropped from the mempool")
@@ -721,10 +773,14 @@ class ChainWorld:
         )
         included: list[Pending] = []
         blocks_before = t.take_snapshot()
+        lose_last = self.faults.on(Fault.REORG_LOST)
+        last_before = blocks_before
         for p in ready:  # one transaction a block (eth-tester checks a nonce against the last block's state)
             expected = head_nonce.setdefault(p.sender, int(t.get_nonce(p.sender, "latest")))
             if p.nonce != expected:
                 continue  # a gap: it waits for the nonce before it
+            if lose_last and included:
+                last_before = t.take_snapshot()
             del self.mempool.txs[p.tx_hash]
             self._pin()
             try:  # straight into the pending block (eth-tester's own send runs it once more to vet it, then
@@ -740,8 +796,12 @@ class ChainWorld:
             included.append(p)
         if not included:
             self._mine_one()
+        self._follow = bool(included) and lose_last  # a world that follows 2 confirmations: the next block at the
+        # next slot, not after IDLE_BLOCK_S (the tracker polls all the while: 3× the polls of the chain sample)
         if included and self.faults.hit(Fault.REORG):
             self._reorg_snapshot, self._reorg_txs = blocks_before, tuple(included)
+        elif included and lose_last and self.faults.hit(Fault.REORG_LOST):  # the last block only: one block deep
+            self._reorg_snapshot, self._reorg_txs, self._reorg_lost = last_before, (included[-1],), True
         for hook in self.on_block:
             hook()
 

@@ -15,6 +15,8 @@ from fillpath.lab.chaos.faults import (
     BRIDGE_WORLD_KINDS,
     CHAIN_KINDS,
     FAILPOINTS,
+    REORG_KINDS,
+    REPLACE_KINDS,
     TRANSFER_KINDS,
     parse_kinds,
 )
@@ -146,7 +148,9 @@ def summary(s: Sweep) -> str:
         f"{'fault':<26}{'drawn':>8}{'fired':>8}{'share':>8}{'hits':>8}",
     ]
     for k in s.kinds:
-        if (k in (*CHAIN_KINDS, *TRANSFER_KINDS) and not s.chain) or (k in BRIDGE_WORLD_KINDS and not s.bridge):
+        if (k in (*CHAIN_KINDS, *TRANSFER_KINDS, *REPLACE_KINDS, *REORG_KINDS) and not s.chain) or (
+            k in BRIDGE_WORLD_KINDS and not s.bridge
+        ):
             continue  # only a world with the chain (the bridge) draws them
         lines.append(f"{k:<26}{s.drawn[k]:>8}{s.fired[k]:>8}{s.share(k):>8.1%}{s.hits[k]:>8}")
     for p in ALL_FAILPOINTS if s.chain else FAILPOINTS:

@@ -80,6 +80,14 @@ class Fault(StrEnum):
     BRIDGE_LIQUIDITY = "bridge_liquidity"
     """The relayer's liquidity covers relays only up to a drawn amount per token (Across fills a relay whole or not
     at all): a larger one is not filled and is refunded after its deadline."""
+    TX_UNDERPRICED = "tx_underpriced"
+    """A sent transaction's fee is too low for the block builders: it is not mined until a fee bump replaces it (or,
+    30–120 s later, the base fee falls back)."""
+    REPLACE_RACE = "replace_race"
+    """A fee bump reaches the node just after the original was mined: the replacement gets ``nonce too low``."""
+    REORG_LOST = "reorg_lost"
+    """The block that included our transactions is un-mined at the next block and they do not come back: the engine
+    must find them missing and send the same bytes again (a world that draws it follows 2 confirmations)."""
 
 
 CHAIN_KINDS: tuple[Fault, ...] = (
@@ -98,6 +106,15 @@ BRIDGE_KINDS: tuple[Fault, ...] = (Fault.BRIDGE_SLOW, Fault.BRIDGE_NO_FILL, Faul
 a seed without the bridge keeps its draws."""
 BRIDGE_WORLD_KINDS: tuple[Fault, ...] = (*BRIDGE_KINDS, Fault.BRIDGE_LIQUIDITY)
 """Every kind only a world with the bridge draws (``bridge_liquidity`` from a source of its own)."""
+REPLACE_KINDS: tuple[Fault, ...] = (Fault.TX_UNDERPRICED, Fault.REPLACE_RACE)
+"""Fee-bump faults (a world with the chain), drawn and striking from their own random source (``replace:SEED``): every
+earlier chain seed keeps its draws."""
+REORG_KINDS: tuple[Fault, ...] = (Fault.REORG_LOST,)
+"""The lost reorg (a world with the chain), from a source of its own (``reorg:SEED``)."""
+REPLACE_SHARE = 0.5
+"""The share of chain scenarios (with the kinds allowed) that draw fee-bump faults, and, separately, a lost reorg."""
+REPLACE_FAILPOINT_SHARE = 0.25
+"""The share of chain scenarios that drew no other crash whose process dies at ``replace`` (if a fee bump comes)."""
 LIQUIDITY: dict[str, tuple[Decimal, Decimal]] = {"USDC": (Decimal(500), Decimal(100_000)),
                                                  "WETH": (Decimal("0.2"), Decimal(60))}  # fmt: skip
 """``bridge_liquidity``: per bridged symbol, the range (human units, drawn log-uniformly) of the most the relayer
@@ -139,6 +156,9 @@ RATES: dict[Fault, tuple[float, float]] = {
     Fault.BRIDGE_NO_FILL: (0.2, 0.6),
     Fault.RELAYER_CRASH: (0.1, 0.4),
     Fault.BRIDGE_LIQUIDITY: (1.0, 1.0),
+    Fault.TX_UNDERPRICED: (0.2, 0.6),
+    Fault.REPLACE_RACE: (0.3, 1.0),
+    Fault.REORG_LOST: (0.2, 0.6),
 }
 """Per kind, the range its rate (the chance per opportunity) is drawn from."""
 
@@ -148,7 +168,9 @@ CHAIN_FAILPOINTS = ("intent", "sent", "ack", "broadcast")
 TRANSFER_FAILPOINTS = ("transfer_intent", "transfer_sent", "transfer_done", "withdraw_sent")
 """The transfer runners' failpoints (``execution/cex_transfers.py``): drawn (from the transfer random source) in a
 world with the chain whose scenario drew no other crash."""
-ALL_FAILPOINTS = (*CHAIN_FAILPOINTS, *TRANSFER_FAILPOINTS)
+REPLACE_FAILPOINT = "replace"
+"""The tracker journaled a fee-bump replacement, its bytes not sent yet (``chains/tracker.py``)."""
+ALL_FAILPOINTS = (*CHAIN_FAILPOINTS, *TRANSFER_FAILPOINTS, REPLACE_FAILPOINT)
 """Where the engine's process dies: ``intent`` and ``ack`` are the execution package's failpoints
 (``execution/failpoints.py``); ``sent`` is the world's own: the venue placed the order, its reply is on the wire."""
 
@@ -185,12 +207,16 @@ class FaultPlan:
     """The bridge kinds' own random source (``BRIDGE_KINDS``; seeded ``bridge:SEED`` by :meth:`draw_bridge`)."""
     liquidity: dict[str, Decimal] = field(default_factory=dict)
     """``bridge_liquidity``: per symbol, the most the relayer fills in one relay (human units)."""
+    replace_rng: random.Random = field(default_factory=random.Random)
+    """The fee-bump kinds' own random source (``REPLACE_KINDS``; seeded ``replace:SEED`` by :meth:`draw_replace`)."""
+    reorg_rng: random.Random = field(default_factory=random.Random)
+    """The lost reorg's own random source (``reorg:SEED``)."""
 
     @classmethod
     def draw(
         cls, rng: random.Random, kinds: Iterable[Fault] = ALL, *, max_kinds: int = 4, chain: bool = False
     ) -> FaultPlan:
-        own = {*TRANSFER_KINDS, *BRIDGE_KINDS, Fault.BRIDGE_LIQUIDITY}  # drawn from their own sources
+        own = {*TRANSFER_KINDS, *BRIDGE_KINDS, Fault.BRIDGE_LIQUIDITY, *REPLACE_KINDS, *REORG_KINDS}  # their own
         pool = sorted((set(kinds) if chain else set(kinds) - set(CHAIN_KINDS)) - own)
         chosen = rng.sample(pool, rng.randint(0, min(max_kinds, len(pool))))
         rates = {k: rng.uniform(*RATES[k]) for k in sorted(chosen)}
@@ -229,6 +255,20 @@ class FaultPlan:
             cap = math.exp(rng.uniform(math.log(low), math.log(high)))
             self.liquidity[symbol] = Decimal(f"{cap:.4g}").normalize()
 
+    def draw_replace(self, rng: random.Random, reorg: random.Random, kinds: Iterable[Fault] = ALL) -> None:
+        """The fee-bump kinds and the lost reorg for a world with the chain, each from its own source; and, when the
+        scenario drew no other crash, maybe a crash at ``replace``."""
+        self.replace_rng, self.reorg_rng = rng, reorg
+        allowed = set(kinds)
+        if rng.random() < REPLACE_SHARE:
+            pool = sorted(allowed & set(REPLACE_KINDS))
+            for k in sorted(rng.sample(pool, rng.randint(1, len(pool)) if pool else 0)):
+                self.rates[k] = rng.uniform(*RATES[k])
+        if Fault.CRASH in allowed and self.failpoint is None and rng.random() < REPLACE_FAILPOINT_SHARE:
+            self.failpoint = REPLACE_FAILPOINT
+        if Fault.REORG_LOST in allowed and reorg.random() < REPLACE_SHARE:
+            self.rates[Fault.REORG_LOST] = reorg.uniform(*RATES[Fault.REORG_LOST])
+
     def on(self, kind: Fault) -> bool:
         return kind in self.rates
 
@@ -238,6 +278,10 @@ class FaultPlan:
         rng = self.side if self.side is not None and kind in TRANSFER_KINDS else self.rng
         if kind in BRIDGE_KINDS:
             rng = self.bridge_rng
+        elif kind in REPLACE_KINDS:
+            rng = self.replace_rng
+        elif kind in REORG_KINDS:
+            rng = self.reorg_rng
         if rate is None or rng.random() >= rate:
             return False
         self.fired[kind] += 1

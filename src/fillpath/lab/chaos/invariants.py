@@ -4,10 +4,10 @@ memory). Each check returns the broken invariants it found, as sentences; an emp
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fillpath.lab.chaos.chain import ChainWorld
 from fillpath.lab.chaos.exchange import InProcessVenue
@@ -17,7 +17,7 @@ from fillpath.model.assets import AssetId
 from fillpath.model.events import BalanceAdjusted, DriftDetected, VenueHalted
 from fillpath.model.orders import OrderState
 from fillpath.state.reconcile_stream import StreamBalances, stream_source
-from fillpath.state.records import IntentStatus
+from fillpath.state.records import IntentStatus, TxRecord, TxStatus
 from fillpath.state.store import Store
 from fillpath.state.transfers import IN_FLIGHT
 
@@ -37,6 +37,7 @@ NAMES = (
     "chain_lost",
     "chain_once",
     "nonces",
+    "families",
     "in_flight",
 )
 
@@ -280,6 +281,42 @@ def in_flight(
     return out
 
 
+def families(
+    journaled: Mapping[str, TxRecord], on_chain: Sequence[Mapping[str, Any]], trader: str, loc: str
+) -> list[Broken]:
+    """``families``: the transactions at one nonce of ours (an original, its fee bumps, a gap filler) have at most one
+    included member in the journal, and it is the one the chain holds at that nonce; every other member is replaced
+    or dropped; and no nonce was used twice on chain."""
+    out: list[Broken] = []
+    by_nonce: dict[int, list[TxRecord]] = {}
+    for t in journaled.values():
+        if t.nonce is not None and (t.sender or "").lower() == trader:
+            by_nonce.setdefault(t.nonce, []).append(t)
+    chain_at: dict[int, list[str]] = {}
+    for tx in on_chain:
+        chain_at.setdefault(int(tx["nonce"]), []).append(str(tx["hash"]).lower())
+    for nonce, hashes in sorted(chain_at.items()):
+        if len(hashes) > 1:
+            out.append(Broken("families", f"{loc}: nonce {nonce} used {len(hashes)} times on chain: {hashes}"))
+    for nonce, members in sorted(by_nonce.items()):
+        if len(members) < 2:
+            continue
+        included = [t for t in members if t.status in (TxStatus.CONFIRMED, TxStatus.REVERTED)]
+        if len(included) > 1:
+            out.append(Broken("families", f"{loc}: nonce {nonce} has {len(included)} included transactions in the "
+                                          f"journal: {[t.tx_hash[:12] for t in included]}"))  # fmt: skip
+        elif included and included[0].tx_hash.lower() not in chain_at.get(nonce, [included[0].tx_hash.lower()]):
+            out.append(Broken("families", f"{loc}: nonce {nonce}: the journal's included {included[0].tx_hash[:12]} is "
+                                          f"not the chain's {chain_at[nonce][0][:12]}"))  # fmt: skip
+        if included:
+            loose = [t.tx_hash[:12] for t in members
+                     if t is not included[0] and t.status not in (TxStatus.REPLACED, TxStatus.DROPPED)]  # fmt: skip
+            if loose:
+                out.append(Broken("families", f"{loc}: nonce {nonce}: {loose} neither replaced nor dropped beside the "
+                                              f"included {included[0].tx_hash[:12]}"))  # fmt: skip
+    return out
+
+
 def chain(
     store: Store, world: ChainWorld, ledger: dict[str, Decimal | int], moving: frozenset[str] = frozenset()
 ) -> list[Broken]:
@@ -314,6 +351,7 @@ def chain(
     for intent, hashes in sorted(per_intent.items()):
         if len(hashes) > 1:
             out.append(Broken("chain_once", f"intent {intent} executed {len(hashes)} times on chain: {hashes}"))
+    out += families(journaled, world.ours_on_chain(), trader, loc)
     used = sorted({t.nonce for t in journaled.values() if t.nonce is not None and (t.sender or "").lower() == trader})
     if used and used != list(range(used[0], used[-1] + 1)):
         out.append(Broken("nonces", f"{loc}: the journal's nonces have a gap: {used}"))

@@ -54,15 +54,22 @@ QUIET_S = 60.0
 """After the workload: virtual seconds for late matches to land before the world settles."""
 
 
-WORKLOAD = 3
-"""The world's and workload's generation. 3: the engine hears the user stream's order updates too
-(``World._order_pushed``: ``OrderDriver.on_stream``, as the service does), with the stream faults drawn from their
-own source (``orders:SEED``). 2: the exchange's wallet moves ETH too (the chain world's snapshot offers its
-deposit and withdrawal; a share of moves and drawn policies are of ETH), a workload that ended without reaching its
-drawn failpoint takes one more step that does (``_reach``), and the bridge's relayer may have limited liquidity
-(``bridge_liquidity``). 1: as before those (``--workload 1``). Each earlier generation stays selectable: the seeds found
-under it replay as they were found (the regression seeds keep their runs, byte for byte)."""
+WORKLOAD = 5
+"""The world's and workload's generation. 5: in a share of scenarios (``OVERLAP_SHARE``, drawn from
+``overlap:SEED``) the workload's swaps run two at a time, both in flight at once in one process (``_together``).
+4: the engine's tracker replaces (fee-bumps) a transaction unmined for ``world.REPLACE_AFTER_S``, and a chain world
+without the bridge draws the fee-bump faults and the lost reorg (``faults.REPLACE_KINDS``, ``REORG_KINDS``) and the
+``replace`` failpoint, each from a source of its own. 3: the
+engine hears the user stream's order updates too (``World._order_pushed``: ``OrderDriver.on_stream``, as the service
+does), with the stream faults drawn from their own source (``orders:SEED``). 2: the exchange's wallet moves ETH too
+(the chain world's snapshot offers its deposit and withdrawal; a share of moves and drawn policies are of ETH), a
+workload that ended without reaching its drawn failpoint takes one more step that does (``_reach``), and the bridge's
+relayer may have limited liquidity (``bridge_liquidity``). 1: as before those (``--workload 1``). Each earlier
+generation stays selectable: the seeds found under it replay as they were found (the regression seeds keep their
+runs, byte for byte)."""
 
+OVERLAP_SHARE = 0.4
+"""Workload 5: the share of scenarios whose swaps run in overlapping pairs."""
 TRANSFER_SHARE = 0.3
 """In a world with the chain: the share of the workload's steps that move USDC between the chain and the exchange."""
 BRIDGE_SHARE = 0.4
@@ -183,6 +190,7 @@ async def _workload(world: World, swaps: int) -> list[str]:
         req = SwapRequest(RouteRequest(p.sell, p.amount, p.buy, max_hops=p.max_hops), sell_decimals=p.decimals())
         statuses.append(await _run(world, req, eid))
         parts = world.parts
+    pending: list[tuple[SwapRequest, str]] = []  # a swap waiting for its partner (an overlapping pair)
     for n in range(swaps):
         if world.bridge and world.faults.bridge_rng.random() < BRIDGE_SHARE:
             statuses.append(await _bridge_funds(world, n))
@@ -214,6 +222,14 @@ async def _workload(world: World, swaps: int) -> list[str]:
         req = SwapRequest(RouteRequest(f"{sell}@{where}", units, f"{buy}@{where}", max_hops=2))
         eid = f"x{world.seed % 10**6:06d}s{n}"
         world.log(f"swap {eid}: sell {amount} {sell}@{where} for {buy}")
+        if world.overlap:  # two swaps in flight at once: this one waits for the next, then both run together
+            pending.append((req, eid))
+            if len(pending) == 2 or n == swaps - 1:
+                statuses += await _together(world, pending, interval)
+                pending = []
+                parts = world.parts
+                await asyncio.sleep(rng.uniform(0, 3))
+            continue
         try:
             result = await parts.engine.run(req, dry_run=False, execution_id=eid)
             statuses.append(result.status)
@@ -230,6 +246,53 @@ async def _workload(world: World, swaps: int) -> list[str]:
             statuses.append("refused")
             world.log(f"swap {eid}: refused: {type(exc).__name__}: {str(exc)[:160]}")
         await asyncio.sleep(rng.uniform(0, 3))
+    if pending:  # the workload ended (nothing left to sell) with one swap drawn: it runs alone
+        statuses += await _together(world, pending, interval)
+    return statuses
+
+
+async def _together(world: World, swaps: list[tuple[SwapRequest, str]], interval: float) -> list[str]:
+    """Swaps in flight at once in one process (workload 5: the engine shares its journal, guards, nonces and order
+    driver between them). A crash in one is the process's death: the others stop where they are (cancelled, as a
+    killed process runs nothing more), and a new process recovers every intent of theirs."""
+    parts = world.parts
+    tasks = [asyncio.ensure_future(parts.engine.run(req, dry_run=False, execution_id=eid)) for req, eid in swaps]
+    if len(swaps) > 1:
+        world.log("swaps " + " and ".join(eid for _, eid in swaps) + " in flight together")
+    waiting = set(tasks)
+    crashed = False
+    while waiting and not crashed:
+        _, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_EXCEPTION)
+        crashed = any(t.done() and not t.cancelled() and isinstance(t.exception(), Crash) for t in tasks)
+    for t in waiting:
+        t.cancel()
+    for t in waiting:
+        with contextlib.suppress(asyncio.CancelledError, Exception, Crash):
+            await t
+    statuses: list[str] = []
+    for t, (_, eid) in zip(tasks, swaps, strict=True):
+        if t.cancelled():
+            statuses.append("crashed")
+            world.log(f"swap {eid}: stopped with its process")
+            continue
+        exc = t.exception()
+        if isinstance(exc, Crash):
+            statuses.append("crashed")
+        elif isinstance(exc, FillpathError):
+            statuses.append("refused")
+            world.log(f"swap {eid}: refused: {type(exc).__name__}: {str(exc)[:160]}")
+        elif exc is not None:
+            raise exc
+        else:
+            result = t.result()
+            statuses.append(result.status)
+            world.log(f"swap {eid}: {result.status}; " + "; ".join(
+                f"{leg.venue.split(':')[-1]} {leg.status}" + (f" ({leg.reason})" if leg.reason else "")
+                for leg in result.legs))  # fmt: skip
+    if crashed:
+        await world.restart()  # the process died (its reconciler with it); a new one recovers
+        await world.reconcile()
+        world.reconcile_every(interval)
     return statuses
 
 
@@ -283,7 +346,7 @@ async def _move(world: World, eid: str, coin: str, out: bool, share: int) -> str
 
 REACH = {"intent": "exchange", "sent": "exchange", "ack": "exchange", "broadcast": "chain",
          "transfer_intent": "deposit", "transfer_sent": "deposit", "transfer_done": "deposit",
-         "withdraw_sent": "withdrawal"}  # fmt: skip
+         "withdraw_sent": "withdrawal", "replace": "chain"}  # fmt: skip
 """Per failpoint, the kind of step that passes through it: an exchange order (``intent``, the world's ``sent``,
 ``ack``), a chain swap (``broadcast``), a deposit (the transfer runners' three), a withdrawal (``withdraw_sent``)."""
 
@@ -414,6 +477,29 @@ def dialect_of(seed: int, dialects: Sequence[str] = DIALECTS) -> str:
     return dialects[0] if len(dialects) == 1 else random.Random(f"dialect:{seed}").choice(list(dialects))
 
 
+def draw(
+    seed: int, kinds: Sequence[Fault] = ALL, *, chain: bool = False, bridge: bool = False, workload: int = WORKLOAD
+) -> tuple[random.Random, FaultPlan, random.Random | None, random.Random | None]:
+    """Scenario ``seed``'s random sources and its faults, drawn: (the scenario's source, the faults, the transfer
+    source, the coin source). Each later kind draws from a source of its own, so an earlier seed keeps its draws."""
+    rng = random.Random(seed)
+    faults = FaultPlan.draw(rng, kinds, chain=chain or bridge)
+    side = coins = None
+    if chain or bridge:  # deposits and withdrawals: their own random source (earlier chain seeds keep their draws)
+        side = random.Random(f"transfer:{seed}")
+        coins = random.Random(f"eth:{seed}") if workload >= 2 else None  # which coin a move is: its own too
+        faults.draw_transfers(side, kinds)
+        if workload >= 4 and not bridge:  # fee bumps, their races, lost reorgs: sources of their own (earlier draws
+            # kept); not with the bridge: its relayer acts on a deposit at one confirmation, a lost reorg under it is
+            # a relayer the world does not model yet
+            faults.draw_replace(random.Random(f"replace:{seed}"), random.Random(f"reorg:{seed}"), kinds)
+    if bridge:  # the bridge: faults and workload from a source of their own (chain seeds keep their draws)
+        faults.draw_bridge(random.Random(f"bridge:{seed}"), kinds)
+        if workload >= 2:
+            faults.draw_liquidity(random.Random(f"liquidity:{seed}"), kinds)
+    return rng, faults, side, coins
+
+
 def run_scenario(
     seed: int,
     *,
@@ -434,24 +520,15 @@ def run_scenario(
     with tempfile.TemporaryDirectory(prefix=f"fp-chaos-{seed}-", dir=workdir) as tmp:
         directory = Path(tmp)
         template = template_journal()
-        rng = random.Random(seed)
         chain = chain or bridge
-        faults = FaultPlan.draw(rng, kinds, chain=chain)
-        side = coins = None
-        if chain:  # deposits and withdrawals: their own random source (earlier chain seeds keep their draws)
-            side = random.Random(f"transfer:{seed}")
-            coins = random.Random(f"eth:{seed}") if workload >= 2 else None  # which coin a move is: its own too
-            faults.draw_transfers(side, kinds)
-        if bridge:  # the bridge: faults and workload from a source of their own (chain seeds keep their draws)
-            faults.draw_bridge(random.Random(f"bridge:{seed}"), kinds)
-            if workload >= 2:
-                faults.draw_liquidity(random.Random(f"liquidity:{seed}"), kinds)
+        rng, faults, side, coins = draw(seed, kinds, chain=chain, bridge=bridge, workload=workload)
         drawn = dict(faults.rates)
         clock = VirtualClock()
         dialect = dialect_of(seed, dialects)
         world = World(seed, rng, clock, faults, directory, template, tamper, dialect, chain, side=side, policy=policy,
                       spec=spec, bridge=bridge, plan=plan, coins=coins, workload=workload,
-                      order_stream=random.Random(f"orders:{seed}") if workload >= 3 else None)  # fmt: skip
+                      order_stream=random.Random(f"orders:{seed}") if workload >= 3 else None,
+                      overlap=workload >= 5 and random.Random(f"overlap:{seed}").random() < OVERLAP_SHARE)  # fmt: skip
         world.log(f"venue: {LOCATION} speaks {dialect}" + (f"; chain {CHAIN} (eth-tester)" if chain else "")
                   + (f"; chain {CHAIN2} and the bridge" if bridge else ""))  # fmt: skip
         world.log("faults: " + (", ".join(f"{k} {v:.2f}" for k, v in drawn.items()) or "none")

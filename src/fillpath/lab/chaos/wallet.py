@@ -203,6 +203,8 @@ class ChaosWallet:
                 continue
             if not self._canonical(d.tx_hash):  # its block went away (a reorg): not a deposit until it mines again
                 continue
+            d.block = self.chain.mined.get(d.tx_hash, d.block)  # mined again (its bytes re-sent after a lost reorg):
+            # its confirmations count from the block it is in now, not the one a reorg took away
             if d.credit_at == 0.0 and head - d.block + 1 >= CONFIRMATIONS:
                 d.credit_at = now
                 if self.faults.hit(Fault.DEPOSIT_LATE):

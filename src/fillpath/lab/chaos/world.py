@@ -29,8 +29,10 @@ from fillpath.cex.dialect import Dialect
 from fillpath.cex.okx.dialect import OkxDialect
 from fillpath.cex.order_driver import OrderDriver, ResolvePolicy
 from fillpath.cex.ratelimit import RateLimiter
+from fillpath.chains.accounts import Signer
 from fillpath.chains.balances import ChainBalances
 from fillpath.chains.nonces import NonceAllocator
+from fillpath.chains.replacer import FeeBumper, ReplacePolicy
 from fillpath.chains.tracker import TrackerPolicy, TxTracker
 from fillpath.collect.movers import MoverSpec
 from fillpath.collect.snapshot import take_snapshot
@@ -90,6 +92,9 @@ BRIDGE = "labbridge"
 """The bridge's name in the world's snapshot venues (``labbridge:USDC@lab1>USDC@lab2``)."""
 BRIDGED = {"USDC": (500, Decimal(1), Decimal(1_000_000)), "WETH": (500, Decimal("0.0005"), Decimal(1_000))}
 """What the bridge carries between lab1 and lab2: symbol → (fee in ppm, fixed fee, most per transfer), human units."""
+REPLACE_AFTER_S = 12.0
+"""Workload 4: the engine's tracker replaces a transaction unmined this long (virtual seconds; ``tx_stuck`` holds one
+5–40 s, ``tx_underpriced`` 30–120 s)."""
 CLOCK_BOUND_NS = 2_000_000_000
 """A venue clock further than this from ours is a ``ClockDivergence``."""
 
@@ -160,6 +165,8 @@ class World:
     order_stream: random.Random | None = None
     """The order updates of the user stream (workload 3): their stream faults strike from this source of their own
     (``orders:SEED``); None: the engine hears orders by REST only, as before."""
+    overlap: bool = False
+    """Workload 5: the workload's swaps run in pairs, both in flight at once (``scenario._together``)."""
     errors: list[str] = field(default_factory=list)
     """What a stream handler raised that is not a venue's refusal (an invariant failure: ``no_exception``)."""
     _process: int = 0
@@ -346,8 +353,7 @@ class World:
             executor = lab.deployment.address("FillpathExecutor")
             rpcs[loc], holders[loc], executors[loc] = rpc, lab.trader, executor
             evm[loc] = EvmVenue(loc, lab.chain_id, rpc, signer, executor,
-                                NonceAllocator(rpc, loc, signer.address, store),
-                                TxTracker(rpc, loc, store, TrackerPolicy(confirmations=1), clock=clock.seconds),
+                                NonceAllocator(rpc, loc, signer.address, store), self._tracker(rpc, store, signer),
                                 AssetId("ETH", loc), crash=self.crash, final_timeout_s=120.0)  # fmt: skip
             sources.append(ChainBalances(rpc, lab.source, confirmations=1, clock_ns=clock.now_ns))
             chain_reads.append((rpc, lab.source))
@@ -377,6 +383,20 @@ class World:
         self.parts = parts
         self._stopped = False
         return parts
+
+    def _tracker(self, rpc: ChainRpc, store: Store, signer: Signer) -> TxTracker:
+        """The engine's tracker on one chain. From workload 4 it replaces (fee-bumps) a transaction unmined for
+        ``REPLACE_AFTER_S``, as ``fillpath run`` does after ``replace_after_s``; a world that draws ``reorg_lost``
+        follows 2 confirmations (with 1, a transaction is final in the block a lost reorg takes away: lost by
+        configuration, not by the engine)."""
+        confirmations = 2 if self.faults.on(Fault.REORG_LOST) else 1
+        if self.workload < 4:
+            return TxTracker(rpc, rpc.location, store, TrackerPolicy(confirmations=confirmations),
+                             clock=self.clock.seconds)  # fmt: skip
+        policy = ReplacePolicy(REPLACE_AFTER_S)
+        bumper = FeeBumper(rpc, signer, rpc.world.lab.chain_id, policy)
+        return TxTracker(rpc, rpc.location, store, policy.tracker_policy(confirmations), replacer=bumper,
+                         clock=self.clock.seconds, crash=self.crash)  # fmt: skip
 
     def _movers(self, store: Store, rpc: ChainRpc, venue: EvmVenue) -> tuple[list[TransferResolver], list[MoverSpec]]:
         """Each of the exchange's coins (``wallet.COINS``: USDC, and ETH, the chain's native coin) between the chain
