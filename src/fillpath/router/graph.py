@@ -416,7 +416,7 @@ def _paths(
                         if layer:
                             break  # one layer: edges come best spot first, so no later one passes either
                         continue
-                    cand = CandidatePath(source, (*path, e), p)
+                    cand = CandidatePath(source, path + (e,), p)  # noqa: RUF005 (mypyc: `(*path, e)` goes via a list)
                     found.append(cand)
                     if p * (1.0 - margin) > threshold:  # a marginal rate never exceeds the spot rate
                         threshold = _fmax(threshold, path_marginal(cand.edges, size) * (1.0 - margin))
@@ -436,6 +436,6 @@ def _paths(
             # push worst first so the most promising branch is explored next
             nxt.sort(key=lambda t: (t[0], t[3].venue.id))
             for b, o, p, e, hops_left in nxt:
-                stack.append((b, o, p, (*path, e), seen | {o}, hops_left))
+                stack.append((b, o, p, path + (e,), seen | {o}, hops_left))  # noqa: RUF005 (as above)
         own[source] = threshold
     return [c for c in found if c.spot >= _fmax(own[c.source], shared)]
