@@ -272,3 +272,61 @@ def test_a_bump_without_an_estimate_still_follows_the_rule_and_the_cap() -> None
     high = txs.sign(signer, 1, 7, call, 21_000, Fees(max_fee_per_gas=5_400_000_001, max_priority_fee_per_gas=GWEI))
     t_high = Tracked(high.tx_hash, high.sender, 7, high.raw, signed=high, first_fee=2 * GWEI)
     assert asyncio.run(bumper(t_high)) is None  # 5.4 gwei × 1.125 > 3 × 2 gwei
+
+
+def test_a_restarted_process_fee_bumps_what_it_journaled(store: Store, tmp_path: Path) -> None:
+    """``tx_underpriced``: the process that signed the transaction dies before its bump. The journal holds the signed
+    bytes (``TxBroadcast.raw``), so the restarted process reads the call and fees back and bumps it (12.5% over the
+    journaled fees; the cap from the family's first fee); without them (a journal from before ``raw``) the same
+    transaction is only followed, and stays unmined."""
+    from fillpath.execution.recovery import adopt_unfinished
+
+    fees = Fees(max_fee_per_gas=2 * GWEI, max_priority_fee_per_gas=GWEI)
+
+    def restarted(
+        store: Store, with_bytes: bool
+    ) -> Callable[[ChainWorld, ChainRpc, VirtualClock], Awaitable[TxTracker]]:
+        async def body(world: ChainWorld, rpc: ChainRpc, clock: VirtualClock) -> TxTracker:
+            tx = await _wrap(rpc, world, world.nonce(), fees)
+            _tracker(rpc, store, clock).track(tx, intent_id="i5")  # the first process: journaled, sent, then dead
+            await txs.broadcast(rpc, tx)
+            second = _tracker(rpc, store, clock)
+            records = [t for t in store.transactions().values() if t.intent_id == "i5"]
+            adopted = adopt_unfinished(second, records, store if with_bytes else None)
+            assert [t.tx_hash for t in adopted] == [tx.tx_hash]
+            await second.wait_final([tx.tx_hash], timeout_s=60.0, interval_s=0.5)
+            return second
+
+        return body
+
+    tracker, world = _in_world({Fault.TX_UNDERPRICED: 1.0}, restarted(store, True))
+    [original] = [t for t in store.transactions().values() if t.intent_id == "i5" and t.replaced_by is not None]
+    state, included = tracker.outcome(original.tx_hash)
+    assert state is TxState.CONFIRMED and included != original.tx_hash
+    winner = tracker.txs[included].signed
+    assert winner is not None and winner.fees.max_fee_per_gas == bump_fee(2 * GWEI)
+    assert winner.call.value == 10**15 and winner.gas == 80_000  # the same call, read back from the bytes
+    assert world.replaced == 1 and world.nonce() == original.nonce + 1  # type: ignore[operator]
+
+    old = Store.open(f"sqlite:///{tmp_path / 'old.db'}")  # followed only: no bytes to bump from
+    try:
+        tracker, world = _in_world({Fault.TX_UNDERPRICED: 1.0}, restarted(old, False))
+        [only] = list(tracker.txs.values())
+        assert only.signed is None and only.state is TxState.PENDING and world.replaced == 0
+    finally:
+        old.close()
+
+
+def test_journaled_bytes_read_back_as_the_signed_transaction() -> None:
+    """``signed_from_raw`` gives back what ``sign`` made (hash, nonce, call, gas, fees), so a bump of an adopted
+    transaction re-signs the same call; a legacy transaction's bytes give None (followed, not replaced)."""
+    signer = trader_signer()
+    call = txs.ContractCall("0x" + "11" * 20, b"\x01\x02\x03", 7)
+    signed = txs.sign(signer, 1337, 5, call, 80_000, Fees(max_fee_per_gas=3 * GWEI, max_priority_fee_per_gas=GWEI))
+    back = txs.signed_from_raw(signed.raw, signer.address)
+    assert back is not None
+    assert (back.tx_hash, back.nonce, back.gas, back.fees, back.chain_id) == (
+        signed.tx_hash, 5, 80_000, signed.fees, 1337)  # fmt: skip
+    assert (back.call.to.lower(), back.call.data, back.call.value) == (call.to, call.data, 7)
+    legacy = txs.sign(signer, 1337, 6, call, 80_000, Fees(gas_price=GWEI))
+    assert txs.signed_from_raw(legacy.raw, signer.address) is None

@@ -119,7 +119,7 @@ class TxTracker:
                     first_fee=tx.fees.worst_case_per_gas())  # fmt: skip
         self.txs[tx.tx_hash] = t
         if record:
-            self._emit(TxBroadcast(self.location, tx.tx_hash, tx.sender, tx.nonce, intent_id))
+            self._emit(TxBroadcast(self.location, tx.tx_hash, tx.sender, tx.nonce, intent_id, raw=_hex(tx.raw)))
         return t
 
     def adopt(
@@ -130,6 +130,7 @@ class TxTracker:
         raw: bytes | None = None,
         intent_id: str | None = None,
         included: tuple[int, str] | None = None,
+        signed: SignedTx | None = None,
     ) -> Tracked:
         """Follow a transaction already in the journal (after a restart): no new broadcast event. One already
         followed stays as it is (a second adoption would forget its state). ``included``: the block (number, hash)
@@ -138,7 +139,8 @@ class TxTracker:
         while the journal still said mined)."""
         if tx_hash in self.txs:
             return self.txs[tx_hash]
-        t = Tracked(tx_hash, sender, nonce, raw, since=self.clock(), intent_id=intent_id)
+        t = Tracked(tx_hash, sender, nonce, raw, since=self.clock(), intent_id=intent_id, signed=signed,
+                    first_fee=signed.fees.worst_case_per_gas() if signed is not None else None)  # fmt: skip
         if included is not None:
             t.state, (t.block_number, t.block_hash) = TxState.INCLUDED, included
         self.txs[tx_hash] = t
@@ -275,14 +277,16 @@ class TxTracker:
         members = self.family(live[0].sender, live[0].nonce)
         if len(members) > self.policy.max_replacements or self.clock() - max(m.since for m in members) < after:
             return []
-        newest = max(live, key=lambda t: t.since)
+        newest = max(live, key=lambda t: (t.signed.fees.worst_case_per_gas() if t.signed else 0, t.since))  # the
+        # dearest is the latest (each bump is dearer): after a restart every adopted member has the same ``since``
         replacement = await self.replacer(newest)
         if replacement is None:  # the cap: wait as it is, ask again after another period
             newest.since = self.clock()
             return []
         r = self.track(replacement, intent_id=newest.intent_id, record=False)
         r.first_fee = newest.first_fee
-        out: list[Event] = [self._emit(TxBroadcast(self.location, r.tx_hash, r.sender, r.nonce, r.intent_id))]
+        out: list[Event] = [self._emit(TxBroadcast(self.location, r.tx_hash, r.sender, r.nonce, r.intent_id,
+                                                   raw=_hex(replacement.raw)))]  # fmt: skip
         self.crash("replace")
         refused = await self._send_replacement(replacement.raw)
         if refused is not None:
@@ -360,3 +364,7 @@ class TxTracker:
             if all(s in FINAL for s in states.values()) or self.clock() >= deadline:
                 return states
             await asyncio.sleep(interval_s)
+
+
+def _hex(raw: bytes) -> str:
+    return "0x" + raw.hex()

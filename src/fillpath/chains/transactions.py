@@ -51,6 +51,22 @@ class SignedTx:
     call: ContractCall
 
 
+def signed_from_raw(raw: bytes, sender: str) -> SignedTx | None:
+    """An EIP-1559 transaction read back from its signed bytes (``TxBroadcast.raw``): what a restarted process sent,
+    with the call and fees a fee bump re-signs. Other types: None (followed and re-sent, not replaced)."""
+    if not raw or raw[0] != 2:
+        return None
+    from eth_account.typed_transactions.typed_transaction import TypedTransaction
+    from eth_utils.crypto import keccak
+    from hexbytes import HexBytes
+
+    d = TypedTransaction.from_bytes(HexBytes(raw)).as_dict()
+    fees = Fees(max_fee_per_gas=int(d["maxFeePerGas"]), max_priority_fee_per_gas=int(d["maxPriorityFeePerGas"]))
+    call = ContractCall(to_checksum_address(d["to"]), bytes(d["data"]), int(d["value"]), what="journaled call")
+    tx_hash = "0x" + keccak(raw).hex()
+    return SignedTx(int(d["chainId"]), sender, int(d["nonce"]), tx_hash, bytes(raw), int(d["gas"]), fees, call)
+
+
 def approve(token: str, spender: str, amount: int, *, unlimited: bool = False) -> ContractCall:
     """An approval for exactly ``amount``. Unlimited approvals exist only behind an explicit flag."""
     if unlimited:

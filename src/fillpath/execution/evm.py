@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -354,8 +354,9 @@ async def approvals_gas_of(
     hashes = [t.tx_hash for t in records]
     pending: list[str] = []
     if wait_s > 0 and hashes:
+        raws = journaled_raw(store, venue.location, set(hashes))
         for t in records:
-            adopt_record(venue.tracker, t)
+            adopt_record(venue.tracker, t, raws.get(t.tx_hash))
         followed = [h for h in hashes if h in venue.tracker.txs]
         states = await venue.tracker.wait_final(followed, timeout_s=wait_s, interval_s=0.1)
         pending = [h for h, s in states.items() if s not in FINAL]
@@ -368,23 +369,43 @@ def adopt_family(venue: EvmVenue, store: Store, sender: str, nonce: int, intent_
     """Follow every transaction the journal holds at ``sender``'s ``nonce`` on this chain under ``intent_id`` (an
     original and its fee-bump replacements: one of them may be the one mined), as after a restart; their hashes. A
     nonce-gap filler at that nonce (no intent) is not of the family's intent."""
-    out = []
-    for t in store.transactions().values():
-        if (t.venue == venue.location and t.nonce == nonce and (t.sender or "").lower() == sender.lower()
-                and t.intent_id == intent_id):  # fmt: skip
-            adopt_record(venue.tracker, t)
-            out.append(t.tx_hash)
+    members = [t for t in store.transactions().values()
+               if t.venue == venue.location and t.nonce == nonce and (t.sender or "").lower() == sender.lower()
+               and t.intent_id == intent_id]  # fmt: skip
+    raws = journaled_raw(store, venue.location, {t.tx_hash for t in members})
+    for t in members:
+        adopt_record(venue.tracker, t, raws.get(t.tx_hash))
+    followed = [venue.tracker.txs[t.tx_hash] for t in members if t.tx_hash in venue.tracker.txs]
+    fees = [f.signed.fees.worst_case_per_gas() for f in followed if f.signed is not None]
+    for f in followed:  # a bump's cap counts from the family's first fee, not from the dearest member's
+        if fees:
+            f.first_fee = min(fees)
+    return [t.tx_hash for t in members]
+
+
+def journaled_raw(store: Store, location: str, hashes: Collection[str]) -> dict[str, bytes]:
+    """The signed bytes the journal holds for ``hashes`` at ``location`` (``TxBroadcast.raw``; none before it was
+    journaled): what a restarted process needs to send a dropped transaction again or to fee-bump it."""
+    out: dict[str, bytes] = {}
+    if not hashes:
+        return out
+    for rec in store.events(kind=TxBroadcast.kind, venue=location):
+        e = rec.event
+        if isinstance(e, TxBroadcast) and e.tx_hash in hashes and e.raw:
+            out[e.tx_hash] = bytes.fromhex(e.raw.removeprefix("0x"))
     return out
 
 
-def adopt_record(tracker: TxTracker, t: TxRecord) -> None:
+def adopt_record(tracker: TxTracker, t: TxRecord, raw: bytes | None = None) -> None:
     """Follow the journal's transaction ``t`` again (after a restart), from where the journal left it: mined in a
-    block (a reorg since is seen as one), or pending."""
+    block (a reorg since is seen as one), or pending. With its signed bytes (``journaled_raw``) the tracker can send
+    it again if the node lost it, and fee-bump it (an EIP-1559 one)."""
     if t.sender is None or t.nonce is None:
         return
     block = (t.block_number, t.block_hash) if t.status is TxStatus.MINED else None
     mined = (block[0], block[1]) if block is not None and block[0] is not None and block[1] is not None else None
-    tracker.adopt(t.tx_hash, t.sender, t.nonce, intent_id=t.intent_id, included=mined)
+    signed = txs.signed_from_raw(raw, t.sender) if raw is not None else None
+    tracker.adopt(t.tx_hash, t.sender, t.nonce, raw, intent_id=t.intent_id, included=mined, signed=signed)
 
 
 async def _gas_paid(venue: EvmVenue, hashes: list[str]) -> int:

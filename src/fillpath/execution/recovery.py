@@ -32,6 +32,7 @@ from fillpath.execution.evm import (
     adopt_record,
     approvals_gas_of,
     book_gas,
+    journaled_raw,
     receipt_ledger,
 )
 from fillpath.execution.exchange_leg import fills_ledger, order_fills
@@ -121,7 +122,7 @@ async def settle_unfinished(store: Store, venue: EvmVenue, wait_s: float = 1.0) 
     filler or a fee bump took is journaled replaced or dropped (chaos --chain seeds 6015, 6124: an exact approval
     stuck, then replaced in the mempool by recovery's gap filler, stayed ``broadcast`` in the journal for good: nothing
     followed it once its intent was resolved). Moves nothing: the intents' bookings are done."""
-    unfinished = adopt_unfinished(venue.tracker, store.transactions().values())
+    unfinished = adopt_unfinished(venue.tracker, store.transactions().values(), store)
     if unfinished:
         with contextlib.suppress(Retryable):
             await venue.tracker.wait_final([t.tx_hash for t in unfinished], timeout_s=wait_s, interval_s=0.05)
@@ -324,18 +325,17 @@ async def _noop(venue: EvmVenue, nonce: int) -> str:
 UNFINISHED_TX = frozenset({TxStatus.BROADCAST, TxStatus.MINED, TxStatus.REORGED})
 
 
-def adopt_unfinished(tracker: TxTracker, records: Iterable[TxRecord]) -> list[Tracked]:
+def adopt_unfinished(tracker: TxTracker, records: Iterable[TxRecord], store: Store | None = None) -> list[Tracked]:
     """Every transaction the journal holds as unfinished at the tracker's location, followed again after a restart.
 
     Transactions are journaled (``TxBroadcast``) before their bytes leave the process, so a crash leaves a hash and
     a nonce to resolve: by hash (mempool, receipt), or by the nonce another transaction used. Nothing is sent twice.
     """
     adopted = []
-    for rec in records:
-        if rec.venue != tracker.location or rec.status not in UNFINISHED_TX:
-            continue
-        if rec.sender is None or rec.nonce is None:
-            continue
-        adopt_record(tracker, rec)
+    todo = [rec for rec in records if rec.venue == tracker.location and rec.status in UNFINISHED_TX
+            and rec.sender is not None and rec.nonce is not None]  # fmt: skip
+    raws = journaled_raw(store, tracker.location, {r.tx_hash for r in todo}) if store is not None else {}
+    for rec in todo:
+        adopt_record(tracker, rec, raws.get(rec.tx_hash))
         adopted.append(tracker.txs[rec.tx_hash])
     return adopted

@@ -148,6 +148,9 @@ class TxBroadcast(Event):
     sender: str
     nonce: int
     intent_id: str | None = None
+    raw: str | None = None
+    """The signed bytes ("0x…"; public once sent, no secret): a restarted process can send them again or fee-bump
+    them. Journals written before it hold none: their transactions are followed, not re-sent or replaced."""
 
     def __post_init__(self) -> None:
         check_fields(self)

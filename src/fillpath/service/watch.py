@@ -27,7 +27,7 @@ from fillpath.chains.readers import ChainSource
 from fillpath.chains.rpc import RpcClient, hex_int
 from fillpath.chains.tracker import TrackerPolicy, TxTracker
 from fillpath.config import Config
-from fillpath.execution.evm import adopt_record
+from fillpath.execution.evm import adopt_record, journaled_raw
 from fillpath.execution.recovery import Resolution, recover
 from fillpath.model.errors import FillpathError
 from fillpath.model.events import Recorded
@@ -307,11 +307,14 @@ class Watcher:
 
     def _adopt_transactions(self) -> None:
         """Transactions the journal holds unfinished (an approval a crash left in flight) go to their tracker."""
-        for tx in self.store.transactions().values():
-            tracker = self.trackers.get(tx.venue)
-            if tracker is None or tx.status not in UNFINISHED_TX or tx.sender is None or tx.nonce is None:
-                continue
-            adopt_record(tracker, tx)  # from where the journal left it (mined in a block, or pending)
+        todo = [tx for tx in self.store.transactions().values()
+                if tx.venue in self.trackers and tx.status in UNFINISHED_TX and tx.sender is not None
+                and tx.nonce is not None]  # fmt: skip
+        for location in sorted({tx.venue for tx in todo}):
+            raws = journaled_raw(self.store, location, {tx.tx_hash for tx in todo if tx.venue == location})
+            for tx in todo:
+                if tx.venue == location:  # from where the journal left it (mined in a block, or pending)
+                    adopt_record(self.trackers[location], tx, raws.get(tx.tx_hash))
 
     # --- reconciliation -------------------------------------------------------------------------------
 
