@@ -202,42 +202,38 @@ class PiecewiseLinearCurve:
         or just full, still ties its two prices, so Newton's method does not leap along the prices' common scale."""
         if tau <= 0.0:
             return 0.0
+        full, off = self._ramp(rho, tau)
+        return self._slope(rho, tau, full, off)
+
+    def _slope(self, rho: float, tau: float, full: int, off: int) -> float:
+        """``arb_slope`` given the ramp ``[full, off)`` (tau > 0)."""
         start = self._count_ge(rho / ((1.0 - tau) * (1.0 - tau))) if tau < 0.5 else 0
         end = self._count_ge(rho / (1.0 + tau))
-        full, off = self._ramp(rho, tau)
         rates, lens = self._rates, self._lens
         # a segment just outside its ramp lends only a little curvature: enough to tie a flat node's prices, not so
         # much that it drowns the pools' curvature (a long transfer just off would shrink every Newton step)
         return -sum(lens[k] / (tau * rates[k]) * (1.0 if full <= k < off else BESIDE_RAMP) for k in range(start, end))
 
     def arb_with_slope(self, rho: float, tau: float) -> tuple[float, float, float]:
-        """``arb`` and ``arb_slope`` at once (the Newton loop wants both at every arc): the same floats."""
+        """``arb`` and ``arb_slope`` at once (the Newton loop wants both at every arc, and they share the ramp): the
+        same floats."""
         if tau <= 0.0:
             n = self._count_ge(rho)
             return self._cum_x[n], self._cum_out[n], 0.0
         full, end = self._ramp(rho, tau)
-        rates, lens = self._rates, self._lens
-        x = self._cum_x[full]
-        out = self._cum_out[full] * (1.0 - 0.5 * tau)
-        for k in range(full, end):
-            r, size = rates[k], lens[k]
-            share = (r - rho) / (tau * r)
-            if share <= 0.0:
-                continue
-            share = min(share, 1.0)
-            x += size * share
-            out += size * share * (r - 0.5 * tau * r * share)
-        start = self._count_ge(rho / ((1.0 - tau) * (1.0 - tau))) if tau < 0.5 else 0
-        stop = self._count_ge(rho / (1.0 + tau))
-        slope = -sum(lens[k] / (tau * rates[k]) * (1.0 if full <= k < end else BESIDE_RAMP) for k in range(start, stop))
-        return x, out, slope
+        x, out = self._ramped(rho, tau, full, end)
+        return x, out, self._slope(rho, tau, full, end)
 
     def arb(self, rho: float, tau: float) -> tuple[float, float]:
         if tau <= 0.0:
             n = self._count_ge(rho)
             return self._cum_x[n], self._cum_out[n]
-        # each segment's output less the quadratic (tau·r/2L)·x²: the segment takes L·clip((r − rho)/(tau·r), 0, 1)
         full, end = self._ramp(rho, tau)
+        return self._ramped(rho, tau, full, end)
+
+    def _ramped(self, rho: float, tau: float, full: int, end: int) -> tuple[float, float]:
+        """``arb`` given the ramp (tau > 0): each segment's output less the quadratic (tau·r/2L)·x², the segment
+        taking L·clip((r − rho)/(tau·r), 0, 1)."""
         x = self._cum_x[full]
         out = self._cum_out[full] * (1.0 - 0.5 * tau)  # a whole segment keeps r·L·(1 − tau/2)
         rates, lens = self._rates, self._lens
