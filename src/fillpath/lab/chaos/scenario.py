@@ -24,6 +24,7 @@ from pathlib import Path
 
 from fillpath.collect.snapshot import CEX_DECIMALS
 from fillpath.execution.engine import SwapRequest
+from fillpath.execution.result import ExecutionResult
 from fillpath.lab.chaos import invariants
 from fillpath.lab.chaos.chain import CHAIN, CHAIN2
 from fillpath.lab.chaos.clock import Stalled, VirtualClock, run
@@ -233,9 +234,7 @@ async def _workload(world: World, swaps: int) -> list[str]:
         try:
             result = await parts.engine.run(req, dry_run=False, execution_id=eid)
             statuses.append(result.status)
-            world.log(f"swap {eid}: {result.status}; " + "; ".join(
-                f"{leg.venue.split(':')[-1]} {leg.status}" + (f" ({leg.reason})" if leg.reason else "")
-                for leg in result.legs))  # fmt: skip
+            _log_result(world, eid, result)
         except Crash:
             statuses.append("crashed")
             await world.restart()  # the process died (its reconciler with it); a new one recovers
@@ -286,9 +285,7 @@ async def _together(world: World, swaps: list[tuple[SwapRequest, str]], interval
         else:
             result = t.result()
             statuses.append(result.status)
-            world.log(f"swap {eid}: {result.status}; " + "; ".join(
-                f"{leg.venue.split(':')[-1]} {leg.status}" + (f" ({leg.reason})" if leg.reason else "")
-                for leg in result.legs))  # fmt: skip
+            _log_result(world, eid, result)
     if crashed:
         await world.restart()  # the process died (its reconciler with it); a new one recovers
         await world.reconcile()
@@ -296,13 +293,18 @@ async def _together(world: World, swaps: list[tuple[SwapRequest, str]], interval
     return statuses
 
 
+def _log_result(world: World, eid: str, result: ExecutionResult, reason_chars: int | None = None) -> None:
+    """The timeline's line for a finished execution: its status and each leg's."""
+    world.log(f"swap {eid}: {result.status}; " + "; ".join(
+        f"{leg.venue.split(':')[-1]} {leg.status}" + (f" ({leg.reason[:reason_chars]})" if leg.reason else "")
+        for leg in result.legs))  # fmt: skip
+
+
 async def _run(world: World, req: SwapRequest, eid: str) -> str:
     """One execution through the engine, as the workload runs it: a crash restarts the process, which recovers."""
     try:
         result = await world.parts.engine.run(req, dry_run=False, execution_id=eid)
-        world.log(f"swap {eid}: {result.status}; " + "; ".join(
-            f"{leg.venue.split(':')[-1]} {leg.status}" + (f" ({leg.reason[:120]})" if leg.reason else "")
-            for leg in result.legs))  # fmt: skip
+        _log_result(world, eid, result, reason_chars=120)
         return result.status
     except Crash:
         await world.restart()

@@ -169,9 +169,9 @@ class World:
     """Workload 5: the workload's swaps run in pairs, both in flight at once (``scenario._together``)."""
     errors: list[str] = field(default_factory=list)
     """What a stream handler raised that is not a venue's refusal (an invariant failure: ``no_exception``)."""
-    _process: int = 0
     _stopped: bool = True
-    """Which process is alive (each stop ends one): a push on the wire when its process died is lost with it."""
+    """No process is alive (before the first start, and from a stop to the next start): a push on the wire then is
+    lost with the process that would have heard it."""
     timeline: list[tuple[int, str]] = field(default_factory=list)
     crashes: int = 0
     venue: InProcessVenue = field(init=False)
@@ -257,10 +257,8 @@ class World:
             self._deliver_order(parts, report, fill, delay + rng.uniform(0, 3.0))
 
     def _deliver_order(self, parts: Parts, report: OrderStatusReport, fill: FillReport | None, delay: float) -> None:
-        process = self._process
-
         async def hear() -> None:
-            if process != self._process or self._stopped:  # its process died with the push on the wire
+            if self._stopped or self.parts is not parts:  # its process died with the push on the wire
                 return
             try:
                 await parts.driver.on_stream(report, fill)
@@ -517,7 +515,6 @@ class World:
 
     def stop(self) -> None:
         """The process ends (a crash or a clean exit): its objects are dropped, the journal stays on disk."""
-        self._process += 1
         self._stopped = True
         self.stop_background()
         self.parts.store.close()
