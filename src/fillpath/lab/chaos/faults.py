@@ -274,7 +274,6 @@ class FaultPlan:
 
     def hit(self, kind: Fault) -> bool:
         """Whether ``kind`` strikes now (drawn from the scenario's random source, counted when it does)."""
-        rate = self.rates.get(kind)
         rng = self.side if self.side is not None and kind in TRANSFER_KINDS else self.rng
         if kind in BRIDGE_KINDS:
             rng = self.bridge_rng
@@ -282,10 +281,7 @@ class FaultPlan:
             rng = self.replace_rng
         elif kind in REORG_KINDS:
             rng = self.reorg_rng
-        if rate is None or rng.random() >= rate:
-            return False
-        self.fired[kind] += 1
-        return True
+        return self.hit_from(kind, rng)
 
     def hit_from(self, kind: Fault, rng: random.Random) -> bool:
         """As :meth:`hit`, from another random source (a part of the world added later draws from its own, so the
